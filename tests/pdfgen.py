@@ -1,0 +1,78 @@
+"""Small, valid PDFs written by hand, so the suite never depends on files it did not make."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _content(text: str) -> bytes:
+    lines = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
+    for line in text.splitlines() or [""]:
+        lines.append(f"({_escape(line.encode('latin-1', 'replace').decode('latin-1'))}) Tj T*")
+    lines.append("ET")
+    return "\n".join(lines).encode("latin-1")
+
+
+def pdf_bytes(pages: list[str], title: str | None = None, *, compress: bool = True) -> bytes:
+    """A PDF with one Helvetica text page per entry of `pages`."""
+    objects: list[bytes] = []
+    n = len(pages)
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode())
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    for i, text in enumerate(pages):
+        stream = _content(text)
+        filt = b""
+        if compress:
+            stream, filt = zlib.compress(stream), b" /Filter /FlateDecode"
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
+            f" /Contents {5 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d%s >>\nstream\n" % (len(stream), filt) + stream + b"\nendstream")
+    info_ref = b""
+    if title is not None:
+        objects.append(f"<< /Title ({_escape(title)}) >>".encode("latin-1"))
+        info_ref = f" /Info {len(objects)} 0 R".encode()
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R".encode() + info_ref + b" >>\n"
+    out += f"startxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+SAMPLE_TEXT = """Graph Neural Networks for Molecule Property Prediction
+Abstract
+We study graph neural networks for molecule property prediction. Message passing
+neural networks learn representations of molecular graphs and predict properties.
+1 Introduction
+Molecule property prediction is central to drug discovery. Graph neural networks
+operate on molecular graphs where atoms are nodes and bonds are edges.
+2 Methods
+We train a message passing neural network with attention on molecular graphs.
+3 Results
+The graph neural network improves prediction accuracy on benchmark data sets.
+4 Conclusion
+Graph neural networks are effective for molecule property prediction.
+"""
+
+
+def make_pdf(path: Path, pages: list[str] | None = None, title: str | None = None, *, salt: str = "") -> Path:
+    """Write a PDF to `path`; `salt` adds a line so otherwise equal documents differ in content."""
+    body = pages or [SAMPLE_TEXT]
+    if salt:
+        body = [*body[:-1], body[-1] + f"\nDocument reference {salt}.\n"]
+    path.write_bytes(pdf_bytes(body, title))
+    return path

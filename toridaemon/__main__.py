@@ -1,0 +1,5 @@
+import sys
+
+from toridaemon.cli import main
+
+sys.exit(main())

@@ -1,0 +1,91 @@
+"""Command line: a thin layer over the Python API. Exit codes: 0 ok, 1 some input failed,
+2 invalid configuration or usage, 3 the daemon could not start."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from toridaemon import __version__
+
+EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="toridaemon", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the daemon in the foreground")
+    run.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
+    concepts = commands.add_parser("concepts", help="print the concepts of PDF or text files as JSON")
+    concepts.add_argument("files", nargs="+", type=Path)
+    concepts.add_argument("--top", type=int, default=None, help="keep the N best concepts")
+    concepts.add_argument("--jsonl", action="store_true", help="one JSON object per line")
+    concepts.add_argument("--config", help="YAML settings file for pipeline options")
+    check = commands.add_parser("check-config", help="validate settings and show where each value came from")
+    check.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
+    commands.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        from toridaemon.daemon import run_daemon
+
+        return run_daemon(args.config)
+    if args.command == "concepts":
+        return _concepts(args.files, args.top, args.jsonl, args.config)
+    if args.command == "check-config":
+        return _check_config(args.config)
+    print(__version__)
+    return EXIT_OK
+
+
+def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None) -> int:
+    from toridaemon.pipeline import PipelineError, analyze_pdf, analyze_text
+    from toridaemon.settings import SettingsError, load_settings
+
+    try:
+        options = load_settings(config).settings.pipeline_options()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    status = EXIT_OK
+    for path in files:
+        try:
+            if path.suffix.lower() == ".pdf":
+                data: dict[str, Any] = analyze_pdf(path, options).to_dict()
+            else:
+                data = analyze_text(path.read_text(encoding="utf-8", errors="replace"), settings=options,
+                                    name=path.name).to_dict()
+        except (PipelineError, OSError) as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            status = EXIT_INPUT_FAILED
+            continue
+        if top is not None:
+            data["concepts"] = data["concepts"][:top]
+        print(json.dumps(data, ensure_ascii=False, indent=None if jsonl else 2))
+    return status
+
+
+def _check_config(config: str | None) -> int:
+    from toridaemon.settings import SettingsError, load_settings
+
+    try:
+        loaded = load_settings(config)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    values = loaded.settings.model_dump(mode="json")
+    width = max(len(name) for name in values)
+    for name, value in values.items():
+        print(f"{name:<{width}}  {json.dumps(value)}  [{loaded.provenance[name]}]")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

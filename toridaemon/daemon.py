@@ -1,0 +1,268 @@
+"""Wires the daemon together and runs its lifecycle: start → READY → run → drain → stop.
+
+The main thread installs signal handlers (they only set flags), starts the bridge's loop thread and
+waits. Everything else happens on the loop: the tick reads the flags, polls the stability gate,
+rescans, reloads, heartbeats; the scheduler does the files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from toridaemon import __version__
+from toridaemon.bridge import Bridge
+from toridaemon.executors.base import Executor
+from toridaemon.executors.local import LocalExecutor
+from toridaemon.httpserver import HttpServer, Probes
+from toridaemon.inbox import Inbox, StabilityGate, Watcher
+from toridaemon.journal import Journal, JournalError
+from toridaemon.logs import configure, get_logger, set_level
+from toridaemon.metrics import Metrics
+from toridaemon.outcome import Outcomes
+from toridaemon.recovery import recover
+from toridaemon.scheduler import Scheduler
+from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
+
+log = get_logger("toridaemon.daemon")
+TICK_SECONDS = 0.1
+EXIT_OK, EXIT_CONFIG, EXIT_STARTUP = 0, 2, 3
+
+
+class StartupError(Exception):
+    """The daemon cannot start: directories, journal or lock unavailable."""
+
+
+@dataclass
+class Flags:
+    """Set by signal handlers (main thread), read by the loop's tick."""
+
+    stop: bool = False
+    reload: bool = False
+    signals: list[int] = field(default_factory=list)
+
+
+class Daemon:
+    def __init__(self, loaded: LoadedSettings, config: str | Path | None = None,
+                 overrides: dict[str, Any] | None = None) -> None:
+        self.loaded = loaded
+        self.settings: Settings = loaded.settings
+        self._config = config
+        self._overrides = overrides or {}
+        self.flags = Flags()
+        self.metrics = Metrics()
+        self.ready = False
+        self.draining = False
+        self._lock: IO[str] | None = None
+        self._bridge: Bridge | None = None
+        self._watcher: Watcher | None = None
+        self._http: HttpServer | None = None
+        self.scheduler: Scheduler | None = None
+        self.started_at = time.time()
+
+    # ---- main thread --------------------------------------------------------------------------
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the process exit code."""
+        configure(self.settings.log_level, self.settings.log_format)
+        try:
+            self._prepare()
+        except StartupError as exc:
+            log.error("startup_failed", error=str(exc))
+            return EXIT_STARTUP
+        self._install_signals()
+        self._bridge = Bridge(on_roundtrip=self.metrics.bridge_seconds.observe)
+        try:
+            future = self._bridge.submit(self._main())
+            while not future.done():
+                try:
+                    future.result(timeout=0.5)
+                except TimeoutError:
+                    continue
+            return future.result()
+        finally:
+            self._close_side_channels()
+            self._bridge.shutdown()
+
+    def _prepare(self) -> None:
+        s = self.settings
+        try:
+            for directory in (s.inbox_dir, s.outbox_dir, s.processed_dir, s.failed_dir, s.state_dir):
+                directory.mkdir(parents=True, exist_ok=True)
+            self._lock = open(s.state_dir / "toridaemon.lock", "w")  # noqa: SIM115 - held for the process lifetime
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StartupError(f"another toridaemon holds {s.state_dir / 'toridaemon.lock'}") from exc
+        except OSError as exc:
+            raise StartupError(f"cannot prepare directories: {exc}") from exc
+
+    def _install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+        signal.signal(signal.SIGHUP, self._on_reload_signal)
+
+    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.flags.stop and signum == signal.SIGINT:
+            os._exit(130)  # a second Ctrl-C: the operator wants out now; the journal keeps files pending
+        self.flags.stop = True
+        self.flags.signals.append(signum)
+
+    def _on_reload_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.flags.reload = True
+
+    def _close_side_channels(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+        if self._http is not None:
+            self._http.stop()
+
+    # ---- event loop ---------------------------------------------------------------------------
+    async def _main(self) -> int:
+        try:
+            await self._start()
+        except (StartupError, JournalError, OSError) as exc:
+            log.error("startup_failed", error=str(exc))
+            return EXIT_STARTUP
+        assert self.scheduler is not None
+        try:
+            await self._serve()
+        finally:
+            await self._stop()
+        return EXIT_OK
+
+    async def _start(self) -> None:
+        s = self.settings
+        journal = Journal(s.state_dir / "journal.sqlite3")
+        outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success)
+        log.info("recovery", **recover(journal, outcomes))
+        executor = self._new_executor()
+        await executor.start()
+        self.scheduler = Scheduler(lambda: self.settings, journal, executor, outcomes, self.metrics)
+        self.scheduler.start()
+        gate = StabilityGate(s.stability_seconds)
+        self.inbox = Inbox(s.inbox_dir.resolve(), gate, patterns=lambda: self.settings.ignore_patterns,
+                           knows=self.scheduler.knows, on_verdict=self.scheduler.accept,
+                           on_recovered=self.metrics.rescan_recovered.inc)
+        self._start_http()
+        self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event)
+        self._watcher.start()
+        found = await self.inbox.scan("startup")
+        self.metrics.config_info.info({"hash": s.config_hash(), "source": str(self.loaded.config_file or "")})
+        self.metrics.last_reload.set(time.time())
+        self.ready = True
+        log.info("daemon_ready", version=__version__, inbox=str(s.inbox_dir), watcher=self._watcher.backend,
+                 metrics=self.metrics_url, startup_files=found, workers=s.max_parallel_workers)
+
+    def _new_executor(self) -> Executor:
+        s = self.settings
+        if s.executor == "dask":
+            from toridaemon.executors.dask import DaskExecutor
+
+            assert s.dask_scheduler_address is not None
+            return DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight, s.dask_shared_paths)
+        return LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb)
+
+    def _post_event(self, kind: Any, path: Path) -> None:
+        """Called on the watcher thread: hand the event to the loop."""
+        bridge = self._bridge
+        if bridge is not None and not self.draining:
+            bridge.post(self.inbox.on_event, kind, path)
+
+    def _start_http(self) -> None:
+        probes = Probes(self.metrics.registry, self._health, lambda: self.ready and not self.draining,
+                        self._status_from_thread)
+        self._http = HttpServer(self.settings.metrics_host, self.settings.metrics_port, probes)
+        self._http.start()
+
+    @property
+    def metrics_url(self) -> str:
+        host, port = self._http.address if self._http else (self.settings.metrics_host, 0)
+        return f"http://{host}:{port}/metrics"
+
+    async def _serve(self) -> None:
+        next_rescan = time.monotonic() + self.settings.rescan_interval_seconds
+        while not self.flags.stop:
+            await asyncio.sleep(TICK_SECONDS)
+            self.inbox.tick()
+            self.metrics.watcher_up.set(1 if self._watcher and self._watcher.is_alive() else 0)
+            if self.flags.reload:
+                self.flags.reload = False
+                self.reload()
+            if time.monotonic() >= next_rescan:
+                next_rescan = time.monotonic() + self.settings.rescan_interval_seconds
+                await self.inbox.scan("rescan")
+
+    async def _stop(self) -> None:
+        self.draining = True
+        assert self.scheduler is not None
+        log.info("daemon_draining", in_flight=len(self.scheduler.in_flight),
+                 timeout_seconds=self.settings.shutdown_timeout_seconds)
+        unfinished = await self.scheduler.drain(self.settings.shutdown_timeout_seconds)
+        await self.scheduler.executor.close(timeout=5.0)
+        self.scheduler.journal.close()
+        log.info("daemon_stopped", returned_to_pending=unfinished)
+
+    # ---- reload -------------------------------------------------------------------------------
+    def reload(self) -> bool:
+        """Re-read every source; swap in the new settings if valid, else keep the old ones."""
+        try:
+            loaded = load_settings(self._config, self._overrides)
+        except SettingsError as exc:
+            self.metrics.config_reloads.labels(result="failure").inc()
+            log.error("config_reload_rejected", error=str(exc))
+            return False
+        old, new = self.settings, loaded.settings
+        changed = {name for name in Settings.model_fields if getattr(old, name) != getattr(new, name)}
+        held = sorted(changed & RESTART_REQUIRED)
+        if held:
+            new = new.model_copy(update={name: getattr(old, name) for name in held})
+            log.warning("config_restart_required", fields=held)
+        self.settings, self.loaded = new, loaded
+        set_level(new.log_level)
+        if self.scheduler is not None and new.max_parallel_workers != old.max_parallel_workers:
+            self.scheduler.resize(new.max_parallel_workers)
+            asyncio.get_running_loop().create_task(self.scheduler.executor.resize(new.max_parallel_workers))
+        if new.stability_seconds != old.stability_seconds:
+            self.inbox.gate.stability_seconds = new.stability_seconds
+        self.metrics.config_reloads.labels(result="success").inc()
+        self.metrics.last_reload.set(time.time())
+        self.metrics.config_info.info({"hash": new.config_hash(), "source": str(loaded.config_file or "")})
+        log.info("config_reloaded", changed=sorted(changed - set(held)))
+        return True
+
+    # ---- probes -------------------------------------------------------------------------------
+    def _health(self) -> dict[str, bool]:
+        return {"loop": bool(self._bridge and self._bridge.is_alive()),
+                "watcher": bool(self._watcher and self._watcher.is_alive())}
+
+    def _status_from_thread(self) -> dict[str, Any]:
+        assert self._bridge is not None
+        return self._bridge.run_sync(self._status(), timeout=2.0)
+
+    async def _status(self) -> dict[str, Any]:
+        scheduler = self.scheduler
+        now = time.monotonic()
+        in_flight = [] if scheduler is None else [
+            {"file": item.path.name, "stage": item.stage, "sha256": item.sha256,
+             "seconds": round(now - item.started, 3)} for item in scheduler.in_flight]
+        return {"version": __version__, "ready": self.ready, "draining": self.draining,
+                "config": {"source": str(self.loaded.config_file or ""), "hash": self.settings.config_hash()},
+                "backlog": scheduler.backlog if scheduler else 0, "in_flight": in_flight,
+                "uptime_seconds": round(time.time() - self.started_at, 1)}
+
+
+def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> int:
+    """Load settings and run the daemon; exit code 2 on invalid configuration."""
+    try:
+        loaded = load_settings(config, overrides)
+    except SettingsError as exc:
+        configure("error", "auto")
+        log.error("config_invalid", error=str(exc))
+        return EXIT_CONFIG
+    return Daemon(loaded, config, overrides).run()

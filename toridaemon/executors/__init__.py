@@ -1,0 +1,6 @@
+"""Executor backends behind one async interface (`Executor`)."""
+
+from toridaemon.executors.base import Executor, Failure, Job, JobOutcome, WorkerCrashed
+from toridaemon.executors.local import LocalExecutor
+
+__all__ = ["Executor", "Failure", "Job", "JobOutcome", "LocalExecutor", "WorkerCrashed"]

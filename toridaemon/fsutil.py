@@ -1,0 +1,77 @@
+"""Durable file operations: temp file + fsync + rename + directory fsync, and moves that never overwrite."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+TEMP_PREFIX = ".tori-"
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves either nothing or the whole file."""
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    fsync_dir(path.parent)
+
+
+def candidate_names(name: str) -> Iterator[str]:
+    """`name`, then `stem-1.ext`, `stem-2.ext`, ... for clashes."""
+    yield name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    for number in range(1, 100_000):
+        yield f"{stem}-{number}.{ext}" if ext else f"{stem}-{number}"
+
+
+def free_path(directory: Path, name: str, is_free: Callable[[Path], bool] = lambda p: not os.path.lexists(p)) -> Path:
+    """The first path for `name` in `directory` that `is_free` accepts (default: nothing is there)."""
+    for candidate in candidate_names(name):
+        path = directory / candidate
+        if is_free(path):
+            return path
+    raise FileExistsError(f"no free name for {name} in {directory}")
+
+
+def move_durably(source: Path, target: Path) -> None:
+    """Rename `source` to `target` (same filesystem) or copy+fsync+unlink across filesystems."""
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno != 18:  # EXDEV: another filesystem
+            raise
+        write_atomic(target, source.read_bytes())
+        os.unlink(source)
+    fsync_dir(target.parent)
+    fsync_dir(source.parent)
+
+
+def remove_stale_temps(directory: Path) -> int:
+    """Delete temp files a crash left behind; returns how many."""
+    removed = 0
+    for entry in directory.glob(f"{TEMP_PREFIX}*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+            removed += 1
+    return removed

@@ -1,0 +1,121 @@
+"""The stability gate: a file is taken only once its writer is done with it.
+
+Fast path: a close-after-write event, or a rename into the inbox (atomic by nature). Otherwise the
+file must keep the same size and mtime for `stability_seconds`. The gate is a plain state machine
+with an injected clock and stat, so tests drive it with scripted events.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+EventKind = Literal["created", "modified", "closed", "moved", "scan", "deleted"]
+FAST_PATH: frozenset[EventKind] = frozenset({"closed", "moved"})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the gate decided about one path: `ready`, `special` (not a regular file) or `gone`."""
+
+    path: Path
+    kind: Literal["ready", "special", "gone"]
+    size: int = 0
+    mtime_ns: int = 0
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class _Watch:
+    size: int
+    mtime_ns: int
+    since: float
+
+
+_SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISLNK, "symlink"),
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "device"),
+    (stat.S_ISBLK, "device"),
+)
+
+
+def describe_special(mode: int, nlink: int) -> str | None:
+    """Why an entry is not a plain regular file we may open, or None when it is one."""
+    for test, kind in _SPECIAL_KINDS:
+        if test(mode):
+            return kind
+    if not stat.S_ISREG(mode):
+        return "unknown file type"
+    # A second name for the same inode may point at a file outside the inbox: never open it.
+    return "hard link" if nlink > 1 else None
+
+
+class StabilityGate:
+    """Tracks candidate files until they are ready; never opens them."""
+
+    def __init__(self, stability_seconds: float, *, clock: Callable[[], float] = time.monotonic,
+                 lstat: Callable[[Path], os.stat_result] = os.lstat) -> None:
+        self.stability_seconds = stability_seconds
+        self._clock = clock
+        self._lstat = lstat
+        self._watching: dict[Path, _Watch] = {}
+
+    def __len__(self) -> int:
+        return len(self._watching)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._watching
+
+    def observe(self, path: Path, kind: EventKind) -> Verdict | None:
+        """Feed one event; returns a verdict when the file is decided now, else None (still watching)."""
+        if kind == "deleted":
+            self._watching.pop(path, None)
+            return None
+        try:
+            info = self._lstat(path)
+        except FileNotFoundError:
+            self._watching.pop(path, None)
+            return Verdict(path, "gone")
+        special = describe_special(info.st_mode, info.st_nlink)
+        if special is not None:
+            self._watching.pop(path, None)
+            return Verdict(path, "special", info.st_size, info.st_mtime_ns, special)
+        if kind in FAST_PATH or self.stability_seconds <= 0:
+            self._watching.pop(path, None)
+            return Verdict(path, "ready", info.st_size, info.st_mtime_ns)
+        self._track(path, info)
+        return None
+
+    def _track(self, path: Path, info: os.stat_result) -> None:
+        current = self._watching.get(path)
+        if current is None or (current.size, current.mtime_ns) != (info.st_size, info.st_mtime_ns):
+            self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, self._clock())
+
+    def poll(self) -> list[Verdict]:
+        """Re-check every watched file; returns those decided since the last poll."""
+        decided = []
+        now = self._clock()
+        for path in list(self._watching):
+            watch = self._watching[path]
+            try:
+                info = self._lstat(path)
+            except FileNotFoundError:
+                del self._watching[path]
+                continue
+            if (info.st_size, info.st_mtime_ns) != (watch.size, watch.mtime_ns):
+                self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, now)
+            elif now - watch.since >= self.stability_seconds:
+                del self._watching[path]
+                decided.append(self.observe(path, "moved") or Verdict(path, "gone"))
+        return decided
+
+    def forget(self, path: Path) -> None:
+        self._watching.pop(path, None)

@@ -1,0 +1,87 @@
+"""The watchdog observer thread: turns filesystem events into calls on the event loop via the bridge."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from toridaemon.inbox.gate import EventKind
+
+WatchMode = Literal["auto", "inotify", "polling"]
+# Events we act on: watchdog names -> gate kinds. Opened/closed-without-write never change a file.
+_KINDS: dict[str, EventKind] = {
+    "created": "created",
+    "modified": "modified",
+    "closed": "closed",
+    "moved": "moved",
+    "deleted": "deleted",
+}
+
+
+def _text(path: bytes | str) -> str:
+    return os.fsdecode(path)
+
+
+class _Forwarder(FileSystemEventHandler):
+    def __init__(self, inbox: Path, post: Callable[[EventKind, Path], None]) -> None:
+        self._inbox = inbox
+        self._post = post
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        kind = _KINDS.get(event.event_type)
+        if kind is None:
+            return
+        if kind == "moved":
+            # Renamed away: forget the old name; renamed into (or inside) the inbox: a complete file.
+            self._post("deleted", Path(_text(event.src_path)))
+            destination = Path(_text(event.dest_path))
+            if destination.parent == self._inbox:
+                self._post("moved", destination)
+            return
+        path = Path(_text(event.src_path))
+        if path.parent == self._inbox:
+            self._post(kind, path)
+
+
+def _new_observer(mode: WatchMode) -> BaseObserver:
+    if mode == "polling":
+        return PollingObserver(timeout=1.0)
+    try:
+        from watchdog.observers.inotify import InotifyObserver
+    except ImportError:
+        if mode == "inotify":
+            raise
+        return PollingObserver(timeout=1.0)
+    return InotifyObserver(timeout=0.5)
+
+
+class Watcher:
+    """Owns the observer thread; `post(kind, path)` must be thread-safe (the bridge's `post`)."""
+
+    def __init__(self, inbox: Path, mode: WatchMode, post: Callable[[EventKind, Path], None]) -> None:
+        self.inbox = inbox
+        self.mode = mode
+        self._handler = _Forwarder(inbox, post)
+        self._observer = _new_observer(mode)
+
+    @property
+    def backend(self) -> str:
+        return type(self._observer).__name__
+
+    def start(self) -> None:
+        self._observer.schedule(self._handler, str(self.inbox), recursive=False)
+        self._observer.start()
+
+    def is_alive(self) -> bool:
+        return self._observer.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._observer.is_alive():
+            self._observer.stop()
+            self._observer.join(timeout)

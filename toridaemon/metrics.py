@@ -1,0 +1,80 @@
+"""Every Prometheus metric of the daemon, in one registry owned by the daemon process.
+
+Worker processes never touch these: they return their timings with the result, and the daemon
+observes them here (client_python cannot see metrics of child processes otherwise).
+"""
+
+from __future__ import annotations
+
+import platform
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from toridaemon import __version__
+
+# PDF work spans a 10 ms one-pager to a minutes-long scanned book.
+STAGE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+BYTES_BUCKETS = tuple(float(2**power) for power in range(10, 31, 2))  # 1 KiB .. 1 GiB
+PAGES_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
+CONCEPT_BUCKETS = (0, 1, 5, 10, 20, 30, 50, 100, 200)
+BRIDGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 1.0)
+
+
+class Metrics:
+    """The catalogue; one instance per daemon, each with its own registry (tests run several)."""
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        p = "toridaemon_"
+        self.files_detected = Counter(f"{p}files_detected", "Inbox files that passed the stability gate.",
+                                      registry=registry)
+        self.files_completed = Counter(f"{p}files_completed", "Files finished, by outcome.", ["outcome"],
+                                       registry=registry)
+        self.files_retried = Counter(f"{p}files_retried", "Files returned to pending for another try, by reason.",
+                                     ["reason"], registry=registry)
+        self.duplicates = Counter(f"{p}duplicates", "Files whose content already had a result.", registry=registry)
+        self.rescan_recovered = Counter(f"{p}rescan_recovered", "Files found by a rescan that no event reported.",
+                                        registry=registry)
+        self.outcome_errors = Counter(f"{p}outcome_write_errors", "Failed writes or moves of outcomes, by kind.",
+                                      ["kind"], registry=registry)
+        self.worker_restarts = Counter(f"{p}worker_restarts", "Worker processes killed or replaced.",
+                                       registry=registry)
+        self.config_reloads = Counter(f"{p}config_reloads", "Configuration reloads, by result.", ["result"],
+                                      registry=registry)
+        self.queue_depth = Gauge(f"{p}queue_depth", "Files waiting for a worker.", registry=registry)
+        self.in_flight = Gauge(f"{p}in_flight", "Files being processed now.", registry=registry)
+        self.pending = Gauge(f"{p}pending", "Files detected and not yet finished.", registry=registry)
+        self.watcher_up = Gauge(f"{p}watcher_up", "1 while the inbox watcher thread is alive.", registry=registry)
+        self.last_success = Gauge(f"{p}last_success_timestamp_seconds", "Unix time of the last result written.",
+                                  registry=registry)
+        self.last_reload = Gauge(f"{p}config_last_reload_success_timestamp_seconds",
+                                 "Unix time of the last successful configuration load.", registry=registry)
+        self.executor_gauge = Gauge(f"{p}executor", "Executor figures (workers, tasks in flight).", ["backend", "kind"],
+                                    registry=registry)
+        self.stage_seconds = Histogram(f"{p}processing_seconds", "Time per processing stage.", ["stage"],
+                                       buckets=STAGE_BUCKETS, registry=registry)
+        self.file_bytes = Histogram(f"{p}file_bytes", "Size of processed inputs.", buckets=BYTES_BUCKETS,
+                                    registry=registry)
+        self.file_pages = Histogram(f"{p}file_pages", "Pages of processed inputs.", buckets=PAGES_BUCKETS,
+                                    registry=registry)
+        self.concepts = Histogram(f"{p}concepts_per_document", "Concepts kept per document.",
+                                  buckets=CONCEPT_BUCKETS, registry=registry)
+        self.bridge_seconds = Histogram(f"{p}bridge_roundtrip_seconds", "Round trip of a bridge call.",
+                                        buckets=BRIDGE_BUCKETS, registry=registry)
+        self.config_info = Info(f"{p}config", "Hash and source of the configuration in force.", registry=registry)
+        self.build_info = Info(f"{p}build", "Version of toridaemon and Python.", registry=registry)
+        self.build_info.info({"version": __version__, "python": platform.python_version()})
+        for outcome in ("done", "failed", "duplicate"):
+            self.files_completed.labels(outcome=outcome)
+        for result in ("success", "failure"):
+            self.config_reloads.labels(result=result)

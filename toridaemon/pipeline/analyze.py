@@ -1,0 +1,56 @@
+"""The pure pipeline: a path or a text in, a `DocumentResult` out. No daemon knowledge lives here."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from toridaemon import __version__
+from toridaemon.pipeline.concepts import ConceptReport, analyze_pages
+from toridaemon.pipeline.extract import extract_text, read_input
+from toridaemon.pipeline.options import PipelineOptions
+from toridaemon.pipeline.result import DocumentResult, Extractor, Source
+
+
+def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> DocumentResult:
+    """Extract text and concepts of the PDF at `path`; raises `PipelineError` for bad input."""
+    options = settings or PipelineOptions()
+    path = Path(path)
+    started = time.perf_counter()
+    raw = read_input(path, options)
+    read_done = time.perf_counter()
+    text = extract_text(raw.data, options)
+    text_done = time.perf_counter()
+    report = analyze_pages(text.pages, title=text.title, options=options)
+    timings = {"read": read_done - started, "text": text_done - read_done, **report.timings}
+    source = Source(name=path.name, sha256=raw.sha256, bytes=len(raw.data), pages=len(text.pages))
+    return _assemble(source, text.title, report, timings, started)
+
+
+def analyze_text(
+    text: str, *, title: str | None = None, settings: PipelineOptions | None = None, name: str = "text"
+) -> DocumentResult:
+    """Concepts of plain text, as if it were a one-page document (form feeds split pages)."""
+    options = settings or PipelineOptions()
+    started = time.perf_counter()
+    pages = text.split("\f")
+    report = analyze_pages(pages, title=title, options=options)
+    data = text.encode("utf-8")
+    source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(pages))
+    return _assemble(source, title, report, dict(report.timings), started)
+
+
+def _assemble(
+    source: Source, title: str | None, report: ConceptReport, timings: dict[str, float], started: float
+) -> DocumentResult:
+    timings["total"] = time.perf_counter() - started
+    return DocumentResult(
+        source=source,
+        title=title,
+        sections=report.sections,
+        concepts=report.concepts,
+        pruning=report.pruning,
+        timings_seconds={key: round(value, 6) for key, value in timings.items()},
+        extractor=Extractor(name="toridaemon", version=__version__),
+    )

@@ -1,0 +1,63 @@
+"""Settings the pure pipeline reads: a frozen snapshot handed to each job.
+
+The daemon's `Settings` inherits these fields, so each one is declared once; a job receives
+`PipelineOptions` built from the settings in force when it started, and later reloads never reach it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_SECTION_WEIGHTS: dict[str, float] = {
+    "title": 2.0,
+    "abstract": 1.5,
+    "introduction": 1.2,
+    "conclusion": 1.2,
+    "methods": 1.1,
+    "results": 1.1,
+    "discussion": 1.0,
+    "body": 1.0,
+    "references": 0.7,
+}
+
+
+class PipelineOptions(BaseModel):
+    """Limits and concept-engine parameters of one extraction."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    max_file_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Largest input file accepted, in bytes.")
+    max_pages: int = Field(5000, gt=0, description="Largest page count accepted.")
+    max_concepts: int = Field(30, gt=0, le=1000, description="Most concepts kept per document.")
+    min_concepts: int = Field(5, ge=0, le=1000, description="Fewest concepts kept when that many candidates exist.")
+    entropy_threshold: float = Field(
+        0.01, ge=0.0, description="Pruning stops when a concept adds less entropy than this (nats)."
+    )
+    section_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS),
+        description="Score multiplier per section name (JSON in the environment, a mapping in YAML).",
+    )
+    concept_db_paths: tuple[str, ...] = Field(
+        (), description="Extra concept database files (JSON or YAML) added to the bundled one."
+    )
+    database_boost: float = Field(
+        0.3, ge=0.0, le=10.0, description="Score bonus of a concept the database knows, times its priority."
+    )
+    embeddings: bool = Field(False, description="Rank and de-duplicate with a local sentence-transformer model.")
+
+    @field_validator("section_weights")
+    @classmethod
+    def _weights_non_negative(cls, weights: dict[str, float]) -> dict[str, float]:
+        bad = sorted(name for name, weight in weights.items() if not weight >= 0)
+        if bad:
+            raise ValueError(f"section weights must be non-negative numbers: {', '.join(bad)}")
+        return weights
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> PipelineOptions:
+        if self.min_concepts > self.max_concepts:
+            raise ValueError(f"min_concepts ({self.min_concepts}) exceeds max_concepts ({self.max_concepts})")
+        return self
+
+    def section_weight(self, section: str) -> float:
+        return self.section_weights.get(section, self.section_weights.get("body", 1.0))

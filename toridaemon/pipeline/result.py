@@ -1,0 +1,71 @@
+"""The result contract: one `DocumentResult` per document (see ARCHITECTURE.md and schema/result.schema.json)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+ConceptSource = Literal["database", "extracted"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    sha256: str
+    bytes: int
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str
+    pages: list[int]
+    chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    name: str
+    score: float
+    frequency: int
+    sections: list[str]
+    source: ConceptSource
+    category: str | None = None
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PruningStats:
+    candidates: int
+    kept: int
+    entropy: float
+
+
+@dataclass(frozen=True, slots=True)
+class Extractor:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentResult:
+    source: Source
+    title: str | None
+    sections: list[Section]
+    concepts: list[Concept]
+    pruning: PruningStats
+    timings_seconds: dict[str, float]
+    extractor: Extractor
+    schema_version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form, keys in contract order; `extra` is omitted when empty."""
+        data = asdict(self)
+        extra = data.pop("extra")
+        ordered = {"schema_version": data.pop("schema_version"), **data}
+        if extra:
+            ordered["extra"] = extra
+        return ordered

@@ -1,0 +1,58 @@
+"""Startup recovery: settle journal rows a crash left pending whose input already left the inbox.
+
+A row still pending while its input is gone was interrupted after the outcome was written and the
+input moved, but before the journal recorded it; the outcome on disk tells which way it went.
+Rows whose input is still in the inbox need nothing here: the startup scan queues them again.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from toridaemon.fsutil import candidate_names, remove_stale_temps
+from toridaemon.journal import Journal, Row
+from toridaemon.logs import get_logger
+from toridaemon.outcome import ERROR_SUFFIX, Outcomes, json_sha
+
+log = get_logger("toridaemon.recovery")
+
+
+def recover(journal: Journal, outcomes: Outcomes) -> dict[str, int]:
+    """Settle orphaned pending rows and delete leftover temp files; returns counts for the log."""
+    counts = {"done": 0, "failed": 0, "vanished": 0, "pending": 0, "temps": 0}
+    for directory in (outcomes.outbox, outcomes.failed, outcomes.processed):
+        counts["temps"] += remove_stale_temps(directory)
+    for row in journal.pending():
+        path = Path(row.path)
+        if os.path.lexists(path):
+            counts["pending"] += 1
+            continue
+        counts[_settle(journal, outcomes, row)] += 1
+    return counts
+
+
+def _settle(journal: Journal, outcomes: Outcomes, row: Row) -> str:
+    name = Path(row.path).name
+    if row.sha256:
+        result = outcomes.result_path(name, row.sha256)
+        if result.exists():
+            journal.finish(row.id, "done", result_path=result)
+            return "done"
+        failure = _failure_record(outcomes.failed, name, row.sha256)
+        if failure is not None:
+            journal.finish(row.id, "failed", reason="recovered", final_path=failure)
+            return "failed"
+    journal.finish(row.id, "failed", reason="vanished", error="input left the inbox with no outcome recorded")
+    log.warning("file_vanished", file=name, sha256=row.sha256)
+    return "vanished"
+
+
+def _failure_record(failed: Path, name: str, sha256: str) -> Path | None:
+    for candidate in candidate_names(name):
+        error = failed / (candidate + ERROR_SUFFIX)
+        if not error.exists():
+            return None
+        if json_sha(error, None) == sha256:
+            return failed / candidate
+    return None

@@ -1,0 +1,222 @@
+"""One settings model, loaded from every source in a fixed, documented order.
+
+Sources, highest priority first: explicit arguments > environment (`TORI_` prefix) > `.env` file >
+YAML file (`--config PATH` or `TORI_CONFIG`) > secrets directory (`$CREDENTIALS_DIRECTORY`) > defaults.
+Validation happens on load; a `SettingsError` names each bad field and the source its value came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from toridaemon.pipeline.options import PipelineOptions
+
+ENV_PREFIX = "TORI_"
+CONFIG_ENV = "TORI_CONFIG"
+RESTART_REQUIRED = frozenset(
+    {"inbox_dir", "outbox_dir", "processed_dir", "failed_dir", "state_dir", "metrics_host", "metrics_port",
+     "executor", "dask_scheduler_address", "watch_mode"}
+)
+DEFAULT_IGNORE = (".*", "*.part", "*.crdownload", "~$*", "*.tmp", "*.swp", "*.error.json")
+
+
+class Settings(BaseSettings, PipelineOptions):
+    """Every setting of the daemon; pipeline fields come from `PipelineOptions`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="forbid", frozen=True, validate_default=True
+    )
+
+    inbox_dir: Path = Field(Path("var/inbox"), description="Folder watched for incoming PDFs.")
+    outbox_dir: Path = Field(Path("var/outbox"), description="Where result JSON files are written.")
+    processed_dir: Path = Field(Path("var/processed"), description="Where PDFs go after success (on_success=move).")
+    failed_dir: Path = Field(Path("var/failed"), description="Where failed PDFs and their .error.json go.")
+    state_dir: Path = Field(Path("var/state"), description="Journal (SQLite) location.")
+    max_parallel_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, description="Files parsed at once."
+    )
+    file_timeout_seconds: float = Field(120.0, gt=0, description="A parse running longer is killed.")
+    max_attempts: int = Field(3, ge=1, le=100, description="Tries before a crashing file goes to failed/.")
+    worker_memory_limit_mb: int = Field(
+        2048, ge=0, description="Address-space cap per worker process in MiB (0 disables)."
+    )
+    stability_seconds: float = Field(
+        2.0, ge=0, description="Quiet time (size and mtime unchanged) before a file is taken."
+    )
+    rescan_interval_seconds: float = Field(60.0, gt=0, description="Period of the safety-net rescan of the inbox.")
+    shutdown_timeout_seconds: float = Field(30.0, gt=0, description="How long shutdown waits for in-flight files.")
+    watch_mode: Literal["auto", "inotify", "polling"] = Field("auto", description="auto: inotify where available.")
+    ignore_patterns: tuple[str, ...] = Field(DEFAULT_IGNORE, description="Glob patterns of names never taken.")
+    on_success: Literal["move", "delete", "keep"] = Field("move", description="What happens to a processed PDF.")
+    metrics_host: str = Field("127.0.0.1", description="Address of the metrics and health HTTP server.")
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Port of the metrics server (0 picks a free one).")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged.")
+    log_format: Literal["auto", "json", "console"] = Field("auto", description="auto: console on a TTY, else JSON.")
+    executor: Literal["local", "dask"] = Field("local", description="Where the pipeline runs.")
+    dask_scheduler_address: str | None = Field(None, description="Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+    dask_max_inflight: int = Field(64, ge=1, description="Most files submitted to the Dask cluster at once.")
+    dask_shared_paths: bool = Field(False, description="Workers see the inbox at the same path (else send bytes).")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_dask(self) -> Settings:
+        if self.executor == "dask" and not self.dask_scheduler_address:
+            raise ValueError("executor=dask needs dask_scheduler_address")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return tuple(source for _, source in _SOURCES.get())
+
+    def pipeline_options(self) -> PipelineOptions:
+        """The frozen snapshot a job carries."""
+        return PipelineOptions.model_validate(self.model_dump(include=set(PipelineOptions.model_fields)))
+
+    def config_hash(self) -> str:
+        dumped = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(dumped.encode()).hexdigest()[:16]
+
+
+class SettingsError(Exception):
+    """Invalid configuration; `problems` lists (field, source, message)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        lines = [f"{field} (from {source}): {message}" for field, source, message in problems]
+        super().__init__("invalid configuration:\n  " + "\n  ".join(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSettings:
+    settings: Settings
+    provenance: dict[str, str]
+    config_file: Path | None
+
+
+class _SourceSlot:
+    """Hands the sources of the load in progress to `settings_customise_sources` (loads are serialised)."""
+
+    def __init__(self) -> None:
+        self._sources: list[tuple[str, PydanticBaseSettingsSource]] = []
+
+    def set(self, sources: list[tuple[str, PydanticBaseSettingsSource]]) -> None:
+        self._sources = sources
+
+    def get(self) -> list[tuple[str, PydanticBaseSettingsSource]]:
+        return self._sources or _build_sources(None, {}, None, None)
+
+
+_SOURCES = _SourceSlot()
+
+
+def _build_sources(
+    config_file: Path | None, overrides: Mapping[str, Any], env_file: Path | None, environ: Mapping[str, str] | None
+) -> list[tuple[str, PydanticBaseSettingsSource]]:
+    sources: list[tuple[str, PydanticBaseSettingsSource]] = [
+        ("arguments", InitSettingsSource(Settings, init_kwargs=dict(overrides))),
+        ("environment", _env_source(environ)),
+        (f".env file {env_file}" if env_file else ".env file", DotEnvSettingsSource(Settings, env_file=env_file)),
+    ]
+    if config_file is not None:
+        sources.append((f"YAML file {config_file}", YamlConfigSettingsSource(Settings, yaml_file=config_file)))
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and Path(credentials).is_dir():
+        sources.append(("credentials", SecretsSettingsSource(Settings, secrets_dir=credentials)))
+    return sources
+
+
+def _env_source(environ: Mapping[str, str] | None) -> PydanticBaseSettingsSource:
+    source = EnvSettingsSource(Settings)
+    if environ is not None:
+        source.env_vars = {key.lower(): value for key, value in environ.items()}
+    return source
+
+
+def resolve_config_file(config: str | Path | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """`--config` wins over `TORI_CONFIG`; the file must exist when named."""
+    env = os.environ if environ is None else environ
+    chosen = config or env.get(CONFIG_ENV)
+    if not chosen:
+        return None
+    path = Path(chosen)
+    if not path.is_file():
+        raise SettingsError([("config", "--config" if config else CONFIG_ENV, f"no such file: {path}")])
+    return path
+
+
+def load_settings(
+    config: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+) -> LoadedSettings:
+    """Read every source, validate, and report where each value came from."""
+    config_file = resolve_config_file(config, environ)
+    sources = _build_sources(config_file, overrides or {}, env_file, environ)
+    try:
+        raw = _read_sources(sources)
+    except (ValueError, OSError) as exc:  # unreadable YAML or JSON in an env value
+        raise SettingsError([("config", _describe(config_file), str(exc).splitlines()[0])]) from exc
+    _SOURCES.set(sources)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise SettingsError(_problems(exc, raw)) from None
+    finally:
+        _SOURCES.set([])
+    provenance = {name: _origin(name, raw) for name in Settings.model_fields}
+    return LoadedSettings(settings=settings, provenance=provenance, config_file=config_file)
+
+
+def _describe(config_file: Path | None) -> str:
+    return f"YAML file {config_file}" if config_file else "environment"
+
+
+def _read_sources(sources: list[tuple[str, PydanticBaseSettingsSource]]) -> list[tuple[str, dict[str, Any]]]:
+    return [(name, source()) for name, source in sources]
+
+
+def _origin(field: str, raw: list[tuple[str, dict[str, Any]]]) -> str:
+    for name, values in raw:
+        if field in values:
+            return name
+    return "default"
+
+
+def _problems(exc: ValidationError, raw: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str, str]]:
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        top = str(error["loc"][0]) if error["loc"] else ""
+        problems.append((field, _origin(top, raw) if top else "combined values", error["msg"]))
+    return problems
