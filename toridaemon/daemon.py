@@ -30,9 +30,11 @@ from toridaemon.outcome import Outcomes
 from toridaemon.recovery import recover
 from toridaemon.scheduler import Scheduler
 from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
+from toridaemon.systemd import Notifier
 
 log = get_logger("toridaemon.daemon")
 TICK_SECONDS = 0.1
+STATUS_EVERY_SECONDS = 2.0
 EXIT_OK, EXIT_CONFIG, EXIT_STARTUP = 0, 2, 3
 
 
@@ -58,6 +60,7 @@ class Daemon:
         self._overrides = overrides or {}
         self.flags = Flags()
         self.metrics = Metrics()
+        self.notifier = Notifier()
         self.ready = False
         self.draining = False
         self._lock: IO[str] | None = None
@@ -156,6 +159,7 @@ class Daemon:
         self.metrics.config_info.info({"hash": s.config_hash(), "source": str(self.loaded.config_file or "")})
         self.metrics.last_reload.set(time.time())
         self.ready = True
+        self.notifier.ready()
         log.info("daemon_ready", version=__version__, inbox=str(s.inbox_dir), watcher=self._watcher.backend,
                  metrics=self.metrics_url, startup_files=found, workers=s.max_parallel_workers)
 
@@ -186,20 +190,42 @@ class Daemon:
         return f"http://{host}:{port}/metrics"
 
     async def _serve(self) -> None:
-        next_rescan = time.monotonic() + self.settings.rescan_interval_seconds
+        now = time.monotonic()
+        next_rescan = now + self.settings.rescan_interval_seconds
+        ping_every = self.notifier.watchdog_ping_interval()
+        next_ping = next_status = now
         while not self.flags.stop:
             await asyncio.sleep(TICK_SECONDS)
             self.inbox.tick()
-            self.metrics.watcher_up.set(1 if self._watcher and self._watcher.is_alive() else 0)
+            watcher_alive = bool(self._watcher and self._watcher.is_alive())
+            self.metrics.watcher_up.set(1 if watcher_alive else 0)
+            now = time.monotonic()
+            if ping_every is not None and watcher_alive and now >= next_ping:
+                # From the loop's own tick and only with a live watcher: a wedged loop or a dead
+                # watcher stops the heartbeat and systemd restarts us.
+                next_ping = now + ping_every
+                self.notifier.watchdog()
+            if now >= next_status:
+                next_status = now + STATUS_EVERY_SECONDS
+                self.notifier.status(self._status_line())
             if self.flags.reload:
                 self.flags.reload = False
+                self.notifier.reloading()
                 self.reload()
-            if time.monotonic() >= next_rescan:
-                next_rescan = time.monotonic() + self.settings.rescan_interval_seconds
+                self.notifier.ready()
+            if now >= next_rescan:
+                next_rescan = now + self.settings.rescan_interval_seconds
                 await self.inbox.scan("rescan")
+
+    def _status_line(self) -> str:
+        assert self.scheduler is not None
+        state = self.scheduler.progress.get_state()
+        return (f"backlog {self.scheduler.backlog}, in flight {len(self.scheduler.in_flight)}, "
+                f"{state['done']} finished since start, {state['rate_per_second']:.2f} files/s")
 
     async def _stop(self) -> None:
         self.draining = True
+        self.notifier.stopping()
         assert self.scheduler is not None
         log.info("daemon_draining", in_flight=len(self.scheduler.in_flight),
                  timeout_seconds=self.settings.shutdown_timeout_seconds)
@@ -250,10 +276,12 @@ class Daemon:
         now = time.monotonic()
         in_flight = [] if scheduler is None else [
             {"file": item.path.name, "stage": item.stage, "sha256": item.sha256,
-             "seconds": round(now - item.started, 3)} for item in scheduler.in_flight]
+             "percent": item.progress.get_state()["percent"], "seconds": round(now - item.started, 3)}
+            for item in scheduler.in_flight]
         return {"version": __version__, "ready": self.ready, "draining": self.draining,
                 "config": {"source": str(self.loaded.config_file or ""), "hash": self.settings.config_hash()},
                 "backlog": scheduler.backlog if scheduler else 0, "in_flight": in_flight,
+                "progress": scheduler.progress.get_state() if scheduler else None,
                 "uptime_seconds": round(time.time() - self.started_at, 1)}
 
 

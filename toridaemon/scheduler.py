@@ -23,11 +23,13 @@ from toridaemon.journal import Journal, JournalError
 from toridaemon.logs import get_logger
 from toridaemon.metrics import Metrics
 from toridaemon.outcome import Outcomes
+from toridaemon.progress import ProgressTracker
 from toridaemon.settings import Settings
 
 log = get_logger("toridaemon.scheduler")
 _RETRY_BASE_SECONDS = 1.0
 _RETRY_MAX_SECONDS = 60.0
+STAGES = ("hash", "parse", "record")
 
 
 class Retry(Exception):
@@ -46,6 +48,14 @@ class Item:
     sha256: str | None = None
     started: float = field(default_factory=time.monotonic)
     stage: str = "queued"
+    progress: ProgressTracker = field(
+        default_factory=lambda: ProgressTracker(len(STAGES), min_change=0.0, description="file")
+    )
+
+    def enter(self, stage: str) -> None:
+        """Move to the next stage of `STAGES`; the file's progress follows."""
+        self.stage = stage
+        self.progress.update()
 
 
 class Scheduler:
@@ -64,6 +74,8 @@ class Scheduler:
         self._workers: list[asyncio.Task[None]] = []
         self._retry_handles: set[asyncio.TimerHandle] = set()
         self._accepting = True
+        self.progress = ProgressTracker(0, min_change=1.0, min_seconds=1.0, description="backlog")
+        self._accepted = 0
 
     # ---- intake -------------------------------------------------------------------------------
     def knows(self, path: Path) -> bool:
@@ -97,6 +109,8 @@ class Scheduler:
         return True
 
     def _enqueue(self, item: Item) -> None:
+        self._accepted += 1
+        self.progress.set_total(self._accepted)
         self._active[item.path] = item
         item.stage = "queued"
         self._queue.put_nowait(item)
@@ -157,7 +171,7 @@ class Scheduler:
             await asyncio.shield(self._record(item, outcome))
 
     async def _run(self, item: Item, settings: Settings) -> JobOutcome | None:
-        item.stage = "hash"
+        item.enter("hash")
         try:
             sha256, size, _ = await asyncio.to_thread(sha256_file, item.path)
         except FileNotFoundError:
@@ -180,7 +194,7 @@ class Scheduler:
         return await self._execute(item, settings, attempt)
 
     async def _execute(self, item: Item, settings: Settings, attempt: int) -> JobOutcome:
-        item.stage = "parse"
+        item.enter("parse")
         assert item.sha256 is not None
         job = Job(item.path, item.sha256, settings.pipeline_options(), settings.file_timeout_seconds)
         try:
@@ -198,7 +212,7 @@ class Scheduler:
 
     # ---- outcomes (shielded) ------------------------------------------------------------------
     async def _record(self, item: Item, outcome: JobOutcome) -> None:
-        item.stage = "record"
+        item.enter("record")
         try:
             if outcome.result is not None:
                 await self._record_success(item, outcome.result)
@@ -264,6 +278,7 @@ class Scheduler:
         log.warning("file_retry", file=item.path.name, sha256=item.sha256, reason=retry.reason,
                     message=str(retry), delay_seconds=round(delay, 2))
         item.stage = "waiting"
+        item.progress = ProgressTracker(len(STAGES), min_change=0.0, description="file")
         handle = asyncio.get_running_loop().call_later(delay, self._requeue, item)
         self._retry_handles.add(handle)
 
@@ -282,6 +297,7 @@ class Scheduler:
     def _forget(self, item: Item) -> None:
         if self._active.get(item.path) is item:
             del self._active[item.path]
+            self.progress.update()
         self._update_gauges()
 
     # ---- shutdown -----------------------------------------------------------------------------

@@ -22,6 +22,10 @@ def _limit_memory(limit_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _ping() -> int:
+    return 0
+
+
 class LocalExecutor:
     """Runs jobs in `workers` processes of a pebble pool."""
 
@@ -35,15 +39,20 @@ class LocalExecutor:
         self.restarts = 0
 
     async def start(self) -> None:
-        self._pool = self._new_pool(self._workers)
+        """Start the pool and wait until every worker has answered once, so READY means warm."""
+        self._pool = pool = self._new_pool(self._workers)
+        await asyncio.gather(*(asyncio.wrap_future(pool.submit(_ping, 60.0)) for _ in range(self._workers)))
 
     def _new_pool(self, workers: int) -> pebble.ProcessPool:
-        # forkserver: workers never inherit the daemon's threads, locks or open sockets.
+        # forkserver: workers never inherit the daemon's threads, locks or open sockets; the preload
+        # module warms the pipeline once in the server so forked workers start ready.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["toridaemon.executors.preload"])
         return pebble.ProcessPool(
             max_workers=workers,
             initializer=_limit_memory,
             initargs=(self._memory_limit_mb,),
-            context=multiprocessing.get_context("forkserver"),
+            context=context,
         )
 
     async def run(self, job: Job) -> JobOutcome:

@@ -1,0 +1,170 @@
+"""End to end: the real daemon process, real inotify events, real PDFs, a real scrape, a real SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DaemonProcess, Dirs, good_corpus, wait_for
+from tests.pdfgen import make_pdf
+
+pytestmark = pytest.mark.e2e
+
+CONTRACT_KEYS = {"schema_version", "source", "title", "sections", "concepts", "pruning", "timings_seconds",
+                 "extractor"}
+
+
+def _drop(path: Path, data: bytes) -> None:
+    """Write like a slow client: create, write in chunks, close."""
+    with open(path, "wb") as handle:
+        for start in range(0, len(data), 4096):
+            handle.write(data[start : start + 4096])
+            handle.flush()
+
+
+def _inputs(tmp: Path) -> list[Path]:
+    made = [make_pdf(tmp / f"generated-{i}.pdf", title=f"Generated {i}", salt=str(i)) for i in range(3)]
+    return made + good_corpus(2)
+
+
+def test_pdfs_become_results_and_move_to_processed(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess],
+                                                   tmp_path: Path) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    source_dir = tmp_path / "src"
+    source_dir.mkdir()
+    sources = _inputs(source_dir)
+    for source in sources:
+        _drop(dirs.inbox / source.name, source.read_bytes())
+    wait_for(lambda: len(list(dirs.outbox.glob("*.json"))) == len(sources), 60, what="all results")
+    wait_for(lambda: not any(dirs.inbox.iterdir()), 10, what="inbox empty")
+    assert sorted(p.name for p in dirs.processed.iterdir()) == sorted(s.name for s in sources)
+    for result in dirs.results():
+        assert set(result) >= CONTRACT_KEYS
+        assert result["source"]["pages"] >= 1 and len(result["source"]["sha256"]) == 64
+        assert result["concepts"], f"no concepts for {result['source']['name']}"
+        assert all(0.0 <= c["score"] <= 1.0 for c in result["concepts"])
+        assert result["timings_seconds"]["total"] > 0
+        assert result["extractor"]["name"] == "toridaemon"
+    assert daemon.metric("toridaemon_files_completed_total", 'outcome="done"') == len(sources)
+    assert daemon.metric("toridaemon_files_detected_total") == len(sources)
+    assert daemon.metric("toridaemon_in_flight") == 0
+    assert daemon.metric("toridaemon_processing_seconds_count", 'stage="total"') == len(sources)
+    assert daemon.stop() == 0
+
+
+def test_bad_input_goes_to_failed_with_reason_and_daemon_stays_up(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    (dirs.inbox / "zero.pdf").write_bytes(b"")
+    (dirs.inbox / "html.pdf").write_bytes(b"<html><body>404 not found</body></html>")
+    good = make_pdf(dirs.root / "good.pdf")
+    (dirs.inbox / "truncated.pdf").write_bytes(good.read_bytes()[:200])
+    wait_for(lambda: len(dirs.errors()) == 3, 30, what="three failure records")
+    reasons = {e["name"]: e["reason"] for e in dirs.errors()}
+    assert reasons["zero.pdf"] == "empty_file"
+    assert reasons["html.pdf"] == "not_a_pdf"
+    assert reasons["truncated.pdf"] in {"corrupt_pdf", "not_a_pdf"}
+    assert all({"stage", "reason", "message", "at", "sha256"} <= set(e) for e in dirs.errors())
+    assert sorted(p.name for p in dirs.failed.glob("*.pdf")) == ["html.pdf", "truncated.pdf", "zero.pdf"]
+    shutil.copy(good, dirs.inbox / "after.pdf")
+    wait_for(lambda: list(dirs.outbox.glob("after.*.json")), 30, what="a result after the failures")
+    assert daemon.proc.poll() is None
+    assert daemon.stop() == 0
+
+
+def test_duplicate_content_gives_one_result(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    source = make_pdf(dirs.root / "paper.pdf", salt="dup")
+    shutil.copy(source, dirs.inbox / "first.pdf")
+    wait_for(lambda: list(dirs.outbox.glob("first.*.json")), 30, what="first result")
+    shutil.copy(source, dirs.inbox / "second.pdf")
+    wait_for((dirs.processed / "second.pdf").exists, 30, what="duplicate settled")
+    assert len(list(dirs.outbox.glob("*.json"))) == 1
+    assert daemon.metric("toridaemon_duplicates_total") == 1
+    with sqlite3.connect(dirs.state / "journal.sqlite3") as db:
+        states = {path: state for path, state in db.execute("SELECT path, state FROM files")}
+    assert states[str(dirs.inbox / "second.pdf")] == "duplicate"
+    assert daemon.stop() == 0
+
+
+def test_files_present_at_startup_are_processed_and_names_never_clash(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    make_pdf(dirs.inbox / "early.pdf", salt="a")
+    (dirs.processed / "early.pdf").write_bytes(b"an older file of the same name")
+    (dirs.inbox / "notes.txt").write_text("not a pdf")
+    (dirs.inbox / "download.pdf.part").write_bytes(b"partial")
+    make_pdf(dirs.inbox / "UPPER.PDF", salt="b")
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    wait_for(lambda: len(list(dirs.outbox.glob("*.json"))) == 2, 30, what="startup files")
+    wait_for((dirs.processed / "early-1.pdf").exists, 10, what="suffixed move")
+    assert (dirs.processed / "early.pdf").read_bytes() == b"an older file of the same name"
+    assert (dirs.inbox / "notes.txt").exists() and (dirs.inbox / "download.pdf.part").exists()
+    assert daemon.stop() == 0
+
+
+def test_health_ready_status_endpoints(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    assert daemon.metrics_url.startswith("http://127.0.0.1:")
+    code, body = daemon.get("/healthz")
+    assert code == 200 and json.loads(body) == {"loop": True, "watcher": True}
+    wait_for(lambda: daemon.get("/readyz")[0] == 200, 10, what="ready")
+    code, body = daemon.get("/status")
+    status = json.loads(body)
+    assert code == 200 and status["backlog"] == 0 and status["ready"] is True
+    assert daemon.get("/nope")[0] == 404
+    assert daemon.stop() == 0
+
+
+def test_sigterm_drains_in_flight_work_and_exits_zero(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    daemon = daemon_factory({"TORI_MAX_PARALLEL_WORKERS": "1"})
+    daemon.wait_ready()
+    for i in range(6):
+        make_pdf(dirs.inbox / f"f{i}.pdf", salt=f"drain{i}")
+    wait_for(lambda: daemon.event("file_claimed"), 30, what="first claim")
+    assert daemon.stop(signal.SIGTERM) == 0
+    assert daemon.event("daemon_stopped") is not None
+    finished = len(list(dirs.outbox.glob("*.json")))
+    left = len(list(dirs.inbox.glob("*.pdf")))
+    assert finished + left == 6
+    with sqlite3.connect(dirs.state / "journal.sqlite3") as db:
+        claimed = db.execute("SELECT COUNT(*) FROM files WHERE state = 'claimed'").fetchone()[0]
+    assert claimed == 0
+    restarted = daemon_factory()
+    restarted.wait_ready()
+    wait_for(lambda: len(list(dirs.outbox.glob("*.json"))) == 6, 60, what="the rest after restart")
+    assert restarted.stop() == 0
+
+
+def test_invalid_config_exits_with_code_2(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
+    config = dirs.root / "bad.yaml"
+    config.write_text("file_timeout_seconds: -3\n")
+    daemon = daemon_factory(args=["--config", str(config)])
+    assert daemon.proc.wait(30) == 2
+    text = daemon.log_path.read_text()
+    assert "file_timeout_seconds" in text and str(config) in text
+
+
+def test_second_daemon_on_same_state_dir_refuses_to_start(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    first = daemon_factory()
+    first.wait_ready()
+    second = daemon_factory()
+    assert second.proc.wait(30) == 3
+    assert "another toridaemon" in second.log_path.read_text()
+    assert first.stop() == 0

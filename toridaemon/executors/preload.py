@@ -1,0 +1,11 @@
+"""Imported once by the forkserver, so every worker it forks starts with a warm pipeline.
+
+Without this each new worker (at start, and after a timeout kill) pays the imports and the concept
+database load again: about a second per worker, measured on the shared corpus.
+"""
+
+from __future__ import annotations
+
+from toridaemon.pipeline import analyze_text
+
+analyze_text("Warm-up text for the concept engine: graph neural networks and molecule property prediction.")
