@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -93,7 +94,7 @@ def test_duplicate_content_gives_one_result(dirs: Dirs, daemon_factory: Callable
     assert daemon.metric("toridaemon_duplicates_total") == 1
     with sqlite3.connect(dirs.state / "journal.sqlite3") as db:
         states = {path: state for path, state in db.execute("SELECT path, state FROM files")}
-    assert states[str(dirs.inbox / "second.pdf")] == "duplicate"
+    assert states[os.fsencode(dirs.inbox / "second.pdf")] == "duplicate"
     assert daemon.stop() == 0
 
 

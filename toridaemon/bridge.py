@@ -4,8 +4,8 @@ One loop runs in its own thread for the daemon's lifetime. Other threads hand it
 (fire and forget), `submit` (a concurrent future) or `run_sync` (wait for the answer, with a timeout
 that cancels the coroutine). `run_sync` on the loop's own thread raises instead of deadlocking.
 
-`run_sync` waits on a bare lock instead of `concurrent.futures.Future.result()` and finishes inside the
-task itself, which saves a loop iteration and a condition variable per call (see bench/bridge.py).
+`run_sync` waits on a bare lock released by the task's done callback instead of chaining a
+`concurrent.futures.Future` and waiting on its condition variable (see bench/bridge.py).
 """
 
 from __future__ import annotations
@@ -36,16 +36,17 @@ class _Waiter(Generic[T]):
         self.lock.acquire()
         self.result: T | None = None
         self.error: BaseException | None = None
-        self.task: asyncio.Task[None] | None = None
+        self.task: asyncio.Task[T] | None = None
 
-
-async def _run_into(coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
-    try:
-        waiter.result = await coro
-    except BaseException as exc:
-        waiter.error = exc
-    finally:
-        waiter.lock.release()
+    def settle(self, task: asyncio.Task[T]) -> None:
+        """Done callback on the loop: copy the outcome, then wake the waiting thread."""
+        if task.cancelled():
+            self.error = asyncio.CancelledError()
+        elif (error := task.exception()) is not None:
+            self.error = error
+        else:
+            self.result = task.result()
+        self.lock.release()
 
 
 class Bridge:
@@ -111,7 +112,10 @@ class Bridge:
         return waiter.result  # type: ignore[return-value]  # set whenever error is None
 
     def _start(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
-        waiter.task = self._loop.create_task(_run_into(coro, waiter))
+        # A task cancelled before its first step still closes its coroutine and runs its callbacks,
+        # so a timeout always wakes the caller and never leaves a coroutine unawaited.
+        waiter.task = task = self._loop.create_task(coro)
+        task.add_done_callback(waiter.settle)
 
     @staticmethod
     def _cancel(waiter: _Waiter[Any]) -> None:
@@ -126,12 +130,12 @@ class Bridge:
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel what is left on the loop, stop it and join its thread; safe to call twice."""
+        if self.in_loop_thread():
+            raise BridgeError("shutdown called on the event loop's own thread")
         with self._close_lock:
             if self._closed:
                 return
             self._closed = True
-        if self.in_loop_thread():
-            raise BridgeError("shutdown called on the event loop's own thread")
         if self._thread.is_alive():
             future = asyncio.run_coroutine_threadsafe(self._finish_tasks(), self._loop)
             with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):

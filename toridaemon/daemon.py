@@ -21,6 +21,8 @@ from toridaemon import __version__
 from toridaemon.bridge import Bridge
 from toridaemon.executors.base import Executor
 from toridaemon.executors.local import LocalExecutor
+from toridaemon.faults import faulty_writer
+from toridaemon.fsutil import write_atomic
 from toridaemon.httpserver import HttpServer, Probes
 from toridaemon.inbox import Inbox, StabilityGate, Watcher
 from toridaemon.journal import Journal, JournalError
@@ -69,6 +71,8 @@ class Daemon:
         self._http: HttpServer | None = None
         self.scheduler: Scheduler | None = None
         self.started_at = time.time()
+        self._next_rescan = self._next_ping = self._next_status = 0.0
+        self._ping_every: float | None = None
 
     # ---- main thread --------------------------------------------------------------------------
     def run(self) -> int:
@@ -142,7 +146,8 @@ class Daemon:
     async def _start(self) -> None:
         s = self.settings
         journal = Journal(s.state_dir / "journal.sqlite3")
-        outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success)
+        outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
+                            write=faulty_writer(write_atomic))
         log.info("recovery", **recover(journal, outcomes))
         executor = self._new_executor()
         await executor.start()
@@ -191,31 +196,38 @@ class Daemon:
 
     async def _serve(self) -> None:
         now = time.monotonic()
-        next_rescan = now + self.settings.rescan_interval_seconds
-        ping_every = self.notifier.watchdog_ping_interval()
-        next_ping = next_status = now
+        self._next_rescan = now + self.settings.rescan_interval_seconds
+        self._ping_every = self.notifier.watchdog_ping_interval()
+        self._next_ping = self._next_status = now
         while not self.flags.stop:
             await asyncio.sleep(TICK_SECONDS)
-            self.inbox.tick()
-            watcher_alive = bool(self._watcher and self._watcher.is_alive())
-            self.metrics.watcher_up.set(1 if watcher_alive else 0)
-            now = time.monotonic()
-            if ping_every is not None and watcher_alive and now >= next_ping:
-                # From the loop's own tick and only with a live watcher: a wedged loop or a dead
-                # watcher stops the heartbeat and systemd restarts us.
-                next_ping = now + ping_every
-                self.notifier.watchdog()
-            if now >= next_status:
-                next_status = now + STATUS_EVERY_SECONDS
-                self.notifier.status(self._status_line())
-            if self.flags.reload:
-                self.flags.reload = False
-                self.notifier.reloading()
-                self.reload()
-                self.notifier.ready()
-            if now >= next_rescan:
-                next_rescan = now + self.settings.rescan_interval_seconds
-                await self.inbox.scan("rescan")
+            try:
+                await self._tick()
+            except Exception:  # one bad tick (a bug, an odd file) must not stop the daemon
+                self.metrics.outcome_errors.labels(kind="tick").inc()
+                log.exception("tick_failed")
+
+    async def _tick(self) -> None:
+        self.inbox.tick()
+        watcher_alive = bool(self._watcher and self._watcher.is_alive())
+        self.metrics.watcher_up.set(1 if watcher_alive else 0)
+        now = time.monotonic()
+        if self._ping_every is not None and watcher_alive and now >= self._next_ping:
+            # From the loop's own tick and only with a live watcher: a wedged loop or a dead
+            # watcher stops the heartbeat and systemd restarts us.
+            self._next_ping = now + self._ping_every
+            self.notifier.watchdog()
+        if now >= self._next_status:
+            self._next_status = now + STATUS_EVERY_SECONDS
+            self.notifier.status(self._status_line())
+        if self.flags.reload:
+            self.flags.reload = False
+            self.notifier.reloading()
+            self.reload()
+            self.notifier.ready()
+        if now >= self._next_rescan:
+            self._next_rescan = now + self.settings.rescan_interval_seconds
+            await self.inbox.scan("rescan")
 
     def _status_line(self) -> str:
         assert self.scheduler is not None

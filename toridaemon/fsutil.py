@@ -11,6 +11,21 @@ from pathlib import Path
 TEMP_PREFIX = ".tori-"
 
 
+def _process_umask() -> int:
+    """The umask without changing it (os.umask would, racing other threads): Linux reports it in /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+# mkstemp creates 0600 files; outputs get the mode any other file of this process would get.
+FILE_MODE = 0o666 & ~_process_umask()
+
+
 def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -24,6 +39,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

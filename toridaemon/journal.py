@@ -7,6 +7,7 @@ found again by the startup scan and retried. A sha256 already `done` makes a new
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ TERMINAL: tuple[State, ...] = ("done", "failed", "duplicate")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL,
+    path BLOB NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT,
@@ -30,8 +31,8 @@ CREATE TABLE IF NOT EXISTS files (
     attempts INTEGER NOT NULL DEFAULT 0,
     reason TEXT,
     error TEXT,
-    result_path TEXT,
-    final_path TEXT,
+    result_path BLOB,
+    final_path BLOB,
     detected_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
@@ -39,6 +40,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS files_pending_path ON files(path) WHERE state 
 CREATE INDEX IF NOT EXISTS files_done_sha ON files(sha256) WHERE state = 'done';
 CREATE INDEX IF NOT EXISTS files_settled_path ON files(path, size, mtime_ns) WHERE final_path = path;
 """
+
+
+def _key(path: Path) -> bytes:
+    """Paths are stored as their raw bytes: names need not be valid UTF-8."""
+    return os.fsencode(path)
 
 
 class JournalError(Exception):
@@ -71,7 +77,7 @@ class Journal:
             # FULL: a committed state change survives power loss, not only a killed process.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open journal {path}: {exc}") from exc
 
     def close(self) -> None:
@@ -95,7 +101,7 @@ class Journal:
         now = time.time()
         with self._write() as db:
             found = db.execute(
-                "SELECT id FROM files WHERE path = ? AND state IN ('detected', 'claimed')", (str(path),)
+                "SELECT id FROM files WHERE path = ? AND state IN ('detected', 'claimed')", (_key(path),)
             ).fetchone()
             if found:
                 db.execute("UPDATE files SET size = ?, mtime_ns = ?, updated_at = ? WHERE id = ?",
@@ -103,14 +109,14 @@ class Journal:
                 return int(found[0]), False
             cursor = db.execute(
                 "INSERT INTO files (path, size, mtime_ns, state, detected_at, updated_at)"
-                " VALUES (?, ?, ?, 'detected', ?, ?)", (str(path), size, mtime_ns, now, now))
+                " VALUES (?, ?, ?, 'detected', ?, ?)", (_key(path), size, mtime_ns, now, now))
             return int(cursor.lastrowid or 0), True
 
     def is_settled(self, path: Path, size: int, mtime_ns: int) -> bool:
         """True when this exact file was finished and deliberately left where it is (keep, special)."""
         found = self._db.execute(
             "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND final_path = path LIMIT 1",
-            (str(path), size, mtime_ns)).fetchone()
+            (_key(path), size, mtime_ns)).fetchone()
         return found is not None
 
     def done_with_sha(self, sha256: str) -> Row | None:
@@ -124,13 +130,18 @@ class Journal:
             found = db.execute("SELECT attempts FROM files WHERE id = ?", (row_id,)).fetchone()
         return int(found[0]) if found else 0
 
+    def record_sha(self, row_id: int, sha256: str) -> None:
+        """Note the content hash of a row that will not be claimed (a duplicate)."""
+        with self._write() as db:
+            db.execute("UPDATE files SET sha256 = ?, updated_at = ? WHERE id = ?", (sha256, time.time(), row_id))
+
     def finish(self, row_id: int, state: State, *, reason: str | None = None, error: str | None = None,
                result_path: Path | None = None, final_path: Path | None = None) -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE files SET state = ?, reason = ?, error = ?, result_path = ?, final_path = ?, updated_at = ?"
                 " WHERE id = ?",
-                (state, reason, error, _str(result_path), _str(final_path), time.time(), row_id))
+                (state, reason, error, _opt_key(result_path), _opt_key(final_path), time.time(), row_id))
 
     def record_final(self, path: Path, *, size: int, mtime_ns: int, state: State, reason: str, error: str) -> None:
         """Record an entry that is settled on sight (special files) and stays where it is."""
@@ -139,7 +150,7 @@ class Journal:
             db.execute(
                 "INSERT INTO files (path, size, mtime_ns, state, reason, error, final_path, detected_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (str(path), size, mtime_ns, state, reason, error, str(path), now, now))
+                (_key(path), size, mtime_ns, state, reason, error, _key(path), now, now))
 
     def release(self, row_id: int) -> None:
         """Return a row to pending (shutdown, or a transient failure)."""
@@ -165,9 +176,15 @@ class Journal:
         cursor = self._db.execute(sql, args)
         names = [column[0] for column in cursor.description]
         fields = set(Row.__dataclass_fields__)
-        return [Row(**{k: v for k, v in zip(names, values, strict=True) if k in fields})
-                for values in cursor.fetchall()]
+        rows = []
+        for values in cursor.fetchall():
+            row = {k: v for k, v in zip(names, values, strict=True) if k in fields}
+            for key in ("path", "result_path"):
+                if isinstance(row.get(key), bytes):
+                    row[key] = os.fsdecode(row[key])
+            rows.append(Row(**row))
+        return rows
 
 
-def _str(path: Path | None) -> str | None:
-    return None if path is None else str(path)
+def _opt_key(path: Path | None) -> bytes | None:
+    return None if path is None else _key(path)

@@ -34,6 +34,7 @@ _level_filter = _LevelFilter()
 def set_level(level: str) -> None:
     """Change the lowest level logged, for every logger, immediately."""
     _level_filter.threshold = _LEVELS[level.lower()]
+    logging.getLogger().setLevel(_level_filter.threshold)
 
 
 def configure(level: str = "info", fmt: LogFormat = "auto", stream: TextIO | None = None) -> None:

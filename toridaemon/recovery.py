@@ -20,7 +20,7 @@ log = get_logger("toridaemon.recovery")
 
 def recover(journal: Journal, outcomes: Outcomes) -> dict[str, int]:
     """Settle orphaned pending rows and delete leftover temp files; returns counts for the log."""
-    counts = {"done": 0, "failed": 0, "vanished": 0, "pending": 0, "temps": 0}
+    counts = {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 0, "temps": 0}
     for directory in (outcomes.outbox, outcomes.failed, outcomes.processed):
         counts["temps"] += remove_stale_temps(directory)
     for row in journal.pending():
@@ -43,16 +43,20 @@ def _settle(journal: Journal, outcomes: Outcomes, row: Row) -> str:
         if failure is not None:
             journal.finish(row.id, "failed", reason="recovered", final_path=failure)
             return "failed"
+        if journal.done_with_sha(row.sha256) is not None:
+            journal.finish(row.id, "duplicate", reason="duplicate")
+            return "duplicate"
     journal.finish(row.id, "failed", reason="vanished", error="input left the inbox with no outcome recorded")
     log.warning("file_vanished", file=name, sha256=row.sha256)
     return "vanished"
 
 
 def _failure_record(failed: Path, name: str, sha256: str) -> Path | None:
+    """Search the names `Outcomes.write_failure` may have used, up to the first it would have taken."""
     for candidate in candidate_names(name):
         error = failed / (candidate + ERROR_SUFFIX)
-        if not error.exists():
-            return None
         if json_sha(error, None) == sha256:
             return failed / candidate
+        if not os.path.lexists(error) and not os.path.lexists(failed / candidate):
+            return None
     return None

@@ -135,6 +135,9 @@ class Scheduler:
             item = await self._queue.get()
             try:
                 await self._process(item)
+            except Exception as exc:  # a bug on one file must not cost a worker slot
+                log.exception("file_unexpected_error", file=item.path.name, sha256=item.sha256)
+                await asyncio.shield(self._retry_later(item, Retry("internal_error", repr(exc))))
             finally:
                 self._queue.task_done()
 
@@ -252,6 +255,7 @@ class Scheduler:
 
     async def _record_duplicate(self, item: Item, sha256: str) -> None:
         try:
+            self.journal.record_sha(item.row_id, sha256)
             final = await asyncio.to_thread(self.outcomes.settle_input, item.path)
             self.journal.finish(item.row_id, "duplicate", reason="duplicate", final_path=final)
         except (OSError, JournalError) as exc:

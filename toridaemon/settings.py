@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -122,36 +124,56 @@ class LoadedSettings:
     config_file: Path | None
 
 
+class _FixedSource(PydanticBaseSettingsSource):
+    """Values read once by `load_settings`, so each source is read exactly once per load."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(Settings)
+        self._values = values
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._values
+
+
 class _SourceSlot:
-    """Hands the sources of the load in progress to `settings_customise_sources` (loads are serialised)."""
+    """Hands the values of the load in progress to `settings_customise_sources` (loads are serialised)."""
 
     def __init__(self) -> None:
         self._sources: list[tuple[str, PydanticBaseSettingsSource]] = []
 
-    def set(self, sources: list[tuple[str, PydanticBaseSettingsSource]]) -> None:
-        self._sources = sources
+    def set(self, raw: list[tuple[str, dict[str, Any]]]) -> None:
+        self._sources = [(name, _FixedSource(values)) for name, values in raw]
 
     def get(self) -> list[tuple[str, PydanticBaseSettingsSource]]:
-        return self._sources or _build_sources(None, {}, None, None)
+        # A bare `Settings()` outside `load_settings` reads the environment and defaults only.
+        return self._sources or [("environment", EnvSettingsSource(Settings))]
 
 
 _SOURCES = _SourceSlot()
+_SOURCE_ERRORS = (ValueError, OSError, yaml.YAMLError)
+SourceFactory = Callable[[], PydanticBaseSettingsSource]
 
 
-def _build_sources(
+def _source_factories(
     config_file: Path | None, overrides: Mapping[str, Any], env_file: Path | None, environ: Mapping[str, str] | None
-) -> list[tuple[str, PydanticBaseSettingsSource]]:
-    sources: list[tuple[str, PydanticBaseSettingsSource]] = [
-        ("arguments", InitSettingsSource(Settings, init_kwargs=dict(overrides))),
-        ("environment", _env_source(environ)),
-        (f".env file {env_file}" if env_file else ".env file", DotEnvSettingsSource(Settings, env_file=env_file)),
+) -> list[tuple[str, SourceFactory]]:
+    """The sources of one load, highest priority first, each built only when read."""
+    factories: list[tuple[str, SourceFactory]] = [
+        ("arguments", lambda: InitSettingsSource(Settings, init_kwargs=dict(overrides))),
+        ("environment", lambda: _env_source(environ)),
+        (f".env file {env_file}" if env_file else ".env file",
+         lambda: DotEnvSettingsSource(Settings, env_file=env_file)),
     ]
     if config_file is not None:
-        sources.append((f"YAML file {config_file}", YamlConfigSettingsSource(Settings, yaml_file=config_file)))
-    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+        factories.append((f"YAML file {config_file}",
+                          lambda: YamlConfigSettingsSource(Settings, yaml_file=config_file)))
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")  # set by systemd for the process, never per load
     if credentials and Path(credentials).is_dir():
-        sources.append(("credentials", SecretsSettingsSource(Settings, secrets_dir=credentials)))
-    return sources
+        factories.append(("credentials", lambda: SecretsSettingsSource(Settings, secrets_dir=credentials)))
+    return factories
 
 
 def _env_source(environ: Mapping[str, str] | None) -> PydanticBaseSettingsSource:
@@ -182,12 +204,8 @@ def load_settings(
 ) -> LoadedSettings:
     """Read every source, validate, and report where each value came from."""
     config_file = resolve_config_file(config, environ)
-    sources = _build_sources(config_file, overrides or {}, env_file, environ)
-    try:
-        raw = _read_sources(sources)
-    except (ValueError, OSError) as exc:  # unreadable YAML or JSON in an env value
-        raise SettingsError([("config", _describe(config_file), str(exc).splitlines()[0])]) from exc
-    _SOURCES.set(sources)
+    raw = _read_sources(_source_factories(config_file, overrides or {}, env_file, environ))
+    _SOURCES.set(raw)
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -198,12 +216,26 @@ def load_settings(
     return LoadedSettings(settings=settings, provenance=provenance, config_file=config_file)
 
 
-def _describe(config_file: Path | None) -> str:
-    return f"YAML file {config_file}" if config_file else "environment"
+def _read_sources(factories: list[tuple[str, SourceFactory]]) -> list[tuple[str, dict[str, Any]]]:
+    """Read each source on its own, so an unreadable one (bad YAML, bad JSON) is named in the error."""
+    raw = []
+    for name, factory in factories:
+        try:
+            values = factory()()
+        except _SOURCE_ERRORS as exc:
+            raise SettingsError([(_field_in(str(exc)), name, _first_line(exc))]) from None
+        raw.append((name, values))
+    return raw
 
 
-def _read_sources(sources: list[tuple[str, PydanticBaseSettingsSource]]) -> list[tuple[str, dict[str, Any]]]:
-    return [(name, source()) for name, source in sources]
+def _field_in(message: str) -> str:
+    """pydantic-settings names the field in its parse errors (`error parsing value for field "x"`)."""
+    found = re.search(r'field "([A-Za-z_]+)"', message)
+    return found.group(1) if found else "config"
+
+
+def _first_line(exc: BaseException) -> str:
+    return " ".join((str(exc).strip() or type(exc).__name__).split())[:300]
 
 
 def _origin(field: str, raw: list[tuple[str, dict[str, Any]]]) -> str:

@@ -6,29 +6,23 @@ backend (local pool, Dask) share one function.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from toridaemon.faults import worker_fault
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf
-
-# Environment hook for fault-injection tests: a worker that sees this file name exits abruptly,
-# exactly like a segfaulting parser would. Unset in production, so the check costs one dict lookup.
-CRASH_ON_NAME_ENV = "TORI_TEST_CRASH_ON_NAME"
 
 
 def run_job(path: str, options: dict[str, Any], expected_sha256: str | None = None) -> dict[str, Any]:
     """Analyse one PDF; return `{"result": ...}` or `{"failure": {stage, reason, message}}`."""
-    crash_marker = os.environ.get(CRASH_ON_NAME_ENV)
-    if crash_marker and crash_marker in Path(path).name:
-        os._exit(70)
+    worker_fault(Path(path).name)
     try:
         result = analyze_pdf(path, PipelineOptions.model_validate(options))
     except PipelineError as exc:
         return {"failure": {"stage": exc.stage, "reason": exc.reason, "message": exc.message}}
     except MemoryError:
         return {"failure": {"stage": "text", "reason": "memory_limit", "message": "worker memory cap reached"}}
-    except Exception as exc:
+    except Exception as exc:  # any other error is a bug to report as data, not a reason to die
         return {"failure": {"stage": "pipeline", "reason": "internal_error", "message": repr(exc)[:500]}}
     if expected_sha256 and result.source.sha256 != expected_sha256:
         return {"failure": {"stage": "read", "reason": "changed_during_processing",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import multiprocessing
 import resource
@@ -70,9 +71,19 @@ class LocalExecutor:
         except pebble.ProcessExpired as exc:
             self.restarts += 1
             raise WorkerCrashed(f"worker exited with code {exc.exitcode}") from exc
+        except concurrent.futures.process.BrokenProcessPool as exc:
+            # Workers died outside any task (e.g. in the initializer): start over with a fresh pool.
+            self.restarts += 1
+            self._replace_pool()
+            raise WorkerCrashed(f"worker pool broke: {exc}") from exc
         finally:
             self._in_flight -= 1
         return _outcome(answer)
+
+    def _replace_pool(self) -> None:
+        old, self._pool = self._pool, self._new_pool(self._workers)
+        if old is not None:
+            old.stop()
 
     async def resize(self, workers: int) -> None:
         """Swap in a pool of the new size; jobs already running finish on the old one."""

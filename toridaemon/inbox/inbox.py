@@ -50,11 +50,14 @@ class Inbox:
     async def scan(self, origin: Literal["startup", "rescan"]) -> int:
         """List the inbox and put every unknown candidate through the gate; returns how many were new."""
         names = await asyncio.to_thread(_list_names, self.directory)
+        # The gate drops files that vanish without a deleted event; forget them here too, or a new
+        # file under the same name would never count as recovered.
+        self._first_seen_by_rescan &= {path for path in self._first_seen_by_rescan if path in self.gate}
         patterns = self._patterns()
         found = 0
         for name in names:
             path = self.directory / name
-            if not is_candidate(name, patterns) or self._knows(path) or path in self._first_seen_by_rescan:
+            if not is_candidate(name, patterns) or self._knows(path):
                 continue
             if origin == "rescan" and path not in self.gate:
                 self._first_seen_by_rescan.add(path)

@@ -1,0 +1,220 @@
+"""Journal: WAL, the life of a row, dedupe by content hash, lock contention, durability across reopen."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toridaemon.journal import Journal, JournalError
+
+SHA_A = "a" * 64
+SHA_B = "b" * 64
+PDF = Path("/srv/inbox/paper.pdf")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "journal.sqlite3"
+
+
+@pytest.fixture
+def journal(db_path: Path) -> Iterator[Journal]:
+    opened = Journal(db_path)
+    yield opened
+    opened.close()
+
+
+def test_wal_mode_is_on_and_seen_by_other_connections(journal: Journal, db_path: Path) -> None:
+    with sqlite3.connect(db_path) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db_path.with_name(db_path.name + "-wal").exists()
+
+
+def test_detect_claim_finish(journal: Journal) -> None:
+    row_id, new = journal.detect(PDF, 10, 111)
+    assert new
+    row = journal.get(row_id)
+    assert row is not None
+    assert (row.path, row.size, row.mtime_ns, row.state, row.attempts, row.sha256) == (
+        str(PDF), 10, 111, "detected", 0, None)
+    assert journal.claim(row_id, SHA_A) == 1
+    claimed = journal.get(row_id)
+    assert claimed is not None
+    assert (claimed.state, claimed.sha256) == ("claimed", SHA_A)
+    assert [r.id for r in journal.pending()] == [row_id]
+    journal.finish(row_id, "done", result_path=Path("/out/paper.aaaaaaaa.json"))
+    done = journal.get(row_id)
+    assert done is not None
+    assert (done.state, done.result_path) == ("done", "/out/paper.aaaaaaaa.json")
+    assert journal.pending() == []
+    assert journal.counts() == {"done": 1}
+
+
+def test_a_pending_path_has_one_row_only(journal: Journal) -> None:
+    first, new = journal.detect(PDF, 10, 111)
+    second, again = journal.detect(PDF, 20, 222)
+    assert (new, again) == (True, False)
+    assert second == first
+    assert len(journal.pending()) == 1
+    row = journal.get(first)
+    assert row is not None
+    assert (row.size, row.mtime_ns) == (20, 222)  # the newer identity is kept
+    journal.claim(first, SHA_A)
+    assert journal.detect(PDF, 20, 222) == (first, False)  # claimed is pending too
+
+
+def test_the_database_itself_refuses_a_second_pending_row(journal: Journal, db_path: Path) -> None:
+    row_id, _ = journal.detect(PDF, 1, 1)
+    copy = ("INSERT INTO files (path, size, mtime_ns, state, detected_at, updated_at)"
+            " SELECT path, size, mtime_ns, ?, 0, 0 FROM files WHERE id = ?")
+    with sqlite3.connect(db_path) as other:
+        with pytest.raises(sqlite3.IntegrityError):
+            other.execute(copy, ("claimed", row_id))
+        other.execute(copy, ("failed", row_id))  # finished rows for the same path are fine
+
+
+def test_names_that_are_not_utf8_round_trip(journal: Journal) -> None:
+    odd = Path(os.fsdecode(b"/srv/inbox/caf\xe9 \xff.pdf"))
+    row_id, new = journal.detect(odd, 1, 1)
+    assert new
+    assert journal.detect(odd, 1, 1) == (row_id, False)
+    row = journal.get(row_id)
+    assert row is not None
+    assert os.fsencode(row.path) == os.fsencode(odd)
+
+
+def test_a_finished_path_may_come_back_as_a_new_row(journal: Journal) -> None:
+    first, _ = journal.detect(PDF, 1, 1)
+    journal.finish(first, "failed", reason="bad_pdf", error="not a PDF")
+    second, new = journal.detect(PDF, 2, 2)
+    assert new
+    assert second != first
+    failed = journal.get(first)
+    assert failed is not None
+    assert (failed.state, failed.reason) == ("failed", "bad_pdf")
+
+
+def test_claim_counts_attempts_and_release_returns_to_pending(journal: Journal) -> None:
+    row_id, _ = journal.detect(PDF, 1, 1)
+    assert journal.claim(row_id, SHA_A) == 1
+    journal.release(row_id)
+    released = journal.get(row_id)
+    assert released is not None
+    assert (released.state, released.attempts) == ("detected", 1)
+    assert journal.claim(row_id, SHA_A) == 2
+    assert journal.claim(12345, SHA_A) == 0  # unknown row
+
+
+def test_release_leaves_finished_rows_alone(journal: Journal) -> None:
+    row_id, _ = journal.detect(PDF, 1, 1)
+    journal.claim(row_id, SHA_A)
+    journal.finish(row_id, "done")
+    journal.release(row_id)
+    row = journal.get(row_id)
+    assert row is not None
+    assert row.state == "done"
+
+
+def test_done_with_sha_finds_only_done_rows(journal: Journal) -> None:
+    failed_id, _ = journal.detect(Path("/in/a.pdf"), 1, 1)
+    journal.claim(failed_id, SHA_A)
+    journal.finish(failed_id, "failed", reason="timeout")
+    assert journal.done_with_sha(SHA_A) is None
+    claimed_id, _ = journal.detect(Path("/in/b.pdf"), 1, 1)
+    journal.claim(claimed_id, SHA_A)
+    assert journal.done_with_sha(SHA_A) is None  # claimed is not done
+    journal.finish(claimed_id, "done")
+    found = journal.done_with_sha(SHA_A)
+    assert found is not None
+    assert found.id == claimed_id
+    assert journal.done_with_sha(SHA_B) is None
+
+
+def test_is_settled_for_entries_left_in_place(journal: Journal) -> None:
+    journal.record_final(PDF, size=0, mtime_ns=5, state="failed", reason="not_regular_file", error="fifo")
+    assert journal.is_settled(PDF, 0, 5)
+    assert not journal.is_settled(PDF, 0, 6)  # replaced since: look again
+    assert not journal.is_settled(PDF, 1, 5)
+    assert not journal.is_settled(Path("/srv/inbox/other.pdf"), 0, 5)
+    assert journal.pending() == []
+
+
+def test_is_settled_after_keep_but_not_after_move(journal: Journal) -> None:
+    kept = Path("/srv/inbox/kept.pdf")
+    kept_id, _ = journal.detect(kept, 3, 3)
+    journal.finish(kept_id, "done", final_path=kept)
+    moved_id, _ = journal.detect(PDF, 4, 4)
+    journal.finish(moved_id, "done", final_path=Path("/srv/processed/paper.pdf"))
+    assert journal.is_settled(kept, 3, 3)
+    assert not journal.is_settled(PDF, 4, 4)
+
+
+@pytest.mark.timeout(10)
+def test_a_held_write_lock_gives_journal_error_after_the_busy_timeout(journal: Journal, db_path: Path) -> None:
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        contender = Journal(db_path, busy_timeout_seconds=0.2)
+        try:
+            started = time.monotonic()
+            with pytest.raises(JournalError, match="locked"):
+                contender.detect(PDF, 1, 1)
+            elapsed = time.monotonic() - started
+            assert contender.pending() == []  # readers are not blocked by a writer in WAL mode
+        finally:
+            contender.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert 0.15 <= elapsed < 3.0, elapsed
+    assert journal.detect(PDF, 1, 1)[1]  # the lock is gone: writes work again
+
+
+def test_a_failed_write_is_rolled_back(journal: Journal, db_path: Path) -> None:
+    row_id, _ = journal.detect(PDF, 1, 1)
+    with pytest.raises(JournalError):
+        journal.finish(row_id, "exploded")  # type: ignore[arg-type]  # refused by the CHECK constraint
+    row = journal.get(row_id)
+    assert row is not None
+    assert row.state == "detected"
+    journal.claim(row_id, SHA_A)  # the connection is usable: no transaction left open
+
+
+def test_data_survives_reopening(db_path: Path) -> None:
+    first = Journal(db_path)
+    done_id, _ = first.detect(Path("/in/done.pdf"), 1, 1)
+    first.claim(done_id, SHA_A)
+    first.finish(done_id, "done")
+    pending_id, _ = first.detect(Path("/in/pending.pdf"), 2, 2)
+    first.claim(pending_id, SHA_B)
+    first.close()
+
+    second = Journal(db_path)
+    try:
+        assert second.counts() == {"done": 1, "claimed": 1}
+        assert [(r.id, r.sha256, r.attempts) for r in second.pending()] == [(pending_id, SHA_B, 1)]
+        found = second.done_with_sha(SHA_A)
+        assert found is not None
+        assert found.id == done_id
+        assert second.detect(Path("/in/pending.pdf"), 2, 2) == (pending_id, False)
+    finally:
+        second.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_journal_error(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(JournalError, match="cannot open journal"):
+        Journal(db_path)
+
+
+def test_an_unusable_state_directory_is_a_journal_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the state directory should be")
+    with pytest.raises(JournalError):
+        Journal(blocker / "journal.sqlite3")

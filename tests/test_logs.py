@@ -1,0 +1,152 @@
+"""Logging: JSON off a TTY, console on one, and live level changes that reach cached loggers."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from toridaemon.logs import configure, get_logger, set_level
+
+
+class TtyStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _restore_stdlib_logging() -> Iterator[None]:
+    """`configure` replaces the root handlers (basicConfig(force=True)); put pytest's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    set_level("info")
+
+
+def lines(stream: io.StringIO) -> list[str]:
+    return stream.getvalue().splitlines()
+
+
+def records(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in lines(stream)]
+
+
+def test_json_lines_when_not_a_tty() -> None:
+    stream = io.StringIO()
+    configure("info", "auto", stream=stream)
+    get_logger("toridaemon.test").info("file_done", file="paper.pdf", seconds=0.5)
+    [record] = records(stream)
+    assert record["event"] == "file_done"
+    assert record["level"] == "info"
+    assert (record["file"], record["seconds"]) == ("paper.pdf", 0.5)
+    assert record["timestamp"].endswith("Z")
+
+
+def test_json_carries_context_variables_and_exceptions() -> None:
+    stream = io.StringIO()
+    configure("info", "json", stream=stream)
+    log = get_logger("toridaemon.test")
+    with structlog.contextvars.bound_contextvars(request="r1"):
+        try:
+            raise ValueError("bad thing")
+        except ValueError:
+            log.exception("it_failed")
+    [record] = records(stream)
+    assert record["request"] == "r1"
+    assert record["level"] == "error"
+    assert "ValueError: bad thing" in record["exception"]
+
+
+def test_console_when_asked() -> None:
+    stream = io.StringIO()
+    configure("info", "console", stream=stream)
+    get_logger("toridaemon.test").info("file_done", file="paper.pdf")
+    [line] = lines(stream)
+    with pytest.raises(ValueError):
+        json.loads(line)
+    assert "file_done" in line
+    assert "file=paper.pdf" in line
+
+
+def test_auto_is_console_on_a_tty_and_json_can_be_forced() -> None:
+    tty = TtyStream()
+    configure("info", "auto", stream=tty)
+    get_logger("a").info("on_a_tty")
+    assert "on_a_tty" in tty.getvalue()
+    assert not tty.getvalue().lstrip().startswith("{")
+
+    forced = TtyStream()
+    configure("info", "json", stream=forced)
+    get_logger("b").info("forced_json")
+    assert records(forced)[0]["event"] == "forced_json"
+
+
+def test_level_threshold_from_configure() -> None:
+    stream = io.StringIO()
+    configure("warning", "json", stream=stream)
+    log = get_logger("toridaemon.test")
+    log.debug("d")
+    log.info("i")
+    log.warning("w")
+    log.error("e")
+    assert [r["event"] for r in records(stream)] == ["w", "e"]
+
+
+def test_set_level_reaches_loggers_already_created_and_cached() -> None:
+    stream = io.StringIO()
+    configure("info", "json", stream=stream)
+    assert structlog.get_config()["cache_logger_on_first_use"] is True
+    log = get_logger("toridaemon.cached")
+    log.info("before")  # first use: the bound logger is now cached
+    log.debug("hidden_at_info")
+
+    set_level("warning")
+    log.info("hidden_at_warning")
+    log.warning("shown_at_warning")
+
+    set_level("DEBUG")
+    log.debug("shown_at_debug")
+    assert [r["event"] for r in records(stream)] == ["before", "shown_at_warning", "shown_at_debug"]
+
+
+def test_configure_twice_does_not_stack_output() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    configure("info", "json", stream=first)
+    configure("info", "json", stream=second)
+    get_logger("fresh").info("once")
+    logging.getLogger("some.library").warning("stdlib once")
+    assert first.getvalue() == ""
+    out = lines(second)
+    assert len(out) == 2
+    assert json.loads(out[0])["event"] == "once"
+    assert out[1] == "WARNING some.library stdlib once"
+
+
+def test_standard_library_loggers_follow_the_configured_level() -> None:
+    stream = io.StringIO()
+    configure("warning", "json", stream=stream)
+    logging.getLogger("pebble").info("hidden")
+    logging.getLogger("watchdog").warning("shown")
+    assert lines(stream) == ["WARNING watchdog shown"]
+
+
+def test_set_level_also_reaches_standard_library_loggers() -> None:
+    stream = io.StringIO()
+    configure("info", "json", stream=stream)
+    set_level("warning")
+    logging.getLogger("pebble").info("should be hidden after set_level('warning')")
+    set_level("debug")
+    logging.getLogger("watchdog").debug("should be shown after set_level('debug')")
+    assert lines(stream) == ["DEBUG watchdog should be shown after set_level('debug')"]

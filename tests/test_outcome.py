@@ -1,0 +1,300 @@
+"""Durable outcomes: atomic writes, names that never overwrite, and idempotent retries."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from toridaemon import outcome
+from toridaemon.executors.base import Failure
+from toridaemon.fsutil import TEMP_PREFIX, candidate_names, free_path, move_durably, write_atomic
+from toridaemon.outcome import OnSuccess, Outcomes, json_sha
+
+SHA = "0123456789abcdef" * 4
+OTHER_SHA = "fedcba9876543210" * 4
+FAILURE = Failure("text", "bad_pdf", "no PDF header")
+
+
+def temps(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(TEMP_PREFIX))
+
+
+def result_for(sha: str, name: str = "paper.pdf") -> dict[str, Any]:
+    return {"schema_version": 1, "source": {"name": name, "sha256": sha, "bytes": 3, "pages": 1}, "concepts": []}
+
+
+class Counting:
+    """A writer that counts calls and delegates to the real atomic write."""
+
+    def __init__(self) -> None:
+        self.calls: list[Path] = []
+
+    def __call__(self, path: Path, data: bytes) -> None:
+        self.calls.append(path)
+        write_atomic(path, data)
+
+
+def enospc(path: Path, data: bytes) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+class Dirs:
+    def __init__(self, root: Path) -> None:
+        self.inbox, self.outbox, self.processed, self.failed = (root / n for n in
+                                                                 ("inbox", "outbox", "processed", "failed"))
+        for directory in (self.inbox, self.outbox, self.processed, self.failed):
+            directory.mkdir()
+
+    def outcomes(self, on_success: OnSuccess = "move",
+                 write: Callable[[Path, bytes], None] = write_atomic) -> Outcomes:
+        return Outcomes(self.outbox, self.processed, self.failed, on_success, write=write)
+
+    def pdf(self, name: str = "paper.pdf", data: bytes = b"%PDF-1.4 body") -> Path:
+        path = self.inbox / name
+        path.write_bytes(data)
+        return path
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> Dirs:
+    return Dirs(tmp_path)
+
+
+# ---- write_atomic ---------------------------------------------------------------------------------
+
+
+def test_write_atomic_writes_everything_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    write_atomic(target, b"first")
+    write_atomic(target, b"second, longer")
+    assert target.read_bytes() == b"second, longer"
+    assert temps(tmp_path) == []
+
+
+def test_write_atomic_failing_fsync_removes_the_temp_and_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out.json"
+    target.write_bytes(b"old")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError) as caught:
+        write_atomic(target, b"new" * 1000)
+    assert caught.value.errno == errno.ENOSPC
+    assert temps(tmp_path) == []
+    assert target.read_bytes() == b"old"
+
+
+def test_write_atomic_failing_rename_removes_the_temp(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()
+    (target / "child").write_text("keeps the directory non-empty")
+    with pytest.raises(OSError):
+        write_atomic(target, b"data")
+    assert temps(tmp_path) == []
+
+
+def test_write_atomic_interrupted_removes_the_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(tmp_path / "x.json", b"data")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- names ----------------------------------------------------------------------------------------
+
+
+def test_candidate_names() -> None:
+    def first(name: str) -> list[str]:
+        names = candidate_names(name)
+        return [next(names) for _ in range(3)]
+
+    assert first("paper.pdf") == ["paper.pdf", "paper-1.pdf", "paper-2.pdf"]
+    assert first("a.b.json") == ["a.b.json", "a.b-1.json", "a.b-2.json"]
+    assert first("noext") == ["noext", "noext-1", "noext-2"]
+    assert first(".hidden") == [".hidden", ".hidden-1", ".hidden-2"]
+
+
+def test_free_path_skips_every_existing_name_including_dangling_symlinks(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").write_text("x")
+    (tmp_path / "a-1.pdf").symlink_to(tmp_path / "nowhere")
+    assert free_path(tmp_path, "a.pdf") == tmp_path / "a-2.pdf"
+
+
+def test_move_durably_moves(tmp_path: Path) -> None:
+    source, target = tmp_path / "s.pdf", tmp_path / "sub" / "t.pdf"
+    target.parent.mkdir()
+    source.write_bytes(b"pdf")
+    move_durably(source, target)
+    assert not source.exists()
+    assert target.read_bytes() == b"pdf"
+
+
+def test_move_durably_copies_across_filesystems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, target = tmp_path / "s.pdf", tmp_path / "t.pdf"
+    source.write_bytes(b"pdf bytes")
+    real_rename = os.rename
+
+    def cross_device(src: Any, dst: Any) -> None:
+        if Path(src) == source:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", cross_device)
+    move_durably(source, target)
+    assert not source.exists()
+    assert target.read_bytes() == b"pdf bytes"
+    assert temps(tmp_path) == []
+
+
+# ---- results --------------------------------------------------------------------------------------
+
+
+def test_write_result_names_the_file_after_stem_and_sha(dirs: Dirs) -> None:
+    path = dirs.outcomes().write_result("Paper.PDF", result_for(SHA, "Paper.PDF"))
+    assert path == dirs.outbox / f"Paper.{SHA[:8]}.json"
+    assert json.loads(path.read_text())["source"]["sha256"] == SHA
+    assert temps(dirs.outbox) == []
+
+
+def test_write_result_twice_for_the_same_sha_gives_one_file(dirs: Dirs) -> None:
+    writer = Counting()
+    outcomes = dirs.outcomes(write=writer)
+    first = outcomes.write_result("paper.pdf", result_for(SHA))
+    second = outcomes.write_result("paper.pdf", result_for(SHA))
+    assert first == second
+    assert len(writer.calls) == 1
+    assert sorted(p.name for p in dirs.outbox.iterdir()) == [first.name]
+
+
+def test_a_result_name_clash_never_overwrites(dirs: Dirs) -> None:
+    # Another document with the same stem and the same first 8 hex digits already owns the name.
+    clash_sha = SHA[:8] + "9" * 56
+    taken = dirs.outbox / f"paper.{SHA[:8]}.json"
+    taken.write_text(json.dumps(result_for(clash_sha)))
+    foreign = dirs.outbox / f"paper.{SHA[:8]}-1.json"
+    foreign.write_text("not ours, not even JSON")
+    path = dirs.outcomes().write_result("paper.pdf", result_for(SHA))
+    assert path == dirs.outbox / f"paper.{SHA[:8]}-2.json"
+    assert json_sha(taken, "source") == clash_sha
+    assert foreign.read_text() == "not ours, not even JSON"
+    assert dirs.outcomes().write_result("paper.pdf", result_for(SHA)) == path  # and finds it again
+
+
+def test_a_failing_result_write_leaves_the_outbox_empty(dirs: Dirs) -> None:
+    with pytest.raises(OSError) as caught:
+        dirs.outcomes(write=enospc).write_result("paper.pdf", result_for(SHA))
+    assert caught.value.errno == errno.ENOSPC
+    assert list(dirs.outbox.iterdir()) == []
+
+
+# ---- inputs after success -------------------------------------------------------------------------
+
+
+def test_settle_input_move_never_overwrites(dirs: Dirs) -> None:
+    (dirs.processed / "paper.pdf").write_bytes(b"older paper")
+    (dirs.processed / "paper-1.pdf").write_bytes(b"another older paper")
+    moved = dirs.outcomes().settle_input(dirs.pdf(data=b"new paper"))
+    assert moved == dirs.processed / "paper-2.pdf"
+    assert moved.read_bytes() == b"new paper"
+    assert (dirs.processed / "paper.pdf").read_bytes() == b"older paper"
+    assert (dirs.processed / "paper-1.pdf").read_bytes() == b"another older paper"
+    assert list(dirs.inbox.iterdir()) == []
+
+
+def test_settle_input_delete_and_keep(dirs: Dirs) -> None:
+    assert dirs.outcomes("delete").settle_input(dirs.pdf("a.pdf")) is None
+    assert not (dirs.inbox / "a.pdf").exists()
+    kept = dirs.pdf("b.pdf")
+    assert dirs.outcomes("keep").settle_input(kept) == kept
+    assert kept.exists()
+    assert list(dirs.processed.iterdir()) == []
+
+
+def test_settle_input_of_an_input_already_gone_is_a_no_op(dirs: Dirs) -> None:
+    assert dirs.outcomes("move").settle_input(dirs.inbox / "gone.pdf") is None
+    assert dirs.outcomes("delete").settle_input(dirs.inbox / "gone.pdf") is None
+
+
+# ---- failures -------------------------------------------------------------------------------------
+
+
+def test_write_failure_records_then_moves(dirs: Dirs) -> None:
+    target = dirs.outcomes().write_failure(dirs.pdf(), SHA, FAILURE)
+    assert target == dirs.failed / "paper.pdf"
+    assert target.read_bytes() == b"%PDF-1.4 body"
+    record = json.loads((dirs.failed / "paper.pdf.error.json").read_text())
+    assert {k: record[k] for k in ("stage", "reason", "message", "sha256", "name")} == {
+        "stage": "text", "reason": "bad_pdf", "message": "no PDF header", "sha256": SHA, "name": "paper.pdf"}
+    assert record["at"].endswith("+00:00")
+    assert list(dirs.inbox.iterdir()) == []
+
+
+def test_a_failing_record_write_keeps_the_input_in_the_inbox(dirs: Dirs) -> None:
+    pdf = dirs.pdf()
+    with pytest.raises(OSError):
+        dirs.outcomes(write=enospc).write_failure(pdf, SHA, FAILURE)
+    assert pdf.exists()
+    assert list(dirs.failed.iterdir()) == []
+
+
+class Crash(BaseException):
+    """Stands for the process dying at this instant."""
+
+
+def test_write_failure_after_a_crash_between_record_and_move_gives_one_record(
+    dirs: Dirs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf = dirs.pdf()
+    writer = Counting()
+
+    def crash(source: Path, target: Path) -> None:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(outcome, "move_durably", crash)
+        with pytest.raises(Crash):
+            dirs.outcomes(write=writer).write_failure(pdf, SHA, FAILURE)
+    assert pdf.exists()
+    assert [p.name for p in dirs.failed.iterdir()] == ["paper.pdf.error.json"]
+
+    target = dirs.outcomes(write=writer).write_failure(pdf, SHA, FAILURE)
+    assert target == dirs.failed / "paper.pdf"
+    assert sorted(p.name for p in dirs.failed.iterdir()) == ["paper.pdf", "paper.pdf.error.json"]
+    assert len(writer.calls) == 1
+    assert not pdf.exists()
+
+
+def test_failure_name_clashes_never_overwrite(dirs: Dirs) -> None:
+    outcomes = dirs.outcomes()
+    first = outcomes.write_failure(dirs.pdf(data=b"one"), OTHER_SHA, FAILURE)
+    # A stale record whose PDF is absent, for some other content: its name is not free either.
+    (dirs.failed / "paper-1.pdf.error.json").write_text(json.dumps({"sha256": "c" * 64}))
+    second = outcomes.write_failure(dirs.pdf(data=b"two"), SHA, FAILURE)
+    assert (first, second) == (dirs.failed / "paper.pdf", dirs.failed / "paper-2.pdf")
+    assert first.read_bytes() == b"one"
+    assert second.read_bytes() == b"two"
+    assert json_sha(dirs.failed / "paper.pdf.error.json", None) == OTHER_SHA
+    assert json_sha(dirs.failed / "paper-1.pdf.error.json", None) == "c" * 64
+    assert json_sha(dirs.failed / "paper-2.pdf.error.json", None) == SHA
+
+
+def test_json_sha_tolerates_foreign_files(tmp_path: Path) -> None:
+    garbage, listing, missing = tmp_path / "g.json", tmp_path / "l.json", tmp_path / "m.json"
+    garbage.write_bytes(b"\xff\xfe not json")
+    listing.write_text("[1, 2]")
+    assert json_sha(garbage, "source") is None
+    assert json_sha(listing, None) is None
+    assert json_sha(missing, None) is None

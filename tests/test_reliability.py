@@ -1,0 +1,222 @@
+"""Reliability on the real daemon: bad input, hangs, crashes, special entries, faults, locks."""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.badgen import write_bad_inputs
+from tests.conftest import CORPUS_BAD, DaemonProcess, Dirs, wait_for
+from tests.pdfgen import make_pdf
+from toridaemon.pipeline.errors import REASONS
+
+pytestmark = pytest.mark.e2e
+HOSTILE_ENV = {"TORI_WORKER_MEMORY_LIMIT_MB": "512", "TORI_FILE_TIMEOUT_SECONDS": "4", "TORI_MAX_ATTEMPTS": "2",
+               "TORI_FAULTS": "hang:hang-forever,crash:crash-always"}
+
+
+def _journal(dirs: Dirs, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(dirs.state / "journal.sqlite3") as db:
+        return list(db.execute(sql))
+
+
+def _outcome_count(dirs: Dirs) -> int:
+    return len(list(dirs.outbox.glob("*.json"))) + len(list(dirs.failed.glob("*.error.json")))
+
+
+def test_every_bad_input_is_contained(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess],
+                                      tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    names = list(write_bad_inputs(staging, random.Random(7)))
+    make_pdf(staging / "hang-forever.pdf", salt="hang")
+    make_pdf(staging / "crash-always.pdf", salt="crash")
+    strange = os.fsdecode(b"bad-\xff-name\nwith newline.pdf")
+    make_pdf(staging / strange, salt="strange")
+    names += ["hang-forever.pdf", "crash-always.pdf", strange]
+    if CORPUS_BAD.is_dir():
+        for number, path in enumerate(sorted(CORPUS_BAD.rglob("*.pdf"))):
+            name = f"corpus-{number:03d}-{path.name}"
+            (staging / name).write_bytes(path.read_bytes())
+            names.append(name)
+    daemon = daemon_factory(HOSTILE_ENV)
+    daemon.wait_ready()
+    for name in names:
+        os.rename(staging / name, dirs.inbox / name)
+    wait_for(lambda: not list(dirs.inbox.iterdir()), 240, interval=0.2, what="every input handled")
+    assert daemon.proc.poll() is None, "the daemon died"
+    assert _outcome_count(dirs) == len(names)
+    reasons = {e["name"]: e["reason"] for e in dirs.errors()}
+    assert set(reasons.values()) <= set(REASONS), set(reasons.values()) - set(REASONS)
+    assert reasons["zero-bytes.pdf"] == "empty_file"
+    assert reasons["random-bytes.pdf"] == "not_a_pdf"
+    assert reasons["encrypted-secret.pdf"] == "encrypted"
+    assert "encrypted-empty.pdf" not in reasons, "an empty user password is readable"
+    assert reasons["hang-forever.pdf"] == "timeout"
+    assert reasons["crash-always.pdf"] == "worker_crashed"
+    assert reasons["bomb.pdf"] == "worker_crashed"
+    assert strange not in reasons and (dirs.processed / strange).exists()
+    assert daemon.metric("toridaemon_worker_restarts_total") >= 3
+    assert daemon.get("/healthz")[0] == 200
+    make_pdf(dirs.inbox / "after-the-storm.pdf", salt="after")
+    wait_for(lambda: list(dirs.outbox.glob("after-the-storm.*.json")), 30, what="normal work resumes")
+    assert daemon.stop() == 0
+
+
+def test_special_entries_are_recorded_and_left_in_place(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    outside = make_pdf(tmp_path / "outside.pdf", salt="outside")
+    inside = make_pdf(dirs.inbox / "real.pdf", salt="inside")
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    wait_for(lambda: list(dirs.outbox.glob("real.*.json")), 30, what="the regular file")
+    kept = dirs.processed / "real.pdf"
+    (dirs.inbox / "link-out.pdf").symlink_to(outside)
+    (dirs.inbox / "link-in.pdf").symlink_to(kept)
+    os.mkfifo(dirs.inbox / "pipe.pdf")
+    (dirs.inbox / "folder.pdf").mkdir()
+    os.link(outside, dirs.inbox / "hardlink.pdf")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(dirs.inbox / "sock.pdf"))
+    specials = ["link-out.pdf", "link-in.pdf", "pipe.pdf", "folder.pdf", "hardlink.pdf", "sock.pdf"]
+    try:
+        def recorded() -> bool:
+            rows = _journal(dirs, "SELECT path FROM files WHERE reason = 'not_regular_file'")
+            return {Path(os.fsdecode(r[0])).name for r in rows} >= set(specials)
+        wait_for(recorded, 30, what="special entries recorded")
+        make_pdf(dirs.inbox / "later.pdf", salt="later")
+        wait_for(lambda: list(dirs.outbox.glob("later.*.json")), 30, what="work after special entries")
+        for name in specials:
+            assert os.path.lexists(dirs.inbox / name), f"{name} was moved"
+        assert not inside.exists()
+        assert len(list(dirs.outbox.glob("*.json"))) == 2, "no special entry was opened as a PDF"
+        rows = _journal(dirs, "SELECT COUNT(*) FROM files WHERE reason = 'not_regular_file'")
+        assert rows[0][0] == len(specials), "each special entry recorded once, rescans included"
+        assert daemon.proc.poll() is None
+        assert daemon.stop() == 0
+    finally:
+        server.close()
+
+
+def test_a_crashing_worker_is_retried_then_failed(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    daemon = daemon_factory({"TORI_FAULTS": "crash:crash-always", "TORI_MAX_ATTEMPTS": "3"})
+    daemon.wait_ready()
+    make_pdf(dirs.inbox / "crash-always.pdf", salt="c")
+    make_pdf(dirs.inbox / "fine.pdf", salt="f")
+    wait_for(dirs.errors, 60, what="the failure record")
+    assert dirs.errors()[0]["reason"] == "worker_crashed"
+    assert daemon.metric("toridaemon_files_retried_total", 'reason="worker_crashed"') == 2
+    rows = _journal(dirs, "SELECT attempts, state FROM files WHERE CAST(path AS TEXT) LIKE '%crash-always.pdf'")
+    assert rows == [(3, "failed")]
+    wait_for(lambda: list(dirs.outbox.glob("fine.*.json")), 30, what="the healthy file")
+    assert daemon.stop() == 0
+
+
+def test_write_errors_keep_the_input_and_are_retried(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    daemon = daemon_factory({"TORI_FAULTS": "write:EIO:2"})
+    daemon.wait_ready()
+    make_pdf(dirs.inbox / "io.pdf", salt="io")
+    wait_for(lambda: daemon.metric("toridaemon_files_retried_total", 'reason="outcome_write"') >= 1, 30,
+             what="a retry after EIO")
+    assert (dirs.inbox / "io.pdf").exists() or list(dirs.outbox.glob("io.*.json"))
+    wait_for(lambda: list(dirs.outbox.glob("io.*.json")), 60, what="the result after retries")
+    assert not (dirs.inbox / "io.pdf").exists()
+    assert daemon.metric("toridaemon_outcome_write_errors_total", 'kind="OSError"') == 2
+    assert daemon.stop() == 0
+
+
+def _mount_tmpfs(target: Path, size: str) -> bool:
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)],
+                            capture_output=True, check=False)
+    return result.returncode == 0
+
+
+def test_full_disk_keeps_the_input_until_space_returns(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    if not _mount_tmpfs(dirs.outbox, "256k"):
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN) for a real ENOSPC")
+    try:
+        filler = dirs.outbox / "filler.bin"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+        finally:
+            os.close(fd)
+        daemon = daemon_factory()
+        daemon.wait_ready()
+        make_pdf(dirs.inbox / "nospace.pdf", salt="nospace")
+        wait_for(lambda: daemon.metric("toridaemon_outcome_write_errors_total", 'kind="OSError"') >= 1, 30,
+                 what="ENOSPC seen")
+        assert (dirs.inbox / "nospace.pdf").exists(), "the input must stay while its result cannot be written"
+        filler.unlink()
+        wait_for(lambda: list(dirs.outbox.glob("nospace.*.json")), 90, what="result once space returns")
+        assert daemon.stop() == 0
+    finally:
+        subprocess.run(["umount", "-l", str(dirs.outbox)], check=False)
+
+
+def test_a_locked_journal_delays_but_loses_nothing(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    locker = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys, time\n"
+         f"db = sqlite3.connect({str(dirs.state / 'journal.sqlite3')!r}, isolation_level=None)\n"
+         "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(7); db.execute('COMMIT')\n"],
+        stdout=subprocess.PIPE, text=True)
+    assert locker.stdout is not None
+    try:
+        assert locker.stdout.readline().strip() == "locked"
+        make_pdf(dirs.inbox / "while-locked.pdf", salt="locked")
+        wait_for(lambda: daemon.event("journal_unavailable") or daemon.event("file_retry"), 30,
+                 what="the lock noticed")
+        assert daemon.proc.poll() is None
+    finally:
+        locker.wait(30)
+        locker.stdout.close()
+    wait_for(lambda: list(dirs.outbox.glob("while-locked.*.json")), 90, what="processed after the lock")
+    assert daemon.stop() == 0
+
+
+def test_files_that_vanish_or_change_kind_before_the_claim(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    daemon = daemon_factory({"TORI_MAX_PARALLEL_WORKERS": "1", "TORI_FAULTS": "hang:blocker",
+                             "TORI_FILE_TIMEOUT_SECONDS": "3"})
+    daemon.wait_ready()
+    make_pdf(dirs.inbox / "blocker.pdf", salt="blocker")
+    wait_for(lambda: daemon.event("file_claimed"), 30, what="the single worker busy")
+    make_pdf(dirs.inbox / "vanishes.pdf", salt="v")
+    make_pdf(dirs.inbox / "becomes-link.pdf", salt="l")
+    wait_for(lambda: daemon.metric("toridaemon_files_detected_total") == 3, 30, what="both queued")
+    (dirs.inbox / "vanishes.pdf").unlink()
+    (dirs.inbox / "becomes-link.pdf").unlink()
+    (dirs.inbox / "becomes-link.pdf").symlink_to(make_pdf(tmp_path / "target.pdf", salt="t"))
+    wait_for(lambda: len(_journal(dirs, "SELECT 1 FROM files WHERE state = 'failed'")) == 3, 30,
+             what="all three settled")
+    reasons = {reason: count for reason, count in _journal(dirs, "SELECT reason, COUNT(*) FROM files GROUP BY reason")}
+    assert reasons == {"timeout": 1, "vanished": 1, "not_regular_file": 1}
+    assert (dirs.inbox / "becomes-link.pdf").is_symlink()
+    assert daemon.proc.poll() is None
+    assert daemon.stop() == 0

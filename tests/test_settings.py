@@ -1,0 +1,298 @@
+"""Settings: source precedence, provenance, and errors that name the field and the source."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from toridaemon.settings import DEFAULT_IGNORE, SettingsError, load_settings
+
+# The levels of the documented order, highest priority first.
+LEVELS = ("arguments", "environment", "dotenv", "yaml", "credentials", "default")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No stray `.env`, `TORI_*` variable or credentials directory from the machine leaks in."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    for name in [name for name in os.environ if name.startswith("TORI_")]:
+        monkeypatch.delenv(name)
+    yield
+
+
+def write_yaml(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def write_dotenv(path: Path, data: dict[str, str]) -> Path:
+    path.write_text("".join(f"{key}={value}\n" for key, value in data.items()))
+    return path
+
+
+def credentials_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, str]) -> Path:
+    directory = tmp_path / "credentials"
+    directory.mkdir(exist_ok=True)
+    for key, value in data.items():
+        (directory / key).write_text(value)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(directory))
+    return directory
+
+
+# ---- precedence --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("top", range(len(LEVELS)))
+def test_each_level_beats_every_level_below_it(top: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Levels `top..` all set max_attempts to their own value; the value of `top` must win."""
+    values = {"arguments": 9, "environment": 8, "dotenv": 7, "yaml": 6, "credentials": 5, "default": 3}
+    present = LEVELS[top:]
+    overrides = {"max_attempts": values["arguments"]} if "arguments" in present else {}
+    environ = {"TORI_MAX_ATTEMPTS": str(values["environment"])} if "environment" in present else {}
+    env_file = write_dotenv(tmp_path / "x.env", {"TORI_MAX_ATTEMPTS": str(values["dotenv"])}) \
+        if "dotenv" in present else None
+    config = write_yaml(tmp_path / "c.yaml", {"max_attempts": values["yaml"]}) if "yaml" in present else None
+    if "credentials" in present:
+        credentials_dir(tmp_path, monkeypatch, {"TORI_MAX_ATTEMPTS": str(values["credentials"])})
+
+    loaded = load_settings(config, overrides, environ=environ, env_file=env_file)
+
+    assert loaded.settings.max_attempts == values[LEVELS[top]]
+    expected_origin = {
+        "arguments": "arguments", "environment": "environment", "dotenv": f".env file {env_file}",
+        "yaml": f"YAML file {config}", "credentials": "credentials", "default": "default",
+    }[LEVELS[top]]
+    assert loaded.provenance["max_attempts"] == expected_origin
+
+
+def test_process_environment_is_read_when_no_mapping_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_yaml(tmp_path / "c.yaml", {"max_attempts": 6, "stability_seconds": 0.5})
+    monkeypatch.setenv("TORI_MAX_ATTEMPTS", "8")
+    monkeypatch.setenv("TORI_CONFIG", str(config))
+    loaded = load_settings(None, env_file=None)
+    assert loaded.config_file == config
+    assert loaded.settings.max_attempts == 8  # environment over YAML
+    assert loaded.settings.stability_seconds == 0.5  # YAML named by TORI_CONFIG was read
+    assert loaded.provenance["stability_seconds"] == f"YAML file {config}"
+
+
+def test_default_dotenv_is_read_from_the_working_directory(tmp_path: Path) -> None:
+    write_dotenv(tmp_path / ".env", {"TORI_ON_SUCCESS": "keep"})
+    loaded = load_settings(None, environ={})
+    assert loaded.settings.on_success == "keep"
+    assert loaded.provenance["on_success"].startswith(".env file")
+
+
+def test_config_argument_wins_over_tori_config(tmp_path: Path) -> None:
+    chosen = write_yaml(tmp_path / "chosen.yaml", {"max_attempts": 4})
+    other = write_yaml(tmp_path / "other.yaml", {"max_attempts": 5})
+    loaded = load_settings(chosen, environ={"TORI_CONFIG": str(other)}, env_file=None)
+    assert loaded.config_file == chosen
+    assert loaded.settings.max_attempts == 4
+
+
+@pytest.mark.parametrize(("config", "source"), [("missing.yaml", "--config"), (None, "TORI_CONFIG")])
+def test_a_named_config_file_must_exist(config: str | None, source: str, tmp_path: Path) -> None:
+    environ = {} if config else {"TORI_CONFIG": str(tmp_path / "nowhere.yaml")}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, environ=environ, env_file=None)
+    assert caught.value.problems[0][:2] == ("config", source)
+    assert "no such file" in str(caught.value)
+
+
+def test_provenance_names_each_source_and_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write_yaml(tmp_path / "c.yaml", {"rescan_interval_seconds": 30})
+    env_file = write_dotenv(tmp_path / "x.env", {"TORI_ON_SUCCESS": "delete"})
+    credentials_dir(tmp_path, monkeypatch, {"TORI_METRICS_PORT": "9999"})
+    loaded = load_settings(config, {"max_attempts": 2}, environ={"TORI_LOG_LEVEL": "DEBUG"}, env_file=env_file)
+    s = loaded.settings
+    assert (s.max_attempts, s.log_level, s.on_success, s.rescan_interval_seconds, s.metrics_port) == (
+        2, "debug", "delete", 30.0, 9999)
+    assert loaded.provenance["max_attempts"] == "arguments"
+    assert loaded.provenance["log_level"] == "environment"
+    assert loaded.provenance["on_success"] == f".env file {env_file}"
+    assert loaded.provenance["rescan_interval_seconds"] == f"YAML file {config}"
+    assert loaded.provenance["metrics_port"] == "credentials"
+    assert loaded.provenance["watch_mode"] == "default"
+    assert s.watch_mode == "auto"
+    assert s.ignore_patterns == DEFAULT_IGNORE
+    assert set(loaded.provenance) == set(type(s).model_fields)
+
+
+def test_a_valid_higher_source_masks_an_invalid_lower_one(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path / "c.yaml", {"max_attempts": -1})
+    loaded = load_settings(config, environ={"TORI_MAX_ATTEMPTS": "4"}, env_file=None)
+    assert loaded.settings.max_attempts == 4
+
+
+# ---- section weights as JSON --------------------------------------------------------------------
+
+
+def test_section_weights_from_environment_json() -> None:
+    loaded = load_settings(None, environ={"TORI_SECTION_WEIGHTS": '{"title": 3, "body": 0.5}'}, env_file=None)
+    assert loaded.settings.section_weights == {"title": 3.0, "body": 0.5}
+    assert loaded.provenance["section_weights"] == "environment"
+
+
+def test_section_weights_mapping_in_yaml(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path / "c.yaml", {"section_weights": {"abstract": 2.5}})
+    assert load_settings(config, environ={}, env_file=None).settings.section_weights == {"abstract": 2.5}
+
+
+def test_negative_section_weight_names_the_field_and_source() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={"TORI_SECTION_WEIGHTS": '{"title": -1}'}, env_file=None)
+    field, source, message = caught.value.problems[0]
+    assert field.startswith("section_weights")
+    assert source == "environment"
+    assert "title" in message
+
+
+def test_unparsable_json_in_environment_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={"TORI_SECTION_WEIGHTS": "{not json"}, env_file=None)
+    assert "section_weights" in str(caught.value)
+    assert "environment" in str(caught.value)
+
+
+def test_unparsable_json_in_environment_is_not_blamed_on_the_yaml_file(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path / "c.yaml", {"max_attempts": 4})
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, environ={"TORI_SECTION_WEIGHTS": "{not json"}, env_file=None)
+    assert "section_weights" in str(caught.value)
+    assert caught.value.problems[0][1] == "environment"
+    assert str(config) not in str(caught.value)
+
+
+# ---- YAML file problems --------------------------------------------------------------------------
+
+
+def test_unknown_yaml_key_is_rejected_with_file_name(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path / "c.yaml", {"max_attempts": 2, "stabilty_seconds": 1})
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, environ={}, env_file=None)
+    assert caught.value.problems == [("stabilty_seconds", f"YAML file {config}", "Extra inputs are not permitted")]
+
+
+def test_invalid_yaml_value_names_field_and_file(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path / "c.yaml", {"watch_mode": "fanotify"})
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, environ={}, env_file=None)
+    message = str(caught.value)
+    assert "watch_mode" in message
+    assert f"YAML file {config}" in message
+
+
+def test_invalid_yaml_syntax_is_a_settings_error(tmp_path: Path) -> None:
+    config = tmp_path / "broken.yaml"
+    config.write_text("stability_seconds: [1,\n  oops: : :\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, environ={}, env_file=None)
+    assert str(config) in str(caught.value)
+
+
+def test_yaml_that_is_not_a_mapping_is_a_settings_error(tmp_path: Path) -> None:
+    config = tmp_path / "scalar.yaml"
+    config.write_text("just a string\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, environ={}, env_file=None)
+    assert str(config) in str(caught.value)
+
+
+# ---- other sources name themselves ---------------------------------------------------------------
+
+
+def test_invalid_dotenv_value_names_the_dotenv_file(tmp_path: Path) -> None:
+    env_file = write_dotenv(tmp_path / "x.env", {"TORI_MAX_ATTEMPTS": "0"})
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={}, env_file=env_file)
+    assert caught.value.problems[0][:2] == ("max_attempts", f".env file {env_file}")
+
+
+def test_invalid_credential_names_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    credentials_dir(tmp_path, monkeypatch, {"TORI_METRICS_PORT": "70000"})
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={}, env_file=None)
+    assert caught.value.problems[0][:2] == ("metrics_port", "credentials")
+
+
+def test_every_bad_field_is_listed() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, {"max_attempts": 0}, environ={"TORI_STABILITY_SECONDS": "-1"}, env_file=None)
+    assert {(field, source) for field, source, _ in caught.value.problems} == {
+        ("max_attempts", "arguments"), ("stability_seconds", "environment")}
+
+
+def test_dask_without_scheduler_is_rejected() -> None:
+    with pytest.raises(SettingsError, match="dask_scheduler_address"):
+        load_settings(None, environ={"TORI_EXECUTOR": "dask"}, env_file=None)
+
+
+# ---- property: invalid values are never accepted -------------------------------------------------
+
+letters = st.text(alphabet="abcdefghijklmnopqrstuvwxyzXYZ-_ ", min_size=1, max_size=12)
+
+
+def _not_in(*allowed: str) -> st.SearchStrategy[str]:
+    return letters.filter(lambda value: value not in allowed)
+
+
+INVALID_TEXT: dict[str, st.SearchStrategy[str]] = {
+    "max_attempts": st.one_of(st.integers(max_value=0).map(str), st.integers(min_value=101).map(str), letters),
+    "max_parallel_workers": st.one_of(st.integers(max_value=0).map(str), st.integers(min_value=257).map(str)),
+    "stability_seconds": st.one_of(st.floats(max_value=-1e-9, allow_nan=False).map(repr), letters,
+                                   st.just("nan")),
+    "file_timeout_seconds": st.one_of(st.floats(max_value=0.0, allow_nan=False).map(repr), letters),
+    "metrics_port": st.one_of(st.integers(max_value=-1).map(str), st.integers(min_value=65536).map(str)),
+    "watch_mode": _not_in("auto", "inotify", "polling"),
+    "on_success": _not_in("move", "delete", "keep"),
+    "log_format": _not_in("auto", "json", "console"),
+}
+
+# The autouse fixture only isolates the process environment; nothing in it changes between examples.
+NO_FIXTURE_CHECK = [HealthCheck.function_scoped_fixture]
+WRONG_TYPES = st.one_of(st.none(), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3),
+                        st.integers(), max_size=2), st.floats(min_value=0.1, max_value=0.9))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=NO_FIXTURE_CHECK)
+@given(data=st.data(), field=st.sampled_from(sorted(INVALID_TEXT)))
+def test_invalid_environment_values_are_rejected(data: st.DataObject, field: str) -> None:
+    value = data.draw(INVALID_TEXT[field], label="value")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={f"TORI_{field.upper()}": value}, env_file=None)
+    assert (field, "environment") in {(f, s) for f, s, _ in caught.value.problems}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=NO_FIXTURE_CHECK)
+@given(field=st.sampled_from(["max_attempts", "metrics_port", "watch_mode", "on_success", "log_format",
+                              "stability_seconds"]), value=WRONG_TYPES)
+def test_wrong_types_in_arguments_are_rejected(field: str, value: object) -> None:
+    if field == "stability_seconds" and isinstance(value, float):
+        value = -value
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, {field: value}, environ={}, env_file=None)
+    assert caught.value.problems[0][0] == field
+    assert caught.value.problems[0][1] == "arguments"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=NO_FIXTURE_CHECK)
+@given(field=st.sampled_from(["watch_mode", "on_success", "log_format"]), value=st.data())
+def test_bad_literals_in_yaml_are_rejected(field: str, value: st.DataObject) -> None:
+    bad = value.draw(INVALID_TEXT[field])
+    with tempfile.TemporaryDirectory() as directory:
+        config = write_yaml(Path(directory) / "c.yaml", {field: bad})
+        with pytest.raises(SettingsError) as caught:
+            load_settings(config, environ={}, env_file=None)
+    assert caught.value.problems[0][:2] == (field, f"YAML file {config}")
