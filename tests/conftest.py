@@ -76,14 +76,19 @@ def dirs(tmp_path: Path) -> Dirs:
 class DaemonProcess:
     """`toridaemon run` as a real subprocess with JSON logs captured to a file."""
 
-    def __init__(self, dirs: Dirs, extra_env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
+    def __init__(self, dirs: Dirs, extra_env: dict[str, str | None] | None = None,
+                 args: list[str] | None = None) -> None:
         self.dirs = dirs
         self.log_path = dirs.root / f"daemon-{time.monotonic_ns()}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
         env.update(dirs.env())
         env.update({"TORI_METRICS_PORT": "0", "TORI_STABILITY_SECONDS": "0.3", "TORI_MAX_PARALLEL_WORKERS": "2",
                     "TORI_LOG_FORMAT": "json", "TORI_RESCAN_INTERVAL_SECONDS": "5"})
-        env.update(extra_env or {})
+        for key, value in (extra_env or {}).items():  # None removes a default of the fixture
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([sys.executable, "-m", "toridaemon", "run", *(args or [])], env=env,
                                      cwd=dirs.root, stdout=self._log, stderr=subprocess.STDOUT)
@@ -154,7 +159,7 @@ class DaemonProcess:
 def daemon_factory(dirs: Dirs) -> Iterator[Callable[..., DaemonProcess]]:
     started: list[DaemonProcess] = []
 
-    def start(extra_env: dict[str, str] | None = None, args: list[str] | None = None) -> DaemonProcess:
+    def start(extra_env: dict[str, str | None] | None = None, args: list[str] | None = None) -> DaemonProcess:
         process = DaemonProcess(dirs, extra_env, args)
         started.append(process)
         return process

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from toridaemon import __version__
 from toridaemon.bridge import Bridge
+from toridaemon.configwatch import ConfigWatcher
 from toridaemon.executors.base import Executor
 from toridaemon.executors.local import LocalExecutor
 from toridaemon.faults import faulty_writer
@@ -68,6 +69,8 @@ class Daemon:
         self._lock: IO[str] | None = None
         self._bridge: Bridge | None = None
         self._watcher: Watcher | None = None
+        self._config_watcher: ConfigWatcher | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._http: HttpServer | None = None
         self.scheduler: Scheduler | None = None
         self.started_at = time.time()
@@ -123,7 +126,13 @@ class Daemon:
     def _on_reload_signal(self, signum: int, frame: FrameType | None) -> None:
         self.flags.reload = True
 
+    def _on_config_change(self) -> None:
+        """Called on the config watcher's thread; the next tick reloads."""
+        self.flags.reload = True
+
     def _close_side_channels(self) -> None:
+        if self._config_watcher is not None:
+            self._config_watcher.stop()
         if self._watcher is not None:
             self._watcher.stop()
         if self._http is not None:
@@ -160,6 +169,9 @@ class Daemon:
         self._start_http()
         self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event)
         self._watcher.start()
+        if self.loaded.config_file is not None:
+            self._config_watcher = ConfigWatcher(self.loaded.config_file, self._on_config_change)
+            self._config_watcher.start()
         found = await self.inbox.scan("startup")
         self.metrics.config_info.info({"hash": s.config_hash(), "source": str(self.loaded.config_file or "")})
         self.metrics.last_reload.set(time.time())
@@ -265,7 +277,9 @@ class Daemon:
         set_level(new.log_level)
         if self.scheduler is not None and new.max_parallel_workers != old.max_parallel_workers:
             self.scheduler.resize(new.max_parallel_workers)
-            asyncio.get_running_loop().create_task(self.scheduler.executor.resize(new.max_parallel_workers))
+            task = asyncio.get_running_loop().create_task(self.scheduler.executor.resize(new.max_parallel_workers))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         if new.stability_seconds != old.stability_seconds:
             self.inbox.gate.stability_seconds = new.stability_seconds
         self.metrics.config_reloads.labels(result="success").inc()

@@ -1,0 +1,82 @@
+"""Live reload on the real daemon: YAML edits (rename-over, as editors do) and SIGHUP."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import DaemonProcess, Dirs, wait_for
+from tests.pdfgen import make_pdf
+
+pytestmark = pytest.mark.e2e
+
+
+def _replace(config: Path, data: dict[str, object]) -> None:
+    """Write a temp file and rename it over the config, the way editors save."""
+    temp = config.with_suffix(".swp")
+    temp.write_text(yaml.safe_dump(data))
+    os.rename(temp, config)
+
+
+def _count(daemon: DaemonProcess, name: str) -> int:
+    return sum(1 for event in daemon.events() if event.get("event") == name)
+
+
+def test_yaml_change_applies_live_and_invalid_config_keeps_the_old_one(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    config = dirs.root / "conf" / "toridaemon.yaml"
+    config.parent.mkdir()
+    config.write_text(yaml.safe_dump({"log_level": "info", "file_timeout_seconds": 60}))
+    daemon = daemon_factory(args=["--config", str(config)])
+    daemon.wait_ready()
+    assert not [e for e in daemon.events() if e.get("level") == "debug"]
+
+    _replace(config, {"log_level": "debug", "file_timeout_seconds": 30, "ignore_patterns": ["skip-*"]})
+    wait_for(lambda: daemon.event("config_reloaded"), 20, what="reload after the edit")
+    reloaded = daemon.event("config_reloaded")
+    assert reloaded is not None
+    assert set(reloaded["changed"]) == {"log_level", "file_timeout_seconds", "ignore_patterns"}
+    assert daemon.metric("toridaemon_config_reloads_total", 'result="success"') >= 1
+    make_pdf(dirs.inbox / "skip-me.pdf", salt="skip")
+    make_pdf(dirs.inbox / "take-me.pdf", salt="take")
+    wait_for(lambda: list(dirs.outbox.glob("take-me.*.json")), 30, what="a file after reload")
+    assert (dirs.inbox / "skip-me.pdf").exists(), "the new ignore pattern is live"
+    assert [e for e in daemon.events() if e.get("level") == "debug"], "the new log level is live"
+
+    _replace(config, {"log_level": "debug", "file_timeout_seconds": -5})
+    wait_for(lambda: daemon.event("config_reload_rejected"), 20, what="rejection")
+    rejected = daemon.event("config_reload_rejected")
+    assert rejected is not None and "file_timeout_seconds" in rejected["error"]
+    assert daemon.metric("toridaemon_config_reloads_total", 'result="failure"') >= 1
+    make_pdf(dirs.inbox / "still-skipped-skip.pdf", salt="x")
+    make_pdf(dirs.inbox / "after-bad.pdf", salt="after")
+    wait_for(lambda: list(dirs.outbox.glob("after-bad.*.json")), 30, what="work goes on with the old config")
+
+    _replace(config, {"log_level": "debug", "file_timeout_seconds": 30, "ignore_patterns": ["skip-*"],
+                      "watch_mode": "polling"})
+    wait_for(lambda: daemon.event("config_restart_required"), 20, what="restart-required notice")
+    make_pdf(dirs.inbox / "same-inbox.pdf", salt="same")
+    wait_for(lambda: list(dirs.outbox.glob("same-inbox.*.json")), 30, what="the watcher was not swapped")
+    notice = daemon.event("config_restart_required")
+    assert notice is not None and notice["fields"] == ["watch_mode"]
+    assert daemon.stop() == 0
+
+
+def test_sighup_rereads_the_environment_sources(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
+    config = dirs.root / "c.yaml"
+    config.write_text(yaml.safe_dump({"max_parallel_workers": 1}))
+    daemon = daemon_factory({"TORI_MAX_PARALLEL_WORKERS": None}, args=["--config", str(config)])
+    daemon.wait_ready()
+    config.write_text(yaml.safe_dump({"max_parallel_workers": 2}))  # in place: also a change event
+    wait_for(lambda: _count(daemon, "config_reloaded") >= 1, 20, what="reload on in-place write")
+    before = _count(daemon, "config_reloaded")
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: _count(daemon, "config_reloaded") > before, 20, what="reload on SIGHUP")
+    assert daemon.proc.poll() is None
+    assert daemon.stop() == 0
