@@ -1,5 +1,8 @@
-"""Command line: a thin layer over the Python API. Exit codes: 0 ok, 1 some input failed,
-2 invalid configuration or usage, 3 the daemon could not start."""
+"""Command line: a thin layer over the Python API.
+
+Exit codes: 0 ok; 1 some input failed (ingest, concepts) or the daemon is unreachable (status);
+2 invalid configuration or usage; 3 the daemon could not start (lock held, journal unusable).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     concepts.add_argument("--config", help="YAML settings file for pipeline options")
     check = commands.add_parser("check-config", help="validate settings and show where each value came from")
     check.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
+    ingest = commands.add_parser("ingest", help="process files or folders once, without the daemon")
+    ingest.add_argument("targets", nargs="+", type=Path, help="PDF files or folders")
+    ingest.add_argument("--outbox", type=Path, help="write <stem>.<sha8>.json files here (default: JSON lines)")
+    ingest.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    status = commands.add_parser("status", help="print the running daemon's /status")
+    status.add_argument("--config", help="YAML settings file, for metrics_host and metrics_port")
+    status.add_argument("--url", help="status URL (default: from settings)")
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -41,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _concepts(args.files, args.top, args.jsonl, args.config)
     if args.command == "check-config":
         return _check_config(args.config)
+    if args.command == "ingest":
+        return _ingest(args.targets, args.outbox, args.config, not args.no_progress and sys.stderr.isatty())
+    if args.command == "status":
+        return _status(args.config, args.url)
     print(__version__)
     return EXIT_OK
 
@@ -70,6 +85,46 @@ def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | Non
             data["concepts"] = data["concepts"][:top]
         print(json.dumps(data, ensure_ascii=False, indent=None if jsonl else 2))
     return status
+
+
+def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progress: bool) -> int:
+    import asyncio
+
+    from toridaemon.ingest import collect_pdfs, ingest
+    from toridaemon.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(config).settings
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    if outbox is not None:
+        outbox.mkdir(parents=True, exist_ok=True)
+    summary = asyncio.run(ingest(collect_pdfs(targets), settings, outbox, show_progress=progress))
+    print(f"{summary.done} done, {summary.failed} failed", file=sys.stderr)
+    return EXIT_INPUT_FAILED if summary.failed else EXIT_OK
+
+
+def _status(config: str | None, url: str | None) -> int:
+    import urllib.error
+    import urllib.request
+
+    from toridaemon.settings import SettingsError, load_settings
+
+    if url is None:
+        try:
+            settings = load_settings(config).settings
+        except SettingsError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_USAGE
+        url = f"http://{settings.metrics_host}:{settings.metrics_port}/status"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - an operator-given URL
+            print(json.dumps(json.loads(response.read()), indent=2))
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"cannot read {url}: {exc}", file=sys.stderr)
+        return EXIT_INPUT_FAILED
+    return EXIT_OK
 
 
 def _check_config(config: str | None) -> int:

@@ -55,9 +55,28 @@ def configure(level: str = "info", fmt: LogFormat = "auto", stream: TextIO | Non
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=True,
     )
-    # Libraries that log through the standard library (pebble, watchdog) follow the same threshold.
-    logging.basicConfig(level=_LEVELS[level.lower()], stream=out, format="%(levelname)s %(name)s %(message)s",
-                        force=True)
+    _route_stdlib(renderer, out)
+
+
+def _route_stdlib(renderer: Any, out: TextIO) -> None:
+    """Libraries that log through the standard library (pebble, watchdog) get the same format and
+    threshold; the root logger keeps exactly one handler however often this runs."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+        ],
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(_level_filter.threshold)
 
 
 def get_logger(name: str) -> Any:

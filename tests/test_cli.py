@@ -1,0 +1,82 @@
+"""The command line, through `main([...])` and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import DaemonProcess, Dirs
+from tests.pdfgen import make_pdf
+from toridaemon import __version__
+from toridaemon.cli import main
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["version"]) == 0
+    assert capsys.readouterr().out.strip() == __version__
+
+
+def test_check_config_shows_values_and_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"max_attempts": 7}))
+    monkeypatch.setenv("TORI_LOG_LEVEL", "debug")
+    assert main(["check-config", "--config", str(config)]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "7" in lines["max_attempts"] and f"[YAML file {config}]" in lines["max_attempts"]
+    assert '"debug"' in lines["log_level"] and "[environment]" in lines["log_level"]
+    assert "[default]" in lines["on_success"]
+
+
+def test_check_config_exits_2_on_invalid_values(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "c.yaml"
+    config.write_text("on_success: shred\n")
+    assert main(["check-config", "--config", str(config)]) == 2
+    assert "on_success" in capsys.readouterr().err
+
+
+def test_ingest_writes_results_and_reports_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TORI_MAX_PARALLEL_WORKERS", "2")
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    make_pdf(folder / "a.pdf", salt="a")
+    make_pdf(folder / "sub" / "B.PDF", salt="b")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n broken")
+    outbox = tmp_path / "out"
+    assert main(["ingest", "--no-progress", "--outbox", str(outbox), str(folder)]) == 1
+    names = sorted(p.name.split(".")[0] for p in outbox.glob("*.json"))
+    assert names == ["B", "a"]
+    assert (folder / "a.pdf").exists(), "ingest never moves its inputs"
+
+
+def test_ingest_prints_json_lines_as_a_subprocess(tmp_path: Path) -> None:
+    source = make_pdf(tmp_path / "one.pdf", salt="one")
+    done = subprocess.run([sys.executable, "-m", "toridaemon", "ingest", "--no-progress", str(source)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["source"]["name"] for r in results] == ["one.pdf"]
+    assert results[0]["concepts"]
+
+
+@pytest.mark.e2e
+def test_status_reads_the_running_daemon(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    url = daemon.metrics_url.replace("/metrics", "/status")
+    assert main(["status", "--url", url]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["ready"] is True and status["version"] == __version__
+    assert daemon.stop() == 0
+    assert main(["status", "--url", url]) == 1

@@ -1,0 +1,91 @@
+"""One-shot processing of files and folders through the same executor and pipeline as the daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from toridaemon.executors.base import Failure, Job
+from toridaemon.executors.local import LocalExecutor
+from toridaemon.fsutil import write_atomic
+from toridaemon.hashing import NotRegularFile, sha256_file
+from toridaemon.outcome import Outcomes
+from toridaemon.progress import ProgressTracker
+from toridaemon.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSummary:
+    done: int
+    failed: int
+
+
+def collect_pdfs(targets: Iterable[Path]) -> list[Path]:
+    """PDF files named directly, plus `*.pdf` (any case) found below named folders, in a stable order."""
+    found: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            found.extend(sorted(p for p in target.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file()))
+        else:
+            found.append(target)
+    return found
+
+
+async def ingest(files: list[Path], settings: Settings, outbox: Path | None, stream: TextIO = sys.stdout,
+                 show_progress: bool = True) -> IngestSummary:
+    """Analyse `files` with `max_parallel_workers` processes; write results to `outbox` or JSON lines."""
+    executor = LocalExecutor(settings.max_parallel_workers, settings.worker_memory_limit_mb)
+    await executor.start()
+    outcomes = Outcomes(outbox, outbox, outbox, "keep", write=write_atomic) if outbox else None
+    bar = tqdm(total=len(files), unit="file", disable=not show_progress, file=sys.stderr)
+    tracker = ProgressTracker(len(files), min_change=0.0, description="ingest")
+    limit = asyncio.Semaphore(settings.max_parallel_workers)
+    failed = 0
+
+    async def one(path: Path) -> None:
+        nonlocal failed
+        async with limit:
+            result, failure = await _analyse(executor, path, settings)
+        if result is not None:
+            _emit(result, path, outcomes, stream)
+        else:
+            failed += 1
+            print(f"{path}: {failure.reason}: {failure.message}" if failure else f"{path}: failed", file=sys.stderr)
+        tracker.update()
+        bar.update()
+
+    try:
+        await asyncio.gather(*(one(path) for path in files))
+    finally:
+        bar.close()
+        await executor.close(timeout=10.0)
+    return IngestSummary(done=len(files) - failed, failed=failed)
+
+
+async def _analyse(executor: LocalExecutor, path: Path, settings: Settings) -> tuple[dict[str, Any] | None,
+                                                                                   Failure | None]:
+    try:
+        sha256, _, _ = await asyncio.to_thread(sha256_file, path)
+    except (OSError, NotRegularFile) as exc:
+        return None, Failure("read", "unreadable", str(exc))
+    job = Job(path, sha256, settings.pipeline_options(), settings.file_timeout_seconds)
+    try:
+        outcome = await executor.run(job)
+    except Exception as exc:  # a crashed worker is this file's failure, not the command's
+        return None, Failure("text", "worker_crashed", str(exc))
+    return outcome.result, outcome.failure
+
+
+def _emit(result: dict[str, Any], path: Path, outcomes: Outcomes | None, stream: TextIO) -> None:
+    if outcomes is not None:
+        outcomes.write_result(path.name, result)
+    else:
+        stream.write(json.dumps(result, ensure_ascii=False) + "\n")
+        stream.flush()
