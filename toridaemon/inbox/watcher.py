@@ -79,7 +79,11 @@ class Watcher:
         self._observer.start()
 
     def is_alive(self) -> bool:
-        return self._observer.is_alive()
+        """The dispatcher and every emitter thread run, and the watched directory still exists
+        (an emitter whose directory was deleted or unmounted stops reporting anything)."""
+        emitters = list(self._observer.emitters)
+        return (self._observer.is_alive() and bool(emitters) and all(e.is_alive() for e in emitters)
+                and self.inbox.is_dir())
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._observer.is_alive():
