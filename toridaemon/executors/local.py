@@ -40,9 +40,10 @@ class LocalExecutor:
         self.restarts = 0
 
     async def start(self) -> None:
-        """Start the pool and wait until every worker has answered once, so READY means warm."""
+        """Start the pool and have every worker start warming up; the first files wait for it, startup does not."""
         self._pool = pool = self._new_pool(self._workers)
-        await asyncio.gather(*(asyncio.wrap_future(pool.submit(_ping, 60.0)) for _ in range(self._workers)))
+        for _ in range(self._workers):
+            pool.submit(_ping, 60.0)
 
     def _new_pool(self, workers: int) -> pebble.ProcessPool:
         # forkserver: workers never inherit the daemon's threads, locks or open sockets; the preload

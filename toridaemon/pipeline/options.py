@@ -35,7 +35,10 @@ class PipelineOptions(BaseModel):
     )
     section_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS),
-        description="Score multiplier per section name (JSON in the environment, a mapping in YAML).",
+        description=(
+            "Score multiplier per section name (JSON in the environment, a mapping in YAML); names not given keep "
+            "their default weight."
+        ),
     )
     concept_db_paths: tuple[str, ...] = Field(
         (), description="Extra concept database files (JSON or YAML) added to the bundled one."
@@ -60,4 +63,6 @@ class PipelineOptions(BaseModel):
         return self
 
     def section_weight(self, section: str) -> float:
-        return self.section_weights.get(section, self.section_weights.get("body", 1.0))
+        """The configured weight, else the default one, else the body's weight."""
+        weight = self.section_weights.get(section, DEFAULT_SECTION_WEIGHTS.get(section))
+        return weight if weight is not None else self.section_weights.get("body", DEFAULT_SECTION_WEIGHTS["body"])

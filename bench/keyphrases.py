@@ -1,0 +1,133 @@
+"""Keyphrase quality and speed of the concept engine against YAKE (and yake-rust when installed).
+
+Data: `../shared/keyphrase/{Inspec,SemEval2010}` beside the repository (LIAAD format). For each data set and
+method: exact-match F1@10 after Porter stemming (macro average over documents) and words per second, all in one
+process and one run. YAKE (AGPL) is a bench-only comparison, never a runtime dependency.
+
+Usage: python bench/keyphrases.py [--limit N] [--sets Inspec,SemEval2010]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "keyphrase"
+TOP = 10
+_WORD = re.compile(r"[a-z0-9]+")
+
+Extractor = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    keys: list[str]
+    words: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    f1: float
+    words_per_second: float
+
+
+def load(name: str, limit: int | None) -> list[Document]:
+    """Documents of one data set that have a key file, sorted by file name."""
+    folder = DATA / name
+    docs = []
+    for path in sorted((folder / "docsutf8").glob("*.txt"))[:limit]:
+        key_path = folder / "keys" / f"{path.stem}.key"
+        if key_path.is_file():
+            text = path.read_text(encoding="utf-8")
+            keys = [line.strip() for line in key_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            docs.append(Document(text=text, keys=keys, words=len(text.split())))
+    return docs
+
+
+def evaluate(extract: Extractor, docs: list[Document]) -> Outcome:
+    """Macro F1@10 of stemmed exact matches, and the extraction speed."""
+    from nltk.stem import PorterStemmer
+
+    stemmer = PorterStemmer()
+
+    def stem(phrase: str) -> str:
+        return " ".join(stemmer.stem(word) for word in _WORD.findall(phrase.lower()))
+
+    predictions = []
+    started = time.perf_counter()
+    for doc in docs:
+        predictions.append(extract(doc.text))
+    elapsed = time.perf_counter() - started
+    total = 0.0
+    for doc, predicted in zip(docs, predictions, strict=True):
+        gold = {stem(key) for key in doc.keys}
+        found = list(dict.fromkeys(stem(p) for p in predicted[:TOP]))
+        hits = sum(1 for phrase in found if phrase in gold)
+        if hits:
+            precision, recall = hits / len(found), hits / len(gold)
+            total += 2 * precision * recall / (precision + recall)
+    return Outcome(100 * total / len(docs), sum(doc.words for doc in docs) / elapsed)
+
+
+def extractors() -> dict[str, Extractor]:
+    """Our engine, YAKE and yake-rust (each only when importable)."""
+    from toridaemon.pipeline import PipelineOptions, analyze_text
+
+    options = PipelineOptions(max_concepts=TOP, min_concepts=TOP)
+    found: dict[str, Extractor] = {
+        "toridaemon": lambda text: [c.name for c in analyze_text(text, settings=options).concepts]
+    }
+    try:
+        import yake
+
+        yake_model = yake.KeywordExtractor(lan="en", n=3, dedupLim=0.9, top=TOP)
+        found["yake"] = lambda text: [phrase for phrase, _ in yake_model.extract_keywords(text)]
+    except ImportError:
+        print("yake not installed (pip install -e '.[bench]'): skipped")
+    try:
+        import yake_rust
+
+        rust_model = yake_rust.Yake(language="en", ngrams=3, deduplication_threshold=0.9)
+        found["yake-rust"] = lambda text: [phrase for phrase, _ in rust_model.get_n_best(text, n=TOP)]
+    except ImportError:
+        print("yake-rust not installed (pip install yake-rust): skipped")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--limit", type=int, default=None, help="documents per data set")
+    parser.add_argument("--sets", default="Inspec,SemEval2010")
+    args = parser.parse_args(argv)
+    if not DATA.is_dir():
+        print(f"no keyphrase data at {DATA}: nothing to benchmark")
+        return 0
+    methods = extractors()
+    for method in methods.values():
+        method("A short warm-up text about neural networks.")  # loads databases and models outside the clock
+    for name in args.sets.split(","):
+        docs = load(name, args.limit)
+        if not docs:
+            print(f"{name}: no documents")
+            continue
+        words = sum(doc.words for doc in docs)
+        print(f"\n{name}: {len(docs)} documents, {words} words")
+        results = {method: evaluate(extract, docs) for method, extract in methods.items()}
+        ours = results["toridaemon"]
+        for label, outcome in results.items():
+            speedup = ours.words_per_second / outcome.words_per_second
+            versus = f"  ours vs this: F1 {ours.f1 - outcome.f1:+.1f} pts, speed ×{speedup:.2f}"
+            ratio = "" if label == "toridaemon" else versus
+            print(f"  {label:<11} F1@10 {outcome.f1:5.1f}  {outcome.words_per_second:9.0f} words/s{ratio}")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Candidate extraction and normalisation."""
+
+from __future__ import annotations
+
+from toridaemon.pipeline import analyze_text
+from toridaemon.pipeline.candidates import dehyphenate, extract, fold, normalize
+from toridaemon.pipeline.sections import Span
+
+
+def counts(text: str) -> dict[str, int]:
+    return extract([Span("body", 1, text)]).counts["body"]
+
+
+def test_hyphenation_across_line_breaks() -> None:
+    assert dehyphenate("informa-\ntion retrieval") == "information retrieval"
+    assert dehyphenate("a web-\n  based tool") == "a web-based tool"
+    found = counts("Fast informa-\ntion retrieval for web-\nbased search.")
+    assert found["information retrieval"] == 1
+    assert "web-based search" in found
+    assert not any(key.split()[0] == "informa" for key in found)
+
+
+def test_plurals_and_case_fold_into_one_candidate() -> None:
+    assert fold("networks") == "network"
+    assert fold("queries") == "query"
+    assert fold("classes") == "class"
+    assert fold("analysis") == "analysis"
+    found = counts("Neural Networks learn. A neural network learns. NEURAL NETWORK models.")
+    assert found["neural network"] == 3
+    assert "neural networks" not in found
+
+
+def test_stop_words_and_punctuation_bound_candidates() -> None:
+    found = counts("The design of a compiler; graph, network analysis and 42 pixel grids.")
+    assert "design" in found and "compiler" in found
+    assert not any(" of " in key or key.startswith("the") for key in found)
+    assert "graph network" not in found
+    assert "network analysis" in found
+    assert "pixel grid" in found and not any("42" in key for key in found)
+
+
+def test_participles_open_but_do_not_end_terms() -> None:
+    found = counts("distributed systems improved")
+    assert "distributed system" in found
+    assert "system improved" not in found
+
+
+def test_normalize_matches_extraction_keys() -> None:
+    assert normalize("Graph Neural Networks") == "graph neural network"
+    assert normalize("the Theory of Relativity") == "theory relativity"
+
+
+def test_analysis_reports_one_concept_per_plural_variant() -> None:
+    text = (
+        "Sparse matrices and sparse matrix factorisation.\n"
+        "A sparse matrix is stored compactly; sparse matrices save memory in solvers."
+    )
+    names = [concept.name.lower() for concept in analyze_text(text).concepts]
+    assert sum(name in ("sparse matrix", "sparse matrices") for name in names) == 1

@@ -1,0 +1,84 @@
+"""Concept database: loading, errors, boundaries, aliases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toridaemon.pipeline import PipelineOptions, analyze_text, conceptdb
+from toridaemon.pipeline.conceptdb import ConceptDB, ConceptDBError, ConceptEntry
+from toridaemon.pipeline.sections import Span
+
+
+def hits(db: ConceptDB, text: str) -> dict[str, int]:
+    return {key: sum(hit.counts.values()) for key, hit in db.match([Span("body", 1, text)]).items()}
+
+
+def test_names_match_on_word_boundaries_only() -> None:
+    db = ConceptDB([ConceptEntry("Ethan"), ConceptEntry("graph neural network")])
+    assert hits(db, "Methane and ethane burn; Ethan's stove.") == {"ethan": 1}
+    assert hits(db, "methane ethanol bethany") == {}
+    assert hits(db, "Graph neural networks and a graph\nneural network.") == {"graph neural network": 2}
+
+
+def test_aliases_map_to_the_canonical_name(tmp_path: Path) -> None:
+    path = tmp_path / "extra.json"
+    entry = {"name": "graph neural network", "aliases": ["GNN", "graph network"], "category": "Computer Science"}
+    path.write_text(json.dumps({"concepts": [entry]}))
+    text = "Graph Neural Networks for molecules\nA GNN passes messages. Each GNN layer aggregates; GNNs scale."
+    result = analyze_text(text, settings=PipelineOptions(concept_db_paths=(str(path),)))
+    found = [c for c in result.concepts if c.name == "graph neural network"]
+    assert len(found) == 1
+    concept = found[0]
+    assert concept.source == "database" and concept.category == "Computer Science"
+    assert concept.frequency >= 4
+    assert not any(c.name.lower() in ("gnn", "gnns") for c in result.concepts)
+    assert "GNN" in concept.context or "Graph Neural Networks" in concept.context
+
+
+def test_yaml_files_and_bare_names(tmp_path: Path) -> None:
+    path = tmp_path / "extra.yaml"
+    path.write_text(
+        "- name: belief propagation\n  aliases: [sum-product algorithm]\n  priority: 0.5\n- Kalman filter\n"
+    )
+    db = conceptdb.load((str(path),))
+    assert hits(db, "The sum-product algorithm and a Kalman filter.") == {
+        "belief propagation": 1, "kalman filter": 1,
+    }
+
+
+def test_missing_and_invalid_files_name_every_path_tried(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"name": "x", "priority": 7}]))
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(ConceptDBError) as caught:
+        conceptdb.load((str(bad), str(missing)))
+    message = str(caught.value)
+    for path in (conceptdb.BUNDLED, bad, missing):
+        assert str(path) in message
+    assert set(caught.value.problems) == {str(bad), str(missing)}
+    assert "priority" in caught.value.problems[str(bad)]
+
+
+def test_not_a_list_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "odd.json"
+    path.write_text('{"name": "lonely"}')
+    with pytest.raises(ConceptDBError, match="expected a list"):
+        conceptdb.load((str(path),))
+
+
+def test_databases_load_once_per_process(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    path.write_text('["quantum annealing"]')
+    assert conceptdb.load((str(path),)) is conceptdb.load((str(path),))
+    assert conceptdb.load() is conceptdb.load(())
+
+
+def test_bundled_database_knows_common_compounds() -> None:
+    db = conceptdb.load()
+    assert db.size > 10_000
+    found = db.match([Span("abstract", 1, "We train a neural network on an operating system trace.")])
+    assert {"neural network", "operating system"} <= set(found)
+    assert all(hit.entry.category for hit in found.values())

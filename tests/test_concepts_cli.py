@@ -1,0 +1,88 @@
+"""`toridaemon concepts`: in process through `main` and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import REPO, good_corpus
+from tests.pdfgen import pdf_bytes
+from tests.test_schema import SCHEMA
+from toridaemon.cli import main
+from toridaemon.pipeline.candidates import normalize
+
+TEXT = (
+    "Sparse Graph Embeddings\nAbstract\nWe learn sparse graph embeddings of road networks. Sparse graph "
+    "embeddings preserve shortest paths.\n1 Introduction\nRoad networks are sparse graphs with millions of nodes.\n"
+)
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no stray .env or config from the repository
+    for name in list(os.environ):
+        if name.startswith("TORI_"):
+            monkeypatch.delenv(name)
+    return tmp_path
+
+
+def test_text_file_top_n(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = workdir / "paper.txt"
+    path.write_text(TEXT)
+    assert main(["concepts", "--top", "3", str(path)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    VALIDATOR.validate(result)
+    assert 1 <= len(result["concepts"]) <= 3
+    assert "sparse graph embedding" in {normalize(c["name"]) for c in result["concepts"]}
+
+
+def test_jsonl_with_a_pdf_and_a_failure(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pdf = workdir / "paper.pdf"
+    pdf.write_bytes(pdf_bytes(TEXT.split("1 Introduction")))
+    broken = workdir / "broken.pdf"
+    broken.write_bytes(b"not a pdf at all")
+    assert main(["concepts", "--jsonl", str(pdf), str(broken)]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    VALIDATOR.validate(result)
+    assert result["source"]["name"] == "paper.pdf" and result["source"]["pages"] == 2
+    assert "broken.pdf" in captured.err
+
+
+def test_real_subprocess(workdir: Path) -> None:
+    files = [workdir / "a.txt", workdir / "b.pdf"]
+    files[0].write_text(TEXT)
+    files[1].write_bytes(pdf_bytes([TEXT]))
+    executable = REPO / ".venv" / "bin" / "toridaemon"
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "toridaemon"]
+    done = subprocess.run(
+        [*command, "concepts", "--jsonl", "--top", "5", *map(str, files)],
+        capture_output=True, text=True, timeout=60, cwd=workdir, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["source"]["name"] for r in results] == ["a.txt", "b.pdf"]
+    for result in results:
+        VALIDATOR.validate(result)
+        assert 1 <= len(result["concepts"]) <= 5
+
+
+@pytest.mark.skipif(not good_corpus(), reason="shared corpus not present")
+def test_real_pdfs_from_the_corpus(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = good_corpus(2)
+    assert main(["concepts", "--jsonl", *map(str, paths)]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(results) == len(paths)
+    for result in results:
+        VALIDATOR.validate(result)
+        assert result["concepts"] and result["sections"]
+        assert all(c["context"] for c in result["concepts"][:5])

@@ -1,0 +1,77 @@
+"""Pruning invariants, property-based."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline.candidates import normalize
+from toridaemon.pipeline.prune import entropy, prune, redundancy
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    score: float
+
+
+WORDS = ["graph", "network", "neural", "query", "index", "model", "sparse", "matrix"]
+keys = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
+items = st.lists(st.tuples(keys, st.floats(0.01, 100.0)), max_size=40, unique_by=lambda pair: pair[0])
+
+
+def ranked(pairs: list[tuple[str, float]]) -> list[Item]:
+    return sorted((Item(k, s) for k, s in pairs), key=lambda item: (-item.score, item.key))
+
+
+@settings(max_examples=150, deadline=None)
+@given(items, st.integers(0, 10), st.integers(1, 15), st.floats(0.0, 0.5))
+def test_prune_invariants(pairs: list[tuple[str, float]], low: int, high: int, threshold: float) -> None:
+    low = min(low, high)
+    order = ranked(pairs)
+    result = prune(order, min_kept=low, max_kept=high, threshold=threshold)
+    assert len(result.kept) <= high
+    assert len(set(result.kept)) == len(result.kept)
+    if order:
+        assert result.kept[0] == 0  # the top-scored candidate always survives
+    assert result == prune(order, min_kept=low, max_kept=high, threshold=threshold)
+    assert abs(result.entropy - entropy([order[i].score for i in result.kept])) < 1e-5
+    kept = [order[i].key for i in result.kept]
+    assert all(redundancy(a, b) < 1.0 for i, a in enumerate(kept) for b in kept[i + 1 :])
+
+
+@settings(max_examples=60, deadline=None)
+@given(items)
+def test_min_concepts_reached_when_candidates_are_distinct(pairs: list[tuple[str, float]]) -> None:
+    order = ranked(pairs)
+    distinct = {k.replace(" ", "") for k, _ in pairs}
+    result = prune(order, min_kept=5, max_kept=8, threshold=10.0)  # a threshold nothing can pass
+    assert len(result.kept) == min(5, len(distinct))
+
+
+def test_redundancy_levels() -> None:
+    assert redundancy("web-based search", "web based search") == 1.0
+    assert redundancy("database", "data base") == 1.0
+    assert 0 < redundancy("neural network", "recurrent neural network") < 1.0
+    assert redundancy("neural network", "query index") == 0.0
+
+
+variants = st.sampled_from(
+    ["Neural Network", "neural networks", "NEURAL NETWORKS", "sparse matrices", "Sparse Matrix", "query index",
+     "query indices", "graph", "Graphs", "model checking", "Model Checking"]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(variants, min_size=1, max_size=4).map(" and ".join), min_size=1, max_size=12))
+def test_no_case_or_plural_duplicates_in_results(sentences: list[str]) -> None:
+    result = analyze_text(". ".join(sentences) + ".", settings=PipelineOptions(max_concepts=20, min_concepts=0))
+    keys = [normalize(concept.name) for concept in result.concepts]
+    assert len(keys) == len(set(keys))
+    assert len(result.concepts) <= 20
+    assert result.pruning.kept == len(result.concepts) <= result.pruning.candidates
+    if result.concepts:
+        assert result.concepts[0].score == 1.0

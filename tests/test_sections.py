@@ -1,0 +1,118 @@
+"""Section detection on realistic paper layouts."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline.options import DEFAULT_SECTION_WEIGHTS
+from toridaemon.pipeline.sections import split_sections, summarize
+
+IEEE = """Learning Sparse Graph Embeddings for
+Large Road Networks
+Ada Lovelace, Charles Babbage
+Abstract—We study graph embeddings of road networks.
+I. INTRODUCTION
+Road networks are large sparse graphs.
+II. RELATED WORK
+Earlier embeddings ignore sparsity.
+III. MATERIALS AND METHODS
+We factorise the adjacency matrix.
+IV. EXPERIMENTS
+The embeddings reduce routing error.
+V. DISCUSSION
+Sparsity matters most for rural graphs.
+VI. CONCLUSIONS
+Sparse embeddings scale.
+REFERENCES
+[1] A. Author. A paper. 2001.
+"""
+
+ACM = """Query Routing in Peer Networks
+ABSTRACT
+Peers forward queries.
+1 Introduction
+Routing is hard.
+2 Methodology
+We simulate overlays.
+2.1 Experimental setup
+Ten thousand peers.
+3 Evaluation
+Recall improves.
+4 Concluding remarks
+Routing by content works.
+Bibliography
+Someone. Some book.
+"""
+
+
+def names(text: str, title: str | None = None) -> list[str]:
+    return [section.name for section in summarize(split_sections(text.split("\f"), title))]
+
+
+def test_numbered_roman_headings_in_capitals() -> None:
+    # The author line before the abstract is body text, so "body" first appears there.
+    assert names(IEEE) == [
+        "title", "body", "abstract", "introduction", "methods", "results", "discussion", "conclusion", "references",
+    ]
+    related = [span for span in split_sections([IEEE], None) if "ignore sparsity" in span.text]
+    assert [span.section for span in related] == ["body"]
+
+
+def test_arabic_numbers_subsections_and_variants() -> None:
+    assert names(ACM) == ["title", "abstract", "introduction", "methods", "results", "conclusion", "references"]
+
+
+def test_wrapped_title_is_joined_and_not_repeated_in_body() -> None:
+    spans = split_sections([IEEE], None)
+    assert spans[0].section == "title"
+    assert spans[0].text == "Learning Sparse Graph Embeddings for Large Road Networks"
+    assert all("Large Road Networks" not in span.text for span in spans[1:])
+
+
+def test_given_title_is_used_and_first_line_stays_in_the_text() -> None:
+    spans = split_sections(["Preface line\nSome text here."], "A Given Title")
+    assert spans[0].section == "title" and spans[0].text == "A Given Title"
+    assert "Preface line" in spans[1].text
+
+
+def test_heading_words_inside_sentences_are_not_headings() -> None:
+    text = "Title of it\nThe results of the introduction are discussed in the conclusion of this note.\nMore text."
+    assert names(text) == ["title", "body"]
+
+
+def test_sections_span_pages_and_count_characters() -> None:
+    pages = ["A Title Here\nIntroduction\nfirst page text", "second page text\nReferences\n[1] ref", "[2] ref"]
+    sections = {s.name: s for s in summarize(split_sections(pages, None))}
+    assert sections["introduction"].pages == [1, 2]
+    assert sections["references"].pages == [2, 3]
+    assert sections["title"].pages == [1]
+    total = sum(len(span.text) for span in split_sections(pages, None))
+    assert sum(s.chars for s in sections.values()) == total
+
+
+def test_headings_in_any_case_with_colon() -> None:
+    text = "Some Title\nsummary:\nShort.\nRESULTS AND DISCUSSION\nFine.\nbackground\nOld."
+    assert names(text) == ["title", "abstract", "results", "body"]
+
+
+def test_section_weights_override_defaults_one_by_one() -> None:
+    options = PipelineOptions(section_weights={"title": 3})
+    assert options.section_weight("title") == 3.0
+    assert options.section_weight("abstract") == DEFAULT_SECTION_WEIGHTS["abstract"]
+    assert options.section_weight("unknown") == DEFAULT_SECTION_WEIGHTS["body"]
+    with pytest.raises(ValidationError, match="references"):
+        PipelineOptions(section_weights={"references": -1})
+    with pytest.raises(ValidationError, match="min_concepts"):
+        PipelineOptions(min_concepts=9, max_concepts=3)
+
+
+def test_title_weight_changes_the_ranking() -> None:
+    text = "Quantum Annealing\nSimulated tempering helps. Simulated tempering again. Simulated tempering wins."
+
+    def first(weight: float) -> str:
+        options = PipelineOptions(section_weights={"title": weight}, database_boost=0)
+        return analyze_text(text, settings=options).concepts[0].name
+    assert first(20.0) == "quantum annealing"
+    assert first(0.0) == "simulated tempering"

@@ -1,0 +1,55 @@
+"""Restart storm: start and stop the real daemon 50 times while files keep arriving."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DaemonProcess, Dirs, wait_for
+from tests.pdfgen import SAMPLE_TEXT, pdf_bytes
+from tests.test_chaos import _check_exactly_once
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+CYCLES = int(os.environ.get("TORI_STORM_CYCLES", "50"))
+
+
+def test_fifty_restarts_lose_nothing_and_duplicate_nothing(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    rng = random.Random(50)
+    inputs = [(f"storm-{i:03d}.pdf", pdf_bytes([f"{SAMPLE_TEXT}\nStorm document {i}.\n"] * rng.randint(1, 4)))
+              for i in range(120)]
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    stop = threading.Event()
+
+    def keep_dropping() -> None:
+        for name, data in inputs:
+            (staging / name).write_bytes(data)
+            os.rename(staging / name, dirs.inbox / name)
+            if stop.wait(rng.uniform(0.0, 0.15)):
+                break
+
+    writer = threading.Thread(target=keep_dropping, daemon=True)
+    writer.start()
+    codes = []
+    for _ in range(CYCLES):
+        daemon = daemon_factory({"TORI_SHUTDOWN_TIMEOUT_SECONDS": "2"})
+        daemon.wait_ready(60)
+        time.sleep(rng.uniform(0.0, 0.3))
+        codes.append(daemon.stop())
+    writer.join(120)
+    stop.set()
+    assert codes == [0] * CYCLES, "every stop is clean"
+    final = daemon_factory()
+    final.wait_ready(60)
+    wait_for(lambda: not list(dirs.inbox.iterdir()), 120, interval=0.2, what="inbox drained")
+    wait_for(lambda: final.metric("toridaemon_pending") == 0, 60, what="nothing pending")
+    assert final.stop() == 0
+    _check_exactly_once(dirs, inputs)

@@ -1,0 +1,94 @@
+"""Where a kept concept first occurs: its surface form (for display) and the sentence around it.
+
+Candidate keys are lowercase with plurals folded, so a plain substring search in the lowercased text finds
+most occurrences ("neural network" is a prefix of "neural networks"); a regular expression that allows plural
+endings on every word is the fallback. Only kept concepts are looked up, so this costs little.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from toridaemon.pipeline.candidates import dehyphenate
+from toridaemon.pipeline.sections import Span
+
+CONTEXT_CHARS = 240
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_PLURAL_TAILS = ("", "s", "es", "'s", "’s")
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    original: str
+    lower: str
+
+
+class Locator:
+    """Finds concepts in a document's spans, body text first and the title last."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        ordered = [s for s in spans if s.section != "title"] + [s for s in spans if s.section == "title"]
+        self._spans = [_prepare(span.text) for span in ordered]
+
+    def find(self, keys: tuple[str, ...]) -> tuple[str, str]:
+        """(surface form, sentence) of the first of `keys` found, or ("", "")."""
+        for text in self._spans:
+            for key in keys:
+                found = _find_plain(text, key)
+                if found:
+                    return _display(text.original[found[0] : found[1]]), _sentence(text.original, *found)
+        pattern = re.compile("|".join(_pattern(key) for key in keys), re.IGNORECASE)
+        for text in self._spans:
+            match = pattern.search(text.original)
+            if match:
+                return _display(match.group(0)), _sentence(text.original, match.start(), match.end())
+        return "", ""
+
+
+def _prepare(text: str) -> _Text:
+    original = " ".join(dehyphenate(text).split())
+    lower = original.lower()
+    # Case mapping can change a string's length (e.g. "İ"): then offsets would not line up, so fall back.
+    return _Text(original if len(lower) == len(original) else lower, lower)
+
+
+def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
+    lower = text.lower
+    stem = key[:-1] + "ie" if key.endswith("y") else key
+    for needle in dict.fromkeys((key, stem)):
+        position = lower.find(needle)
+        while position != -1:
+            end = position + len(needle)
+            if position == 0 or not lower[position - 1].isalnum():
+                tail_end = end
+                while tail_end < len(lower) and (lower[tail_end].isalnum() or lower[tail_end] in "'’"):
+                    tail_end += 1
+                if lower[end:tail_end] in _PLURAL_TAILS:
+                    return position, end if lower[end:tail_end] in ("", "'s", "’s") else tail_end
+            position = lower.find(needle, end)
+    return None
+
+
+def _pattern(key: str) -> str:
+    parts = [f"{re.escape(w[:-1])}(?:y|ies)" if w.endswith("y") else f"{re.escape(w)}(?:e?s)?" for w in key.split()]
+    return r"\b" + r"[\s\-]+".join(parts) + r"\b"
+
+
+def _display(surface: str) -> str:
+    # Keep acronyms and mixed case ("UDDI", "PlanetLab"); lowercase words capitalised only by position.
+    return " ".join(word if _mixed_case(word) else word.lower() for word in surface.split())
+
+
+def _mixed_case(word: str) -> bool:
+    return any(c.isupper() for part in word.split("-") for c in part[1:])
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    left = max(0, start - CONTEXT_CHARS // 2)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, left, start)]
+    left = ends[-1] if ends else left
+    stop = _SENTENCE_END.search(text, end, end + CONTEXT_CHARS)
+    right = stop.end() if stop else min(len(text), end + CONTEXT_CHARS // 2)
+    sentence = text[left:right].strip()
+    return sentence if len(sentence) <= CONTEXT_CHARS else sentence[: CONTEXT_CHARS - 1].rstrip() + "…"

@@ -1,0 +1,97 @@
+"""Entropy/diversity pruning: a greedy pick of high-scoring, mutually distinct concepts.
+
+Each step keeps the candidate with the best score × (1 − redundancy), where redundancy with the kept set is the
+largest of: 1 for a near-duplicate (same words up to hyphens, spaces, case and plurals), `CONTAINMENT` when one
+term's words run inside the other's, and the share of common words otherwise. It stops when the entropy (nats)
+of the kept score distribution would grow by less than `entropy_threshold`, but never below `min_concepts` nor
+above `max_concepts`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+CONTAINMENT = 0.1
+
+
+class Rankable(Protocol):
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    kept: list[int]  # indexes into the ranked input, in the order kept
+    entropy: float
+
+
+def entropy(scores: Sequence[float]) -> float:
+    """Shannon entropy (nats) of scores normalised to a distribution."""
+    total = sum(scores)
+    if total <= 0:
+        return 0.0
+    return -sum(s / total * math.log(s / total) for s in scores if s > 0)
+
+
+def redundancy(a: str, b: str) -> float:
+    """How much term `b` repeats term `a` (keys as produced by `candidates.normalize`), from 0 to 1."""
+    return _redundancy(_Term(a), _Term(b))
+
+
+class _Term:
+    __slots__ = ("flat", "joined", "vocabulary", "words")
+
+    def __init__(self, key: str) -> None:
+        self.flat = key.replace("-", " ")
+        self.joined = self.flat.replace(" ", "")
+        self.words = self.flat.split()
+        self.vocabulary = set(self.words)
+
+
+def _redundancy(a: _Term, b: _Term) -> float:
+    if a.joined == b.joined:
+        return 1.0
+    if not a.vocabulary & b.vocabulary:
+        return 0.0
+    short, long = (a.words, b.words) if len(a.words) <= len(b.words) else (b.words, a.words)
+    size = len(short)
+    if any(long[i : i + size] == short for i in range(len(long) - size + 1)):
+        return CONTAINMENT
+    return len(a.vocabulary & b.vocabulary) / len(a.vocabulary | b.vocabulary) * CONTAINMENT
+
+
+def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold: float) -> Pruned:
+    """Indexes of the kept candidates of `ranked` (best first, as `scoring.score` returns them).
+
+    Lazy greedy: a candidate's penalty only grows as concepts are kept, so a stale adjusted score is an upper
+    bound and a candidate whose fresh value still tops the heap is the exact greedy choice.
+    """
+    heap = [(-item.score, i, 0) for i, item in enumerate(ranked) if item.score > 0]
+    heapq.heapify(heap)
+    kept: list[int] = []
+    terms: list[_Term] = []
+    scores: list[float] = []
+    current = 0.0
+    while heap and len(kept) < max_kept:
+        _bound, index, seen = heapq.heappop(heap)
+        if seen < len(kept):  # stale: re-evaluate against the concepts kept since
+            term = _Term(ranked[index].key)
+            penalty = max((_redundancy(other, term) for other in terms), default=0.0)
+            if penalty < 1.0:
+                heapq.heappush(heap, (-ranked[index].score * (1.0 - penalty), index, len(kept)))
+            continue
+        candidate = entropy([*scores, ranked[index].score])
+        if len(kept) >= max(min_kept, 1) and candidate - current < threshold:
+            break
+        kept.append(index)
+        terms.append(_Term(ranked[index].key))
+        scores.append(ranked[index].score)
+        current = candidate
+    return Pruned(kept=kept, entropy=round(current, 6))

@@ -1,0 +1,115 @@
+"""Candidate scores: section-weighted frequency × position × specificity × length prior × database boost.
+
+- frequency: occurrences weighted by the section they occur in (title and abstract count more), dampened
+  logarithmically so long documents do not reward only their most repeated words;
+- position: authors name their subject early, so a term first seen near the start gains up to `_POSITION_GAIN`;
+- specificity: the mean, over the term's words, of how rare the word is in general English (`lexicon`);
+- length prior: keyphrases are mostly two- or three-word noun phrases; single words are often too generic;
+- database boost: a term the concept database knows is more likely a real concept (× 1 + boost × priority).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from toridaemon.pipeline.candidates import CandidateTable, normalize
+from toridaemon.pipeline.conceptdb import ConceptEntry, Hit
+from toridaemon.pipeline.lexicon import specificity
+from toridaemon.pipeline.options import PipelineOptions
+from toridaemon.pipeline.sections import SECTION_NAMES
+
+_LENGTH_PRIOR = {1: 0.25, 2: 1.0, 3: 1.1, 4: 0.9}
+_SPEC_NORM = 0.5
+_tf = math.log1p
+_POSITION_GAIN = 1.0
+_POSITION_SCALE = 60.0  # words: about the length of a title and the first sentences
+_SPECIFICITY_FLOOR = 0.05
+_CHARS_PER_WORD = 6.0
+_LONG_DOCUMENT = 3000  # distinct candidates
+_LATE = 4 * _POSITION_SCALE  # converts a database hit's character offset into a word position
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    key: str
+    score: float
+    counts: dict[str, int]  # occurrences per section
+    entry: ConceptEntry | None = None
+    variants: tuple[str, ...] = ()  # candidate keys merged into this one (the key itself first)
+
+    @property
+    def frequency(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def sections(self) -> list[str]:
+        """Section names in document-structure order (unknown names last, sorted)."""
+        names = [name for name in SECTION_NAMES if name in self.counts]
+        return [*names, *sorted(set(self.counts) - set(names))]
+
+
+def score(table: CandidateTable, hits: dict[str, Hit], options: PipelineOptions) -> tuple[list[Scored], int]:
+    """Candidates with their scores, best first (ties by key, so the order is deterministic), and how many
+    distinct candidates there were.
+
+    In a long document a term seen once, late, and unknown to the database cannot outrank the terms it repeats,
+    so such terms are counted but not scored: scoring them is most of the work on long documents.
+    """
+    merged = _merge(table, hits)
+    skip_once = len(merged) > _LONG_DOCUMENT
+    weights = {section: options.section_weight(section) for section in table.counts}
+    weights.update({section: options.section_weight(section) for hit in hits.values() for section in hit.counts})
+    word_specificity: dict[str, float] = {}
+    scored: list[Scored] = []
+    for key, (counts, first, entry, variants) in merged.items():
+        if skip_once and first > _LATE and entry is None and len(counts) == 1 and sum(counts.values()) == 1:
+            continue
+        words = key.split(" ")
+        spec = 0.0
+        for word in words:
+            value = word_specificity.get(word)
+            if value is None:
+                value = word_specificity[word] = specificity(word)
+            spec += value
+        weighted = 0.0
+        for section, count in counts.items():
+            weighted += weights[section] * count
+        value = (
+            _tf(weighted)
+            * max(_SPECIFICITY_FLOOR, spec / len(words) ** _SPEC_NORM)
+            * _LENGTH_PRIOR.get(len(words), 0.5)
+            * (1.0 + _POSITION_GAIN / (1.0 + first / _POSITION_SCALE))
+        )
+        if entry is not None:
+            value *= 1.0 + options.database_boost * entry.priority
+        scored.append(Scored(key, value, counts, entry, variants))
+    scored.sort(key=lambda item: (-item.score, item.key))
+    return scored, len(merged)
+
+
+Occurrences = tuple[dict[str, int], float, ConceptEntry | None, tuple[str, ...]]
+
+
+def _merge(table: CandidateTable, hits: dict[str, Hit]) -> dict[str, Occurrences]:
+    """Candidates keyed by normalised text; a database hit takes over the candidates of its name and aliases."""
+    merged: dict[str, Occurrences] = {}
+    for section, counts in table.counts.items():
+        for key, count in counts.items():
+            known = merged.get(key)
+            if known is None:
+                merged[key] = ({section: count}, table.first[key], None, (key,))
+            else:
+                known[0][section] = known[0].get(section, 0) + count
+    for key, hit in hits.items():
+        total: dict[str, int] = {}
+        first = hit.first / _CHARS_PER_WORD
+        variants = tuple(dict.fromkeys([key, *sorted(normalize(surface) for surface in hit.surfaces)]))
+        for variant in variants:
+            found = merged.pop(variant, None)
+            if found is not None:
+                for section, count in found[0].items():
+                    total[section] = total.get(section, 0) + count
+                first = min(first, found[1])
+        merged[key] = (total or dict(hit.counts), first, hit.entry, variants)
+    return merged

@@ -1,0 +1,118 @@
+"""Section detection from page text: headings on a line of their own, numbered or not, in any case.
+
+The text between two headings belongs to the first one; text before any heading is `body`. Related work,
+background and appendices are `body` too: the weights treat them as ordinary text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from toridaemon.pipeline.result import Section
+
+SECTION_NAMES = (
+    "title", "abstract", "introduction", "methods", "results", "discussion", "conclusion", "references", "body",
+)
+
+_HEADINGS: dict[str, tuple[str, ...]] = {
+    "abstract": ("abstract", "summary"),
+    "introduction": ("introduction", "motivation", "overview"),
+    "methods": (
+        "methods", "method", "methodology", "materials and methods", "experimental setup", "experimental design",
+        "experimental methods", "experimental procedure", "proposed method", "proposed approach",
+    ),
+    "results": (
+        "results", "experiments", "experimental results", "evaluation", "experimental evaluation",
+        "results and discussion", "performance evaluation", "empirical evaluation", "findings",
+    ),
+    "discussion": ("discussion", "general discussion"),
+    "conclusion": (
+        "conclusion", "conclusions", "concluding remarks", "conclusions and future work",
+        "conclusion and future work", "summary and conclusions", "future work",
+    ),
+    "references": ("references", "bibliography", "works cited", "literature cited", "reference list"),
+    "body": (
+        "related work", "related works", "background", "preliminaries", "acknowledgments", "acknowledgements",
+        "acknowledgment", "acknowledgement", "appendix", "appendices", "contents", "table of contents",
+    ),
+}
+_SECTION_OF = {phrase: name for name, phrases in _HEADINGS.items() for phrase in phrases}
+_ALTERNATIVES = "|".join(sorted((re.escape(p).replace(r"\ ", r"\s+") for p in _SECTION_OF), key=len, reverse=True))
+# A number ("1", "2.3", "IV", "A") may lead the heading; the heading must fill the line, except "Abstract",
+# which papers often run into its first sentence ("Abstract—We study ...").
+_HEADING = re.compile(
+    rf"^[ \t]*(?:(?:\d{{1,2}}(?:\.\d{{1,2}})*|[IVX]{{1,5}}|[A-H])\.?[ \t]+)?(?P<h>{_ALTERNATIVES})[ \t]*:?[ \t]*$"
+    r"|^[ \t]*(?P<a>abstract)[ \t]*[.:—–-][ \t]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_MAX_TITLE_WORDS = 25
+_MAX_TITLE_LINES = 3
+_JOINERS = frozenset("a an and as at by for from in into of on or the to via with".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of text of one section on one page (pages count from 1)."""
+
+    section: str
+    page: int
+    text: str
+
+
+def split_sections(pages: list[str], title: str | None) -> list[Span]:
+    """The document as section spans in reading order; the first span is the title when there is one.
+
+    Without a given title, the first line of the first page counts as the title when it is short.
+    """
+    spans: list[Span] = []
+    first = pages[0] if pages else ""
+    if title is None:
+        title, first = _leading_title(first)
+    if title:
+        spans.append(Span("title", 1, title))
+    current = "body"
+    for number, page in enumerate(pages, start=1):
+        position = 0
+        text = first if number == 1 else page
+        for match in _HEADING.finditer(text):
+            _append(spans, current, number, text[position : match.start()])
+            heading = match.group("h") or match.group("a")
+            current = _SECTION_OF[" ".join(heading.lower().split())]
+            position = match.end()
+        _append(spans, current, number, text[position:])
+    return spans
+
+
+def summarize(spans: list[Span]) -> list[Section]:
+    """One `Section` per name, in order of first appearance, with its pages and character count."""
+    pages: dict[str, list[int]] = {}
+    chars: dict[str, int] = {}
+    for span in spans:
+        numbers = pages.setdefault(span.section, [])
+        if not numbers or numbers[-1] != span.page:
+            numbers.append(span.page)
+        chars[span.section] = chars.get(span.section, 0) + len(span.text)
+    return [Section(name=name, pages=numbers, chars=chars[name]) for name, numbers in pages.items()]
+
+
+def _leading_title(page: str) -> tuple[str | None, str]:
+    line, _, rest = page.lstrip().partition("\n")
+    line = line.strip()
+    if not line or len(line.split()) > _MAX_TITLE_WORDS or _HEADING.match(line):
+        return None, page
+    # A wrapped title goes on while a line ends on a short joining word or the next one starts in lowercase.
+    for _ in range(_MAX_TITLE_LINES - 1):
+        following, _, remainder = rest.partition("\n")
+        following = following.strip()
+        words = line.split()
+        joins = words[-1].lower() in _JOINERS or following[:1].islower()
+        if not following or not joins or _HEADING.match(following):
+            break
+        line, rest = f"{line} {following}", remainder
+    return line, rest
+
+
+def _append(spans: list[Span], section: str, page: int, text: str) -> None:
+    if text.strip():
+        spans.append(Span(section, page, text))
