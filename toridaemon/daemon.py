@@ -65,6 +65,7 @@ class Daemon:
         self.metrics = Metrics()
         self.notifier = Notifier()
         self.ready = False
+        self.executor_healthy = True
         self.draining = False
         self._lock: IO[str] | None = None
         self._bridge: Bridge | None = None
@@ -186,8 +187,14 @@ class Daemon:
             from toridaemon.executors.dask import DaskExecutor
 
             assert s.dask_scheduler_address is not None
-            return DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight, s.dask_shared_paths)
+            return DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight, s.dask_shared_paths,
+                                on_health=self._on_executor_health)
         return LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb)
+
+    def _on_executor_health(self, healthy: bool) -> None:
+        """The cluster came or went: not ready while it is gone, but alive (the heartbeat goes on)."""
+        self.executor_healthy = healthy
+        log.warning("executor_health", backend=self.settings.executor, healthy=healthy)
 
     def _post_event(self, kind: Any, path: Path) -> None:
         """Called on the watcher thread: hand the event to the loop."""
@@ -196,8 +203,8 @@ class Daemon:
             bridge.post(self.inbox.on_event, kind, path)
 
     def _start_http(self) -> None:
-        probes = Probes(self.metrics.registry, self._health, lambda: self.ready and not self.draining,
-                        self._status_from_thread)
+        probes = Probes(self.metrics.registry, self._health,
+                        lambda: self.ready and self.executor_healthy and not self.draining, self._status_from_thread)
         self._http = HttpServer(self.settings.metrics_host, self.settings.metrics_port, probes)
         self._http.start()
 
@@ -232,6 +239,7 @@ class Daemon:
         if now >= self._next_status:
             self._next_status = now + STATUS_EVERY_SECONDS
             self.notifier.status(self._status_line())
+            self._export_executor_gauges()
         if self.flags.reload:
             self.flags.reload = False
             self.notifier.reloading()
@@ -240,6 +248,12 @@ class Daemon:
         if now >= self._next_rescan:
             self._next_rescan = now + self.settings.rescan_interval_seconds
             await self.inbox.scan("rescan")
+
+    def _export_executor_gauges(self) -> None:
+        assert self.scheduler is not None
+        executor = self.scheduler.executor
+        for kind, value in executor.gauges().items():
+            self.metrics.executor_gauge.labels(backend=executor.name, kind=kind).set(value)
 
     def _status_line(self) -> str:
         assert self.scheduler is not None

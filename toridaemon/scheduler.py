@@ -71,6 +71,7 @@ class Scheduler:
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._active: dict[Path, Item] = {}
         self._shas_in_flight: set[str] = set()
+        self._running: dict[Path, Item] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._retry_handles: set[asyncio.TimerHandle] = set()
         self._accepting = True
@@ -95,8 +96,8 @@ class Scheduler:
             self.metrics.outcome_errors.labels(kind="journal").inc()
             log.error("journal_unavailable", file=verdict.path.name, error=str(exc))
             return False
-        self.metrics.files_detected.inc()
         self._enqueue(Item(row_id, verdict.path))
+        self.metrics.files_detected.inc()
         log.debug("file_detected", file=verdict.path.name, origin=origin, bytes=verdict.size)
         return True
 
@@ -143,7 +144,7 @@ class Scheduler:
 
     @property
     def in_flight(self) -> list[Item]:
-        return [item for item in self._active.values() if item.stage not in ("queued", "waiting")]
+        return list(self._running.values())
 
     @property
     def backlog(self) -> int:
@@ -156,6 +157,14 @@ class Scheduler:
 
     # ---- one file -----------------------------------------------------------------------------
     async def _process(self, item: Item) -> None:
+        self._running[item.path] = item
+        try:
+            await self._process_once(item)
+        finally:
+            self._running.pop(item.path, None)
+            self._update_gauges()
+
+    async def _process_once(self, item: Item) -> None:
         settings = self._settings()  # the snapshot this file keeps, whatever reloads happen meanwhile
         item.started = time.monotonic()
         self._update_gauges()

@@ -1,0 +1,47 @@
+"""The real daemon with executor=dask against a real scheduler and two workers; one worker is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+from tests.conftest import DaemonProcess, Dirs, wait_for
+from tests.pdfgen import SAMPLE_TEXT, pdf_bytes
+from tests.test_chaos import _check_exactly_once
+from tests.test_executor_dask import DaskProcesses, dask_processes, wait_busy, worker_child
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+__all__ = ["dask_processes"]  # the fixture, re-exported for this module's tests
+
+
+def test_daemon_on_a_dask_cluster_survives_a_worker_kill(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], dask_processes: DaskProcesses, tmp_path: Path
+) -> None:
+    dask_processes.scheduler()
+    dask_processes.wait_listening()
+    workers = [dask_processes.worker(name) for name in ("w1", "w2")]
+    inputs = [(f"cluster-{i:02d}.pdf", pdf_bytes([f"{SAMPLE_TEXT}\nCluster document {i}.\n"] * 20))
+              for i in range(24)]
+    daemon = daemon_factory({"TORI_EXECUTOR": "dask", "TORI_DASK_SCHEDULER_ADDRESS": dask_processes.address,
+                             "TORI_DASK_SHARED_PATHS": "true", "TORI_MAX_PARALLEL_WORKERS": "2"})
+    daemon.wait_ready(60)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for name, data in inputs:
+        (staging / name).write_bytes(data)
+        os.rename(staging / name, dirs.inbox / name)
+    asyncio.run(wait_busy(dask_processes.address, "w1", 60))
+    os.kill(worker_child(workers[0]), signal.SIGKILL)
+    wait_for(lambda: not list(dirs.inbox.iterdir()), 180, interval=0.2, what="every input handled")
+    wait_for(lambda: daemon.metric("toridaemon_pending") == 0, 30, what="nothing pending")
+    assert daemon.metric("toridaemon_executor", 'backend="dask",kind="connected"') == 1
+    assert daemon.stop() == 0
+    _check_exactly_once(dirs, inputs)
+    assert len(list(dirs.outbox.glob("*.json"))) == len(inputs), "every file readable, so every file has a result"
