@@ -80,3 +80,17 @@ def test_status_reads_the_running_daemon(dirs: Dirs, daemon_factory: Callable[..
     assert status["ready"] is True and status["version"] == __version__
     assert daemon.stop() == 0
     assert main(["status", "--url", url]) == 1
+
+
+def test_a_bad_concept_database_is_a_configuration_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    broken = tmp_path / "mine.yaml"
+    broken.write_text("concepts: [{aliases: [x]}]\n")
+    monkeypatch.setenv("TORI_CONCEPT_DB_PATHS", json.dumps([str(broken), str(tmp_path / "missing.json")]))
+    text = tmp_path / "doc.txt"
+    text.write_text("Graph neural networks for molecule property prediction.")
+    assert main(["concepts", str(text)]) == 2
+    err = capsys.readouterr().err
+    assert "concept_db_paths" in err and str(broken) in err and "missing.json" in err
+    assert main(["check-config"]) == 2

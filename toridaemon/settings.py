@@ -213,7 +213,21 @@ def load_settings(
     finally:
         _SOURCES.set([])
     provenance = {name: _origin(name, raw) for name in Settings.model_fields}
+    _check_concept_files(settings, provenance)
     return LoadedSettings(settings=settings, provenance=provenance, config_file=config_file)
+
+
+def _check_concept_files(settings: Settings, provenance: dict[str, str]) -> None:
+    """User concept databases are read at load time, so a bad one is a configuration error, not a
+    failure of every document later."""
+    if not settings.concept_db_paths:
+        return
+    from toridaemon.pipeline.conceptdb import ConceptDBError, check_files
+
+    try:
+        check_files(settings.concept_db_paths)
+    except ConceptDBError as exc:
+        raise SettingsError([("concept_db_paths", provenance["concept_db_paths"], str(exc))]) from None
 
 
 def _read_sources(factories: list[tuple[str, SourceFactory]]) -> list[tuple[str, dict[str, Any]]]:

@@ -124,6 +124,20 @@ def _load(paths: tuple[str, ...]) -> ConceptDB:
     return ConceptDB(entries)
 
 
+def check_files(paths: tuple[str, ...]) -> None:
+    """Read the user's database files without building anything; raise `ConceptDBError` naming each path."""
+    problems: dict[str, str] = {}
+    for path in paths:
+        try:
+            _read(Path(path))
+        except FileNotFoundError:
+            problems[path] = "no such file"
+        except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
+            problems[path] = f"{type(exc).__name__}: {exc}"
+    if problems:
+        raise ConceptDBError(problems, list(paths))
+
+
 def _read(path: Path) -> list[ConceptEntry]:
     raw = path.read_bytes()
     if path.name.endswith(".gz"):
