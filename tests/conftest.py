@@ -77,7 +77,7 @@ class DaemonProcess:
     """`toridaemon run` as a real subprocess with JSON logs captured to a file."""
 
     def __init__(self, dirs: Dirs, extra_env: dict[str, str | None] | None = None,
-                 args: list[str] | None = None) -> None:
+                 args: list[str] | None = None, prefix: list[str] | None = None) -> None:
         self.dirs = dirs
         self.log_path = dirs.root / f"daemon-{time.monotonic_ns()}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
@@ -90,8 +90,8 @@ class DaemonProcess:
             else:
                 env[key] = value
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "-m", "toridaemon", "run", *(args or [])], env=env,
-                                     cwd=dirs.root, stdout=self._log, stderr=subprocess.STDOUT)
+        command = [*(prefix or []), sys.executable, "-m", "toridaemon", "run", *(args or [])]
+        self.proc = subprocess.Popen(command, env=env, cwd=dirs.root, stdout=self._log, stderr=subprocess.STDOUT)
 
     def events(self) -> list[dict[str, Any]]:
         lines = self.log_path.read_text(errors="replace").splitlines()
@@ -159,8 +159,9 @@ class DaemonProcess:
 def daemon_factory(dirs: Dirs) -> Iterator[Callable[..., DaemonProcess]]:
     started: list[DaemonProcess] = []
 
-    def start(extra_env: dict[str, str | None] | None = None, args: list[str] | None = None) -> DaemonProcess:
-        process = DaemonProcess(dirs, extra_env, args)
+    def start(extra_env: dict[str, str | None] | None = None, args: list[str] | None = None,
+              prefix: list[str] | None = None) -> DaemonProcess:
+        process = DaemonProcess(dirs, extra_env, args, prefix)
         started.append(process)
         return process
 

@@ -1,0 +1,56 @@
+"""Permissions, on the real daemon without the capabilities that let root ignore file modes: an
+unreadable input and unwritable output folders lose nothing, are counted, and recover when fixed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import DaemonProcess, Dirs, wait_for
+from tests.pdfgen import make_pdf
+
+SETPRIV = shutil.which("setpriv")
+# As root the daemon would read and write anything; without these two capabilities root obeys file
+# modes like any user (running as another user is not possible here: the interpreter lives under /root).
+NO_DAC = [SETPRIV or "setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.geteuid() != 0 or SETPRIV is None, reason="needs root and setpriv (util-linux)"),
+]
+
+
+def test_unreadable_input_and_unwritable_outputs_lose_nothing(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    daemon = daemon_factory(prefix=NO_DAC)
+    daemon.wait_ready()
+    secret = make_pdf(dirs.root / "secret.pdf", salt="secret")
+    secret.chmod(0o000)
+    os.rename(secret, dirs.inbox / "secret.pdf")
+    wait_for(lambda: daemon.metric("toridaemon_files_retried_total", 'reason="unreadable"') >= 1, 30,
+             what="the unreadable file noticed")
+    assert (dirs.inbox / "secret.pdf").exists()
+    (dirs.inbox / "secret.pdf").chmod(0o644)
+    wait_for(lambda: list(dirs.outbox.glob("secret.*.json")), 60, what="processed once readable")
+
+    dirs.outbox.chmod(0o555)
+    make_pdf(dirs.inbox / "blocked.pdf", salt="blocked")
+    wait_for(lambda: daemon.metric("toridaemon_outcome_write_errors_total", 'kind="PermissionError"') >= 1, 30,
+             what="the unwritable outbox noticed")
+    assert (dirs.inbox / "blocked.pdf").exists(), "the input stays while its result cannot be written"
+    dirs.outbox.chmod(0o755)
+    wait_for(lambda: list(dirs.outbox.glob("blocked.*.json")), 90, what="processed once writable")
+
+    dirs.processed.chmod(0o555)
+    make_pdf(dirs.inbox / "stuck.pdf", salt="stuck")
+    wait_for(lambda: daemon.metric("toridaemon_outcome_write_errors_total", 'kind="PermissionError"') >= 2, 30,
+             what="the unwritable processed folder noticed")
+    assert (dirs.inbox / "stuck.pdf").exists()
+    dirs.processed.chmod(0o755)
+    wait_for(lambda: (dirs.processed / "stuck.pdf").exists(), 90, what="moved once writable")
+    assert len(list(dirs.outbox.glob("stuck.*.json"))) == 1, "the retry reused the result already written"
+    assert daemon.proc.poll() is None
+    assert daemon.stop() == 0
