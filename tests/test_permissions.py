@@ -50,7 +50,7 @@ def test_unreadable_input_and_unwritable_outputs_lose_nothing(
              what="the unwritable processed folder noticed")
     assert (dirs.inbox / "stuck.pdf").exists()
     dirs.processed.chmod(0o755)
-    wait_for(lambda: (dirs.processed / "stuck.pdf").exists(), 90, what="moved once writable")
+    wait_for((dirs.processed / "stuck.pdf").exists, 90, what="moved once writable")
     assert len(list(dirs.outbox.glob("stuck.*.json"))) == 1, "the retry reused the result already written"
     assert daemon.proc.poll() is None
     assert daemon.stop() == 0
