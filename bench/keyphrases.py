@@ -4,7 +4,9 @@ Data: `../shared/keyphrase/{Inspec,SemEval2010}` beside the repository (LIAAD fo
 method: exact-match F1@10 after Porter stemming (macro average over documents) and words per second, all in one
 process and one run. YAKE (AGPL) is a bench-only comparison, never a runtime dependency.
 
-Usage: python bench/keyphrases.py [--limit N] [--sets Inspec,SemEval2010]
+Usage: python bench/keyphrases.py [--limit N] [--sets Inspec,SemEval2010] [--embeddings]
+
+`--embeddings` adds a row for our engine with the optional embeddings mode on (needs `toridaemon[embeddings]`).
 """
 
 from __future__ import annotations
@@ -75,14 +77,17 @@ def evaluate(extract: Extractor, docs: list[Document]) -> Outcome:
     return Outcome(100 * total / len(docs), sum(doc.words for doc in docs) / elapsed)
 
 
-def extractors() -> dict[str, Extractor]:
-    """Our engine, YAKE and yake-rust (each only when importable)."""
+def extractors(embeddings: bool = False) -> dict[str, Extractor]:
+    """Our engine (also with embeddings when asked), YAKE and yake-rust (each only when importable)."""
     from toridaemon.pipeline import PipelineOptions, analyze_text
 
     options = PipelineOptions(max_concepts=TOP, min_concepts=TOP)
     found: dict[str, Extractor] = {
         "toridaemon": lambda text: [c.name for c in analyze_text(text, settings=options).concepts]
     }
+    if embeddings:
+        semantic = options.model_copy(update={"embeddings": True})
+        found["ours+emb"] = lambda text: [c.name for c in analyze_text(text, settings=semantic).concepts]
     try:
         import yake
 
@@ -104,11 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--limit", type=int, default=None, help="documents per data set")
     parser.add_argument("--sets", default="Inspec,SemEval2010")
+    parser.add_argument("--embeddings", action="store_true", help="also run our engine with embeddings on")
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         print(f"no keyphrase data at {DATA}: nothing to benchmark")
         return 0
-    methods = extractors()
+    methods = extractors(args.embeddings)
     for method in methods.values():
         method("A short warm-up text about neural networks.")  # loads databases and models outside the clock
     for name in args.sets.split(","):

@@ -28,6 +28,11 @@ def _reconciled(daemon: DaemonProcess) -> tuple[float, float]:
     return detected, accounted + values["toridaemon_pending"]
 
 
+def _empty(directory: Path) -> bool:
+    with os.scandir(directory) as entries:  # stops at the first entry: cheap on a folder of 10,000
+        return next(entries, None) is None
+
+
 def test_ten_thousand_files_at_once(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path) -> None:
     staging = tmp_path / "staging"
     staging.mkdir()
@@ -39,7 +44,7 @@ def test_ten_thousand_files_at_once(dirs: Dirs, daemon_factory: Callable[..., Da
         os.rename(entry.path, dirs.inbox / entry.name)
     wait_for(lambda: daemon.metric("toridaemon_files_detected_total") == FILES, 300, interval=0.5,
              what="every file detected")
-    wait_for(lambda: not any(os.scandir(dirs.inbox)), 840, interval=1.0, what="every file processed")
+    wait_for(lambda: _empty(dirs.inbox), 840, interval=1.0, what="every file processed")
     wait_for(lambda: daemon.metric("toridaemon_pending") == 0, 60, what="nothing pending")
     detected, accounted = _reconciled(daemon)
     assert detected == accounted == FILES

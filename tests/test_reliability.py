@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import random
 import socket
@@ -17,7 +18,8 @@ import pytest
 
 from tests.badgen import write_bad_inputs
 from tests.conftest import CORPUS_BAD, DaemonProcess, Dirs, wait_for
-from tests.pdfgen import make_pdf
+from tests.pdfgen import SAMPLE_TEXT, make_pdf
+from tests.test_chaos import _sha
 from toridaemon.pipeline.errors import REASONS
 
 pytestmark = pytest.mark.e2e
@@ -66,6 +68,8 @@ def test_every_bad_input_is_contained(dirs: Dirs, daemon_factory: Callable[..., 
     assert reasons["crash-always.pdf"] == "worker_crashed"
     assert reasons["bomb.pdf"] == "worker_crashed"
     assert strange not in reasons and (dirs.processed / strange).exists()
+    for output in [*dirs.outbox.glob("*.json"), *dirs.failed.glob("*.error.json")]:
+        json.loads(output.read_bytes().decode("utf-8"))  # valid UTF-8 JSON whatever the input's name
     assert daemon.metric("toridaemon_worker_restarts_total") >= 3
     assert daemon.get("/healthz")[0] == 200
     make_pdf(dirs.inbox / "after-the-storm.pdf", salt="after")
@@ -128,15 +132,17 @@ def test_a_crashing_worker_is_retried_then_failed(
 def test_write_errors_keep_the_input_and_are_retried(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
 ) -> None:
-    daemon = daemon_factory({"TORI_FAULTS": "write:EIO:2"})
+    # Three failures with max_attempts=3: only crashes count against max_attempts, I/O errors never do.
+    daemon = daemon_factory({"TORI_FAULTS": "write:EIO:3", "TORI_MAX_ATTEMPTS": "3"})
     daemon.wait_ready()
     make_pdf(dirs.inbox / "io.pdf", salt="io")
     wait_for(lambda: daemon.metric("toridaemon_files_retried_total", 'reason="outcome_write"') >= 1, 30,
              what="a retry after EIO")
     assert (dirs.inbox / "io.pdf").exists() or list(dirs.outbox.glob("io.*.json"))
     wait_for(lambda: list(dirs.outbox.glob("io.*.json")), 60, what="the result after retries")
-    assert not (dirs.inbox / "io.pdf").exists()
-    assert daemon.metric("toridaemon_outcome_write_errors_total", 'kind="OSError"') == 2
+    wait_for(lambda: not (dirs.inbox / "io.pdf").exists(), 10, what="the input moved after its result")
+    assert daemon.metric("toridaemon_outcome_write_errors_total", 'kind="OSError"') == 3
+    assert not dirs.errors()
     assert daemon.stop() == 0
 
 
@@ -219,4 +225,71 @@ def test_files_that_vanish_or_change_kind_before_the_claim(
     assert reasons == {"timeout": 1, "vanished": 1, "not_regular_file": 1}
     assert (dirs.inbox / "becomes-link.pdf").is_symlink()
     assert daemon.proc.poll() is None
+    assert daemon.stop() == 0
+
+
+def _big_pdf(path: Path, pages: int, salt: str) -> Path:
+    return make_pdf(path, [f"{SAMPLE_TEXT}\nPage {n} of {salt}.\n" for n in range(pages)], salt=salt)
+
+
+def test_a_file_replaced_while_it_is_parsed_is_never_moved_under_the_old_outcome(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    first = _big_pdf(tmp_path / "first.pdf", 1500, "first")
+    second = make_pdf(tmp_path / "second.pdf", salt="second")
+    os.rename(first, dirs.inbox / "doc.pdf")
+    wait_for(lambda: daemon.event("file_claimed"), 30, what="the first version claimed")
+    second_sha = _sha(second.read_bytes())
+    os.rename(second, dirs.inbox / "doc.pdf")  # the writer replaces it, as renaming into place does
+    wait_for(lambda: (dirs.processed / "doc.pdf").exists(), 90, what="the file settled")
+    wait_for(lambda: daemon.metric("toridaemon_pending") == 0, 30, what="nothing pending")
+    assert _sha((dirs.processed / "doc.pdf").read_bytes()) == second_sha
+    shas = [r["source"]["sha256"] for r in dirs.results()]
+    assert shas == [second_sha], "the moved file has its own result, and only that one"
+    assert daemon.stop() == 0
+
+
+def test_identical_files_arriving_together_give_one_result(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    original = _big_pdf(tmp_path / "same.pdf", 300, "same")
+    for name in ("copy-a.pdf", "copy-b.pdf", "copy-c.pdf"):
+        (tmp_path / name).write_bytes(original.read_bytes())
+        os.rename(tmp_path / name, dirs.inbox / name)
+    wait_for(lambda: len(list(dirs.processed.glob("*.pdf"))) == 3, 90, what="all three settled")
+    wait_for(lambda: daemon.metric("toridaemon_pending") == 0, 30, what="journal caught up")
+    assert len(dirs.results()) == 1
+    states = sorted(state for (state,) in _journal(dirs, "SELECT state FROM files"))
+    assert states == ["done", "duplicate", "duplicate"]
+    assert daemon.stop() == 0
+
+
+def test_a_copy_of_content_that_fails_is_not_called_a_duplicate(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    daemon = daemon_factory({"TORI_FAULTS": "hang:hang", "TORI_FILE_TIMEOUT_SECONDS": "2"})
+    daemon.wait_ready()
+    source = make_pdf(tmp_path / "x.pdf", salt="hang")
+    for name in ("hang-1.pdf", "hang-2.pdf"):
+        (tmp_path / name).write_bytes(source.read_bytes())
+        os.rename(tmp_path / name, dirs.inbox / name)
+    wait_for(lambda: len(dirs.errors()) == 2, 60, what="both failed on their own")
+    assert {e["reason"] for e in dirs.errors()} == {"timeout"}
+    assert not _journal(dirs, "SELECT 1 FROM files WHERE state = 'duplicate'")
+    assert daemon.stop() == 0
+
+
+def test_a_name_near_the_length_limit_is_processed(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    name = "x" * 245 + ".pdf"
+    make_pdf(dirs.inbox / name, salt="long")
+    wait_for(lambda: list(dirs.processed.iterdir()), 30, what="the long name settled")
+    assert len(dirs.results()) == 1 and not (dirs.inbox / name).exists()
     assert daemon.stop() == 0

@@ -38,6 +38,7 @@ from toridaemon.systemd import Notifier
 log = get_logger("toridaemon.daemon")
 TICK_SECONDS = 0.1
 STATUS_EVERY_SECONDS = 2.0
+CONFIG_QUIET_SECONDS = 0.3
 EXIT_OK, EXIT_CONFIG, EXIT_STARTUP = 0, 2, 3
 
 
@@ -51,6 +52,7 @@ class Flags:
 
     stop: bool = False
     reload: bool = False
+    config_changed_at: float | None = None
     signals: list[int] = field(default_factory=list)
 
 
@@ -128,8 +130,9 @@ class Daemon:
         self.flags.reload = True
 
     def _on_config_change(self) -> None:
-        """Called on the config watcher's thread; the next tick reloads."""
-        self.flags.reload = True
+        """Called on the config watcher's thread; a tick reloads once the file has been quiet a moment,
+        so an editor's in-place write is read whole, not half-written."""
+        self.flags.config_changed_at = time.monotonic()
 
     def _close_side_channels(self) -> None:
         if self._config_watcher is not None:
@@ -240,6 +243,10 @@ class Daemon:
             self._next_status = now + STATUS_EVERY_SECONDS
             self.notifier.status(self._status_line())
             self._export_executor_gauges()
+        changed_at = self.flags.config_changed_at
+        if changed_at is not None and now - changed_at >= CONFIG_QUIET_SECONDS:
+            self.flags.config_changed_at = None
+            self.flags.reload = True
         if self.flags.reload:
             self.flags.reload = False
             self.notifier.reloading()

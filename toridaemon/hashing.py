@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 _CHUNK = 1024 * 1024
@@ -14,12 +16,26 @@ class NotRegularFile(Exception):
     """The path turned out to be a symlink, FIFO, socket, device or directory."""
 
 
-def sha256_file(path: Path) -> tuple[str, int, int]:
-    """Return (sha256, size, mtime_ns) of a regular file; raises `NotRegularFile` or `OSError`."""
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What a file was when it was hashed; `identity` tells whether the same file is still there."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    identity: tuple[int, int, int, int]
+
+
+def identity_of(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def sha256_file(path: Path) -> FileState:
+    """Hash a regular file; raises `NotRegularFile` or `OSError`."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        if exc.errno == 40:  # ELOOP: the name is a symlink
+        if exc.errno == errno.ELOOP:  # the name is a symlink
             raise NotRegularFile("symlink") from exc
         raise
     with os.fdopen(fd, "rb") as handle:
@@ -29,4 +45,12 @@ def sha256_file(path: Path) -> tuple[str, int, int]:
         digest = hashlib.sha256()
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
-    return digest.hexdigest(), info.st_size, info.st_mtime_ns
+    return FileState(digest.hexdigest(), info.st_size, info.st_mtime_ns, identity_of(info))
+
+
+def still_there(path: Path, identity: tuple[int, int, int, int]) -> bool:
+    """False only when a different file now has this name (it was replaced while we worked)."""
+    try:
+        return identity_of(os.lstat(path)) == identity
+    except FileNotFoundError:
+        return True

@@ -72,7 +72,7 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
 async def _analyse(executor: LocalExecutor, path: Path, settings: Settings) -> tuple[dict[str, Any] | None,
                                                                                    Failure | None]:
     try:
-        sha256, _, _ = await asyncio.to_thread(sha256_file, path)
+        sha256 = (await asyncio.to_thread(sha256_file, path)).sha256
     except (OSError, NotRegularFile) as exc:
         return None, Failure("read", "unreadable", str(exc))
     job = Job(path, sha256, settings.pipeline_options(), settings.file_timeout_seconds)

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS files (
     sha256 TEXT,
     state TEXT NOT NULL CHECK (state IN ('detected', 'claimed', 'done', 'failed', 'duplicate')),
     attempts INTEGER NOT NULL DEFAULT 0,
+    crashes INTEGER NOT NULL DEFAULT 0,
     reason TEXT,
     error TEXT,
     result_path BLOB,
@@ -67,7 +68,7 @@ class Row:
 class Journal:
     """Journal of one daemon; used from the event loop thread only."""
 
-    def __init__(self, path: Path, busy_timeout_seconds: float = 5.0) -> None:
+    def __init__(self, path: Path, busy_timeout_seconds: float = 2.0) -> None:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,18 +139,28 @@ class Journal:
         with self._write() as db:
             db.execute("UPDATE files SET sha256 = ?, updated_at = ? WHERE id = ?", (sha256, time.time(), row_id))
 
+    def record_crash(self, row_id: int) -> int:
+        """Count a worker crash on this row; returns the crashes so far (other retries do not count)."""
+        with self._write() as db:
+            db.execute("UPDATE files SET crashes = crashes + 1, updated_at = ? WHERE id = ?", (time.time(), row_id))
+            found = db.execute("SELECT crashes FROM files WHERE id = ?", (row_id,)).fetchone()
+        return int(found[0]) if found else 0
+
     def finish(self, row_id: int, state: State, *, reason: str | None = None, error: str | None = None,
                result_path: Path | None = None, final_path: Path | None = None) -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE files SET state = ?, reason = ?, error = ?, result_path = ?, final_path = ?, updated_at = ?"
-                " WHERE id = ?",
+                " WHERE id = ? AND state IN ('detected', 'claimed')",
                 (state, reason, error, _opt_key(result_path), _opt_key(final_path), time.time(), row_id))
 
     def record_final(self, path: Path, *, size: int, mtime_ns: int, state: State, reason: str, error: str) -> None:
         """Record an entry that is settled on sight (special files) and stays where it is."""
         now = time.time()
         with self._write() as db:
+            # A pending row for this name (a file that was replaced by this entry) is over too.
+            db.execute("UPDATE files SET state = 'failed', reason = 'vanished', updated_at = ?"
+                       " WHERE path = ? AND state IN ('detected', 'claimed')", (now, _key(path)))
             db.execute(
                 "INSERT INTO files (path, size, mtime_ns, state, reason, error, final_path, detected_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -13,11 +13,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from toridaemon.executors.base import Failure
-from toridaemon.fsutil import free_path, fsync_dir, move_durably, write_atomic
+from toridaemon.executors.base import Failure, JobOutcome
+from toridaemon.fsutil import candidate_names, free_path, fsync_dir, move_durably, write_atomic
 
 OnSuccess = Literal["move", "delete", "keep"]
 ERROR_SUFFIX = ".error.json"
+# Names are limited to 255 bytes; ours add ".<sha8>.json", ".error.json" or a "-N" suffix.
+_MAX_NAME_BYTES = 200
+
+
+def short_name(name: str, limit: int = _MAX_NAME_BYTES) -> str:
+    """`name` cut to `limit` bytes before its extension, so derived names stay within NAME_MAX."""
+    raw = os.fsencode(name)
+    if len(raw) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(os.fsencode(ext)) > 16:
+        stem, ext = name, ""
+    keep = limit - len(os.fsencode(ext)) - 1
+    cut = os.fsdecode(os.fsencode(stem)[:keep])  # a cut inside a UTF-8 sequence is still a valid file name
+    return f"{cut}.{ext}" if ext else cut
 
 
 class Outcomes:
@@ -31,7 +46,7 @@ class Outcomes:
 
     def result_path(self, name: str, sha256: str) -> Path:
         stem = name[:-4] if name.lower().endswith(".pdf") else name
-        return free_path(self.outbox, f"{stem}.{sha256[:8]}.json",
+        return free_path(self.outbox, short_name(f"{stem}.{sha256[:8]}.json"),
                          lambda p: not os.path.lexists(p) or json_sha(p, "source") == sha256)
 
     def write_result(self, name: str, result: dict[str, Any]) -> Path:
@@ -41,15 +56,27 @@ class Outcomes:
             self._write(target, _dumps(result))
         return target
 
-    def settle_input(self, pdf: Path) -> Path | None:
+    def existing(self, name: str, sha256: str) -> JobOutcome | None:
+        """An outcome a crash left on disk for this name and content, so the input is settled, not re-parsed."""
+        result = self.result_path(name, sha256)
+        if result.exists():
+            return JobOutcome(result=json.loads(result.read_bytes()))
+        record = find_failure_record(self.failed, name, sha256)
+        if record is None or os.path.lexists(record):
+            return None  # no record, or a finished failure whose input already moved beside it
+        data = json.loads(record.with_name(record.name + ERROR_SUFFIX).read_bytes())
+        return JobOutcome(failure=Failure(data["stage"], data["reason"], data["message"]))
+
+    def settle_input(self, pdf: Path, on_success: OnSuccess | None = None) -> Path | None:
         """Apply `on_success` to an input whose result is durable; returns where it is now."""
-        if self.on_success == "keep" or not pdf.exists():
-            return pdf if self.on_success == "keep" else None
-        if self.on_success == "delete":
+        mode = on_success or self.on_success
+        if mode == "keep" or not pdf.exists():
+            return pdf if mode == "keep" else None
+        if mode == "delete":
             pdf.unlink()
             fsync_dir(pdf.parent)
             return None
-        target = free_path(self.processed, pdf.name)
+        target = free_path(self.processed, short_name(pdf.name))
         move_durably(pdf, target)
         return target
 
@@ -61,7 +88,7 @@ class Outcomes:
                 return False
             return not os.path.lexists(error) or (sha256 is not None and json_sha(error, None) == sha256)
 
-        target = free_path(self.failed, pdf.name, is_free)
+        target = free_path(self.failed, short_name(pdf.name), is_free)
         record = {"stage": failure.stage, "reason": failure.reason, "message": failure.message,
                   "at": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": sha256, "name": pdf.name}
         error_path = _error_path(target)
@@ -72,12 +99,25 @@ class Outcomes:
         return target
 
 
+def find_failure_record(failed: Path, name: str, sha256: str) -> Path | None:
+    """Where `Outcomes.write_failure` put (or was putting) the input with this content: the PDF path
+    whose `.error.json` holds `sha256`, searched up to the first name it would have taken."""
+    for candidate in candidate_names(short_name(name)):
+        error = failed / (candidate + ERROR_SUFFIX)
+        if json_sha(error, None) == sha256:
+            return failed / candidate
+        if not os.path.lexists(error) and not os.path.lexists(failed / candidate):
+            return None
+    return None
+
+
 def _error_path(pdf_target: Path) -> Path:
     return pdf_target.with_name(pdf_target.name + ERROR_SUFFIX)
 
 
 def _dumps(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8", "surrogateescape") + b"\n"
+    # ASCII escapes keep names that are not valid UTF-8 (surrogates) round-trippable and the file valid JSON.
+    return json.dumps(data, ensure_ascii=True, indent=2).encode("ascii") + b"\n"
 
 
 def json_sha(path: Path, section: str | None) -> str | None:
@@ -89,8 +129,3 @@ def json_sha(path: Path, section: str | None) -> str | None:
     holder = data.get(section) if section else data
     value = holder.get("sha256") if isinstance(holder, dict) else None
     return value if isinstance(value, str) else None
-
-
-def file_identity(path: Path) -> tuple[int, int]:
-    info = os.lstat(path)
-    return info.st_size, info.st_mtime_ns

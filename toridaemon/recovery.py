@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from toridaemon.fsutil import candidate_names, remove_stale_temps
+from toridaemon.fsutil import remove_stale_temps
 from toridaemon.journal import Journal, Row
 from toridaemon.logs import get_logger
-from toridaemon.outcome import ERROR_SUFFIX, Outcomes, json_sha
+from toridaemon.outcome import Outcomes, find_failure_record
 
 log = get_logger("toridaemon.recovery")
 
@@ -39,7 +39,7 @@ def _settle(journal: Journal, outcomes: Outcomes, row: Row) -> str:
         if result.exists():
             journal.finish(row.id, "done", result_path=result)
             return "done"
-        failure = _failure_record(outcomes.failed, name, row.sha256)
+        failure = find_failure_record(outcomes.failed, name, row.sha256)
         if failure is not None:
             journal.finish(row.id, "failed", reason="recovered", final_path=failure)
             return "failed"
@@ -49,14 +49,3 @@ def _settle(journal: Journal, outcomes: Outcomes, row: Row) -> str:
     journal.finish(row.id, "failed", reason="vanished", error="input left the inbox with no outcome recorded")
     log.warning("file_vanished", file=name, sha256=row.sha256)
     return "vanished"
-
-
-def _failure_record(failed: Path, name: str, sha256: str) -> Path | None:
-    """Search the names `Outcomes.write_failure` may have used, up to the first it would have taken."""
-    for candidate in candidate_names(name):
-        error = failed / (candidate + ERROR_SUFFIX)
-        if json_sha(error, None) == sha256:
-            return failed / candidate
-        if not os.path.lexists(error) and not os.path.lexists(failed / candidate):
-            return None
-    return None

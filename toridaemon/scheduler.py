@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from toridaemon.executors.base import Executor, Failure, Job, JobOutcome, WorkerCrashed
-from toridaemon.hashing import NotRegularFile, sha256_file
+from toridaemon.hashing import NotRegularFile, sha256_file, still_there
 from toridaemon.inbox.gate import Verdict
 from toridaemon.journal import Journal, JournalError
 from toridaemon.logs import get_logger
@@ -48,6 +48,7 @@ class Item:
     sha256: str | None = None
     started: float = field(default_factory=time.monotonic)
     stage: str = "queued"
+    identity: tuple[int, int, int, int] | None = None
     progress: ProgressTracker = field(
         default_factory=lambda: ProgressTracker(len(STAGES), min_change=0.0, description="file")
     )
@@ -72,6 +73,9 @@ class Scheduler:
         self._active: dict[Path, Item] = {}
         self._shas_in_flight: set[str] = set()
         self._running: dict[Path, Item] = {}
+        self._bookkeeping: set[asyncio.Task[None]] = set()
+        self._idle: set[asyncio.Task[Any]] = set()
+        self._retiring: set[asyncio.Task[None]] = set()
         self._workers: list[asyncio.Task[None]] = []
         self._retry_handles: set[asyncio.TimerHandle] = set()
         self._accepting = True
@@ -122,18 +126,27 @@ class Scheduler:
         self.resize(self._settings().max_parallel_workers)
 
     def resize(self, workers: int) -> None:
-        """Run `workers` jobs at once; extra worker tasks stop after their current file."""
+        """Run `workers` jobs at once; a retired worker finishes its current file, an idle one stops now."""
         self._workers = [task for task in self._workers if not task.done()]
         while len(self._workers) < workers:
             self._workers.append(asyncio.create_task(self._work(), name=f"worker-{len(self._workers)}"))
         for task in self._workers[workers:]:
             task.set_name("retiring")
-        self._workers = self._workers[:workers] + [t for t in self._workers[workers:] if not t.done()]
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+            if task in self._idle:
+                task.cancel()
+        self._workers = self._workers[:workers]
 
     async def _work(self) -> None:
         task = asyncio.current_task()
-        while task is None or task.get_name() != "retiring":
-            item = await self._queue.get()
+        assert task is not None
+        while task.get_name() != "retiring":
+            self._idle.add(task)
+            try:
+                item = await self._queue.get()
+            finally:
+                self._idle.discard(task)
             try:
                 await self._process(item)
             except Exception as exc:  # a bug on one file must not cost a worker slot
@@ -162,6 +175,10 @@ class Scheduler:
             await self._process_once(item)
         finally:
             self._running.pop(item.path, None)
+            # Only now: until its outcome is recorded, identical content must wait rather than
+            # be claimed again or settled as a duplicate of a result that may never exist.
+            if item.sha256:
+                self._shas_in_flight.discard(item.sha256)
             self._update_gauges()
 
     async def _process_once(self, item: Item) -> None:
@@ -171,41 +188,49 @@ class Scheduler:
         try:
             outcome = await self._run(item, settings)
         except Retry as retry:
-            await asyncio.shield(self._retry_later(item, retry))
+            await self._shielded(self._retry_later(item, retry))
             return
         except asyncio.CancelledError:
-            await asyncio.shield(self._release(item))
+            await self._shielded(self._release(item))
             raise
-        finally:
-            if item.sha256:
-                self._shas_in_flight.discard(item.sha256)
         if outcome is not None:
-            await asyncio.shield(self._record(item, outcome))
+            await self._shielded(self._record(item, outcome, settings))
+
+    def _shielded(self, coro: Coroutine[Any, Any, None]) -> Awaitable[None]:
+        """Run bookkeeping to its end even if the file's task is cancelled; `drain` waits for it."""
+        task = asyncio.ensure_future(coro)
+        self._bookkeeping.add(task)
+        task.add_done_callback(self._bookkeeping.discard)
+        return asyncio.shield(task)
 
     async def _run(self, item: Item, settings: Settings) -> JobOutcome | None:
         item.enter("hash")
+        item.sha256 = None
         try:
-            sha256, size, _ = await asyncio.to_thread(sha256_file, item.path)
+            state = await asyncio.to_thread(sha256_file, item.path)
         except FileNotFoundError:
             return JobOutcome(failure=Failure("claim", "vanished", "the file disappeared before it was read"))
         except NotRegularFile as exc:
             return JobOutcome(failure=Failure("claim", "not_regular_file", f"replaced by a {exc}"))
         except OSError as exc:
             raise Retry("unreadable", f"cannot read: {exc.strerror}") from exc
-        if self.journal.done_with_sha(sha256) or sha256 in self._shas_in_flight:
-            item.sha256 = None
-            await asyncio.shield(self._record_duplicate(item, sha256))
+        if self.journal.done_with_sha(state.sha256):
+            await self._shielded(self._record_duplicate(item, state.sha256, settings))
             return None
-        item.sha256 = sha256
-        self._shas_in_flight.add(sha256)
-        attempt = self.journal.claim(item.row_id, sha256)
-        self.metrics.file_bytes.observe(size)
-        log.info("file_claimed", file=item.path.name, sha256=sha256, attempt=attempt)
-        if attempt > settings.max_attempts:
-            return JobOutcome(failure=Failure("text", "worker_crashed", f"{attempt - 1} attempts ended in a crash"))
-        return await self._execute(item, settings, attempt)
+        if state.sha256 in self._shas_in_flight:
+            raise Retry("same_content_in_flight", "identical content is being processed; wait for its outcome")
+        item.sha256, item.identity = state.sha256, state.identity
+        self._shas_in_flight.add(state.sha256)
+        attempt = self.journal.claim(item.row_id, state.sha256)
+        self.metrics.file_bytes.observe(state.size)
+        log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=attempt)
+        existing = await asyncio.to_thread(self.outcomes.existing, item.path.name, state.sha256)
+        if existing is not None:
+            log.info("file_outcome_found", file=item.path.name, sha256=state.sha256)
+            return existing
+        return await self._execute(item, settings)
 
-    async def _execute(self, item: Item, settings: Settings, attempt: int) -> JobOutcome:
+    async def _execute(self, item: Item, settings: Settings) -> JobOutcome:
         item.enter("parse")
         assert item.sha256 is not None
         job = Job(item.path, item.sha256, settings.pipeline_options(), settings.file_timeout_seconds)
@@ -213,8 +238,9 @@ class Scheduler:
             outcome = await self.executor.run(job)
         except WorkerCrashed as exc:
             self.metrics.worker_restarts.inc()
-            if attempt >= settings.max_attempts:
-                return JobOutcome(failure=Failure("text", "worker_crashed", str(exc)))
+            crashes = self.journal.record_crash(item.row_id)
+            if crashes >= settings.max_attempts:
+                return JobOutcome(failure=Failure("text", "worker_crashed", f"{crashes} crashes, last: {exc}"))
             raise Retry("worker_crashed", str(exc)) from exc
         if outcome.failure is not None and outcome.failure.reason == "timeout":
             self.metrics.worker_restarts.inc()
@@ -223,13 +249,18 @@ class Scheduler:
         return outcome
 
     # ---- outcomes (shielded) ------------------------------------------------------------------
-    async def _record(self, item: Item, outcome: JobOutcome) -> None:
+    async def _record(self, item: Item, outcome: JobOutcome, settings: Settings) -> None:
         item.enter("record")
         try:
+            if item.identity and not await asyncio.to_thread(still_there, item.path, item.identity):
+                # Another file took this name while we parsed: never move it under this outcome.
+                raise Retry("changed_during_processing", "the file was replaced while it was processed")
             if outcome.result is not None:
-                await self._record_success(item, outcome.result)
+                await self._record_success(item, outcome.result, settings)
             elif outcome.failure is not None:
                 await self._record_failure(item, outcome.failure)
+        except Retry as retry:
+            await self._retry_later(item, retry)
         except OSError as exc:
             self.metrics.outcome_errors.labels(kind=type(exc).__name__).inc()
             await self._retry_later(item, Retry("outcome_write", f"{exc.strerror or exc}"))
@@ -239,9 +270,9 @@ class Scheduler:
         else:
             self._forget(item)
 
-    async def _record_success(self, item: Item, result: dict[str, Any]) -> None:
+    async def _record_success(self, item: Item, result: dict[str, Any], settings: Settings) -> None:
         result_path = await asyncio.to_thread(self.outcomes.write_result, item.path.name, result)
-        final = await asyncio.to_thread(self.outcomes.settle_input, item.path)
+        final = await asyncio.to_thread(self.outcomes.settle_input, item.path, settings.on_success)
         self.journal.finish(item.row_id, "done", result_path=result_path, final_path=final)
         self._observe_result(result)
         self.metrics.files_completed.labels(outcome="done").inc()
@@ -262,10 +293,10 @@ class Scheduler:
         log.warning("file_failed", file=item.path.name, sha256=item.sha256, stage=failure.stage,
                     reason=failure.reason, message=failure.message)
 
-    async def _record_duplicate(self, item: Item, sha256: str) -> None:
+    async def _record_duplicate(self, item: Item, sha256: str, settings: Settings) -> None:
         try:
             self.journal.record_sha(item.row_id, sha256)
-            final = await asyncio.to_thread(self.outcomes.settle_input, item.path)
+            final = await asyncio.to_thread(self.outcomes.settle_input, item.path, settings.on_success)
             self.journal.finish(item.row_id, "duplicate", reason="duplicate", final_path=final)
         except (OSError, JournalError) as exc:
             await self._retry_later(item, Retry("outcome_write", str(exc)))
@@ -293,6 +324,8 @@ class Scheduler:
         item.stage = "waiting"
         item.progress = ProgressTracker(len(STAGES), min_change=0.0, description="file")
         handle = asyncio.get_running_loop().call_later(delay, self._requeue, item)
+        now = asyncio.get_running_loop().time()
+        self._retry_handles = {h for h in self._retry_handles if not h.cancelled() and h.when() > now}
         self._retry_handles.add(handle)
 
     def _requeue(self, item: Item) -> None:
@@ -324,7 +357,7 @@ class Scheduler:
         while not self._queue.empty():
             self._forget(self._queue.get_nowait())
             self._queue.task_done()
-        busy = [task for task in self._workers if not task.done()]
+        busy = [task for task in [*self._workers, *self._retiring] if not task.done()]
         deadline = time.monotonic() + timeout
         while self.in_flight and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -332,4 +365,6 @@ class Scheduler:
         for task in busy:
             task.cancel()
         await asyncio.gather(*busy, return_exceptions=True)
+        if self._bookkeeping:  # outcomes being recorded finish before the journal closes
+            await asyncio.wait(set(self._bookkeeping), timeout=30.0)
         return unfinished

@@ -35,7 +35,8 @@ ENV_PREFIX = "TORI_"
 CONFIG_ENV = "TORI_CONFIG"
 RESTART_REQUIRED = frozenset(
     {"inbox_dir", "outbox_dir", "processed_dir", "failed_dir", "state_dir", "metrics_host", "metrics_port",
-     "executor", "dask_scheduler_address", "watch_mode", "log_format", "dask_shared_paths"}
+     "executor", "dask_scheduler_address", "watch_mode", "log_format", "dask_shared_paths",
+     "worker_memory_limit_mb", "dask_max_inflight"}
 )
 DEFAULT_IGNORE = (".*", "*.part", "*.crdownload", "~$*", "*.tmp", "*.swp", "*.error.json")
 

@@ -36,6 +36,10 @@ def analyze_pages(pages: list[str], *, title: str | None, options: PipelineOptio
     pruned = prune(
         ranked, min_kept=options.min_concepts, max_kept=options.max_concepts, threshold=options.entropy_threshold
     )
+    if options.embeddings:  # the optional extra re-ranks semantically and keeps as many concepts
+        from toridaemon.pipeline.embeddings import rerank
+
+        ranked, pruned = rerank(ranked, spans, len(pruned.kept))
     kept = [ranked[i] for i in pruned.kept]
     top = kept[0].score if kept else 1.0
     locator = Locator(spans)

