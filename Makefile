@@ -3,35 +3,51 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 VAR := $(CURDIR)/var
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test lint typecheck unit chaos bench clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
-	touch $(STAMP)
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	touch $(TEST_STAMP) $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	mkdir -p $(VAR)/inbox $(VAR)/outbox $(VAR)/processed $(VAR)/failed $(VAR)/state
+	@echo "toridaemon: drop PDFs into $(VAR)/inbox; results appear in $(VAR)/outbox;"
+	@echo "metrics at http://127.0.0.1:$${TORI_METRICS_PORT:-9464}/metrics (Ctrl-C stops)"
 	TORI_INBOX_DIR=$(VAR)/inbox TORI_OUTBOX_DIR=$(VAR)/outbox TORI_PROCESSED_DIR=$(VAR)/processed \
 	TORI_FAILED_DIR=$(VAR)/failed TORI_STATE_DIR=$(VAR)/state \
 	exec $(BIN)/toridaemon run
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check toridaemon tests bench scripts
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
 
-chaos: $(STAMP)
+chaos: $(TEST_STAMP)
 	TORI_CHAOS_FILES=200 TORI_CHAOS_KILLS=20 $(BIN)/pytest -q -s tests/test_chaos.py
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/bridge.py
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/keyphrases.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
