@@ -26,6 +26,10 @@ CORPUS_GOOD = REPO.parent / "shared" / "corpus" / "good"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tests.polling import wait_for  # noqa: E402 - needs the repository on sys.path first
+
+wait_until = wait_for  # the benchmarks' name for the suite's poll-against-a-deadline helper
+
 
 # ---- statistics -------------------------------------------------------------------------------
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -89,18 +93,6 @@ def rss_kib(pid: int) -> int | None:
     except (FileNotFoundError, ProcessLookupError):
         return None
     return None
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, interval: float = 0.02, what: str = "") -> Any:
-    """Poll `condition` until truthy; raise after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(interval)
 
 
 # ---- the daemon -------------------------------------------------------------------------------

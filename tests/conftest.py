@@ -16,22 +16,13 @@ from typing import Any
 import pytest
 import structlog
 
+from tests.polling import wait_for
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 CORPUS_GOOD = SHARED / "corpus" / "good"
 CORPUS_BAD = SHARED / "corpus" / "bad"
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05, what: str = "") -> Any:
-    """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(interval)
+__all__ = ["CORPUS_BAD", "CORPUS_GOOD", "DaemonProcess", "Dirs", "good_corpus", "wait_for"]
 
 
 def good_corpus(limit: int = 3) -> list[Path]:
