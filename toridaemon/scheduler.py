@@ -170,18 +170,27 @@ class Scheduler:
 
     # ---- one file -----------------------------------------------------------------------------
     async def _process(self, item: Item) -> None:
+        """Take one file as far as its job's answer; recording the outcome (fsyncs, a move, the
+        journal) goes on in the background so the worker slot takes the next file at once."""
         self._running[item.path] = item
+        recording: asyncio.Task[None] | None = None
         try:
-            await self._process_once(item)
+            recording = await self._process_once(item)
         finally:
-            self._running.pop(item.path, None)
-            # Only now: until its outcome is recorded, identical content must wait rather than
-            # be claimed again or settled as a duplicate of a result that may never exist.
-            if item.sha256:
-                self._shas_in_flight.discard(item.sha256)
-            self._update_gauges()
+            if recording is None:
+                self._settled(item)
+            else:
+                recording.add_done_callback(lambda _: self._settled(item))
 
-    async def _process_once(self, item: Item) -> None:
+    def _settled(self, item: Item) -> None:
+        self._running.pop(item.path, None)
+        # Only now: until its outcome is recorded, identical content must wait rather than
+        # be claimed again or settled as a duplicate of a result that may never exist.
+        if item.sha256:
+            self._shas_in_flight.discard(item.sha256)
+        self._update_gauges()
+
+    async def _process_once(self, item: Item) -> asyncio.Task[None] | None:
         settings = self._settings()  # the snapshot this file keeps, whatever reloads happen meanwhile
         item.started = time.monotonic()
         self._update_gauges()
@@ -189,19 +198,21 @@ class Scheduler:
             outcome = await self._run(item, settings)
         except Retry as retry:
             await self._shielded(self._retry_later(item, retry))
-            return
+            return None
         except asyncio.CancelledError:
             await self._shielded(self._release(item))
             raise
-        if outcome is not None:
-            await self._shielded(self._record(item, outcome, settings))
+        return None if outcome is None else self._bookkeep(self._record(item, outcome, settings))
 
-    def _shielded(self, coro: Coroutine[Any, Any, None]) -> Awaitable[None]:
-        """Run bookkeeping to its end even if the file's task is cancelled; `drain` waits for it."""
+    def _bookkeep(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run bookkeeping to its end whatever happens to the file's task; `drain` waits for it."""
         task = asyncio.ensure_future(coro)
         self._bookkeeping.add(task)
         task.add_done_callback(self._bookkeeping.discard)
-        return asyncio.shield(task)
+        return task
+
+    def _shielded(self, coro: Coroutine[Any, Any, None]) -> Awaitable[None]:
+        return asyncio.shield(self._bookkeep(coro))
 
     async def _run(self, item: Item, settings: Settings) -> JobOutcome | None:
         item.enter("hash")
