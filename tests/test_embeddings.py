@@ -84,13 +84,26 @@ def test_embeddings_mode_keeps_the_result_contract(torch: Any) -> None:
     assert analyze_text(TEXT, settings=PipelineOptions(embeddings=True)).concepts == semantic.concepts
 
 
+def test_packed_texts_attend_only_within_themselves(torch: Any) -> None:
+    from toridaemon.pipeline.embeddings import encode, packed
+
+    texts = ["tax law", TEXT, "neural network"]
+    together = packed(texts, [16, 128, 16])
+    alone = torch.cat([encode([text], limit) for text, limit in zip(texts, [16, 128, 16], strict=True)])
+    assert torch.allclose(together.norm(dim=1), torch.ones(3), atol=1e-4)
+    assert float(together[0] @ together[2]) < 0.6  # a leaking attention mask would pull them together
+    for row, reference in zip(together, alone, strict=True):  # equal but for the int8 activation scales
+        assert float(row @ reference) > 0.95
+
+
 def test_phrase_cache_stays_bounded_and_serves_the_document(torch: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from toridaemon.pipeline import embeddings
 
     monkeypatch.setattr(embeddings, "_CACHE_LIMIT", 2)
     monkeypatch.setattr(embeddings, "_phrases", OrderedDict())
-    first = embeddings._phrase_vectors(["sparse matrix", "graph", "tax law"])
-    again = embeddings._phrase_vectors(["graph", "neural network", "sparse matrix"])
+    document, first = embeddings._vectors(TEXT, ["sparse matrix", "graph", "tax law"])
+    _, again = embeddings._vectors(TEXT, ["graph", "neural network", "sparse matrix"])
     assert len(embeddings._phrases) == 2
     assert torch.allclose(first[1], again[0], atol=1e-5)
     assert float(first[0] @ again[2]) > 0.95  # evicted and re-encoded: int8 activation scales follow the batch
+    assert float(document @ again[1]) > float(document @ first[2]) + 0.1  # the text is about neural networks
