@@ -17,7 +17,7 @@ from toridaemon.executors.local import LocalExecutor
 from toridaemon.fsutil import write_atomic
 from toridaemon.hashing import NotRegularFile, sha256_file
 from toridaemon.outcome import Outcomes
-from toridaemon.progress import ProgressTracker
+from toridaemon.progress import ProgressState, ProgressTracker
 from toridaemon.settings import Settings
 
 
@@ -45,7 +45,11 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
     await executor.start()
     outcomes = Outcomes(outbox, outbox, outbox, "keep", write=write_atomic) if outbox else None
     bar = tqdm(total=len(files), unit="file", disable=not show_progress, file=sys.stderr)
-    tracker = ProgressTracker(len(files), min_change=0.0, description="ingest")
+    def draw(state: ProgressState) -> None:
+        bar.update(state["done"] - bar.n)
+
+    # The bar only draws what the tracker reports, so it follows the tracker's throttles.
+    tracker = ProgressTracker(len(files), min_change=0.0, description="ingest", on_report=draw)
     limit = asyncio.Semaphore(settings.max_parallel_workers)
     failed = 0
 
@@ -59,7 +63,6 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
             failed += 1
             print(f"{path}: {failure.reason}: {failure.message}" if failure else f"{path}: failed", file=sys.stderr)
         tracker.update()
-        bar.update()
 
     try:
         await asyncio.gather(*(one(path) for path in files))
