@@ -8,6 +8,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 _CHUNK = 1024 * 1024
 
@@ -30,18 +31,27 @@ def identity_of(info: os.stat_result) -> tuple[int, int, int, int]:
     return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
-def sha256_file(path: Path) -> FileState:
-    """Hash a regular file; raises `NotRegularFile` or `OSError`."""
+def open_regular(path: Path) -> tuple[BinaryIO, os.stat_result]:
+    """Open a regular file for reading without following a symlink or blocking on a FIFO;
+    raises `NotRegularFile` (symlink, FIFO, socket, device, directory) or `OSError`."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # the name is a symlink
             raise NotRegularFile("symlink") from exc
         raise
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise NotRegularFile(stat.filemode(info.st_mode))
+    handle = os.fdopen(fd, "rb")
+    info = os.fstat(handle.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        handle.close()
+        raise NotRegularFile(stat.filemode(info.st_mode))
+    return handle, info
+
+
+def sha256_file(path: Path) -> FileState:
+    """Hash a regular file; raises `NotRegularFile` or `OSError`."""
+    handle, info = open_regular(path)
+    with handle:
         digest = hashlib.sha256()
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)

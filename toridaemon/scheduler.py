@@ -151,7 +151,7 @@ class Scheduler:
                 await self._process(item)
             except Exception as exc:  # a bug on one file must not cost a worker slot
                 log.exception("file_unexpected_error", file=item.path.name, sha256=item.sha256)
-                await asyncio.shield(self._retry_later(item, Retry("internal_error", repr(exc))))
+                await self._shielded(self._retry_later(item, Retry("internal_error", repr(exc))))
             finally:
                 self._queue.task_done()
 

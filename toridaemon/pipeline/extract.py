@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from toridaemon.hashing import NotRegularFile, open_regular
 from toridaemon.pipeline.errors import PipelineError
 from toridaemon.pipeline.options import PipelineOptions
 
@@ -34,15 +32,12 @@ class ExtractedText:
 def read_input(path: Path, options: PipelineOptions) -> InputBytes:
     """Read a regular file without following symlinks or blocking on FIFOs, within the byte limit."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        handle, info = open_regular(path)
+    except NotRegularFile as exc:
+        raise PipelineError("read", "not_regular_file", f"{path.name} is not a regular file ({exc})") from exc
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise PipelineError("read", "not_regular_file", f"{path.name} is a symlink") from exc
         raise PipelineError("read", "unreadable", f"cannot open {path.name}: {exc.strerror}") from exc
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise PipelineError("read", "not_regular_file", f"{path.name} is not a regular file")
+    with handle:
         if info.st_size == 0:
             raise PipelineError("read", "empty_file", f"{path.name} has zero bytes")
         if info.st_size > options.max_file_bytes:
