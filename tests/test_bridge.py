@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import gc
 import inspect
+import os
 import threading
 import time
 import warnings
@@ -53,6 +54,51 @@ def test_run_sync_propagates_the_same_exception(bridge: Bridge) -> None:
         bridge.run_sync(fail(), timeout=5)
 
 
+@pytest.mark.timeout(10)
+def test_a_bridged_coroutine_runs_as_a_task_before_and_after_it_suspends(bridge: Bridge) -> None:
+    """It starts eagerly, but as its own task: `current_task()` and `asyncio.timeout` work from its first line."""
+
+    async def tasks_seen() -> tuple[bool, bool, bool]:
+        first = asyncio.current_task()
+        async with asyncio.timeout(5):
+            pass
+        await asyncio.sleep(0)
+        later = asyncio.current_task()
+        async with asyncio.timeout(5):
+            await asyncio.sleep(0.01)
+        return first is not None, first is later, later is not None and not later.done()
+
+    assert bridge.run_sync(tasks_seen(), timeout=5) == (True, True, True)
+
+
+@pytest.mark.timeout(10)
+def test_a_timeout_inside_the_coroutine_reaches_the_caller_as_its_own_error(bridge: Bridge) -> None:
+    async def times_out() -> None:
+        async with asyncio.timeout(0.05):
+            await asyncio.sleep(10)
+
+    with pytest.raises(TimeoutError) as raised:
+        bridge.run_sync(times_out(), timeout=5)
+    assert "was cancelled" not in str(raised.value)  # asyncio's own, not the bridge's timeout
+    assert bridge.run_sync(square(4), timeout=5) == 16
+
+
+@pytest.mark.timeout(10)
+def test_a_call_finished_in_the_loops_last_iteration_still_wakes_its_caller() -> None:
+    instance = Bridge()
+
+    async def stop_loop_and_answer() -> int:
+        asyncio.get_running_loop().stop()
+        return 7
+
+    try:
+        assert instance.run_sync(stop_loop_and_answer(), timeout=5) == 7
+        instance.thread.join(5)
+        assert not instance.thread.is_alive()
+    finally:
+        instance.shutdown(timeout=2)
+
+
 def test_roundtrip_callback_sees_each_successful_call() -> None:
     seen: list[float] = []
     instance = Bridge(on_roundtrip=seen.append)
@@ -86,6 +132,34 @@ def test_timeout_cancels_the_coroutine_and_raises_timeout_error(bridge: Bridge) 
     assert cancelled.is_set(), "the coroutine must see CancelledError before run_sync returns"
     assert 0.1 <= elapsed < 0.9, elapsed
     assert bridge.run_sync(square(3), timeout=5) == 9  # the loop is still usable
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.timeout(20)
+def test_a_call_that_outlives_its_cancel_grace_leaves_the_next_call_from_that_thread_clean(bridge: Bridge) -> None:
+    """The stubborn coroutine finishes late, after its caller gave up: its answer must not reach the next call."""
+    release = threading.Event()
+
+    async def stubborn() -> str:
+        while not release.is_set():
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                continue  # ignores cancellation until released
+        return "late answer"
+
+    bridge.run_sync(square(1))  # this thread's wake-up pipe exists before counting descriptors
+    fds = _open_fds()
+    with pytest.raises(TimeoutError):
+        bridge.run_sync(stubborn(), timeout=0.05)
+    assert bridge.run_sync(square(5), timeout=5) == 25
+    assert _open_fds() == fds + 2  # the given-up pipe stays open while the loop may still write to it
+    release.set()
+    wait_for(lambda: _open_fds() == fds, timeout=5, what="the abandoned pipe closed by the loop")
+    assert [bridge.run_sync(square(value), timeout=5) for value in (6, 7)] == [36, 49]
 
 
 @pytest.mark.timeout(10)

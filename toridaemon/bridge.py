@@ -4,8 +4,11 @@ One loop runs in its own thread for the daemon's lifetime. Other threads hand it
 (fire and forget), `submit` (a concurrent future) or `run_sync` (wait for the answer, with a timeout
 that cancels the coroutine). `run_sync` on the loop's own thread raises instead of deadlocking.
 
-`run_sync` waits on a bare lock released by the task's done callback instead of chaining a
-`concurrent.futures.Future` and waiting on its condition variable (see bench/bridge.py).
+`run_sync` is built for a short round trip (see bench/bridge.py): the coroutine starts as an eager task
+inside the wake-up callback, so one that does not suspend finishes in the loop iteration that received
+it; its outcome is handed over from the task's last step, not from a done callback one iteration later;
+and the caller waits on its thread's pipe, written just before the loop goes back to sleep, instead of a
+`concurrent.futures.Future` and its condition variable.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ import _thread
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
+import math
+import os
+import select
+import selectors
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -28,32 +37,157 @@ class BridgeError(RuntimeError):
     """Misuse of the bridge: called on the loop's own thread, or after shutdown."""
 
 
-class _Waiter(Generic[T]):
-    __slots__ = ("error", "lock", "result", "task")
+class _Wakeup:
+    """A calling thread's pipe, reused by its calls: the loop writes a byte when the thread's call is over.
+
+    A pipe rather than a lock: Linux wakes a pipe's reader as a synchronous hand-off, so the caller tends
+    to run on the CPU the loop thread is about to leave, while a futex wakes it on whichever CPU it last
+    used, which on a virtual machine often has to be woken first.
+    """
+
+    __slots__ = ("_guard", "_poll", "abandoned", "closed", "pending", "read_fd", "write_fd")
 
     def __init__(self) -> None:
-        self.lock = _thread.allocate_lock()
-        self.lock.acquire()
+        self.read_fd, self.write_fd = os.pipe()
+        self._poll = select.poll()
+        self._poll.register(self.read_fd, select.POLLIN)
+        self._guard = _thread.allocate_lock()  # orders the loop's wake against the caller's abandon
+        self.pending = False  # a call of this thread is on the loop and owes it a byte
+        self.abandoned = False  # its caller gave up on it; the loop closes the pipe when it ends
+        self.closed = False
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block until the loop wakes this thread (True) or `timeout` seconds pass (False)."""
+        if timeout is not None and not self._poll.poll(math.ceil(max(timeout, 0.0) * 1000)):
+            return False
+        os.read(self.read_fd, 1)
+        return True
+
+    def wake(self) -> None:
+        """On the loop: the call is over."""
+        with self._guard:
+            self.pending = False
+            if self.abandoned:
+                self.close()
+            else:
+                os.write(self.write_fd, b"\0")
+
+    def abandon(self) -> bool:
+        """The caller gives up waiting: True when the call is still running (the pipe is then the loop's)."""
+        with self._guard:
+            if self.pending:
+                self.abandoned = True
+                return True
+        os.read(self.read_fd, 1)  # the byte was written after all: the pipe stays clean for the next call
+        return False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self.read_fd)
+            os.close(self.write_fd)
+
+    def __del__(self) -> None:
+        if not self.abandoned:  # an abandoned pipe is closed by the loop, never while it may still write
+            self.close()
+
+
+_thread_state = threading.local()
+
+
+def _thread_wakeup() -> _Wakeup:
+    wakeup: _Wakeup | None = getattr(_thread_state, "wakeup", None)
+    if wakeup is None:
+        wakeup = _thread_state.wakeup = _Wakeup()
+    return wakeup
+
+
+class _Waiter(Generic[T]):
+    __slots__ = ("error", "result", "task", "wakeup")
+
+    def __init__(self, wakeup: _Wakeup) -> None:
+        self.wakeup = wakeup
         self.result: T | None = None
         self.error: BaseException | None = None
-        self.task: asyncio.Task[T] | None = None
+        self.task: asyncio.Task[None] | None = None
 
-    def settle(self, task: asyncio.Task[T]) -> None:
-        """Done callback on the loop: copy the outcome, then wake the waiting thread."""
-        if task.cancelled():
-            self.error = asyncio.CancelledError()
-        elif (error := task.exception()) is not None:
-            self.error = error
+
+class _WakeBeforeSleep(selectors.DefaultSelector):
+    """The loop's selector: wakes the threads whose calls are over just before the loop blocks.
+
+    A woken caller needs the GIL at once; woken earlier, it would find the loop thread still holding it for
+    the rest of the iteration, sleep again on the GIL and need a second wake-up.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished: list[_Waiter[Any]] = []  # touched on the loop thread only
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        self.wake_finished()
+        return super().select(timeout)
+
+    def wake_finished(self) -> None:
+        for waiter in self.finished:
+            waiter.wakeup.wake()
+        self.finished.clear()  # in place: tasks still running hold this very list
+
+
+class _BridgeLoop(asyncio.SelectorEventLoop):
+    """An event loop that can start a task eagerly: its first step runs now, inside the current callback.
+
+    Python 3.12 has `Task(eager_start=True)`; on 3.11 the first step, which `Task.__init__` hands to
+    `call_soon`, is taken and run at once. Either way the step runs as the task, so `current_task()`,
+    `asyncio.timeout` and cancellation behave as in any task.
+    """
+
+    def __init__(self) -> None:
+        self.selector = _WakeBeforeSleep()
+        self._first_step: list[tuple[Callable[..., object], tuple[Any, ...], contextvars.Context | None]] | None
+        self._first_step = None
+        super().__init__(self.selector)
+
+    def start_task(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        if sys.version_info >= (3, 12):
+            return asyncio.Task(coro, loop=self, eager_start=True)
+        self._first_step = []
+        try:
+            task = asyncio.Task(coro, loop=self)
+        finally:
+            steps, self._first_step = self._first_step, None
+        ((callback, args, context),) = steps
+        if context is None:
+            callback(*args)
         else:
-            self.result = task.result()
-        self.lock.release()
+            context.run(callback, *args)
+        return task
+
+    def call_soon(  # type: ignore[override]  # same signature; typeshed spells the callback generically
+        self, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None
+    ) -> asyncio.Handle:
+        if self._first_step is not None:
+            self._first_step.append((callback, args, context))
+            return asyncio.Handle(callback, args, self, context)  # never scheduled: the step runs now
+        return super().call_soon(callback, *args, context=context)
+
+
+async def _settle(coro: Coroutine[Any, Any, T], waiter: _Waiter[T], finished: list[_Waiter[Any]]) -> None:
+    """Run `coro` as the task's body and hand its outcome to the waiting thread from the task's last step."""
+    try:
+        waiter.result = await coro
+    except BaseException as error:
+        waiter.error = error
+        if isinstance(error, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+            raise  # the task ends cancelled, and the loop stops on an interrupt, as for any other task
+    finally:
+        finished.append(waiter)
 
 
 class Bridge:
     """A persistent event loop in a daemon thread, reachable from any other thread."""
 
     def __init__(self, name: str = "toridaemon-loop", on_roundtrip: Callable[[float], None] | None = None) -> None:
-        self._loop = asyncio.new_event_loop()
+        self._loop = _BridgeLoop()
         self._ready = threading.Event()
         self._closed = False
         self._close_lock = threading.Lock()
@@ -80,7 +214,10 @@ class Bridge:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._loop.call_soon(self._ready.set)
-        self._loop.run_forever()
+        try:
+            self._loop.run_forever()
+        finally:
+            self._loop.selector.wake_finished()  # calls settled in the loop's last iteration
 
     def post(self, callback: Callable[..., object], *args: object) -> None:
         """Run `callback(*args)` on the loop soon; never blocks."""
@@ -99,12 +236,21 @@ class Bridge:
             raise BridgeError("run_sync called on the event loop's own thread; await the coroutine instead")
         self._check_open(coro)
         started = time.perf_counter()
-        waiter: _Waiter[T] = _Waiter()
+        wakeup = _thread_wakeup()
+        waiter: _Waiter[T] = _Waiter(wakeup)
+        wakeup.pending = True
         self._loop.call_soon_threadsafe(self._start, coro, waiter)
-        if not waiter.lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
-            self._loop.call_soon_threadsafe(self._cancel, waiter)
-            waiter.lock.acquire(timeout=_CANCEL_GRACE_SECONDS)
-            raise TimeoutError(f"coroutine did not finish within {timeout} s and was cancelled")
+        finished = False
+        try:
+            finished = wakeup.wait(timeout)
+            if not finished:
+                self._loop.call_soon_threadsafe(self._cancel, waiter)
+                finished = wakeup.wait(_CANCEL_GRACE_SECONDS)
+                raise TimeoutError(f"coroutine did not finish within {timeout} s and was cancelled")
+        finally:
+            # Given up on (grace over, or interrupted by a signal): never leave a late byte for the next call.
+            if not finished and wakeup.abandon():
+                _thread_state.wakeup = None  # the next call gets a new pipe; the loop closes this one
         if self._on_roundtrip is not None:
             self._on_roundtrip(time.perf_counter() - started)
         if waiter.error is not None:
@@ -112,10 +258,9 @@ class Bridge:
         return waiter.result  # type: ignore[return-value]  # set whenever error is None
 
     def _start(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
-        # A task cancelled before its first step still closes its coroutine and runs its callbacks,
-        # so a timeout always wakes the caller and never leaves a coroutine unawaited.
-        waiter.task = task = self._loop.create_task(coro)
-        task.add_done_callback(waiter.settle)
+        # Started eagerly: a coroutine that does not suspend is finished before this callback returns,
+        # and a task can no longer be cancelled before it starts (which would leave `coro` never awaited).
+        waiter.task = self._loop.start_task(_settle(coro, waiter, self._loop.selector.finished))
 
     @staticmethod
     def _cancel(waiter: _Waiter[Any]) -> None:
