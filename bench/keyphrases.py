@@ -4,14 +4,20 @@ Data: `../shared/keyphrase/{Inspec,SemEval2010}` beside the repository (LIAAD fo
 method: exact-match F1@10 after Porter stemming (macro average over documents) and words per second, all in one
 process and one run. YAKE (AGPL) is a bench-only comparison, never a runtime dependency.
 
-Usage: python bench/keyphrases.py [--limit N] [--sets Inspec,SemEval2010] [--embeddings]
+Usage: python bench/keyphrases.py [--limit N] [--sets Inspec,SemEval2010] [--embeddings] [--threads N]
+    [--keybert-sets Inspec]
 
-`--embeddings` adds a row for our engine with the optional embeddings mode on (needs `toridaemon[embeddings]`).
+`--embeddings` adds a row for our engine with the optional embeddings mode on (needs `toridaemon[embeddings]`) and
+one for KeyBERT with noun-phrase candidates and the same model (`keybert-np`, see bench/_keybert.py), on the
+`--keybert-sets` only: on SemEval2010's full papers it runs at some 1.5k words/s, about 20 minutes on one thread.
+Install: torch==2.13.0 first, then the `embeddings` and `bench-embeddings` extras.
+Every method runs with the same `--threads` budget (torch, BLAS/OpenMP, tokenizers), 1 by default as in the daemon.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -77,8 +83,23 @@ def evaluate(extract: Extractor, docs: list[Document]) -> Outcome:
     return Outcome(100 * total / len(docs), sum(doc.words for doc in docs) / elapsed)
 
 
+def limit_threads(threads: int) -> None:
+    """Thread pools of BLAS, OpenMP and the tokenizers (read when first loaded, so call before any import)."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+
+
+def torch_threads(threads: int) -> str:
+    """Sets torch's intra-op threads when torch is loaded (our embeddings mode sets 1 when its model loads)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return "torch not loaded"
+    torch.set_num_threads(threads)
+    return f"torch {torch.get_num_threads()}"
+
+
 def extractors(embeddings: bool = False) -> dict[str, Extractor]:
-    """Our engine (also with embeddings when asked), YAKE and yake-rust (each only when importable)."""
+    """Our engine (also with embeddings and KeyBERT when asked), YAKE and yake-rust (each only when importable)."""
     from toridaemon.pipeline import PipelineOptions, analyze_text
 
     options = PipelineOptions(max_concepts=TOP, min_concepts=TOP)
@@ -102,6 +123,13 @@ def extractors(embeddings: bool = False) -> dict[str, Extractor]:
         found["yake-rust"] = lambda text: [phrase for phrase, _ in rust_model.get_n_best(text, n=TOP)]
     except ImportError:
         print("yake-rust not installed (pip install yake-rust): skipped")
+    if embeddings:
+        try:
+            from _keybert import extractor
+
+            found["keybert-np"] = extractor(TOP)
+        except ImportError as error:
+            print(f"keybert-np: {error} (install the bench-embeddings extra): skipped")
     return found
 
 
@@ -109,15 +137,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--limit", type=int, default=None, help="documents per data set")
     parser.add_argument("--sets", default="Inspec,SemEval2010")
-    parser.add_argument("--embeddings", action="store_true", help="also run our engine with embeddings on")
+    parser.add_argument("--embeddings", action="store_true", help="also run ours+emb and keybert-np")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads of every method")
+    parser.add_argument("--keybert-sets", default="Inspec", help="data sets keybert-np runs on")
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         print(f"no keyphrase data at {DATA}: nothing to benchmark")
         return 0
-    methods = extractors(args.embeddings)
-    for method in methods.values():
+    limit_threads(args.threads)
+    all_methods = extractors(args.embeddings)
+    for method in all_methods.values():
         method("A short warm-up text about neural networks.")  # loads databases and models outside the clock
+    print(f"threads: {args.threads} ({torch_threads(args.threads)})")
     for name in args.sets.split(","):
+        methods = dict(all_methods)
+        if "keybert-np" in methods and name not in args.keybert_sets.split(","):
+            del methods["keybert-np"]
+            print(f"\nkeybert-np: skipped on {name} (add it to --keybert-sets)")
         docs = load(name, args.limit)
         if not docs:
             print(f"{name}: no documents")
@@ -131,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             versus = f"  ours vs this: F1 {ours.f1 - outcome.f1:+.1f} pts, speed ×{speedup:.2f}"
             ratio = "" if label == "toridaemon" else versus
             print(f"  {label:<11} F1@10 {outcome.f1:5.1f}  {outcome.words_per_second:9.0f} words/s{ratio}")
+        if "ours+emb" in results and "keybert-np" in results:
+            semantic, baseline = results["ours+emb"], results["keybert-np"]
+            speedup = semantic.words_per_second / baseline.words_per_second
+            print(f"  ours+emb vs keybert-np: F1 {semantic.f1 - baseline.f1:+.1f} pts, speed ×{speedup:.2f}")
         sys.stdout.flush()
     return 0
 
