@@ -162,6 +162,37 @@ def test_a_call_that_outlives_its_cancel_grace_leaves_the_next_call_from_that_th
     assert [bridge.run_sync(square(value), timeout=5) for value in (6, 7)] == [36, 49]
 
 
+def _wakeup_pipe_inode() -> int:
+    from toridaemon.bridge import _thread_state
+
+    return os.fstat(_thread_state.wakeup.read_fd).st_ino
+
+
+@pytest.mark.timeout(20)
+def test_a_forked_child_gets_its_own_wakeup_pipe(bridge: Bridge) -> None:
+    """A child forked by a thread that used the bridge must not read or write its parent's pipe."""
+    bridge.run_sync(square(2))
+    parents = _wakeup_pipe_inode()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own loop thread and its own pipe
+        try:
+            child = Bridge(name="child-loop")
+            answer = child.run_sync(square(3), timeout=5)
+            os.write(write_end, f"{answer} {_wakeup_pipe_inode()}".encode())
+            child.shutdown(timeout=2)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    _, status = os.waitpid(pid, 0)
+    report = os.read(read_end, 64).split()
+    os.close(read_end)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert report[0] == b"9"
+    assert int(report[1]) != parents
+    assert [bridge.run_sync(square(value), timeout=5) for value in (4, 5)] == [16, 25]
+
+
 @pytest.mark.timeout(10)
 def test_timeout_while_the_loop_is_busy_still_cancels_the_coroutine(bridge: Bridge) -> None:
     """The loop is held up longer than the timeout, so start and cancel reach it in the same turn."""

@@ -89,10 +89,18 @@ class _Wakeup:
 
     def __del__(self) -> None:
         if not self.abandoned:  # an abandoned pipe is closed by the loop, never while it may still write
-            self.close()
+            with contextlib.suppress(OSError):
+                self.close()
 
 
 _thread_state = threading.local()
+
+
+def _forget_wakeup() -> None:
+    _thread_state.wakeup = None  # a forked child must not share its parent's pipe
+
+
+os.register_at_fork(after_in_child=_forget_wakeup)
 
 
 def _thread_wakeup() -> _Wakeup:
