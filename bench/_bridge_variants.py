@@ -29,11 +29,12 @@ class _LockWaiter(Generic[T]):
         self.lock = _thread.allocate_lock()
         self.lock.acquire()
         self.wakeup = self
+        self.token = 0
         self.result: T | None = None
         self.error: BaseException | None = None
         self.task: asyncio.Task[Any] | None = None
 
-    def wake(self) -> None:
+    def wake(self, token: int) -> None:
         self.lock.release()
 
     def settle(self, task: asyncio.Task[T]) -> None:

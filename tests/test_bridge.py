@@ -7,6 +7,8 @@ import concurrent.futures
 import gc
 import inspect
 import os
+import select
+import signal
 import threading
 import time
 import warnings
@@ -138,6 +140,12 @@ def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def _token_waiting_in_this_threads_pipe() -> bool:
+    from toridaemon.bridge import _thread_state
+
+    return bool(select.select([_thread_state.wakeup.read_fd], [], [], 0)[0])
+
+
 @pytest.mark.timeout(20)
 def test_a_call_that_outlives_its_cancel_grace_leaves_the_next_call_from_that_thread_clean(bridge: Bridge) -> None:
     """The stubborn coroutine finishes late, after its caller gave up: its answer must not reach the next call."""
@@ -156,10 +164,60 @@ def test_a_call_that_outlives_its_cancel_grace_leaves_the_next_call_from_that_th
     with pytest.raises(TimeoutError):
         bridge.run_sync(stubborn(), timeout=0.05)
     assert bridge.run_sync(square(5), timeout=5) == 25
-    assert _open_fds() == fds + 2  # the given-up pipe stays open while the loop may still write to it
     release.set()
-    wait_for(lambda: _open_fds() == fds, timeout=5, what="the abandoned pipe closed by the loop")
+    wait_for(_token_waiting_in_this_threads_pipe, timeout=5, what="the late call's token")
     assert [bridge.run_sync(square(value), timeout=5) for value in (6, 7)] == [36, 49]
+    assert _open_fds() == fds
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.timeout(20)
+def test_a_wait_interrupted_by_a_signal_handler_leaves_the_next_call_clean(bridge: Bridge) -> None:
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    async def slow() -> int:
+        await asyncio.sleep(0.3)
+        return -1
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(Interrupted):
+            bridge.run_sync(slow(), timeout=5)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    wait_for(_token_waiting_in_this_threads_pipe, timeout=5, what="the interrupted call's token")
+    assert [bridge.run_sync(square(value), timeout=5) for value in (2, 3)] == [4, 9]
+
+
+@pytest.mark.timeout(20)
+def test_a_signal_handler_may_call_run_sync_while_its_thread_waits(bridge: Bridge) -> None:
+    inner: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        inner.append(bridge.run_sync(square(3), timeout=5))
+
+    async def slow() -> int:
+        await asyncio.sleep(0.2)
+        return 11
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        assert bridge.run_sync(slow(), timeout=5) == 11
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert inner == [9]
+
+
+def test_a_timeout_of_years_is_accepted(bridge: Bridge) -> None:
+    assert bridge.run_sync(square(8), timeout=1e9) == 64
 
 
 def _wakeup_pipe_inode() -> int:

@@ -7,17 +7,17 @@ that cancels the coroutine). `run_sync` on the loop's own thread raises instead 
 `run_sync` is built for a short round trip (see bench/bridge.py): the coroutine starts as an eager task
 inside the wake-up callback, so one that does not suspend finishes in the loop iteration that received
 it; its outcome is handed over from the task's last step, not from a done callback one iteration later;
-and the caller waits on its thread's pipe, written just before the loop goes back to sleep, instead of a
-`concurrent.futures.Future` and its condition variable.
+and the caller waits for the call's token on its thread's pipe, written just before the loop goes back to
+sleep, instead of a `concurrent.futures.Future` and its condition variable.
 """
 
 from __future__ import annotations
 
-import _thread
 import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import itertools
 import math
 import os
 import select
@@ -37,60 +37,79 @@ class BridgeError(RuntimeError):
     """Misuse of the bridge: called on the loop's own thread, or after shutdown."""
 
 
+_MAX_POLL_MS = 86_400_000  # poll() takes a C int of milliseconds: wait in chunks of a day at most
+
+
 class _Wakeup:
-    """A calling thread's pipe, reused by its calls: the loop writes a byte when the thread's call is over.
+    """A calling thread's pipe, reused by its calls: the loop writes a call's token when that call is over.
 
     A pipe rather than a lock: Linux wakes a pipe's reader as a synchronous hand-off, so the caller tends
     to run on the CPU the loop thread is about to leave, while a futex wakes it on whichever CPU it last
-    used, which on a virtual machine often has to be woken first.
+    used, which on a virtual machine often has to be woken first. Tokens make the pipe safe to reuse: a
+    call its caller gave up on (timeout, or a signal handler that raised) writes a token nobody waits for,
+    and a signal handler's own call on the same thread can wait while the interrupted one's token arrives.
     """
 
-    __slots__ = ("_guard", "_poll", "abandoned", "closed", "pending", "read_fd", "write_fd")
+    __slots__ = ("_arrived", "_poll", "_tokens", "_waiting", "read_fd", "write_fd")
 
     def __init__(self) -> None:
+        self.read_fd = self.write_fd = -1
+        self._tokens = itertools.count(1)  # next() is atomic, even against a signal handler on this thread
+        self._arrived: set[int] = set()  # tokens read while waiting for another
+        self._waiting = 0
         self.read_fd, self.write_fd = os.pipe()
-        self._poll = select.poll()
-        self._poll.register(self.read_fd, select.POLLIN)
-        self._guard = _thread.allocate_lock()  # orders the loop's wake against the caller's abandon
-        self.pending = False  # a call of this thread is on the loop and owes it a byte
-        self.abandoned = False  # its caller gave up on it; the loop closes the pipe when it ends
-        self.closed = False
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)  # the loop never blocks on a pipe full of unread tokens
+        self._poll = self._poller()
 
-    def wait(self, timeout: float | None) -> bool:
-        """Block until the loop wakes this thread (True) or `timeout` seconds pass (False)."""
-        if timeout is not None and not self._poll.poll(math.ceil(max(timeout, 0.0) * 1000)):
-            return False
-        os.read(self.read_fd, 1)
-        return True
+    def _poller(self) -> select.poll:
+        poller = select.poll()
+        poller.register(self.read_fd, select.POLLIN)
+        return poller
 
-    def wake(self) -> None:
-        """On the loop: the call is over."""
-        with self._guard:
-            self.pending = False
-            if self.abandoned:
-                self.close()
-            else:
-                os.write(self.write_fd, b"\0")
+    def next_token(self) -> int:
+        return next(self._tokens)
 
-    def abandon(self) -> bool:
-        """The caller gives up waiting: True when the call is still running (the pipe is then the loop's)."""
-        with self._guard:
-            if self.pending:
-                self.abandoned = True
-                return True
-        os.read(self.read_fd, 1)  # the byte was written after all: the pipe stays clean for the next call
-        return False
+    def wait(self, token: int, timeout: float | None) -> bool:
+        """Block until `token` arrives (True) or `timeout` seconds pass (False)."""
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+        poller = self._poll if not self._waiting else self._poller()  # a poll object serves one wait at a time
+        self._waiting += 1
+        try:
+            while token not in self._arrived:
+                if deadline is None:
+                    wait_ms = _MAX_POLL_MS
+                else:
+                    wait_ms = min(math.ceil((deadline - time.monotonic()) * 1000), _MAX_POLL_MS)
+                    if wait_ms <= 0:
+                        self._drain()
+                        break
+                if poller.poll(wait_ms):
+                    self._drain()
+            found = token in self._arrived
+            self._arrived.discard(token)
+            return found
+        finally:
+            self._waiting -= 1
+            if not self._waiting:
+                self._arrived.clear()  # what is left belongs to calls whose callers gave up
 
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            os.close(self.read_fd)
-            os.close(self.write_fd)
+    def _drain(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            data = os.read(self.read_fd, 4096)  # whole tokens: writes of 8 bytes to a pipe are atomic
+            self._arrived.update(int.from_bytes(data[i : i + 8], "little") for i in range(0, len(data), 8))
+
+    def wake(self, token: int) -> None:
+        """On the loop: the call with `token` is over."""
+        with contextlib.suppress(BlockingIOError):  # full only of tokens nobody waits for (thousands of them)
+            os.write(self.write_fd, token.to_bytes(8, "little"))
 
     def __del__(self) -> None:
-        if not self.abandoned:  # an abandoned pipe is closed by the loop, never while it may still write
-            with contextlib.suppress(OSError):
-                self.close()
+        # Only when no waiter holds it any more, so the loop can no longer write to these descriptors.
+        for fd in (self.read_fd, self.write_fd):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 _thread_state = threading.local()
@@ -111,10 +130,11 @@ def _thread_wakeup() -> _Wakeup:
 
 
 class _Waiter(Generic[T]):
-    __slots__ = ("error", "result", "task", "wakeup")
+    __slots__ = ("error", "result", "task", "token", "wakeup")
 
     def __init__(self, wakeup: _Wakeup) -> None:
         self.wakeup = wakeup
+        self.token = wakeup.next_token()
         self.result: T | None = None
         self.error: BaseException | None = None
         self.task: asyncio.Task[None] | None = None
@@ -137,7 +157,7 @@ class _WakeBeforeSleep(selectors.DefaultSelector):
 
     def wake_finished(self) -> None:
         for waiter in self.finished:
-            waiter.wakeup.wake()
+            waiter.wakeup.wake(waiter.token)
         self.finished.clear()  # in place: tasks still running hold this very list
 
 
@@ -156,6 +176,8 @@ class _BridgeLoop(asyncio.SelectorEventLoop):
         super().__init__(self.selector)
 
     def start_task(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        if asyncio.current_task(self) is not None:  # 3.11 cannot step a task inside another: start it soon
+            return self.create_task(coro)
         if sys.version_info >= (3, 12):
             return asyncio.Task(coro, loop=self, eager_start=True)
         self._first_step = []
@@ -244,21 +266,12 @@ class Bridge:
             raise BridgeError("run_sync called on the event loop's own thread; await the coroutine instead")
         self._check_open(coro)
         started = time.perf_counter()
-        wakeup = _thread_wakeup()
-        waiter: _Waiter[T] = _Waiter(wakeup)
-        wakeup.pending = True
+        waiter: _Waiter[T] = _Waiter(_thread_wakeup())
         self._loop.call_soon_threadsafe(self._start, coro, waiter)
-        finished = False
-        try:
-            finished = wakeup.wait(timeout)
-            if not finished:
-                self._loop.call_soon_threadsafe(self._cancel, waiter)
-                finished = wakeup.wait(_CANCEL_GRACE_SECONDS)
-                raise TimeoutError(f"coroutine did not finish within {timeout} s and was cancelled")
-        finally:
-            # Given up on (grace over, or interrupted by a signal): never leave a late byte for the next call.
-            if not finished and wakeup.abandon():
-                _thread_state.wakeup = None  # the next call gets a new pipe; the loop closes this one
+        if not waiter.wakeup.wait(waiter.token, timeout):
+            self._loop.call_soon_threadsafe(self._cancel, waiter)
+            waiter.wakeup.wait(waiter.token, _CANCEL_GRACE_SECONDS)
+            raise TimeoutError(f"coroutine did not finish within {timeout} s and was cancelled")
         if self._on_roundtrip is not None:
             self._on_roundtrip(time.perf_counter() - started)
         if waiter.error is not None:
