@@ -1,7 +1,6 @@
 """Other designs of `toridaemon.bridge.Bridge.run_sync`, timed against it by `bench/bridge.py --variants`.
 
-Each keeps the loop thread of `Bridge` and changes one thing, so the benchmark shows what each part of the
-design buys:
+Each is the same `Bridge` with one part changed, so the benchmark shows what each part of the design buys:
 
 - `lock wake-up`: the same eager task, but the caller waits on a per-call lock (a futex) instead of its
   thread's pipe;
@@ -13,75 +12,53 @@ from __future__ import annotations
 
 import _thread
 import asyncio
-import time
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from toridaemon.bridge import Bridge, BridgeError, _BridgeLoop, _settle
+from toridaemon.bridge import Bridge, _Waiter, _Wakeup
 
 T = TypeVar("T")
 
 
-class _LockWaiter(Generic[T]):
-    """Quacks like the bridge's waiter and its wake-up at once: the loop's `wakeup.wake()` releases the lock."""
+class _LockWakeup(_Wakeup):
+    """One call's lock in place of the thread's pipe: `wake` releases it, `wait` acquires it."""
 
-    def __init__(self) -> None:
-        self.lock = _thread.allocate_lock()
-        self.lock.acquire()
-        self.wakeup = self
-        self.token = 0
-        self.result: T | None = None
-        self.error: BaseException | None = None
-        self.task: asyncio.Task[Any] | None = None
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:  # no pipe
+        self.read_fd = self.write_fd = -1
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+
+    def next_token(self) -> int:
+        return 0
+
+    def wait(self, token: int, timeout: float | None) -> bool:
+        return self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0))
 
     def wake(self, token: int) -> None:
-        self.lock.release()
-
-    def settle(self, task: asyncio.Task[T]) -> None:
-        if task.cancelled():
-            self.error = asyncio.CancelledError()
-        elif (error := task.exception()) is not None:
-            self.error = error
-        else:
-            self.result = task.result()
-        self.lock.release()
+        self._lock.release()
 
 
-class _LockBridge(Bridge):
-    def run_sync(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        if self.in_loop_thread():
-            coro.close()
-            raise BridgeError("run_sync called on the event loop's own thread")
-        self._check_open(coro)
-        started = time.perf_counter()
-        waiter: _LockWaiter[T] = _LockWaiter()
-        self._loop.call_soon_threadsafe(self._begin, coro, waiter)
-        if not waiter.lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
-            self._loop.call_soon_threadsafe(self._cancel, waiter)  # type: ignore[arg-type]
-            waiter.lock.acquire(timeout=1.0)
-            raise TimeoutError(f"coroutine did not finish within {timeout} s and was cancelled")
-        if self._on_roundtrip is not None:
-            self._on_roundtrip(time.perf_counter() - started)
-        if waiter.error is not None:
-            raise waiter.error
-        return waiter.result  # type: ignore[return-value]
-
-    def _begin(self, coro: Coroutine[Any, Any, T], waiter: _LockWaiter[T]) -> None:
-        raise NotImplementedError
+class LockWakeupBridge(Bridge):
+    _wakeup = staticmethod(_LockWakeup)
 
 
-class LockWakeupBridge(_LockBridge):
-    def _begin(self, coro: Coroutine[Any, Any, T], waiter: _LockWaiter[T]) -> None:
-        loop = self._loop
-        assert isinstance(loop, _BridgeLoop)
-        waiter.task = loop.start_task(_settle(coro, waiter, loop.selector.finished))  # type: ignore[arg-type]
-
-
-class DoneCallbackBridge(_LockBridge):
-    def _begin(self, coro: Coroutine[Any, Any, T], waiter: _LockWaiter[T]) -> None:
+class DoneCallbackBridge(LockWakeupBridge):
+    def _start(self, coro: Coroutine[Any, Any, T], waiter: _Waiter[T]) -> None:
         task = self._loop.create_task(coro)
-        waiter.task = task
-        task.add_done_callback(waiter.settle)
+        task.add_done_callback(lambda done: _settle_at_once(done, waiter))
+        waiter.task = task  # type: ignore[assignment]  # a Task[T]: only cancelled through it
+
+
+def _settle_at_once(task: asyncio.Task[T], waiter: _Waiter[T]) -> None:
+    if task.cancelled():
+        waiter.error = asyncio.CancelledError()
+    elif (error := task.exception()) is not None:
+        waiter.error = error
+    else:
+        waiter.result = task.result()
+    waiter.wakeup.wake(waiter.token)
 
 
 VARIANTS: dict[str, Callable[[], Bridge]] = {

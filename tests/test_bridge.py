@@ -42,6 +42,15 @@ async def fail() -> None:
     raise Boom("from the loop")
 
 
+async def sleep_until_cancelled(started: threading.Event, cancelled: threading.Event) -> None:
+    started.set()
+    try:
+        await asyncio.sleep(60)
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+
+
 def test_run_sync_returns_the_result_computed_on_the_loop_thread(bridge: Bridge) -> None:
     async def where() -> int | None:
         return threading.get_ident()
@@ -117,18 +126,9 @@ def test_roundtrip_callback_sees_each_successful_call() -> None:
 def test_timeout_cancels_the_coroutine_and_raises_timeout_error(bridge: Bridge) -> None:
     cancelled = threading.Event()
     started = threading.Event()
-
-    async def forever() -> None:
-        started.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
     begin = time.monotonic()
     with pytest.raises(TimeoutError):
-        bridge.run_sync(forever(), timeout=0.1)
+        bridge.run_sync(sleep_until_cancelled(started, cancelled), timeout=0.1)
     elapsed = time.monotonic() - begin
     assert started.is_set()
     assert cancelled.is_set(), "the coroutine must see CancelledError before run_sync returns"
@@ -353,16 +353,7 @@ def test_shutdown_cancels_outstanding_work_and_is_idempotent() -> None:
     instance = Bridge()
     cancelled = threading.Event()
     running = threading.Event()
-
-    async def long_job() -> None:
-        running.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
-    future = instance.submit(long_job())
+    future = instance.submit(sleep_until_cancelled(running, cancelled))
     wait_for(running.is_set, timeout=5, what="job running")
     assert instance.is_alive()
     instance.shutdown(timeout=5)

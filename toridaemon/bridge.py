@@ -216,6 +216,8 @@ async def _settle(coro: Coroutine[Any, Any, T], waiter: _Waiter[T], finished: li
 class Bridge:
     """A persistent event loop in a daemon thread, reachable from any other thread."""
 
+    _wakeup = staticmethod(_thread_wakeup)  # how a caller is woken; bench/_bridge_variants.py times others
+
     def __init__(self, name: str = "toridaemon-loop", on_roundtrip: Callable[[float], None] | None = None) -> None:
         self._loop = _BridgeLoop()
         self._ready = threading.Event()
@@ -266,7 +268,7 @@ class Bridge:
             raise BridgeError("run_sync called on the event loop's own thread; await the coroutine instead")
         self._check_open(coro)
         started = time.perf_counter()
-        waiter: _Waiter[T] = _Waiter(_thread_wakeup())
+        waiter: _Waiter[T] = _Waiter(self._wakeup())
         self._loop.call_soon_threadsafe(self._start, coro, waiter)
         if not waiter.wakeup.wait(waiter.token, timeout):
             self._loop.call_soon_threadsafe(self._cancel, waiter)
