@@ -171,7 +171,8 @@ class Daemon:
                            knows=self.scheduler.knows, on_verdict=self.scheduler.accept,
                            on_recovered=self.metrics.rescan_recovered.inc)
         self._start_http()
-        self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event)
+        self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event,
+                                on_rearm=self._on_watch_rearmed)
         self._watcher.start()
         if self.loaded.config_file is not None:
             self._config_watcher = ConfigWatcher(self.loaded.config_file, self._on_config_change)
@@ -204,6 +205,12 @@ class Daemon:
         bridge = self._bridge
         if bridge is not None and not self.draining:
             bridge.post(self.inbox.on_event, kind, path)
+
+    def _on_watch_rearmed(self, reason: str) -> None:
+        """Called on the watch supervisor's thread: count it, and rescan on the next tick for files
+        that arrived while the watch was blind."""
+        self.metrics.watch_rearms.labels(reason=reason).inc()
+        self._next_rescan = 0.0
 
     def _start_http(self) -> None:
         probes = Probes(self.metrics.registry, self._health,

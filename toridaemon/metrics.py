@@ -51,6 +51,13 @@ class Metrics:
                                        registry=registry)
         self.config_reloads = Counter(f"{p}config_reloads", "Configuration reloads, by result.", ["result"],
                                       registry=registry)
+        self.watch_rearms = Counter(f"{p}watch_rearms", "Inbox watches re-armed, by reason (replaced, mounted).",
+                                    ["reason"], registry=registry)
+        self.journal_rebuilds = Counter(f"{p}journal_rebuilds", "Damaged or missing journals rebuilt from outbox/.",
+                                        ["reason"], registry=registry)
+        self.subfolders_ignored = Gauge(f"{p}inbox_subfolders_ignored",
+                                        "Subfolders of the inbox seen by the last scan and not processed.",
+                                        registry=registry)
         self.queue_depth = Gauge(f"{p}queue_depth", "Files waiting for a worker.", registry=registry)
         self.in_flight = Gauge(f"{p}in_flight", "Files being processed now.", registry=registry)
         self.pending = Gauge(f"{p}pending", "Files detected and not yet finished.", registry=registry)

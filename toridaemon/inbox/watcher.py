@@ -1,8 +1,17 @@
-"""The watchdog observer thread: turns filesystem events into calls on the event loop via the bridge."""
+"""The watchdog observer thread: turns filesystem events into calls on the event loop via the bridge.
+
+The watch is supervised. An inotify watch follows an inode, not a name: when the inbox is deleted
+and re-created, renamed away, or hidden by a mount (or revealed by an unmount), the kernel's watch
+either dies or keeps watching a directory nobody writes to, and no event says so. A supervisor
+thread compares the inbox path's (device, inode) with the watched one a few times a second and
+re-arms the observer on any difference, so events flow again within a second.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -11,9 +20,15 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from toridaemon.inbox.fstype import choose_backend
 from toridaemon.inbox.gate import EventKind
+from toridaemon.logs import get_logger
 
+log = get_logger("toridaemon.inbox")
 WatchMode = Literal["auto", "inotify", "polling"]
+CHECK_SECONDS = 0.2
+# A supervisor that has not finished a check for this long (a hung network mount) reports unhealthy.
+STALE_SECONDS = 5.0
 # Events we act on: watchdog names -> gate kinds. Opened/closed-without-write never change a file.
 _KINDS: dict[str, EventKind] = {
     "created": "created",
@@ -22,6 +37,7 @@ _KINDS: dict[str, EventKind] = {
     "moved": "moved",
     "deleted": "deleted",
 }
+Identity = tuple[int, int]
 
 
 def _text(path: bytes | str) -> str:
@@ -29,13 +45,17 @@ def _text(path: bytes | str) -> str:
 
 
 class _Forwarder(FileSystemEventHandler):
-    def __init__(self, inbox: Path, post: Callable[[EventKind, Path], None]) -> None:
+    def __init__(self, inbox: Path, post: Callable[[EventKind, Path], None], recursive: bool) -> None:
         self._inbox = inbox
         self._post = post
+        self._recursive = recursive
+
+    def _inside(self, path: Path) -> bool:
+        return path.parent == self._inbox or (self._recursive and self._inbox in path.parents)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = _KINDS.get(event.event_type)
-        if kind is None:
+        if kind is None or (event.is_directory and kind != "created"):
             return
         if kind == "moved":
             # Renamed away: forget the old name; renamed into (or inside) the inbox: a complete file.
@@ -43,22 +63,22 @@ class _Forwarder(FileSystemEventHandler):
             source, destination = _text(event.src_path), _text(event.dest_path)
             if source:
                 self._post("deleted", Path(source))
-            if destination and Path(destination).parent == self._inbox:
+            if destination and self._inside(Path(destination)):
                 self._post("moved", Path(destination))
             return
         path = Path(_text(event.src_path))
-        if path.parent == self._inbox:
+        if self._inside(path):
             self._post(kind, path)
 
 
-def _new_observer(mode: WatchMode) -> BaseObserver:
-    if mode == "polling":
+def _new_observer(backend: Literal["inotify", "polling"], strict: bool) -> BaseObserver:
+    if backend == "polling":
         return PollingObserver(timeout=1.0)
     try:
         from watchdog.observers.inotify import InotifyObserver
         from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper
     except ImportError:
-        if mode == "inotify":
+        if strict:
             raise
         return PollingObserver(timeout=1.0)
     # watchdog holds every IN_MOVED_FROM for 0.5 s to pair it with an IN_MOVED_TO, and its queue is
@@ -69,31 +89,110 @@ def _new_observer(mode: WatchMode) -> BaseObserver:
     return InotifyObserver(timeout=0.5, generate_full_events=True)
 
 
-class Watcher:
-    """Owns the observer thread; `post(kind, path)` must be thread-safe (the bridge's `post`)."""
+def identity(path: Path) -> Identity | None:
+    """(device, inode) of the directory at `path`, or None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if os.path.isdir(path) else None
 
-    def __init__(self, inbox: Path, mode: WatchMode, post: Callable[[EventKind, Path], None]) -> None:
+
+class Watcher:
+    """Owns the observer and its supervisor; `post(kind, path)` must be thread-safe (the bridge's `post`).
+
+    `on_rearm(reason)` is called on the supervisor thread after each re-arm (metrics, a rescan).
+    """
+
+    def __init__(self, inbox: Path, mode: WatchMode, post: Callable[[EventKind, Path], None], *,
+                 recursive: bool = False, on_rearm: Callable[[str], None] = lambda _: None,
+                 check_seconds: float = CHECK_SECONDS) -> None:
         self.inbox = inbox
         self.mode = mode
-        self._handler = _Forwarder(inbox, post)
-        self._observer = _new_observer(mode)
+        self.recursive = recursive
+        self._handler = _Forwarder(inbox, post, recursive)
+        self._on_rearm = on_rearm
+        self._check_seconds = check_seconds
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._observer: BaseObserver = PollingObserver()
+        self._watched: Identity | None = None
+        self._intact = False
+        self._checked_at = time.monotonic()
+        self._missing_logged = False
+        self._supervisor = threading.Thread(target=self._supervise, name="toridaemon-watch-supervisor",
+                                             daemon=True)
+        self.reason = ""
 
     @property
     def backend(self) -> str:
         return type(self._observer).__name__
 
     def start(self) -> None:
-        self._observer.schedule(self._handler, str(self.inbox), recursive=False)
-        self._observer.start()
+        self._arm()
+        log.info("watch_armed", inbox=str(self.inbox), backend=self.backend, why=self.reason)
+        self._supervisor.start()
+
+    def _arm(self) -> None:
+        """Start a fresh observer on whatever directory the inbox path names now."""
+        backend, self.reason = choose_backend(self.mode, self.inbox)
+        observer = _new_observer(backend, strict=self.mode == "inotify")
+        watched = identity(self.inbox)
+        observer.schedule(self._handler, str(self.inbox), recursive=self.recursive)
+        observer.start()
+        with self._lock:
+            old, self._observer, self._watched = self._observer, observer, watched
+            self._intact, self._checked_at = watched is not None, time.monotonic()
+        if old.is_alive():
+            old.stop()
+            old.join(self._check_seconds * 5)
+
+    def _observer_alive(self) -> bool:
+        observer = self._observer
+        emitters = list(observer.emitters)
+        return observer.is_alive() and bool(emitters) and all(e.is_alive() for e in emitters)
+
+    def check(self) -> str | None:
+        """Why the watch must be re-armed now, or None when it is intact (or cannot be re-armed yet)."""
+        current = identity(self.inbox)
+        with self._lock:
+            watched = self._watched
+            self._intact = current is not None and current == watched and self._observer_alive()
+            self._checked_at = time.monotonic()
+        if current is None:
+            if not self._missing_logged:
+                log.error("inbox_missing", inbox=str(self.inbox), hint="re-create it; the watch re-arms on sight")
+                self._missing_logged = True
+            return None
+        self._missing_logged = False
+        if watched is None or current == watched:
+            # A directory deleted and re-created often gets its old inode number back: the dead
+            # emitter (inotify dropped the watch with the directory) is what tells then.
+            return None if self._intact else ("restored" if watched is None else "watch_lost")
+        return "mounted_or_unmounted" if current[0] != watched[0] else "replaced"
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(self._check_seconds):
+            try:
+                reason = self.check()
+                if reason is not None:
+                    self._arm()
+                    log.warning("watch_rearmed", inbox=str(self.inbox), reason=reason, backend=self.backend)
+                    self._on_rearm(reason)
+            except Exception:  # the supervisor must outlive one odd failure; the next check retries
+                log.exception("watch_supervisor_failed", inbox=str(self.inbox))
 
     def is_alive(self) -> bool:
-        """The dispatcher and every emitter thread run, and the watched directory still exists
-        (an emitter whose directory was deleted or unmounted stops reporting anything)."""
-        emitters = list(self._observer.emitters)
-        return (self._observer.is_alive() and bool(emitters) and all(e.is_alive() for e in emitters)
-                and self.inbox.is_dir())
+        """The observer runs, the supervisor runs and checked recently, and the watched directory is
+        still the one the inbox path names (no stat here: this is called from the loop)."""
+        with self._lock:
+            fresh = time.monotonic() - self._checked_at < STALE_SECONDS
+            return self._intact and fresh and self._supervisor.is_alive() and self._observer_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        if self._supervisor.is_alive():
+            self._supervisor.join(timeout)
         if self._observer.is_alive():
             self._observer.stop()
             self._observer.join(timeout)

@@ -1,0 +1,143 @@
+"""The inbox watch is supervised: deleted, renamed, mounted-over or unmounted inboxes are watched
+again within a second, by events (the rescan is pushed far out so it cannot be what finds files)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DaemonProcess, Dirs, wait_for
+from tests.pdfgen import make_pdf
+from toridaemon.inbox.fstype import SILENT_FILESYSTEMS, choose_backend, fs_magic
+from toridaemon.inbox.watcher import Watcher
+
+pytestmark = pytest.mark.e2e
+NO_RESCAN = {"TORI_RESCAN_INTERVAL_SECONDS": "600"}
+
+
+def _rename_in(dirs: Dirs, name: str) -> Path:
+    """Write under a hidden (ignored) name, then rename: the atomic arrival the watch must report.
+    The hidden name lives in the inbox so the rename stays on the inbox's file system."""
+    source = make_pdf(dirs.inbox / f".{name}.part", title=name, salt=name)
+    target = dirs.inbox / name
+    os.rename(source, target)
+    return target
+
+
+def _rearms(daemon: DaemonProcess) -> list[dict[str, object]]:
+    return [e for e in daemon.events() if e.get("event") == "watch_rearmed"]
+
+
+def _arrives_by_event(dirs: Dirs, daemon: DaemonProcess, name: str) -> None:
+    before = daemon.metric("toridaemon_rescan_recovered_total")
+    _rename_in(dirs, name)
+    stem = name.removesuffix(".pdf")
+    wait_for(lambda: list(dirs.outbox.glob(f"{stem}.*.json")), 10, what=f"result of {name}")
+    assert daemon.metric("toridaemon_rescan_recovered_total") == before, "found by a rescan, not an event"
+
+
+def _wait_rearmed(daemon: DaemonProcess, count: int, *reasons: str) -> None:
+    wait_for(lambda: len(_rearms(daemon)) >= count, 5, what=f"re-arm #{count}")
+    assert _rearms(daemon)[count - 1]["reason"] in reasons
+    wait_for(lambda: daemon.get("/healthz")[0] == 200, 5, what="healthy again")
+
+
+def test_deleted_and_recreated_inbox_is_watched_again(dirs: Dirs,
+                                                        daemon_factory: Callable[..., DaemonProcess]) -> None:
+    daemon = daemon_factory(NO_RESCAN)
+    daemon.wait_ready()
+    dirs.inbox.rmdir()
+    wait_for(lambda: daemon.get("/healthz")[0] == 503, 5, what="unhealthy while the inbox is missing")
+    wait_for(lambda: daemon.event("inbox_missing"), 5, what="inbox_missing logged")
+    dirs.inbox.mkdir()
+    # The new directory may reuse the old inode number; then the lost inotify watch is the sign.
+    _wait_rearmed(daemon, 1, "replaced", "watch_lost")
+    assert sum(daemon.metric("toridaemon_watch_rearms_total", f'reason="{r}"') for r in ("replaced", "watch_lost")) == 1
+    _arrives_by_event(dirs, daemon, "after-recreate.pdf")
+
+
+def test_inbox_renamed_away_and_replaced_is_watched_again(dirs: Dirs,
+                                                          daemon_factory: Callable[..., DaemonProcess]) -> None:
+    daemon = daemon_factory(NO_RESCAN)
+    daemon.wait_ready()
+    dirs.inbox.rename(dirs.root / "inbox.old")
+    dirs.inbox.mkdir()
+    _wait_rearmed(daemon, 1, "replaced")
+    _arrives_by_event(dirs, daemon, "after-rename.pdf")
+
+
+@pytest.fixture
+def mounted_tmpfs(dirs: Dirs) -> Iterator[Callable[[], None]]:
+    """Mount a tmpfs over the inbox (needs root and CAP_SYS_ADMIN); yields the unmount."""
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+
+    def mount() -> None:
+        done = subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(dirs.inbox)], capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"mount not permitted here: {done.stderr.decode().strip()}")
+
+    yield mount
+    if os.path.ismount(dirs.inbox):
+        subprocess.run(["umount", "-l", str(dirs.inbox)], check=False)
+
+
+def test_tmpfs_mounted_over_the_inbox_and_unmounted_again(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], mounted_tmpfs: Callable[[], None]
+) -> None:
+    daemon = daemon_factory(NO_RESCAN)
+    daemon.wait_ready()
+    mounted_tmpfs()
+    try:
+        _wait_rearmed(daemon, 1, "mounted_or_unmounted")
+        _arrives_by_event(dirs, daemon, "on-tmpfs.pdf")
+    finally:
+        subprocess.run(["umount", str(dirs.inbox)], check=True)
+    _wait_rearmed(daemon, 2, "mounted_or_unmounted")
+    _arrives_by_event(dirs, daemon, "after-unmount.pdf")
+    assert daemon.metric("toridaemon_watch_rearms_total", 'reason="mounted_or_unmounted"') == 2
+
+
+def test_supervisor_reports_missing_inbox_and_rearms_in_process(tmp_path: Path) -> None:
+    """The same supervision without the daemon: the watcher notices within its check period."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    seen: list[tuple[str, Path]] = []
+    reasons: list[str] = []
+    watcher = Watcher(inbox, "inotify", lambda kind, path: seen.append((kind, path)), on_rearm=reasons.append,
+                      check_seconds=0.05)
+    watcher.start()
+    try:
+        assert watcher.is_alive()
+        inbox.rmdir()
+        wait_for(lambda: not watcher.is_alive(), 2, what="unhealthy")
+        inbox.mkdir()
+        wait_for(lambda: len(reasons) == 1 and watcher.is_alive(), 2, what="re-armed")
+        (inbox / "new.pdf").write_bytes(b"%PDF-1.4")
+        wait_for(lambda: ("closed", inbox / "new.pdf") in seen, 2, what="event after re-arm")
+    finally:
+        watcher.stop()
+
+
+def _fixed_magic(magic: int, _: Path) -> int:
+    return magic
+
+
+def test_auto_mode_polls_network_and_fuse_filesystems(tmp_path: Path) -> None:
+    # No NFS, SMB or FUSE mount can be made here, so the statfs answer is injected for those; the
+    # real statfs is checked on the local file system below.
+    for magic, name in SILENT_FILESYSTEMS.items():
+        backend, why = choose_backend("auto", tmp_path, functools.partial(_fixed_magic, magic))
+        assert backend == "polling" and name in why
+    assert choose_backend("auto", tmp_path, lambda _: 0xEF53) == ("inotify", "local file system")
+    assert choose_backend("inotify", tmp_path, lambda _: 0x6969)[0] == "inotify"
+    assert choose_backend("polling", tmp_path)[0] == "polling"
+    assert fs_magic(tmp_path) not in SILENT_FILESYSTEMS
+    assert fs_magic(Path("/proc")) == 0x9FA0  # PROC_SUPER_MAGIC: the real statfs call reads f_type
+    assert fs_magic(tmp_path / "missing") is None
