@@ -1,7 +1,8 @@
 """Command line: a thin layer over the Python API.
 
-Exit codes: 0 ok; 1 some input failed (ingest, concepts) or the daemon is unreachable (status);
-2 invalid configuration or usage; 3 the daemon could not start (lock held, journal unusable).
+Exit codes: 0 ok; 1 some input failed (ingest, concepts), the daemon is unreachable (status) or the
+journal needs a rebuild (journal check); 2 invalid configuration or usage; 3 the daemon could not
+start, or the journal cannot be read or repaired (lock held, unreadable state directory).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,26 +39,50 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="print the running daemon's /status")
     status.add_argument("--config", help="YAML settings file, for metrics_host and metrics_port")
     status.add_argument("--url", help="status URL (default: from settings)")
+    journal = commands.add_parser("journal", help="check the journal, or rebuild it from the outbox")
+    journal.add_argument("action", choices=("check", "rebuild"))
+    journal.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
+    reprocess = commands.add_parser("reprocess", help="forget a result so its PDF is processed again")
+    reprocess.add_argument("target", help="a PDF, a result JSON, or a sha256")
+    reprocess.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
     commands.add_parser("version", help="print the version")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "run":
-        from toridaemon.daemon import run_daemon
-
-        return run_daemon(args.config)
-    if args.command == "concepts":
-        return _concepts(args.files, args.top, args.jsonl, args.config)
-    if args.command == "check-config":
-        return _check_config(args.config)
-    if args.command == "ingest":
-        return _ingest(args.targets, args.outbox, args.config, not args.no_progress and sys.stderr.isatty())
-    if args.command == "status":
-        return _status(args.config, args.url)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "run": _run,
+        "concepts": lambda a: _concepts(a.files, a.top, a.jsonl, a.config),
+        "check-config": lambda a: _check_config(a.config),
+        "ingest": lambda a: _ingest(a.targets, a.outbox, a.config, not a.no_progress and sys.stderr.isatty()),
+        "status": lambda a: _status(a.config, a.url),
+        "journal": _journal,
+        "reprocess": _reprocess,
+    }
+    handler = handlers.get(args.command)
+    if handler is not None:
+        return handler(args)
     print(__version__)
     return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from toridaemon.daemon import run_daemon
+
+    return run_daemon(args.config)
+
+
+def _journal(args: argparse.Namespace) -> int:
+    from toridaemon.cli_state import journal_command
+
+    return journal_command(args.action, args.config)
+
+
+def _reprocess(args: argparse.Namespace) -> int:
+    from toridaemon.cli_state import reprocess_command
+
+    return reprocess_command(args.target, args.config)
 
 
 def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None) -> int:

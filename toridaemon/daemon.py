@@ -27,6 +27,7 @@ from toridaemon.fsutil import write_atomic
 from toridaemon.httpserver import HttpServer, Probes
 from toridaemon.inbox import Inbox, StabilityGate, Watcher
 from toridaemon.journal import Journal, JournalError
+from toridaemon.journal_repair import JournalRepairError, ensure_sound, is_damage, journal_path
 from toridaemon.logs import configure, get_logger, set_level
 from toridaemon.metrics import Metrics
 from toridaemon.outcome import Outcomes
@@ -69,6 +70,7 @@ class Daemon:
         self.ready = False
         self.executor_healthy = True
         self.draining = False
+        self.journal_damaged = False
         self._lock: IO[str] | None = None
         self._bridge: Bridge | None = None
         self._watcher: Watcher | None = None
@@ -114,6 +116,12 @@ class Daemon:
             raise StartupError(f"another toridaemon holds {s.state_dir / 'toridaemon.lock'}") from exc
         except OSError as exc:
             raise StartupError(f"cannot prepare directories: {exc}") from exc
+        try:
+            rebuilt = ensure_sound(s.state_dir, s.outbox_dir, s.inbox_dir.resolve())
+        except JournalRepairError as exc:
+            raise StartupError(str(exc)) from exc
+        if rebuilt is not None:
+            self.metrics.journal_rebuilds.labels(reason=rebuilt.reason).inc()
 
     def _install_signals(self) -> None:
         signal.signal(signal.SIGTERM, self._on_stop_signal)
@@ -158,7 +166,7 @@ class Daemon:
 
     async def _start(self) -> None:
         s = self.settings
-        journal = Journal(s.state_dir / "journal.sqlite3")
+        journal = Journal(journal_path(s.state_dir))
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))
         log.info("recovery", **recover(journal, outcomes))
@@ -212,9 +220,17 @@ class Daemon:
         self.metrics.watch_rearms.labels(reason=reason).inc()
         self._next_rescan = 0.0
 
+    def journal_fault(self, exc: BaseException) -> None:
+        """A journal error seen anywhere: a damaged journal makes the daemon unready until a restart
+        rebuilds it (no stuck state behind healthy probes)."""
+        if is_damage(exc) and not self.journal_damaged:
+            self.journal_damaged = True
+            log.error("journal_damaged", error=str(exc), hint="restart the daemon: it rebuilds the journal at start")
+
     def _start_http(self) -> None:
         probes = Probes(self.metrics.registry, self._health,
-                        lambda: self.ready and self.executor_healthy and not self.draining, self._status_from_thread)
+                        lambda: self.ready and self.executor_healthy and not self.draining and not self.journal_damaged,
+                        self._status_from_thread)
         self._http = HttpServer(self.settings.metrics_host, self.settings.metrics_port, probes)
         self._http.start()
 
@@ -232,9 +248,10 @@ class Daemon:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 await self._tick()
-            except Exception:  # one bad tick (a bug, an odd file) must not stop the daemon
+            except Exception as exc:  # one bad tick (a bug, an odd file) must not stop the daemon
                 self.metrics.outcome_errors.labels(kind="tick").inc()
                 log.exception("tick_failed")
+                self.journal_fault(exc)
 
     async def _tick(self) -> None:
         self.inbox.tick()

@@ -1,0 +1,170 @@
+"""Journal damage is detected and survived: a journal with garbage pages, a deleted or emptied one,
+and one that cannot be repaired, on the real daemon and through `toridaemon journal`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DaemonProcess, Dirs, wait_for
+from tests.pdfgen import make_pdf
+from toridaemon.cli import main
+from toridaemon.journal import Journal
+from toridaemon.journal_repair import check, is_damage, journal_path
+
+GARBAGE = b"\xde\xad\xbe\xef" * 1024  # one 4 KiB page of bytes no SQLite page starts with
+
+
+def corrupt_pages(path: Path, pages: tuple[int, ...] = (2, 3), page_size: int = 4096) -> None:
+    """Overwrite whole pages of a real SQLite file with garbage (page numbers start at 1)."""
+    assert path.stat().st_size >= (max(pages) + 1) * page_size, "journal too small to corrupt those pages"
+    with open(path, "r+b") as handle:
+        for page in pages:
+            handle.seek((page - 1) * page_size)
+            handle.write(GARBAGE)
+
+
+def known_content(dirs: Dirs, count: int) -> list[Path]:
+    """PDFs outside the inbox whose results sit in the outbox, and a journal that knows them plus
+    enough other rows to span several pages."""
+    pdfs = [make_pdf(dirs.root / f"known-{i}.pdf", salt=f"known-{i}") for i in range(count)]
+    journal = Journal(journal_path(dirs.state))
+    for i, pdf in enumerate(pdfs):
+        sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
+        result = {"schema_version": 1, "source": {"name": pdf.name, "sha256": sha, "bytes": pdf.stat().st_size,
+                                                  "pages": 1}}
+        (dirs.outbox / f"known-{i}.{sha[:8]}.json").write_text(json.dumps(result))
+        row, _ = journal.detect(dirs.inbox / pdf.name, pdf.stat().st_size, 1)
+        journal.claim(row, sha)
+        journal.finish(row, "done")
+    for i in range(400):
+        row, _ = journal.detect(dirs.inbox / f"other-{i:04d}-{'x' * 40}.pdf", i, i)
+        journal.finish(row, "failed", reason="not_a_pdf", error="padding rows")
+    journal.close()  # the last connection checkpoints the WAL into the main file
+    return pdfs
+
+
+@pytest.fixture
+def cli_env(dirs: Dirs, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dirs]:
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    yield dirs
+
+
+def _drop_copy(dirs: Dirs, pdf: Path, name: str) -> None:
+    staged = dirs.inbox / f".{name}.part"
+    staged.write_bytes(pdf.read_bytes())
+    os.rename(staged, dirs.inbox / name)
+
+
+def _assert_still_deduplicated(dirs: Dirs, daemon: DaemonProcess, pdf: Path) -> None:
+    results = len(list(dirs.outbox.glob("*.json")))
+    _drop_copy(dirs, pdf, "copy-of-known.pdf")
+    wait_for((dirs.processed / "copy-of-known.pdf").exists, 30, what="the copy settled")
+    assert len(list(dirs.outbox.glob("*.json"))) == results, "a second result for known content"
+    assert daemon.metric("toridaemon_duplicates_total") == 1
+
+
+def test_corrupted_pages_are_detected_and_the_journal_rebuilt_from_the_outbox(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    pdfs = known_content(dirs, 3)
+    corrupt_pages(journal_path(dirs.state))
+    assert check(journal_path(dirs.state), dirs.outbox).condition == "damaged"
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    rebuilt = daemon.event("journal_rebuilt")
+    assert rebuilt is not None and rebuilt["rows"] == 3 and rebuilt["reason"] == "damaged"
+    assert daemon.event("journal_damaged") is not None
+    assert daemon.metric("toridaemon_journal_rebuilds_total", 'reason="damaged"') == 1
+    assert [p.name for p in dirs.state.glob("journal.sqlite3.damaged-*")], "the damaged file is kept aside"
+    _assert_still_deduplicated(dirs, daemon, pdfs[1])
+    assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize("how", ["deleted", "truncated"])
+def test_deleted_or_truncated_journal_keeps_dedupe_knowledge(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], how: str
+) -> None:
+    pdfs = known_content(dirs, 2)
+    path = journal_path(dirs.state)
+    if how == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(b"")
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    reason = "missing" if how == "deleted" else "empty"
+    assert daemon.metric("toridaemon_journal_rebuilds_total", f'reason="{reason}"') == 1
+    _assert_still_deduplicated(dirs, daemon, pdfs[0])
+    assert daemon.stop() == 0
+
+
+def test_a_journal_that_cannot_be_read_stops_the_start_with_exit_3(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    journal_path(dirs.state).mkdir()  # not a file at all: nothing to move aside and rebuild safely
+    daemon = daemon_factory()
+    assert daemon.proc.wait(30) == 3
+    failure = daemon.event("startup_failed")
+    assert failure is not None and "cannot read the journal" in failure["error"]
+
+
+def test_fresh_install_is_not_a_rebuild(dirs: Dirs) -> None:
+    assert check(journal_path(dirs.state), dirs.outbox).condition == "new"
+
+
+def test_journal_check_and_rebuild_commands(cli_env: Dirs, capsys: pytest.CaptureFixture[str]) -> None:
+    known_content(cli_env, 2)
+    assert main(["journal", "check"]) == 0
+    assert ": ok (ok); 402 records, 2 results" in capsys.readouterr().out
+    corrupt_pages(journal_path(cli_env.state))
+    assert main(["journal", "check"]) == 1
+    out = capsys.readouterr().out
+    assert ": damaged (" in out and "toridaemon journal rebuild" in out
+    assert main(["journal", "rebuild"]) == 0
+    assert "with 2 records from" in capsys.readouterr().out
+    with sqlite3.connect(journal_path(cli_env.state)) as db:
+        assert db.execute("SELECT COUNT(*) FROM files WHERE state = 'done'").fetchone() == (2,)
+    assert main(["journal", "check"]) == 0
+
+
+def test_journal_rebuild_refuses_while_the_daemon_runs(
+    cli_env: Dirs, daemon_factory: Callable[..., DaemonProcess], capsys: pytest.CaptureFixture[str]
+) -> None:
+    daemon_factory().wait_ready()
+    assert main(["journal", "rebuild"]) == 3
+    assert "stop it first" in capsys.readouterr().err
+
+
+def test_damage_is_told_apart_from_access_errors(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    path.write_bytes(GARBAGE * 4)
+    with pytest.raises(sqlite3.DatabaseError) as damaged:
+        sqlite3.connect(path).execute("SELECT * FROM sqlite_master").fetchall()
+    assert is_damage(damaged.value)
+    with pytest.raises(sqlite3.OperationalError) as unreadable:
+        sqlite3.connect(tmp_path / "missing" / "j.sqlite3")
+    assert not is_damage(unreadable.value)
+
+
+def test_damage_found_while_running_turns_readyz_unready(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    known_content(dirs, 1)
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    assert daemon.get("/readyz")[0] == 200
+    corrupt_pages(journal_path(dirs.state), pages=tuple(range(2, 12)))
+    for i in range(3):  # each new file makes the journal read its pages again
+        make_pdf(dirs.inbox / f"while-damaged-{i}.pdf", salt=f"damaged-{i}")
+    wait_for(lambda: daemon.get("/readyz")[0] == 503, 15, what="unready")
+    assert daemon.event("journal_damaged") is not None
+    assert daemon.get("/healthz")[0] == 200  # alive: a restart is the operator's or supervisor's call

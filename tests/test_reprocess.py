@@ -1,0 +1,68 @@
+"""`toridaemon reprocess PATH|SHA` forgets a result so the file is processed again (real daemon)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DaemonProcess, Dirs, wait_for
+from tests.pdfgen import make_pdf
+from toridaemon.cli import main
+
+
+@pytest.fixture
+def running(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], monkeypatch: pytest.MonkeyPatch) -> DaemonProcess:
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    return daemon
+
+
+def _process(dirs: Dirs, name: str) -> Path:
+    staged = make_pdf(dirs.inbox / f".{name}.part", salt=name)
+    os.rename(staged, dirs.inbox / name)
+    wait_for((dirs.processed / name).exists, 30, what=f"{name} processed")
+    return dirs.processed / name
+
+
+def test_a_result_deleted_by_hand_is_regenerated_by_reprocess(
+    dirs: Dirs, running: DaemonProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pdf = _process(dirs, "paper.pdf")
+    (result,) = dirs.outbox.glob("paper.*.json")
+    result.unlink()
+    assert main(["reprocess", str(pdf)]) == 0
+    out = capsys.readouterr().out
+    assert "1 journal record(s) removed" in out and "Moved the PDF back into the inbox" in out
+    wait_for(lambda: list(dirs.outbox.glob("paper.*.json")), 30, what="the result made again")
+    assert running.metric("toridaemon_duplicates_total") == 0
+
+
+def test_reprocess_by_sha_forgets_the_result_and_the_next_copy_is_processed(
+    dirs: Dirs, running: DaemonProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pdf = _process(dirs, "report.pdf")
+    sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    (old,) = dirs.outbox.glob("report.*.json")
+    assert main(["reprocess", sha]) == 0
+    assert f"Removed {old}" in capsys.readouterr().out
+    assert not old.exists()
+    staged = dirs.inbox / ".again.part"
+    staged.write_bytes(pdf.read_bytes())
+    os.rename(staged, dirs.inbox / "again.pdf")
+    wait_for(lambda: list(dirs.outbox.glob("again.*.json")), 30, what="a new result, not a duplicate")
+
+
+def test_reprocess_names_what_it_cannot_identify(dirs: Dirs, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    assert main(["reprocess", str(dirs.root / "nothing.pdf")]) == 2
+    assert "Cannot reprocess: cannot read" in capsys.readouterr().err

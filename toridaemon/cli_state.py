@@ -1,0 +1,76 @@
+"""The operator commands on the daemon's state: `journal check|rebuild` and `reprocess`."""
+
+from __future__ import annotations
+
+import fcntl
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from toridaemon.journal_repair import NEEDS_REBUILD, JournalRepairError, check, journal_path, rebuild
+from toridaemon.reprocess import ReprocessError, describe, reprocess
+from toridaemon.settings import Settings, SettingsError, load_settings
+
+EXIT_OK, EXIT_NEEDS_REPAIR, EXIT_USAGE, EXIT_UNREPAIRABLE = 0, 1, 2, 3
+LOCK_NAME = "toridaemon.lock"
+
+
+def _settings(config: str | None) -> Settings | None:
+    try:
+        return load_settings(config).settings
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+@contextmanager
+def daemon_stopped(state_dir: Path) -> Iterator[None]:
+    """Hold the daemon's lock, so a rebuild never swaps the journal under a running daemon."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / LOCK_NAME, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JournalRepairError(f"a running toridaemon holds {state_dir / LOCK_NAME}; stop it first") from None
+        yield
+
+
+def journal_command(action: str, config: str | None) -> int:
+    settings = _settings(config)
+    if settings is None:
+        return EXIT_USAGE
+    path = journal_path(settings.state_dir)
+    try:
+        if action == "check":
+            health = check(path, settings.outbox_dir)
+            print(f"Journal {path}: {health.condition} ({health.detail}); {health.rows} records, "
+                  f"{health.results} results in the outbox.")
+            if health.condition in NEEDS_REBUILD:
+                print("Run `toridaemon journal rebuild` with the daemon stopped, or restart the daemon.")
+                return EXIT_NEEDS_REPAIR
+            return EXIT_OK
+        with daemon_stopped(settings.state_dir):
+            done = rebuild(path, settings.outbox_dir, settings.inbox_dir.resolve(), reason="damaged")
+    except JournalRepairError as exc:
+        print(f"Cannot {action} the journal: {exc}", file=sys.stderr)
+        return EXIT_UNREPAIRABLE
+    aside = ", ".join(str(p) for p in done.moved_aside) or "nothing (there was no journal)"
+    print(f"Rebuilt {path} with {done.rows} records from {settings.outbox_dir}; moved aside: {aside}.")
+    return EXIT_OK
+
+
+def reprocess_command(target: str, config: str | None) -> int:
+    settings = _settings(config)
+    if settings is None:
+        return EXIT_USAGE
+    try:
+        done = reprocess(settings, target)
+    except ReprocessError as exc:
+        print(f"Cannot reprocess: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"Cannot reprocess {target}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_UNREPAIRABLE
+    print("\n".join(describe(done)))
+    return EXIT_OK

@@ -1,0 +1,101 @@
+"""`toridaemon reprocess PATH|SHA`: forget what the daemon knows of one content so it is processed again.
+
+Dedupe is by content: a sha256 with a `done` row makes every later copy a duplicate, and an outcome
+file already on disk is reused instead of re-parsed. Forgetting therefore removes the journal's
+terminal rows for the sha256, the result files and the failure records that name it; a PDF given from
+`processed/` or `failed/` is moved back into the inbox so the running daemon takes it again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toridaemon.fsutil import free_path, fsync_dir, move_durably
+from toridaemon.hashing import NotRegularFile, sha256_file
+from toridaemon.journal_repair import journal_path, result_source
+from toridaemon.outcome import ERROR_SUFFIX, json_sha
+from toridaemon.settings import Settings
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# The SQL the journal's own `forget` runs once it has one; kept here against the current schema.
+FORGET_SQL = "DELETE FROM files WHERE sha256 = ? AND state IN ('done', 'duplicate', 'failed')"
+
+
+class ReprocessError(Exception):
+    """The target names no content we can identify."""
+
+
+@dataclass
+class Forgotten:
+    sha256: str
+    rows: int = 0
+    removed: list[Path] = field(default_factory=list)
+    requeued: Path | None = None
+
+
+def sha_of(target: str) -> str:
+    """The sha256 a target names: itself, a result JSON's source, or a file's content."""
+    if _SHA256.fullmatch(target.lower()):
+        return target.lower()
+    path = Path(target)
+    if path.suffix.lower() == ".json":
+        source = result_source(path)
+        if source is None:
+            raise ReprocessError(f"{path} is not a result file of toridaemon (no source name and sha256 in it)")
+        return source[1]
+    try:
+        return sha256_file(path).sha256
+    except (OSError, NotRegularFile) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ReprocessError(f"cannot read {path}: {reason}") from exc
+
+
+def forget_rows(journal: Path, sha256: str) -> int:
+    """Delete the terminal journal rows of this content; pending rows (work in progress) stay."""
+    if not journal.exists():
+        return 0
+    db = sqlite3.connect(journal, timeout=5.0, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        count = db.execute(FORGET_SQL, (sha256,)).rowcount
+        db.execute("COMMIT")
+        return int(count)
+    finally:
+        db.close()
+
+
+def _outputs_naming(settings: Settings, sha256: str) -> list[Path]:
+    results = [p for p in settings.outbox_dir.glob(f"*.{sha256[:8]}*.json") if json_sha(p, "source") == sha256]
+    records = [p for p in settings.failed_dir.glob(f"*{ERROR_SUFFIX}") if json_sha(p, None) == sha256]
+    return sorted(results + records)
+
+
+def reprocess(settings: Settings, target: str) -> Forgotten:
+    """Forget one content everywhere, and put its PDF back into the inbox when it was given from
+    `processed/` or `failed/`."""
+    sha256 = sha_of(target)
+    done = Forgotten(sha256, rows=forget_rows(journal_path(settings.state_dir), sha256))
+    for path in _outputs_naming(settings, sha256):
+        path.unlink(missing_ok=True)
+        fsync_dir(path.parent)
+        done.removed.append(path)
+    pdf = Path(target)
+    if pdf.is_file() and pdf.resolve().parent in (settings.processed_dir.resolve(), settings.failed_dir.resolve()):
+        done.requeued = free_path(settings.inbox_dir, pdf.name)
+        move_durably(pdf, done.requeued)
+    return done
+
+
+def describe(done: Forgotten) -> list[str]:
+    """Sentences for the terminal."""
+    lines = [f"Forgot content {done.sha256[:12]}…: {done.rows} journal record(s) removed."]
+    lines += [f"Removed {os.fspath(path)}." for path in done.removed]
+    if done.requeued is not None:
+        lines.append(f"Moved the PDF back into the inbox as {done.requeued}; the daemon processes it again.")
+    else:
+        lines.append("Put the PDF into the inbox again to get a new result.")
+    return lines
