@@ -11,6 +11,7 @@ import asyncio
 import fcntl
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,10 +87,12 @@ class Daemon:
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the process exit code."""
         configure(self.settings.log_level, self.settings.log_format)
+        for warning in self.loaded.warnings:
+            log.warning("config_warning", warning=warning)
         try:
             self._prepare()
         except StartupError as exc:
-            log.error("startup_failed", error=str(exc))
+            report_failure("startup_failed", str(exc))
             return EXIT_STARTUP
         self._install_signals()
         self._bridge = Bridge(on_roundtrip=self.metrics.bridge_seconds.observe)
@@ -177,9 +180,10 @@ class Daemon:
         gate = StabilityGate(s.stability_seconds)
         self.inbox = Inbox(s.inbox_dir.resolve(), gate, patterns=lambda: self.settings.ignore_patterns,
                            knows=self.scheduler.knows, on_verdict=self.scheduler.accept,
-                           on_recovered=self.metrics.rescan_recovered.inc)
+                           on_recovered=self.metrics.rescan_recovered.inc, recursive=s.recursive,
+                           on_subfolders=self.metrics.subfolders_ignored.set)
         self._start_http()
-        self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event,
+        self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event, recursive=s.recursive,
                                 on_rearm=self._on_watch_rearmed)
         self._watcher.start()
         if self.loaded.config_file is not None:
@@ -362,6 +366,14 @@ def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | Non
         loaded = load_settings(config, overrides)
     except SettingsError as exc:
         configure("error", "auto")
-        log.error("config_invalid", error=str(exc))
+        report_failure("config_invalid", str(exc))
         return EXIT_CONFIG
     return Daemon(loaded, config, overrides).run()
+
+
+def report_failure(event: str, message: str) -> None:
+    """A terminal gets the message as plain sentences; journald and pipes get the JSON event."""
+    if sys.stderr.isatty():
+        print(f"toridaemon: {message}", file=sys.stderr)
+    else:
+        log.error(event, error=message)

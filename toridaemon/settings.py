@@ -7,11 +7,12 @@ Validation happens on load; a `SettingsError` names each bad field and the sourc
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,16 +27,18 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SecretsSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
 )
 
 from toridaemon.pipeline.options import PipelineOptions
 
 ENV_PREFIX = "TORI_"
 CONFIG_ENV = "TORI_CONFIG"
+# TORI_ variables that are not settings but are read elsewhere (the config path, fault injection).
+OTHER_ENV = frozenset({CONFIG_ENV, "TORI_FAULTS"})
+DIRECTORY_FIELDS = ("inbox_dir", "outbox_dir", "processed_dir", "failed_dir", "state_dir")
 RESTART_REQUIRED = frozenset(
     {"inbox_dir", "outbox_dir", "processed_dir", "failed_dir", "state_dir", "metrics_host", "metrics_port",
-     "executor", "dask_scheduler_address", "watch_mode", "log_format", "dask_shared_paths",
+     "executor", "dask_scheduler_address", "watch_mode", "recursive", "log_format", "dask_shared_paths",
      "worker_memory_limit_mb", "dask_max_inflight"}
 )
 DEFAULT_IGNORE = (".*", "*.part", "*.crdownload", "~$*", "*.tmp", "*.swp", "*.error.json")
@@ -67,6 +70,9 @@ class Settings(BaseSettings, PipelineOptions):
     rescan_interval_seconds: float = Field(60.0, gt=0, description="Period of the safety-net rescan of the inbox.")
     shutdown_timeout_seconds: float = Field(30.0, gt=0, description="How long shutdown waits for in-flight files.")
     watch_mode: Literal["auto", "inotify", "polling"] = Field("auto", description="auto: inotify where available.")
+    recursive: bool = Field(
+        False, description="Process PDFs in subfolders of the inbox too (else subfolders are counted and logged)."
+    )
     ignore_patterns: tuple[str, ...] = Field(DEFAULT_IGNORE, description="Glob patterns of names never taken.")
     on_success: Literal["move", "delete", "keep"] = Field("move", description="What happens to a processed PDF.")
     metrics_host: str = Field("127.0.0.1", description="Address of the metrics and health HTTP server.")
@@ -123,6 +129,7 @@ class LoadedSettings:
     settings: Settings
     provenance: dict[str, str]
     config_file: Path | None
+    warnings: tuple[str, ...] = ()
 
 
 class _FixedSource(PydanticBaseSettingsSource):
@@ -169,8 +176,7 @@ def _source_factories(
          lambda: DotEnvSettingsSource(Settings, env_file=env_file)),
     ]
     if config_file is not None:
-        factories.append((f"YAML file {config_file}",
-                          lambda: YamlConfigSettingsSource(Settings, yaml_file=config_file)))
+        factories.append((f"YAML file {config_file}", lambda: _FixedSource(_yaml_mapping(config_file))))
     credentials = os.environ.get("CREDENTIALS_DIRECTORY")  # set by systemd for the process, never per load
     if credentials and Path(credentials).is_dir():
         factories.append(("credentials", lambda: SecretsSettingsSource(Settings, secrets_dir=credentials)))
@@ -214,8 +220,59 @@ def load_settings(
     finally:
         _SOURCES.set([])
     provenance = {name: _origin(name, raw) for name in Settings.model_fields}
+    _check_directories(settings, provenance)
     _check_concept_files(settings, provenance)
-    return LoadedSettings(settings=settings, provenance=provenance, config_file=config_file)
+    warnings = unknown_env_warnings(os.environ if environ is None else environ)
+    return LoadedSettings(settings=settings, provenance=provenance, config_file=config_file, warnings=warnings)
+
+
+def _yaml_mapping(path: Path) -> dict[str, Any]:
+    """The YAML file's settings: empty means none; anything but a mapping is an error naming the file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a single value ({str(data)[:40]})"
+        raise ValueError(f"{path} holds {kind}; it must be a mapping of setting names to values, "
+                         "such as `inbox_dir: /srv/inbox`")
+    return {str(key): value for key, value in data.items()}
+
+
+def unknown_env_warnings(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """A sentence for each `TORI_*` variable that names no setting, with the closest setting name."""
+    names = list(Settings.model_fields)
+    warnings = []
+    for key in sorted(environ):
+        if not key.upper().startswith(ENV_PREFIX) or key.upper() in OTHER_ENV:
+            continue
+        field = key[len(ENV_PREFIX):].lower()
+        if field in Settings.model_fields:
+            continue
+        close = difflib.get_close_matches(field, names, n=1, cutoff=0.6)
+        hint = f"did you mean {ENV_PREFIX}{close[0].upper()}?" if close else "no setting has a similar name."
+        warnings.append(f"The environment variable {key} is not a setting and is ignored; {hint}")
+    return tuple(warnings)
+
+
+def _overlaps(settings: Settings) -> Iterator[tuple[str, str, str]]:
+    """Pairs of directory settings that name the same directory, or a directory inside the inbox
+    while subfolders of the inbox are processed (each pair would feed outputs back as inputs)."""
+    resolved = {name: getattr(settings, name).resolve() for name in DIRECTORY_FIELDS}
+    for index, first in enumerate(DIRECTORY_FIELDS):
+        for second in DIRECTORY_FIELDS[index + 1 :]:
+            if resolved[first] == resolved[second]:
+                yield first, second, f"{first} and {second} are the same directory ({resolved[first]})"
+            elif settings.recursive and first == "inbox_dir" and resolved[first] in resolved[second].parents:
+                yield first, second, f"{second} ({resolved[second]}) lies inside {first} and recursive is true"
+
+
+def _check_directories(settings: Settings, provenance: dict[str, str]) -> None:
+    problems = [
+        (f"{first} and {second}", provenance[second] if provenance[second] != "default" else provenance[first],
+         f"{sentence}; give each its own directory, or the daemon takes its own outputs as new inputs")
+        for first, second, sentence in _overlaps(settings)]
+    if problems:
+        raise SettingsError(problems)
 
 
 def _check_concept_files(settings: Settings, provenance: dict[str, str]) -> None:
@@ -265,5 +322,7 @@ def _problems(exc: ValidationError, raw: list[tuple[str, dict[str, Any]]]) -> li
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"]) or "settings"
         top = str(error["loc"][0]) if error["loc"] else ""
-        problems.append((field, _origin(top, raw) if top else "combined values", error["msg"]))
+        # pydantic prefixes messages of validators that raise ValueError with "Value error, ".
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append((field, _origin(top, raw) if top else "combined values", message))
     return problems

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-EventKind = Literal["created", "modified", "closed", "moved", "scan", "deleted"]
+# "subfolder": a folder appeared directly in the inbox (counted, or walked when recursive).
+EventKind = Literal["created", "modified", "closed", "moved", "scan", "deleted", "subfolder"]
 FAST_PATH: frozenset[EventKind] = frozenset({"closed", "moved"})
 
 

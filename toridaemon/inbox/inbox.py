@@ -10,8 +10,12 @@ from typing import Literal
 
 from toridaemon.inbox.gate import EventKind, StabilityGate, Verdict
 from toridaemon.inbox.rules import is_candidate
+from toridaemon.logs import get_logger
 
+log = get_logger("toridaemon.inbox")
 Origin = Literal["event", "startup", "rescan"]
+# Subfolders deeper than this are not walked (recursive: true): a runaway tree stays bounded.
+MAX_DEPTH = 8
 # Returns True when the verdict introduced a file the daemon did not know yet.
 VerdictHandler = Callable[[Verdict, Origin], bool]
 
@@ -21,8 +25,12 @@ class Inbox:
 
     def __init__(self, directory: Path, gate: StabilityGate, *, patterns: Callable[[], tuple[str, ...]],
                  knows: Callable[[Path], bool], on_verdict: VerdictHandler,
-                 on_recovered: Callable[[int], None] = lambda _: None) -> None:
+                 on_recovered: Callable[[int], None] = lambda _: None, recursive: bool = False,
+                 on_subfolders: Callable[[int], None] = lambda _: None) -> None:
         self.directory = directory
+        self.recursive = recursive
+        self._on_subfolders = on_subfolders
+        self._ignored_subfolders: set[str] = set()
         self.gate = gate
         self._patterns = patterns
         self._knows = knows
@@ -31,6 +39,10 @@ class Inbox:
         self._first_seen_by_rescan: set[Path] = set()
 
     def on_event(self, kind: EventKind, path: Path) -> None:
+        if kind == "subfolder":
+            if not self.recursive:
+                self._note_subfolders(self._ignored_subfolders | {path.name})
+            return
         if kind == "deleted":
             self.gate.forget(path)
             self._first_seen_by_rescan.discard(path)
@@ -49,7 +61,9 @@ class Inbox:
 
     async def scan(self, origin: Literal["startup", "rescan"]) -> int:
         """List the inbox and put every unknown candidate through the gate; returns how many were new."""
-        names = await asyncio.to_thread(_list_names, self.directory)
+        names, subfolders = await asyncio.to_thread(_list_names, self.directory, self.recursive)
+        if not self.recursive:
+            self._note_subfolders(set(subfolders))
         # The gate drops files that vanish without a deleted event; forget them here too, or a new
         # file under the same name would never count as recovered.
         self._first_seen_by_rescan &= {path for path in self._first_seen_by_rescan if path in self.gate}
@@ -57,7 +71,7 @@ class Inbox:
         found = 0
         for name in names:
             path = self.directory / name
-            if not is_candidate(name, patterns) or self._knows(path):
+            if not is_candidate(path.name, patterns) or self._knows(path):
                 continue
             if origin == "rescan" and path not in self.gate:
                 self._first_seen_by_rescan.add(path)
@@ -76,6 +90,30 @@ class Inbox:
         return accepted
 
 
-def _list_names(directory: Path) -> list[str]:
-    with os.scandir(directory) as entries:
-        return sorted(entry.name for entry in entries)
+    def _note_subfolders(self, names: set[str]) -> None:
+        """Subfolders are not processed unless `recursive` is set: say so once per folder, and count."""
+        for name in sorted(names - self._ignored_subfolders):
+            log.warning("inbox_subfolder_ignored", folder=name,
+                        hint="PDFs in subfolders are not processed; set recursive: true to process them")
+        self._ignored_subfolders = names
+        self._on_subfolders(len(names))
+
+
+def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str]]:
+    """Names of the entries to consider (relative paths when recursive) and of the subfolders
+    not walked (hidden ones aside). Symlinked folders are never followed."""
+    names: list[str] = []
+    subfolders: list[str] = []
+    pending = [(directory, "", 0)]
+    while pending:
+        folder, prefix, depth = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                names.append(prefix + entry.name)
+                if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                    continue
+                if recursive and depth < MAX_DEPTH:
+                    pending.append((Path(entry.path), f"{prefix}{entry.name}/", depth + 1))
+                elif not recursive:
+                    subfolders.append(entry.name)
+    return sorted(names), sorted(subfolders)

@@ -55,8 +55,10 @@ class _Forwarder(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = _KINDS.get(event.event_type)
-        if kind is None or (event.is_directory and kind != "created"):
+        if kind is None or (event.is_directory and kind not in ("created", "moved")):
             return
+        if event.is_directory:
+            self._folder_arrived(event, kind)
         if kind == "moved":
             # Renamed away: forget the old name; renamed into (or inside) the inbox: a complete file.
             # Either side may be empty when the other end lies outside the inbox.
@@ -69,6 +71,12 @@ class _Forwarder(FileSystemEventHandler):
         path = Path(_text(event.src_path))
         if self._inside(path):
             self._post(kind, path)
+
+    def _folder_arrived(self, event: FileSystemEvent, kind: EventKind) -> None:
+        """A folder created or moved directly into the inbox is reported (counted when ignored)."""
+        path = Path(_text(event.dest_path if kind == "moved" else event.src_path))
+        if path.parent == self._inbox and path.name:
+            self._post("subfolder", path)
 
 
 def _new_observer(backend: Literal["inotify", "polling"], strict: bool) -> BaseObserver:
