@@ -1,38 +1,118 @@
-"""Watches the YAML settings file and asks the loop for a reload when it changes.
+"""Watches the YAML settings file and tells the loop when to reload it.
 
-Editors replace files by writing a temp file and renaming it over the original, so the directory
-is watched, not the file; any event naming the file (written, created, moved onto) counts. The loop
-coalesces bursts: the callback only raises a flag that the next tick acts on.
+Editors replace files by writing a temp file and renaming it over the original, and Kubernetes
+ConfigMaps swap a `..data` symlink to a new directory, so the directory holding the config path
+(as given, symlinks not resolved) is watched, not the file: any event there that changes what the
+path leads to (target, inode, size or mtime) counts. `ConfigDebounce` coalesces bursts: the
+watcher thread only touches it, and the loop's tick asks it whether a reload is due.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+# An in-place rewrite truncates first: an empty file that held settings is applied only after it
+# stayed empty this long, which no editor's or tool's rewrite takes, so a half-done save is never
+# taken for "all defaults".
+EMPTY_HOLD_SECONDS = 2.0
+Fingerprint = tuple[str, int, int, int, int] | None
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    """What `path` leads to now: the resolved target and its inode, size and mtime."""
+    try:
+        info = os.stat(path)
+        return os.path.realpath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+    except OSError:
+        return None
+
+
+def has_settings(path: Path | None) -> bool:
+    """False for a missing file or one holding only blanks and comments."""
+    if path is None:
+        return False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
+
+
+class ConfigDebounce:
+    """Change notices (any thread) become one reload once the file has been quiet for `quiet`
+    seconds (the loop's tick asks `due`)."""
+
+    def __init__(self, path: Path | None, quiet: float, *, empty_hold: float = EMPTY_HOLD_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self.quiet = quiet
+        self.empty_hold = empty_hold
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._changed_at: float | None = None
+        self._empty_since: float | None = None
+        self._had_settings = has_settings(path)
+
+    def touch(self) -> None:
+        with self._lock:
+            self._changed_at = self._clock()
+
+    def due(self) -> bool:
+        # Reading and clearing the last change is one step: a save noted between the two would
+        # otherwise be wiped out, and its content never loaded.
+        with self._lock:
+            changed_at, now = self._changed_at, self._clock()
+            quiet = changed_at is not None and now - changed_at >= self.quiet
+            if quiet:
+                self._changed_at = None
+        return self._settled(now) if quiet else self._empty_hold_over(now)
+
+    def _settled(self, now: float) -> bool:
+        """The file is quiet: reload now, unless it just became empty (then wait `empty_hold`)."""
+        if has_settings(self.path) or not self._had_settings:
+            self._had_settings, self._empty_since = has_settings(self.path), None
+            return True
+        if self._empty_since is None:
+            self._empty_since = now
+        return self._empty_hold_over(now)
+
+    def _empty_hold_over(self, now: float) -> bool:
+        if self._empty_since is None or now - self._empty_since < self.empty_hold:
+            return False
+        self._empty_since = None
+        self._had_settings = has_settings(self.path)
+        return True
+
 
 class _ConfigEvents(FileSystemEventHandler):
     def __init__(self, config: Path, on_change: Callable[[], None]) -> None:
         self._config = config
         self._on_change = on_change
+        self._seen = fingerprint(config)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
         names = {os.fsdecode(event.src_path), os.fsdecode(getattr(event, "dest_path", "") or "")}
-        if str(self._config) in names:
+        now = fingerprint(self._config)
+        if str(self._config) in names or now != self._seen:
+            self._seen = now
             self._on_change()
 
 
 class ConfigWatcher:
-    """Owns an observer thread on the config file's directory."""
+    """Owns an observer thread on the directory that holds the config path."""
 
     def __init__(self, config: Path, on_change: Callable[[], None]) -> None:
-        self.config = config.resolve()
+        # Not resolved: with a ConfigMap the resolved directory is the one replaced at each update.
+        self.config = config.absolute()
         self._observer = Observer()
         self._observer.schedule(_ConfigEvents(self.config, on_change), str(self.config.parent), recursive=False)
 

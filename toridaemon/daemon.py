@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from toridaemon import __version__
 from toridaemon.bridge import Bridge
-from toridaemon.configwatch import ConfigWatcher
+from toridaemon.configwatch import ConfigDebounce, ConfigWatcher
 from toridaemon.executors.base import Executor
 from toridaemon.executors.local import LocalExecutor
 from toridaemon.faults import faulty_writer
@@ -54,7 +54,6 @@ class Flags:
 
     stop: bool = False
     reload: bool = False
-    config_changed_at: float | None = None
     signals: list[int] = field(default_factory=list)
 
 
@@ -66,6 +65,7 @@ class Daemon:
         self._config = config
         self._overrides = overrides or {}
         self.flags = Flags()
+        self._config_debounce = ConfigDebounce(loaded.config_file, CONFIG_QUIET_SECONDS)
         self.metrics = Metrics()
         self.notifier = Notifier()
         self.ready = False
@@ -143,7 +143,7 @@ class Daemon:
     def _on_config_change(self) -> None:
         """Called on the config watcher's thread; a tick reloads once the file has been quiet a moment,
         so an editor's in-place write is read whole, not half-written."""
-        self.flags.config_changed_at = time.monotonic()
+        self._config_debounce.touch()
 
     def _close_side_channels(self) -> None:
         if self._config_watcher is not None:
@@ -271,9 +271,7 @@ class Daemon:
             self._next_status = now + STATUS_EVERY_SECONDS
             self.notifier.status(self._status_line())
             self._export_executor_gauges()
-        changed_at = self.flags.config_changed_at
-        if changed_at is not None and now - changed_at >= CONFIG_QUIET_SECONDS:
-            self.flags.config_changed_at = None
+        if self._config_debounce.due():
             self.flags.reload = True
         if self.flags.reload:
             self.flags.reload = False

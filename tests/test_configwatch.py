@@ -1,0 +1,127 @@
+"""The config debounce and watcher: no save lost, empty files held back, ConfigMap symlink swaps."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import DaemonProcess, Dirs, wait_for
+from toridaemon.configwatch import ConfigDebounce, ConfigWatcher
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.during_read: Callable[[], None] | None = None
+
+    def __call__(self) -> float:
+        hook, self.during_read = self.during_read, None
+        if hook is not None:
+            hook()
+        return self.now
+
+
+def test_a_save_landing_while_the_tick_decides_is_not_lost(tmp_path: Path) -> None:
+    """The watcher thread touches between the tick reading the last change and clearing it."""
+    config = tmp_path / "c.yaml"
+    config.write_text("log_level: info\n")
+    clock = Clock()
+    debounce = ConfigDebounce(config, 0.3, clock=clock)
+    debounce.touch()
+    clock.now += 0.5
+
+    watcher = threading.Thread(target=debounce.touch)
+
+    def save_on_the_watcher_thread() -> None:
+        watcher.start()
+        watcher.join(0.2)  # the watcher may have to wait for the tick; it must not be dropped
+
+    clock.during_read = save_on_the_watcher_thread
+    assert debounce.due()
+    watcher.join(5)
+    clock.now += 0.5
+    assert debounce.due(), "the second save was lost"
+    assert not debounce.due()
+
+
+def test_an_emptied_config_is_applied_only_after_it_stays_empty(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("log_level: debug\n")
+    clock = Clock()
+    debounce = ConfigDebounce(config, 0.3, empty_hold=2.0, clock=clock)
+    config.write_text("")  # an in-place rewrite, first step
+    debounce.touch()
+    clock.now += 0.5
+    assert not debounce.due()
+    clock.now += 1.0
+    assert not debounce.due()
+    config.write_text("log_level: warning\n")  # the rewrite completes
+    debounce.touch()
+    clock.now += 0.5
+    assert debounce.due()
+    config.write_text("")  # now emptied for good
+    debounce.touch()
+    clock.now += 0.5
+    assert not debounce.due()
+    clock.now += 2.0
+    assert debounce.due()
+    debounce.touch()
+    clock.now += 0.5
+    assert debounce.due(), "an empty file that was empty before applies at once"
+
+
+def _configmap(root: Path, version: int, values: dict[str, object]) -> None:
+    """One Kubernetes ConfigMap update: a new timestamped directory, `..data` swapped to it atomically."""
+    data = root / f"..2026_{version:02d}"
+    data.mkdir()
+    (data / "toridaemon.yaml").write_text(yaml.safe_dump(values))
+    (root / "..data_tmp").symlink_to(data.name)
+    (root / "..data_tmp").rename(root / "..data")
+    for old in root.glob("..2026_*"):
+        if old != data:
+            shutil.rmtree(old)
+    if not (root / "toridaemon.yaml").is_symlink():
+        (root / "toridaemon.yaml").symlink_to("..data/toridaemon.yaml")
+
+
+def _grew(changes: list[int], before: int) -> bool:
+    return len(changes) > before
+
+
+def _reloads_reach(daemon: DaemonProcess, count: int) -> bool:
+    return daemon.metric("toridaemon_config_reloads_total", 'result="success"') == count
+
+
+def test_configmap_symlink_swaps_are_seen_every_time(tmp_path: Path) -> None:
+    root = tmp_path / "config"
+    root.mkdir()
+    _configmap(root, 0, {"max_attempts": 1})
+    changes: list[int] = []
+    watcher = ConfigWatcher(root / "toridaemon.yaml", lambda: changes.append(1))
+    watcher.start()
+    try:
+        for version in (1, 2, 3):
+            before = len(changes)
+            _configmap(root, version, {"max_attempts": version + 1})
+            wait_for(functools.partial(_grew, changes, before), 5, what=f"swap {version} seen")
+    finally:
+        watcher.stop()
+
+
+@pytest.mark.e2e
+def test_the_daemon_reloads_on_every_configmap_update(dirs: Dirs,
+                                                      daemon_factory: Callable[..., DaemonProcess]) -> None:
+    root = dirs.root / "config"
+    root.mkdir()
+    _configmap(root, 0, {"max_attempts": 1})
+    daemon = daemon_factory(args=["--config", str(root / "toridaemon.yaml")])
+    daemon.wait_ready()
+    for version in (1, 2, 3):
+        _configmap(root, version, {"max_attempts": version + 1})
+        wait_for(functools.partial(_reloads_reach, daemon, version), 10, what=f"reload {version}")
