@@ -7,6 +7,7 @@ with an injected clock and stat, so tests drive it with scripted events.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import time
@@ -14,6 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from toridaemon.logs import get_logger
+
+log = get_logger("toridaemon.inbox")
 
 # "subfolder": a folder appeared directly in the inbox (counted, or walked when recursive).
 EventKind = Literal["created", "modified", "closed", "moved", "scan", "deleted", "subfolder"]
@@ -68,6 +73,7 @@ class StabilityGate:
         self._clock = clock
         self._lstat = lstat
         self._watching: dict[Path, _Watch] = {}
+        self._unreadable: set[Path] = set()
 
     def __len__(self) -> int:
         return len(self._watching)
@@ -85,6 +91,10 @@ class StabilityGate:
         except FileNotFoundError:
             self._watching.pop(path, None)
             return Verdict(path, "gone")
+        except OSError as exc:
+            self._set_aside(path, exc)
+            return None
+        self._unreadable.discard(path)
         special = describe_special(info.st_mode, info.st_nlink)
         if special is not None:
             self._watching.pop(path, None)
@@ -111,6 +121,9 @@ class StabilityGate:
             except FileNotFoundError:
                 del self._watching[path]
                 continue
+            except OSError as exc:
+                self._set_aside(path, exc)
+                continue
             if (info.st_size, info.st_mtime_ns) != (watch.size, watch.mtime_ns):
                 self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, now)
             elif now - watch.since >= self.stability_seconds:
@@ -118,5 +131,16 @@ class StabilityGate:
                 decided.append(self.observe(path, "moved") or Verdict(path, "gone"))
         return decided
 
+    def _set_aside(self, path: Path, exc: OSError) -> None:
+        """One entry the kernel cannot stat (EIO, ESTALE, EACCES) must not stop the others: it is
+        watched with a size no real file has, so it is re-checked on every poll and taken once it
+        stats again and stays quiet."""
+        self._watching[path] = _Watch(-1, -1, self._clock())
+        if path not in self._unreadable:
+            self._unreadable.add(path)
+            log.warning("inbox_entry_unreadable", file=path.name, errno=errno.errorcode.get(exc.errno or 0, "?"),
+                        error=exc.strerror or str(exc))
+
     def forget(self, path: Path) -> None:
         self._watching.pop(path, None)
+        self._unreadable.discard(path)

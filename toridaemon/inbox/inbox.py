@@ -110,10 +110,17 @@ def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str]]
         with os.scandir(folder) as entries:
             for entry in entries:
                 names.append(prefix + entry.name)
-                if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                if entry.name.startswith(".") or not _is_folder(entry):
                     continue
                 if recursive and depth < MAX_DEPTH:
                     pending.append((Path(entry.path), f"{prefix}{entry.name}/", depth + 1))
                 elif not recursive:
                     subfolders.append(entry.name)
     return sorted(names), sorted(subfolders)
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:  # the gate names an entry it cannot stat; a scan goes on
+        return False
