@@ -76,7 +76,11 @@ def test_the_startup_scan_goes_on_past_an_unreadable_entry(tmp_path: Path) -> No
 
     gate = StabilityGate(0.0, lstat=lstat)
     handed: list[str] = []
-    inbox = Inbox(tmp_path, gate, patterns=lambda: DEFAULT_IGNORE, knows=lambda _: False,
-                  on_verdict=lambda verdict, _: handed.append(verdict.path.name) is None)
+
+    def accept(verdict: Verdict, origin: str) -> bool:
+        handed.append(verdict.path.name)
+        return True
+
+    inbox = Inbox(tmp_path, gate, patterns=lambda: DEFAULT_IGNORE, knows=lambda _: False, on_verdict=accept)
     assert asyncio.run(inbox.scan("startup")) == 2
     assert handed == ["a.pdf", "c.pdf"]
