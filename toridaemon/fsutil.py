@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,12 +27,42 @@ def _process_umask() -> int:
 FILE_MODE = 0o666 & ~_process_umask()
 
 
-def fsync_dir(directory: Path) -> None:
+# Directories whose fsync failed: the rename in them is not durable yet. A caller that retries
+# after the failure finds the file already in place and would skip the fsync forever, so every
+# later fsync_dir first retries these and fails while any of them still fails.
+_unsynced: set[Path] = set()
+_unsynced_lock = threading.Lock()
+
+
+def _fsync_one(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_dir(directory: Path) -> None:
+    """fsync `directory`, after every directory whose fsync failed before (raises while one fails)."""
+    with _unsynced_lock:
+        waiting = sorted(_unsynced - {directory})
+    for folder in [*waiting, directory]:
+        try:
+            _fsync_one(folder)
+        except FileNotFoundError:
+            pass  # gone: nothing in it can be lost any more
+        except OSError:
+            with _unsynced_lock:
+                _unsynced.add(folder)
+            raise
+        with _unsynced_lock:
+            _unsynced.discard(folder)
+
+
+def unsynced_dirs() -> list[Path]:
+    """Directories whose last fsync failed and that no later fsync has retried successfully."""
+    with _unsynced_lock:
+        return sorted(_unsynced)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
