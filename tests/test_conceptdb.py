@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,20 @@ def test_bundled_database_knows_common_compounds() -> None:
     found = db.match([Span("abstract", 1, "We train a neural network on an operating system trace.")])
     assert {"neural network", "operating system"} <= set(found)
     assert all(hit.entry.category for hit in found.values())
+
+
+def test_an_edited_database_file_reaches_a_long_lived_worker(tmp_path: Path) -> None:
+    """A worker process runs many documents; the concept file edited between two of them counts."""
+    path = tmp_path / "mine.json"
+    path.write_text('["zorblax lattice"]')
+    options = PipelineOptions(concept_db_paths=(str(path),))
+    text = "The zorblax lattice and the quintic manifold. A zorblax lattice meets a quintic manifold again."
+    first = {c.name: c.source for c in analyze_text(text, settings=options).concepts}
+    assert first.get("zorblax lattice") == "database" and first.get("quintic manifold") != "database"
+    path.write_text('["quintic manifold"]')
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    second = {c.name: c.source for c in analyze_text(text, settings=options).concepts}
+    assert second.get("quintic manifold") == "database", "the worker kept the old database"
+    path.write_text('[{"name": "broken", "priority": 7}]')  # a bad edit: the last good version stays
+    third = {c.name: c.source for c in analyze_text(text, settings=options).concepts}
+    assert third.get("quintic manifold") == "database"

@@ -5,13 +5,17 @@ files named in `concept_db_paths` (JSON or YAML: a list of entries, or `{"concep
 bare name) are added after it, later files overriding earlier ones for the same name or alias. Matching runs one
 Aho-Corasick automaton over the lowercased text, so its cost is linear in the text whatever the database size,
 and accepts a match only on word boundaries (a trailing plural "s"/"es" is allowed). Each worker process loads a
-database once: `load` caches by the tuple of paths.
+database once per version of its files: `load` caches by the paths and each file's inode, size and
+mtime, so an edited file reaches running workers with their next document (a worker process lives
+for many documents); an edit that does not load keeps the last good version (a reload has already
+refused it with the file named).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -102,13 +106,34 @@ def _bounded(text: str, start: int, end: int) -> bool:
     return after >= len(text) or not text[after].isalnum()
 
 
+_last_good: dict[tuple[str, ...], ConceptDB] = {}
+Stamp = tuple[int, int, int] | None
+
+
 def load(paths: tuple[str, ...] = ()) -> ConceptDB:
-    """The bundled database plus `paths`, built once per process for each distinct tuple of paths."""
-    return _load(tuple(str(path) for path in paths))
+    """The bundled database plus `paths`, built once per process for each version of those files."""
+    key = tuple(str(path) for path in paths)
+    try:
+        database = _load(key, tuple(_stamp(path) for path in key))
+    except ConceptDBError:
+        if key in _last_good:
+            return _last_good[key]
+        raise
+    _last_good[key] = database
+    return database
 
 
-@lru_cache(maxsize=8)
-def _load(paths: tuple[str, ...]) -> ConceptDB:
+def _stamp(path: str) -> Stamp:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
+# Two versions per set of paths: the one in use and the one an edit is replacing.
+@lru_cache(maxsize=4)
+def _load(paths: tuple[str, ...], stamps: tuple[Stamp, ...]) -> ConceptDB:
     tried = [str(BUNDLED), *paths]
     entries: list[ConceptEntry] = []
     problems: dict[str, str] = {}
