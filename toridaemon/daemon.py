@@ -177,7 +177,7 @@ class Daemon:
         await executor.start()
         self.scheduler = Scheduler(lambda: self.settings, journal, executor, outcomes, self.metrics)
         self.scheduler.start()
-        gate = StabilityGate(s.stability_seconds)
+        gate = StabilityGate(s.stability_seconds, settle_seconds=s.settle_seconds)
         self.inbox = Inbox(s.inbox_dir.resolve(), gate, patterns=lambda: self.settings.ignore_patterns,
                            knows=self.scheduler.knows, on_verdict=self.scheduler.accept,
                            on_recovered=self.metrics.rescan_recovered.inc, recursive=s.recursive,
@@ -329,6 +329,7 @@ class Daemon:
             task.add_done_callback(self._background.discard)
         if new.stability_seconds != old.stability_seconds:
             self.inbox.gate.stability_seconds = new.stability_seconds
+        self.inbox.gate.settle_seconds = new.settle_seconds
         self.metrics.config_reloads.labels(result="success").inc()
         self.metrics.last_reload.set(time.time())
         self.metrics.config_info.info({"hash": new.config_hash(), "source": str(loaded.config_file or "")})

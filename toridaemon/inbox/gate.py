@@ -1,8 +1,10 @@
 """The stability gate: a file is taken only once its writer is done with it.
 
-Fast path: a close-after-write event, or a rename into the inbox (atomic by nature). Otherwise the
-file must keep the same size and mtime for `stability_seconds`. The gate is a plain state machine
-with an injected clock and stat, so tests drive it with scripted events.
+Fast path: a rename into the inbox (atomic by nature). A close-after-write is final only after
+`settle_seconds` without a re-open, size or mtime change: SMB clients and scanners close and re-open
+a file to append to it. Otherwise (no close event: polling, network mounts) the file must keep the
+same size and mtime for `stability_seconds`. The gate is a plain state machine with an injected
+clock and stat, so tests drive it with scripted events.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from toridaemon.logs import get_logger
 log = get_logger("toridaemon.inbox")
 
 # "subfolder": a folder appeared directly in the inbox (counted, or walked when recursive).
-EventKind = Literal["created", "modified", "closed", "moved", "scan", "deleted", "subfolder"]
-FAST_PATH: frozenset[EventKind] = frozenset({"closed", "moved"})
+EventKind = Literal["created", "modified", "opened", "closed", "moved", "scan", "deleted", "subfolder"]
+# Events that start the wait over even when size and mtime are unchanged: a writer came back, or
+# just finished (writes themselves always change size or mtime).
+_RESTART: frozenset[EventKind] = frozenset({"opened", "closed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,7 @@ class _Watch:
     size: int
     mtime_ns: int
     since: float
+    closed: bool = False  # the last event was a close-after-write: settle_seconds applies
 
 
 _SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
@@ -67,9 +72,11 @@ def describe_special(mode: int, nlink: int) -> str | None:
 class StabilityGate:
     """Tracks candidate files until they are ready; never opens them."""
 
-    def __init__(self, stability_seconds: float, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, stability_seconds: float, *, settle_seconds: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic,
                  lstat: Callable[[Path], os.stat_result] = os.lstat) -> None:
         self.stability_seconds = stability_seconds
+        self.settle_seconds = settle_seconds
         self._clock = clock
         self._lstat = lstat
         self._watching: dict[Path, _Watch] = {}
@@ -99,16 +106,25 @@ class StabilityGate:
         if special is not None:
             self._watching.pop(path, None)
             return Verdict(path, "special", info.st_size, info.st_mtime_ns, special)
-        if kind in FAST_PATH or self.stability_seconds <= 0:
+        if self._ready_now(kind):
             self._watching.pop(path, None)
             return Verdict(path, "ready", info.st_size, info.st_mtime_ns)
-        self._track(path, info)
+        self._track(path, info, kind)
         return None
 
-    def _track(self, path: Path, info: os.stat_result) -> None:
+    def _ready_now(self, kind: EventKind) -> bool:
+        if kind == "moved" or self.stability_seconds <= 0:
+            return True
+        return kind == "closed" and self.settle_seconds <= 0
+
+    def _track(self, path: Path, info: os.stat_result, kind: EventKind) -> None:
         current = self._watching.get(path)
-        if current is None or (current.size, current.mtime_ns) != (info.st_size, info.st_mtime_ns):
-            self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, self._clock())
+        if kind in _RESTART or current is None or (current.size, current.mtime_ns) != (info.st_size, info.st_mtime_ns):
+            closed = kind == "closed" or (kind == "scan" and current is not None and current.closed)
+            self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, self._clock(), closed)
+
+    def _quiet_needed(self, watch: _Watch) -> float:
+        return min(self.settle_seconds, self.stability_seconds) if watch.closed else self.stability_seconds
 
     def poll(self) -> list[Verdict]:
         """Re-check every watched file; returns those decided since the last poll."""
@@ -125,8 +141,8 @@ class StabilityGate:
                 self._set_aside(path, exc)
                 continue
             if (info.st_size, info.st_mtime_ns) != (watch.size, watch.mtime_ns):
-                self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, now)
-            elif now - watch.since >= self.stability_seconds:
+                self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, now, watch.closed)
+            elif now - watch.since >= self._quiet_needed(watch):
                 del self._watching[path]
                 decided.append(self.observe(path, "moved") or Verdict(path, "gone"))
         return decided

@@ -29,10 +29,12 @@ WatchMode = Literal["auto", "inotify", "polling"]
 CHECK_SECONDS = 0.2
 # A supervisor that has not finished a check for this long (a hung network mount) reports unhealthy.
 STALE_SECONDS = 5.0
-# Events we act on: watchdog names -> gate kinds. Opened/closed-without-write never change a file.
+# Events we act on: watchdog names -> gate kinds. A close without a write never changes a file; an
+# open may be a writer coming back to append (it restarts the gate's settle wait).
 _KINDS: dict[str, EventKind] = {
     "created": "created",
     "modified": "modified",
+    "opened": "opened",
     "closed": "closed",
     "moved": "moved",
     "deleted": "deleted",
