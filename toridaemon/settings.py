@@ -69,7 +69,8 @@ class Settings(BaseSettings, PipelineOptions):
     )
     settle_seconds: float = Field(
         1.0, ge=0, description="After a close-after-write, how long a file must stay closed and unchanged before "
-        "it is taken (writers that close and re-open to append: SMB clients, scanners). 0: at once."
+        "it is taken (writers that close and re-open to append: SMB clients, scanners); never longer than "
+        "stability_seconds. 0: at once."
     )
     rescan_interval_seconds: float = Field(60.0, gt=0, description="Period of the safety-net rescan of the inbox.")
     shutdown_timeout_seconds: float = Field(30.0, gt=0, description="How long shutdown waits for in-flight files.")
