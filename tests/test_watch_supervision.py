@@ -54,6 +54,7 @@ def test_deleted_and_recreated_inbox_is_watched_again(dirs: Dirs,
     daemon.wait_ready()
     dirs.inbox.rmdir()
     wait_for(lambda: daemon.get("/healthz")[0] == 503, 5, what="unhealthy while the inbox is missing")
+    assert daemon.get("/readyz")[0] == 503
     wait_for(lambda: daemon.event("inbox_missing"), 5, what="inbox_missing logged")
     dirs.inbox.mkdir()
     # The new directory may reuse the old inode number; then the lost inotify watch is the sign.

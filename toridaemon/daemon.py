@@ -233,8 +233,7 @@ class Daemon:
 
     def _start_http(self) -> None:
         probes = Probes(self.metrics.registry, self._health,
-                        lambda: self.ready and self.executor_healthy and not self.draining and not self.journal_damaged,
-                        self._status_from_thread)
+                        self._ready, self._status_from_thread)
         self._http = HttpServer(self.settings.metrics_host, self.settings.metrics_port, probes)
         self._http.start()
 
@@ -337,6 +336,11 @@ class Daemon:
         return True
 
     # ---- probes -------------------------------------------------------------------------------
+    def _ready(self) -> bool:
+        """Ready: started, not draining, executor and journal sound, and the inbox watched."""
+        return (self.ready and self.executor_healthy and not self.draining and not self.journal_damaged
+                and bool(self._watcher and self._watcher.is_alive()))
+
     def _health(self) -> dict[str, bool]:
         return {"loop": bool(self._bridge and self._bridge.is_alive()),
                 "watcher": bool(self._watcher and self._watcher.is_alive())}
