@@ -10,6 +10,7 @@ re-arms the observer on any difference, so events flow again within a second.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -105,7 +106,7 @@ def identity(path: Path) -> Identity | None:
         info = os.stat(path)
     except OSError:
         return None
-    return (info.st_dev, info.st_ino) if os.path.isdir(path) else None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
 
 
 class Watcher:
