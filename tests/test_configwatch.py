@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,3 +126,22 @@ def test_the_daemon_reloads_on_every_configmap_update(dirs: Dirs,
     for version in (1, 2, 3):
         _configmap(root, version, {"max_attempts": version + 1})
         wait_for(functools.partial(_reloads_reach, daemon, version), 10, what=f"reload {version}")
+
+
+@pytest.mark.e2e
+def test_the_daemon_does_not_apply_a_config_emptied_mid_rewrite(dirs: Dirs,
+                                                                 daemon_factory: Callable[..., DaemonProcess]) -> None:
+    config = dirs.root / "toridaemon.yaml"
+    config.write_text("max_attempts: 5\n")
+    daemon = daemon_factory(args=["--config", str(config)])
+    daemon.wait_ready()
+    with open(config, "r+") as handle:  # an in-place rewrite that pauses after truncating
+        handle.truncate(0)
+        handle.flush()
+        time.sleep(1.0)  # longer than the 0.3 s debounce, shorter than the 2 s hold
+        handle.write("max_attempts: 6\n")
+    wait_for(functools.partial(_reloads_reach, daemon, 1), 10, what="the completed rewrite applied")
+    time.sleep(0.5)
+    assert daemon.metric("toridaemon_config_reloads_total", 'result="success"') == 1, "the empty file was applied"
+    changed = [e["changed"] for e in daemon.events() if e.get("event") == "config_reloaded"]
+    assert changed == [["max_attempts"]]
