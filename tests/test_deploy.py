@@ -102,7 +102,7 @@ def test_alerts_cover_the_documented_conditions() -> None:
     exprs = {rule["alert"]: rule["expr"] for rule in alert_rules()}
     assert set(exprs) == {
         "ToridaemonNoProgress", "ToridaemonHighFailureRatio", "ToridaemonWatcherDown",
-        "ToridaemonReloadFailed", "ToridaemonInFlightStuck", "ToridaemonScrapeDown",
+        "ToridaemonReloadFailed", "ToridaemonInFlightStuck", "ToridaemonScrapeDown", "ToridaemonJournalRebuilt",
     }
     assert all(rule["labels"]["severity"] in {"warning", "critical"} for rule in alert_rules())
 
