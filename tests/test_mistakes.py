@@ -113,3 +113,11 @@ def test_subfolders_are_counted_and_logged_when_not_recursive(
     _nested_pdf(dirs, "top.pdf")
     wait_for(lambda: list(dirs.outbox.glob("top.*.json")), 30, what="the top-level file")
     assert not list(dirs.outbox.glob("a.*.json"))
+
+
+def test_check_config_names_the_misspelled_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TORI_ON_SUCESS", "keep")
+    assert main(["check-config"]) == 0
+    assert "did you mean TORI_ON_SUCCESS?" in capsys.readouterr().err

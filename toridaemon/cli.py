@@ -160,6 +160,8 @@ def _check_config(config: str | None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    for warning in loaded.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     values = loaded.settings.model_dump(mode="json")
     width = max(len(name) for name in values)
     for name, value in values.items():
