@@ -192,10 +192,11 @@ class Daemon:
             assert s.dask_scheduler_address is not None
             return DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight, s.dask_shared_paths,
                                 on_health=self._on_executor_health)
-        return LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb)
+        return LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb, on_health=self._on_executor_health)
 
     def _on_executor_health(self, healthy: bool) -> None:
-        """The cluster came or went: not ready while it is gone, but alive (the heartbeat goes on)."""
+        """The cluster or the local pool came or went: not ready while it is gone; /healthz also
+        fails for a local pool, which only a restart can bring back."""
         self.executor_healthy = healthy
         log.warning("executor_health", backend=self.settings.executor, healthy=healthy)
 
@@ -234,9 +235,9 @@ class Daemon:
         watcher_alive = bool(self._watcher and self._watcher.is_alive())
         self.metrics.watcher_up.set(1 if watcher_alive else 0)
         now = time.monotonic()
-        if self._ping_every is not None and watcher_alive and now >= self._next_ping:
-            # From the loop's own tick and only with a live watcher: a wedged loop or a dead
-            # watcher stops the heartbeat and systemd restarts us.
+        if self._ping_every is not None and all(self._health().values()) and now >= self._next_ping:
+            # From the loop's own tick and only while /healthz passes: a wedged loop, a dead
+            # watcher or a pool that cannot be rebuilt stops the heartbeat and systemd restarts us.
             self._next_ping = now + self._ping_every
             self.notifier.watchdog()
         if now >= self._next_status:
@@ -311,8 +312,11 @@ class Daemon:
 
     # ---- probes -------------------------------------------------------------------------------
     def _health(self) -> dict[str, bool]:
-        return {"loop": bool(self._bridge and self._bridge.is_alive()),
-                "watcher": bool(self._watcher and self._watcher.is_alive())}
+        checks = {"loop": bool(self._bridge and self._bridge.is_alive()),
+                  "watcher": bool(self._watcher and self._watcher.is_alive())}
+        if self.settings.executor == "local":  # a pool that cannot be rebuilt needs a restart; a lost cluster does not
+            checks["executor"] = self.executor_healthy
+        return checks
 
     def _status_from_thread(self) -> dict[str, Any]:
         assert self._bridge is not None
