@@ -130,25 +130,23 @@ def test_a_pool_in_error_state_is_replaced(tmp_path: Path) -> None:
 
 
 def test_a_broken_pool_is_joined_so_its_live_workers_exit(tmp_path: Path) -> None:
-    """pebble aborts every job of a broken pool; the worker still busy in it must be stopped, not leaked."""
+    """pebble aborts every job of a broken pool; the worker still busy in it must be stopped, not
+    leaked, and the aborted job goes once to the rebuilt pool."""
     job = _job(tmp_path)
 
-    async def body(executor: LocalExecutor) -> tuple[int, BaseException | None]:
+    async def body(executor: LocalExecutor) -> tuple[int, Any]:
         await executor.run(job)
         pool = executor._pool  # the test drives pebble directly to break it in a known state
         assert pool is not None
         pool.submit(_sleep, None, 120.0)
         pool.submit(_answer_unpicklable_after, None, 1.0)
         busy_pid = await asyncio.to_thread(wait_for, lambda: _sleeping_worker(), 30, what="a busy worker")
-        try:
-            await asyncio.wait_for(executor.run(job), 60)  # queued behind both: aborted with the pool
-            error = None
-        except PoolBroken as exc:
-            error = exc
-        return busy_pid, error
+        outcome = await asyncio.wait_for(executor.run(job), 60)  # queued behind both: aborted with the pool
+        return busy_pid, outcome
 
-    (busy_pid, error), _ = run(body)
-    assert isinstance(error, PoolBroken)
+    (busy_pid, outcome), health = run(body)
+    assert outcome.result is not None
+    assert health == [True]
     wait_for(lambda: not alive(busy_pid), 30, what="the broken pool's busy worker to exit")
 
 

@@ -34,6 +34,9 @@ from toridaemon.logs import get_logger
 
 log = get_logger("toridaemon.executor")
 _PR_SET_PDEATHSIG = 1
+# The exit code multiprocessing reports for a forkserver child when the forkserver itself is gone
+# and cannot tell the real one (popen_forkserver.Popen.poll); our workers die with it (PDEATHSIG).
+_FORKSERVER_LOST = 255
 
 
 class PoolBroken(WorkerCrashed):
@@ -125,6 +128,15 @@ class LocalExecutor:
 
     async def run(self, job: Job) -> JobOutcome:
         pool = await self._current_pool()
+        try:
+            return await self._run_on(pool, job)
+        except PoolBroken as exc:
+            # A breaking pool aborts every job in it, started or not. Jobs are pure, so this one
+            # goes once to the rebuilt pool before the break counts against its file.
+            log.warning("worker_pool_job_resubmitted", file=job.path.name, sha256=job.sha256, error=str(exc))
+        return await self._run_on(await self._current_pool(), job)
+
+    async def _run_on(self, pool: pebble.ProcessPool, job: Job) -> JobOutcome:
         future = self._submit(pool, job)
         self._in_flight += 1
         try:
@@ -132,6 +144,9 @@ class LocalExecutor:
         except concurrent.futures.TimeoutError:
             return JobOutcome(failure=Failure("text", "timeout", f"no answer within {job.timeout_seconds:g} s"))
         except pebble.ProcessExpired as exc:
+            if exc.exitcode == _FORKSERVER_LOST:
+                self._wake_supervisor()
+                raise PoolBroken("the forkserver died under the job's worker") from exc
             raise WorkerCrashed(f"worker exited with code {exc.exitcode}") from exc
         except concurrent.futures.process.BrokenProcessPool as exc:
             self._wake_supervisor()
