@@ -27,6 +27,7 @@ from toridaemon.fsutil import write_atomic
 from toridaemon.httpserver import HttpServer, Probes
 from toridaemon.inbox import Inbox, StabilityGate, Watcher
 from toridaemon.journal import Journal, JournalError
+from toridaemon.limits import raise_open_file_limit
 from toridaemon.logs import configure, get_logger, set_level
 from toridaemon.metrics import Metrics
 from toridaemon.outcome import Outcomes
@@ -84,6 +85,7 @@ class Daemon:
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the process exit code."""
         configure(self.settings.log_level, self.settings.log_format)
+        raise_open_file_limit()  # before any file, pipe or client connection is opened
         try:
             self._prepare()
         except StartupError as exc:
