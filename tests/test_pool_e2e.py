@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import make_pdf
 from tests.test_executor_local import WorkerKiller, forkserver_pid, pool_workers
+from tests.test_notify_e2e import Listener
 
 pytestmark = pytest.mark.e2e
 
@@ -70,15 +73,24 @@ def test_sighup_to_the_process_group_reloads_and_spares_the_pool(
 
 
 def test_a_pool_that_cannot_be_rebuilt_turns_healthz_unhealthy(
-        dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
-    daemon = daemon_factory()
-    daemon.wait_ready()
-    _wait_pool_up(daemon)
-    with WorkerKiller(daemon.proc.pid):
-        wait_for(lambda: daemon.get("/healthz")[0] == 503, 120, what="/healthz 503")
-        assert json.loads(daemon.get("/healthz")[1])["executor"] is False
-        assert daemon.get("/readyz")[0] == 503
-    wait_for(lambda: daemon.get("/healthz")[0] == 200, 120, what="/healthz 200 once workers may live again")
-    _drop(dirs, "recovered", 1)
-    wait_for(lambda: _results(dirs, "recovered") == 1, 60, what="a result after the recovery")
-    assert daemon.stop() == 0
+        dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path) -> None:
+    """Unhealthy means no watchdog heartbeat either, so systemd (WatchdogSec) restarts the daemon."""
+    listener = Listener(tmp_path / "notify.sock")
+    daemon = daemon_factory({"NOTIFY_SOCKET": str(tmp_path / "notify.sock"), "WATCHDOG_USEC": "400000"})
+    try:
+        _wait_pool_up(daemon)
+        with WorkerKiller(daemon.proc.pid):
+            wait_for(lambda: daemon.get("/healthz")[0] == 503, 120, what="/healthz 503")
+            assert json.loads(daemon.get("/healthz")[1])["executor"] is False
+            assert daemon.get("/readyz")[0] == 503
+            listener.drain()
+            listener.messages.clear()
+            time.sleep(1.0)  # five ping intervals: a healthy daemon would have pinged several times
+            assert "WATCHDOG=1" not in listener.drain()
+        wait_for(lambda: daemon.get("/healthz")[0] == 200, 120, what="/healthz 200 once workers may live again")
+        wait_for(lambda: "WATCHDOG=1" in listener.drain(), 10, what="the heartbeat back")
+        _drop(dirs, "recovered", 1)
+        wait_for(lambda: _results(dirs, "recovered") == 1, 60, what="a result after the recovery")
+        assert daemon.stop() == 0
+    finally:
+        listener.sock.close()
