@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -172,3 +173,28 @@ def test_keep_alive_connections_serve_several_requests(server: HttpServer) -> No
             assert (response.status, json.loads(response.read())) == (200, {"ready": True})
     finally:
         connection.close()
+
+
+class Keep(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_malformed_requests_are_answered_400_and_logged_once(server: HttpServer) -> None:
+    records: list[logging.LogRecord] = []
+    handler = Keep(records)
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(handler)
+    try:
+        for _ in range(20):
+            with socket.create_connection(server.address, timeout=2) as sock:
+                sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+                assert sock.recv(100).startswith(b"HTTP/1.1 400")
+    finally:
+        logger.removeHandler(handler)
+    assert [record.getMessage() for record in records] == ["Invalid HTTP request received."]
+    assert get(server, "/readyz")[0] == 200

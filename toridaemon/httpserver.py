@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import logging
 import resource
 import socket
 import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -172,6 +174,29 @@ class _GuardedH11Protocol(H11Protocol):
             self.transport.abort()
 
 
+class _OncePer(logging.Filter):
+    """Lets each distinct uvicorn message through at most once per `seconds` ("Invalid HTTP request
+    received." for every malformed request would otherwise let any client flood the log)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(record.msg, -self.seconds) < self.seconds:
+            return False
+        self._last[record.msg] = now
+        return True
+
+
+def _quiet_uvicorn() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(known, _OncePer) for known in logger.filters):
+        logger.addFilter(_OncePer(60.0))
+
+
 def _protocol(guard: _Guard) -> type[_GuardedH11Protocol]:
     return type("GuardedH11Protocol", (_GuardedH11Protocol,), {"guard": guard})
 
@@ -215,6 +240,7 @@ class HttpServer:
                                 log_config=None, log_level="warning", access_log=False, proxy_headers=False,
                                 server_header=False, backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_SECONDS,
                                 timeout_graceful_shutdown=1)
+        _quiet_uvicorn()
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="toridaemon-http", daemon=True)
 
