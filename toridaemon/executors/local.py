@@ -105,7 +105,7 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, workers: int, memory_limit_mb: int = 0, on_health: Callable[[bool], None] | None = None,
-                 *, check_seconds: float = 0.5, build_timeout: float = 60.0, build_attempts: int = 3) -> None:
+                 *, check_seconds: float = 0.5, build_timeout: float = 30.0, build_attempts: int = 3) -> None:
         self._workers = workers
         self._memory_limit_mb = memory_limit_mb
         self._on_health = on_health
