@@ -120,7 +120,7 @@ def test_health_ready_status_endpoints(dirs: Dirs, daemon_factory: Callable[...,
     daemon.wait_ready()
     assert daemon.metrics_url.startswith("http://127.0.0.1:")
     code, body = daemon.get("/healthz")
-    assert code == 200 and json.loads(body) == {"loop": True, "watcher": True}
+    assert code == 200 and json.loads(body) == {"loop": True, "watcher": True, "executor": True}
     wait_for(lambda: daemon.get("/readyz")[0] == 200, 10, what="ready")
     code, body = daemon.get("/status")
     status = json.loads(body)

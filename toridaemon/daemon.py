@@ -29,6 +29,7 @@ from toridaemon.httpserver import HttpServer, Probes
 from toridaemon.inbox import Inbox, StabilityGate, Watcher
 from toridaemon.journal import Journal, JournalError
 from toridaemon.journal_repair import JournalRepairError, ensure_sound, is_damage, journal_path
+from toridaemon.limits import raise_open_file_limit
 from toridaemon.logs import configure, get_logger, set_level
 from toridaemon.metrics import Metrics
 from toridaemon.outcome import Outcomes
@@ -89,6 +90,7 @@ class Daemon:
         configure(self.settings.log_level, self.settings.log_format)
         for warning in self.loaded.warnings:
             log.warning("config_warning", warning=warning)
+        raise_open_file_limit()  # before any file, pipe or client connection is opened
         try:
             self._prepare()
         except StartupError as exc:
@@ -205,10 +207,11 @@ class Daemon:
             assert s.dask_scheduler_address is not None
             return DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight, s.dask_shared_paths,
                                 on_health=self._on_executor_health)
-        return LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb)
+        return LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb, on_health=self._on_executor_health)
 
     def _on_executor_health(self, healthy: bool) -> None:
-        """The cluster came or went: not ready while it is gone, but alive (the heartbeat goes on)."""
+        """The cluster or the local pool came or went: not ready while it is gone; /healthz also
+        fails for a local pool, which only a restart can bring back."""
         self.executor_healthy = healthy
         log.warning("executor_health", backend=self.settings.executor, healthy=healthy)
 
@@ -261,9 +264,9 @@ class Daemon:
         watcher_alive = bool(self._watcher and self._watcher.is_alive())
         self.metrics.watcher_up.set(1 if watcher_alive else 0)
         now = time.monotonic()
-        if self._ping_every is not None and watcher_alive and now >= self._next_ping:
-            # From the loop's own tick and only with a live watcher: a wedged loop or a dead
-            # watcher stops the heartbeat and systemd restarts us.
+        if self._ping_every is not None and all(self._health().values()) and now >= self._next_ping:
+            # From the loop's own tick and only while /healthz passes: a wedged loop, a dead
+            # watcher or a pool that cannot be rebuilt stops the heartbeat and systemd restarts us.
             self._next_ping = now + self._ping_every
             self.notifier.watchdog()
         if now >= self._next_status:
@@ -342,8 +345,11 @@ class Daemon:
                 and bool(self._watcher and self._watcher.is_alive()))
 
     def _health(self) -> dict[str, bool]:
-        return {"loop": bool(self._bridge and self._bridge.is_alive()),
-                "watcher": bool(self._watcher and self._watcher.is_alive())}
+        checks = {"loop": bool(self._bridge and self._bridge.is_alive()),
+                  "watcher": bool(self._watcher and self._watcher.is_alive())}
+        if self.settings.executor == "local":  # a pool that cannot be rebuilt needs a restart; a lost cluster does not
+            checks["executor"] = self.executor_healthy
+        return checks
 
     def _status_from_thread(self) -> dict[str, Any]:
         assert self._bridge is not None

@@ -1,18 +1,46 @@
 """The HTTP side channel: /metrics, /healthz, /readyz and /status on `metrics_host:metrics_port`.
 
-It runs in its own thread (the standard library server); anything it needs from the event loop it
-asks through the bridge, with a timeout.
+uvicorn serves it on its own thread and its own event loop, so the daemon's loop never waits on a
+client. uvicorn alone does not bound what idle clients hold: `timeout_keep_alive` only runs after a
+response and every received byte cancels it, a connection that never sends a request line is kept
+forever, and `limit_concurrency` answers 503 to requests but never refuses or closes a connection.
+So the protocol below adds the two limits file descriptors need:
+- at most `max_connections` open connections; at the cap, a new connection replaces the oldest one
+  still waiting for its request, so idle or slow clients cannot lock out a real scrape;
+- a whole request (headers and body) within `request_timeout` of the connection or of the previous
+  response, however slowly its bytes trickle in.
+Anything the probes need from the event loop they ask through the bridge, with a timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import json
+import logging
+import resource
+import socket
 import threading
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import h11
+import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from toridaemon.logs import get_logger
+
+log = get_logger("toridaemon.http")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+BACKLOG = 128
+KEEP_ALIVE_SECONDS = 5
+
+
+class HttpBindError(OSError):
+    """The metrics server cannot listen where the settings say (a startup error, not a crash)."""
 
 
 class Probes:
@@ -26,60 +54,212 @@ class Probes:
         self.status = status
 
 
-def _handler(probes: Probes) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "toridaemon"
+def _json(code: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
+    return code, json.dumps(body, default=str).encode(), "application/json"
 
-        def do_GET(self) -> None:
-            route = self.path.split("?", 1)[0]
-            if route == "/metrics":
-                self._send(200, generate_latest(probes.registry), CONTENT_TYPE_LATEST)
-            elif route == "/healthz":
-                checks = probes.healthy()
-                self._json(200 if all(checks.values()) else 503, checks)
-            elif route == "/readyz":
-                ready = probes.ready()
-                self._json(200 if ready else 503, {"ready": ready})
-            elif route == "/status":
-                try:
-                    self._json(200, probes.status())
-                except TimeoutError:
-                    self._json(503, {"error": "event loop did not answer in time"})
-            else:
-                self._json(404, {"error": "not found"})
 
-        def _json(self, code: int, body: dict[str, Any]) -> None:
-            self._send(code, json.dumps(body, default=str).encode(), "application/json")
+def _status(probes: Probes) -> tuple[int, bytes, str]:
+    """Runs on a worker thread: it waits for the daemon's loop (up to the bridge's timeout)."""
+    try:
+        return _json(200, probes.status())
+    except TimeoutError:
+        return _json(503, {"error": "event loop did not answer in time"})
 
-        def _send(self, code: int, body: bytes, content_type: str) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            """Scrapes every few seconds would flood the log; access logging stays off."""
+async def _answer(probes: Probes, route: str) -> tuple[int, bytes, str]:
+    if route == "/metrics":
+        return 200, generate_latest(probes.registry), CONTENT_TYPE_LATEST
+    if route == "/healthz":
+        checks = probes.healthy()
+        return _json(200 if all(checks.values()) else 503, checks)
+    if route == "/readyz":
+        ready = probes.ready()
+        return _json(200 if ready else 503, {"ready": ready})
+    if route == "/status":
+        return await asyncio.to_thread(_status, probes)
+    return _json(404, {"error": "not found"})
 
-    return Handler
+
+def _app(probes: Probes) -> Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+                                      Awaitable[None]]:
+    async def app(scope: Scope, receive: Callable[[], Awaitable[Message]],
+                  send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            code, body, kind = _json(405, {"error": "method not allowed"})
+        else:
+            try:
+                code, body, kind = await _answer(probes, scope["path"])
+            except Exception:  # a probe's bug is a 500 and one JSON log line, never a raw traceback
+                log.exception("http_probe_failed", route=scope["path"])
+                code, body, kind = _json(500, {"error": "internal error"})
+        headers = [(b"content-type", kind.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": code, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+    return app
+
+
+class _Guard:
+    """Connection bookkeeping shared by every connection of one server (used on its loop only)."""
+
+    def __init__(self, max_connections: int, request_timeout: float) -> None:
+        self.max_connections = max_connections
+        self.request_timeout = request_timeout
+        self.open = 0
+        self.waiting: dict[_GuardedH11Protocol, None] = {}  # still waiting for a whole request, oldest first
+        self.replaced = 0
+        self.timed_out = 0
+
+
+class _GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a connection cap and a deadline for each whole request."""
+
+    guard: _Guard  # set on the subclass each server makes
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._deadline: asyncio.TimerHandle | None = None
+        guard = self.guard
+        if guard.open >= guard.max_connections:
+            oldest = next(iter(guard.waiting), None)
+            if oldest is not None:
+                guard.replaced += 1
+                oldest._drop()
+        self._counted = guard.open < guard.max_connections
+        if not self._counted:  # every connection is busy with a request: this one waits its turn elsewhere
+            transport.abort()
+            return
+        guard.open += 1
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._drop()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is h11.DONE:  # the whole request arrived: the deadline is met
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        if not self.transport.is_closing():
+            self._arm()  # before uvicorn reads a pipelined request, which disarms again
+        super().on_response_complete()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.guard.request_timeout, self._expire)
+        self.guard.waiting[self] = None
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self.guard.waiting.pop(self, None)
+
+    def _expire(self) -> None:
+        self._deadline = None
+        self.guard.timed_out += 1
+        self._drop()
+
+    def _drop(self) -> None:
+        """Close at once and give the slot back (idempotent)."""
+        self._disarm()
+        if self._counted:
+            self._counted = False
+            self.guard.open -= 1
+        if not self.transport.is_closing():
+            self.transport.abort()
+
+
+class _OncePer(logging.Filter):
+    """Lets each distinct uvicorn message through at most once per `seconds` ("Invalid HTTP request
+    received." for every malformed request would otherwise let any client flood the log)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(record.msg, -self.seconds) < self.seconds:
+            return False
+        self._last[record.msg] = now
+        return True
+
+
+def _quiet_uvicorn() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(known, _OncePer) for known in logger.filters):
+        logger.addFilter(_OncePer(60.0))
+
+
+def _protocol(guard: _Guard) -> type[_GuardedH11Protocol]:
+    return type("GuardedH11Protocol", (_GuardedH11Protocol,), {"guard": guard})
+
+
+def default_max_connections() -> int:
+    """A quarter of the open-file limit, at most 256: the pipeline keeps the rest."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(4, min(256, soft // 4))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise HttpBindError(f"metrics_host {host!r} cannot be used: {exc.strerror or exc}") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise HttpBindError(f"metrics_port {port} is already in use on {host} (choose another "
+                                f"metrics_port, or 0 for any free port)") from exc
+        raise HttpBindError(f"cannot listen on metrics_host {host} metrics_port {port}: "
+                            f"{exc.strerror or exc}") from exc
+    return sock
 
 
 class HttpServer:
-    def __init__(self, host: str, port: int, probes: Probes) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler(probes))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.5},
-                                        name="toridaemon-http", daemon=True)
+    """Listens at construction (so a taken port fails startup); serves from `start` to `stop`."""
+
+    def __init__(self, host: str, port: int, probes: Probes, *, max_connections: int | None = None,
+                 request_timeout: float = 5.0) -> None:
+        self._socket = _listen(host, port)
+        self.guard = _Guard(max_connections or default_max_connections(), request_timeout)
+        config = uvicorn.Config(_app(probes), http=_protocol(self.guard), interface="asgi3", lifespan="off",
+                                log_config=None, log_level="warning", access_log=False, proxy_headers=False,
+                                server_header=False, backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                                timeout_graceful_shutdown=1)
+        _quiet_uvicorn()
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name="toridaemon-http", daemon=True)
 
     @property
     def address(self) -> tuple[str, int]:
-        host, port = self._server.server_address[:2]
+        host, port = self._socket.getsockname()[:2]
         return str(host), int(port)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5.0)
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(5.0)
+        self._socket.close()
+
+    def _serve(self) -> None:
+        try:
+            asyncio.run(self._server.serve(sockets=[self._socket]))
+        except BaseException:  # the probes go dark; say so once, as JSON
+            log.exception("http_server_failed")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from toridaemon.executors.base import Failure, Job, JobOutcome, WorkerCrashed
-from toridaemon.executors.job import run_job
+from toridaemon.executors.job import as_outcome, run_job
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -245,7 +245,7 @@ class DaskExecutor:
         from distributed.client import FutureCancelledError
 
         try:
-            return _as_outcome(answer.result())
+            return as_outcome(answer.result())
         except FutureCancelledError as exc:
             if exc.reason == CONNECTION_LOST or session is not self._session:
                 session.gone.set()
@@ -387,9 +387,3 @@ async def _close_client(client: Client) -> None:
     with contextlib.suppress(Exception):
         closing = client.close(timeout=_CLOSE_SECONDS)  # type: ignore[no-untyped-call]
         await asyncio.wait_for(closing, _CLOSE_SECONDS + 1.0)
-
-
-def _as_outcome(answer: dict[str, Any]) -> JobOutcome:
-    if "failure" in answer:
-        return JobOutcome(failure=Failure(**answer["failure"]))
-    return JobOutcome(result=answer["result"])

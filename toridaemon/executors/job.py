@@ -1,7 +1,7 @@
 """The function worker processes run: the pipeline, with failures turned into plain data.
 
 Returning data rather than raising keeps the answer picklable whatever went wrong, and lets every
-backend (local pool, Dask) share one function.
+backend (local pool, Dask) share one function; `as_outcome` reads that answer back on the daemon's side.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from toridaemon.executors.base import Failure, JobOutcome
 from toridaemon.faults import worker_fault
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf
 
@@ -28,3 +29,10 @@ def run_job(path: str, options: dict[str, Any], expected_sha256: str | None = No
         return {"failure": {"stage": "read", "reason": "changed_during_processing",
                             "message": "content hash differs from the one claimed"}}
     return {"result": result.to_dict()}
+
+
+def as_outcome(answer: dict[str, Any]) -> JobOutcome:
+    """The `JobOutcome` for an answer of `run_job`."""
+    if "failure" in answer:
+        return JobOutcome(failure=Failure(**answer["failure"]))
+    return JobOutcome(result=answer["result"])

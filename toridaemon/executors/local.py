@@ -1,4 +1,15 @@
-"""Local backend: a pebble process pool; a job past its timeout has its worker killed and replaced."""
+"""Local backend: a supervised pebble process pool.
+
+pebble kills and replaces a worker whose job passes its timeout. What it does not survive is the pool
+itself breaking: the forkserver killed (the OOM killer), every worker killed while none had a job, a
+pipe error. pebble then puts the pool in its ERROR state for good and every submit raises
+`RuntimeError("Unexpected error within the Pool")`. Here a supervisor looks at the pool every
+`check_seconds`, and a job that finds it broken asks for the same repair: the broken pool is stopped
+and joined off the loop (its threads, pipes and live workers go with it), and a new one is built and
+answers a ping before it takes jobs. When `build_attempts` builds in a row fail the executor reports
+itself unhealthy (the daemon's /healthz turns 503 and systemd restarts it); the supervisor keeps
+trying meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +17,42 @@ import asyncio
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
+import ctypes
 import multiprocessing
+import os
 import resource
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pebble
 
 from toridaemon.executors.base import Failure, Job, JobOutcome, WorkerCrashed
-from toridaemon.executors.job import run_job
+from toridaemon.executors.job import as_outcome, run_job
+from toridaemon.logs import get_logger
+
+log = get_logger("toridaemon.executor")
+_PR_SET_PDEATHSIG = 1
+# The exit code multiprocessing reports for a forkserver child when the forkserver itself is gone
+# and cannot tell the real one (popen_forkserver.Popen.poll); our workers die with it (PDEATHSIG).
+_FORKSERVER_LOST = 255
 
 
-def _limit_memory(limit_mb: int) -> None:
-    """Worker initializer: cap the address space so a decompression bomb fails inside the worker."""
+class PoolBroken(WorkerCrashed):
+    """The whole pool broke (not this job's own worker) or cannot be rebuilt; the job may be retried."""
+
+
+def _init_worker(limit_mb: int) -> None:
+    """Worker initializer: die with the forkserver, and cap the address space.
+
+    A worker outlives a killed forkserver otherwise, invisible to pebble (which then counts it as
+    dead) and still busy with its job; the memory cap makes a decompression bomb fail inside the worker.
+    """
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the forkserver died before the request above took effect
+        os._exit(1)
     if limit_mb > 0:
         limit = limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -27,91 +62,234 @@ def _ping() -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _sighup_blocked() -> Iterator[None]:
+    """Block SIGHUP in this thread while it may start the forkserver and its resource tracker.
+
+    Both inherit the mask (and so do the workers the forkserver forks), so a SIGHUP to the whole
+    process group (a closed terminal, `pkill -HUP -f toridaemon`) reloads the daemon instead of
+    killing its helpers. The daemon's own handler runs on the main thread, which never blocks it.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _usable(pool: pebble.ProcessPool) -> bool:
+    """True while the pool runs; false once pebble marked it ERROR (or it was stopped)."""
+    return bool(pool.active)
+
+
+def _dispose(pool: pebble.ProcessPool, grace: float) -> None:
+    """Let `pool` finish its jobs within `grace` seconds, then stop it and join its threads and workers."""
+    if grace > 0:
+        pool.close()
+        with contextlib.suppress(TimeoutError, RuntimeError):
+            pool.join(grace)
+            return
+    pool.stop()
+    pool.join()
+
+
+def _dispose_when_built(building: asyncio.Future[pebble.ProcessPool]) -> None:
+    if not building.cancelled() and building.exception() is None:
+        threading.Thread(target=_dispose, args=(building.result(), 0.0), name="toridaemon-pool-dispose",
+                         daemon=True).start()
+
+
 class LocalExecutor:
-    """Runs jobs in `workers` processes of a pebble pool."""
+    """Runs jobs in `workers` processes of a pebble pool that is rebuilt when it breaks."""
 
     name = "local"
 
-    def __init__(self, workers: int, memory_limit_mb: int = 0) -> None:
+    def __init__(self, workers: int, memory_limit_mb: int = 0, on_health: Callable[[bool], None] | None = None,
+                 *, check_seconds: float = 0.5, build_timeout: float = 30.0, build_attempts: int = 3) -> None:
         self._workers = workers
         self._memory_limit_mb = memory_limit_mb
+        self._on_health = on_health
+        self._healthy: bool | None = None
+        self._check_seconds = check_seconds
+        self._build_timeout = build_timeout
+        self._build_attempts = build_attempts
         self._pool: pebble.ProcessPool | None = None
+        self._repairing = asyncio.Lock()
+        self._closed = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._retiring: set[asyncio.Future[None]] = set()
         self._in_flight = 0
-        self.restarts = 0
+        self.rebuilds = 0
 
     async def start(self) -> None:
-        """Start the pool and have every worker start warming up; the first files wait for it, startup does not."""
-        self._pool = pool = self._new_pool(self._workers)
-        for _ in range(self._workers):
-            pool.submit(_ping, 60.0)
-
-    def _new_pool(self, workers: int) -> pebble.ProcessPool:
-        # forkserver: workers never inherit the daemon's threads, locks or open sockets; the preload
-        # module warms the pipeline once in the server so forked workers start ready.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["toridaemon.executors.preload"])
-        return pebble.ProcessPool(
-            max_workers=workers,
-            initializer=_limit_memory,
-            initargs=(self._memory_limit_mb,),
-            context=context,
-        )
+        """Build the first pool in the background; the first jobs wait for it, startup does not."""
+        self._supervisor = asyncio.create_task(self._supervise(), name="toridaemon-pool-supervisor")
 
     async def run(self, job: Job) -> JobOutcome:
-        if self._pool is None:
-            raise RuntimeError("executor not started")
-        future = self._pool.submit(
-            run_job, job.timeout_seconds, str(job.path), job.options.model_dump(), job.sha256
-        )
+        pool = await self._current_pool()
+        try:
+            return await self._run_on(pool, job)
+        except PoolBroken as exc:
+            # A breaking pool aborts every job in it, started or not. Jobs are pure, so this one
+            # goes once to the rebuilt pool before the break counts against its file.
+            log.warning("worker_pool_job_resubmitted", file=job.path.name, sha256=job.sha256, error=str(exc))
+        return await self._run_on(await self._current_pool(), job)
+
+    async def _run_on(self, pool: pebble.ProcessPool, job: Job) -> JobOutcome:
+        future = self._submit(pool, job)
         self._in_flight += 1
         try:
             answer: dict[str, Any] = await asyncio.wrap_future(future)
         except concurrent.futures.TimeoutError:
-            self.restarts += 1
             return JobOutcome(failure=Failure("text", "timeout", f"no answer within {job.timeout_seconds:g} s"))
         except pebble.ProcessExpired as exc:
-            self.restarts += 1
+            if exc.exitcode == _FORKSERVER_LOST:
+                self._wake_supervisor()
+                raise PoolBroken("the forkserver died under the job's worker") from exc
             raise WorkerCrashed(f"worker exited with code {exc.exitcode}") from exc
         except concurrent.futures.process.BrokenProcessPool as exc:
-            # Workers died outside any task (e.g. in the initializer): start over with a fresh pool.
-            self.restarts += 1
-            self._replace_pool()
-            raise WorkerCrashed(f"worker pool broke: {exc}") from exc
+            self._wake_supervisor()
+            raise PoolBroken(f"worker pool broke: {exc}") from exc
         finally:
             self._in_flight -= 1
-        return _outcome(answer)
-
-    def _replace_pool(self) -> None:
-        old, self._pool = self._pool, self._new_pool(self._workers)
-        if old is not None:
-            old.stop()
+        return as_outcome(answer)
 
     async def resize(self, workers: int) -> None:
         """Swap in a pool of the new size; jobs already running finish on the old one."""
-        if workers == self._workers or self._pool is None:
+        if workers == self._workers or self._closed:
             return
-        old, self._pool, self._workers = self._pool, self._new_pool(workers), workers
-        old.close()
-        asyncio.get_running_loop().run_in_executor(None, old.join)
+        self._workers = workers
+        async with self._repairing:
+            old = self._pool
+            await self._build()
+            if old is not None and old is not self._pool:
+                self._retire(old, grace=self._build_timeout)
 
     async def close(self, timeout: float) -> None:
+        self._closed = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            await asyncio.gather(self._supervisor, return_exceptions=True)
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        pool.close()
-        loop = asyncio.get_running_loop()
-        try:
-            await asyncio.wait_for(loop.run_in_executor(None, pool.join), timeout)
-        except TimeoutError:
-            pool.stop()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(loop.run_in_executor(None, pool.join), 5.0)
+        if pool is not None:
+            self._retire(pool, grace=timeout)
+        if self._retiring:
+            await asyncio.wait(set(self._retiring), timeout=timeout + 5.0)
 
     def gauges(self) -> dict[str, float]:
-        return {"workers": float(self._workers), "in_flight": float(self._in_flight)}
+        return {"workers": float(self._workers), "in_flight": float(self._in_flight),
+                "pool_rebuilds": float(self.rebuilds), "pool_up": float(bool(self._healthy))}
 
+    # -- the pool's life -----------------------------------------------------------------------
 
-def _outcome(answer: dict[str, Any]) -> JobOutcome:
-    if "failure" in answer:
-        return JobOutcome(failure=Failure(**answer["failure"]))
-    return JobOutcome(result=answer["result"])
+    def _submit(self, pool: pebble.ProcessPool, job: Job) -> concurrent.futures.Future[dict[str, Any]]:
+        try:
+            return pool.submit(run_job, job.timeout_seconds, str(job.path), job.options.model_dump(), job.sha256)
+        except RuntimeError as exc:  # it broke (or was swapped) since `_current_pool` looked
+            self._wake_supervisor()
+            raise PoolBroken(f"worker pool unavailable: {exc}") from exc
+
+    async def _current_pool(self) -> pebble.ProcessPool:
+        """The running pool, repaired first if it is broken; `PoolBroken` if it cannot be rebuilt now."""
+        for _ in range(2):  # a pool that breaks again at once is not retried here: the scheduler retries the file
+            if self._closed:
+                raise RuntimeError("executor closed")
+            pool = self._pool
+            if pool is not None and _usable(pool):
+                return pool
+            if pool is None and self._healthy is False:
+                break  # the supervisor keeps rebuilding; jobs do not each wait through its attempts
+            await self._repair(pool)
+        raise PoolBroken("the worker pool cannot be rebuilt")
+
+    async def _supervise(self) -> None:
+        """Check the pool every `check_seconds` and repair it when broken, until `close`."""
+        while not self._closed:
+            pool = self._pool
+            if pool is None or not _usable(pool):
+                await self._repair(pool)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._check_seconds)
+
+    def _wake_supervisor(self) -> None:
+        self._wake.set()
+
+    async def _repair(self, broken: pebble.ProcessPool | None) -> None:
+        """Replace `broken` (None: build the first pool), unless another caller already did."""
+        async with self._repairing:
+            if self._pool is not broken or self._closed:
+                return
+            if broken is not None:
+                log.error("worker_pool_broken", workers=self._workers, in_flight=self._in_flight)
+                self._pool = None
+                self._retire(broken, grace=0.0)
+            for attempt in range(1, self._build_attempts + 1):
+                if attempt > 1:
+                    await asyncio.sleep(min(2.0**attempt, 20.0) * self._check_seconds)
+                if await self._build():
+                    return
+                log.error("worker_pool_build_failed", attempt=attempt, attempts=self._build_attempts)
+            self._set_health(False)
+
+    async def _build(self) -> bool:
+        """Build a pool of `_workers` and make it current once a worker answered; False if that failed."""
+        building = asyncio.ensure_future(asyncio.to_thread(self._new_started_pool, self._workers))
+        try:
+            pool = await asyncio.shield(building)
+        except asyncio.CancelledError:  # closing: the thread finishes the build, so dispose of what it built
+            building.add_done_callback(_dispose_when_built)
+            raise
+        except Exception as exc:  # every way a build fails is the same: retry, then report unhealthy
+            log.warning("worker_pool_start_failed", error=repr(exc))
+            return False
+        if self._closed:
+            self._retire(pool, grace=0.0)
+            return True
+        if self._healthy is not None:
+            self.rebuilds += 1
+            log.warning("worker_pool_rebuilt", workers=self._workers, rebuilds=self.rebuilds)
+        self._pool = pool
+        self._set_health(True)
+        return True
+
+    def _new_started_pool(self, workers: int) -> pebble.ProcessPool:
+        """Runs off the loop: starting workers may (re)start the forkserver, which imports the pipeline."""
+        # forkserver: workers never inherit the daemon's threads, locks or open sockets; the preload
+        # module warms the pipeline once in the server so forked workers start ready.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["toridaemon.executors.preload"])
+        pool = pebble.ProcessPool(max_workers=workers, initializer=_init_worker,
+                                  initargs=(self._memory_limit_mb,), context=context)
+        try:
+            with _sighup_blocked():  # pebble starts its threads and workers in the first submit
+                ping = pool.submit(_ping, self._build_timeout)
+            ping.result(timeout=self._build_timeout + 1.0)
+        except BaseException:
+            _dispose(pool, grace=0.0)
+            raise
+        return pool
+
+    def _retire(self, pool: pebble.ProcessPool, grace: float) -> None:
+        """Dispose of `pool` on a thread; `close` waits for what is still being disposed of."""
+        disposing = asyncio.ensure_future(asyncio.to_thread(_dispose, pool, grace))
+        self._retiring.add(disposing)
+        disposing.add_done_callback(self._retired)
+
+    def _retired(self, disposing: asyncio.Future[None]) -> None:
+        self._retiring.discard(disposing)
+        if not disposing.cancelled() and disposing.exception() is not None:
+            log.warning("worker_pool_dispose_failed", error=repr(disposing.exception()))
+
+    def _set_health(self, healthy: bool) -> None:
+        if healthy == self._healthy:
+            return
+        self._healthy = healthy
+        if not healthy:
+            log.error("worker_pool_unavailable", attempts=self._build_attempts)
+        if self._on_health is not None:
+            try:
+                self._on_health(healthy)
+            except Exception:  # a faulty callback must not stop the repairs
+                log.exception("executor_health_callback_failed")

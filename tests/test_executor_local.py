@@ -1,0 +1,241 @@
+"""LocalExecutor on a real pebble pool and forkserver: a broken pool is joined, replaced, or reported.
+
+The faults are real: SIGKILL of a worker or of the forkserver, and a worker whose answer the parent
+cannot unpickle (pebble's own path to a BrokenProcessPool). Processes are found through /proc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from tests.pdfgen import make_pdf
+from tests.polling import wait_for
+from toridaemon.executors.base import Job
+from toridaemon.executors.local import LocalExecutor, PoolBroken
+from toridaemon.pipeline import PipelineOptions
+
+T = TypeVar("T")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def forkserver_pid(parent: int | None = None) -> int | None:
+    """The live forkserver started by `parent` (default: this process)."""
+    for child in _children(parent or os.getpid()):
+        if "multiprocessing.forkserver" in _cmdline(child):
+            return child
+    return None
+
+
+def pool_workers(parent: int | None = None, count: int = 1) -> list[int]:
+    """The workers the forkserver forked once there are at least `count` of them, else []."""
+    server = forkserver_pid(parent)
+    workers = _children(server) if server else []
+    return workers if len(workers) >= count else []
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie or a reused pid of another program counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+class _Unpicklable:
+    """Pickles in the worker, fails to unpickle in the parent (int([]) raises TypeError)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return int, ([],)
+
+
+def _answer_unpicklable_after(seconds: float) -> _Unpicklable:
+    time.sleep(seconds)
+    return _Unpicklable()
+
+
+def _sleep(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _job(folder: Path, name: str = "paper.pdf") -> Job:
+    path = make_pdf(folder / name, salt=name)
+    return Job(path, hashlib.sha256(path.read_bytes()).hexdigest(), PipelineOptions(), 60.0)
+
+
+def run(body: Callable[[LocalExecutor], Awaitable[T]], **kwargs: Any) -> tuple[T, list[bool]]:
+    """Start an executor, run `body` with it, close it; also return the health reports it made."""
+    health: list[bool] = []
+
+    async def main() -> T:
+        executor = LocalExecutor(2, on_health=health.append, check_seconds=0.2, **kwargs)
+        await executor.start()
+        try:
+            return await body(executor)
+        finally:
+            await executor.close(timeout=5.0)
+
+    return asyncio.run(main()), health
+
+
+def test_jobs_run_and_health_is_reported(tmp_path: Path) -> None:
+    async def body(executor: LocalExecutor) -> Any:
+        return await executor.run(_job(tmp_path))
+
+    outcome, health = run(body)
+    assert outcome.result is not None and outcome.result["source"]["name"] == "paper.pdf"
+    assert health == [True]
+
+
+def test_a_pool_in_error_state_is_replaced(tmp_path: Path) -> None:
+    """A worker killed while no job runs puts pebble's pool in ERROR for good; the next job still runs."""
+    job = _job(tmp_path)
+
+    async def body(executor: LocalExecutor) -> Any:
+        await executor.run(job)
+        workers = await asyncio.to_thread(wait_for, lambda: pool_workers(count=2), 30, what="two workers")
+        os.kill(workers[0], signal.SIGKILL)
+        return await asyncio.wait_for(executor.run(job), 60)
+
+    outcome, health = run(body)
+    assert outcome.result is not None
+    assert health == [True]  # replaced at the first attempt: never reported unhealthy
+
+
+def test_a_broken_pool_is_joined_so_its_live_workers_exit(tmp_path: Path) -> None:
+    """pebble aborts every job of a broken pool; the worker still busy in it must be stopped, not
+    leaked, and the aborted job goes once to the rebuilt pool."""
+    job = _job(tmp_path)
+
+    async def body(executor: LocalExecutor) -> tuple[int, Any]:
+        await executor.run(job)
+        pool = executor._pool  # the test drives pebble directly to break it in a known state
+        assert pool is not None
+        pool.submit(_sleep, None, 120.0)
+        pool.submit(_answer_unpicklable_after, None, 1.0)
+        busy_pid = await asyncio.to_thread(wait_for, lambda: _sleeping_worker(), 30, what="a busy worker")
+        outcome = await asyncio.wait_for(executor.run(job), 60)  # queued behind both: aborted with the pool
+        return busy_pid, outcome
+
+    (busy_pid, outcome), health = run(body)
+    assert outcome.result is not None
+    assert health == [True]
+    wait_for(lambda: not alive(busy_pid), 30, what="the broken pool's busy worker to exit")
+
+
+def _sleeping_worker() -> int | None:
+    """The worker whose main thread sleeps in `_sleep` (its wchan is a timed sleep)."""
+    for pid in pool_workers(count=1):
+        try:
+            wchan = Path(f"/proc/{pid}/wchan").read_text()
+        except OSError:
+            continue
+        if "nanosleep" in wchan or "hrtimer" in wchan:
+            return pid
+    return None
+
+
+def test_a_killed_forkserver_is_replaced_and_its_workers_die(tmp_path: Path) -> None:
+    job = _job(tmp_path)
+
+    async def body(executor: LocalExecutor) -> tuple[list[int], Any]:
+        await executor.run(job)
+        workers = await asyncio.to_thread(wait_for, lambda: pool_workers(count=2), 30, what="two workers")
+        server = forkserver_pid()
+        assert server is not None
+        os.kill(server, signal.SIGKILL)
+        return workers, await asyncio.wait_for(executor.run(job), 60)
+
+    (workers, outcome), health = run(body)
+    assert outcome.result is not None
+    assert health == [True]
+    wait_for(lambda: not any(alive(pid) for pid in workers), 30, what="the orphaned workers to exit")
+
+
+class WorkerKiller:
+    """Kills every worker of the forkserver started by `parent` as soon as it appears, until stopped:
+    an OOM killer that does not let up, so no pool can be built meanwhile."""
+
+    def __init__(self, parent: int | None = None) -> None:
+        self.parent = parent
+        self.killed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WorkerKiller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.01):
+            for pid in pool_workers(self.parent):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                    self.killed += 1
+
+
+def test_a_pool_that_cannot_be_rebuilt_is_reported_unhealthy_until_it_can(tmp_path: Path) -> None:
+    job = _job(tmp_path)
+
+    async def body(executor: LocalExecutor) -> BaseException | None:
+        await executor.run(job)
+        with WorkerKiller():
+            await asyncio.to_thread(wait_for, lambda: executor.gauges()["pool_up"] == 0, 120, what="unhealthy")
+            try:
+                await executor.run(job)
+                error = None
+            except PoolBroken as exc:
+                error = exc
+        await asyncio.to_thread(wait_for, lambda: executor.gauges()["pool_up"] == 1, 120, what="healthy again")
+        assert (await executor.run(job)).result is not None
+        return error
+
+    error, health = run(body, build_timeout=5.0)
+    assert isinstance(error, PoolBroken)
+    assert health == [True, False, True]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_resize_swaps_in_a_pool_of_the_new_size(tmp_path: Path, workers: int) -> None:
+    job = _job(tmp_path)
+
+    async def body(executor: LocalExecutor) -> Any:
+        await executor.run(job)
+        await executor.resize(workers)
+        outcome = await executor.run(job)
+        await asyncio.to_thread(wait_for, lambda: len(pool_workers()) == workers, 30, what=f"{workers} workers")
+        return outcome
+
+    outcome, health = run(body)
+    assert outcome.result is not None and health == [True]

@@ -1,0 +1,200 @@
+"""The HTTP side channel in-process: its answers, its connection cap, its request deadline, a taken port.
+
+Real sockets on loopback against the real server thread; only the probes are stand-ins (they are the
+daemon's callables, passed in)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter
+from structlog.testing import capture_logs
+
+from tests.polling import wait_for
+from toridaemon.httpserver import HttpBindError, HttpServer, Probes
+
+
+class Stand:
+    """Probe answers a test can change."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        Counter("toridaemon_files_done", "Files done.", registry=self.registry).inc(3)
+        self.checks = {"loop": True, "watcher": True}
+        self.is_ready = True
+        self.status_error: BaseException | None = None
+
+    def status(self) -> dict[str, Any]:
+        if self.status_error is not None:
+            raise self.status_error
+        return {"backlog": 0}
+
+    def probes(self) -> Probes:
+        return Probes(self.registry, lambda: self.checks, lambda: self.is_ready, self.status)
+
+
+@pytest.fixture
+def stand() -> Stand:
+    return Stand()
+
+
+@contextlib.contextmanager
+def serve(stand: Stand, **kwargs: Any) -> Iterator[HttpServer]:
+    server = HttpServer("127.0.0.1", 0, stand.probes(), **kwargs)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def server(stand: Stand) -> Iterator[HttpServer]:
+    with serve(stand) as started:
+        yield started
+
+
+def get(server: HttpServer, route: str, method: str = "GET", timeout: float = 2.0) -> tuple[int, bytes]:
+    """One request on a fresh connection; the timeout bounds connect and answer (the issue's 2 s)."""
+    host, port = server.address
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request(method, route)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_endpoints_answer(server: HttpServer, stand: Stand) -> None:
+    code, body = get(server, "/metrics")
+    assert code == 200 and b"toridaemon_files_done_total 3.0" in body
+    assert get(server, "/healthz") == (200, b'{"loop": true, "watcher": true}')
+    assert get(server, "/readyz") == (200, b'{"ready": true}')
+    assert get(server, "/status") == (200, b'{"backlog": 0}')
+    assert get(server, "/nowhere")[0] == 404
+    assert get(server, "/metrics", method="POST")[0] == 405
+    assert get(server, "/healthz", method="HEAD") == (200, b"")
+    stand.checks["executor"] = False
+    stand.is_ready = False
+    stand.status_error = TimeoutError()
+    assert get(server, "/healthz")[0] == 503
+    assert get(server, "/readyz") == (503, b'{"ready": false}')
+    assert get(server, "/status")[0] == 503
+
+
+def test_a_failing_probe_is_a_500_and_one_json_log_line(server: HttpServer, stand: Stand) -> None:
+    stand.status_error = ValueError("a bug in the probe")
+    with capture_logs() as logs:
+        assert get(server, "/status")[0] == 500
+    assert [entry["event"] for entry in logs] == ["http_probe_failed"]
+    assert get(server, "/metrics")[0] == 200
+
+
+def test_a_taken_port_names_the_setting_and_the_port(stand: Stand) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(HttpBindError, match=f"metrics_port {port} is already in use"):
+            HttpServer("127.0.0.1", port, stand.probes())
+
+
+def _idle(server: HttpServer, count: int) -> list[socket.socket]:
+    return [socket.create_connection(server.address, timeout=2) for _ in range(count)]
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    sock.settimeout(within)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_idle_connections_past_the_cap_cannot_lock_out_a_scrape(stand: Stand) -> None:
+    with serve(stand, max_connections=4, request_timeout=60.0) as server:
+        idle = _idle(server, 12)
+        try:
+            wait_for(lambda: server.guard.open == 4, 5, what="the cap reached")
+            assert get(server, "/metrics", timeout=2.0)[0] == 200
+            assert server.guard.open <= 4
+            assert server.guard.replaced >= 8
+        finally:
+            for sock in idle:
+                sock.close()
+
+
+def test_a_connection_that_never_sends_is_closed_at_the_deadline(stand: Stand) -> None:
+    with serve(stand, request_timeout=0.5) as server:
+        with socket.create_connection(server.address, timeout=2) as sock:
+            assert _closed_by_server(sock, within=10.0)
+        assert server.guard.timed_out == 1
+
+
+def test_a_request_trickling_in_is_closed_at_the_deadline(stand: Stand) -> None:
+    """Each byte arrives well within any idle timeout; the whole request never does."""
+    with serve(stand, request_timeout=1.0) as server:
+        with socket.create_connection(server.address, timeout=2) as sock:
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            closed = False
+            for _ in range(100):  # at most 100 header lines, 0.1 s apart
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    closed = True
+                    break
+                if _closed_by_server(sock, within=0.1):
+                    closed = True
+                    break
+            assert closed, "the server kept a request that never completed"
+            assert time.monotonic() - started < 10.0
+        assert server.guard.timed_out == 1
+
+
+def test_keep_alive_connections_serve_several_requests(server: HttpServer) -> None:
+    host, port = server.address
+    connection = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        for _ in range(3):
+            connection.request("GET", "/readyz")
+            response = connection.getresponse()
+            assert (response.status, json.loads(response.read())) == (200, {"ready": True})
+    finally:
+        connection.close()
+
+
+class Keep(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_malformed_requests_are_answered_400_and_logged_once(server: HttpServer) -> None:
+    records: list[logging.LogRecord] = []
+    handler = Keep(records)
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(handler)
+    try:
+        for _ in range(20):
+            with socket.create_connection(server.address, timeout=2) as sock:
+                sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+                assert sock.recv(100).startswith(b"HTTP/1.1 400")
+    finally:
+        logger.removeHandler(handler)
+    assert [record.getMessage() for record in records] == ["Invalid HTTP request received."]
+    assert get(server, "/readyz")[0] == 200
