@@ -1,0 +1,47 @@
+"""Whether a page's text layer is usable, or the page needs OCR. Cheap: a few passes over the page text.
+
+A page needs OCR when it has (almost) no characters and an image covers most of it (a scan), or when
+its text is garbage: replacement or private-use characters (fonts without a usable Unicode mapping),
+`(cid:N)` codes, or an implausible share of vowel-less words ("st sq ZT SST"). Invisible text over a
+page image (an earlier OCR) is kept unless it is garbage.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from toridaemon.pipeline.text.extract import LayerPage
+
+Verdict = Literal["ok", "empty", "scan", "garbage"]
+
+_MIN_CHARS = 16
+_SCAN_COVERAGE = 0.5
+_MAX_BAD_SHARE = 0.05
+_MAX_VOWELLESS_SHARE = 0.6  # TeX macro listings reach 0.5; unmapped fonts far more
+_MIN_WORDS = 20
+_CID = re.compile(r"\(cid:\d+\)")
+# Private-use areas, the replacement character, and C0 controls other than layout ones (PDFium's
+# soft hyphen U+0002 is layout).
+_BAD_CHARS = re.compile("[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff\x00\x01\x03-\x08\x0b\x0e-\x1f]")
+_LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+_VOWEL = re.compile(r"[aeiouyAEIOUY]")
+
+
+def verdict(page: LayerPage) -> Verdict:
+    """ok, empty (blank page), scan (little text, a page-sized image) or garbage (text not worth reading)."""
+    visible = len(page.text) - sum(page.text.count(blank) for blank in " \n\t")
+    if visible < _MIN_CHARS:
+        return "scan" if page.image_coverage >= _SCAN_COVERAGE else ("empty" if visible == 0 else "ok")
+    return "garbage" if is_garbage(page.text, visible) else "ok"
+
+
+def is_garbage(text: str, visible: int) -> bool:
+    bad = len(_BAD_CHARS.findall(text)) + 6 * len(_CID.findall(text))
+    if bad > _MAX_BAD_SHARE * visible:
+        return True
+    words = _LATIN_WORD.findall(text)
+    if len(words) < _MIN_WORDS:
+        return False
+    vowelless = sum(1 for word in words if not _VOWEL.search(word))
+    return vowelless > _MAX_VOWELLESS_SHARE * len(words)
