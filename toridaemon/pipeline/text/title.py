@@ -96,6 +96,9 @@ def title_from_lines(lines: list[Line]) -> str | None:
     largest = max(line.size for line in wordy)
     start = next(i for i, line in enumerate(lines) if line in wordy and line.size >= largest * _SIZE_TOLERANCE)
     run = [lines[start]]
+    sizes = sorted(line.size for line in wordy)
+    if largest <= sizes[len(sizes) // 2] * 1.05:  # no font larger than the text's: one line, not a paragraph
+        return run[0].text[:_MAX_TITLE_CHARS] or None
     for line in lines[start + 1 : start + _MAX_TITLE_LINES]:
         if line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5:
             break
