@@ -71,7 +71,9 @@ def test_metadata_titles_that_are_file_names_or_placeholders_are_not_used() -> N
 
 
 def test_title_comes_from_the_page_when_metadata_is_a_file_name() -> None:
-    data = pdf_bytes(["Sparse Matrix Methods\nSome body text follows here."], title="paper.dvi")
+    body = "Some body text follows here and it runs on for a while, as body text does in papers. " * 3
+    data = pdf_bytes([f"Sparse Matrix Methods\n{body}"], title="paper.dvi")
+    # One font size throughout: no larger title font, so the first line is taken, not the paragraph.
     assert read_document(data, PipelineOptions()).title == "Sparse Matrix Methods"
 
 

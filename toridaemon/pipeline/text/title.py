@@ -21,6 +21,7 @@ _MAX_CHARS = 1500
 _TOP_SHARE = 0.6
 _MAX_TITLE_LINES = 4
 _MAX_TITLE_CHARS = 300
+_PARAGRAPH_CHARS = 120
 _SIZE_TOLERANCE = 0.92
 SIMILAR = 0.8  # near-match threshold, also of the title benchmark
 _FOOTNOTE_MARKS = "*∗†‡§¶"
@@ -96,14 +97,14 @@ def title_from_lines(lines: list[Line]) -> str | None:
     largest = max(line.size for line in wordy)
     start = next(i for i, line in enumerate(lines) if line in wordy and line.size >= largest * _SIZE_TOLERANCE)
     run = [lines[start]]
-    sizes = sorted(line.size for line in wordy)
-    if largest <= sizes[len(sizes) // 2] * 1.05:  # no font larger than the text's: one line, not a paragraph
-        return run[0].text[:_MAX_TITLE_CHARS] or None
     for line in lines[start + 1 : start + _MAX_TITLE_LINES]:
         if line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5:
             break
         run.append(line)
     title = " ".join(line.text for line in run)
+    sizes = sorted(line.size for line in wordy)
+    if len(title) > _PARAGRAPH_CHARS and largest <= sizes[len(sizes) // 2] * 1.05:
+        title = run[0].text  # no font larger than the text's: a paragraph, of which the first line is kept
     return title[:_MAX_TITLE_CHARS] or None
 
 
