@@ -26,6 +26,7 @@ _SPACING_ACCENTS = {
 _ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
 _COMBINING_BEFORE = re.compile("(?<![^\\W\\d_])([\u0300-\u036f]+)([A-Za-z])")
 _WORD = re.compile(r"([^\W\d_]+)")
+_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
 _LIGATURES = ("ffi", "ffl", "ff", "fi", "fl")
 _PAGE_NUMBER = re.compile(r"^\W*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(/|of|von)\s*\d{1,4})?\W*$",
                           re.IGNORECASE)
@@ -39,7 +40,18 @@ def clean_page(text: str, language: str | None) -> str:
     text = _SOFT_HYPHEN.sub(_unhyphenate, text)
     text = _join_accents(text)
     text = unicodedata.normalize("NFKC", text)
-    return repair_ligatures(text, language)
+    return repair_ligatures(_join_hyphenated(text, language), language)
+
+
+def _join_hyphenated(text: str, language: str | None) -> str:
+    """"com-\nmands" → "commands" when the joined word is known (OCR text keeps printed hyphens)."""
+    known = _words(language or "en")
+
+    def join(match: re.Match[str]) -> str:
+        joined = match.group(1) + match.group(2)
+        return joined if joined.lower() in known else match.group(0)
+
+    return _LINE_END_HYPHEN.sub(join, text) if known and "-\n" in text else text
 
 
 def _unhyphenate(match: re.Match[str]) -> str:
@@ -62,10 +74,24 @@ def _words(language: str) -> frozenset[str]:
     return frozenset(wordfreq.get_frequency_dict(language, wordlist="small"))
 
 
+@lru_cache(maxsize=4)
+def _after_ligature(language: str) -> frozenset[str]:
+    """Every known word's tail after a ligature: the fragments a lost ligature leaves ("cients")."""
+    tails = set()
+    for word in _words(language):
+        for ligature in _LIGATURES:
+            start = word.find(ligature)
+            while start >= 0:
+                tails.add(word[start + len(ligature):])
+                start = word.find(ligature, start + 1)
+    tails.discard("")
+    return frozenset(tails)
+
+
 def repair_ligatures(text: str, language: str | None) -> str:
     """Put back ligatures lost at a gap ("coe cients") or at a word's start (" oating")."""
     known = _words(language or "en")
-    if not known:
+    if not known or not _may_have_lost_ligatures(text, language or "en", known):
         return text
     parts = _WORD.split(text)  # separators at even indices, words at odd ones
     for i in range(1, len(parts), 2):
@@ -81,6 +107,12 @@ def repair_ligatures(text: str, language: str | None) -> str:
         elif fixed is not None:
             parts[i] = fixed
     return "".join(parts)
+
+
+def _may_have_lost_ligatures(text: str, language: str, known: frozenset[str]) -> bool:
+    """Cheap pre-check on the page's distinct words: is any unknown one a known word's tail after a ligature?"""
+    tails = _after_ligature(language)
+    return any(word.lower() in tails for word in set(_WORD.findall(text)) if word.lower() not in known)
 
 
 def _rejoin(previous: str | None, word: str, known: frozenset[str], *, at_start: bool) -> str | None:

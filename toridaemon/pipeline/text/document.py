@@ -7,8 +7,10 @@ module can be passed in; the OCR language follows it where its data is installed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -25,6 +27,9 @@ Detector = Callable[[str], "str | None"]
 Plan = tuple[Path, str]  # a tessdata folder and a Tesseract language string
 # Fewer letters than this in the whole document, after OCR, is "no text".
 _MIN_LETTERS = 20
+# Enough text for a language guess; more only costs time.
+_DETECT_CHARS = 1500
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +82,10 @@ def finish(
     file_stem: str | None = None,
 ) -> DocumentText:
     """Clean pages of text (from a PDF or given as text) and pick the title."""
-    language = detect("\n".join(texts)[:4000])
+    language = detect("\n".join(texts[:3])[:_DETECT_CHARS])
     pages = drop_running_lines([clean_page(text, language) for text in texts])
     warnings = set(warnings or ())
-    if sum(char.isalpha() for page in pages for char in page) < _MIN_LETTERS:
+    if not _has_letters(pages):
         warnings.add("no_text")
     run = run or _OcrRun()
     return DocumentText(
@@ -91,6 +96,16 @@ def finish(
         ocr_seconds=run.seconds,
         warnings=sorted(warnings),
     )
+
+
+def _has_letters(pages: list[str]) -> bool:
+    """At least `_MIN_LETTERS` letters in the document (stops counting there)."""
+    found = 0
+    for page in pages:
+        found += sum(1 for _ in islice(_LETTER.finditer(page), _MIN_LETTERS - found))
+        if found >= _MIN_LETTERS:
+            return True
+    return False
 
 
 def _ocr_wanted(verdicts: Sequence[str], options: PipelineOptions) -> list[int]:

@@ -60,11 +60,15 @@ def read_input(path: Path, options: PipelineOptions) -> InputBytes:
                 "read", "too_large", f"{info.st_size} bytes exceeds max_file_bytes={options.max_file_bytes}"
             )
         try:
-            data = handle.read(options.max_file_bytes + 1)
+            # Sized by the file, not by the limit: read(n) reserves n bytes up front, and a 200 MiB
+            # reservation per file breaks a worker under its memory cap. One byte more shows growth.
+            data = handle.read(info.st_size + 1)
         except OSError as exc:
             raise PipelineError("read", "unreadable", f"cannot read {path.name}: {exc.strerror}") from exc
     if len(data) > options.max_file_bytes:
         raise PipelineError("read", "too_large", f"file grew beyond max_file_bytes={options.max_file_bytes}")
+    if len(data) > info.st_size:
+        raise PipelineError("read", "changed_during_processing", f"{path.name} grew while it was read")
     if not data:
         raise PipelineError("read", "empty_file", f"{path.name} has zero bytes")
     return InputBytes(data=data, sha256=hashlib.sha256(data).hexdigest())

@@ -20,6 +20,7 @@ _SCAN_COVERAGE = 0.5
 _MAX_BAD_SHARE = 0.05
 _MAX_VOWELLESS_SHARE = 0.6  # TeX macro listings reach 0.5; unmapped fonts far more
 _MIN_WORDS = 20
+_WORD_SAMPLE_CHARS = 4000  # the vowel test reads this much of a page: enough to judge it
 _CID = re.compile(r"\(cid:\d+\)")
 # Private-use areas, the replacement character, and C0 controls other than layout ones (PDFium's
 # soft hyphen U+0002 is layout).
@@ -40,7 +41,7 @@ def is_garbage(text: str, visible: int) -> bool:
     bad = len(_BAD_CHARS.findall(text)) + 6 * len(_CID.findall(text))
     if bad > _MAX_BAD_SHARE * visible:
         return True
-    words = _LATIN_WORD.findall(text)
+    words = _LATIN_WORD.findall(text[:_WORD_SAMPLE_CHARS])
     if len(words) < _MIN_WORDS:
         return False
     vowelless = sum(1 for word in words if not _VOWEL.search(word))

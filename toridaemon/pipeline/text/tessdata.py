@@ -91,9 +91,9 @@ def file_ocr_budget_seconds(path: Path, options: PipelineOptions) -> float:
     if options.ocr == "off":
         return 0.0
     try:
-        handle, _ = open_regular(path)  # never a FIFO or a symlink, like the worker's own read
+        handle, info = open_regular(path)  # never a FIFO or a symlink, like the worker's own read
         with handle:
-            data = handle.read(options.max_file_bytes + 1)
+            data = handle.read(min(info.st_size, options.max_file_bytes))
     except (OSError, NotRegularFile):
         return 0.0
     return ocr_budget_seconds(data, options)
