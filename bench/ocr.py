@@ -20,6 +20,7 @@ Usage: python bench/ocr.py [--docs N] [--pages N]
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import subprocess
@@ -36,10 +37,10 @@ import pypdfium2 as pdfium
 from _common import REPO, corpus, generated_pdf, ratio, verdict
 
 sys.path.insert(0, str(REPO))
-from tests.scangen import scan_of  # noqa: E402 - needs the repository on the path first
-from toridaemon.pipeline import analyze_text  # noqa: E402
-from toridaemon.pipeline.options import PipelineOptions  # noqa: E402
-from toridaemon.pipeline.text import read_document, tessdata  # noqa: E402
+from tests.scangen import scan_of
+from toridaemon.pipeline import analyze_text
+from toridaemon.pipeline.options import PipelineOptions
+from toridaemon.pipeline.text import read_document, tessdata
 
 VARIANTS = (("150 dpi", 150, 0.0, 0.0), ("300 dpi", 300, 0.0, 0.0), ("300 dpi turned+blurred", 300, 0.7, 0.8))
 
@@ -68,10 +69,9 @@ def samples(docs: int, pages: int) -> list[Sample]:
         source = pdfium.PdfDocument(path)
         subset = pdfium.PdfDocument.new()
         subset.import_pages(source, list(range(1, pages + 1)))
-        buffer = tempfile.SpooledTemporaryFile()
+        buffer = io.BytesIO()
         subset.save(buffer)
-        buffer.seek(0)
-        out.append(Sample(path.name, buffer.read(), pages))
+        out.append(Sample(path.name, buffer.getvalue(), pages))
     return out
 
 
@@ -103,7 +103,7 @@ def bare_tesseract(scan: bytes, dpi: int, folder: Path, languages: str, work: Pa
     return time.perf_counter() - started, len(images)
 
 
-def run_variant(label: str, dpi: int, rotate: float, blur: float, items: list[Sample], work: Path) -> bool:
+def run_variant(label: str, dpi: int, *, rotate: float, blur: float, items: list[Sample], work: Path) -> bool:
     planned = tessdata.plan(("eng",), None)
     if planned is None:
         raise SystemExit("no English traineddata: run `make test` first")
@@ -150,7 +150,7 @@ def main() -> None:
     print("pages from: " + ", ".join(item.name for item in items))
     with tempfile.TemporaryDirectory(prefix="tori-ocr-bench-") as work:
         for label, dpi, rotate, blur in VARIANTS:
-            run_variant(label, dpi, rotate, blur, items, Path(work))
+            run_variant(label, dpi, rotate=rotate, blur=blur, items=items, work=Path(work))
 
 
 if __name__ == "__main__":
