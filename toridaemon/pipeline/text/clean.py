@@ -38,8 +38,10 @@ _RUNNING_SHARE = 0.5
 def clean_page(text: str, language: str | None) -> str:
     """One page's text, cleaned (see the module docstring)."""
     text = _SOFT_HYPHEN.sub(_unhyphenate, text)
-    text = _join_accents(text)
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():  # ASCII is already composed and NFKC
+        text = _join_accents(text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
     return repair_ligatures(_join_hyphenated(text, language), language)
 
 
@@ -111,8 +113,7 @@ def repair_ligatures(text: str, language: str | None) -> str:
 
 def _may_have_lost_ligatures(text: str, language: str, known: frozenset[str]) -> bool:
     """Cheap pre-check on the page's distinct words: is any unknown one a known word's tail after a ligature?"""
-    tails = _after_ligature(language)
-    return any(word.lower() in tails for word in set(_WORD.findall(text)) if word.lower() not in known)
+    return not (set(_WORD.findall(text.lower())) - known).isdisjoint(_after_ligature(language))
 
 
 def _rejoin(previous: str | None, word: str, known: frozenset[str], *, at_start: bool) -> str | None:

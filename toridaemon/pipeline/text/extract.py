@@ -25,8 +25,11 @@ _ENCRYPTED_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SEC
 _FEW_CHARS = 16
 # TeX's math-symbol fonts (cmsy, its Latin Modern and AMS kin) put ⟨ and ⟩ at the codes of 'h' and 'i'.
 _MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
-_BRACKET_CANDIDATE = re.compile(r"(?<![^\s({\[])h(?=\S)|(?<=\S)i(?![^\s)}\].,;:])")
+# An opening 'h' at a word's start and a closing 'i' at a word's end, up to 40 characters apart
+# ("hcmdi", "hrow header texti"); only such pairs are checked, so ordinary pages cost one regex scan.
+_BRACKET_PAIR = re.compile(r"(?<![^\s({\[])h[^\n]{0,40}?(?<=\S)i(?![^\s)}\].,;:])")
 _BRACKETS = {"h": "⟨", "i": "⟩"}
+_FONT_NAME_BYTES = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,25 +125,24 @@ def _visible_chars(text: str) -> int:
 
 
 def _brackets(textpage: pdfium.PdfTextPage, text: str) -> str:
-    """Map 'h'/'i' set in a math-symbol font back to ⟨ ⟩ (only word-edge letters are checked: cheap)."""
-    if textpage.count_chars() != len(text):  # PDFium's char indices and the string would not line up
+    """Map 'h…i' set in a math-symbol font back to ⟨…⟩."""
+    pairs = [(m.start(), m.end() - 1) for m in _BRACKET_PAIR.finditer(text)]
+    if not pairs or textpage.count_chars() != len(text):  # indices must line up with PDFium's
         return text
-    fixes = [m.start() for m in _BRACKET_CANDIDATE.finditer(text) if _is_math_font(textpage, m.start())]
+    fixes = [(start, end) for start, end in pairs if _is_math_font(textpage, start) and _is_math_font(textpage, end)]
     if not fixes:
         return text
     chars = list(text)
-    for index in fixes:
-        chars[index] = _BRACKETS[chars[index]]
+    for start, end in fixes:
+        chars[start], chars[end] = _BRACKETS["h"], _BRACKETS["i"]
     return "".join(chars)
 
 
 def _is_math_font(textpage: pdfium.PdfTextPage, index: int) -> bool:
     flags = ctypes.c_int()
-    size = pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, None, 0, ctypes.byref(flags))
-    if size <= 0:
+    buffer = ctypes.create_string_buffer(_FONT_NAME_BYTES)  # longer names are cut: the start is enough
+    if pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buffer, _FONT_NAME_BYTES, ctypes.byref(flags)) <= 0:
         return False
-    buffer = ctypes.create_string_buffer(size)
-    pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buffer, size, ctypes.byref(flags))
     return bool(_MATH_SYMBOL_FONT.search(buffer.value.decode("utf-8", "replace")))
 
 

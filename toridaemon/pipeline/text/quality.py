@@ -26,7 +26,7 @@ _CID = re.compile(r"\(cid:\d+\)")
 # soft hyphen U+0002 is layout).
 _BAD_CHARS = re.compile("[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff\x00\x01\x03-\x08\x0b\x0e-\x1f]")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
-_VOWEL = re.compile(r"[aeiouyAEIOUY]")
+_VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}\b")
 
 
 def verdict(page: LayerPage) -> Verdict:
@@ -41,8 +41,6 @@ def is_garbage(text: str, visible: int) -> bool:
     bad = len(_BAD_CHARS.findall(text)) + 6 * len(_CID.findall(text))
     if bad > _MAX_BAD_SHARE * visible:
         return True
-    words = _LATIN_WORD.findall(text[:_WORD_SAMPLE_CHARS])
-    if len(words) < _MIN_WORDS:
-        return False
-    vowelless = sum(1 for word in words if not _VOWEL.search(word))
-    return vowelless > _MAX_VOWELLESS_SHARE * len(words)
+    sample = text[:_WORD_SAMPLE_CHARS]
+    words = len(_LATIN_WORD.findall(sample))
+    return words >= _MIN_WORDS and len(_VOWELLESS_WORD.findall(sample)) > _MAX_VOWELLESS_SHARE * words
