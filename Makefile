@@ -54,6 +54,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/bridge.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/keyphrases.py
+	$(BIN)/python bench/titles.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -118,16 +118,23 @@ def test_the_ocr_budget_grows_with_page_images_only() -> None:
 
 @needs_english
 @pytest.mark.e2e
-def test_the_daemon_ocrs_a_dropped_scan(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
-    daemon = daemon_factory({"TORI_OCR_DPI": "150"})
+def test_the_daemon_ocrs_a_dropped_scan_past_the_bare_file_timeout(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    # One second is less than OCR of two 300-dpi pages takes: the scan succeeds only because each page
+    # image adds ocr_page_timeout_seconds to the file's timeout.
+    daemon = daemon_factory({"TORI_FILE_TIMEOUT_SECONDS": "1", "TORI_OCR_PAGE_TIMEOUT_SECONDS": "60"})
     daemon.wait_ready()
     staged = dirs.root / "scan.pdf"
-    staged.write_bytes(scanned_text([PAGE_ONE], dpi=150))
+    staged.write_bytes(scanned_text([PAGE_ONE, PAGE_TWO], dpi=300))
     staged.rename(dirs.inbox / "scan.pdf")
-    wait_for(lambda: dirs.results(), 90, what="the scan's result")
+    wait_for(lambda: dirs.results() or dirs.errors(), 120, what="the scan's outcome")
+    assert dirs.errors() == []
     result = dirs.results()[0]
-    assert result["source"]["ocr_pages"] == [1] and result["warnings"] == []
+    assert result["source"]["ocr_pages"] == [1, 2] and result["warnings"] == []
+    assert result["timings_seconds"]["total"] > 1.0, "OCR was faster than the bare timeout: nothing was shown"
     assert result["title"] == "Graph Neural Networks for Molecules"
-    wait_for(lambda: daemon.metric("toridaemon_ocr_pages_total") == 1, 10, what="OCR page counter")
+    wait_for(lambda: daemon.metric("toridaemon_ocr_pages_total") == 2, 10, what="OCR page counter")
     assert daemon.metric("toridaemon_ocr_seconds_count") == 1
+    assert daemon.metric("toridaemon_documents_without_text_total") == 0
     assert daemon.stop() == 0
