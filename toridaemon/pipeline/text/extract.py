@@ -30,6 +30,7 @@ _MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
 _BRACKET_PAIR = re.compile(r"(?<![^\s({\[])h[^\n]{0,40}?(?<=\S)i(?![^\s)}\].,;:])")
 _BRACKETS = {"h": "⟨", "i": "⟩"}
 _FONT_NAME_BYTES = 128
+_UNMAPPED_SAMPLE = 64  # characters checked per page: enough to tell a whole font from a stray glyph
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class LayerPage:
 
     text: str
     image_coverage: float = 0.0
+    unmapped_share: float = 0.0  # sampled share of characters whose font has no usable Unicode mapping
     top_lines: tuple[Line, ...] = ()  # page 1 only: lines atop the page with their font sizes, for the title
 
 
@@ -109,11 +111,12 @@ def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
             try:
                 text = _brackets(textpage, str(textpage.get_text_range()))
                 lines = tuple(top_lines(textpage, page.get_height())) if index == 0 else ()
+                unmapped = _unmapped_share(textpage)
             finally:
                 textpage.close()
             coverage = _image_coverage(page) if _visible_chars(text) <= _FEW_CHARS else 0.0
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-            return LayerPage(text=text, image_coverage=coverage, top_lines=lines)
+            return LayerPage(text=text, image_coverage=coverage, unmapped_share=unmapped, top_lines=lines)
         finally:
             page.close()
     except pdfium.PdfiumError as exc:
@@ -136,6 +139,16 @@ def _brackets(textpage: pdfium.PdfTextPage, text: str) -> str:
     for start, end in fixes:
         chars[start], chars[end] = _BRACKETS["h"], _BRACKETS["i"]
     return "".join(chars)
+
+
+def _unmapped_share(textpage: pdfium.PdfTextPage) -> float:
+    """Share of a sample of characters PDFium flags as having no Unicode mapping in their font."""
+    count = textpage.count_chars()
+    if count == 0:
+        return 0.0
+    sample = range(0, count, max(1, count // _UNMAPPED_SAMPLE))
+    errors = sum(pdfium_c.FPDFText_HasUnicodeMapError(textpage.raw, index) == 1 for index in sample)
+    return errors / len(sample)
 
 
 def _is_math_font(textpage: pdfium.PdfTextPage, index: int) -> bool:

@@ -18,6 +18,7 @@ Verdict = Literal["ok", "empty", "scan", "garbage"]
 _MIN_CHARS = 16
 _SCAN_COVERAGE = 0.5
 _MAX_BAD_SHARE = 0.05
+_MAX_UNMAPPED_SHARE = 0.3  # the shared corpus peaks at 3 % (a stray symbol glyph)
 _MAX_VOWELLESS_SHARE = 0.6  # TeX macro listings reach 0.5; unmapped fonts far more
 _MIN_WORDS = 20
 _WORD_SAMPLE_CHARS = 4000  # the vowel test reads this much of a page: enough to judge it
@@ -34,6 +35,8 @@ def verdict(page: LayerPage) -> Verdict:
     visible = len(page.text) - sum(page.text.count(blank) for blank in " \n\t")
     if visible < _MIN_CHARS:
         return "scan" if page.image_coverage >= _SCAN_COVERAGE else ("empty" if visible == 0 else "ok")
+    if page.unmapped_share > _MAX_UNMAPPED_SHARE:
+        return "garbage"
     return "garbage" if is_garbage(page.text, visible) else "ok"
 
 
