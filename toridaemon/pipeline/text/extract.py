@@ -148,7 +148,7 @@ def _unmapped_share(textpage: pdfium.PdfTextPage) -> float:
         return 0.0
     sample = range(0, count, max(1, count // _UNMAPPED_SAMPLE))
     errors = sum(pdfium_c.FPDFText_HasUnicodeMapError(textpage.raw, index) == 1 for index in sample)
-    return errors / len(sample)
+    return float(errors) / len(sample)
 
 
 def _is_math_font(textpage: pdfium.PdfTextPage, index: int) -> bool:
