@@ -21,7 +21,7 @@ _MAX_BAD_SHARE = 0.05
 _MAX_UNMAPPED_SHARE = 0.3  # the shared corpus peaks at 3 % (a stray symbol glyph)
 _MAX_VOWELLESS_SHARE = 0.6  # TeX macro listings reach 0.5; unmapped fonts far more
 _MIN_WORDS = 20
-_WORD_SAMPLE_CHARS = 4000  # the vowel test reads this much of a page: enough to judge it
+_SAMPLE_CHARS = 2000
 _CID = re.compile(r"\(cid:\d+\)")
 # Private-use areas, the replacement character, and C0 controls other than layout ones (PDFium's
 # soft hyphen U+0002 is layout).
@@ -41,9 +41,11 @@ def verdict(page: LayerPage) -> Verdict:
 
 
 def is_garbage(text: str, visible: int) -> bool:
-    bad = len(_BAD_CHARS.findall(text)) + 6 * len(_CID.findall(text))
-    if bad > _MAX_BAD_SHARE * visible:
+    # A sample of the page decides: a font's garbage is everywhere it is used, and reading the whole of
+    # every page would make the decision cost as much as the cleaning.
+    sample = text[:_SAMPLE_CHARS]
+    bad = len(_BAD_CHARS.findall(sample)) + 6 * len(_CID.findall(sample))
+    if bad > _MAX_BAD_SHARE * min(visible, len(sample)):
         return True
-    sample = text[:_WORD_SAMPLE_CHARS]
     words = len(_LATIN_WORD.findall(sample))
     return words >= _MIN_WORDS and len(_VOWELLESS_WORD.findall(sample)) > _MAX_VOWELLESS_SHARE * words
