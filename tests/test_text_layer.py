@@ -119,3 +119,12 @@ def test_tex_math_font_brackets_become_angle_brackets() -> None:
         pytest.skip("the shared corpus is absent")
     text = read_document(path.read_bytes(), PipelineOptions(ocr="off")).pages[1]
     assert "⟨string⟩" in text and "hstringi" not in text
+
+
+def test_no_born_digital_corpus_page_is_sent_to_ocr() -> None:
+    paths = good_corpus(limit=1000)
+    if not paths:
+        pytest.skip("the shared corpus is absent")
+    for path in paths:
+        text = read_document(path.read_bytes(), PipelineOptions(ocr="auto", ocr_languages=("none",)))
+        assert "ocr_unavailable" not in text.warnings, path.name  # no page asked for OCR
