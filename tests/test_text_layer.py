@@ -14,7 +14,7 @@ from tests.conftest import good_corpus
 from tests.pdfgen import pdf_bytes
 from toridaemon.pipeline import PipelineError, PipelineOptions
 from toridaemon.pipeline.text import read_document
-from toridaemon.pipeline.text.clean import clean_page, drop_running_lines
+from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.extract import LayerPage, open_document
 from toridaemon.pipeline.text.quality import verdict
 from toridaemon.pipeline.text.title import SIMILAR, plausible_metadata, similarity
@@ -27,6 +27,13 @@ def test_lost_ligatures_are_repaired_only_into_known_words() -> None:
         "coefficients and confidence intervals of floating point")
     assert clean_page("the di erent and e cient o ce", "en") == "the different and efficient office"
     assert clean_page("it is a cat so a dog, \\use:nn", "en") == "it is a cat so a dog, \\use:nn"
+
+
+def test_ligature_repair_turns_on_for_documents_that_lost_them() -> None:
+    lost = "The coe cients of con dence intervals differ: di erent e cient oating point."
+    text = read_document(pdf_bytes([lost, "A second page."]), PipelineOptions(ocr="off"))
+    assert "coefficients of confidence" in text.pages[0] and "efficient floating" in text.pages[0]
+    assert not lost_ligatures_likely(["Office hours: C. ce and the rest is ordinary English text."], "en")
 
 
 def test_soft_hyphens_accents_and_nfkc() -> None:

@@ -31,18 +31,20 @@ _LIGATURES = ("ffi", "ffl", "ff", "fi", "fl")
 _PAGE_NUMBER = re.compile(r"^\W*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(/|of|von)\s*\d{1,4})?\W*$",
                           re.IGNORECASE)
 _EDGE_LINES = 3
+_LIGATURE_EVIDENCE = 3  # distinct fragments in the opening pages that turn the repair on
 _MIN_PAGES_FOR_RUNNING = 3
 _RUNNING_SHARE = 0.5
 
 
-def clean_page(text: str, language: str | None) -> str:
-    """One page's text, cleaned (see the module docstring)."""
+def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> str:
+    """One page's text, cleaned (see the module docstring); `ligatures=False` skips the ligature repair."""
     text = _SOFT_HYPHEN.sub(_unhyphenate, text)
     if not text.isascii():  # ASCII is already composed and NFKC
         text = _join_accents(text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
-    return repair_ligatures(_join_hyphenated(text, language), language)
+    text = _join_hyphenated(text, language)
+    return repair_ligatures(text, language) if ligatures else text
 
 
 def _join_hyphenated(text: str, language: str | None) -> str:
@@ -103,12 +105,24 @@ def repair_ligatures(text: str, language: str | None) -> str:
         if word.lower() in known and not (previous and len(previous) == 1 and len(word) <= 2):
             continue
         at_start = i == 1 or parts[i - 1][-1:].isspace()
-        fixed = _rejoin(previous, word, known, at_start=at_start)
-        if fixed is not None and previous is not None and fixed.lower().startswith(previous.lower()):
-            parts[i - 2], parts[i - 1], parts[i] = fixed, "", ""
-        elif fixed is not None:
+        joined = _join_gap(previous, word, known)
+        if joined is not None:  # "coe" + "cients": the previous word takes this one in
+            parts[i - 2], parts[i - 1], parts[i] = joined, "", ""
+        elif (fixed := _restore_start(word, known, at_start=at_start)) is not None:
             parts[i] = fixed
     return "".join(parts)
+
+
+def lost_ligatures_likely(sample: list[str], language: str | None) -> bool:
+    """Whether a document's opening pages show lost ligatures: several distinct unknown words that are
+    known words' tails after a ligature ("cients", "oating", "erent"). A font that drops ligatures drops
+    them everywhere; ordinary pages show one such word now and then ("ce" of "C. ce")."""
+    language = language or "en"
+    known = _words(language)
+    if not known:
+        return False
+    words = set(_WORD.findall("\n".join(sample).lower())) - known
+    return len(words & _after_ligature(language)) >= _LIGATURE_EVIDENCE
 
 
 def _may_have_lost_ligatures(text: str, language: str, known: frozenset[str]) -> bool:
@@ -116,12 +130,17 @@ def _may_have_lost_ligatures(text: str, language: str, known: frozenset[str]) ->
     return not (set(_WORD.findall(text.lower())) - known).isdisjoint(_after_ligature(language))
 
 
-def _rejoin(previous: str | None, word: str, known: frozenset[str], *, at_start: bool) -> str | None:
-    if previous:
-        for ligature in _LIGATURES:
-            joined = previous + ligature + word
-            if joined.lower() in known:
-                return joined
+def _join_gap(previous: str | None, word: str, known: frozenset[str]) -> str | None:
+    if not previous:
+        return None
+    for ligature in _LIGATURES:
+        joined = previous + ligature + word
+        if joined.lower() in known:
+            return joined
+    return None
+
+
+def _restore_start(word: str, known: frozenset[str], *, at_start: bool) -> str | None:
     if at_start and len(word) >= 3 and word[0].islower() and word.lower() not in known:
         for ligature in _LIGATURES:
             if (ligature + word).lower() in known:

@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import ocr, tessdata
-from toridaemon.pipeline.text.clean import clean_page, drop_running_lines
+from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.extract import layer_page, metadata_title, open_document
 from toridaemon.pipeline.text.langguess import guess_language
 from toridaemon.pipeline.text.quality import verdict
@@ -28,7 +28,7 @@ Plan = tuple[Path, str]  # a tessdata folder and a Tesseract language string
 # Fewer letters than this in the whole document, after OCR, is "no text".
 _MIN_LETTERS = 20
 # Enough text for a language guess; more only costs time.
-_DETECT_CHARS = 1500
+_DETECT_CHARS = 600
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -83,7 +83,8 @@ def finish(
 ) -> DocumentText:
     """Clean pages of text (from a PDF or given as text) and pick the title."""
     language = detect("\n".join(texts[:3])[:_DETECT_CHARS])
-    pages = drop_running_lines([clean_page(text, language) for text in texts])
+    ligatures = lost_ligatures_likely(texts[:3], language)  # decided once: the repair costs a pass per page
+    pages = drop_running_lines([clean_page(text, language, ligatures=ligatures) for text in texts])
     warnings = set(warnings or ())
     if not _has_letters(pages):
         warnings.add("no_text")
