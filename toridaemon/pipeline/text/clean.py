@@ -24,6 +24,7 @@ _SPACING_ACCENTS = {
     "\u02dd": "\u030b", "\u00af": "\u0304",
 }
 _ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
+_ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
 _COMBINING_BEFORE = re.compile("(?<![^\\W\\d_])([\u0300-\u036f]+)([A-Za-z])")
 _WORD = re.compile(r"([^\W\d_]+)")
 _LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
@@ -40,7 +41,8 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
     """One page's text, cleaned (see the module docstring); `ligatures=False` skips the ligature repair."""
     text = _SOFT_HYPHEN.sub(_unhyphenate, text)
     if not text.isascii():  # ASCII is already composed and NFKC
-        text = _join_accents(text)
+        if _ANY_ACCENT.search(text):
+            text = _join_accents(text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
     text = _join_hyphenated(text, language)

@@ -30,7 +30,7 @@ _MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
 _BRACKET_PAIR = re.compile(r"(?<![^\s({\[])h[^\n]{0,40}?(?<=\S)i(?![^\s)}\].,;:])")
 _BRACKETS = {"h": "⟨", "i": "⟩"}
 _FONT_NAME_BYTES = 128
-_UNMAPPED_SAMPLE = 64  # characters checked per page: enough to tell a whole font from a stray glyph
+_UNMAPPED_SAMPLE = 24  # characters checked per page: enough to tell a whole font from a stray glyph
 
 
 @dataclass(frozen=True, slots=True)
