@@ -7,6 +7,7 @@ observes them here (client_python cannot see metrics of child processes otherwis
 from __future__ import annotations
 
 import platform
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -78,6 +79,12 @@ class Metrics:
                                   buckets=CONCEPT_BUCKETS, registry=registry)
         self.bridge_seconds = Histogram(f"{p}bridge_roundtrip_seconds", "Round trip of a bridge call.",
                                         buckets=BRIDGE_BUCKETS, registry=registry)
+        self.ocr_pages = Counter(f"{p}ocr_pages", "Pages read by OCR.", registry=registry)
+        self.ocr_seconds = Histogram(f"{p}ocr_seconds", "OCR time per document that needed OCR.",
+                                     buckets=STAGE_BUCKETS, registry=registry)
+        self.documents_without_text = Counter(f"{p}documents_without_text",
+                                              "Results with the no_text warning (nothing readable found).",
+                                              registry=registry)
         self.config_info = Info(f"{p}config", "Hash and source of the configuration in force.", registry=registry)
         self.build_info = Info(f"{p}build", "Version of toridaemon and Python.", registry=registry)
         self.build_info.info({"version": __version__, "python": platform.python_version()})
@@ -85,3 +92,13 @@ class Metrics:
             self.files_completed.labels(outcome=outcome)
         for result in ("success", "failure"):
             self.config_reloads.labels(result=result)
+
+
+def observe_text(metrics: Metrics, result: dict[str, Any]) -> None:
+    """The OCR and text figures a worker returned in its result."""
+    ocr_pages = result["source"].get("ocr_pages") or []
+    if ocr_pages:
+        metrics.ocr_pages.inc(len(ocr_pages))
+        metrics.ocr_seconds.observe(result["timings_seconds"].get("ocr", 0.0))
+    if "no_text" in result.get("warnings", ()):
+        metrics.documents_without_text.inc()

@@ -21,8 +21,9 @@ from toridaemon.hashing import NotRegularFile, sha256_file, still_there
 from toridaemon.inbox.gate import Verdict
 from toridaemon.journal import Journal, JournalError
 from toridaemon.logs import get_logger
-from toridaemon.metrics import Metrics
+from toridaemon.metrics import Metrics, observe_text
 from toridaemon.outcome import Outcomes
+from toridaemon.pipeline.text.tessdata import file_ocr_budget_seconds
 from toridaemon.progress import ProgressTracker
 from toridaemon.settings import Settings
 
@@ -244,7 +245,9 @@ class Scheduler:
     async def _execute(self, item: Item, settings: Settings) -> JobOutcome:
         item.enter("parse")
         assert item.sha256 is not None
-        job = Job(item.path, item.sha256, settings.pipeline_options(), settings.file_timeout_seconds)
+        options = settings.pipeline_options()
+        ocr_budget = await asyncio.to_thread(file_ocr_budget_seconds, item.path, options)  # seconds per scanned page
+        job = Job(item.path, item.sha256, options, settings.file_timeout_seconds + ocr_budget)
         try:
             outcome = await self.executor.run(job)
         except WorkerCrashed as exc:
@@ -322,6 +325,7 @@ class Scheduler:
             self.metrics.stage_seconds.labels(stage=stage).observe(seconds)
         self.metrics.file_pages.observe(result["source"]["pages"])
         self.metrics.concepts.observe(len(result["concepts"]))
+        observe_text(self.metrics, result)
 
     # ---- retries, release ---------------------------------------------------------------------
     async def _retry_later(self, item: Item, retry: Retry) -> None:

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from toridaemon import __version__
 from toridaemon.pipeline.concepts import ConceptReport, analyze_pages
-from toridaemon.pipeline.extract import extract_text, read_input
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.result import DocumentResult, Extractor, Source
+from toridaemon.pipeline.text import read_document
+from toridaemon.pipeline.text.document import finish
+from toridaemon.pipeline.text.extract import read_input
+from toridaemon.pipeline.text.langguess import guess_language
 
 
 def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> DocumentResult:
@@ -20,12 +23,15 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
     started = time.perf_counter()
     raw = read_input(path, options)
     read_done = time.perf_counter()
-    text = extract_text(raw.data, options)
+    text = read_document(raw.data, options, name=path.name)
     text_done = time.perf_counter()
     report = analyze_pages(text.pages, title=text.title, options=options)
     timings = {"read": read_done - started, "text": text_done - read_done, **report.timings}
-    source = Source(name=path.name, sha256=raw.sha256, bytes=len(raw.data), pages=len(text.pages))
-    return _assemble(source, text.title, report, timings, started)
+    if text.ocr_pages:
+        timings["ocr"] = text.ocr_seconds  # part of "text"
+    source = Source(name=path.name, sha256=raw.sha256, bytes=len(raw.data), pages=len(text.pages),
+                    ocr_pages=text.ocr_pages)
+    return _assemble(source, text.title, text.warnings, report, timings=timings, started=started)
 
 
 def analyze_text(
@@ -34,20 +40,27 @@ def analyze_text(
     """Concepts of plain text, as if it were a one-page document (form feeds split pages)."""
     options = settings or PipelineOptions()
     started = time.perf_counter()
-    pages = text.split("\f")
-    report = analyze_pages(pages, title=title, options=options)
+    cleaned = finish(text.split("\f"), guess_language, metadata=title)
+    report = analyze_pages(cleaned.pages, title=title, options=options)
     data = text.encode("utf-8")
-    source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(pages))
-    return _assemble(source, title, report, dict(report.timings), started)
+    source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(cleaned.pages))
+    return _assemble(source, title, cleaned.warnings, report, timings=dict(report.timings), started=started)
 
 
 def _assemble(
-    source: Source, title: str | None, report: ConceptReport, timings: dict[str, float], started: float
+    source: Source,
+    title: str | None,
+    warnings: list[str],
+    report: ConceptReport,
+    *,
+    timings: dict[str, float],
+    started: float,
 ) -> DocumentResult:
     timings["total"] = time.perf_counter() - started
     return DocumentResult(
         source=source,
         title=title,
+        warnings=warnings,
         sections=report.sections,
         concepts=report.concepts,
         pruning=report.pruning,

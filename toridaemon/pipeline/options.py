@@ -6,6 +6,8 @@ The daemon's `Settings` inherits these fields, so each one is declared once; a j
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_SECTION_WEIGHTS: dict[str, float] = {
@@ -47,6 +49,20 @@ class PipelineOptions(BaseModel):
         0.3, ge=0.0, le=10.0, description="Score bonus of a concept the database knows, times its priority."
     )
     embeddings: bool = Field(False, description="Rank and de-duplicate with a local sentence-transformer model.")
+    ocr: Literal["auto", "off", "force"] = Field(
+        "auto", description="auto: OCR pages without a usable text layer; force: every page; off: never."
+    )
+    ocr_languages: tuple[str, ...] = Field(
+        ("eng",), min_length=1, description="Tesseract languages tried first (e.g. eng, deu); the detected one follows."
+    )
+    ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution pages are rendered at for OCR.")
+    ocr_page_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="OCR time per page; also what each scanned page adds to file_timeout_seconds."
+    )
+    ocr_max_pages: int = Field(500, ge=0, description="Most pages OCR'd per document (the rest get a warning).")
+    tessdata_dir: str | None = Field(
+        None, description="Folder of Tesseract *.traineddata searched first (then the bundled and Debian ones)."
+    )
 
     @field_validator("section_weights")
     @classmethod

@@ -1,0 +1,157 @@
+"""OCR benchmark: our OCR path against the born-digital text layer and against the bare `tesseract` command.
+
+A few pages of the shared corpus (generated pages when it is absent) are rendered to image-only PDFs at 150
+and 300 dpi, and at 300 dpi turned by 0.7° and blurred the way a scanner makes them. For each variant, in the
+same run:
+
+- word and character error rates (WER, CER) of our OCR text against the born-digital text layer of the same
+  pages, both through our cleaning, compared as lowercase word sequences (⟨ ⟩ counted as ( ), as printed);
+- the overlap of the top-10 concepts with those of the born-digital pages (|ours ∩ born-digital| / 10);
+- pages/s of our path (`read_document`: render + Tesseract in-process) against the bare `tesseract` command
+  on the same page images (PNG files written beforehand, not timed), same traineddata, one thread each
+  (OMP_THREAD_LIMIT=1 for both).
+
+Targets: WER ≤ 5 % on clean 300-dpi pages; top-10 overlap ≥ 0.6; our pages/s ≥ 0.9× bare tesseract's.
+Needs Debian's `tesseract-ocr` for the baseline (`apt-get install tesseract-ocr`) and `jiwer` (bench extra).
+
+Usage: python bench/ocr.py [--docs N] [--pages N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ["OMP_THREAD_LIMIT"] = "1"
+
+import jiwer
+import pypdfium2 as pdfium
+from _common import REPO, corpus, generated_pdf, ratio, verdict
+
+sys.path.insert(0, str(REPO))
+from tests.scangen import scan_of
+from toridaemon.pipeline import analyze_text
+from toridaemon.pipeline.options import PipelineOptions
+from toridaemon.pipeline.text import read_document, tessdata
+
+VARIANTS = (("150 dpi", 150, 0.0, 0.0), ("300 dpi", 300, 0.0, 0.0), ("300 dpi turned+blurred", 300, 0.7, 0.8))
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    name: str
+    pdf: bytes  # born-digital pages
+    pages: int
+
+
+# Single-column prose: reading order is then the same in the text layer and in OCR.
+PROSE = ("texlive-latex-base-doc__latex__tools__calc.pdf", "texlive-latex-base-doc__latex__base__modguide.pdf",
+         "texlive-latex-base-doc__latex__graphics__grfguide.pdf")
+
+
+def samples(docs: int, pages: int) -> list[Sample]:
+    """`pages` pages (from page 2 on) of `docs` prose files of the corpus, each file as its own PDF."""
+    every = corpus()
+    preferred = [path for name in PROSE for path in every if path.name == name]
+    found = [path for path in preferred + every if len(pdfium.PdfDocument(path)) > pages][:docs]
+    if not found:
+        return [Sample(f"generated-{i}", generated_pdf(i), 1) for i in range(docs)]
+    out = []
+    for path in found:
+        source = pdfium.PdfDocument(path)
+        subset = pdfium.PdfDocument.new()
+        subset.import_pages(source, list(range(1, pages + 1)))
+        buffer = io.BytesIO()
+        subset.save(buffer)
+        out.append(Sample(path.name, buffer.getvalue(), pages))
+    return out
+
+
+# Our text layer maps TeX's math-font brackets to ⟨ ⟩; on the page they look like what OCR reads.
+_BRACKETS = str.maketrans("⟨⟩", "()")
+
+
+def words(text: str) -> str:
+    return " ".join(text.lower().translate(_BRACKETS).split())
+
+
+def top10(pages: list[str]) -> list[str]:
+    return [concept.name.lower() for concept in analyze_text("\f".join(pages)).concepts[:10]]
+
+
+def bare_tesseract(scan: bytes, dpi: int, folder: Path, languages: str, work: Path) -> tuple[float, int]:
+    """Seconds of the `tesseract` command over the scan's page images (written first, not timed)."""
+    document = pdfium.PdfDocument(scan)
+    images = []
+    for index in range(len(document)):
+        image = work / f"page-{index}.png"
+        document[index].render(scale=dpi / 72, grayscale=True).to_pil().save(image)
+        images.append(image)
+    started = time.perf_counter()
+    for image in images:
+        subprocess.run(["tesseract", str(image), "-", "-l", languages, "--oem", "1", "--dpi", str(dpi),
+                        "--tessdata-dir", str(folder)], check=True, capture_output=True,
+                       env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    return time.perf_counter() - started, len(images)
+
+
+def run_variant(label: str, dpi: int, *, rotate: float, blur: float, items: list[Sample], work: Path) -> bool:
+    planned = tessdata.plan(("eng",), None)
+    if planned is None:
+        raise SystemExit("no English traineddata: run `make test` first")
+    options = PipelineOptions(ocr="force", ocr_dpi=dpi)
+    refs, hyps, overlaps = [], [], []
+    ours_seconds = base_seconds = 0.0
+    pages = 0
+    for item in items:
+        born = read_document(item.pdf, PipelineOptions(ocr="off"))
+        scan = scan_of(item.pdf, dpi=dpi, rotate=rotate, blur=blur)
+        started = time.perf_counter()
+        read = read_document(scan, options)
+        ours_seconds += time.perf_counter() - started
+        seconds, count = bare_tesseract(scan, dpi, planned[0], planned[1], work)
+        base_seconds += seconds
+        pages += count
+        refs.append(words(" ".join(born.pages)))
+        hyps.append(words(" ".join(read.pages)))
+        born_top, ocr_top = top10(born.pages), top10(read.pages)
+        overlaps.append(len(set(born_top) & set(ocr_top)) / max(1, min(10, len(born_top))))
+    wer, cer = jiwer.wer(refs, hyps), jiwer.cer(refs, hyps)
+    overlap = sum(overlaps) / len(overlaps)
+    ours_rate, base_rate = pages / ours_seconds, pages / base_seconds
+    speed = ratio(ours_rate, base_rate)
+    print(f"\n{label}: {pages} pages")
+    print(f"  WER {wer:6.1%}   CER {cer:6.1%}" + (f"   target WER ≤ 5 %: {verdict(wer <= 0.05)}" if label == "300 dpi"
+                                                 else ""))
+    print(f"  top-10 concept overlap {overlap:.2f}   target ≥ 0.6: {verdict(overlap >= 0.6)}")
+    print(f"  pages/s: ours {ours_rate:.2f}   bare tesseract {base_rate:.2f}   ratio {speed:.2f}"
+          f"   target ≥ 0.9: {verdict(speed >= 0.9)}")
+    return wer <= 0.05 or label != "300 dpi"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=2, help="corpus files sampled")
+    parser.add_argument("--pages", type=int, default=2, help="pages per file (from page 2 on)")
+    args = parser.parse_args()
+    if shutil.which("tesseract") is None:
+        raise SystemExit("the baseline needs the tesseract command: apt-get install tesseract-ocr")
+    version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, check=True).stdout
+    print(f"bare baseline: {version.splitlines()[0]}; ours: tesserocr's bundled Tesseract; 1 thread each")
+    items = samples(args.docs, args.pages)
+    print("pages from: " + ", ".join(item.name for item in items))
+    with tempfile.TemporaryDirectory(prefix="tori-ocr-bench-") as work:
+        for label, dpi, rotate, blur in VARIANTS:
+            run_variant(label, dpi, rotate=rotate, blur=blur, items=items, work=Path(work))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Title benchmark: our titles against the judged set (tests/fixtures/titles.json), in one run.
+
+Prints, per file, the judged title and ours, then the near-match rate (similarity ≥ 0.8 after case and
+punctuation folding; a file whose page 1 shows no title counts as matched only when we return none).
+The baseline in the same run is the PDF's metadata title alone (what `title` was before).
+Target: ≥ 90 %.
+
+Usage: python bench/titles.py [--corpus DIR] [--verbose]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from toridaemon.pipeline.options import PipelineOptions
+from toridaemon.pipeline.text import read_document
+from toridaemon.pipeline.text.title import SIMILAR, similarity
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE = REPO / "tests" / "fixtures" / "titles.json"
+CORPUS = REPO.parent / "shared" / "corpus" / "good"
+
+
+def matched(judged: str | None, ours: str | None) -> bool:
+    if judged is None or ours is None:
+        return judged is None and ours is None
+    return similarity(judged, ours) >= SIMILAR
+
+
+def metadata_title(path: Path) -> str | None:
+    pdf = pdfium.PdfDocument(path)
+    try:
+        return pdf.get_metadata_value("Title").strip() or None
+    finally:
+        pdf.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--verbose", action="store_true", help="print every file, not only the misses")
+    args = parser.parse_args()
+    judged: dict[str, str | None] = json.loads(FIXTURE.read_text())["titles"]
+    options = PipelineOptions(ocr="off")
+    ours_hits = meta_hits = total = 0
+    for name, title in judged.items():
+        path = args.corpus / name
+        if not path.is_file():
+            continue
+        total += 1
+        ours = read_document(path.read_bytes(), options, name=name).title
+        hit = matched(title, ours)
+        ours_hits += hit
+        meta_hits += matched(title, metadata_title(path))
+        if args.verbose or not hit:
+            print(f"{'ok  ' if hit else 'MISS'} {name}\n     judged: {title!r}\n     ours:   {ours!r}")
+    if not total:
+        raise SystemExit(f"no judged file found under {args.corpus}")
+    ours_rate, meta_rate = ours_hits / total, meta_hits / total
+    print(f"\n{total} judged files; near match = similarity ≥ {SIMILAR} after case/punctuation folding")
+    print(f"  ours (page + plausible metadata)  {ours_hits:3d}/{total}  {ours_rate:6.1%}")
+    print(f"  metadata title only (before)      {meta_hits:3d}/{total}  {meta_rate:6.1%}")
+    print(f"  ratio ours / metadata             {ours_rate / meta_rate if meta_rate else float('inf'):.2f}")
+    print(f"  target ≥ 90 %: {'met' if ours_rate >= 0.9 else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Image-only PDFs made like a scanner makes them: real pages rendered to pixels, no text layer."""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2 as pdfium
+from PIL import Image, ImageFilter
+
+from tests.pdfgen import pdf_bytes
+
+
+def scan_of(pdf: bytes, *, dpi: int = 200, rotate: float = 0.0, blur: float = 0.0) -> bytes:
+    """Each page of `pdf` rendered in grey at `dpi` (optionally turned and blurred), as an image-only PDF."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        images = [_page_image(document[i], dpi, rotate, blur) for i in range(len(document))]
+    finally:
+        document.close()
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return out.getvalue()
+
+
+def _page_image(page: pdfium.PdfPage, dpi: int, rotate: float, blur: float) -> Image.Image:
+    image: Image.Image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+    if rotate:
+        image = image.rotate(rotate, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
+    if blur:
+        image = image.filter(ImageFilter.GaussianBlur(blur))
+    return image
+
+
+def scanned_text(pages: list[str], **kwargs: float) -> bytes:
+    """A scan of a generated text PDF with these pages."""
+    return scan_of(pdf_bytes(pages), **kwargs)  # type: ignore[arg-type]
+
+
+def blank_scan(dpi: int = 100) -> bytes:
+    out = io.BytesIO()
+    Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255).save(out, format="PDF", resolution=dpi)
+    return out.getvalue()

@@ -1,0 +1,152 @@
+"""OCR end to end on real generated scans: pages rendered to pixels, no text layer, through Tesseract."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DaemonProcess, Dirs
+from tests.pdfgen import pdf_bytes
+from tests.polling import wait_for
+from tests.scangen import blank_scan, scanned_text
+from toridaemon.pipeline import PipelineOptions, analyze_pdf
+from toridaemon.pipeline.text import ocr, read_document, tessdata
+
+PAGE_ONE = ("Graph Neural Networks for Molecules\n\nMessage passing networks learn molecular properties.\n"
+            "Each atom exchanges messages with its neighbours over several rounds.")
+PAGE_TWO = "The readout sums the atom states into one vector.\nWe predict solubility and toxicity from it."
+
+needs_english = pytest.mark.skipif("eng" not in tessdata.installed(None),
+                                   reason="English OCR data not installed (make test installs it)")
+
+
+def _words(text: str) -> set[str]:
+    return {word.strip(".,").lower() for word in text.split()}
+
+
+@needs_english
+def test_a_scan_is_read_by_ocr_page_by_page(tmp_path: Path) -> None:
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(scanned_text([PAGE_ONE, PAGE_TWO], dpi=200))
+    result = analyze_pdf(path).to_dict()
+    assert result["source"]["ocr_pages"] == [1, 2]
+    assert result["warnings"] == []
+    assert result["title"] == "Graph Neural Networks for Molecules"
+    expected = _words(PAGE_ONE + " " + PAGE_TWO)
+    assert len(expected & _words(" ".join(c["context"] for c in result["concepts"]) + " " + result["title"])) > 5
+    assert "ocr" in result["timings_seconds"]
+    assert any("message" in concept["name"] or "atom" in concept["name"] for concept in result["concepts"])
+
+
+@needs_english
+def test_ocr_text_matches_the_original_words_on_a_turned_blurred_scan() -> None:
+    data = scanned_text([PAGE_ONE], dpi=300, rotate=0.7, blur=0.8)
+    text = read_document(data, PipelineOptions())
+    found = _words(text.pages[0])
+    expected = _words(PAGE_ONE)
+    assert len(found & expected) >= 0.9 * len(expected)
+
+
+def test_born_digital_pages_are_not_ocred() -> None:
+    text = read_document(pdf_bytes([PAGE_ONE, PAGE_TWO]), PipelineOptions())
+    assert text.ocr_pages == [] and text.warnings == []
+    assert "Message passing" in text.pages[0]
+
+
+@needs_english
+def test_a_blank_scan_says_no_text() -> None:
+    text = read_document(blank_scan(), PipelineOptions())
+    assert text.ocr_pages == [1]
+    assert text.warnings == ["no_text"]
+
+
+def test_ocr_off_leaves_a_scan_empty_with_a_warning() -> None:
+    text = read_document(scanned_text([PAGE_ONE], dpi=100), PipelineOptions(ocr="off"))
+    assert text.ocr_pages == [] and text.warnings == ["no_text"]
+
+
+def test_missing_language_data_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+    options = PipelineOptions(ocr_languages=("xyz",), tessdata_dir=str(tmp_path))
+    text = read_document(scanned_text([PAGE_ONE], dpi=100), options)
+    assert text.ocr_pages == []
+    assert text.warnings == ["no_text", "ocr_unavailable"]
+
+
+@needs_english
+def test_force_ocrs_born_digital_pages_too() -> None:
+    text = read_document(pdf_bytes([PAGE_ONE]), PipelineOptions(ocr="force", ocr_dpi=150))
+    assert text.ocr_pages == [1]
+    assert "passing" in text.pages[0]
+
+
+@needs_english
+def test_ocr_language_follows_the_detected_language_when_its_data_is_installed(tmp_path: Path) -> None:
+    # A second language's data, made from the English one: what matters is that the run switches to it.
+    english = tessdata.installed(None)["eng"] / "eng.traineddata"
+    shutil.copy(english, tmp_path / "deu.traineddata")
+    shutil.copy(english, tmp_path / "eng.traineddata")
+    tessdata.installed.cache_clear()
+    asked: list[str] = []
+
+    def detect(text: str) -> str | None:
+        asked.append(text)
+        return "de"
+
+    options = PipelineOptions(tessdata_dir=str(tmp_path), ocr_dpi=150)
+    text = read_document(scanned_text([PAGE_ONE, PAGE_TWO], dpi=150), options, detect)
+    assert text.ocr_pages == [1, 2]
+    assert ocr._ENGINE._key == (tmp_path, "deu")
+    assert "passing" in asked[0]  # the guess was made on the OCR text of the first page
+
+
+@needs_english
+def test_a_guess_without_installed_data_keeps_the_configured_language(tmp_path: Path) -> None:
+    text = read_document(scanned_text([PAGE_ONE], dpi=150), PipelineOptions(ocr_dpi=150), lambda _: "ja")
+    assert text.ocr_pages == [1]
+    assert ocr._ENGINE._key is not None and ocr._ENGINE._key[1] == "eng"
+
+
+@needs_english
+def test_a_page_in_a_font_without_unicode_mapping_goes_to_ocr() -> None:
+    # Glyph names PDFium cannot map to Unicode: it flags every character, whatever text it guesses.
+    # (Helvetica has no such glyphs either, so the page renders blank and OCR finds nothing on it.)
+    names = " ".join(f"/g{code}" for code in range(32, 127)).encode()
+    data = pdf_bytes([PAGE_ONE]).replace(
+        b"/Encoding /WinAnsiEncoding", b"/Encoding << /Type /Encoding /Differences [32 " + names + b"] >>")
+    text = read_document(data, PipelineOptions(ocr_dpi=100))
+    assert text.ocr_pages == [1] and text.warnings == ["no_text"]
+    assert read_document(data, PipelineOptions(ocr="off")).warnings == ["garbage_text_dropped", "no_text"]
+
+
+def test_the_ocr_budget_grows_with_page_images_only() -> None:
+    options = PipelineOptions(ocr_page_timeout_seconds=10, ocr_max_pages=2)
+    assert tessdata.ocr_budget_seconds(pdf_bytes(["text only"]), options) == 0
+    assert tessdata.ocr_budget_seconds(scanned_text(["a", "b", "c"], dpi=50), options) == 20
+    assert tessdata.ocr_budget_seconds(scanned_text(["a"], dpi=50), PipelineOptions(ocr="off")) == 0
+
+
+@needs_english
+@pytest.mark.e2e
+def test_the_daemon_ocrs_a_dropped_scan_past_the_bare_file_timeout(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    # A quarter second is less than OCR of two 300-dpi pages takes: the scan succeeds only because each page
+    # image adds ocr_page_timeout_seconds to the file's timeout.
+    daemon = daemon_factory({"TORI_FILE_TIMEOUT_SECONDS": "0.25", "TORI_OCR_PAGE_TIMEOUT_SECONDS": "60"})
+    daemon.wait_ready()
+    staged = dirs.root / "scan.pdf"
+    staged.write_bytes(scanned_text([PAGE_ONE, PAGE_TWO], dpi=300))
+    staged.rename(dirs.inbox / "scan.pdf")
+    wait_for(lambda: dirs.results() or dirs.errors(), 120, what="the scan's outcome")
+    assert dirs.errors() == []
+    result = dirs.results()[0]
+    assert result["source"]["ocr_pages"] == [1, 2] and result["warnings"] == []
+    assert result["timings_seconds"]["total"] > 0.25, "OCR was faster than the bare timeout: nothing was shown"
+    assert result["title"] == "Graph Neural Networks for Molecules"
+    wait_for(lambda: daemon.metric("toridaemon_ocr_pages_total") == 2, 10, what="OCR page counter")
+    assert daemon.metric("toridaemon_ocr_seconds_count") == 1
+    assert daemon.metric("toridaemon_documents_without_text_total") == 0
+    assert daemon.stop() == 0

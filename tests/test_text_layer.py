@@ -1,0 +1,137 @@
+"""The text layer a reader sees: cleaning, page verdicts, titles, and why a PDF cannot be opened."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, NumberObject
+
+from tests.conftest import good_corpus
+from tests.pdfgen import pdf_bytes
+from toridaemon.pipeline import PipelineError, PipelineOptions
+from toridaemon.pipeline.text import read_document
+from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
+from toridaemon.pipeline.text.extract import LayerPage, open_document
+from toridaemon.pipeline.text.quality import verdict
+from toridaemon.pipeline.text.title import SIMILAR, plausible_metadata, similarity
+
+FIXTURE = Path(__file__).parent / "fixtures" / "titles.json"
+
+
+def test_lost_ligatures_are_repaired_only_into_known_words() -> None:
+    assert clean_page("coe cients and con dence intervals of oating point", "en") == (
+        "coefficients and confidence intervals of floating point")
+    assert clean_page("the di erent and e cient o ce", "en") == "the different and efficient office"
+    assert clean_page("it is a cat so a dog, \\use:nn", "en") == "it is a cat so a dog, \\use:nn"
+
+
+def test_ligature_repair_turns_on_for_documents_that_lost_them() -> None:
+    lost = "The coe cients of con dence intervals differ: di erent e cient oating point."
+    text = read_document(pdf_bytes([lost, "A second page."]), PipelineOptions(ocr="off"))
+    assert "coefficients of confidence" in text.pages[0] and "efficient floating" in text.pages[0]
+    assert not lost_ligatures_likely(["Office hours: C. ce and the rest is ordinary English text."], "en")
+
+
+def test_soft_hyphens_accents_and_nfkc() -> None:
+    assert clean_page("package file docu\x02\nment", "en") == "package file document"
+    assert clean_page("pre\ufffeceding AMS\ufffeLATEX", "en") == "preceding AMS-LATEX"
+    assert clean_page("Schr¨oder na¨ıve caf´e ﬁrst", "en") == "Schröder naïve café first"
+    assert clean_page("e\u0301te\u0301 \u0301ecole", "en") == "été école"
+
+
+def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
+    topics = ["graphs", "lattices", "groups", "rings", "fields"]
+    pages = [f"Journal of Things, vol. {n}\nBody text on {topic}.\nAnd {topic} again.\n{n + 1}"
+             for n, topic in enumerate(topics)]
+    cleaned = drop_running_lines(pages)
+    assert cleaned[2] == "Body text on groups.\nAnd groups again."
+    assert all("Journal" not in page for page in cleaned)
+    assert drop_running_lines(["Only\nText"]) == ["Only\nText"]
+
+
+def test_page_verdicts() -> None:
+    assert verdict(LayerPage("A sentence of ordinary words that reads well enough.")) == "ok"
+    assert verdict(LayerPage("", image_coverage=0.95)) == "scan"
+    assert verdict(LayerPage("", image_coverage=0.1)) == "empty"
+    garbage = " ".join(["st sq ZT SST rk hh"] * 10)
+    assert verdict(LayerPage(garbage)) == "garbage"
+    assert verdict(LayerPage("\ufffd\ufffd \ue001\ue002 text with private-use glyphs " * 3)) == "garbage"
+    assert verdict(LayerPage("(cid:12)(cid:40)(cid:3) some letters " * 4)) == "garbage"
+
+
+def test_garbage_layer_is_dropped_with_a_warning_when_ocr_is_off() -> None:
+    garbage = " ".join(["st sq ZT SST rk hh"] * 10)
+    text = read_document(pdf_bytes(["Readable first page about sparse matrices.", garbage]),
+                         PipelineOptions(ocr="off"))
+    assert text.pages[1] == "" and "garbage_text_dropped" in text.warnings
+
+
+def test_metadata_titles_that_are_file_names_or_placeholders_are_not_used() -> None:
+    for bad in ("galois.dvi", "temp.dvi", "Microsoft Word - thesis.doc", "untitled", "/home/x/paper.tex", "  "):
+        assert plausible_metadata(bad) is None, bad
+    assert plausible_metadata("scan0001", file_stem="scan0001") is None
+    assert plausible_metadata("On the Complexity of SNP Block Partitioning") is not None
+
+
+def test_title_comes_from_the_page_when_metadata_is_a_file_name() -> None:
+    body = "Some body text follows here and it runs on for a while, as body text does in papers. " * 3
+    data = pdf_bytes([f"Sparse Matrix Methods\n{body}"], title="paper.dvi")
+    # One font size throughout: no larger title font, so the first line is taken, not the paragraph.
+    assert read_document(data, PipelineOptions()).title == "Sparse Matrix Methods"
+
+
+def _encrypted(handler: str) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    if handler == "password":
+        writer.encrypt("secret", algorithm="RC4-128")
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    writer._add_object(DictionaryObject({NameObject("/Filter"): NameObject("/Adobe.PubSec"),
+                                         NameObject("/V"): NumberObject(4), NameObject("/R"): NumberObject(4)}))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue().replace(b"trailer\n<<", b"trailer\n<<\n/Encrypt 4 0 R", 1)
+
+
+@pytest.mark.parametrize("handler", ["password", "public-key"])
+def test_encrypted_documents_are_named_by_pdfium_error_code(handler: str) -> None:
+    # The public-key handler's message says "Unsupported security scheme": no "password" in it.
+    with pytest.raises(PipelineError) as caught:
+        open_document(_encrypted(handler), PipelineOptions())
+    assert caught.value.reason == "encrypted"
+
+
+def test_judged_titles_near_match_rate() -> None:
+    judged = json.loads(FIXTURE.read_text())["titles"]
+    paths = [path for path in good_corpus(limit=1000) if path.name in judged]
+    if not paths:
+        pytest.skip("the shared corpus is absent")
+    hits = 0
+    for path in paths:
+        ours = read_document(path.read_bytes(), PipelineOptions(ocr="off"), name=path.name).title
+        expected = judged[path.name]
+        hits += (ours is None) if expected is None else (ours is not None and similarity(ours, expected) >= SIMILAR)
+    assert hits / len(paths) >= 0.9
+
+
+def test_tex_math_font_brackets_become_angle_brackets() -> None:
+    path = next((p for p in good_corpus(limit=1000) if p.name.endswith("pdfescape.pdf")), None)
+    if path is None:
+        pytest.skip("the shared corpus is absent")
+    text = read_document(path.read_bytes(), PipelineOptions(ocr="off")).pages[1]
+    assert "⟨string⟩" in text and "hstringi" not in text
+
+
+def test_no_born_digital_corpus_page_is_sent_to_ocr() -> None:
+    paths = good_corpus(limit=1000)
+    if not paths:
+        pytest.skip("the shared corpus is absent")
+    for path in paths:
+        text = read_document(path.read_bytes(), PipelineOptions(ocr="auto", ocr_languages=("none",)))
+        assert "ocr_unavailable" not in text.warnings, path.name  # no page asked for OCR

@@ -1,0 +1,181 @@
+"""A clean text layer before sections and concepts.
+
+Per page: soft hyphens joined (U+00AD and PDFium's U+0002 at a line end), accents extracted as separate
+characters put back on their letters, NFKC normalisation, and ligatures a font lost ("coe cients",
+" oating") repaired where the joined word is a known word of the document's language. Across pages:
+running headers, footers and page numbers (lines repeated at the same place on most pages) dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+import wordfreq
+
+# PDFium marks a hyphen at a line end as U+0002 or U+FFFE (by version) and may already join the lines.
+_SOFT_HYPHEN = re.compile("[\u00ad\u0002\ufffe][ \t]*\n?[ \t]*(.?)")
+# Spacing accents TeX sets as glyphs of their own, and the combining mark each stands for.
+_SPACING_ACCENTS = {
+    "\u00b4": "\u0301", "`": "\u0300", "\u00a8": "\u0308", "\u02c6": "\u0302", "^": "\u0302", "\u02dc": "\u0303",
+    "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307",
+    "\u02dd": "\u030b", "\u00af": "\u0304",
+}
+_ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
+_ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
+_COMBINING_BEFORE = re.compile("(?<![^\\W\\d_])([\u0300-\u036f]+)([A-Za-z])")
+_WORD = re.compile(r"([^\W\d_]+)")
+_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
+_LIGATURES = ("ffi", "ffl", "ff", "fi", "fl")
+_PAGE_NUMBER = re.compile(r"^\W*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(/|of|von)\s*\d{1,4})?\W*$",
+                          re.IGNORECASE)
+_EDGE_LINES = 3
+_LIGATURE_EVIDENCE = 3  # distinct fragments in the opening pages that turn the repair on
+_MIN_PAGES_FOR_RUNNING = 3
+_RUNNING_SHARE = 0.5
+
+
+def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> str:
+    """One page's text, cleaned (see the module docstring); `ligatures=False` skips the ligature repair."""
+    text = _SOFT_HYPHEN.sub(_unhyphenate, text)
+    if not text.isascii():  # ASCII is already composed and NFKC
+        if _ANY_ACCENT.search(text):
+            text = _join_accents(text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+    text = _join_hyphenated(text, language)
+    return repair_ligatures(text, language) if ligatures else text
+
+
+def _join_hyphenated(text: str, language: str | None) -> str:
+    """"com-\nmands" → "commands" when the joined word is known (OCR text keeps printed hyphens)."""
+    known = _words(language or "en")
+
+    def join(match: re.Match[str]) -> str:
+        joined = match.group(1) + match.group(2)
+        return joined if joined.lower() in known else match.group(0)
+
+    return _LINE_END_HYPHEN.sub(join, text) if known and "-\n" in text else text
+
+
+def _unhyphenate(match: re.Match[str]) -> str:
+    # "pre-ceding" joins; "AMS-LaTeX" keeps its hyphen: a capital after the break starts a new part.
+    following = match.group(1)
+    return "-" + following if following.isupper() else following
+
+
+def _join_accents(text: str) -> str:
+    text = _ACCENT_BEFORE.sub(lambda m: m.group(2).replace("\u0131", "i") + _SPACING_ACCENTS[m.group(1)], text)
+    # A combining mark before its letter (extraction order) goes after it, where NFC composes it.
+    return _COMBINING_BEFORE.sub(lambda m: m.group(2) + m.group(1), text)
+
+
+@lru_cache(maxsize=4)
+def _words(language: str) -> frozenset[str]:
+    # Only languages wordfreq has: for others it would quietly substitute a "nearest" one.
+    if language not in wordfreq.available_languages(wordlist="small"):
+        return frozenset()
+    return frozenset(wordfreq.get_frequency_dict(language, wordlist="small"))
+
+
+@lru_cache(maxsize=4)
+def _after_ligature(language: str) -> frozenset[str]:
+    """Every known word's tail after a ligature: the fragments a lost ligature leaves ("cients")."""
+    tails = set()
+    for word in _words(language):
+        for ligature in _LIGATURES:
+            start = word.find(ligature)
+            while start >= 0:
+                tails.add(word[start + len(ligature):])
+                start = word.find(ligature, start + 1)
+    tails.discard("")
+    return frozenset(tails)
+
+
+def repair_ligatures(text: str, language: str | None) -> str:
+    """Put back ligatures lost at a gap ("coe cients") or at a word's start (" oating")."""
+    known = _words(language or "en")
+    if not known or not _may_have_lost_ligatures(text, language or "en", known):
+        return text
+    parts = _WORD.split(text)  # separators at even indices, words at odd ones
+    for i in range(1, len(parts), 2):
+        word = parts[i]
+        previous = parts[i - 2] if i >= 3 and parts[i - 1] == " " else None
+        # Known words stay, unless both sides of a gap are fragments ("o ce" → "office").
+        if word.lower() in known and not (previous and len(previous) == 1 and len(word) <= 2):
+            continue
+        at_start = i == 1 or parts[i - 1][-1:].isspace()
+        joined = _join_gap(previous, word, known)
+        if joined is not None:  # "coe" + "cients": the previous word takes this one in
+            parts[i - 2], parts[i - 1], parts[i] = joined, "", ""
+        elif (fixed := _restore_start(word, known, at_start=at_start)) is not None:
+            parts[i] = fixed
+    return "".join(parts)
+
+
+def lost_ligatures_likely(sample: list[str], language: str | None) -> bool:
+    """Whether a document's opening pages show lost ligatures: several distinct unknown words that are
+    known words' tails after a ligature ("cients", "oating", "erent"). A font that drops ligatures drops
+    them everywhere; ordinary pages show one such word now and then ("ce" of "C. ce")."""
+    language = language or "en"
+    known = _words(language)
+    if not known:
+        return False
+    words = set(_WORD.findall("\n".join(sample).lower())) - known
+    return len(words & _after_ligature(language)) >= _LIGATURE_EVIDENCE
+
+
+def _may_have_lost_ligatures(text: str, language: str, known: frozenset[str]) -> bool:
+    """Cheap pre-check on the page's distinct words: is any unknown one a known word's tail after a ligature?"""
+    return not (set(_WORD.findall(text.lower())) - known).isdisjoint(_after_ligature(language))
+
+
+def _join_gap(previous: str | None, word: str, known: frozenset[str]) -> str | None:
+    if not previous:
+        return None
+    for ligature in _LIGATURES:
+        joined = previous + ligature + word
+        if joined.lower() in known:
+            return joined
+    return None
+
+
+def _restore_start(word: str, known: frozenset[str], *, at_start: bool) -> str | None:
+    if at_start and len(word) >= 3 and word[0].islower() and word.lower() not in known:
+        for ligature in _LIGATURES:
+            if (ligature + word).lower() in known:
+                return ligature + word
+    return None
+
+
+def drop_running_lines(pages: list[str]) -> list[str]:
+    """Remove lines repeated at the same edge of most pages, and bare page numbers at the edges."""
+    slots = [_edge_slots(page.split("\n")) for page in pages]
+    counts: Counter[tuple[int, str]] = Counter()
+    for page_slots in slots:
+        counts.update(set(page_slots.values()))
+    needed = max(_MIN_PAGES_FOR_RUNNING, _RUNNING_SHARE * len(pages))
+    cleaned = []
+    for page, page_slots in zip(pages, slots, strict=True):
+        lines = page.split("\n")
+        drop = {index for index, key in page_slots.items()
+                if counts[key] >= needed or _PAGE_NUMBER.match(lines[index])}
+        cleaned.append("\n".join(line for index, line in enumerate(lines) if index not in drop) if drop else page)
+    return cleaned
+
+
+def _edge_slots(lines: list[str]) -> dict[int, tuple[int, str]]:
+    """Line index → (position from the top or, negative, from the bottom; the line with digits folded)."""
+    filled = [index for index, line in enumerate(lines) if line.strip()]
+    slots: dict[int, tuple[int, str]] = {}
+    for rank, index in enumerate(filled[:_EDGE_LINES]):
+        slots[index] = (rank, _fold(lines[index]))
+    for rank, index in enumerate(reversed(filled[-_EDGE_LINES:])):
+        slots.setdefault(index, (-1 - rank, _fold(lines[index])))
+    return slots
+
+
+def _fold(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.lower().split()))

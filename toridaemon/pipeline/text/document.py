@@ -1,0 +1,173 @@
+"""PDF bytes → the clean text of each page, its title, the pages read by OCR and warnings.
+
+The stage order: text layer per page → per-page verdict (usable, scan, garbage) → OCR of the pages that
+need it → language → cleaning → title. The language detector is a parameter, so the document-language
+module can be passed in; the OCR language follows it where its data is installed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from toridaemon.pipeline.options import PipelineOptions
+from toridaemon.pipeline.text import ocr, tessdata
+from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
+from toridaemon.pipeline.text.extract import layer_page, metadata_title, open_document
+from toridaemon.pipeline.text.langguess import guess_language
+from toridaemon.pipeline.text.quality import verdict
+from toridaemon.pipeline.text.title import Line, choose_title
+
+Detector = Callable[[str], "str | None"]
+Plan = tuple[Path, str]  # a tessdata folder and a Tesseract language string
+# Fewer letters than this in the whole document, after OCR, is "no text".
+_MIN_LETTERS = 20
+# Enough text for a language guess; more only costs time.
+_DETECT_CHARS = 600
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentText:
+    pages: list[str]
+    title: str | None
+    language: str | None
+    ocr_pages: list[int] = field(default_factory=list)  # 1-based
+    ocr_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _OcrRun:
+    texts: dict[int, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    warnings: set[str] = field(default_factory=set)
+
+
+def read_document(
+    data: bytes, options: PipelineOptions, detect: Detector = guess_language, *, name: str | None = None
+) -> DocumentText:
+    """Text, title and OCR report of a PDF given as bytes; raises `PipelineError` for bad input."""
+    pdf = open_document(data, options)
+    try:
+        layer = [layer_page(pdf, index) for index in range(len(pdf))]
+        verdicts = [verdict(page) for page in layer]
+        wanted = _ocr_wanted(verdicts, options)
+        run = _ocr(pdf, wanted, options, detect, data) if wanted else _OcrRun()
+        metadata = metadata_title(pdf)
+    finally:
+        pdf.close()
+    texts = [run.texts.get(i, "" if verdicts[i] == "garbage" else page.text) for i, page in enumerate(layer)]
+    warnings = set(run.warnings)
+    if any(v == "garbage" and i not in run.texts for i, v in enumerate(verdicts)):
+        warnings.add("garbage_text_dropped")
+    lines = list(layer[0].top_lines) if layer and 0 not in run.texts else []
+    stem = Path(name).stem if name else None
+    return finish(texts, detect, metadata=metadata, lines=lines, run=run, warnings=warnings, file_stem=stem)
+
+
+def finish(
+    texts: list[str],
+    detect: Detector,
+    *,
+    metadata: str | None = None,
+    lines: list[Line] | None = None,
+    run: _OcrRun | None = None,
+    warnings: set[str] | None = None,
+    file_stem: str | None = None,
+) -> DocumentText:
+    """Clean pages of text (from a PDF or given as text) and pick the title."""
+    language = detect("\n".join(texts[:3])[:_DETECT_CHARS])
+    ligatures = lost_ligatures_likely(texts[:3], language)  # decided once: the repair costs a pass per page
+    pages = drop_running_lines([clean_page(text, language, ligatures=ligatures) for text in texts])
+    warnings = set(warnings or ())
+    if not _has_letters(pages):
+        warnings.add("no_text")
+    run = run or _OcrRun()
+    return DocumentText(
+        pages=pages,
+        title=choose_title(metadata, lines or [], pages, file_stem),
+        language=language,
+        ocr_pages=sorted(index + 1 for index in run.texts),
+        ocr_seconds=run.seconds,
+        warnings=sorted(warnings),
+    )
+
+
+def _has_letters(pages: list[str]) -> bool:
+    """At least `_MIN_LETTERS` letters in the document (stops counting there)."""
+    found = 0
+    for page in pages:
+        found += sum(1 for _ in islice(_LETTER.finditer(page), _MIN_LETTERS - found))
+        if found >= _MIN_LETTERS:
+            return True
+    return False
+
+
+def _ocr_wanted(verdicts: Sequence[str], options: PipelineOptions) -> list[int]:
+    if options.ocr == "off":
+        return []
+    if options.ocr == "force":
+        return list(range(len(verdicts)))
+    return [index for index, kind in enumerate(verdicts) if kind in ("scan", "garbage")]
+
+
+def _ocr(
+    pdf: pdfium.PdfDocument, wanted: list[int], options: PipelineOptions, detect: Detector, data: bytes
+) -> _OcrRun:
+    """OCR the `wanted` pages within the page limit and the time budget the file's timeout grew by."""
+    run = _OcrRun()
+    planned = tessdata.plan(options.ocr_languages, options.tessdata_dir)
+    if planned is None:
+        run.warnings.add("ocr_unavailable")
+        return run
+    if len(wanted) > options.ocr_max_pages:
+        run.warnings.add("ocr_incomplete")
+    budget = max(options.ocr_page_timeout_seconds, tessdata.ocr_budget_seconds(data, options))
+    for index in wanted[: options.ocr_max_pages]:
+        if run.seconds >= budget:
+            run.warnings.add("ocr_incomplete")
+            break
+        try:
+            text = _ocr_page(pdf, index, planned, options, run)
+            if not run.texts:  # the first page read tells the language; read it again if it was wrong
+                planned, text = _follow_language(pdf, index, planned, text, options=options, detect=detect, run=run)
+        except ocr.OcrUnavailable:
+            run.warnings.add("ocr_unavailable")
+            break
+        run.texts[index] = text
+    return run
+
+
+def _ocr_page(
+    pdf: pdfium.PdfDocument, index: int, planned: Plan, options: PipelineOptions, run: _OcrRun
+) -> str:
+    folder, languages = planned
+    page = pdf[index]
+    try:
+        result = ocr.recognize(page, folder=folder, languages=languages, dpi=options.ocr_dpi,
+                               timeout_seconds=options.ocr_page_timeout_seconds)
+    finally:
+        page.close()
+    run.seconds += result.seconds
+    if result.timed_out:
+        run.warnings.add("ocr_page_timeout")
+    return result.text
+
+
+def _follow_language(
+    pdf: pdfium.PdfDocument, index: int, planned: Plan, text: str, *, options: PipelineOptions, detect: Detector,
+    run: _OcrRun,
+) -> tuple[Plan, str]:
+    detected = tessdata.tesseract_name(detect(text))
+    if detected is None or detected in planned[1].split("+"):
+        return planned, text
+    better = tessdata.plan((detected,), options.tessdata_dir)
+    if better is None:  # that language's data is not installed: keep what we have
+        return planned, text
+    return better, _ocr_page(pdf, index, better, options, run)

@@ -1,0 +1,179 @@
+"""Reading a PDF safely and pulling its text layer per page with PDFium."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from toridaemon.hashing import NotRegularFile, open_regular
+from toridaemon.pipeline.errors import PipelineError
+from toridaemon.pipeline.options import PipelineOptions
+from toridaemon.pipeline.text.title import Line, top_lines
+
+_PDF_MAGIC = b"%PDF-"
+# PDF readers accept a header anywhere in the first KiB; PDFium does too.
+_MAGIC_WINDOW = 1024
+# PDFium's load errors that mean "encrypted": a password we lack, or a security handler it cannot run.
+_ENCRYPTED_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
+# Pages with at most this many non-blank characters are checked for a page-sized image (a scan).
+_FEW_CHARS = 16
+# TeX's math-symbol fonts (cmsy, its Latin Modern and AMS kin) put ⟨ and ⟩ at the codes of 'h' and 'i'.
+_MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
+# An opening 'h' at a word's start and a closing 'i' at a word's end, up to 40 characters apart
+# ("hcmdi", "hrow header texti"); only such pairs are checked, so ordinary pages cost one regex scan.
+_BRACKET_PAIR = re.compile(r"(?<![^\s({\[])h[^\n]{0,40}?(?<=\S)i(?![^\s)}\].,;:])")
+_BRACKETS = {"h": "⟨", "i": "⟩"}
+_FONT_NAME_BYTES = 128
+_UNMAPPED_SAMPLE = 24  # characters checked per page: enough to tell a whole font from a stray glyph
+
+
+@dataclass(frozen=True, slots=True)
+class InputBytes:
+    data: bytes
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class LayerPage:
+    """The text layer of one page; `image_coverage` is measured only for pages with almost no text."""
+
+    text: str
+    image_coverage: float = 0.0
+    unmapped_share: float = 0.0  # sampled share of characters whose font has no usable Unicode mapping
+    top_lines: tuple[Line, ...] = ()  # page 1 only: lines atop the page with their font sizes, for the title
+
+
+def read_input(path: Path, options: PipelineOptions) -> InputBytes:
+    """Read a regular file without following symlinks or blocking on FIFOs, within the byte limit."""
+    try:
+        handle, info = open_regular(path)
+    except NotRegularFile as exc:
+        raise PipelineError("read", "not_regular_file", f"{path.name} is not a regular file ({exc})") from exc
+    except OSError as exc:
+        raise PipelineError("read", "unreadable", f"cannot open {path.name}: {exc.strerror}") from exc
+    with handle:
+        if info.st_size == 0:
+            raise PipelineError("read", "empty_file", f"{path.name} has zero bytes")
+        if info.st_size > options.max_file_bytes:
+            raise PipelineError(
+                "read", "too_large", f"{info.st_size} bytes exceeds max_file_bytes={options.max_file_bytes}"
+            )
+        try:
+            # Sized by the file, not by the limit: read(n) reserves n bytes up front, and a 200 MiB
+            # reservation per file breaks a worker under its memory cap. One byte more shows growth.
+            data = handle.read(info.st_size + 1)
+        except OSError as exc:
+            raise PipelineError("read", "unreadable", f"cannot read {path.name}: {exc.strerror}") from exc
+    if len(data) > options.max_file_bytes:
+        raise PipelineError("read", "too_large", f"file grew beyond max_file_bytes={options.max_file_bytes}")
+    if len(data) > info.st_size:
+        raise PipelineError("read", "changed_during_processing", f"{path.name} grew while it was read")
+    if not data:
+        raise PipelineError("read", "empty_file", f"{path.name} has zero bytes")
+    return InputBytes(data=data, sha256=hashlib.sha256(data).hexdigest())
+
+
+def open_document(data: bytes, options: PipelineOptions) -> pdfium.PdfDocument:
+    """Open the document (empty password allowed) and check the page limit; the caller closes it."""
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise _open_error(exc, data) from exc
+    count = len(pdf)
+    if count > options.max_pages:
+        pdf.close()
+        raise PipelineError("limits", "too_many_pages", f"{count} pages exceeds max_pages={options.max_pages}")
+    return pdf
+
+
+def _open_error(exc: pdfium.PdfiumError, data: bytes) -> PipelineError:
+    # PDFium's error code, not the message's wording, says why: messages change between releases.
+    code = getattr(exc, "err_code", None)
+    if code in _ENCRYPTED_ERRORS:
+        return PipelineError("open", "encrypted", f"the document is encrypted ({exc})")
+    if _PDF_MAGIC not in data[:_MAGIC_WINDOW]:
+        return PipelineError("open", "not_a_pdf", f"no PDF header and PDFium says: {exc}")
+    return PipelineError("open", "corrupt_pdf", str(exc))
+
+
+def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
+    """The text layer of page `index`, TeX's math brackets restored; raises `PipelineError` on failure."""
+    try:
+        page = pdf[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                text = _brackets(textpage, str(textpage.get_text_range()))
+                lines = tuple(top_lines(textpage, page.get_height())) if index == 0 else ()
+                unmapped = _unmapped_share(textpage)
+            finally:
+                textpage.close()
+            coverage = _image_coverage(page) if _visible_chars(text) <= _FEW_CHARS else 0.0
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            return LayerPage(text=text, image_coverage=coverage, unmapped_share=unmapped, top_lines=lines)
+        finally:
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise PipelineError("text", "extraction_error", f"page {index + 1}: {exc}") from exc
+
+
+def _visible_chars(text: str) -> int:
+    return len(text) - sum(text.count(blank) for blank in " \r\n\t")
+
+
+def _brackets(textpage: pdfium.PdfTextPage, text: str) -> str:
+    """Map 'h…i' set in a math-symbol font back to ⟨…⟩."""
+    pairs = [(m.start(), m.end() - 1) for m in _BRACKET_PAIR.finditer(text)]
+    if not pairs or textpage.count_chars() != len(text):  # indices must line up with PDFium's
+        return text
+    fixes = [(start, end) for start, end in pairs if _is_math_font(textpage, start) and _is_math_font(textpage, end)]
+    if not fixes:
+        return text
+    chars = list(text)
+    for start, end in fixes:
+        chars[start], chars[end] = _BRACKETS["h"], _BRACKETS["i"]
+    return "".join(chars)
+
+
+def _unmapped_share(textpage: pdfium.PdfTextPage) -> float:
+    """Share of a sample of characters PDFium flags as having no Unicode mapping in their font."""
+    count = textpage.count_chars()
+    if count == 0:
+        return 0.0
+    sample = range(0, count, max(1, count // _UNMAPPED_SAMPLE))
+    errors = sum(pdfium_c.FPDFText_HasUnicodeMapError(textpage.raw, index) == 1 for index in sample)
+    return float(errors) / len(sample)
+
+
+def _is_math_font(textpage: pdfium.PdfTextPage, index: int) -> bool:
+    flags = ctypes.c_int()
+    buffer = ctypes.create_string_buffer(_FONT_NAME_BYTES)  # longer names are cut: the start is enough
+    if pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buffer, _FONT_NAME_BYTES, ctypes.byref(flags)) <= 0:
+        return False
+    return bool(_MATH_SYMBOL_FONT.search(buffer.value.decode("utf-8", "replace")))
+
+
+def _image_coverage(page: pdfium.PdfPage) -> float:
+    """Share of the page area covered by image objects (summed, capped at 1)."""
+    width, height = page.get_size()
+    if width <= 0 or height <= 0:
+        return 0.0
+    covered = 0.0
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
+        left, bottom, right, top = obj.get_bounds()
+        covered += max(0.0, min(right, width) - max(left, 0.0)) * max(0.0, min(top, height) - max(bottom, 0.0))
+    return float(min(1.0, covered / (width * height)))
+
+
+def metadata_title(pdf: pdfium.PdfDocument) -> str | None:
+    try:
+        title = pdf.get_metadata_value("Title").strip()
+    except (pdfium.PdfiumError, KeyError, ValueError):
+        return None
+    return title or None

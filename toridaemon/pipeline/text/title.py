@@ -1,0 +1,149 @@
+"""The title a reader sees: a plausible metadata title, else the largest text near the top of page 1.
+
+Metadata titles are often file names (`galois.dvi`, `Microsoft Word - x.doc`) or `untitled`; those are
+skipped. On the page, the title is the run of lines in the largest font in the top part of page 1,
+footnote markers dropped; the first line of text is the last resort.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import difflib
+import re
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+# Enough characters for any title block; page 1 of a book can hold thousands more.
+_MAX_CHARS = 1500
+# The title sits in the upper part of page 1.
+_TOP_SHARE = 0.6
+_MAX_TITLE_LINES = 4
+_MAX_TITLE_CHARS = 300
+_PARAGRAPH_CHARS = 120
+_SIZE_TOLERANCE = 0.92
+SIMILAR = 0.8  # near-match threshold, also of the title benchmark
+_FOOTNOTE_MARKS = "*∗†‡§¶"
+_FILE_NAME = re.compile(
+    r"^(microsoft (word|powerpoint|excel) - )|\.(dvi|docx?|tex|pdf|ps|eps|odt|rtf|pptx?|xlsx?|txt|html?|indd|qxd)$",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(r"^(untitled|title|document|no title|none|unknown|slide \d+|\W*)$", re.IGNORECASE)
+_PATH = re.compile(r"^([a-z]:)?[\\/]|[\\/][^\s\\/]+[\\/]", re.IGNORECASE)
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    text: str
+    size: float
+    top: float  # distance from the top edge of the page, in points
+
+
+def plausible_metadata(title: str | None, file_stem: str | None = None) -> str | None:
+    """The metadata title unless it is a file name (also the document's own), a path or a placeholder."""
+    if title is None:
+        return None
+    title = " ".join(title.split())
+    if _FILE_NAME.search(title) or _PLACEHOLDER.match(title) or _PATH.search(title):
+        return None
+    if file_stem and _fold(title) == _fold(file_stem):
+        return None
+    return title if len(_LETTERS.findall(title)) >= 3 else None
+
+
+def top_lines(textpage: pdfium.PdfTextPage, height: float) -> list[Line]:
+    """Lines of the top part of a page with their largest font size."""
+    count = min(textpage.count_chars(), _MAX_CHARS)
+    text = str(textpage.get_text_range(0, count))
+    if len(text) != count:  # indices would not line up: ask PDFium char by char
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(count))
+    lines: list[Line] = []
+    box = [ctypes.c_double() for _ in range(4)]
+    for start, end in _line_spans(text):
+        pdfium_c.FPDFText_GetCharBox(textpage.raw, start, *box)
+        if box[3].value < height * (1 - _TOP_SHARE):
+            break
+        # Font sizes of a sample of the line's characters (all of its last ones, for footnote markers).
+        sample = sorted({*range(start, end, max(1, (end - start) // 8)), *range(max(start, end - 3), end)})
+        chars = [(text[i], pdfium_c.FPDFText_GetFontSize(textpage.raw, i)) for i in sample]
+        lines.append(_line(text[start:end], chars, height - box[3].value))
+    return lines
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"[^\r\n]+", text) if m.group().strip()]
+
+
+def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
+    size = max((size for char, size in sample if char.isalpha()), default=0.0)
+    # Footnote markers are set smaller (or are marker symbols) at the end of a title line.
+    text = text.rstrip()
+    for char, char_size in reversed(sample):
+        if not text or text[-1] != char:
+            break
+        if char in _FOOTNOTE_MARKS or (char_size < size * 0.8 and char.isalnum()):
+            text = text[:-1].rstrip()
+    return Line(text=" ".join(text.split()), size=size, top=top)
+
+
+def title_from_lines(lines: list[Line]) -> str | None:
+    """The run of consecutive lines in the largest font among those with real words."""
+    lines = [line for line in lines if not _letter_spaced(line.text)]
+    wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3]
+    if not wordy:
+        return None
+    largest = max(line.size for line in wordy)
+    start = next(i for i, line in enumerate(lines) if line in wordy and line.size >= largest * _SIZE_TOLERANCE)
+    run = [lines[start]]
+    for line in lines[start + 1 : start + _MAX_TITLE_LINES]:
+        if line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5:
+            break
+        run.append(line)
+    title = " ".join(line.text for line in run)
+    sizes = sorted(line.size for line in wordy)
+    if len(title) > _PARAGRAPH_CHARS and largest <= sizes[len(sizes) // 2] * 1.05:
+        title = run[0].text  # no font larger than the text's: a paragraph, of which the first line is kept
+    return title[:_MAX_TITLE_CHARS] or None
+
+
+def _letter_spaced(text: str) -> bool:
+    """A decoration set in spaced capitals ("Π Ο Λ Υ Γ Λ Ω Σ Σ Ι Α") rather than words."""
+    words = text.split()
+    return len(words) >= 4 and sum(len(word) == 1 for word in words) > 0.7 * len(words)
+
+
+def first_heading(pages: list[str]) -> str | None:
+    """The first line with real words, the last resort."""
+    for page in pages[:3]:
+        for raw in page.splitlines():
+            line = " ".join(raw.split())
+            if len(_LETTERS.findall(line)) >= 3:
+                return line[:_MAX_TITLE_CHARS]
+    return None
+
+
+def choose_title(
+    metadata: str | None, lines: list[Line], pages: list[str], file_stem: str | None = None
+) -> str | None:
+    """The largest text atop page 1 or a plausible metadata title, else the first heading.
+
+    When both exist and differ, the page wins: stale metadata (a package's old description, a journal
+    name) is common, a wrong largest line atop page 1 is not. When they agree, the metadata's spelling is
+    kept (it has no TeX logo fragments such as "LATEX").
+    """
+    metadata = plausible_metadata(metadata, file_stem)
+    page = title_from_lines(lines)
+    if page and metadata:
+        return metadata if similarity(page, metadata) >= SIMILAR else page
+    return page or metadata or first_heading(pages)
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
+
+
+def similarity(first: str, second: str) -> float:
+    """How alike two titles are after case and punctuation folding (0 to 1)."""
+    return difflib.SequenceMatcher(None, _fold(first), _fold(second), autojunk=False).ratio()
