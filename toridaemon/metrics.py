@@ -25,7 +25,6 @@ STAGE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 6
 BYTES_BUCKETS = tuple(float(2**power) for power in range(10, 31, 2))  # 1 KiB .. 1 GiB
 PAGES_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
 CONCEPT_BUCKETS = (0, 1, 5, 10, 20, 30, 50, 100, 200)
-BRIDGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 1.0)
 
 
 class Metrics:
@@ -69,8 +68,6 @@ class Metrics:
                                     registry=registry)
         self.concepts = Histogram(f"{p}concepts_per_document", "Concepts kept per document.",
                                   buckets=CONCEPT_BUCKETS, registry=registry)
-        self.bridge_seconds = Histogram(f"{p}bridge_roundtrip_seconds", "Round trip of a bridge call.",
-                                        buckets=BRIDGE_BUCKETS, registry=registry)
         self.config_info = Info(f"{p}config", "Hash and source of the configuration in force.", registry=registry)
         self.build_info = Info(f"{p}build", "Version of toridaemon and Python.", registry=registry)
         self.build_info.info({"version": __version__, "python": platform.python_version()})
