@@ -336,3 +336,17 @@ def test_a_state_change_the_diagram_lacks_is_refused() -> None:
     item = Item(Path("/in/x.pdf"), 1, 1)
     with pytest.raises(RuntimeError, match="new -> record"):
         item.enter(State.RECORD)
+
+
+def test_files_that_vanish_or_change_kind_before_the_claim(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            core.drop("vanishes.pdf", DATA).unlink()
+            link = core.drop("becomes-link.pdf", b"%PDF-1.4 two")
+            link.unlink()
+            link.symlink_to(tmp_path / "target.pdf")
+            await core.settled()
+            assert sorted((r.reason or "") for r in await core.rows()) == ["not_regular_file", "vanished"]
+            assert link.is_symlink() and not core.executor.jobs and not core.results()
+
+    asyncio.run(scenario())

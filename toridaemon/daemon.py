@@ -121,6 +121,8 @@ class Daemon:
             self._bridge.shutdown(timeout=1.0)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            if self._lock is not None:
+                self._lock.close()  # releases the flock: a daemon run in-process (tests) leaves nothing held
 
     def _prepare(self) -> None:
         s = self.settings
@@ -363,6 +365,7 @@ class Daemon:
             for item in runner.in_flight]
         self._snapshot = {
             "version": __version__, "ready": self.ready, "draining": self.draining,
+            "watcher": self._watcher.backend if self._watcher else None,
             "config": self._config_status,
             "backlog": runner.backlog if runner else 0, "in_flight": in_flight,
             "progress": runner.progress.get_state() if runner else None,
