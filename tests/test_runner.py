@@ -134,7 +134,7 @@ def test_identical_files_arriving_together_give_one_result(tmp_path: Path) -> No
             for name in ("copy-a.pdf", "copy-b.pdf", "copy-c.pdf"):
                 core.drop(name, DATA)
             await core.settled()
-            assert len(core.results()) == 1 and core.executor.jobs == ["copy-a.pdf"]
+            assert len(core.results()) == 1 and len(core.executor.jobs) == 1
             assert sorted(r.state for r in await core.rows()) == ["done", "duplicate", "duplicate"]
             assert len(list(core.processed.iterdir())) == 3
 
