@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from toridaemon.executors.base import Job, JobOutcome
+from toridaemon.executors.base import Executor, Job, JobOutcome
 from toridaemon.inbox.gate import Verdict
 from toridaemon.journal import JournalThread, Row
 from toridaemon.metrics import Metrics
@@ -92,7 +92,9 @@ class Core:
 
     async def __aenter__(self) -> Core:
         self.journal = await JournalThread.open(self.root / "state" / "journal.sqlite3", self.busy_timeout)
-        self.machine = FileMachine(lambda: self.settings, self.journal, self.executor, self.outcomes, self.metrics)
+        started: asyncio.Future[Executor] = asyncio.get_running_loop().create_future()
+        started.set_result(self.executor)
+        self.machine = FileMachine(lambda: self.settings, self.journal, started, self.outcomes, self.metrics)
         self.runner = Runner(self.machine, lambda: self.settings, self.metrics,
                              retry_base_seconds=0.01, retry_max_seconds=0.05)
         return self

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import importlib
 import signal
 import time
 from dataclasses import dataclass
@@ -25,7 +26,6 @@ from toridaemon import __version__
 from toridaemon.bridge import Bridge
 from toridaemon.configwatch import ConfigWatcher
 from toridaemon.executors.base import Executor
-from toridaemon.executors.local import LocalExecutor
 from toridaemon.faults import faulty_writer
 from toridaemon.fsutil import write_atomic
 from toridaemon.httpserver import HttpServer, Probes
@@ -87,7 +87,7 @@ class Daemon:
         self._bridge: Bridge | None = None
         self._watcher: Watcher | None = None
         self._config_watcher: ConfigWatcher | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self._http: HttpServer | None = None
         self._journal: JournalThread | None = None
         self.runner: Runner | None = None
@@ -183,8 +183,9 @@ class Daemon:
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))
         log.info("recovery", **await journal.run(recover, outcomes))
-        executor = self._new_executor()
-        await executor.start()
+        executor = asyncio.ensure_future(self._start_executor())  # held in _background until done
+        self._background.add(executor)
+        executor.add_done_callback(self._background.discard)
         machine = FileMachine(lambda: self.settings, journal, executor, outcomes, self.metrics)
         self.runner = runner = Runner(machine, lambda: self.settings, self.metrics)
         self.inbox = Inbox(s.inbox_dir.resolve(), StabilityGate(s.stability_seconds),
@@ -205,15 +206,27 @@ class Daemon:
         log.info("daemon_ready", version=__version__, inbox=str(s.inbox_dir), watcher=self._watcher.backend,
                  metrics=self.metrics_url, startup_files=found, workers=s.max_parallel_workers)
 
-    def _new_executor(self) -> Executor:
+    async def _start_executor(self) -> Executor:
+        """Import and start the backend after READY: its modules (the whole pipeline) load on a thread and
+        the pool warms up meanwhile; files wait for it, readiness does not. A backend that cannot start
+        leaves the daemon unready."""
         s = self.settings
-        if s.executor == "dask":
-            from toridaemon.executors.dask import DaskExecutor
-
-            assert s.dask_scheduler_address is not None
-            return DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight, s.dask_shared_paths,
-                                on_health=self._on_executor_health)
-        return LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb)
+        try:
+            if s.executor == "dask":
+                module = await asyncio.to_thread(importlib.import_module, "toridaemon.executors.dask")
+                assert s.dask_scheduler_address is not None
+                executor: Executor = module.DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight,
+                                                         s.dask_shared_paths, on_health=self._on_executor_health)
+            else:
+                module = await asyncio.to_thread(importlib.import_module, "toridaemon.executors.local")
+                executor = module.LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb)
+            await executor.start()
+        except Exception:
+            self.executor_healthy = False
+            log.exception("executor_start_failed", backend=s.executor)
+            raise
+        log.info("executor_started", backend=executor.name, workers=s.max_parallel_workers)
+        return executor
 
     def _on_executor_health(self, healthy: bool) -> None:
         """The cluster came or went: not ready while it is gone, but alive (the heartbeat goes on)."""
@@ -281,6 +294,8 @@ class Daemon:
     def _export_executor_gauges(self) -> None:
         assert self.runner is not None
         executor = self.runner.machine.executor
+        if executor is None:
+            return
         for kind, value in executor.gauges().items():
             self.metrics.executor_gauge.labels(backend=executor.name, kind=kind).set(value)
 
@@ -301,13 +316,21 @@ class Daemon:
         log.info("daemon_draining", in_flight=len(self.runner.in_flight),
                  timeout_seconds=self.settings.shutdown_timeout_seconds)
         unfinished = await self.runner.drain(self.settings.shutdown_timeout_seconds, lambda: self.flags.force)
-        close = self.runner.machine.executor.close(timeout=0.0 if self.flags.force else EXECUTOR_CLOSE_SECONDS / 2)
+        await self._close_executor()
+        await self._close_journal()
+        log.info("daemon_stopped", returned_to_pending=unfinished, forced=self.flags.force)
+
+    async def _close_executor(self) -> None:
+        for task in list(self._background):
+            task.cancel()  # an executor still starting, a resize under way
+        executor = self.runner.machine.executor if self.runner else None
+        if executor is None:
+            return
+        close = executor.close(timeout=0.0 if self.flags.force else EXECUTOR_CLOSE_SECONDS / 2)
         try:
             await asyncio.wait_for(close, EXECUTOR_CLOSE_SECONDS)
         except TimeoutError:
             log.warning("executor_close_timeout", seconds=EXECUTOR_CLOSE_SECONDS)
-        await self._close_journal()
-        log.info("daemon_stopped", returned_to_pending=unfinished, forced=self.flags.force)
 
     async def _close_journal(self) -> None:
         if self._journal is not None:
@@ -336,9 +359,11 @@ class Daemon:
         set_level(new.log_level)
         if self.runner is not None and new.max_parallel_workers != old.max_parallel_workers:
             self.runner.resize(new.max_parallel_workers)
-            task = asyncio.get_running_loop().create_task(self.runner.machine.executor.resize(new.max_parallel_workers))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            executor = self.runner.machine.executor
+            if executor is not None:
+                task = asyncio.get_running_loop().create_task(executor.resize(new.max_parallel_workers))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
         if new.stability_seconds != old.stability_seconds:
             self.inbox.gate.stability_seconds = new.stability_seconds
         self.metrics.config_reloads.labels(result="success").inc()

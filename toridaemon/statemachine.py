@@ -111,13 +111,19 @@ def _file_progress() -> ProgressTracker:
 class FileMachine:
     """What each state does; every method runs on the event loop and never blocks it."""
 
-    def __init__(self, settings: Callable[[], Settings], journal: JournalThread, executor: Executor,
-                 outcomes: Outcomes, metrics: Metrics) -> None:
+    def __init__(self, settings: Callable[[], Settings], journal: JournalThread,
+                 executor: asyncio.Future[Executor], outcomes: Outcomes, metrics: Metrics) -> None:
         self._settings = settings
         self.journal = journal
-        self.executor = executor
+        self._executor = executor  # resolved once the pool has started: files wait for it, startup does not
         self.outcomes = outcomes
         self.metrics = metrics
+
+    @property
+    def executor(self) -> Executor | None:
+        """The executor, once started."""
+        done = self._executor.done() and not self._executor.cancelled() and self._executor.exception() is None
+        return self._executor.result() if done else None
 
     # ---- new → queued -------------------------------------------------------------------------
     async def detect(self, item: Item) -> bool:
@@ -219,8 +225,9 @@ class FileMachine:
     async def _execute(self, item: Item, settings: Settings) -> JobOutcome:
         assert item.sha256 is not None and item.row_id is not None
         job = Job(item.path, item.sha256, settings.pipeline_options(), settings.file_timeout_seconds)
+        executor = await self._executor
         try:
-            outcome = await self.executor.run(job)
+            outcome = await executor.run(job)
         except WorkerCrashed as exc:
             self.metrics.worker_restarts.inc()
             crashes = await self.journal.run(Journal.record_crash, item.row_id)

@@ -41,7 +41,7 @@ class LocalExecutor:
 
     async def start(self) -> None:
         """Start the pool and have every worker start warming up; the first files wait for it, startup does not."""
-        self._pool = pool = self._new_pool(self._workers)
+        self._pool = pool = await asyncio.to_thread(self._new_pool, self._workers)  # the forkserver starts off the loop
         for _ in range(self._workers):
             pool.submit(_ping, 60.0)
 
