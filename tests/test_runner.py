@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -348,5 +349,48 @@ def test_files_that_vanish_or_change_kind_before_the_claim(tmp_path: Path) -> No
             await core.settled()
             assert sorted((r.reason or "") for r in await core.rows()) == ["not_regular_file", "vanished"]
             assert link.is_symlink() and not core.executor.jobs and not core.results()
+
+    asyncio.run(scenario())
+
+
+def test_the_result_is_fsynced_and_renamed_before_the_input_leaves_the_inbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order SIGKILL cannot show (the page cache survives a killed process): every durable step,
+    recorded at the OS calls and at the outcome writer seam, in the order it happened."""
+    steps: list[tuple[str, str]] = []
+    fsync, rename = os.fsync, os.rename
+
+    def recording_fsync(fd: int) -> None:
+        steps.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    def recording_rename(source: str | Path, target: str | Path) -> None:
+        steps.append(("rename", f"{Path(source).name} -> {target}"))
+        rename(source, target)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "rename", recording_rename)
+
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            write = core.outcomes._write
+
+            def seam(path: Path, data: bytes) -> None:
+                write(path, data)
+                steps.append(("written", str(path)))
+
+            core.outcomes._write = seam
+            core.drop("paper.pdf", DATA)
+            await core.settled()
+            (result,) = core.results()
+            kinds = [(kind, detail.split("/")[-1].split(" ")[0]) for kind, detail in steps]
+            temp = next(i for i, (kind, name) in enumerate(kinds) if kind == "fsync" and name.startswith(".tori-"))
+            published = steps.index(("rename", f"{kinds[temp][1]} -> {result}"))
+            outbox_synced = steps.index(("fsync", str(core.outbox)), published)
+            written = steps.index(("written", str(result)))
+            moved = steps.index(("rename", f"paper.pdf -> {core.processed / 'paper.pdf'}"))
+            assert temp < published < outbox_synced < written < moved
+            assert ("fsync", str(core.processed)) in steps[moved:] and ("fsync", str(core.inbox)) in steps[moved:]
 
     asyncio.run(scenario())

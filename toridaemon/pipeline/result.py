@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -59,13 +59,8 @@ class DocumentResult:
     timings_seconds: dict[str, float]
     extractor: Extractor
     schema_version: int = SCHEMA_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form, keys in contract order; `extra` is omitted when empty."""
+        """The JSON-ready form, keys in contract order."""
         data = asdict(self)
-        extra = data.pop("extra")
-        ordered = {"schema_version": data.pop("schema_version"), **data}
-        if extra:
-            ordered["extra"] = extra
-        return ordered
+        return {"schema_version": data.pop("schema_version"), **data}
