@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import importlib
-import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any
 
-from toridaemon import __version__
+from toridaemon import __version__, signals
 from toridaemon.bridge import Bridge
 from toridaemon.configwatch import ConfigWatcher
-from toridaemon.executors.base import Executor
+from toridaemon.executors.base import Executor, open_executor
 from toridaemon.faults import faulty_writer
 from toridaemon.fsutil import write_atomic
 from toridaemon.httpserver import HttpServer, Probes
@@ -37,6 +33,7 @@ from toridaemon.outcome import Outcomes
 from toridaemon.recovery import recover
 from toridaemon.runner import CANCEL_GRACE_SECONDS, Runner
 from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
+from toridaemon.signals import Flags
 from toridaemon.statemachine import FileMachine
 from toridaemon.systemd import Notifier
 
@@ -53,21 +50,10 @@ JOURNAL_CLOSE_SECONDS = 1.0
 SIDE_CHANNELS_STOP_SECONDS = 2.0  # config watcher, HTTP server and the loop thread, after the loop
 STOP_OVERHEAD_SECONDS = (WATCHER_STOP_SECONDS + CANCEL_GRACE_SECONDS + EXECUTOR_CLOSE_SECONDS
                          + JOURNAL_CLOSE_SECONDS + SIDE_CHANNELS_STOP_SECONDS)
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class StartupError(Exception):
     """The daemon cannot start: directories, journal or lock unavailable."""
-
-
-@dataclass
-class Flags:
-    """Set by signal handlers (main thread), read by the loop's tick."""
-
-    stop: bool = False
-    force: bool = False  # a second stop signal: skip the waits
-    reload: bool = False
-    config_changed_at: float | None = None
 
 
 class Daemon:
@@ -106,21 +92,19 @@ class Daemon:
         except StartupError as exc:
             log.error("startup_failed", error=str(exc))
             return EXIT_STARTUP
-        previous = self._install_signals()
         self._bridge = Bridge()
         try:
-            future = self._bridge.submit(self._main())
-            while not future.done():
-                try:
-                    future.result(timeout=0.5)
-                except TimeoutError:
-                    continue
-            return future.result()
+            with signals.captured(self.flags):
+                future = self._bridge.submit(self._main())
+                while not future.done():
+                    try:
+                        future.result(timeout=0.5)
+                    except TimeoutError:
+                        continue
+                return future.result()
         finally:
             self._close_side_channels()
             self._bridge.shutdown(timeout=1.0)
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
             if self._lock is not None:
                 self._lock.close()  # releases the flock: a daemon run in-process (tests) leaves nothing held
 
@@ -135,27 +119,6 @@ class Daemon:
             raise StartupError(f"another toridaemon holds {s.state_dir / 'toridaemon.lock'}") from exc
         except OSError as exc:
             raise StartupError(f"cannot prepare directories: {exc}") from exc
-
-    def _install_signals(self) -> dict[signal.Signals, Any]:
-        """Install our handlers; returns the previous ones, restored on exit (tests run daemons in-process)."""
-        previous = {signum: signal.getsignal(signum) for signum in (*_STOP_SIGNALS, signal.SIGHUP)}
-        for signum in _STOP_SIGNALS:
-            signal.signal(signum, self._on_stop_signal)
-        signal.signal(signal.SIGHUP, self._on_reload_signal)
-        return previous
-
-    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
-        # A second signal while stopping: skip the waits (the journal is still closed), as uvicorn's force_exit.
-        self.flags.force = self.flags.stop
-        self.flags.stop = True
-
-    def _on_reload_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.flags.reload = True
-
-    def _on_config_change(self) -> None:
-        """Called on the config watcher's thread; a tick reloads once the file has been quiet a moment,
-        so an editor's in-place write is read whole, not half-written."""
-        self.flags.config_changed_at = time.monotonic()
 
     def _close_side_channels(self) -> None:
         if self._config_watcher is not None:
@@ -195,7 +158,7 @@ class Daemon:
         self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event)
         self._watcher.start()
         if self.loaded.config_file is not None:
-            self._config_watcher = ConfigWatcher(self.loaded.config_file, self._on_config_change)
+            self._config_watcher = ConfigWatcher(self.loaded.config_file, self.flags.on_config_change)
             self._config_watcher.start()
         found = await self.inbox.scan("startup")
         self.metrics.config_info.info({"hash": s.config_hash(), "source": str(self.loaded.config_file or "")})
@@ -207,25 +170,14 @@ class Daemon:
                  metrics=self.metrics_url, startup_files=found, workers=s.max_parallel_workers)
 
     async def _start_executor(self) -> Executor:
-        """Import and start the backend after READY: its modules (the whole pipeline) load on a thread and
-        the pool warms up meanwhile; files wait for it, readiness does not. A backend that cannot start
-        leaves the daemon unready."""
-        s = self.settings
+        """Started after READY (see `open_executor`); a backend that cannot start leaves the daemon unready."""
         try:
-            if s.executor == "dask":
-                module = await asyncio.to_thread(importlib.import_module, "toridaemon.executors.dask")
-                assert s.dask_scheduler_address is not None
-                executor: Executor = module.DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight,
-                                                         s.dask_shared_paths, on_health=self._on_executor_health)
-            else:
-                module = await asyncio.to_thread(importlib.import_module, "toridaemon.executors.local")
-                executor = module.LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb)
-            await executor.start()
+            executor = await open_executor(self.settings, self._on_executor_health)
         except Exception:
             self.executor_healthy = False
-            log.exception("executor_start_failed", backend=s.executor)
+            log.exception("executor_start_failed", backend=self.settings.executor)
             raise
-        log.info("executor_started", backend=executor.name, workers=s.max_parallel_workers)
+        log.info("executor_started", backend=executor.name, workers=self.settings.max_parallel_workers)
         return executor
 
     def _on_executor_health(self, healthy: bool) -> None:
