@@ -110,13 +110,15 @@ class Runner:
         item = Item(verdict.path, verdict.size, verdict.mtime_ns, origin, special=special)
         self.items[item.path] = item
         self._tasks[item.path] = task = asyncio.get_running_loop().create_task(self._life(item))
-        task.add_done_callback(lambda _: self._forget(item))
+        task.add_done_callback(lambda done: self._forget(item, done))
         self._accepted += 1
         self.progress.set_total(self._accepted)
         self._update_gauges()
         return True
 
-    def _forget(self, item: Item) -> None:
+    def _forget(self, item: Item, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:  # a bug: say so; the next rescan retries
+            log.error("file_task_failed", file=item.path.name, error=repr(task.exception()))
         if self.items.get(item.path) is item:
             del self.items[item.path]
             del self._tasks[item.path]

@@ -138,6 +138,9 @@ class FileMachine:
         except JournalError as exc:
             self.metrics.outcome_errors.labels(kind="journal").inc()
             raise Retry("journal", str(exc)) from exc
+        except Exception as exc:  # a bug must not drop the file: it waits and tries again
+            log.exception("file_unexpected_error", file=item.path.name)
+            raise Retry("internal_error", repr(exc)[:500]) from exc
         item.enter(State.QUEUED)
         self.metrics.files_detected.inc()
         if item.origin == "rescan":
