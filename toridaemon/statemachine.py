@@ -1,8 +1,9 @@
 """The life of one inbox file, as a state machine that reads top to bottom.
 
     new ──detect──▶ queued ──slot──▶ hash ──▶ parse ──▶ record ──▶ (finished: done | failed | duplicate)
-     │                                 │        │         │
-     └──────────────────────────── waiting ◀────┴─────────┘   a `Retry`: back to pending after a backoff
+    │                                 │         │         │ ▲
+    └─────────────────────── waiting ◀┴─────────┴─────────┘ │   a `Retry`: back to pending after a backoff,
+                                └───────────────────────────┘   or, past its reason's cap, a failure
 
 `Item.enter` is the one place a file changes state, and it refuses a transition the diagram lacks.
 `FileMachine` does the work of each state; the runner (`toridaemon.runner`) decides when a file runs.
@@ -128,19 +129,15 @@ class FileMachine:
     # ---- new → queued -------------------------------------------------------------------------
     async def detect(self, item: Item) -> bool:
         """Give the file its journal row; False when it needs no work (left in place on purpose)."""
-        try:
-            if await self.journal.run(Journal.is_settled, item.path, item.size, item.mtime_ns):
-                return False
-            if item.special is not None:
-                await self._record_special(item, item.special)
-                return False
-            item.row_id, _ = await self.journal.run(Journal.detect, item.path, item.size, item.mtime_ns)
-        except JournalError as exc:
-            self.metrics.outcome_errors.labels(kind="journal").inc()
-            raise Retry("journal", str(exc)) from exc
-        except Exception as exc:  # a bug must not drop the file: it waits and tries again
-            log.exception("file_unexpected_error", file=item.path.name)
-            raise Retry("internal_error", repr(exc)[:500]) from exc
+        return await self._retrying(item, self._detect(item))
+
+    async def _detect(self, item: Item) -> bool:
+        if await self.journal.run(Journal.is_settled, item.path, item.size, item.mtime_ns):
+            return False
+        if item.special is not None:
+            await self._record_special(item, item.special)
+            return False
+        item.row_id, _ = await self.journal.run(Journal.detect, item.path, item.size, item.mtime_ns)
         item.enter(State.QUEUED)
         self.metrics.files_detected.inc()
         if item.origin == "rescan":
@@ -161,8 +158,12 @@ class FileMachine:
         """One try at a file holding a slot; returns once its outcome is recorded, or raises `Retry`.
 
         `busy` lists the files holding a slot: identical content waits for their outcome."""
+        await self._retrying(item, self._attempt(item, busy))
+
+    async def _retrying(self, item: Item, step: Coroutine[Any, Any, T]) -> T:
+        """Run a step; any error becomes a `Retry` with its reason (the runner backs off or fails the file)."""
         try:
-            await self._attempt(item, busy)
+            return await step
         except Retry:
             raise
         except JournalError as exc:
