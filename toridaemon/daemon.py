@@ -228,7 +228,8 @@ class Daemon:
         self._publish_status()
         if now >= self._next_status:
             self._next_status = now + STATUS_EVERY_SECONDS
-            self.notifier.status(self._status_line())
+            if self.runner is not None:
+                self.notifier.status(self.runner.status_line())
             self._export_executor_gauges()
         changed_at = self.flags.config_changed_at
         if changed_at is not None and now - changed_at >= CONFIG_QUIET_SECONDS:
@@ -250,12 +251,6 @@ class Daemon:
             return
         for kind, value in executor.gauges().items():
             self.metrics.executor_gauge.labels(backend=executor.name, kind=kind).set(value)
-
-    def _status_line(self) -> str:
-        assert self.runner is not None
-        state = self.runner.progress.get_state()
-        return (f"backlog {self.runner.backlog}, in flight {len(self.runner.in_flight)}, "
-                f"{state['done']} finished since start, {state['rate_per_second']:.2f} files/s")
 
     async def _stop(self) -> None:
         """Stop intake, drain within shutdown_timeout_seconds, cancel the rest back to pending, close."""
@@ -334,19 +329,11 @@ class Daemon:
 
     def _publish_status(self) -> None:
         """The `/status` answer, rebuilt by every tick; the HTTP thread reads it without touching the loop."""
-        runner = self.runner
-        now = time.monotonic()
-        in_flight = [] if runner is None else [
-            {"file": item.path.name, "stage": item.state.value, "sha256": item.sha256,
-             "percent": item.progress.get_state()["percent"], "seconds": round(now - item.started, 3)}
-            for item in runner.in_flight]
+        files = self.runner.status() if self.runner else {"backlog": 0, "in_flight": [], "progress": None}
         self._snapshot = {
             "version": __version__, "ready": self.ready, "draining": self.draining,
-            "watcher": self._watcher.backend if self._watcher else None,
-            "config": self._config_status,
-            "backlog": runner.backlog if runner else 0, "in_flight": in_flight,
-            "progress": runner.progress.get_state() if runner else None,
-            "uptime_seconds": round(time.time() - self.started_at, 1)}
+            "watcher": self._watcher.backend if self._watcher else None, "config": self._config_status,
+            **files, "uptime_seconds": round(time.time() - self.started_at, 1)}
 
 
 def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> int:

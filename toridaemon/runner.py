@@ -12,8 +12,10 @@ import asyncio
 import collections
 import contextlib
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 from toridaemon.inbox.gate import Verdict
 from toridaemon.logs import get_logger
@@ -181,9 +183,19 @@ class Runner:
     def in_flight(self) -> list[Item]:
         return list(self._running.values())
 
-    @property
-    def backlog(self) -> int:
-        return len(self.items)
+    def status(self) -> dict[str, Any]:
+        """The runner's part of `/status`: the backlog, each file holding a slot, the backlog's progress."""
+        now = time.monotonic()
+        in_flight = [{"file": item.path.name, "stage": item.state.value, "sha256": item.sha256,
+                      "percent": item.progress.get_state()["percent"], "seconds": round(now - item.started, 3)}
+                     for item in self._running.values()]
+        return {"backlog": len(self.items), "in_flight": in_flight, "progress": self.progress.get_state()}
+
+    def status_line(self) -> str:
+        """One line for systemd's STATUS=."""
+        state = self.progress.get_state()
+        return (f"backlog {len(self.items)}, in flight {len(self._running)}, "
+                f"{state['done']} finished since start, {state['rate_per_second']:.2f} files/s")
 
     def _update_gauges(self) -> None:
         self.metrics.queue_depth.set(self._limiter.waiting)
