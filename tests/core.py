@@ -86,14 +86,17 @@ class Core:
                      "failed_dir": self.failed, "state_dir": root / "state", "max_parallel_workers": workers}
         self.settings: Settings = load_settings(None, {**overrides, **settings}, environ={}, env_file=None).settings
         self.busy_timeout = busy_timeout
+        self.start_executor = True  # False: the test resolves `started` itself (a pool still warming up)
         self.executor = FakeExecutor()
         self.metrics = Metrics()
         self.outcomes = Outcomes(self.outbox, self.processed, self.failed, self.settings.on_success)
 
     async def __aenter__(self) -> Core:
         self.journal = await JournalThread.open(self.root / "state" / "journal.sqlite3", self.busy_timeout)
-        started: asyncio.Future[Executor] = asyncio.get_running_loop().create_future()
-        started.set_result(self.executor)
+        self.started: asyncio.Future[Executor] = asyncio.get_running_loop().create_future()
+        if self.start_executor:
+            self.started.set_result(self.executor)
+        started = self.started
         self.machine = FileMachine(lambda: self.settings, self.journal, started, self.outcomes, self.metrics)
         self.runner = Runner(self.machine, lambda: self.settings, self.metrics,
                              retry_base_seconds=0.01, retry_max_seconds=0.05)

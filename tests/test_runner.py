@@ -394,3 +394,19 @@ def test_the_result_is_fsynced_and_renamed_before_the_input_leaves_the_inbox(
             assert ("fsync", str(core.processed)) in steps[moved:] and ("fsync", str(core.inbox)) in steps[moved:]
 
     asyncio.run(scenario())
+
+
+def test_files_wait_for_the_executor_and_none_fails_when_it_cannot_start(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        core = Core(tmp_path, max_attempts=1)
+        core.start_executor = False
+        async with core:
+            core.drop("early.pdf", DATA)
+            await until(lambda: core.runner.in_flight, what="the file waiting for the executor")
+            await asyncio.sleep(0.05)
+            assert not core.executor.jobs and core.runner.knows(core.inbox / "early.pdf")
+            core.started.set_exception(OSError("the forkserver did not start"))
+            await until(lambda: core.metric("toridaemon_files_retried_total", reason="executor_unavailable") >= 2)
+            assert not list(core.failed.iterdir()) and (core.inbox / "early.pdf").exists()
+
+    asyncio.run(scenario())

@@ -69,6 +69,7 @@ class Daemon:
         self.ready = False
         self.executor_healthy = True
         self.draining = False
+        self._exit_code = EXIT_OK
         self._lock: IO[str] | None = None
         self._bridge: Bridge | None = None
         self._watcher: Watcher | None = None
@@ -138,7 +139,7 @@ class Daemon:
             await self._serve()
         finally:
             await self._stop()
-        return EXIT_OK
+        return self._exit_code
 
     async def _start(self) -> None:
         s = self.settings
@@ -170,12 +171,15 @@ class Daemon:
                  metrics=self.metrics_url, startup_files=found, workers=s.max_parallel_workers)
 
     async def _start_executor(self) -> Executor:
-        """Started after READY (see `open_executor`); a backend that cannot start leaves the daemon unready."""
+        """Started after READY (see `open_executor`). A backend that cannot start stops the daemon with
+        exit code 3 (systemd restarts it); the files waiting for it stay pending, none is failed for it."""
         try:
             executor = await open_executor(self.settings, self._on_executor_health)
         except Exception:
             self.executor_healthy = False
             log.exception("executor_start_failed", backend=self.settings.executor)
+            self._exit_code = EXIT_STARTUP
+            self.flags.stop = True
             raise
         log.info("executor_started", backend=executor.name, workers=self.settings.max_parallel_workers)
         return executor

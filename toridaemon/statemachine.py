@@ -229,7 +229,10 @@ class FileMachine:
     async def _execute(self, item: Item, settings: Settings) -> JobOutcome:
         assert item.sha256 is not None and item.row_id is not None
         job = Job(item.path, item.sha256, settings.pipeline_options(), settings.file_timeout_seconds)
-        executor = await self._executor
+        try:
+            executor = await self._executor
+        except Exception as exc:  # no file fails for it: the daemon stops (exit 3) and they stay pending
+            raise Retry("executor_unavailable", f"the executor did not start: {exc!r}") from exc
         try:
             outcome = await executor.run(job)
         except WorkerCrashed as exc:
