@@ -93,8 +93,10 @@ def test_resize_changes_how_many_files_run_at_once(tmp_path: Path) -> None:
             core.executor.script = wait_for_gate
             for number in range(4):
                 core.drop(f"f{number}.pdf", f"%PDF-1.4 {number}".encode())
-            await until(lambda: core.metric("toridaemon_queue_depth") == 3, what="three files waiting for a slot")
-            assert core.executor.running == 1
+            await until(lambda: core.executor.running == 1 and core.metric("toridaemon_queue_depth") == 3,
+                        what="one file parsing, three waiting for a slot")
+            await asyncio.sleep(0.05)
+            assert core.executor.running == 1, "one slot: nobody else starts"
             core.runner.resize(3)
             await until(lambda: core.executor.running == 3, what="two more slots used at once")
             core.runner.resize(1)  # running files keep their slot; nothing new starts until below 1
