@@ -411,3 +411,27 @@ def test_files_wait_for_the_executor_and_none_fails_when_it_cannot_start(tmp_pat
             assert not list(core.failed.iterdir()) and (core.inbox / "early.pdf").exists()
 
     asyncio.run(scenario())
+
+
+def test_a_file_being_recorded_leaves_its_slot_to_the_next_parse(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, workers=1) as core:
+            unblock = threading.Event()
+            write = core.outcomes._write
+
+            def slow_disk(path: Path, data: bytes) -> None:
+                if "first" in path.name:
+                    unblock.wait(10)  # the first result's fsyncs take their time
+                write(path, data)
+
+            core.outcomes._write = slow_disk
+            core.drop("first.pdf", DATA)
+            await until(lambda: core.executor.jobs == ["first.pdf"])
+            core.drop("second.pdf", b"%PDF-1.4 two")
+            await until(lambda: core.executor.jobs == ["first.pdf", "second.pdf"], what="the second parse")
+            assert not list(core.outbox.glob("first.*")), "the first file was still recording"
+            unblock.set()
+            await core.settled()
+            assert len(core.results()) == 2
+
+    asyncio.run(scenario())

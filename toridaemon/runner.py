@@ -42,13 +42,22 @@ class Limiter:
         return len(self._waiters)
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self) -> AsyncIterator[Callable[[], None]]:
+        """Hold a slot for the block; the callable it yields gives the slot up earlier."""
         await self._acquire()
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.used -= 1
+                self._hand_over()
+
         try:
-            yield
+            yield release
         finally:
-            self.used -= 1
-            self._hand_over()
+            release()
 
     def resize(self, limit: int) -> None:
         """Holders above a lower limit keep their slot until they leave; a higher one lets waiters in now."""
@@ -148,11 +157,11 @@ class Runner:
     async def _try(self, item: Item) -> None:
         if item.state is State.NEW and not await self.machine.detect(item):
             return
-        async with self._limiter.slot():
+        async with self._limiter.slot() as parsed:  # the slot is a parse: recording gives it up
             self._running[item.path] = item
             self._update_gauges()
             try:
-                await self.machine.attempt(item, self._running.values)
+                await self.machine.attempt(item, self._running.values, parsed)
             finally:
                 del self._running[item.path]
                 self._update_gauges()
@@ -181,6 +190,7 @@ class Runner:
 
     @property
     def in_flight(self) -> list[Item]:
+        """The files past their wait for a slot and not yet recorded."""
         return list(self._running.values())
 
     def status(self) -> dict[str, Any]:

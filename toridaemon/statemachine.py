@@ -154,11 +154,13 @@ class FileMachine:
         log.warning("file_not_regular", file=item.path.name, kind=kind, reason="not_regular_file")
 
     # ---- hash → parse → record ----------------------------------------------------------------
-    async def attempt(self, item: Item, busy: Callable[[], Iterable[Item]]) -> None:
+    async def attempt(self, item: Item, busy: Callable[[], Iterable[Item]],
+                      parsed: Callable[[], None] = lambda: None) -> None:
         """One try at a file holding a slot; returns once its outcome is recorded, or raises `Retry`.
 
-        `busy` lists the files holding a slot: identical content waits for their outcome."""
-        await self._retrying(item, self._attempt(item, busy))
+        `busy` lists the files being tried: identical content waits for their outcome. `parsed` is called
+        when the file no longer needs its slot (recording, all fsyncs and moves, lets the next file parse)."""
+        await self._retrying(item, self._attempt(item, busy, parsed))
 
     async def _retrying(self, item: Item, step: Coroutine[Any, Any, T]) -> T:
         """Run a step; any error becomes a `Retry` with its reason (the runner backs off or fails the file)."""
@@ -176,7 +178,7 @@ class FileMachine:
             log.exception("file_unexpected_error", file=item.path.name, sha256=item.sha256)
             raise Retry("internal_error", repr(exc)[:500]) from exc
 
-    async def _attempt(self, item: Item, busy: Callable[[], Iterable[Item]]) -> None:
+    async def _attempt(self, item: Item, busy: Callable[[], Iterable[Item]], parsed: Callable[[], None]) -> None:
         settings = self._settings()  # the snapshot this try keeps, whatever reloads happen meanwhile
         item.enter(State.HASH)
         state = await self._hash(item)
@@ -184,6 +186,7 @@ class FileMachine:
             return
         if await self.journal.run(Journal.done_with_sha, state.sha256) is not None:
             item.enter(State.RECORD)
+            parsed()
             await finish_shielded(self._record_duplicate(item, state, settings))
             return
         if any(other.sha256 == state.sha256 for other in busy() if other is not item):
@@ -193,6 +196,7 @@ class FileMachine:
             item.enter(State.PARSE)
             outcome = await self._execute(item, settings)
         item.enter(State.RECORD)
+        parsed()
         await finish_shielded(self._record(item, outcome, settings))
 
     async def _hash(self, item: Item) -> FileState | None:
