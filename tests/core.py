@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -143,3 +145,21 @@ async def until(condition: Callable[[], object], timeout: float = 10.0, what: st
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def hold_journal_lock(db: Path, seconds: float) -> threading.Thread:
+    """Another process's view of the journal: an exclusive transaction held for `seconds`."""
+    locked = threading.Event()
+
+    def hold() -> None:
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        locked.set()
+        threading.Event().wait(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    locked.wait(5)
+    return thread
