@@ -1,4 +1,5 @@
-# Two commands: `make run` starts the daemon on ./var, `make test` runs the whole suite.
+# `make run` starts the daemon on ./var; `make test` runs the whole suite (what CI runs);
+# `make check` is the fast tier while working: lint, types and the tests not marked slow.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ VAR := $(CURDIR)/var
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck unit chaos bench clean
+.PHONY: run test check lint typecheck unit fast chaos bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,13 +46,20 @@ unit: $(TEST_STAMP)
 
 test: lint typecheck unit
 
+fast: $(TEST_STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+check: lint typecheck fast
+
 chaos: $(TEST_STAMP)
-	TORI_CHAOS_FILES=200 TORI_CHAOS_KILLS=20 $(BIN)/pytest -q -s tests/test_chaos.py
+	TORI_CHAOS_FILES=200 TORI_CHAOS_KILLS=20 TORI_STORM_CYCLES=50 TORI_BURST_FILES=10000 \
+	$(BIN)/pytest -q -s tests/test_chaos.py tests/test_storm.py tests/test_burst.py
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/bridge.py
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/keyphrases.py
 	$(BIN)/python bench/titles.py

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import structlog
 
-from tests.polling import wait_for
+from tests.polling import JsonLog, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -81,18 +81,13 @@ class DaemonProcess:
             else:
                 env[key] = value
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self._events = JsonLog(self.log_path)
         command = [*(prefix or []), sys.executable, "-m", "toridaemon", "run", *(args or [])]
         self.proc = subprocess.Popen(command, env=env, cwd=dirs.root, stdout=self._log, stderr=subprocess.STDOUT)
 
     def events(self) -> list[dict[str, Any]]:
-        lines = self.log_path.read_text(errors="replace").splitlines()
-        out = []
-        for line in lines:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-        return out
+        """Every JSON log event so far; only lines new since the last call are parsed."""
+        return self._events.events()
 
     def event(self, name: str) -> dict[str, Any] | None:
         return next((e for e in self.events() if e.get("event") == name), None)
@@ -159,6 +154,13 @@ def daemon_factory(dirs: Dirs) -> Iterator[Callable[..., DaemonProcess]]:
     yield start
     for process in started:
         process.kill()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every e2e test starts a real daemon and waits for it: it belongs to the slow tier."""
+    for item in items:
+        if item.get_closest_marker("e2e") is not None:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

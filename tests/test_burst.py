@@ -1,4 +1,5 @@
-"""Burst: 10,000 small PDFs dropped at once are all processed, and the counters reconcile."""
+"""Burst: thousands of small PDFs dropped at once are all processed, and the counters reconcile
+(2,000 here; `make chaos` runs 10,000)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import pdf_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
-FILES = int(os.environ.get("TORI_BURST_FILES", "10000"))
+FILES = int(os.environ.get("TORI_BURST_FILES", "2000"))  # `make chaos` runs 10,000
 
 
 def _reconciled(daemon: DaemonProcess) -> tuple[float, float]:
@@ -33,7 +34,7 @@ def _empty(directory: Path) -> bool:
         return next(entries, None) is None
 
 
-def test_ten_thousand_files_at_once(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path) -> None:
+def test_thousands_of_files_at_once(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path) -> None:
     staging = tmp_path / "staging"
     staging.mkdir()
     for number in range(FILES):

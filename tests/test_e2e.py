@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DaemonProcess, Dirs, good_corpus, wait_for
-from tests.pdfgen import make_pdf
+from tests.pdfgen import SAMPLE_TEXT, make_pdf
 
 pytestmark = pytest.mark.e2e
 
@@ -82,22 +82,6 @@ def test_bad_input_goes_to_failed_with_reason_and_daemon_stays_up(
     assert daemon.stop() == 0
 
 
-def test_duplicate_content_gives_one_result(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
-    daemon = daemon_factory()
-    daemon.wait_ready()
-    source = make_pdf(dirs.root / "paper.pdf", salt="dup")
-    shutil.copy(source, dirs.inbox / "first.pdf")
-    wait_for(lambda: list(dirs.outbox.glob("first.*.json")), 30, what="first result")
-    shutil.copy(source, dirs.inbox / "second.pdf")
-    wait_for((dirs.processed / "second.pdf").exists, 30, what="duplicate settled")
-    assert len(list(dirs.outbox.glob("*.json"))) == 1
-    assert daemon.metric("toridaemon_duplicates_total") == 1
-    with sqlite3.connect(dirs.state / "journal.sqlite3") as db:
-        states = {path: state for path, state in db.execute("SELECT path, state FROM files")}
-    assert states[os.fsencode(dirs.inbox / "second.pdf")] == "duplicate"
-    assert daemon.stop() == 0
-
-
 def test_files_present_at_startup_are_processed_and_names_never_clash(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
 ) -> None:
@@ -130,15 +114,20 @@ def test_health_ready_status_endpoints(dirs: Dirs, daemon_factory: Callable[...,
 
 
 def test_sigterm_drains_in_flight_work_and_exits_zero(
-    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
 ) -> None:
     daemon = daemon_factory({"TORI_MAX_PARALLEL_WORKERS": "1"})
     daemon.wait_ready()
-    for i in range(6):
+    big = make_pdf(tmp_path / "big.pdf", [f"{SAMPLE_TEXT}\nPage {n}.\n" for n in range(400)], salt="big")
+    os.rename(big, dirs.inbox / "big.pdf")
+    wait_for(lambda: daemon.event("file_claimed"), 30, what="the big file in flight")
+    for i in range(5):
         make_pdf(dirs.inbox / f"f{i}.pdf", salt=f"drain{i}")
-    wait_for(lambda: daemon.event("file_claimed"), 30, what="first claim")
     assert daemon.stop(signal.SIGTERM) == 0
-    assert daemon.event("daemon_stopped") is not None
+    names = [(e.get("event"), e.get("file")) for e in daemon.events()]
+    assert names.index(("daemon_draining", None)) < names.index(("file_done", "big.pdf")), \
+        "the file in flight when SIGTERM came finished during the drain"
+    assert list(dirs.outbox.glob("big.*.json")) and (dirs.processed / "big.pdf").exists()
     finished = len(list(dirs.outbox.glob("*.json")))
     left = len(list(dirs.inbox.glob("*.pdf")))
     assert finished + left == 6

@@ -210,6 +210,7 @@ def test_run_job_bytes_answers_like_run_job(tmp_path: Path, monkeypatch: pytest.
     assert list(scratch.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_results_match_run_job_in_both_modes(tmp_path: Path) -> None:
     """Real PDFs and a bad one through a two-process LocalCluster give exactly `run_job`'s answers.
@@ -243,6 +244,7 @@ def test_results_match_run_job_in_both_modes(tmp_path: Path) -> None:
     assert health_while_up == [False, True]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_timeouts_hangs_and_crashes(tmp_path: Path) -> None:
     """Timeouts → `timeout` failures; a hung parse's worker is restarted; a crashing file → `WorkerCrashed`."""
@@ -286,6 +288,7 @@ async def hangs_and_crashes(
     return outcomes
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_worker_and_scheduler_deaths_lose_nothing(tmp_path: Path, dask_processes: DaskProcesses) -> None:
     """`dask scheduler` + two `dask worker` processes, each killed with SIGKILL in the middle of a batch.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from toridaemon.journal import Journal, JournalError
+from toridaemon.journal import Journal, JournalError, JournalThread
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -218,3 +219,61 @@ def test_an_unusable_state_directory_is_a_journal_error(tmp_path: Path) -> None:
     blocker.write_text("a file where the state directory should be")
     with pytest.raises(JournalError):
         Journal(blocker / "journal.sqlite3")
+
+
+def test_reads_fail_with_the_same_error_type_as_writes(db_path: Path) -> None:
+    broken = Journal(db_path)
+    broken.close()
+    with pytest.raises(JournalError, match="read failed"):
+        broken.pending()
+    with pytest.raises(JournalError, match="write failed"):
+        broken.detect(PDF, 1, 1)
+
+
+def test_forget_by_sha_or_path_removes_finished_rows_only(journal: Journal) -> None:
+    done_id, _ = journal.detect(PDF, 1, 1)
+    journal.claim(done_id, SHA_A)
+    journal.finish(done_id, "done", result_path=Path("/srv/outbox/paper.aaaaaaaa.json"),
+                   final_path=Path("/srv/processed/paper.pdf"))
+    pending_id, _ = journal.detect(Path("/srv/inbox/copy.pdf"), 1, 1)
+    journal.claim(pending_id, SHA_A)
+    assert [row.id for row in journal.forget(SHA_A)] == [done_id]
+    assert journal.done_with_sha(SHA_A) is None
+    assert [row.id for row in journal.pending()] == [pending_id], "work in progress is not forgotten"
+    other_id, _ = journal.detect(Path("/srv/inbox/other.pdf"), 2, 2)
+    journal.claim(other_id, SHA_B)
+    journal.finish(other_id, "done", result_path=Path("/srv/outbox/other.bbbbbbbb.json"))
+    assert [row.id for row in journal.forget("/srv/outbox/other.bbbbbbbb.json")] == [other_id]
+    assert journal.forget("/srv/outbox/nothing.json") == []
+
+
+@pytest.mark.timeout(10)
+def test_a_locked_journal_never_stalls_the_event_loop(db_path: Path) -> None:
+    """The loop keeps ticking while a write waits out the busy timeout on the journal's own thread."""
+    async def scenario() -> tuple[int, float]:
+        journal = await JournalThread.open(db_path, busy_timeout_seconds=0.5)
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        started = time.monotonic()
+        try:
+            with pytest.raises(JournalError, match="locked"):
+                await journal.run(Journal.detect, PDF, 1, 1)
+        finally:
+            waited = time.monotonic() - started
+            ticker.cancel()
+            holder.execute("ROLLBACK")
+            holder.close()
+            await journal.close()
+        return ticks, waited
+
+    ticks, waited = asyncio.run(scenario())
+    assert waited >= 0.4 and ticks >= 10, (ticks, waited)

@@ -9,7 +9,6 @@ import random
 import socket
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ import pytest
 
 from tests.badgen import write_bad_inputs
 from tests.conftest import CORPUS_BAD, DaemonProcess, Dirs, wait_for
-from tests.pdfgen import SAMPLE_TEXT, make_pdf
-from tests.test_chaos import _sha
+from tests.pdfgen import make_pdf
 from toridaemon.pipeline.errors import REASONS
 
 pytestmark = pytest.mark.e2e
@@ -178,109 +176,6 @@ def test_full_disk_keeps_the_input_until_space_returns(
         assert daemon.stop() == 0
     finally:
         subprocess.run(["umount", "-l", str(dirs.outbox)], check=False)
-
-
-def test_a_locked_journal_delays_but_loses_nothing(
-    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
-) -> None:
-    daemon = daemon_factory()
-    daemon.wait_ready()
-    locker = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys, time\n"
-         f"db = sqlite3.connect({str(dirs.state / 'journal.sqlite3')!r}, isolation_level=None)\n"
-         "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(7); db.execute('COMMIT')\n"],
-        stdout=subprocess.PIPE, text=True)
-    assert locker.stdout is not None
-    try:
-        assert locker.stdout.readline().strip() == "locked"
-        make_pdf(dirs.inbox / "while-locked.pdf", salt="locked")
-        wait_for(lambda: daemon.event("journal_unavailable") or daemon.event("file_retry"), 30,
-                 what="the lock noticed")
-        assert daemon.proc.poll() is None
-    finally:
-        locker.wait(30)
-        locker.stdout.close()
-    wait_for(lambda: list(dirs.outbox.glob("while-locked.*.json")), 90, what="processed after the lock")
-    assert daemon.stop() == 0
-
-
-def test_files_that_vanish_or_change_kind_before_the_claim(
-    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
-) -> None:
-    daemon = daemon_factory({"TORI_MAX_PARALLEL_WORKERS": "1", "TORI_FAULTS": "hang:blocker",
-                             "TORI_FILE_TIMEOUT_SECONDS": "3"})
-    daemon.wait_ready()
-    make_pdf(dirs.inbox / "blocker.pdf", salt="blocker")
-    wait_for(lambda: daemon.event("file_claimed"), 30, what="the single worker busy")
-    make_pdf(dirs.inbox / "vanishes.pdf", salt="v")
-    make_pdf(dirs.inbox / "becomes-link.pdf", salt="l")
-    wait_for(lambda: daemon.metric("toridaemon_files_detected_total") == 3, 30, what="both queued")
-    (dirs.inbox / "vanishes.pdf").unlink()
-    (dirs.inbox / "becomes-link.pdf").unlink()
-    (dirs.inbox / "becomes-link.pdf").symlink_to(make_pdf(tmp_path / "target.pdf", salt="t"))
-    wait_for(lambda: len(_journal(dirs, "SELECT 1 FROM files WHERE state = 'failed'")) == 3, 30,
-             what="all three settled")
-    reasons = {reason: count for reason, count in _journal(dirs, "SELECT reason, COUNT(*) FROM files GROUP BY reason")}
-    assert reasons == {"timeout": 1, "vanished": 1, "not_regular_file": 1}
-    assert (dirs.inbox / "becomes-link.pdf").is_symlink()
-    assert daemon.proc.poll() is None
-    assert daemon.stop() == 0
-
-
-def _big_pdf(path: Path, pages: int, salt: str) -> Path:
-    return make_pdf(path, [f"{SAMPLE_TEXT}\nPage {n} of {salt}.\n" for n in range(pages)], salt=salt)
-
-
-def test_a_file_replaced_while_it_is_parsed_is_never_moved_under_the_old_outcome(
-    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
-) -> None:
-    daemon = daemon_factory()
-    daemon.wait_ready()
-    first = _big_pdf(tmp_path / "first.pdf", 1500, "first")
-    second = make_pdf(tmp_path / "second.pdf", salt="second")
-    os.rename(first, dirs.inbox / "doc.pdf")
-    wait_for(lambda: daemon.event("file_claimed"), 30, what="the first version claimed")
-    second_sha = _sha(second.read_bytes())
-    os.rename(second, dirs.inbox / "doc.pdf")  # the writer replaces it, as renaming into place does
-    wait_for(lambda: (dirs.processed / "doc.pdf").exists(), 90, what="the file settled")
-    wait_for(lambda: daemon.metric("toridaemon_pending") == 0, 30, what="nothing pending")
-    assert _sha((dirs.processed / "doc.pdf").read_bytes()) == second_sha
-    shas = [r["source"]["sha256"] for r in dirs.results()]
-    assert shas == [second_sha], "the moved file has its own result, and only that one"
-    assert daemon.stop() == 0
-
-
-def test_identical_files_arriving_together_give_one_result(
-    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
-) -> None:
-    daemon = daemon_factory()
-    daemon.wait_ready()
-    original = _big_pdf(tmp_path / "same.pdf", 300, "same")
-    for name in ("copy-a.pdf", "copy-b.pdf", "copy-c.pdf"):
-        (tmp_path / name).write_bytes(original.read_bytes())
-        os.rename(tmp_path / name, dirs.inbox / name)
-    wait_for(lambda: len(list(dirs.processed.glob("*.pdf"))) == 3, 90, what="all three settled")
-    wait_for(lambda: daemon.metric("toridaemon_pending") == 0, 30, what="journal caught up")
-    assert len(dirs.results()) == 1
-    states = sorted(state for (state,) in _journal(dirs, "SELECT state FROM files"))
-    assert states == ["done", "duplicate", "duplicate"]
-    assert daemon.stop() == 0
-
-
-def test_a_copy_of_content_that_fails_is_not_called_a_duplicate(
-    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
-) -> None:
-    daemon = daemon_factory({"TORI_FAULTS": "hang:hang", "TORI_FILE_TIMEOUT_SECONDS": "2"})
-    daemon.wait_ready()
-    source = make_pdf(tmp_path / "x.pdf", salt="hang")
-    for name in ("hang-1.pdf", "hang-2.pdf"):
-        (tmp_path / name).write_bytes(source.read_bytes())
-        os.rename(tmp_path / name, dirs.inbox / name)
-    wait_for(lambda: len(dirs.errors()) == 2, 60, what="both failed on their own")
-    assert {e["reason"] for e in dirs.errors()} == {"timeout"}
-    assert not _journal(dirs, "SELECT 1 FROM files WHERE state = 'duplicate'")
-    assert daemon.stop() == 0
 
 
 def test_a_name_near_the_length_limit_is_processed(

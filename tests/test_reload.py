@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Callable
@@ -23,8 +24,8 @@ def _replace(config: Path, data: dict[str, object]) -> None:
     os.rename(temp, config)
 
 
-def _count(daemon: DaemonProcess, name: str) -> int:
-    return sum(1 for event in daemon.events() if event.get("event") == name)
+def _events(daemon: DaemonProcess, name: str) -> list[dict[str, object]]:
+    return [event for event in daemon.events() if event.get("event") == name]
 
 
 def test_yaml_change_applies_live_and_invalid_config_keeps_the_old_one(
@@ -61,22 +62,28 @@ def test_yaml_change_applies_live_and_invalid_config_keeps_the_old_one(
     _replace(config, {"log_level": "debug", "file_timeout_seconds": 30, "ignore_patterns": ["skip-*"],
                       "watch_mode": "polling"})
     wait_for(lambda: daemon.event("config_restart_required"), 20, what="restart-required notice")
-    make_pdf(dirs.inbox / "same-inbox.pdf", salt="same")
-    wait_for(lambda: list(dirs.outbox.glob("same-inbox.*.json")), 30, what="the watcher was not swapped")
     notice = daemon.event("config_restart_required")
     assert notice is not None and notice["fields"] == ["watch_mode"]
+    started_with = daemon.wait_ready()["watcher"]
+    assert started_with == "InotifyObserver"
+    wait_for(lambda: daemon.event("config_reloaded") is not None and len(_events(daemon, "config_reloaded")) >= 2,
+             20, what="the reload that held watch_mode back")
+    assert json.loads(daemon.get("/status")[1])["watcher"] == started_with, "the watcher was not swapped"
+    make_pdf(dirs.inbox / "same-inbox.pdf", salt="same")
+    wait_for(lambda: list(dirs.outbox.glob("same-inbox.*.json")), 30, what="a file through the same watcher")
     assert daemon.stop() == 0
 
 
 def test_sighup_rereads_the_environment_sources(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
-    config = dirs.root / "c.yaml"
-    config.write_text(yaml.safe_dump({"max_parallel_workers": 1}))
-    daemon = daemon_factory({"TORI_MAX_PARALLEL_WORKERS": None}, args=["--config", str(config)])
+    """A `.env` file has no watcher: only SIGHUP can bring its change in."""
+    daemon = daemon_factory()
     daemon.wait_ready()
-    config.write_text(yaml.safe_dump({"max_parallel_workers": 2}))  # in place: also a change event
-    wait_for(lambda: _count(daemon, "config_reloaded") >= 1, 20, what="reload on in-place write")
-    before = _count(daemon, "config_reloaded")
+    hash_before = json.loads(daemon.get("/status")[1])["config"]["hash"]
+    (dirs.root / ".env").write_text("TORI_FILE_TIMEOUT_SECONDS=7\n")  # the daemon's working directory
     daemon.proc.send_signal(signal.SIGHUP)
-    wait_for(lambda: _count(daemon, "config_reloaded") > before, 20, what="reload on SIGHUP")
+    wait_for(lambda: _events(daemon, "config_reloaded"), 20, what="reload on SIGHUP")
+    assert _events(daemon, "config_reloaded")[0]["changed"] == ["file_timeout_seconds"]
+    wait_for(lambda: json.loads(daemon.get("/status")[1])["config"]["hash"] != hash_before, 5,
+             what="the new settings in force")
     assert daemon.proc.poll() is None
     assert daemon.stop() == 0

@@ -1,4 +1,5 @@
-"""Restart storm: start and stop the real daemon 50 times while files keep arriving."""
+"""Restart storm: start and stop the real daemon again and again while files keep arriving (12 cycles;
+`make chaos` runs 50)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ from tests.pdfgen import SAMPLE_TEXT, pdf_bytes
 from tests.test_chaos import _check_exactly_once
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
-CYCLES = int(os.environ.get("TORI_STORM_CYCLES", "50"))
+CYCLES = int(os.environ.get("TORI_STORM_CYCLES", "12"))  # `make chaos` runs 50
 
 
-def test_fifty_restarts_lose_nothing_and_duplicate_nothing(
+def test_restarts_while_files_arrive_lose_nothing_and_duplicate_nothing(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
 ) -> None:
     rng = random.Random(50)
     inputs = [(f"storm-{i:03d}.pdf", pdf_bytes([f"{SAMPLE_TEXT}\nStorm document {i}.\n"] * rng.randint(1, 4)))
-              for i in range(120)]
+              for i in range(40)]
     staging = tmp_path / "staging"
     staging.mkdir()
     stop = threading.Event()

@@ -2,40 +2,42 @@
 
 The main thread installs signal handlers (they only set flags), starts the bridge's loop thread and
 waits. Everything else happens on the loop: the tick reads the flags, polls the stability gate,
-rescans, reloads, heartbeats; the scheduler does the files.
+rescans, reloads, heartbeats and publishes the `/status` snapshot; the runner does the files.
+
+Stopping fits one budget: intake stops first (the watcher), in-flight files get
+`shutdown_timeout_seconds`, and every later step has a fixed share (`STOP_OVERHEAD_SECONDS`), so the
+whole stop ends inside the unit's `TimeoutStopSec`. A second SIGTERM or SIGINT skips the waits; the
+journal is still closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
-import os
-import signal
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any
 
-from toridaemon import __version__
+from toridaemon import __version__, signals
 from toridaemon.bridge import Bridge
 from toridaemon.configwatch import ConfigDebounce, ConfigWatcher
-from toridaemon.executors.base import Executor
-from toridaemon.executors.local import LocalExecutor
+from toridaemon.executors.base import Executor, open_executor
 from toridaemon.faults import faulty_writer
 from toridaemon.fsutil import write_atomic
 from toridaemon.httpserver import HttpServer, Probes
 from toridaemon.inbox import Inbox, StabilityGate, Watcher
-from toridaemon.journal import Journal, JournalError
+from toridaemon.journal import JournalError, JournalThread
 from toridaemon.journal_repair import JournalRepairError, ensure_sound, is_damage, journal_path
 from toridaemon.limits import raise_open_file_limit
 from toridaemon.logs import configure, get_logger, set_level
 from toridaemon.metrics import Metrics
 from toridaemon.outcome import Outcomes
 from toridaemon.recovery import recover
-from toridaemon.scheduler import Scheduler
+from toridaemon.runner import CANCEL_GRACE_SECONDS, Runner
 from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
+from toridaemon.signals import Flags
+from toridaemon.statemachine import FileMachine
 from toridaemon.systemd import Notifier
 
 log = get_logger("toridaemon.daemon")
@@ -43,19 +45,18 @@ TICK_SECONDS = 0.1
 STATUS_EVERY_SECONDS = 2.0
 CONFIG_QUIET_SECONDS = 0.3
 EXIT_OK, EXIT_CONFIG, EXIT_STARTUP = 0, 2, 3
+# Each step of a stop but the drain has a fixed share; with the default shutdown_timeout_seconds (30)
+# the sum stays under the unit's TimeoutStopSec (45), which tests/test_shutdown.py checks.
+WATCHER_STOP_SECONDS = 1.0
+EXECUTOR_CLOSE_SECONDS = 4.0
+JOURNAL_CLOSE_SECONDS = 1.0
+SIDE_CHANNELS_STOP_SECONDS = 2.0  # config watcher, HTTP server and the loop thread, after the loop
+STOP_OVERHEAD_SECONDS = (WATCHER_STOP_SECONDS + CANCEL_GRACE_SECONDS + EXECUTOR_CLOSE_SECONDS
+                         + JOURNAL_CLOSE_SECONDS + SIDE_CHANNELS_STOP_SECONDS)
 
 
 class StartupError(Exception):
     """The daemon cannot start: directories, journal or lock unavailable."""
-
-
-@dataclass
-class Flags:
-    """Set by signal handlers (main thread), read by the loop's tick."""
-
-    stop: bool = False
-    reload: bool = False
-    signals: list[int] = field(default_factory=list)
 
 
 class Daemon:
@@ -73,13 +74,17 @@ class Daemon:
         self.executor_healthy = True
         self.draining = False
         self.journal_damaged = False
+        self._exit_code = EXIT_OK
         self._lock: IO[str] | None = None
         self._bridge: Bridge | None = None
         self._watcher: Watcher | None = None
         self._config_watcher: ConfigWatcher | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self._http: HttpServer | None = None
-        self.scheduler: Scheduler | None = None
+        self._journal: JournalThread | None = None
+        self.runner: Runner | None = None
+        self._snapshot: dict[str, Any] = {}
+        self._config_status = self._describe_config()
         self.started_at = time.time()
         self._next_rescan = self._next_ping = self._next_status = 0.0
         self._ping_every: float | None = None
@@ -88,27 +93,29 @@ class Daemon:
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the process exit code."""
         configure(self.settings.log_level, self.settings.log_format)
+        raise_open_file_limit()  # before any file, pipe or client connection is opened
         for warning in self.loaded.warnings:
             log.warning("config_warning", warning=warning)
-        raise_open_file_limit()  # before any file, pipe or client connection is opened
         try:
             self._prepare()
         except StartupError as exc:
             report_failure("startup_failed", str(exc))
             return EXIT_STARTUP
-        self._install_signals()
-        self._bridge = Bridge(on_roundtrip=self.metrics.bridge_seconds.observe)
+        self._bridge = Bridge()
         try:
-            future = self._bridge.submit(self._main())
-            while not future.done():
-                try:
-                    future.result(timeout=0.5)
-                except TimeoutError:
-                    continue
-            return future.result()
+            with signals.captured(self.flags):
+                future = self._bridge.submit(self._main())
+                while not future.done():
+                    try:
+                        future.result(timeout=0.5)
+                    except TimeoutError:
+                        continue
+                return future.result()
         finally:
             self._close_side_channels()
-            self._bridge.shutdown()
+            self._bridge.shutdown(timeout=1.0)
+            if self._lock is not None:
+                self._lock.close()  # releases the flock: a daemon run in-process (tests) leaves nothing held
 
     def _prepare(self) -> None:
         s = self.settings
@@ -128,30 +135,9 @@ class Daemon:
         if rebuilt is not None:
             self.metrics.journal_rebuilds.labels(reason=rebuilt.reason).inc()
 
-    def _install_signals(self) -> None:
-        signal.signal(signal.SIGTERM, self._on_stop_signal)
-        signal.signal(signal.SIGINT, self._on_stop_signal)
-        signal.signal(signal.SIGHUP, self._on_reload_signal)
-
-    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self.flags.stop and signum == signal.SIGINT:
-            os._exit(130)  # a second Ctrl-C: the operator wants out now; the journal keeps files pending
-        self.flags.stop = True
-        self.flags.signals.append(signum)
-
-    def _on_reload_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.flags.reload = True
-
-    def _on_config_change(self) -> None:
-        """Called on the config watcher's thread; a tick reloads once the file has been quiet a moment,
-        so an editor's in-place write is read whole, not half-written."""
-        self._config_debounce.touch()
-
     def _close_side_channels(self) -> None:
         if self._config_watcher is not None:
-            self._config_watcher.stop()
-        if self._watcher is not None:
-            self._watcher.stop()
+            self._config_watcher.stop(timeout=WATCHER_STOP_SECONDS)
         if self._http is not None:
             self._http.stop()
 
@@ -161,53 +147,59 @@ class Daemon:
             await self._start()
         except (StartupError, JournalError, OSError) as exc:
             log.error("startup_failed", error=str(exc))
+            await self._close_journal()
             return EXIT_STARTUP
-        assert self.scheduler is not None
         try:
             await self._serve()
         finally:
             await self._stop()
-        return EXIT_OK
+        return self._exit_code
 
     async def _start(self) -> None:
         s = self.settings
-        journal = Journal(journal_path(s.state_dir))
+        self._journal = journal = await JournalThread.open(journal_path(s.state_dir))
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))
-        log.info("recovery", **recover(journal, outcomes))
-        executor = self._new_executor()
-        await executor.start()
-        self.scheduler = Scheduler(lambda: self.settings, journal, executor, outcomes, self.metrics)
-        self.scheduler.start()
+        log.info("recovery", **await journal.run(recover, outcomes))
+        executor = asyncio.ensure_future(self._start_executor())  # held in _background until done
+        self._background.add(executor)
+        executor.add_done_callback(self._background.discard)
+        machine = FileMachine(lambda: self.settings, journal, executor, outcomes, self.metrics,
+                              on_journal_error=self.journal_fault)
+        self.runner = runner = Runner(machine, lambda: self.settings, self.metrics)
         gate = StabilityGate(s.stability_seconds, settle_seconds=s.settle_seconds)
         self.inbox = Inbox(s.inbox_dir.resolve(), gate, patterns=lambda: self.settings.ignore_patterns,
-                           knows=self.scheduler.knows, on_verdict=self.scheduler.accept,
-                           on_recovered=self.metrics.rescan_recovered.inc, recursive=s.recursive,
+                           knows=runner.knows, on_verdict=runner.accept, recursive=s.recursive,
                            on_subfolders=self.metrics.subfolders_ignored.set)
         self._start_http()
         self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event, recursive=s.recursive,
                                 on_rearm=self._on_watch_rearmed)
         self._watcher.start()
         if self.loaded.config_file is not None:
-            self._config_watcher = ConfigWatcher(self.loaded.config_file, self._on_config_change)
+            self._config_watcher = ConfigWatcher(self.loaded.config_file, self._config_debounce.touch)
             self._config_watcher.start()
         found = await self.inbox.scan("startup")
         self.metrics.config_info.info({"hash": s.config_hash(), "source": str(self.loaded.config_file or "")})
         self.metrics.last_reload.set(time.time())
         self.ready = True
+        self._publish_status()
         self.notifier.ready()
         log.info("daemon_ready", version=__version__, inbox=str(s.inbox_dir), watcher=self._watcher.backend,
                  metrics=self.metrics_url, startup_files=found, workers=s.max_parallel_workers)
 
-    def _new_executor(self) -> Executor:
-        s = self.settings
-        if s.executor == "dask":
-            from toridaemon.executors.dask import DaskExecutor
-
-            assert s.dask_scheduler_address is not None
-            return DaskExecutor(s.dask_scheduler_address, s.dask_max_inflight, s.dask_shared_paths,
-                                on_health=self._on_executor_health)
-        return LocalExecutor(s.max_parallel_workers, s.worker_memory_limit_mb, on_health=self._on_executor_health)
+    async def _start_executor(self) -> Executor:
+        """Started after READY (see `open_executor`). A backend that cannot start stops the daemon with
+        exit code 3 (systemd restarts it); the files waiting for it stay pending, none is failed for it."""
+        try:
+            executor = await open_executor(self.settings, self._on_executor_health)
+        except Exception:
+            self.executor_healthy = False
+            log.exception("executor_start_failed", backend=self.settings.executor)
+            self._exit_code = EXIT_STARTUP
+            self.flags.stop = True
+            raise
+        log.info("executor_started", backend=executor.name, workers=self.settings.max_parallel_workers)
+        return executor
 
     def _on_executor_health(self, healthy: bool) -> None:
         """The cluster or the local pool came or went: not ready while it is gone; /healthz also
@@ -235,8 +227,7 @@ class Daemon:
             log.error("journal_damaged", error=str(exc), hint="restart the daemon: it rebuilds the journal at start")
 
     def _start_http(self) -> None:
-        probes = Probes(self.metrics.registry, self._health,
-                        self._ready, self._status_from_thread)
+        probes = Probes(self.metrics.registry, self._health, self._ready, lambda: self._snapshot)
         self._http = HttpServer(self.settings.metrics_host, self.settings.metrics_port, probes)
         self._http.start()
 
@@ -269,49 +260,70 @@ class Daemon:
             # watcher or a pool that cannot be rebuilt stops the heartbeat and systemd restarts us.
             self._next_ping = now + self._ping_every
             self.notifier.watchdog()
+        self._publish_status()
         if now >= self._next_status:
             self._next_status = now + STATUS_EVERY_SECONDS
-            self.notifier.status(self._status_line())
+            if self.runner is not None:
+                self.notifier.status(self.runner.status_line())
             self._export_executor_gauges()
         if self._config_debounce.due():
             self.flags.reload = True
         if self.flags.reload:
             self.flags.reload = False
             self.notifier.reloading()
-            self.reload()
+            await self.reload()
             self.notifier.ready()
         if now >= self._next_rescan:
             self._next_rescan = now + self.settings.rescan_interval_seconds
             await self.inbox.scan("rescan")
 
     def _export_executor_gauges(self) -> None:
-        assert self.scheduler is not None
-        executor = self.scheduler.executor
+        assert self.runner is not None
+        executor = self.runner.machine.executor
+        if executor is None:
+            return
         for kind, value in executor.gauges().items():
             self.metrics.executor_gauge.labels(backend=executor.name, kind=kind).set(value)
 
-    def _status_line(self) -> str:
-        assert self.scheduler is not None
-        state = self.scheduler.progress.get_state()
-        return (f"backlog {self.scheduler.backlog}, in flight {len(self.scheduler.in_flight)}, "
-                f"{state['done']} finished since start, {state['rate_per_second']:.2f} files/s")
-
     async def _stop(self) -> None:
+        """Stop intake, drain within shutdown_timeout_seconds, cancel the rest back to pending, close."""
         self.draining = True
+        self._publish_status()
         self.notifier.stopping()
-        assert self.scheduler is not None
-        log.info("daemon_draining", in_flight=len(self.scheduler.in_flight),
+        if self._watcher is not None:
+            await asyncio.to_thread(self._watcher.stop, WATCHER_STOP_SECONDS)
+        assert self.runner is not None
+        log.info("daemon_draining", in_flight=len(self.runner.in_flight),
                  timeout_seconds=self.settings.shutdown_timeout_seconds)
-        unfinished = await self.scheduler.drain(self.settings.shutdown_timeout_seconds)
-        await self.scheduler.executor.close(timeout=5.0)
-        self.scheduler.journal.close()
-        log.info("daemon_stopped", returned_to_pending=unfinished)
+        unfinished = await self.runner.drain(self.settings.shutdown_timeout_seconds, lambda: self.flags.force)
+        await self._close_executor()
+        await self._close_journal()
+        log.info("daemon_stopped", returned_to_pending=unfinished, forced=self.flags.force)
+
+    async def _close_executor(self) -> None:
+        for task in list(self._background):
+            task.cancel()  # an executor still starting, a resize under way
+        executor = self.runner.machine.executor if self.runner else None
+        if executor is None:
+            return
+        close = executor.close(timeout=0.0 if self.flags.force else EXECUTOR_CLOSE_SECONDS / 2)
+        try:
+            await asyncio.wait_for(close, EXECUTOR_CLOSE_SECONDS)
+        except TimeoutError:
+            log.warning("executor_close_timeout", seconds=EXECUTOR_CLOSE_SECONDS)
+
+    async def _close_journal(self) -> None:
+        if self._journal is not None:
+            try:
+                await asyncio.wait_for(self._journal.close(), JOURNAL_CLOSE_SECONDS)
+            except TimeoutError:
+                log.warning("journal_close_timeout", seconds=JOURNAL_CLOSE_SECONDS)
 
     # ---- reload -------------------------------------------------------------------------------
-    def reload(self) -> bool:
-        """Re-read every source; swap in the new settings if valid, else keep the old ones."""
+    async def reload(self) -> bool:
+        """Re-read every source (off the loop); swap in the new settings if valid, else keep the old ones."""
         try:
-            loaded = load_settings(self._config, self._overrides)
+            loaded = await asyncio.to_thread(load_settings, self._config, self._overrides)
         except SettingsError as exc:
             self.metrics.config_reloads.labels(result="failure").inc()
             log.error("config_reload_rejected", error=str(exc))
@@ -323,12 +335,15 @@ class Daemon:
             new = new.model_copy(update={name: getattr(old, name) for name in held})
             log.warning("config_restart_required", fields=held)
         self.settings, self.loaded = new, loaded
+        self._config_status = self._describe_config()
         set_level(new.log_level)
-        if self.scheduler is not None and new.max_parallel_workers != old.max_parallel_workers:
-            self.scheduler.resize(new.max_parallel_workers)
-            task = asyncio.get_running_loop().create_task(self.scheduler.executor.resize(new.max_parallel_workers))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        if self.runner is not None and new.max_parallel_workers != old.max_parallel_workers:
+            self.runner.resize(new.max_parallel_workers)
+            executor = self.runner.machine.executor
+            if executor is not None:
+                task = asyncio.get_running_loop().create_task(executor.resize(new.max_parallel_workers))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
         if new.stability_seconds != old.stability_seconds:
             self.inbox.gate.stability_seconds = new.stability_seconds
         self.inbox.gate.settle_seconds = new.settle_seconds
@@ -351,22 +366,16 @@ class Daemon:
             checks["executor"] = self.executor_healthy
         return checks
 
-    def _status_from_thread(self) -> dict[str, Any]:
-        assert self._bridge is not None
-        return self._bridge.run_sync(self._status(), timeout=2.0)
+    def _describe_config(self) -> dict[str, str]:
+        return {"source": str(self.loaded.config_file or ""), "hash": self.settings.config_hash()}
 
-    async def _status(self) -> dict[str, Any]:
-        scheduler = self.scheduler
-        now = time.monotonic()
-        in_flight = [] if scheduler is None else [
-            {"file": item.path.name, "stage": item.stage, "sha256": item.sha256,
-             "percent": item.progress.get_state()["percent"], "seconds": round(now - item.started, 3)}
-            for item in scheduler.in_flight]
-        return {"version": __version__, "ready": self.ready, "draining": self.draining,
-                "config": {"source": str(self.loaded.config_file or ""), "hash": self.settings.config_hash()},
-                "backlog": scheduler.backlog if scheduler else 0, "in_flight": in_flight,
-                "progress": scheduler.progress.get_state() if scheduler else None,
-                "uptime_seconds": round(time.time() - self.started_at, 1)}
+    def _publish_status(self) -> None:
+        """The `/status` answer, rebuilt by every tick; the HTTP thread reads it without touching the loop."""
+        files = self.runner.status() if self.runner else {"backlog": 0, "in_flight": [], "progress": None}
+        self._snapshot = {
+            "version": __version__, "ready": self.ready, "draining": self.draining,
+            "watcher": self._watcher.backend if self._watcher else None, "config": self._config_status,
+            **files, "uptime_seconds": round(time.time() - self.started_at, 1)}
 
 
 def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> int:

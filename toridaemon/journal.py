@@ -3,22 +3,29 @@
 One row per input: path, size, mtime, sha256, state (detected → claimed → done | failed | duplicate),
 attempts, reason and error. Rows still `detected` or `claimed` are pending: after a crash they are
 found again by the startup scan and retried. A sha256 already `done` makes a new file a duplicate.
+
+`Journal` is synchronous (the CLI and repair tools use it as is); `JournalThread` gives the event loop
+the same journal on a thread of its own, so a locked or slow database never stalls the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
+import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 State = Literal["detected", "claimed", "done", "failed", "duplicate"]
-PENDING: tuple[State, ...] = ("detected", "claimed")
-TERMINAL: tuple[State, ...] = ("done", "failed", "duplicate")
+P = ParamSpec("P")
+T = TypeVar("T")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -49,7 +56,7 @@ def _key(path: Path) -> bytes:
 
 
 class JournalError(Exception):
-    """The journal cannot be opened or written (locked, corrupt, unwritable)."""
+    """The journal cannot be opened, read or written (locked, corrupt, unwritable)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +73,7 @@ class Row:
 
 
 class Journal:
-    """Journal of one daemon; used from the event loop thread only."""
+    """Journal of one daemon; one thread at a time (the daemon's `JournalThread`, or a tool's main thread)."""
 
     def __init__(self, path: Path, busy_timeout_seconds: float = 2.0) -> None:
         self.path = path
@@ -86,6 +93,13 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._db
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal read failed ({self.path}): {exc}") from exc
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -118,13 +132,19 @@ class Journal:
 
     def is_settled(self, path: Path, size: int, mtime_ns: int) -> bool:
         """True when this exact file was finished and deliberately left where it is (keep, special)."""
-        found = self._db.execute(
-            "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND final_path = path LIMIT 1",
-            (_key(path), size, mtime_ns)).fetchone()
+        with self._read() as db:
+            found = db.execute(
+                "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND final_path = path LIMIT 1",
+                (_key(path), size, mtime_ns)).fetchone()
         return found is not None
 
     def done_with_sha(self, sha256: str) -> Row | None:
         return self._one("SELECT * FROM files WHERE sha256 = ? AND state = 'done' LIMIT 1", (sha256,))
+
+    def failed_with_sha(self, sha256: str) -> Row | None:
+        """The latest finished failure of this content, if any (its record may be superseded by a retry)."""
+        return self._one("SELECT * FROM files WHERE sha256 = ? AND state = 'failed' ORDER BY id DESC LIMIT 1",
+                         (sha256,))
 
     def claim(self, row_id: int, sha256: str) -> int:
         """Mark a row claimed with its content hash; returns the attempt number."""
@@ -172,6 +192,22 @@ class Journal:
             db.execute("UPDATE files SET state = 'detected', updated_at = ? WHERE id = ? AND state = 'claimed'",
                        (time.time(), row_id))
 
+    def forget(self, target: str) -> list[Row]:
+        """Forget the finished rows of a content hash or a path (inbox, result or final path), so that the
+        content is processed again instead of being called a duplicate; returns the rows forgotten.
+        The caller removes the result file itself: an existing result for the same content is reused."""
+        args: tuple[object, ...]
+        if _SHA256.fullmatch(target):
+            where, args = "sha256 = ?", (target,)
+        else:
+            key = _key(Path(target))
+            where, args = "(path = ? OR result_path = ? OR final_path = ?)", (key, key, key)
+        finished = f"{where} AND state IN ('done', 'failed', 'duplicate')"
+        rows = self._many(f"SELECT * FROM files WHERE {finished}", args)  # noqa: S608 - fixed fragments
+        with self._write() as db:
+            db.execute(f"DELETE FROM files WHERE {finished}", args)  # noqa: S608 - fixed fragments
+        return rows
+
     def pending(self) -> list[Row]:
         return self._many("SELECT * FROM files WHERE state IN ('detected', 'claimed') ORDER BY id", ())
 
@@ -179,7 +215,8 @@ class Journal:
         return self._one("SELECT * FROM files WHERE id = ?", (row_id,))
 
     def counts(self) -> dict[str, int]:
-        rows = self._db.execute("SELECT state, COUNT(*) FROM files GROUP BY state").fetchall()
+        with self._read() as db:
+            rows = db.execute("SELECT state, COUNT(*) FROM files GROUP BY state").fetchall()
         return {str(state): int(count) for state, count in rows}
 
     def _one(self, sql: str, args: tuple[object, ...]) -> Row | None:
@@ -187,11 +224,13 @@ class Journal:
         return rows[0] if rows else None
 
     def _many(self, sql: str, args: tuple[object, ...]) -> list[Row]:
-        cursor = self._db.execute(sql, args)
-        names = [column[0] for column in cursor.description]
+        with self._read() as db:
+            cursor = db.execute(sql, args)
+            names = [column[0] for column in cursor.description]
+            found = cursor.fetchall()
         fields = set(Row.__dataclass_fields__)
         rows = []
-        for values in cursor.fetchall():
+        for values in found:
             row = {k: v for k, v in zip(names, values, strict=True) if k in fields}
             for key in ("path", "result_path"):
                 if isinstance(row.get(key), bytes):
@@ -202,3 +241,35 @@ class Journal:
 
 def _opt_key(path: Path | None) -> bytes | None:
     return None if path is None else _key(path)
+
+
+class JournalThread:
+    """The journal on a thread of its own: the event loop awaits each call, so a locked or slow database
+    (each write waits up to the busy timeout) delays only the files that need it, never the loop."""
+
+    def __init__(self, pool: concurrent.futures.ThreadPoolExecutor, journal: Journal) -> None:
+        self._pool = pool
+        self.journal = journal
+
+    @classmethod
+    async def open(cls, path: Path, busy_timeout_seconds: float = 2.0) -> JournalThread:
+        """Open the journal on a new thread; raises `JournalError`."""
+        pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="toridaemon-journal")
+        try:
+            journal = await asyncio.wrap_future(pool.submit(Journal, path, busy_timeout_seconds))
+        except BaseException:
+            pool.shutdown(wait=False)
+            raise
+        return cls(pool, journal)
+
+    async def run(self, method: Callable[Concatenate[Journal, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`await journal.run(Journal.detect, path, size, mtime_ns)`: the call runs on the journal's thread."""
+        return await asyncio.wrap_future(self._pool.submit(method, self.journal, *args, **kwargs))
+
+    async def close(self) -> None:
+        """Close the connection on its thread, then let the thread end; safe to call twice."""
+        try:
+            await self.run(Journal.close)
+        except RuntimeError:  # already shut down
+            return
+        self._pool.shutdown(wait=False)

@@ -11,7 +11,7 @@ import sys
 from typing import Any, Literal, TextIO
 
 import structlog
-from structlog.types import EventDict, WrappedLogger
+from structlog.typing import EventDict, FilteringBoundLogger, WrappedLogger
 
 LogFormat = Literal["auto", "json", "console"]
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR,
@@ -79,5 +79,8 @@ def _route_stdlib(renderer: Any, out: TextIO) -> None:
     root.setLevel(_level_filter.threshold)
 
 
-def get_logger(name: str) -> Any:
-    return structlog.get_logger(name)
+def get_logger(name: str) -> FilteringBoundLogger:
+    """A logger whose calls mypy checks (`log.info("event", key=value)`): the level methods exist and
+    take the event name as a string."""
+    logger: FilteringBoundLogger = structlog.get_logger(name)
+    return logger

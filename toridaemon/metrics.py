@@ -26,7 +26,6 @@ STAGE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 6
 BYTES_BUCKETS = tuple(float(2**power) for power in range(10, 31, 2))  # 1 KiB .. 1 GiB
 PAGES_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
 CONCEPT_BUCKETS = (0, 1, 5, 10, 20, 30, 50, 100, 200)
-BRIDGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 1.0)
 
 
 class Metrics:
@@ -77,8 +76,6 @@ class Metrics:
                                     registry=registry)
         self.concepts = Histogram(f"{p}concepts_per_document", "Concepts kept per document.",
                                   buckets=CONCEPT_BUCKETS, registry=registry)
-        self.bridge_seconds = Histogram(f"{p}bridge_roundtrip_seconds", "Round trip of a bridge call.",
-                                        buckets=BRIDGE_BUCKETS, registry=registry)
         self.ocr_pages = Counter(f"{p}ocr_pages", "Pages read by OCR.", registry=registry)
         self.ocr_seconds = Histogram(f"{p}ocr_seconds", "OCR time per document that needed OCR.",
                                      buckets=STAGE_BUCKETS, registry=registry)

@@ -67,6 +67,16 @@ class Outcomes:
         data = json.loads(record.with_name(record.name + ERROR_SUFFIX).read_bytes())
         return JobOutcome(failure=Failure(data["stage"], data["reason"], data["message"]))
 
+    def retire_failure(self, name: str, sha256: str) -> bool:
+        """Delete the failure record of `name` with this content when its input is no longer beside it
+        (moved back into the inbox to be tried again), so it cannot answer for the new try."""
+        record = find_failure_record(self.failed, name, sha256)
+        if record is None or os.path.lexists(record):
+            return False
+        _error_path(record).unlink(missing_ok=True)
+        fsync_dir(self.failed)
+        return True
+
     def settle_input(self, pdf: Path, on_success: OnSuccess | None = None) -> Path | None:
         """Apply `on_success` to an input whose result is durable; returns where it is now."""
         mode = on_success or self.on_success

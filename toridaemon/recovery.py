@@ -1,8 +1,9 @@
-"""Startup recovery: settle journal rows a crash left pending whose input already left the inbox.
+"""Settle journal rows left pending whose input already left the inbox: at startup, after a crash,
+and when a retry finds its input gone because an earlier try moved it and then failed to write the journal.
 
-A row still pending while its input is gone was interrupted after the outcome was written and the
-input moved, but before the journal recorded it; the outcome on disk tells which way it went.
-Rows whose input is still in the inbox need nothing here: the startup scan queues them again.
+Such a row was interrupted after the outcome was written and the input moved, but before the journal
+recorded it; the outcome on disk (each names its sha256) tells which way it went. Rows whose input is
+still in the inbox need nothing here: the startup scan queues them again.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ def recover(journal: Journal, outcomes: Outcomes) -> dict[str, int]:
         if os.path.lexists(path):
             counts["pending"] += 1
             continue
-        counts[_settle(journal, outcomes, row)] += 1
+        counts[settle_moved(journal, outcomes, row)] += 1
     return counts
 
 
-def _settle(journal: Journal, outcomes: Outcomes, row: Row) -> str:
+def settle_moved(journal: Journal, outcomes: Outcomes, row: Row) -> str:
+    """Finish a pending row whose input is gone from what is on disk; returns how it ended."""
     name = Path(row.path).name
     if row.sha256:
         result = outcomes.result_path(name, row.sha256)

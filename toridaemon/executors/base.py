@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from toridaemon.pipeline.options import PipelineOptions
+
+if TYPE_CHECKING:
+    from toridaemon.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +62,19 @@ class Executor(Protocol):
     def gauges(self) -> dict[str, float]:
         """Backend-specific figures for the metrics endpoint (workers, tasks in flight)."""
         ...
+
+
+async def open_executor(settings: Settings, on_health: Callable[[bool], None]) -> Executor:
+    """The backend `settings.executor` names, started. Its module (and with it the whole pipeline) is
+    imported on a thread: the daemon calls this after READY, and files wait for it."""
+    if settings.executor == "dask":
+        dask = await asyncio.to_thread(importlib.import_module, "toridaemon.executors.dask")
+        assert settings.dask_scheduler_address is not None
+        executor: Executor = dask.DaskExecutor(settings.dask_scheduler_address, settings.dask_max_inflight,
+                                               settings.dask_shared_paths, on_health=on_health)
+    else:
+        local = await asyncio.to_thread(importlib.import_module, "toridaemon.executors.local")
+        executor = local.LocalExecutor(settings.max_parallel_workers, settings.worker_memory_limit_mb,
+                                          on_health=on_health)
+    await executor.start()
+    return executor

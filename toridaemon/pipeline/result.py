@@ -60,17 +60,12 @@ class DocumentResult:
     timings_seconds: dict[str, float]
     extractor: Extractor
     schema_version: int = SCHEMA_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. no_text, ocr_unavailable (README lists them)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form, keys in contract order; `extra` is omitted when empty."""
+        """The JSON-ready form, keys in contract order."""
         data = asdict(self)
-        extra = data.pop("extra")
         warnings = data.pop("warnings")
         ordered = {"schema_version": data.pop("schema_version"), **data}
-        ordered = {**{key: ordered.pop(key) for key in ("schema_version", "source", "title")},
-                   "warnings": warnings, **ordered}
-        if extra:
-            ordered["extra"] = extra
-        return ordered
+        return {**{key: ordered.pop(key) for key in ("schema_version", "source", "title")},
+                "warnings": warnings, **ordered}

@@ -1,0 +1,164 @@
+"""The runner in-process: one task per file behind a resizable limiter, the drain, the wait for the
+executor, slots given up while recording (see tests/core.py for what is real)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+
+from tests.core import Core, result_for, sha, until
+from toridaemon.executors.base import Job, JobOutcome
+from toridaemon.runner import Limiter
+
+DATA = b"%PDF-1.4 one"
+
+
+def test_a_file_becomes_one_result_and_moves(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            core.drop("paper.pdf", DATA)
+            await core.settled()
+            assert [json.loads(p.read_bytes())["source"]["sha256"] for p in core.results()] == [sha(DATA)]
+            assert (core.processed / "paper.pdf").read_bytes() == DATA
+            assert [(r.state, r.attempts) for r in await core.rows()] == [("done", 1)]
+            assert core.metric("toridaemon_files_completed_total", outcome="done") == 1
+            assert core.metric("toridaemon_pending") == 0
+
+    asyncio.run(scenario())
+
+
+def test_drain_lets_in_flight_work_finish_within_the_budget(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            release = asyncio.Event()
+
+            async def slow(job: Job) -> JobOutcome:
+                await release.wait()
+                return result_for(job)
+
+            core.executor.script = slow
+            core.drop("slow.pdf", DATA)
+            await until(lambda: core.executor.running == 1, what="the parse started")
+            asyncio.get_running_loop().call_later(0.1, release.set)
+            assert await core.runner.drain(5.0) == 0
+            assert (core.processed / "slow.pdf").exists() and len(core.results()) == 1
+
+    asyncio.run(scenario())
+
+
+def test_drain_past_its_budget_returns_work_to_pending(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, workers=1) as core:
+            cancelled = asyncio.Event()
+
+            async def hang(job: Job) -> JobOutcome:
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:
+                    cancelled.set()
+                    raise
+                raise AssertionError("unreachable")
+
+            core.executor.script = hang
+            core.drop("hung.pdf", DATA)
+            core.drop("queued.pdf", b"%PDF-1.4 two")
+            await until(lambda: core.executor.running == 1, what="the first parse started")
+            assert await core.runner.drain(0.2) == 2
+            assert cancelled.is_set()
+            assert {r.state for r in await core.rows()} == {"detected"}, "both rows are pending again"
+            assert sorted(p.name for p in core.inbox.iterdir()) == ["hung.pdf", "queued.pdf"]
+            assert not core.results()
+            assert not core.accept(core.inbox / "hung.pdf"), "a draining runner takes nothing new"
+
+    asyncio.run(scenario())
+
+
+def test_resize_changes_how_many_files_run_at_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, workers=1) as core:
+            gate = asyncio.Event()
+
+            async def wait_for_gate(job: Job) -> JobOutcome:
+                await gate.wait()
+                return result_for(job)
+
+            core.executor.script = wait_for_gate
+            for number in range(4):
+                core.drop(f"f{number}.pdf", f"%PDF-1.4 {number}".encode())
+            await until(lambda: core.executor.running == 1 and core.metric("toridaemon_queue_depth") == 3,
+                        what="one file parsing, three waiting for a slot")
+            await asyncio.sleep(0.05)
+            assert core.executor.running == 1, "one slot: nobody else starts"
+            core.runner.resize(3)
+            await until(lambda: core.executor.running == 3, what="two more slots used at once")
+            core.runner.resize(1)  # running files keep their slot; nothing new starts until below 1
+            gate.set()
+            await core.settled()
+            assert core.executor.peak == 3 and len(core.results()) == 4
+
+    asyncio.run(scenario())
+
+
+def test_limiter_hands_a_slot_back_when_its_waiter_is_cancelled() -> None:
+    async def scenario() -> None:
+        limiter = Limiter(1)
+        inside = asyncio.Event()
+
+        async def hold() -> None:
+            async with limiter.slot():
+                inside.set()
+                await asyncio.sleep(3600)
+
+        holder = asyncio.create_task(hold())
+        await inside.wait()
+        waiter = asyncio.create_task(hold())
+        await asyncio.sleep(0)
+        assert limiter.waiting == 1
+        holder.cancel()
+        waiter.cancel()  # cancelled in the same iteration the slot is handed to it
+        await asyncio.gather(holder, waiter, return_exceptions=True)
+        assert limiter.used == 0 and limiter.waiting == 0
+
+    asyncio.run(scenario())
+
+
+def test_files_wait_for_the_executor_and_none_fails_when_it_cannot_start(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        core = Core(tmp_path, max_attempts=1)
+        core.start_executor = False
+        async with core:
+            core.drop("early.pdf", DATA)
+            await until(lambda: core.runner.in_flight, what="the file waiting for the executor")
+            await asyncio.sleep(0.05)
+            assert not core.executor.jobs and core.runner.knows(core.inbox / "early.pdf")
+            core.started.set_exception(OSError("the forkserver did not start"))
+            await until(lambda: core.metric("toridaemon_files_retried_total", reason="executor_unavailable") >= 2)
+            assert not list(core.failed.iterdir()) and (core.inbox / "early.pdf").exists()
+
+    asyncio.run(scenario())
+
+
+def test_a_file_being_recorded_leaves_its_slot_to_the_next_parse(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, workers=1) as core:
+            unblock = threading.Event()
+            write = core.outcomes._write
+
+            def slow_disk(path: Path, data: bytes) -> None:
+                if "first" in path.name:
+                    unblock.wait(10)  # the first result's fsyncs take their time
+                write(path, data)
+
+            core.outcomes._write = slow_disk
+            core.drop("first.pdf", DATA)
+            await until(lambda: core.executor.jobs == ["first.pdf"])
+            core.drop("second.pdf", b"%PDF-1.4 two")
+            await until(lambda: core.executor.jobs == ["first.pdf", "second.pdf"], what="the second parse")
+            assert not list(core.outbox.glob("first.*")), "the first file was still recording"
+            unblock.set()
+            await core.settled()
+            assert len(core.results()) == 2
+
+    asyncio.run(scenario())

@@ -1,0 +1,265 @@
+"""The per-file state machine in-process: duplicates, a file replaced or appended to during its parse,
+retries and their caps, journal faults, the order of durable steps (see tests/core.py for what is real)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.core import Core, hold_journal_lock, raising, result_for, sha, until
+from toridaemon.executors.base import Failure, Job, JobOutcome, WorkerCrashed
+from toridaemon.journal import Journal
+from toridaemon.statemachine import Item, State
+
+DATA = b"%PDF-1.4 one"
+
+
+def test_identical_files_arriving_together_give_one_result(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, workers=3) as core:
+            for name in ("copy-a.pdf", "copy-b.pdf", "copy-c.pdf"):
+                core.drop(name, DATA)
+            await core.settled()
+            assert len(core.results()) == 1 and len(core.executor.jobs) == 1
+            assert sorted(r.state for r in await core.rows()) == ["done", "duplicate", "duplicate"]
+            assert len(list(core.processed.iterdir())) == 3
+
+    asyncio.run(scenario())
+
+
+def test_a_copy_of_content_that_fails_is_not_called_a_duplicate(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            async def bad(job: Job) -> JobOutcome:
+                return JobOutcome(failure=Failure("text", "not_a_pdf", "no header"))
+
+            core.executor.script = bad
+            core.drop("bad-1.pdf", DATA)
+            core.drop("bad-2.pdf", DATA)
+            await core.settled()
+            assert sorted(r.state for r in await core.rows()) == ["failed", "failed"]
+            assert len(list(core.failed.glob("*.error.json"))) == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_file_replaced_during_its_parse_is_never_moved_under_the_old_outcome(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            second = b"%PDF-1.4 the second version"
+
+            async def replace_once(job: Job) -> JobOutcome:
+                if len(core.executor.jobs) == 1:
+                    (core.root / "next.pdf").write_bytes(second)
+                    (core.root / "next.pdf").rename(job.path)  # as a writer renaming into place does
+                return result_for(job)
+
+            core.executor.script = replace_once
+            core.drop("doc.pdf", DATA)
+            await core.settled()
+            assert (core.processed / "doc.pdf").read_bytes() == second
+            assert [json.loads(p.read_bytes())["source"]["sha256"] for p in core.results()] == [sha(second)]
+            assert core.metric("toridaemon_files_retried_total", reason="changed_during_processing") == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_file_appended_to_during_its_failure_is_not_moved(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            async def append_then_fail(job: Job) -> JobOutcome:
+                if len(core.executor.jobs) == 1:
+                    with open(job.path, "ab") as handle:  # a writer that closed, re-opened and appended
+                        handle.write(b" more pages")
+                    return JobOutcome(failure=Failure("text", "corrupt_pdf", "truncated"))
+                return result_for(job)
+
+            core.executor.script = append_then_fail
+            core.drop("scan.pdf", DATA)
+            await core.settled()
+            assert not list(core.failed.iterdir()), "the failure of the first half was never committed"
+            assert (core.processed / "scan.pdf").read_bytes() == DATA + b" more pages"
+
+    asyncio.run(scenario())
+
+
+# A crash is counted in the journal and the third ends as a failure; an internal error's third retry does.
+@pytest.mark.parametrize(("error", "reason", "retries"), [
+    (RuntimeError("Unexpected error within the Pool"), "internal_error", 3),
+    (WorkerCrashed("worker exited with code 70"), "worker_crashed", 2),
+])
+def test_a_file_that_keeps_breaking_the_pool_ends_in_failed_after_max_attempts(
+    tmp_path: Path, error: Exception, reason: str, retries: int
+) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, max_attempts=3) as core:
+            core.executor.script = raising(error)
+            core.drop("stuck.pdf", DATA)
+            await core.settled()
+            errors = [json.loads(p.read_bytes()) for p in core.failed.glob("*.error.json")]
+            assert [e["reason"] for e in errors] == [reason]
+            assert (core.failed / "stuck.pdf").exists() and len(core.executor.jobs) == 3
+            assert [(r.state, r.reason, r.attempts) for r in await core.rows()] == [("failed", reason, 3)]
+            assert core.metric("toridaemon_files_retried_total", reason=reason) == retries
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_detect_keeps_the_file_queued_for_retry(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, busy_timeout=0.05) as core:
+            holder = hold_journal_lock(core.root / "state" / "journal.sqlite3", 0.3)
+            core.drop("early.pdf", DATA)
+            await until(lambda: core.metric("toridaemon_files_retried_total", reason="journal") >= 1)
+            assert core.runner.knows(core.inbox / "early.pdf"), "kept, not dropped until the next rescan"
+            await core.settled()
+            holder.join()
+            assert len(core.results()) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_journal_locked_past_its_timeout_after_the_move_gives_done_and_no_second_result(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, busy_timeout=0.05) as core:
+            db = core.root / "state" / "journal.sqlite3"
+            holders: list[threading.Thread] = []
+            write = core.outcomes._write
+
+            def write_then_lock(path: Path, data: bytes) -> None:
+                write(path, data)
+                if path.suffix == ".json" and not holders:  # the result is durable; now the journal locks
+                    holders.append(hold_journal_lock(db, 0.3))
+
+            core.outcomes._write = write_then_lock
+            core.drop("big.pdf", DATA)
+            await core.settled()
+            assert [(r.state, r.reason) for r in await core.rows()] == [("done", None)], "never `vanished`"
+            core.drop("copy-of-big.pdf", DATA)
+            await core.settled()
+            assert len(core.results()) == 1, "the copy is a duplicate of the recorded result"
+            assert sorted(r.state for r in await core.rows()) == ["done", "duplicate"]
+            for holder in holders:
+                holder.join()
+
+    asyncio.run(scenario())
+
+
+def test_a_file_moved_back_from_failed_is_tried_again(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            async def fail_first(job: Job) -> JobOutcome:
+                if len(core.executor.jobs) == 1:
+                    return JobOutcome(failure=Failure("text", "timeout", "no answer within 1 s"))
+                return result_for(job)
+
+            core.executor.script = fail_first
+            core.drop("retry-me.pdf", DATA)
+            await core.settled()
+            (core.failed / "retry-me.pdf").rename(core.inbox / "retry-me.pdf")  # after fixing the config
+            core.accept(core.inbox / "retry-me.pdf")
+            await core.settled()
+            assert len(core.results()) == 1 and len(core.executor.jobs) == 2
+            assert not list(core.failed.iterdir()), "the old failure record is superseded"
+
+    asyncio.run(scenario())
+
+
+def test_forget_lets_a_result_be_regenerated(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            core.drop("paper.pdf", DATA)
+            await core.settled()
+            forgotten = await core.journal.run(Journal.forget, sha(DATA))
+            assert [r.state for r in forgotten] == ["done"]
+            for result in core.results():
+                result.unlink()
+            core.drop("paper-again.pdf", DATA)
+            await core.settled()
+            assert len(core.results()) == 1 and len(core.executor.jobs) == 2
+
+    asyncio.run(scenario())
+
+
+def test_special_entries_are_recorded_once_and_left_in_place(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            link = core.inbox / "link.pdf"
+            link.symlink_to(tmp_path / "elsewhere.pdf")
+            info = link.lstat()
+            from toridaemon.inbox.gate import Verdict
+            for _ in range(2):  # the second is a rescan finding it again
+                core.runner.accept(Verdict(link, "special", info.st_size, info.st_mtime_ns, "symlink"), "rescan")
+                await core.settled()
+            assert [(r.state, r.reason) for r in await core.rows()] == [("failed", "not_regular_file")]
+            assert link.is_symlink() and not core.executor.jobs
+
+    asyncio.run(scenario())
+
+
+def test_a_state_change_the_diagram_lacks_is_refused() -> None:
+    item = Item(Path("/in/x.pdf"), 1, 1)
+    with pytest.raises(RuntimeError, match="new -> record"):
+        item.enter(State.RECORD)
+
+
+def test_files_that_vanish_or_change_kind_before_the_claim(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            core.drop("vanishes.pdf", DATA).unlink()
+            link = core.drop("becomes-link.pdf", b"%PDF-1.4 two")
+            link.unlink()
+            link.symlink_to(tmp_path / "target.pdf")
+            await core.settled()
+            assert sorted((r.reason or "") for r in await core.rows()) == ["not_regular_file", "vanished"]
+            assert link.is_symlink() and not core.executor.jobs and not core.results()
+
+    asyncio.run(scenario())
+
+
+def test_the_result_is_fsynced_and_renamed_before_the_input_leaves_the_inbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order SIGKILL cannot show (the page cache survives a killed process): every durable step,
+    recorded at the OS calls and at the outcome writer seam, in the order it happened."""
+    steps: list[tuple[str, str]] = []
+    fsync, rename = os.fsync, os.rename
+
+    def recording_fsync(fd: int) -> None:
+        steps.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    def recording_rename(source: str | Path, target: str | Path) -> None:
+        steps.append(("rename", f"{Path(source).name} -> {target}"))
+        rename(source, target)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "rename", recording_rename)
+
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            write = core.outcomes._write
+
+            def seam(path: Path, data: bytes) -> None:
+                write(path, data)
+                steps.append(("written", str(path)))
+
+            core.outcomes._write = seam
+            core.drop("paper.pdf", DATA)
+            await core.settled()
+            (result,) = core.results()
+            kinds = [(kind, detail.split("/")[-1].split(" ")[0]) for kind, detail in steps]
+            temp = next(i for i, (kind, name) in enumerate(kinds) if kind == "fsync" and name.startswith(".tori-"))
+            published = steps.index(("rename", f"{kinds[temp][1]} -> {result}"))
+            outbox_synced = steps.index(("fsync", str(core.outbox)), published)
+            written = steps.index(("written", str(result)))
+            moved = steps.index(("rename", f"paper.pdf -> {core.processed / 'paper.pdf'}"))
+            assert temp < published < outbox_synced < written < moved
+            assert ("fsync", str(core.processed)) in steps[moved:] and ("fsync", str(core.inbox)) in steps[moved:]
+
+    asyncio.run(scenario())

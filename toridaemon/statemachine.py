@@ -1,0 +1,356 @@
+"""The life of one inbox file, as a state machine that reads top to bottom.
+
+    new ──detect──▶ queued ──slot──▶ hash ──▶ parse ──▶ record ──▶ (finished: done | failed | duplicate)
+    │                                 │         │         │ ▲
+    └─────────────────────── waiting ◀┴─────────┴─────────┘ │   a `Retry`: back to pending after a backoff,
+                                └───────────────────────────┘   or, past its reason's cap, a failure
+
+`Item.enter` is the one place a file changes state, and it refuses a transition the diagram lacks.
+`FileMachine` does the work of each state; the runner (`toridaemon.runner`) decides when a file runs.
+Whatever is recorded (a result, a failure, a duplicate) is recorded only while the input is still the
+file that was read (device, inode, size, mtime); otherwise the file is tried again, never moved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from toridaemon.executors.base import Executor, Failure, Job, JobOutcome, WorkerCrashed
+from toridaemon.hashing import FileState, NotRegularFile, sha256_file, still_there
+from toridaemon.journal import Journal, JournalError, JournalThread
+from toridaemon.logs import get_logger
+from toridaemon.metrics import Metrics, observe_text
+from toridaemon.outcome import Outcomes
+from toridaemon.pipeline.text.tessdata import file_ocr_budget_seconds
+from toridaemon.progress import ProgressTracker
+from toridaemon.recovery import settle_moved
+from toridaemon.settings import Settings
+
+log = get_logger("toridaemon.file")
+T = TypeVar("T")
+
+
+class State(enum.Enum):
+    NEW = "new"  # passed the gate; no journal row yet
+    QUEUED = "queued"  # journal row `detected`; waiting for a slot
+    HASH = "hash"  # holds a slot from here to the end of `record`
+    PARSE = "parse"
+    RECORD = "record"
+    WAITING = "waiting"  # a retry's backoff
+
+
+_ALLOWED: dict[State, frozenset[State]] = {
+    State.NEW: frozenset({State.QUEUED, State.WAITING}),
+    State.QUEUED: frozenset({State.HASH}),
+    State.HASH: frozenset({State.PARSE, State.RECORD, State.WAITING}),
+    State.PARSE: frozenset({State.RECORD, State.WAITING}),
+    State.RECORD: frozenset({State.WAITING}),
+    State.WAITING: frozenset({State.NEW, State.QUEUED, State.RECORD}),  # RECORD: failed past its cap
+}
+RUNNING = frozenset({State.HASH, State.PARSE, State.RECORD})
+
+
+class Retry(Exception):
+    """The file goes back to pending and is tried again after a backoff (or failed, past its cap)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def retry_cap(reason: str, settings: Settings) -> int | None:
+    """Tries a retry reason allows before the file is failed with it; None: until the cause clears.
+
+    A file that breaks our code or the pool fails after `max_attempts`; an unreadable one after a few
+    minutes of backoff. A full disk, a locked journal or a file still being written is not the file's
+    fault: failing it would need the same disk and journal, or would move a file still in use."""
+    if reason == "internal_error":
+        return settings.max_attempts
+    if reason == "unreadable":
+        return max(10, settings.max_attempts)
+    return None
+
+
+@dataclass(slots=True, eq=False)
+class Item:
+    """One inbox file the daemon is working on, from the gate's verdict to its recorded outcome."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    origin: str = "event"
+    special: str | None = None  # what the gate found instead of a regular file (symlink, fifo…)
+    row_id: int | None = None
+    state: State = State.NEW
+    sha256: str | None = None
+    identity: tuple[int, int, int, int] | None = None
+    retries: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    progress: ProgressTracker = field(default_factory=lambda: _file_progress())
+
+    def enter(self, state: State) -> None:
+        """The one place a file changes state."""
+        if state not in _ALLOWED[self.state]:
+            raise RuntimeError(f"{self.path.name}: no transition {self.state.value} -> {state.value}")
+        if state in RUNNING:
+            self.progress.update()
+        elif state is State.WAITING:
+            self.progress = _file_progress()
+        self.state = state
+
+
+def _file_progress() -> ProgressTracker:
+    return ProgressTracker(len(RUNNING), min_change=0.0, description="file")
+
+
+class FileMachine:
+    """What each state does; every method runs on the event loop and never blocks it."""
+
+    def __init__(self, settings: Callable[[], Settings], journal: JournalThread,
+                 executor: asyncio.Future[Executor], outcomes: Outcomes, metrics: Metrics, *,
+                 on_journal_error: Callable[[JournalError], None] = lambda exc: None) -> None:
+        self._settings = settings
+        self._on_journal_error = on_journal_error  # the daemon turns unready on a damaged journal
+        self.journal = journal
+        self._executor = executor  # resolved once the pool has started: files wait for it, startup does not
+        self.outcomes = outcomes
+        self.metrics = metrics
+
+    @property
+    def executor(self) -> Executor | None:
+        """The executor, once started."""
+        done = self._executor.done() and not self._executor.cancelled() and self._executor.exception() is None
+        return self._executor.result() if done else None
+
+    # ---- new → queued -------------------------------------------------------------------------
+    async def detect(self, item: Item) -> bool:
+        """Give the file its journal row; False when it needs no work (left in place on purpose)."""
+        return await self._retrying(item, self._detect(item))
+
+    async def _detect(self, item: Item) -> bool:
+        if await self.journal.run(Journal.is_settled, item.path, item.size, item.mtime_ns):
+            return False
+        if item.special is not None:
+            await self._record_special(item, item.special)
+            return False
+        item.row_id, _ = await self.journal.run(Journal.detect, item.path, item.size, item.mtime_ns)
+        item.enter(State.QUEUED)
+        self.metrics.files_detected.inc()
+        if item.origin == "rescan":
+            self.metrics.rescan_recovered.inc()
+        log.debug("file_detected", file=item.path.name, origin=item.origin, bytes=item.size)
+        return True
+
+    async def _record_special(self, item: Item, kind: str) -> None:
+        """A symlink, FIFO, directory… is recorded once as failed and left where it is."""
+        await self.journal.run(Journal.record_final, item.path, size=item.size, mtime_ns=item.mtime_ns,
+                               state="failed", reason="not_regular_file", error=kind)
+        self.metrics.files_detected.inc()
+        self.metrics.files_completed.labels(outcome="failed").inc()
+        log.warning("file_not_regular", file=item.path.name, kind=kind, reason="not_regular_file")
+
+    # ---- hash → parse → record ----------------------------------------------------------------
+    async def attempt(self, item: Item, busy: Callable[[], Iterable[Item]],
+                      parsed: Callable[[], None] = lambda: None) -> None:
+        """One try at a file holding a slot; returns once its outcome is recorded, or raises `Retry`.
+
+        `busy` lists the files being tried: identical content waits for their outcome. `parsed` is called
+        when the file no longer needs its slot (recording, all fsyncs and moves, lets the next file parse)."""
+        await self._retrying(item, self._attempt(item, busy, parsed))
+
+    async def _retrying(self, item: Item, step: Coroutine[Any, Any, T]) -> T:
+        """Run a step; any error becomes a `Retry` with its reason (the runner backs off or fails the file)."""
+        try:
+            return await step
+        except Retry:
+            raise
+        except JournalError as exc:
+            self.metrics.outcome_errors.labels(kind="journal").inc()
+            self._on_journal_error(exc)
+            raise Retry("journal", str(exc)) from exc
+        except OSError as exc:
+            self.metrics.outcome_errors.labels(kind=type(exc).__name__).inc()
+            raise Retry("outcome_write", f"{exc.strerror or exc}") from exc
+        except Exception as exc:  # a bug on one file must not stop the others; capped by `retry_cap`
+            log.exception("file_unexpected_error", file=item.path.name, sha256=item.sha256)
+            raise Retry("internal_error", repr(exc)[:500]) from exc
+
+    async def _attempt(self, item: Item, busy: Callable[[], Iterable[Item]], parsed: Callable[[], None]) -> None:
+        settings = self._settings()  # the snapshot this try keeps, whatever reloads happen meanwhile
+        item.enter(State.HASH)
+        state = await self._hash(item)
+        if state is None:
+            return
+        if await self.journal.run(Journal.done_with_sha, state.sha256) is not None:
+            item.enter(State.RECORD)
+            parsed()
+            await finish_shielded(self._record_duplicate(item, state, settings))
+            return
+        if any(other.sha256 == state.sha256 for other in busy() if other is not item):
+            raise Retry("same_content_in_flight", "identical content is being processed; wait for its outcome")
+        outcome = await self._claim(item, state)
+        if outcome is None:
+            item.enter(State.PARSE)
+            outcome = await self._execute(item, settings)
+        item.enter(State.RECORD)
+        parsed()
+        await finish_shielded(self._record(item, outcome, settings))
+
+    async def _hash(self, item: Item) -> FileState | None:
+        """Hash the input; None when it turned out not to need parsing (gone, or not a regular file)."""
+        try:
+            return await asyncio.to_thread(sha256_file, item.path)
+        except FileNotFoundError:
+            await finish_shielded(self._record_gone(item))
+        except NotRegularFile as exc:
+            failure = Failure("claim", "not_regular_file", f"replaced by a {exc}")
+            item.enter(State.RECORD)
+            await finish_shielded(self._record_failure(item, failure, final=item.path))
+        except OSError as exc:
+            raise Retry("unreadable", f"cannot read: {exc.strerror}") from exc
+        return None
+
+    async def _claim(self, item: Item, state: FileState) -> JobOutcome | None:
+        """Claim the row with its content hash; returns an outcome an earlier try left on disk, if any."""
+        assert item.row_id is not None
+        item.sha256, item.identity = state.sha256, state.identity
+        attempt = await self.journal.run(Journal.claim, item.row_id, state.sha256)
+        self.metrics.file_bytes.observe(state.size)
+        log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=attempt)
+        superseded = await self.journal.run(Journal.failed_with_sha, state.sha256)
+        if superseded is not None and superseded.id != item.row_id:
+            # The same content failed before and is back in the inbox (moved back by an operator):
+            # its old failure record must not answer for this try.
+            await asyncio.to_thread(self.outcomes.retire_failure, item.path.name, state.sha256)
+        existing = await asyncio.to_thread(self.outcomes.existing, item.path.name, state.sha256)
+        if existing is not None:
+            log.info("file_outcome_found", file=item.path.name, sha256=state.sha256)
+        return existing
+
+    async def _execute(self, item: Item, settings: Settings) -> JobOutcome:
+        assert item.sha256 is not None and item.row_id is not None
+        options = settings.pipeline_options()
+        ocr_budget = await asyncio.to_thread(file_ocr_budget_seconds, item.path, options)  # seconds per scanned page
+        job = Job(item.path, item.sha256, options, settings.file_timeout_seconds + ocr_budget)
+        try:
+            executor = await self._executor
+        except Exception as exc:  # no file fails for it: the daemon stops (exit 3) and they stay pending
+            raise Retry("executor_unavailable", f"the executor did not start: {exc!r}") from exc
+        try:
+            outcome = await executor.run(job)
+        except WorkerCrashed as exc:
+            self.metrics.worker_restarts.inc()
+            crashes = await self.journal.run(Journal.record_crash, item.row_id)
+            if crashes >= settings.max_attempts:
+                return JobOutcome(failure=Failure("text", "worker_crashed", f"{crashes} crashes, last: {exc}"))
+            raise Retry("worker_crashed", str(exc)) from exc
+        if outcome.failure is not None and outcome.failure.reason == "timeout":
+            self.metrics.worker_restarts.inc()
+        if outcome.failure is not None and outcome.failure.reason == "changed_during_processing":
+            raise Retry("changed_during_processing", outcome.failure.message)
+        return outcome
+
+    # ---- record (run to the end even when the file's task is cancelled) -----------------------
+    async def _record(self, item: Item, outcome: JobOutcome, settings: Settings) -> None:
+        await self._check_unchanged(item)
+        if outcome.result is not None:
+            await self._record_success(item, outcome.result, settings)
+        elif outcome.failure is not None:
+            await self._record_failure(item, outcome.failure)
+
+    async def _check_unchanged(self, item: Item) -> None:
+        if item.identity and not await asyncio.to_thread(still_there, item.path, item.identity):
+            # Another file took this name, or a writer came back to it, since it was read: its outcome
+            # is not this one. It is read again; nothing is moved.
+            raise Retry("changed_during_processing", "the file changed while it was processed")
+
+    async def _record_success(self, item: Item, result: dict[str, Any], settings: Settings) -> None:
+        assert item.row_id is not None
+        result_path = await asyncio.to_thread(self.outcomes.write_result, item.path.name, result)
+        final = await asyncio.to_thread(self.outcomes.settle_input, item.path, settings.on_success)
+        await self.journal.run(Journal.finish, item.row_id, "done", result_path=result_path, final_path=final)
+        self._observe_result(result)
+        self.metrics.files_completed.labels(outcome="done").inc()
+        self.metrics.last_success.set(time.time())
+        log.info("file_done", file=item.path.name, sha256=item.sha256, result=result_path.name,
+                 pages=result["source"]["pages"], concepts=len(result["concepts"]),
+                 seconds=round(time.monotonic() - item.started, 4), timings=result["timings_seconds"])
+
+    async def _record_failure(self, item: Item, failure: Failure, final: Path | None = None) -> None:
+        assert item.row_id is not None
+        if final is None and failure.reason != "vanished":
+            final = await asyncio.to_thread(self.outcomes.write_failure, item.path, item.sha256, failure)
+        await self.journal.run(Journal.finish, item.row_id, "failed", reason=failure.reason,
+                               error=failure.message, final_path=final)
+        self.metrics.files_completed.labels(outcome="failed").inc()
+        self.metrics.stage_seconds.labels(stage="total").observe(time.monotonic() - item.started)
+        log.warning("file_failed", file=item.path.name, sha256=item.sha256, stage=failure.stage,
+                    reason=failure.reason, message=failure.message)
+
+    async def _record_duplicate(self, item: Item, state: FileState, settings: Settings) -> None:
+        assert item.row_id is not None
+        item.sha256, item.identity = state.sha256, state.identity
+        await self._check_unchanged(item)
+        await self.journal.run(Journal.record_sha, item.row_id, state.sha256)
+        final = await asyncio.to_thread(self.outcomes.settle_input, item.path, settings.on_success)
+        await self.journal.run(Journal.finish, item.row_id, "duplicate", reason="duplicate", final_path=final)
+        self.metrics.duplicates.inc()
+        self.metrics.files_completed.labels(outcome="duplicate").inc()
+        log.info("file_duplicate", file=item.path.name, sha256=state.sha256)
+
+    async def _record_gone(self, item: Item) -> None:
+        """The input left the inbox. After an earlier try that moved it (its journal write then failed),
+        the outcome on disk says how it ended: done, never `vanished`, when its result is there."""
+        assert item.row_id is not None
+        item.enter(State.RECORD)
+        row = await self.journal.run(Journal.get, item.row_id)
+        if row is None or row.state not in ("detected", "claimed"):
+            return
+        how = await self.journal.run(settle_moved, self.outcomes, row)
+        self.metrics.files_completed.labels(outcome="failed" if how == "vanished" else how).inc()
+        log.info("file_settled", file=item.path.name, sha256=row.sha256, outcome=how)
+
+    async def fail(self, item: Item, retry: Retry) -> None:
+        """A retry reason past its cap: the file ends in failed/ with that reason."""
+        item.enter(State.RECORD)
+        await finish_shielded(self._record_failure(item, Failure("daemon", retry.reason, str(retry))))
+
+    async def release(self, item: Item) -> None:
+        """Return a claimed row to pending (shutdown); the file is found again by the next start."""
+        if item.row_id is not None:
+            try:
+                await self.journal.run(Journal.release, item.row_id)
+            except (JournalError, RuntimeError) as exc:  # RuntimeError: the journal is closing
+                log.warning("journal_release_failed", file=item.path.name, error=str(exc))
+
+    def _observe_result(self, result: dict[str, Any]) -> None:
+        for stage, seconds in result["timings_seconds"].items():
+            self.metrics.stage_seconds.labels(stage=stage).observe(seconds)
+        self.metrics.file_pages.observe(result["source"]["pages"])
+        self.metrics.concepts.observe(len(result["concepts"]))
+        observe_text(self.metrics, result)
+
+
+async def finish_shielded(coro: Coroutine[Any, Any, T]) -> T:
+    """Run bookkeeping (fsyncs, a move, the journal) to its end even if the caller is cancelled meanwhile;
+    the cancellation is delivered once it is over (arq shields its result recording the same way)."""
+    task = asyncio.ensure_future(coro)
+    interrupted = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                raise
+            interrupted = True
+            continue
+        if interrupted:
+            raise asyncio.CancelledError
+        return result
