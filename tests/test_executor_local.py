@@ -179,6 +179,24 @@ def test_a_killed_forkserver_is_replaced_and_its_workers_die(tmp_path: Path) -> 
     wait_for(lambda: not any(alive(pid) for pid in workers), 30, what="the orphaned workers to exit")
 
 
+def test_a_pool_whose_workers_hang_is_replaced(tmp_path: Path) -> None:
+    """Frozen workers (SIGSTOP) leave pebble's pool RUNNING; a job queued behind them would never
+    start, so never time out. The liveness ping finds the pool unresponsive and it is replaced."""
+    job = _job(tmp_path)
+
+    async def body(executor: LocalExecutor) -> tuple[list[int], Any]:
+        await executor.run(job)
+        workers = await asyncio.to_thread(wait_for, lambda: pool_workers(count=2), 30, what="two workers")
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        return workers, await asyncio.wait_for(executor.run(job), 60)
+
+    (workers, outcome), health = run(body, liveness_seconds=1.0)
+    assert outcome.result is not None
+    assert health == [True]
+    wait_for(lambda: not any(alive(pid) for pid in workers), 30, what="the frozen workers killed")
+
+
 class WorkerKiller:
     """Kills every worker of the forkserver started by `parent` as soon as it appears, until stopped:
     an OOM killer that does not let up, so no pool can be built meanwhile."""
@@ -223,7 +241,8 @@ def test_a_pool_that_cannot_be_rebuilt_is_reported_unhealthy_until_it_can(tmp_pa
 
     error, health = run(body, build_timeout=5.0)
     assert isinstance(error, PoolBroken)
-    assert health == [True, False, True]
+    # A build can slip between two kills, so health may flap while the killer runs; it ends up.
+    assert health[:2] == [True, False] and health[-1] is True
 
 
 @pytest.mark.parametrize("workers", [1, 3])

@@ -4,7 +4,8 @@ pebble kills and replaces a worker whose job passes its timeout. What it does no
 itself breaking: the forkserver killed (the OOM killer), every worker killed while none had a job, a
 pipe error. pebble then puts the pool in its ERROR state for good and every submit raises
 `RuntimeError("Unexpected error within the Pool")`. Here a supervisor looks at the pool every
-`check_seconds`, and a job that finds it broken asks for the same repair: the broken pool is stopped
+`check_seconds` (and has a free worker answer a ping every `liveness_seconds`), and a job that finds
+it broken asks for the same repair: the broken pool is stopped
 and joined off the loop (its threads, pipes and live workers go with it), and a new one is built and
 answers a ping before it takes jobs. When `build_attempts` builds in a row fail the executor reports
 itself unhealthy (the daemon's /healthz turns 503 and systemd restarts it); the supervisor keeps
@@ -30,6 +31,7 @@ import pebble
 
 from toridaemon.executors.base import Failure, Job, JobOutcome, WorkerCrashed
 from toridaemon.executors.job import as_outcome, run_job
+from toridaemon.faults import worker_fault
 from toridaemon.logs import get_logger
 
 log = get_logger("toridaemon.executor")
@@ -37,6 +39,9 @@ _PR_SET_PDEATHSIG = 1
 # The exit code multiprocessing reports for a forkserver child when the forkserver itself is gone
 # and cannot tell the real one (popen_forkserver.Popen.poll); our workers die with it (PDEATHSIG).
 _FORKSERVER_LOST = 255
+# The fault seam's name for a worker's start: `TORI_FAULTS=crash:/worker-start` makes every worker
+# die as it starts, a pool that cannot be built (no file name holds a "/", so no file triggers it).
+WORKER_START = "/worker-start"
 
 
 class PoolBroken(WorkerCrashed):
@@ -49,6 +54,7 @@ def _init_worker(limit_mb: int) -> None:
     A worker outlives a killed forkserver otherwise, invisible to pebble (which then counts it as
     dead) and still busy with its job; the memory cap makes a decompression bomb fail inside the worker.
     """
+    worker_fault(WORKER_START)
     parent = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the forkserver died before the request above took effect
@@ -105,7 +111,8 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, workers: int, memory_limit_mb: int = 0, on_health: Callable[[bool], None] | None = None,
-                 *, check_seconds: float = 0.5, build_timeout: float = 30.0, build_attempts: int = 3) -> None:
+                 *, check_seconds: float = 0.5, build_timeout: float = 30.0, build_attempts: int = 3,
+                 liveness_seconds: float = 30.0) -> None:
         self._workers = workers
         self._memory_limit_mb = memory_limit_mb
         self._on_health = on_health
@@ -113,6 +120,8 @@ class LocalExecutor:
         self._check_seconds = check_seconds
         self._build_timeout = build_timeout
         self._build_attempts = build_attempts
+        self._liveness_seconds = liveness_seconds
+        self._next_liveness = 0.0
         self._pool: pebble.ProcessPool | None = None
         self._repairing = asyncio.Lock()
         self._closed = False
@@ -120,6 +129,8 @@ class LocalExecutor:
         self._wake = asyncio.Event()
         self._retiring: set[asyncio.Future[None]] = set()
         self._in_flight = 0
+        self._jobs: dict[concurrent.futures.Future[dict[str, Any]], pebble.ProcessPool] = {}
+        self._abandoned: set[concurrent.futures.Future[dict[str, Any]]] = set()
         self.rebuilds = 0
 
     async def start(self) -> None:
@@ -138,9 +149,15 @@ class LocalExecutor:
 
     async def _run_on(self, pool: pebble.ProcessPool, job: Job) -> JobOutcome:
         future = self._submit(pool, job)
+        self._jobs[future] = pool
         self._in_flight += 1
         try:
             answer: dict[str, Any] = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if future in self._abandoned and not (task and task.cancelling()):
+                raise PoolBroken("the worker pool was replaced before the job finished") from None
+            raise
         except concurrent.futures.TimeoutError:
             return JobOutcome(failure=Failure("text", "timeout", f"no answer within {job.timeout_seconds:g} s"))
         except pebble.ProcessExpired as exc:
@@ -153,6 +170,8 @@ class LocalExecutor:
             raise PoolBroken(f"worker pool broke: {exc}") from exc
         finally:
             self._in_flight -= 1
+            self._jobs.pop(future, None)
+            self._abandoned.discard(future)
         return as_outcome(answer)
 
     async def resize(self, workers: int) -> None:
@@ -207,11 +226,38 @@ class LocalExecutor:
         """Check the pool every `check_seconds` and repair it when broken, until `close`."""
         while not self._closed:
             pool = self._pool
-            if pool is None or not _usable(pool):
+            if pool is None or not _usable(pool) or await self._unresponsive(pool):
                 await self._repair(pool)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._check_seconds)
+
+    async def _unresponsive(self, pool: pebble.ProcessPool) -> bool:
+        """True if a free worker did not answer a ping within `liveness_seconds`.
+
+        A pool can hang while pebble still calls it running (workers frozen, a ping lost with a
+        killed worker), and a job that never starts never reaches its timeout. So every
+        `liveness_seconds`, while a worker is free, the pool must answer a ping.
+        """
+        now = asyncio.get_running_loop().time()
+        if now < self._next_liveness or self._in_flight >= self._workers:
+            return False
+        self._next_liveness = now + self._liveness_seconds
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(pool.submit(_ping, None)), self._liveness_seconds)
+        except TimeoutError:
+            log.error("worker_pool_unresponsive", seconds=self._liveness_seconds)
+            return True
+        except Exception:  # broken meanwhile: the next check sees it
+            return False
+        return False
+
+    def _abandon(self, broken: pebble.ProcessPool) -> None:
+        """Cancel the jobs still waiting on `broken`: a stopped pool never answers them (`_run_on` resubmits)."""
+        for future, pool in list(self._jobs.items()):
+            if pool is broken and not future.done():
+                self._abandoned.add(future)
+                future.cancel()
 
     def _wake_supervisor(self) -> None:
         self._wake.set()
@@ -224,6 +270,7 @@ class LocalExecutor:
             if broken is not None:
                 log.error("worker_pool_broken", workers=self._workers, in_flight=self._in_flight)
                 self._pool = None
+                self._abandon(broken)
                 self._retire(broken, grace=0.0)
             for attempt in range(1, self._build_attempts + 1):
                 if attempt > 1:
