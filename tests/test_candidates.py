@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from toridaemon.pipeline import analyze_text
-from toridaemon.pipeline.candidates import dehyphenate, extract, fold, normalize
+from toridaemon.pipeline.candidates import dehyphenate, extract, normalize
+from toridaemon.pipeline.language.english import fold
 from toridaemon.pipeline.sections import Span
 
 

@@ -29,14 +29,24 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
 
 
 def analyze_text(
-    text: str, *, title: str | None = None, settings: PipelineOptions | None = None, name: str = "text"
+    text: str,
+    *,
+    title: str | None = None,
+    settings: PipelineOptions | None = None,
+    name: str = "text",
+    language: str | None = None,
 ) -> DocumentResult:
-    """Concepts of plain text, as if it were a one-page document (form feeds split pages)."""
+    """Concepts of plain text, as if it were a one-page document (form feeds split pages).
+
+    `language` (an ISO 639-1 code or "auto") overrides the `language` of `settings`.
+    """
     options = settings or PipelineOptions()
+    if language is not None:
+        options = PipelineOptions.model_validate({**options.model_dump(), "language": language})
     started = time.perf_counter()
     pages = text.split("\f")
     report = analyze_pages(pages, title=title, options=options)
-    data = text.encode("utf-8")
+    data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
     source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(pages))
     return _assemble(source, title, report, dict(report.timings), started)
 
@@ -48,6 +58,7 @@ def _assemble(
     return DocumentResult(
         source=source,
         title=title,
+        language=report.language,
         sections=report.sections,
         concepts=report.concepts,
         pruning=report.pruning,

@@ -47,6 +47,13 @@ class PipelineOptions(BaseModel):
         0.3, ge=0.0, le=10.0, description="Score bonus of a concept the database knows, times its priority."
     )
     embeddings: bool = Field(False, description="Rank and de-duplicate with a local sentence-transformer model.")
+    language: str = Field(
+        "auto",
+        description=(
+            "Language of the documents: `auto` detects it per document, an ISO 639-1 code (`en`, `de`, ...) "
+            "sets it for all."
+        ),
+    )
 
     @field_validator("section_weights")
     @classmethod
@@ -55,6 +62,14 @@ class PipelineOptions(BaseModel):
         if bad:
             raise ValueError(f"section weights must be non-negative numbers: {', '.join(bad)}")
         return weights
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "auto" and not (len(value) == 2 and value.isascii() and value.isalpha()):
+            raise ValueError(f"language must be 'auto' or a two-letter ISO 639-1 code, not {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> PipelineOptions:

@@ -53,6 +53,7 @@ class Extractor:
 class DocumentResult:
     source: Source
     title: str | None
+    language: str | None  # ISO 639-1; None when it could not be told
     sections: list[Section]
     concepts: list[Concept]
     pruning: PruningStats
