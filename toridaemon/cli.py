@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     concepts.add_argument("--top", type=int, default=None, help="keep the N best concepts")
     concepts.add_argument("--jsonl", action="store_true", help="one JSON object per line")
     concepts.add_argument("--config", help="YAML settings file for pipeline options")
+    concepts.add_argument("--language", help="ISO 639-1 code of the documents' language, or 'auto' (the default)")
     check = commands.add_parser("check-config", help="validate settings and show where each value came from")
     check.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
     ingest = commands.add_parser("ingest", help="process files or folders once, without the daemon")
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_daemon(args.config)
     if args.command == "concepts":
-        return _concepts(args.files, args.top, args.jsonl, args.config)
+        return _concepts(args.files, args.top, args.jsonl, args.config, args.language)
     if args.command == "check-config":
         return _check_config(args.config)
     if args.command == "ingest":
@@ -60,31 +61,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None) -> int:
-    from toridaemon.pipeline import PipelineError, analyze_pdf, analyze_text
+def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None, language: str | None) -> int:
+    from pydantic import ValidationError
+
+    from toridaemon.pipeline import PipelineOptions
     from toridaemon.settings import SettingsError, load_settings
 
     try:
         options = load_settings(config).settings.pipeline_options()
-    except SettingsError as exc:
+        if language is not None:
+            options = PipelineOptions.model_validate({**options.model_dump(), "language": language})
+    except (SettingsError, ValidationError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     status = EXIT_OK
     for path in files:
         try:
-            if path.suffix.lower() == ".pdf":
-                data: dict[str, Any] = analyze_pdf(path, options).to_dict()
-            else:
-                data = analyze_text(path.read_text(encoding="utf-8", errors="replace"), settings=options,
-                                    name=path.name).to_dict()
-        except (PipelineError, OSError) as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
+            data = _concepts_of(path, options)
+        except Exception as exc:  # one bad file is reported, and the others still run
+            print(f"{path}: {type(exc).__name__}: {exc}", file=sys.stderr)
             status = EXIT_INPUT_FAILED
             continue
         if top is not None:
             data["concepts"] = data["concepts"][:top]
-        print(json.dumps(data, ensure_ascii=False, indent=None if jsonl else 2))
+        print(json.dumps(data, ensure_ascii=False, indent=None if jsonl else 2), flush=True)
     return status
+
+
+def _concepts_of(path: Path, options: Any) -> dict[str, Any]:
+    from toridaemon.pipeline import analyze_pdf, analyze_text
+
+    if path.suffix.lower() == ".pdf":
+        return analyze_pdf(path, options).to_dict()
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return analyze_text(text, settings=options, name=path.name).to_dict()
 
 
 def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progress: bool) -> int:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from toridaemon import __version__
-from toridaemon.pipeline.concepts import ConceptReport, analyze_pages
+from toridaemon.pipeline.concepts import ConceptReport, analyze_pages, clean
 from toridaemon.pipeline.extract import extract_text, read_input
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.result import DocumentResult, Extractor, Source
@@ -25,7 +25,8 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
     report = analyze_pages(text.pages, title=text.title, options=options)
     timings = {"read": read_done - started, "text": text_done - read_done, **report.timings}
     source = Source(name=path.name, sha256=raw.sha256, bytes=len(raw.data), pages=len(text.pages))
-    return _assemble(source, text.title, report, timings, started)
+    title = clean(text.title) if text.title is not None else None
+    return _assemble(source, title, report, timings, started)
 
 
 def analyze_text(
@@ -44,9 +45,10 @@ def analyze_text(
     if language is not None:
         options = PipelineOptions.model_validate({**options.model_dump(), "language": language})
     started = time.perf_counter()
+    data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
+    text, title = clean(text), clean(title) if title is not None else None
     pages = text.split("\f")
     report = analyze_pages(pages, title=title, options=options)
-    data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
     source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(pages))
     return _assemble(source, title, report, dict(report.timings), started)
 

@@ -131,15 +131,22 @@ def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
 @lru_cache(maxsize=8)
 def _load(paths: tuple[str, ...], lang: Language) -> ConceptDB:
     tried = [str(BUNDLED), *paths]
-    files, problems = _read_all(tried)
+    files, problems = _read_all(list(paths))
     if problems:
         raise ConceptDBError(problems, tried)
-    entries: list[ConceptEntry] = []
-    for path, (declared, found) in files.items():
-        applies_to = BUNDLED_LANGUAGE if path == str(BUNDLED) else declared
-        if applies_to is None or applies_to == lang.code:
+    entries = list(_bundled()) if lang.code == BUNDLED_LANGUAGE else []
+    for declared, found in files.values():
+        if declared is None or declared == lang.code:
             entries.extend(found)
     return ConceptDB(entries, lang)
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[ConceptEntry, ...]:
+    files, problems = _read_all([str(BUNDLED)])
+    if problems:
+        raise ConceptDBError(problems, [str(BUNDLED)])
+    return tuple(files[str(BUNDLED)][1])
 
 
 def check_files(paths: tuple[str, ...]) -> None:
