@@ -144,3 +144,24 @@ def test_an_alias_only_concept_is_named_by_the_document_words() -> None:
     result = analyze_text("Babel, the LaTeX package babel, loads babel languages. Babel is configured once.")
     names = {c.name for c in result.concepts}
     assert "Tower of Babel" not in names and "babel" in names
+
+
+def test_elided_articles_are_boundaries_outside_english() -> None:
+    fr = language("fr")
+    assert normalize("l'aéroport", fr) == normalize("aéroport", fr)
+    names = [c.name for c in analyze_text("Le crash d'un avion à l'aéroport. L'aéroport de Lagos et l'avion.").concepts]
+    assert names and not any("'" in name or "’" in name for name in names)
+
+
+def test_german_terms_end_on_a_capitalised_noun() -> None:
+    counts = extract([Span("body", 1, "Netzwerke steuern und wichtige Frage")], language("de")).counts["body"]
+    assert normalize("wichtige Frage", language("de")) in counts
+    assert not any(key.endswith(normalize("steuern", language("de"))) for key in counts)
+
+
+def test_foreign_function_words_bound_terms() -> None:
+    names = [c.name for c in analyze_text(
+        "Food and Agriculture Organization, Viale delle Terme di Caracalla, Rome. Fisheries management and "
+        "fisheries data in the Caribbean; fisheries management plans."
+    ).concepts]
+    assert not any("delle" in name.lower().split() for name in names)

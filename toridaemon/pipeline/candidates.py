@@ -24,11 +24,15 @@ MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text
 
 # Word tokens keep inner hyphens and apostrophes; e-mail addresses, URLs and TeX commands are one token each (a
 # boundary); any run of other non-space characters is a boundary, and so is a blank line (a paragraph break).
-_TOKEN = regex.compile(
+_WORDS_AND_BOUNDARIES = (
     r"(?<!\S)\S*(?:@|://|www\.)\S*|\\[\p{L}@]+\*?"
-    r"|\p{L}[\p{L}\p{M}\p{N}]*(?:['’-][\p{L}\p{M}\p{N}]+)*"
-    r"|[^\s\p{L}]+|\n[ \t]*\n"
+    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’-][\p{L}\p{M}\p{N}]+)*"
+    r"|[^\s\p{L}\p{N}]+|\n[ \t]*\n"
 )
+_TOKEN = regex.compile(_WORDS_AND_BOUNDARIES)
+# Outside English an apostrophe after one to five letters at the start of a word marks an elided function word
+# ("l'aéroport", "dell'acqua", "qu'aucun"): it is a token of its own, and so a boundary.
+_TOKEN_ELIDING = regex.compile(r"(?<![\p{L}\p{N}])\p{L}{1,5}['’](?=\p{L})|" + _WORDS_AND_BOUNDARIES)
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
 _CACHE_LIMIT = 200_000
@@ -72,7 +76,7 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
     """The candidate key of a phrase: its words lowercased and folded, joined by single spaces."""
     cache = _cache(lang)
     words = []
-    for token in _TOKEN.findall(dehyphenate(phrase, lang)):
+    for token in _tokens(lang).findall(dehyphenate(phrase, lang)):
         info = cache.get(token, _UNSEEN)
         if info is _UNSEEN:
             info = cache[token] = classify(token, lang)
@@ -92,8 +96,15 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None  # digits mark codes, table cells and figure labels rather than terms
     if lang.english and _adverb(lower, lang):
         return None
-    participle = lang.english and lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed")
-    return lang.fold(lower), not participle
+    if lang.english:
+        may_end = not (lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"))
+    else:  # German nouns are capitalised: a German term ends on one
+        may_end = not lang.capitalised_nouns or token[:1].isupper()
+    return lang.fold(lower), may_end
+
+
+def _tokens(lang: Language) -> regex.Pattern[str]:
+    return _TOKEN if lang.english else _TOKEN_ELIDING
 
 
 def _adverb(word: str, lang: Language) -> bool:
@@ -124,7 +135,7 @@ def _count(text: str, counts: dict[str, int], table: CandidateTable, lang: Langu
     position = table.words
     run: list[tuple[str, bool]] = []
     surfaces: list[str] = []
-    for token in _TOKEN.findall(text):
+    for token in _tokens(lang).findall(text):
         info = cache.get(token, _UNSEEN)
         if info is _UNSEEN:
             info = cache[token] = classify(token, lang)

@@ -48,10 +48,12 @@ def analyze_pages(pages: list[str], *, title: str | None, options: PipelineOptio
         from toridaemon.pipeline.embeddings import rerank
 
         ranked, pruned = rerank(ranked, spans, len(pruned.kept))
-    kept = sorted((ranked[i] for i in pruned.kept), key=lambda item: -item.score)
-    top = kept[0].score if kept else 1.0
+    # Scores shown are those the pick used (a near-duplicate's lowered by its redundancy), best first.
+    shown = pruned.adjusted or [ranked[i].score for i in pruned.kept]
+    order = sorted(range(len(shown)), key=lambda n: -shown[n])
+    top = shown[order[0]] if order and shown[order[0]] > 0 else 1.0
     locator = Locator(spans, lang)
-    concepts = [_concept(item, item.score / top, locator, table.surface) for item in kept]
+    concepts = [_concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface) for n in order]
     return ConceptReport(
         sections=summarize(spans),
         concepts=concepts,

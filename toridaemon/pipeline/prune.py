@@ -12,10 +12,10 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-CONTAINMENT = 0.1
+CONTAINMENT = 0.5  # a sub- or super-phrase of a kept concept keeps half its score: both stay only when both are strong
 
 
 class Rankable(Protocol):
@@ -30,6 +30,9 @@ class Rankable(Protocol):
 class Pruned:
     kept: list[int]  # indexes into the ranked input, in the order kept
     entropy: float
+    # Each kept candidate's score × (1 − its redundancy when kept): non-increasing in the order kept. Empty when
+    # the order came from elsewhere (the embeddings mode), where the ranked scores apply.
+    adjusted: list[float] = field(default_factory=list)
 
 
 def entropy(scores: Sequence[float]) -> float:
@@ -78,6 +81,7 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     kept: list[int] = []
     terms: list[_Term] = []
     scores: list[float] = []
+    adjusted: list[float] = []
     current = 0.0
     while heap and len(kept) < max_kept:
         _bound, index, seen = heapq.heappop(heap)
@@ -91,7 +95,8 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
         if len(kept) >= max(min_kept, 1) and candidate - current < threshold:
             break
         kept.append(index)
+        adjusted.append(-_bound)
         terms.append(_Term(ranked[index].key))
         scores.append(ranked[index].score)
         current = candidate
-    return Pruned(kept=kept, entropy=round(current, 6))
+    return Pruned(kept=kept, entropy=round(current, 6), adjusted=adjusted)

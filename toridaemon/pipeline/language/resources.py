@@ -30,6 +30,7 @@ from toridaemon.pipeline.language import english
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
+_FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
 # Placeholder text of templates: never a concept, in any language.
 FILLER = frozenset(
     "lorem ipsum dolor sit amet consectetur adipiscing adipisicing elit sed eiusmod tempor incididunt labore dolore "
@@ -56,6 +57,7 @@ class Language:
     frequencies: dict[str, float] = field(repr=False)
     fold: Callable[[str], str] = field(repr=False)
     english: bool = False  # English-only rules: "-ly" adverbs, "-ed" participles, the WordNet database
+    capitalised_nouns: bool = False  # German: a term ends on a capitalised word
 
     def specificity(self, word: str) -> float:
         """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency)."""
@@ -89,12 +91,27 @@ def language(code: str | None) -> Language:
     if code == UNDETERMINED:
         words = frozenset().union(*(language(tuned).stop_words for tuned in TUNED))
         return Language(UNDETERMINED, words, {}, english.fold)
-    if code == "en":
-        return Language("en", english.STOP_WORDS | FILLER, _frequencies("en"), english.fold, english=True)
     frequencies = _frequencies(code)
-    common = {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
-    listed = _listed_stop_words(code)
-    return Language(code, frozenset(common | listed) | FILLER, frequencies, _folder(code))
+    if code == "en":
+        own = set(english.STOP_WORDS)
+    else:
+        own = _listed_stop_words(code)
+        own |= {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
+    words = frozenset(own | _foreign_function_words(code, frequencies)) | FILLER
+    return Language(code, words, frequencies, english.fold if code == "en" else _folder(code), english=code == "en",
+                    capitalised_nouns=code == "de")
+
+
+def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
+    """Function words of the other tuned languages that are rare in this one: addresses, names of institutions
+    and quotations bring them into any text ("viale delle terme di caracalla" in an English report)."""
+    rare = 10**_FOREIGN_ZIPF / 1e9
+    return {
+        word
+        for other in TUNED if other != code
+        for word in _listed_stop_words(other)
+        if len(word) > 1 and frequencies.get(word, 0.0) < rare
+    }
 
 
 def _frequencies(code: str) -> dict[str, float]:
@@ -103,13 +120,18 @@ def _frequencies(code: str) -> dict[str, float]:
     return dict(wordfreq.get_frequency_dict(code, wordlist="small"))
 
 
-def _listed_stop_words(code: str) -> set[str]:
+@lru_cache(maxsize=64)
+def _listed(code: str) -> frozenset[str]:
     if code == UNDETERMINED:
-        return set()
+        return frozenset()
     try:
-        return {word.lower() for word in stop_words.get_stop_words(code)}
+        return frozenset(word.lower() for word in stop_words.get_stop_words(code))
     except stop_words.StopWordError:
-        return set()
+        return frozenset()
+
+
+def _listed_stop_words(code: str) -> set[str]:
+    return set(_listed(code))
 
 
 def _folder(code: str) -> Callable[[str], str]:
