@@ -165,3 +165,18 @@ def test_foreign_function_words_bound_terms() -> None:
         "fisheries data in the Caribbean; fisheries management plans."
     ).concepts]
     assert not any("delle" in name.lower().split() for name in names)
+
+
+def test_person_names_are_no_concepts() -> None:
+    text = (
+        "The rcs package\nJoachim Schrod\nThe rcs package by Joachim Schrod configures revision logs. Revision "
+        "logs keep the history. Frank Mittelbach reviewed the revision logs; Mittelbach liked the rcs package."
+    )
+    names = [c.name.lower() for c in analyze_text(text).concepts]
+    assert "revision logs" in names and "rcs package" in names
+    assert not any(part in name for name in names for part in ("joachim", "schrod", "mittelbach", "frank"))
+
+
+def test_capitalised_german_nouns_are_not_taken_for_names() -> None:
+    names = [c.name.lower() for c in analyze_text(GERMAN).concepts]
+    assert any("netzwerkverwaltung" in name for name in names)

@@ -13,6 +13,7 @@ text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import regex
 
@@ -53,15 +54,35 @@ class CandidateTable:
     first: dict[str, int] = field(default_factory=dict)
     surface: dict[str, str] = field(default_factory=dict)
     words: int = 0
+    titled: set[str] = field(default_factory=set)  # lowercased words never written other than Capitalised
+    _plain: set[str] = field(default_factory=set)
+
+    def name_parts(self) -> set[str]:
+        """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
+        capitals) outside the title, as "Frank Mittelbach", in the languages that write other nouns in lowercase.
+        Any candidate holding such a word is a name or part of one ("Mittelbach", "Schrod configures")."""
+        parts: set[str] = set()
+        titled = self.titled
+        for key, surface in self.surface.items():
+            if " " in key:
+                words = surface.split(" ")
+                for a, b in pairwise(words):
+                    if a in titled and b in titled:
+                        parts.update((a, b))
+        return parts
 
 
 def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     """Count every candidate of every span."""
     cache = _cache(lang)
     table = CandidateTable()
+    titled: set[str] = set()
     for span in spans:
         counts = table.counts.setdefault(span.section, {})
-        table.words = _count(dehyphenate(span.text, lang), counts, table, lang, cache)
+        # Titles capitalise every word: only the other spans tell names from words.
+        table.words = _count(dehyphenate(span.text, lang), counts, table, lang, cache,
+                             titled=titled if span.section != "title" else None)
+    table.titled = {word.lower() for word in titled} - table._plain
     return table
 
 
@@ -131,11 +152,17 @@ def _join(match: regex.Match[str], lang: Language) -> str:
     return joined if lang.is_known(joined.lower()) or not lang.is_known(head.lower()) else f"{head}-{tail}"
 
 
-def _count(text: str, counts: dict[str, int], table: CandidateTable, lang: Language, cache: dict[str, WordInfo]) -> int:
+def _count(
+    text: str, counts: dict[str, int], table: CandidateTable, lang: Language, cache: dict[str, WordInfo],
+    *, titled: set[str] | None,
+) -> int:
     position = table.words
     run: list[tuple[str, bool]] = []
     surfaces: list[str] = []
-    for token in _tokens(lang).findall(text):
+    tokens = _tokens(lang).findall(text)
+    if titled is not None:
+        _sort_case(set(tokens), titled, table._plain)
+    for token in tokens:
         info = cache.get(token, _UNSEEN)
         if info is _UNSEEN:
             info = cache[token] = classify(token, lang)
@@ -150,6 +177,14 @@ def _count(text: str, counts: dict[str, int], table: CandidateTable, lang: Langu
     if run:
         _emit(run, surfaces, counts, table, position - len(run))
     return position
+
+
+def _sort_case(distinct: set[str], titled: set[str], plain: set[str]) -> None:
+    for token in distinct:
+        if token[:1].isupper() and not (len(token) > 1 and token.isupper()):
+            titled.add(token)
+        else:
+            plain.add(token.lower())
 
 
 def _emit(run: list[tuple[str, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,

@@ -53,7 +53,11 @@ def analyze_pages(pages: list[str], *, title: str | None, options: PipelineOptio
     order = sorted(range(len(shown)), key=lambda n: -shown[n])
     top = shown[order[0]] if order and shown[order[0]] > 0 else 1.0
     locator = Locator(spans, lang)
-    concepts = [_concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface) for n in order]
+    concepts: list[Concept] = []
+    for n in order:
+        concept = _concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface)
+        if all(concept.name.casefold() != other.name.casefold() for other in concepts):  # variants shown alike
+            concepts.append(concept)
     return ConceptReport(
         sections=summarize(spans),
         concepts=concepts,

@@ -68,10 +68,13 @@ def score(
     weights.update({section: options.section_weight(section) for hit in hits.values() for section in hit.counts})
     word_specificity: dict[str, float] = {}
     by_name = {key for key, hit in hits.items() if hit.by_name}
+    names = table.name_parts() if not lang.capitalised_nouns and table.titled else set()
     scored: list[Scored] = []
     for key, (counts, first, entry, variants) in merged.items():
         if skip_once and first > _LATE and entry is None and len(counts) == 1 and sum(counts.values()) == 1:
             continue
+        if entry is None and names and not names.isdisjoint(table.surface.get(key, key).split(" ")):
+            continue  # a person's name is no concept
         words = key.split(" ")
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         looked_up = words if lang.english else table.surface.get(key, key).split(" ")
