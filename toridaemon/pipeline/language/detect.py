@@ -2,8 +2,9 @@
 
 Why py3langid: a naive Bayes model over byte n-grams (97 languages) that ships inside its wheel (4.5 MB,
 BSD-3-Clause), answers in well under a millisecond for a page of text and loads in about a second, once per
-process. lingua is more accurate on single short sentences, but its wheel with all models is some hundred MB and
-it is slower; a document gives the detector paragraphs, where both agree.
+process. lingua is more accurate on single short sentences, but its models are many times larger (some 800 MB of
+memory for all of them in high-accuracy mode, by its author's account) and it is slower; a document gives the
+detector paragraphs, where both agree.
 """
 
 from __future__ import annotations
