@@ -180,3 +180,16 @@ def test_person_names_are_no_concepts() -> None:
 def test_capitalised_german_nouns_are_not_taken_for_names() -> None:
     names = [c.name.lower() for c in analyze_text(GERMAN).concepts]
     assert any("netzwerkverwaltung" in name for name in names)
+
+
+def test_verbs_from_the_lexicons_end_no_term() -> None:
+    en = [c.name for c in analyze_text(
+        "The bropd package simplifies reporting. The bropd package showed results; bropd package users agree."
+    ).concepts]
+    assert "bropd package" in en and not any(name.endswith(("simplifies", "showed")) for name in en)
+    fr = [c.name for c in analyze_text(
+        "Vous pouvez configurer les réseaux informatiques. Le ministre récupère les réseaux informatiques. "
+        "La sécurité des réseaux informatiques est importante pour le ministre.", language="fr"
+    ).concepts]
+    assert "réseaux informatiques" in fr
+    assert not any(word in name.split() for name in fr for word in ("pouvez", "récupère"))

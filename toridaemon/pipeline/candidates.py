@@ -111,7 +111,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     lower = token.lower()
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
-    if not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words:
+    if not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or lower in lang.verbs:
         return None
     if not lower.replace("-", "").replace("'", "").replace("’", "").isalpha() and not _letters_and_marks(lower):
         return None  # digits mark codes, table cells and figure labels rather than terms

@@ -26,6 +26,7 @@ import stop_words
 import wordfreq
 
 from toridaemon.pipeline.language import english
+from toridaemon.pipeline.language.lexicon import verb_forms
 
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
@@ -58,6 +59,7 @@ class Language:
     fold: Callable[[str], str] = field(repr=False)
     english: bool = False  # English-only rules: "-ly" adverbs, "-ed" participles, the WordNet database
     capitalised_nouns: bool = False  # German: a term ends on a capitalised word
+    verbs: frozenset[str] = field(default=frozenset(), repr=False)  # verb forms: boundaries of terms
 
     def specificity(self, word: str) -> float:
         """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency)."""
@@ -98,8 +100,9 @@ def language(code: str | None) -> Language:
         own = _listed_stop_words(code)
         own |= {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
     words = frozenset(own | _foreign_function_words(code, frequencies)) | FILLER
-    return Language(code, words, frequencies, english.fold if code == "en" else _folder(code), english=code == "en",
-                    capitalised_nouns=code == "de")
+    fold = english.fold if code == "en" else _folder(code)
+    return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
+                    verbs=verb_forms(code))
 
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
