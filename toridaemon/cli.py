@@ -11,9 +11,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toridaemon import __version__
+
+if TYPE_CHECKING:
+    from toridaemon.pipeline import PipelineOptions
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -88,7 +91,7 @@ def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | Non
     return status
 
 
-def _concepts_of(path: Path, options: Any) -> dict[str, Any]:
+def _concepts_of(path: Path, options: PipelineOptions) -> dict[str, Any]:
     from toridaemon.pipeline import analyze_pdf, analyze_text
 
     if path.suffix.lower() == ".pdf":

@@ -32,6 +32,7 @@ class Locator:
     def __init__(self, spans: list[Span], lang: Language = ENGLISH) -> None:
         ordered = [s for s in spans if s.section != "title"] + [s for s in spans if s.section == "title"]
         self._spans = [_prepare(dehyphenate(span.text, lang)) for span in ordered]
+        self._keep_case = lang.capitalised_nouns  # German nouns keep their capital
 
     def find(self, keys: tuple[str, ...]) -> tuple[str, str]:
         """(surface form, sentence) of the first of `keys` found, or ("", "")."""
@@ -42,13 +43,17 @@ class Locator:
             for key in keys:
                 found = _find_plain(text, key)
                 if found:
-                    return _display(text.original[found[0] : found[1]]), _sentence(text.original, *found)
+                    surface = text.original[found[0] : found[1]]
+                    return self._display(surface), _sentence(text.original, *found)
         pattern = re.compile("|".join(_pattern(key) for key in keys), re.IGNORECASE)
         for text in self._spans:
             match = pattern.search(text.original)
             if match:
-                return _display(match.group(0)), _sentence(text.original, match.start(), match.end())
+                return self._display(match.group(0)), _sentence(text.original, match.start(), match.end())
         return "", ""
+
+    def _display(self, surface: str) -> str:
+        return " ".join(surface.split()) if self._keep_case else _display(surface)
 
 
 def _prepare(text: str) -> _Text:

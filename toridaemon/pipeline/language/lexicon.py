@@ -5,8 +5,9 @@
   Base forms (VB) stay out: most are nouns as often ("use", "control").
 - French: the Lefff-based lexicon that `textblob-fr` ships (code MIT, data LGPL-LR, read where it is installed,
   not copied); words tagged VB (finite forms and infinitives: "pouvez", "récupère").
-Other languages have none here; German needs none (its terms end on a capitalised noun). A missing package
-gives an empty set, so the engine runs without it.
+- German: the lexicon of Pattern that `textblob-de` ships (MIT); lowercase words whose first tag is a finite
+  verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
+Other languages have none here. A missing package gives an empty set, so the engine runs without it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from pathlib import Path
 _SOURCES = {
     "en": ("textblob", "en/en-lexicon.txt", frozenset(("VBZ", "VBD", "VBP", "MD"))),
     "fr": ("textblob_fr", "fr-lexicon.txt", frozenset(("VB",))),
+    "de": (
+        "textblob_de", "ext/_pattern/text/de/de-lexicon.txt",
+        frozenset(("VVFIN", "VAFIN", "VMFIN", "VVINF", "VAINF", "VMINF", "VVIZU", "VVIMP")),
+    ),
 }
 
 
@@ -37,6 +42,6 @@ def verb_forms(code: str) -> frozenset[str]:
     words = set()
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         parts = line.split()
-        if len(parts) >= 2 and not line.startswith(";") and parts[1] in tags:
+        if len(parts) >= 2 and not line.startswith(";") and parts[1] in tags and not parts[0][:1].isupper():
             words.add(parts[0].lower())
     return frozenset(words)
