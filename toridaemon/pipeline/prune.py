@@ -87,7 +87,8 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     """Indexes of the kept candidates of `ranked` (best first, as `scoring.score` returns them).
 
     Lazy greedy: a candidate's penalty only grows as concepts are kept, so a stale adjusted score is an upper
-    bound and a candidate whose fresh value still tops the heap is the exact greedy choice.
+    bound and a candidate whose fresh value still tops the heap is the exact greedy choice. A re-evaluation
+    compares only with the concepts kept since the last one (the penalty is a running maximum).
     """
     heap = [(-item.score, i, 0) for i, item in enumerate(ranked) if item.score > 0]
     heapq.heapify(heap)
@@ -95,12 +96,15 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     terms: list[_Term] = []
     scores: list[float] = []
     adjusted: list[float] = []
+    penalties: dict[int, tuple[_Term, float]] = {}
     current = 0.0
     while heap and len(kept) < max_kept:
         _bound, index, seen = heapq.heappop(heap)
         if seen < len(kept):  # stale: re-evaluate against the concepts kept since
-            term = _term(ranked[index])
-            penalty = max((_redundancy(other, term) for other in terms), default=0.0)
+            term, penalty = penalties.get(index) or (_term(ranked[index]), 0.0)
+            for other in terms[seen:]:
+                penalty = max(penalty, _redundancy(other, term))
+            penalties[index] = term, penalty
             if penalty < 1.0:
                 heapq.heappush(heap, (-ranked[index].score * (1.0 - penalty), index, len(kept)))
             continue
