@@ -115,8 +115,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None
     if not lower.replace("-", "").replace("'", "").replace("’", "").isalpha() and not _letters_and_marks(lower):
         return None  # digits mark codes, table cells and figure labels rather than terms
-    if lang.english and _adverb(lower, lang):
-        return None
+    if lang.english and (_adverb(lower, lang) or "'" in lower or "’" in lower):
+        return None  # an adverb, or a contraction ("can’t", "we'll")
     if lang.english:
         may_end = not (lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"))
     else:  # German nouns are capitalised: a German term ends on one
