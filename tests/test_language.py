@@ -196,3 +196,14 @@ def test_verbs_from_the_lexicons_end_no_term() -> None:
     assert not any(word in name.split() for name in fr for word in ("pouvez", "récupère"))
     de = [c.name.lower() for c in analyze_text(GERMAN).concepts]
     assert not any(word in name.split() for name in de for word in ("verbinden", "braucht", "steuern"))
+
+
+def test_placeholder_text_gives_no_concepts() -> None:
+    filler = (
+        "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, placerat ac, "
+        "adipiscing vitae, felis. Curabitur dictum gravida mauris. Nam arcu libero, nonummy eget, consectetuer id, "
+        "vulputate a, magna. Donec vehicula augue eu neque. Pellentesque habitant morbi tristique senectus."
+    )
+    names = [c.name.lower() for c in analyze_text(filler + "\nGraph indexes and graph indexes.").concepts]
+    assert names and names[0] == "graph indexes"
+    assert not any(word in name.split() for name in names for word in ("lorem", "ipsum", "vestibulum", "mauris"))

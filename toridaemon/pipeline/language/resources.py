@@ -32,12 +32,15 @@ UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
-# Placeholder text of templates: never a concept, in any language.
+# Placeholder text of templates (lorem ipsum and the lipsum package's paragraphs): never a concept, in any language.
 FILLER = frozenset(
     "lorem ipsum dolor sit amet consectetur adipiscing adipisicing elit sed eiusmod tempor incididunt labore dolore "
     "magna aliqua enim minim veniam quis nostrud exercitation ullamco laboris nisi aliquip commodo consequat duis "
     "aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint occaecat cupidatat "
-    "proident sunt culpa qui officia deserunt mollit anim laborum".split()
+    "proident sunt culpa qui officia deserunt mollit anim laborum vestibulum mauris morbi libero nunc nibh "
+    "pellentesque fusce aenean donec curabitur quisque phasellus praesent maecenas vivamus suspendisse etiam "
+    "tincidunt viverra lacinia sagittis pharetra faucibus ultricies ullamcorper porttitor posuere feugiat eleifend "
+    "euismod egestas tristique volutpat lobortis sapien rhoncus sodales nisl eget consectetuer".split()
 )
 _SNOWBALL = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch",
