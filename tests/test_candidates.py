@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from toridaemon.pipeline import analyze_text
-from toridaemon.pipeline.candidates import dehyphenate, extract, fold, normalize
+from toridaemon.pipeline.candidates import dehyphenate, extract, normalize
+from toridaemon.pipeline.language.english import fold
 from toridaemon.pipeline.sections import Span
 
 
@@ -57,3 +58,9 @@ def test_analysis_reports_one_concept_per_plural_variant() -> None:
     )
     names = [concept.name.lower() for concept in analyze_text(text).concepts]
     assert sum(name in ("sparse matrix", "sparse matrices") for name in names) == 1
+
+
+def test_english_contractions_are_boundaries() -> None:
+    found = counts("We can’t index it; they'll index the posting lists we'd built.")
+    assert not any("’" in key or "'" in key for key in found)
+    assert "posting list" in found

@@ -86,3 +86,38 @@ def test_real_pdfs_from_the_corpus(workdir: Path, capsys: pytest.CaptureFixture[
         VALIDATOR.validate(result)
         assert result["concepts"] and result["sections"]
         assert all(c["context"] for c in result["concepts"][:5])
+
+
+def test_a_failing_file_is_reported_and_the_rest_still_run(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No input is known to crash the pipeline any more, so a defect is simulated: analyze_text raises an
+    # unexpected error (not a PipelineError) for one file. Everything else is real.
+    from toridaemon import pipeline
+
+    real = pipeline.analyze_text
+
+    def flaky(text: str, **kwargs: object) -> object:
+        if kwargs.get("name") == "bad.txt":
+            raise KeyError("a defect")
+        return real(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "analyze_text", flaky)
+    files = [workdir / "a.txt", workdir / "bad.txt", workdir / "missing.txt", workdir / "c.txt"]
+    for path in (files[0], files[1], files[3]):
+        path.write_text(TEXT)
+    assert main(["concepts", "--jsonl", *map(str, files)]) == 1
+    captured = capsys.readouterr()
+    assert [json.loads(line)["source"]["name"] for line in captured.out.splitlines()] == ["a.txt", "c.txt"]
+    assert "bad.txt: KeyError" in captured.err and "missing.txt" in captured.err
+
+
+def test_language_option(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = workdir / "paper.txt"
+    path.write_text(TEXT)
+    assert main(["concepts", "--language", "de", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["language"] == "de"
+    assert main(["concepts", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["language"] == "en"
+    assert main(["concepts", "--language", "german", str(path)]) == 2
+    assert "ISO 639-1" in capsys.readouterr().err

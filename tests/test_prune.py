@@ -75,3 +75,25 @@ def test_no_case_or_plural_duplicates_in_results(sentences: list[str]) -> None:
     assert result.pruning.kept == len(result.concepts) <= result.pruning.candidates
     if result.concepts:
         assert result.concepts[0].score == 1.0
+
+
+@dataclass(frozen=True)
+class Counted:
+    key: str
+    score: float
+    frequency: int
+
+
+def test_a_term_mostly_inside_a_longer_kept_one_is_held_back_harder() -> None:
+    # "amsgen" occurs 10 times, 8 of them inside "amsgen package": no concept of its own.
+    bound = [Counted("amsgen package", 10.0, 8), Counted("amsgen", 9.0, 10), Counted("macro", 6.0, 5)]
+    assert prune(bound, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 2]
+    # "latex" occurs 200 times, 5 inside "latex news": two distinct concepts, both strong, both stay.
+    distinct = [Counted("latex news", 10.0, 5), Counted("latex", 9.0, 200), Counted("macro", 4.0, 5)]
+    assert prune(distinct, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
+
+
+def test_adjusted_scores_do_not_increase_in_the_order_kept() -> None:
+    order = ranked([("graph network", 9.0), ("graph", 8.0), ("network", 7.5), ("sparse matrix", 3.0)])
+    result = prune(order, min_kept=4, max_kept=4, threshold=0.0)
+    assert result.adjusted == sorted(result.adjusted, reverse=True) and len(result.adjusted) == 4

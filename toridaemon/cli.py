@@ -12,9 +12,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toridaemon import __version__
+
+if TYPE_CHECKING:
+    from toridaemon.pipeline import PipelineOptions
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -29,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     concepts.add_argument("--top", type=int, default=None, help="keep the N best concepts")
     concepts.add_argument("--jsonl", action="store_true", help="one JSON object per line")
     concepts.add_argument("--config", help="YAML settings file for pipeline options")
+    concepts.add_argument("--language", help="ISO 639-1 code of the documents' language, or 'auto' (the default)")
     check = commands.add_parser("check-config", help="validate settings and show where each value came from")
     check.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
     ingest = commands.add_parser("ingest", help="process files or folders once, without the daemon")
@@ -53,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": _run,
-        "concepts": lambda a: _concepts(a.files, a.top, a.jsonl, a.config),
+        "concepts": lambda a: _concepts(a.files, a.top, a.jsonl, a.config, a.language),
         "check-config": lambda a: _check_config(a.config),
         "ingest": lambda a: _ingest(a.targets, a.outbox, a.config, not a.no_progress and sys.stderr.isatty()),
         "status": lambda a: _status(a.config, a.url),
@@ -85,31 +89,40 @@ def _reprocess(args: argparse.Namespace) -> int:
     return reprocess_command(args.target, args.config)
 
 
-def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None) -> int:
-    from toridaemon.pipeline import PipelineError, analyze_pdf, analyze_text
+def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None, language: str | None) -> int:
+    from pydantic import ValidationError
+
+    from toridaemon.pipeline import PipelineOptions
     from toridaemon.settings import SettingsError, load_settings
 
     try:
         options = load_settings(config).settings.pipeline_options()
-    except SettingsError as exc:
+        if language is not None:
+            options = PipelineOptions.model_validate({**options.model_dump(), "language": language})
+    except (SettingsError, ValidationError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     status = EXIT_OK
     for path in files:
         try:
-            if path.suffix.lower() == ".pdf":
-                data: dict[str, Any] = analyze_pdf(path, options).to_dict()
-            else:
-                data = analyze_text(path.read_text(encoding="utf-8", errors="replace"), settings=options,
-                                    name=path.name).to_dict()
-        except (PipelineError, OSError) as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
+            data = _concepts_of(path, options)
+        except Exception as exc:  # one bad file is reported, and the others still run
+            print(f"{path}: {type(exc).__name__}: {exc}", file=sys.stderr)
             status = EXIT_INPUT_FAILED
             continue
         if top is not None:
             data["concepts"] = data["concepts"][:top]
-        print(json.dumps(data, ensure_ascii=False, indent=None if jsonl else 2))
+        print(json.dumps(data, ensure_ascii=False, indent=None if jsonl else 2), flush=True)
     return status
+
+
+def _concepts_of(path: Path, options: PipelineOptions) -> dict[str, Any]:
+    from toridaemon.pipeline import analyze_pdf, analyze_text
+
+    if path.suffix.lower() == ".pdf":
+        return analyze_pdf(path, options).to_dict()
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return analyze_text(text, settings=options, name=path.name).to_dict()
 
 
 def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progress: bool) -> int:

@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 from toridaemon import __version__
-from toridaemon.pipeline.concepts import ConceptReport, analyze_pages
+from toridaemon.pipeline.concepts import ConceptReport, analyze_pages, clean
+from toridaemon.pipeline.language import detect_language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.result import DocumentResult, Extractor, Source
 from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.document import finish
 from toridaemon.pipeline.text.extract import read_input
-from toridaemon.pipeline.text.langguess import guess_language
 
 
 def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> DocumentResult:
@@ -31,18 +31,30 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
         timings["ocr"] = text.ocr_seconds  # part of "text"
     source = Source(name=path.name, sha256=raw.sha256, bytes=len(raw.data), pages=len(text.pages),
                     ocr_pages=text.ocr_pages)
-    return _assemble(source, text.title, text.warnings, report, timings=timings, started=started)
+    title = clean(text.title) if text.title is not None else None
+    return _assemble(source, title, text.warnings, report, timings=timings, started=started)
 
 
 def analyze_text(
-    text: str, *, title: str | None = None, settings: PipelineOptions | None = None, name: str = "text"
+    text: str,
+    *,
+    title: str | None = None,
+    settings: PipelineOptions | None = None,
+    name: str = "text",
+    language: str | None = None,
 ) -> DocumentResult:
-    """Concepts of plain text, as if it were a one-page document (form feeds split pages)."""
+    """Concepts of plain text, as if it were a one-page document (form feeds split pages).
+
+    `language` (an ISO 639-1 code or "auto") overrides the `language` of `settings`.
+    """
     options = settings or PipelineOptions()
+    if language is not None:
+        options = PipelineOptions.model_validate({**options.model_dump(), "language": language})
     started = time.perf_counter()
-    cleaned = finish(text.split("\f"), guess_language, metadata=title)
+    data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
+    text, title = clean(text), clean(title) if title is not None else None
+    cleaned = finish(text.split("\f"), detect_language, metadata=title)
     report = analyze_pages(cleaned.pages, title=title, options=options)
-    data = text.encode("utf-8")
     source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(cleaned.pages))
     return _assemble(source, title, cleaned.warnings, report, timings=dict(report.timings), started=started)
 
@@ -60,6 +72,7 @@ def _assemble(
     return DocumentResult(
         source=source,
         title=title,
+        language=report.language,
         warnings=warnings,
         sections=report.sections,
         concepts=report.concepts,

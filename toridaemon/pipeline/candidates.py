@@ -1,171 +1,195 @@
-"""Candidate terms: runs of content words between stop words and punctuation, and their n-grams.
+"""Candidate terms: runs of content words between function words and punctuation, and their n-grams.
 
-Without a part-of-speech tagger, noun-phrase-like candidates come from cheap lexical rules: function words,
-reporting verbs and vague modifiers are boundaries, so are adverbs ("-ly" forms of known words), words with
-digits and punctuation; a past participle may open a term ("distributed system") but not end one. Each word is
-normalised to lowercase with its plural folded, so "Networks" and "network" are one candidate. Counting is one
-pass over the tokens with a per-token-type cache: linear in the text.
+Without a part-of-speech tagger, noun-phrase-like candidates come from cheap lexical rules: the language's
+function words are boundaries, so are words with digits, punctuation, e-mail addresses, URLs and TeX commands; in
+English also reporting verbs and vague modifiers, adverbs ("-ly" forms of known words), and a past participle
+may open a term ("distributed system") but not end one. Words are letters of any script (with their combining
+marks), so "Verfügung" and "données" stay whole. Each word is lowercased and folded by its language (plurals in
+English, a Snowball stemmer elsewhere), so "Networks" and "network" are one candidate; the first surface form of
+each candidate is kept for display. Counting is one pass over the tokens with a per-token-type cache: linear in the
+text.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
-from toridaemon.pipeline.lexicon import is_known
+import regex
+
+from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.sections import Span
 
 MAX_WORDS = 4
+MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text: boundaries, never terms
 
-_STOP_TEXT = """
-    a about above according across actually after afterwards again against ago al all almost alone along
-    already also although always am among amongst an and another any anyhow anyone anything anyway anywhere
-    are around as aside at available away b based be became because become becomes becoming been before
-    beforehand behind being below beside besides best better between beyond both brief but by c can cannot
-    certain certainly clearly consider considered considering contain containing contains corresponding
-    could currently d define defined demonstrate demonstrated describe described describes despite did
-    different do does doing done down due during e each eg either else elsewhere enough especially et etc
-    even ever every everyone everything everywhere example examples except f far few fewer first following
-    follows for former formerly found four from further furthermore g gave general generally get gets
-    getting give given gives giving go goes going gone good got great h had has have having he hence her
-    here hereby herein hers herself him himself his how however i ie if ii iii important in include included
-    includes including indeed instead into introduce introduced is it its itself j just k keep known l last
-    later latter least less let like likely m made main mainly make makes making many may me meanwhile might
-    more moreover most mostly much must my myself n namely near nearly necessary need needed needs neither
-    never nevertheless new next no nobody non none nor not nothing novel now nowhere o obtain obtained of
-    off often on once one ones only onto or other others otherwise our ours ourselves out over overall own p
-    paper particular particularly per perhaps possible present presented presents previous previously
-    proposed propose proposes provide provided provides providing q quite r rather really recent recently
-    regarding related relatively respectively s said same second see seem seemed seems seen several shall
-    she should show showed shown shows significant significantly similar similarly simple simply since so
-    some somehow someone something sometimes somewhat specific still study studied such suggest suggested
-    sure t take taken than that the their theirs them themselves then thence there thereafter thereby
-    therefore therein thereof these they third this those though three through throughout thus to together
-    too took toward towards two u under unless unlike until up upon us use used useful uses using usually v
-    various very via vs w was way we well were what whatever when whence whenever where whereas whereby
-    wherein whether which while who whoever whole whom whose why will with within without would x y yet you
-    your yours yourself z able allow allows allowed achieve achieved applied apply applying aim aims
-    addition additional associated called compared consists discussed discuss effective efficient existing
-    focus focuses help hold improve improved improves increase increased investigate investigated lead leads
-    major order require required requires requiring role solve solved study work works
-"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())
-
-# Word tokens keep inner hyphens and apostrophes; any run of other non-space characters is a boundary, and so
-# is a blank line (a paragraph break in PDF text).
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)*|[^\sA-Za-z]+|\n[ \t]*\n")
-_LINE_HYPHEN = re.compile(r"([A-Za-z]+)-[ \t]*\n[ \t]*([a-z]+)")
-_NO_FOLD = frozenset(
-    ("series", "species", "analysis", "basis", "axis", "thesis", "physics", "mathematics", "news", "lens", "bias")
+# Word tokens keep inner hyphens and apostrophes; e-mail addresses, URLs and TeX commands are one token each (a
+# boundary); any run of other non-space characters is a boundary, and so is a blank line (a paragraph break).
+_WORDS_AND_BOUNDARIES = (
+    r"(?<!\S)\S*(?:@|://|www\.)\S*|\\[\p{L}@]+\*?"
+    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’-][\p{L}\p{M}\p{N}]+)*"
+    r"|[^\s\p{L}\p{N}]+|\n[ \t]*\n"
 )
-_IRREGULAR = {
-    "matrices": "matrix", "vertices": "vertex", "indices": "index", "appendices": "appendix",
-    "criteria": "criterion", "phenomena": "phenomenon", "analyses": "analysis", "hypotheses": "hypothesis",
-    "theses": "thesis", "syntheses": "synthesis", "diagnoses": "diagnosis", "axes": "axis", "children": "child",
-    "people": "person", "men": "man", "women": "woman",
-}
+_TOKEN = regex.compile(_WORDS_AND_BOUNDARIES)
+# Outside English an apostrophe after one to five letters at the start of a word marks an elided function word
+# ("l'aéroport", "dell'acqua", "qu'aucun"): it is a token of its own, and so a boundary.
+_TOKEN_ELIDING = regex.compile(r"(?<![\p{L}\p{N}])\p{L}{1,5}['’](?=\p{L})|" + _WORDS_AND_BOUNDARIES)
+# Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
+_LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
 _CACHE_LIMIT = 200_000
 
 # token → (normalised word, may end a term), or None for a boundary.
 WordInfo = tuple[str, bool] | None
-_info_cache: dict[str, WordInfo] = {}
+_caches: dict[str, dict[str, WordInfo]] = {}
 _UNSEEN: WordInfo = ("", False)  # a sentinel compared by identity: None is a cached answer
+ENGLISH = language("en")
 
 
 @dataclass
 class CandidateTable:
-    """Occurrence counts of each candidate per section, and the word index of its first occurrence."""
+    """Occurrence counts of each candidate per section, the word index of its first occurrence and its first
+    surface form (lowercase)."""
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     first: dict[str, int] = field(default_factory=dict)
+    surface: dict[str, str] = field(default_factory=dict)
     words: int = 0
+    titled: set[str] = field(default_factory=set)  # lowercased words never written other than Capitalised
+    _plain: set[str] = field(default_factory=set)
+
+    def name_parts(self) -> set[str]:
+        """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
+        capitals) outside the title, as "Frank Mittelbach", in the languages that write other nouns in lowercase.
+        Any candidate holding such a word is a name or part of one ("Mittelbach", "Schrod configures")."""
+        parts: set[str] = set()
+        titled = self.titled
+        for key, surface in self.surface.items():
+            if " " in key:
+                words = surface.split(" ")
+                for a, b in pairwise(words):
+                    if a in titled and b in titled:
+                        parts.update((a, b))
+        return parts
 
 
-def extract(spans: list[Span]) -> CandidateTable:
+def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     """Count every candidate of every span."""
-    if len(_info_cache) > _CACHE_LIMIT:
-        _info_cache.clear()  # bounds memory in a long-lived worker
+    cache = _cache(lang)
     table = CandidateTable()
+    titled: set[str] = set()
     for span in spans:
         counts = table.counts.setdefault(span.section, {})
-        table.words = _count(dehyphenate(span.text), counts, table.first, table.words)
+        # Titles capitalise every word: only the other spans tell names from words.
+        table.words = _count(dehyphenate(span.text, lang), counts, table, lang, cache,
+                             titled=titled if span.section != "title" else None)
+    table.titled = {word.lower() for word in titled} - table._plain
     return table
 
 
-def dehyphenate(text: str) -> str:
+def dehyphenate(text: str, lang: Language = ENGLISH) -> str:
     """Join words hyphenated across a line break: "informa-\\ntion" → "information", "web-\\nbased" → "web-based"."""
     if "-\n" not in text and "- \n" not in text:
         return text
-    return _LINE_HYPHEN.sub(_join, text)
+    return _LINE_HYPHEN.sub(lambda match: _join(match, lang), text)
 
 
-def fold(word: str) -> str:
-    """A lowercase word with its English plural ending removed ("networks" → "network", "queries" → "query")."""
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if len(word) <= 3 or word in _NO_FOLD or not word.endswith("s"):
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes", "zzes")):
-        return word[:-2]
-    if word.endswith(("ss", "us", "is")):
-        return word
-    return word[:-1]
-
-
-def normalize(phrase: str) -> str:
+def normalize(phrase: str, lang: Language = ENGLISH) -> str:
     """The candidate key of a phrase: its words lowercased and folded, joined by single spaces."""
-    words = [info[0] for info in map(_cached, _TOKEN.findall(dehyphenate(phrase))) if info is not None]
+    cache = _cache(lang)
+    words = []
+    for token in _tokens(lang).findall(dehyphenate(phrase, lang)):
+        info = cache.get(token, _UNSEEN)
+        if info is _UNSEEN:
+            info = cache[token] = classify(token, lang)
+        if info is not None:
+            words.append(info[0])
     return " ".join(words)
 
 
-def classify(token: str) -> WordInfo:
+def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     """The normalised form of a word token and whether it may end a term, or None for a boundary."""
     lower = token.lower()
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
-    if len(lower) < 2 or lower in STOP_WORDS or not lower.replace("-", "").replace("'", "").isalpha():
+    if not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or lower in lang.verbs:
+        return None
+    if not lower.replace("-", "").replace("'", "").replace("’", "").isalpha() and not _letters_and_marks(lower):
         return None  # digits mark codes, table cells and figure labels rather than terms
-    if lower.endswith("ly") and len(lower) > 5 and (is_known(lower[:-2]) or is_known(lower[:-3] + "y")):
-        return None  # an adverb ("efficiently", "easily")
-    participle = lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed")
-    return fold(lower), not participle
+    if lang.english and (_adverb(lower, lang) or "'" in lower or "’" in lower):
+        return None  # an adverb, or a contraction ("can’t", "we'll")
+    if lang.english:
+        may_end = not (lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"))
+    else:  # German nouns are capitalised: a German term ends on one
+        may_end = not lang.capitalised_nouns or token[:1].isupper()
+    return lang.fold(lower), may_end
 
 
-def _cached(token: str) -> WordInfo:
-    info = _info_cache.get(token, _UNSEEN)
-    if info is _UNSEEN:
-        info = _info_cache[token] = classify(token)
-    return info
+def _tokens(lang: Language) -> regex.Pattern[str]:
+    return _TOKEN if lang.english else _TOKEN_ELIDING
 
 
-def _join(match: re.Match[str]) -> str:
+def _adverb(word: str, lang: Language) -> bool:
+    """An "-ly" form of a known word ("efficiently", "easily")."""
+    return word.endswith("ly") and len(word) > 5 and (lang.is_known(word[:-2]) or lang.is_known(word[:-3] + "y"))
+
+
+def _letters_and_marks(word: str) -> bool:
+    return regex.fullmatch(r"[\p{L}\p{M}'’-]+", word) is not None
+
+
+def _cache(lang: Language) -> dict[str, WordInfo]:
+    cache = _caches.setdefault(lang.code, {})
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()  # bounds memory in a long-lived worker
+    return cache
+
+
+def _join(match: regex.Match[str], lang: Language) -> str:
     head, tail = match.group(1), match.group(2)
     joined = head + tail
-    return joined if is_known(joined.lower()) or not is_known(head.lower()) else f"{head}-{tail}"
+    if not lang.frequencies:  # nothing to tell words from parts: a line-end hyphen usually splits one word
+        return joined
+    return joined if lang.is_known(joined.lower()) or not lang.is_known(head.lower()) else f"{head}-{tail}"
 
 
-def _count(text: str, counts: dict[str, int], first: dict[str, int], position: int) -> int:
-    cache = _info_cache
+def _count(
+    text: str, counts: dict[str, int], table: CandidateTable, lang: Language, cache: dict[str, WordInfo],
+    *, titled: set[str] | None,
+) -> int:
+    position = table.words
     run: list[tuple[str, bool]] = []
-    for token in _TOKEN.findall(text):
+    surfaces: list[str] = []
+    tokens = _tokens(lang).findall(text)
+    if titled is not None:
+        _sort_case(set(tokens), titled, table._plain)
+    for token in tokens:
         info = cache.get(token, _UNSEEN)
         if info is _UNSEEN:
-            info = cache[token] = classify(token)
+            info = cache[token] = classify(token, lang)
         if info is None:
             if run:
-                _emit(run, counts, first, position - len(run))
-                run = []
+                _emit(run, surfaces, counts, table, position - len(run))
+                run, surfaces = [], []
             continue
         run.append(info)
+        surfaces.append(token)
         position += 1
     if run:
-        _emit(run, counts, first, position - len(run))
+        _emit(run, surfaces, counts, table, position - len(run))
     return position
 
 
-def _emit(run: list[tuple[str, bool]], counts: dict[str, int], first: dict[str, int], start: int) -> None:
+def _sort_case(distinct: set[str], titled: set[str], plain: set[str]) -> None:
+    for token in distinct:
+        if token[:1].isupper() and not (len(token) > 1 and token.isupper()):
+            titled.add(token)
+        else:
+            plain.add(token.lower())
+
+
+def _emit(run: list[tuple[str, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
+          start: int) -> None:
+    first, surface = table.first, table.surface
     size = len(run)
     if size == 1:  # the most common run: skip the n-gram loops
         word, may_end = run[0]
@@ -173,6 +197,7 @@ def _emit(run: list[tuple[str, bool]], counts: dict[str, int], first: dict[str, 
             counts[word] = counts.get(word, 0) + 1
             if word not in first:
                 first[word] = start
+                surface[word] = surfaces[0].lower()
         return
     words = [word for word, _ in run]
     for i in range(size):
@@ -183,3 +208,4 @@ def _emit(run: list[tuple[str, bool]], counts: dict[str, int], first: dict[str, 
             counts[key] = counts.get(key, 0) + 1
             if key not in first:
                 first[key] = start + i
+                surface[key] = " ".join(surfaces[i:j]).lower()

@@ -1,8 +1,12 @@
 """The concept database: known concepts `{name, aliases, category, priority}` matched in the text.
 
-The bundled file (`data/conceptdb.jsonl.gz`, built from WordNet by `scripts/build_conceptdb.py`) is always loaded;
-files named in `concept_db_paths` (JSON or YAML: a list of entries, or `{"concepts": [...]}`; an entry may be a
-bare name) are added after it, later files overriding earlier ones for the same name or alias. Matching runs one
+The bundled file (`data/conceptdb.jsonl.gz`, built from the English WordNet by `scripts/build_conceptdb.py`) is
+loaded for English documents only; files named in `concept_db_paths` (JSON or YAML: a list of entries, or
+`{"language": "de", "concepts": [...]}`; an entry may be a bare name) are added after it, later files overriding
+earlier ones for the same name or alias. A file that declares its `language` (ISO 639-1) applies to documents of
+that language only; one that declares none applies to all. An alias that normalises to nothing ("May 1", "C and
+W") or to one common word ("state" for "United States") is no alias: it would name a concept the document does
+not hold. A concept found only by an alias is reported by the words the document uses. Matching runs one
 Aho-Corasick automaton over the lowercased text, so its cost is linear in the text whatever the database size,
 and accepts a match only on word boundaries (a trailing plural "s"/"es" is allowed). Each worker process loads a
 database once per version of its files: `load` caches by the paths and each file's inode, size and
@@ -25,10 +29,13 @@ from typing import Any
 import ahocorasick
 import yaml
 
-from toridaemon.pipeline.candidates import dehyphenate, normalize
+from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, normalize
+from toridaemon.pipeline.language import Language
 from toridaemon.pipeline.sections import Span
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "conceptdb.jsonl.gz"
+BUNDLED_LANGUAGE = "en"
+MIN_ALIAS_SPECIFICITY = 0.5  # a one-word alias more common than this (Zipf ≈ 4.5, "state", "babel" passes) is dropped
 
 
 class ConceptDBError(Exception):
@@ -57,23 +64,28 @@ class Hit:
     counts: dict[str, int] = field(default_factory=dict)
     first: int = 0
     surfaces: set[str] = field(default_factory=set)
+    by_name: bool = False  # whether the entry's own name occurs, not only an alias
 
 
 class ConceptDB:
     """Entries plus an automaton from each lowercase name and alias to its entry."""
 
-    def __init__(self, entries: Iterable[ConceptEntry]) -> None:
-        by_surface: dict[str, tuple[ConceptEntry, str]] = {}
+    def __init__(self, entries: Iterable[ConceptEntry], lang: Language = ENGLISH) -> None:
+        self.lang = lang
+        by_surface: dict[str, tuple[ConceptEntry, str, bool]] = {}
         for entry in entries:
-            name_key = normalize(entry.name)
-            for surface in (entry.name, *entry.aliases):
+            name_key = normalize(entry.name, lang)
+            if not name_key:
+                continue  # a name of function words only ("May", "whole") never names a concept
+            for index, surface in enumerate((entry.name, *entry.aliases)):
                 key = " ".join(surface.lower().split())
-                if key:
-                    by_surface[key] = (entry, name_key)
-        self.size = len({id(entry) for entry, _ in by_surface.values()})
+                is_name = index == 0
+                if key and (is_name or _real_alias(surface, lang)):
+                    by_surface[key] = (entry, name_key, is_name)
+        self.size = len({id(entry) for entry, _, _ in by_surface.values()})
         self._automaton = ahocorasick.Automaton()
-        for key, (entry, name_key) in by_surface.items():
-            self._automaton.add_word(key, (len(key), entry, name_key))
+        for key, (entry, name_key, is_name) in by_surface.items():
+            self._automaton.add_word(key, (len(key), entry, name_key, is_name))
         if by_surface:
             self._automaton.make_automaton()
         self._empty = not by_surface
@@ -83,16 +95,24 @@ class ConceptDB:
         hits: dict[str, Hit] = {}
         offset = 0
         for span in spans:
-            text = " ".join(dehyphenate(span.text).lower().split())
+            text = " ".join(dehyphenate(span.text, self.lang).lower().split())
             if not self._empty:
-                for end, (length, entry, key) in self._automaton.iter_long(text):
+                for end, (length, entry, key, is_name) in self._automaton.iter_long(text):
                     start = end - length + 1
-                    if key and _bounded(text, start, end):
+                    if _bounded(text, start, end):
                         hit = hits.get(key) or hits.setdefault(key, Hit(entry, first=offset + end))
                         hit.counts[span.section] = hit.counts.get(span.section, 0) + 1
                         hit.surfaces.add(text[start : end + 1])
+                        hit.by_name = hit.by_name or is_name
             offset += len(text) + 1
         return hits
+
+
+def _real_alias(alias: str, lang: Language) -> bool:
+    words = normalize(alias, lang).split()
+    if not words:
+        return False
+    return len(words) > 1 or lang.specificity(words[0]) >= MIN_ALIAS_SPECIFICITY
 
 
 def _bounded(text: str, start: int, end: int) -> bool:
@@ -106,20 +126,21 @@ def _bounded(text: str, start: int, end: int) -> bool:
     return after >= len(text) or not text[after].isalnum()
 
 
-_last_good: dict[tuple[str, ...], ConceptDB] = {}
+_last_good: dict[tuple[tuple[str, ...], str], ConceptDB] = {}
 Stamp = tuple[int, int, int] | None
 
 
-def load(paths: tuple[str, ...] = ()) -> ConceptDB:
-    """The bundled database plus `paths`, built once per process for each version of those files."""
+def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
+    """The databases of `paths` (and the bundled one) that apply to `lang`, built once per process for each
+    version of those files and each language; a bad edit keeps the last good version."""
     key = tuple(str(path) for path in paths)
     try:
-        database = _load(key, tuple(_stamp(path) for path in key))
+        database = _load(key, tuple(_stamp(path) for path in key), lang)
     except ConceptDBError:
-        if key in _last_good:
-            return _last_good[key]
+        if (key, lang.code) in _last_good:
+            return _last_good[key, lang.code]
         raise
-    _last_good[key] = database
+    _last_good[key, lang.code] = database
     return database
 
 
@@ -131,39 +152,52 @@ def _stamp(path: str) -> Stamp:
     return info.st_ino, info.st_size, info.st_mtime_ns
 
 
-# Two versions per set of paths: the one in use and the one an edit is replacing.
-@lru_cache(maxsize=4)
-def _load(paths: tuple[str, ...], stamps: tuple[Stamp, ...]) -> ConceptDB:
+# Per language, the version in use and the one an edit is replacing.
+@lru_cache(maxsize=16)
+def _load(paths: tuple[str, ...], stamps: tuple[Stamp, ...], lang: Language) -> ConceptDB:
     tried = [str(BUNDLED), *paths]
-    entries: list[ConceptEntry] = []
-    problems: dict[str, str] = {}
-    for path in tried:
-        try:
-            entries.extend(_read(Path(path)))
-        except FileNotFoundError:
-            problems[path] = "no such file"
-        except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
-            problems[path] = f"{type(exc).__name__}: {exc}"
+    files, problems = _read_all(list(paths))
     if problems:
         raise ConceptDBError(problems, tried)
-    return ConceptDB(entries)
+    entries = list(_bundled()) if lang.code == BUNDLED_LANGUAGE else []
+    for declared, found in files.values():
+        if declared is None or declared == lang.code:
+            entries.extend(found)
+    return ConceptDB(entries, lang)
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[ConceptEntry, ...]:
+    files, problems = _read_all([str(BUNDLED)])
+    if problems:
+        raise ConceptDBError(problems, [str(BUNDLED)])
+    return tuple(files[str(BUNDLED)][1])
 
 
 def check_files(paths: tuple[str, ...]) -> None:
     """Read the user's database files without building anything; raise `ConceptDBError` naming each path."""
-    problems: dict[str, str] = {}
-    for path in paths:
-        try:
-            _read(Path(path))
-        except FileNotFoundError:
-            problems[path] = "no such file"
-        except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
-            problems[path] = f"{type(exc).__name__}: {exc}"
+    _files, problems = _read_all(list(paths))
     if problems:
         raise ConceptDBError(problems, list(paths))
 
 
-def _read(path: Path) -> list[ConceptEntry]:
+DatabaseFile = tuple[str | None, list[ConceptEntry]]  # declared language, entries
+
+
+def _read_all(paths: list[str]) -> tuple[dict[str, DatabaseFile], dict[str, str]]:
+    files: dict[str, DatabaseFile] = {}
+    problems: dict[str, str] = {}
+    for path in paths:
+        try:
+            files[path] = _read(Path(path))
+        except FileNotFoundError:
+            problems[path] = "no such file"
+        except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
+            problems[path] = f"{type(exc).__name__}: {exc}"
+    return files, problems
+
+
+def _read(path: Path) -> DatabaseFile:
     raw = path.read_bytes()
     if path.name.endswith(".gz"):
         raw = gzip.decompress(raw)
@@ -174,11 +208,15 @@ def _read(path: Path) -> list[ConceptEntry]:
         items = yaml.safe_load(text)
     else:
         items = json.loads(text)
+    declared = None
     if isinstance(items, dict):
+        declared = items.get("language")
         items = items.get("concepts")
+    if declared is not None and not (isinstance(declared, str) and len(declared) == 2 and declared.isalpha()):
+        raise ValueError("'language' must be a two-letter ISO 639-1 code")
     if not isinstance(items, list):
         raise ValueError("expected a list of concepts or a mapping with a 'concepts' list")
-    return [_entry(item, index) for index, item in enumerate(items)]
+    return (declared.lower() if declared else None), [_entry(item, index) for index, item in enumerate(items)]
 
 
 def _entry(item: Any, index: int) -> ConceptEntry:

@@ -1,4 +1,4 @@
-"""The concept engine: sections → candidates → database matches → scores → pruning → `Concept`s.
+"""The concept engine: sections → language → candidates → database matches → scores → pruning → `Concept`s.
 
 `analyze_pages` is the entry point the rest of the pipeline relies on; each step lives in its own module.
 """
@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from toridaemon.pipeline import conceptdb
 from toridaemon.pipeline.candidates import extract
 from toridaemon.pipeline.context import Locator
+from toridaemon.pipeline.language import Language, detect_language, language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.prune import prune
 from toridaemon.pipeline.result import Concept, PruningStats, Section
@@ -24,14 +26,20 @@ class ConceptReport:
     concepts: list[Concept]
     pruning: PruningStats
     timings: dict[str, float]
+    language: str | None  # ISO 639-1, None when undetermined
 
 
 def analyze_pages(pages: list[str], *, title: str | None, options: PipelineOptions) -> ConceptReport:
     """Concepts of a document given as text per page."""
     started = time.perf_counter()
-    database = conceptdb.load(options.concept_db_paths)
+    pages = [clean(page) for page in pages]
+    title = clean(title) if title is not None else None
+    code = options.language if options.language != "auto" else detect_language("\n".join([title or "", *pages]))
+    lang = language(code)
+    database = conceptdb.load(options.concept_db_paths, lang)
     spans = split_sections(pages, title)
-    ranked, candidates = score(extract(spans), database.match(spans), options)
+    table = extract(spans, lang)
+    ranked, candidates = score(table, database.match(spans), options, lang)
     concepts_done = time.perf_counter()
     pruned = prune(
         ranked, min_kept=options.min_concepts, max_kept=options.max_concepts, threshold=options.entropy_threshold
@@ -40,24 +48,42 @@ def analyze_pages(pages: list[str], *, title: str | None, options: PipelineOptio
         from toridaemon.pipeline.embeddings import rerank
 
         ranked, pruned = rerank(ranked, spans, len(pruned.kept))
-    kept = [ranked[i] for i in pruned.kept]
-    top = kept[0].score if kept else 1.0
-    locator = Locator(spans)
-    concepts = [_concept(item, item.score / top, locator) for item in kept]
+    # Scores shown are those the pick used (a near-duplicate's lowered by its redundancy), best first.
+    shown = pruned.adjusted or [ranked[i].score for i in pruned.kept]
+    order = sorted(range(len(shown)), key=lambda n: -shown[n])
+    top = shown[order[0]] if order and shown[order[0]] > 0 else 1.0
+    locator = Locator(spans, lang)
+    concepts: list[Concept] = []
+    for n in order:
+        concept = _concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface)
+        if all(concept.name.casefold() != other.name.casefold() for other in concepts):  # variants shown alike
+            concepts.append(concept)
     return ConceptReport(
         sections=summarize(spans),
         concepts=concepts,
         pruning=PruningStats(candidates=candidates, kept=len(concepts), entropy=pruned.entropy),
         timings={"concepts": concepts_done - started, "prune": time.perf_counter() - concepts_done},
+        language=code,
     )
 
 
-def _concept(item: Scored, relative: float, locator: Locator) -> Concept:
-    surface, context = locator.find(item.variants or (item.key,))
-    if item.entry is not None:
-        name, source, category = item.entry.name, "database", item.entry.category
+def clean(text: str) -> str:
+    """Text every later step can rely on: lone surrogates (undecodable input) replaced, composed to NFC so that
+    a letter and its accent are one character."""
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def _concept(item: Scored, relative: float, locator: Locator, surfaces: dict[str, str]) -> Concept:
+    keys = item.variants or (item.key,)
+    surface, context = locator.find(tuple(surfaces.get(key, key) for key in keys) + keys)
+    if item.entry is not None:  # found by an alias only: named with the document's own words
+        name = item.entry.name if item.by_name else surface or surfaces.get(item.key, item.entry.name)
+        source, category = "database", item.entry.category
     else:
-        name, source, category = surface or item.key, "extracted", None
+        name, source, category = surface or surfaces.get(item.key, item.key), "extracted", None
     return Concept(
         name=name,
         score=round(min(1.0, max(0.0, relative)), 4),
@@ -67,3 +93,6 @@ def _concept(item: Scored, relative: float, locator: Locator) -> Concept:
         category=category,
         context=context,
     )
+
+
+__all__ = ["ConceptReport", "Language", "analyze_pages", "clean"]

@@ -1,8 +1,9 @@
 """Where a kept concept first occurs: its surface form (for display) and the sentence around it.
 
-Candidate keys are lowercase with plurals folded, so a plain substring search in the lowercased text finds
-most occurrences ("neural network" is a prefix of "neural networks"); a regular expression that allows plural
-endings on every word is the fallback. Only kept concepts are looked up, so this costs little.
+Each candidate is looked up by its first surface form (lowercase), else by its key (lowercase, plurals folded,
+so "neural network" is a prefix of "neural networks"), with a plain substring search in the lowercased text; a
+regular expression that allows plural endings on every word is the fallback. Only kept concepts are looked up, and
+every search moves forward at least one character per step, so this costs little and always ends.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from toridaemon.pipeline.candidates import dehyphenate
+from toridaemon.pipeline.candidates import ENGLISH, dehyphenate
+from toridaemon.pipeline.language import Language
 from toridaemon.pipeline.sections import Span
 
 CONTEXT_CHARS = 240
@@ -27,27 +29,35 @@ class _Text:
 class Locator:
     """Finds concepts in a document's spans, body text first and the title last."""
 
-    def __init__(self, spans: list[Span]) -> None:
+    def __init__(self, spans: list[Span], lang: Language = ENGLISH) -> None:
         ordered = [s for s in spans if s.section != "title"] + [s for s in spans if s.section == "title"]
-        self._spans = [_prepare(span.text) for span in ordered]
+        self._spans = [_prepare(dehyphenate(span.text, lang)) for span in ordered]
+        self._keep_case = lang.capitalised_nouns  # German nouns keep their capital
 
     def find(self, keys: tuple[str, ...]) -> tuple[str, str]:
         """(surface form, sentence) of the first of `keys` found, or ("", "")."""
+        keys = tuple(dict.fromkeys(" ".join(key.split()) for key in keys if key.strip()))
+        if not keys:  # an empty needle is found everywhere and names nothing
+            return "", ""
         for text in self._spans:
             for key in keys:
                 found = _find_plain(text, key)
                 if found:
-                    return _display(text.original[found[0] : found[1]]), _sentence(text.original, *found)
+                    surface = text.original[found[0] : found[1]]
+                    return self._display(surface), _sentence(text.original, *found)
         pattern = re.compile("|".join(_pattern(key) for key in keys), re.IGNORECASE)
         for text in self._spans:
             match = pattern.search(text.original)
             if match:
-                return _display(match.group(0)), _sentence(text.original, match.start(), match.end())
+                return self._display(match.group(0)), _sentence(text.original, match.start(), match.end())
         return "", ""
+
+    def _display(self, surface: str) -> str:
+        return " ".join(surface.split()) if self._keep_case else _display(surface)
 
 
 def _prepare(text: str) -> _Text:
-    original = " ".join(dehyphenate(text).split())
+    original = " ".join(text.split())
     lower = original.lower()
     # Case mapping can change a string's length (e.g. "İ"): then offsets would not line up, so fall back.
     return _Text(original if len(lower) == len(original) else lower, lower)
@@ -57,6 +67,8 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
     lower = text.lower
     stem = key[:-1] + "ie" if key.endswith("y") else key
     for needle in dict.fromkeys((key, stem)):
+        if not needle:
+            continue
         position = lower.find(needle)
         while position != -1:
             end = position + len(needle)
@@ -66,7 +78,7 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
                     tail_end += 1
                 if lower[end:tail_end] in _PLURAL_TAILS:
                     return position, end if lower[end:tail_end] in ("", "'s", "’s") else tail_end
-            position = lower.find(needle, end)
+            position = lower.find(needle, position + 1)
     return None
 
 

@@ -63,6 +63,13 @@ class PipelineOptions(BaseModel):
     tessdata_dir: str | None = Field(
         None, description="Folder of Tesseract *.traineddata searched first (then the bundled and Debian ones)."
     )
+    language: str = Field(
+        "auto",
+        description=(
+            "Language of the documents: `auto` detects it per document, an ISO 639-1 code (`en`, `de`, ...) "
+            "sets it for all."
+        ),
+    )
 
     @field_validator("section_weights")
     @classmethod
@@ -71,6 +78,14 @@ class PipelineOptions(BaseModel):
         if bad:
             raise ValueError(f"section weights must be non-negative numbers: {', '.join(bad)}")
         return weights
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "auto" and not (len(value) == 2 and value.isascii() and value.isalpha()):
+            raise ValueError(f"language must be 'auto' or a two-letter ISO 639-1 code, not {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> PipelineOptions:

@@ -1,8 +1,11 @@
 """Entropy/diversity pruning: a greedy pick of high-scoring, mutually distinct concepts.
 
 Each step keeps the candidate with the best score × (1 − redundancy), where redundancy with the kept set is the
-largest of: 1 for a near-duplicate (same words up to hyphens, spaces, case and plurals), `CONTAINMENT` when one
-term's words run inside the other's, and the share of common words otherwise. It stops when the entropy (nats)
+largest of: 1 for a near-duplicate (same words up to hyphens, spaces, case and plurals); when one term's words run
+inside the other's, `BOUND` if the longer term holds at least `BOUND_SHARE` of the shorter one's occurrences (the
+shorter is then no concept of its own) and `CONTAINMENT` otherwise (both may stay when both are strong); and the
+share of common words otherwise, times `CONTAINMENT`. The values were chosen on the macro F1@10 of the choose half
+of bench/keyphrases.py together with the near-duplicate share of bench/noise.py. It stops when the entropy (nats)
 of the kept score distribution would grow by less than `entropy_threshold`, but never below `min_concepts` nor
 above `max_concepts`.
 """
@@ -12,10 +15,12 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-CONTAINMENT = 0.1
+BOUND = 0.9
+BOUND_SHARE = 0.3  # 0.5 cost no F1 but left 3.5 % near-duplicates in bench/noise.py; 0.3 leaves 2.9 % for -0.2 F1
+CONTAINMENT = 0.5
 
 
 class Rankable(Protocol):
@@ -30,6 +35,9 @@ class Rankable(Protocol):
 class Pruned:
     kept: list[int]  # indexes into the ranked input, in the order kept
     entropy: float
+    # Each kept candidate's score × (1 − its redundancy when kept): non-increasing in the order kept. Empty when
+    # the order came from elsewhere (the embeddings mode), where the ranked scores apply.
+    adjusted: list[float] = field(default_factory=list)
 
 
 def entropy(scores: Sequence[float]) -> float:
@@ -46,9 +54,10 @@ def redundancy(a: str, b: str) -> float:
 
 
 class _Term:
-    __slots__ = ("flat", "joined", "vocabulary", "words")
+    __slots__ = ("flat", "frequency", "joined", "vocabulary", "words")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, frequency: int = 0) -> None:
+        self.frequency = frequency
         self.flat = key.replace("-", " ")
         self.joined = self.flat.replace(" ", "")
         self.words = self.flat.split()
@@ -60,30 +69,42 @@ def _redundancy(a: _Term, b: _Term) -> float:
         return 1.0
     if not a.vocabulary & b.vocabulary:
         return 0.0
-    short, long = (a.words, b.words) if len(a.words) <= len(b.words) else (b.words, a.words)
-    size = len(short)
-    if any(long[i : i + size] == short for i in range(len(long) - size + 1)):
-        return CONTAINMENT
+    short, long = (a, b) if len(a.words) <= len(b.words) else (b, a)
+    size = len(short.words)
+    if any(long.words[i : i + size] == short.words for i in range(len(long.words) - size + 1)):
+        # Each occurrence of the longer term is one of the shorter: when it holds most of them, the shorter term
+        # is no concept of its own ("amsgen" of "amsgen package").
+        inside = long.frequency >= BOUND_SHARE * short.frequency > 0
+        return BOUND if inside else CONTAINMENT
     return len(a.vocabulary & b.vocabulary) / len(a.vocabulary | b.vocabulary) * CONTAINMENT
+
+
+def _term(item: Rankable) -> _Term:
+    return _Term(item.key, getattr(item, "frequency", 0))
 
 
 def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold: float) -> Pruned:
     """Indexes of the kept candidates of `ranked` (best first, as `scoring.score` returns them).
 
     Lazy greedy: a candidate's penalty only grows as concepts are kept, so a stale adjusted score is an upper
-    bound and a candidate whose fresh value still tops the heap is the exact greedy choice.
+    bound and a candidate whose fresh value still tops the heap is the exact greedy choice. A re-evaluation
+    compares only with the concepts kept since the last one (the penalty is a running maximum).
     """
     heap = [(-item.score, i, 0) for i, item in enumerate(ranked) if item.score > 0]
     heapq.heapify(heap)
     kept: list[int] = []
     terms: list[_Term] = []
     scores: list[float] = []
+    adjusted: list[float] = []
+    penalties: dict[int, tuple[_Term, float]] = {}
     current = 0.0
     while heap and len(kept) < max_kept:
         _bound, index, seen = heapq.heappop(heap)
         if seen < len(kept):  # stale: re-evaluate against the concepts kept since
-            term = _Term(ranked[index].key)
-            penalty = max((_redundancy(other, term) for other in terms), default=0.0)
+            term, penalty = penalties.get(index) or (_term(ranked[index]), 0.0)
+            for other in terms[seen:]:
+                penalty = max(penalty, _redundancy(other, term))
+            penalties[index] = term, penalty
             if penalty < 1.0:
                 heapq.heappush(heap, (-ranked[index].score * (1.0 - penalty), index, len(kept)))
             continue
@@ -91,7 +112,8 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
         if len(kept) >= max(min_kept, 1) and candidate - current < threshold:
             break
         kept.append(index)
-        terms.append(_Term(ranked[index].key))
+        adjusted.append(-_bound)
+        terms.append(_term(ranked[index]))
         scores.append(ranked[index].score)
         current = candidate
-    return Pruned(kept=kept, entropy=round(current, 6))
+    return Pruned(kept=kept, entropy=round(current, 6), adjusted=adjusted)

@@ -54,6 +54,7 @@ class Extractor:
 class DocumentResult:
     source: Source
     title: str | None
+    language: str | None  # ISO 639-1; None when it could not be told
     sections: list[Section]
     concepts: list[Concept]
     pruning: PruningStats
@@ -67,5 +68,5 @@ class DocumentResult:
         data = asdict(self)
         warnings = data.pop("warnings")
         ordered = {"schema_version": data.pop("schema_version"), **data}
-        return {**{key: ordered.pop(key) for key in ("schema_version", "source", "title")},
+        return {**{key: ordered.pop(key) for key in ("schema_version", "source", "title", "language")},
                 "warnings": warnings, **ordered}

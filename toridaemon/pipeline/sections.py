@@ -15,26 +15,50 @@ SECTION_NAMES = (
     "title", "abstract", "introduction", "methods", "results", "discussion", "conclusion", "references", "body",
 )
 
+# Heading names per section, English first, then German, French, Spanish, Italian, Portuguese and Dutch. One
+# pattern holds them all: papers often mix languages ("Abstract" above a German text).
 _HEADINGS: dict[str, tuple[str, ...]] = {
-    "abstract": ("abstract", "summary"),
-    "introduction": ("introduction", "motivation", "overview"),
+    "abstract": (
+        "abstract", "summary", "zusammenfassung", "kurzfassung", "résumé", "resumen", "resumo", "riassunto",
+        "sommario", "samenvatting", "sintesi",
+    ),
+    "introduction": (
+        "introduction", "motivation", "overview", "einleitung", "einführung", "motivación", "introducción",
+        "introduzione", "introdução", "inleiding", "motivatie",
+    ),
     "methods": (
         "methods", "method", "methodology", "materials and methods", "experimental setup", "experimental design",
-        "experimental methods", "experimental procedure", "proposed method", "proposed approach",
+        "experimental methods", "experimental procedure", "proposed method", "proposed approach", "methoden",
+        "methode", "methodik", "material und methoden", "méthodes", "méthode", "méthodologie", "métodos",
+        "método", "metodología", "materiales y métodos", "metodi", "metodo", "metodologia", "materiali e metodi",
+        "materiais e métodos", "methoden en materialen", "methodologie",
     ),
     "results": (
         "results", "experiments", "experimental results", "evaluation", "experimental evaluation",
-        "results and discussion", "performance evaluation", "empirical evaluation", "findings",
+        "results and discussion", "performance evaluation", "empirical evaluation", "findings", "ergebnisse",
+        "evaluierung", "auswertung", "résultats", "évaluation", "expériences", "resultados", "evaluación",
+        "risultati", "valutazione", "avaliação", "resultaten", "evaluatie",
     ),
-    "discussion": ("discussion", "general discussion"),
+    "discussion": ("discussion", "general discussion", "diskussion", "discusión", "discussione", "discussão",
+                   "discussie"),
     "conclusion": (
         "conclusion", "conclusions", "concluding remarks", "conclusions and future work",
-        "conclusion and future work", "summary and conclusions", "future work",
+        "conclusion and future work", "summary and conclusions", "future work", "fazit", "schlussfolgerungen",
+        "schluss", "ausblick", "zusammenfassung und ausblick", "perspectives", "conclusiones", "conclusión",
+        "conclusioni", "conclusione", "conclusões", "conclusão", "conclusie", "conclusies",
     ),
-    "references": ("references", "bibliography", "works cited", "literature cited", "reference list"),
+    "references": (
+        "references", "bibliography", "works cited", "literature cited", "reference list", "literatur",
+        "literaturverzeichnis", "quellen", "références", "bibliographie", "referencias", "bibliografía",
+        "bibliografia", "riferimenti", "riferimenti bibliografici", "referências", "referências bibliográficas",
+        "referenties", "literatuur", "literatuurlijst",
+    ),
     "body": (
         "related work", "related works", "background", "preliminaries", "acknowledgments", "acknowledgements",
         "acknowledgment", "acknowledgement", "appendix", "appendices", "contents", "table of contents",
+        "inhalt", "inhaltsverzeichnis", "danksagung", "anhang", "grundlagen", "table des matières", "sommaire",
+        "remerciements", "annexe", "índice", "agradecimientos", "apéndice", "indice", "ringraziamenti",
+        "appendice", "agradecimentos", "apêndice", "inhoud", "inhoudsopgave", "dankwoord", "bijlage",
     ),
 }
 _SECTION_OF = {phrase: name for name, phrases in _HEADINGS.items() for phrase in phrases}
@@ -78,10 +102,23 @@ def split_sections(pages: list[str], title: str | None) -> list[Span]:
         for match in _HEADING.finditer(text):
             _append(spans, current, number, text[position : match.start()])
             heading = match.group("h") or match.group("a")
-            current = _SECTION_OF[" ".join(heading.lower().split())]
+            current = section_of(heading)
             position = match.end()
         _append(spans, current, number, text[position:])
     return spans
+
+
+def section_of(heading: str) -> str:
+    """The section a matched heading names. Case-insensitive matching is wider than `str.lower` ("İ", "ı", "ſ"
+    match "i" and "s"), so a heading the table does not hold as lowercased is matched phrase by phrase."""
+    key = " ".join(heading.lower().split())
+    found = _SECTION_OF.get(key)
+    if found is not None:
+        return found
+    for phrase, name in _SECTION_OF.items():
+        if re.fullmatch(re.escape(phrase).replace(r"\ ", r"\s+"), heading, re.IGNORECASE):
+            return name
+    return "body"
 
 
 def summarize(spans: list[Span]) -> list[Section]:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from toridaemon.pipeline.language import detect_language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import ocr, tessdata
 from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.extract import layer_page, metadata_title, open_document
-from toridaemon.pipeline.text.langguess import guess_language
 from toridaemon.pipeline.text.quality import verdict
 from toridaemon.pipeline.text.title import Line, choose_title
 
@@ -50,7 +50,7 @@ class _OcrRun:
 
 
 def read_document(
-    data: bytes, options: PipelineOptions, detect: Detector = guess_language, *, name: str | None = None
+    data: bytes, options: PipelineOptions, detect: Detector = detect_language, *, name: str | None = None
 ) -> DocumentText:
     """Text, title and OCR report of a PDF given as bytes; raises `PipelineError` for bad input."""
     pdf = open_document(data, options)

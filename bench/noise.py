@@ -1,0 +1,190 @@
+"""Noise in the top-10 concepts of real PDFs: near-duplicates, function words, and names, e-mails, URLs and TeX.
+
+Documents: `../shared/corpus/good/*.pdf` plus, with `--texlive PKG,...`, the PDF manuals of Debian's texlive
+language packages (default: german, spanish, italian, portuguese, european), fetched with `apt-get download`
+into `--cache` and unpacked with `dpkg-deb` (the `--per-package` smallest PDFs of each). For each document the
+top-10 list of the pipeline (default settings, language detected) is checked; printed are, over all listed
+concepts:
+- near-duplicates: a concept whose stemmed words equal, contain or lie inside a higher-ranked one's;
+- function words: a concept holding a function word of the document's language (the `stop-words` package's list
+  for that language, kept to words more frequent than 1 in 100,000 in wordfreq, so that rare entries do not count);
+- names and markup: an e-mail address, URL, TeX token (backslash, braces, a TeX command word) or a person's name
+  (two or three capitalised words in the text, the first a given name and the last a family name of the US
+  census lists shipped in the `names` package, when installed).
+Target: each share at most 3 %.
+
+Usage: python bench/noise.py [--limit N] [--texlive german,spanish] [--per-package N] [--cache DIR] [--show]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "good"
+TOP = 10
+TARGET = 3.0
+_TEX_WORDS = frozenset(
+    "textbf textit emph usepackage documentclass newcommand renewcommand begin end makeatletter makeatother def "
+    "hbox vbox vspace hspace mbox fbox def edef gdef xdef let csname endcsname expandafter noexpand relax "
+    "tt bf it rm sf sc ifx fi else".split()
+)
+_EMAIL = re.compile(r"\S@\S|\bdot\b.*\bat\b|\bat\b.*\bdot\b")
+_URL = re.compile(r"://|\bwww\.|\.(?:com|org|net|edu|de|fr|it|es)\b")
+
+
+@dataclass
+class Tally:
+    concepts: int = 0
+    duplicates: int = 0
+    function_words: int = 0
+    names_markup: int = 0
+    examples: dict[str, list[str]] = field(default_factory=lambda: {"dup": [], "func": [], "name": []})
+
+    def share(self, count: int) -> float:
+        return 100 * count / self.concepts if self.concepts else 0.0
+
+
+def texlive_pdfs(packages: Iterable[str], cache: Path, per_package: int) -> list[Path]:
+    """The smallest `per_package` PDFs of each texlive-lang-PKG package, downloaded and unpacked once."""
+    found: list[Path] = []
+    for package in packages:
+        name = f"texlive-lang-{package}"
+        target = cache / name
+        if not target.is_dir():
+            cache.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["apt-get", "download", name], cwd=cache, check=True, timeout=600,
+                           capture_output=True)
+            deb = next(cache.glob(f"{name}_*.deb"))
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True, timeout=600)
+        pdfs = sorted(target.rglob("*.pdf"), key=lambda p: p.stat().st_size)
+        found.extend(pdfs[:per_package])
+    return found
+
+
+def function_words(code: str | None) -> frozenset[str]:
+    import stop_words
+    import wordfreq
+
+    if not code:
+        return frozenset()
+    try:
+        listed = stop_words.get_stop_words(code)
+    except stop_words.StopWordError:
+        return frozenset()
+    return frozenset(w.lower() for w in listed if wordfreq.zipf_frequency(w, code, wordlist="small") >= 4.0)
+
+
+def person_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Given names and family names of the US census lists in the `names` package (empty when not installed)."""
+    try:
+        import names
+    except ImportError:
+        return frozenset(), frozenset()
+    folder = Path(names.__file__).parent
+
+    def read(*files: str) -> frozenset[str]:
+        words: set[str] = set()
+        for file in files:
+            words.update(line.split()[0].lower() for line in (folder / file).read_text().splitlines() if line)
+        return frozenset(words)
+
+    return read("dist.male.first", "dist.female.first"), read("dist.all.last")
+
+
+def stems(name: str) -> list[str]:
+    from nltk.stem import PorterStemmer
+
+    stemmer = PorterStemmer()
+    return [stemmer.stem(word) for word in re.findall(r"[^\W_]+", name.lower())]
+
+
+def near_duplicate(words: list[str], earlier: list[list[str]]) -> bool:
+    for other in earlier:
+        short, long = (words, other) if len(words) <= len(other) else (other, words)
+        if short and any(long[i : i + len(short)] == short for i in range(len(long) - len(short) + 1)):
+            return True
+    return False
+
+
+def is_name_or_markup(name: str, context: str, given: frozenset[str], family: frozenset[str]) -> bool:
+    if _EMAIL.search(name) or _URL.search(name) or any(c in name for c in "\\{}"):
+        return True
+    words = name.split()
+    if any(word.lower() in _TEX_WORDS for word in words):
+        return True
+    if 2 <= len(words) <= 3 and words[0].lower() in given and words[-1].lower() in family:
+        match = re.search(r"\b" + r"\s+".join(map(re.escape, words)) + r"\b", context, re.IGNORECASE)
+        return match is not None and all(part[:1].isupper() for part in match.group(0).split())
+    return False
+
+
+def tally(paths: list[Path], show: bool) -> Tally:
+    from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf
+
+    options = PipelineOptions(max_concepts=TOP)
+    given, family = person_names()
+    total = Tally()
+    for path in paths:
+        try:
+            result = analyze_pdf(path, options)
+        except PipelineError as error:
+            print(f"  {path.name}: {error}", file=sys.stderr)
+            continue
+        function = function_words(result.language)
+        earlier: list[list[str]] = []
+        for concept in result.concepts[:TOP]:
+            total.concepts += 1
+            words = stems(concept.name)
+            if near_duplicate(words, earlier):
+                total.duplicates += 1
+                total.examples["dup"].append(concept.name)
+            earlier.append(words)
+            if any(word in function for word in re.findall(r"[^\W\d_]+", concept.name.lower())):
+                total.function_words += 1
+                total.examples["func"].append(f"{concept.name} ({result.language})")
+            if is_name_or_markup(concept.name, concept.context, given, family):
+                total.names_markup += 1
+                total.examples["name"].append(concept.name)
+        if show:
+            print(f"  {path.name} [{result.language}]: {', '.join(c.name for c in result.concepts[:TOP])}")
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--limit", type=int, default=None, help="PDFs of the shared corpus")
+    parser.add_argument("--texlive", default="german,spanish,italian,portuguese,european",
+                        help="texlive-lang-* packages whose PDF manuals to add ('' for none)")
+    parser.add_argument("--per-package", type=int, default=8)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "toridaemon-bench-texlive")
+    parser.add_argument("--show", action="store_true", help="print every top-10 list")
+    args = parser.parse_args(argv)
+    paths = sorted(SHARED.glob("*.pdf"))[: args.limit] if SHARED.is_dir() else []
+    packages = [p for p in args.texlive.split(",") if p]
+    if packages:
+        paths += texlive_pdfs(packages, args.cache, args.per_package)
+    if not paths:
+        print("no PDFs: nothing to measure")
+        return 0
+    total = tally(paths, args.show)
+    print(f"\n{len(paths)} PDFs, {total.concepts} concepts in top-{TOP} lists (target: each share ≤ {TARGET:.0f} %)")
+    for label, count, key in (
+        ("near-duplicates", total.duplicates, "dup"),
+        ("function words", total.function_words, "func"),
+        ("names, e-mails, URLs, TeX", total.names_markup, "name"),
+    ):
+        share = total.share(count)
+        verdict = "met" if share <= TARGET else "NOT met"
+        print(f"  {label:<27} {share:5.1f} %  ({count})  {verdict}; e.g. {', '.join(total.examples[key][:6])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""No hangs, no crashes, bounded time: `analyze_text` on hostile and arbitrary text (issue F1–F4 and their kinds).
+
+Every call runs in a forked child under a deadline (tests/deadline.py), so a hang fails the test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from functools import cache
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import good_corpus
+from tests.deadline import call_with_deadline
+from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline.conceptdb import BUNDLED
+
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+REAL_TEXT = (
+    "Scalable Information Retrieval over Compressed Indexes\nAbstract\nWe study inverted indexes for web search. "
+    "Compressed posting lists reduce memory; query processing with dynamic pruning stays fast.\n1 Introduction\n"
+    "Search engines answer queries over billions of documents. Received: May 1, 2019. Die Verfügung über "
+    "Indizes ist wichtig; vous pouvez compresser les données. C and W proposed whole works on babel.\n"
+    "2 Conclusıon\nİntroduction of Reſults: informa-\ntion retrieval.\n"
+)
+
+
+def checked(text: str, title: str | None = None, language: str | None = None) -> dict[str, Any]:
+    """The result of `analyze_text` as JSON-ready data, after the checks every result must pass."""
+    options = PipelineOptions(language=language or "auto")
+    data = analyze_text(text, title=title, settings=options).to_dict()
+    json.dumps(data, ensure_ascii=False).encode("utf-8")  # writable as UTF-8: no lone surrogates left
+    scores = [concept["score"] for concept in data["concepts"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(concept["name"].strip() for concept in data["concepts"])
+    language_code = data["language"]
+    assert language_code is None or (isinstance(language_code, str) and len(language_code) == 2)
+    return data
+
+
+def run(text: str, *, title: str | None = None, language: str | None = None) -> Any:
+    return call_with_deadline(checked, text, title, language)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm() -> None:
+    # Load the detector, word lists and databases once in this process; forked children inherit them.
+    checked(REAL_TEXT)
+    checked("Die Netzwerke der Verwaltung sind wichtig für die Verfügung.")
+    checked("abc")  # the language-agnostic fallback
+
+
+@pytest.mark.parametrize("text", ["May 1", "whole works", "C and W", "Received: May 1, 2019\nWe found things."])
+def test_f1_keys_that_normalise_to_nothing_do_not_hang(text: str) -> None:
+    result = run(text)
+    assert all(concept["name"] for concept in result["concepts"])
+
+
+@pytest.mark.parametrize("text", ["Conclusıon", "İntroduction", "Reſults\nWe found things.", "ABSTRACT\nİ\nſ"])
+def test_f2_headings_matched_beyond_lowercase_do_not_raise(text: str) -> None:
+    run(text)
+
+
+def test_f2_such_a_heading_still_names_its_section() -> None:
+    result = run("A Title\nReſults\nWe found compressed posting lists.\nConclusıon\nPosting lists help.")
+    assert [section["name"] for section in result["sections"]] == ["title", "results", "conclusion"]
+
+
+@pytest.mark.parametrize("text", ["abc \ud800 def", "\udfff", "posting \udc80lists \ud83d posting lists"])
+def test_f3_lone_surrogates_do_not_raise(text: str) -> None:
+    run(text, title="T\ud800")
+
+
+def test_f4_a_long_word_before_a_line_end_hyphen_takes_linear_time() -> None:
+    # At 40,000 letters the backtracking pattern took 28 s; at ten times that it would take some 45 minutes.
+    result = run("Title\nBody " + "a" * 400_000 + " b-\nc posting lists and posting lists")
+    assert any(concept["name"] == "posting lists" for concept in result["concepts"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 200_000,
+        ("ab-\n" * 50_000),
+        "-\n" * 100_000,
+        "@" * 100_000 + "a",
+        "a@" * 100_000,
+        "\\" * 100_000 + "x",
+        "www." * 50_000,
+        ("Abstract\n" * 20_000),
+        "é" * 100_000 + "\u0301" * 1000,
+        "\n".join("word " * 40 for _ in range(5000)),
+    ],
+    ids=["one-word", "hyphens", "bare-hyphens", "ats", "at-pairs", "backslashes", "www", "headings", "accents",
+         "many-lines"],
+)
+def test_pathological_inputs_finish(text: str) -> None:
+    run(text)
+
+
+@cache
+def database_surfaces() -> list[str]:
+    with gzip.open(BUNDLED, "rt", encoding="utf-8") as handle:
+        entries = [json.loads(line) for _, line in zip(range(4000), handle, strict=False)]
+    return [surface for entry in entries for surface in (entry["name"], *entry.get("aliases", []))]
+
+
+ANY_CHARACTER = st.characters(codec=None, categories=None)  # every code point, surrogates included
+SCRIPTS = st.sampled_from(
+    ["network", "Verfügung", "données", "Ελληνικά", "русский", "हिन्दी", "中文字", "日本語", "العربية", "עברית",
+     "e\u0301te\u0301", "ﬁle", "İstanbul", "ſtraße", "x²", "3.14", "a-\n", "\f", "\n\n", "-", "’s", "@", "://"]
+)
+SEPARATORS = st.sampled_from([" ", "\n", ", ", ". ", "-", "\t", "\f", "\n\n", ""])
+
+
+@PROPERTY
+@given(st.text(ANY_CHARACTER, max_size=400), st.sampled_from([None, "en", "de", "fr", "ja"]))
+def test_arbitrary_unicode(text: str, language: str | None) -> None:
+    run(text, language=language)
+
+
+@PROPERTY
+@given(st.lists(st.tuples(SCRIPTS, SEPARATORS), max_size=80))
+def test_mixed_scripts(parts: list[tuple[str, str]]) -> None:
+    run("".join(word + separator for word, separator in parts))
+
+
+@PROPERTY
+@given(st.data())
+def test_database_names_and_aliases(data: st.DataObject) -> None:
+    surfaces = data.draw(st.lists(st.sampled_from(database_surfaces()), min_size=1, max_size=30))
+    separators = data.draw(st.lists(SEPARATORS, min_size=len(surfaces), max_size=len(surfaces)))
+    text = "".join(surface + separator for surface, separator in zip(surfaces, separators, strict=True))
+    run(text, title=surfaces[0])
+
+
+def real_text() -> str:
+    corpus = good_corpus(1)
+    if not corpus:
+        return REAL_TEXT
+    from toridaemon.pipeline.text import read_document
+    from toridaemon.pipeline.text.extract import read_input
+
+    options = PipelineOptions()
+    return "\f".join(read_document(read_input(corpus[0], options).data, options).pages)[:60_000] or REAL_TEXT
+
+
+@PROPERTY
+@given(st.randoms(use_true_random=False), st.lists(st.text(ANY_CHARACTER, max_size=12), min_size=1, max_size=30))
+def test_mutated_real_text(rng: random.Random, insertions: list[str]) -> None:
+    text = _base_text()
+    for insertion in insertions:
+        start = rng.randrange(len(text) + 1)
+        end = min(len(text), start + rng.choice([0, 0, 1, 5, 50]))
+        text = text[:start] + insertion + text[end:]
+    run(text)
+
+
+@cache
+def _base_text() -> str:
+    return real_text()

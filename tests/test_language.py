@@ -1,0 +1,209 @@
+"""Languages: detection, Unicode words, per-language function words, folding and headings, the `language`
+result field and setting, and which concept databases apply to which language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline.candidates import extract, normalize
+from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry
+from toridaemon.pipeline.language import TUNED, detect_language, language
+from toridaemon.pipeline.sections import Span, split_sections
+
+SAMPLES = {
+    "en": "The committee approved the new budget for public schools after a long debate in the city council.",
+    "de": "Der Ausschuss hat den neuen Haushalt für die öffentlichen Schulen nach einer langen Debatte beschlossen.",
+    "fr": "Le comité a approuvé le nouveau budget des écoles publiques après un long débat au conseil municipal.",
+    "es": "El comité aprobó el nuevo presupuesto para las escuelas públicas tras un largo debate en el consejo.",
+    "it": "Il comitato ha approvato il nuovo bilancio per le scuole pubbliche dopo un lungo dibattito in consiglio.",
+    "pt": "O comitê aprovou o novo orçamento para as escolas públicas após um longo debate no conselho municipal.",
+    "nl": "De commissie keurde de nieuwe begroting voor openbare scholen goed na een lang debat in de gemeenteraad.",
+}
+GERMAN = (
+    "Die Verfügung über Netzwerke\nZusammenfassung\nMit dem Befehl können Sie die Verwaltung der Netzwerke "
+    "steuern. Die Netzwerkverwaltung ist ein zentrales Thema der Systemadministration. Die Verwaltung der "
+    "Netzwerke erfolgt mit dem Befehl netctl.\n1 Einleitung\nNetzwerke verbinden Rechner. Die Netzwerkverwaltung "
+    "braucht Werkzeuge.\n"
+)
+
+
+@pytest.mark.parametrize("code", sorted(SAMPLES))
+def test_detects_each_tuned_language(code: str) -> None:
+    assert detect_language(SAMPLES[code]) == code
+
+
+@pytest.mark.parametrize("text", ["", "May 1", "42 17 3.5", "\ud800\udfff", "x" * 10])
+def test_detection_is_none_when_unsure(text: str) -> None:
+    assert detect_language(text) is None
+
+
+def test_words_of_every_script_stay_whole() -> None:
+    table = extract([Span("body", 1, "Verfügung, données; Ελληνικά. русский: हिन्दी")], language("und"))
+    assert set(table.surface.values()) == {"verfügung", "données", "ελληνικά", "русский", "हिन्दी"}
+
+
+def test_decomposed_accents_are_composed_first() -> None:
+    result = analyze_text("Verfu\u0308gung der Verfügung und Verfu\u0308gung", language="de")
+    assert [c.name for c in result.concepts] == ["Verfügung"]  # German nouns keep their capital
+    assert result.concepts[0].frequency == 3
+
+
+def test_german_function_words_never_reach_concepts() -> None:
+    result = analyze_text(GERMAN)
+    assert result.language == "de"
+    names = [c.name for c in result.concepts]
+    stop = language("de").stop_words
+    assert names and not any(word in stop for name in names for word in name.lower().split())
+    assert any("netzwerk" in name.lower() for name in names[:5])
+
+
+def test_german_plural_folds_into_one_concept() -> None:
+    de = language("de")
+    assert normalize("Netzwerke", de) == normalize("Netzwerk", de)
+    result = analyze_text(GERMAN)
+    assert sum(1 for c in result.concepts if normalize(c.name, de) == normalize("Netzwerk", de)) == 1
+
+
+def test_french_text_is_read_as_french() -> None:
+    text = (
+        "Les réseaux informatiques\nRésumé\nVous pouvez configurer les réseaux informatiques avec la commande. "
+        "La configuration des réseaux informatiques est importante pour la sécurité des données.\n"
+    )
+    result = analyze_text(text)
+    assert result.language == "fr"
+    assert "réseaux informatiques" in [c.name for c in result.concepts][:3]
+    assert [s.name for s in result.sections][:2] == ["title", "abstract"]
+
+
+def test_headings_of_each_tuned_language() -> None:
+    for heading, section in [("Einleitung", "introduction"), ("Conclusiones", "conclusion"), ("Risultati",
+                             "results"), ("Referências", "references"), ("Samenvatting", "abstract"),
+                             ("Méthodes", "methods"), ("Literaturverzeichnis", "references")]:
+        spans = split_sections([f"Titel der Arbeit\n{heading}\nText des Abschnitts.\n"], None)
+        assert [s.section for s in spans] == ["title", section], heading
+
+
+def test_language_setting_and_override() -> None:
+    assert analyze_text(GERMAN, settings=PipelineOptions(language="fr")).language == "fr"
+    assert analyze_text(GERMAN, language="auto").language == "de"
+    assert analyze_text(SAMPLES["en"], language="de").language == "de"
+    with pytest.raises(ValidationError, match="ISO 639-1"):
+        PipelineOptions(language="german")
+    assert PipelineOptions(language=" DE ").language == "de"
+
+
+def test_a_language_without_any_resources_falls_back() -> None:
+    result = analyze_text("Kiswahili maneno maneno ya kompyuta kompyuta mtandao.", language="sw")
+    assert result.language == "sw" and result.concepts
+
+
+@pytest.mark.parametrize("code", TUNED)
+def test_each_tuned_language_has_its_resources(code: str) -> None:
+    lang = language(code)
+    assert len(lang.stop_words) > 100 and len(lang.frequencies) > 10_000
+
+
+def test_bundled_wordnet_applies_to_english_only() -> None:
+    english = analyze_text("The air sac and the air sac of the bird.", language="en")
+    german = analyze_text("Der air sac und der air sac des Vogels.", language="de")
+    assert any(c.source == "database" for c in english.concepts)
+    assert all(c.source == "extracted" for c in german.concepts)
+
+
+def test_a_user_database_declares_its_language(tmp_path: Path) -> None:
+    path = tmp_path / "de.json"
+    path.write_text(json.dumps({"language": "de", "concepts": [{"name": "Netzwerkverwaltung", "category": "IT"}]}))
+    options = PipelineOptions(concept_db_paths=(str(path),))
+    german = analyze_text(GERMAN, settings=options)
+    assert any(c.source == "database" and c.category == "IT" for c in german.concepts)
+    french = analyze_text(GERMAN, settings=options, language="fr")
+    assert all(c.source == "extracted" for c in french.concepts)
+    path.write_text(json.dumps({"language": "deutsch", "concepts": []}))
+    with pytest.raises(Exception, match="ISO 639-1"):
+        analyze_text(GERMAN, settings=PipelineOptions(concept_db_paths=(str(path), "x")))
+
+
+def test_aliases_that_normalise_to_nothing_or_a_common_word_are_dropped() -> None:
+    db = ConceptDB([
+        ConceptEntry("United States", aliases=("state", "US", "USA")),
+        ConceptEntry("Tower of Babel", aliases=("babel",)),
+        ConceptEntry("May Day", aliases=("May 1", "whole works", "C and W")),
+    ])
+    found = db.match([Span("body", 1, "The state of the USA. May 1 whole works C and W. Babel is a tower.")])
+    assert set(found) == {"tower babel"}
+    assert set(db.match([Span("body", 1, "The United States and May Day.")])) == {"united state", "day"}
+    assert not found["tower babel"].by_name
+
+
+def test_an_alias_only_concept_is_named_by_the_document_words() -> None:
+    result = analyze_text("Babel, the LaTeX package babel, loads babel languages. Babel is configured once.")
+    names = {c.name for c in result.concepts}
+    assert "Tower of Babel" not in names and "babel" in names
+
+
+def test_elided_articles_are_boundaries_outside_english() -> None:
+    fr = language("fr")
+    assert normalize("l'aéroport", fr) == normalize("aéroport", fr)
+    names = [c.name for c in analyze_text("Le crash d'un avion à l'aéroport. L'aéroport de Lagos et l'avion.").concepts]
+    assert names and not any("'" in name or "’" in name for name in names)
+
+
+def test_german_terms_end_on_a_capitalised_noun() -> None:
+    de = language("de")
+    counts = extract([Span("body", 1, "Netzwerke blaugrau und wichtige Frage")], de).counts["body"]
+    assert normalize("wichtige Frage", de) in counts and normalize("Netzwerke", de) in counts
+    assert normalize("Netzwerke blaugrau", de) not in counts and normalize("blaugrau", de) not in counts
+
+
+def test_foreign_function_words_bound_terms() -> None:
+    names = [c.name for c in analyze_text(
+        "Food and Agriculture Organization, Viale delle Terme di Caracalla, Rome. Fisheries management and "
+        "fisheries data in the Caribbean; fisheries management plans."
+    ).concepts]
+    assert not any("delle" in name.lower().split() for name in names)
+
+
+def test_person_names_are_no_concepts() -> None:
+    text = (
+        "The rcs package\nJoachim Schrod\nThe rcs package by Joachim Schrod configures revision logs. Revision "
+        "logs keep the history. Frank Mittelbach reviewed the revision logs; Mittelbach liked the rcs package."
+    )
+    names = [c.name.lower() for c in analyze_text(text).concepts]
+    assert "revision logs" in names and "rcs package" in names
+    assert not any(part in name for name in names for part in ("joachim", "schrod", "mittelbach", "frank"))
+
+
+def test_capitalised_german_nouns_are_not_taken_for_names() -> None:
+    names = [c.name.lower() for c in analyze_text(GERMAN).concepts]
+    assert any("netzwerkverwaltung" in name for name in names)
+
+
+def test_verbs_from_the_lexicons_end_no_term() -> None:
+    en = [c.name for c in analyze_text(
+        "The bropd package simplifies reporting. The bropd package showed results; bropd package users agree."
+    ).concepts]
+    assert "bropd package" in en and not any(name.endswith(("simplifies", "showed")) for name in en)
+    fr = [c.name for c in analyze_text(
+        "Vous pouvez configurer les réseaux informatiques. Le ministre récupère les réseaux informatiques. "
+        "La sécurité des réseaux informatiques est importante pour le ministre.", language="fr"
+    ).concepts]
+    assert "réseaux informatiques" in fr
+    assert not any(word in name.split() for name in fr for word in ("pouvez", "récupère"))
+    de = [c.name.lower() for c in analyze_text(GERMAN).concepts]
+    assert not any(word in name.split() for name in de for word in ("verbinden", "braucht", "steuern"))
+
+
+def test_placeholder_text_gives_no_concepts() -> None:
+    filler = (
+        "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, placerat ac, "
+        "adipiscing vitae, felis. Curabitur dictum gravida mauris. Nam arcu libero, nonummy eget, consectetuer id, "
+        "vulputate a, magna. Donec vehicula augue eu neque. Pellentesque habitant morbi tristique senectus."
+    )
+    names = [c.name.lower() for c in analyze_text(filler + "\nGraph indexes and graph indexes.").concepts]
+    assert names and names[0] == "graph indexes"
+    assert not any(word in name.split() for name in names for word in ("lorem", "ipsum", "vestibulum", "mauris"))

@@ -1,0 +1,47 @@
+"""Verb forms from part-of-speech lexicons installed from PyPI: a verb never belongs to a noun-phrase term.
+
+- English: the Brill lexicon (Brown corpus and Penn Treebank, one most-frequent tag per word) that `textblob`
+  ships (MIT); words whose tag is a finite verb or modal (VBZ, VBD, VBP, MD) — "simplifies", "showed", "can".
+  Base forms (VB) stay out: most are nouns as often ("use", "control").
+- French: the Lefff-based lexicon that `textblob-fr` ships (code MIT, data LGPL-LR, read where it is installed,
+  not copied); words tagged VB (finite forms and infinitives: "pouvez", "récupère").
+- German: the lexicon of Pattern that `textblob-de` ships (MIT); lowercase words whose first tag is a finite
+  verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
+Other languages have none here. A missing package gives an empty set, so the engine runs without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+_SOURCES = {
+    "en": ("textblob", "en/en-lexicon.txt", frozenset(("VBZ", "VBD", "VBP", "MD"))),
+    "fr": ("textblob_fr", "fr-lexicon.txt", frozenset(("VB",))),
+    "de": (
+        "textblob_de", "ext/_pattern/text/de/de-lexicon.txt",
+        frozenset(("VVFIN", "VAFIN", "VMFIN", "VVINF", "VAINF", "VMINF", "VVIZU", "VVIMP")),
+    ),
+}
+
+
+@lru_cache(maxsize=8)
+def verb_forms(code: str) -> frozenset[str]:
+    """Lowercase word forms the lexicon of `code` tags as verbs (empty when there is no lexicon)."""
+    source = _SOURCES.get(code)
+    if source is None:
+        return frozenset()
+    package, name, tags = source
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations))) / name
+    if not path.is_file():
+        return frozenset()
+    words = set()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and not line.startswith(";") and parts[1] in tags and not parts[0][:1].isupper():
+            words.add(parts[0].lower())
+    return frozenset(words)

@@ -1,0 +1,151 @@
+"""Per-language resources: function words, background word frequencies and variant folding.
+
+Every language gets what is available for it, so a language outside the seven tuned ones (en, de, fr, es, it, pt,
+nl) still gets a sensible share:
+- function words: the `stop-words` package's list (BSD-3-Clause) plus wordfreq's most frequent words (Zipf ≥
+  `_FUNCTION_ZIPF`: in every language those are articles, pronouns, auxiliaries and prepositions); English keeps
+  its curated list (`english.py`), which also stops reporting verbs and vague modifiers;
+- frequencies: wordfreq's `small` list for the language (40+ languages), none for others (every word then counts
+  as specific, and frequency and position decide);
+- folding: a Snowball stemmer (snowballstemmer, which runs PyStemmer's C code when installed); English folds
+  plurals only. Languages with neither fold case only.
+`UNDETERMINED` ("und") is the language-agnostic fallback for text whose language cannot be told (short, mixed or
+of a script no list covers): the function words of all tuned languages, no frequencies, and English plural
+folding (short undetermined text is mostly English, and a word and its "-s" form are rarely two concepts).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import snowballstemmer
+import stop_words
+import wordfreq
+
+from toridaemon.pipeline.language import english
+from toridaemon.pipeline.language.lexicon import verb_forms
+
+UNDETERMINED = "und"
+TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
+_FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
+_FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
+# Placeholder text of templates (lorem ipsum and the lipsum package's paragraphs): never a concept, in any language.
+FILLER = frozenset(
+    "lorem ipsum dolor sit amet consectetur adipiscing adipisicing elit sed eiusmod tempor incididunt labore dolore "
+    "magna aliqua enim minim veniam quis nostrud exercitation ullamco laboris nisi aliquip commodo consequat duis "
+    "aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint occaecat cupidatat "
+    "proident sunt culpa qui officia deserunt mollit anim laborum vestibulum mauris morbi libero nunc nibh "
+    "pellentesque fusce aenean donec curabitur quisque phasellus praesent maecenas vivamus suspendisse etiam "
+    "tincidunt viverra lacinia sagittis pharetra faucibus ultricies ullamcorper porttitor posuere feugiat eleifend "
+    "euismod egestas tristique volutpat lobortis sapien rhoncus sodales nisl eget consectetuer".split()
+)
+_SNOWBALL = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch",
+    "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german", "el": "greek",
+    "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian", "lt": "lithuanian",
+    "ne": "nepali", "nb": "norwegian", "fa": "persian", "pl": "polish", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+    "yi": "yiddish",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Language:
+    """What the concept engine knows of one language."""
+
+    code: str
+    stop_words: frozenset[str]
+    frequencies: dict[str, float] = field(repr=False)
+    fold: Callable[[str], str] = field(repr=False)
+    english: bool = False  # English-only rules: "-ly" adverbs, "-ed" participles, the WordNet database
+    capitalised_nouns: bool = False  # German: a term ends on a capitalised word
+    verbs: frozenset[str] = field(default=frozenset(), repr=False)  # verb forms: boundaries of terms
+
+    def specificity(self, word: str) -> float:
+        """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency)."""
+        return specificity(word, self.frequencies)
+
+    def is_known(self, word: str) -> bool:
+        """Whether `word` (lowercase) is in the background list of the language."""
+        return word in self.frequencies
+
+
+_COMMON_ZIPF = 6.5  # Zipf: log10 of occurrences per billion words. "the" ≈ 7.7, "network" ≈ 5.0
+_RARE_ZIPF = 2.5
+
+
+def specificity(word: str, table: dict[str, float]) -> float:
+    """How rare `word` is in `table`, from 0 (very common) to 1; hyphenated parts averaged."""
+    frequency = table.get(word)
+    if frequency is None and "-" in word:
+        parts = [part for part in word.split("-") if part]
+        return sum(specificity(part, table) for part in parts) / len(parts) if parts else 1.0
+    if not frequency:
+        return 1.0
+    zipf = math.log10(frequency * 1e9)
+    return min(1.0, max(0.0, (_COMMON_ZIPF - zipf) / (_COMMON_ZIPF - _RARE_ZIPF)))
+
+
+@lru_cache(maxsize=16)
+def language(code: str | None) -> Language:
+    """The resources of `code` (ISO 639-1); None or an unknown code gives the language-agnostic fallback."""
+    code = (code or UNDETERMINED).lower()
+    if code == UNDETERMINED:
+        words = frozenset().union(*(language(tuned).stop_words for tuned in TUNED))
+        return Language(UNDETERMINED, words, {}, english.fold)
+    frequencies = _frequencies(code)
+    if code == "en":
+        own = set(english.STOP_WORDS)
+    else:
+        own = _listed_stop_words(code)
+        own |= {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
+    words = frozenset(own | _foreign_function_words(code, frequencies)) | FILLER
+    fold = english.fold if code == "en" else _folder(code)
+    return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
+                    verbs=verb_forms(code))
+
+
+def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
+    """Function words of the other tuned languages that are rare in this one: addresses, names of institutions
+    and quotations bring them into any text ("viale delle terme di caracalla" in an English report)."""
+    rare = 10**_FOREIGN_ZIPF / 1e9
+    return {
+        word
+        for other in TUNED if other != code
+        for word in _listed_stop_words(other)
+        if len(word) > 1 and frequencies.get(word, 0.0) < rare
+    }
+
+
+def _frequencies(code: str) -> dict[str, float]:
+    if code == UNDETERMINED or code not in wordfreq.available_languages("small"):
+        return {}
+    return dict(wordfreq.get_frequency_dict(code, wordlist="small"))
+
+
+@lru_cache(maxsize=64)
+def _listed(code: str) -> frozenset[str]:
+    if code == UNDETERMINED:
+        return frozenset()
+    try:
+        return frozenset(word.lower() for word in stop_words.get_stop_words(code))
+    except stop_words.StopWordError:
+        return frozenset()
+
+
+def _listed_stop_words(code: str) -> set[str]:
+    return set(_listed(code))
+
+
+def _folder(code: str) -> Callable[[str], str]:
+    name = _SNOWBALL.get(code)
+    if name is None:
+        return _identity
+    return snowballstemmer.stemmer(name).stemWord  # type: ignore[no-any-return]
+
+
+def _identity(word: str) -> str:
+    return word
