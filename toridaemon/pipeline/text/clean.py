@@ -27,7 +27,8 @@ _ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\
 _ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
 _COMBINING_BEFORE = re.compile("(?<![^\\W\\d_])([\u0300-\u036f]+)([A-Za-z])")
 _WORD = re.compile(r"([^\W\d_]+)")
-_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
+# Tried only at a word start: from inside a word the greedy run would be re-scanned at every letter (quadratic).
+_LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
 _LIGATURES = ("ffi", "ffl", "ff", "fi", "fl")
 _PAGE_NUMBER = re.compile(r"^\W*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(/|of|von)\s*\d{1,4})?\W*$",
                           re.IGNORECASE)
