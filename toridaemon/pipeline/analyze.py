@@ -25,7 +25,7 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
     read_done = time.perf_counter()
     text = read_document(raw.data, options, name=path.name)
     text_done = time.perf_counter()
-    report = analyze_pages(text.pages, title=text.title, options=options)
+    report = analyze_pages(text.pages, title=text.title, options=options, detected=text.language)
     timings = {"read": read_done - started, "text": text_done - read_done, **report.timings}
     if text.ocr_pages:
         timings["ocr"] = text.ocr_seconds  # part of "text"
@@ -54,7 +54,7 @@ def analyze_text(
     data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
     text, title = clean(text), clean(title) if title is not None else None
     cleaned = finish(text.split("\f"), detect_language, metadata=title)
-    report = analyze_pages(cleaned.pages, title=title, options=options)
+    report = analyze_pages(cleaned.pages, title=title, options=options, detected=cleaned.language)
     source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(cleaned.pages))
     return _assemble(source, title, cleaned.warnings, report, timings=dict(report.timings), started=started)
 

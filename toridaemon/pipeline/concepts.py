@@ -19,6 +19,8 @@ from toridaemon.pipeline.result import Concept, PruningStats, Section
 from toridaemon.pipeline.scoring import Scored, score
 from toridaemon.pipeline.sections import split_sections, summarize
 
+AUTO = "auto"  # the `language` setting's value, and `analyze_pages`' default: detect the language
+
 
 @dataclass(frozen=True, slots=True)
 class ConceptReport:
@@ -29,12 +31,20 @@ class ConceptReport:
     language: str | None  # ISO 639-1, None when undetermined
 
 
-def analyze_pages(pages: list[str], *, title: str | None, options: PipelineOptions) -> ConceptReport:
-    """Concepts of a document given as text per page."""
+def analyze_pages(
+    pages: list[str], *, title: str | None, options: PipelineOptions, detected: str | None = AUTO
+) -> ConceptReport:
+    """Concepts of a document given as text per page. `detected` is the language the text stage already
+    detected (None: unsure); with the default, it is detected here. The `language` setting overrides both."""
     started = time.perf_counter()
     pages = [clean(page) for page in pages]
     title = clean(title) if title is not None else None
-    code = options.language if options.language != "auto" else detect_language("\n".join([title or "", *pages]))
+    if options.language != AUTO:
+        code: str | None = options.language
+    elif detected != AUTO:
+        code = detected
+    else:
+        code = detect_language("\n".join([title or "", *pages]))
     lang = language(code)
     database = conceptdb.load(options.concept_db_paths, lang)
     spans = split_sections(pages, title)

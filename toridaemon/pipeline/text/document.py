@@ -27,8 +27,6 @@ Detector = Callable[[str], "str | None"]
 Plan = tuple[Path, str]  # a tessdata folder and a Tesseract language string
 # Fewer letters than this in the whole document, after OCR, is "no text".
 _MIN_LETTERS = 20
-# Enough text for a language guess; more only costs time.
-_DETECT_CHARS = 600
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -82,7 +80,8 @@ def finish(
     file_stem: str | None = None,
 ) -> DocumentText:
     """Clean pages of text (from a PDF or given as text) and pick the title."""
-    language = detect("\n".join(texts[:3])[:_DETECT_CHARS])
+    # The whole text: the detector samples its start, middle and end (a front page may be in another language).
+    language = detect("\n".join(texts))
     ligatures = lost_ligatures_likely(texts[:3], language)  # decided once: the repair costs a pass per page
     pages = drop_running_lines([clean_page(text, language, ligatures=ligatures) for text in texts])
     warnings = set(warnings or ())
