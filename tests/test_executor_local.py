@@ -60,6 +60,11 @@ def pool_workers(parent: int | None = None, count: int = 1) -> list[int]:
     return workers if len(workers) >= count else []
 
 
+def _exactly(found: list[int], count: int) -> list[int]:
+    """`found` if it holds exactly `count` pids (no worker of an earlier pool still exiting), else []."""
+    return found if len(found) == count else []
+
+
 def alive(pid: int) -> bool:
     """True while `pid` runs (a zombie or a reused pid of another program counts as gone)."""
     try:
@@ -186,7 +191,8 @@ def test_a_pool_whose_workers_hang_is_replaced(tmp_path: Path) -> None:
 
     async def body(executor: LocalExecutor) -> tuple[list[int], Any]:
         await executor.run(job)
-        workers = await asyncio.to_thread(wait_for, lambda: pool_workers(count=2), 30, what="two workers")
+        workers = await asyncio.to_thread(wait_for, lambda: _exactly(pool_workers(), 2), 30,
+                                          what="the pool's two workers and no other")
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
         return workers, await asyncio.wait_for(executor.run(job), 60)

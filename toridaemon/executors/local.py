@@ -83,9 +83,6 @@ def _sighup_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _usable(pool: pebble.ProcessPool) -> bool:
-    """True while the pool runs; false once pebble marked it ERROR (or it was stopped)."""
-    return bool(pool.active)
 
 
 def _dispose(pool: pebble.ProcessPool, grace: float) -> None:
@@ -131,6 +128,7 @@ class LocalExecutor:
         self._in_flight = 0
         self._jobs: dict[concurrent.futures.Future[dict[str, Any]], pebble.ProcessPool] = {}
         self._abandoned: set[concurrent.futures.Future[dict[str, Any]]] = set()
+        self._condemned: pebble.ProcessPool | None = None
         self.rebuilds = 0
 
     async def start(self) -> None:
@@ -161,7 +159,8 @@ class LocalExecutor:
         except concurrent.futures.TimeoutError:
             return JobOutcome(failure=Failure("text", "timeout", f"no answer within {job.timeout_seconds:g} s"))
         except pebble.ProcessExpired as exc:
-            if exc.exitcode == _FORKSERVER_LOST:
+            if exc.exitcode == _FORKSERVER_LOST:  # pebble may carry on with it: do not trust it
+                self._condemned = pool
                 self._wake_supervisor()
                 raise PoolBroken("the forkserver died under the job's worker") from exc
             raise WorkerCrashed(f"worker exited with code {exc.exitcode}") from exc
@@ -215,7 +214,7 @@ class LocalExecutor:
             if self._closed:
                 raise RuntimeError("executor closed")
             pool = self._pool
-            if pool is not None and _usable(pool):
+            if pool is not None and self._usable(pool):
                 return pool
             if pool is None and self._healthy is False:
                 break  # the supervisor keeps rebuilding; jobs do not each wait through its attempts
@@ -226,7 +225,7 @@ class LocalExecutor:
         """Check the pool every `check_seconds` and repair it when broken, until `close`."""
         while not self._closed:
             pool = self._pool
-            if pool is None or not _usable(pool) or await self._unresponsive(pool):
+            if pool is None or not self._usable(pool) or await self._unresponsive(pool):
                 await self._repair(pool)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -251,6 +250,10 @@ class LocalExecutor:
         except Exception:  # broken meanwhile: the next check sees it
             return False
         return False
+
+    def _usable(self, pool: pebble.ProcessPool) -> bool:
+        """True while the pool runs; false once pebble marked it ERROR, or its forkserver died under a job."""
+        return bool(pool.active) and pool is not self._condemned
 
     def _abandon(self, broken: pebble.ProcessPool) -> None:
         """Cancel the jobs still waiting on `broken`: a stopped pool never answers them (`_run_on` resubmits)."""
