@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from toridaemon.journal import JournalError
 from toridaemon.journal_repair import NEEDS_REBUILD, JournalRepairError, check, journal_path, rebuild
 from toridaemon.reprocess import ReprocessError, describe, reprocess
 from toridaemon.settings import Settings, SettingsError, load_settings
@@ -71,6 +72,9 @@ def reprocess_command(target: str, config: str | None) -> int:
         return EXIT_USAGE
     except OSError as exc:
         print(f"Cannot reprocess {target}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_UNREPAIRABLE
+    except JournalError as exc:
+        print(f"Cannot reprocess {target}: {exc}", file=sys.stderr)
         return EXIT_UNREPAIRABLE
     print("\n".join(describe(done)))
     return EXIT_OK

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from toridaemon.fsutil import free_path, fsync_dir, move_durably
 from toridaemon.hashing import NotRegularFile, sha256_file
+from toridaemon.journal import Journal
 from toridaemon.journal_repair import journal_path, result_source
 from toridaemon.outcome import ERROR_SUFFIX, json_sha
 from toridaemon.settings import Settings
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-# The SQL the journal's own `forget` runs once it has one; kept here against the current schema.
-FORGET_SQL = "DELETE FROM files WHERE sha256 = ? AND state IN ('done', 'duplicate', 'failed')"
 
 
 class ReprocessError(Exception):
@@ -58,12 +56,9 @@ def forget_rows(journal: Path, sha256: str) -> int:
     """Delete the terminal journal rows of this content; pending rows (work in progress) stay."""
     if not journal.exists():
         return 0
-    db = sqlite3.connect(journal, timeout=5.0, isolation_level=None)
+    db = Journal(journal, busy_timeout_seconds=5.0)  # beside a running daemon: WAL lets both in
     try:
-        db.execute("BEGIN IMMEDIATE")
-        count = db.execute(FORGET_SQL, (sha256,)).rowcount
-        db.execute("COMMIT")
-        return int(count)
+        return len(db.forget(sha256))
     finally:
         db.close()
 
