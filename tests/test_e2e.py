@@ -53,7 +53,9 @@ def test_pdfs_become_results_and_move_to_processed(dirs: Dirs, daemon_factory: C
         assert all(0.0 <= c["score"] <= 1.0 for c in result["concepts"])
         assert result["timings_seconds"]["total"] > 0
         assert result["extractor"]["name"] == "toridaemon"
-    assert daemon.metric("toridaemon_files_completed_total", 'outcome="done"') == len(sources)
+    # Counters move once each journal row is final, a moment after the last PDF moved.
+    wait_for(lambda: daemon.metric("toridaemon_files_completed_total", 'outcome="done"') == len(sources), 10,
+             what="every file counted")
     assert daemon.metric("toridaemon_files_detected_total") == len(sources)
     assert daemon.metric("toridaemon_in_flight") == 0
     assert daemon.metric("toridaemon_processing_seconds_count", 'stage="total"') == len(sources)

@@ -69,7 +69,8 @@ def _assert_still_deduplicated(dirs: Dirs, daemon: DaemonProcess, pdf: Path) -> 
     _drop_copy(dirs, pdf, "copy-of-known.pdf")
     wait_for((dirs.processed / "copy-of-known.pdf").exists, 30, what="the copy settled")
     assert len(list(dirs.outbox.glob("*.json"))) == results, "a second result for known content"
-    assert daemon.metric("toridaemon_duplicates_total") == 1
+    # The counter moves once the journal row is final, a moment after the PDF itself.
+    wait_for(lambda: daemon.metric("toridaemon_duplicates_total") == 1, 10, what="the duplicate counted")
 
 
 def test_corrupted_pages_are_detected_and_the_journal_rebuilt_from_the_outbox(
