@@ -8,8 +8,8 @@ import json
 import threading
 from pathlib import Path
 
-from tests.core import Core, result_for, sha, until
-from toridaemon.executors.base import Job, JobOutcome
+from tests.core import Core, raising, result_for, sha, until
+from toridaemon.executors.base import ExecutorUnavailable, Job, JobOutcome
 from toridaemon.runner import Limiter
 
 DATA = b"%PDF-1.4 one"
@@ -136,6 +136,18 @@ def test_files_wait_for_the_executor_and_none_fails_when_it_cannot_start(tmp_pat
             core.started.set_exception(OSError("the forkserver did not start"))
             await until(lambda: core.metric("toridaemon_files_retried_total", reason="executor_unavailable") >= 2)
             assert not list(core.failed.iterdir()) and (core.inbox / "early.pdf").exists()
+
+    asyncio.run(scenario())
+
+
+def test_a_pool_that_cannot_be_rebuilt_fails_no_file(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, max_attempts=1) as core:
+            core.executor.script = raising(ExecutorUnavailable("the worker pool cannot be rebuilt"))
+            core.drop("innocent.pdf", DATA)
+            await until(lambda: core.metric("toridaemon_files_retried_total", reason="executor_unavailable") >= 2)
+            assert not list(core.failed.iterdir()) and (core.inbox / "innocent.pdf").exists()
+            assert core.metric("toridaemon_worker_restarts_total") == 0
 
     asyncio.run(scenario())
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from toridaemon.executors.base import Executor, Failure, Job, JobOutcome, WorkerCrashed
+from toridaemon.executors.base import Executor, ExecutorUnavailable, Failure, Job, JobOutcome, WorkerCrashed
 from toridaemon.hashing import FileState, NotRegularFile, sha256_file, still_there
 from toridaemon.journal import Journal, JournalError, JournalThread
 from toridaemon.logs import get_logger
@@ -245,6 +245,8 @@ class FileMachine:
             raise Retry("executor_unavailable", f"the executor did not start: {exc!r}") from exc
         try:
             outcome = await executor.run(job)
+        except ExecutorUnavailable as exc:  # the pool cannot be rebuilt: /healthz fails, the file waits
+            raise Retry("executor_unavailable", str(exc)) from exc
         except WorkerCrashed as exc:
             self.metrics.worker_restarts.inc()
             crashes = await self.journal.run(Journal.record_crash, item.row_id)

@@ -44,6 +44,11 @@ class WorkerCrashed(Exception):
     """The process running a job died before answering; the job may be retried."""
 
 
+class ExecutorUnavailable(Exception):
+    """The backend cannot run jobs now (its worker pool cannot be rebuilt): not the file's fault, so the
+    job waits and is tried again; no file is failed for it."""
+
+
 class Executor(Protocol):
     """Runs the pure pipeline somewhere else than the event loop."""
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import pebble
 
-from toridaemon.executors.base import Failure, Job, JobOutcome, WorkerCrashed
+from toridaemon.executors.base import ExecutorUnavailable, Failure, Job, JobOutcome, WorkerCrashed
 from toridaemon.executors.job import as_outcome, run_job
 from toridaemon.faults import worker_fault
 from toridaemon.logs import get_logger
@@ -209,7 +209,7 @@ class LocalExecutor:
             raise PoolBroken(f"worker pool unavailable: {exc}") from exc
 
     async def _current_pool(self) -> pebble.ProcessPool:
-        """The running pool, repaired first if it is broken; `PoolBroken` if it cannot be rebuilt now."""
+        """The running pool, repaired first if it is broken; `ExecutorUnavailable` if it cannot be rebuilt now."""
         for _ in range(2):  # a pool that breaks again at once is not retried here: the scheduler retries the file
             if self._closed:
                 raise RuntimeError("executor closed")
@@ -219,7 +219,7 @@ class LocalExecutor:
             if pool is None and self._healthy is False:
                 break  # the supervisor keeps rebuilding; jobs do not each wait through its attempts
             await self._repair(pool)
-        raise PoolBroken("the worker pool cannot be rebuilt")
+        raise ExecutorUnavailable("the worker pool cannot be rebuilt")
 
     async def _supervise(self) -> None:
         """Check the pool every `check_seconds` and repair it when broken, until `close`."""
