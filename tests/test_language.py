@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline import PipelineOptions, analyze, analyze_text
 from toridaemon.pipeline.candidates import extract, normalize
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry
 from toridaemon.pipeline.language import TUNED, detect_language, language
@@ -207,3 +207,14 @@ def test_placeholder_text_gives_no_concepts() -> None:
     names = [c.name.lower() for c in analyze_text(filler + "\nGraph indexes and graph indexes.").concepts]
     assert names and names[0] == "graph indexes"
     assert not any(word in name.split() for name in names for word in ("lorem", "ipsum", "vestibulum", "mauris"))
+
+
+def test_a_fixed_language_is_used_by_the_text_stage_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_detection(text: str) -> str | None:
+        raise AssertionError("the language was fixed: nothing should detect it")
+
+    monkeypatch.setattr(analyze, "detect_language", no_detection)
+    result = analyze_text("Die Verfügung des Gerichts ist ein wichtiger Schritt.", language="de")
+    assert result.language == "de"
+    with pytest.raises(AssertionError, match="nothing should detect"):
+        analyze_text("Die Verfügung des Gerichts ist ein wichtiger Schritt.")

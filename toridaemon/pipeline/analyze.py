@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from toridaemon import __version__
@@ -23,7 +24,7 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
     started = time.perf_counter()
     raw = read_input(path, options)
     read_done = time.perf_counter()
-    text = read_document(raw.data, options, name=path.name)
+    text = read_document(raw.data, options, _detector(options), name=path.name)
     text_done = time.perf_counter()
     report = analyze_pages(text.pages, title=text.title, options=options, detected=text.language)
     timings = {"read": read_done - started, "text": text_done - read_done, **report.timings}
@@ -53,10 +54,17 @@ def analyze_text(
     started = time.perf_counter()
     data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
     text, title = clean(text), clean(title) if title is not None else None
-    cleaned = finish(text.split("\f"), detect_language, metadata=title)
+    cleaned = finish(text.split("\f"), _detector(options), metadata=title)
     report = analyze_pages(cleaned.pages, title=title, options=options, detected=cleaned.language)
     source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(cleaned.pages))
     return _assemble(source, title, cleaned.warnings, report, timings=dict(report.timings), started=started)
+
+
+def _detector(options: PipelineOptions) -> Callable[[str], str | None]:
+    """The document's language for OCR, ligature repair and concepts: the `language` setting when it names
+    one, else detected."""
+    fixed = options.language
+    return detect_language if fixed == "auto" else lambda _text: fixed
 
 
 def _assemble(
