@@ -126,21 +126,27 @@ def _bounded(text: str, start: int, end: int) -> bool:
     return after >= len(text) or not text[after].isalnum()
 
 
-_last_good: dict[tuple[tuple[str, ...], str], ConceptDB] = {}
 Stamp = tuple[int, int, int] | None
+# One database per set of paths and language, with the file versions it was built from: an edit builds
+# the new version and drops the old one, so a long-lived worker holds one copy, however often files change.
+_built: dict[tuple[tuple[str, ...], str], tuple[tuple[Stamp, ...], ConceptDB]] = {}
 
 
 def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     """The databases of `paths` (and the bundled one) that apply to `lang`, built once per process for each
     version of those files and each language; a bad edit keeps the last good version."""
-    key = tuple(str(path) for path in paths)
+    key = (tuple(str(path) for path in paths), lang.code)
+    stamps = tuple(_stamp(path) for path in key[0])
+    known = _built.get(key)
+    if known is not None and known[0] == stamps:
+        return known[1]
     try:
-        database = _load(key, tuple(_stamp(path) for path in key), lang)
+        database = _build(key[0], lang)
     except ConceptDBError:
-        if (key, lang.code) in _last_good:
-            return _last_good[key, lang.code]
+        if known is not None:
+            return known[1]
         raise
-    _last_good[key, lang.code] = database
+    _built[key] = (stamps, database)
     return database
 
 
@@ -152,9 +158,7 @@ def _stamp(path: str) -> Stamp:
     return info.st_ino, info.st_size, info.st_mtime_ns
 
 
-# Per language, the version in use and the one an edit is replacing.
-@lru_cache(maxsize=16)
-def _load(paths: tuple[str, ...], stamps: tuple[Stamp, ...], lang: Language) -> ConceptDB:
+def _build(paths: tuple[str, ...], lang: Language) -> ConceptDB:
     tried = [str(BUNDLED), *paths]
     files, problems = _read_all(list(paths))
     if problems:
