@@ -45,6 +45,10 @@ def _arrives_by_event(dirs: Dirs, daemon: DaemonProcess, name: str) -> None:
 def _wait_rearmed(daemon: DaemonProcess, count: int, *reasons: str) -> None:
     wait_for(lambda: len(_rearms(daemon)) >= count, 5, what=f"re-arm #{count}")
     assert _rearms(daemon)[count - 1]["reason"] in reasons
+    # The rescan that follows a re-arm (for files that came while the watch was blind) is over, so a
+    # file dropped now can only be found by an event.
+    wait_for(lambda: len([e for e in daemon.events() if e.get("event") == "inbox_rescanned"]) >= count, 5,
+             what=f"rescan after re-arm #{count}")
     wait_for(lambda: daemon.get("/healthz")[0] == 200, 5, what="healthy again")
 
 
@@ -65,6 +69,8 @@ def test_deleted_and_recreated_inbox_is_watched_again(dirs: Dirs, daemon_factory
         assert sum(daemon.metric("toridaemon_watch_rearms_total", f'reason="{r}"') for r in reasons) == 1
     else:  # polling follows the path; it needs a re-arm only when the inode number changed
         wait_for(lambda: daemon.get("/healthz")[0] == 200, 5, what="healthy again")
+        if _rearms(daemon):  # healthy means any re-arm is done; let its rescan pass too
+            _wait_rearmed(daemon, 1, "replaced")
     _arrives_by_event(dirs, daemon, "after-recreate.pdf")
 
 

@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -93,11 +94,12 @@ class Bridge:
                 return
             self._closed = True
         if self._thread.is_alive():
+            deadline = time.monotonic() + timeout  # one budget for both waits
             future = asyncio.run_coroutine_threadsafe(self._finish_tasks(), self._loop)
             with contextlib.suppress(concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
                 future.result(timeout)
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout)
+            self._thread.join(max(0.0, deadline - time.monotonic()))
         if not self._thread.is_alive():
             self._loop.close()
 

@@ -50,7 +50,9 @@ EXIT_OK, EXIT_CONFIG, EXIT_STARTUP = 0, 2, 3
 WATCHER_STOP_SECONDS = 1.0
 EXECUTOR_CLOSE_SECONDS = 4.0
 JOURNAL_CLOSE_SECONDS = 1.0
-SIDE_CHANNELS_STOP_SECONDS = 2.0  # config watcher, HTTP server and the loop thread, after the loop
+# After the loop: the config watcher, the HTTP server and the loop thread, each with its share.
+CONFIG_WATCHER_STOP_SECONDS, HTTP_STOP_SECONDS, LOOP_STOP_SECONDS = 0.5, 0.5, 1.0
+SIDE_CHANNELS_STOP_SECONDS = CONFIG_WATCHER_STOP_SECONDS + HTTP_STOP_SECONDS + LOOP_STOP_SECONDS
 STOP_OVERHEAD_SECONDS = (WATCHER_STOP_SECONDS + CANCEL_GRACE_SECONDS + EXECUTOR_CLOSE_SECONDS
                          + JOURNAL_CLOSE_SECONDS + SIDE_CHANNELS_STOP_SECONDS)
 
@@ -88,6 +90,7 @@ class Daemon:
         self.started_at = time.time()
         self._next_rescan = self._next_ping = self._next_status = 0.0
         self._ping_every: float | None = None
+        self._rescan_for_rearm = False  # set on the watch supervisor's thread, read by the tick
 
     # ---- main thread --------------------------------------------------------------------------
     def run(self) -> int:
@@ -113,7 +116,7 @@ class Daemon:
                 return future.result()
         finally:
             self._close_side_channels()
-            self._bridge.shutdown(timeout=1.0)
+            self._bridge.shutdown(timeout=LOOP_STOP_SECONDS)
             if self._lock is not None:
                 self._lock.close()  # releases the flock: a daemon run in-process (tests) leaves nothing held
 
@@ -137,17 +140,17 @@ class Daemon:
 
     def _close_side_channels(self) -> None:
         if self._config_watcher is not None:
-            self._config_watcher.stop(timeout=WATCHER_STOP_SECONDS)
+            self._config_watcher.stop(timeout=CONFIG_WATCHER_STOP_SECONDS)
         if self._http is not None:
-            self._http.stop()
+            self._http.stop(timeout=HTTP_STOP_SECONDS)
 
     # ---- event loop ---------------------------------------------------------------------------
     async def _main(self) -> int:
         try:
             await self._start()
         except (StartupError, JournalError, OSError) as exc:
-            log.error("startup_failed", error=str(exc))
-            await self._close_journal()
+            report_failure("startup_failed", str(exc))
+            await self._abandon_start()
             return EXIT_STARTUP
         try:
             await self._serve()
@@ -217,6 +220,7 @@ class Daemon:
         """Called on the watch supervisor's thread: count it, and rescan on the next tick for files
         that arrived while the watch was blind."""
         self.metrics.watch_rearms.labels(reason=reason).inc()
+        self._rescan_for_rearm = True
         self._next_rescan = 0.0
 
     def journal_fault(self, exc: BaseException) -> None:
@@ -275,7 +279,10 @@ class Daemon:
             self.notifier.ready()
         if now >= self._next_rescan:
             self._next_rescan = now + self.settings.rescan_interval_seconds
-            await self.inbox.scan("rescan")
+            rearmed, self._rescan_for_rearm = self._rescan_for_rearm, False
+            found = await self.inbox.scan("rescan")
+            if rearmed:
+                log.info("inbox_rescanned", after="watch_rearmed", found=found)
 
     def _export_executor_gauges(self) -> None:
         assert self.runner is not None
@@ -299,6 +306,13 @@ class Daemon:
         await self._close_executor()
         await self._close_journal()
         log.info("daemon_stopped", returned_to_pending=unfinished, forced=self.flags.force)
+
+    async def _abandon_start(self) -> None:
+        """Undo a start that failed half-way: stop the watcher, the pool being built and the journal."""
+        if self._watcher is not None:
+            await asyncio.to_thread(self._watcher.stop, WATCHER_STOP_SECONDS)
+        await self._close_executor()
+        await self._close_journal()
 
     async def _close_executor(self) -> None:
         for task in list(self._background):

@@ -252,10 +252,10 @@ class HttpServer:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         self._server.should_exit = True
         if self._thread.is_alive():
-            self._thread.join(5.0)
+            self._thread.join(timeout)
         self._socket.close()
 
     def _serve(self) -> None:

@@ -201,9 +201,11 @@ class Watcher:
             return self._intact and fresh and self._supervisor.is_alive() and self._observer_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop the supervisor and the observer, both within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
         self._stopping.set()
         if self._supervisor.is_alive():
             self._supervisor.join(timeout)
         if self._observer.is_alive():
             self._observer.stop()
-            self._observer.join(timeout)
+            self._observer.join(max(0.0, deadline - time.monotonic()))
