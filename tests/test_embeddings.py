@@ -30,7 +30,7 @@ def test_diverse_keeps_the_most_relevant_first_and_skips_close_items() -> None:
     kept = _diverse(keys, [1.0, 0.95, 0.9, 0.6], similarity, 3)
     assert kept[0] == 0
     assert 1 not in kept  # a spelling variant of the first, lexically
-    assert kept[1] == 3  # relevance 0.6 beats 0.9 − 0.5 × 0.95
+    assert kept[1] == 3  # relevance 0.6 beats 0.9 − DIVERSITY (0.7) × 0.95
 
 
 def test_our_score_counts_more_the_less_of_the_document_the_opening_covers() -> None:
@@ -39,6 +39,14 @@ def test_our_score_counts_more_the_less_of_the_document_the_opening_covers() -> 
     assert score_weight(1800, 1200) == score_weight(900, 900) == SCORE_WEIGHT_WHOLE
     assert score_weight(0, 0) == SCORE_WEIGHT_WHOLE
     assert SCORE_WEIGHT_WHOLE < score_weight(1800, 3600) < score_weight(1800, 60_000) < SCORE_WEIGHT_PART
+
+
+def test_rank_prior_falls_linearly_from_our_best_candidate() -> None:
+    from toridaemon.pipeline.embeddings import rank_prior
+
+    assert rank_prior(4) == [1.0, 0.75, 0.5, 0.25]
+    assert rank_prior(1) == [1.0]
+    assert rank_prior(0) == []
 
 
 def test_diverse_respects_the_count() -> None:
