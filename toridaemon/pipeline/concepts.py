@@ -54,7 +54,8 @@ def analyze_pages(
     pruned = prune(
         ranked, min_kept=options.min_concepts, max_kept=options.max_concepts, threshold=options.entropy_threshold
     )
-    if options.embeddings:  # the optional extra re-ranks semantically and keeps as many concepts
+    # The optional extra re-ranks semantically and keeps as many concepts; its model (MiniLM) reads English only.
+    if options.embeddings and lang.english:
         from toridaemon.pipeline.embeddings import rerank
 
         ranked, pruned = rerank(ranked, spans, len(pruned.kept))
