@@ -64,6 +64,11 @@ class ConfigDebounce:
         with self._lock:
             self._changed_at = self._clock()
 
+    @property
+    def pending(self) -> bool:
+        """A change or an empty-file hold is waiting: only then does `due` need to look at the file."""
+        return self._changed_at is not None or self._empty_since is not None
+
     def due(self) -> bool:
         # Reading and clearing the last change is one step: a save noted between the two would
         # otherwise be wiped out, and its content never loaded.

@@ -270,7 +270,8 @@ class Daemon:
             if self.runner is not None:
                 self.notifier.status(self.runner.status_line())
             self._export_executor_gauges()
-        if self._config_debounce.due():
+        # `due` may read the config file: off the loop, and only while a change is waiting.
+        if self._config_debounce.pending and await asyncio.to_thread(self._config_debounce.due):
             self.flags.reload = True
         if self.flags.reload:
             self.flags.reload = False
