@@ -171,8 +171,16 @@ def drop_running_lines(pages: list[str]) -> list[str]:
     for page, lines, page_slots in zip(pages, split, slots, strict=True):
         drop = {index for index, key in page_slots.items()
                 if counts[key] >= needed or _PAGE_NUMBER.match(lines[index])}
-        cleaned.append("\n".join(line for index, line in enumerate(lines) if index not in drop) if drop else page)
+        cleaned.append(_without(lines, drop) if drop else page)
     return cleaned
+
+
+def _without(lines: list[str], drop: set[int]) -> str:
+    # The dropped lines are a few at the edges: deleting them beats filtering every line of the page.
+    kept = list(lines)
+    for index in sorted(drop, reverse=True):
+        del kept[index]
+    return "\n".join(kept)
 
 
 def _edge_slots(lines: list[str]) -> dict[int, tuple[int, str]]:
