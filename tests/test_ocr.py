@@ -128,6 +128,19 @@ def test_the_ocr_budget_grows_with_page_images_only() -> None:
     assert tessdata.ocr_budget_seconds(scanned_text(["a"], dpi=50), PipelineOptions(ocr="off")) == 0
 
 
+def test_the_daemons_budget_read_counts_images_across_chunk_boundaries(tmp_path: Path) -> None:
+    data = scanned_text(["a", "b", "c"], dpi=50) + b"\n%" + b"/Subtype  /Image\n" * 5 + b"/Subtype /Images"
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(data)
+    options = PipelineOptions(ocr_page_timeout_seconds=10, ocr_max_pages=100)
+    assert tessdata.file_ocr_budget_seconds(path, options) == tessdata.ocr_budget_seconds(data, options) == 80
+    for chunk_bytes in (5, 17, 64, 1000):  # smaller than, near and above the carried overlap
+        with path.open("rb") as handle:
+            assert tessdata._count_images(handle, len(data), chunk_bytes) == 8
+    assert tessdata.file_ocr_budget_seconds(path, PipelineOptions(max_file_bytes=20)) == 0  # within the limit
+    assert tessdata.file_ocr_budget_seconds(tmp_path / "gone.pdf", options) == 0
+
+
 @needs_english
 @pytest.mark.e2e
 def test_the_daemon_ocrs_a_dropped_scan_past_the_bare_file_timeout(

@@ -15,7 +15,7 @@ from tests.pdfgen import pdf_bytes
 from toridaemon.pipeline import PipelineError, PipelineOptions
 from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
-from toridaemon.pipeline.text.extract import LayerPage, open_document
+from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
 from toridaemon.pipeline.text.quality import verdict
 from toridaemon.pipeline.text.title import SIMILAR, plausible_metadata, similarity
 
@@ -61,6 +61,32 @@ def test_page_verdicts() -> None:
     assert verdict(LayerPage(garbage)) == "garbage"
     assert verdict(LayerPage("\ufffd\ufffd \ue001\ue002 text with private-use glyphs " * 3)) == "garbage"
     assert verdict(LayerPage("(cid:12)(cid:40)(cid:3) some letters " * 4)) == "garbage"
+
+
+def test_vowelless_share_decides_at_its_bound() -> None:
+    # More than 60 % of at least 20 words: 12 of 20 is not garbage, 13 of 21 is, 13 of 22 is not.
+    def page(vowelless: int, words: int) -> LayerPage:
+        return LayerPage(" ".join(["st"] * vowelless + ["apple"] * (words - vowelless)))
+
+    assert verdict(page(12, 20)) == "ok"
+    assert verdict(page(13, 21)) == "garbage"
+    assert verdict(page(13, 22)) == "ok"
+    assert verdict(page(15, 19)) == "ok"  # too few words to judge
+
+
+def test_math_bracket_candidates_start_at_a_word_start() -> None:
+    def pairs(text: str) -> list[str]:
+        return [match.group() for match in _BRACKET_PAIR.finditer(text)]
+
+    assert pairs("hcmdi and (hrow header texti).") == ["hcmdi", "hrow header texti"]
+    assert pairs("xhcmdi which is hi") == ["hi"]  # 'h' inside a word never opens a pair
+    assert pairs("h" + "x" * 41 + "i") == []  # more than 40 characters apart
+
+
+def test_running_lines_on_short_pages_whose_edges_overlap() -> None:
+    topics = ["graphs", "lattices", "groups", "rings"]
+    pages = [f"Header\n{topic} text\n{n + 1}" for n, topic in enumerate(topics)]
+    assert drop_running_lines(pages) == [f"{topic} text" for topic in topics]
 
 
 def test_garbage_layer_is_dropped_with_a_warning_when_ocr_is_off() -> None:

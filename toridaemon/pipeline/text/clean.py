@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
+from itertools import islice
 
 import wordfreq
 
@@ -33,6 +34,7 @@ _LIGATURES = ("ffi", "ffl", "ff", "fi", "fl")
 _PAGE_NUMBER = re.compile(r"^\W*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(/|of|von)\s*\d{1,4})?\W*$",
                           re.IGNORECASE)
 _EDGE_LINES = 3
+_DIGITS = re.compile(r"\d+")
 _LIGATURE_EVIDENCE = 3  # distinct fragments in the opening pages that turn the repair on
 _MIN_PAGES_FOR_RUNNING = 3
 _RUNNING_SHARE = 0.5
@@ -40,7 +42,8 @@ _RUNNING_SHARE = 0.5
 
 def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> str:
     """One page's text, cleaned (see the module docstring); `ligatures=False` skips the ligature repair."""
-    text = _SOFT_HYPHEN.sub(_unhyphenate, text)
+    if _has_soft_hyphen(text):
+        text = _SOFT_HYPHEN.sub(_unhyphenate, text)
     if not text.isascii():  # ASCII is already composed and NFKC
         if _ANY_ACCENT.search(text):
             text = _join_accents(text)
@@ -48,6 +51,11 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
             text = unicodedata.normalize("NFKC", text)
     text = _join_hyphenated(text, language)
     return repair_ligatures(text, language) if ligatures else text
+
+
+def _has_soft_hyphen(text: str) -> bool:
+    # Substring searches: a character above the text's widest one is ruled out without a scan.
+    return "\u0002" in text or "\u00ad" in text or "\ufffe" in text
 
 
 def _join_hyphenated(text: str, language: str | None) -> str:
@@ -153,30 +161,40 @@ def _restore_start(word: str, known: frozenset[str], *, at_start: bool) -> str |
 
 def drop_running_lines(pages: list[str]) -> list[str]:
     """Remove lines repeated at the same edge of most pages, and bare page numbers at the edges."""
-    slots = [_edge_slots(page.split("\n")) for page in pages]
+    split = [page.split("\n") for page in pages]
+    slots = [_edge_slots(lines) for lines in split]
     counts: Counter[tuple[int, str]] = Counter()
     for page_slots in slots:
         counts.update(set(page_slots.values()))
     needed = max(_MIN_PAGES_FOR_RUNNING, _RUNNING_SHARE * len(pages))
     cleaned = []
-    for page, page_slots in zip(pages, slots, strict=True):
-        lines = page.split("\n")
+    for page, lines, page_slots in zip(pages, split, slots, strict=True):
         drop = {index for index, key in page_slots.items()
                 if counts[key] >= needed or _PAGE_NUMBER.match(lines[index])}
-        cleaned.append("\n".join(line for index, line in enumerate(lines) if index not in drop) if drop else page)
+        cleaned.append(_without(lines, drop) if drop else page)
     return cleaned
+
+
+def _without(lines: list[str], drop: set[int]) -> str:
+    # The dropped lines are a few at the edges: deleting them beats filtering every line of the page.
+    kept = list(lines)
+    for index in sorted(drop, reverse=True):
+        del kept[index]
+    return "\n".join(kept)
 
 
 def _edge_slots(lines: list[str]) -> dict[int, tuple[int, str]]:
     """Line index → (position from the top or, negative, from the bottom; the line with digits folded)."""
-    filled = [index for index, line in enumerate(lines) if line.strip()]
+    # Only the edges are looked at: the first and the last few non-blank lines, found from each end.
+    top = list(islice((index for index, line in enumerate(lines) if line.strip()), _EDGE_LINES))
+    bottom = list(islice((index for index in range(len(lines) - 1, -1, -1) if lines[index].strip()), _EDGE_LINES))
     slots: dict[int, tuple[int, str]] = {}
-    for rank, index in enumerate(filled[:_EDGE_LINES]):
+    for rank, index in enumerate(top):
         slots[index] = (rank, _fold(lines[index]))
-    for rank, index in enumerate(reversed(filled[-_EDGE_LINES:])):
+    for rank, index in enumerate(bottom):
         slots.setdefault(index, (-1 - rank, _fold(lines[index])))
     return slots
 
 
 def _fold(line: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(line.lower().split()))
+    return _DIGITS.sub("#", " ".join(line.lower().split()))

@@ -27,7 +27,9 @@ _FEW_CHARS = 16
 _MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
 # An opening 'h' at a word's start and a closing 'i' at a word's end, up to 40 characters apart
 # ("hcmdi", "hrow header texti"); only such pairs are checked, so ordinary pages cost one regex scan.
-_BRACKET_PAIR = re.compile(r"(?<![^\s({\[])h[^\n]{0,40}?(?<=\S)i(?![^\s)}\].,;:])")
+# The literal 'h' comes first and the word-start check after it (on the character before the 'h'): a
+# pattern that starts with a literal is searched for by skipping ahead, about six times faster here.
+_BRACKET_PAIR = re.compile(r"h(?<![^\s({\[].)[^\n]{0,40}?(?<=\S)i(?![^\s)}\].,;:])")
 _BRACKETS = {"h": "⟨", "i": "⟩"}
 _FONT_NAME_BYTES = 128
 _UNMAPPED_SAMPLE = 24  # characters checked per page: enough to tell a whole font from a stray glyph
@@ -147,7 +149,8 @@ def _unmapped_share(textpage: pdfium.PdfTextPage) -> float:
     if count == 0:
         return 0.0
     sample = range(0, count, max(1, count // _UNMAPPED_SAMPLE))
-    errors = sum(pdfium_c.FPDFText_HasUnicodeMapError(textpage.raw, index) == 1 for index in sample)
+    has_error, raw = pdfium_c.FPDFText_HasUnicodeMapError, textpage.raw  # looked up once, not per character
+    errors = sum(has_error(raw, index) == 1 for index in sample)
     return float(errors) / len(sample)
 
 

@@ -12,6 +12,7 @@ import re
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 from toridaemon.hashing import NotRegularFile, open_regular
 from toridaemon.pipeline.options import PipelineOptions
@@ -30,6 +31,8 @@ TESSERACT_NAMES: dict[str, str] = {
 # Image XObjects are streams, and streams never sit inside object streams: their dictionaries are
 # always visible in the file's bytes, so counting them needs no parsing.
 _IMAGE_XOBJECT = re.compile(rb"/Subtype\s*/Image\b")
+_SCAN_CHUNK = 1 << 20
+_SCAN_OVERLAP = 64  # longer than `/Subtype /Image` with any whitespace a PDF writer puts between
 
 
 def search_dirs(tessdata_dir: str | None) -> tuple[Path, ...]:
@@ -93,7 +96,23 @@ def file_ocr_budget_seconds(path: Path, options: PipelineOptions) -> float:
     try:
         handle, info = open_regular(path)  # never a FIFO or a symlink, like the worker's own read
         with handle:
-            data = handle.read(min(info.st_size, options.max_file_bytes))
+            images = _count_images(handle, min(info.st_size, options.max_file_bytes))
     except (OSError, NotRegularFile):
         return 0.0
-    return ocr_budget_seconds(data, options)
+    return options.ocr_page_timeout_seconds * min(images, options.ocr_max_pages)
+
+
+def _count_images(handle: BinaryIO, limit: int, chunk_bytes: int = _SCAN_CHUNK) -> int:
+    """`image_count` of the file's first `limit` bytes, read in chunks: the daemon, which calls this,
+    never holds a whole input (up to `max_file_bytes`) in memory.
+
+    A match is counted in the window where it starts before the last `_SCAN_OVERLAP` bytes; those bytes
+    are carried into the next window, where a match cut by the chunk boundary is found whole."""
+    count, carry, left = 0, b"", limit
+    while left > 0 and (chunk := handle.read(min(chunk_bytes, left))):
+        left -= len(chunk)
+        window = carry + chunk
+        cut = max(0, len(window) - _SCAN_OVERLAP)
+        count += sum(1 for match in _IMAGE_XOBJECT.finditer(window) if match.start() < cut)
+        carry = window[cut:]
+    return count + len(_IMAGE_XOBJECT.findall(carry))
