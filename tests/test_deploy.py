@@ -103,6 +103,7 @@ def test_alerts_cover_the_documented_conditions() -> None:
     assert set(exprs) == {
         "ToridaemonNoProgress", "ToridaemonHighFailureRatio", "ToridaemonWatcherDown",
         "ToridaemonReloadFailed", "ToridaemonInFlightStuck", "ToridaemonScrapeDown", "ToridaemonJournalRebuilt",
+        "ToridaemonJournalDamaged",
     }
     assert all(rule["labels"]["severity"] in {"warning", "critical"} for rule in alert_rules())
 

@@ -85,10 +85,8 @@ def test_the_endpoints_answer(server: HttpServer, stand: Stand) -> None:
     assert get(server, "/healthz", method="HEAD") == (200, b"")
     stand.checks["executor"] = False
     stand.is_ready = False
-    stand.status_error = TimeoutError()
     assert get(server, "/healthz")[0] == 503
     assert get(server, "/readyz") == (503, b'{"ready": false}')
-    assert get(server, "/status")[0] == 503
 
 
 def test_a_failing_probe_is_a_500_and_one_json_log_line(server: HttpServer, stand: Stand) -> None:

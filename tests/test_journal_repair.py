@@ -168,4 +168,5 @@ def test_damage_found_while_running_turns_readyz_unready(
         make_pdf(dirs.inbox / f"while-damaged-{i}.pdf", salt=f"damaged-{i}")
     wait_for(lambda: daemon.get("/readyz")[0] == 503, 15, what="unready")
     assert daemon.event("journal_damaged") is not None
+    assert daemon.metric("toridaemon_journal_damaged") == 1
     assert daemon.get("/healthz")[0] == 200  # alive: a restart is the operator's or supervisor's call

@@ -228,6 +228,7 @@ class Daemon:
         rebuilds it (no stuck state behind healthy probes)."""
         if is_damage(exc) and not self.journal_damaged:
             self.journal_damaged = True
+            self.metrics.journal_damaged.set(1)
             log.error("journal_damaged", error=str(exc), hint="restart the daemon: it rebuilds the journal at start")
 
     def _start_http(self) -> None:
@@ -249,10 +250,9 @@ class Daemon:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 await self._tick()
-            except Exception as exc:  # one bad tick (a bug, an odd file) must not stop the daemon
+            except Exception:  # one bad tick (a bug, an odd file) must not stop the daemon
                 self.metrics.outcome_errors.labels(kind="tick").inc()
                 log.exception("tick_failed")
-                self.journal_fault(exc)
 
     async def _tick(self) -> None:
         self.inbox.tick()

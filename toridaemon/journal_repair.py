@@ -128,6 +128,9 @@ def rebuild(path: Path, outbox: Path, inbox: Path, reason: Condition = "damaged"
 
 def _move_aside(path: Path) -> list[Path]:
     stamp = time.strftime("%Y%m%dT%H%M%S")
+    taken = {path.with_name(f"{path.name}.damaged-{stamp}{suffix}") for suffix in ("", *_SIDE_SUFFIXES)}
+    if any(name.exists() for name in taken):  # two rebuilds within a second: never replace a kept copy
+        stamp = f"{stamp}.{time.time_ns() % 1_000_000_000:09d}"
     moved = []
     for suffix in ("", *_SIDE_SUFFIXES):
         source = path.with_name(path.name + suffix)

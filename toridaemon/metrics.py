@@ -55,6 +55,9 @@ class Metrics:
                                     ["reason"], registry=registry)
         self.journal_rebuilds = Counter(f"{p}journal_rebuilds", "Damaged or missing journals rebuilt from outbox/.",
                                         ["reason"], registry=registry)
+        self.journal_damaged = Gauge(f"{p}journal_damaged",
+                                     "1 while the journal is found damaged at run time (a restart rebuilds it).",
+                                     registry=registry)
         self.subfolders_ignored = Gauge(f"{p}inbox_subfolders_ignored",
                                         "Subfolders of the inbox seen by the last scan and not processed.",
                                         registry=registry)

@@ -24,8 +24,7 @@ class Inbox:
     """Runs on the event loop; the watcher thread reaches `on_event` through the bridge."""
 
     def __init__(self, directory: Path, gate: StabilityGate, *, patterns: Callable[[], tuple[str, ...]],
-                 knows: Callable[[Path], bool], on_verdict: VerdictHandler,
-                 on_recovered: Callable[[int], None] = lambda _: None, recursive: bool = False,
+                 knows: Callable[[Path], bool], on_verdict: VerdictHandler, recursive: bool = False,
                  on_subfolders: Callable[[int], None] = lambda _: None) -> None:
         self.directory = directory
         self.recursive = recursive
@@ -35,7 +34,6 @@ class Inbox:
         self._patterns = patterns
         self._knows = knows
         self._on_verdict = on_verdict
-        self._on_recovered = on_recovered
         self._first_seen_by_rescan: set[Path] = set()
 
     def on_event(self, kind: EventKind, path: Path) -> None:
@@ -84,10 +82,7 @@ class Inbox:
         self._first_seen_by_rescan.discard(verdict.path)
         if verdict.kind == "gone":
             return False
-        accepted = self._on_verdict(verdict, origin)
-        if accepted and origin == "rescan":
-            self._on_recovered(1)
-        return accepted
+        return self._on_verdict(verdict, origin)
 
 
     def _note_subfolders(self, names: set[str]) -> None:
