@@ -57,7 +57,10 @@ class PipelineOptions(BaseModel):
     )
     ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution pages are rendered at for OCR.")
     ocr_page_timeout_seconds: float = Field(
-        30.0, gt=0, le=3600, description="OCR time per page; also what each image in a file adds to file_timeout_seconds."
+        30.0,
+        gt=0,
+        le=3600,
+        description="OCR time per page; also what each image in a file adds to file_timeout_seconds.",
     )
     ocr_max_pages: int = Field(500, ge=0, description="Most pages OCR'd per document (the rest get a warning).")
     tessdata_dir: str | None = Field(
