@@ -249,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         if "keybert-np" in methods and name not in args.keybert_sets.split(","):
             del methods["keybert-np"]
         for method in methods.values():
-            method("A short warm-up text about neural networks.")  # loads databases and models outside the clock
+            # Loads databases, models and the set language's word lists outside the clock: YAKE and yake-rust load
+            # theirs when built, ours on its first text of a language.
+            method(docs[0].text)
         words = sum(doc.words for doc in docs)
         print(f"\n{name} ({language}): {len(docs)} documents, {words} words; threads {args.threads} "
               f"({torch_threads(args.threads)})")

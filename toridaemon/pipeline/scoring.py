@@ -33,7 +33,7 @@ _LONG_DOCUMENT = 3000  # distinct candidates
 _LATE = 4 * _POSITION_SCALE  # converts a database hit's character offset into a word position
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass takes twice as long to build, and every candidate is one
 class Scored:
     key: str
     score: float
