@@ -162,6 +162,17 @@ def extractors(language: str, docs: list[Document], embeddings: bool = False) ->
     return found
 
 
+def warm_up(language: str) -> None:
+    """Loads our resources of `language` and of the undetermined-language fallback (word lists, the concept
+    database) outside the clock, as YAKE and yake-rust load theirs when built: ours loads them on the first text
+    of each language, once per process (some 2 s for English with its database), however short that text is."""
+    from toridaemon.pipeline import analyze_text, conceptdb
+    from toridaemon.pipeline.language import language as resources
+
+    analyze_text("A short warm-up text about neural networks.", language=language)
+    conceptdb.load((), resources(None))  # None: the language could not be told
+
+
 def _yakes(language: str) -> dict[str, Extractor]:
     found: dict[str, Extractor] = {}
     try:
@@ -249,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         if "keybert-np" in methods and name not in args.keybert_sets.split(","):
             del methods["keybert-np"]
         for method in methods.values():
-            method("A short warm-up text about neural networks.")  # loads databases and models outside the clock
+            method(docs[0].text)  # loads databases and models outside the clock
+        warm_up(language)
         words = sum(doc.words for doc in docs)
         print(f"\n{name} ({language}): {len(docs)} documents, {words} words; threads {args.threads} "
               f"({torch_threads(args.threads)})")

@@ -218,3 +218,37 @@ def test_a_fixed_language_is_used_by_the_text_stage_too(monkeypatch: pytest.Monk
     assert result.language == "de"
     with pytest.raises(AssertionError, match="nothing should detect"):
         analyze_text("Die Verfügung des Gerichts ist ein wichtiger Schritt.")
+
+
+def test_numpy_byte_walk_answers_as_py3langid_does() -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from toridaemon.pipeline.language import detect
+
+    ours = detect._model()
+    theirs = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    texts = [*SAMPLES.values(), GERMAN, "Ελληνικά κείμενα για δοκιμή", "русский текст 東京 हिन्दी", "", "a", "\ud800x",
+             "ABSTRACT: UPPER CASE TEXT", "Verfu\u0308gung " * 40, "x" * 900]
+    for text in texts:
+        assert ours.classify(text) == theirs.classify(text), text  # same language and the same float
+
+
+def test_language_automaton_is_no_deeper_than_the_walk_window() -> None:
+    """The numpy walk restarts every position WINDOW bytes back: exact only if no automaton state lies deeper."""
+    import numpy as np
+
+    from toridaemon.pipeline.language import detect
+
+    model = detect._model()
+    moves = np.frombuffer(model.tk_nextmove, dtype=np.dtype(model.tk_nextmove.typecode))
+    rows = np.asarray(model._rowbase, dtype=np.int64)
+    seen = np.zeros(len(rows), dtype=bool)
+    seen[0] = True
+    frontier, depth = np.array([0]), 0
+    while len(frontier):  # breadth-first: a state's distance from the start is the length of its n-gram
+        reached = np.unique(moves[(rows[frontier][:, None] + np.arange(256)[None, :]).ravel()])
+        frontier = reached[~seen[reached]]
+        seen[frontier] = True
+        depth += bool(len(frontier))
+    assert seen.all()
+    assert depth <= detect.WINDOW

@@ -8,4 +8,6 @@ from __future__ import annotations
 
 from toridaemon.pipeline import analyze_text
 
-analyze_text("Warm-up text for the concept engine: graph neural networks and molecule property prediction.")
+_WARM_UP = "Warm-up text for the concept engine: graph neural networks and molecule property prediction."
+analyze_text(_WARM_UP, language="en")  # English resources and the bundled database (about 2 s to build)
+analyze_text(_WARM_UP)  # the language detector's model (a text this short is "undetermined": its fallback too)

@@ -65,9 +65,11 @@ def analyze_pages(
     top = shown[order[0]] if order and shown[order[0]] > 0 else 1.0
     locator = Locator(spans, lang)
     concepts: list[Concept] = []
+    names: set[str] = set()
     for n in order:
         concept = _concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface)
-        if all(concept.name.casefold() != other.name.casefold() for other in concepts):  # variants shown alike
+        if concept.name.casefold() not in names:  # variants shown alike appear once
+            names.add(concept.name.casefold())
             concepts.append(concept)
     return ConceptReport(
         sections=summarize(spans),

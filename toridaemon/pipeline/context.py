@@ -93,7 +93,7 @@ def _display(surface: str) -> str:
 
 
 def _mixed_case(word: str) -> bool:
-    return any(c.isupper() for part in word.split("-") for c in part[1:])
+    return any(any(map(str.isupper, part[1:])) for part in word.split("-"))
 
 
 def _sentence(text: str, start: int, end: int) -> str:

@@ -97,7 +97,7 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     scores: list[float] = []
     adjusted: list[float] = []
     penalties: dict[int, tuple[_Term, float]] = {}
-    current = 0.0
+    current: float | None = None  # the entropy of `scores`, None until computed
     while heap and len(kept) < max_kept:
         _bound, index, seen = heapq.heappop(heap)
         if seen < len(kept):  # stale: re-evaluate against the concepts kept since
@@ -108,12 +108,15 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
             if penalty < 1.0:
                 heapq.heappush(heap, (-ranked[index].score * (1.0 - penalty), index, len(kept)))
             continue
-        candidate = entropy([*scores, ranked[index].score])
-        if len(kept) >= max(min_kept, 1) and candidate - current < threshold:
-            break
+        candidate = None
+        if len(kept) >= max(min_kept, 1):  # the entropy decides only from here on: computed only from here
+            current = entropy(scores) if current is None else current
+            candidate = entropy([*scores, ranked[index].score])
+            if candidate - current < threshold:
+                break
         kept.append(index)
         adjusted.append(-_bound)
-        terms.append(_term(ranked[index]))
+        terms.append(penalties[index][0] if index in penalties else _term(ranked[index]))
         scores.append(ranked[index].score)
         current = candidate
-    return Pruned(kept=kept, entropy=round(current, 6), adjusted=adjusted)
+    return Pruned(kept=kept, entropy=round(entropy(scores) if current is None else current, 6), adjusted=adjusted)

@@ -31,9 +31,11 @@ _SPECIFICITY_FLOOR = 0.05
 _CHARS_PER_WORD = 6.0
 _LONG_DOCUMENT = 3000  # distinct candidates
 _LATE = 4 * _POSITION_SCALE  # converts a database hit's character offset into a word position
+_CACHE_LIMIT = 200_000
+_specificity_caches: dict[str, dict[str, float]] = {}  # per language: word → specificity, across documents
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass takes twice as long to build, and every candidate is one
 class Scored:
     key: str
     score: float
@@ -66,7 +68,7 @@ def score(
     skip_once = len(merged) > _LONG_DOCUMENT
     weights = {section: options.section_weight(section) for section in table.counts}
     weights.update({section: options.section_weight(section) for hit in hits.values() for section in hit.counts})
-    word_specificity: dict[str, float] = {}
+    word_specificity = _specificities(lang)
     by_name = {key for key, hit in hits.items() if hit.by_name}
     names = table.name_parts() if not lang.capitalised_nouns and table.titled else set()
     scored: list[Scored] = []
@@ -99,6 +101,13 @@ def score(
         scored.append(Scored(key, value, counts, entry, variants, key in by_name))
     scored.sort(key=lambda item: (-item.score, item.key))
     return scored, len(merged)
+
+
+def _specificities(lang: Language) -> dict[str, float]:
+    cache = _specificity_caches.setdefault(lang.code, {})
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()  # bounds memory in a long-lived worker
+    return cache
 
 
 Occurrences = tuple[dict[str, int], float, ConceptEntry | None, tuple[str, ...]]
