@@ -20,7 +20,7 @@ from tests.deadline import call_with_deadline
 from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.conceptdb import BUNDLED
 
-PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REAL_TEXT = (
     "Scalable Information Retrieval over Compressed Indexes\nAbstract\nWe study inverted indexes for web search. "
     "Compressed posting lists reduce memory; query processing with dynamic pruning stays fast.\n1 Introduction\n"

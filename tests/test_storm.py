@@ -1,4 +1,4 @@
-"""Restart storm: start and stop the real daemon again and again while files keep arriving (12 cycles;
+"""Restart storm: start and stop the real daemon again and again while files keep arriving (8 cycles;
 `make chaos` runs 50)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.pdfgen import SAMPLE_TEXT, pdf_bytes
 from tests.test_chaos import _check_exactly_once
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
-CYCLES = int(os.environ.get("TORI_STORM_CYCLES", "12"))  # `make chaos` runs 50
+CYCLES = int(os.environ.get("TORI_STORM_CYCLES", "8"))  # `make chaos` runs 50
 
 
 def test_restarts_while_files_arrive_lose_nothing_and_duplicate_nothing(
