@@ -26,6 +26,8 @@ from toridaemon.executors.local import LocalExecutor
 from toridaemon.pipeline import PipelineOptions
 
 T = TypeVar("T")
+# Real forkservers, pools and signals, each test building and breaking pools for seconds: the slow tier.
+pytestmark = pytest.mark.slow
 
 
 def _children(pid: int) -> list[int]:
