@@ -135,8 +135,11 @@ class Daemon:
 
         self.ready = wait_until(ready, timeout, 0.05, "daemon_ready")
         # The worker pool warms up after READY; the benchmarks time a warm daemon, as their baselines are warm.
-        wait_until(lambda: any(e.get("event") == "executor_started" for e in self.events()), timeout, 0.05,
-                   "executor_started")
+        started = wait_until(lambda: next((e for e in self.events() if e.get("event") == "executor_started"), None),
+                             timeout, 0.05, "executor_started")
+        if started.get("backend") == "local":  # its first pool (forkserver, preload, workers) is built after that
+            wait_until(lambda: any(e.get("event") == "executor_health" and e.get("healthy") for e in self.events()),
+                       timeout, 0.05, "worker pool built")
         return self.ready
 
     def finished(self) -> int:

@@ -208,7 +208,7 @@ class Daemon:
         """The cluster or the local pool came or went: not ready while it is gone; /healthz also
         fails for a local pool, which only a restart can bring back."""
         self.executor_healthy = healthy
-        log.warning("executor_health", backend=self.settings.executor, healthy=healthy)
+        (log.info if healthy else log.warning)("executor_health", backend=self.settings.executor, healthy=healthy)
 
     def _post_event(self, kind: Any, path: Path) -> None:
         """Called on the watcher thread: hand the event to the loop."""
