@@ -92,13 +92,12 @@ def _reprocess(args: argparse.Namespace) -> int:
 def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None, language: str | None) -> int:
     from pydantic import ValidationError
 
-    from toridaemon.pipeline import PipelineOptions
     from toridaemon.settings import SettingsError, load_settings
 
     try:
         options = load_settings(config).settings.pipeline_options()
         if language is not None:
-            options = PipelineOptions.model_validate({**options.model_dump(), "language": language})
+            options = options.with_language(language)
     except (SettingsError, ValidationError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE

@@ -50,7 +50,7 @@ def analyze_text(
     """
     options = settings or PipelineOptions()
     if language is not None:
-        options = PipelineOptions.model_validate({**options.model_dump(), "language": language})
+        options = options.with_language(language)
     started = time.perf_counter()
     data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
     text, title = clean(text), clean(title) if title is not None else None

@@ -96,6 +96,10 @@ class PipelineOptions(BaseModel):
             raise ValueError(f"min_concepts ({self.min_concepts}) exceeds max_concepts ({self.max_concepts})")
         return self
 
+    def with_language(self, language: str) -> PipelineOptions:
+        """A copy whose `language` is `language` ("auto" or an ISO 639-1 code), validated like the setting."""
+        return PipelineOptions.model_validate({**self.model_dump(), "language": language})
+
     def section_weight(self, section: str) -> float:
         """The configured weight, else the default one, else the body's weight."""
         weight = self.section_weights.get(section, DEFAULT_SECTION_WEIGHTS.get(section))
