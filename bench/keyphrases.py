@@ -165,11 +165,13 @@ def extractors(language: str, docs: list[Document], embeddings: bool = False) ->
 def warm_up(language: str) -> None:
     """Loads our resources of `language` and of the undetermined-language fallback (word lists, the concept
     database) outside the clock, as YAKE and yake-rust load theirs when built: ours loads them on the first text
-    of each language, once per process (some 2 s for English with its database), however short that text is."""
+    of each language, once per process (some 2 s for English with its database), however short that text is. The
+    language detector's model loads here too (about half a second, once per process): every text is detected."""
     from toridaemon.pipeline import analyze_text, conceptdb
     from toridaemon.pipeline.language import language as resources
 
     analyze_text("A short warm-up text about neural networks.", language=language)
+    analyze_text("A short warm-up text about neural networks, written in English and detected as such.")
     conceptdb.load((), resources(None))  # None: the language could not be told
 
 
