@@ -43,6 +43,38 @@ def test_prune_invariants(pairs: list[tuple[str, float]], low: int, high: int, t
     assert all(redundancy(a, b) < 1.0 for i, a in enumerate(kept) for b in kept[i + 1 :])
 
 
+def plain_greedy(order: list[Item], low: int, high: int, threshold: float) -> list[int]:
+    """The pick `prune` makes, computed the slow way: every step re-scores every candidate against all kept."""
+    kept: list[int] = []
+    while len(kept) < high:
+        best: tuple[float, int] | None = None
+        for index, item in enumerate(order):
+            penalty = max((redundancy(order[k].key, item.key) for k in kept), default=0.0)
+            if index in kept or item.score <= 0 or penalty >= 1.0:
+                continue
+            if best is None or item.score * (1.0 - penalty) > best[0]:
+                best = item.score * (1.0 - penalty), index
+        if best is None:
+            break
+        scores = [order[k].score for k in kept]
+        if len(kept) >= max(low, 1) and entropy([*scores, order[best[1]].score]) - entropy(scores) < threshold:
+            break
+        kept.append(best[1])
+    return kept
+
+
+@settings(max_examples=100, deadline=None)
+@given(items, st.integers(0, 10), st.integers(1, 15), st.floats(0.0, 0.5))
+def test_prune_picks_what_a_plain_greedy_picks(
+    pairs: list[tuple[str, float]], low: int, high: int, threshold: float
+) -> None:
+    low = min(low, high)
+    order = ranked(pairs)
+    assert prune(order, min_kept=low, max_kept=high, threshold=threshold).kept == plain_greedy(
+        order, low, high, threshold
+    )
+
+
 @settings(max_examples=60, deadline=None)
 @given(items)
 def test_min_concepts_reached_when_candidates_are_distinct(pairs: list[tuple[str, float]]) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
-from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline import PipelineOptions, analyze_text, sections
 from toridaemon.pipeline.options import DEFAULT_SECTION_WEIGHTS
 from toridaemon.pipeline.sections import split_sections, summarize
 
@@ -116,3 +118,14 @@ def test_title_weight_changes_the_ranking() -> None:
         return analyze_text(text, settings=options).concepts[0].name
     assert first(20.0) == "quantum annealing"
     assert first(0.0) == "simulated tempering"
+
+
+def test_prefix_factored_headings_match_as_the_plain_alternation_does() -> None:
+    """The heading pattern is a trie of the phrases; it must choose what an alternation tried longest first does."""
+    phrases = sorted(sections._SECTION_OF, key=len, reverse=True)
+    plain = re.compile("|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases), re.IGNORECASE)
+    factored = re.compile(sections.alternation(phrases), re.IGNORECASE)
+    lines = [variant for p in phrases for variant in (p, p.upper(), p.replace(" ", "\n  "), p + "s", p[:-1], p + " x")]
+    for line in [*lines, "Results and discussion of", "Conclusıon", "İntroduction", "Reſults"]:
+        expected, found = plain.match(line), factored.match(line)
+        assert (expected and expected.group(0)) == (found and found.group(0)), line

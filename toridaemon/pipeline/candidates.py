@@ -36,6 +36,7 @@ _TOKEN = regex.compile(_WORDS_AND_BOUNDARIES)
 _TOKEN_ELIDING = regex.compile(r"(?<![\p{L}\p{N}])\p{L}{1,5}['’](?=\p{L})|" + _WORDS_AND_BOUNDARIES)
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
+_LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’-]+")
 _CACHE_LIMIT = 200_000
 
 # token → (normalised word, may end a term), or None for a boundary.
@@ -134,7 +135,7 @@ def _adverb(word: str, lang: Language) -> bool:
 
 
 def _letters_and_marks(word: str) -> bool:
-    return regex.fullmatch(r"[\p{L}\p{M}'’-]+", word) is not None
+    return _LETTERS_AND_MARKS.fullmatch(word) is not None
 
 
 def _cache(lang: Language) -> dict[str, WordInfo]:

@@ -88,25 +88,26 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
 
     Lazy greedy: a candidate's penalty only grows as concepts are kept, so a stale adjusted score is an upper
     bound and a candidate whose fresh value still tops the heap is the exact greedy choice. A re-evaluation
-    compares only with the concepts kept since the last one (the penalty is a running maximum).
+    compares only with the concepts kept since the last one (the penalty is a running maximum). Candidates not
+    yet looked at are taken from `ranked` in order rather than all put on the heap: the pick usually ends within
+    the first few dozen of hundreds.
     """
-    heap = [(-item.score, i, 0) for i, item in enumerate(ranked) if item.score > 0]
-    heapq.heapify(heap)
+    pending = _Pending(ranked)
     kept: list[int] = []
     terms: list[_Term] = []
     scores: list[float] = []
     adjusted: list[float] = []
     penalties: dict[int, tuple[_Term, float]] = {}
     current: float | None = None  # the entropy of `scores`, None until computed
-    while heap and len(kept) < max_kept:
-        _bound, index, seen = heapq.heappop(heap)
+    while len(kept) < max_kept and (top := pending.pop()) is not None:
+        bound, index, seen = top
         if seen < len(kept):  # stale: re-evaluate against the concepts kept since
             term, penalty = penalties.get(index) or (_term(ranked[index]), 0.0)
             for other in terms[seen:]:
                 penalty = max(penalty, _redundancy(other, term))
             penalties[index] = term, penalty
             if penalty < 1.0:
-                heapq.heappush(heap, (-ranked[index].score * (1.0 - penalty), index, len(kept)))
+                pending.push((-ranked[index].score * (1.0 - penalty), index, len(kept)))
             continue
         candidate = None
         if len(kept) >= max(min_kept, 1):  # the entropy decides only from here on: computed only from here
@@ -115,8 +116,39 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
             if candidate - current < threshold:
                 break
         kept.append(index)
-        adjusted.append(-_bound)
+        adjusted.append(-bound)
         terms.append(penalties[index][0] if index in penalties else _term(ranked[index]))
         scores.append(ranked[index].score)
         current = candidate
     return Pruned(kept=kept, entropy=round(entropy(scores) if current is None else current, 6), adjusted=adjusted)
+
+
+Entry = tuple[float, int, int]  # (−bound, index into ranked, how many were kept when the bound was computed)
+
+
+class _Pending:
+    """The candidates still to pick from, best bound first: a heap of re-evaluated ones in front of the rest of
+    `ranked` (sorted by score, so the next unseen one is the best unseen one; it enters as (−score, index, 0),
+    exactly as it would have on the heap)."""
+
+    def __init__(self, ranked: Sequence[Rankable]) -> None:
+        self._ranked = ranked
+        self._next = 0
+        self._heap: list[Entry] = []
+
+    def pop(self) -> Entry | None:
+        unseen = self._unseen()
+        if unseen is not None and (not self._heap or unseen < self._heap[0]):
+            self._next += 1
+            return unseen
+        return heapq.heappop(self._heap) if self._heap else None
+
+    def push(self, entry: Entry) -> None:
+        heapq.heappush(self._heap, entry)
+
+    def _unseen(self) -> Entry | None:
+        if self._next < len(self._ranked):
+            score = self._ranked[self._next].score
+            if score > 0:  # sorted: no later candidate scores above zero either
+                return -score, self._next, 0
+        return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
 from toridaemon.pipeline.candidates import ENGLISH, CandidateTable, normalize
 from toridaemon.pipeline.conceptdb import ConceptEntry, Hit
@@ -32,7 +33,9 @@ _CHARS_PER_WORD = 6.0
 _LONG_DOCUMENT = 3000  # distinct candidates
 _LATE = 4 * _POSITION_SCALE  # converts a database hit's character offset into a word position
 _CACHE_LIMIT = 200_000
+_V = TypeVar("_V")
 _specificity_caches: dict[str, dict[str, float]] = {}  # per language: word → specificity, across documents
+_surface_key_caches: dict[str, dict[str, str]] = {}  # per language: a database hit's words → its candidate key
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass takes twice as long to build, and every candidate is one
@@ -104,7 +107,19 @@ def score(
 
 
 def _specificities(lang: Language) -> dict[str, float]:
-    cache = _specificity_caches.setdefault(lang.code, {})
+    return _bounded(_specificity_caches.setdefault(lang.code, {}))
+
+
+def _surface_key(surface: str, lang: Language) -> str:
+    # The same database names and aliases turn up in document after document: each is normalised once.
+    cache = _bounded(_surface_key_caches.setdefault(lang.code, {}))
+    key = cache.get(surface)
+    if key is None:
+        key = cache[surface] = normalize(surface, lang)
+    return key
+
+
+def _bounded(cache: dict[str, _V]) -> dict[str, _V]:
     if len(cache) > _CACHE_LIMIT:
         cache.clear()  # bounds memory in a long-lived worker
     return cache
@@ -126,7 +141,7 @@ def _merge(table: CandidateTable, hits: dict[str, Hit], lang: Language) -> dict[
     for key, hit in hits.items():
         total: dict[str, int] = {}
         first = hit.first / _CHARS_PER_WORD
-        variants = tuple(dict.fromkeys([key, *sorted(normalize(surface, lang) for surface in hit.surfaces)]))
+        variants = tuple(dict.fromkeys([key, *sorted(_surface_key(surface, lang) for surface in hit.surfaces)]))
         for variant in variants:
             found = merged.pop(variant, None)
             if found is not None:

