@@ -23,6 +23,7 @@ Every method runs with the same `--threads` budget (torch, BLAS/OpenMP, tokenize
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -172,6 +173,9 @@ def warm_up(language: str) -> None:
 
     analyze_text("A short warm-up text about neural networks.", language=language)
     analyze_text("A short warm-up text about neural networks, written in English and detected as such.")
+    # As the daemon's workers do after their warm-up (toridaemon/executors/preload.py): the loaded resources of
+    # every method are frozen, so a full collection, set off by whichever method allocates, does not walk them.
+    gc.freeze()
     conceptdb.load((), resources(None))  # None: the language could not be told
 
 

@@ -104,7 +104,9 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
         if seen < len(kept):  # stale: re-evaluate against the concepts kept since
             term, penalty = penalties.get(index) or (_term(ranked[index]), 0.0)
             for other in terms[seen:]:
-                penalty = max(penalty, _redundancy(other, term))
+                # Most pairs share no word and are not spelling variants: skip the call for those.
+                if not other.vocabulary.isdisjoint(term.vocabulary) or other.joined == term.joined:
+                    penalty = max(penalty, _redundancy(other, term))
             penalties[index] = term, penalty
             if penalty < 1.0:
                 pending.push((-ranked[index].score * (1.0 - penalty), index, len(kept)))

@@ -35,6 +35,7 @@ _LATE = 4 * _POSITION_SCALE  # converts a database hit's character offset into a
 _CACHE_LIMIT = 200_000
 _V = TypeVar("_V")
 _specificity_caches: dict[str, dict[str, float]] = {}  # per language: word → specificity, across documents
+_factor_caches: dict[str, dict[str, float]] = {}  # per language: a term's words → `_term_factor`
 _surface_key_caches: dict[str, dict[str, str]] = {}  # per language: a database hit's words → its candidate key
 
 
@@ -71,39 +72,46 @@ def score(
     skip_once = len(merged) > _LONG_DOCUMENT
     weights = {section: options.section_weight(section) for section in table.counts}
     weights.update({section: options.section_weight(section) for hit in hits.values() for section in hit.counts})
-    word_specificity = _specificities(lang)
+    factors = _bounded(_factor_caches.setdefault(lang.code, {}))
     by_name = {key for key, hit in hits.items() if hit.by_name}
     names = table.name_parts() if not lang.capitalised_nouns and table.titled else set()
+    surfaces, boost = table.surface, options.database_boost
     scored: list[Scored] = []
     for key, (counts, first, entry, variants) in merged.items():
         if skip_once and first > _LATE and entry is None and len(counts) == 1 and sum(counts.values()) == 1:
             continue
-        if entry is None and names and not names.isdisjoint(table.surface.get(key, key).split(" ")):
+        surface = surfaces.get(key, key)
+        if entry is None and names and not names.isdisjoint(surface.split(" ")):
             continue  # a person's name is no concept
-        words = key.split(" ")
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
-        looked_up = words if lang.english else table.surface.get(key, key).split(" ")
-        spec = 0.0
-        for word in looked_up:
-            value = word_specificity.get(word)
-            if value is None:
-                value = word_specificity[word] = lang.specificity(word)
-            spec += value
-        spec = spec * len(words) / len(looked_up)
+        looked_up = key if lang.english else surface
+        factor = factors.get(looked_up)
+        if factor is None:
+            factor = factors[looked_up] = _term_factor(key, looked_up, lang)
         weighted = 0.0
         for section, count in counts.items():
             weighted += weights[section] * count
-        value = (
-            _tf(weighted)
-            * max(_SPECIFICITY_FLOOR, spec / len(words) ** _SPEC_NORM)
-            * _LENGTH_PRIOR.get(len(words), 0.5)
-            * (1.0 + _POSITION_GAIN / (1.0 + first / _POSITION_SCALE))
-        )
+        value = _tf(weighted) * factor * (1.0 + _POSITION_GAIN / (1.0 + first / _POSITION_SCALE))
         if entry is not None:
-            value *= 1.0 + options.database_boost * entry.priority
+            value *= 1.0 + boost * entry.priority
         scored.append(Scored(key, value, counts, entry, variants, key in by_name))
     scored.sort(key=lambda item: (-item.score, item.key))
     return scored, len(merged)
+
+
+def _term_factor(key: str, looked_up: str, lang: Language) -> float:
+    """What a term's words give its score, the same in every document: specificity × length prior."""
+    words = key.split(" ")
+    parts = looked_up.split(" ")
+    word_specificity = _specificities(lang)
+    spec = 0.0
+    for word in parts:
+        value = word_specificity.get(word)
+        if value is None:
+            value = word_specificity[word] = lang.specificity(word)
+        spec += value
+    spec = spec * len(words) / len(parts)
+    return max(_SPECIFICITY_FLOOR, spec / math.pow(len(words), _SPEC_NORM)) * _LENGTH_PRIOR.get(len(words), 0.5)
 
 
 def _specificities(lang: Language) -> dict[str, float]:
