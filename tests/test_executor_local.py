@@ -11,6 +11,8 @@ import contextlib
 import hashlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -266,3 +268,16 @@ def test_resize_swaps_in_a_pool_of_the_new_size(tmp_path: Path, workers: int) ->
 
     outcome, health = run(body)
     assert outcome.result is not None and health == [True]
+
+
+def test_the_preload_warms_every_language_path_and_freezes_it() -> None:
+    """What the forkserver imports once for all its workers: English with its database, the detector, the
+    undetermined-language fallback, and the warm state frozen so the collector never walks it."""
+    script = (
+        "import gc, toridaemon.executors.preload\n"
+        "from toridaemon.pipeline import conceptdb\n"
+        "from toridaemon.pipeline.language import detect\n"
+        "print(gc.get_freeze_count() > 100_000, sorted(key[1] for key in conceptdb._built), bool(detect._identifier))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["True", "['en',", "'und']", "True"]
