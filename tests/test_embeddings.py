@@ -123,3 +123,15 @@ def test_phrase_cache_stays_bounded_and_serves_the_document(torch: Any, monkeypa
     assert torch.allclose(first[1], again[0], atol=1e-5)
     assert float(first[0] @ again[2]) > 0.999  # evicted and re-encoded alike
     assert float(document @ again[1]) > float(document @ first[2]) + 0.1  # the text is about neural networks
+
+
+def test_noun_phrase_shape_by_the_lexicon() -> None:
+    from toridaemon.pipeline.embeddings import noun_phrase_like
+    from toridaemon.pipeline.language.lexicon import english_tags
+
+    tags = english_tags()
+    assert tags, "textblob's English lexicon is a dependency"
+    for key in ("neural network", "mind-independent world", "individual rationality", "qubit", "learning"):
+        assert noun_phrase_like(key, tags), key
+    for key in ("efficiently solved", "proposed", "neural", "pick independent", "using graph"):
+        assert not noun_phrase_like(key, tags), key

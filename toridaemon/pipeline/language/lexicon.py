@@ -32,16 +32,34 @@ def verb_forms(code: str) -> frozenset[str]:
     source = _SOURCES.get(code)
     if source is None:
         return frozenset()
-    package, name, tags = source
+    _package, _name, tags = source
+    return frozenset(word.lower() for word, tag in _entries(code) if tag in tags and not word[:1].isupper())
+
+
+@lru_cache(maxsize=1)
+def english_tags() -> dict[str, str]:
+    """Lowercase English word → its most frequent Penn Treebank tag in the Brill lexicon (empty without it)."""
+    tags: dict[str, str] = {}
+    for word, tag in _entries("en"):
+        tags.setdefault(word.lower(), tag)
+    return tags
+
+
+def _entries(code: str) -> list[tuple[str, str]]:
+    """(word, first tag) of each entry of the lexicon of `code`, in file order; [] when it is not installed."""
+    source = _SOURCES.get(code)
+    if source is None:
+        return []
+    package, name, _tags = source
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        return frozenset()
+        return []
     path = Path(next(iter(spec.submodule_search_locations))) / name
     if not path.is_file():
-        return frozenset()
-    words = set()
+        return []
+    entries = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         parts = line.split()
-        if len(parts) >= 2 and not line.startswith(";") and parts[1] in tags and not parts[0][:1].isupper():
-            words.add(parts[0].lower())
-    return frozenset(words)
+        if len(parts) >= 2 and not line.startswith(";"):
+            entries.append((parts[0], parts[1]))
+    return entries
