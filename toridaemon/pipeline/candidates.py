@@ -66,7 +66,6 @@ class CandidateTable:
     surface: dict[str, str] = field(default_factory=dict)
     words: int = 0
     titled: set[str] = field(default_factory=set)  # lowercased words never written other than Capitalised
-    _plain: set[str] = field(default_factory=set)
 
     def name_parts(self) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -87,13 +86,13 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     """Count every candidate of every span."""
     cache = _cache(lang)
     table = CandidateTable()
-    titled: set[str] = set()
+    seen: set[str] = set()  # tokens outside the title: titles capitalise every word, only the rest tell names
     for span in spans:
         counts = table.counts.setdefault(span.section, {})
-        # Titles capitalise every word: only the other spans tell names from words.
         table.words = _count(dehyphenate(span.text, lang), counts, table, lang, cache,
-                             titled=titled if span.section != "title" else None)
-    table.titled = {word.lower() for word in titled} - table._plain
+                             seen=seen if span.section != "title" else None)
+    titled, plain = _sort_case(seen)
+    table.titled = {word.lower() for word in titled} - plain
     return table
 
 
@@ -167,35 +166,37 @@ def _join(match: regex.Match[str], lang: Language) -> str:
 
 def _count(
     text: str, counts: dict[str, int], table: CandidateTable, lang: Language, cache: dict[str, WordInfo],
-    *, titled: set[str] | None,
+    *, seen: set[str] | None,
 ) -> int:
     position = table.words
     run: list[tuple[str, bool]] = []
     surfaces: list[str] = []
     tokens = tokenize(text, lang)
-    if titled is not None:
-        _sort_case(set(tokens), titled, table._plain)
+    if seen is not None:
+        seen.update(tokens)
+    known = cache.get
     for token in tokens:
-        info = cache.get(token, _UNSEEN)
+        info = known(token, _UNSEEN)
         if info is _UNSEEN:
             info = cache[token] = classify(token, lang)
         if info is None:
             if run:
-                _emit(run, surfaces, counts, table, position - len(run))
+                _emit(run, surfaces, counts, table, position)
+                position += len(run)
                 run, surfaces = [], []
             continue
         run.append(info)
         surfaces.append(token)
-        position += 1
     if run:
-        _emit(run, surfaces, counts, table, position - len(run))
+        _emit(run, surfaces, counts, table, position)
+        position += len(run)
     return position
 
 
-def _sort_case(distinct: set[str], titled: set[str], plain: set[str]) -> None:
+def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
+    """The Capitalised tokens (not in capitals), and the others lowercased."""
     capitalised = {token for token in distinct if token[:1].isupper() and not (len(token) > 1 and token.isupper())}
-    titled |= capitalised
-    plain |= {token.lower() for token in distinct - capitalised}
+    return capitalised, {token.lower() for token in distinct - capitalised}
 
 
 def _emit(run: list[tuple[str, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
