@@ -129,6 +129,10 @@ class FileMachine:
         done = self._executor.done() and not self._executor.cancelled() and self._executor.exception() is None
         return self._executor.result() if done else None
 
+    def when_started(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the loop once the executor has started (or failed to)."""
+        self._executor.add_done_callback(lambda _: callback())
+
     # ---- new → queued -------------------------------------------------------------------------
     async def detect(self, item: Item) -> bool:
         """Give the file its journal row; False when it needs no work (left in place on purpose)."""

@@ -106,6 +106,7 @@ class LocalExecutor:
     """Runs jobs in `workers` processes of a pebble pool that is rebuilt when it breaks."""
 
     name = "local"
+    queues_ahead = True  # pebble runs `workers` jobs at once and times each from a worker's acknowledgement
 
     def __init__(self, workers: int, memory_limit_mb: int = 0, on_health: Callable[[bool], None] | None = None,
                  *, check_seconds: float = 0.5, build_timeout: float = 30.0, build_attempts: int = 3,
