@@ -123,6 +123,7 @@ class FileMachine:
         self._executor = executor  # resolved once the pool has started: files wait for it, startup does not
         self.outcomes = outcomes
         self.metrics = metrics
+        self._options: tuple[Settings, PipelineOptions] | None = None
 
     @property
     def executor(self) -> Executor | None:
@@ -133,6 +134,13 @@ class FileMachine:
     def when_started(self, callback: Callable[[], None]) -> None:
         """Call `callback` on the loop once the executor has started (or failed to)."""
         self._executor.add_done_callback(lambda _: callback())
+
+    def _pipeline_options(self, settings: Settings) -> PipelineOptions:
+        """The job options of a settings snapshot, built once per snapshot (settings are frozen; a
+        reload makes a new object), not validated again for every file."""
+        if self._options is None or self._options[0] is not settings:
+            self._options = (settings, settings.pipeline_options())
+        return self._options[1]
 
     # ---- new → queued -------------------------------------------------------------------------
     async def detect(self, item: Item) -> bool:
@@ -190,7 +198,7 @@ class FileMachine:
 
     async def _attempt(self, item: Item, busy: Callable[[], Iterable[Item]], parsed: Callable[[], None]) -> None:
         settings = self._settings()  # the snapshot this try keeps, whatever reloads happen meanwhile
-        options = settings.pipeline_options()
+        options = self._pipeline_options(settings)
         item.enter(State.HASH)
         state = await self._hash(item)
         if state is None:
