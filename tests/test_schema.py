@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,21 @@ def test_pdf_result_validates(tmp_path: Path) -> None:
     check(result)
     assert result["source"]["pages"] == 2
     assert {"read", "text", "concepts", "prune", "total"} <= set(result["timings_seconds"])
+
+
+def test_result_dict_holds_every_field_in_contract_order(tmp_path: Path) -> None:
+    """`to_dict` is written out field by field: it must say what the dataclasses hold, copied, in contract order."""
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(pdf_bytes([PAPER[:400], PAPER[400:]], title="Replica Selection"))
+    result = analyze_pdf(path)
+    data = asdict(result)
+    contract = ["schema_version", "source", "title", "language", "warnings"]
+    expected = {**{key: data.pop(key) for key in contract}, **data}
+    assert json.dumps(result.to_dict()) == json.dumps(expected)
+    copied = result.to_dict()
+    copied["concepts"][0]["sections"].append("x")
+    copied["source"]["ocr_pages"].append(9)
+    assert "x" not in result.concepts[0].sections and 9 not in result.source.ocr_pages
 
 
 def test_schema_rejects_broken_results() -> None:
