@@ -41,13 +41,14 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
+# One test process per core (pytest-xdist): most of the suite waits on real daemons, signals and files.
 unit: $(TEST_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 test: lint typecheck unit
 
 fast: $(TEST_STAMP)
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n auto -m "not slow"
 
 check: lint typecheck fast
 
