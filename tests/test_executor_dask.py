@@ -356,3 +356,22 @@ def test_cluster_units_are_accepted_by_systemd(tmp_path: Path, unit: str) -> Non
                               capture_output=True, text=True, timeout=60, check=False)
     exposure = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", security.stdout)
     assert exposure is not None and float(exposure.group(1)) <= 2.0, security.stdout
+
+
+def test_an_answer_lost_with_its_worker_is_a_crash_to_retry_not_a_failed_file(tmp_path: Path) -> None:
+    """`run_job` answers every error of the document as data, so a `CommClosedError` from gathering the answer
+    is the cluster's (a worker died holding it): the file is retried under the crash cap, never failed as an
+    internal error. Seen when a worker is killed under load; provoked here by handing `_outcome` that answer."""
+    from distributed.comm.core import CommClosedError
+
+    from toridaemon.executors.dask import _Session
+
+    async def scenario() -> None:
+        backend = DaskExecutor("tcp://127.0.0.1:1", 1, False)  # never started: only the answer is read
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        answer.set_exception(CommClosedError("in <TCP (closed) ConnectionPool.gather>: Connection reset by peer"))
+        session = _Session(object())  # type: ignore[arg-type]  # not reached on this path
+        with pytest.raises(WorkerCrashed, match="lost with the connection"):
+            backend._outcome(session, job_for(make_pdf(tmp_path / "doc.pdf", [SAMPLE_TEXT])), answer)
+
+    asyncio.run(scenario())

@@ -243,6 +243,7 @@ class DaskExecutor:
     def _outcome(self, session: _Session, job: Job, answer: asyncio.Future[dict[str, Any]]) -> JobOutcome | None:
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
+        from distributed.comm.core import CommClosedError
 
         try:
             return as_outcome(answer.result())
@@ -255,6 +256,9 @@ class DaskExecutor:
         except KilledWorker as exc:
             log.warning("dask_worker_killed", file=job.path.name, sha256=job.sha256)
             raise WorkerCrashed(f"workers died running this file: {exc}") from exc
+        except CommClosedError as exc:  # run_job answers every error as data: this one is the cluster's
+            log.warning("dask_answer_lost", file=job.path.name, sha256=job.sha256, error=repr(exc)[:200])
+            raise WorkerCrashed(f"the answer was lost with the connection to its worker: {exc}") from exc
         except Exception as exc:  # a task error is reported like run_job reports one
             if session.gone.is_set() or session.client.status != "running":
                 session.gone.set()
