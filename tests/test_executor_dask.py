@@ -358,20 +358,45 @@ def test_cluster_units_are_accepted_by_systemd(tmp_path: Path, unit: str) -> Non
     assert exposure is not None and float(exposure.group(1)) <= 2.0, security.stdout
 
 
-def test_an_answer_lost_with_its_worker_is_a_crash_to_retry_not_a_failed_file(tmp_path: Path) -> None:
+def test_an_answer_lost_with_its_worker_is_resubmitted_a_bounded_number_of_times(tmp_path: Path) -> None:
     """`run_job` answers every error of the document as data, so a `CommClosedError` from gathering the answer
-    is the cluster's (a worker died holding it): the file is retried under the crash cap, never failed as an
-    internal error. Seen when a worker is killed under load; provoked here by handing `_outcome` that answer."""
+    is the cluster's (a worker died holding it): the job is submitted again, as for a lost scheduler, and after
+    `retries` more losses it is a crash, never the file's internal error. Seen when a worker was killed under
+    load; provoked here by handing `_outcome` that answer and by an `_attempt` that always loses it."""
     from distributed.comm.core import CommClosedError
 
-    from toridaemon.executors.dask import _Session
+    from toridaemon.executors.dask import AnswerLost, _Session
 
-    async def scenario() -> None:
-        backend = DaskExecutor("tcp://127.0.0.1:1", 1, False)  # never started: only the answer is read
+    job = job_for(make_pdf(tmp_path / "doc.pdf", [SAMPLE_TEXT]))
+
+    async def scenario() -> int:
+        backend = DaskExecutor("tcp://127.0.0.1:1", 1, True, retries=2)  # never connected: its parts are driven
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         answer.set_exception(CommClosedError("in <TCP (closed) ConnectionPool.gather>: Connection reset by peer"))
         session = _Session(object())  # type: ignore[arg-type]  # not reached on this path
-        with pytest.raises(WorkerCrashed, match="lost with the connection"):
-            backend._outcome(session, job_for(make_pdf(tmp_path / "doc.pdf", [SAMPLE_TEXT])), answer)
+        with pytest.raises(AnswerLost, match="Connection reset"):
+            backend._outcome(session, job, answer)
+        attempts = 0
 
-    asyncio.run(scenario())
+        async def lose_it(*_: object) -> JobOutcome | None:
+            nonlocal attempts
+            attempts += 1
+            if attempts < 3:
+                raise AnswerLost("reset")
+            return direct(job)
+
+        async def ready() -> _Session:
+            return session
+
+        backend._attempt = lose_it  # type: ignore[method-assign,assignment]
+        backend._ready_session = ready  # type: ignore[method-assign]
+        backend._supervisor = asyncio.ensure_future(asyncio.sleep(0))
+        backend._slots.set_threads(1)  # what a connected cluster of one thread reports
+        outcome = await backend.run(job)
+        assert outcome.result is not None and attempts == 3
+        attempts = -10  # loses it every time from here on
+        with pytest.raises(WorkerCrashed, match="lost 3 times"):
+            await backend.run(job)
+        return attempts
+
+    assert asyncio.run(scenario()) == -7

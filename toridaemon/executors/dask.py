@@ -93,6 +93,10 @@ class _Slots:
             await self._changed.wait()
 
 
+class AnswerLost(Exception):
+    """The connection to the worker holding a task's answer closed before the answer was gathered."""
+
+
 class _Session:
     """One connected client; `gone` is set once it must not be used any more."""
 
@@ -151,10 +155,17 @@ class DaskExecutor:
             raise RuntimeError("executor not running")
         args = await self._arguments(job)
         await self._slots.acquire(self._stop, self._poll)
+        lost = 0
         try:
             while True:
                 session = await self._ready_session()
-                outcome = await self._attempt(session, job, args)
+                try:
+                    outcome = await self._attempt(session, job, args)
+                except AnswerLost as exc:  # the task ran; its worker died before the answer came back
+                    lost += 1
+                    if lost > self._retries:
+                        raise WorkerCrashed(f"the answer was lost {lost} times with its worker: {exc}") from exc
+                    outcome = None
                 if outcome is not None:
                     return outcome
                 log.warning("dask_job_resubmitted", file=job.path.name, sha256=job.sha256)
@@ -258,7 +269,7 @@ class DaskExecutor:
             raise WorkerCrashed(f"workers died running this file: {exc}") from exc
         except CommClosedError as exc:  # run_job answers every error as data: this one is the cluster's
             log.warning("dask_answer_lost", file=job.path.name, sha256=job.sha256, error=repr(exc)[:200])
-            raise WorkerCrashed(f"the answer was lost with the connection to its worker: {exc}") from exc
+            raise AnswerLost(str(exc)) from exc
         except Exception as exc:  # a task error is reported like run_job reports one
             if session.gone.is_set() or session.client.status != "running":
                 session.gone.set()
