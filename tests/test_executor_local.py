@@ -24,7 +24,7 @@ import pytest
 from tests.pdfgen import make_pdf
 from tests.polling import wait_for
 from toridaemon.executors.base import ExecutorUnavailable, Job
-from toridaemon.executors.local import LocalExecutor
+from toridaemon.executors.local import WORKER_START, LocalExecutor
 from toridaemon.pipeline import PipelineOptions
 
 T = TypeVar("T")
@@ -159,16 +159,21 @@ def test_a_broken_pool_is_joined_so_its_live_workers_exit(tmp_path: Path) -> Non
     wait_for(lambda: not alive(busy_pid), 30, what="the broken pool's busy worker to exit")
 
 
-def _sleeping_worker() -> int | None:
-    """The worker whose main thread sleeps in `_sleep` (its wchan is a timed sleep)."""
-    for pid in pool_workers(count=1):
+def _sleeping_workers(parent: int | None = None) -> list[int]:
+    """The workers whose main thread sleeps (its wchan is a timed sleep)."""
+    sleeping = []
+    for pid in pool_workers(parent):
         try:
             wchan = Path(f"/proc/{pid}/wchan").read_text()
         except OSError:
             continue
         if "nanosleep" in wchan or "hrtimer" in wchan:
-            return pid
-    return None
+            sleeping.append(pid)
+    return sleeping
+
+
+def _sleeping_worker() -> int | None:
+    return next(iter(_sleeping_workers()), None)
 
 
 def test_a_killed_forkserver_is_replaced_and_its_workers_die(tmp_path: Path) -> None:
@@ -186,6 +191,34 @@ def test_a_killed_forkserver_is_replaced_and_its_workers_die(tmp_path: Path) -> 
     assert outcome.result is not None
     assert health == [True]
     wait_for(lambda: not any(alive(pid) for pid in workers), 30, what="the orphaned workers to exit")
+
+
+# A pool whose workers all hang in their initializer (the fault seam), in a process of its own: the
+# forkserver is started once per process, and this one must inherit the fault from its environment.
+_STARTING_POOL = """
+import os, time
+from toridaemon.executors.local import new_pool
+pool = new_pool(2, 0)
+pool.submit(os.getpid, None)
+time.sleep(600)
+"""
+
+
+def test_workers_still_starting_die_with_a_killed_forkserver(tmp_path: Path) -> None:
+    """The tie to the forkserver is made at the fork, not when a worker gets to its initializer: a
+    forkserver killed while its workers were still starting left them running, reparented, for good."""
+    environ = {**os.environ, "TORI_FAULTS": f"hang:{WORKER_START}"}
+    script = subprocess.Popen([sys.executable, "-c", _STARTING_POOL], env=environ, cwd=tmp_path)
+    try:
+        workers = wait_for(lambda: _exactly(_sleeping_workers(script.pid), 2), 60,
+                           what="two workers hanging before their initializer's own code")
+        server = forkserver_pid(script.pid)
+        assert server is not None
+        os.kill(server, signal.SIGKILL)
+        wait_for(lambda: not any(alive(pid) for pid in workers), 30, what="the starting workers to exit")
+    finally:
+        script.kill()
+        script.wait(10)
 
 
 def test_a_pool_whose_workers_hang_is_replaced(tmp_path: Path) -> None:

@@ -48,17 +48,31 @@ class PoolBroken(WorkerCrashed):
     """The whole pool broke (not this job's own worker) or cannot be rebuilt; the job may be retried."""
 
 
-def _init_worker(limit_mb: int) -> None:
-    """Worker initializer: die with the forkserver, and cap the address space.
+def die_with_the_forkserver() -> None:
+    """Called in the forkserver (by the preload): every process it forks from now on dies with it.
 
-    A worker outlives a killed forkserver otherwise, invisible to pebble (which then counts it as
-    dead) and still busy with its job; the memory cap makes a decompression bomb fail inside the worker.
+    The tie is made in the child right after the fork, before any of the worker's own code runs. Made
+    later (in the pool's initializer), a forkserver killed while a worker was still starting left
+    that worker running: reparented, invisible to pebble (which counts it as dead), never exiting.
+    A process a worker forks in turn is tied the same way, to that worker.
     """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    forker = [0]
+
+    def note_forker() -> None:
+        forker[0] = os.getpid()
+
+    def tie_to_forker() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != forker[0]:  # the forker died before the request above took effect
+            os._exit(1)
+
+    os.register_at_fork(before=note_forker, after_in_child=tie_to_forker)
+
+
+def _init_worker(limit_mb: int) -> None:
+    """Worker initializer: cap the address space, so that a decompression bomb fails inside the worker."""
     worker_fault(WORKER_START)
-    parent = os.getppid()
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the forkserver died before the request above took effect
-        os._exit(1)
     if limit_mb > 0:
         limit = limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -100,6 +114,16 @@ def _dispose_when_built(building: asyncio.Future[pebble.ProcessPool]) -> None:
     if not building.cancelled() and building.exception() is None:
         threading.Thread(target=_dispose, args=(building.result(), 0.0), name="toridaemon-pool-dispose",
                          daemon=True).start()
+
+
+def new_pool(workers: int, memory_limit_mb: int) -> pebble.ProcessPool:
+    """A pebble pool whose workers a forkserver forks; pebble starts them on the first submit."""
+    # forkserver: workers never inherit the daemon's threads, locks or open sockets; the preload
+    # module warms the pipeline once in the server so forked workers start ready.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["toridaemon.executors.preload"])
+    return pebble.ProcessPool(max_workers=workers, initializer=_init_worker, initargs=(memory_limit_mb,),
+                              context=context)
 
 
 class LocalExecutor:
@@ -306,12 +330,7 @@ class LocalExecutor:
 
     def _new_started_pool(self, workers: int) -> pebble.ProcessPool:
         """Runs off the loop: starting workers may (re)start the forkserver, which imports the pipeline."""
-        # forkserver: workers never inherit the daemon's threads, locks or open sockets; the preload
-        # module warms the pipeline once in the server so forked workers start ready.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["toridaemon.executors.preload"])
-        pool = pebble.ProcessPool(max_workers=workers, initializer=_init_worker,
-                                  initargs=(self._memory_limit_mb,), context=context)
+        pool = new_pool(workers, self._memory_limit_mb)
         try:
             with _sighup_blocked():  # pebble starts its threads and workers in the first submit
                 ping = pool.submit(_ping, self._build_timeout)
