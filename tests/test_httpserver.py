@@ -10,6 +10,7 @@ import http.client
 import json
 import logging
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -31,8 +32,13 @@ class Stand:
         self.checks = {"loop": True, "watcher": True}
         self.is_ready = True
         self.status_error: BaseException | None = None
+        self.hold: threading.Event | None = None  # while set and not released, /status holds the server's loop
+        self.holding = threading.Event()
 
     def status(self) -> dict[str, Any]:
+        if self.hold is not None:
+            self.holding.set()
+            self.hold.wait(10)
         if self.status_error is not None:
             raise self.status_error
         return {"backlog": 0}
@@ -131,6 +137,28 @@ def test_idle_connections_past_the_cap_cannot_lock_out_a_scrape(stand: Stand) ->
         finally:
             for sock in idle:
                 sock.close()
+
+
+def test_a_scrape_accepted_just_before_a_flood_is_read_not_replaced(stand: Stand) -> None:
+    """The scrape and, right behind it, three times the cap of idle connections queue while the server's
+    loop is held (by a /status probe that blocks), so the server accepts them in one batch before it
+    reads the scrape's request. Replacing the oldest waiting connection would close the scrape."""
+    stand.hold = threading.Event()
+    with serve(stand, max_connections=4, request_timeout=60.0) as server:
+        holder = threading.Thread(target=get, args=(server, "/status", "GET", 15.0), daemon=True)
+        holder.start()
+        assert stand.holding.wait(5), "the server never ran the holding probe"
+        scrape = socket.create_connection(server.address, timeout=5)
+        scrape.sendall(b"GET /metrics HTTP/1.1\r\nHost: prometheus\r\n\r\n")
+        idle = _idle(server, 12)
+        stand.hold.set()
+        try:
+            assert scrape.recv(64).startswith(b"HTTP/1.1 200")
+            assert server.guard.replaced >= 8
+        finally:
+            for sock in [scrape, *idle]:
+                sock.close()
+        holder.join(10)
 
 
 def test_a_connection_that_never_sends_is_closed_at_the_deadline(stand: Stand) -> None:

@@ -6,7 +6,9 @@ response and every received byte cancels it, a connection that never sends a req
 forever, and `limit_concurrency` answers 503 to requests but never refuses or closes a connection.
 So the protocol below adds the two limits file descriptors need:
 - at most `max_connections` open connections; at the cap, a new connection replaces the oldest one
-  still waiting for its request, so idle or slow clients cannot lock out a real scrape;
+  still waiting for its request, so idle or slow clients cannot lock out a real scrape. A connection
+  whose whole request head has already arrived when it is accepted is not replaced before that head
+  is read: a flood accepted in the same batch right after a real scrape would otherwise push it out;
 - a whole request (headers and body) within `request_timeout` of the connection or of the previous
   response, however slowly its bytes trickle in.
 The probes never wait for the daemon's event loop: `/status` is a snapshot its tick publishes.
@@ -37,6 +39,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 BACKLOG = 128
 KEEP_ALIVE_SECONDS = 5
+_PEEKED_BYTES = 4096  # a scrape's request head is far shorter; a longer one just stays replaceable
 
 
 class HttpBindError(OSError):
@@ -105,6 +108,21 @@ class _Guard:
         self.timed_out = 0
 
 
+def _request_head_arrived(transport: asyncio.BaseTransport) -> bool:
+    """True when a whole request head is already in the socket's receive buffer (peeked, not read)."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    peek = socket.socket(sock.family, sock.type, sock.proto, sock.fileno())
+    try:
+        head = peek.recv(_PEEKED_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except OSError:
+        return False
+    finally:
+        peek.detach()  # the transport owns the descriptor
+    return b"\r\n\r\n" in head
+
+
 class _GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a connection cap and a deadline for each whole request."""
 
@@ -124,7 +142,7 @@ class _GuardedH11Protocol(H11Protocol):
             transport.abort()
             return
         guard.open += 1
-        self._arm()
+        self._arm(replaceable=not _request_head_arrived(transport))
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
@@ -134,16 +152,20 @@ class _GuardedH11Protocol(H11Protocol):
         super().handle_events()
         if self.conn.their_state is h11.DONE:  # the whole request arrived: the deadline is met
             self._disarm()
+        elif self._deadline is not None:  # read, yet not whole: it can be replaced again
+            self.guard.waiting[self] = None
 
     def on_response_complete(self) -> None:
         if not self.transport.is_closing():
             self._arm()  # before uvicorn reads a pipelined request, which disarms again
         super().on_response_complete()
 
-    def _arm(self) -> None:
+    def _arm(self, replaceable: bool = True) -> None:
+        """Start the request deadline; a `replaceable` connection also queues to be replaced at the cap."""
         self._disarm()
         self._deadline = self.loop.call_later(self.guard.request_timeout, self._expire)
-        self.guard.waiting[self] = None
+        if replaceable:
+            self.guard.waiting[self] = None
 
     def _disarm(self) -> None:
         if self._deadline is not None:
