@@ -43,6 +43,7 @@ class FakeExecutor:
     """Answers each job with `script(job)` (a result by default) and records the peak concurrency."""
 
     name = "fake"
+    queues_ahead = False  # a test that wants files handed over ahead sets it
 
     def __init__(self) -> None:
         self.script: Script | None = None

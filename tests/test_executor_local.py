@@ -123,6 +123,20 @@ def test_jobs_run_and_health_is_reported(tmp_path: Path) -> None:
     assert health == [True]
 
 
+def test_a_job_queued_behind_busy_workers_is_timed_from_its_own_start() -> None:
+    """The daemon queues a file per worker ahead (`queues_ahead`): that is only sound while the pool
+    times a job from the moment a worker takes it. Six 1 s jobs on two workers, each allowed 1.5 s:
+    the last ones finish about 3 s after they were submitted, and none of them timed out."""
+    async def body(executor: LocalExecutor) -> list[int]:
+        pool = await executor._current_pool()  # the pool the executor submits its jobs to
+        futures = [pool.submit(_sleep, 1.5, 1.0) for _ in range(6)]
+        return await asyncio.wait_for(asyncio.gather(*(asyncio.wrap_future(f) for f in futures)), 60)
+
+    started = time.monotonic()
+    pids, _ = run(body)
+    assert len(pids) == 6 and time.monotonic() - started > 2.5
+
+
 def test_a_pool_in_error_state_is_replaced(tmp_path: Path) -> None:
     """A worker killed while no job runs puts pebble's pool in ERROR for good; the next job still runs."""
     job = _job(tmp_path)

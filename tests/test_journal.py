@@ -155,6 +155,28 @@ def test_is_settled_after_keep_but_not_after_move(journal: Journal) -> None:
     assert not journal.is_settled(PDF, 4, 4)
 
 
+def test_the_combined_calls_answer_as_their_parts(journal: Journal) -> None:
+    """`detect_unless_settled` and `claim_unless_done` save the daemon a trip to the journal's thread each."""
+    kept = Path("/srv/inbox/kept.pdf")
+    kept_id = journal.detect_unless_settled(kept, 3, 3)
+    assert kept_id is not None
+    journal.finish(kept_id, "failed", final_path=kept)
+    assert journal.detect_unless_settled(kept, 3, 3) is None, "settled where it is: no new row"
+    failed = journal.get(kept_id)
+    journal.record_sha(kept_id, SHA_A)
+    row_id = journal.detect_unless_settled(PDF, 10, 111)
+    assert row_id is not None and [r.id for r in journal.pending()] == [row_id]
+    claim = journal.claim_unless_done(row_id, SHA_A)
+    assert claim.done is None and claim.attempt == 1
+    assert failed is not None and claim.failed is not None and claim.failed.id == failed.id
+    journal.finish(row_id, "done")
+    copy_id, _ = journal.detect(Path("/srv/inbox/copy.pdf"), 10, 112)
+    duplicate = journal.claim_unless_done(copy_id, SHA_A)
+    assert duplicate.done is not None and duplicate.done.id == row_id
+    copy = journal.get(copy_id)
+    assert copy is not None and copy.state == "detected" and copy.attempts == 0, "a duplicate is not claimed"
+
+
 @pytest.mark.timeout(10)
 def test_a_held_write_lock_gives_journal_error_after_the_busy_timeout(journal: Journal, db_path: Path) -> None:
     holder = sqlite3.connect(db_path, isolation_level=None)

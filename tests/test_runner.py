@@ -8,6 +8,8 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.core import Core, raising, result_for, sha, until
 from toridaemon.executors.base import ExecutorUnavailable, Job, JobOutcome
 from toridaemon.runner import Limiter
@@ -75,9 +77,15 @@ def test_drain_past_its_budget_returns_work_to_pending(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_resize_changes_how_many_files_run_at_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("queues_ahead", [False, True])
+def test_resize_changes_how_many_files_run_at_once(tmp_path: Path, queues_ahead: bool) -> None:
+    """A slot per worker; two when the executor queues each worker's next file ahead (as pebble does)."""
+    per_worker = 2 if queues_ahead else 1
+
     async def scenario() -> None:
-        async with Core(tmp_path, workers=1) as core:
+        core = Core(tmp_path, workers=1)
+        core.executor.queues_ahead = queues_ahead  # read once the executor has started
+        async with core:
             gate = asyncio.Event()
 
             async def wait_for_gate(job: Job) -> JobOutcome:
@@ -85,18 +93,19 @@ def test_resize_changes_how_many_files_run_at_once(tmp_path: Path) -> None:
                 return result_for(job)
 
             core.executor.script = wait_for_gate
-            for number in range(4):
+            for number in range(7):
                 core.drop(f"f{number}.pdf", f"%PDF-1.4 {number}".encode())
-            await until(lambda: core.executor.running == 1 and core.metric("toridaemon_queue_depth") == 3,
-                        what="one file parsing, three waiting for a slot")
+            await until(lambda: core.executor.running == per_worker
+                        and core.metric("toridaemon_queue_depth") == 7 - per_worker,
+                        what="one worker's files handed over, the others waiting for a slot")
             await asyncio.sleep(0.05)
-            assert core.executor.running == 1, "one slot: nobody else starts"
+            assert core.executor.running == per_worker, "one worker: nobody else starts"
             core.runner.resize(3)
-            await until(lambda: core.executor.running == 3, what="two more slots used at once")
+            await until(lambda: core.executor.running == 3 * per_worker, what="two more workers' slots used at once")
             core.runner.resize(1)  # running files keep their slot; nothing new starts until below 1
             gate.set()
             await core.settled()
-            assert core.executor.peak == 3 and len(core.results()) == 4
+            assert core.executor.peak == 3 * per_worker and len(core.results()) == 7
 
     asyncio.run(scenario())
 

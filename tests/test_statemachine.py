@@ -263,3 +263,27 @@ def test_the_result_is_fsynced_and_renamed_before_the_input_leaves_the_inbox(
             assert ("fsync", str(core.processed)) in steps[moved:] and ("fsync", str(core.inbox)) in steps[moved:]
 
     asyncio.run(scenario())
+
+
+def test_each_job_carries_the_options_of_the_settings_its_try_started_with(tmp_path: Path) -> None:
+    """The options are built once per settings snapshot, not per file; a reload (a new snapshot)
+    reaches the next file."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            seen: list[Job] = []
+
+            async def keep(job: Job) -> JobOutcome:
+                seen.append(job)
+                return result_for(job)
+
+            core.executor.script = keep
+            core.drop("first.pdf", DATA)
+            core.drop("second.pdf", b"%PDF-1.4 two")
+            await core.settled()
+            core.settings = core.settings.model_copy(update={"max_concepts": 7})  # what a reload swaps in
+            core.drop("third.pdf", b"%PDF-1.4 three")
+            await core.settled()
+            assert [job.options.max_concepts for job in seen] == [30, 30, 7]
+            assert seen[0].options is seen[1].options, "one snapshot: one options object"
+
+    asyncio.run(scenario())

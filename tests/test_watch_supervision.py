@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from watchdog.events import FileSystemEvent
 
 from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import make_pdf
@@ -133,6 +134,40 @@ def test_supervisor_reports_missing_inbox_and_rearms_in_process(tmp_path: Path) 
         wait_for(lambda: len(reasons) == 1 and watcher.is_alive(), 2, what="re-armed")
         (inbox / "new.pdf").write_bytes(b"%PDF-1.4")
         wait_for(lambda: ("closed", inbox / "new.pdf") in seen, 2, what="event after re-arm")
+    finally:
+        watcher.stop()
+
+
+def test_reads_of_inbox_files_reach_the_watcher_only_as_opens(tmp_path: Path) -> None:
+    """Every file is read by the daemon and its worker; inotify is asked only for the events the gate
+    uses, so a read is one "opened" (a writer may be back) and its close-without-write never wakes the
+    watcher's threads, nor does the folder's "modified" that comes with each rename."""
+    inbox, staging = tmp_path / "inbox", tmp_path / "staging"
+    inbox.mkdir()
+    staging.mkdir()
+    paper = inbox / "paper.pdf"
+    paper.write_bytes(b"%PDF-1.4 written in place")
+    seen: list[tuple[str, Path]] = []
+    watcher = Watcher(inbox, "inotify", lambda kind, path: seen.append((kind, path)))
+    watcher.start()
+    try:
+        dispatched: list[str] = []
+        forward = watcher._handler.dispatch
+
+        def dispatch(event: FileSystemEvent) -> None:  # what the observer thread hands the handler, in order
+            dispatched.append(event.event_type)
+            forward(event)
+
+        watcher._handler.dispatch = dispatch  # type: ignore[method-assign]
+        for _ in range(3):
+            paper.read_bytes()
+        (staging / "next.pdf").write_bytes(b"%PDF-1.4 renamed in")
+        os.rename(staging / "next.pdf", inbox / "next.pdf")
+        wait_for(lambda: ("moved", inbox / "next.pdf") in seen, 2, what="the rename into the inbox")
+        # inotify folds an event identical to the one still unread into it: up to three opens.
+        assert set(dispatched[:-1]) == {"opened"} and dispatched[-1] == "moved"
+        paper.write_bytes(b"%PDF-1.4 a writer came back")
+        wait_for(lambda: ("closed", paper) in seen, 2, what="the close after the write")
     finally:
         watcher.stop()
 

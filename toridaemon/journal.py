@@ -72,6 +72,16 @@ class Row:
     result_path: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What `Journal.claim_unless_done` found: a finished row of the same content (the file is a
+    duplicate and was not claimed), else the attempt number and the latest failure of this content."""
+
+    done: Row | None
+    attempt: int = 0
+    failed: Row | None = None
+
+
 class Journal:
     """Journal of one daemon; one thread at a time (the daemon's `JournalThread`, or a tool's main thread)."""
 
@@ -130,6 +140,10 @@ class Journal:
                 " VALUES (?, ?, ?, 'detected', ?, ?)", (_key(path), size, mtime_ns, now, now))
             return int(cursor.lastrowid or 0), True
 
+    def detect_unless_settled(self, path: Path, size: int, mtime_ns: int) -> int | None:
+        """`detect` of a file that is not `is_settled`, in one call; its row id, or None when it is settled."""
+        return None if self.is_settled(path, size, mtime_ns) else self.detect(path, size, mtime_ns)[0]
+
     def is_settled(self, path: Path, size: int, mtime_ns: int) -> bool:
         """True when this exact file was finished and deliberately left where it is (keep, special)."""
         with self._read() as db:
@@ -153,6 +167,13 @@ class Journal:
                        " WHERE id = ?", (sha256, time.time(), row_id))
             found = db.execute("SELECT attempts FROM files WHERE id = ?", (row_id,)).fetchone()
         return int(found[0]) if found else 0
+
+    def claim_unless_done(self, row_id: int, sha256: str) -> Claim:
+        """`done_with_sha`, then (content not done yet) `claim` and `failed_with_sha`, in one call."""
+        done = self.done_with_sha(sha256)
+        if done is not None:
+            return Claim(done)
+        return Claim(None, self.claim(row_id, sha256), self.failed_with_sha(sha256))
 
     def record_sha(self, row_id: int, sha256: str) -> None:
         """Note the content hash of a row that will not be claimed (a duplicate)."""

@@ -2,7 +2,9 @@
 
 A file's task lives from the gate's verdict to its recorded outcome: detect, wait for a slot, one try
 (`FileMachine.attempt`), and after a `Retry` a backoff and another try, until the file is finished or
-its retry reason's cap fails it. Resizing changes the limiter; nothing else. `drain` is one wait under
+its retry reason's cap fails it. There is a slot per worker, and a second one per worker when the
+executor queues jobs ahead (`Executor.queues_ahead`): each worker then has its next file waiting in the
+pool. Resizing changes the limiter; nothing else. `drain` is one wait under
 one budget, then every task still running is cancelled and its file returned to pending.
 """
 
@@ -104,7 +106,8 @@ class Runner:
         self.items: dict[Path, Item] = {}  # every file from its verdict to its outcome
         self._tasks: dict[Path, asyncio.Task[None]] = {}  # entered and left with `items`
         self._running: dict[Path, Item] = {}  # the files holding a slot
-        self._limiter = Limiter(settings().max_parallel_workers, self._update_gauges)
+        self._limiter = Limiter(self._slots(settings().max_parallel_workers), self._update_gauges)
+        machine.when_started(lambda: self.resize(self._settings().max_parallel_workers))
         self._accepting = True
         self._accepted = 0
         self.progress = ProgressTracker(0, min_change=1.0, min_seconds=1.0, description="backlog")
@@ -186,7 +189,12 @@ class Runner:
 
     # ---- concurrency, status, shutdown --------------------------------------------------------
     def resize(self, workers: int) -> None:
-        self._limiter.resize(workers)
+        self._limiter.resize(self._slots(workers))
+
+    def _slots(self, workers: int) -> int:
+        """Files handed to the executor at once: one per worker, two when it queues them ahead."""
+        executor = self.machine.executor
+        return workers * 2 if executor is not None and executor.queues_ahead else workers
 
     @property
     def in_flight(self) -> list[Item]:

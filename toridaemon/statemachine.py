@@ -24,10 +24,11 @@ from typing import Any, TypeVar
 
 from toridaemon.executors.base import Executor, ExecutorUnavailable, Failure, Job, JobOutcome, WorkerCrashed
 from toridaemon.hashing import FileState, NotRegularFile, sha256_file, still_there
-from toridaemon.journal import Journal, JournalError, JournalThread
+from toridaemon.journal import Claim, Journal, JournalError, JournalThread
 from toridaemon.logs import get_logger
 from toridaemon.metrics import Metrics, observe_text
-from toridaemon.outcome import Outcomes
+from toridaemon.outcome import OnSuccess, Outcomes
+from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text.tessdata import file_ocr_budget_seconds
 from toridaemon.progress import ProgressTracker
 from toridaemon.recovery import settle_moved
@@ -122,6 +123,7 @@ class FileMachine:
         self._executor = executor  # resolved once the pool has started: files wait for it, startup does not
         self.outcomes = outcomes
         self.metrics = metrics
+        self._options: tuple[Settings, PipelineOptions] | None = None
 
     @property
     def executor(self) -> Executor | None:
@@ -129,18 +131,30 @@ class FileMachine:
         done = self._executor.done() and not self._executor.cancelled() and self._executor.exception() is None
         return self._executor.result() if done else None
 
+    def when_started(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the loop once the executor has started (or failed to)."""
+        self._executor.add_done_callback(lambda _: callback())
+
+    def _pipeline_options(self, settings: Settings) -> PipelineOptions:
+        """The job options of a settings snapshot, built once per snapshot (settings are frozen; a
+        reload makes a new object), not validated again for every file."""
+        if self._options is None or self._options[0] is not settings:
+            self._options = (settings, settings.pipeline_options())
+        return self._options[1]
+
     # ---- new → queued -------------------------------------------------------------------------
     async def detect(self, item: Item) -> bool:
         """Give the file its journal row; False when it needs no work (left in place on purpose)."""
         return await self._retrying(item, self._detect(item))
 
     async def _detect(self, item: Item) -> bool:
-        if await self.journal.run(Journal.is_settled, item.path, item.size, item.mtime_ns):
-            return False
         if item.special is not None:
-            await self._record_special(item, item.special)
+            if not await self.journal.run(Journal.is_settled, item.path, item.size, item.mtime_ns):
+                await self._record_special(item, item.special)
             return False
-        item.row_id, _ = await self.journal.run(Journal.detect, item.path, item.size, item.mtime_ns)
+        item.row_id = await self.journal.run(Journal.detect_unless_settled, item.path, item.size, item.mtime_ns)
+        if item.row_id is None:
+            return False
         item.enter(State.QUEUED)
         self.metrics.files_detected.inc()
         if item.origin == "rescan":
@@ -184,21 +198,26 @@ class FileMachine:
 
     async def _attempt(self, item: Item, busy: Callable[[], Iterable[Item]], parsed: Callable[[], None]) -> None:
         settings = self._settings()  # the snapshot this try keeps, whatever reloads happen meanwhile
+        options = self._pipeline_options(settings)
         item.enter(State.HASH)
         state = await self._hash(item)
         if state is None:
             return
-        if await self.journal.run(Journal.done_with_sha, state.sha256) is not None:
+        if any(other.sha256 == state.sha256 for other in busy() if other is not item):
+            raise Retry("same_content_in_flight", "identical content is being processed; wait for its outcome")
+        # Set before the next await: a file with the same content that comes here meanwhile waits for it.
+        item.sha256, item.identity = state.sha256, state.identity
+        assert item.row_id is not None
+        claim = await self.journal.run(Journal.claim_unless_done, item.row_id, state.sha256)
+        if claim.done is not None:
             item.enter(State.RECORD)
             parsed()
             await finish_shielded(self._record_duplicate(item, state, settings))
             return
-        if any(other.sha256 == state.sha256 for other in busy() if other is not item):
-            raise Retry("same_content_in_flight", "identical content is being processed; wait for its outcome")
-        outcome = await self._claim(item, state)
+        outcome, ocr_budget = await self._claimed(item, state, claim, options)
         if outcome is None:
             item.enter(State.PARSE)
-            outcome = await self._execute(item, settings)
+            outcome = await self._execute(item, settings, options, ocr_budget)
         item.enter(State.RECORD)
         parsed()
         await finish_shielded(self._record(item, outcome, settings))
@@ -217,27 +236,31 @@ class FileMachine:
             raise Retry("unreadable", f"cannot read: {exc.strerror}") from exc
         return None
 
-    async def _claim(self, item: Item, state: FileState) -> JobOutcome | None:
-        """Claim the row with its content hash; returns an outcome an earlier try left on disk, if any."""
-        assert item.row_id is not None
-        item.sha256, item.identity = state.sha256, state.identity
-        attempt = await self.journal.run(Journal.claim, item.row_id, state.sha256)
+    async def _claimed(self, item: Item, state: FileState, claim: Claim,
+                       options: PipelineOptions) -> tuple[JobOutcome | None, float]:
+        """After the claim: an outcome an earlier try left on disk, if any, else the OCR time budget."""
         self.metrics.file_bytes.observe(state.size)
-        log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=attempt)
-        superseded = await self.journal.run(Journal.failed_with_sha, state.sha256)
-        if superseded is not None and superseded.id != item.row_id:
-            # The same content failed before and is back in the inbox (moved back by an operator):
-            # its old failure record must not answer for this try.
-            await asyncio.to_thread(self.outcomes.retire_failure, item.path.name, state.sha256)
-        existing = await asyncio.to_thread(self.outcomes.existing, item.path.name, state.sha256)
+        log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=claim.attempt)
+        # The same content failed before and is back in the inbox (moved back by an operator): its old
+        # failure record must not answer for this try.
+        retire = claim.failed is not None and claim.failed.id != item.row_id
+        existing, ocr_budget = await asyncio.to_thread(self._look_on_disk, item.path, state.sha256, retire, options)
         if existing is not None:
             log.info("file_outcome_found", file=item.path.name, sha256=state.sha256)
-        return existing
+        return existing, ocr_budget
 
-    async def _execute(self, item: Item, settings: Settings) -> JobOutcome:
+    def _look_on_disk(self, path: Path, sha256: str, retire: bool,
+                      options: PipelineOptions) -> tuple[JobOutcome | None, float]:
+        """Off the loop, one trip: retire a superseded failure record, find an earlier outcome, and
+        else count the seconds OCR may add to the timeout (per page image)."""
+        if retire:
+            self.outcomes.retire_failure(path.name, sha256)
+        existing = self.outcomes.existing(path.name, sha256)
+        return existing, 0.0 if existing is not None else file_ocr_budget_seconds(path, options)
+
+    async def _execute(self, item: Item, settings: Settings, options: PipelineOptions,
+                       ocr_budget: float) -> JobOutcome:
         assert item.sha256 is not None and item.row_id is not None
-        options = settings.pipeline_options()
-        ocr_budget = await asyncio.to_thread(file_ocr_budget_seconds, item.path, options)  # seconds per scanned page
         job = Job(item.path, item.sha256, options, settings.file_timeout_seconds + ocr_budget)
         try:
             executor = await self._executor
@@ -261,22 +284,18 @@ class FileMachine:
 
     # ---- record (run to the end even when the file's task is cancelled) -----------------------
     async def _record(self, item: Item, outcome: JobOutcome, settings: Settings) -> None:
-        await self._check_unchanged(item)
         if outcome.result is not None:
             await self._record_success(item, outcome.result, settings)
         elif outcome.failure is not None:
+            await self._check_unchanged(item)
             await self._record_failure(item, outcome.failure)
 
     async def _check_unchanged(self, item: Item) -> None:
-        if item.identity and not await asyncio.to_thread(still_there, item.path, item.identity):
-            # Another file took this name, or a writer came back to it, since it was read: its outcome
-            # is not this one. It is read again; nothing is moved.
-            raise Retry("changed_during_processing", "the file changed while it was processed")
+        await asyncio.to_thread(_ensure_unchanged, item)
 
     async def _record_success(self, item: Item, result: dict[str, Any], settings: Settings) -> None:
         assert item.row_id is not None
-        result_path = await asyncio.to_thread(self.outcomes.write_result, item.path.name, result)
-        final = await asyncio.to_thread(self.outcomes.settle_input, item.path, settings.on_success)
+        result_path, final = await asyncio.to_thread(self._write_and_settle, item, result, settings.on_success)
         await self.journal.run(Journal.finish, item.row_id, "done", result_path=result_path, final_path=final)
         self._observe_result(result)
         self.metrics.files_completed.labels(outcome="done").inc()
@@ -284,6 +303,13 @@ class FileMachine:
         log.info("file_done", file=item.path.name, sha256=item.sha256, result=result_path.name,
                  pages=result["source"]["pages"], concepts=len(result["concepts"]),
                  seconds=round(time.monotonic() - item.started, 4), timings=result["timings_seconds"])
+
+    def _write_and_settle(self, item: Item, result: dict[str, Any], on_success: OnSuccess) -> tuple[Path, Path | None]:
+        """Off the loop, one trip, in this order: the input is still the file that was read, its result
+        is durable (fsynced, renamed, directory fsynced), then the input leaves the inbox."""
+        _ensure_unchanged(item)
+        result_path = self.outcomes.write_result(item.path.name, result)
+        return result_path, self.outcomes.settle_input(item.path, on_success)
 
     async def _record_failure(self, item: Item, failure: Failure, final: Path | None = None) -> None:
         assert item.row_id is not None
@@ -338,6 +364,13 @@ class FileMachine:
         self.metrics.file_pages.observe(result["source"]["pages"])
         self.metrics.concepts.observe(len(result["concepts"]))
         observe_text(self.metrics, result)
+
+
+def _ensure_unchanged(item: Item) -> None:
+    """Raise `Retry` when another file took this name, or a writer came back to it, since it was read:
+    its outcome is not this one. It is read again; nothing is moved."""
+    if item.identity and not still_there(item.path, item.identity):
+        raise Retry("changed_during_processing", "the file changed while it was processed")
 
 
 async def finish_shielded(coro: Coroutine[Any, Any, T]) -> T:

@@ -53,6 +53,11 @@ class Executor(Protocol):
     """Runs the pure pipeline somewhere else than the event loop."""
 
     name: str
+    # True when the backend itself starts at most its worker count of jobs at once and starts a job's
+    # timeout only when a worker takes it: the daemon then hands it each worker's next file ahead of
+    # time, so a worker that finishes one file starts the next at once instead of idling through the
+    # daemon's bookkeeping (hash, journal, result writes) between the two.
+    queues_ahead: bool
 
     async def start(self) -> None: ...
 

@@ -109,6 +109,7 @@ class DaskExecutor:
     """Runs jobs as tasks on the Dask cluster whose scheduler listens at `address`."""
 
     name = "dask"
+    queues_ahead = False  # `max_parallel_workers` is the only bound on this daemon's files on the cluster
 
     def __init__(
         self,

@@ -33,6 +33,7 @@ from toridaemon.executors.base import ExecutorUnavailable, Failure, Job, JobOutc
 from toridaemon.executors.job import as_outcome, run_job
 from toridaemon.faults import worker_fault
 from toridaemon.logs import get_logger
+from toridaemon.pipeline.options import PipelineOptions
 
 log = get_logger("toridaemon.executor")
 _PR_SET_PDEATHSIG = 1
@@ -130,6 +131,7 @@ class LocalExecutor:
     """Runs jobs in `workers` processes of a pebble pool that is rebuilt when it breaks."""
 
     name = "local"
+    queues_ahead = True  # pebble runs `workers` jobs at once and times each from a worker's acknowledgement
 
     def __init__(self, workers: int, memory_limit_mb: int = 0, on_health: Callable[[bool], None] | None = None,
                  *, check_seconds: float = 0.5, build_timeout: float = 30.0, build_attempts: int = 3,
@@ -153,6 +155,7 @@ class LocalExecutor:
         self._jobs: dict[concurrent.futures.Future[dict[str, Any]], pebble.ProcessPool] = {}
         self._abandoned: set[concurrent.futures.Future[dict[str, Any]]] = set()
         self._condemned: pebble.ProcessPool | None = None
+        self._dumped: tuple[PipelineOptions, dict[str, Any]] | None = None  # the last options, as sent
         self.rebuilds = 0
 
     async def start(self) -> None:
@@ -227,10 +230,16 @@ class LocalExecutor:
 
     def _submit(self, pool: pebble.ProcessPool, job: Job) -> concurrent.futures.Future[dict[str, Any]]:
         try:
-            return pool.submit(run_job, job.timeout_seconds, str(job.path), job.options.model_dump(), job.sha256)
+            return pool.submit(run_job, job.timeout_seconds, str(job.path), self._as_sent(job.options), job.sha256)
         except RuntimeError as exc:  # it broke (or was swapped) since `_current_pool` looked
             self._wake_supervisor()
             raise PoolBroken(f"worker pool unavailable: {exc}") from exc
+
+    def _as_sent(self, options: PipelineOptions) -> dict[str, Any]:
+        """`options` as the worker takes them, dumped once per snapshot (options are frozen), not per job."""
+        if self._dumped is None or self._dumped[0] is not options:
+            self._dumped = (options, options.model_dump())
+        return self._dumped[1]
 
     async def _current_pool(self) -> pebble.ProcessPool:
         """The running pool, repaired first if it is broken; `ExecutorUnavailable` if it cannot be rebuilt now."""

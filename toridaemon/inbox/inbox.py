@@ -45,7 +45,9 @@ class Inbox:
             self.gate.forget(path)
             self._first_seen_by_rescan.discard(path)
             return
-        if not is_candidate(path.name, self._patterns()) or self._knows(path):
+        # A file the daemon already has is the common case (its own reads, and its worker's, are opens):
+        # one lookup, before the ignore patterns' globs.
+        if self._knows(path) or not is_candidate(path.name, self._patterns()):
             return
         verdict = self.gate.observe(path, kind)
         if verdict is not None:
