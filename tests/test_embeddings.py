@@ -30,7 +30,7 @@ def test_diverse_keeps_the_most_relevant_first_and_skips_close_items() -> None:
     kept = _diverse(keys, [1.0, 0.95, 0.9, 0.6], similarity, 3)
     assert kept[0] == 0
     assert 1 not in kept  # a spelling variant of the first, lexically
-    assert kept[1] == 3  # relevance 0.6 beats 0.9 − DIVERSITY (0.7) × 0.95
+    assert kept[1] == 3  # relevance 0.6 beats 0.9 − DIVERSITY (0.8) × 0.95
 
 
 def test_our_score_counts_more_the_less_of_the_document_the_opening_covers() -> None:
