@@ -113,7 +113,10 @@ def _request_head_arrived(transport: asyncio.BaseTransport) -> bool:
     sock = transport.get_extra_info("socket")
     if sock is None:
         return False
-    peek = socket.socket(sock.family, sock.type, sock.proto, sock.fileno())
+    try:
+        peek = socket.socket(sock.family, sock.type, sock.proto, sock.fileno())
+    except OSError:  # already closed by the peer: nothing to protect
+        return False
     try:
         head = peek.recv(_PEEKED_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except OSError:
