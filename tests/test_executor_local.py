@@ -223,6 +223,7 @@ def test_workers_still_starting_die_with_a_killed_forkserver(tmp_path: Path) -> 
     forkserver killed while its workers were still starting left them running, reparented, for good."""
     environ = {**os.environ, "TORI_FAULTS": f"hang:{WORKER_START}"}
     script = subprocess.Popen([sys.executable, "-c", _STARTING_POOL], env=environ, cwd=tmp_path)
+    workers: list[int] = []
     try:
         workers = wait_for(lambda: _exactly(_sleeping_workers(script.pid), 2), 60,
                            what="two workers hanging before their initializer's own code")
@@ -231,7 +232,9 @@ def test_workers_still_starting_die_with_a_killed_forkserver(tmp_path: Path) -> 
         os.kill(server, signal.SIGKILL)
         wait_for(lambda: not any(alive(pid) for pid in workers), 30, what="the starting workers to exit")
     finally:
-        script.kill()
+        for pid in [script.pid, *workers]:  # hung workers that outlived a failing check must not stay behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         script.wait(10)
 
 

@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,8 +34,11 @@ class Stand:
         self.status_error: BaseException | None = None
         self.hold: threading.Event | None = None  # while set and not released, /status holds the server's loop
         self.holding = threading.Event()
+        self.during_status: Callable[[], None] | None = None  # runs on the server's loop, inside /status
 
     def status(self) -> dict[str, Any]:
+        if self.during_status is not None:
+            self.during_status()
         if self.hold is not None:
             self.holding.set()
             self.hold.wait(10)
@@ -159,6 +162,23 @@ def test_a_scrape_accepted_just_before_a_flood_is_read_not_replaced(stand: Stand
             for sock in [scrape, *idle]:
                 sock.close()
         holder.join(10)
+
+
+@pytest.mark.parametrize("request_head", [
+    b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET /status HTTP/1.0\r\n\r\n",
+], ids=["keep-alive", "connection-close", "http-1.0"])
+def test_a_whole_request_is_out_of_the_replacement_queue_while_answered(stand: Stand, request_head: bytes) -> None:
+    """h11 tells a finished `Connection: close` or HTTP/1.0 request by MUST_CLOSE, not DONE: it too has met
+    its deadline and must not be replaced while its answer is produced."""
+    with serve(stand, max_connections=4, request_timeout=60.0) as server:
+        queued: list[int] = []
+        stand.during_status = lambda: queued.append(len(server.guard.waiting))
+        with socket.create_connection(server.address, timeout=5) as sock:
+            sock.sendall(request_head)
+            assert sock.recv(64).startswith((b"HTTP/1.1 200", b"HTTP/1.0 200"))
+        assert queued == [0]
 
 
 def test_a_connection_that_never_sends_is_closed_at_the_deadline(stand: Stand) -> None:

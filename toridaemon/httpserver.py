@@ -39,6 +39,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 BACKLOG = 128
 KEEP_ALIVE_SECONDS = 5
+# The client's side once its whole request is in: DONE, or MUST_CLOSE after a `Connection: close` or HTTP/1.0 one.
+_REQUEST_MET = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 _PEEKED_BYTES = 4096  # a scrape's request head is far shorter; a longer one just stays replaceable
 
 
@@ -115,9 +117,10 @@ def _request_head_arrived(transport: asyncio.BaseTransport) -> bool:
         return False
     try:
         peek = socket.socket(sock.family, sock.type, sock.proto, sock.fileno())
-    except OSError:  # already closed by the peer: nothing to protect
+    except OSError:  # the descriptor is no socket any more: nothing to protect
         return False
     try:
+        peek.settimeout(0)  # a process-wide default timeout would otherwise make recv wait for data first
         head = peek.recv(_PEEKED_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except OSError:
         return False
@@ -153,7 +156,7 @@ class _GuardedH11Protocol(H11Protocol):
 
     def handle_events(self) -> None:
         super().handle_events()
-        if self.conn.their_state is h11.DONE:  # the whole request arrived: the deadline is met
+        if self.conn.their_state in _REQUEST_MET:  # the whole request arrived: the deadline is met
             self._disarm()
         elif self._deadline is not None:  # read, yet not whole: it can be replaced again
             self.guard.waiting[self] = None

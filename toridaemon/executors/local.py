@@ -18,9 +18,7 @@ import asyncio
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
-import ctypes
 import multiprocessing
-import os
 import resource
 import signal
 import threading
@@ -36,7 +34,6 @@ from toridaemon.logs import get_logger
 from toridaemon.pipeline.options import PipelineOptions
 
 log = get_logger("toridaemon.executor")
-_PR_SET_PDEATHSIG = 1
 # The exit code multiprocessing reports for a forkserver child when the forkserver itself is gone
 # and cannot tell the real one (popen_forkserver.Popen.poll); our workers die with it (PDEATHSIG).
 _FORKSERVER_LOST = 255
@@ -47,28 +44,6 @@ WORKER_START = "/worker-start"
 
 class PoolBroken(WorkerCrashed):
     """The whole pool broke (not this job's own worker) or cannot be rebuilt; the job may be retried."""
-
-
-def die_with_the_forkserver() -> None:
-    """Called in the forkserver (by the preload): every process it forks from now on dies with it.
-
-    The tie is made in the child right after the fork, before any of the worker's own code runs. Made
-    later (in the pool's initializer), a forkserver killed while a worker was still starting left
-    that worker running: reparented, invisible to pebble (which counts it as dead), never exiting.
-    A process a worker forks in turn is tied the same way, to that worker.
-    """
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    forker = [0]
-
-    def note_forker() -> None:
-        forker[0] = os.getpid()
-
-    def tie_to_forker() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != forker[0]:  # the forker died before the request above took effect
-            os._exit(1)
-
-    os.register_at_fork(before=note_forker, after_in_child=tie_to_forker)
 
 
 def _init_worker(limit_mb: int) -> None:
@@ -119,10 +94,10 @@ def _dispose_when_built(building: asyncio.Future[pebble.ProcessPool]) -> None:
 
 def new_pool(workers: int, memory_limit_mb: int) -> pebble.ProcessPool:
     """A pebble pool whose workers a forkserver forks; pebble starts them on the first submit."""
-    # forkserver: workers never inherit the daemon's threads, locks or open sockets; the preload
-    # module warms the pipeline once in the server so forked workers start ready.
+    # forkserver: workers never inherit the daemon's threads, locks or open sockets; its preload ties
+    # each worker to it and warms the pipeline once in the server, so forked workers start ready.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["toridaemon.executors.preload"])
+    context.set_forkserver_preload(["toridaemon.executors.pool_preload"])
     return pebble.ProcessPool(max_workers=workers, initializer=_init_worker, initargs=(memory_limit_mb,),
                               context=context)
 

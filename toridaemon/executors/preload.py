@@ -1,4 +1,5 @@
-"""Imported once by the forkserver, so every worker it forks dies with it and starts with a warm pipeline.
+"""Imported once by the local pool's forkserver (through `pool_preload`) and by each Dask worker: workers
+start with a warm pipeline.
 
 Without the warm-up each new worker (at start, and after a timeout kill) pays the imports and the concept
 database load again: about a second per worker, measured on the shared corpus.
@@ -8,11 +9,8 @@ from __future__ import annotations
 
 import gc
 
-from toridaemon.executors.local import die_with_the_forkserver
 from toridaemon.pipeline import analyze_text, conceptdb
 from toridaemon.pipeline.language import language
-
-die_with_the_forkserver()
 
 _WARM_UP = "Warm-up text for the concept engine: graph neural networks and molecule property prediction."
 analyze_text(_WARM_UP, language="en")  # English resources and the bundled database (about 2 s to build)
