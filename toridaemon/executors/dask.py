@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from toridaemon.executors.base import Failure, Job, JobOutcome, WorkerCrashed
-from toridaemon.executors.job import as_outcome, run_job
+from toridaemon.executors.job import SentOptions, as_outcome, run_job
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -129,6 +129,7 @@ class DaskExecutor:
         self._on_health = on_health
         self._healthy: bool | None = None
         self._retries = retries
+        self._as_sent = SentOptions()
         self._connect_timeout = connect_timeout
         self._backoff_max = backoff_max
         self._poll = poll_seconds
@@ -204,7 +205,7 @@ class DaskExecutor:
     # -- one job -----------------------------------------------------------------------------
 
     async def _arguments(self, job: Job) -> tuple[Callable[..., dict[str, Any]], tuple[Any, ...]]:
-        options = job.options.model_dump()
+        options = self._as_sent(job.options)
         if self.shared_paths:
             return run_job_by_path, (str(job.path), options, job.sha256)
         data = await asyncio.to_thread(job.path.read_bytes)

@@ -36,3 +36,16 @@ def as_outcome(answer: dict[str, Any]) -> JobOutcome:
     if "failure" in answer:
         return JobOutcome(failure=Failure(**answer["failure"]))
     return JobOutcome(result=answer["result"])
+
+
+class SentOptions:
+    """Job options as `run_job` takes them (`model_dump`), dumped once per options object: options are frozen,
+    and one object serves every file of a settings snapshot."""
+
+    def __init__(self) -> None:
+        self._last: tuple[PipelineOptions, dict[str, Any]] | None = None
+
+    def __call__(self, options: PipelineOptions) -> dict[str, Any]:
+        if self._last is None or self._last[0] is not options:
+            self._last = (options, options.model_dump())
+        return self._last[1]

@@ -28,10 +28,9 @@ from typing import Any
 import pebble
 
 from toridaemon.executors.base import ExecutorUnavailable, Failure, Job, JobOutcome, WorkerCrashed
-from toridaemon.executors.job import as_outcome, run_job
+from toridaemon.executors.job import SentOptions, as_outcome, run_job
 from toridaemon.faults import worker_fault
 from toridaemon.logs import get_logger
-from toridaemon.pipeline.options import PipelineOptions
 
 log = get_logger("toridaemon.executor")
 # The exit code multiprocessing reports for a forkserver child when the forkserver itself is gone
@@ -130,7 +129,7 @@ class LocalExecutor:
         self._jobs: dict[concurrent.futures.Future[dict[str, Any]], pebble.ProcessPool] = {}
         self._abandoned: set[concurrent.futures.Future[dict[str, Any]]] = set()
         self._condemned: pebble.ProcessPool | None = None
-        self._dumped: tuple[PipelineOptions, dict[str, Any]] | None = None  # the last options, as sent
+        self._as_sent = SentOptions()
         self.rebuilds = 0
 
     async def start(self) -> None:
@@ -209,12 +208,6 @@ class LocalExecutor:
         except RuntimeError as exc:  # it broke (or was swapped) since `_current_pool` looked
             self._wake_supervisor()
             raise PoolBroken(f"worker pool unavailable: {exc}") from exc
-
-    def _as_sent(self, options: PipelineOptions) -> dict[str, Any]:
-        """`options` as the worker takes them, dumped once per snapshot (options are frozen), not per job."""
-        if self._dumped is None or self._dumped[0] is not options:
-            self._dumped = (options, options.model_dump())
-        return self._dumped[1]
 
     async def _current_pool(self) -> pebble.ProcessPool:
         """The running pool, repaired first if it is broken; `ExecutorUnavailable` if it cannot be rebuilt now."""
