@@ -162,9 +162,9 @@ def _restore_start(word: str, known: frozenset[str], *, at_start: bool) -> str |
 def drop_running_lines(pages: list[str]) -> list[str]:
     """Remove lines repeated at the same edge of most pages, and bare page numbers at the edges."""
     split = [page.split("\n") for page in pages]
-    # Too few pages for any line to repeat on enough of them: only page numbers can go, and nothing is folded.
-    repeats = len(pages) >= _MIN_PAGES_FOR_RUNNING
-    slots = [_edge_slots(lines, fold=repeats) for lines in split]
+    # Too few pages for any line to repeat on enough of them (`needed` is at least that many): only page
+    # numbers can go, and no line is folded.
+    slots = [_edge_slots(lines, fold=len(pages) >= _MIN_PAGES_FOR_RUNNING) for lines in split]
     counts: Counter[tuple[int, str]] = Counter()
     for page_slots in slots:
         counts.update(set(page_slots.values()))
@@ -172,7 +172,7 @@ def drop_running_lines(pages: list[str]) -> list[str]:
     cleaned = []
     for page, lines, page_slots in zip(pages, split, slots, strict=True):
         drop = {index for index, key in page_slots.items()
-                if (repeats and counts[key] >= needed) or _PAGE_NUMBER.match(lines[index])}
+                if counts[key] >= needed or _PAGE_NUMBER.match(lines[index])}
         cleaned.append(_without(lines, drop) if drop else page)
     return cleaned
 
@@ -187,7 +187,7 @@ def _without(lines: list[str], drop: set[int]) -> str:
 
 def _edge_slots(lines: list[str], *, fold: bool) -> dict[int, tuple[int, str]]:
     """Line index → (position from the top or, negative, from the bottom; the line with digits folded). Without
-    `fold`, or for a line too long to be a running header, the second part is empty: it repeats nowhere."""
+    `fold` the second part is empty."""
     # Only the edges are looked at: the first and the last few non-blank lines, found from each end.
     top = list(islice((index for index, line in enumerate(lines) if line.strip()), _EDGE_LINES))
     bottom = list(islice((index for index in range(len(lines) - 1, -1, -1) if lines[index].strip()), _EDGE_LINES))
