@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from tests.polling import wait_for
 from tests.scangen import blank_scan, scanned_text
 from toridaemon.pipeline import PipelineOptions, analyze_pdf
 from toridaemon.pipeline.text import ocr, read_document, tessdata
+from toridaemon.statemachine import read_input
 
 PAGE_ONE = ("Graph Neural Networks for Molecules\n\nMessage passing networks learn molecular properties.\n"
             "Each atom exchanges messages with its neighbours over several rounds.")
@@ -149,17 +151,21 @@ def test_the_ocr_budget_grows_with_page_images_only() -> None:
     assert tessdata.ocr_budget_seconds(scanned_text(["a"], dpi=50), PipelineOptions(ocr="off")) == 0
 
 
-def test_the_daemons_budget_read_counts_images_across_chunk_boundaries(tmp_path: Path) -> None:
+def test_the_daemons_hashing_read_counts_images_across_chunk_boundaries(tmp_path: Path) -> None:
     data = scanned_text(["a", "b", "c"], dpi=50) + b"\n%" + b"/Subtype  /Image\n" * 5 + b"/Subtype /Images"
     path = tmp_path / "scan.pdf"
     path.write_bytes(data)
     options = PipelineOptions(ocr_page_timeout_seconds=10, ocr_max_pages=100)
-    assert tessdata.file_ocr_budget_seconds(path, options) == tessdata.ocr_budget_seconds(data, options) == 80
+    state, budget = read_input(path, options)
+    assert state.sha256 == hashlib.sha256(data).hexdigest()
+    assert budget == tessdata.ocr_budget_seconds(data, options) == 80
     for chunk_bytes in (5, 17, 64, 1000):  # smaller than, near and above the carried overlap
-        with path.open("rb") as handle:
-            assert tessdata._count_images(handle, len(data), chunk_bytes) == 8
-    assert tessdata.file_ocr_budget_seconds(path, PipelineOptions(max_file_bytes=20)) == 0  # within the limit
-    assert tessdata.file_ocr_budget_seconds(tmp_path / "gone.pdf", options) == 0
+        counter = tessdata.ImageCounter(len(data))
+        for start in range(0, len(data), chunk_bytes):
+            counter.feed(data[start : start + chunk_bytes])
+        assert counter.count == 8
+    assert read_input(path, PipelineOptions(max_file_bytes=20))[1] == 0  # no image within the limit
+    assert read_input(path, PipelineOptions(ocr="off"))[1] == 0
 
 
 @needs_english

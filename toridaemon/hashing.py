@@ -6,6 +6,7 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -48,13 +49,16 @@ def open_regular(path: Path) -> tuple[BinaryIO, os.stat_result]:
     return handle, info
 
 
-def sha256_file(path: Path) -> FileState:
-    """Hash a regular file; raises `NotRegularFile` or `OSError`."""
+def sha256_file(path: Path, also: Callable[[bytes], None] | None = None) -> FileState:
+    """Hash a regular file, handing each chunk read to `also` as well (one read serves both); raises
+    `NotRegularFile` or `OSError`."""
     handle, info = open_regular(path)
     with handle:
         digest = hashlib.sha256()
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
+            if also is not None:
+                also(chunk)
     return FileState(digest.hexdigest(), info.st_size, info.st_mtime_ns, identity_of(info))
 
 

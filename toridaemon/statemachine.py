@@ -29,7 +29,7 @@ from toridaemon.logs import get_logger
 from toridaemon.metrics import Metrics, observe_text
 from toridaemon.outcome import OnSuccess, Outcomes
 from toridaemon.pipeline.options import PipelineOptions
-from toridaemon.pipeline.text.tessdata import file_ocr_budget_seconds
+from toridaemon.pipeline.text.tessdata import ImageCounter, images_budget_seconds
 from toridaemon.progress import ProgressTracker
 from toridaemon.recovery import settle_moved
 from toridaemon.settings import Settings
@@ -200,9 +200,10 @@ class FileMachine:
         settings = self._settings()  # the snapshot this try keeps, whatever reloads happen meanwhile
         options = self._pipeline_options(settings)
         item.enter(State.HASH)
-        state = await self._hash(item)
-        if state is None:
+        read = await self._hash(item, options)
+        if read is None:
             return
+        state, ocr_budget = read
         if any(other.sha256 == state.sha256 for other in busy() if other is not item):
             raise Retry("same_content_in_flight", "identical content is being processed; wait for its outcome")
         # Set before the next await: a file with the same content that comes here meanwhile waits for it.
@@ -214,7 +215,7 @@ class FileMachine:
             parsed()
             await finish_shielded(self._record_duplicate(item, state, settings))
             return
-        outcome, ocr_budget = await self._claimed(item, state, claim, options)
+        outcome = await self._claimed(item, state, claim)
         if outcome is None:
             item.enter(State.PARSE)
             outcome = await self._execute(item, settings, options, ocr_budget)
@@ -222,10 +223,11 @@ class FileMachine:
         parsed()
         await finish_shielded(self._record(item, outcome, settings))
 
-    async def _hash(self, item: Item) -> FileState | None:
-        """Hash the input; None when it turned out not to need parsing (gone, or not a regular file)."""
+    async def _hash(self, item: Item, options: PipelineOptions) -> tuple[FileState, float] | None:
+        """Hash the input and count the seconds OCR may add to its timeout (`read_input`); None when it
+        turned out not to need parsing (gone, or not a regular file)."""
         try:
-            return await asyncio.to_thread(sha256_file, item.path)
+            return await asyncio.to_thread(read_input, item.path, options)
         except FileNotFoundError:
             await finish_shielded(self._record_gone(item))
         except NotRegularFile as exc:
@@ -236,27 +238,23 @@ class FileMachine:
             raise Retry("unreadable", f"cannot read: {exc.strerror}") from exc
         return None
 
-    async def _claimed(self, item: Item, state: FileState, claim: Claim,
-                       options: PipelineOptions) -> tuple[JobOutcome | None, float]:
-        """After the claim: an outcome an earlier try left on disk, if any, else the OCR time budget."""
+    async def _claimed(self, item: Item, state: FileState, claim: Claim) -> JobOutcome | None:
+        """After the claim: an outcome an earlier try left on disk, if any."""
         self.metrics.file_bytes.observe(state.size)
         log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=claim.attempt)
         # The same content failed before and is back in the inbox (moved back by an operator): its old
         # failure record must not answer for this try.
         retire = claim.failed is not None and claim.failed.id != item.row_id
-        existing, ocr_budget = await asyncio.to_thread(self._look_on_disk, item.path, state.sha256, retire, options)
+        existing = await asyncio.to_thread(self._look_on_disk, item.path, state.sha256, retire)
         if existing is not None:
             log.info("file_outcome_found", file=item.path.name, sha256=state.sha256)
-        return existing, ocr_budget
+        return existing
 
-    def _look_on_disk(self, path: Path, sha256: str, retire: bool,
-                      options: PipelineOptions) -> tuple[JobOutcome | None, float]:
-        """Off the loop, one trip: retire a superseded failure record, find an earlier outcome, and
-        else count the seconds OCR may add to the timeout (per page image)."""
+    def _look_on_disk(self, path: Path, sha256: str, retire: bool) -> JobOutcome | None:
+        """Off the loop, one trip: retire a superseded failure record, then find an earlier outcome."""
         if retire:
             self.outcomes.retire_failure(path.name, sha256)
-        existing = self.outcomes.existing(path.name, sha256)
-        return existing, 0.0 if existing is not None else file_ocr_budget_seconds(path, options)
+        return self.outcomes.existing(path.name, sha256)
 
     async def _execute(self, item: Item, settings: Settings, options: PipelineOptions,
                        ocr_budget: float) -> JobOutcome:
@@ -364,6 +362,13 @@ class FileMachine:
         self.metrics.file_pages.observe(result["source"]["pages"])
         self.metrics.concepts.observe(len(result["concepts"]))
         observe_text(self.metrics, result)
+
+
+def read_input(path: Path, options: PipelineOptions) -> tuple[FileState, float]:
+    """One read of an input: its hash, and the seconds OCR may add to its timeout (per page image)."""
+    counter = ImageCounter(options.max_file_bytes if options.ocr != "off" else 0)
+    state = sha256_file(path, counter.feed)
+    return state, images_budget_seconds(counter.count, options)
 
 
 def _ensure_unchanged(item: Item) -> None:

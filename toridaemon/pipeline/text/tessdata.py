@@ -12,9 +12,7 @@ import re
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
 
-from toridaemon.hashing import NotRegularFile, open_regular
 from toridaemon.pipeline.options import PipelineOptions
 
 DEBIAN_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata")
@@ -84,35 +82,38 @@ def ocr_budget_seconds(data: bytes, options: PipelineOptions) -> float:
 
     Born-digital files without images get nothing extra, so a hung parse still dies at `file_timeout_seconds`.
     """
-    if options.ocr == "off":
-        return 0.0
-    return options.ocr_page_timeout_seconds * min(image_count(data), options.ocr_max_pages)
+    return images_budget_seconds(image_count(data) if options.ocr != "off" else 0, options)
 
 
-def file_ocr_budget_seconds(path: Path, options: PipelineOptions) -> float:
-    """`ocr_budget_seconds` of the file at `path` (0 when it cannot be read: the job will report why)."""
+def images_budget_seconds(images: int, options: PipelineOptions) -> float:
+    """`ocr_budget_seconds` of a file with `images` page images."""
     if options.ocr == "off":
-        return 0.0
-    try:
-        handle, info = open_regular(path)  # never a FIFO or a symlink, like the worker's own read
-        with handle:
-            images = _count_images(handle, min(info.st_size, options.max_file_bytes))
-    except (OSError, NotRegularFile):
         return 0.0
     return options.ocr_page_timeout_seconds * min(images, options.ocr_max_pages)
 
 
-def _count_images(handle: BinaryIO, limit: int, chunk_bytes: int = _SCAN_CHUNK) -> int:
-    """`image_count` of the file's first `limit` bytes, read in chunks: the daemon, which calls this,
-    never holds a whole input (up to `max_file_bytes`) in memory.
+class ImageCounter:
+    """`image_count` of a file's first `limit` bytes, fed in chunks: the daemon counts while it hashes an
+    input, in one read, and never holds a whole input (up to `max_file_bytes`) in memory.
 
     A match is counted in the window where it starts before the last `_SCAN_OVERLAP` bytes; those bytes
     are carried into the next window, where a match cut by the chunk boundary is found whole."""
-    count, carry, left = 0, b"", limit
-    while left > 0 and (chunk := handle.read(min(chunk_bytes, left))):
-        left -= len(chunk)
-        window = carry + chunk
+
+    def __init__(self, limit: int) -> None:
+        self._left = limit
+        self._counted = 0
+        self._carry = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if self._left <= 0:
+            return
+        chunk = chunk[: self._left]
+        self._left -= len(chunk)
+        window = self._carry + chunk
         cut = max(0, len(window) - _SCAN_OVERLAP)
-        count += sum(1 for match in _IMAGE_XOBJECT.finditer(window) if match.start() < cut)
-        carry = window[cut:]
-    return count + len(_IMAGE_XOBJECT.findall(carry))
+        self._counted += sum(1 for match in _IMAGE_XOBJECT.finditer(window) if match.start() < cut)
+        self._carry = window[cut:]
+
+    @property
+    def count(self) -> int:
+        return self._counted + len(_IMAGE_XOBJECT.findall(self._carry))
