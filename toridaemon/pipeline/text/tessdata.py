@@ -29,7 +29,6 @@ TESSERACT_NAMES: dict[str, str] = {
 # Image XObjects are streams, and streams never sit inside object streams: their dictionaries are
 # always visible in the file's bytes, so counting them needs no parsing.
 _IMAGE_XOBJECT = re.compile(rb"/Subtype\s*/Image\b")
-_SCAN_CHUNK = 1 << 20
 _SCAN_OVERLAP = 64  # longer than `/Subtype /Image` with any whitespace a PDF writer puts between
 
 
