@@ -125,6 +125,19 @@ def test_a_term_mostly_inside_a_longer_kept_one_is_held_back_harder() -> None:
     assert prune(distinct, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
 
 
+def test_a_term_that_never_occurs_outside_a_kept_one_is_never_kept_with_it() -> None:
+    # Every "hd" and every "dx dy" is part of "hd dx dy": one concept, however few other candidates there are.
+    # min_kept would otherwise fill the list with the parts (held back, not excluded).
+    parts = [Counted("hd dx dy", 10.0, 3), Counted("hd", 9.0, 3), Counted("dx dy", 8.0, 3), Counted("macro", 1.0, 2)]
+    assert prune(parts, min_kept=4, max_kept=4, threshold=0.0).kept == [0, 3]
+    # The other way round: "phylogeny" kept first, and it only ever occurs in "perfect phylogeny".
+    whole = [Counted("phylogeny", 10.0, 4), Counted("perfect phylogeny", 9.0, 4), Counted("haplotype", 2.0, 3)]
+    assert prune(whole, min_kept=3, max_kept=3, threshold=0.0).kept == [0, 2]
+    # One occurrence of "hd" outside: a strong part is held back, not excluded.
+    once_outside = [Counted("hd dx dy", 10.0, 3), Counted("hd", 9.0, 4)]
+    assert prune(once_outside, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
+
+
 def test_adjusted_scores_do_not_increase_in_the_order_kept() -> None:
     order = ranked([("graph network", 9.0), ("graph", 8.0), ("network", 7.5), ("sparse matrix", 3.0)])
     result = prune(order, min_kept=4, max_kept=4, threshold=0.0)

@@ -2,12 +2,13 @@
 
 Each step keeps the candidate with the best score × (1 − redundancy), where redundancy with the kept set is the
 largest of: 1 for a near-duplicate (same words up to hyphens, spaces, case and plurals); when one term's words run
-inside the other's, `BOUND` if the longer term holds at least `BOUND_SHARE` of the shorter one's occurrences (the
-shorter is then no concept of its own) and `CONTAINMENT` otherwise (both may stay when both are strong); and the
-share of common words otherwise, times `CONTAINMENT`. The values were chosen on the macro F1@10 of the choose half
-of bench/keyphrases.py together with the near-duplicate share of bench/noise.py. It stops when the entropy (nats)
-of the kept score distribution would grow by less than `entropy_threshold`, but never below `min_concepts` nor
-above `max_concepts`.
+inside the other's, 1 if the shorter term never occurs outside the longer one (both name one concept: "hd" of
+"hd dx dy", which would otherwise fill a short document's list with its parts), `BOUND` if the longer term holds
+at least `BOUND_SHARE` of the shorter one's occurrences (the shorter is then no concept of its own) and
+`CONTAINMENT` otherwise (both may stay when both are strong); and the share of common words otherwise, times
+`CONTAINMENT`. The values were chosen on the macro F1@10 of the choose half of bench/keyphrases.py together with
+the near-duplicate share of bench/noise.py. It stops when the entropy (nats) of the kept score distribution would
+grow by less than `entropy_threshold`, but never below `min_concepts` nor above `max_concepts`.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def _redundancy(a: _Term, b: _Term) -> float:
     if any(long.words[i : i + size] == short.words for i in range(len(long.words) - size + 1)):
         # Each occurrence of the longer term is one of the shorter: when it holds most of them, the shorter term
         # is no concept of its own ("amsgen" of "amsgen package").
+        if long.frequency >= short.frequency > 0:
+            return 1.0  # the shorter term never occurs outside the longer one: the two are one concept
         inside = long.frequency >= BOUND_SHARE * short.frequency > 0
         return BOUND if inside else CONTAINMENT
     return len(a.vocabulary & b.vocabulary) / len(a.vocabulary | b.vocabulary) * CONTAINMENT
