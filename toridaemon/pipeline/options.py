@@ -31,7 +31,9 @@ class PipelineOptions(BaseModel):
     max_file_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Largest input file accepted, in bytes.")
     max_pages: int = Field(5000, gt=0, description="Largest page count accepted.")
     max_concepts: int = Field(30, gt=0, le=1000, description="Most concepts kept per document.")
-    min_concepts: int = Field(5, ge=0, le=1000, description="Fewest concepts kept when that many candidates exist.")
+    min_concepts: int = Field(
+        5, ge=0, le=1000, description="Fewest concepts kept when that many distinct candidates exist."
+    )
     entropy_threshold: float = Field(
         0.01, ge=0.0, description="Pruning stops when a concept adds less entropy than this (nats)."
     )
