@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -13,9 +15,10 @@ from tests.conftest import DaemonProcess, Dirs
 from tests.pdfgen import pdf_bytes
 from tests.polling import wait_for
 from tests.scangen import blank_scan, scanned_text
+from toridaemon import hashing
 from toridaemon.pipeline import PipelineOptions, analyze_pdf
 from toridaemon.pipeline.text import ocr, read_document, tessdata
-from toridaemon.statemachine import read_input
+from toridaemon.statemachine import hash_and_budget
 
 PAGE_ONE = ("Graph Neural Networks for Molecules\n\nMessage passing networks learn molecular properties.\n"
             "Each atom exchanges messages with its neighbours over several rounds.")
@@ -151,21 +154,34 @@ def test_the_ocr_budget_grows_with_page_images_only() -> None:
     assert tessdata.ocr_budget_seconds(scanned_text(["a"], dpi=50), PipelineOptions(ocr="off")) == 0
 
 
-def test_the_daemons_hashing_read_counts_images_across_chunk_boundaries(tmp_path: Path) -> None:
+def test_the_daemons_hashing_read_counts_images_across_chunk_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = scanned_text(["a", "b", "c"], dpi=50) + b"\n%" + b"/Subtype  /Image\n" * 5 + b"/Subtype /Images"
     path = tmp_path / "scan.pdf"
     path.write_bytes(data)
+    opened: list[Path] = []
+    real_open = hashing.open_regular
+
+    def counted_open(where: Path) -> tuple[BinaryIO, os.stat_result]:
+        opened.append(where)
+        return real_open(where)
+
+    monkeypatch.setattr(hashing, "open_regular", counted_open)
     options = PipelineOptions(ocr_page_timeout_seconds=10, ocr_max_pages=100)
-    state, budget = read_input(path, options)
+    state, budget = hash_and_budget(path, options)
+    assert opened == [path]  # one read gives both
     assert state.sha256 == hashlib.sha256(data).hexdigest()
     assert budget == tessdata.ocr_budget_seconds(data, options) == 80
-    for chunk_bytes in (5, 17, 64, 1000):  # smaller than, near and above the carried overlap
-        counter = tessdata.ImageCounter(len(data))
-        for start in range(0, len(data), chunk_bytes):
-            counter.feed(data[start : start + chunk_bytes])
-        assert counter.count == 8
-    assert read_input(path, PipelineOptions(max_file_bytes=20))[1] == 0  # no image within the limit
-    assert read_input(path, PipelineOptions(ocr="off"))[1] == 0
+    cut = data.index(b"/Subtype  /Image") + 4 * len(b"/Subtype  /Image\n") + 5  # inside the 5th appended one
+    for limit, images in ((len(data), 8), (cut, 7)):
+        for chunk_bytes in (5, 17, 64, 1000):  # smaller than, near and above the carried overlap
+            counter = tessdata.ImageCounter(limit)
+            for start in range(0, len(data), chunk_bytes):
+                counter.feed(data[start : start + chunk_bytes])
+            assert counter.count == images == tessdata.image_count(data[:limit])
+    assert hash_and_budget(path, PipelineOptions(max_file_bytes=20))[1] == 0  # no image within the limit
+    assert hash_and_budget(path, PipelineOptions(ocr="off"))[1] == 0
 
 
 @needs_english

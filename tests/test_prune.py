@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.candidates import normalize
+from toridaemon.pipeline.conceptdb import ConceptEntry
 from toridaemon.pipeline.prune import entropy, prune, redundancy
+from toridaemon.pipeline.scoring import Scored
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,18 @@ def test_a_term_that_never_occurs_outside_a_kept_one_is_never_kept_with_it() -> 
     # One occurrence of "hd" outside: a strong part is held back, not excluded.
     once_outside = [Counted("hd dx dy", 10.0, 3), Counted("hd", 9.0, 4)]
     assert prune(once_outside, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
+
+
+def test_parts_counted_otherwise_than_their_phrase_are_held_back_not_excluded() -> None:
+    # A hyphenated compound is one word to the counts: "linear" alone is no part of the 5 "non-linear".
+    hyphen = [Counted("non-linear", 10.0, 5), Counted("linear", 9.0, 3)]
+    assert prune(hyphen, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
+    # A database hit's frequency holds its aliases ("acute kidney failure" 5 times, its own name once): it says
+    # nothing about where "renal failure" occurs.
+    entry = ConceptEntry("acute renal failure", ("acute kidney failure",))
+    found = Scored("acute renal failure", 10.0, {"body": 6}, entry, ("acute renal failure", "acute kidney failure"))
+    ranked = [found, Scored("renal failure", 9.0, {"body": 4}), Scored("macro", 1.0, {"body": 1})]
+    assert sorted(prune(ranked, min_kept=3, max_kept=3, threshold=0.0).kept) == [0, 1, 2]
 
 
 def test_adjusted_scores_do_not_increase_in_the_order_kept() -> None:

@@ -224,10 +224,10 @@ class FileMachine:
         await finish_shielded(self._record(item, outcome, settings))
 
     async def _hash(self, item: Item, options: PipelineOptions) -> tuple[FileState, float] | None:
-        """Hash the input and count the seconds OCR may add to its timeout (`read_input`); None when it
+        """Hash the input and count the seconds OCR may add to its timeout (`hash_and_budget`); None when it
         turned out not to need parsing (gone, or not a regular file)."""
         try:
-            return await asyncio.to_thread(read_input, item.path, options)
+            return await asyncio.to_thread(hash_and_budget, item.path, options)
         except FileNotFoundError:
             await finish_shielded(self._record_gone(item))
         except NotRegularFile as exc:
@@ -364,7 +364,7 @@ class FileMachine:
         observe_text(self.metrics, result)
 
 
-def read_input(path: Path, options: PipelineOptions) -> tuple[FileState, float]:
+def hash_and_budget(path: Path, options: PipelineOptions) -> tuple[FileState, float]:
     """One read of an input: its hash, and the seconds OCR may add to its timeout (per page image)."""
     counter = ImageCounter(options.max_file_bytes if options.ocr != "off" else 0)
     state = sha256_file(path, counter.feed)

@@ -2,13 +2,14 @@
 
 Each step keeps the candidate with the best score × (1 − redundancy), where redundancy with the kept set is the
 largest of: 1 for a near-duplicate (same words up to hyphens, spaces, case and plurals); when one term's words run
-inside the other's, 1 if the shorter term never occurs outside the longer one (both name one concept: "hd" of
-"hd dx dy", which would otherwise fill a short document's list with its parts), `BOUND` if the longer term holds
-at least `BOUND_SHARE` of the shorter one's occurrences (the shorter is then no concept of its own) and
-`CONTAINMENT` otherwise (both may stay when both are strong); and the share of common words otherwise, times
-`CONTAINMENT`. The values were chosen on the macro F1@10 of the choose half of bench/keyphrases.py together with
-the near-duplicate share of bench/noise.py. It stops when the entropy (nats) of the kept score distribution would
-grow by less than `entropy_threshold`, but never below `min_concepts` nor above `max_concepts`.
+inside the other's, 1 if the counts show the shorter term never occurs outside the longer one (both name one
+concept: "hd" of "hd dx dy", which would otherwise fill a short document's list with its parts), `BOUND` if the
+longer term holds at least `BOUND_SHARE` of the shorter one's occurrences (the shorter is then no concept of its
+own) and `CONTAINMENT` otherwise (both may stay when both are strong); and the share of common words otherwise,
+times `CONTAINMENT`. The values were chosen on the macro F1@10 of the choose half of bench/keyphrases.py together
+with the near-duplicate share of bench/noise.py. It stops when the entropy (nats) of the kept score distribution
+would grow by less than `entropy_threshold`, but never above `max_concepts` and, while distinct candidates
+remain, never below `min_concepts`.
 """
 
 from __future__ import annotations
@@ -55,10 +56,13 @@ def redundancy(a: str, b: str) -> float:
 
 
 class _Term:
-    __slots__ = ("flat", "frequency", "joined", "vocabulary", "words")
+    __slots__ = ("flat", "frequency", "joined", "own", "tokens", "vocabulary", "words")
 
-    def __init__(self, key: str, frequency: int = 0) -> None:
+    def __init__(self, key: str, frequency: int = 0, *, own: bool = False) -> None:
         self.frequency = frequency
+        # `frequency` counts this key's own occurrences, with no database aliases or variants merged in.
+        self.own = own and frequency > 0
+        self.tokens = key.split(" ")  # the words as they were counted: a hyphenated compound is one
         self.flat = key.replace("-", " ")
         self.joined = self.flat.replace(" ", "")
         self.words = self.flat.split()
@@ -71,19 +75,27 @@ def _redundancy(a: _Term, b: _Term) -> float:
     if not a.vocabulary & b.vocabulary:
         return 0.0
     short, long = (a, b) if len(a.words) <= len(b.words) else (b, a)
-    size = len(short.words)
-    if any(long.words[i : i + size] == short.words for i in range(len(long.words) - size + 1)):
-        # Each occurrence of the longer term is one of the shorter: when it holds most of them, the shorter term
-        # is no concept of its own ("amsgen" of "amsgen package").
-        if long.frequency >= short.frequency > 0:
-            return 1.0  # the shorter term never occurs outside the longer one: the two are one concept
+    if _runs_inside(short.words, long.words):
+        if short.own and long.own and long.frequency >= short.frequency and _runs_inside(short.tokens, long.tokens):
+            # Counted alike, every occurrence of the longer term is one of the shorter: as many means the shorter
+            # never occurs on its own, and the two are one concept ("hd" of "hd dx dy").
+            return 1.0
+        # When the longer term holds most of the shorter one's occurrences, the shorter is no concept of its own
+        # ("amsgen" of "amsgen package").
         inside = long.frequency >= BOUND_SHARE * short.frequency > 0
         return BOUND if inside else CONTAINMENT
     return len(a.vocabulary & b.vocabulary) / len(a.vocabulary | b.vocabulary) * CONTAINMENT
 
 
+def _runs_inside(short: list[str], long: list[str]) -> bool:
+    size = len(short)
+    return any(long[i : i + size] == short for i in range(len(long) - size + 1))
+
+
 def _term(item: Rankable) -> _Term:
-    return _Term(item.key, getattr(item, "frequency", 0))
+    # Candidates found by the database (an `entry`) or merged from variants count more than their own key.
+    plain = getattr(item, "entry", None) is None and len(getattr(item, "variants", ())) <= 1
+    return _Term(item.key, getattr(item, "frequency", 0), own=plain)
 
 
 def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold: float) -> Pruned:
