@@ -102,6 +102,24 @@ def test_a_language_without_any_resources_falls_back() -> None:
     assert result.language == "sw" and result.concepts
 
 
+CROATIAN = (
+    "Danas smo svi radosni jer je ljeto. Kad prođe ljeto, ponovo ćemo postati pravi stručnjaci za tipografiju. "
+    "Tipografija je umjetnost oblikovanja teksta. Stručnjaci za tipografiju rade s fontovima, prijelomom stranica "
+    "i rastavljanjem riječi na slogove. Rastavljanje riječi na slogove važno je za hrvatski jezik."
+)
+
+
+@pytest.mark.parametrize("code", ["hr", "bs", "sr"])
+def test_serbo_croatian_varieties_share_one_frequency_list(code: str) -> None:
+    # wordfreq lists them under "sh": without it, "smo", "je" and "jer" were content words and
+    # "danas smo svi" led the list.
+    lang = language(code)
+    assert len(lang.frequencies) > 10_000 and {"je", "smo", "jer", "i", "u"} <= lang.stop_words
+    assert lang.fold("radosni") == lang.fold("radosna")
+    names = [c.name for c in analyze_text(CROATIAN, language=code).concepts]
+    assert names and not any(word in lang.stop_words for name in names for word in name.split())
+
+
 @pytest.mark.parametrize("code", TUNED)
 def test_each_tuned_language_has_its_resources(code: str) -> None:
     lang = language(code)

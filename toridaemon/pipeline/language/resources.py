@@ -5,8 +5,9 @@ nl) still gets a sensible share:
 - function words: the `stop-words` package's list (BSD-3-Clause) plus wordfreq's most frequent words (Zipf ≥
   `_FUNCTION_ZIPF`: in every language those are articles, pronouns, auxiliaries and prepositions); English keeps
   its curated list (`english.py`), which also stops reporting verbs and vague modifiers;
-- frequencies: wordfreq's `small` list for the language (40+ languages), none for others (every word then counts
-  as specific, and frequency and position decide);
+- frequencies: wordfreq's `small` list for the language (40+ languages; Croatian, Bosnian, Serbian and
+  Montenegrin share its Serbo-Croatian list), none for others (every word then counts as specific, and frequency
+  and position decide);
 - folding: a Snowball stemmer (snowballstemmer, which runs PyStemmer's C code when installed); English folds
   plurals only. Languages with neither fold case only.
 `UNDETERMINED` ("und") is the language-agnostic fallback for text whose language cannot be told (short, mixed or
@@ -32,6 +33,9 @@ UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
+# Standard varieties wordfreq lists under one code: Serbo-Croatian ("sh") is Croatian, Bosnian, Serbian and
+# Montenegrin, which the detector tells apart.
+_WORDFREQ_CODES = {"hr": "sh", "bs": "sh", "sr": "sh", "me": "sh"}
 # Placeholder text of templates (lorem ipsum and the lipsum package's paragraphs): never a concept, in any language.
 FILLER = frozenset(
     "lorem ipsum dolor sit amet consectetur adipiscing adipisicing elit sed eiusmod tempor incididunt labore dolore "
@@ -47,8 +51,8 @@ _SNOWBALL = {
     "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german", "el": "greek",
     "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian", "lt": "lithuanian",
     "ne": "nepali", "nb": "norwegian", "fa": "persian", "pl": "polish", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish",
-    "yi": "yiddish",
+    "ru": "russian", "sr": "serbian", "hr": "serbian", "bs": "serbian", "me": "serbian", "es": "spanish",
+    "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }
 
 
@@ -121,6 +125,7 @@ def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str
 
 
 def _frequencies(code: str) -> dict[str, float]:
+    code = _WORDFREQ_CODES.get(code, code)
     if code == UNDETERMINED or code not in wordfreq.available_languages("small"):
         return {}
     return dict(wordfreq.get_frequency_dict(code, wordlist="small"))
