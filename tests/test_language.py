@@ -120,6 +120,10 @@ def test_serbo_croatian_varieties_share_one_frequency_list(code: str) -> None:
     assert names and not any(word in lang.stop_words for name in names for word in name.split())
 
 
+def test_tagalog_uses_the_filipino_frequency_list() -> None:
+    assert len(language("tl").frequencies) > 10_000 and "ang" in language("tl").stop_words
+
+
 @pytest.mark.parametrize("code", TUNED)
 def test_each_tuned_language_has_its_resources(code: str) -> None:
     lang = language(code)

@@ -33,9 +33,9 @@ UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
-# Standard varieties wordfreq lists under one code: Serbo-Croatian ("sh") is Croatian, Bosnian, Serbian and
-# Montenegrin, which the detector tells apart.
-_WORDFREQ_CODES = {"hr": "sh", "bs": "sh", "sr": "sh", "me": "sh"}
+# Detector codes wordfreq lists under another one: Serbo-Croatian ("sh") is Croatian, Bosnian, Serbian and
+# Montenegrin, which the detector tells apart; Filipino ("fil") is standard Tagalog.
+_WORDFREQ_CODES = {"hr": "sh", "bs": "sh", "sr": "sh", "me": "sh", "tl": "fil"}
 # Placeholder text of templates (lorem ipsum and the lipsum package's paragraphs): never a concept, in any language.
 FILLER = frozenset(
     "lorem ipsum dolor sit amet consectetur adipiscing adipisicing elit sed eiusmod tempor incididunt labore dolore "
