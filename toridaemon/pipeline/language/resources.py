@@ -6,8 +6,8 @@ nl) still gets a sensible share:
   `_FUNCTION_ZIPF`: in every language those are articles, pronouns, auxiliaries and prepositions); English keeps
   its curated list (`english.py`), which also stops reporting verbs and vague modifiers;
 - frequencies: wordfreq's `small` list for the language (40+ languages; Croatian, Bosnian, Serbian and
-  Montenegrin share its Serbo-Croatian list), none for others (every word then counts as specific, and frequency
-  and position decide);
+  Montenegrin share its Serbo-Croatian list, Tagalog takes its Filipino one), none for others (every word then
+  counts as specific, and frequency and position decide);
 - folding: a Snowball stemmer (snowballstemmer, which runs PyStemmer's C code when installed); English folds
   plurals only. Languages with neither fold case only.
 `UNDETERMINED` ("und") is the language-agnostic fallback for text whose language cannot be told (short, mixed or
