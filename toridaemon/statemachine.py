@@ -366,9 +366,10 @@ class FileMachine:
 
 def hash_and_budget(path: Path, options: PipelineOptions) -> tuple[FileState, float]:
     """One read of an input: its hash, and the seconds OCR may add to its timeout (per page image)."""
-    counter = ImageCounter(options.max_file_bytes if options.ocr != "off" else 0)
-    state = sha256_file(path, counter.feed)
-    return state, images_budget_seconds(counter.count, options)
+    if options.ocr == "off":  # OCR adds no time: nothing to count
+        return sha256_file(path), 0.0
+    counter = ImageCounter(options.max_file_bytes)
+    return sha256_file(path, counter.feed), images_budget_seconds(counter.count, options)
 
 
 def _ensure_unchanged(item: Item) -> None:
