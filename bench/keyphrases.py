@@ -11,7 +11,9 @@ positions in file-name order) and a half kept to check them (odd positions); F1@
 macro average over all sets is the figure parameters are chosen on, never one set.
 
 Usage: python bench/keyphrases.py [--limit N] [--sets A,B] [--half choose|check|both] [--embeddings]
-    [--threads N] [--keybert-sets Inspec]
+    [--threads N] [--keybert-sets Inspec] [--data DIR]
+
+`--data` points at other sets in the same format, e.g. held-out ones never used to choose parameters.
 
 `--embeddings` adds a row for our engine with the optional embeddings mode on (needs `toridaemon[embeddings]`) and
 one for KeyBERT with noun-phrase candidates and the same model (`keybert-np`, see bench/_keybert.py), on the
@@ -56,16 +58,16 @@ class Outcome:
     words_per_second: float
 
 
-def set_language(name: str) -> str:
+def set_language(name: str, data: Path = DATA) -> str:
     """The ISO 639-1 code in a set's lan.txt ("en-US" → "en"); English when the file is missing."""
-    path = DATA / name / "lan.txt"
+    path = data / name / "lan.txt"
     text = path.read_text(encoding="utf-8").strip() if path.is_file() else "en"
     return text.split("-")[0].lower() or "en"
 
 
-def load(name: str, limit: int | None, half: str = "both") -> list[Document]:
+def load(name: str, limit: int | None, half: str = "both", data: Path = DATA) -> list[Document]:
     """Documents of one set that have a key file, sorted by file name; `limit` applies per half."""
-    folder = DATA / name
+    folder = data / name
     docs = []
     for index, path in enumerate(sorted((folder / "docsutf8").glob("*.txt"))):
         key_path = folder / "keys" / f"{path.stem}.key"
@@ -249,19 +251,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embeddings", action="store_true", help="also run ours+emb and keybert-np")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads of every method")
     parser.add_argument("--keybert-sets", default="Inspec", help="data sets keybert-np runs on")
+    parser.add_argument("--data", type=Path, default=DATA, help="folder of sets in LIAAD format (default: %(default)s)")
     args = parser.parse_args(argv)
-    if not DATA.is_dir():
-        print(f"no keyphrase data at {DATA}: nothing to benchmark")
+    data: Path = args.data
+    if not data.is_dir():
+        print(f"no keyphrase data at {data}: nothing to benchmark")
         return 0
     limit_threads(args.threads)
-    names = args.sets.split(",") if args.sets else sorted(p.name for p in DATA.iterdir() if (p / "docsutf8").is_dir())
+    names = args.sets.split(",") if args.sets else sorted(p.name for p in data.iterdir() if (p / "docsutf8").is_dir())
     table: dict[str, dict[str, Outcome]] = {}
     for name in names:
-        docs = load(name, args.limit, args.half)
+        docs = load(name, args.limit, args.half, data)
         if not docs:
             print(f"{name}: no documents")
             continue
-        language = set_language(name)
+        language = set_language(name, data)
         methods = extractors(language, docs, args.embeddings)
         if "keybert-np" in methods and name not in args.keybert_sets.split(","):
             del methods["keybert-np"]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from toridaemon.pipeline import analyze_text
+from dataclasses import replace
+
+import pytest
+
+from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.candidates import dehyphenate, extract, normalize
+from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.language.english import fold
+from toridaemon.pipeline.scoring import score
 from toridaemon.pipeline.sections import Span
 
 
@@ -46,6 +52,19 @@ def test_participles_open_but_do_not_end_terms() -> None:
     assert "system improved" not in found
 
 
+def test_adjectives_end_only_a_term_of_their_own() -> None:
+    found = counts("Large social networks are dense.")  # the lexicon tags "large", "social", "dense" adjectives
+    assert "social network" in found and "large social network" in found
+    assert "large social" not in found
+    assert found["large"] == found["social"] == found["dense"] == 1  # alone they stay candidates
+
+
+def test_runs_of_punctuation_are_no_words() -> None:
+    found = counts("evaluation metrics -- citation count ' quoted -' term")
+    assert not any(set(word) <= set("-'’") for key in found for word in key.split())
+    assert "evaluation metric" in found and "citation count" in found
+
+
 def test_normalize_matches_extraction_keys() -> None:
     assert normalize("Graph Neural Networks") == "graph neural network"
     assert normalize("the Theory of Relativity") == "theory relativity"
@@ -64,3 +83,16 @@ def test_english_contractions_are_boundaries() -> None:
     found = counts("We can’t index it; they'll index the posting lists we'd built.")
     assert not any("’" in key or "'" in key for key in found)
     assert "posting list" in found
+
+
+def test_an_adjective_alone_is_held_back() -> None:
+    english = language("en")
+    plain = replace(english, code="en-without-adjectives", adjectives=frozenset())  # own score caches
+    table = extract([Span("body", 1, "The network is dense.")], english)
+
+    def scores(lang: Language) -> dict[str, float]:
+        return {item.key: item.score for item in score(table, {}, PipelineOptions(), lang)[0]}
+
+    held, unheld = scores(english), scores(plain)
+    assert held["dense"] == pytest.approx(unheld["dense"] * 0.5)
+    assert held["network"] == pytest.approx(unheld["network"])

@@ -8,6 +8,9 @@
 - German: the lexicon of Pattern that `textblob-de` ships (MIT); lowercase words whose first tag is a finite
   verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
 Other languages have none here. A missing package gives an empty set, so the engine runs without it.
+
+The English lexicon also tells adjectives ("statistical", "large"): a noun phrase does not end on one, and one
+alone is rarely what a document is about.
 """
 
 from __future__ import annotations
@@ -34,6 +37,15 @@ def verb_forms(code: str) -> frozenset[str]:
         return frozenset()
     _package, _name, tags = source
     return frozenset(word.lower() for word, tag in _entries(code) if tag in tags and not word[:1].isupper())
+
+
+@lru_cache(maxsize=8)
+def adjective_forms(code: str) -> frozenset[str]:
+    """Lowercase words whose most frequent tag in the lexicon of `code` is an adjective (English only: the
+    other lexicons tag too many nouns as adjectives, "politique" or "national"); empty without the lexicon."""
+    if code != "en":
+        return frozenset()
+    return frozenset(word for word, tag in english_tags().items() if tag in ("JJ", "JJR", "JJS"))
 
 
 @lru_cache(maxsize=1)
