@@ -96,3 +96,32 @@ def test_an_adjective_alone_is_held_back() -> None:
     held, unheld = scores(english), scores(plain)
     assert held["dense"] == pytest.approx(unheld["dense"] * 0.5)
     assert held["network"] == pytest.approx(unheld["network"])
+
+
+@pytest.mark.parametrize(("code", "adverb", "noun"), [
+    ("pt", "certamente", "ambiente"), ("es", "rápidamente", "mente"), ("it", "velocemente", "ambiente"),
+])
+def test_adverbs_in_mente_are_boundaries(code: str, adverb: str, noun: str) -> None:
+    lang = language(code)
+    found = extract([Span("body", 1, f"{noun} {adverb} {noun}")], lang).counts["body"]
+    assert found == {lang.fold(noun): 2}
+
+
+def test_french_ment_nouns_stay_words() -> None:
+    assert normalize("gouvernement", language("fr")) != ""
+
+
+def test_adverbs_of_adjectives_in_ic_are_boundaries() -> None:
+    assert normalize("specifically basically") == ""
+    assert normalize("rally") == "rally"
+
+
+def test_names_keep_their_capitals_and_sentence_starts_do_not() -> None:
+    text = (
+        "Tracking of hidden Markov models. We fit hidden Markov models to sensor data from Ovar. "
+        "Tracking errors fall. The sensors in Ovar report hourly; hidden Markov models explain them."
+    )
+    names = [concept.name for concept in analyze_text(text, settings=PipelineOptions(min_concepts=8)).concepts]
+    assert "hidden Markov models" in names
+    assert "Ovar" in names
+    assert "tracking" in " ".join(names) and "Tracking" not in " ".join(names)

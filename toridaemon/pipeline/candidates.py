@@ -49,6 +49,7 @@ _TOKENIZERS = {
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
 _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’-]+")
 _CACHE_LIMIT = 200_000
+_MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
 # How a word may end a term: never (a past participle: "distributed system"), only a term of its own (an
 # adjective: "statistical" may be one, "large social" is none), or any term.
@@ -130,7 +131,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     bare = lower.replace("-", "").replace("'", "").replace("’", "")
     if not bare or (not bare.isalpha() and not _letters_and_marks(lower)):
         return None  # digits mark codes, table cells and figure labels; "--" is punctuation
-    if lang.english and (_adverb(lower, lang) or "'" in lower or "’" in lower):
+    if _adverb(lower, lang) or (lang.english and ("'" in lower or "’" in lower)):
         return None  # an adverb, or a contraction ("can’t", "we'll")
     return lang.fold(lower), _ending(lower, token, lang)
 
@@ -152,8 +153,15 @@ def tokenize(text: str, lang: Language) -> list[str]:
 
 
 def _adverb(word: str, lang: Language) -> bool:
-    """An "-ly" form of a known word ("efficiently", "easily")."""
-    return word.endswith("ly") and len(word) > 5 and (lang.is_known(word[:-2]) or lang.is_known(word[:-3] + "y"))
+    """An adverb made from a known adjective: "-ly" in English ("efficiently", "easily", "basically"), "-mente"
+    in Spanish, Portuguese and Italian ("precisamente", "rápidamente", "velocemente"). French "-ment" is left
+    alone: it also makes nouns from verbs ("gouvernement")."""
+    if lang.english:
+        return word.endswith("ly") and len(word) > 5 and (
+            lang.is_known(word[:-2]) or lang.is_known(word[:-3] + "y")
+            or (word.endswith("ally") and lang.is_known(word[:-4]))  # "specifically", "basically"
+        )
+    return lang.code in _MENTE and word.endswith("mente") and len(word) > 8 and lang.is_known(word[:-5])
 
 
 def _letters_and_marks(word: str) -> bool:

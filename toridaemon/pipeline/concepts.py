@@ -63,7 +63,7 @@ def analyze_pages(
     shown = pruned.adjusted or [ranked[i].score for i in pruned.kept]
     order = sorted(range(len(shown)), key=lambda n: -shown[n])
     top = shown[order[0]] if order and shown[order[0]] > 0 else 1.0
-    locator = Locator(spans, lang)
+    locator = Locator(spans, lang, table.titled)
     concepts: list[Concept] = []
     names: set[str] = set()
     for n in order:

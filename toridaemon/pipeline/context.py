@@ -18,6 +18,7 @@ from toridaemon.pipeline.sections import Span
 CONTEXT_CHARS = 240
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
+_OPENERS = frozenset(".!?:\"'“”„«»‹›([{¿¡-–—•")  # a capital after one of these may be a sentence's first
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +30,13 @@ class _Text:
 class Locator:
     """Finds concepts in a document's spans, body text first and the title last."""
 
-    def __init__(self, spans: list[Span], lang: Language = ENGLISH) -> None:
+    def __init__(self, spans: list[Span], lang: Language = ENGLISH, proper: frozenset[str] | set[str] = frozenset()
+                 ) -> None:
         ordered = [s for s in spans if s.section != "title"] + [s for s in spans if s.section == "title"]
         self._spans = [_prepare(dehyphenate(span.text, lang)) for span in ordered]
         self._keep_case = lang.capitalised_nouns  # German nouns keep their capital
+        self._proper = proper  # lowercased words the text writes only Capitalised ("Ovar", "Markov")
+        self._names: dict[str, bool] = {}
 
     def find(self, keys: tuple[str, ...]) -> tuple[str, str]:
         """(surface form, sentence) of the first of `keys` found, or ("", "")."""
@@ -53,7 +57,21 @@ class Locator:
         return "", ""
 
     def _display(self, surface: str) -> str:
-        return " ".join(surface.split()) if self._keep_case else _display(surface)
+        if self._keep_case:
+            return " ".join(surface.split())
+        # Keep acronyms, mixed case ("UDDI", "PlanetLab") and names; lowercase words capitalised only by position.
+        return " ".join(word if _mixed_case(word) or self._is_name(word) else word.lower() for word in surface.split())
+
+    def _is_name(self, word: str) -> bool:
+        """A word the text writes only Capitalised, and at least once inside a sentence ("in Ovar", not only
+        "Tracking is…" at the start of sentences)."""
+        lower = word.lower()
+        if lower not in self._proper:
+            return False
+        known = self._names.get(lower)
+        if known is None:
+            known = self._names[lower] = any(_inside_sentence(text.original, word) for text in self._spans)
+        return known
 
 
 def _prepare(text: str) -> _Text:
@@ -87,9 +105,18 @@ def _pattern(key: str) -> str:
     return r"\b" + r"[\s\-]+".join(parts) + r"\b"
 
 
-def _display(surface: str) -> str:
-    # Keep acronyms and mixed case ("UDDI", "PlanetLab"); lowercase words capitalised only by position.
-    return " ".join(word if _mixed_case(word) else word.lower() for word in surface.split())
+def _inside_sentence(text: str, word: str) -> bool:
+    """Whether `word` occurs as a word of `text` (whose spaces `_prepare` made single) after another word of
+    its sentence; each occurrence is looked at once."""
+    position = text.find(word)
+    while position != -1:
+        end = position + len(word)
+        whole = (position == 0 or not text[position - 1].isalnum()) and (end == len(text) or not text[end].isalnum())
+        before = position - 2 if position >= 2 and text[position - 1] == " " else position - 1
+        if whole and before >= 0 and text[before] not in _OPENERS:
+            return True
+        position = text.find(word, end)
+    return False
 
 
 def _mixed_case(word: str) -> bool:
