@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import structlog
 
-from toridaemon.logs import configure, get_logger, set_level
+from toridaemon.logs import LineWriter, configure, dropped_lines, flush, get_logger, set_level
 
 
 class TtyStream(io.StringIO):
@@ -36,6 +37,7 @@ def _restore_stdlib_logging() -> Iterator[None]:
 
 
 def lines(stream: io.StringIO) -> list[str]:
+    assert flush(5.0)
     return stream.getvalue().splitlines()
 
 
@@ -84,6 +86,7 @@ def test_auto_is_console_on_a_tty_and_json_can_be_forced() -> None:
     tty = TtyStream()
     configure("info", "auto", stream=tty)
     get_logger("a").info("on_a_tty")
+    assert flush(5.0)
     assert "on_a_tty" in tty.getvalue()
     assert not tty.getvalue().lstrip().startswith("{")
 
@@ -127,6 +130,7 @@ def test_configure_twice_does_not_stack_output() -> None:
     configure("info", "json", stream=second)
     get_logger("fresh").info("once")
     logging.getLogger("some.library").warning("stdlib once")
+    assert flush(5.0)
     assert first.getvalue() == ""
     out = lines(second)
     assert len(out) == 2
@@ -153,3 +157,63 @@ def test_set_level_also_reaches_standard_library_loggers() -> None:
     logging.getLogger("watchdog").debug("should be shown after set_level('debug')")
     assert [(e["logger"], e["level"], e["event"]) for e in map(json.loads, lines(stream))] == [
         ("watchdog", "debug", "should be shown after set_level('debug')")]
+
+
+class BrokenStream(io.StringIO):
+    """A stream whose reader went away: a restarted journald, a closed terminal, `| head`."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+class StalledStream(io.StringIO):
+    """A stream whose writes block until released, as a full pipe does while its reader is busy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.release.wait(30)
+        return super().write(text)
+
+
+def test_a_broken_stream_drops_lines_and_never_raises() -> None:
+    configure("info", "json", stream=BrokenStream())
+    before = dropped_lines()
+    get_logger("toridaemon.test").info("lost")
+    logging.getLogger("pebble").warning("lost too")
+    assert flush(5.0)
+    assert dropped_lines() - before == 2
+
+    stream = io.StringIO()
+    configure("info", "json", stream=stream)
+    get_logger("toridaemon.test").info("back")
+    assert [r["event"] for r in records(stream)] == ["back"]
+
+
+def test_logging_does_not_wait_for_a_stalled_stream() -> None:
+    stream = StalledStream()
+    configure("info", "json", stream=stream)
+    log = get_logger("toridaemon.test")
+    logger = threading.Thread(target=lambda: [log.info("line", n=n) for n in range(3)])
+    logger.start()
+    logger.join(10)
+    assert not logger.is_alive()  # all three calls returned while the stream still blocks
+    assert not flush(0.05)
+    stream.release.set()
+    assert [r["n"] for r in records(stream)] == [0, 1, 2]
+
+
+def test_lines_beyond_the_buffer_are_dropped_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = StalledStream()
+    configure("info", "json", stream=stream)
+    monkeypatch.setattr(LineWriter, "LIMIT", 5)
+    before = dropped_lines()
+    log = get_logger("toridaemon.test")
+    for n in range(20):
+        log.info("line", n=n)
+    stream.release.set()
+    kept = [r["n"] for r in records(stream)]
+    assert kept == list(range(len(kept))) and 5 <= len(kept) < 20  # the oldest kept, in order
+    assert dropped_lines() - before == 20 - len(kept)

@@ -9,6 +9,8 @@ import random
 import socket
 import sqlite3
 import subprocess
+import sys
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -188,3 +190,47 @@ def test_a_name_near_the_length_limit_is_processed(
     wait_for(lambda: list(dirs.processed.iterdir()), 30, what="the long name settled")
     assert len(dirs.results()) == 1 and not (dirs.inbox / name).exists()
     assert daemon.stop() == 0
+
+
+def test_a_log_stream_whose_reader_is_gone_stops_no_file(dirs: Dirs, tmp_path: Path) -> None:
+    """stderr on a pipe whose reader went away (a restarted journald, a closed terminal, `| head`): every write
+    fails with EPIPE. Files are still processed, the daemon stays up and counts the lost lines."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
+    env.update(dirs.env(), TORI_METRICS_PORT="0", TORI_STABILITY_SECONDS="0.3", TORI_MAX_PARALLEL_WORKERS="1",
+               TORI_LOG_FORMAT="json")
+    proc = subprocess.Popen([sys.executable, "-m", "toridaemon", "run"], env=env, cwd=dirs.root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert proc.stderr is not None
+        ready = wait_for(lambda: _read_event(proc, "daemon_ready"), 60, what="daemon_ready")
+        proc.stderr.close()  # the reader is gone: the daemon's next write gets EPIPE
+        staging = tmp_path / "staging"
+        staging.mkdir()
+        for n in range(3):
+            make_pdf(staging / f"paper-{n}.pdf", salt=str(n))
+            os.rename(staging / f"paper-{n}.pdf", dirs.inbox / f"paper-{n}.pdf")
+        wait_for(lambda: len(list(dirs.outbox.glob("*.json"))) == 3, 60, what="three results")
+        assert proc.poll() is None
+        assert not list(dirs.inbox.iterdir())
+        metrics = ready["metrics"]
+        wait_for(lambda: _scrape(metrics, "toridaemon_log_lines_dropped_total") > 0, 10, what="dropped lines counted")
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def _read_event(proc: subprocess.Popen[bytes], name: str) -> dict[str, Any] | None:
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    if not line:
+        raise AssertionError(f"the daemon closed stderr (exit {proc.poll()})")
+    event = json.loads(line) if line.startswith(b"{") else {}
+    return event if event.get("event") == name else None
+
+
+def _scrape(url: str, name: str) -> float:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own loopback server
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0

@@ -2,12 +2,20 @@
 
 The level is checked by a processor reading a mutable threshold rather than by a filtering bound
 logger, so a live reload changes it for loggers that were already created and cached.
+
+Lines reach the stream through `LineWriter`, a thread of its own: a stream that stalls (a full pipe, a slow
+journald) or breaks (a restarted journald, a closed terminal, `| head`) never blocks or breaks the thread that
+logs, be it the event loop or a file's bookkeeping.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import sys
+import threading
+from collections import deque
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -29,6 +37,94 @@ class _LevelFilter:
 
 
 _level_filter = _LevelFilter()
+FLUSH_SECONDS = 2.0  # at exit, how long the last lines may take to leave
+
+
+class LineWriter:
+    """Writes log lines to a stream from one thread, in order. At most `LIMIT` lines wait; more are dropped, and
+    so are lines the stream refuses (EPIPE, EIO, closed): `dropped` counts both."""
+
+    LIMIT = 10_000
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.dropped = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lines: deque[str] = deque()
+        self._changed = threading.Condition()
+        self._writing = False
+        self._thread: threading.Thread | None = None
+
+    def write(self, line: str) -> None:
+        """Queue one line (without its newline); never blocks on the stream."""
+        with self._changed:
+            if len(self._lines) >= self.LIMIT:
+                self.dropped += 1
+                return
+            self._lines.append(line)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="toridaemon-log-writer", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds until every queued line was written (or dropped); False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._lines and not self._writing, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._lines))
+                batch, stream = list(self._lines), self.stream
+                self._lines.clear()
+                self._writing = True
+            try:
+                stream.write("".join(f"{line}\n" for line in batch))
+                stream.flush()
+            except (OSError, ValueError):  # ValueError: the stream was closed
+                self.dropped += len(batch)
+            finally:
+                with self._changed:
+                    self._writing = False
+                    self._changed.notify_all()
+
+
+_writer = LineWriter(sys.stderr)
+# A process forked while the writer holds its lock or runs its thread must not inherit either.
+os.register_at_fork(after_in_child=_writer._reset)
+atexit.register(lambda: _writer.flush(FLUSH_SECONDS))
+
+
+def flush(timeout: float = FLUSH_SECONDS) -> bool:
+    """Wait until the log lines written so far have reached the stream (or were dropped)."""
+    return _writer.flush(timeout)
+
+
+def dropped_lines() -> int:
+    """Log lines lost to a full buffer or a stream that refused them, since the process started."""
+    return _writer.dropped
+
+
+class _WriterLogger:
+    """What structlog's bound loggers call with each rendered line."""
+
+    def msg(self, message: str) -> None:
+        _writer.write(message)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = failure = err = msg
+
+
+class _WriterHandler(logging.Handler):
+    """The standard library's records (pebble, watchdog), through the same writer."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _writer.write(self.format(record))
+        except Exception:  # a record that cannot be formatted: the standard library's own report
+            self.handleError(record)
 
 
 def set_level(level: str) -> None:
@@ -38,8 +134,11 @@ def set_level(level: str) -> None:
 
 
 def configure(level: str = "info", fmt: LogFormat = "auto", stream: TextIO | None = None) -> None:
-    """Configure structlog once per process; safe to call again (it replaces, never stacks, processors)."""
+    """Configure structlog once per process; safe to call again (it replaces, never stacks, processors).
+    Lines written before go to the previous stream first."""
     out = stream or sys.stderr
+    _writer.flush(FLUSH_SECONDS)
+    _writer.stream = out
     console = fmt == "console" or (fmt == "auto" and out.isatty())
     renderer: Any = structlog.dev.ConsoleRenderer(colors=False) if console else structlog.processors.JSONRenderer()
     set_level(level)
@@ -52,13 +151,13 @@ def configure(level: str = "info", fmt: LogFormat = "auto", stream: TextIO | Non
             structlog.processors.format_exc_info,
             renderer,
         ],
-        logger_factory=structlog.PrintLoggerFactory(out),
+        logger_factory=lambda *_args: _WriterLogger(),
         cache_logger_on_first_use=True,
     )
-    _route_stdlib(renderer, out)
+    _route_stdlib(renderer)
 
 
-def _route_stdlib(renderer: Any, out: TextIO) -> None:
+def _route_stdlib(renderer: Any) -> None:
     """Libraries that log through the standard library (pebble, watchdog) get the same format and
     threshold; the root logger keeps exactly one handler however often this runs."""
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -70,7 +169,7 @@ def _route_stdlib(renderer: Any, out: TextIO) -> None:
             structlog.processors.format_exc_info,
         ],
     )
-    handler = logging.StreamHandler(out)
+    handler = _WriterHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -85,6 +85,9 @@ class Metrics:
         self.documents_without_text = Counter(f"{p}documents_without_text",
                                               "Results with the no_text warning (nothing readable found).",
                                               registry=registry)
+        self.log_lines_dropped = Counter(f"{p}log_lines_dropped",
+                                         "Log lines lost: the log stream refused them or stalled past the buffer.",
+                                         registry=registry)
         self.config_info = Info(f"{p}config", "Hash and source of the configuration in force.", registry=registry)
         self.build_info = Info(f"{p}build", "Version of toridaemon and Python.", registry=registry)
         self.build_info.info({"version": __version__, "python": platform.python_version()})
