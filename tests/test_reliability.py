@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import random
+import shlex
 import socket
 import sqlite3
 import subprocess
@@ -13,7 +14,7 @@ import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -202,7 +203,7 @@ def test_a_log_stream_whose_reader_is_gone_stops_no_file(dirs: Dirs, tmp_path: P
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert proc.stderr is not None
-        ready = wait_for(lambda: _read_event(proc, "daemon_ready"), 60, what="daemon_ready")
+        ready = wait_for(lambda: _read_event(proc.stderr, "daemon_ready"), 60, what="daemon_ready")
         proc.stderr.close()  # the reader is gone: the daemon's next write gets EPIPE
         staging = tmp_path / "staging"
         staging.mkdir()
@@ -219,11 +220,32 @@ def test_a_log_stream_whose_reader_is_gone_stops_no_file(dirs: Dirs, tmp_path: P
         proc.wait(60)
 
 
-def _read_event(proc: subprocess.Popen[bytes], name: str) -> dict[str, Any] | None:
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
+def test_a_daemon_started_with_stderr_closed_logs_to_stdout(dirs: Dirs, tmp_path: Path) -> None:
+    """`toridaemon run 2>&-`: Python's sys.stderr is None. The daemon logs to stdout and works."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
+    env.update(dirs.env(), TORI_METRICS_PORT="0", TORI_STABILITY_SECONDS="0.3", TORI_MAX_PARALLEL_WORKERS="1",
+               TORI_LOG_FORMAT="json")
+    command = f"exec {shlex.quote(sys.executable)} -m toridaemon run 2>&-"
+    proc = subprocess.Popen(["sh", "-c", command], env=env, cwd=dirs.root, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        wait_for(lambda: _read_event(proc.stdout, "daemon_ready"), 60, what="daemon_ready on stdout")
+        make_pdf(tmp_path / "paper.pdf")
+        os.rename(tmp_path / "paper.pdf", dirs.inbox / "paper.pdf")
+        wait_for(lambda: _read_event(proc.stdout, "file_done"), 60, what="file_done on stdout")
+        assert len(list(dirs.outbox.glob("*.json"))) == 1
+    finally:
+        proc.terminate()
+        proc.wait(60)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _read_event(stream: IO[bytes] | None, name: str) -> dict[str, Any] | None:
+    assert stream is not None
+    line = stream.readline()
     if not line:
-        raise AssertionError(f"the daemon closed stderr (exit {proc.poll()})")
+        raise AssertionError(f"the daemon closed its log stream before {name}")
     event = json.loads(line) if line.startswith(b"{") else {}
     return event if event.get("event") == name else None
 

@@ -414,7 +414,7 @@ def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | Non
 
 def report_failure(event: str, message: str) -> None:
     """A terminal gets the message as plain sentences; journald and pipes get the JSON event."""
-    if sys.stderr.isatty():
+    if sys.stderr is not None and sys.stderr.isatty():
         print(f"toridaemon: {message}", file=sys.stderr)
     else:
         log.error(event, error=message)

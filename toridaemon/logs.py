@@ -84,7 +84,7 @@ class LineWriter:
             try:
                 stream.write("".join(f"{line}\n" for line in batch))
                 stream.flush()
-            except (OSError, ValueError):  # ValueError: the stream was closed
+            except Exception:  # EPIPE, EIO, a closed stream: this thread must outlive any of them
                 self.dropped += len(batch)
             finally:
                 with self._changed:
@@ -92,7 +92,12 @@ class LineWriter:
                     self._changed.notify_all()
 
 
-_writer = LineWriter(sys.stderr)
+def _standard_stream() -> TextIO:
+    """stderr, or stdout when the process started with stderr closed (`2>&-`: Python's is None then)."""
+    return sys.stderr or sys.stdout or open(os.devnull, "w")
+
+
+_writer = LineWriter(_standard_stream())
 # A process forked while the writer holds its lock or runs its thread must not inherit either.
 os.register_at_fork(after_in_child=_writer._reset)
 atexit.register(lambda: _writer.flush(FLUSH_SECONDS))
@@ -136,7 +141,7 @@ def set_level(level: str) -> None:
 def configure(level: str = "info", fmt: LogFormat = "auto", stream: TextIO | None = None) -> None:
     """Configure structlog once per process; safe to call again (it replaces, never stacks, processors).
     Lines written before go to the previous stream first."""
-    out = stream or sys.stderr
+    out = stream or _standard_stream()
     _writer.flush(FLUSH_SECONDS)
     _writer.stream = out
     console = fmt == "console" or (fmt == "auto" and out.isatty())
