@@ -217,3 +217,23 @@ def test_lines_beyond_the_buffer_are_dropped_and_counted(monkeypatch: pytest.Mon
     kept = [r["n"] for r in records(stream)]
     assert kept == list(range(len(kept))) and 5 <= len(kept) < 20  # the oldest kept, in order
     assert dropped_lines() - before == 20 - len(kept)
+
+
+def test_flush_waits_for_the_lines_before_it_not_for_later_ones() -> None:
+    stream = io.StringIO()
+    writer = LineWriter(stream)
+    writer.write("first")
+    stop = threading.Event()
+
+    def keep_logging() -> None:
+        while not stop.is_set():
+            writer.write("later")
+
+    other = threading.Thread(target=keep_logging)
+    other.start()
+    try:
+        assert writer.flush(10.0)  # returns once "first" is out, though the buffer never empties
+    finally:
+        stop.set()
+        other.join(10)
+    assert stream.getvalue().startswith("first\n")

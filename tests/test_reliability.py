@@ -6,11 +6,13 @@ import errno
 import json
 import os
 import random
+import select
 import shlex
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -196,14 +198,11 @@ def test_a_name_near_the_length_limit_is_processed(
 def test_a_log_stream_whose_reader_is_gone_stops_no_file(dirs: Dirs, tmp_path: Path) -> None:
     """stderr on a pipe whose reader went away (a restarted journald, a closed terminal, `| head`): every write
     fails with EPIPE. Files are still processed, the daemon stays up and counts the lost lines."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
-    env.update(dirs.env(), TORI_METRICS_PORT="0", TORI_STABILITY_SECONDS="0.3", TORI_MAX_PARALLEL_WORKERS="1",
-               TORI_LOG_FORMAT="json")
-    proc = subprocess.Popen([sys.executable, "-m", "toridaemon", "run"], env=env, cwd=dirs.root,
+    proc = subprocess.Popen([sys.executable, "-m", "toridaemon", "run"], env=_plain_env(dirs), cwd=dirs.root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert proc.stderr is not None
-        ready = wait_for(lambda: _read_event(proc.stderr, "daemon_ready"), 60, what="daemon_ready")
+        ready = _LogLines(proc.stderr).wait_for_event("daemon_ready", 60)
         proc.stderr.close()  # the reader is gone: the daemon's next write gets EPIPE
         staging = tmp_path / "staging"
         staging.mkdir()
@@ -221,18 +220,18 @@ def test_a_log_stream_whose_reader_is_gone_stops_no_file(dirs: Dirs, tmp_path: P
 
 
 def test_a_daemon_started_with_stderr_closed_logs_to_stdout(dirs: Dirs, tmp_path: Path) -> None:
-    """`toridaemon run 2>&-`: Python's sys.stderr is None. The daemon logs to stdout and works."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
-    env.update(dirs.env(), TORI_METRICS_PORT="0", TORI_STABILITY_SECONDS="0.3", TORI_MAX_PARALLEL_WORKERS="1",
-               TORI_LOG_FORMAT="json")
+    """`toridaemon run 2>&-`: Python's sys.stderr is None. The daemon logs to stdout, works, and fd 2 is a copy
+    of stdout rather than whatever file it opens first (its journal lock would otherwise get fd 2)."""
     command = f"exec {shlex.quote(sys.executable)} -m toridaemon run 2>&-"
-    proc = subprocess.Popen(["sh", "-c", command], env=env, cwd=dirs.root, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(["sh", "-c", command], env=_plain_env(dirs), cwd=dirs.root, stdout=subprocess.PIPE)
     try:
         assert proc.stdout is not None
-        wait_for(lambda: _read_event(proc.stdout, "daemon_ready"), 60, what="daemon_ready on stdout")
+        lines = _LogLines(proc.stdout)
+        lines.wait_for_event("daemon_ready", 60)
+        assert os.readlink(f"/proc/{proc.pid}/fd/2") == os.readlink(f"/proc/{proc.pid}/fd/1")
         make_pdf(tmp_path / "paper.pdf")
         os.rename(tmp_path / "paper.pdf", dirs.inbox / "paper.pdf")
-        wait_for(lambda: _read_event(proc.stdout, "file_done"), 60, what="file_done on stdout")
+        lines.wait_for_event("file_done", 60)
         assert len(list(dirs.outbox.glob("*.json"))) == 1
     finally:
         proc.terminate()
@@ -241,13 +240,37 @@ def test_a_daemon_started_with_stderr_closed_logs_to_stdout(dirs: Dirs, tmp_path
             proc.stdout.close()
 
 
-def _read_event(stream: IO[bytes] | None, name: str) -> dict[str, Any] | None:
-    assert stream is not None
-    line = stream.readline()
-    if not line:
-        raise AssertionError(f"the daemon closed its log stream before {name}")
-    event = json.loads(line) if line.startswith(b"{") else {}
-    return event if event.get("event") == name else None
+def _plain_env(dirs: Dirs) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
+    env.update(dirs.env(), TORI_METRICS_PORT="0", TORI_STABILITY_SECONDS="0.3", TORI_MAX_PARALLEL_WORKERS="1",
+               TORI_LOG_FORMAT="json")
+    return env
+
+
+class _LogLines:
+    """JSON log lines of a daemon's stream, read with `select` so that a silent daemon fails the wait instead of
+    hanging it, and no thread is left reading when the test closes the stream."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._fd = stream.fileno()
+        self._buffer = b""
+
+    def wait_for_event(self, name: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in self._buffer:
+                line, self._buffer = self._buffer.split(b"\n", 1)
+                event = json.loads(line) if line.startswith(b"{") else {}
+                if event.get("event") == name:
+                    return dict(event)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {name} within {timeout} s")
+            if select.select([self._fd], [], [], remaining)[0]:
+                chunk = os.read(self._fd, 1 << 16)
+                if not chunk:
+                    raise AssertionError(f"the log stream ended before {name}")
+                self._buffer += chunk
 
 
 def _scrape(url: str, name: str) -> float:

@@ -30,7 +30,7 @@ from toridaemon.inbox import Inbox, StabilityGate, Watcher
 from toridaemon.journal import JournalError, JournalThread
 from toridaemon.journal_repair import JournalRepairError, ensure_sound, is_damage, journal_path
 from toridaemon.limits import raise_open_file_limit
-from toridaemon.logs import configure, dropped_lines, get_logger, set_level
+from toridaemon.logs import configure, dropped_lines, get_logger, reserve_standard_fds, set_level
 from toridaemon.metrics import Metrics
 from toridaemon.outcome import Outcomes
 from toridaemon.recovery import recover
@@ -403,6 +403,7 @@ class Daemon:
 
 def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> int:
     """Load settings and run the daemon; exit code 2 on invalid configuration."""
+    reserve_standard_fds()
     try:
         loaded = load_settings(config, overrides)
     except SettingsError as exc:

@@ -54,7 +54,8 @@ class LineWriter:
     def _reset(self) -> None:
         self._lines: deque[str] = deque()
         self._changed = threading.Condition()
-        self._writing = False
+        self._queued = 0  # lines accepted since the start
+        self._settled = 0  # of those, written or dropped
         self._thread: threading.Thread | None = None
 
     def write(self, line: str) -> None:
@@ -64,15 +65,18 @@ class LineWriter:
                 self.dropped += 1
                 return
             self._lines.append(line)
+            self._queued += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="toridaemon-log-writer", daemon=True)
                 self._thread.start()
             self._changed.notify_all()
 
     def flush(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds until every queued line was written (or dropped); False on timeout."""
+        """Wait up to `timeout` seconds until the lines queued before this call were written (or dropped);
+        False on timeout. Lines queued meanwhile by other threads are not waited for."""
         with self._changed:
-            return self._changed.wait_for(lambda: not self._lines and not self._writing, timeout)
+            target = self._queued
+            return self._changed.wait_for(lambda: self._settled >= target, timeout)
 
     def _run(self) -> None:
         while True:
@@ -80,16 +84,40 @@ class LineWriter:
                 self._changed.wait_for(lambda: bool(self._lines))
                 batch, stream = list(self._lines), self.stream
                 self._lines.clear()
-                self._writing = True
+            refused = False
             try:
                 stream.write("".join(f"{line}\n" for line in batch))
                 stream.flush()
             except Exception:  # EPIPE, EIO, a closed stream: this thread must outlive any of them
-                self.dropped += len(batch)
-            finally:
-                with self._changed:
-                    self._writing = False
-                    self._changed.notify_all()
+                refused = True
+            with self._changed:
+                self.dropped += len(batch) if refused else 0
+                self._settled += len(batch)
+                self._changed.notify_all()
+
+
+def reserve_standard_fds() -> None:
+    """Give any of fds 0–2 the process started without (`2>&-`) a target before anything else is opened, or the
+    next file opened (the journal's lock) takes its number and receives what libraries and child processes write
+    to "stderr". A closed stderr becomes a copy of stdout when there is one, so such output reaches the journal."""
+    for fd in (0, 1, 2):
+        if _is_open(fd):
+            continue
+        if fd == 2 and _is_open(1):
+            os.dup2(1, 2)
+            continue
+        opened = os.open(os.devnull, os.O_RDWR)
+        if opened != fd:
+            os.dup2(opened, fd)
+            os.close(opened)
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 def _standard_stream() -> TextIO:

@@ -2,9 +2,8 @@
 
 Without a part-of-speech tagger, noun-phrase-like candidates come from cheap lexical rules: the language's
 function words are boundaries, so are words with digits, punctuation, e-mail addresses, URLs and TeX commands; in
-English also reporting verbs and vague modifiers, adverbs ("-ly" forms of known words); a past participle may
-open a term ("distributed system") but not end one, and an adjective ends only a term of its own ("large social
-networks" holds "social networks", never "large social"). Words are letters of any script (with their combining
+English also reporting verbs and vague modifiers, adverbs ("-ly" forms of known words), and a past participle
+may open a term ("distributed system") but not end one. Words are letters of any script (with their combining
 marks), so "Verfügung" and "données" stay whole. Each word is lowercased and folded by its language (plurals in
 English, a Snowball stemmer elsewhere), so "Networks" and "network" are one candidate; the first surface form of
 each candidate is kept for display. Counting is one pass over the tokens with a per-token-type cache: linear in the
@@ -51,13 +50,10 @@ _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’-]+")
 _CACHE_LIMIT = 200_000
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
-# How a word may end a term: never (a past participle: "distributed system"), only a term of its own (an
-# adjective: "statistical" may be one, "large social" is none), or any term.
-NEVER_ENDS, ENDS_ALONE, ENDS = 0, 1, 2
-# token → (normalised word, how it may end a term), or None for a boundary.
-WordInfo = tuple[str, int] | None
+# token → (normalised word, may end a term), or None for a boundary.
+WordInfo = tuple[str, bool] | None
 _caches: dict[str, dict[str, WordInfo]] = {}
-_UNSEEN: WordInfo = ("", NEVER_ENDS)  # a sentinel compared by identity: None is a cached answer
+_UNSEEN: WordInfo = ("", False)  # a sentinel compared by identity: None is a cached answer
 ENGLISH = language("en")
 
 
@@ -122,7 +118,7 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
 
 
 def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
-    """The normalised form of a word token and how it may end a term, or None for a boundary."""
+    """The normalised form of a word token and whether it may end a term, or None for a boundary."""
     lower = token.lower()
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
@@ -133,17 +129,11 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None  # digits mark codes, table cells and figure labels; "--" is punctuation
     if _adverb(lower, lang) or (lang.english and ("'" in lower or "’" in lower)):
         return None  # an adverb, or a contraction ("can’t", "we'll")
-    return lang.fold(lower), _ending(lower, token, lang)
-
-
-def _ending(lower: str, token: str, lang: Language) -> int:
-    if lang.english and lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"):
-        return NEVER_ENDS
-    if lower in lang.adjectives:
-        return ENDS_ALONE
-    if lang.capitalised_nouns and not token[:1].isupper():  # German nouns are capitalised: a term ends on one
-        return NEVER_ENDS
-    return ENDS
+    if lang.english:
+        may_end = not (lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"))
+    else:  # German nouns are capitalised: a German term ends on one
+        may_end = not lang.capitalised_nouns or token[:1].isupper()
+    return lang.fold(lower), may_end
 
 
 def tokenize(text: str, lang: Language) -> list[str]:
@@ -188,7 +178,7 @@ def _count(
     *, seen: set[str] | None,
 ) -> int:
     position = table.words
-    run: list[tuple[str, int]] = []
+    run: list[tuple[str, bool]] = []
     surfaces: list[str] = []
     tokens = tokenize(text, lang)
     if seen is not None:
@@ -218,13 +208,13 @@ def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
     return capitalised, {token.lower() for token in distinct - capitalised}
 
 
-def _emit(run: list[tuple[str, int]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
+def _emit(run: list[tuple[str, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
           start: int) -> None:
     first, surface = table.first, table.surface
     size = len(run)
     if size == 1:  # the most common run: skip the n-gram loops
-        word, ends = run[0]
-        if ends:
+        word, may_end = run[0]
+        if may_end:
             counts[word] = counts.get(word, 0) + 1
             if word not in first:
                 first[word] = start
@@ -236,8 +226,7 @@ def _emit(run: list[tuple[str, int]], surfaces: list[str], counts: dict[str, int
         for j in range(i, min(size, i + MAX_WORDS)):
             if j > i:
                 key = f"{key} {words[j]}"  # grown word by word rather than joined again for each length
-            ends = run[j][1]
-            if ends == ENDS or (ends and j == i):
+            if run[j][1]:
                 counts[key] = counts.get(key, 0) + 1
                 if key not in first:
                     first[key] = start + i

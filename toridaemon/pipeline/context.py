@@ -32,8 +32,9 @@ class Locator:
 
     def __init__(self, spans: list[Span], lang: Language = ENGLISH, proper: frozenset[str] | set[str] = frozenset()
                  ) -> None:
-        ordered = [s for s in spans if s.section != "title"] + [s for s in spans if s.section == "title"]
-        self._spans = [_prepare(dehyphenate(span.text, lang)) for span in ordered]
+        body = [_prepare(dehyphenate(span.text, lang)) for span in spans if span.section != "title"]
+        self._spans = body + [_prepare(dehyphenate(span.text, lang)) for span in spans if span.section == "title"]
+        self._body = body  # a title capitalises every word: it tells no names
         self._keep_case = lang.capitalised_nouns  # German nouns keep their capital
         self._proper = proper  # lowercased words the text writes only Capitalised ("Ovar", "Markov")
         self._names: dict[str, bool] = {}
@@ -70,7 +71,7 @@ class Locator:
             return False
         known = self._names.get(lower)
         if known is None:
-            known = self._names[lower] = any(_inside_sentence(text.original, word) for text in self._spans)
+            known = self._names[lower] = any(_inside_sentence(text.original, word) for text in self._body)
         return known
 
 

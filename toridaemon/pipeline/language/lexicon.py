@@ -9,8 +9,9 @@
   verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
 Other languages have none here. A missing package gives an empty set, so the engine runs without it.
 
-The English lexicon also tells adjectives ("statistical", "large"): a noun phrase does not end on one, and one
-alone is rarely what a document is about.
+The English lexicon also tells adjectives ("statistical", "large"): one alone is rarely what a document is about.
+They still end phrases: the lexicon keeps one tag per word, and "public key", "random variable" or "false
+positive" end on words it tags as adjectives.
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ def verb_forms(code: str) -> frozenset[str]:
 
 @lru_cache(maxsize=8)
 def adjective_forms(code: str) -> frozenset[str]:
-    """Lowercase words whose most frequent tag in the lexicon of `code` is an adjective (English only: the
-    other lexicons tag too many nouns as adjectives, "politique" or "national"); empty without the lexicon."""
+    """Words whose lowercase entry in the lexicon of `code` has an adjective as its most frequent tag ("social",
+    "statistical"; not "official" or "acid", whose capitalised entries are adjectives). English only: the other
+    lexicons tag too many nouns as adjectives ("politique", "national"). Empty without the lexicon."""
     if code != "en":
         return frozenset()
-    return frozenset(word for word, tag in english_tags().items() if tag in ("JJ", "JJR", "JJS"))
+    return frozenset(word for word, tag in _entries("en") if tag in ("JJ", "JJR", "JJS") and word.islower())
 
 
 @lru_cache(maxsize=1)
