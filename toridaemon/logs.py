@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections import deque
 from typing import Any, Literal, TextIO
 
@@ -45,6 +46,9 @@ class LineWriter:
     so are lines the stream refuses (EPIPE, EIO, closed): `dropped` counts both."""
 
     LIMIT = 10_000
+    # After a line wakes the writer, it waits this long for more before writing them all at once: one wake-up per
+    # line cost the daemon more CPU than the write itself (about 0.3 ms each on a loaded machine).
+    LINGER_SECONDS = 0.05
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -82,6 +86,8 @@ class LineWriter:
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: bool(self._lines))
+            time.sleep(self.LINGER_SECONDS)
+            with self._changed:
                 batch, stream = list(self._lines), self.stream
                 self._lines.clear()
             refused = False
