@@ -108,8 +108,10 @@ def test_subfolders_are_counted_and_logged_when_not_recursive(
     assert daemon.metric("toridaemon_inbox_subfolders_ignored") == 1
     (dirs.inbox / "new").mkdir()
     wait_for(lambda: daemon.metric("toridaemon_inbox_subfolders_ignored") == 2, 10, what="the new one counted")
-    ignored = {e["folder"] for e in daemon.events() if e.get("event") == "inbox_subfolder_ignored"}
-    assert ignored == {"old", "new"}
+    def ignored() -> set[str]:
+        return {e["folder"] for e in daemon.events() if e.get("event") == "inbox_subfolder_ignored"}
+
+    wait_for(lambda: ignored() == {"old", "new"}, 5, what="both subfolders logged")
     _nested_pdf(dirs, "top.pdf")
     wait_for(lambda: list(dirs.outbox.glob("top.*.json")), 30, what="the top-level file")
     assert not list(dirs.outbox.glob("a.*.json"))

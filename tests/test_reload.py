@@ -48,7 +48,7 @@ def test_yaml_change_applies_live_and_invalid_config_keeps_the_old_one(
     make_pdf(dirs.inbox / "take-me.pdf", salt="take")
     wait_for(lambda: list(dirs.outbox.glob("take-me.*.json")), 30, what="a file after reload")
     assert (dirs.inbox / "skip-me.pdf").exists(), "the new ignore pattern is live"
-    assert [e for e in daemon.events() if e.get("level") == "debug"], "the new log level is live"
+    wait_for(lambda: [e for e in daemon.events() if e.get("level") == "debug"], 5, what="the new log level live")
 
     _replace(config, {"log_level": "debug", "file_timeout_seconds": -5})
     wait_for(lambda: daemon.event("config_reload_rejected"), 20, what="rejection")

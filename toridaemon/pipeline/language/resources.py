@@ -67,7 +67,7 @@ class Language:
     english: bool = False  # English-only rules: "-ly" adverbs, "-ed" participles, the WordNet database
     capitalised_nouns: bool = False  # German: a term ends on a capitalised word
     verbs: frozenset[str] = field(default=frozenset(), repr=False)  # verb forms: boundaries of terms
-    adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # end no phrase; alone, held back
+    adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
 
     def specificity(self, word: str) -> float:
         """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency)."""
