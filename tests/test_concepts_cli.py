@@ -76,6 +76,29 @@ def test_real_subprocess(workdir: Path) -> None:
         assert 1 <= len(result["concepts"]) <= 5
 
 
+def test_a_reader_that_stops_early_ends_the_command_quietly(workdir: Path) -> None:
+    """`toridaemon concepts … | head -1`: once the reader is gone, the command stops with 141 (as a shell
+    reports SIGPIPE) and no traceback. The output exceeds a pipe's buffer, so a write meets the closed pipe."""
+    files = []
+    for n in range(60):
+        files.append(workdir / f"t{n}.txt")
+        files[-1].write_text(TEXT + f"Variant {n} of the road network study.\n")
+    executable = REPO / ".venv" / "bin" / "toridaemon"
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "toridaemon"]
+    proc = subprocess.Popen([*command, "concepts", *map(str, files)], cwd=workdir,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().strip() == b"{"
+    proc.stdout.close()
+    try:
+        assert proc.wait(60) == 141
+    finally:
+        proc.kill()
+        error = proc.stderr.read()
+        proc.stderr.close()
+    assert b"Traceback" not in error, error.decode()
+
+
 @pytest.mark.skipif(not good_corpus(), reason="shared corpus not present")
 def test_real_pdfs_from_the_corpus(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     paths = good_corpus(2)

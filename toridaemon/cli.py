@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from toridaemon.pipeline import PipelineOptions
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE_CLOSED = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,16 +61,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run,
         "concepts": lambda a: _concepts(a.files, a.top, a.jsonl, a.config, a.language),
         "check-config": lambda a: _check_config(a.config),
-        "ingest": lambda a: _ingest(a.targets, a.outbox, a.config, not a.no_progress and sys.stderr.isatty()),
+        "ingest": lambda a: _ingest(a.targets, a.outbox, a.config, not a.no_progress and _stderr_is_a_tty()),
         "status": lambda a: _status(a.config, a.url),
         "journal": _journal,
         "reprocess": _reprocess,
     }
     handler = handlers.get(args.command)
-    if handler is not None:
-        return handler(args)
-    print(__version__)
+    try:
+        if handler is not None:
+            return handler(args)
+        print(__version__)
+    except BrokenPipeError:  # `toridaemon concepts … | head`: the reader has what it wanted
+        _quiet_stdout()
+        return EXIT_PIPE_CLOSED
     return EXIT_OK
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of what is left raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
+def _stderr_is_a_tty() -> bool:
+    return sys.stderr is not None and sys.stderr.isatty()
 
 
 def _run(args: argparse.Namespace) -> int:
