@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run,
         "concepts": lambda a: _concepts(a.files, a.top, a.jsonl, a.config, a.language),
         "check-config": lambda a: _check_config(a.config),
-        "ingest": lambda a: _ingest(a.targets, a.outbox, a.config, not a.no_progress and _stderr_is_a_tty()),
+        "ingest": lambda a: _ingest(a.targets, a.outbox, a.config, not a.no_progress),
         "status": lambda a: _status(a.config, a.url),
         "journal": _journal,
         "reprocess": _reprocess,
@@ -84,10 +84,6 @@ def _quiet_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     finally:
         os.close(devnull)
-
-
-def _stderr_is_a_tty() -> bool:
-    return sys.stderr is not None and sys.stderr.isatty()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -143,10 +139,11 @@ def _concepts_of(path: Path, options: PipelineOptions) -> dict[str, Any]:
     return analyze_text(text, settings=options, name=path.name).to_dict()
 
 
-def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progress: bool) -> int:
+def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progress_asked: bool) -> int:
     import asyncio
 
     from toridaemon.ingest import collect_pdfs, ingest
+    from toridaemon.logs import stderr_is_a_tty
     from toridaemon.settings import SettingsError, load_settings
 
     try:
@@ -156,6 +153,7 @@ def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progre
         return EXIT_USAGE
     if outbox is not None:
         outbox.mkdir(parents=True, exist_ok=True)
+    progress = progress_asked and stderr_is_a_tty()
     summary = asyncio.run(ingest(collect_pdfs(targets), settings, outbox, show_progress=progress))
     print(f"{summary.done} done, {summary.failed} failed", file=sys.stderr)
     return EXIT_INPUT_FAILED if summary.failed else EXIT_OK

@@ -30,7 +30,7 @@ from toridaemon.inbox import Inbox, StabilityGate, Watcher
 from toridaemon.journal import JournalError, JournalThread
 from toridaemon.journal_repair import JournalRepairError, ensure_sound, is_damage, journal_path
 from toridaemon.limits import raise_open_file_limit
-from toridaemon.logs import configure, dropped_lines, get_logger, reserve_standard_fds, set_level
+from toridaemon.logs import configure, get_logger, reserve_standard_fds, set_level, stderr_is_a_tty
 from toridaemon.metrics import Metrics
 from toridaemon.outcome import Outcomes
 from toridaemon.recovery import recover
@@ -91,7 +91,6 @@ class Daemon:
         self._next_rescan = self._next_ping = self._next_status = 0.0
         self._ping_every: float | None = None
         self._rescan_for_rearm = False  # set on the watch supervisor's thread, read by the tick
-        self._log_lines_dropped = 0
 
     # ---- main thread --------------------------------------------------------------------------
     def run(self) -> int:
@@ -259,7 +258,6 @@ class Daemon:
         self.inbox.tick()
         watcher_alive = bool(self._watcher and self._watcher.is_alive())
         self.metrics.watcher_up.set(1 if watcher_alive else 0)
-        self._count_dropped_log_lines()
         now = time.monotonic()
         if self._ping_every is not None and all(self._health().values()) and now >= self._next_ping:
             # From the loop's own tick and only while /healthz passes: a wedged loop, a dead
@@ -386,12 +384,6 @@ class Daemon:
     def _describe_config(self) -> dict[str, str]:
         return {"source": str(self.loaded.config_file or ""), "hash": self.settings.config_hash()}
 
-    def _count_dropped_log_lines(self) -> None:
-        dropped = dropped_lines()
-        if dropped > self._log_lines_dropped:
-            self.metrics.log_lines_dropped.inc(dropped - self._log_lines_dropped)
-            self._log_lines_dropped = dropped
-
     def _publish_status(self) -> None:
         """The `/status` answer, rebuilt by every tick; the HTTP thread reads it without touching the loop."""
         files = self.runner.status() if self.runner else {"backlog": 0, "in_flight": [], "progress": None}
@@ -415,7 +407,7 @@ def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | Non
 
 def report_failure(event: str, message: str) -> None:
     """A terminal gets the message as plain sentences; journald and pipes get the JSON event."""
-    if sys.stderr is not None and sys.stderr.isatty():
+    if stderr_is_a_tty():
         print(f"toridaemon: {message}", file=sys.stderr)
     else:
         log.error(event, error=message)

@@ -126,6 +126,11 @@ def _is_open(fd: int) -> bool:
     return True
 
 
+def stderr_is_a_tty() -> bool:
+    """Whether a person reads stderr (False too when the process started with it closed)."""
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
 def _standard_stream() -> TextIO:
     """stderr, or stdout when the process started with stderr closed (`2>&-`: Python's is None then)."""
     return sys.stderr or sys.stdout or open(os.devnull, "w")

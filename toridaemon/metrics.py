@@ -7,6 +7,7 @@ observes them here (client_python cannot see metrics of child processes otherwis
 from __future__ import annotations
 
 import platform
+from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import (
@@ -18,8 +19,12 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from toridaemon import __version__
+from toridaemon.logs import dropped_lines
 
 # PDF work spans a 10 ms one-pager to a minutes-long scanned book.
 STAGE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -85,9 +90,7 @@ class Metrics:
         self.documents_without_text = Counter(f"{p}documents_without_text",
                                               "Results with the no_text warning (nothing readable found).",
                                               registry=registry)
-        self.log_lines_dropped = Counter(f"{p}log_lines_dropped",
-                                         "Log lines lost: the log stream refused them or stalled past the buffer.",
-                                         registry=registry)
+        registry.register(_DroppedLogLines())
         self.config_info = Info(f"{p}config", "Hash and source of the configuration in force.", registry=registry)
         self.build_info = Info(f"{p}build", "Version of toridaemon and Python.", registry=registry)
         self.build_info.info({"version": __version__, "python": platform.python_version()})
@@ -95,6 +98,15 @@ class Metrics:
             self.files_completed.labels(outcome=outcome)
         for result in ("success", "failure"):
             self.config_reloads.labels(result=result)
+
+
+class _DroppedLogLines(Collector):
+    """The log writer's own count of lost lines, read at each scrape (the writer counts; nothing copies it)."""
+
+    def collect(self) -> Iterable[Metric]:
+        yield CounterMetricFamily("toridaemon_log_lines_dropped",
+                                  "Log lines lost: the log stream refused them or stalled past the buffer.",
+                                  value=dropped_lines())
 
 
 def observe_text(metrics: Metrics, result: dict[str, Any]) -> None:
