@@ -129,6 +129,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None  # digits mark codes, table cells and figure labels; "--" is punctuation
     if _adverb(lower, lang) or (lang.english and ("'" in lower or "’" in lower)):
         return None  # an adverb, or a contraction ("can’t", "we'll")
+    if lower[-1] in "'’":
+        return None  # an elided function word ("jusqu'", "l’", "quest'")
     if lang.english:
         may_end = not (lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"))
     else:  # German nouns are capitalised: a German term ends on one
