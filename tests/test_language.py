@@ -175,6 +175,12 @@ def test_elided_articles_are_boundaries_outside_english() -> None:
     assert names and not any("'" in name or "’" in name for name in names)
 
 
+def test_portuguese_contractions_and_small_numbers_are_function_words() -> None:
+    pt = language("pt")
+    assert {"neste", "desta", "duma", "cinco"} <= pt.stop_words
+    assert normalize("efectuar nestes cinco rios", pt) == normalize("efectuar rios", pt)
+
+
 def test_german_terms_end_on_a_capitalised_noun() -> None:
     de = language("de")
     counts = extract([Span("body", 1, "Netzwerke blaugrau und wichtige Frage")], de).counts["body"]

@@ -46,6 +46,15 @@ FILLER = frozenset(
     "tincidunt viverra lacinia sagittis pharetra faucibus ultricies ullamcorper porttitor posuere feugiat eleifend "
     "euismod egestas tristique volutpat lobortis sapien rhoncus sodales nisl eget consectetuer".split()
 )
+# Function words the `stop-words` package's list lacks: Portuguese contractions of a preposition with a
+# demonstrative or an article ("neste" = em + este, "duma" = de + uma), and numbers up to ten.
+_MISSING_FUNCTION_WORDS = {
+    "pt": set(
+        "neste nesta nestes nestas deste desta destes destas naquele naquela naqueles naquelas daquele daquela "
+        "daqueles daquelas nisto nisso naquilo disto disso daquilo dum duma duns dumas nuns numas doutro doutra "
+        "noutro noutra dois duas três quatro cinco seis sete oito nove dez".split()
+    ),
+}
 _SNOWBALL = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch",
     "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german", "el": "greek",
@@ -144,7 +153,7 @@ def _listed(code: str) -> frozenset[str]:
 
 
 def _listed_stop_words(code: str) -> set[str]:
-    return set(_listed(code))
+    return set(_listed(code)) | _MISSING_FUNCTION_WORDS.get(code, set())
 
 
 def _folder(code: str) -> Callable[[str], str]:
