@@ -57,6 +57,12 @@ def test_phrases_ending_on_a_word_the_lexicon_tags_adjective_stay_candidates() -
     assert "public key" in found and "random variable" in found
 
 
+def test_an_unspaced_en_dash_joins_a_compound_and_a_spaced_one_bounds() -> None:
+    found = counts("the Levenberg–Marquardt algorithm – a fit; the Levenberg-Marquardt algorithm")
+    assert found["levenberg-marquardt algorithm"] == 2
+    assert "marquardt algorithm" not in found and "algorithm fit" not in found
+
+
 def test_runs_of_punctuation_are_no_words() -> None:
     found = counts("evaluation metrics -- citation count ' quoted -' term")
     assert not any(set(word) <= set("-'’") for key in found for word in key.split())

@@ -29,7 +29,7 @@ _ADDRESS_MARKS = ("@", "://", "www.")
 _ADDRESS = r"(?<!\S)\S*(?:@|://|www\.)\S*|"
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@]+\*?"
-    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’-][\p{L}\p{M}\p{N}]+)*"
+    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
     r"|[^\s\p{L}\p{N}]+|\n[ \t]*\n"
 )
 # Outside English an apostrophe after one to five letters at the start of a word marks an elided function word
@@ -46,6 +46,7 @@ _TOKENIZERS = {
 }
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
+_DASHES = str.maketrans("\u2010\u2011\u2013", "---")
 _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’-]+")
 _CACHE_LIMIT = 200_000
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
@@ -120,6 +121,8 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
 def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     """The normalised form of a word token and whether it may end a term, or None for a boundary."""
     lower = token.lower()
+    if not lower.isascii():  # a hyphen or an unspaced en dash joins a compound: "Levenberg–Marquardt"
+        lower = lower.translate(_DASHES)
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
     if not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or lower in lang.verbs:
