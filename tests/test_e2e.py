@@ -7,7 +7,9 @@ import os
 import shutil
 import signal
 import sqlite3
+import time
 from collections.abc import Callable
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,25 @@ def test_pdfs_become_results_and_move_to_processed(dirs: Dirs, daemon_factory: C
     assert daemon.metric("toridaemon_files_detected_total") == len(sources)
     assert daemon.metric("toridaemon_in_flight") == 0
     assert daemon.metric("toridaemon_processing_seconds_count", 'stage="total"') == len(sources)
+    assert daemon.stop() == 0
+
+
+def test_a_writer_stalled_with_the_file_open_is_waited_for(dirs: Dirs,
+                                                            daemon_factory: Callable[..., DaemonProcess]) -> None:
+    """A download that stalls far longer than the quiet time (stability 0.3 s here) with its file open, as
+    `curl -o inbox/x.pdf` on a slow link: the half file is not taken, the whole one is."""
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    data = make_pdf(dirs.root / "download.pdf").read_bytes()
+    with open(dirs.inbox / "download.pdf", "wb") as handle:
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        time.sleep(2.0)
+        assert not dirs.errors() and not list(dirs.outbox.glob("*.json"))
+        assert daemon.metric("toridaemon_files_detected_total") == 0
+        handle.write(data[len(data) // 2 :])
+    wait_for(lambda: list(dirs.processed.glob("*.pdf")), 30, what="the whole download processed")
+    assert not dirs.errors() and [r["source"]["sha256"] for r in dirs.results()] == [sha256(data).hexdigest()]
     assert daemon.stop() == 0
 
 

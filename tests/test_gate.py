@@ -119,6 +119,55 @@ def test_repeated_events_without_change_do_not_restart_the_timer(fs: FakeFs) -> 
     assert [v.kind for v in gate.poll()] == ["ready"]
 
 
+# ---- a writer that stalls with the file open -------------------------------------------------------
+
+
+def inotify_gate(fs: FakeFs, *, closes: bool = True, open_writer: float = 60.0) -> StabilityGate:
+    return StabilityGate(2.0, settle_seconds=1.0, open_writer_seconds=open_writer, closes_reported=lambda: closes,
+                         clock=fs.clock, lstat=fs.lstat)
+
+
+def test_a_created_file_is_waited_for_until_its_close(fs: FakeFs) -> None:
+    fs.entries[PDF] = fake_stat(size=10)
+    gate = inotify_gate(fs)
+    assert gate.observe(PDF, "created") is None
+    fs.entries[PDF] = fake_stat(size=500)
+    assert gate.observe(PDF, "modified") is None
+    fs.now += 30.0  # the writer stalls, the file still open: quiet for far longer than stability
+    assert gate.poll() == []
+    assert gate.observe(PDF, "opened") is None  # a reader (a backup tool) does not end the wait
+    fs.now += 30.0
+    assert gate.poll() == []
+    fs.entries[PDF] = fake_stat(size=900)
+    assert gate.observe(PDF, "closed") is None
+    fs.now += 1.0  # settle_seconds after the close-after-write
+    assert gate.poll() == [Verdict(PDF, "ready", 900, 1_000)]
+
+
+def test_a_writer_stalled_past_open_writer_seconds_is_taken_anyway(fs: FakeFs) -> None:
+    fs.entries[PDF] = fake_stat(size=10)
+    gate = inotify_gate(fs, open_writer=60.0)
+    gate.observe(PDF, "created")
+    fs.now += 59.9
+    assert gate.poll() == []
+    fs.now += 0.1  # a lost close (an inotify queue overflow) delays a file, never stops it
+    assert gate.poll() == [Verdict(PDF, "ready", 10, 1_000)]
+
+
+@pytest.mark.parametrize(("closes", "size", "open_writer"), [
+    (False, 10, 60.0),  # polling: no close will come
+    (True, 0, 60.0),  # created and closed unwritten ("touch"): that close is not reported
+    (True, 10, 0.0),  # the wait turned off
+])
+def test_without_a_close_to_wait_for_quiet_time_decides(fs: FakeFs, closes: bool, size: int,
+                                                         open_writer: float) -> None:
+    fs.entries[PDF] = fake_stat(size=size)
+    gate = inotify_gate(fs, closes=closes, open_writer=open_writer)
+    gate.observe(PDF, "created")
+    fs.now += 2.0
+    assert gate.poll() == [Verdict(PDF, "ready", size, 1_000)]
+
+
 def test_zero_stability_takes_files_on_any_event(fs: FakeFs) -> None:
     fs.entries[PDF] = fake_stat()
     assert fs.gate(stability=0).observe(PDF, "created") == Verdict(PDF, "ready", 100, 1_000)

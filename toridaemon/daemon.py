@@ -170,14 +170,15 @@ class Daemon:
         machine = FileMachine(lambda: self.settings, journal, executor, outcomes, self.metrics,
                               on_journal_error=self.journal_fault)
         self.runner = runner = Runner(machine, lambda: self.settings, self.metrics)
-        gate = StabilityGate(s.stability_seconds, settle_seconds=s.settle_seconds)
+        self._watcher = watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event,
+                                          recursive=s.recursive, on_rearm=self._on_watch_rearmed)
+        gate = StabilityGate(s.stability_seconds, settle_seconds=s.settle_seconds,
+                             open_writer_seconds=s.open_writer_seconds, closes_reported=watcher.reports_closes)
         self.inbox = Inbox(s.inbox_dir.resolve(), gate, patterns=lambda: self.settings.ignore_patterns,
                            knows=runner.knows, on_verdict=runner.accept, recursive=s.recursive,
                            on_subfolders=self.metrics.subfolders_ignored.set)
         self._start_http()
-        self._watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event, recursive=s.recursive,
-                                on_rearm=self._on_watch_rearmed)
-        self._watcher.start()
+        watcher.start()
         if self.loaded.config_file is not None:
             self._config_watcher = ConfigWatcher(self.loaded.config_file, self._config_debounce.touch)
             self._config_watcher.start()
@@ -362,6 +363,7 @@ class Daemon:
         if new.stability_seconds != old.stability_seconds:
             self.inbox.gate.stability_seconds = new.stability_seconds
         self.inbox.gate.settle_seconds = new.settle_seconds
+        self.inbox.gate.open_writer_seconds = new.open_writer_seconds
         self.metrics.config_reloads.labels(result="success").inc()
         self.metrics.last_reload.set(time.time())
         self.metrics.config_info.info({"hash": new.config_hash(), "source": str(loaded.config_file or "")})

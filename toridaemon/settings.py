@@ -72,6 +72,11 @@ class Settings(BaseSettings, PipelineOptions):
         "it is taken (writers that close and re-open to append: SMB clients, scanners); never longer than "
         "stability_seconds. 0: at once."
     )
+    open_writer_seconds: float = Field(
+        300.0, ge=0, description="A file seen created and written, but not yet closed, is waited for while it stays "
+        "quiet up to this long (a writer stalled with it open: a slow download) when the watch reports closes "
+        "(inotify); then it is taken anyway, with a warning. 0: quiet time alone decides, as under polling."
+    )
     rescan_interval_seconds: float = Field(60.0, gt=0, description="Period of the safety-net rescan of the inbox.")
     shutdown_timeout_seconds: float = Field(30.0, gt=0, description="How long shutdown waits for in-flight files.")
     watch_mode: Literal["auto", "inotify", "polling"] = Field("auto", description="auto: inotify where available.")

@@ -2,9 +2,11 @@
 
 Fast path: a rename into the inbox (atomic by nature). A close-after-write is final only after
 `settle_seconds` without a re-open, size or mtime change: SMB clients and scanners close and re-open
-a file to append to it. Otherwise (no close event: polling, network mounts) the file must keep the
-same size and mtime for `stability_seconds`. The gate is a plain state machine with an injected
-clock and stat, so tests drive it with scripted events.
+a file to append to it. A file the watch saw created is still open for writing until its close: a writer
+that stalls with it open (a slow download) is waited for, up to `open_writer_seconds` of quiet, when the
+watch reports closes (inotify). Otherwise (no close event: polling, network mounts, files found by a scan)
+the file must keep the same size and mtime for `stability_seconds`. The gate is a plain state machine with
+an injected clock and stat, so tests drive it with scripted events.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class _Watch:
     mtime_ns: int
     since: float
     closed: bool = False  # the last event was a close-after-write: settle_seconds applies
+    writing: bool = False  # created under a watch that reports closes, and not closed since
 
 
 _SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
@@ -72,11 +75,14 @@ def describe_special(mode: int, nlink: int) -> str | None:
 class StabilityGate:
     """Tracks candidate files until they are ready; never opens them."""
 
-    def __init__(self, stability_seconds: float, *, settle_seconds: float = 0.0,
+    def __init__(self, stability_seconds: float, *, settle_seconds: float = 0.0, open_writer_seconds: float = 0.0,
+                 closes_reported: Callable[[], bool] = lambda: False,
                  clock: Callable[[], float] = time.monotonic,
                  lstat: Callable[[Path], os.stat_result] = os.lstat) -> None:
         self.stability_seconds = stability_seconds
         self.settle_seconds = settle_seconds
+        self.open_writer_seconds = open_writer_seconds
+        self._closes_reported = closes_reported  # read at each decision: the watch may fall back to polling
         self._clock = clock
         self._lstat = lstat
         self._watching: dict[Path, _Watch] = {}
@@ -121,10 +127,21 @@ class StabilityGate:
         current = self._watching.get(path)
         if kind in _RESTART or current is None or (current.size, current.mtime_ns) != (info.st_size, info.st_mtime_ns):
             closed = kind == "closed" or (kind == "scan" and current is not None and current.closed)
-            self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, self._clock(), closed)
+            writing = (kind == "created" and self._closes_reported()) or (
+                current is not None and current.writing and kind != "closed")
+            self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, self._clock(), closed, writing)
 
     def _quiet_needed(self, watch: _Watch) -> float:
-        return min(self.settle_seconds, self.stability_seconds) if watch.closed else self.stability_seconds
+        if watch.closed:
+            return min(self.settle_seconds, self.stability_seconds)
+        if self._open_for_writing(watch):
+            return max(self.open_writer_seconds, self.stability_seconds)
+        return self.stability_seconds
+
+    def _open_for_writing(self, watch: _Watch) -> bool:
+        # An empty file may have been closed unwritten ("touch"): that close is no close-after-write, and
+        # the watch does not ask for it (every read of an inbox file is one).
+        return watch.writing and watch.size > 0 and self._closes_reported()
 
     def poll(self) -> list[Verdict]:
         """Re-check every watched file; returns those decided since the last poll."""
@@ -141,9 +158,12 @@ class StabilityGate:
                 self._set_aside(path, exc)
                 continue
             if (info.st_size, info.st_mtime_ns) != (watch.size, watch.mtime_ns):
-                self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, now, watch.closed)
+                self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, now, watch.closed, watch.writing)
             elif now - watch.since >= self._quiet_needed(watch):
                 del self._watching[path]
+                if self._open_for_writing(watch):
+                    log.warning("writer_still_open", file=path.name, quiet_seconds=round(now - watch.since, 1),
+                                hint="taken without its close-after-write; write elsewhere and rename in")
                 decided.append(self.observe(path, "moved") or Verdict(path, "gone"))
         return decided
 

@@ -156,6 +156,10 @@ class Watcher:
     def backend(self) -> str:
         return type(self._observer).__name__
 
+    def reports_closes(self) -> bool:
+        """Whether the current observer reports a file's close-after-write (inotify does, polling cannot)."""
+        return not isinstance(self._observer, PollingObserver)
+
     def start(self) -> None:
         self._arm()
         log.info("watch_armed", inbox=str(self.inbox), backend=self.backend, why=self.reason)
