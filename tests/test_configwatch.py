@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -113,6 +114,61 @@ def test_configmap_symlink_swaps_are_seen_every_time(tmp_path: Path) -> None:
             wait_for(functools.partial(_grew, changes, before), 5, what=f"swap {version} seen")
     finally:
         watcher.stop()
+
+
+@pytest.mark.parametrize("how", ["swapped", "recreated"])
+def test_a_replaced_config_folder_is_watched_again(tmp_path: Path, how: str) -> None:
+    """Deploy tools swap the whole folder (`mv conf conf.old && mv conf.new conf`) or re-create it: the
+    watch on the old folder's inode would never see another change."""
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "c.yaml").write_text("max_attempts: 1\n")
+    changes: list[int] = []
+    watcher = ConfigWatcher(folder / "c.yaml", lambda: changes.append(1), check_seconds=0.1)
+    watcher.start()
+    try:
+        if how == "swapped":
+            fresh = tmp_path / "conf.new"
+            fresh.mkdir()
+            (fresh / "c.yaml").write_text("max_attempts: 2\n")
+            folder.rename(tmp_path / "conf.old")
+            fresh.rename(folder)
+        else:
+            shutil.rmtree(folder)
+            folder.mkdir()
+            (folder / "c.yaml").write_text("max_attempts: 2\n")
+        wait_for(functools.partial(_grew, changes, 0), 5, what="the re-arm noticed")
+        time.sleep(0.3)  # the re-arm's own notice is in; what follows is an edit seen by the new watch
+        before = len(changes)
+        (folder / "c.yaml").write_text("max_attempts: 3\n")
+        wait_for(functools.partial(_grew, changes, before), 5, what="an edit in the new folder seen")
+    finally:
+        watcher.stop()
+
+
+@pytest.mark.e2e
+def test_the_daemon_reloads_after_its_config_folder_is_swapped(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    folder = dirs.root / "conf"
+    folder.mkdir()
+    (folder / "toridaemon.yaml").write_text("max_attempts: 2\n")
+    daemon = daemon_factory(args=["--config", str(folder / "toridaemon.yaml")])
+    daemon.wait_ready()
+    fresh = dirs.root / "conf.new"
+    fresh.mkdir()
+    (fresh / "toridaemon.yaml").write_text("max_attempts: 3\n")
+    folder.rename(dirs.root / "conf.old")
+    fresh.rename(folder)
+    wait_for(functools.partial(_reloads_reach, daemon, 1), 10, what="the swapped folder's settings applied")
+    (folder / "toridaemon.yaml").write_text("max_attempts: 4\n")
+    wait_for(functools.partial(_reloads_reach, daemon, 2), 10, what="an edit after the swap applied")
+
+    def reloads_logged() -> list[Any]:  # a log line trails its counter by up to 50 ms
+        changed = [e["changed"] for e in daemon.events() if e.get("event") == "config_reloaded"]
+        return changed if len(changed) == 2 else []
+
+    assert wait_for(reloads_logged, 5, what="both reloads logged") == [["max_attempts"], ["max_attempts"]]
 
 
 @pytest.mark.e2e

@@ -17,11 +17,18 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+
+from toridaemon.inbox.watcher import Identity, identity
+from toridaemon.logs import get_logger
+
+log = get_logger("toridaemon.config")
 
 # An in-place rewrite truncates first: an empty file that held settings is applied only after it
 # stayed empty this long, which no editor's or tool's rewrite takes, so a half-done save is never
 # taken for "all defaults".
 EMPTY_HOLD_SECONDS = 2.0
+CHECK_SECONDS = 1.0  # how often the supervisor looks whether the config's folder is still the watched one
 Fingerprint = tuple[str, int, int, int, int] | None
 
 
@@ -113,21 +120,74 @@ class _ConfigEvents(FileSystemEventHandler):
 
 
 class ConfigWatcher:
-    """Owns an observer thread on the directory that holds the config path."""
+    """Owns an observer thread on the directory that holds the config path, and a supervisor that re-arms it
+    when that directory is replaced or re-created (a deploy swapping `conf/` for a new one): an inotify watch
+    follows the old directory's inode and would never report another change. A re-arm counts as a change,
+    since the file may have changed while the watch was blind."""
 
-    def __init__(self, config: Path, on_change: Callable[[], None]) -> None:
+    def __init__(self, config: Path, on_change: Callable[[], None], *, check_seconds: float = CHECK_SECONDS
+                 ) -> None:
         # Not resolved: with a ConfigMap the resolved directory is the one replaced at each update.
         self.config = config.absolute()
-        self._observer = Observer()
-        self._observer.schedule(_ConfigEvents(self.config, on_change), str(self.config.parent), recursive=False)
+        self._on_change = on_change
+        self._check_seconds = check_seconds
+        self._stopping = threading.Event()
+        self._observer, self._watched = self._new_observer()
+        self._missing_logged = False
+        self._supervisor = threading.Thread(target=self._supervise, name="toridaemon-config-supervisor",
+                                            daemon=True)
+
+    def _new_observer(self) -> tuple[BaseObserver, Identity | None]:
+        watched = identity(self.config.parent)
+        observer = Observer()
+        if watched is not None:
+            observer.schedule(_ConfigEvents(self.config, self._on_change), str(self.config.parent), recursive=False)
+        return observer, watched
 
     def start(self) -> None:
         self._observer.start()
+        self._supervisor.start()
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(self._check_seconds):
+            try:
+                self.check()
+            except Exception:  # the supervisor must outlive one odd failure; the next check retries
+                log.exception("config_watch_supervisor_failed", config=str(self.config))
+
+    def check(self) -> None:
+        """Re-arm the watch when the config's directory is another one than the watched, or the watch died."""
+        current = identity(self.config.parent)
+        if current is None:
+            if not self._missing_logged:
+                log.warning("config_folder_missing", config=str(self.config),
+                            hint="the settings in use stay; the watch re-arms when the folder is back")
+                self._missing_logged = True
+            return
+        self._missing_logged = False
+        if current == self._watched and _alive(self._observer):
+            return
+        old = self._observer
+        self._observer, self._watched = self._new_observer()
+        self._observer.start()
+        old.stop()
+        old.join(self._check_seconds)
+        log.warning("config_watch_rearmed", config=str(self.config))
+        self._on_change()
 
     def is_alive(self) -> bool:
-        return self._observer.is_alive()
+        return self._supervisor.is_alive() and self._observer.is_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        self._stopping.set()
+        if self._supervisor.is_alive():
+            self._supervisor.join(timeout)
         if self._observer.is_alive():
             self._observer.stop()
-            self._observer.join(timeout)
+            self._observer.join(max(0.0, deadline - time.monotonic()))
+
+
+def _alive(observer: BaseObserver) -> bool:
+    emitters = list(observer.emitters)
+    return observer.is_alive() and bool(emitters) and all(emitter.is_alive() for emitter in emitters)
