@@ -54,3 +54,34 @@ def test_unreadable_input_and_unwritable_outputs_lose_nothing(
     assert len(list(dirs.outbox.glob("stuck.*.json"))) == 1, "the retry reused the result already written"
     assert daemon.proc.poll() is None
     assert daemon.stop() == 0
+
+
+def test_a_read_only_journal_stops_the_start_naming_each_file_and_its_mode(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """An existing journal the daemon may not write opens and reads fine: without a write probe every file
+    retried forever behind a ready daemon. SQLite gives the -wal and -shm files the journal's mode, so
+    restoring the journal's own mode alone is not enough; the message says which file still blocks."""
+    first = daemon_factory(prefix=NO_DAC)
+    first.wait_ready()
+    assert first.stop() == 0
+    journal = dirs.state / "journal.sqlite3"
+    journal.chmod(0o444)
+    blocked = daemon_factory(prefix=NO_DAC)
+    assert blocked.proc.wait(30) == 3
+    failure = wait_for(lambda: blocked.event("startup_failed"), 5, what="the startup failure logged")
+    assert "journal.sqlite3 -r--r--r--" in failure["error"] and "readonly" in failure["error"]
+
+    journal.chmod(0o644)
+    again = daemon_factory(prefix=NO_DAC)
+    assert again.proc.wait(30) == 3
+    failure = wait_for(lambda: again.event("startup_failed"), 5, what="the second startup failure logged")
+    assert "journal.sqlite3-shm -r--r--r--" in failure["error"]
+
+    for leftover in dirs.state.glob("journal.sqlite3-*"):
+        leftover.chmod(0o644)
+    daemon = daemon_factory(prefix=NO_DAC)
+    daemon.wait_ready()
+    make_pdf(dirs.inbox / "after.pdf", salt="after")
+    wait_for(lambda: list(dirs.outbox.glob("after.*.json")), 60, what="processed once the journal is writable")
+    assert daemon.stop() == 0

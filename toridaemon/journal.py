@@ -15,6 +15,7 @@ import concurrent.futures
 import os
 import re
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,6 +83,21 @@ class Claim:
     failed: Row | None = None
 
 
+def _modes_if_read_only(path: Path, exc: BaseException) -> str:
+    """For a read-only journal, the owner and mode of each of its files: SQLite creates the -wal and -shm
+    files with the journal's own mode, so a journal once read-only leaves them read-only after its fix."""
+    if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY":
+        return ""
+    found = []
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        try:
+            info = (path.parent / name).stat()
+        except OSError:
+            continue
+        found.append(f"{name} {stat.filemode(info.st_mode)} uid {info.st_uid}")
+    return f" ({'; '.join(found)}; this process runs as uid {os.getuid()}: each must be writable by it)"
+
+
 class Journal:
     """Journal of one daemon; one thread at a time (the daemon's `JournalThread`, or a tool's main thread)."""
 
@@ -98,8 +114,25 @@ class Journal:
             # are fsynced, and a row that lost its claim is simply claimed again.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._probe_write()
         except (sqlite3.Error, OSError) as exc:
-            raise JournalError(f"cannot open journal {path}: {exc}") from exc
+            raise JournalError(f"cannot open journal {path}: {exc}{_modes_if_read_only(path, exc)}") from exc
+
+    def _probe_write(self) -> None:
+        """Write and roll back: an existing journal the process may not write opens and reads fine, and would
+        otherwise fail every file's first write, forever, behind healthy probes."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(f"PRAGMA user_version = {int(version)}")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+                raise
+            # Another process (`toridaemon reprocess`) holds the write lock: that tells nothing; a locked
+            # journal is waited for file by file, as always.
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         self._db.close()
