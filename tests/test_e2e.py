@@ -172,11 +172,15 @@ def test_invalid_config_exits_with_code_2(dirs: Dirs, daemon_factory: Callable[.
     assert "file_timeout_seconds" in text and str(config) in text
 
 
+@pytest.mark.parametrize("wiped", [False, True])
 def test_second_daemon_on_same_state_dir_refuses_to_start(
-    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], wiped: bool
 ) -> None:
     first = daemon_factory()
     first.wait_ready()
+    if wiped:  # `rm -rf state/*` beside a running daemon: its lock file goes, the folder's lock stays
+        for entry in dirs.state.iterdir():
+            entry.unlink()
     second = daemon_factory()
     assert second.proc.wait(30) == 3
     assert "another toridaemon" in second.log_path.read_text()

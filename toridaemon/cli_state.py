@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,9 +11,9 @@ from toridaemon.journal import JournalError
 from toridaemon.journal_repair import NEEDS_REBUILD, JournalRepairError, check, journal_path, rebuild
 from toridaemon.reprocess import ReprocessError, describe, reprocess
 from toridaemon.settings import Settings, SettingsError, load_settings
+from toridaemon.statelock import LOCK_NAME, StateLock
 
 EXIT_OK, EXIT_NEEDS_REPAIR, EXIT_USAGE, EXIT_UNREPAIRABLE = 0, 1, 2, 3
-LOCK_NAME = "toridaemon.lock"
 
 
 def _settings(config: str | None) -> Settings | None:
@@ -29,12 +28,15 @@ def _settings(config: str | None) -> Settings | None:
 def daemon_stopped(state_dir: Path) -> Iterator[None]:
     """Hold the daemon's lock, so a rebuild never swaps the journal under a running daemon."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    with open(state_dir / LOCK_NAME, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise JournalRepairError(f"a running toridaemon holds {state_dir / LOCK_NAME}; stop it first") from None
+    lock = StateLock(state_dir)
+    try:
+        lock.acquire()
+    except BlockingIOError:
+        raise JournalRepairError(f"a running toridaemon holds {state_dir / LOCK_NAME}; stop it first") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def journal_command(action: str, config: str | None) -> int:

@@ -13,11 +13,10 @@ journal is still closed.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from toridaemon import __version__, signals
 from toridaemon.bridge import Bridge
@@ -37,6 +36,7 @@ from toridaemon.recovery import recover
 from toridaemon.runner import CANCEL_GRACE_SECONDS, Runner
 from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
 from toridaemon.signals import Flags
+from toridaemon.statelock import LOCK_NAME, StateLock
 from toridaemon.statemachine import FileMachine
 from toridaemon.systemd import Notifier
 
@@ -77,7 +77,7 @@ class Daemon:
         self.draining = False
         self.journal_damaged = False
         self._exit_code = EXIT_OK
-        self._lock: IO[str] | None = None
+        self._lock: StateLock | None = None
         self._bridge: Bridge | None = None
         self._watcher: Watcher | None = None
         self._config_watcher: ConfigWatcher | None = None
@@ -118,17 +118,17 @@ class Daemon:
             self._close_side_channels()
             self._bridge.shutdown(timeout=LOOP_STOP_SECONDS)
             if self._lock is not None:
-                self._lock.close()  # releases the flock: a daemon run in-process (tests) leaves nothing held
+                self._lock.release()  # a daemon run in-process (tests) leaves nothing held
 
     def _prepare(self) -> None:
         s = self.settings
         try:
             for directory in (s.inbox_dir, s.outbox_dir, s.processed_dir, s.failed_dir, s.state_dir):
                 directory.mkdir(parents=True, exist_ok=True)
-            self._lock = open(s.state_dir / "toridaemon.lock", "w")  # noqa: SIM115 - held for the process lifetime
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._lock = StateLock(s.state_dir)
+            self._lock.acquire()  # held for the process lifetime
         except BlockingIOError as exc:
-            raise StartupError(f"another toridaemon holds {s.state_dir / 'toridaemon.lock'}") from exc
+            raise StartupError(f"another toridaemon holds {s.state_dir / LOCK_NAME}") from exc
         except OSError as exc:
             raise StartupError(f"cannot prepare directories: {exc}") from exc
         try:
