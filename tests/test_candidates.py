@@ -103,23 +103,6 @@ def test_an_adjective_alone_is_held_back() -> None:
     assert held["network"] == pytest.approx(unheld["network"])
 
 
-def test_a_term_opening_on_a_verb_is_held_back() -> None:
-    english = language("en")
-    plain = replace(english, code="en-without-base-verbs", base_verbs=frozenset())  # own score caches
-    table = extract([Span("body", 1, "We employ data mining; negotiate posting lists.")], english)
-
-    def scores(lang: Language) -> dict[str, float]:
-        return {item.key: item.score for item in score(table, {}, PipelineOptions(), lang)[0]}
-
-    held, unheld = scores(english), scores(plain)
-    assert {"employ", "negotiate"} <= english.base_verbs
-    assert scoring._VERB_FIRST < 1.0
-    for key in ("employ data mining", "negotiate posting list", "employ"):
-        assert held[key] == pytest.approx(unheld[key] * scoring._VERB_FIRST)
-    for key in ("data mining", "posting list"):
-        assert held[key] == pytest.approx(unheld[key])
-
-
 @pytest.mark.parametrize(("code", "adverb", "noun"), [
     ("pt", "certamente", "ambiente"), ("es", "rápidamente", "mente"), ("it", "velocemente", "ambiente"),
 ])

@@ -6,8 +6,7 @@
 - specificity: the mean, over the term's words, of how rare the word is in general use of the document's
   language (wordfreq, see `language.resources`);
 - length prior: a slight preference for two- and three-word phrases; single words stay in (some topics are one word),
-  but an adjective alone ("statistical", "dense") is held back: it names a property, rarely the subject; so is a
-  term opening on a verb's base form ("quantify", "employ data mining"), which a noun phrase rarely does;
+  but an adjective alone ("statistical", "dense") is held back: it names a property, rarely the subject;
 - database boost: a term the concept database knows is more likely a real concept (× 1 + boost × priority).
 """
 
@@ -27,7 +26,6 @@ from toridaemon.pipeline.sections import SECTION_NAMES
 # choose half only (bench/keyphrases.py): one-word topics ("fisheries", "coalition") are as likely as phrases.
 _LENGTH_PRIOR = {1: 0.95, 2: 1.0, 3: 1.1, 4: 0.9}
 _ADJECTIVE_ALONE = 0.7  # chosen as the length prior was: 0.3 and 0.5 score a little lower, 1.0 clearly lower
-_VERB_FIRST = 0.5  # chosen alike: 0.7 a little lower, 0.3 the same, 1.0 lower
 _SPEC_NORM = 0.5
 _tf = math.log1p
 _POSITION_GAIN = 2.0
@@ -116,11 +114,7 @@ def _term_factor(key: str, looked_up: str, lang: Language) -> float:
         spec += value
     spec = spec * len(words) / len(parts)
     factor = max(_SPECIFICITY_FLOOR, spec / math.pow(len(words), _SPEC_NORM)) * _LENGTH_PRIOR.get(len(words), 0.5)
-    if len(words) == 1 and looked_up in lang.adjectives:
-        factor *= _ADJECTIVE_ALONE
-    if parts[0] in lang.base_verbs:
-        factor *= _VERB_FIRST
-    return factor
+    return factor * _ADJECTIVE_ALONE if len(words) == 1 and looked_up in lang.adjectives else factor
 
 
 def _specificities(lang: Language) -> dict[str, float]:

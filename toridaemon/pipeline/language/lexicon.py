@@ -9,8 +9,7 @@
   verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
 Other languages have none here. A missing package gives an empty set, so the engine runs without it.
 
-The English lexicon also tells adjectives ("statistical", "large"): one alone is rarely what a document is about;
-and base forms of verbs, which rarely open one ("employ data mining", "negotiate performance objectives").
+The English lexicon also tells adjectives ("statistical", "large"): one alone is rarely what a document is about.
 They still end phrases: the lexicon keeps one tag per word, and "public key", "random variable" or "false
 positive" end on words it tags as adjectives.
 """
@@ -49,15 +48,6 @@ def adjective_forms(code: str) -> frozenset[str]:
     if code != "en":
         return frozenset()
     return frozenset(word for word, tag in _entries("en") if tag in ("JJ", "JJR", "JJS") and word.islower())
-
-
-@lru_cache(maxsize=8)
-def base_verb_forms(code: str) -> frozenset[str]:
-    """Words whose lowercase entry in the lexicon of `code` is tagged as a verb's base form ("quantify", "employ",
-    "negotiate"). English only; empty without the lexicon."""
-    if code != "en":
-        return frozenset()
-    return frozenset(word for word, tag in _entries("en") if tag == "VB" and word.islower())
 
 
 @lru_cache(maxsize=1)

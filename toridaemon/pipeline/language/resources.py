@@ -27,7 +27,7 @@ import stop_words
 import wordfreq
 
 from toridaemon.pipeline.language import english
-from toridaemon.pipeline.language.lexicon import adjective_forms, base_verb_forms, verb_forms
+from toridaemon.pipeline.language.lexicon import adjective_forms, verb_forms
 
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
@@ -77,7 +77,6 @@ class Language:
     capitalised_nouns: bool = False  # German: a term ends on a capitalised word
     verbs: frozenset[str] = field(default=frozenset(), repr=False)  # verb forms: boundaries of terms
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
-    base_verbs: frozenset[str] = field(default=frozenset(), repr=False)  # opening a term, held back in scoring
 
     def specificity(self, word: str) -> float:
         """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency)."""
@@ -120,7 +119,7 @@ def language(code: str | None) -> Language:
     words = frozenset(own | _foreign_function_words(code, frequencies)) | FILLER
     fold = english.fold if code == "en" else _folder(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
-                    verbs=verb_forms(code), adjectives=adjective_forms(code), base_verbs=base_verb_forms(code))
+                    verbs=verb_forms(code), adjectives=adjective_forms(code))
 
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
