@@ -117,13 +117,13 @@ def test_french_ment_nouns_stay_words() -> None:
 
 
 @pytest.mark.parametrize(("code", "text"), [
-    ("fr", "jusqu’à la capsule et jusqu'au lanceur, l’équipage"),
+    ("fr", "jusqu’à la capsule et jusqu'au lanceur, l’équipage, lorsqu’il décolle"),
     ("it", "quest’anno la capsule e sull'orbita"),
 ])
 def test_elided_function_words_are_no_words(code: str, text: str) -> None:
     lang = language(code)
     words = {word for key in extract([Span("body", 1, text)], lang).counts["body"] for word in key.split()}
-    assert not {word for word in words if word[-1] in "'’"}
+    assert not {word for word in words if "'" in word or "’" in word}
 
 
 def test_adverbs_of_adjectives_in_ic_are_boundaries() -> None:

@@ -179,6 +179,7 @@ def test_portuguese_contractions_and_small_numbers_are_function_words() -> None:
     pt = language("pt")
     assert {"neste", "desta", "duma", "cinco"} <= pt.stop_words
     assert normalize("efectuar nestes cinco rios", pt) == normalize("efectuar rios", pt)
+    assert {"duma", "dez"}.isdisjoint(language("en").stop_words)  # "State Duma": words in other languages
 
 
 def test_german_terms_end_on_a_capitalised_noun() -> None:

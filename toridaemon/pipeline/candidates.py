@@ -32,9 +32,9 @@ _WORDS_AND_BOUNDARIES = (
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
     r"|[^\s\p{L}\p{N}]+|\n[ \t]*\n"
 )
-# Outside English an apostrophe after one to five letters at the start of a word marks an elided function word
-# ("l'aéroport", "dell'acqua", "qu'aucun"): it is a token of its own, and so a boundary.
-_ELIDED = r"(?<![\p{L}\p{N}])\p{L}{1,5}['’](?=\p{L})|"
+# Outside English an apostrophe after one to six letters at the start of a word marks an elided function word
+# ("l'aéroport", "dell'acqua", "qu'aucun", "lorsqu'il"): it is a token of its own, and so a boundary.
+_ELIDED = r"(?<![\p{L}\p{N}])\p{L}{1,6}['’](?=\p{L})|"
 # (eliding, with addresses) → tokenizer. The address alternative is tried at every word and took 40 % of the
 # tokenizing time; it can only match where one of `_ADDRESS_MARKS` occurs, so texts without any skip it.
 _TOKENIZERS = {

@@ -114,7 +114,8 @@ def language(code: str | None) -> Language:
     if code == "en":
         own = set(english.STOP_WORDS)
     else:
-        own = _listed_stop_words(code)
+        # The additions stay out of `_foreign_function_words`: "duma" or "dez" are words elsewhere.
+        own = _listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())
         own |= {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
     words = frozenset(own | _foreign_function_words(code, frequencies)) | FILLER
     fold = english.fold if code == "en" else _folder(code)
@@ -152,7 +153,7 @@ def _listed(code: str) -> frozenset[str]:
 
 
 def _listed_stop_words(code: str) -> set[str]:
-    return set(_listed(code)) | _MISSING_FUNCTION_WORDS.get(code, set())
+    return set(_listed(code))
 
 
 def _folder(code: str) -> Callable[[str], str]:
