@@ -128,9 +128,12 @@ def inotify_gate(fs: FakeFs, *, closes: bool = True, open_writer: float = 60.0) 
 
 
 def test_a_created_file_is_waited_for_until_its_close(fs: FakeFs) -> None:
-    fs.entries[PDF] = fake_stat(size=10)
+    fs.entries[PDF] = fake_stat(size=0)
     gate = inotify_gate(fs)
     assert gate.observe(PDF, "created") is None
+    assert gate.observe(PDF, "opened") is None  # open(O_CREAT): the writer holds it; no byte yet (a slow server)
+    fs.now += 30.0
+    assert gate.poll() == []
     fs.entries[PDF] = fake_stat(size=500)
     assert gate.observe(PDF, "modified") is None
     fs.now += 30.0  # the writer stalls, the file still open: quiet for far longer than stability
@@ -144,28 +147,39 @@ def test_a_created_file_is_waited_for_until_its_close(fs: FakeFs) -> None:
     assert gate.poll() == [Verdict(PDF, "ready", 900, 1_000)]
 
 
+def test_the_writer_is_known_even_when_a_scan_saw_the_file_first(fs: FakeFs) -> None:
+    fs.entries[PDF] = fake_stat(size=10)
+    gate = inotify_gate(fs)
+    for kind in ("scan", "created", "opened"):  # a rescan listed it before its events were handled
+        assert gate.observe(PDF, kind) is None
+    fs.now += 30.0
+    assert gate.poll() == []
+
+
 def test_a_writer_stalled_past_open_writer_seconds_is_taken_anyway(fs: FakeFs) -> None:
     fs.entries[PDF] = fake_stat(size=10)
     gate = inotify_gate(fs, open_writer=60.0)
     gate.observe(PDF, "created")
+    gate.observe(PDF, "opened")
     fs.now += 59.9
     assert gate.poll() == []
     fs.now += 0.1  # a lost close (an inotify queue overflow) delays a file, never stops it
     assert gate.poll() == [Verdict(PDF, "ready", 10, 1_000)]
 
 
-@pytest.mark.parametrize(("closes", "size", "open_writer"), [
-    (False, 10, 60.0),  # polling: no close will come
-    (True, 0, 60.0),  # created and closed unwritten ("touch"): that close is not reported
-    (True, 10, 0.0),  # the wait turned off
+@pytest.mark.parametrize(("closes", "events", "open_writer"), [
+    (False, ("created", "opened"), 60.0),  # polling: no close will come
+    (True, ("created",), 60.0),  # linked in whole (O_TMPFILE + linkat): its writer's close has another name
+    (True, ("created", "opened"), 0.0),  # the wait turned off
 ])
-def test_without_a_close_to_wait_for_quiet_time_decides(fs: FakeFs, closes: bool, size: int,
+def test_without_a_close_to_wait_for_quiet_time_decides(fs: FakeFs, closes: bool, events: tuple[EventKind, ...],
                                                          open_writer: float) -> None:
-    fs.entries[PDF] = fake_stat(size=size)
+    fs.entries[PDF] = fake_stat(size=10)
     gate = inotify_gate(fs, closes=closes, open_writer=open_writer)
-    gate.observe(PDF, "created")
+    for kind in events:
+        gate.observe(PDF, kind)
     fs.now += 2.0
-    assert gate.poll() == [Verdict(PDF, "ready", size, 1_000)]
+    assert gate.poll() == [Verdict(PDF, "ready", 10, 1_000)]
 
 
 def test_zero_stability_takes_files_on_any_event(fs: FakeFs) -> None:

@@ -73,8 +73,8 @@ class Settings(BaseSettings, PipelineOptions):
         "stability_seconds. 0: at once."
     )
     open_writer_seconds: float = Field(
-        300.0, ge=0, description="A file seen created and written, but not yet closed, is waited for while it stays "
-        "quiet up to this long (a writer stalled with it open: a slow download) when the watch reports closes "
+        300.0, ge=0, description="A file seen created by its writer, and not yet closed by it, is waited for while it "
+        "stays quiet up to this long (a writer stalled with it open: a slow download) when the watch reports closes "
         "(inotify); then it is taken anyway, with a warning. 0: quiet time alone decides, as under polling."
     )
     rescan_interval_seconds: float = Field(60.0, gt=0, description="Period of the safety-net rescan of the inbox.")

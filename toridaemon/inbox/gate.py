@@ -2,11 +2,11 @@
 
 Fast path: a rename into the inbox (atomic by nature). A close-after-write is final only after
 `settle_seconds` without a re-open, size or mtime change: SMB clients and scanners close and re-open
-a file to append to it. A file the watch saw created is still open for writing until its close: a writer
-that stalls with it open (a slow download) is waited for, up to `open_writer_seconds` of quiet, when the
-watch reports closes (inotify). Otherwise (no close event: polling, network mounts, files found by a scan)
-the file must keep the same size and mtime for `stability_seconds`. The gate is a plain state machine with
-an injected clock and stat, so tests drive it with scripted events.
+a file to append to it. A file the watch saw created and opened is still open for writing until its
+close: a writer that stalls with it open (a slow download) is waited for, up to `open_writer_seconds` of
+quiet, when the watch reports closes (inotify). Otherwise (no close event: polling, network mounts, files
+found by a scan) the file must keep the same size and mtime for `stability_seconds`. The gate is a plain
+state machine with an injected clock and stat, so tests drive it with scripted events.
 """
 
 from __future__ import annotations
@@ -42,13 +42,27 @@ class Verdict:
     detail: str = ""
 
 
+# Whether a writer holds a file, told by a watch that reports closes. open(O_CREAT) gives "created" then
+# "opened" on the file's name, and its close-after-write ends it; "created" alone is a finished file linked in
+# (O_TMPFILE + linkat), whose writer's close is reported under another name.
+Writer = Literal["none", "created", "open"]
+
+
+def _writer_after(writer: Writer, kind: EventKind) -> Writer:
+    if kind == "created":
+        return "created"
+    if kind == "closed":
+        return "none"
+    return "open" if kind == "opened" and writer == "created" else writer
+
+
 @dataclass(slots=True)
 class _Watch:
     size: int
     mtime_ns: int
     since: float
     closed: bool = False  # the last event was a close-after-write: settle_seconds applies
-    writing: bool = False  # created under a watch that reports closes, and not closed since
+    writer: Writer = "none"
 
 
 _SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
@@ -125,11 +139,12 @@ class StabilityGate:
 
     def _track(self, path: Path, info: os.stat_result, kind: EventKind) -> None:
         current = self._watching.get(path)
+        writer = _writer_after(current.writer if current else "none", kind) if self._closes_reported() else "none"
         if kind in _RESTART or current is None or (current.size, current.mtime_ns) != (info.st_size, info.st_mtime_ns):
             closed = kind == "closed" or (kind == "scan" and current is not None and current.closed)
-            writing = (kind == "created" and self._closes_reported()) or (
-                current is not None and current.writing and kind != "closed")
-            self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, self._clock(), closed, writing)
+            self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, self._clock(), closed, writer)
+        else:  # an event that changes nothing else still tells about the writer (a scan may come first)
+            current.writer = writer
 
     def _quiet_needed(self, watch: _Watch) -> float:
         if watch.closed:
@@ -139,9 +154,7 @@ class StabilityGate:
         return self.stability_seconds
 
     def _open_for_writing(self, watch: _Watch) -> bool:
-        # An empty file may have been closed unwritten ("touch"): that close is no close-after-write, and
-        # the watch does not ask for it (every read of an inbox file is one).
-        return watch.writing and watch.size > 0 and self._closes_reported()
+        return watch.writer == "open" and self.open_writer_seconds > 0 and self._closes_reported()
 
     def poll(self) -> list[Verdict]:
         """Re-check every watched file; returns those decided since the last poll."""
@@ -158,7 +171,7 @@ class StabilityGate:
                 self._set_aside(path, exc)
                 continue
             if (info.st_size, info.st_mtime_ns) != (watch.size, watch.mtime_ns):
-                self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, now, watch.closed, watch.writing)
+                self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, now, watch.closed, watch.writer)
             elif now - watch.since >= self._quiet_needed(watch):
                 del self._watching[path]
                 if self._open_for_writing(watch):
@@ -171,7 +184,8 @@ class StabilityGate:
         """One entry the kernel cannot stat (EIO, ESTALE, EACCES) must not stop the others: it is
         watched with a size no real file has, so it is re-checked on every poll and taken once it
         stats again and stays quiet."""
-        self._watching[path] = _Watch(-1, -1, self._clock())
+        current = self._watching.get(path)
+        self._watching[path] = _Watch(-1, -1, self._clock(), writer=current.writer if current else "none")
         if path not in self._unreadable:
             self._unreadable.add(path)
             log.warning("inbox_entry_unreadable", file=path.name, errno=errno.errorcode.get(exc.errno or 0, "?"),
