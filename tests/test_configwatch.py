@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
+from watchdog.observers.inotify import InotifyObserver
 
 from tests.conftest import DaemonProcess, Dirs, wait_for
+from toridaemon import configwatch
 from toridaemon.configwatch import ConfigDebounce, ConfigWatcher
+from toridaemon.inbox.watcher import identity
 
 
 class Clock:
@@ -137,13 +140,45 @@ def test_a_replaced_config_folder_is_watched_again(tmp_path: Path, how: str) -> 
             shutil.rmtree(folder)
             folder.mkdir()
             (folder / "c.yaml").write_text("max_attempts: 2\n")
+        wait_for(lambda: watcher._watched == identity(folder), 5, what="the new folder watched")
         wait_for(functools.partial(_grew, changes, 0), 5, what="the re-arm noticed")
-        time.sleep(0.3)  # the re-arm's own notice is in; what follows is an edit seen by the new watch
-        before = len(changes)
+        before = len(changes)  # the re-arm's notice follows the swap at once; what follows is the new watch's
         (folder / "c.yaml").write_text("max_attempts: 3\n")
         wait_for(functools.partial(_grew, changes, before), 5, what="an edit in the new folder seen")
     finally:
         watcher.stop()
+
+
+def test_a_re_arm_that_cannot_start_is_retried_and_leaks_no_observer(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "c.yaml").write_text("max_attempts: 1\n")
+    changes: list[int] = []
+    watcher = ConfigWatcher(folder / "c.yaml", lambda: changes.append(1), check_seconds=0.05)
+    watcher.start()
+    first = watcher._observer
+    failures = [OSError(24, "inotify instance limit reached")]
+
+    class Flaky(InotifyObserver):
+        def start(self) -> None:
+            if failures:
+                raise failures.pop()
+            super().start()
+
+    monkeypatch.setattr(configwatch, "Observer", Flaky)
+    try:
+        fresh = tmp_path / "conf.new"
+        fresh.mkdir()
+        (fresh / "c.yaml").write_text("max_attempts: 2\n")
+        folder.rename(tmp_path / "conf.old")
+        fresh.rename(folder)
+        wait_for(lambda: watcher._watched == identity(folder), 5, what="the new folder watched after a failure")
+        wait_for(functools.partial(_grew, changes, 0), 5, what="the swapped folder's file re-read")
+        assert not failures and not first.is_alive()
+    finally:
+        watcher.stop()
+    assert not watcher._observer.is_alive()
 
 
 @pytest.mark.e2e

@@ -131,32 +131,47 @@ class ConfigWatcher:
         self.config = config.absolute()
         self._on_change = on_change
         self._check_seconds = check_seconds
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._observer, self._watched = self._new_observer()
+        self._observer: BaseObserver = Observer()
+        self._watched: Identity | None = None
         self._missing_logged = False
+        self._failures = 0
         self._supervisor = threading.Thread(target=self._supervise, name="toridaemon-config-supervisor",
                                             daemon=True)
 
-    def _new_observer(self) -> tuple[BaseObserver, Identity | None]:
+    def start(self) -> None:
+        self._arm()
+        self._supervisor.start()
+
+    def _arm(self) -> None:
+        """Start an observer on whatever directory the config's folder names now, then retire the old one.
+        Nothing is swapped when the new one cannot start, nor once stopping."""
         watched = identity(self.config.parent)
         observer = Observer()
         if watched is not None:
             observer.schedule(_ConfigEvents(self.config, self._on_change), str(self.config.parent), recursive=False)
-        return observer, watched
-
-    def start(self) -> None:
-        self._observer.start()
-        self._supervisor.start()
+        observer.start()
+        with self._lock:
+            if self._stopping.is_set():
+                old = observer
+            else:
+                old, self._observer, self._watched = self._observer, observer, watched
+        if old.is_alive():
+            old.stop()
+            old.join(self._check_seconds)
 
     def _supervise(self) -> None:
-        while not self._stopping.wait(self._check_seconds):
+        while not self._stopping.wait(self._check_seconds * min(2**self._failures, 60)):
             try:
                 self.check()
-            except Exception:  # the supervisor must outlive one odd failure; the next check retries
+                self._failures = 0
+            except Exception:  # the supervisor must outlive one odd failure; the next check retries, later
+                self._failures += 1
                 log.exception("config_watch_supervisor_failed", config=str(self.config))
 
     def check(self) -> None:
-        """Re-arm the watch when the config's directory is another one than the watched, or the watch died."""
+        """Re-arm the watch when the config's folder is another one than the watched, or the watch died."""
         current = identity(self.config.parent)
         if current is None:
             if not self._missing_logged:
@@ -165,27 +180,29 @@ class ConfigWatcher:
                 self._missing_logged = True
             return
         self._missing_logged = False
-        if current == self._watched and _alive(self._observer):
+        with self._lock:
+            intact = current == self._watched and _alive(self._observer)
+        if intact:
             return
-        old = self._observer
-        self._observer, self._watched = self._new_observer()
-        self._observer.start()
-        old.stop()
-        old.join(self._check_seconds)
+        self._arm()
         log.warning("config_watch_rearmed", config=str(self.config))
         self._on_change()
 
     def is_alive(self) -> bool:
-        return self._supervisor.is_alive() and self._observer.is_alive()
+        """The supervisor and the current observer run."""
+        with self._lock:
+            return self._supervisor.is_alive() and self._observer.is_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         self._stopping.set()
         if self._supervisor.is_alive():
             self._supervisor.join(timeout)
-        if self._observer.is_alive():
-            self._observer.stop()
-            self._observer.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:  # after `_stopping`: no observer is swapped in any more
+            observer = self._observer
+        if observer.is_alive():
+            observer.stop()
+            observer.join(max(0.0, deadline - time.monotonic()))
 
 
 def _alive(observer: BaseObserver) -> bool:
