@@ -85,3 +85,12 @@ def test_a_read_only_journal_stops_the_start_naming_each_file_and_its_mode(
     make_pdf(dirs.inbox / "after.pdf", salt="after")
     wait_for(lambda: list(dirs.outbox.glob("after.*.json")), 60, what="processed once the journal is writable")
     assert daemon.stop() == 0
+
+    dirs.state.chmod(0o555)  # the journal is writable, its folder not: SQLite cannot make its -wal file
+    try:
+        folder = daemon_factory(prefix=NO_DAC)
+        assert folder.proc.wait(30) == 3
+        failure = wait_for(lambda: folder.event("startup_failed"), 5, what="the folder's failure logged")
+        assert f"{dirs.state}/ dr-xr-xr-x" in failure["error"]
+    finally:
+        dirs.state.chmod(0o755)

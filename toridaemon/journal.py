@@ -83,19 +83,27 @@ class Claim:
     failed: Row | None = None
 
 
-def _modes_if_read_only(path: Path, exc: BaseException) -> str:
-    """For a read-only journal, the owner and mode of each of its files: SQLite creates the -wal and -shm
-    files with the journal's own mode, so a journal once read-only leaves them read-only after its fix."""
-    if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY":
+def read_only_detail(path: Path, exc: BaseException) -> str:
+    """For a read-only journal, the owner and mode of its folder and of each of its files: SQLite creates the
+    -wal and -shm files with the journal's own mode, so a journal once read-only leaves them read-only after
+    its fix, and a read-only folder lets it create neither."""
+    if _primary_code(exc) != sqlite3.SQLITE_READONLY:
         return ""
     found = []
-    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+    for target in (path.parent, *(path.parent / f"{path.name}{tail}" for tail in ("", "-wal", "-shm"))):
         try:
-            info = (path.parent / name).stat()
+            info = target.stat()
         except OSError:
             continue
+        name = f"{target}/" if target == path.parent else target.name
         found.append(f"{name} {stat.filemode(info.st_mode)} uid {info.st_uid}")
-    return f" ({'; '.join(found)}; this process runs as uid {os.getuid()}: each must be writable by it)"
+    return (f" ({'; '.join(found)}; this process runs as uid {os.getuid()}: each must be writable by it, on a "
+            "file system mounted read-write)")
+
+
+def _primary_code(exc: BaseException) -> int:
+    """SQLite's primary result code: Python reports extended ones (SQLITE_READONLY_DIRECTORY, SQLITE_BUSY_RECOVERY)."""
+    return int(getattr(exc, "sqlite_errorcode", -1)) & 0xFF
 
 
 class Journal:
@@ -116,7 +124,9 @@ class Journal:
             self._db.executescript(_SCHEMA)
             self._probe_write()
         except (sqlite3.Error, OSError) as exc:
-            raise JournalError(f"cannot open journal {path}: {exc}{_modes_if_read_only(path, exc)}") from exc
+            if hasattr(self, "_db"):
+                self._db.close()
+            raise JournalError(f"cannot open journal {path}: {exc}{read_only_detail(path, exc)}") from exc
 
     def _probe_write(self) -> None:
         """Write and roll back: an existing journal the process may not write opens and reads fine, and would
@@ -126,7 +136,7 @@ class Journal:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(f"PRAGMA user_version = {int(version)}")
         except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            if _primary_code(exc) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 raise
             # Another process (`toridaemon reprocess`) holds the write lock: that tells nothing; a locked
             # journal is waited for file by file, as always.

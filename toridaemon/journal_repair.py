@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from toridaemon.fsutil import TEMP_PREFIX, fsync_dir
-from toridaemon.journal import Journal, JournalError
+from toridaemon.journal import Journal, JournalError, read_only_detail
 from toridaemon.logs import get_logger
 
 log = get_logger("toridaemon.journal")
@@ -81,7 +81,7 @@ def check(path: Path, outbox: Path) -> Health:
         problems, rows = _quick_check(path)
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
-            raise JournalRepairError(f"cannot read the journal {path}: {exc}") from exc
+            raise JournalRepairError(f"cannot read the journal {path}: {exc}{read_only_detail(path, exc)}") from exc
         return Health("damaged", str(exc), 0, results)
     if problems:
         return Health("damaged", "; ".join(problems[:5]), rows, results)
