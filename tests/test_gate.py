@@ -167,6 +167,16 @@ def test_a_writer_stalled_past_open_writer_seconds_is_taken_anyway(fs: FakeFs) -
     assert gate.poll() == [Verdict(PDF, "ready", 10, 1_000)]
 
 
+def test_after_a_re_arm_no_file_waits_for_a_close_the_blind_watch_may_have_missed(fs: FakeFs) -> None:
+    fs.entries[PDF] = fake_stat(size=10)
+    gate = inotify_gate(fs)
+    gate.observe(PDF, "created")
+    gate.observe(PDF, "opened")
+    gate.forget_writers()
+    fs.now += 2.0
+    assert gate.poll() == [Verdict(PDF, "ready", 10, 1_000)]
+
+
 @pytest.mark.parametrize(("closes", "events", "open_writer"), [
     (False, ("created", "opened"), 60.0),  # polling: no close will come
     (True, ("created",), 60.0),  # linked in whole (O_TMPFILE + linkat): its writer's close has another name

@@ -282,6 +282,8 @@ class Daemon:
         if now >= self._next_rescan:
             self._next_rescan = now + self.settings.rescan_interval_seconds
             rearmed, self._rescan_for_rearm = self._rescan_for_rearm, False
+            if rearmed:  # the blind watch may have missed writers' closes: quiet time decides for those files
+                self.inbox.gate.forget_writers()
             found = await self.inbox.scan("rescan")
             if rearmed:
                 log.info("inbox_rescanned", after="watch_rearmed", found=found)

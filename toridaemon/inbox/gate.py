@@ -191,6 +191,11 @@ class StabilityGate:
             log.warning("inbox_entry_unreadable", file=path.name, errno=errno.errorcode.get(exc.errno or 0, "?"),
                         error=exc.strerror or str(exc))
 
+    def forget_writers(self) -> None:
+        """Closes may have gone unreported (the watch was re-armed): no watched file waits for one any more."""
+        for watch in self._watching.values():
+            watch.writer = "none"
+
     def forget(self, path: Path) -> None:
         self._watching.pop(path, None)
         self._unreadable.discard(path)
