@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import threading
 import time
@@ -15,6 +16,7 @@ import yaml
 from watchdog.observers.inotify import InotifyObserver
 
 from tests.conftest import DaemonProcess, Dirs, wait_for
+from tests.pdfgen import make_pdf
 from toridaemon import configwatch
 from toridaemon.configwatch import ConfigDebounce, ConfigWatcher
 from toridaemon.inbox.watcher import identity
@@ -236,3 +238,29 @@ def test_the_daemon_does_not_apply_a_config_emptied_mid_rewrite(dirs: Dirs,
     assert daemon.metric("toridaemon_config_reloads_total", 'result="success"') == 1, "the empty file was applied"
     changed = [e["changed"] for e in daemon.events() if e.get("event") == "config_reloaded"]
     assert changed == [["max_attempts"]]
+
+
+@pytest.mark.e2e
+def test_a_fifo_or_a_deeply_nested_file_at_the_config_path_is_rejected_and_work_goes_on(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """Before, a FIFO blocked the reload's read (and with it the tick, the inbox and SIGTERM) until a writer
+    came, and a deeply nested file raised RecursionError outside the reload's error handling."""
+    folder = dirs.root / "conf"
+    folder.mkdir()
+    config = folder / "toridaemon.yaml"
+    config.write_text("max_attempts: 2\n")
+    daemon = daemon_factory(args=["--config", str(config)])
+    daemon.wait_ready()
+    (folder / "deep.yaml").write_text("max_attempts: " + "[" * 1000 + "]" * 1000 + "\n")
+    (folder / "deep.yaml").rename(config)
+    wait_for(lambda: daemon.metric("toridaemon_config_reloads_total", 'result="failure"') >= 1, 15,
+             what="the nested file rejected")
+    os.mkfifo(folder / "fifo.yaml")
+    (folder / "fifo.yaml").rename(config)
+    wait_for(lambda: daemon.metric("toridaemon_config_reloads_total", 'result="failure"') >= 2, 15,
+             what="the FIFO rejected")
+    make_pdf(dirs.inbox / "after.pdf", salt="after-fifo")
+    wait_for(lambda: list(dirs.processed.glob("after.pdf")), 30, what="work going on")
+    assert daemon.metric("toridaemon_outcome_write_errors_total", 'kind="tick"') == 0
+    assert daemon.stop() == 0

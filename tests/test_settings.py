@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toridaemon.settings import DEFAULT_IGNORE, SettingsError, load_settings
+from toridaemon.settings import DEFAULT_IGNORE, SettingsError, load_settings, read_config_text
 
 # The levels of the documented order, highest priority first.
 LEVELS = ("arguments", "environment", "dotenv", "yaml", "credentials", "default")
@@ -208,6 +208,29 @@ def test_yaml_that_is_not_a_mapping_is_a_settings_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(config, environ={}, env_file=None)
     assert str(config) in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("a: " + "[" * 1000 + "]" * 1000 + "\n", "nests too deeply"),  # the YAML parser recurses per level
+    ("# padding\n" * 120_000, "larger than"),
+])
+def test_deeply_nested_or_huge_yaml_is_a_settings_error_naming_the_file(tmp_path: Path, text: str,
+                                                                         says: str) -> None:
+    config = tmp_path / "odd.yaml"
+    config.write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, environ={}, env_file=None)
+    assert str(config) in str(caught.value) and says in str(caught.value)
+
+
+def test_a_fifo_at_the_config_path_is_refused_at_once(tmp_path: Path) -> None:
+    """Nobody writes to it: reading would block until a writer came (a reload froze the daemon)."""
+    config = tmp_path / "fifo.yaml"
+    os.mkfifo(config)
+    with pytest.raises(SettingsError, match="not a regular file"):
+        load_settings(config, environ={}, env_file=None)
+    with pytest.raises(ValueError, match="not a regular file"):
+        read_config_text(config)
 
 
 # ---- other sources name themselves ---------------------------------------------------------------

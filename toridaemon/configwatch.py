@@ -21,6 +21,7 @@ from watchdog.observers.api import BaseObserver
 
 from toridaemon.inbox.watcher import Identity, identity
 from toridaemon.logs import get_logger
+from toridaemon.settings import read_config_text
 
 log = get_logger("toridaemon.config")
 
@@ -46,8 +47,8 @@ def has_settings(path: Path | None) -> bool:
     if path is None:
         return False
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_config_text(path)
+    except (OSError, ValueError):  # not there, not a regular file, too large, not UTF-8: the reload says why
         return False
     return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
 

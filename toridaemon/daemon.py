@@ -277,8 +277,10 @@ class Daemon:
         if self.flags.reload:
             self.flags.reload = False
             self.notifier.reloading()
-            await self.reload()
-            self.notifier.ready()
+            try:
+                await self.reload()
+            finally:  # systemd's reload waits for READY=1 after RELOADING=1, whatever the reload's fate
+                self.notifier.ready()
         if now >= self._next_rescan:
             self._next_rescan = now + self.settings.rescan_interval_seconds
             rearmed, self._rescan_for_rearm = self._rescan_for_rearm, False

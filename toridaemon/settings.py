@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,7 +172,8 @@ class _SourceSlot:
 
 
 _SOURCES = _SourceSlot()
-_SOURCE_ERRORS = (ValueError, OSError, yaml.YAMLError)
+_SOURCE_ERRORS = (ValueError, OSError, yaml.YAMLError, RecursionError)
+MAX_CONFIG_BYTES = 1024 * 1024
 SourceFactory = Callable[[], PydanticBaseSettingsSource]
 
 
@@ -208,8 +210,24 @@ def resolve_config_file(config: str | Path | None, environ: Mapping[str, str] | 
         return None
     path = Path(chosen)
     if not path.is_file():
-        raise SettingsError([("config", "--config" if config else CONFIG_ENV, f"no such file: {path}")])
+        problem = f"not a regular file: {path}" if path.exists() else f"no such file: {path}"
+        raise SettingsError([("config", "--config" if config else CONFIG_ENV, problem)])
     return path
+
+
+def read_config_text(path: Path) -> str:
+    """The config file's text. Only a regular file of at most `MAX_CONFIG_BYTES` is read: a FIFO put at the
+    path would block the read until a writer came, and a huge file would hold a reload (and its RAM) for
+    minutes. The check is made on the opened file, so a swap after a stat cannot slip past it."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; a settings file is a few lines")
+    return data.decode("utf-8")
 
 
 def load_settings(
@@ -238,7 +256,10 @@ def load_settings(
 
 def _yaml_mapping(path: Path) -> dict[str, Any]:
     """The YAML file's settings: empty means none; anything but a mapping is an error naming the file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(read_config_text(path))
+    except RecursionError:
+        raise ValueError(f"{path} nests too deeply; settings are a flat mapping") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
