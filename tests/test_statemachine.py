@@ -222,6 +222,29 @@ def test_files_that_vanish_or_change_kind_before_the_claim(tmp_path: Path) -> No
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("how", ["deleted", "renamed"])
+def test_a_file_gone_before_its_worker_opened_it_is_vanished_with_no_failure_record(tmp_path: Path,
+                                                                                     how: str) -> None:
+    """Claimed and queued, then deleted or renamed away before a worker opened it: the worker's "cannot
+    open" is no failure of the file's (a record in failed/ would name a file that is not there)."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            async def leave_then_fail(job: Job) -> JobOutcome:
+                if how == "deleted":
+                    job.path.unlink()
+                else:
+                    job.path.rename(job.path.with_name("renamed.pdf"))
+                return JobOutcome(failure=Failure("read", "unreadable", f"cannot open {job.path.name}"))
+
+            core.executor.script = leave_then_fail
+            core.drop("leaves.pdf", DATA)
+            await core.settled()
+            assert [(r.state, r.reason) for r in await core.rows()] == [("failed", "vanished")]
+            assert not list(core.failed.iterdir()) and not core.results()
+
+    asyncio.run(scenario())
+
+
 def test_the_result_is_fsynced_and_renamed_before_the_input_leaves_the_inbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
@@ -285,7 +286,11 @@ class FileMachine:
         if outcome.result is not None:
             await self._record_success(item, outcome.result, settings)
         elif outcome.failure is not None:
-            await self._check_unchanged(item)
+            if not await asyncio.to_thread(_present_unchanged, item):
+                # Deleted or renamed away meanwhile ("cannot open": no such file): no failure record for a file
+                # that is not there; the outcome on disk says how it ended.
+                await self._settle_gone(item)
+                return
             await self._record_failure(item, outcome.failure)
 
     async def _check_unchanged(self, item: Item) -> None:
@@ -334,8 +339,11 @@ class FileMachine:
     async def _record_gone(self, item: Item) -> None:
         """The input left the inbox. After an earlier try that moved it (its journal write then failed),
         the outcome on disk says how it ended: done, never `vanished`, when its result is there."""
-        assert item.row_id is not None
         item.enter(State.RECORD)
+        await self._settle_gone(item)
+
+    async def _settle_gone(self, item: Item) -> None:
+        assert item.row_id is not None
         row = await self.journal.run(Journal.get, item.row_id)
         if row is None or row.state not in ("detected", "claimed"):
             return
@@ -370,6 +378,12 @@ def hash_and_budget(path: Path, options: PipelineOptions) -> tuple[FileState, fl
         return sha256_file(path), 0.0
     counter = ImageCounter(options.max_file_bytes)
     return sha256_file(path, counter.feed), images_budget_seconds(counter.count, options)
+
+
+def _present_unchanged(item: Item) -> bool:
+    """False when the input left the inbox; raises `Retry` as `_ensure_unchanged` does."""
+    _ensure_unchanged(item)
+    return os.path.lexists(item.path)
 
 
 def _ensure_unchanged(item: Item) -> None:
