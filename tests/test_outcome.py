@@ -214,6 +214,35 @@ def test_settle_input_move_never_overwrites(dirs: Dirs) -> None:
     assert list(dirs.inbox.iterdir()) == []
 
 
+def cut_cross_device_move(pdf: Path, target: Path) -> None:
+    """What a crash between a cross-device move's copy and its unlink leaves: both, with the same bytes."""
+    target.write_bytes(pdf.read_bytes())
+
+
+def test_settling_again_after_a_cut_cross_device_move_keeps_one_copy(dirs: Dirs) -> None:
+    pdf = dirs.pdf(data=b"%PDF-1.4 the paper")
+    cut_cross_device_move(pdf, dirs.processed / "paper.pdf")
+    assert dirs.outcomes().settle_input(pdf) == dirs.processed / "paper.pdf"
+    assert [p.name for p in dirs.processed.iterdir()] == ["paper.pdf"] and list(dirs.inbox.iterdir()) == []
+
+
+def test_a_duplicate_of_a_processed_file_is_kept_under_its_own_name(dirs: Dirs) -> None:
+    pdf = dirs.pdf(data=b"%PDF-1.4 the paper")
+    cut_cross_device_move(pdf, dirs.processed / "paper.pdf")
+    assert dirs.outcomes().settle_input(pdf, reuse_identical=False) == dirs.processed / "paper-1.pdf"
+
+
+def test_failing_again_after_a_cut_cross_device_move_keeps_one_copy(dirs: Dirs) -> None:
+    pdf = dirs.pdf(data=b"not a pdf")
+    failure = Failure("read", "not_a_pdf", "no header")
+    first = dirs.failed / "paper.pdf"
+    (dirs.failed / "paper.pdf.error.json").write_text(json.dumps({"sha256": "abc", "name": "paper.pdf"}))
+    cut_cross_device_move(pdf, first)
+    assert dirs.outcomes().write_failure(pdf, "abc", failure) == first
+    assert sorted(p.name for p in dirs.failed.iterdir()) == ["paper.pdf", "paper.pdf.error.json"]
+    assert list(dirs.inbox.iterdir()) == []
+
+
 def test_settle_input_delete_and_keep(dirs: Dirs) -> None:
     assert dirs.outcomes("delete").settle_input(dirs.pdf("a.pdf")) is None
     assert not (dirs.inbox / "a.pdf").exists()

@@ -101,8 +101,25 @@ def free_path(directory: Path, name: str, is_free: Callable[[Path], bool] = lamb
     raise FileExistsError(f"no free name for {name} in {directory}")
 
 
+def same_content(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
+    """Whether two regular files hold the same bytes (False when either cannot be read)."""
+    try:
+        with open(a, "rb") as left, open(b, "rb") as right:
+            if os.fstat(left.fileno()).st_size != os.fstat(right.fileno()).st_size:
+                return False
+            while True:
+                block = left.read(chunk)
+                if block != right.read(chunk):
+                    return False
+                if not block:
+                    return True
+    except OSError:
+        return False
+
+
 def move_durably(source: Path, target: Path) -> None:
-    """Rename `source` to `target` (same filesystem) or copy+fsync+unlink across filesystems."""
+    """Rename `source` to `target` (same filesystem) or copy+fsync+unlink across filesystems. A crash between
+    that copy and the unlink leaves both: the retry finds the copy by its content (see `same_content`)."""
     try:
         os.rename(source, target)
     except OSError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toridaemon.executors.base import Failure, JobOutcome
-from toridaemon.fsutil import candidate_names, free_path, fsync_dir, move_durably, write_atomic
+from toridaemon.fsutil import candidate_names, free_path, fsync_dir, move_durably, same_content, write_atomic
 
 OnSuccess = Literal["move", "delete", "keep"]
 ERROR_SUFFIX = ".error.json"
@@ -77,8 +77,14 @@ class Outcomes:
         fsync_dir(self.failed)
         return True
 
-    def settle_input(self, pdf: Path, on_success: OnSuccess | None = None) -> Path | None:
-        """Apply `on_success` to an input whose result is durable; returns where it is now."""
+    def settle_input(self, pdf: Path, on_success: OnSuccess | None = None, *, reuse_identical: bool = True
+                     ) -> Path | None:
+        """Apply `on_success` to an input whose result is durable; returns where it is now.
+
+        With `reuse_identical`, a file of the same name and bytes already in processed/ is this input's own
+        copy, left by a move across filesystems that a crash cut before the input's unlink: it is replaced,
+        not kept beside a second copy. A duplicate (the same bytes dropped again) is kept apart, under its own
+        name."""
         mode = on_success or self.on_success
         if mode == "keep" or not pdf.exists():
             return pdf if mode == "keep" else None
@@ -86,7 +92,10 @@ class Outcomes:
             pdf.unlink()
             fsync_dir(pdf.parent)
             return None
-        target = free_path(self.processed, short_name(pdf.name))
+        def is_free(path: Path) -> bool:
+            return not os.path.lexists(path) or (reuse_identical and same_content(path, pdf))
+
+        target = free_path(self.processed, short_name(pdf.name), is_free)
         move_durably(pdf, target)
         return target
 
@@ -94,9 +103,10 @@ class Outcomes:
         """Write `<name>.error.json` into failed/, then move the input beside it."""
         def is_free(path: Path) -> bool:
             error = _error_path(path)
-            if os.path.lexists(path):
-                return False
-            return not os.path.lexists(error) or (sha256 is not None and json_sha(error, None) == sha256)
+            ours = sha256 is not None and json_sha(error, None) == sha256
+            if os.path.lexists(path):  # free only when it is this input's own copy (a cut cross-device move)
+                return ours and same_content(path, pdf)
+            return not os.path.lexists(error) or ours
 
         target = free_path(self.failed, short_name(pdf.name), is_free)
         record = {"stage": failure.stage, "reason": failure.reason, "message": failure.message,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import os
 import time
 from collections import Counter
@@ -330,7 +331,8 @@ class FileMachine:
         item.sha256, item.identity = state.sha256, state.identity
         await self._check_unchanged(item)
         await self.journal.run(Journal.record_sha, item.row_id, state.sha256)
-        final = await asyncio.to_thread(self.outcomes.settle_input, item.path, settings.on_success)
+        final = await asyncio.to_thread(
+            functools.partial(self.outcomes.settle_input, item.path, settings.on_success, reuse_identical=False))
         await self.journal.run(Journal.finish, item.row_id, "duplicate", reason="duplicate", final_path=final)
         self.metrics.duplicates.inc()
         self.metrics.files_completed.labels(outcome="duplicate").inc()
