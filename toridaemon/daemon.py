@@ -36,6 +36,7 @@ from toridaemon.recovery import recover
 from toridaemon.runner import CANCEL_GRACE_SECONDS, Runner
 from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
 from toridaemon.signals import Flags
+from toridaemon.stalls import StallWatch
 from toridaemon.statelock import LOCK_NAME, StateLock
 from toridaemon.statemachine import FileMachine
 from toridaemon.systemd import Notifier
@@ -167,8 +168,12 @@ class Daemon:
         executor = asyncio.ensure_future(self._start_executor())  # held in _background until done
         self._background.add(executor)
         executor.add_done_callback(self._background.discard)
+        stalls = StallWatch()
+        heartbeat = asyncio.ensure_future(stalls.run())  # cancelled with the other background tasks
+        self._background.add(heartbeat)
+        heartbeat.add_done_callback(self._background.discard)
         machine = FileMachine(lambda: self.settings, journal, executor, outcomes, self.metrics,
-                              on_journal_error=self.journal_fault)
+                              on_journal_error=self.journal_fault, stalled_since=stalls.stalled_since)
         self.runner = runner = Runner(machine, lambda: self.settings, self.metrics)
         self._watcher = watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event,
                                           recursive=s.recursive, on_rearm=self._on_watch_rearmed)

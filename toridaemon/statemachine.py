@@ -71,10 +71,11 @@ class Retry(Exception):
 def retry_cap(reason: str, settings: Settings) -> int | None:
     """Tries a retry reason allows before the file is failed with it; None: until the cause clears.
 
-    A file that breaks our code or the pool fails after `max_attempts`; an unreadable one after a few
-    minutes of backoff. A full disk, a locked journal or a file still being written is not the file's
-    fault: failing it would need the same disk and journal, or would move a file still in use."""
-    if reason == "internal_error":
+    A file that breaks our code or the pool, or that timed out while the daemon stood still, fails after
+    `max_attempts`; an unreadable one after a few minutes of backoff. A full disk, a locked journal or a file
+    still being written is not the file's fault: failing it would need the same disk and journal, or would
+    move a file still in use."""
+    if reason in ("internal_error", "stalled"):
         return settings.max_attempts
     if reason == "unreadable":
         return max(10, settings.max_attempts)
@@ -118,8 +119,10 @@ class FileMachine:
 
     def __init__(self, settings: Callable[[], Settings], journal: JournalThread,
                  executor: asyncio.Future[Executor], outcomes: Outcomes, metrics: Metrics, *,
-                 on_journal_error: Callable[[JournalError], None] = lambda exc: None) -> None:
+                 on_journal_error: Callable[[JournalError], None] = lambda exc: None,
+                 stalled_since: Callable[[float], float] = lambda start: 0.0) -> None:
         self._settings = settings
+        self._stalled_since = stalled_since  # seconds the loop stood still after a moment (`StallWatch`)
         self._on_journal_error = on_journal_error  # the daemon turns unready on a damaged journal
         self.journal = journal
         self._executor = executor  # resolved once the pool has started: files wait for it, startup does not
@@ -266,6 +269,7 @@ class FileMachine:
             executor = await self._executor
         except Exception as exc:  # no file fails for it: the daemon stops (exit 3) and they stay pending
             raise Retry("executor_unavailable", f"the executor did not start: {exc!r}") from exc
+        started = time.monotonic()
         try:
             outcome = await executor.run(job)
         except ExecutorUnavailable as exc:  # the pool cannot be rebuilt: /healthz fails, the file waits
@@ -278,6 +282,10 @@ class FileMachine:
             raise Retry("worker_crashed", str(exc)) from exc
         if outcome.failure is not None and outcome.failure.reason == "timeout":
             self.metrics.worker_restarts.inc()
+            stood_still = self._stalled_since(started)
+            if stood_still > 0 and time.monotonic() - started - stood_still < job.timeout_seconds:
+                raise Retry("stalled", f"timed out while the daemon stood still for {stood_still:.1f} s "
+                                       "(frozen or starved): its budget did not run out")
         if outcome.failure is not None and outcome.failure.reason == "changed_during_processing":
             raise Retry("changed_during_processing", outcome.failure.message)
         return outcome

@@ -17,12 +17,13 @@ REASONS: Final[dict[str, str]] = {
     "corrupt_pdf": "PDFium cannot parse the document",
     "extraction_error": "text extraction failed on a page",
     "timeout": "parsing took longer than file_timeout_seconds; the worker was killed",
+    "stalled": "parsing timed out while the daemon stood still (frozen, starved) max_attempts times",
     "worker_crashed": "the worker process died (memory cap, crash) max_attempts times",
     "memory_limit": "the worker exceeded worker_memory_limit_mb",
     "not_regular_file": "the inbox entry is a symlink, FIFO, socket, device or directory",
     "unreadable": "the file cannot be opened or read (permissions, I/O error)",
     "changed_during_processing": "the file changed between claim and parse",
-    "vanished": "the file disappeared from the inbox before it was read",
+    "vanished": "the file disappeared from the inbox before it was read (or before its worker opened it)",
     "internal_error": "an unexpected error in toridaemon itself",
 }
 
