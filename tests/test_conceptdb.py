@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -100,3 +101,36 @@ def test_an_edited_database_file_reaches_a_long_lived_worker(tmp_path: Path) -> 
     path.write_text('[{"name": "broken", "priority": 7}]')  # a bad edit: the last good version stays
     third = {c.name: c.source for c in analyze_text(text, settings=options).concepts}
     assert third.get("quintic manifold") == "database"
+
+
+def test_a_database_replaced_by_a_fifo_keeps_the_last_good_one_without_blocking(tmp_path: Path) -> None:
+    """Reading a FIFO nobody writes to blocked the worker until the file's timeout, for every file."""
+    path = tmp_path / "mine.json"
+    path.write_text('["zorblax lattice"]')
+    options = PipelineOptions(concept_db_paths=(str(path),))
+    text = "The zorblax lattice and the quintic manifold. A zorblax lattice meets a quintic manifold again."
+    assert {c.name: c.source for c in analyze_text(text, settings=options).concepts}["zorblax lattice"] == "database"
+    path.unlink()
+    os.mkfifo(path)
+    kept = {c.name: c.source for c in analyze_text(text, settings=options).concepts}
+    assert kept["zorblax lattice"] == "database"
+    with pytest.raises(ConceptDBError, match="not a regular file"):
+        conceptdb.check_files((str(path),))
+
+
+@pytest.mark.parametrize(("name", "data", "says"), [
+    ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ("bomb.jsonl.gz", gzip.compress(b" " * (conceptdb.MAX_DATABASE_BYTES + 1)), "unpacks to more than"),
+])
+def test_hostile_database_files_are_errors_naming_the_file(tmp_path: Path, name: str, data: bytes,
+                                                           says: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ConceptDBError, match=says) as caught:
+        conceptdb.check_files((str(path),))
+    assert str(path) in str(caught.value)
+
+
+def test_a_device_at_a_database_path_is_refused_unread() -> None:
+    with pytest.raises(ConceptDBError, match="not a regular file"):
+        conceptdb.check_files(("/dev/zero",))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -99,6 +100,20 @@ def free_path(directory: Path, name: str, is_free: Callable[[Path], bool] = lamb
         if is_free(path):
             return path
     raise FileExistsError(f"no free name for {name} in {directory}")
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; `ValueError` for anything else. The check is made
+    on the opened file (a swap after a stat cannot slip past it), opened without blocking: a FIFO put at the
+    path would block a plain read until a writer came, and `/dev/zero` never ends."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path} is larger than {limit} bytes")
+    return data
 
 
 def same_content(a: Path, b: Path, chunk: int = 1 << 20) -> bool:

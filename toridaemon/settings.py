@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from toridaemon.fsutil import read_regular
 from toridaemon.pipeline.options import PipelineOptions
 
 ENV_PREFIX = "TORI_"
@@ -216,17 +216,9 @@ def resolve_config_file(config: str | Path | None, environ: Mapping[str, str] | 
 
 
 def read_config_text(path: Path) -> str:
-    """The config file's text. Only a regular file of at most `MAX_CONFIG_BYTES` is read: a FIFO put at the
-    path would block the read until a writer came, and a huge file would hold a reload (and its RAM) for
-    minutes. The check is made on the opened file, so a swap after a stat cannot slip past it."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{path} is not a regular file")
-        data = handle.read(MAX_CONFIG_BYTES + 1)
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ValueError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; a settings file is a few lines")
+    """The config file's text: a regular file of at most `MAX_CONFIG_BYTES` (a FIFO put at the path would block
+    a reload, and a huge file would hold it, and its RAM, for minutes)."""
+    data = read_regular(path, MAX_CONFIG_BYTES)
     return data.decode("utf-8")
 
 

@@ -18,6 +18,7 @@ refused it with the file named).
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 from collections.abc import Iterable
@@ -29,12 +30,14 @@ from typing import Any
 import ahocorasick
 import yaml
 
+from toridaemon.fsutil import read_regular
 from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, normalize
 from toridaemon.pipeline.language import Language
 from toridaemon.pipeline.sections import Span
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "conceptdb.jsonl.gz"
 BUNDLED_LANGUAGE = "en"
+MAX_DATABASE_BYTES = 256 << 20  # a file, and what a .gz unpacks to: far above any concept list, below a worker's cap
 MIN_ALIAS_SPECIFICITY = 0.5  # a one-word alias more common than this (Zipf ≈ 4.5, "state", "babel" passes) is dropped
 
 
@@ -196,15 +199,20 @@ def _read_all(paths: list[str]) -> tuple[dict[str, DatabaseFile], dict[str, str]
             files[path] = _read(Path(path))
         except FileNotFoundError:
             problems[path] = "no such file"
-        except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
+        except RecursionError:
+            problems[path] = "nested too deeply"
+        except (OSError, ValueError, TypeError, EOFError, yaml.YAMLError) as exc:
             problems[path] = f"{type(exc).__name__}: {exc}"
     return files, problems
 
 
 def _read(path: Path) -> DatabaseFile:
-    raw = path.read_bytes()
+    raw = read_regular(path, MAX_DATABASE_BYTES)  # not a FIFO (a read blocks) nor a device (never ends)
     if path.name.endswith(".gz"):
-        raw = gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
+            raw = unpacked.read(MAX_DATABASE_BYTES + 1)
+        if len(raw) > MAX_DATABASE_BYTES:
+            raise ValueError(f"{path} unpacks to more than {MAX_DATABASE_BYTES} bytes")
     text = raw.decode("utf-8")
     if path.name.endswith((".jsonl", ".jsonl.gz")):
         items: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
