@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -144,3 +146,36 @@ def test_language_option(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert json.loads(capsys.readouterr().out)["language"] == "en"
     assert main(["concepts", "--language", "german", str(path)]) == 2
     assert "ISO 639-1" in capsys.readouterr().err
+
+
+def _cli(workdir: Path, *args: str, stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE,
+         preexec_fn: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
+    executable = REPO / ".venv" / "bin" / "toridaemon"
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "toridaemon"]
+    return subprocess.run([*command, *args], stdout=stdout, stderr=stderr, text=True, timeout=60, cwd=workdir,
+                          check=False, preexec_fn=preexec_fn)
+
+
+def test_a_fifo_or_a_device_is_refused_unread(workdir: Path) -> None:
+    """A FIFO without a .pdf name blocked forever; /dev/zero was read without bound."""
+    os.mkfifo(workdir / "fifo.txt")
+    (workdir / "a.txt").write_text(TEXT)
+    done = _cli(workdir, "concepts", "--jsonl", str(workdir / "fifo.txt"), "/dev/zero", str(workdir / "a.txt"))
+    assert done.returncode == 1
+    assert done.stderr.count("is not a regular file") == 2 and "Traceback" not in done.stderr
+    assert [json.loads(line)["source"]["name"] for line in done.stdout.splitlines()] == ["a.txt"]
+
+
+def test_an_output_that_cannot_be_written_is_one_sentence(workdir: Path) -> None:
+    (workdir / "a.txt").write_text(TEXT)
+    with open("/dev/full", "w") as full:
+        done = _cli(workdir, "concepts", str(workdir / "a.txt"), stdout=full, stderr=subprocess.PIPE)
+    assert done.returncode == 1
+    assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_closed_standard_output_is_an_error_not_a_silent_success(workdir: Path) -> None:
+    (workdir / "a.txt").write_text(TEXT)
+    done = _cli(workdir, "concepts", str(workdir / "a.txt"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                preexec_fn=lambda: os.close(1))
+    assert done.returncode == 2 and "standard output is closed" in done.stderr

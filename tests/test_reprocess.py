@@ -66,3 +66,15 @@ def test_reprocess_names_what_it_cannot_identify(dirs: Dirs, monkeypatch: pytest
     monkeypatch.chdir(dirs.root)
     assert main(["reprocess", str(dirs.root / "nothing.pdf")]) == 2
     assert "Cannot reprocess: cannot read" in capsys.readouterr().err
+
+
+def test_reprocess_of_content_nothing_knows_is_an_error(dirs: Dirs, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped sha256, or a file never processed: exit 2 and a sentence, not "0 records removed" and 0."""
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    never = make_pdf(dirs.root / "never.pdf", salt="never")
+    assert main(["reprocess", "0" * 64]) == 2
+    assert main(["reprocess", str(never)]) == 2
+    assert capsys.readouterr().err.count("nothing is known of content") == 2

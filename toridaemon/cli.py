@@ -74,11 +74,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `toridaemon concepts … | head`: the reader has what it wanted
         _quiet_stdout()
         return EXIT_PIPE_CLOSED
+    except OSError as exc:  # the output cannot be written (`> /dev/full`, a full disk): one sentence
+        print(f"toridaemon {args.command}: {exc.strerror or exc}", file=sys.stderr)
+        _quiet_stdout()
+        return EXIT_INPUT_FAILED
     return EXIT_OK
 
 
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's final flush of what is left raises nothing more."""
+    if sys.stdout is None:
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, sys.stdout.fileno())
@@ -116,6 +122,9 @@ def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | Non
     except (SettingsError, ValidationError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    if sys.stdout is None:  # started with `>&-`: every result would vanish without a word
+        print("toridaemon concepts: standard output is closed; nowhere to write the results", file=sys.stderr)
+        return EXIT_USAGE
     status = EXIT_OK
     for path in files:
         try:
@@ -135,7 +144,10 @@ def _concepts_of(path: Path, options: PipelineOptions) -> dict[str, Any]:
 
     if path.suffix.lower() == ".pdf":
         return analyze_pdf(path, options).to_dict()
-    text = path.read_text(encoding="utf-8", errors="replace")
+    from toridaemon.fsutil import read_regular
+
+    # Not a FIFO (a read would wait for a writer) nor a device (`/dev/zero` never ends), and bounded.
+    text = read_regular(path, options.max_file_bytes).decode("utf-8", errors="replace")
     return analyze_text(text, settings=options, name=path.name).to_dict()
 
 

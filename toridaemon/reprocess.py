@@ -82,6 +82,9 @@ def reprocess(settings: Settings, target: str) -> Forgotten:
     if pdf.is_file() and pdf.resolve().parent in (settings.processed_dir.resolve(), settings.failed_dir.resolve()):
         done.requeued = free_path(settings.inbox_dir, pdf.name)
         move_durably(pdf, done.requeued)
+    if not (done.rows or done.removed or done.requeued):  # a mistyped sha256 must not look like success
+        raise ReprocessError(f"nothing is known of content {sha256[:12]}…: no journal record, result or failure "
+                             "record names it")
     return done
 
 
