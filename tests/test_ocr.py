@@ -47,6 +47,36 @@ def test_a_scan_is_read_by_ocr_page_by_page(tmp_path: Path) -> None:
 
 
 @needs_english
+def test_a_page_tesseract_gives_up_on_is_skipped_with_a_warning(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 20000 x 20000 px page needs more than the worker's 2 GiB: Tesseract then raises "Failed to recognize"
+    (the file failed as internal_error). That page takes minutes and gigabytes, so Tesseract's refusal is
+    simulated here on page 1 of a real scan; page 2 is read by the real engine."""
+    real_api = ocr._ENGINE.api
+    refusals = [RuntimeError("Failed to recognize. No image set?")]
+
+    class Refusing:
+        def __init__(self, api: object) -> None:
+            self._api = api
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._api, name)
+
+        def Recognize(self, timeout: int) -> bool:
+            if refusals:
+                raise refusals.pop()
+            return bool(self._api.Recognize(timeout=timeout))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(ocr._ENGINE, "api", lambda folder, languages: Refusing(real_api(folder, languages)))
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(scanned_text([PAGE_ONE, PAGE_TWO], dpi=200))
+    result = analyze_pdf(path).to_dict()
+    assert not refusals and "ocr_page_failed" in result["warnings"]
+    assert result["source"]["ocr_pages"] == [2]
+    assert {"readout", "solubility"} & _words(" ".join(c["context"] for c in result["concepts"]))
+
+
+@needs_english
 def test_ocr_text_matches_the_original_words_on_a_turned_blurred_scan() -> None:
     data = scanned_text([PAGE_ONE], dpi=300, rotate=0.7, blur=0.8)
     text = read_document(data, PipelineOptions())

@@ -139,6 +139,9 @@ def _ocr(
         except ocr.OcrUnavailable:
             run.warnings.add("ocr_unavailable")
             break
+        except ocr.OcrPageFailed:  # that page is skipped; the others are still read
+            run.warnings.add("ocr_page_failed")
+            continue
         run.texts[index] = text
     return run
 

@@ -23,6 +23,10 @@ class OcrUnavailable(Exception):
     """tesserocr cannot be loaded or has no data for any requested language."""
 
 
+class OcrPageFailed(Exception):
+    """Tesseract gave up on one page (a page image too large for the worker's memory: "Failed to recognize")."""
+
+
 @dataclass(frozen=True, slots=True)
 class OcrPage:
     text: str
@@ -65,11 +69,15 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: int, t
     api = _ENGINE.api(folder, languages)
     bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True)
     try:
-        api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
+        try:
+            api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
+        finally:
+            bitmap.close()  # Tesseract holds its own copy: the rendering's memory goes back before recognition
+        api.SetSourceResolution(dpi)
+        finished = api.Recognize(timeout=max(1, int(timeout_seconds * 1000)))
+        text = str(api.GetUTF8Text() or "")
+    except RuntimeError as exc:
+        raise OcrPageFailed(str(exc)) from exc
     finally:
-        bitmap.close()
-    api.SetSourceResolution(dpi)
-    finished = api.Recognize(timeout=max(1, int(timeout_seconds * 1000)))
-    text = str(api.GetUTF8Text() or "")
-    api.Clear()
+        api.Clear()
     return OcrPage(text=text, seconds=time.perf_counter() - started, timed_out=not finished)
