@@ -88,18 +88,18 @@ def test_a_real_freeze_across_a_timeout_is_forgiven_once(dirs: Dirs,
                                                         daemon_factory: Callable[..., DaemonProcess]) -> None:
     """`docker pause` or SIGSTOP of the whole tree for longer than the file timeout: the parse (hanging, by the
     fault seam) times out on thaw and is tried again; its second timeout, with no freeze, fails it."""
-    daemon = daemon_factory({"TORI_FILE_TIMEOUT_SECONDS": "5", "TORI_MAX_PARALLEL_WORKERS": "1",
+    daemon = daemon_factory({"TORI_FILE_TIMEOUT_SECONDS": "2", "TORI_MAX_PARALLEL_WORKERS": "1",
                              "TORI_FAULTS": "hang:frozen"})
     daemon.wait_ready()
     wait_for(lambda: any(e.get("event") == "executor_health" and e.get("healthy") for e in daemon.events()), 60,
              what="the worker pool built")
     make_pdf(dirs.root / "frozen.pdf", salt="frozen").rename(dirs.inbox / "frozen.pdf")
     wait_for(lambda: daemon.event("file_claimed"), 30, what="the file claimed")
-    time.sleep(1.0)  # the warm worker has started the hanging parse
+    time.sleep(0.5)  # the warm worker has started the hanging parse
     tree = _process_tree(daemon.proc.pid)
     for pid in tree:
         os.kill(pid, signal.SIGSTOP)
-    time.sleep(8.0)
+    time.sleep(2.0 + STALL_SECONDS)  # past the file's timeout, and long enough to count as a stall
     for pid in tree:
         os.kill(pid, signal.SIGCONT)
     wait_for(lambda: dirs.errors(), 60, what="the file failed after its second timeout")
