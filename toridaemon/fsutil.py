@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from toridaemon.hashing import NotRegularFile, open_regular
 
 TEMP_PREFIX = ".tori-"
 
@@ -103,13 +104,13 @@ def free_path(directory: Path, name: str, is_free: Callable[[Path], bool] = lamb
 
 
 def read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes; `ValueError` for anything else. The check is made
-    on the opened file (a swap after a stat cannot slip past it), opened without blocking: a FIFO put at the
-    path would block a plain read until a writer came, and `/dev/zero` never ends."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError(f"{path} is not a regular file")
+    """The bytes of a regular file (symlinks followed) of at most `limit` bytes; `ValueError` for anything else:
+    a FIFO put at the path would block a plain read until a writer came, and `/dev/zero` never ends."""
+    try:
+        handle, _info = open_regular(path, follow_symlinks=True)
+    except NotRegularFile as exc:
+        raise ValueError(f"{path} is not a regular file ({exc})") from None
+    with handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise ValueError(f"{path} is larger than {limit} bytes")

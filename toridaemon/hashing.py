@@ -32,11 +32,13 @@ def identity_of(info: os.stat_result) -> tuple[int, int, int, int]:
     return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
-def open_regular(path: Path) -> tuple[BinaryIO, os.stat_result]:
-    """Open a regular file for reading without following a symlink or blocking on a FIFO;
-    raises `NotRegularFile` (symlink, FIFO, socket, device, directory) or `OSError`."""
+def open_regular(path: Path, *, follow_symlinks: bool = False) -> tuple[BinaryIO, os.stat_result]:
+    """Open a regular file for reading without blocking on a FIFO, and without following a symlink unless
+    asked (settings may be one); raises `NotRegularFile` (symlink, FIFO, socket, device, directory) or
+    `OSError`. The check is made on the opened file: a swap after a stat cannot slip past it."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_symlinks else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # the name is a symlink
             raise NotRegularFile("symlink") from exc
