@@ -60,12 +60,17 @@ def test_jsonl_with_a_pdf_and_a_failure(workdir: Path, capsys: pytest.CaptureFix
     assert "broken.pdf" in captured.err
 
 
+def _command() -> list[str]:
+    """The installed `toridaemon`, else the module through this interpreter."""
+    executable = REPO / ".venv" / "bin" / "toridaemon"
+    return [str(executable)] if executable.exists() else [sys.executable, "-m", "toridaemon"]
+
+
 def test_real_subprocess(workdir: Path) -> None:
     files = [workdir / "a.txt", workdir / "b.pdf"]
     files[0].write_text(TEXT)
     files[1].write_bytes(pdf_bytes([TEXT]))
-    executable = REPO / ".venv" / "bin" / "toridaemon"
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "toridaemon"]
+    command = _command()
     done = subprocess.run(
         [*command, "concepts", "--jsonl", "--top", "5", *map(str, files)],
         capture_output=True, text=True, timeout=60, cwd=workdir, check=False,
@@ -85,8 +90,7 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(workdir: Path) -> No
     for n in range(60):
         files.append(workdir / f"t{n}.txt")
         files[-1].write_text(TEXT + f"Variant {n} of the road network study.\n")
-    executable = REPO / ".venv" / "bin" / "toridaemon"
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "toridaemon"]
+    command = _command()
     proc = subprocess.Popen([*command, "concepts", *map(str, files)], cwd=workdir,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
@@ -150,9 +154,7 @@ def test_language_option(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 def _cli(workdir: Path, *args: str, stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE,
          preexec_fn: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
-    executable = REPO / ".venv" / "bin" / "toridaemon"
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "toridaemon"]
-    return subprocess.run([*command, *args], stdout=stdout, stderr=stderr, text=True, timeout=60, cwd=workdir,
+    return subprocess.run([*_command(), *args], stdout=stdout, stderr=stderr, text=True, timeout=60, cwd=workdir,
                           check=False, preexec_fn=preexec_fn)
 
 

@@ -121,16 +121,22 @@ def test_configmap_symlink_swaps_are_seen_every_time(tmp_path: Path) -> None:
         watcher.stop()
 
 
-@pytest.mark.parametrize("how", ["swapped", "recreated"])
-def test_a_replaced_config_folder_is_watched_again(tmp_path: Path, how: str) -> None:
-    """Deploy tools swap the whole folder (`mv conf conf.old && mv conf.new conf`) or re-create it: the
-    watch on the old folder's inode would never see another change."""
+def _watched_folder(tmp_path: Path, check_seconds: float) -> tuple[Path, list[int], ConfigWatcher]:
+    """`conf/c.yaml` under a started watcher (the caller stops it) that notes each change it reports."""
     folder = tmp_path / "conf"
     folder.mkdir()
     (folder / "c.yaml").write_text("max_attempts: 1\n")
     changes: list[int] = []
-    watcher = ConfigWatcher(folder / "c.yaml", lambda: changes.append(1), check_seconds=0.1)
+    watcher = ConfigWatcher(folder / "c.yaml", lambda: changes.append(1), check_seconds=check_seconds)
     watcher.start()
+    return folder, changes, watcher
+
+
+@pytest.mark.parametrize("how", ["swapped", "recreated"])
+def test_a_replaced_config_folder_is_watched_again(tmp_path: Path, how: str) -> None:
+    """Deploy tools swap the whole folder (`mv conf conf.old && mv conf.new conf`) or re-create it: the
+    watch on the old folder's inode would never see another change."""
+    folder, changes, watcher = _watched_folder(tmp_path, check_seconds=0.1)
     try:
         if how == "swapped":
             fresh = tmp_path / "conf.new"
@@ -153,12 +159,7 @@ def test_a_replaced_config_folder_is_watched_again(tmp_path: Path, how: str) -> 
 
 def test_a_re_arm_that_cannot_start_is_retried_and_leaks_no_observer(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "conf"
-    folder.mkdir()
-    (folder / "c.yaml").write_text("max_attempts: 1\n")
-    changes: list[int] = []
-    watcher = ConfigWatcher(folder / "c.yaml", lambda: changes.append(1), check_seconds=0.05)
-    watcher.start()
+    folder, changes, watcher = _watched_folder(tmp_path, check_seconds=0.05)
     first = watcher._observer
     failures = [OSError(24, "inotify instance limit reached")]
 

@@ -19,7 +19,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from toridaemon.inbox.watcher import Identity, identity
+from toridaemon.inbox.watcher import Identity, identity, observer_alive
 from toridaemon.logs import get_logger
 from toridaemon.settings import read_config_text
 
@@ -182,7 +182,7 @@ class ConfigWatcher:
             return
         self._missing_logged = False
         with self._lock:
-            intact = current == self._watched and _alive(self._observer)
+            intact = current == self._watched and observer_alive(self._observer)
         if intact:
             return
         self._arm()
@@ -204,8 +204,3 @@ class ConfigWatcher:
         if observer.is_alive():
             observer.stop()
             observer.join(max(0.0, deadline - time.monotonic()))
-
-
-def _alive(observer: BaseObserver) -> bool:
-    emitters = list(observer.emitters)
-    return observer.is_alive() and bool(emitters) and all(emitter.is_alive() for emitter in emitters)

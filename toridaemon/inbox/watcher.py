@@ -117,6 +117,12 @@ def _new_observer(backend: Literal["inotify", "polling"], strict: bool) -> BaseO
     return InotifyObserver(timeout=0.5, generate_full_events=True)
 
 
+def observer_alive(observer: BaseObserver) -> bool:
+    """The observer's thread and every emitter (one per watch) run: an emitter ends when its directory goes."""
+    emitters = list(observer.emitters)
+    return observer.is_alive() and bool(emitters) and all(emitter.is_alive() for emitter in emitters)
+
+
 def identity(path: Path) -> Identity | None:
     """(device, inode) of the directory at `path`, or None when there is none."""
     try:
@@ -180,9 +186,7 @@ class Watcher:
             old.join(self._check_seconds * 5)
 
     def _observer_alive(self) -> bool:
-        observer = self._observer
-        emitters = list(observer.emitters)
-        return observer.is_alive() and bool(emitters) and all(e.is_alive() for e in emitters)
+        return observer_alive(self._observer)
 
     def check(self) -> str | None:
         """Why the watch must be re-armed now, or None when it is intact (or cannot be re-armed yet)."""
