@@ -63,6 +63,12 @@ def test_an_unspaced_en_dash_joins_a_compound_and_a_spaced_one_bounds() -> None:
     assert "marquardt algorithm" not in found and "algorithm fit" not in found
 
 
+def test_no_term_repeats_a_word() -> None:
+    # A repeated table header or a list run together ("centered longtable centered longtable") names nothing.
+    assert counts("centered longtable centered longtable") == {"centered longtable": 2, "longtable": 2}
+    assert counts("bora opacity bora opacity bora") == {"bora": 3, "opacity": 2, "bora opacity": 2, "opacity bora": 2}
+
+
 def test_runs_of_punctuation_are_no_words() -> None:
     found = counts("evaluation metrics -- citation count ' quoted -' term")
     assert not any(set(word) <= set("-'’") for key in found for word in key.split())

@@ -132,12 +132,28 @@ def test_a_term_that_never_occurs_outside_a_kept_one_is_never_kept_with_it() -> 
     # min_kept would otherwise fill the list with the parts (held back, not excluded).
     parts = [Counted("hd dx dy", 10.0, 3), Counted("hd", 9.0, 3), Counted("dx dy", 8.0, 3), Counted("macro", 1.0, 2)]
     assert prune(parts, min_kept=4, max_kept=4, threshold=0.0).kept == [0, 3]
-    # The other way round: "phylogeny" kept first, and it only ever occurs in "perfect phylogeny".
+    # The other way round: "phylogeny" scores higher, but it only ever occurs in "perfect phylogeny": one concept,
+    # named by the longer term.
     whole = [Counted("phylogeny", 10.0, 4), Counted("perfect phylogeny", 9.0, 4), Counted("haplotype", 2.0, 3)]
-    assert prune(whole, min_kept=3, max_kept=3, threshold=0.0).kept == [0, 2]
+    assert prune(whole, min_kept=3, max_kept=3, threshold=0.0).kept == [1, 2]
     # One occurrence of "hd" outside: a strong part is held back, not excluded.
     once_outside = [Counted("hd dx dy", 10.0, 3), Counted("hd", 9.0, 4)]
     assert prune(once_outside, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
+
+
+def test_a_word_mostly_inside_one_strong_phrase_gives_way_to_it() -> None:
+    # "influence" 10 times, 8 of them in "social influence", which scores more than half as much: the phrase leads.
+    mostly = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 8), Counted("network", 5.0, 3)]
+    assert prune(mostly, min_kept=2, max_kept=2, threshold=0.0).kept == [1, 2]
+    # Half of its occurrences only (5 of 10): a word of its own, kept first; the phrase is held back then.
+    half = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 5), Counted("network", 5.0, 3)]
+    assert prune(half, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 2]
+    # A phrase scoring under half as much does not hold the word back, however often it holds it.
+    weak = [Counted("influence", 10.0, 10), Counted("social influence", 4.0, 9), Counted("network", 5.0, 3)]
+    assert prune(weak, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 2]
+    # Held back is not excluded: with nothing else left the word still fills the list.
+    alone = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 8), Counted("network", 5.0, 3)]
+    assert sorted(prune(alone, min_kept=3, max_kept=3, threshold=0.0).kept) == [0, 1, 2]
 
 
 def test_parts_counted_otherwise_than_their_phrase_are_held_back_not_excluded() -> None:

@@ -230,6 +230,8 @@ def _emit(run: list[tuple[str, bool]], surfaces: list[str], counts: dict[str, in
         key = words[i]
         for j in range(i, min(size, i + MAX_WORDS)):
             if j > i:
+                if words[j] in words[i:j]:
+                    break  # a word repeated within a term is a list or a layout echo ("opacity opacity")
                 key = f"{key} {words[j]}"  # grown word by word rather than joined again for each length
             if run[j][1]:
                 counts[key] = counts.get(key, 0) + 1

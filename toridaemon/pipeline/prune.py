@@ -6,10 +6,11 @@ inside the other's, 1 if the counts show the shorter term never occurs outside t
 concept: "hd" of "hd dx dy", which would otherwise fill a short document's list with its parts), `BOUND` if the
 longer term holds at least `BOUND_SHARE` of the shorter one's occurrences (the shorter is then no concept of its
 own) and `CONTAINMENT` otherwise (both may stay when both are strong); and the share of common words otherwise,
-times `CONTAINMENT`. The values were chosen on the macro F1@10 of the choose half of bench/keyphrases.py together
-with the near-duplicate share of bench/noise.py. It stops when the entropy (nats) of the kept score distribution
-would grow by less than `entropy_threshold`, but never above `max_concepts` and, while distinct candidates
-remain, never below `min_concepts`.
+times `CONTAINMENT`. Before the pick, a term that mostly occurs inside one strong longer candidate starts with
+the `BOUND` penalty, whichever of the two scores higher (see `_held_back`). The values were chosen on the macro
+F1@10 of the choose half of bench/keyphrases.py together with the near-duplicate share of bench/noise.py. It stops
+when the entropy (nats) of the kept score distribution would grow by less than `entropy_threshold`, but never
+above `max_concepts` and, while distinct candidates remain, never below `min_concepts`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ from typing import Protocol
 BOUND = 0.9
 BOUND_SHARE = 0.3  # 0.5 cost no F1 but left 3.5 % near-duplicates in bench/noise.py; 0.3 leaves 2.9 % for -0.2 F1
 CONTAINMENT = 0.5
+# Held back from the start: a term a longer candidate holds in `HELD_SHARE` of its occurrences while scoring at
+# least `HELD_RATIO` of it. Chosen on the choose halves' macro F1@10 (shares 0.3 to 1.0 × ratios 0.3 to 1.0): 19.63
+# without, 20.35 here; 0.5 × 0.8 scored 0.07 higher but lowered three sets' choose halves (500N-KPCrowd, WikiNews,
+# citeulike180 by 0.4 to 1.4) where this lowers none by more than 0.1.
+HELD_SHARE = 0.7
+HELD_RATIO = 0.5
+HELD_SCAN = 200  # candidates: the pick ends within the first few dozen
 
 
 class Rankable(Protocol):
@@ -107,12 +115,12 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     yet looked at are taken from `ranked` in order rather than all put on the heap: the pick usually ends within
     the first few dozen of hundreds.
     """
-    pending = _Pending(ranked)
+    penalties: dict[int, tuple[_Term, float]] = _held_back(ranked)
+    pending = _Pending(ranked, penalties)
     kept: list[int] = []
     terms: list[_Term] = []
     scores: list[float] = []
     adjusted: list[float] = []
-    penalties: dict[int, tuple[_Term, float]] = {}
     current: float | None = None  # the entropy of `scores`, None until computed
     while len(kept) < max_kept and (top := pending.pop()) is not None:
         bound, index, seen = top
@@ -140,6 +148,30 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     return Pruned(kept=kept, entropy=round(entropy(scores) if current is None else current, 6), adjusted=adjusted)
 
 
+def _held_back(ranked: Sequence[Rankable]) -> dict[int, tuple[_Term, float]]:
+    """Indexes of the leading candidates (the first `HELD_SCAN`) that a longer one holds, word for word as
+    counted, in at least `HELD_SHARE` of their occurrences while scoring at least `HELD_RATIO` of theirs. Such a
+    term is held back from the start as if that longer term were kept ("influence" of "social influence"), even
+    when the longer one is not kept in the end: a word that mostly occurs inside one phrase is rarely the topic."""
+    terms = [_term(item) for item in ranked[:HELD_SCAN]]
+    inside: dict[str, list[int]] = {}  # every shorter run of a longer term's words → that term's indexes
+    for i, term in enumerate(terms):
+        tokens = term.tokens
+        if term.own and len(tokens) > 1:
+            for size in range(1, len(tokens)):
+                for start in range(len(tokens) - size + 1):
+                    inside.setdefault(" ".join(tokens[start : start + size]), []).append(i)
+    held: dict[int, tuple[_Term, float]] = {}
+    for i, term in enumerate(terms):
+        if term.own:
+            floor = HELD_RATIO * ranked[i].score
+            for j in inside.get(" ".join(term.tokens), ()):
+                if ranked[j].score >= floor and terms[j].frequency >= HELD_SHARE * term.frequency:
+                    held[i] = term, BOUND
+                    break
+    return held
+
+
 Entry = tuple[float, int, int]  # (−bound, index into ranked, how many were kept when the bound was computed)
 
 
@@ -148,9 +180,10 @@ class _Pending:
     `ranked` (sorted by score, so the next unseen one is the best unseen one; it enters as (−score, index, 0),
     exactly as it would have on the heap)."""
 
-    def __init__(self, ranked: Sequence[Rankable]) -> None:
+    def __init__(self, ranked: Sequence[Rankable], held: dict[int, tuple[_Term, float]]) -> None:
         self._ranked = ranked
         self._next = 0
+        self._held = held
         self._heap: list[Entry] = []
 
     def pop(self) -> Entry | None:
@@ -164,8 +197,13 @@ class _Pending:
         heapq.heappush(self._heap, entry)
 
     def _unseen(self) -> Entry | None:
-        if self._next < len(self._ranked):
+        while self._next < len(self._ranked):
             score = self._ranked[self._next].score
-            if score > 0:  # sorted: no later candidate scores above zero either
+            if score <= 0:  # sorted: no later candidate scores above zero either
+                return None
+            held = self._held.get(self._next)
+            if held is None:
                 return -score, self._next, 0
+            heapq.heappush(self._heap, (-score * (1.0 - held[1]), self._next, 0))
+            self._next += 1
         return None
