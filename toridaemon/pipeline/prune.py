@@ -100,6 +100,32 @@ def _runs_inside(short: list[str], long: list[str]) -> bool:
     return any(long[i : i + size] == short for i in range(len(long) - size + 1))
 
 
+def _holders(top: Sequence[Rankable]) -> dict[str, list[tuple[float, int]]]:
+    """Every shorter run of a longer term's words (as counted) → (score, index) of the terms holding it."""
+    holders: dict[str, list[tuple[float, int]]] = {}
+    for j, item in enumerate(top):
+        key = item.key
+        if " " in key:
+            entry = item.score, j
+            words = key.split(" ")
+            size = len(words)
+            for start in range(size):
+                run = words[start]
+                holders.setdefault(run, []).append(entry)
+                for end in range(start + 1, size - (start == 0)):  # the whole key is no run of itself
+                    run = f"{run} {words[end]}"
+                    holders.setdefault(run, []).append(entry)
+    return holders
+
+
+def _own_frequency(item: Rankable) -> int:
+    """How often the candidate's own key occurs; 0 for one merged from variants or the database."""
+    if getattr(item, "entry", None) is not None or len(getattr(item, "variants", ())) > 1:
+        return 0
+    frequency: int = getattr(item, "frequency", 0)
+    return frequency
+
+
 def _term(item: Rankable) -> _Term:
     # Candidates found by the database (an `entry`) or merged from variants count more than their own key.
     plain = getattr(item, "entry", None) is None and len(getattr(item, "variants", ())) <= 1
@@ -115,17 +141,18 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     yet looked at are taken from `ranked` in order rather than all put on the heap: the pick usually ends within
     the first few dozen of hundreds.
     """
-    penalties: dict[int, tuple[_Term, float]] = _held_back(ranked)
-    pending = _Pending(ranked, penalties)
+    held = _held_back(ranked)
+    pending = _Pending(ranked, held)
     kept: list[int] = []
     terms: list[_Term] = []
     scores: list[float] = []
     adjusted: list[float] = []
+    penalties: dict[int, tuple[_Term, float]] = {}
     current: float | None = None  # the entropy of `scores`, None until computed
     while len(kept) < max_kept and (top := pending.pop()) is not None:
         bound, index, seen = top
         if seen < len(kept):  # stale: re-evaluate against the concepts kept since
-            term, penalty = penalties.get(index) or (_term(ranked[index]), 0.0)
+            term, penalty = penalties.get(index) or (_term(ranked[index]), BOUND if index in held else 0.0)
             for other in terms[seen:]:
                 # Most pairs share no word and are not spelling variants: skip the call for those.
                 if not other.vocabulary.isdisjoint(term.vocabulary) or other.joined == term.joined:
@@ -148,27 +175,33 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     return Pruned(kept=kept, entropy=round(entropy(scores) if current is None else current, 6), adjusted=adjusted)
 
 
-def _held_back(ranked: Sequence[Rankable]) -> dict[int, tuple[_Term, float]]:
+def _held_back(ranked: Sequence[Rankable]) -> set[int]:
     """Indexes of the leading candidates (the first `HELD_SCAN`) that a longer one holds, word for word as
     counted, in at least `HELD_SHARE` of their occurrences while scoring at least `HELD_RATIO` of theirs. Such a
     term is held back from the start as if that longer term were kept ("influence" of "social influence"), even
     when the longer one is not kept in the end: a word that mostly occurs inside one phrase is rarely the topic."""
-    terms = [_term(item) for item in ranked[:HELD_SCAN]]
-    inside: dict[str, list[int]] = {}  # every shorter run of a longer term's words → that term's indexes
-    for i, term in enumerate(terms):
-        tokens = term.tokens
-        if term.own and len(tokens) > 1:
-            for size in range(1, len(tokens)):
-                for start in range(len(tokens) - size + 1):
-                    inside.setdefault(" ".join(tokens[start : start + size]), []).append(i)
-    held: dict[int, tuple[_Term, float]] = {}
-    for i, term in enumerate(terms):
-        if term.own:
-            floor = HELD_RATIO * ranked[i].score
-            for j in inside.get(" ".join(term.tokens), ()):
-                if ranked[j].score >= floor and terms[j].frequency >= HELD_SHARE * term.frequency:
-                    held[i] = term, BOUND
-                    break
+    top = ranked[:HELD_SCAN]
+    holders = _holders(top)
+    held: set[int] = set()
+    own: dict[int, int] = {}
+    for i, item in enumerate(top):
+        longer = holders.get(item.key)
+        if longer is None:  # most candidates: no longer term holds them
+            continue
+        floor, least = HELD_RATIO * item.score, 0.0
+        for score, j in longer:
+            if score < floor:
+                continue
+            if not least:
+                least = HELD_SHARE * _own_frequency(item)
+                if not least:
+                    break  # merged from variants or the database: its counts say nothing about where it occurs
+            whole = own.get(j)
+            if whole is None:
+                whole = own[j] = _own_frequency(top[j])
+            if whole >= least:
+                held.add(i)
+                break
     return held
 
 
@@ -180,7 +213,7 @@ class _Pending:
     `ranked` (sorted by score, so the next unseen one is the best unseen one; it enters as (−score, index, 0),
     exactly as it would have on the heap)."""
 
-    def __init__(self, ranked: Sequence[Rankable], held: dict[int, tuple[_Term, float]]) -> None:
+    def __init__(self, ranked: Sequence[Rankable], held: set[int]) -> None:
         self._ranked = ranked
         self._next = 0
         self._held = held
@@ -201,9 +234,8 @@ class _Pending:
             score = self._ranked[self._next].score
             if score <= 0:  # sorted: no later candidate scores above zero either
                 return None
-            held = self._held.get(self._next)
-            if held is None:
+            if self._next not in self._held:
                 return -score, self._next, 0
-            heapq.heappush(self._heap, (-score * (1.0 - held[1]), self._next, 0))
+            heapq.heappush(self._heap, (-score * (1.0 - BOUND), self._next, 0))
             self._next += 1
         return None
