@@ -1,7 +1,8 @@
 """OCR benchmark: our OCR path against the born-digital text layer and against the bare `tesseract` command.
 
 A few pages of the shared corpus (generated pages when it is absent) are rendered to image-only PDFs at 150
-and 300 dpi, and at 300 dpi turned by 0.7° and blurred the way a scanner makes them. For each variant, in the
+and 300 dpi, at 300 dpi turned by 0.7° and blurred the way a scanner makes them, and at 300 dpi upside down (a
+sheet fed the wrong way; bare `tesseract` without orientation data reads it as is). For each variant, in the
 same run:
 
 - word and character error rates (WER, CER) of our OCR text against the born-digital text layer of the same
@@ -42,7 +43,10 @@ from toridaemon.pipeline import analyze_text
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import read_document, tessdata
 
-VARIANTS = (("150 dpi", 150, 0.0, 0.0), ("300 dpi", 300, 0.0, 0.0), ("300 dpi turned+blurred", 300, 0.7, 0.8))
+VARIANTS = (
+    ("150 dpi", 150, 0.0, 0.0), ("300 dpi", 300, 0.0, 0.0), ("300 dpi turned+blurred", 300, 0.7, 0.8),
+    ("300 dpi upside down", 300, 180.0, 0.0),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +136,9 @@ def run_variant(label: str, dpi: int, *, rotate: float, blur: float, items: list
     print(f"  WER {wer:6.1%}   CER {cer:6.1%}" + (f"   target WER ≤ 5 %: {verdict(wer <= 0.05)}" if label == "300 dpi"
                                                  else ""))
     print(f"  top-10 concept overlap {overlap:.2f}   target ≥ 0.6: {verdict(overlap >= 0.6)}")
-    print(f"  pages/s: ours {ours_rate:.2f}   bare tesseract {base_rate:.2f}   ratio {speed:.2f}"
-          f"   target ≥ 0.9: {verdict(speed >= 0.9)}")
+    # An upside-down page is read twice by design (the second reading is the right one); no speed target there.
+    target = f"   target ≥ 0.9: {verdict(speed >= 0.9)}" if rotate != 180 else "   (read twice: no target)"
+    print(f"  pages/s: ours {ours_rate:.2f}   bare tesseract {base_rate:.2f}   ratio {speed:.2f}{target}")
     return wer <= 0.05 or label != "300 dpi"
 
 

@@ -25,7 +25,8 @@ def scan_of(pdf: bytes, *, dpi: int = 200, rotate: float = 0.0, blur: float = 0.
 def _page_image(page: pdfium.PdfPage, dpi: int, rotate: float, blur: float) -> Image.Image:
     image: Image.Image = page.render(scale=dpi / 72, grayscale=True).to_pil()
     if rotate:
-        image = image.rotate(rotate, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
+        # A quarter turn is a sheet fed sideways: the whole page, now landscape. A slight skew keeps the page size.
+        image = image.rotate(rotate, resample=Image.Resampling.BICUBIC, expand=rotate % 90 == 0, fillcolor=255)
     if blur:
         image = image.filter(ImageFilter.GaussianBlur(blur))
     return image

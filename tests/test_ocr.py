@@ -85,6 +85,16 @@ def test_ocr_text_matches_the_original_words_on_a_turned_blurred_scan() -> None:
     assert len(found & expected) >= 0.9 * len(expected)
 
 
+@needs_english
+@pytest.mark.parametrize("turn", [180, 90, 270])
+def test_a_sheet_scanned_upside_down_or_sideways_is_read_the_right_way_up(turn: int) -> None:
+    data = scanned_text([PAGE_ONE], dpi=200, rotate=turn)
+    text = read_document(data, PipelineOptions())
+    expected = _words(PAGE_ONE)
+    assert len(_words(text.pages[0]) & expected) >= 0.9 * len(expected)
+    assert text.ocr_pages == [1] and text.warnings == []
+
+
 def test_born_digital_pages_are_not_ocred() -> None:
     text = read_document(pdf_bytes([PAGE_ONE, PAGE_TWO]), PipelineOptions())
     assert text.ocr_pages == [] and text.warnings == []
