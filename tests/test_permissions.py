@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -94,3 +96,24 @@ def test_a_read_only_journal_stops_the_start_naming_each_file_and_its_mode(
         assert f"{dirs.state}/ dr-xr-xr-x" in failure["error"]
     finally:
         dirs.state.chmod(0o755)
+
+
+def test_journal_check_reports_a_journal_this_process_may_not_write(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """`journal check` read a read-only journal and called it sound, while the daemon refuses to start on it."""
+    first = daemon_factory(prefix=NO_DAC)
+    first.wait_ready()
+    assert first.stop() == 0
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TORI_")}, **dirs.env()}
+    command = [*NO_DAC, sys.executable, "-m", "toridaemon", "journal", "check"]
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, env=env, cwd=dirs.root, capture_output=True, text=True, timeout=60,
+                              check=False)
+
+    assert check().returncode == 0
+    (dirs.state / "journal.sqlite3").chmod(0o444)
+    refused = check()
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "readonly" in refused.stderr and "journal.sqlite3 -r--r--r--" in refused.stderr

@@ -106,6 +106,22 @@ def _primary_code(exc: BaseException) -> int:
     return int(getattr(exc, "sqlite_errorcode", -1)) & 0xFF
 
 
+def probe_write(db: sqlite3.Connection) -> None:
+    """Write and roll back; raises what a real write would (SQLITE_READONLY for a journal this process may not
+    write). A write lock held by another process (the daemon, `toridaemon reprocess`) tells nothing and passes:
+    a locked journal is waited for file by file, as always."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(f"PRAGMA user_version = {int(version)}")
+    except sqlite3.OperationalError as exc:
+        if _primary_code(exc) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise
+    finally:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+
+
 class Journal:
     """Journal of one daemon; one thread at a time (the daemon's `JournalThread`, or a tool's main thread)."""
 
@@ -129,20 +145,9 @@ class Journal:
             raise JournalError(f"cannot open journal {path}: {exc}{read_only_detail(path, exc)}") from exc
 
     def _probe_write(self) -> None:
-        """Write and roll back: an existing journal the process may not write opens and reads fine, and would
-        otherwise fail every file's first write, forever, behind healthy probes."""
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(f"PRAGMA user_version = {int(version)}")
-        except sqlite3.OperationalError as exc:
-            if _primary_code(exc) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                raise
-            # Another process (`toridaemon reprocess`) holds the write lock: that tells nothing; a locked
-            # journal is waited for file by file, as always.
-        finally:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+        """An existing journal the process may not write opens and reads fine, and would otherwise fail every
+        file's first write, forever, behind healthy probes."""
+        probe_write(self._db)
 
     def close(self) -> None:
         self._db.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from toridaemon.fsutil import TEMP_PREFIX, fsync_dir
-from toridaemon.journal import Journal, JournalError, read_only_detail
+from toridaemon.journal import Journal, JournalError, probe_write, read_only_detail
 from toridaemon.logs import get_logger
 
 log = get_logger("toridaemon.journal")
@@ -71,7 +71,8 @@ def is_damage(exc: BaseException) -> bool:
 
 
 def check(path: Path, outbox: Path) -> Health:
-    """`PRAGMA quick_check` and a row count; raises `JournalRepairError` when it cannot even look."""
+    """`PRAGMA quick_check`, a row count and a write probe; raises `JournalRepairError` when it cannot look, or
+    when the journal is sound but this process may not write it (the daemon would refuse to start)."""
     results = sum(1 for _ in _result_files(outbox))
     if not path.exists():
         if results:
@@ -81,7 +82,7 @@ def check(path: Path, outbox: Path) -> Health:
         problems, rows = _quick_check(path)
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
-            raise JournalRepairError(f"cannot read the journal {path}: {exc}{read_only_detail(path, exc)}") from exc
+            raise JournalRepairError(f"cannot use the journal {path}: {exc}{read_only_detail(path, exc)}") from exc
         return Health("damaged", str(exc), 0, results)
     if problems:
         return Health("damaged", "; ".join(problems[:5]), rows, results)
@@ -97,6 +98,8 @@ def _quick_check(path: Path) -> tuple[list[str], int]:
         problems = [line for line in found if line != "ok"]
         has_table = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone()
         rows = int(db.execute("SELECT COUNT(*) FROM files").fetchone()[0]) if has_table else 0
+        if not problems:
+            probe_write(db)
         return problems, rows
     finally:
         db.close()
