@@ -45,3 +45,30 @@ def test_daemon_on_a_dask_cluster_survives_a_worker_kill(
     assert daemon.stop() == 0
     _check_exactly_once(dirs, inputs)
     assert len(list(dirs.outbox.glob("*.json"))) == len(inputs), "every file readable, so every file has a result"
+
+
+def test_a_cluster_without_workers_is_not_ready_and_files_wait_for_a_worker(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], dask_processes: DaskProcesses
+) -> None:
+    """The only worker gone (its nanny too): /readyz said 200 with no thread to run a file. Now it says 503
+    until a worker joins, and a file dropped meanwhile is handled once one does."""
+    dask_processes.scheduler()
+    dask_processes.wait_listening()
+    only = dask_processes.worker("w1")
+    daemon = daemon_factory({"TORI_EXECUTOR": "dask", "TORI_DASK_SCHEDULER_ADDRESS": dask_processes.address,
+                             "TORI_DASK_SHARED_PATHS": "true"})
+    daemon.wait_ready(60)
+
+    def threads_logged(count: int) -> bool:
+        return any(e.get("event") == "dask_worker_threads" and e.get("threads") == count for e in daemon.events())
+
+    wait_for(lambda: threads_logged(1), 60, what="the worker's thread seen by the daemon")
+    assert daemon.get("/readyz")[0] == 200
+    os.killpg(only.pid, signal.SIGKILL)
+    wait_for(lambda: daemon.get("/readyz")[0] == 503, 30, what="unready without a worker")
+    wait_for(lambda: threads_logged(0), 10, what="the lost worker threads logged")
+    (dirs.inbox / "waits.pdf").write_bytes(pdf_bytes([SAMPLE_TEXT]))
+    dask_processes.worker("w2")
+    wait_for(lambda: daemon.get("/readyz")[0] == 200, 60, what="ready again once a worker joined")
+    wait_for(lambda: list(dirs.outbox.glob("waits.*.json")), 60, what="the waiting file handled")
+    assert daemon.stop() == 0

@@ -381,9 +381,19 @@ class Daemon:
 
     # ---- probes -------------------------------------------------------------------------------
     def _ready(self) -> bool:
-        """Ready: started, not draining, executor and journal sound, and the inbox watched."""
+        """Ready: started, not draining, executor and journal sound, a cluster with workers, and the inbox
+        watched."""
         return (self.ready and self.executor_healthy and not self.draining and not self.journal_damaged
-                and bool(self._watcher and self._watcher.is_alive()))
+                and bool(self._watcher and self._watcher.is_alive()) and self._cluster_has_workers())
+
+    def _cluster_has_workers(self) -> bool:
+        """A connected Dask cluster without a worker thread runs nothing: its files would wait behind a ready
+        probe. (Read from the HTTP thread: the gauges are plain numbers the executor's refresh sets.)"""
+        executor = self.runner.machine.executor if self.runner else None
+        if executor is None or executor.name != "dask":
+            return True
+        gauges = executor.gauges()
+        return not gauges.get("connected") or gauges.get("threads", 0.0) > 0
 
     def _health(self) -> dict[str, bool]:
         checks = {"loop": bool(self._bridge and self._bridge.is_alive()),

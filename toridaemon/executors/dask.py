@@ -379,8 +379,11 @@ class DaskExecutor:
         except Exception as exc:  # a missed refresh keeps the last figures
             log.debug("dask_refresh_failed", error=repr(exc))
             return
+        threads = int(info.get("total_threads", 0))
+        if bool(threads) != bool(self._threads):  # the daemon is not ready while no worker can run a file
+            (log.info if threads else log.warning)("dask_worker_threads", address=self.address, threads=threads)
         self._workers = int(info.get("n_workers", 0))
-        self._threads = int(info.get("total_threads", 0))
+        self._threads = threads
         self._slots.set_threads(self._threads)
 
     def _set_health(self, healthy: bool) -> None:
