@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.candidates import normalize
 from toridaemon.pipeline.conceptdb import ConceptEntry
-from toridaemon.pipeline.prune import entropy, prune, redundancy
+from toridaemon.pipeline.prune import entropy, prune, redundancy, starting_order
 from toridaemon.pipeline.scoring import Scored
 
 
@@ -154,6 +154,13 @@ def test_a_word_mostly_inside_one_strong_phrase_gives_way_to_it() -> None:
     # Held back is not excluded: with nothing else left the word still fills the list.
     alone = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 8), Counted("network", 5.0, 3)]
     assert sorted(prune(alone, min_kept=3, max_kept=3, threshold=0.0).kept) == [0, 1, 2]
+
+
+def test_the_starting_order_places_a_held_back_term_by_its_lowered_score() -> None:
+    mostly = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 8), Counted("network", 5.0, 3)]
+    assert [item.key for item in starting_order(mostly)] == ["social influence", "network", "influence"]
+    half = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 5), Counted("network", 5.0, 3)]
+    assert starting_order(half) == half
 
 
 def test_parts_counted_otherwise_than_their_phrase_are_held_back_not_excluded() -> None:

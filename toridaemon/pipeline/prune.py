@@ -19,7 +19,7 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 BOUND = 0.9
 BOUND_SHARE = 0.3  # 0.5 cost no F1 but left 3.5 % near-duplicates in bench/noise.py; 0.3 leaves 2.9 % for -0.2 F1
@@ -39,6 +39,9 @@ class Rankable(Protocol):
 
     @property
     def score(self) -> float: ...
+
+
+_R = TypeVar("_R", bound=Rankable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,16 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
         scores.append(ranked[index].score)
         current = candidate
     return Pruned(kept=kept, entropy=round(entropy(scores) if current is None else current, 6), adjusted=adjusted)
+
+
+def starting_order(ranked: Sequence[_R]) -> list[_R]:
+    """`ranked` in the order the pick starts from: each held-back candidate (see `_held_back`) placed by its score
+    × (1 − `BOUND`). The embeddings mode takes its rank prior from this order."""
+    held = _held_back(ranked)
+    if not held:
+        return list(ranked)
+    order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score * (1.0 - BOUND if i in held else 1.0), i))
+    return [ranked[i] for i in order]
 
 
 def _held_back(ranked: Sequence[Rankable]) -> set[int]:
