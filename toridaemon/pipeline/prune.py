@@ -148,10 +148,9 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     pending = _Pending(ranked, held)
     kept: list[int] = []
     terms: list[_Term] = []
-    scores: list[float] = []
     adjusted: list[float] = []
     penalties: dict[int, tuple[_Term, float]] = {}
-    current: float | None = None  # the entropy of `scores`, None until computed
+    total = weighted = 0.0  # Σ s and Σ s·ln s over the kept scores: each step's entropy in O(1)
     while len(kept) < max_kept and (top := pending.pop()) is not None:
         bound, index, seen = top
         if seen < len(kept):  # stale: re-evaluate against the concepts kept since
@@ -164,18 +163,20 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
             if penalty < 1.0:
                 pending.push((-ranked[index].score * (1.0 - penalty), index, len(kept)))
             continue
-        candidate = None
-        if len(kept) >= max(min_kept, 1):  # the entropy decides only from here on: computed only from here
-            current = entropy(scores) if current is None else current
-            candidate = entropy([*scores, ranked[index].score])
-            if candidate - current < threshold:
-                break
+        score = ranked[index].score
+        grown = total + score, weighted + (score * math.log(score) if score > 0 else 0.0)
+        if len(kept) >= max(min_kept, 1) and _entropy(*grown) - _entropy(total, weighted) < threshold:
+            break
         kept.append(index)
         adjusted.append(-bound)
         terms.append(penalties[index][0] if index in penalties else _term(ranked[index]))
-        scores.append(ranked[index].score)
-        current = candidate
-    return Pruned(kept=kept, entropy=round(entropy(scores) if current is None else current, 6), adjusted=adjusted)
+        total, weighted = grown
+    return Pruned(kept=kept, entropy=round(_entropy(total, weighted), 6), adjusted=adjusted)
+
+
+def _entropy(total: float, weighted: float) -> float:
+    """`entropy` of scores from their sum and their Σ s·ln s: −Σ (s/T)·ln(s/T) = ln T − Σ s·ln s / T."""
+    return math.log(total) - weighted / total if total > 0 else 0.0
 
 
 def starting_order(ranked: Sequence[_R]) -> list[_R]:
