@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+import pypdfium2 as pdfium
 import pytest
 
 from tests.conftest import DaemonProcess, Dirs
@@ -246,3 +248,63 @@ def test_the_daemon_ocrs_a_dropped_scan_past_the_bare_file_timeout(
     assert daemon.metric("toridaemon_ocr_seconds_count") == 1
     assert daemon.metric("toridaemon_documents_without_text_total") == 0
     assert daemon.stop() == 0
+
+
+class _ScriptedTesseract:
+    """A stand-in for the Tesseract API object, for what real Tesseract will not do on demand: fail, or run out
+    of time, on the second reading of a page and not on the first. Readings alternate upright, turned."""
+
+    def __init__(self, turned: str, first_seconds: float = 0.0) -> None:
+        self.turned, self.first_seconds, self.readings = turned, first_seconds, 0
+
+    def SetImageBytes(self, *args: object) -> None: ...
+
+    def SetSourceResolution(self, dpi: int) -> None: ...
+
+    def Clear(self) -> None: ...
+
+    def Recognize(self, timeout: int) -> bool:
+        self.readings += 1
+        if self.readings == 1:
+            time.sleep(self.first_seconds)
+            return True
+        if self.turned == "fails":
+            raise RuntimeError("Failed to recognize")
+        return self.turned == "finishes"
+
+    def GetUTF8Text(self) -> str:
+        return "a poor but upright page read whole" if self.readings == 1 else "two words"
+
+    def MeanTextConf(self) -> int:
+        return 45 if self.readings == 1 else 60
+
+
+@pytest.mark.parametrize("turned", ["fails", "runs out of time", "finishes"])
+def test_a_second_turned_reading_replaces_the_first_only_when_whole_and_more_confident(
+    turned: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = _ScriptedTesseract(turned)
+    monkeypatch.setattr(ocr._ENGINE, "api", lambda folder, languages: api)
+    document = pdfium.PdfDocument(pdf_bytes([PAGE_ONE]))
+    try:
+        read = ocr.recognize(document[0], folder=Path("."), languages="eng", dpi=50, timeout_seconds=5)
+    finally:
+        document.close()
+    assert api.readings == 2 and not read.timed_out
+    if turned == "finishes":
+        assert read.text == "two words" and read.turned
+    else:
+        assert read.text == "a poor but upright page read whole" and not read.turned
+
+
+def test_no_second_reading_when_as_long_a_reading_no_longer_fits_the_page_time(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = _ScriptedTesseract("finishes", first_seconds=0.3)
+    monkeypatch.setattr(ocr._ENGINE, "api", lambda folder, languages: api)
+    document = pdfium.PdfDocument(pdf_bytes([PAGE_ONE]))
+    try:
+        read = ocr.recognize(document[0], folder=Path("."), languages="eng", dpi=50, timeout_seconds=0.5)
+    finally:
+        document.close()
+    assert api.readings == 1 and read.text == "a poor but upright page read whole" and not read.turned

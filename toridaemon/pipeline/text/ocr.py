@@ -75,12 +75,17 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: int, t
     started = time.perf_counter()
     api = _ENGINE.api(folder, languages)
     text, finished, confidence = _read(api, page, dpi, 0, timeout_seconds)
+    spent = time.perf_counter() - started
     turned = False
-    remaining = timeout_seconds - (time.perf_counter() - started)
-    if finished and confidence < _UPSIDE_DOWN_CONFIDENCE and remaining > 0 and text.strip():
-        other, other_finished, other_confidence = _read(api, page, dpi, 180, remaining)
-        if other_confidence > confidence:
-            text, finished, turned = other, other_finished, True
+    # Only when a second reading as long as the first fits in what is left of the page's time: rendering and
+    # layout analysis are outside Tesseract's deadline, and a cut-off reading must not replace a whole one.
+    if finished and confidence < _UPSIDE_DOWN_CONFIDENCE and timeout_seconds - spent >= spent and text.strip():
+        try:
+            other, other_finished, other_confidence = _read(api, page, dpi, 180, timeout_seconds - spent)
+        except OcrPageFailed:  # the upright reading stands
+            other_finished = False
+        if other_finished and other_confidence > confidence:
+            text, turned = other, True
     return OcrPage(text=text, seconds=time.perf_counter() - started, timed_out=not finished, turned=turned)
 
 
