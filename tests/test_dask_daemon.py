@@ -59,14 +59,14 @@ def test_a_cluster_without_workers_is_not_ready_and_files_wait_for_a_worker(
                              "TORI_DASK_SHARED_PATHS": "true"})
     daemon.wait_ready(60)
 
-    def threads_logged(count: int) -> bool:
-        return any(e.get("event") == "dask_worker_threads" and e.get("threads") == count for e in daemon.events())
+    def threads_logged() -> list[int]:
+        return [e["threads"] for e in daemon.events() if e.get("event") == "dask_worker_threads"]
 
-    wait_for(lambda: threads_logged(1), 60, what="the worker's thread seen by the daemon")
+    wait_for(lambda: 1 in threads_logged(), 60, what="the worker's thread seen by the daemon")
     assert daemon.get("/readyz")[0] == 200
     os.killpg(only.pid, signal.SIGKILL)
     wait_for(lambda: daemon.get("/readyz")[0] == 503, 30, what="unready without a worker")
-    wait_for(lambda: threads_logged(0), 10, what="the lost worker threads logged")
+    wait_for(lambda: threads_logged()[-1] == 0, 10, what="the lost worker threads logged")
     (dirs.inbox / "waits.pdf").write_bytes(pdf_bytes([SAMPLE_TEXT]))
     dask_processes.worker("w2")
     wait_for(lambda: daemon.get("/readyz")[0] == 200, 60, what="ready again once a worker joined")

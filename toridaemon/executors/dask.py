@@ -141,6 +141,7 @@ class DaskExecutor:
         self._background: set[asyncio.Future[None]] = set()
         self._workers = 0
         self._threads = 0
+        self._threads_seen: bool | None = None  # whether the session's last figures had a thread; None: no figures
 
     async def start(self) -> None:
         """Connect in the background; wait up to `connect_timeout` for the first connection."""
@@ -362,6 +363,9 @@ class DaskExecutor:
         finally:
             self._connected.clear()
             self._session = None
+            # The next cluster's figures are not this one's: none until its first refresh.
+            self._workers = self._threads = 0
+            self._threads_seen = None
             session.gone.set()
             if not self._stop.is_set():
                 self.disconnects += 1
@@ -380,8 +384,11 @@ class DaskExecutor:
             log.debug("dask_refresh_failed", error=repr(exc))
             return
         threads = int(info.get("total_threads", 0))
-        if bool(threads) != bool(self._threads):  # the daemon is not ready while no worker can run a file
+        # The daemon is not ready while no worker can run a file: said on the session's first figures, and on
+        # every change between none and some.
+        if self._threads_seen is None or self._threads_seen != bool(threads):
             (log.info if threads else log.warning)("dask_worker_threads", address=self.address, threads=threads)
+            self._threads_seen = bool(threads)
         self._workers = int(info.get("n_workers", 0))
         self._threads = threads
         self._slots.set_threads(self._threads)
