@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.candidates import normalize
 from toridaemon.pipeline.conceptdb import ConceptEntry
-from toridaemon.pipeline.prune import entropy, prune, redundancy, starting_order
+from toridaemon.pipeline.prune import (
+    BOUND,
+    HELD_RATIO,
+    HELD_SCAN,
+    HELD_SHARE,
+    _redundancy,
+    _term,
+    entropy,
+    prune,
+    redundancy,
+    starting_order,
+)
 from toridaemon.pipeline.scoring import Scored
 
 
@@ -154,6 +166,54 @@ def test_a_word_mostly_inside_one_strong_phrase_gives_way_to_it() -> None:
     # Held back is not excluded: with nothing else left the word still fills the list.
     alone = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 8), Counted("network", 5.0, 3)]
     assert sorted(prune(alone, min_kept=3, max_kept=3, threshold=0.0).kept) == [0, 1, 2]
+
+
+def held_by_definition(order: list[Counted]) -> set[int]:
+    """Which candidates start held back, straight from the rule: a longer term (among the first `HELD_SCAN`)
+    holds one's words as a run, scores at least `HELD_RATIO` of it and occurs at least `HELD_SHARE` as often."""
+    top = order[:HELD_SCAN]
+    held = set()
+    for i, short in enumerate(top):
+        words = short.key.split(" ")
+        for long in top:
+            other = long.key.split(" ")
+            inside = len(other) > len(words) and any(
+                other[s : s + len(words)] == words for s in range(len(other) - len(words) + 1))
+            if (inside and short.frequency > 0 and long.frequency > 0 and long.score >= HELD_RATIO * short.score
+                    and long.frequency >= HELD_SHARE * short.frequency):
+                held.add(i)
+    return held
+
+
+counted = st.lists(st.tuples(keys, st.floats(0.01, 100.0), st.integers(0, 10)), max_size=30,
+                   unique_by=lambda triple: triple[0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(counted, st.integers(1, 15))
+def test_prune_with_held_back_terms_picks_and_scores_what_a_plain_greedy_does(
+    triples: list[tuple[str, float, int]], size: int
+) -> None:
+    order = sorted((Counted(k, s, f) for k, s, f in triples), key=lambda item: (-item.score, item.key))
+    held = held_by_definition(order)
+    kept: list[int] = []
+    values: list[float] = []
+    while len(kept) < size:  # every step re-scores every candidate against all kept, held ones from BOUND
+        best: tuple[float, int] | None = None
+        for index, item in enumerate(order):
+            # Counted alike, by their own frequencies, as `prune` compares them.
+            penalty = max([_redundancy(_term(order[k]), _term(item)) for k in kept] + [BOUND if index in held else 0.0])
+            if index in kept or penalty >= 1.0:
+                continue
+            if best is None or item.score * (1.0 - penalty) > best[0]:
+                best = item.score * (1.0 - penalty), index
+        if best is None:
+            break
+        kept.append(best[1])
+        values.append(best[0])
+    result = prune(order, min_kept=size, max_kept=size, threshold=0.0)
+    assert result.kept == kept
+    assert result.adjusted == pytest.approx(values)
 
 
 def test_the_starting_order_places_a_held_back_term_by_its_lowered_score() -> None:
