@@ -1,8 +1,9 @@
 """OCR benchmark: our OCR path against the born-digital text layer and against the bare `tesseract` command.
 
 A few pages of the shared corpus (generated pages when it is absent) are rendered to image-only PDFs at 150
-and 300 dpi, at 300 dpi turned by 0.7° and blurred the way a scanner makes them, and at 300 dpi upside down (a
-sheet fed the wrong way; bare `tesseract` without orientation data reads it as is). For each variant, in the
+and 300 dpi, at 300 dpi turned by 0.7° and blurred the way a scanner makes them, at 300 dpi upside down (a
+sheet fed the wrong way; bare `tesseract` without orientation data reads it as is), and at 300 dpi with 3 % of
+the pixels black dust. For each variant, in the
 same run:
 
 - word and character error rates (WER, CER) of our OCR text against the born-digital text layer of the same
@@ -43,9 +44,9 @@ from toridaemon.pipeline import analyze_text
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import read_document, tessdata
 
-VARIANTS = (
-    ("150 dpi", 150, 0.0, 0.0), ("300 dpi", 300, 0.0, 0.0), ("300 dpi turned+blurred", 300, 0.7, 0.8),
-    ("300 dpi upside down", 300, 180.0, 0.0),
+VARIANTS = (  # label, dpi, rotate, blur, speckle
+    ("150 dpi", 150, 0.0, 0.0, 0.0), ("300 dpi", 300, 0.0, 0.0, 0.0), ("300 dpi turned+blurred", 300, 0.7, 0.8, 0.0),
+    ("300 dpi upside down", 300, 180.0, 0.0, 0.0), ("300 dpi speckled (3 % dust)", 300, 0.0, 0.0, 0.03),
 )
 
 
@@ -107,7 +108,9 @@ def bare_tesseract(scan: bytes, dpi: int, folder: Path, languages: str, work: Pa
     return time.perf_counter() - started, len(images)
 
 
-def run_variant(label: str, dpi: int, *, rotate: float, blur: float, items: list[Sample], work: Path) -> bool:
+def run_variant(
+    label: str, dpi: int, *, rotate: float, blur: float, speckle: float, items: list[Sample], work: Path
+) -> bool:
     planned = tessdata.plan(("eng",), None)
     if planned is None:
         raise SystemExit("no English traineddata: run `make test` first")
@@ -117,7 +120,7 @@ def run_variant(label: str, dpi: int, *, rotate: float, blur: float, items: list
     pages = 0
     for item in items:
         born = read_document(item.pdf, PipelineOptions(ocr="off"))
-        scan = scan_of(item.pdf, dpi=dpi, rotate=rotate, blur=blur)
+        scan = scan_of(item.pdf, dpi=dpi, rotate=rotate, blur=blur, speckle=speckle)
         started = time.perf_counter()
         read = read_document(scan, options)
         ours_seconds += time.perf_counter() - started
@@ -136,8 +139,10 @@ def run_variant(label: str, dpi: int, *, rotate: float, blur: float, items: list
     print(f"  WER {wer:6.1%}   CER {cer:6.1%}" + (f"   target WER ≤ 5 %: {verdict(wer <= 0.05)}" if label == "300 dpi"
                                                  else ""))
     print(f"  top-10 concept overlap {overlap:.2f}   target ≥ 0.6: {verdict(overlap >= 0.6)}")
-    # An upside-down page is read twice by design (the second reading is the right one); no speed target there.
-    target = f"   target ≥ 0.9: {verdict(speed >= 0.9)}" if rotate != 180 else "   (read twice: no target)"
+    # An upside-down page is read twice by design (the second reading is the right one), a speckled one cleaned
+    # first (bare tesseract reads the dust as is): the speed target is for the plain variants.
+    target = (f"   target ≥ 0.9: {verdict(speed >= 0.9)}" if rotate != 180 and not speckle
+              else "   (read twice / cleaned first: no target)")
     print(f"  pages/s: ours {ours_rate:.2f}   bare tesseract {base_rate:.2f}   ratio {speed:.2f}{target}")
     return wer <= 0.05 or label != "300 dpi"
 
@@ -154,8 +159,8 @@ def main() -> None:
     items = samples(args.docs, args.pages)
     print("pages from: " + ", ".join(item.name for item in items))
     with tempfile.TemporaryDirectory(prefix="tori-ocr-bench-") as work:
-        for label, dpi, rotate, blur in VARIANTS:
-            run_variant(label, dpi, rotate=rotate, blur=blur, items=items, work=Path(work))
+        for label, dpi, rotate, blur, speckle in VARIANTS:
+            run_variant(label, dpi, rotate=rotate, blur=blur, speckle=speckle, items=items, work=Path(work))
 
 
 if __name__ == "__main__":

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image, ImageFilter
 
 from tests.pdfgen import pdf_bytes
 
 
-def scan_of(pdf: bytes, *, dpi: int = 200, rotate: float = 0.0, blur: float = 0.0) -> bytes:
-    """Each page of `pdf` rendered in grey at `dpi` (optionally turned and blurred), as an image-only PDF."""
+def scan_of(pdf: bytes, *, dpi: int = 200, rotate: float = 0.0, blur: float = 0.0, speckle: float = 0.0) -> bytes:
+    """Each page of `pdf` rendered in grey at `dpi` (optionally turned, blurred, and sprinkled with that share of
+    black pixels, as dust on the glass makes), as an image-only PDF."""
     document = pdfium.PdfDocument(pdf)
     try:
         images = [_page_image(document[i], dpi, rotate, blur) for i in range(len(document))]
+        if speckle:
+            images = [_speckled(image, speckle, seed) for seed, image in enumerate(images)]
     finally:
         document.close()
     out = io.BytesIO()
@@ -30,6 +34,12 @@ def _page_image(page: pdfium.PdfPage, dpi: int, rotate: float, blur: float) -> I
     if blur:
         image = image.filter(ImageFilter.GaussianBlur(blur))
     return image
+
+
+def _speckled(image: Image.Image, share: float, seed: int) -> Image.Image:
+    pixels = np.asarray(image)
+    dust = np.random.default_rng(seed).random(pixels.shape) < share
+    return Image.fromarray(np.where(dust, 0, pixels).astype(np.uint8), "L")
 
 
 def scanned_text(pages: list[str], **kwargs: float) -> bytes:

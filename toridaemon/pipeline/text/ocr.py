@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pypdfium2 as pdfium
+from PIL import Image, ImageFilter
 
 _POINTS_PER_INCH = 72
 # Tesseract's mean word confidence on the corpus pages: 57-94 upright (150 and 300 dpi, blurred), 28-41 upside down.
 _UPSIDE_DOWN_CONFIDENCE = 50
+_SPECKLE_SHARE = 0.002  # of a page's pixels dark with no dark neighbour (see `_despeckled`)
 
 
 class OcrUnavailable(Exception):
@@ -94,7 +97,11 @@ def _read(api: Any, page: pdfium.PdfPage, dpi: int, rotation: int, timeout_secon
     bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
     try:
         try:
-            api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
+            pixels = _despeckled(bitmap.to_numpy().reshape(bitmap.height, -1)[:, : bitmap.width])
+            if pixels is None:
+                api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
+            else:
+                api.SetImageBytes(pixels.tobytes(), bitmap.width, bitmap.height, 1, bitmap.width)
         finally:
             bitmap.close()  # Tesseract holds its own copy: the rendering's memory goes back before recognition
         api.SetSourceResolution(dpi)
@@ -104,3 +111,22 @@ def _read(api: Any, page: pdfium.PdfPage, dpi: int, rotation: int, timeout_secon
         raise OcrPageFailed(str(exc)) from exc
     finally:
         api.Clear()
+
+
+def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]]) -> np.ndarray[Any, np.dtype[np.uint8]] | None:
+    """The page cleaned by a 3×3 median filter when it is speckled (dust, a dirty glass, a noisy fax), else None.
+
+    Speckle is dark pixels with no dark 4-neighbour: text strokes at OCR resolutions are never one pixel wide.
+    Clean corpus pages at 300 dpi have 0.02-0.03 % of them; 1 % salt noise turned a page's reading to garbage
+    (mean word confidence 91 → 56 at 3 %, nothing at 6 %) and 10 % kept Tesseract's layout analysis busy for
+    96 s past a 1 s recognition timeout; filtered, each read as the clean page did. The check costs about 10 ms
+    a page, the filter about 90 ms, only on speckled pages."""
+    dark = pixels < 128
+    if dark.shape[0] < 3 or dark.shape[1] < 3:
+        return None
+    inner = dark[1:-1, 1:-1]
+    alone = inner & ~dark[:-2, 1:-1] & ~dark[2:, 1:-1] & ~dark[1:-1, :-2] & ~dark[1:-1, 2:]
+    if np.count_nonzero(alone) < _SPECKLE_SHARE * alone.size:
+        return None
+    filtered = Image.fromarray(np.ascontiguousarray(pixels), "L").filter(ImageFilter.MedianFilter(3))
+    return np.asarray(filtered, dtype=np.uint8)
