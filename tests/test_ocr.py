@@ -10,8 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image
 
 from tests.conftest import DaemonProcess, Dirs
 from tests.pdfgen import pdf_bytes
@@ -316,3 +318,21 @@ def test_no_second_reading_when_as_long_a_reading_no_longer_fits_the_page_time(
     finally:
         document.close()
     assert api.readings == 1 and read.text == "a poor but upright page read whole" and not read.turned
+
+
+def test_the_speckle_check_skips_low_resolutions_and_a_page_too_large_to_filter(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dusty = np.where(np.random.default_rng(0).random((600, 400)) < 0.03, 0, 255).astype(np.uint8)
+    assert ocr._despeckled(dusty, 300) is not None
+    # Below 200 dpi small clean text has one-pixel dots of its own: no check.
+    assert ocr._despeckled(dusty, 150) is None
+    assert ocr._despeckled(np.full((600, 400), 255, dtype=np.uint8), 300) is None
+
+    # The filter's copy failing for memory (a real one needs a page larger than this machine allows): the page
+    # is read as it is rather than the file failing.
+    def no_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(Image, "fromarray", no_memory)
+    assert ocr._despeckled(dusty, 300) is None
