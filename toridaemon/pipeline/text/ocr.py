@@ -8,6 +8,7 @@ runs one worker per core, and OpenMP threads inside each would only fight over t
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -16,14 +17,21 @@ from typing import Any
 
 import numpy as np
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageFilter
 
 _POINTS_PER_INCH = 72
 # Tesseract's mean word confidence on the corpus pages: 57-94 upright (150 and 300 dpi, blurred), 28-41 upside down.
 _UPSIDE_DOWN_CONFIDENCE = 50
-_SPECKLE_SHARE = 0.002  # of a page's pixels dark with no dark neighbour (see `_despeckled`)
-_SPECKLE_MIN_DPI = 200
+# Of a page's pixels, the share dark with no dark neighbour that marks dust (see `_despeckled`): at 200 dpi and
+# more; from 100 to 200 dpi, where clean small text has up to 0.6 % of its own; none checked under 100 dpi.
+_SPECKLE_SHARE = 0.002
+_SPECKLE_SHARE_COARSE = 0.015
+_SPECKLE_FINE_DPI = 200
+_SPECKLE_MIN_DPI = 100
 _STRIP_ROWS = 512
+_RESOLUTION_MISMATCH = 0.9  # a scan under 90 % of `ocr_dpi` is checked for dust at its own resolution
+_SCAN_COVERAGE = 0.8  # share of the page one image must cover for the page to be a scan
 
 
 class OcrUnavailable(Exception):
@@ -99,7 +107,11 @@ def _read(api: Any, page: pdfium.PdfPage, dpi: int, rotation: int, timeout_secon
     bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
     try:
         try:
-            cleaned = _despeckled(bitmap.to_numpy().reshape(bitmap.height, -1)[:, : bitmap.width], dpi)
+            native = _scan_dpi(page)
+            if native is not None and native < dpi * _RESOLUTION_MISMATCH:  # dust is blobs at this rendering
+                cleaned = _despeckled_at(page, native, rotation, (bitmap.width, bitmap.height))
+            else:
+                cleaned = _despeckled(bitmap.to_numpy().reshape(bitmap.height, -1)[:, : bitmap.width], dpi)
             if cleaned is None:
                 api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
             else:
@@ -115,29 +127,66 @@ def _read(api: Any, page: pdfium.PdfPage, dpi: int, rotation: int, timeout_secon
         api.Clear()
 
 
-def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: int) -> bytes | None:
+def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> bytes | None:
     """The page's bytes after a 3×3 median filter when it is speckled (dust on the glass), else None.
 
     Speckle is dark pixels with no dark 4-neighbour: text strokes at 200 dpi and more are never one pixel wide.
     At 300 dpi the 897 clean corpus pages have at most 0.054 % of them (median 0.006 %); 3 % dust turned a page's
     reading to garbage (mean word confidence 91 → 56), 6 % to nothing, and 10 % kept Tesseract's layout analysis
     busy for 96 s past a 1 s recognition timeout; filtered, each read as the clean page did. Below 200 dpi small
-    clean text has such pixels too (0.19 % at 150 dpi, over 0.2 % on many pages at 120): no check there. Dust
-    only stays one pixel when the scan's resolution is the rendering's. The check costs about 10 ms a page (in
+    clean text has such pixels too (page 1-4 of each corpus file: at most 0.19 % at 150 dpi, 0.44 % at 120, 0.6 %
+    at 100), so there only a share over 1.5 % is dust, and under 100 dpi none is looked for. Dust only stays one
+    pixel when the scan's resolution is the rendering's (see `_despeckled_at`).
+    The check costs about 10 ms a page (in
     strips, so a huge page needs no page-sized masks), the filter about 90 ms, only on speckled pages; a page
     too large to filter in the worker's memory is read as it is."""
     height, width = pixels.shape
     if dpi < _SPECKLE_MIN_DPI or height < 3 or width < 3:
         return None
+    share = _SPECKLE_SHARE if dpi >= _SPECKLE_FINE_DPI else _SPECKLE_SHARE_COARSE
     alone = 0
     for top in range(1, height - 1, _STRIP_ROWS):  # rows top..bottom-1, each with its neighbours above and below
         bottom = min(top + _STRIP_ROWS, height - 1)
         dark = pixels[top - 1 : bottom + 1] < 128
         inner = dark[1:-1, 1:-1]
         alone += int(np.count_nonzero(inner & ~dark[:-2, 1:-1] & ~dark[2:, 1:-1] & ~dark[1:-1, :-2] & ~dark[1:-1, 2:]))
-    if alone < _SPECKLE_SHARE * (height - 2) * (width - 2):
+    if alone < share * (height - 2) * (width - 2):
         return None
     try:
         return Image.fromarray(np.ascontiguousarray(pixels), "L").filter(ImageFilter.MedianFilter(3)).tobytes()
     except MemoryError:
         return None
+
+
+def _despeckled_at(page: pdfium.PdfPage, native: float, rotation: int, size: tuple[int, int]) -> bytes | None:
+    """For a scan made at a lower resolution than it is read at (a 200 dpi fax read at 300 dpi): rendered larger,
+    its dust is blobs no 3×3 median removes. So the check and the filter run on a rendering at the scan's own
+    resolution `native`, and the cleaned page is scaled to `size`. None when it is not speckled."""
+    if native < _SPECKLE_MIN_DPI:
+        return None
+    bitmap = page.render(scale=native / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
+    try:
+        width, height = bitmap.width, bitmap.height
+        cleaned = _despeckled(bitmap.to_numpy().reshape(height, -1)[:, :width], native)
+    finally:
+        bitmap.close()
+    if cleaned is None:
+        return None
+    try:
+        return Image.frombytes("L", (width, height), cleaned).resize(size, Image.Resampling.BILINEAR).tobytes()
+    except MemoryError:
+        return None
+
+
+def _scan_dpi(page: pdfium.PdfPage) -> float | None:
+    """The resolution of the one image that makes up a scanned page, or None when the page is not that."""
+    images = list(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4))
+    if len(images) != 1:
+        return None
+    left, bottom, right, top = images[0].get_bounds()
+    area = (right - left) * (top - bottom) / _POINTS_PER_INCH**2  # square inches the image covers
+    page_width, page_height = page.get_size()
+    if area <= 0 or area < _SCAN_COVERAGE * page_width * page_height / _POINTS_PER_INCH**2:
+        return None
+    pixels_wide, pixels_high = images[0].get_px_size()
+    return float(round(math.sqrt(pixels_wide * pixels_high / area)))  # 199.99999 is a 200 dpi scan
