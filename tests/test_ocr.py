@@ -341,3 +341,26 @@ def test_the_speckle_check_asks_more_at_low_resolutions_and_a_page_too_large_to_
 
     monkeypatch.setattr(Image, "fromarray", no_memory)
     assert ocr._despeckled(heavy, 300) is None
+
+
+def _page_with_images(pixels: tuple[int, int], placed: tuple[float, float], count: int = 1) -> float | None:
+    """`ocr._scan_dpi` of an A4 page holding `count` blank images of `pixels`, each placed over `placed` points."""
+    pdf = pdfium.PdfDocument.new()
+    try:
+        page = pdf.new_page(595, 842)
+        for _ in range(count):
+            image = pdfium.PdfImage.new(pdf)
+            image.set_bitmap(pdfium.PdfBitmap.from_pil(Image.new("L", pixels, 255)))
+            image.set_matrix(pdfium.PdfMatrix().scale(*placed))
+            page.insert_obj(image)
+        page.gen_content()
+        return ocr._scan_dpi(page)
+    finally:
+        pdf.close()
+
+
+def test_a_scan_s_own_resolution_is_read_from_its_one_page_sized_image() -> None:
+    assert _page_with_images((1654, 2339), (595, 842)) == 200
+    assert _page_with_images((1687, 1146), (595, 842)) is None  # a 204×98 dpi fax: no one resolution
+    assert _page_with_images((1654, 2339), (595, 842), count=2) is None  # not one image
+    assert _page_with_images((1654, 2339), (200, 300)) is None  # a figure, not the page

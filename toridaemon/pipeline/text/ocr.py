@@ -8,6 +8,7 @@ runs one worker per core, and OpenMP threads inside each would only fight over t
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import time
@@ -32,6 +33,7 @@ _SPECKLE_MIN_DPI = 100
 _STRIP_ROWS = 512
 _RESOLUTION_MISMATCH = 0.9  # a scan under 90 % of `ocr_dpi` is checked for dust at its own resolution
 _SCAN_COVERAGE = 0.8  # share of the page one image must cover for the page to be a scan
+_ANISOTROPY = 1.1  # resolutions across and down further apart than this: no one rendering suits the scan
 
 
 class OcrUnavailable(Exception):
@@ -179,14 +181,36 @@ def _despeckled_at(page: pdfium.PdfPage, native: float, rotation: int, size: tup
 
 
 def _scan_dpi(page: pdfium.PdfPage) -> float | None:
-    """The resolution of the one image that makes up a scanned page, or None when the page is not that."""
-    images = list(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4))
-    if len(images) != 1:
+    """The resolution of the one image that makes up a scanned page, or None when the page is not that: not one
+    top-level image (one inside a form has the form's coordinates, not the page's) over most of the page, or
+    one with unequal resolutions across and down (a 204×98 dpi fax: no single rendering keeps its dust single
+    pixels). Read with PDFium's own calls, stopping at a second image: a page may hold 50,000 drawing objects."""
+    image = _only_image(page)
+    matrix, wide, high = pdfium_c.FS_MATRIX(), ctypes.c_uint(), ctypes.c_uint()
+    if image is None or not (pdfium_c.FPDFPageObj_GetMatrix(image, matrix)
+                             and pdfium_c.FPDFImageObj_GetImagePixelSize(image, wide, high)):
         return None
-    left, bottom, right, top = images[0].get_bounds()
-    area = (right - left) * (top - bottom) / _POINTS_PER_INCH**2  # square inches the image covers
+    # The matrix maps the image's unit square onto the page: its columns are the placed sides, in points, whatever
+    # the turn or skew; their cross product is the area covered.
+    across = math.hypot(matrix.a, matrix.b) / _POINTS_PER_INCH
+    down = math.hypot(matrix.c, matrix.d) / _POINTS_PER_INCH
+    area = abs(matrix.a * matrix.d - matrix.b * matrix.c) / _POINTS_PER_INCH**2
     page_width, page_height = page.get_size()
-    if area <= 0 or area < _SCAN_COVERAGE * page_width * page_height / _POINTS_PER_INCH**2:
+    if not (across > 0 and down > 0 and area >= _SCAN_COVERAGE * page_width * page_height / _POINTS_PER_INCH**2):
         return None
-    pixels_wide, pixels_high = images[0].get_px_size()
-    return float(round(math.sqrt(pixels_wide * pixels_high / area)))  # 199.99999 is a 200 dpi scan
+    first, second = wide.value / across, high.value / down
+    if not first or not second or max(first, second) > _ANISOTROPY * min(first, second):
+        return None
+    return float(round(math.sqrt(first * second)))  # 199.99999 is a 200 dpi scan
+
+
+def _only_image(page: pdfium.PdfPage) -> Any:
+    """The page's one top-level image object (a raw handle), or None when it has none or several."""
+    image = None
+    for index in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
+        found = pdfium_c.FPDFPage_GetObject(page.raw, index)
+        if pdfium_c.FPDFPageObj_GetType(found) == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            if image is not None:
+                return None
+            image = found
+    return image
