@@ -138,10 +138,9 @@ def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> byte
     busy for 96 s past a 1 s recognition timeout; filtered, each read as the clean page did. Below 200 dpi small
     clean text has such pixels too (page 1-4 of each corpus file: at most 0.19 % at 150 dpi, 0.44 % at 120, 0.6 %
     at 100), so there only a share over 1.5 % is dust, and under 100 dpi none is looked for. Dust only stays one
-    pixel when the scan's resolution is the rendering's (see `_despeckled_at`).
-    The check costs about 10 ms a page (in
-    strips, so a huge page needs no page-sized masks), the filter about 90 ms, only on speckled pages; a page
-    too large to filter in the worker's memory is read as it is."""
+    pixel when the scan's resolution is the rendering's (see `_despeckled_at`). The check costs about 10 ms a
+    page (in strips, so a huge page needs no page-sized masks), the filter about 90 ms, only on speckled pages;
+    a page too large to filter in the worker's memory is read as it is."""
     height, width = pixels.shape
     if dpi < _SPECKLE_MIN_DPI or height < 3 or width < 3:
         return None
@@ -161,7 +160,7 @@ def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> byte
 
 
 def _despeckled_at(page: pdfium.PdfPage, native: float, rotation: int, size: tuple[int, int]) -> bytes | None:
-    """For a scan made at a lower resolution than it is read at (a 200 dpi fax read at 300 dpi): rendered larger,
+    """For a scan made at a lower resolution than it is read at (a 200 dpi scan read at 300 dpi): rendered larger,
     its dust is blobs no 3×3 median removes. So the check and the filter run on a rendering at the scan's own
     resolution `native`, and the cleaned page is scaled to `size`. None when it is not speckled."""
     if native < _SPECKLE_MIN_DPI:
