@@ -291,17 +291,22 @@ class _ScriptedTesseract:
         return 45 if self.readings == 1 else 60
 
 
+def _recognize_with(api: _ScriptedTesseract, monkeypatch: pytest.MonkeyPatch, *, timeout_seconds: float) -> ocr.OcrPage:
+    """`ocr.recognize` of a one-page PDF with `api` in place of the process's Tesseract."""
+    monkeypatch.setattr(ocr._ENGINE, "api", lambda folder, languages: api)
+    document = pdfium.PdfDocument(pdf_bytes([PAGE_ONE]))
+    try:
+        return ocr.recognize(document[0], folder=Path("."), languages="eng", dpi=50, timeout_seconds=timeout_seconds)
+    finally:
+        document.close()
+
+
 @pytest.mark.parametrize("turned", ["fails", "runs out of time", "finishes"])
 def test_a_second_turned_reading_replaces_the_first_only_when_whole_and_more_confident(
     turned: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = _ScriptedTesseract(turned)
-    monkeypatch.setattr(ocr._ENGINE, "api", lambda folder, languages: api)
-    document = pdfium.PdfDocument(pdf_bytes([PAGE_ONE]))
-    try:
-        read = ocr.recognize(document[0], folder=Path("."), languages="eng", dpi=50, timeout_seconds=5)
-    finally:
-        document.close()
+    read = _recognize_with(api, monkeypatch, timeout_seconds=5)
     assert api.readings == 2 and not read.timed_out
     if turned == "finishes":
         assert read.text == "two words" and read.turned
@@ -313,12 +318,7 @@ def test_no_second_reading_when_as_long_a_reading_no_longer_fits_the_page_time(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = _ScriptedTesseract("finishes", first_seconds=0.3)
-    monkeypatch.setattr(ocr._ENGINE, "api", lambda folder, languages: api)
-    document = pdfium.PdfDocument(pdf_bytes([PAGE_ONE]))
-    try:
-        read = ocr.recognize(document[0], folder=Path("."), languages="eng", dpi=50, timeout_seconds=0.5)
-    finally:
-        document.close()
+    read = _recognize_with(api, monkeypatch, timeout_seconds=0.5)
     assert api.readings == 1 and read.text == "a poor but upright page read whole" and not read.turned
 
 
