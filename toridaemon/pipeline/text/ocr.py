@@ -89,14 +89,17 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: int, t
     90° or 270° reads either right or upside down; no other angle needs trying.)"""
     started = time.perf_counter()
     api = _ENGINE.api(folder, languages)
-    text, finished, confidence = _read(api, page, dpi, 0, timeout_seconds)
+    native = _scan_dpi(page)  # the page's objects do not change between the two readings
+    text, finished, confidence = _read(api, page, dpi, native=native, rotation=0, timeout_seconds=timeout_seconds)
     spent = time.perf_counter() - started
     turned = False
     # Only when a second reading as long as the first fits in what is left of the page's time: rendering and
     # layout analysis are outside Tesseract's deadline, and a cut-off reading must not replace a whole one.
     if finished and confidence < _UPSIDE_DOWN_CONFIDENCE and timeout_seconds - spent >= spent and text.strip():
         try:
-            other, other_finished, other_confidence = _read(api, page, dpi, 180, timeout_seconds - spent)
+            other, other_finished, other_confidence = _read(
+                api, page, dpi, native=native, rotation=180, timeout_seconds=timeout_seconds - spent
+            )
         except OcrPageFailed:  # the upright reading stands
             other_finished = False
         if other_finished and other_confidence > confidence:
@@ -104,12 +107,14 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: int, t
     return OcrPage(text=text, seconds=time.perf_counter() - started, timed_out=not finished, turned=turned)
 
 
-def _read(api: Any, page: pdfium.PdfPage, dpi: int, rotation: int, timeout_seconds: float) -> tuple[str, bool, int]:
-    """(text, finished within the timeout, mean word confidence 0-100) of the page turned by `rotation`."""
+def _read(
+    api: Any, page: pdfium.PdfPage, dpi: int, *, native: float | None, rotation: int, timeout_seconds: float
+) -> tuple[str, bool, int]:
+    """(text, finished within the timeout, mean word confidence 0-100) of the page turned by `rotation`;
+    `native` is the resolution of the scan the page is (`_scan_dpi`), if it is one."""
     bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
     try:
         try:
-            native = _scan_dpi(page)
             if native is not None and native < dpi * _RESOLUTION_MISMATCH:  # dust is blobs at this rendering
                 cleaned = _despeckled_at(page, native, rotation, (bitmap.width, bitmap.height))
             else:
