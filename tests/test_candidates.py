@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+import regex
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from toridaemon.pipeline import PipelineOptions, analyze_text, scoring
-from toridaemon.pipeline.candidates import dehyphenate, extract, normalize
+from toridaemon.pipeline import PipelineOptions, analyze_text, candidates, scoring
+from toridaemon.pipeline.candidates import dehyphenate, extract, normalize, tokenize
 from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.language.english import fold
 from toridaemon.pipeline.scoring import score
@@ -152,3 +155,39 @@ def test_a_title_tells_no_names() -> None:
     text = "Tracking starts at dawn. Tracking errors fall at noon."  # "Tracking" only where sentences start
     names = [c.name for c in analyze_text(text, title="Robust Tracking Under Occlusion").concepts]
     assert names and not any("Tracking" in name for name in names)
+
+
+def test_addresses_are_one_token_and_no_concept() -> None:
+    text = ("Write to jane.doe@example.org or see https://example.org/neural-networks and www.example.org "
+            "for neural networks.")
+    tokens = tokenize(text, language("en"))
+    assert "jane.doe@example.org" in tokens
+    assert "https://example.org/neural-networks" in tokens
+    assert "www.example.org" in tokens
+    found = counts(text)
+    assert "neural network" in found
+    assert not any(part in key for key in found for part in ("jane", "doe", "example", "https"))
+
+
+# The tokenizer as one regular expression, the address an alternative tried at every word: what `tokenize` must
+# match token for token, finding the addresses by their marks instead.
+_ADDRESS_ALTERNATIVE = r"(?<!\S)\S*(?:@|://|www\.)\S*|"
+_REFERENCE = {
+    eliding: regex.compile(
+        (candidates._ELIDED + "|" if eliding else "") + _ADDRESS_ALTERNATIVE + candidates._WORDS_AND_BOUNDARIES
+    )
+    for eliding in (False, True)
+}
+# Letters, a combining accent, apostrophes, hyphens, the address marks and whitespace Python and regex disagree on
+# ("\x1c" is whitespace to str.isspace, not to regex's \s).
+_PIECES = ["a", "b", "é", "\u0301", "'", "’", "-", "@", ":", "/", "w", ".", "www.", "://", "l'", "\\cmd", "7",
+           " ", "\n", "\t", "\x1c", "\u00a0"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join), st.sampled_from(["en", "fr"]))
+@example("l'adresse@exemple.fr et x@y", "fr")
+@example("a www.x.org/www.y\x1cb@c", "en")
+def test_tokenize_finds_addresses_as_the_single_expression_does(text: str, code: str) -> None:
+    lang = language(code)
+    assert tokenize(text, lang) == _REFERENCE[not lang.english].findall(text)

@@ -26,7 +26,6 @@ MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text
 # Word tokens keep inner hyphens and apostrophes; e-mail addresses, URLs and TeX commands are one token each (a
 # boundary); any run of other non-space characters is a boundary, and so is a blank line (a paragraph break).
 _ADDRESS_MARKS = ("@", "://", "www.")
-_ADDRESS = r"(?<!\S)\S*(?:@|://|www\.)\S*|"
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@]+\*?"
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
@@ -34,16 +33,16 @@ _WORDS_AND_BOUNDARIES = (
 )
 # Outside English an apostrophe after one to six letters at the start of a word marks an elided function word
 # ("l'aéroport", "dell'acqua", "qu'aucun", "lorsqu'il"): it is a token of its own, and so a boundary.
-_ELIDED = r"(?<![\p{L}\p{N}])\p{L}{1,6}['’](?=\p{L})|"
-# (eliding, with addresses) → tokenizer. The address alternative is tried at every word and took 40 % of the
-# tokenizing time; it can only match where one of `_ADDRESS_MARKS` occurs, so texts without any skip it.
+_ELIDED = r"(?<![\p{L}\p{N}])\p{L}{1,6}['’](?=\p{L})"
+_ELIDED_START = regex.compile(_ELIDED)
 _TOKENIZERS = {
-    (eliding, addresses): regex.compile(
-        (_ELIDED if eliding else "") + (_ADDRESS if addresses else "") + _WORDS_AND_BOUNDARIES
-    )
-    for eliding in (False, True)
-    for addresses in (False, True)
+    eliding: regex.compile((_ELIDED + "|" if eliding else "") + _WORDS_AND_BOUNDARIES) for eliding in (False, True)
 }
+# An address is the whole run of non-space characters around one of `_ADDRESS_MARKS`. Found by searching for the
+# marks, not tried as an alternative at every word: that took 40 % of the tokenizing time on texts with addresses.
+_MARK = regex.compile(r"@|://|www\.")
+_RUN_BEFORE = regex.compile(r"(?r)\S*")
+_RUN_AFTER = regex.compile(r"\S*")
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
 _DASHES = str.maketrans("\u2010\u2011\u2013", "---")
@@ -142,9 +141,22 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
 
 
 def tokenize(text: str, lang: Language) -> list[str]:
-    """Word and boundary tokens of `text` (see `_WORDS_AND_BOUNDARIES`)."""
-    addresses = any(mark in text for mark in _ADDRESS_MARKS)
-    return _TOKENIZERS[not lang.english, addresses].findall(text)
+    """Word and boundary tokens of `text` (see `_WORDS_AND_BOUNDARIES`); each address is one token."""
+    words = _TOKENIZERS[not lang.english]
+    if not any(mark in text for mark in _ADDRESS_MARKS):
+        return words.findall(text)
+    tokens: list[str] = []
+    done = 0  # tokenized up to here
+    while (mark := _MARK.search(text, done)) is not None:
+        start = _RUN_BEFORE.match(text, done, mark.start()).start()  # type: ignore[union-attr]  # \S* always matches
+        end = _RUN_AFTER.match(text, mark.start()).end()  # type: ignore[union-attr]
+        tokens += words.findall(text, done, start)
+        run = text[start:end]
+        # An elided article opens the run ("l'adresse@…"): the run is words, as when it is read from its start.
+        tokens += words.findall(run) if not lang.english and _ELIDED_START.match(run) else [run]
+        done = end
+    tokens += words.findall(text, done)
+    return tokens
 
 
 def _adverb(word: str, lang: Language) -> bool:
