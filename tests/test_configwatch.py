@@ -19,7 +19,7 @@ from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import make_pdf
 from toridaemon import configwatch
 from toridaemon.configwatch import ConfigDebounce, ConfigWatcher
-from toridaemon.inbox.watcher import identity
+from toridaemon.watching import identity
 
 
 class Clock:

@@ -19,9 +19,9 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from toridaemon.inbox.watcher import Identity, identity, observer_alive
 from toridaemon.logs import get_logger
 from toridaemon.settings import read_config_text
+from toridaemon.watching import Identity, SupervisedObserver, identity, observer_alive
 
 log = get_logger("toridaemon.config")
 
@@ -120,7 +120,7 @@ class _ConfigEvents(FileSystemEventHandler):
             self._on_change()
 
 
-class ConfigWatcher:
+class ConfigWatcher(SupervisedObserver):
     """Owns an observer thread on the directory that holds the config path, and a supervisor that re-arms it
     when that directory is replaced or re-created (a deploy swapping `conf/` for a new one): an inotify watch
     follows the old directory's inode and would never report another change. A re-arm counts as a change,
@@ -130,62 +130,31 @@ class ConfigWatcher:
                  ) -> None:
         # Not resolved: with a ConfigMap the resolved directory is the one replaced at each update.
         self.config = config.absolute()
+        super().__init__(self.config.parent, check_seconds=check_seconds, name="toridaemon-config-supervisor")
         self._on_change = on_change
-        self._check_seconds = check_seconds
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._observer: BaseObserver = Observer()
-        self._watched: Identity | None = None
         self._missing_logged = False
-        self._failures = 0
-        self._supervisor = threading.Thread(target=self._supervise, name="toridaemon-config-supervisor",
-                                            daemon=True)
 
-    def start(self) -> None:
-        self._arm()
-        self._supervisor.start()
-
-    def _arm(self) -> None:
-        """Start an observer on whatever directory the config's folder names now, then retire the old one.
-        Nothing is swapped when the new one cannot start, nor once stopping."""
-        watched = identity(self.config.parent)
+    def _new_observer(self, watched: Identity | None) -> BaseObserver:
         observer = Observer()
         if watched is not None:
             observer.schedule(_ConfigEvents(self.config, self._on_change), str(self.config.parent), recursive=False)
-        observer.start()
-        with self._lock:
-            if self._stopping.is_set():
-                old = observer
-            else:
-                old, self._observer, self._watched = self._observer, observer, watched
-        if old.is_alive():
-            old.stop()
-            old.join(self._check_seconds)
+        return observer
 
-    def _supervise(self) -> None:
-        while not self._stopping.wait(self._check_seconds * min(2**self._failures, 60)):
-            try:
-                self.check()
-                self._failures = 0
-            except Exception:  # the supervisor must outlive one odd failure; the next check retries, later
-                self._failures += 1
-                log.exception("config_watch_supervisor_failed", config=str(self.config))
-
-    def check(self) -> None:
-        """Re-arm the watch when the config's folder is another one than the watched, or the watch died."""
+    def check(self) -> str | None:
+        """Re-arm when the config's folder is another one than the watched, or the watch died."""
         current = identity(self.config.parent)
         if current is None:
             if not self._missing_logged:
                 log.warning("config_folder_missing", config=str(self.config),
                             hint="the settings in use stay; the watch re-arms when the folder is back")
                 self._missing_logged = True
-            return
+            return None
         self._missing_logged = False
         with self._lock:
             intact = current == self._watched and observer_alive(self._observer)
-        if intact:
-            return
-        self._arm()
+        return None if intact else "replaced"
+
+    def _rearmed(self, reason: str) -> None:
         log.warning("config_watch_rearmed", config=str(self.config))
         self._on_change()
 
@@ -193,14 +162,3 @@ class ConfigWatcher:
         """The supervisor and the current observer run."""
         with self._lock:
             return self._supervisor.is_alive() and self._observer.is_alive()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        self._stopping.set()
-        if self._supervisor.is_alive():
-            self._supervisor.join(timeout)
-        with self._lock:  # after `_stopping`: no observer is swapped in any more
-            observer = self._observer
-        if observer.is_alive():
-            observer.stop()
-            observer.join(max(0.0, deadline - time.monotonic()))

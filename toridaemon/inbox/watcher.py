@@ -1,17 +1,13 @@
 """The watchdog observer thread: turns filesystem events into calls on the event loop via the bridge.
 
-The watch is supervised. An inotify watch follows an inode, not a name: when the inbox is deleted
-and re-created, renamed away, or hidden by a mount (or revealed by an unmount), the kernel's watch
-either dies or keeps watching a directory nobody writes to, and no event says so. A supervisor
-thread compares the inbox path's (device, inode) with the watched one a few times a second and
-re-arms the observer on any difference, so events flow again within a second.
+The watch is supervised (`toridaemon.watching`): a supervisor compares the inbox path's (device, inode) with
+the watched one a few times a second and re-arms the observer on any difference (the inbox deleted and
+re-created, renamed away, or hidden by a mount), so events flow again within a second.
 """
 
 from __future__ import annotations
 
 import os
-import stat
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +32,7 @@ from watchdog.observers.polling import PollingObserver
 from toridaemon.inbox.fstype import choose_backend
 from toridaemon.inbox.gate import EventKind
 from toridaemon.logs import get_logger
+from toridaemon.watching import Identity, SupervisedObserver, identity, observer_alive
 
 log = get_logger("toridaemon.inbox")
 WatchMode = Literal["auto", "inotify", "polling"]
@@ -57,7 +54,6 @@ _KINDS: dict[str, EventKind] = {
 # rename in or out) never reach the watcher's threads, which handled twice as many events per file otherwise.
 _EVENT_FILTER = [FileCreatedEvent, DirCreatedEvent, FileModifiedEvent, FileOpenedEvent, FileClosedEvent,
                  FileMovedEvent, DirMovedEvent, FileDeletedEvent, DirDeletedEvent]
-Identity = tuple[int, int]
 
 
 def _text(path: bytes | str) -> str:
@@ -117,22 +113,7 @@ def _new_observer(backend: Literal["inotify", "polling"], strict: bool) -> BaseO
     return InotifyObserver(timeout=0.5, generate_full_events=True)
 
 
-def observer_alive(observer: BaseObserver) -> bool:
-    """The observer's thread and every emitter (one per watch) run: an emitter ends when its directory goes."""
-    emitters = list(observer.emitters)
-    return observer.is_alive() and bool(emitters) and all(emitter.is_alive() for emitter in emitters)
-
-
-def identity(path: Path) -> Identity | None:
-    """(device, inode) of the directory at `path`, or None when there is none."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
-
-
-class Watcher:
+class Watcher(SupervisedObserver):
     """Owns the observer and its supervisor; `post(kind, path)` must be thread-safe (the bridge's `post`).
 
     `on_rearm(reason)` is called on the supervisor thread after each re-arm (metrics, a rescan).
@@ -141,21 +122,15 @@ class Watcher:
     def __init__(self, inbox: Path, mode: WatchMode, post: Callable[[EventKind, Path], None], *,
                  recursive: bool = False, on_rearm: Callable[[str], None] = lambda _: None,
                  check_seconds: float = CHECK_SECONDS) -> None:
+        super().__init__(inbox, check_seconds=check_seconds, name="toridaemon-watch-supervisor")
         self.inbox = inbox
         self.mode = mode
         self.recursive = recursive
         self._handler = _Forwarder(inbox, post, recursive)
         self._on_rearm = on_rearm
-        self._check_seconds = check_seconds
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._observer: BaseObserver = PollingObserver()
-        self._watched: Identity | None = None
         self._intact = False
         self._checked_at = time.monotonic()
         self._missing_logged = False
-        self._supervisor = threading.Thread(target=self._supervise, name="toridaemon-watch-supervisor",
-                                             daemon=True)
         self.reason = ""
 
     @property
@@ -167,33 +142,23 @@ class Watcher:
         return not isinstance(self._observer, PollingObserver)
 
     def start(self) -> None:
-        self._arm()
+        super().start()
         log.info("watch_armed", inbox=str(self.inbox), backend=self.backend, why=self.reason)
-        self._supervisor.start()
 
-    def _arm(self) -> None:
-        """Start a fresh observer on whatever directory the inbox path names now."""
+    def _new_observer(self, watched: Identity | None) -> BaseObserver:
         backend, self.reason = choose_backend(self.mode, self.inbox)
         observer = _new_observer(backend, strict=self.mode == "inotify")
-        watched = identity(self.inbox)
         observer.schedule(self._handler, str(self.inbox), recursive=self.recursive, event_filter=_EVENT_FILTER)
-        observer.start()
-        with self._lock:
-            old, self._observer, self._watched = self._observer, observer, watched
-            self._intact, self._checked_at = watched is not None, time.monotonic()
-        if old.is_alive():
-            old.stop()
-            old.join(self._check_seconds * 5)
+        return observer
 
-    def _observer_alive(self) -> bool:
-        return observer_alive(self._observer)
+    def _armed(self, watched: Identity | None) -> None:
+        self._intact, self._checked_at = watched is not None, time.monotonic()
 
     def check(self) -> str | None:
-        """Why the watch must be re-armed now, or None when it is intact (or cannot be re-armed yet)."""
         current = identity(self.inbox)
         with self._lock:
             watched = self._watched
-            self._intact = current is not None and current == watched and self._observer_alive()
+            self._intact = current is not None and current == watched and observer_alive(self._observer)
             self._checked_at = time.monotonic()
         if current is None:
             if not self._missing_logged:
@@ -207,30 +172,13 @@ class Watcher:
             return None if self._intact else ("restored" if watched is None else "watch_lost")
         return "mounted_or_unmounted" if current[0] != watched[0] else "replaced"
 
-    def _supervise(self) -> None:
-        while not self._stopping.wait(self._check_seconds):
-            try:
-                reason = self.check()
-                if reason is not None:
-                    self._arm()
-                    log.warning("watch_rearmed", inbox=str(self.inbox), reason=reason, backend=self.backend)
-                    self._on_rearm(reason)
-            except Exception:  # the supervisor must outlive one odd failure; the next check retries
-                log.exception("watch_supervisor_failed", inbox=str(self.inbox))
+    def _rearmed(self, reason: str) -> None:
+        log.warning("watch_rearmed", inbox=str(self.inbox), reason=reason, backend=self.backend)
+        self._on_rearm(reason)
 
     def is_alive(self) -> bool:
         """The observer runs, the supervisor runs and checked recently, and the watched directory is
         still the one the inbox path names (no stat here: this is called from the loop)."""
         with self._lock:
             fresh = time.monotonic() - self._checked_at < STALE_SECONDS
-            return self._intact and fresh and self._supervisor.is_alive() and self._observer_alive()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the supervisor and the observer, both within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        self._stopping.set()
-        if self._supervisor.is_alive():
-            self._supervisor.join(timeout)
-        if self._observer.is_alive():
-            self._observer.stop()
-            self._observer.join(max(0.0, deadline - time.monotonic()))
+            return self._intact and fresh and self._supervisor.is_alive() and observer_alive(self._observer)
