@@ -95,9 +95,15 @@ def test_f4_a_long_word_before_a_line_end_hyphen_takes_linear_time() -> None:
         ("Abstract\n" * 20_000),
         "é" * 100_000 + "\u0301" * 1000,
         "\n".join("word " * 40 for _ in range(5000)),
+        # Each of the next three took quadratic time: 17 s at 100,000 blanks, 49 s at 100,000 marks, 52 s at a
+        # 200,000-character chain; at these sizes some 3 to 5 minutes, far past the deadline.
+        "Introduction" + " " * 400_000 + "x",
+        "word " + "\u0301" * 200_000 + "!",
+        " ".join(["word"] * 30) + "\n" + "photosynthesis'" * 27_000
+        + "x\nIntroduction\nPhotosynthesis converts light. Plants use photosynthesis daily.",
     ],
     ids=["one-word", "hyphens", "bare-hyphens", "ats", "at-pairs", "backslashes", "www", "headings", "accents",
-         "many-lines"],
+         "many-lines", "blanks-after-a-heading", "combining-marks", "apostrophe-chain"],
 )
 def test_pathological_inputs_finish(text: str) -> None:
     run(text)

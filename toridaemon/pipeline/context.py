@@ -18,6 +18,7 @@ from toridaemon.pipeline.sections import Span
 CONTEXT_CHARS = 240
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
+_LONGEST_TAIL = max(map(len, _PLURAL_TAILS))
 _OPENERS = frozenset(".!?:\"'“”„«»‹›([{¿¡-–—•")  # a capital after one of these may be a sentence's first
 
 
@@ -92,8 +93,10 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
         while position != -1:
             end = position + len(needle)
             if position == 0 or not lower[position - 1].isalnum():
-                tail_end = end
-                while tail_end < len(lower) and (lower[tail_end].isalnum() or lower[tail_end] in "'’"):
+                # No plural tail is longer than two characters: a third ends the look (from every occurrence
+                # in a long run of word characters and apostrophes, the whole run would be scanned again).
+                tail_end, limit = end, min(len(lower), end + _LONGEST_TAIL + 1)
+                while tail_end < limit and (lower[tail_end].isalnum() or lower[tail_end] in "'’"):
                     tail_end += 1
                 if lower[end:tail_end] in _PLURAL_TAILS:
                     return position, end if lower[end:tail_end] in ("", "'s", "’s") else tail_end

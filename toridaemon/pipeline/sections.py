@@ -91,9 +91,10 @@ def _branches(node: dict[str, Any]) -> str:
 
 _ALTERNATIVES = alternation(_SECTION_OF)
 # A number ("1", "2.3", "IV", "A") may lead the heading; the heading must fill the line, except "Abstract",
-# which papers often run into its first sentence ("Abstract—We study ...").
+# which papers often run into its first sentence ("Abstract—We study ..."). The blanks around an optional colon
+# are matched one way only: "[ \t]*:?[ \t]*$" could split a long run of blanks before a non-blank every way.
 _HEADING = re.compile(
-    rf"^[ \t]*(?:(?:\d{{1,2}}(?:\.\d{{1,2}})*|[IVX]{{1,5}}|[A-H])\.?[ \t]+)?(?P<h>{_ALTERNATIVES})[ \t]*:?[ \t]*$"
+    rf"^[ \t]*(?:(?:\d{{1,2}}(?:\.\d{{1,2}})*|[IVX]{{1,5}}|[A-H])\.?[ \t]+)?(?P<h>{_ALTERNATIVES})[ \t]*(?::[ \t]*)?$"
     r"|^[ \t]*(?P<a>abstract)[ \t]*[.:—–-][ \t]*",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -26,7 +26,8 @@ _SPACING_ACCENTS = {
 }
 _ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
 _ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
-_COMBINING_BEFORE = re.compile("(?<![^\\W\\d_])([\u0300-\u036f]+)([A-Za-z])")
+# Tried only at the first mark of a run: from inside a run the greedy repeat would be re-scanned at every mark.
+_COMBINING_BEFORE = re.compile("(?<![^\\W\\d_])(?<![\u0300-\u036f])([\u0300-\u036f]+)([A-Za-z])")
 _WORD = re.compile(r"([^\W\d_]+)")
 # Tried only at a word start: from inside a word the greedy run would be re-scanned at every letter (quadratic).
 _LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
