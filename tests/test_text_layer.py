@@ -17,7 +17,7 @@ from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
 from toridaemon.pipeline.text.quality import verdict
-from toridaemon.pipeline.text.title import SIMILAR, plausible_metadata, similarity
+from toridaemon.pipeline.text.title import SIMILAR, Line, plausible_metadata, similarity, title_from_lines
 
 FIXTURE = Path(__file__).parent / "fixtures" / "titles.json"
 
@@ -108,6 +108,20 @@ def test_title_comes_from_the_page_when_metadata_is_a_file_name() -> None:
     data = pdf_bytes([f"Sparse Matrix Methods\n{body}"], title="paper.dvi")
     # One font size throughout: no larger title font, so the first line is taken, not the paragraph.
     assert read_document(data, PipelineOptions()).title == "Sparse Matrix Methods"
+
+
+def test_a_title_set_in_a_negative_font_size_is_found() -> None:
+    """PDFium reports a font size as the PDF gives it; a negative one (mirrored glyphs) stopped the title search
+    with StopIteration, a crash of the whole file."""
+    body = "Some body text follows here and it runs on for a while, as body text does in papers. " * 3
+    data = pdf_bytes([f"Sparse Matrix Methods\n{body}"], compress=False).replace(b"/F1 11 Tf", b"/F1 -11 Tf")
+    assert b"/F1 -11 Tf" in data
+    assert read_document(data, PipelineOptions()).title == "Sparse Matrix Methods"
+
+
+@pytest.mark.parametrize("size", [-12.0, float("nan")])
+def test_lines_whose_sizes_are_no_sizes_give_no_title_and_no_error(size: float) -> None:
+    assert title_from_lines([Line("Sparse Matrix Methods", size, 10.0), Line("by Someone Else", size, 30.0)]) is None
 
 
 def _encrypted(handler: str) -> bytes:

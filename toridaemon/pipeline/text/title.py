@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import difflib
+import math
 import re
 from dataclasses import dataclass
 
@@ -67,9 +68,14 @@ def top_lines(textpage: pdfium.PdfTextPage, height: float) -> list[Line]:
             break
         # Font sizes of a sample of the line's characters (all of its last ones, for footnote markers).
         sample = sorted({*range(start, end, max(1, (end - start) // 8)), *range(max(start, end - 3), end)})
-        chars = [(text[i], pdfium_c.FPDFText_GetFontSize(textpage.raw, i)) for i in sample]
+        chars = [(text[i], _font_size(pdfium_c.FPDFText_GetFontSize(textpage.raw, i))) for i in sample]
         lines.append(_line(text[start:end], chars, height - box[3].value))
     return lines
+
+
+def _font_size(size: float) -> float:
+    # A negative size sets the glyphs mirrored at that size; a size that is no number is none.
+    return abs(size) if math.isfinite(size) else 0.0
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:
@@ -95,7 +101,9 @@ def title_from_lines(lines: list[Line]) -> str | None:
     if not wordy:
         return None
     largest = max(line.size for line in wordy)
-    start = next(i for i, line in enumerate(lines) if line in wordy and line.size >= largest * _SIZE_TOLERANCE)
+    start = next((i for i, line in enumerate(lines) if line in wordy and line.size >= largest * _SIZE_TOLERANCE), None)
+    if start is None:  # sizes that are no sizes (negative, not a number), however they came in
+        return None
     run = [lines[start]]
     for line in lines[start + 1 : start + _MAX_TITLE_LINES]:
         if line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5:
