@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 import time
@@ -199,6 +200,42 @@ def test_a_page_in_a_font_without_unicode_mapping_goes_to_ocr() -> None:
     text = read_document(data, PipelineOptions(ocr_dpi=100))
     assert text.ocr_pages == [1] and text.warnings == ["no_text"]
     assert read_document(data, PipelineOptions(ocr="off")).warnings == ["garbage_text_dropped", "no_text"]
+
+
+@needs_english
+def test_a_page_too_large_to_render_at_ocr_dpi_is_read_at_a_resolution_that_fits() -> None:
+    """The largest page a PDF may declare (200 inches square) is 3.6 billion pixels at 300 dpi: rendering it took
+    7 GB and half a minute, and Leptonica, refusing images over 2^31 bytes, crashed the worker (SIGSEGV)."""
+    garbage = "st sq ZT SST bcd fgh jkl mnp qrst vwxz " * 12  # vowel-less words: the page goes to OCR
+    data = pdf_bytes([garbage]).replace(b"[0 0 595 842]", b"[0 0 14400 14400]")
+    assert b"[0 0 14400 14400]" in data
+    text = read_document(data, PipelineOptions())
+    assert text.ocr_pages == [1] and "ocr_page_failed" not in text.warnings
+    assert ocr.bounded_dpi((14400, 14400), 300) * 200 <= math.sqrt(ocr._MAX_PIXELS)  # 200 inches a side
+    assert ocr.bounded_dpi((595, 842), 300) == 300  # an A4 page is read at the resolution asked for
+
+
+@needs_english
+def test_a_page_that_cannot_be_rendered_is_skipped_with_a_warning(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rendering larger than the worker's memory cap raises MemoryError (it ended the whole file as
+    `memory_limit`); a real one needs more memory than this machine may give a test, so the failure is simulated
+    on page 1 of a real scan, and page 2 is rendered and read for real."""
+    real_render = pdfium.PdfPage.render
+    failures: list[BaseException] = [MemoryError()]
+
+    def render(page: pdfium.PdfPage, **kwargs: object) -> object:
+        if failures:
+            raise failures.pop()
+        return real_render(page, **kwargs)
+
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(scanned_text([PAGE_ONE, PAGE_TWO], dpi=200))
+    monkeypatch.setattr(pdfium.PdfPage, "render", render)
+    result = analyze_pdf(path).to_dict()
+    assert not failures and "ocr_page_failed" in result["warnings"]
+    assert result["source"]["ocr_pages"] == [2]
+    assert {"readout", "solubility"} & _words(" ".join(c["context"] for c in result["concepts"]))
 
 
 def test_the_ocr_budget_grows_with_page_images_only() -> None:

@@ -34,6 +34,10 @@ _STRIP_ROWS = 512
 _RESOLUTION_MISMATCH = 0.9  # a scan under 90 % of `ocr_dpi` is checked for dust at its own resolution
 _SCAN_COVERAGE = 0.8  # share of the page one image must cover for the page to be a scan
 _ANISOTROPY = 1.1  # resolutions across and down further apart than this: no one rendering suits the scan
+# A page that would render to more pixels is read at the resolution that gives this many (an A1 sheet at 300 dpi
+# is 70 million): the largest page a PDF may declare (200 inches square) is 3.6 billion pixels at 300 dpi, which
+# took 7 GB and half a minute to render, and Leptonica, refusing images over 2^31 bytes, crashed the worker.
+_MAX_PIXELS = 64_000_000
 
 
 class OcrUnavailable(Exception):
@@ -41,7 +45,8 @@ class OcrUnavailable(Exception):
 
 
 class OcrPageFailed(Exception):
-    """Tesseract gave up on one page (a page image too large for the worker's memory: "Failed to recognize")."""
+    """One page could not be read: its rendering or Tesseract ran out of the worker's memory ("Failed to
+    recognize"), or PDFium could not render it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +86,17 @@ class _Engine:
 _ENGINE = _Engine()
 
 
-def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: int, timeout_seconds: float) -> OcrPage:
+def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float, timeout_seconds: float
+              ) -> OcrPage:
     """OCR one page rendered in grey at `dpi`; a page past its timeout keeps what was read so far.
 
     A page read with a low mean word confidence is read again turned 180°, and the better reading is kept: a
     sheet fed upside down. (Tesseract's layout analysis turns sideways text lines itself, so a page scanned at
-    90° or 270° reads either right or upside down; no other angle needs trying.)"""
+    90° or 270° reads either right or upside down; no other angle needs trying.) A page too large to render at
+    `dpi` within `_MAX_PIXELS` is read at the resolution that fits."""
     started = time.perf_counter()
     api = _ENGINE.api(folder, languages)
+    dpi = bounded_dpi(page.get_size(), dpi)
     native = _scan_dpi(page)  # the page's objects do not change between the two readings
     text, finished, confidence = _read(api, page, dpi, native=native, rotation=0, timeout_seconds=timeout_seconds)
     spent = time.perf_counter() - started
@@ -107,12 +115,21 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: int, t
     return OcrPage(text=text, seconds=time.perf_counter() - started, timed_out=not finished, turned=turned)
 
 
+def bounded_dpi(size: tuple[float, float], dpi: float) -> float:
+    """`dpi`, or less for a page (`size` in points) that would render to more than `_MAX_PIXELS` at `dpi`."""
+    pixels = abs(size[0] * size[1]) * (dpi / _POINTS_PER_INCH) ** 2
+    return dpi if pixels <= _MAX_PIXELS else dpi * math.sqrt(_MAX_PIXELS / pixels)
+
+
 def _read(
-    api: Any, page: pdfium.PdfPage, dpi: int, *, native: float | None, rotation: int, timeout_seconds: float
+    api: Any, page: pdfium.PdfPage, dpi: float, *, native: float | None, rotation: int, timeout_seconds: float
 ) -> tuple[str, bool, int]:
     """(text, finished within the timeout, mean word confidence 0-100) of the page turned by `rotation`;
     `native` is the resolution of the scan the page is (`_scan_dpi`), if it is one."""
-    bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
+    try:
+        bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
+    except (MemoryError, pdfium.PdfiumError) as exc:
+        raise OcrPageFailed(f"cannot render the page: {exc!r}") from exc
     try:
         try:
             if native is not None and native < dpi * _RESOLUTION_MISMATCH:  # dust is blobs at this rendering
@@ -125,11 +142,11 @@ def _read(
                 api.SetImageBytes(cleaned, bitmap.width, bitmap.height, 1, bitmap.width)
         finally:
             bitmap.close()  # Tesseract holds its own copy: the rendering's memory goes back before recognition
-        api.SetSourceResolution(dpi)
+        api.SetSourceResolution(max(1, round(dpi)))
         finished = bool(api.Recognize(timeout=max(1, int(timeout_seconds * 1000))))
         return str(api.GetUTF8Text() or ""), finished, int(api.MeanTextConf())
-    except RuntimeError as exc:
-        raise OcrPageFailed(str(exc)) from exc
+    except (RuntimeError, MemoryError) as exc:
+        raise OcrPageFailed(str(exc) or type(exc).__name__) from exc
     finally:
         api.Clear()
 
