@@ -18,6 +18,7 @@ from toridaemon.pipeline.prune import prune, starting_order
 from toridaemon.pipeline.result import Concept, PruningStats, Section
 from toridaemon.pipeline.scoring import Scored, score
 from toridaemon.pipeline.sections import split_sections, summarize
+from toridaemon.pipeline.text.clean import stream_safe
 
 AUTO = "auto"  # the `language` setting's value, and `analyze_pages`' default: detect the language
 
@@ -82,9 +83,9 @@ def analyze_pages(
 
 def clean(text: str) -> str:
     """Text every later step can rely on: lone surrogates (undecodable input) replaced, composed to NFC so that
-    a letter and its accent are one character."""
+    a letter and its accent are one character (in linear time: `stream_safe`)."""
     if not text.isascii():
-        text = text.encode("utf-8", "replace").decode("utf-8")
+        text = stream_safe(text.encode("utf-8", "replace").decode("utf-8"))
         text = unicodedata.normalize("NFC", text)
     return text
 
