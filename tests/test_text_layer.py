@@ -101,6 +101,7 @@ def test_metadata_titles_that_are_file_names_or_placeholders_are_not_used() -> N
         assert plausible_metadata(bad) is None, bad
     assert plausible_metadata("scan0001", file_stem="scan0001") is None
     assert plausible_metadata("On the Complexity of SNP Block Partitioning") is not None
+    assert plausible_metadata("Graph networks " * 41) is None  # over 600 characters: a pasted abstract
 
 
 def test_title_comes_from_the_page_when_metadata_is_a_file_name() -> None:

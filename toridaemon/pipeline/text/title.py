@@ -22,6 +22,8 @@ _MAX_CHARS = 1500
 _TOP_SHARE = 0.6
 _MAX_TITLE_LINES = 4
 _MAX_TITLE_CHARS = 300
+# Longer metadata is a pasted abstract or junk, no title (and comparing it with the page's cost time with its length).
+_MAX_METADATA_CHARS = 2 * _MAX_TITLE_CHARS
 _PARAGRAPH_CHARS = 120
 _SIZE_TOLERANCE = 0.92
 SIMILAR = 0.8  # near-match threshold, also of the title benchmark
@@ -43,10 +45,13 @@ class Line:
 
 
 def plausible_metadata(title: str | None, file_stem: str | None = None) -> str | None:
-    """The metadata title unless it is a file name (also the document's own), a path or a placeholder."""
+    """The metadata title unless it is a file name (also the document's own), a path, a placeholder or far longer
+    than a title."""
     if title is None:
         return None
     title = " ".join(title.split())
+    if len(title) > _MAX_METADATA_CHARS:
+        return None
     if _FILE_NAME.search(title) or _PLACEHOLDER.match(title) or _PATH.search(title):
         return None
     if file_stem and _fold(title) == _fold(file_stem):
