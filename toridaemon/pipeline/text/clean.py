@@ -42,8 +42,10 @@ _MIN_PAGES_FOR_RUNNING = 3
 _RUNNING_SHARE = 0.5
 # Unicode's Stream-Safe Text Format (UAX #15): a combining grapheme joiner after every 30 marks of a longer run.
 # CPython (3.11) orders a run of combining marks by insertion sort when it normalises: 200,000 marks of two
-# classes took a minute. No writing system stacks that many marks on one letter.
-_LONG_MARK_RUN = regex.compile(r"\p{M}{30}(?=\p{M})")
+# classes took a minute. No writing system stacks that many marks on one letter. The halfwidth katakana voiced
+# marks (U+FF9E, U+FF9F) are letters that NFKC turns into combining marks: they count too.
+_MARKS = r"[\p{M}\uff9e\uff9f]"
+_LONG_MARK_RUN = regex.compile(_MARKS + "{30}(?=" + _MARKS + ")")
 _GRAPHEME_JOINER = "\u034f"
 
 
