@@ -213,6 +213,8 @@ def test_a_page_too_large_to_render_at_ocr_dpi_is_read_at_a_resolution_that_fits
     assert text.ocr_pages == [1] and "ocr_page_failed" not in text.warnings
     assert ocr.bounded_dpi((14400, 14400), 300) * 200 <= math.sqrt(ocr._MAX_PIXELS)  # 200 inches a side
     assert ocr.bounded_dpi((595, 842), 300) == 300  # an A4 page is read at the resolution asked for
+    # A sliver of a page (PDFium takes such boxes) renders no side longer than Tesseract's limit.
+    assert ocr.bounded_dpi((4e8, 0.01), 300) * 4e8 / 72 <= ocr._MAX_SIDE * 1.0001
 
 
 @needs_english

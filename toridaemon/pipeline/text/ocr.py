@@ -35,9 +35,11 @@ _RESOLUTION_MISMATCH = 0.9  # a scan under 90 % of `ocr_dpi` is checked for dust
 _SCAN_COVERAGE = 0.8  # share of the page one image must cover for the page to be a scan
 _ANISOTROPY = 1.1  # resolutions across and down further apart than this: no one rendering suits the scan
 # A page that would render to more pixels is read at the resolution that gives this many (an A1 sheet at 300 dpi
-# is 70 million): the largest page a PDF may declare (200 inches square) is 3.6 billion pixels at 300 dpi, which
-# took 7 GB and half a minute to render, and Leptonica, refusing images over 2^31 bytes, crashed the worker.
+# is 70 million): the largest page the PDF format provides for (200 inches square; PDFium takes larger ones) is
+# 3.6 billion pixels at 300 dpi, which took 7 GB and half a minute to render, and Leptonica, refusing images over
+# 2^31 bytes, crashed the worker. A side is held under Tesseract's limit too: a sliver of a page has little area.
 _MAX_PIXELS = 64_000_000
+_MAX_SIDE = 32_000
 
 
 class OcrUnavailable(Exception):
@@ -116,9 +118,14 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float,
 
 
 def bounded_dpi(size: tuple[float, float], dpi: float) -> float:
-    """`dpi`, or less for a page (`size` in points) that would render to more than `_MAX_PIXELS` at `dpi`."""
-    pixels = abs(size[0] * size[1]) * (dpi / _POINTS_PER_INCH) ** 2
-    return dpi if pixels <= _MAX_PIXELS else dpi * math.sqrt(_MAX_PIXELS / pixels)
+    """`dpi`, or less for a page (`size` in points) that would render to more than `_MAX_PIXELS`, or to a side
+    longer than `_MAX_SIDE`, at `dpi`."""
+    width, height = abs(size[0]), abs(size[1])
+    pixels = width * height * (dpi / _POINTS_PER_INCH) ** 2
+    if pixels > _MAX_PIXELS:
+        dpi *= math.sqrt(_MAX_PIXELS / pixels)
+    longest = max(width, height) * dpi / _POINTS_PER_INCH
+    return dpi * _MAX_SIDE / longest if longest > _MAX_SIDE else dpi
 
 
 def _read(
