@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import unicodedata
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject
@@ -17,7 +19,14 @@ from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
 from toridaemon.pipeline.text.quality import verdict
-from toridaemon.pipeline.text.title import SIMILAR, Line, plausible_metadata, similarity, title_from_lines
+from toridaemon.pipeline.text.title import (
+    SIMILAR,
+    Line,
+    plausible_metadata,
+    similarity,
+    title_from_lines,
+    top_lines,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "titles.json"
 
@@ -118,6 +127,19 @@ def test_a_title_set_in_a_negative_font_size_is_found() -> None:
     data = pdf_bytes([f"Sparse Matrix Methods\n{body}"], compress=False).replace(b"/F1 11 Tf", b"/F1 -11 Tf")
     assert b"/F1 -11 Tf" in data
     assert read_document(data, PipelineOptions()).title == "Sparse Matrix Methods"
+    pdf = pdfium.PdfDocument(data)
+    try:
+        page = pdf[0]
+        assert {line.size for line in top_lines(page.get_textpage(), page.get_height())} == {11.0}
+    finally:
+        pdf.close()
+
+
+def test_accents_extracted_after_their_letters_stay_on_them() -> None:
+    """Marks that already follow their letter (NFD text) are no marks before the next letter: "Việt" keeps
+    both of its marks on the "e" (a second mark was moved onto the next letter: "Viẹt̂")."""
+    assert clean_page(unicodedata.normalize("NFD", "Việt Nam"), "vi") == "Việt Nam"
+    assert clean_page("e\u0301\u0301a", "en") == unicodedata.normalize("NFKC", "e\u0301\u0301a")
 
 
 @pytest.mark.parametrize("size", [-12.0, float("nan")])

@@ -158,6 +158,9 @@ class ConfigWatcher(SupervisedObserver):
         log.warning("config_watch_rearmed", config=str(self.config))
         self._on_change()
 
+    def _failed(self) -> None:
+        log.exception("config_watch_supervisor_failed", config=str(self.config), failures=self._failures)
+
     def is_alive(self) -> bool:
         """The supervisor and the current observer run."""
         with self._lock:

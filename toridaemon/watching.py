@@ -109,7 +109,11 @@ class SupervisedObserver:
                 self._failures = 0
             except Exception:  # the supervisor must outlive one odd failure; the next check retries, later
                 self._failures += 1
-                log.exception("watch_supervisor_failed", folder=str(self.folder), failures=self._failures)
+                self._failed()
+
+    def _failed(self) -> None:
+        """Called on the supervisor thread, in an `except` block, after a check or re-arm raised."""
+        log.exception("watch_supervisor_failed", folder=str(self.folder), failures=self._failures)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the supervisor and the observer, both within `timeout` seconds."""

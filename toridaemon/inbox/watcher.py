@@ -176,6 +176,9 @@ class Watcher(SupervisedObserver):
         log.warning("watch_rearmed", inbox=str(self.inbox), reason=reason, backend=self.backend)
         self._on_rearm(reason)
 
+    def _failed(self) -> None:
+        log.exception("watch_supervisor_failed", inbox=str(self.inbox), failures=self._failures)
+
     def is_alive(self) -> bool:
         """The observer runs, the supervisor runs and checked recently, and the watched directory is
         still the one the inbox path names (no stat here: this is called from the loop)."""
