@@ -95,7 +95,7 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float,
     A page read with a low mean word confidence is read again turned 180°, and the better reading is kept: a
     sheet fed upside down. (Tesseract's layout analysis turns sideways text lines itself, so a page scanned at
     90° or 270° reads either right or upside down; no other angle needs trying.) A page too large to render at
-    `dpi` within `_MAX_PIXELS` is read at the resolution that fits."""
+    `dpi` (see `bounded_dpi`) is read at the resolution that fits."""
     started = time.perf_counter()
     api = _ENGINE.api(folder, languages)
     dpi = bounded_dpi(page.get_size(), dpi)
