@@ -118,10 +118,20 @@ def test_a_database_replaced_by_a_fifo_keeps_the_last_good_one_without_blocking(
         conceptdb.check_files((str(path),))
 
 
+_GZIP = gzip.compress(b'["a b"]', mtime=0)  # the same bytes, and so the same test id, in every process
+
+
 @pytest.mark.parametrize(("name", "data", "says"), [
     ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ("bomb.jsonl.gz", gzip.compress(b" " * (conceptdb.MAX_DATABASE_BYTES + 1)), "unpacks to more than"),
-])
+    # A gzip body that does not inflate: zlib's error is no OSError, and it ended `check-config` in a traceback.
+    ("corrupt.jsonl.gz", _GZIP[:10] + b"\xff" * 30 + _GZIP[-8:], "error"),
+    # Anchors repeat one 2,000-alias list for 2,000 entries: 4 million aliases to normalise from 25 KB.
+    ("anchors.yaml", ("x: &al [" + ", ".join(f"alias{i} term" for i in range(2000)) + "]\nconcepts:\n"
+                      "- &e {name: base concept, aliases: *al}\n" + "- *e\n" * 2000).encode(), "YAML aliases"),
+    # A lone surrogate (escaped in JSON) cannot be written out as UTF-8: `concepts` died printing its result.
+    ("surrogate.json", b'[{"name": "gradient descent", "category": "c\\udc00"}]', "lone surrogate"),
+], ids=["deep", "bomb", "corrupt-gzip", "yaml-anchors", "surrogate"])
 def test_hostile_database_files_are_errors_naming_the_file(tmp_path: Path, name: str, data: bytes,
                                                            says: str) -> None:
     path = tmp_path / name

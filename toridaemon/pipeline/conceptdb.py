@@ -21,6 +21,7 @@ import gzip
 import io
 import json
 import os
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -201,7 +202,7 @@ def _read_all(paths: list[str]) -> tuple[dict[str, DatabaseFile], dict[str, str]
             problems[path] = "no such file"
         except RecursionError:
             problems[path] = "nested too deeply"
-        except (OSError, ValueError, TypeError, EOFError, yaml.YAMLError) as exc:
+        except (OSError, ValueError, TypeError, EOFError, zlib.error, yaml.YAMLError) as exc:
             problems[path] = f"{type(exc).__name__}: {exc}"
     return files, problems
 
@@ -228,7 +229,21 @@ def _read(path: Path) -> DatabaseFile:
         raise ValueError("'language' must be a two-letter ISO 639-1 code")
     if not isinstance(items, list):
         raise ValueError("expected a list of concepts or a mapping with a 'concepts' list")
+    # YAML anchors let a few bytes stand for the same list again and again (a 167 KB file for 64 million
+    # aliases, each normalised): more names and aliases than the file has characters cannot be written out.
+    strings = sum(1 + (len(item["aliases"]) if isinstance(item, dict) and isinstance(item.get("aliases"), list)
+                       else 0) for item in items)
+    if strings > len(text):
+        raise ValueError(f"{strings} names and aliases from {len(text)} characters: YAML aliases repeat them")
     return (declared.lower() if declared else None), [_entry(item, index) for index, item in enumerate(items)]
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _entry(item: Any, index: int) -> ConceptEntry:
@@ -244,6 +259,8 @@ def _entry(item: Any, index: int) -> ConceptEntry:
         raise ValueError(f"entry {index} ({name}): aliases must be a list of strings")
     if category is not None and not isinstance(category, str):
         raise ValueError(f"entry {index} ({name}): category must be a string")
+    if not all(_is_text(text) for text in (name, *aliases, category or "")):
+        raise ValueError(f"entry {index}: a lone surrogate (\\ud800-\\udfff) is no text")
     if isinstance(priority, bool) or not isinstance(priority, int | float) or not 0 <= priority <= 1:
         raise ValueError(f"entry {index} ({name}): priority must be a number from 0 to 1")
     return ConceptEntry(name=name.strip(), aliases=tuple(aliases), category=category, priority=float(priority))
