@@ -131,7 +131,9 @@ _GZIP = gzip.compress(b'["a b"]', mtime=0)  # the same bytes, and so the same te
                       "- &e {name: base concept, aliases: *al}\n" + "- *e\n" * 2000).encode(), "YAML aliases"),
     # A lone surrogate (escaped in JSON) cannot be written out as UTF-8: `concepts` died printing its result.
     ("surrogate.json", b'[{"name": "gradient descent", "category": "c\\udc00"}]', "lone surrogate"),
-], ids=["deep", "bomb", "corrupt-gzip", "yaml-anchors", "surrogate"])
+    # Not ASCII: "İs" lowercases to three characters, and the file was silently applied to no language.
+    ("language.json", b'{"language": "\\u0130s", "concepts": ["graph networks"]}', "two-letter"),
+], ids=["deep", "bomb", "corrupt-gzip", "yaml-anchors", "surrogate", "language"])
 def test_hostile_database_files_are_errors_naming_the_file(tmp_path: Path, name: str, data: bytes,
                                                            says: str) -> None:
     path = tmp_path / name

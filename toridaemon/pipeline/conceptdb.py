@@ -225,7 +225,8 @@ def _read(path: Path) -> DatabaseFile:
     if isinstance(items, dict):
         declared = items.get("language")
         items = items.get("concepts")
-    if declared is not None and not (isinstance(declared, str) and len(declared) == 2 and declared.isalpha()):
+    if declared is not None and not (isinstance(declared, str) and len(declared) == 2 and declared.isascii()
+                                     and declared.isalpha()):
         raise ValueError("'language' must be a two-letter ISO 639-1 code")
     if not isinstance(items, list):
         raise ValueError("expected a list of concepts or a mapping with a 'concepts' list")
