@@ -40,7 +40,7 @@ _TOKENIZERS = {
 }
 # An address is the whole run of non-space characters around one of `_ADDRESS_MARKS`. Found by searching for the
 # marks, not tried as an alternative at every word: that took 40 % of the tokenizing time on texts with addresses.
-_MARK = regex.compile(r"@|://|www\.")
+_MARK = regex.compile("|".join(map(regex.escape, _ADDRESS_MARKS)))
 _RUN_BEFORE = regex.compile(r"(?r)\S*")
 _RUN_AFTER = regex.compile(r"\S*")
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.

@@ -142,7 +142,7 @@ def _read(
             if native is not None and native < dpi * _RESOLUTION_MISMATCH:  # dust is blobs at this rendering
                 cleaned = _despeckled_at(page, native, rotation, (bitmap.width, bitmap.height))
             else:
-                cleaned = _despeckled(bitmap.to_numpy().reshape(bitmap.height, -1)[:, : bitmap.width], dpi)
+                cleaned = _despeckled(_grey_pixels(bitmap), dpi)
             if cleaned is None:
                 api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
             else:
@@ -156,6 +156,12 @@ def _read(
         raise OcrPageFailed(str(exc) or type(exc).__name__) from exc
     finally:
         api.Clear()
+
+
+def _grey_pixels(bitmap: pdfium.PdfBitmap) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """A grey rendering's pixels as rows × columns (its rows are padded to `stride` bytes)."""
+    pixels: np.ndarray[Any, np.dtype[np.uint8]] = bitmap.to_numpy().reshape(bitmap.height, -1)[:, : bitmap.width]
+    return pixels
 
 
 def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> bytes | None:
@@ -197,7 +203,7 @@ def _despeckled_at(page: pdfium.PdfPage, native: float, rotation: int, size: tup
     bitmap = page.render(scale=native / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
     try:
         width, height = bitmap.width, bitmap.height
-        cleaned = _despeckled(bitmap.to_numpy().reshape(height, -1)[:, :width], native)
+        cleaned = _despeckled(_grey_pixels(bitmap), native)
     finally:
         bitmap.close()
     if cleaned is None:
