@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from toridaemon.pipeline import PipelineOptions, analyze_text, conceptdb
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptDBError, ConceptEntry
+from toridaemon.pipeline.language import language
 from toridaemon.pipeline.sections import Span
 
 
@@ -101,6 +103,82 @@ def test_an_edited_database_file_reaches_a_long_lived_worker(tmp_path: Path) -> 
     path.write_text('[{"name": "broken", "priority": 7}]')  # a bad edit: the last good version stays
     third = {c.name: c.source for c in analyze_text(text, settings=options).concepts}
     assert third.get("quintic manifold") == "database"
+
+
+def test_a_bad_edit_is_read_once_and_its_last_good_version_serves_every_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker re-read a bad version for every document, and a language it had not built yet failed on it."""
+    path = tmp_path / "mine.json"
+    path.write_text('["zorblax lattice"]')
+    options = PipelineOptions(concept_db_paths=(str(path),))
+    english = "The zorblax lattice and the quintic manifold. A zorblax lattice meets a quintic manifold again."
+    german = "Das Zorblax-Gitter und die Mannigfaltigkeit. Ein zorblax lattice trifft wieder eine Mannigfaltigkeit."
+    assert {c.name: c.source for c in analyze_text(english, settings=options).concepts}["zorblax lattice"] == "database"
+    path.write_text('[{"name": "broken", "priority": 7}]')
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    reads: list[Path] = []
+    real_read = conceptdb._read
+
+    def counted_read(read: Path) -> conceptdb.DatabaseFile:
+        reads.append(read)
+        return real_read(read)
+
+    monkeypatch.setattr(conceptdb, "_read", counted_read)
+    for text, code in ((english, None), (english, None), (german, "de")):
+        found = analyze_text(text, settings=options, language=code).concepts
+        assert any(c.source == "database" and c.name.lower() == "zorblax lattice" for c in found), code
+    assert reads == [path]
+
+
+@pytest.mark.parametrize(("name", "data", "concepts"), [
+    ("bom.json", b'\xef\xbb\xbf["graph networks"]', 1),
+    ("bom.jsonl", b'\xef\xbb\xbf"graph networks"\n"belief propagation"\n', 2),
+    ("bom.yaml", b"\xef\xbb\xbf- graph networks\n", 1),
+    # JSON strings may hold U+2028 raw; str.splitlines broke the line there.
+    ("separator.jsonl", '{"name": "graph networks", "category": "a\u2028b"}\n"belief propagation"\n'.encode(), 2),
+], ids=["json-bom", "jsonl-bom", "yaml-bom", "jsonl-line-separator"])
+def test_files_as_editors_write_them_load(tmp_path: Path, name: str, data: bytes, concepts: int) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    conceptdb.check_files((str(path),))
+    assert conceptdb.load((str(path),), language("de")).size == concepts
+
+
+def test_a_json_lines_error_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "mine.jsonl"
+    path.write_text('"graph networks"\n\n{"name": "belief propagation",}\n')
+    with pytest.raises(ConceptDBError, match="line 3, column 31: Expecting property name"):
+        conceptdb.check_files((str(path),))
+
+
+def test_more_names_than_a_worker_builds_are_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conceptdb, "MAX_NAMES", 8)
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps([{"name": f"term {i}", "aliases": [f"alias {i}"]} for i in range(3)]))
+    second.write_text(json.dumps(["graph networks", "belief propagation", "kalman filter"]))
+    conceptdb.check_files((str(first),))
+    with pytest.raises(ConceptDBError, match="9 names and aliases in all; at most 8") as caught:
+        conceptdb.check_files((str(first), str(second)))
+    assert set(caught.value.problems) == {str(first), str(second)}
+    with pytest.raises(ConceptDBError, match="at most 8"):
+        conceptdb.load((str(first), str(second)), language("de"))
+
+
+def test_built_databases_beyond_the_name_budget_go_least_recently_used_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file without a language is built for each language met; a big one would fill a worker's memory."""
+    path = tmp_path / "any.json"
+    path.write_text(json.dumps(["graph networks", "belief propagation", "kalman filter"]))
+    monkeypatch.setattr(conceptdb, "_built", {})
+    monkeypatch.setattr(conceptdb, "MAX_NAMES", 7)  # room for two of these three-name databases
+    load = partial(conceptdb.load, (str(path),))
+    german, french = load(language("de")), load(language("fr"))
+    assert load(language("de")) is german  # used again: now French is the least recent
+    dutch = load(language("nl"))
+    assert load(language("de")) is german and load(language("nl")) is dutch
+    assert load(language("fr")) is not french
 
 
 def test_a_database_replaced_by_a_fifo_keeps_the_last_good_one_without_blocking(tmp_path: Path) -> None:

@@ -145,9 +145,10 @@ def test_a_user_database_declares_its_language(tmp_path: Path) -> None:
     assert any(c.source == "database" and c.category == "IT" for c in german.concepts)
     french = analyze_text(GERMAN, settings=options, language="fr")
     assert all(c.source == "extracted" for c in french.concepts)
-    path.write_text(json.dumps({"language": "deutsch", "concepts": []}))
+    wordy = tmp_path / "deutsch.json"
+    wordy.write_text(json.dumps({"language": "deutsch", "concepts": []}))
     with pytest.raises(Exception, match="ISO 639-1"):
-        analyze_text(GERMAN, settings=PipelineOptions(concept_db_paths=(str(path), "x")))
+        analyze_text(GERMAN, settings=PipelineOptions(concept_db_paths=(str(wordy), "x")))
 
 
 def test_aliases_that_normalise_to_nothing_or_a_common_word_are_dropped() -> None:

@@ -8,11 +8,11 @@ that language only; one that declares none applies to all. An alias that normali
 W") or to one common word ("state" for "United States") is no alias: it would name a concept the document does
 not hold. A concept found only by an alias is reported by the words the document uses. Matching runs one
 Aho-Corasick automaton over the lowercased text, so its cost is linear in the text whatever the database size,
-and accepts a match only on word boundaries (a trailing plural "s"/"es" is allowed). Each worker process loads a
-database once per version of its files: `load` caches by the paths and each file's inode, size and
-mtime, so an edited file reaches running workers with their next document (a worker process lives
-for many documents); an edit that does not load keeps the last good version (a reload has already
-refused it with the file named).
+and accepts a match only on word boundaries (a trailing plural "s"/"es" is allowed). Each worker process reads
+each version of a file once (known by its inode, size and mtime) and builds the automaton once per version of its
+files and language, so an edited file reaches running workers with their next document (a worker process lives
+for many documents); a version that does not read is not read again, and the file's last good version stands in
+for it, for every language (a reload has already refused it with the file named).
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ from toridaemon.pipeline.sections import Span
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "conceptdb.jsonl.gz"
 BUNDLED_LANGUAGE = "en"
-MAX_DATABASE_BYTES = 256 << 20  # a file, and what a .gz unpacks to: far above any concept list, below a worker's cap
+MAX_DATABASE_BYTES = 64 << 20  # a file, and what a .gz unpacks to: parsing takes some eight times as much memory
+# Every worker builds the matcher itself, per language: about 0.9 KB and 15 µs per name or alias (600,000 took
+# 520 MB and 9 s), so a million fits the default worker memory cap with room for the document's own work.
+MAX_NAMES = 1_000_000
 MIN_ALIAS_SPECIFICITY = 0.5  # a one-word alias more common than this (Zipf ≈ 4.5, "state", "babel" passes) is dropped
 
 
@@ -87,6 +90,7 @@ class ConceptDB:
                 if key and (is_name or _real_alias(surface, lang)):
                     by_surface[key] = (entry, name_key, is_name)
         self.size = len({id(entry) for entry, _, _ in by_surface.values()})
+        self.names = len(by_surface)
         self._automaton = ahocorasick.Automaton()
         for key, (entry, name_key, is_name) in by_surface.items():
             self._automaton.add_word(key, (len(key), entry, name_key, is_name))
@@ -131,27 +135,70 @@ def _bounded(text: str, start: int, end: int) -> bool:
 
 
 Stamp = tuple[int, int, int] | None
-# One database per set of paths and language, with the file versions it was built from: an edit builds
-# the new version and drops the old one, so a long-lived worker holds one copy, however often files change.
+DatabaseFile = tuple[str | None, list[ConceptEntry]]  # declared language, entries
+
+
+@dataclass(slots=True)
+class _Version:
+    """What a worker knows of one file: the version last read, and the last version that read well."""
+
+    stamp: Stamp
+    problem: str | None = None  # why the version at `stamp` does not read
+    good: DatabaseFile | None = None
+    good_stamp: Stamp = None
+
+
+_versions: dict[str, _Version] = {}
+# One database per set of paths and language, with the file versions it was built from, in order of last use: an
+# edit builds the new version and drops the old one, and the least recently used go while the names held exceed
+# MAX_NAMES, so a long-lived worker holds about one full-sized matcher, however many languages and edits it meets.
 _built: dict[tuple[tuple[str, ...], str], tuple[tuple[Stamp, ...], ConceptDB]] = {}
 
 
 def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     """The databases of `paths` (and the bundled one) that apply to `lang`, built once per process for each
-    version of those files and each language; a bad edit keeps the last good version."""
+    version of those files and each language; a file whose current version does not read counts with its last
+    good version."""
     key = (tuple(str(path) for path in paths), lang.code)
-    stamps = tuple(_stamp(path) for path in key[0])
-    known = _built.get(key)
+    versions = [_version(path) for path in key[0]]
+    problems = {path: v.problem for path, v in zip(key[0], versions, strict=True) if v.good is None and v.problem}
+    files = [v.good for v in versions if v.good is not None]
+    if not problems and (too_many := _too_many_names(files)):
+        problems = dict.fromkeys(key[0], too_many)
+    if problems:
+        raise ConceptDBError(problems, [str(BUNDLED), *key[0]])
+    stamps = tuple(v.good_stamp for v in versions)
+    known = _built.pop(key, None)
     if known is not None and known[0] == stamps:
+        _built[key] = known  # now the most recently used
         return known[1]
-    try:
-        database = _build(key[0], lang)
-    except ConceptDBError:
-        if known is not None:
-            return known[1]
-        raise
+    entries = _entries(files, lang)
+    _make_room(sum(1 + len(entry.aliases) for entry in entries))
+    database = ConceptDB(entries, lang)
     _built[key] = (stamps, database)
     return database
+
+
+def _make_room(names: int) -> None:
+    """Drop the least recently used databases until one of `names` names and aliases fits beside the rest."""
+    held = sum(database.names for _stamps, database in _built.values())
+    while _built and held + names > MAX_NAMES:
+        _stamps, oldest = _built.pop(next(iter(_built)))
+        held -= oldest.names
+
+
+def _version(path: str) -> _Version:
+    """The file at `path` as this process knows it, read again only when its stamp has changed."""
+    stamp = _stamp(path)
+    known = _versions.get(path)
+    if known is not None and known.stamp == stamp:
+        return known
+    files, problems = _read_all([path])
+    version = _Version(stamp, problems.get(path), known.good if known else None, known.good_stamp if known else None)
+    if path in files:
+        version.good, version.good_stamp = files[path], stamp
+    _versions[path] = version
+    return version
 
 
 def _stamp(path: str) -> Stamp:
@@ -162,16 +209,19 @@ def _stamp(path: str) -> Stamp:
     return info.st_ino, info.st_size, info.st_mtime_ns
 
 
-def _build(paths: tuple[str, ...], lang: Language) -> ConceptDB:
-    tried = [str(BUNDLED), *paths]
-    files, problems = _read_all(list(paths))
-    if problems:
-        raise ConceptDBError(problems, tried)
+def _entries(files: list[DatabaseFile], lang: Language) -> list[ConceptEntry]:
     entries = list(_bundled()) if lang.code == BUNDLED_LANGUAGE else []
-    for declared, found in files.values():
+    for declared, found in files:
         if declared is None or declared == lang.code:
             entries.extend(found)
-    return ConceptDB(entries, lang)
+    return entries
+
+
+def _too_many_names(files: list[DatabaseFile]) -> str | None:
+    names = sum(1 + len(entry.aliases) for _declared, entries in files for entry in entries)
+    if names <= MAX_NAMES:
+        return None
+    return f"{names} names and aliases in all; at most {MAX_NAMES} (each worker builds its own matcher)"
 
 
 @lru_cache(maxsize=1)
@@ -184,12 +234,11 @@ def _bundled() -> tuple[ConceptEntry, ...]:
 
 def check_files(paths: tuple[str, ...]) -> None:
     """Read the user's database files without building anything; raise `ConceptDBError` naming each path."""
-    _files, problems = _read_all(list(paths))
+    files, problems = _read_all(list(paths))
+    if not problems and (problem := _too_many_names(list(files.values()))):
+        problems = dict.fromkeys(paths, problem)
     if problems:
         raise ConceptDBError(problems, list(paths))
-
-
-DatabaseFile = tuple[str | None, list[ConceptEntry]]  # declared language, entries
 
 
 def _read_all(paths: list[str]) -> tuple[dict[str, DatabaseFile], dict[str, str]]:
@@ -214,9 +263,9 @@ def _read(path: Path) -> DatabaseFile:
             raw = unpacked.read(MAX_DATABASE_BYTES + 1)
         if len(raw) > MAX_DATABASE_BYTES:
             raise ValueError(f"{path} unpacks to more than {MAX_DATABASE_BYTES} bytes")
-    text = raw.decode("utf-8")
+    text = raw.decode("utf-8-sig")  # a byte-order mark, as Windows editors write one, is no content
     if path.name.endswith((".jsonl", ".jsonl.gz")):
-        items: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
+        items: Any = _json_lines(text)
     elif path.suffix in (".yaml", ".yml"):
         items = yaml.safe_load(text)
     else:
@@ -237,6 +286,19 @@ def _read(path: Path) -> DatabaseFile:
     if strings > len(text):
         raise ValueError(f"{strings} names and aliases from {len(text)} characters: YAML aliases repeat them")
     return (declared.lower() if declared else None), [_entry(item, index) for index, item in enumerate(items)]
+
+
+def _json_lines(text: str) -> list[Any]:
+    items = []
+    # Lines end at "\n" only: JSON strings may hold U+2028 and other characters `str.splitlines` breaks at.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number}, column {exc.colno}: {exc.msg}") from None
+    return items
 
 
 def _is_text(text: str) -> bool:
