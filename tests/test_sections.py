@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -118,6 +119,9 @@ def test_title_weight_changes_the_ranking() -> None:
         return analyze_text(text, settings=options).concepts[0].name
     assert first(20.0) == "quantum annealing"
     assert first(0.0) == "simulated tempering"
+    extreme = PipelineOptions(section_weights={"title": 100, "body": 0}, database_boost=0)
+    result = json.loads(json.dumps(analyze_text(text, settings=extreme).to_dict(), allow_nan=False))
+    assert result["concepts"][0]["name"] == "quantum annealing"
 
 
 def test_prefix_factored_headings_match_as_the_plain_alternation_does() -> None:

@@ -150,13 +150,16 @@ def test_section_weights_mapping_in_yaml(tmp_path: Path) -> None:
     assert load_settings(config, environ={}, env_file=None).settings.section_weights == {"abstract": 2.5}
 
 
-def test_negative_section_weight_names_the_field_and_source() -> None:
+@pytest.mark.parametrize("weights", ['{"title": -1}', '{"title": Infinity}', '{"title": 1e308, "body": 1e308}'],
+                         ids=["negative", "infinite", "overflowing"])
+def test_a_section_weight_out_of_range_names_the_field_and_source(weights: str) -> None:
+    """Infinite or overflowing weights made every score NaN, and the result file invalid JSON."""
     with pytest.raises(SettingsError) as caught:
-        load_settings(None, environ={"TORI_SECTION_WEIGHTS": '{"title": -1}'}, env_file=None)
+        load_settings(None, environ={"TORI_SECTION_WEIGHTS": weights}, env_file=None)
     field, source, message = caught.value.problems[0]
     assert field.startswith("section_weights")
     assert source == "environment"
-    assert "title" in message
+    assert "title" in message and "from 0 to 100" in message
 
 
 def test_unparsable_json_in_environment_is_a_settings_error() -> None:

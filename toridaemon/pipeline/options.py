@@ -21,6 +21,7 @@ DEFAULT_SECTION_WEIGHTS: dict[str, float] = {
     "body": 1.0,
     "references": 0.7,
 }
+MAX_SECTION_WEIGHT = 100.0  # weights are ratios between sections: the defaults span 0.7 to 2
 
 
 class PipelineOptions(BaseModel):
@@ -78,10 +79,11 @@ class PipelineOptions(BaseModel):
 
     @field_validator("section_weights")
     @classmethod
-    def _weights_non_negative(cls, weights: dict[str, float]) -> dict[str, float]:
-        bad = sorted(name for name, weight in weights.items() if not weight >= 0)
+    def _weights_in_range(cls, weights: dict[str, float]) -> dict[str, float]:
+        # An infinite weight (or 1e308, which overflows once multiplied) made every score NaN: invalid JSON.
+        bad = sorted(name for name, weight in weights.items() if not 0 <= weight <= MAX_SECTION_WEIGHT)
         if bad:
-            raise ValueError(f"section weights must be non-negative numbers: {', '.join(bad)}")
+            raise ValueError(f"section weights must be numbers from 0 to {MAX_SECTION_WEIGHT:g}: {', '.join(bad)}")
         return weights
 
     @field_validator("language")
