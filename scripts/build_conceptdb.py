@@ -8,7 +8,8 @@ whose synset belongs to a topical domain (`;c` pointer), because those name spec
 nouns ("time", "way") would match everywhere and mean little; short single words and acronyms are left out
 because lowercase matching makes them ambiguous ("CO" in "co-allocation"). A lemma is attached to its most
 frequent sense only (the first synset listed in `index.noun`), so each matched string maps to one entry; the
-entry's name is the first such lemma in synset order and the others become its aliases. The category is the
+entry's name is the first such lemma in synset order and the others become its aliases. Named people (instances
+in the person file: "Isaac Newton", "Max Planck") are left out: a person's name is no concept. The category is the
 synset's topical domain (or a hypernym's, a few steps up), else its WordNet lexicographer file. The output is
 sorted and gzip'd with a fixed mtime, so the same input always gives the same bytes.
 
@@ -29,6 +30,7 @@ _LEXNAMES = (
     "person phenomenon plant possession process quantity relation shape state substance time"
 ).split()
 _FIRST_NOUN_LEXFILE = 4  # lexnames 04..28 are the noun files after noun.Tops (03)
+_PERSON_LEXFILE = _FIRST_NOUN_LEXFILE + _LEXNAMES.index("person")
 _HYPERNYM_DEPTH = 4
 _MIN_SINGLE_WORD = 5
 _DEFAULT_OUT = Path(__file__).resolve().parent.parent / "toridaemon" / "pipeline" / "data" / "conceptdb.jsonl.gz"
@@ -40,6 +42,7 @@ class Synset:
     lexfile: int
     hypernyms: list[str] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
+    instance: bool = False  # one named thing ("Isaac Newton", "Ohio"), not a kind of thing
 
 
 def parse_data(path: Path) -> dict[str, Synset]:
@@ -59,6 +62,7 @@ def parse_data(path: Path) -> dict[str, Synset]:
                 symbol, target = fields[pointer_at + 1 + 4 * i], fields[pointer_at + 2 + 4 * i]
                 if symbol in ("@", "@i"):
                     synset.hypernyms.append(target)
+                    synset.instance = synset.instance or symbol == "@i"
                 elif symbol == ";c":
                     synset.domains.append(target)
             synsets[fields[0]] = synset
@@ -106,6 +110,8 @@ def build(wordnet: Path) -> list[dict[str, object]]:
     entries = []
     for offset, keys in owned.items():
         synset = synsets[offset]
+        if synset.instance and synset.lexfile == _PERSON_LEXFILE:
+            continue  # a person's name is no concept of a document ("Isaac Newton" in a physics text)
         topical = bool(synset.domains)  # a direct topic link: hypernym-inherited domains are too loose
         cased = [lemma for lemma in synset.lemmas if lemma.lower() in keys]
         names = [lemma for lemma in dict.fromkeys(cased) if eligible(lemma, topical)]

@@ -88,6 +88,14 @@ def test_bundled_database_knows_common_compounds() -> None:
     assert all(hit.entry.category for hit in found.values())
 
 
+def test_the_bundled_database_names_no_person() -> None:
+    """WordNet's named people came through as concepts, past the rule that keeps names out of candidates."""
+    db = conceptdb.load()
+    text = "Isaac Newton and Albert Einstein changed physics, as did Niels Bohr, Max Planck and Marie Curie."
+    found = db.match([Span("body", 1, text)])
+    assert not {"newton", "einstein", "bohr", "planck", "curie"} & {w for key in found for w in key.split()}
+
+
 def test_an_edited_database_file_reaches_a_long_lived_worker(tmp_path: Path) -> None:
     """A worker process runs many documents; the concept file edited between two of them counts."""
     path = tmp_path / "mine.json"
