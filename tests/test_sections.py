@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from toridaemon.pipeline import PipelineOptions, analyze_text, sections
+from tests.pdfgen import SAMPLE_TEXT, pdf_bytes
+from toridaemon.pipeline import PipelineOptions, analyze_pdf, analyze_text, sections
 from toridaemon.pipeline.options import DEFAULT_SECTION_WEIGHTS
 from toridaemon.pipeline.sections import split_sections, summarize
 
@@ -133,3 +135,26 @@ def test_prefix_factored_headings_match_as_the_plain_alternation_does() -> None:
     for line in [*lines, "Results and discussion of", "Conclusıon", "İntroduction", "Reſults"]:
         expected, found = plain.match(line), factored.match(line)
         assert (expected and expected.group(0)) == (found and found.group(0)), line
+
+
+def test_a_title_read_from_the_page_is_counted_once(tmp_path: Path) -> None:
+    """The title taken from page 1 stayed in the page's text too: each of its terms counted once more, and the
+    title line made a section of its own ("body") before the abstract."""
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(pdf_bytes([SAMPLE_TEXT]))
+    from_pdf, from_text = analyze_pdf(path), analyze_text(SAMPLE_TEXT)
+    assert from_pdf.title == from_text.title == SAMPLE_TEXT.partition("\n")[0]
+    assert [s.name for s in from_pdf.sections] == [s.name for s in from_text.sections]
+    assert "body" not in [s.name for s in from_pdf.sections]
+    assert {c.name: c.frequency for c in from_pdf.concepts} == {c.name: c.frequency for c in from_text.concepts}
+
+
+def test_the_title_copy_on_the_page_goes_over_lines_and_footnote_marks_only() -> None:
+    page = "Sparse Graph∗\nEmbeddings†\nAbstract\nWe embed sparse graphs."
+    spans = split_sections([page], "Sparse Graph Embeddings")
+    assert [(s.section, s.text) for s in spans] == [
+        ("title", "Sparse Graph Embeddings"), ("abstract", "\nWe embed sparse graphs."),
+    ]
+    # A title that only opens a line of the page (a metadata title) leaves the page as it is.
+    spans = split_sections(["Sparse Graph Embeddings are cheap.\nWe embed sparse graphs."], "Sparse Graph Embeddings")
+    assert spans[1].text.startswith("Sparse Graph Embeddings are cheap.")

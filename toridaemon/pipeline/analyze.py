@@ -32,7 +32,7 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
         timings["ocr"] = text.ocr_seconds  # part of "text"
     source = Source(name=path.name, sha256=raw.sha256, bytes=len(raw.data), pages=len(text.pages),
                     ocr_pages=text.ocr_pages)
-    title = clean(text.title) if text.title is not None else None
+    title = clean(text.title) if text.title is not None else report.title
     return _assemble(source, title, text.warnings, report, timings=timings, started=started)
 
 
@@ -57,7 +57,7 @@ def analyze_text(
     cleaned = finish(text.split("\f"), _detector(options), metadata=title)
     report = analyze_pages(cleaned.pages, title=title, options=options, detected=cleaned.language)
     source = Source(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), pages=len(cleaned.pages))
-    return _assemble(source, title, cleaned.warnings, report, timings=dict(report.timings), started=started)
+    return _assemble(source, report.title, cleaned.warnings, report, timings=dict(report.timings), started=started)
 
 
 def _detector(options: PipelineOptions) -> Callable[[str], str | None]:

@@ -30,6 +30,7 @@ class ConceptReport:
     pruning: PruningStats
     timings: dict[str, float]
     language: str | None  # ISO 639-1, None when undetermined
+    title: str | None = None  # the title the sections were read with: the given one, or the text's first line
 
 
 def analyze_pages(
@@ -78,6 +79,7 @@ def analyze_pages(
         pruning=PruningStats(candidates=candidates, kept=len(concepts), entropy=pruned.entropy),
         timings={"concepts": concepts_done - started, "prune": time.perf_counter() - concepts_done},
         language=code,
+        title=spans[0].text if spans and spans[0].section == "title" else None,
     )
 
 

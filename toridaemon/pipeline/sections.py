@@ -100,6 +100,7 @@ _HEADING = re.compile(
 )
 _MAX_TITLE_WORDS = 25
 _MAX_TITLE_LINES = 3
+_FOOTNOTE_MARK = r"(?:[*∗†‡§¶]|\d){0,3}"  # what a title read from the page leaves out ("Title∗", "Title1")
 _JOINERS = frozenset("a an and as at by for from in into of on or the to via with".split())
 
 
@@ -121,6 +122,8 @@ def split_sections(pages: list[str], title: str | None) -> list[Span]:
     first = pages[0] if pages else ""
     if title is None:
         title, first = _leading_title(first)
+    else:
+        first = _without_title(first, title)
     if title:
         spans.append(Span("title", 1, title))
     current = "body"
@@ -176,6 +179,17 @@ def _leading_title(page: str) -> tuple[str | None, str]:
             break
         line, rest = f"{line} {following}", remainder
     return line, rest
+
+
+def _without_title(page: str, title: str) -> str:
+    """The page without the copy of the title it opens with (a title read from the page is in its text too): the
+    title's words, over one or more lines, each perhaps with a footnote mark, and then a line end."""
+    words = title.split()
+    if not words or len(words) > _MAX_TITLE_WORDS:
+        return page
+    each = [re.escape(word) + _FOOTNOTE_MARK for word in words]
+    found = re.match(r"\s*" + r"\s+".join(each) + r"[ \t]*(?:\n|$)", page, re.IGNORECASE)
+    return page[found.end():] if found else page
 
 
 def _append(spans: list[Span], section: str, page: int, text: str) -> None:
