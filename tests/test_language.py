@@ -13,6 +13,7 @@ from toridaemon.pipeline import PipelineOptions, analyze, analyze_text
 from toridaemon.pipeline.candidates import extract, normalize
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry
 from toridaemon.pipeline.language import TUNED, detect_language, language
+from toridaemon.pipeline.language.resources import LIPSUM
 from toridaemon.pipeline.sections import Span, split_sections
 
 SAMPLES = {
@@ -237,6 +238,21 @@ def test_placeholder_text_gives_no_concepts() -> None:
     names = [c.name.lower() for c in analyze_text(filler + "\nGraph indexes and graph indexes.").concepts]
     assert names and names[0] == "graph indexes"
     assert not any(word in name.split() for name in names for word in ("lorem", "ipsum", "vestibulum", "mauris"))
+
+
+def test_lipsum_paragraphs_give_no_concepts_and_do_not_hide_the_language() -> None:
+    """The lipsum package's paragraphs in a LaTeX demo gave "ut", "vitae", "nonummy" and "lacus" as concepts (its
+    words in other languages' word lists are no function words), and made the document Latin."""
+    english = ("Line numbers in equations\nThe lineno package numbers the lines of a document. Equations get line "
+               "numbers too, and the amsmath environments keep them.\n")
+    lipsum = ("Nam dui ligula, fringilla a, euismod sodales, sollicitudin vel, wisi. Morbi auctor\n"
+              "lorem non justo. Nam lacus libero, pretium at, lobortis vitae, ultricies et, tellus.\n"
+              "Donec aliquet, tortor sed accumsan bibendum, erat ligula aliquet magna, vitae\nornare odio metus a mi.\n"
+              "Pellentesque\n141 lacus.\n")
+    result = analyze_text(english + lipsum * 4 + english)
+    assert result.language == "en"
+    words = {word for concept in result.concepts for word in concept.name.lower().split()}
+    assert "lineno" in words and not words & LIPSUM
 
 
 def test_a_fixed_language_is_used_by_the_text_stage_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ from itertools import pairwise
 
 import regex
 
+from toridaemon.pipeline.filler import holds_filler
 from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.sections import Span
 
@@ -67,6 +68,7 @@ class CandidateTable:
     surface: dict[str, str] = field(default_factory=dict)
     words: int = 0
     titled: set[str] = field(default_factory=set)  # lowercased words never written other than Capitalised
+    filler: bool = False  # whether the text holds placeholder text (see `filler.holds_filler`)
 
     def name_parts(self) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -94,6 +96,7 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
                              seen=seen if span.section != "title" else None)
     titled, plain = _sort_case(seen)
     table.titled = {word.lower() for word in titled} - plain
+    table.filler = holds_filler(seen)
     return table
 
 

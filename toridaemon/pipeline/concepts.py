@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from toridaemon.pipeline import conceptdb
 from toridaemon.pipeline.candidates import extract
 from toridaemon.pipeline.context import Locator
+from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import Language, detect_language, language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.prune import prune, starting_order
@@ -48,9 +49,15 @@ def analyze_pages(
     else:
         code = detect_language("\n".join([title or "", *pages]))
     lang = language(code)
-    database = conceptdb.load(options.concept_db_paths, lang)
     spans = split_sections(pages, title)
     table = extract(spans, lang)
+    if table.filler:  # counted again without it (rare): its words bound no candidates, and it hides the language
+        spans = without_filler(spans)
+        if options.language == AUTO:
+            code = detect_language("\n".join(span.text for span in spans))
+            lang = language(code)
+        table = extract(spans, lang)
+    database = conceptdb.load(options.concept_db_paths, lang)
     ranked, candidates = score(table, database.match(spans), options, lang)
     concepts_done = time.perf_counter()
     pruned = prune(

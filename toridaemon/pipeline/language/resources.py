@@ -36,15 +36,40 @@ _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a 
 # Detector codes wordfreq lists under another one: Serbo-Croatian ("sh") is Croatian, Bosnian, Serbian and
 # Montenegrin, which the detector tells apart; Filipino ("fil") is standard Tagalog.
 _WORDFREQ_CODES = {"hr": "sh", "bs": "sh", "sr": "sh", "me": "sh", "tl": "fil"}
-# Placeholder text of templates (lorem ipsum and the lipsum package's paragraphs): never a concept, in any language.
+# Placeholder text of templates (lorem ipsum, and the 186 words of the LaTeX lipsum package's 150 paragraphs):
+# never a concept, in any language. Its words in none of the tuned languages' word lists are function words
+# everywhere and mark a document that holds such text; the others ("ut", "massa", "porta") count only there.
 FILLER = frozenset(
-    "lorem ipsum dolor sit amet consectetur adipiscing adipisicing elit sed eiusmod tempor incididunt labore dolore "
-    "magna aliqua enim minim veniam quis nostrud exercitation ullamco laboris nisi aliquip commodo consequat duis "
-    "aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint occaecat cupidatat "
-    "proident sunt culpa qui officia deserunt mollit anim laborum vestibulum mauris morbi libero nunc nibh "
-    "pellentesque fusce aenean donec curabitur quisque phasellus praesent maecenas vivamus suspendisse etiam "
-    "tincidunt viverra lacinia sagittis pharetra faucibus ultricies ullamcorper porttitor posuere feugiat eleifend "
-    "euismod egestas tristique volutpat lobortis sapien rhoncus sodales nisl eget consectetuer".split()
+    "accumsan adipiscing adipisicing aenean aliqua aliquam aliquet aliquip amet anim aptent augue aute blandit "
+    "cillum commodo condimentum congue consectetuer consectetur consequat conubia convallis cubilia culpa cupidatat "
+    "curabitur dapibus deserunt dictumst dignissim dolor dolore donec duis egestas eget eiusmod eleifend elementum "
+    "elit enim esse etiam euismod excepteur exercitation facilisi facilisis faucibus fermentum feugiat fugiat fusce "
+    "habitasse hendrerit hymenaeos iaculis imperdiet inceptos incididunt interdum ipsum irure labore laboris "
+    "laborum lacinia laoreet lectus libero litora lobortis lorem luctus maecenas magna malesuada mauris minim "
+    "mollit morbi nascetur natoque netus nibh nisi nisl nonummy nostrud nulla nullam nunc occaecat officia pariatur "
+    "parturient pellentesque penatibus pharetra phasellus placerat porttitor posuere praesent pretium proident "
+    "proin pulvinar qui quis quisque reprehenderit rhoncus ridiculus risus rutrum sagittis sapien scelerisque sed "
+    "senectus sint sit sociis sociosqu sodales sollicitudin sunt suscipit suspendisse tempor tincidunt torquent "
+    "tortor tristique turpis ullamco ullamcorper ultrices ultricies vehicula velit venenatis veniam vestibulum "
+    "vivamus viverra voluptate volutpat vulputate".split()
+)
+FILLER_MARKS = frozenset(
+    "accumsan adipiscing adipisicing aenean aliqua aliquam aliquet aliquip aptent augue blandit cillum condimentum "
+    "congue consectetuer consectetur consequat conubia convallis cubilia cupidatat curabitur dapibus deserunt "
+    "dictumst dignissim egestas eiusmod eleifend elementum euismod excepteur exercitation facilisi facilisis "
+    "faucibus fermentum feugiat fugiat fusce habitasse hendrerit hymenaeos iaculis imperdiet inceptos incididunt "
+    "interdum irure laborum laoreet lectus litora lobortis luctus malesuada mollit nascetur natoque netus nonummy "
+    "nostrud nullam occaecat pariatur parturient pellentesque penatibus pharetra phasellus placerat porttitor "
+    "posuere pretium proident proin pulvinar reprehenderit rhoncus ridiculus risus rutrum sagittis scelerisque "
+    "senectus sociis sociosqu sodales sollicitudin suscipit suspendisse tincidunt torquent tortor tristique turpis "
+    "ullamco ullamcorper ultrices ultricies vehicula velit venenatis vestibulum vivamus viverra voluptate volutpat "
+    "vulputate".split()
+)
+LIPSUM = FILLER | frozenset(
+    "a ac ad ante arcu at auctor bibendum class cras cum curae cursus diam dictum dis dui erat eros est et eu fames "
+    "felis fringilla gravida habitant hac id in integer justo lacus leo ligula magnis massa mattis metus mi "
+    "molestie mollis montes mus nam nec neque non nostra odio orci ornare pede per platea porta potenti primis "
+    "purus quam sem semper taciti tellus tempus urna ut varius vel vitae wisi".split()
 )
 # Function words the `stop-words` package's list lacks: Portuguese contractions of a preposition with a
 # demonstrative or an article ("neste" = em + este, "duma" = de + uma), and numbers up to ten.
