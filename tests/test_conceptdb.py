@@ -88,6 +88,34 @@ def test_bundled_database_knows_common_compounds() -> None:
     assert all(hit.entry.category for hit in found.values())
 
 
+def test_a_name_on_a_common_word_is_matched_as_written() -> None:
+    """Lowercase matching found WordNet's "AND circuit" in "genes and circuits"."""
+    db = ConceptDB([ConceptEntry("AND circuit"), ConceptEntry("A battery"), ConceptEntry("Bay of Plenty")])
+    assert hits(db, "Cells with good genes and circuits survive; a battery of tests.") == {}
+    assert hits(db, "An AND circuit and A battery; the Bay of Plenty, the bay of plenty.") == {
+        "and circuit": 1, "a battery": 1, "bay plenty": 2,
+    }
+
+
+def test_a_name_beyond_a_term_of_the_text_counts_only_itself() -> None:
+    """ "first quarter" was keyed as "quarter": it took the text's "second quarter" for itself (frequency 2, and
+    that sentence as its context), and "table of contents" was looked for as "table content" (no context)."""
+    path_text = ("The Suns led in the second quarter. Phoenix scored 30 points in the first quarter. Teachers in New "
+                 "Jersey protested; New Jersey officials agreed, unlike North Jersey. Check the table of contents.")
+    found = {c.name: c for c in analyze_text(path_text).concepts}
+    assert found["first quarter"].frequency == 1 and "first quarter" in found["first quarter"].context
+    assert found["New Jersey"].frequency == 2 and "New Jersey" in found["New Jersey"].context
+    assert "table of contents" in found["table of contents"].context
+
+
+def test_a_name_whose_first_word_bounds_terms_takes_over_the_term_it_always_holds() -> None:
+    """ "New Zealand": every "Zealand" of the text is in it, so no "Zealand" is left beside it."""
+    text = ("New Zealand farms export milk. New Zealand dairy prices rose. Farmers in New Zealand plant clover. "
+            "Dairy prices in New Zealand fell again.")
+    names = [c.name for c in analyze_text(text).concepts]
+    assert "New Zealand" in names and not any(name.lower() == "zealand" for name in names)
+
+
 def test_the_bundled_database_names_no_person() -> None:
     """WordNet's named people came through as concepts, past the rule that keeps names out of candidates."""
     db = conceptdb.load()

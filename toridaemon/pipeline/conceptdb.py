@@ -79,41 +79,80 @@ class ConceptDB:
 
     def __init__(self, entries: Iterable[ConceptEntry], lang: Language = ENGLISH) -> None:
         self.lang = lang
-        by_surface: dict[str, tuple[ConceptEntry, str, bool]] = {}
+        by_surface: dict[str, tuple[ConceptEntry, str, bool, str | None, str | None]] = {}
         for entry in entries:
-            name_key = normalize(entry.name, lang)
+            name_key = entry_key(entry.name, lang)
             if not name_key:
                 continue  # a name of function words only ("May", "whole") never names a concept
             for index, surface in enumerate((entry.name, *entry.aliases)):
                 key = " ".join(surface.lower().split())
                 is_name = index == 0
                 if key and (is_name or _real_alias(surface, lang)):
-                    by_surface[key] = (entry, name_key, is_name)
-        self.size = len({id(entry) for entry, _, _ in by_surface.values()})
+                    by_surface[key] = (entry, name_key, is_name, *_cased_edges(surface, lang))
+        self.size = len({id(found[0]) for found in by_surface.values()})
         self.names = len(by_surface)
         self._automaton = ahocorasick.Automaton()
-        for key, (entry, name_key, is_name) in by_surface.items():
-            self._automaton.add_word(key, (len(key), entry, name_key, is_name))
+        for key, (entry, name_key, is_name, head, tail) in by_surface.items():
+            self._automaton.add_word(key, (len(key), entry, name_key, is_name, head, tail))
         if by_surface:
             self._automaton.make_automaton()
         self._empty = not by_surface
 
     def match(self, spans: list[Span]) -> dict[str, Hit]:
-        """Hits keyed by the candidate key of the entry's name (see `candidates.normalize`)."""
+        """Hits keyed by the key of the entry's name (see `entry_key`)."""
         hits: dict[str, Hit] = {}
         offset = 0
         for span in spans:
-            text = " ".join(dehyphenate(span.text, self.lang).lower().split())
+            written = " ".join(dehyphenate(span.text, self.lang).split())
+            text = written.lower()
+            if len(text) != len(written):  # lowercasing changed the length ("İ"): no case to compare with
+                written = ""
             if not self._empty:
-                for end, (length, entry, key, is_name) in self._automaton.iter_long(text):
+                for end, (length, entry, key, is_name, head, tail) in self._automaton.iter_long(text):
                     start = end - length + 1
-                    if _bounded(text, start, end):
+                    if _bounded(text, start, end) and _written_as(written, start, end, head, tail):
                         hit = hits.get(key) or hits.setdefault(key, Hit(entry, first=offset + end))
                         hit.counts[span.section] = hit.counts.get(span.section, 0) + 1
                         hit.surfaces.add(text[start : end + 1])
                         hit.by_name = hit.by_name or is_name
             offset += len(text) + 1
         return hits
+
+
+def entry_key(surface: str, lang: Language) -> str:
+    """The key of a database name or alias (see `entry_keys`)."""
+    return entry_keys(surface, lang)[0]
+
+
+def entry_keys(surface: str, lang: Language) -> tuple[str, str]:
+    """The key of a database name or alias, and its candidate key (`candidates.normalize`). They differ when the
+    name starts or ends on a word no candidate holds: the key keeps that word as written, so that "first quarter"
+    is not taken for the text's "quarter" ("second quarter" included), nor "New Zealand" for "Zealand"."""
+    inner = normalize(surface, lang)
+    words = surface.lower().split()
+    if not inner or len(words) < 2:
+        return inner, inner
+    head = [] if normalize(words[0], lang) else [words[0]]
+    tail = [] if normalize(words[-1], lang) else [words[-1]]
+    return " ".join([*head, inner, *tail]), inner
+
+
+def _cased_edges(surface: str, lang: Language) -> tuple[str | None, str | None]:
+    """The first and last word of a name when it is one of the language's commonest words: matched only as
+    written ("AND circuit" is not "genes and circuits"; "A battery" is not "a battery of tests")."""
+    words = surface.split()
+    if len(words) < 2:
+        return None, None
+    head, tail = words[0], words[-1]
+    return (head if lang.specificity(head.lower()) == 0.0 else None,
+            tail if lang.specificity(tail.lower()) == 0.0 else None)
+
+
+def _written_as(written: str, start: int, end: int, head: str | None, tail: str | None) -> bool:
+    if head is None and tail is None:
+        return True
+    return bool(written) and (head is None or written.startswith(head, start)) and (
+        tail is None or written.endswith(tail, 0, end + 1))
 
 
 def _real_alias(alias: str, lang: Language) -> bool:

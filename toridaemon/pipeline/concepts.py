@@ -101,7 +101,9 @@ def clean(text: str) -> str:
 
 def _concept(item: Scored, relative: float, locator: Locator, surfaces: dict[str, str]) -> Concept:
     keys = item.variants or (item.key,)
-    surface, context = locator.find(tuple(surfaces.get(key, key) for key in keys) + keys)
+    # A name the text holds is looked for as written too: a key can drop its inner words ("table content").
+    written = (item.entry.name.lower(),) if item.entry is not None and item.by_name else ()
+    surface, context = locator.find(tuple(surfaces.get(key, key) for key in keys) + keys + written)
     if item.entry is not None:  # found by an alias only: named with the document's own words
         name = item.entry.name if item.by_name else surface or surfaces.get(item.key, item.entry.name)
         source, category = "database", item.entry.category

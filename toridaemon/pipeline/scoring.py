@@ -16,8 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import TypeVar
 
-from toridaemon.pipeline.candidates import ENGLISH, CandidateTable, normalize
-from toridaemon.pipeline.conceptdb import ConceptEntry, Hit
+from toridaemon.pipeline.candidates import ENGLISH, CandidateTable
+from toridaemon.pipeline.conceptdb import ConceptEntry, Hit, entry_keys
 from toridaemon.pipeline.language import Language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.sections import SECTION_NAMES
@@ -38,7 +38,7 @@ _CACHE_LIMIT = 200_000
 _V = TypeVar("_V")
 _specificity_caches: dict[str, dict[str, float]] = {}  # per language: word → specificity, across documents
 _factor_caches: dict[str, dict[str, float]] = {}  # per language: a term's words → `_term_factor`
-_surface_key_caches: dict[str, dict[str, str]] = {}  # per language: a database hit's words → its candidate key
+_surface_key_caches: dict[str, dict[str, tuple[str, str]]] = {}  # per language: a database hit's words → its keys
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass takes twice as long to build, and every candidate is one
@@ -86,10 +86,12 @@ def score(
         if entry is None and names and not names.isdisjoint(surface.split(" ")):
             continue  # a person's name is no concept
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
-        looked_up = key if lang.english else surface
+        # A database name is weighed by the words a candidate of it would hold ("zealand" of "new zealand").
+        scored_as = key if entry is None else _surface_keys(entry.name, lang)[1] or key
+        looked_up = scored_as if lang.english else surfaces.get(scored_as, scored_as)
         factor = factors.get(looked_up)
         if factor is None:
-            factor = factors[looked_up] = _term_factor(key, looked_up, lang)
+            factor = factors[looked_up] = _term_factor(scored_as, looked_up, lang)
         weighted = 0.0
         for section, count in counts.items():
             weighted += weights[section] * count
@@ -121,13 +123,13 @@ def _specificities(lang: Language) -> dict[str, float]:
     return _bounded(_specificity_caches.setdefault(lang.code, {}))
 
 
-def _surface_key(surface: str, lang: Language) -> str:
+def _surface_keys(surface: str, lang: Language) -> tuple[str, str]:
     # The same database names and aliases turn up in document after document: each is normalised once.
     cache = _bounded(_surface_key_caches.setdefault(lang.code, {}))
-    key = cache.get(surface)
-    if key is None:
-        key = cache[surface] = normalize(surface, lang)
-    return key
+    keys = cache.get(surface)
+    if keys is None:
+        keys = cache[surface] = entry_keys(surface, lang)
+    return keys
 
 
 def _bounded(cache: dict[str, _V]) -> dict[str, _V]:
@@ -152,7 +154,11 @@ def _merge(table: CandidateTable, hits: dict[str, Hit], lang: Language) -> dict[
     for key, hit in hits.items():
         total: dict[str, int] = {}
         first = hit.first / _CHARS_PER_WORD
-        variants = tuple(dict.fromkeys([key, *sorted(_surface_key(surface, lang) for surface in hit.surfaces)]))
+        keys = [_surface_keys(surface, lang) for surface in sorted(hit.surfaces)]
+        variants = tuple(dict.fromkeys([key, *(own for own, _inner in keys)]))
+        for own, inner in keys:
+            if inner != own:  # "new zealand" holds the text's "zealand" that often, and no more
+                _take_out(merged, inner, hit.counts)
         for variant in variants:
             found = merged.pop(variant, None)
             if found is not None:
@@ -161,3 +167,16 @@ def _merge(table: CandidateTable, hits: dict[str, Hit], lang: Language) -> dict[
                 first = min(first, found[1])
         merged[key] = (total or dict(hit.counts), first, hit.entry, variants)
     return merged
+
+
+def _take_out(merged: dict[str, Occurrences], key: str, counts: dict[str, int]) -> None:
+    """Lower the occurrences of candidate `key` by `counts`, per section; a candidate left with none goes."""
+    found = merged.get(key)
+    if found is None or found[2] is not None:
+        return  # no such candidate, or another database concept
+    left = {section: count - counts.get(section, 0) for section, count in found[0].items()}
+    left = {section: count for section, count in left.items() if count > 0}
+    if left:
+        merged[key] = (left, *found[1:])
+    else:
+        del merged[key]
