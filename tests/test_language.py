@@ -298,3 +298,13 @@ def test_language_automaton_is_no_deeper_than_the_walk_window() -> None:
         depth += bool(len(frontier))
     assert seen.all()
     assert depth <= detect.WINDOW
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u00ad", "\u202e", "\u2060", "\ufeff"],
+                         ids=["zero-width-space", "soft-hyphen", "direction-override", "word-joiner", "bom"])
+def test_an_invisible_format_character_does_not_split_a_word(mark: str) -> None:
+    text = (f"Graph neu{mark}ral networks learn molecular representations. Graph neural networks again.\n"
+            f"Message passing graph neu{mark}ral networks scale.")
+    names = [c.name for c in analyze_text(text).concepts]
+    assert "graph neural networks" in names
+    assert not any("neu" in name.split() or "ral" in name.split() for name in names)

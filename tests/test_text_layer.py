@@ -105,6 +105,16 @@ def test_garbage_layer_is_dropped_with_a_warning_when_ocr_is_off() -> None:
     assert text.pages[1] == "" and "garbage_text_dropped" in text.warnings
 
 
+@pytest.mark.parametrize(("page", "readable"), [
+    ("Invoice 4711\nTotal due: 99 EUR", True),  # 17 letters: "no_text" was said of it
+    ("Hello World", True),
+    ("12 / 4 = 3", False),
+    ("ee i Il 4", False),  # what OCR makes of a speck or two
+])
+def test_no_text_is_said_only_of_pages_without_a_word(page: str, readable: bool) -> None:
+    assert ("no_text" not in read_document(pdf_bytes([page]), PipelineOptions(ocr="off")).warnings) is readable
+
+
 def test_metadata_titles_that_are_file_names_or_placeholders_are_not_used() -> None:
     for bad in ("galois.dvi", "temp.dvi", "Microsoft Word - thesis.doc", "untitled", "/home/x/paper.tex", "  "):
         assert plausible_metadata(bad) is None, bad

@@ -9,6 +9,8 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
+import regex
+
 from toridaemon.pipeline import conceptdb
 from toridaemon.pipeline.candidates import extract
 from toridaemon.pipeline.context import Locator
@@ -32,6 +34,11 @@ class ConceptReport:
     timings: dict[str, float]
     language: str | None  # ISO 639-1, None when undetermined
     title: str | None = None  # the title the sections were read with: the given one, or the text's first line
+
+# Format characters are invisible and no word boundary: a zero-width space, a soft hyphen or a direction mark
+# inside a word split it ("graph neu", "ral networks"). The zero-width (non-)joiners are spelling in Persian and
+# Indic scripts and stay.
+_INVISIBLE = regex.compile(r"[\p{Cf}--[\u200c\u200d]]", regex.VERSION1)
 
 
 def analyze_pages(
@@ -91,10 +98,13 @@ def analyze_pages(
 
 
 def clean(text: str) -> str:
-    """Text every later step can rely on: lone surrogates (undecodable input) replaced, composed to NFC so that
-    a letter and its accent are one character (in linear time: `stream_safe`)."""
+    """Text every later step can rely on: lone surrogates (undecodable input) replaced, invisible format
+    characters removed, composed to NFC so that a letter and its accent are one character (in linear time:
+    `stream_safe`)."""
     if not text.isascii():
         text = stream_safe(text.encode("utf-8", "replace").decode("utf-8"))
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub("", text)
         text = unicodedata.normalize("NFC", text)
     return text
 

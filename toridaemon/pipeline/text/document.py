@@ -25,9 +25,11 @@ from toridaemon.pipeline.text.title import Line, choose_title
 
 Detector = Callable[[str], "str | None"]
 Plan = tuple[Path, str]  # a tessdata folder and a Tesseract language string
-# Fewer letters than this in the whole document, after OCR, is "no text".
+# Readable text: a word of three letters ("Invoice 4711", "Hello World"), or this many letters in all (two-letter
+# words, a short Chinese text). OCR of a blank or photographed page gives stray marks ("ee", "i Il") or nothing.
 _MIN_LETTERS = 20
 _LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\W\d_]{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,7 @@ def finish(
     ligatures = lost_ligatures_likely(texts[:3], language)  # decided once: the repair costs a pass per page
     pages = drop_running_lines([clean_page(text, language, ligatures=ligatures) for text in texts])
     warnings = set(warnings or ())
-    if not _has_letters(pages):
+    if not _readable(pages):
         warnings.add("no_text")
     run = run or _OcrRun()
     return DocumentText(
@@ -98,8 +100,10 @@ def finish(
     )
 
 
-def _has_letters(pages: list[str]) -> bool:
-    """At least `_MIN_LETTERS` letters in the document (stops counting there)."""
+def _readable(pages: list[str]) -> bool:
+    """A word of three letters, or at least `_MIN_LETTERS` letters in the document (stops counting there)."""
+    if any(_WORD.search(page) for page in pages):
+        return True
     found = 0
     for page in pages:
         found += sum(1 for _ in islice(_LETTER.finditer(page), _MIN_LETTERS - found))
