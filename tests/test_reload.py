@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,4 +88,27 @@ def test_sighup_rereads_the_environment_sources(dirs: Dirs, daemon_factory: Call
     wait_for(lambda: json.loads(daemon.get("/status")[1])["config"]["hash"] != hash_before, 5,
              what="the new settings in force")
     assert daemon.proc.poll() is None
+    assert daemon.stop() == 0
+
+
+def test_a_sighup_while_starting_or_stopping_does_not_end_the_daemon(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """SIGHUP killed the daemon before its handlers were installed (imports, settings, a journal repair) and
+    after they were given back (the last second of a stop). From the command's start it is ignored, then caught."""
+    for number in range(5000):  # results without a journal: the start rebuilds it from them, which takes a while
+        sha = hashlib.sha256(str(number).encode()).hexdigest()
+        (dirs.outbox / f"d{number}.{sha[:8]}.json").write_text(json.dumps({"source": {"name": f"d{number}.pdf",
+                                                                                        "sha256": sha, "bytes": 1}}))
+    daemon = daemon_factory()
+    time.sleep(0.3)  # the interpreter's own start-up comes first: no process can catch a signal before it
+    while daemon.event("daemon_ready") is None:
+        assert daemon.proc.poll() is None, "a SIGHUP while starting ended the daemon"
+        daemon.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.02)
+    daemon.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while daemon.proc.poll() is None and time.monotonic() < deadline:
+        daemon.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.02)
     assert daemon.stop() == 0

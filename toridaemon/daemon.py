@@ -100,14 +100,16 @@ class Daemon:
         raise_open_file_limit()  # before any file, pipe or client connection is opened
         for warning in self.loaded.warnings:
             log.warning("config_warning", warning=warning)
-        try:
-            self._prepare()
-        except StartupError as exc:
-            report_failure("startup_failed", str(exc))
-            return EXIT_STARTUP
-        self._bridge = Bridge()
-        try:
-            with signals.captured(self.flags):
+        # From before the journal is opened (its repair can take seconds) until the last thread is joined, a
+        # signal only sets a flag: a SIGHUP then killed the process, and the loop acts on the flags once it runs.
+        with signals.captured(self.flags):
+            try:
+                self._prepare()
+            except StartupError as exc:
+                report_failure("startup_failed", str(exc))
+                return EXIT_STARTUP
+            self._bridge = Bridge()
+            try:
                 future = self._bridge.submit(self._main())
                 while not future.done():
                     try:
@@ -115,11 +117,11 @@ class Daemon:
                     except TimeoutError:
                         continue
                 return future.result()
-        finally:
-            self._close_side_channels()
-            self._bridge.shutdown(timeout=LOOP_STOP_SECONDS)
-            if self._lock is not None:
-                self._lock.release()  # a daemon run in-process (tests) leaves nothing held
+            finally:
+                self._close_side_channels()
+                self._bridge.shutdown(timeout=LOOP_STOP_SECONDS)
+                if self._lock is not None:
+                    self._lock.release()  # a daemon run in-process (tests) leaves nothing held
 
     def _prepare(self) -> None:
         s = self.settings
