@@ -115,6 +115,14 @@ def test_a_taken_port_names_the_setting_and_the_port(stand: Stand) -> None:
             HttpServer("127.0.0.1", port, stand.probes())
 
 
+@pytest.mark.parametrize("host", ["metrics.example..com", "a" * 64 + ".example.com"],
+                         ids=["empty-label", "long-label"])
+def test_a_host_name_idna_cannot_encode_names_the_setting(stand: Stand, host: str) -> None:
+    """The codec's UnicodeError escaped: a traceback and exit 1 instead of the startup error."""
+    with pytest.raises(HttpBindError, match=r"metrics_host .* cannot be used"):
+        HttpServer(host, 0, stand.probes())
+
+
 def _idle(server: HttpServer, count: int) -> list[socket.socket]:
     return [socket.create_connection(server.address, timeout=2) for _ in range(count)]
 

@@ -159,7 +159,7 @@ def test_a_section_weight_out_of_range_names_the_field_and_source(weights: str) 
     field, source, message = caught.value.problems[0]
     assert field.startswith("section_weights")
     assert source == "environment"
-    assert "title" in message and "from 0 to 100" in message
+    assert "title" in field + message and ("from 0 to 100" in message or "finite" in message)
 
 
 def test_unparsable_json_in_environment_is_a_settings_error() -> None:
@@ -322,3 +322,50 @@ def test_bad_literals_in_yaml_are_rejected(field: str, value: st.DataObject) -> 
         with pytest.raises(SettingsError) as caught:
             load_settings(config, environ={}, env_file=None)
     assert caught.value.problems[0][:2] == (field, f"YAML file {config}")
+
+
+@pytest.mark.parametrize(("variable", "value", "field", "says"), [
+    # An unset `${VAR}` in a unit file: the daemon watched, and emptied, its working directory.
+    ("TORI_INBOX_DIR", "", "inbox_dir", "is empty"),
+    ("TORI_STATE_DIR", "a\0b", "state_dir", "NUL"),
+    # Infinity passed every bound, and was logged as `Infinity`, which is no JSON.
+    ("TORI_FILE_TIMEOUT_SECONDS", "inf", "file_timeout_seconds", "finite"),
+    ("TORI_ENTROPY_THRESHOLD", "Infinity", "entropy_threshold", "finite"),
+    # setrlimit overflowed in every worker's start: the pool was rebuilt forever and no file was handled.
+    ("TORI_WORKER_MEMORY_LIMIT_MB", "9000000000000", "worker_memory_limit_mb", "less than or equal"),
+    ("TORI_MAX_FILE_BYTES", "100000000000000000000", "max_file_bytes", "less than or equal"),
+], ids=["empty-directory", "nul-in-path", "infinite-timeout", "infinite-threshold", "huge-memory-cap",
+        "huge-file-cap"])
+def test_values_no_daemon_can_use_name_the_field_and_source(variable: str, value: str, field: str,
+                                                             says: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={variable: value}, env_file=None)
+    (named, source, message), = caught.value.problems
+    assert named == field and source == "environment" and says in message
+
+
+def test_an_empty_optional_path_is_unset() -> None:
+    assert load_settings(None, environ={"TORI_TESSDATA_DIR": ""}, env_file=None).settings.tessdata_dir is None
+
+
+def test_paths_that_cannot_be_resolved_name_the_field_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "loop-a").symlink_to(tmp_path / "loop-b")
+    (tmp_path / "loop-b").symlink_to(tmp_path / "loop-a")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={"TORI_INBOX_DIR": str(tmp_path / "loop-a")}, env_file=None)
+    assert caught.value.problems[0][:2] == ("inbox_dir", "environment")
+    with pytest.raises(SettingsError) as caught:  # the config file itself: it was called missing
+        load_settings(tmp_path / "loop-a", environ={}, env_file=None)
+    assert caught.value.problems[0][0] == "config" and "symbolic links" in caught.value.problems[0][2]
+
+
+def test_yaml_reads_off_and_no_as_words_and_refuses_a_key_given_twice(tmp_path: Path) -> None:
+    """YAML 1.1 made `ocr: off` and `language: no` (Norwegian) booleans, and both were refused; a repeated key
+    was silently replaced by its last value."""
+    config = tmp_path / "c.yaml"
+    config.write_text("ocr: off\nlanguage: no\nrecursive: yes\nembeddings: false\n")
+    settings = load_settings(config, environ={}, env_file=None).settings
+    assert (settings.ocr, settings.language, settings.recursive, settings.embeddings) == ("off", "no", True, False)
+    config.write_text("max_concepts: 5\nmin_concepts: 2\nmax_concepts: 50\n")
+    with pytest.raises(SettingsError, match="'max_concepts' is given twice"):
+        load_settings(config, environ={}, env_file=None)

@@ -232,8 +232,8 @@ def _listen(host: str, port: int) -> socket.socket:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                              flags=socket.AI_PASSIVE)[0]
         sock = socket.socket(family, kind, proto)
-    except OSError as exc:
-        raise HttpBindError(f"metrics_host {host!r} cannot be used: {exc.strerror or exc}") from exc
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode ("a..b", a 64-letter label)
+        raise HttpBindError(f"metrics_host {host!r} cannot be used: {getattr(exc, 'strerror', None) or exc}") from exc
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)

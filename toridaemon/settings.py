@@ -12,13 +12,14 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+import stat
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -49,7 +50,8 @@ class Settings(BaseSettings, PipelineOptions):
     """Every setting of the daemon; pipeline fields come from `PipelineOptions`."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", extra="forbid", frozen=True, validate_default=True
+        env_prefix=ENV_PREFIX, env_file=".env", extra="forbid", frozen=True, validate_default=True,
+        allow_inf_nan=False,
     )
 
     inbox_dir: Path = Field(Path("var/inbox"), description="Folder watched for incoming PDFs.")
@@ -63,7 +65,7 @@ class Settings(BaseSettings, PipelineOptions):
     file_timeout_seconds: float = Field(120.0, gt=0, description="A parse running longer is killed.")
     max_attempts: int = Field(3, ge=1, le=100, description="Tries before a crashing file goes to failed/.")
     worker_memory_limit_mb: int = Field(
-        2048, ge=0, description="Address-space cap per worker process in MiB (0 disables)."
+        2048, ge=0, le=1 << 24, description="Address-space cap per worker process in MiB (0 disables)."
     )
     stability_seconds: float = Field(
         2.0, ge=0, description="Quiet time (size and mtime unchanged) before a file is taken."
@@ -94,6 +96,20 @@ class Settings(BaseSettings, PipelineOptions):
     dask_scheduler_address: str | None = Field(None, description="Dask scheduler, e.g. tcp://10.0.0.5:8786.")
     dask_max_inflight: int = Field(64, ge=1, description="Most files submitted to the Dask cluster at once.")
     dask_shared_paths: bool = Field(False, description="Workers see the inbox at the same path (else send bytes).")
+
+    @field_validator(*DIRECTORY_FIELDS, "tessdata_dir", mode="before")
+    @classmethod
+    def _a_usable_path(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str | Path):
+            return value
+        if not str(value).strip():
+            if info.field_name == "tessdata_dir":
+                return None  # optional: empty is unset
+            # An unset `${VAR}` in a unit file meant the working directory: the daemon took its files.
+            raise ValueError("is empty; name a directory")
+        if "\0" in str(value):
+            raise ValueError("holds a NUL character, which no path can")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -209,9 +225,15 @@ def resolve_config_file(config: str | Path | None, environ: Mapping[str, str] | 
     if not chosen:
         return None
     path = Path(chosen)
-    if not path.is_file():
-        problem = f"not a regular file: {path}" if path.exists() else f"no such file: {path}"
-        raise SettingsError([("config", "--config" if config else CONFIG_ENV, problem)])
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        raise SettingsError([("config", "--config" if config else CONFIG_ENV, f"no such file: {path}")]) from None
+    except (OSError, ValueError) as exc:  # a symlink loop, an unsearchable folder, a NUL in the name
+        problem = f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+        raise SettingsError([("config", "--config" if config else CONFIG_ENV, problem)]) from None
+    if not regular:
+        raise SettingsError([("config", "--config" if config else CONFIG_ENV, f"not a regular file: {path}")])
     return path
 
 
@@ -246,10 +268,36 @@ def load_settings(
     return LoadedSettings(settings=settings, provenance=provenance, config_file=config_file, warnings=warnings)
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML as settings are written: only true and false are booleans (YAML 1.1 also read `ocr: off` and the
+    Norwegian `language: no` as false, and then refused them), and a key given twice is an error, not a value
+    silently replaced by the later one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, Hashable):
+                continue  # the mapping's own construction names that error
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"{key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def _yaml_mapping(path: Path) -> dict[str, Any]:
     """The YAML file's settings: empty means none; anything but a mapping is an error naming the file."""
     try:
-        data = yaml.safe_load(read_config_text(path))
+        data = yaml.load(read_config_text(path), Loader=_ConfigLoader)  # noqa: S506 - a SafeLoader
     except RecursionError:
         raise ValueError(f"{path} nests too deeply; settings are a flat mapping") from None
     if data is None:
@@ -277,10 +325,9 @@ def unknown_env_warnings(environ: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def _overlaps(settings: Settings) -> Iterator[tuple[str, str, str]]:
+def _overlaps(settings: Settings, resolved: dict[str, Path]) -> Iterator[tuple[str, str, str]]:
     """Pairs of directory settings that name the same directory, or a directory inside the inbox
     while subfolders of the inbox are processed (each pair would feed outputs back as inputs)."""
-    resolved = {name: getattr(settings, name).resolve() for name in DIRECTORY_FIELDS}
     for index, first in enumerate(DIRECTORY_FIELDS):
         for second in DIRECTORY_FIELDS[index + 1 :]:
             if resolved[first] == resolved[second]:
@@ -290,10 +337,19 @@ def _overlaps(settings: Settings) -> Iterator[tuple[str, str, str]]:
 
 
 def _check_directories(settings: Settings, provenance: dict[str, str]) -> None:
+    resolved: dict[str, Path] = {}
+    problems = []
+    for name in DIRECTORY_FIELDS:
+        try:
+            resolved[name] = getattr(settings, name).resolve()
+        except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop (OSError from Python 3.13)
+            problems.append((name, provenance[name], f"cannot be resolved: {exc}"))
+    if problems:
+        raise SettingsError(problems)
     problems = [
         (f"{first} and {second}", provenance[second] if provenance[second] != "default" else provenance[first],
          f"{sentence}; give each its own directory, or the daemon takes its own outputs as new inputs")
-        for first, second, sentence in _overlaps(settings)]
+        for first, second, sentence in _overlaps(settings, resolved)]
     if problems:
         raise SettingsError(problems)
 

@@ -27,9 +27,12 @@ MAX_SECTION_WEIGHT = 100.0  # weights are ratios between sections: the defaults 
 class PipelineOptions(BaseModel):
     """Limits and concept-engine parameters of one extraction."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Infinity passed the bounds of every float setting, and was logged as `Infinity`: no JSON.
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
-    max_file_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Largest input file accepted, in bytes.")
+    max_file_bytes: int = Field(
+        200 * 1024 * 1024, gt=0, le=1 << 40, description="Largest input file accepted, in bytes."
+    )
     max_pages: int = Field(5000, gt=0, description="Largest page count accepted.")
     max_concepts: int = Field(30, gt=0, le=1000, description="Most concepts kept per document.")
     min_concepts: int = Field(
