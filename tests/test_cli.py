@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,3 +97,33 @@ def test_a_bad_concept_database_is_a_configuration_error(tmp_path: Path, capsys:
     err = capsys.readouterr().err
     assert "concept_db_paths" in err and str(broken) in err and "missing.json" in err
     assert main(["check-config"]) == 2
+
+
+def test_operator_mistakes_on_the_command_line_are_sentences(capsys: pytest.CaptureFixture[str]) -> None:
+    """A negative --top silently dropped the last concepts; a URL with a bad port ended in a traceback."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["concepts", "--top", "-3", "notes.txt"])
+    assert stopped.value.code == 2 and "must be 0 or more" in capsys.readouterr().err
+    assert main(["status", "--url", "http://127.0.0.1:abc/status"]) == 1
+    assert "cannot read http://127.0.0.1:abc/status" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("when", ["starting", "working"])
+def test_ctrl_c_stops_ingest_with_exit_130_and_no_traceback(tmp_path: Path, when: str) -> None:
+    """A terminal's Ctrl-C reaches the whole process group: the forkserver (still importing the pipeline) and
+    every worker died of it with a traceback each. Now the command stops, and its helpers with it."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for index in range(300):
+        make_pdf(inbox / f"doc{index}.pdf", [f"Document {index} on sparse graph embeddings."])
+    proc = subprocess.Popen([sys.executable, "-m", "toridaemon", "ingest", "--no-progress", str(inbox)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, start_new_session=True)
+    assert proc.stdout is not None
+    if when == "starting":
+        time.sleep(0.8)  # the forkserver's preload takes seconds
+    else:
+        proc.stdout.readline()  # a first result: the workers are busy
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert "Traceback" not in err.decode() and "interrupted" in err.decode()

@@ -17,6 +17,7 @@ from tests.pdfgen import make_pdf
 from toridaemon.cli import main
 from toridaemon.journal import Journal
 from toridaemon.journal_repair import check, is_damage, journal_path
+from toridaemon.statelock import LOCK_NAME
 
 GARBAGE = b"\xde\xad\xbe\xef" * 1024  # one 4 KiB page of bytes no SQLite page starts with
 
@@ -116,6 +117,27 @@ def test_a_journal_that_cannot_be_read_stops_the_start_with_exit_3(
     assert daemon.proc.wait(30) == 3
     failure = daemon.event("startup_failed")
     assert failure is not None and "cannot use the journal" in failure["error"]
+
+
+def test_a_fifo_at_the_lock_path_stops_the_start_instead_of_blocking_it(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """Opening the lock for writing waited for a reader: the start hung, with nothing logged."""
+    os.mkfifo(dirs.state / LOCK_NAME)
+    daemon = daemon_factory()
+    assert daemon.proc.wait(30) == 3
+    failure = daemon.event("startup_failed")
+    assert failure is not None and "not a regular file" in failure["error"]
+
+
+def test_journal_rebuild_names_a_state_folder_it_cannot_use(cli_env: Dirs, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A state folder that is a file ended the command with exit 1 and a bare "File exists"."""
+    blocker = cli_env.root / "state-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TORI_STATE_DIR", str(blocker))
+    assert main(["journal", "rebuild"]) == 3
+    assert "Cannot rebuild the journal:" in capsys.readouterr().err
 
 
 def test_fresh_install_is_not_a_rebuild(dirs: Dirs) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE_CLOSED = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
+EXIT_INTERRUPTED = 130  # and by SIGINT (128 + 2)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
     concepts = commands.add_parser("concepts", help="print the concepts of PDF or text files as JSON")
     concepts.add_argument("files", nargs="+", type=Path)
-    concepts.add_argument("--top", type=int, default=None, help="keep the N best concepts")
+    concepts.add_argument("--top", type=_count, default=None, help="keep the N best concepts")
     concepts.add_argument("--jsonl", action="store_true", help="one JSON object per line")
     concepts.add_argument("--config", help="YAML settings file for pipeline options")
     concepts.add_argument("--language", help="ISO 639-1 code of the documents' language, or 'auto' (the default)")
@@ -56,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _count(text: str) -> int:
+    """A number of things: 0 or more (a negative --top dropped concepts from the end)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -75,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `toridaemon concepts … | head`: the reader has what it wanted
         _quiet_stdout()
         return EXIT_PIPE_CLOSED
+    except KeyboardInterrupt:  # Ctrl-C in `ingest` or `concepts`: stop, as a shell reports it, without a traceback
+        print(f"toridaemon {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OSError as exc:  # the output cannot be written (`> /dev/full`, a full disk): one sentence
         print(f"toridaemon {args.command}: {exc.strerror or exc}", file=sys.stderr)
         _quiet_stdout()
@@ -176,6 +191,7 @@ def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progre
 
 
 def _status(config: str | None, url: str | None) -> int:
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -191,7 +207,7 @@ def _status(config: str | None, url: str | None) -> int:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - an operator-given URL
             print(json.dumps(json.loads(response.read()), indent=2))
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:  # InvalidURL: a bad port
         print(f"cannot read {url}: {exc}", file=sys.stderr)
         return EXIT_INPUT_FAILED
     return EXIT_OK

@@ -58,6 +58,10 @@ def journal_command(action: str, config: str | None) -> int:
     except JournalRepairError as exc:
         print(f"Cannot {action} the journal: {exc}", file=sys.stderr)
         return EXIT_UNREPAIRABLE
+    except OSError as exc:  # the state folder cannot be used: read-only, a file, a FIFO at the lock's path
+        where = exc.filename or settings.state_dir
+        print(f"Cannot {action} the journal: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_UNREPAIRABLE
     aside = ", ".join(str(p) for p in done.moved_aside) or "nothing (there was no journal)"
     print(f"Rebuilt {path} with {done.rows} records from {settings.outbox_dir}; moved aside: {aside}.")
     return EXIT_OK

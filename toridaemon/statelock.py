@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 from pathlib import Path
 
 LOCK_NAME = "toridaemon.lock"
@@ -18,12 +20,15 @@ class StateLock:
         self._fds: list[int] = []
 
     def acquire(self) -> None:
-        """Take both locks or neither; raises `BlockingIOError` when another process holds one."""
+        """Take both locks or neither; raises `BlockingIOError` when another process holds one, and `OSError`
+        when the lock file is no regular file."""
         targets = ((self.path, os.O_WRONLY | os.O_CREAT), (self.path.parent, os.O_RDONLY | os.O_DIRECTORY))
         try:
             for target, flags in targets:
-                fd = os.open(target, flags | os.O_CLOEXEC, 0o644)
+                fd = _open(target, flags)
                 self._fds.append(fd)
+                if target == self.path and not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise OSError(errno.EINVAL, "the lock file is not a regular file", str(target))
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BaseException:
             self.release()
@@ -34,3 +39,13 @@ class StateLock:
         for fd in self._fds:
             os.close(fd)
         self._fds = []
+
+
+def _open(target: Path, flags: int) -> int:
+    # Non-blocking: a FIFO put at the lock's path blocked the start (and `journal rebuild`) until a reader came.
+    try:
+        return os.open(target, flags | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO without a reader
+            raise OSError(errno.ENXIO, "the lock file is not a regular file", str(target)) from None
+        raise

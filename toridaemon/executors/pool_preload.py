@@ -7,8 +7,12 @@ raises ImportError, and a warm-up that failed so must not leave the workers unti
 from __future__ import annotations
 
 import importlib
+import signal
 
 from toridaemon.executors.forktie import die_with_the_forkserver
 
+# The forkserver ignores Ctrl-C once it serves; its preload (seconds of imports) is no different: a terminal's
+# SIGINT reaches the whole group, and the parent decides.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 die_with_the_forkserver()
 importlib.import_module("toridaemon.executors.preload")
