@@ -115,6 +115,15 @@ def test_no_text_is_said_only_of_pages_without_a_word(page: str, readable: bool)
     assert ("no_text" not in read_document(pdf_bytes([page]), PipelineOptions(ocr="off")).warnings) is readable
 
 
+def test_a_plausible_metadata_title_beats_the_first_line_of_body_text() -> None:
+    """With nothing atop page 1 set larger than the text, its first line (half a sentence) was the title."""
+    body = ("We study graph neural networks for molecule property prediction. Message passing\n"
+            "neural networks learn representations of molecular graphs and predict properties.\n"
+            "Molecule property prediction is central to drug discovery and materials science.")
+    data = pdf_bytes([body], title="Graph Neural Networks for Molecules")
+    assert read_document(data, PipelineOptions()).title == "Graph Neural Networks for Molecules"
+
+
 def test_metadata_titles_that_are_file_names_or_placeholders_are_not_used() -> None:
     for bad in ("galois.dvi", "temp.dvi", "Microsoft Word - thesis.doc", "untitled", "/home/x/paper.tex", "  "):
         assert plausible_metadata(bad) is None, bad

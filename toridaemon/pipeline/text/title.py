@@ -143,14 +143,23 @@ def choose_title(
     """The largest text atop page 1 or a plausible metadata title, else the first heading.
 
     When both exist and differ, the page wins: stale metadata (a package's old description, a journal
-    name) is common, a wrong largest line atop page 1 is not. When they agree, the metadata's spelling is
-    kept (it has no TeX logo fragments such as "LATEX").
+    name) is common, a wrong largest line atop page 1 is not, unless nothing atop page 1 is set larger than
+    the text. When they agree, the metadata's spelling is kept (it has no TeX logo fragments such as "LATEX").
     """
     metadata = plausible_metadata(metadata, file_stem)
     page = title_from_lines(lines)
     if page and metadata:
-        return metadata if similarity(page, metadata) >= SIMILAR else page
+        if similarity(page, metadata) >= SIMILAR:
+            return metadata
+        return page if _set_apart(lines) else metadata
     return page or metadata or first_heading(pages)
+
+
+def _set_apart(lines: list[Line]) -> bool:
+    """Whether the top of page 1 has a font larger than its text's: three lines or more in one size are body
+    text, whose first line is no title for a plausible metadata title to yield to."""
+    sizes = sorted(line.size for line in lines if len(_LETTERS.findall(line.text)) >= 3)
+    return len(sizes) < 3 or sizes[-1] > sizes[len(sizes) // 2] * 1.05
 
 
 def _fold(text: str) -> str:
