@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import os
 import shutil
@@ -125,7 +126,17 @@ def test_a_blank_scan_says_no_text() -> None:
 
 def test_ocr_off_leaves_a_scan_empty_with_a_warning() -> None:
     text = read_document(scanned_text([PAGE_ONE], dpi=100), PipelineOptions(ocr="off"))
-    assert text.ocr_pages == [] and text.warnings == ["no_text"]
+    assert text.ocr_pages == [] and text.warnings == ["no_text", "scan_not_read"]
+
+
+def test_ocr_off_says_a_scanned_page_of_a_mixed_document_was_not_read() -> None:
+    """The text page gave a result with no warning at all, and the scanned page's words were silently missing."""
+    mixed = pdfium.PdfDocument.new()
+    for part in (pdf_bytes([PAGE_ONE]), scanned_text([PAGE_ONE], dpi=100)):
+        mixed.import_pages(pdfium.PdfDocument(part))
+    buffer = io.BytesIO()
+    mixed.save(buffer)
+    assert read_document(buffer.getvalue(), PipelineOptions(ocr="off")).warnings == ["scan_not_read"]
 
 
 def test_missing_language_data_is_a_warning_not_a_failure(tmp_path: Path) -> None:

@@ -66,6 +66,8 @@ def read_document(
     warnings = set(run.warnings)
     if any(v == "garbage" and i not in run.texts for i, v in enumerate(verdicts)):
         warnings.add("garbage_text_dropped")
+    if options.ocr == "off" and "scan" in verdicts:  # a page image nobody read: its words are missing
+        warnings.add("scan_not_read")
     lines = list(layer[0].top_lines) if layer and 0 not in run.texts else []
     stem = Path(name).stem if name else None
     return finish(texts, detect, metadata=metadata, lines=lines, run=run, warnings=warnings, file_stem=stem)
