@@ -369,3 +369,14 @@ def test_yaml_reads_off_and_no_as_words_and_refuses_a_key_given_twice(tmp_path: 
     config.write_text("max_concepts: 5\nmin_concepts: 2\nmax_concepts: 50\n")
     with pytest.raises(SettingsError, match="'max_concepts' is given twice"):
         load_settings(config, environ={}, env_file=None)
+
+
+def test_a_dotenv_file_shared_with_other_programs_gives_only_its_tori_variables(tmp_path: Path) -> None:
+    """Any other variable in `.env` (a compose file's, another tool's) made the whole configuration invalid."""
+    env_file = write_dotenv(tmp_path / "x.env", {"COMPOSE_PROJECT_NAME": "docs", "OCR": "off",
+                                                  "TORI_MAX_ATTEMPTS": "4"})
+    loaded = load_settings(None, environ={}, env_file=env_file)
+    assert loaded.settings.max_attempts == 4 and loaded.settings.ocr == "auto"
+    write_dotenv(env_file, {"TORI_MAX_ATTEMPS": "4"})
+    with pytest.raises(SettingsError, match="tori_max_attemps"):
+        load_settings(None, environ={}, env_file=env_file)

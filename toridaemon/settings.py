@@ -200,8 +200,7 @@ def _source_factories(
     factories: list[tuple[str, SourceFactory]] = [
         ("arguments", lambda: InitSettingsSource(Settings, init_kwargs=dict(overrides))),
         ("environment", lambda: _env_source(environ)),
-        (f".env file {env_file}" if env_file else ".env file",
-         lambda: DotEnvSettingsSource(Settings, env_file=env_file)),
+        (f".env file {env_file}" if env_file else ".env file", lambda: _dotenv_source(env_file)),
     ]
     if config_file is not None:
         factories.append((f"YAML file {config_file}", lambda: _FixedSource(_yaml_mapping(config_file))))
@@ -209,6 +208,15 @@ def _source_factories(
     if credentials and Path(credentials).is_dir():
         factories.append(("credentials", lambda: SecretsSettingsSource(Settings, secrets_dir=credentials)))
     return factories
+
+
+def _dotenv_source(env_file: Path | None) -> PydanticBaseSettingsSource:
+    """The `.env` file's `TORI_*` variables: one file often serves several programs (compose files, other
+    tools), and their variables are none of ours (they made the whole configuration invalid). A misspelled
+    `TORI_*` name is still an error."""
+    source = DotEnvSettingsSource(Settings, env_file=env_file)
+    source.env_vars = {key: value for key, value in source.env_vars.items() if key.startswith(ENV_PREFIX.lower())}
+    return source
 
 
 def _env_source(environ: Mapping[str, str] | None) -> PydanticBaseSettingsSource:
