@@ -98,6 +98,21 @@ def test_a_read_only_journal_stops_the_start_naming_each_file_and_its_mode(
         dirs.state.chmod(0o755)
 
 
+def test_journal_check_reports_a_state_folder_no_journal_can_be_created_in(dirs: Dirs) -> None:
+    """With no journal yet, `journal check` said "new" and exit 0 on a read-only state folder, where the daemon
+    cannot start."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TORI_")}, **dirs.env()}
+    command = [*NO_DAC, sys.executable, "-m", "toridaemon", "journal", "check"]
+    dirs.state.chmod(0o555)
+    try:
+        refused = subprocess.run(command, env=env, cwd=dirs.root, capture_output=True, text=True, timeout=60,
+                                 check=False)
+    finally:
+        dirs.state.chmod(0o755)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert f"cannot create the journal in {dirs.state}" in refused.stderr
+
+
 def test_journal_check_reports_a_journal_this_process_may_not_write(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
 ) -> None:

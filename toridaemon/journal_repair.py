@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ def check(path: Path, outbox: Path) -> Health:
     when the journal is sound but this process may not write it (the daemon would refuse to start)."""
     results = sum(1 for _ in _result_files(outbox))
     if not path.exists():
+        _probe_folder(path.parent)
         if results:
             return Health("missing", f"no journal at {path} but {results} results in {outbox}", 0, results)
         return Health("new", "no journal yet", 0, 0)
@@ -89,6 +91,20 @@ def check(path: Path, outbox: Path) -> Health:
     if rows == 0 and results:
         return Health("empty", f"the journal holds no rows but {results} results are in {outbox}", 0, results)
     return Health("ok", "ok", rows, results)
+
+
+def _probe_folder(folder: Path) -> None:
+    """Raise `JournalRepairError` when no journal can be created in `folder` (or, while it does not exist yet,
+    in the folder that would hold it): `journal check` called a read-only state folder fine, where the daemon
+    then could not start."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        handle, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    except OSError as exc:
+        raise JournalRepairError(f"cannot create the journal in {folder}: {exc.strerror or exc}") from exc
+    os.close(handle)
+    os.unlink(name)
 
 
 def _quick_check(path: Path) -> tuple[list[str], int]:
