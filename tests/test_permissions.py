@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,26 @@ def test_a_read_only_journal_stops_the_start_naming_each_file_and_its_mode(
         assert f"{dirs.state}/ dr-xr-xr-x" in failure["error"]
     finally:
         dirs.state.chmod(0o755)
+
+
+def test_ingest_into_an_outbox_it_may_not_write_fails_each_file_by_name(tmp_path: Path) -> None:
+    """The first result that could not be written ended the run: a bare "Permission denied", and the other
+    file blamed as "worker_crashed: executor closed"."""
+    outbox = tmp_path / "ro"
+    outbox.mkdir()
+    inputs = [make_pdf(tmp_path / f"{name}.pdf", [f"Sparse graph embeddings, part {name}."]) for name in "ab"]
+    outbox.chmod(0o555)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
+    try:
+        done = subprocess.run([*NO_DAC, sys.executable, "-m", "toridaemon", "ingest", "--no-progress", "--outbox",
+                               str(outbox), *map(str, inputs)], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, check=False)
+    finally:
+        outbox.chmod(0o755)
+    assert done.returncode == 1, done.stderr
+    for path in inputs:
+        assert f"{path}: unwritable: cannot write its result to {outbox}" in done.stderr
+    assert "worker_crashed" not in done.stderr and "Traceback" not in done.stderr
 
 
 def test_journal_check_reports_a_state_folder_no_journal_can_be_created_in(dirs: Dirs) -> None:

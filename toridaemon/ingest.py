@@ -58,8 +58,14 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
         async with limit:
             result, failure = await _analyse(executor, path, settings)
         if result is not None:
-            _emit(result, path, outcomes, stream)
-        else:
+            try:
+                _emit(result, path, outcomes, stream)
+            except OSError as exc:  # this file's result cannot be written: it fails, the others go on
+                if outcomes is None:
+                    raise  # standard output itself: the command reports it (a closed pipe, a full disk)
+                result, failure = None, Failure("write", "unwritable", f"cannot write its result to "
+                                                f"{outbox}: {exc.strerror or exc}")
+        if result is None:
             failed += 1
             print(f"{path}: {failure.reason}: {failure.message}" if failure else f"{path}: failed", file=sys.stderr)
         tracker.update()
