@@ -38,3 +38,16 @@ def test_the_example_yaml_uncommented_loads_to_the_defaults(tmp_path: Path, monk
     defaults = load_settings(None, environ={}, env_file=None)
     assert loaded.settings == defaults.settings
     assert set(values) == set(Settings.model_fields) - {"max_parallel_workers"}
+
+
+def test_the_example_env_file_uncommented_loads_to_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """Uncommenting every line of `.env.example` gave `TORI_MAX_PARALLEL_WORKERS=`, which is invalid."""
+    text = (REPO / ".env.example").read_text()
+    env_file = tmp_path / ".env"
+    env_file.write_text("\n".join(line[2:] for line in text.splitlines() if line.startswith("# TORI_")))
+    monkeypatch.chdir(tmp_path)
+    for key in [key for key in os.environ if key.startswith("TORI_")]:
+        monkeypatch.delenv(key)
+    loaded = load_settings(None, environ={}, env_file=env_file)
+    assert loaded.settings == load_settings(None, environ={}, env_file=None).settings

@@ -47,8 +47,10 @@ def env_example() -> str:
              "# Generated from the settings model by `python -m toridaemon.reference`; do not edit by hand.", ""]
     for name, field in _fields():
         lines.append(f"# {field.description or name}")
-        value = "" if name in _MACHINE_DEFAULTS else _env_value(_default(name, field))
-        lines.append(f"# {ENV_PREFIX}{name.upper()}={value}")
+        if name in _MACHINE_DEFAULTS:  # no value to uncomment: an empty one is invalid
+            lines.append(f"## {ENV_PREFIX}{name.upper()}=<{_MACHINE_DEFAULTS[name]}>")
+        else:
+            lines.append(f"# {ENV_PREFIX}{name.upper()}={_env_value(_default(name, field))}")
         lines.append("")
     return "\n".join(lines)
 

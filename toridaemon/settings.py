@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -99,17 +99,21 @@ class Settings(BaseSettings, PipelineOptions):
 
     @field_validator(*DIRECTORY_FIELDS, "tessdata_dir", mode="before")
     @classmethod
-    def _a_usable_path(cls, value: Any, info: ValidationInfo) -> Any:
+    def _a_usable_path(cls, value: Any) -> Any:
         if not isinstance(value, str | Path):
-            return value
+            return value  # None for the optional folder, or a type the field itself refuses
         if not str(value).strip():
-            if info.field_name == "tessdata_dir":
-                return None  # optional: empty is unset
             # An unset `${VAR}` in a unit file meant the working directory: the daemon took its files.
             raise ValueError("is empty; name a directory")
         if "\0" in str(value):
             raise ValueError("holds a NUL character, which no path can")
         return value
+
+    @field_validator("tessdata_dir", "dask_scheduler_address", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # Runs before `_a_usable_path` (pydantic runs "before" validators last-defined first).
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", mode="before")
     @classmethod
