@@ -112,3 +112,22 @@ def test_a_sighup_while_starting_or_stopping_does_not_end_the_daemon(
         daemon.proc.send_signal(signal.SIGHUP)
         time.sleep(0.02)
     assert daemon.stop() == 0
+
+
+def test_a_reload_naming_a_symlink_loop_is_rejected_by_field(dirs: Dirs,
+                                                             daemon_factory: Callable[..., DaemonProcess]) -> None:
+    """The loop's RuntimeError escaped the settings' checks: a `tick_failed` traceback, counted as no reload."""
+    config = dirs.root / "conf" / "toridaemon.yaml"
+    config.parent.mkdir()
+    config.write_text(yaml.safe_dump({"failed_dir": str(dirs.failed)}))
+    daemon = daemon_factory({"TORI_FAILED_DIR": None}, args=["--config", str(config)])  # the YAML file's to set
+    daemon.wait_ready()
+    (dirs.root / "loop-a").symlink_to(dirs.root / "loop-b")
+    (dirs.root / "loop-b").symlink_to(dirs.root / "loop-a")
+    _replace(config, {"failed_dir": str(dirs.root / "loop-a")})
+    wait_for(lambda: daemon.event("config_reload_rejected"), 20, what="rejection")
+    rejected = daemon.event("config_reload_rejected")
+    assert rejected is not None and "failed_dir" in rejected["error"] and "Symlink loop" in rejected["error"]
+    assert daemon.event("tick_failed") is None
+    assert daemon.metric("toridaemon_config_reloads_total", 'result="failure"') == 1
+    assert daemon.stop() == 0

@@ -351,9 +351,12 @@ class Daemon:
         """Re-read every source (off the loop); swap in the new settings if valid, else keep the old ones."""
         try:
             loaded = await asyncio.to_thread(load_settings, self._config, self._overrides)
-        except SettingsError as exc:
+        except Exception as exc:  # any failure to read a configuration keeps the running one
+            # A SettingsError names the field and source; anything else (a case validation missed) is still a
+            # rejected reload, counted as one, not a failed tick.
             self.metrics.config_reloads.labels(result="failure").inc()
-            log.error("config_reload_rejected", error=str(exc))
+            error = str(exc) if isinstance(exc, SettingsError) else f"{type(exc).__name__}: {exc}"
+            log.error("config_reload_rejected", error=error)
             return False
         old, new = self.settings, loaded.settings
         changed = {name for name in Settings.model_fields if getattr(old, name) != getattr(new, name)}
