@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from toridaemon.pipeline import PipelineOptions, analyze_text, conceptdb
+from toridaemon.pipeline import PipelineOptions, analyze_text, conceptdb, scoring
+from toridaemon.pipeline.candidates import ENGLISH, extract
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptDBError, ConceptEntry
 from toridaemon.pipeline.language import language
 from toridaemon.pipeline.sections import Span
@@ -114,6 +115,41 @@ def test_a_name_whose_first_word_bounds_terms_takes_over_the_term_it_always_hold
             "Dairy prices in New Zealand fell again.")
     names = [c.name for c in analyze_text(text).concepts]
     assert "New Zealand" in names and not any(name.lower() == "zealand" for name in names)
+
+
+def test_a_turkish_capital_keeps_the_written_case_check_of_its_span() -> None:
+    """ "İ" lowercases to two characters: the offsets no longer matched and no cased name was found there."""
+    db = ConceptDB([ConceptEntry("The Hague"), ConceptEntry("a cappella singing")])
+    assert hits(db, "Talks in The Hague went on, near İzmir. A cappella singing followed.") == {
+        "the hague": 1, "a cappella singing": 1,
+    }
+
+
+def test_names_take_from_shorter_terms_once_and_in_any_order() -> None:
+    """Two surfaces with one inner term subtracted twice; a term another name had taken was left whole."""
+    entries = [ConceptEntry("first lieutenant", aliases=("1st lieutenant",)), ConceptEntry("lieutenant")]
+    sentences = ["The first lieutenant left.", "A 1st lieutenant came.", "The lieutenant was late.",
+                 "Every lieutenant counts.", "The first quarter ended."]
+    for order in (sentences, sentences[::-1]):
+        text = " ".join(order)
+        table = extract([Span("body", 1, text)])
+        database = ConceptDB([*entries, ConceptEntry("first quarter"), ConceptEntry("quarter")])
+        merged = scoring._merge(table, database.match([Span("body", 1, text)]), ENGLISH)
+        assert merged["first lieutenant"][0] == {"body": 2} and merged["lieutenant"][0] == {"body": 2}, order
+        assert merged["first quarter"][0] == {"body": 1} and "quarter" not in merged, order
+
+
+def test_a_database_file_changed_in_its_ctime_only_is_read_again(tmp_path: Path) -> None:
+    """A version that failed was known by inode, size and mtime: a `chmod` that made it readable, or an edit of
+    the same size with its mtime put back, left the failure cached, and every document failed on it."""
+    path = tmp_path / "mine.json"
+    path.write_text('["zorblax lattice"}')
+    mtime = path.stat().st_mtime_ns
+    with pytest.raises(ConceptDBError):
+        conceptdb.load((str(path),))
+    path.write_text('["zorblax lattice"]')  # the same size, in place: the same inode
+    os.utime(path, ns=(path.stat().st_atime_ns, mtime))
+    assert conceptdb.load((str(path),), language("de")).size == 1
 
 
 def test_the_bundled_database_names_no_person() -> None:

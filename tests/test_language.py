@@ -255,6 +255,14 @@ def test_lipsum_paragraphs_give_no_concepts_and_do_not_hide_the_language() -> No
     assert "lineno" in words and not words & LIPSUM
 
 
+def test_a_title_keeps_its_placeholder_words() -> None:
+    """The reported title was read after placeholder text was taken out: "Lorem Ipsum Dolor" came back empty."""
+    body = "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Graph indexes and graph indexes."
+    assert analyze_text(body, title="Lorem Ipsum Dolor").title == "Lorem Ipsum Dolor"
+    first_line = "Lorem ipsum: a LaTeX demo of graph neural networks"
+    assert analyze_text(first_line + "\n" + body).title == first_line
+
+
 def test_a_fixed_language_is_used_by_the_text_stage_too(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_detection(text: str) -> str | None:
         raise AssertionError("the language was fixed: nothing should detect it")

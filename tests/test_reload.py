@@ -114,6 +114,22 @@ def test_a_sighup_while_starting_or_stopping_does_not_end_the_daemon(
     assert daemon.stop() == 0
 
 
+def test_a_stop_asked_for_during_a_journal_repair_ends_the_start_there(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """The stop flag set while the journal was rebuilt waited for the whole start: the daemon told systemd it was
+    ready, then drained. It now exits once the repair is done, never ready."""
+    for number in range(20000):
+        sha = hashlib.sha256(str(number).encode()).hexdigest()
+        (dirs.outbox / f"d{number}.{sha[:8]}.json").write_text(json.dumps({"source": {"name": f"d{number}.pdf",
+                                                                                        "sha256": sha, "bytes": 1}}))
+    daemon = daemon_factory()
+    wait_for(lambda: daemon.event("journal_damaged"), 30, what="the repair's start")
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert daemon.proc.wait(60) == 0
+    assert daemon.event("journal_rebuilt") is not None and daemon.event("daemon_ready") is None
+
+
 def test_a_reload_naming_a_symlink_loop_is_rejected_by_field(dirs: Dirs,
                                                              daemon_factory: Callable[..., DaemonProcess]) -> None:
     """The loop's RuntimeError escaped the settings' checks: a `tick_failed` traceback, counted as no reload."""

@@ -380,3 +380,15 @@ def test_a_dotenv_file_shared_with_other_programs_gives_only_its_tori_variables(
     write_dotenv(env_file, {"TORI_MAX_ATTEMPS": "4"})
     with pytest.raises(SettingsError, match="tori_max_attemps"):
         load_settings(None, environ={}, env_file=env_file)
+
+
+def test_yaml_merge_keys_still_merge(tmp_path: Path) -> None:
+    """The duplicate-key check built the `<<` key itself, which has no constructor: a valid file was refused."""
+    config = tmp_path / "c.yaml"
+    config.write_text("defaults: &weights {title: 3.0, abstract: 2.0}\n"
+                      "section_weights:\n  <<: *weights\n  abstract: 1.0\n")
+    with pytest.raises(SettingsError, match="defaults"):  # the anchor's holder is no setting
+        load_settings(config, environ={}, env_file=None)
+    config.write_text("section_weights:\n  <<: {title: 3.0, abstract: 2.0}\n  abstract: 1.0\n")
+    weights = load_settings(config, environ={}, env_file=None).settings.section_weights
+    assert weights == {"title": 3.0, "abstract": 1.0}

@@ -108,6 +108,11 @@ class Daemon:
             except StartupError as exc:
                 report_failure("startup_failed", str(exc))
                 return EXIT_STARTUP
+            if self.flags.stop:  # asked to stop while the journal was repaired: stop there, not after starting
+                log.info("daemon_stopped", before="start")
+                if self._lock is not None:
+                    self._lock.release()
+                return EXIT_OK
             self._bridge = Bridge()
             try:
                 future = self._bridge.submit(self._main())

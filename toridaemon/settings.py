@@ -288,6 +288,8 @@ class _ConfigLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` merges a mapping in; the keys given beside it override its keys
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, Hashable):
                 continue  # the mapping's own construction names that error

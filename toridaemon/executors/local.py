@@ -46,10 +46,7 @@ class PoolBroken(WorkerCrashed):
 
 
 def _init_worker(limit_mb: int) -> None:
-    """Worker initializer: cap the address space, so that a decompression bomb fails inside the worker; leave
-    Ctrl-C to the parent, which drains and stops its workers (a terminal's SIGINT reaches the whole group, and
-    each worker died mid-file with a traceback)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Worker initializer: cap the address space, so that a decompression bomb fails inside the worker."""
     worker_fault(WORKER_START)
     if limit_mb > 0:
         limit = limit_mb * 1024 * 1024

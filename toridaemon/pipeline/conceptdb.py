@@ -9,7 +9,7 @@ W") or to one common word ("state" for "United States") is no alias: it would na
 not hold. A concept found only by an alias is reported by the words the document uses. Matching runs one
 Aho-Corasick automaton over the lowercased text, so its cost is linear in the text whatever the database size,
 and accepts a match only on word boundaries (a trailing plural "s"/"es" is allowed). Each worker process reads
-each version of a file once (known by its inode, size and mtime) and builds the automaton once per version of its
+each version of a file once (known by its inode, size, mtime and ctime) and builds the automaton once per version of its
 files and language, so an edited file reaches running workers with their next document (a worker process lives
 for many documents); a version that does not read is not read again, and the file's last good version stands in
 for it, for every language (a reload has already refused it with the file named).
@@ -105,8 +105,8 @@ class ConceptDB:
         for span in spans:
             written = " ".join(dehyphenate(span.text, self.lang).split())
             text = written.lower()
-            if len(text) != len(written):  # lowercasing changed the length ("İ"): no case to compare with
-                written = ""
+            if len(text) != len(written):  # "İ" lowercases to two characters: one each, to keep offsets
+                text = "".join(char.lower()[0] for char in written)
             if not self._empty:
                 for end, (length, entry, key, is_name, head, tail) in self._automaton.iter_long(text):
                     start = end - length + 1
@@ -138,21 +138,21 @@ def entry_keys(surface: str, lang: Language) -> tuple[str, str]:
 
 
 def _cased_edges(surface: str, lang: Language) -> tuple[str | None, str | None]:
-    """The first and last word of a name when it is one of the language's commonest words: matched only as
-    written ("AND circuit" is not "genes and circuits"; "A battery" is not "a battery of tests")."""
+    """The first and last word of a name when it is one of the language's commonest words written with a capital:
+    matched only as written ("AND circuit" is not "genes and circuits"; "A battery" is not "a battery of tests")."""
     words = surface.split()
     if len(words) < 2:
         return None, None
     head, tail = words[0], words[-1]
-    return (head if lang.specificity(head.lower()) == 0.0 else None,
-            tail if lang.specificity(tail.lower()) == 0.0 else None)
+
+    def cased(word: str) -> bool:  # written with a capital ("AND", "The"): a lowercase edge matches any case
+        return word != word.lower() and lang.specificity(word.lower()) == 0.0
+
+    return (head if cased(head) else None, tail if cased(tail) else None)
 
 
 def _written_as(written: str, start: int, end: int, head: str | None, tail: str | None) -> bool:
-    if head is None and tail is None:
-        return True
-    return bool(written) and (head is None or written.startswith(head, start)) and (
-        tail is None or written.endswith(tail, 0, end + 1))
+    return (head is None or written.startswith(head, start)) and (tail is None or written.endswith(tail, 0, end + 1))
 
 
 def _real_alias(alias: str, lang: Language) -> bool:
@@ -173,7 +173,7 @@ def _bounded(text: str, start: int, end: int) -> bool:
     return after >= len(text) or not text[after].isalnum()
 
 
-Stamp = tuple[int, int, int] | None
+Stamp = tuple[int, int, int, int] | None
 DatabaseFile = tuple[str | None, list[ConceptEntry]]  # declared language, entries
 
 
@@ -245,7 +245,8 @@ def _stamp(path: str) -> Stamp:
         info = os.stat(path)
     except OSError:
         return None
-    return info.st_ino, info.st_size, info.st_mtime_ns
+    # The change time too: `chmod` of a file that could not be read changes nothing else.
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 def _entries(files: list[DatabaseFile], lang: Language) -> list[ConceptEntry]:

@@ -57,6 +57,7 @@ def analyze_pages(
         code = detect_language("\n".join([title or "", *pages]))
     lang = language(code)
     spans = split_sections(pages, title)
+    title = spans[0].text if spans and spans[0].section == "title" else None  # as given, or the first line
     table = extract(spans, lang)
     if table.filler:  # counted again without it (rare): its words bound no candidates, and it hides the language
         spans = without_filler(spans)
@@ -93,7 +94,7 @@ def analyze_pages(
         pruning=PruningStats(candidates=candidates, kept=len(concepts), entropy=pruned.entropy),
         timings={"concepts": concepts_done - started, "prune": time.perf_counter() - concepts_done},
         language=code,
-        title=spans[0].text if spans and spans[0].section == "title" else None,
+        title=title,
     )
 
 

@@ -151,14 +151,17 @@ def _merge(table: CandidateTable, hits: dict[str, Hit], lang: Language) -> dict[
                 merged[key] = ({section: count}, table.first[key], None, (key,))
             else:
                 known[0][section] = known[0].get(section, 0) + count
+    surface_keys = {key: [_surface_keys(surface, lang) for surface in sorted(hit.surfaces)]
+                    for key, hit in hits.items()}
+    # First every name's share of the terms inside it, then the take-overs: the counts do not depend on which
+    # name the text holds first. "new zealand" holds the text's "zealand" that often, and no more.
+    for key, hit in hits.items():
+        for inner in {inner for own, inner in surface_keys[key] if inner != own}:
+            _take_out(merged, inner, hit.counts)
     for key, hit in hits.items():
         total: dict[str, int] = {}
         first = hit.first / _CHARS_PER_WORD
-        keys = [_surface_keys(surface, lang) for surface in sorted(hit.surfaces)]
-        variants = tuple(dict.fromkeys([key, *(own for own, _inner in keys)]))
-        for own, inner in keys:
-            if inner != own:  # "new zealand" holds the text's "zealand" that often, and no more
-                _take_out(merged, inner, hit.counts)
+        variants = tuple(dict.fromkeys([key, *(own for own, _inner in surface_keys[key])]))
         for variant in variants:
             found = merged.pop(variant, None)
             if found is not None:
@@ -172,8 +175,8 @@ def _merge(table: CandidateTable, hits: dict[str, Hit], lang: Language) -> dict[
 def _take_out(merged: dict[str, Occurrences], key: str, counts: dict[str, int]) -> None:
     """Lower the occurrences of candidate `key` by `counts`, per section; a candidate left with none goes."""
     found = merged.get(key)
-    if found is None or found[2] is not None:
-        return  # no such candidate, or another database concept
+    if found is None:
+        return
     left = {section: count - counts.get(section, 0) for section, count in found[0].items()}
     left = {section: count for section, count in left.items() if count > 0}
     if left:

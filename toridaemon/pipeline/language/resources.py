@@ -37,8 +37,9 @@ _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a 
 # Montenegrin, which the detector tells apart; Filipino ("fil") is standard Tagalog.
 _WORDFREQ_CODES = {"hr": "sh", "bs": "sh", "sr": "sh", "me": "sh", "tl": "fil"}
 # Placeholder text of templates (lorem ipsum, and the 186 words of the LaTeX lipsum package's 150 paragraphs):
-# never a concept, in any language. Its words in none of the tuned languages' word lists are function words
-# everywhere and mark a document that holds such text; the others ("ut", "massa", "porta") count only there.
+# never a concept, in any language. FILLER, function words everywhere: the classic passage's words, and the
+# lipsum words in none of the tuned languages' word lists (FILLER_MARKS, which mark a document holding such
+# text); the other lipsum words ("ut", "massa", "porta") count only in such a document (LIPSUM).
 FILLER = frozenset(
     "accumsan adipiscing adipisicing aenean aliqua aliquam aliquet aliquip amet anim aptent augue aute blandit "
     "cillum commodo condimentum congue consectetuer consectetur consequat conubia convallis cubilia culpa cupidatat "
