@@ -16,6 +16,7 @@ import yaml
 
 from tests.conftest import DaemonProcess, Dirs
 from tests.pdfgen import make_pdf
+from tests.polling import wait_for
 from toridaemon import __version__
 from toridaemon.cli import main
 
@@ -119,11 +120,17 @@ def test_ctrl_c_stops_ingest_with_exit_130_and_no_traceback(tmp_path: Path, when
     proc = subprocess.Popen([sys.executable, "-m", "toridaemon", "ingest", "--no-progress", str(inbox)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, start_new_session=True)
     assert proc.stdout is not None
-    if when == "starting":
-        time.sleep(0.8)  # the forkserver's preload takes seconds
+    if when == "starting":  # the forkserver is importing the pipeline (seconds), past its interpreter's start
+        wait_for(lambda: _children(proc.pid), 30, what="the forkserver")
+        time.sleep(0.3)
     else:
         proc.stdout.readline()  # a first result: the workers are busy
     os.killpg(proc.pid, signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()
     assert "Traceback" not in err.decode() and "interrupted" in err.decode()
+
+
+def _children(pid: int) -> list[str]:
+    """The processes `pid` started, from any of its threads (the kernel lists them per forking thread)."""
+    return [child for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()]

@@ -101,7 +101,9 @@ def test_a_sighup_while_starting_or_stopping_does_not_end_the_daemon(
         (dirs.outbox / f"d{number}.{sha[:8]}.json").write_text(json.dumps({"source": {"name": f"d{number}.pdf",
                                                                                         "sha256": sha, "bytes": 1}}))
     daemon = daemon_factory()
-    time.sleep(0.3)  # the interpreter's own start-up comes first: no process can catch a signal before it
+    # The interpreter's own start-up comes first, and no process can handle a signal before it: from the moment
+    # the process says what SIGHUP does to it (/proc), SIGHUPs keep coming until it is ready.
+    wait_for(lambda: _sighup_disposition(daemon.proc.pid), 30, what="SIGHUP ignored or caught")
     while daemon.event("daemon_ready") is None:
         assert daemon.proc.poll() is None, "a SIGHUP while starting ended the daemon"
         daemon.proc.send_signal(signal.SIGHUP)
@@ -147,3 +149,10 @@ def test_a_reload_naming_a_symlink_loop_is_rejected_by_field(dirs: Dirs,
     assert daemon.event("tick_failed") is None
     assert daemon.metric("toridaemon_config_reloads_total", 'result="failure"') == 1
     assert daemon.stop() == 0
+
+
+def _sighup_disposition(pid: int) -> bool:
+    """Whether process `pid` ignores or catches SIGHUP (bit 0 of SigIgn or SigCgt in /proc/PID/status)."""
+    fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if ":\t" in line)
+    return bool((int(fields["SigIgn"], 16) | int(fields["SigCgt"], 16)) & 1)
