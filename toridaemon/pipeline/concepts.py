@@ -35,6 +35,7 @@ class ConceptReport:
     language: str | None  # ISO 639-1, None when undetermined
     title: str | None = None  # the title the sections were read with: the given one, or the text's first line
 
+
 # Format characters are invisible and no word boundary: a zero-width space, a soft hyphen or a direction mark
 # inside a word split it ("graph neu", "ral networks"). The zero-width (non-)joiners are spelling in Persian and
 # Indic scripts and stay.
