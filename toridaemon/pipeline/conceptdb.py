@@ -201,9 +201,6 @@ def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     key = (tuple(str(path) for path in paths), lang.code)
     versions = [_version(path) for path in key[0]]
     problems = {path: v.problem for path, v in zip(key[0], versions, strict=True) if v.good is None and v.problem}
-    files = [v.good for v in versions if v.good is not None]
-    if not problems and (too_many := _too_many_names(files)):
-        problems = dict.fromkeys(key[0], too_many)
     if problems:
         raise ConceptDBError(problems, [str(BUNDLED), *key[0]])
     stamps = tuple(v.good_stamp for v in versions)
@@ -211,8 +208,12 @@ def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     if known is not None and known[0] == stamps:
         _built[key] = known  # now the most recently used
         return known[1]
+    # Counted when building only: counting every document's database took a pass over a million names each time.
+    files = [v.good for v in versions if v.good is not None]
+    if too_many := _too_many_names(files):
+        raise ConceptDBError(dict.fromkeys(key[0], too_many), [str(BUNDLED), *key[0]])
     entries = _entries(files, lang)
-    _make_room(sum(1 + len(entry.aliases) for entry in entries))
+    _make_room(_name_count(entries))
     database = ConceptDB(entries, lang)
     _built[key] = (stamps, database)
     return database
@@ -257,8 +258,12 @@ def _entries(files: list[DatabaseFile], lang: Language) -> list[ConceptEntry]:
     return entries
 
 
+def _name_count(entries: Iterable[ConceptEntry]) -> int:
+    return sum(1 + len(entry.aliases) for entry in entries)
+
+
 def _too_many_names(files: list[DatabaseFile]) -> str | None:
-    names = sum(1 + len(entry.aliases) for _declared, entries in files for entry in entries)
+    names = sum(_name_count(entries) for _declared, entries in files)
     if names <= MAX_NAMES:
         return None
     return f"{names} names and aliases in all; at most {MAX_NAMES} (each worker builds its own matcher)"
