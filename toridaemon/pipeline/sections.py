@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toridaemon.pipeline.result import Section
+from toridaemon.pipeline.text.title import FOOTNOTE_MARKS
 
 SECTION_NAMES = (
     "title", "abstract", "introduction", "methods", "results", "discussion", "conclusion", "references", "body",
@@ -100,7 +101,8 @@ _HEADING = re.compile(
 )
 _MAX_TITLE_WORDS = 25
 _MAX_TITLE_LINES = 3
-_FOOTNOTE_MARK = r"(?:[*∗†‡§¶]|\d){0,3}"  # what a title read from the page leaves out ("Title∗", "Title1")
+# What a title read from the page leaves out ("Title∗", "Title1").
+_FOOTNOTE_MARK = f"(?:[{re.escape(FOOTNOTE_MARKS)}]|\\d){{0,3}}"
 _JOINERS = frozenset("a an and as at by for from in into of on or the to via with".split())
 
 

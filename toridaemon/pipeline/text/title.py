@@ -26,8 +26,9 @@ _MAX_TITLE_CHARS = 300
 _MAX_METADATA_CHARS = 2 * _MAX_TITLE_CHARS
 _PARAGRAPH_CHARS = 120
 _SIZE_TOLERANCE = 0.92
+_SET_APART = 1.05  # a font this much larger than the median line's is a title's
 SIMILAR = 0.8  # near-match threshold, also of the title benchmark
-_FOOTNOTE_MARKS = "*∗†‡§¶"
+FOOTNOTE_MARKS = "*∗†‡§¶"
 _FILE_NAME = re.compile(
     r"^(microsoft (word|powerpoint|excel) - )|\.(dvi|docx?|tex|pdf|ps|eps|odt|rtf|pptx?|xlsx?|txt|html?|indd|qxd)$",
     re.IGNORECASE,
@@ -94,7 +95,7 @@ def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
     for char, char_size in reversed(sample):
         if not text or text[-1] != char:
             break
-        if char in _FOOTNOTE_MARKS or (char_size < size * 0.8 and char.isalnum()):
+        if char in FOOTNOTE_MARKS or (char_size < size * 0.8 and char.isalnum()):
             text = text[:-1].rstrip()
     return Line(text=" ".join(text.split()), size=size, top=top)
 
@@ -115,8 +116,7 @@ def title_from_lines(lines: list[Line]) -> str | None:
             break
         run.append(line)
     title = " ".join(line.text for line in run)
-    sizes = sorted(line.size for line in wordy)
-    if len(title) > _PARAGRAPH_CHARS and largest <= sizes[len(sizes) // 2] * 1.05:
+    if len(title) > _PARAGRAPH_CHARS and not _larger_than_text([line.size for line in wordy]):
         title = run[0].text  # no font larger than the text's: a paragraph, of which the first line is kept
     return title[:_MAX_TITLE_CHARS] or None
 
@@ -158,9 +158,14 @@ def choose_title(
 def _set_apart(lines: list[Line]) -> bool:
     """Whether the top of page 1 has a font larger than its text's: three lines or more in one size are body
     text, whose first line is no title for a plausible metadata title to yield to."""
-    sizes = sorted(line.size for line in lines if len(_LETTERS.findall(line.text)) >= 3)
-    return len(sizes) < 3 or sizes[-1] > sizes[len(sizes) // 2] * 1.05
+    sizes = [line.size for line in lines if len(_LETTERS.findall(line.text)) >= 3]
+    return len(sizes) < 3 or _larger_than_text(sizes)
 
+
+def _larger_than_text(sizes: list[float]) -> bool:
+    """Whether the largest of the lines' font sizes stands above their median: a title's, not the text's."""
+    ordered = sorted(sizes)
+    return ordered[-1] > ordered[len(ordered) // 2] * _SET_APART
 
 def _fold(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
