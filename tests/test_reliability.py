@@ -126,8 +126,10 @@ def test_a_crashing_worker_is_retried_then_failed(
     wait_for(dirs.errors, 60, what="the failure record")
     assert dirs.errors()[0]["reason"] == "worker_crashed"
     assert daemon.metric("toridaemon_files_retried_total", 'reason="worker_crashed"') == 2
-    rows = _journal(dirs, "SELECT attempts, state FROM files WHERE CAST(path AS TEXT) LIKE '%crash-always.pdf'")
-    assert rows == [(3, "failed")]
+    # The failure record is written before its journal row is settled (the record is the durable outcome), so the
+    # row is polled, not read once.
+    query = "SELECT attempts, state FROM files WHERE CAST(path AS TEXT) LIKE '%crash-always.pdf'"
+    wait_for(lambda: _journal(dirs, query) == [(3, "failed")], 30, what="the journal row marked failed")
     wait_for(lambda: list(dirs.outbox.glob("fine.*.json")), 30, what="the healthy file")
     assert daemon.stop() == 0
 
