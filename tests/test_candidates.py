@@ -179,15 +179,22 @@ _REFERENCE = {
     for eliding in (False, True)
 }
 # Letters, a combining accent, apostrophes, hyphens, the address marks and whitespace Python and regex disagree on
-# ("\x1c" is whitespace to str.isspace, not to regex's \s).
+# ("\x1c" is whitespace to str.isspace, not to regex's \s). Blank lines and ASCII stretches longer than
+# `_ASCII_STRETCH`, one line or several, exercise the cuts between the ASCII and the Unicode expressions.
+_STRETCH = candidates._ASCII_STRETCH
 _PIECES = ["a", "b", "é", "\u0301", "'", "’", "-", "@", ":", "/", "w", ".", "www.", "://", "l'", "\\cmd", "7",
-           " ", "\n", "\t", "\x1c", "\u00a0"]
+           " ", "\n", "\t", "\x1c", "\u00a0", "\n\n", "\n \t\n", "\r", "\x0b", "*", "\\", "_", "\x85", "D",
+           "ab " * (_STRETCH // 3 + 1), "l'ab\n" * (_STRETCH // 5 + 1), "x\n \n" * (_STRETCH // 4 + 1), "a" * _STRETCH]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join), st.sampled_from(["en", "fr"]))
 @example("l'adresse@exemple.fr et x@y", "fr")
 @example("a www.x.org/www.y\x1cb@c", "en")
+@example("é\n \n\na\n\nb é", "en")
+@example("l'a\n\t\nl'é\nl'b", "fr")
+@example("é" + "\n \n" * _STRETCH + "a\n\nb é", "en")
+@example("x y\n" * _STRETCH + "\n \nl'été\n" + "a b\n \n" * _STRETCH, "fr")
 def test_tokenize_finds_addresses_as_the_single_expression_does(text: str, code: str) -> None:
     lang = language(code)
     assert tokenize(text, lang) == _REFERENCE[not lang.english].findall(text)
