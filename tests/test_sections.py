@@ -141,7 +141,7 @@ def test_a_title_read_from_the_page_is_counted_once(tmp_path: Path) -> None:
     """The title taken from page 1 stayed in the page's text too: each of its terms counted once more, and the
     title line made a section of its own ("body") before the abstract."""
     path = tmp_path / "paper.pdf"
-    path.write_bytes(pdf_bytes([SAMPLE_TEXT]))
+    path.write_bytes(pdf_bytes([SAMPLE_TEXT], heading_size=16.0))
     from_pdf, from_text = analyze_pdf(path), analyze_text(SAMPLE_TEXT)
     assert from_pdf.title == from_text.title == SAMPLE_TEXT.partition("\n")[0]
     assert [s.name for s in from_pdf.sections] == [s.name for s in from_text.sections]

@@ -14,7 +14,7 @@ from pypdf.generic import DictionaryObject, NameObject, NumberObject
 
 from tests.conftest import good_corpus
 from tests.pdfgen import pdf_bytes
-from toridaemon.pipeline import PipelineError, PipelineOptions
+from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
 from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
@@ -135,8 +135,44 @@ def test_metadata_titles_that_are_file_names_or_placeholders_are_not_used() -> N
 def test_title_comes_from_the_page_when_metadata_is_a_file_name() -> None:
     body = "Some body text follows here and it runs on for a while, as body text does in papers. " * 3
     data = pdf_bytes([f"Sparse Matrix Methods\n{body}"], title="paper.dvi")
-    # One font size throughout: no larger title font, so the first line is taken, not the paragraph.
+    # Two lines in one size: no larger title font, so the first line is taken, not the paragraph.
     assert read_document(data, PipelineOptions()).title == "Sparse Matrix Methods"
+
+
+_LETTER = ("Jane Sender, 12 High Street, Springfield\nSpringfield, 3 March 2018\nDear Sir or Madam,\n"
+           "thank you for your letter of last week about the meeting.\nWe will gladly take part in it.")
+
+
+@pytest.mark.parametrize("unit_fonts", [False, True])
+def test_a_title_is_the_text_set_larger_than_the_rest_of_page_1(unit_fonts: bool) -> None:
+    """dvips sets every font at size 1 and scales it with the text matrix: by the font size alone, a 17 pt
+    title was as large as its 11 pt text, and the first line was taken whatever it was."""
+    page = "The Sparse Matrix Package\nJane Author\n" + "\n".join(_LETTER.splitlines()[2:])
+    data = pdf_bytes([page], heading_size=17.0, unit_fonts=unit_fonts)
+    assert read_document(data, PipelineOptions()).title == "The Sparse Matrix Package"
+    pdf = pdfium.PdfDocument(data)
+    try:
+        sizes = [round(line.size) for line in top_lines(pdf[0].get_textpage(), pdf[0].get_height())]
+    finally:
+        pdf.close()
+    assert sizes == [17, 11, 11, 11, 11]
+
+
+def test_page_one_in_one_font_shows_no_title(tmp_path: Path) -> None:
+    """A letter, an example page or a plot: nothing on page 1 is set apart, so there is no title, neither from
+    the page (its first line was taken: a sender's address) nor from the concepts' first-line guess."""
+    data = pdf_bytes([_LETTER, "Second page."], unit_fonts=True)
+    assert read_document(data, PipelineOptions()).title is None
+    (tmp_path / "letter.pdf").write_bytes(data)
+    result = analyze_pdf(tmp_path / "letter.pdf")
+    assert result.title is None and "title" not in [section.name for section in result.sections]
+    # Fonts unknown (text given as text): the first line stays the best guess.
+    assert analyze_text(_LETTER).title == _LETTER.partition("\n")[0]
+
+
+def test_contents_set_large_atop_page_one_is_no_title() -> None:
+    page = "Contents\n1 Introduction 1\n2 Usage 3\n3 Implementation 5\n4 Index 9"
+    assert read_document(pdf_bytes([page], heading_size=16.0), PipelineOptions()).title is None
 
 
 def test_a_title_set_in_a_negative_font_size_is_found() -> None:

@@ -45,8 +45,9 @@ _INVISIBLE = regex.compile(r"[\p{Cf}--[\u200c\u200d]]", regex.VERSION1)
 def analyze_pages(
     pages: list[str], *, title: str | None, options: PipelineOptions, detected: str | None = AUTO
 ) -> ConceptReport:
-    """Concepts of a document given as text per page. `detected` is the language the text stage already
-    detected (None: unsure); with the default, it is detected here. The `language` setting overrides both."""
+    """Concepts of a document given as text per page. `title` None takes a short first line as the title, ""
+    says there is none. `detected` is the language the text stage already detected (None: unsure); with the
+    default, it is detected here. The `language` setting overrides both."""
     started = time.perf_counter()
     pages = [clean(page) for page in pages]
     title = clean(title) if title is not None else None

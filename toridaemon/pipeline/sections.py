@@ -118,7 +118,8 @@ class Span:
 def split_sections(pages: list[str], title: str | None) -> list[Span]:
     """The document as section spans in reading order; the first span is the title when there is one.
 
-    Without a given title, the first line of the first page counts as the title when it is short.
+    Without a given title (None), the first line of the first page counts as the title when it is short; an
+    empty title says the document has none.
     """
     spans: list[Span] = []
     first = pages[0] if pages else ""

@@ -68,7 +68,7 @@ def read_document(
         warnings.add("garbage_text_dropped")
     if options.ocr == "off" and "scan" in verdicts:  # a page image nobody read: its words are missing
         warnings.add("scan_not_read")
-    lines = list(layer[0].top_lines) if layer and 0 not in run.texts else []
+    lines = list(layer[0].top_lines) if layer and 0 not in run.texts else None  # None: no fonts to go by
     stem = Path(name).stem if name else None
     return finish(texts, detect, metadata=metadata, lines=lines, run=run, warnings=warnings, file_stem=stem)
 
@@ -94,7 +94,7 @@ def finish(
     run = run or _OcrRun()
     return DocumentText(
         pages=pages,
-        title=choose_title(metadata, lines or [], pages, file_stem),
+        title=choose_title(metadata, lines, pages, file_stem),
         language=language,
         ocr_pages=sorted(index + 1 for index in run.texts),
         ocr_seconds=run.seconds,

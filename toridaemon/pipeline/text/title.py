@@ -2,7 +2,8 @@
 
 Metadata titles are often file names (`galois.dvi`, `Microsoft Word - x.doc`) or `untitled`; those are
 skipped. On the page, the title is the run of lines in the largest font in the top part of page 1,
-footnote markers dropped; the first line of text is the last resort.
+footnote markers dropped, when that font is larger than the text's; the first line of text is the last resort
+only when page 1's fonts are unknown (OCR).
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ _FILE_NAME = re.compile(
 _PLACEHOLDER = re.compile(r"^(untitled|title|document|no title|none|unknown|slide \d+|\W*)$", re.IGNORECASE)
 _PATH = re.compile(r"^([a-z]:)?[\\/]|[\\/][^\s\\/]+[\\/]", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]")
+# Headings set large atop page 1 that are never its title: a table of contents or an abstract, in the languages
+# the sections know (sections.py), numbered or not.
+_NOT_A_TITLE = re.compile(
+    r"(?:\d+(?:\.\d+)*\.?\s+)?(?:contents|table of contents|abstract|inhalt|inhaltsverzeichnis|zusammenfassung|"
+    r"table des matières|sommaire|résumé|índice|contenido|resumen|indice|sommario|riassunto|sumário|resumo|inhoud|"
+    r"inhoudsopgave|samenvatting)\W*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +77,25 @@ def top_lines(textpage: pdfium.PdfTextPage, height: float) -> list[Line]:
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(count))
     lines: list[Line] = []
     box = [ctypes.c_double() for _ in range(4)]
+    matrix = pdfium_c.FS_MATRIX()
     for start, end in _line_spans(text):
         pdfium_c.FPDFText_GetCharBox(textpage.raw, start, *box)
         if box[3].value < height * (1 - _TOP_SHARE):
             break
         # Font sizes of a sample of the line's characters (all of its last ones, for footnote markers).
         sample = sorted({*range(start, end, max(1, (end - start) // 8)), *range(max(start, end - 3), end)})
-        chars = [(text[i], _font_size(pdfium_c.FPDFText_GetFontSize(textpage.raw, i))) for i in sample]
+        chars = [(text[i], _seen_size(textpage, i, matrix)) for i in sample]
         lines.append(_line(text[start:end], chars, height - box[3].value))
     return lines
+
+
+def _seen_size(textpage: pdfium.PdfTextPage, index: int, matrix: pdfium_c.FS_MATRIX) -> float:
+    """The size a reader sees: the font size times the scale of the character's matrix. dvips sets every font at
+    size 1 and scales it there, so the font size alone made a 17 pt title as large as its 10 pt text."""
+    size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
+    if pdfium_c.FPDFText_GetMatrix(textpage.raw, index, matrix):
+        size *= math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
+    return _font_size(size)
 
 
 def _font_size(size: float) -> float:
@@ -101,10 +120,11 @@ def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
 
 
 def title_from_lines(lines: list[Line]) -> str | None:
-    """The run of consecutive lines in the largest font among those with real words."""
-    lines = [line for line in lines if not _letter_spaced(line.text)]
+    """The run of consecutive lines in the largest font among those with real words, when that font is larger
+    than the text's."""
+    lines = [line for line in lines if not _letter_spaced(line.text) and not _NOT_A_TITLE.fullmatch(line.text)]
     wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3]
-    if not wordy:
+    if not wordy or not _set_apart(lines):  # body text from the top (a letter, an example page): no title
         return None
     largest = max(line.size for line in wordy)
     start = next((i for i, line in enumerate(lines) if line in wordy and line.size >= largest * _SIZE_TOLERANCE), None)
@@ -117,7 +137,7 @@ def title_from_lines(lines: list[Line]) -> str | None:
         run.append(line)
     title = " ".join(line.text for line in run)
     if len(title) > _PARAGRAPH_CHARS and not _larger_than_text([line.size for line in wordy]):
-        title = run[0].text  # no font larger than the text's: a paragraph, of which the first line is kept
+        title = run[0].text  # two lines in one size: a paragraph, of which the first line is kept
     return title[:_MAX_TITLE_CHARS] or None
 
 
@@ -138,21 +158,23 @@ def first_heading(pages: list[str]) -> str | None:
 
 
 def choose_title(
-    metadata: str | None, lines: list[Line], pages: list[str], file_stem: str | None = None
+    metadata: str | None, lines: list[Line] | None, pages: list[str], file_stem: str | None = None
 ) -> str | None:
-    """The largest text atop page 1 or a plausible metadata title, else the first heading.
+    """The largest text atop page 1 or a plausible metadata title; else, when page 1's fonts are unknown
+    (`lines` None: read by OCR, or given as text), its first heading.
 
     When both exist and differ, the page wins: stale metadata (a package's old description, a journal
     name) is common, a wrong largest line atop page 1 is not, unless nothing atop page 1 is set larger than
     the text. When they agree, the metadata's spelling is kept (it has no TeX logo fragments such as "LATEX").
+    With fonts known and nothing set apart (a letter, an example page, a plot), page 1 shows no title.
     """
     metadata = plausible_metadata(metadata, file_stem)
-    page = title_from_lines(lines)
+    page = title_from_lines(lines or [])
     if page and metadata:
         if similarity(page, metadata) >= SIMILAR:
             return metadata
-        return page if _set_apart(lines) else metadata
-    return page or metadata or first_heading(pages)
+        return page if _set_apart(lines or []) else metadata
+    return page or metadata or (first_heading(pages) if lines is None else None)
 
 
 def _set_apart(lines: list[Line]) -> bool:
