@@ -184,17 +184,29 @@ _REFERENCE = {
 _STRETCH = candidates._ASCII_STRETCH
 _PIECES = ["a", "b", "é", "\u0301", "'", "’", "-", "@", ":", "/", "w", ".", "www.", "://", "l'", "\\cmd", "7",
            " ", "\n", "\t", "\x1c", "\u00a0", "\n\n", "\n \t\n", "\r", "\x0b", "*", "\\", "_", "\x85", "D",
-           "ab " * (_STRETCH // 3 + 1), "l'ab\n" * (_STRETCH // 5 + 1), "x\n \n" * (_STRETCH // 4 + 1), "a" * _STRETCH]
+           "ab " * (_STRETCH // 3 + 1), "l'ab\n" * (_STRETCH // 5 + 1), "x\n \n" * (_STRETCH // 4 + 1), "a" * _STRETCH,
+           "\n\r\n", "abcdefg'h"]
+# Whole ASCII lines around a text put its short pieces in a stretch, where the ASCII expression reads them.
+_PAD = "a b\n" * (_STRETCH // 4 + 1)
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join), st.sampled_from(["en", "fr"]))
+@given(st.tuples(st.sampled_from(["", _PAD]), st.lists(st.sampled_from(_PIECES), max_size=30).map("".join),
+                 st.sampled_from(["", _PAD])).map("".join), st.sampled_from(["en", "fr"]))
 @example("l'adresse@exemple.fr et x@y", "fr")
 @example("a www.x.org/www.y\x1cb@c", "en")
 @example("é\n \n\na\n\nb é", "en")
 @example("l'a\n\t\nl'é\nl'b", "fr")
 @example("é" + "\n \n" * _STRETCH + "a\n\nb é", "en")
 @example("x y\n" * _STRETCH + "\n \nl'été\n" + "a b\n \n" * _STRETCH, "fr")
+@example("a b\n" * 51 + "abcdefg'h\nx\n\r\ny\n" + "a b\n" * 51, "fr")
 def test_tokenize_finds_addresses_as_the_single_expression_does(text: str, code: str) -> None:
     lang = language(code)
     assert tokenize(text, lang) == _REFERENCE[not lang.english].findall(text)
+
+
+@pytest.mark.parametrize(("text", "start"), [("él'a" + " " * _STRETCH, 1), ("xl'a" + " " * _STRETCH, 1),
+                                             ("é\nl'a" + " " * _STRETCH, 2)])
+def test_a_range_read_from_mid_line_reads_as_the_unicode_expression_does(text: str, start: int) -> None:
+    """Where a range starts after a non-ASCII letter, the ASCII expression would look behind at it differently."""
+    assert candidates._findall(True, text, start, len(text)) == candidates._TOKENIZERS[True].findall(text, start)

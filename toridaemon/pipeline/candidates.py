@@ -58,6 +58,7 @@ _ASCII_TOKENIZERS = {
 _ASCII_STRETCH = 200  # characters: a shorter ASCII stretch is not worth the switch between expressions
 _ASCII_HEAD = re.compile(rf"[\x00-\x7f]{{{_ASCII_STRETCH},}}")
 _ASCII_AFTER_OTHER = re.compile(rf"[^\x00-\x7f]([\x00-\x7f]{{{_ASCII_STRETCH},}})")
+_LINE_NOT_BLANK = re.compile(r"\n(?![ \t]*\n)")  # the newline before a line that is not blank
 # An address is the whole run of non-space characters around one of `_ADDRESS_MARKS`. Found by searching for the
 # marks, not tried as an alternative at every word: that took 40 % of the tokenizing time on texts with addresses.
 _MARK = regex.compile("|".join(map(regex.escape, _ADDRESS_MARKS)))
@@ -191,16 +192,21 @@ def _findall(eliding: bool, text: str, start: int, end: int) -> list[str]:
     """`_TOKENIZERS[eliding].findall(text, start, end)`, the whole lines inside long ASCII stretches read by
     `_ASCII_TOKENIZERS`.
 
-    The text is cut only at the start of a line that is not blank. No token crosses such a cut: a token holds no
-    newline but the paragraph break, and a break that crosses the start of a line ends on that line, which is then
-    blank. A line start follows a newline, which no expression reads as part of a word, so each piece is read from
-    its start as the whole text would be read there.
+    The text is cut only at the start of a line that is not blank, or at `start` when the character before it is
+    ASCII (the two expressions look behind alike there). No token crosses a line start that is not blank: a token
+    holds no newline but the paragraph break, and a break that crosses the start of a line ends on that line,
+    which is then blank. A line start follows a newline, which no expression reads as part of a word, so each
+    piece is read from its start as the whole text would be read there.
     """
-    ascii_words, words = _ASCII_TOKENIZERS[eliding], _TOKENIZERS[eliding]
+    words = _TOKENIZERS[eliding]
+    if end - start < _ASCII_STRETCH:  # too short to hold a stretch (the pieces between addresses)
+        return words.findall(text, start, end)
+    ascii_words = _ASCII_TOKENIZERS[eliding]
     tokens: list[str] = []
     done = start  # read up to here, a cut
     for low, high in _ascii_stretches(text, start, end):
-        first = low if low == done else _next_cut(text, low, high)
+        at_cut = low == done and (low == 0 or text[low - 1].isascii())
+        first = low if at_cut else _next_cut(text, low, high)
         # The line holding the character at `high` holds a non-ASCII one: it is not blank.
         last = end if high == end else text.rfind("\n", first, high) + 1
         if first < last:
@@ -212,15 +218,16 @@ def _findall(eliding: bool, text: str, start: int, end: int) -> list[str]:
 
 
 def _ascii_sparse(text: str) -> bool:
-    """Whether non-ASCII characters are so frequent (one in `_ASCII_STRETCH` / 2 on average) that long ASCII
-    stretches are unlikely: looking for them would cost more than it saves. UTF-8 spends at least two bytes on
-    each, so the excess of bytes over characters bounds their count from above."""
+    """Whether non-ASCII characters are so frequent (about one in a hundred or more) that long ASCII stretches
+    are unlikely: looking for them would cost more than it saves. Only which expression reads the text depends
+    on this guess, which counts the bytes UTF-8 spends beyond one per character."""
     return (len(text.encode("utf-8", "replace")) - len(text)) * _ASCII_STRETCH > 2 * len(text)
 
 
 def _ascii_stretches(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Where at least `_ASCII_STRETCH` ASCII characters follow each other, in order; each search starts at a
-    non-ASCII character, so the whole walk is linear."""
+    """Where at least `_ASCII_STRETCH` ASCII characters follow each other, in order. The walk is linear: an
+    attempt that fails reads only the ASCII run up to the next non-ASCII character, and those runs do not
+    overlap."""
     head = _ASCII_HEAD.match(text, start, end)
     if head is not None:
         yield head.span()
@@ -230,14 +237,9 @@ def _ascii_stretches(text: str, start: int, end: int) -> Iterator[tuple[int, int
 
 def _next_cut(text: str, position: int, limit: int) -> int:
     """The start of the first line after `position` that is not blank, or `limit` when none starts before it.
-    A line that runs on to `limit` is not blank when `limit` is a non-ASCII character or the end."""
-    cut = text.find("\n", position, limit)
-    while cut != -1:
-        following = text.find("\n", cut + 1, limit)
-        if following == -1 or text[cut + 1 : following].strip(" \t"):
-            return cut + 1
-        cut = following
-    return limit
+    A line with no newline before `limit` counts as not blank: no paragraph break can end on it."""
+    found = _LINE_NOT_BLANK.search(text, position, limit)
+    return limit if found is None else found.end()
 
 
 def _adverb(word: str, lang: Language) -> bool:
