@@ -6,7 +6,7 @@ The baseline in the same run is the PDF's metadata title alone (what `title` was
 Target: ≥ 90 %.
 
 `--heldout DIR` runs the held-out set instead (bench/titles-heldout.json: 110 PDFs from 17 other texlive
-packages, never used to choose a rule), each package extracted under DIR/<package>/ (`dpkg -x`); `--fetch`
+packages, judged by eye; see its "about"), each package extracted under DIR/<package>/ (`dpkg -x`); `--fetch`
 downloads and extracts the packages missing there first (apt-get download, no root; about 1.2 GB).
 
 Usage: python bench/titles.py [--corpus DIR] [--verbose] [--heldout DIR [--fetch]]
