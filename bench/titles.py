@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -53,10 +54,14 @@ def main() -> None:
     parser.add_argument("--fetch", action="store_true", help="download and extract the held-out packages first")
     args = parser.parse_args()
     if args.heldout is not None:
-        judged: dict[str, str | None] = json.loads(HELDOUT.read_text())["titles"]
+        heldout = json.loads(HELDOUT.read_text())
+        judged: dict[str, str | None] = heldout["titles"]
         if args.fetch:
-            fetch({name.split("/")[0] for name in judged}, args.heldout)
+            fetch(heldout["packages"], args.heldout)
         folder = args.heldout
+        missing = [name for name in judged if not (folder / name).is_file()]
+        if missing:  # a rate over fewer files is another figure
+            raise SystemExit(f"{len(missing)} judged files missing under {folder} (e.g. {missing[0]}): use --fetch")
     else:
         judged = json.loads(FIXTURE.read_text())["titles"]
         folder = args.corpus
@@ -83,16 +88,22 @@ def main() -> None:
     print(f"  target ≥ 90 %: {'met' if ours_rate >= 0.9 else 'NOT MET'}")
 
 
-def fetch(packages: set[str], folder: Path) -> None:
-    """Download each package not yet extracted under `folder` and extract it into folder/<package>/."""
+def fetch(packages: dict[str, str], folder: Path) -> None:
+    """Download each package at the version judged (name → version) and extract it into folder/<package>/,
+    unless it is there already; an extraction goes to a temporary folder first, so a broken one is redone."""
     debs = folder / "debs"
     debs.mkdir(parents=True, exist_ok=True)
-    for package in sorted(packages):
-        if (folder / package).is_dir():
+    for package, version in sorted(packages.items()):
+        target = folder / package
+        if target.is_dir():
             continue
-        subprocess.run(["apt-get", "download", package], cwd=debs, check=True)
-        deb = next(debs.glob(f"{package}_*.deb"))
-        subprocess.run(["dpkg", "-x", str(deb), str(folder / package)], check=True)
+        deb = debs / f"{package}_{version}_all.deb"
+        if not deb.is_file():
+            subprocess.run(["apt-get", "download", f"{package}={version}"], cwd=debs, check=True)
+        partial = folder / f".{package}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        subprocess.run(["dpkg", "-x", str(deb), str(partial)], check=True)
+        partial.rename(target)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def _content(text: str, heading_size: float | None = None, unit_fonts: bool = False) -> bytes:
-    if heading_size is None and not unit_fonts:
+def _content(text: str, heading_size: float | None = None, unit_fonts: bool = False, stretch: float = 1.0) -> bytes:
+    if heading_size is None and not unit_fonts and stretch == 1.0:
         lines = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
         for line in text.splitlines() or [""]:
             lines.append(f"({_latin(line)}) Tj T*")
@@ -20,8 +20,10 @@ def _content(text: str, heading_size: float | None = None, unit_fonts: bool = Fa
     lines, top = ["BT"], 780.0
     for index, line in enumerate(text.splitlines() or [""]):
         size = heading_size if index == 0 and heading_size is not None else 11.0
+        wide = stretch if index == 0 else 1.0
         # dvips sets every font at size 1 and scales it with the text matrix.
-        placed = f"/F1 1 Tf {size} 0 0 {size} 50 {top} Tm" if unit_fonts else f"/F1 {size} Tf 1 0 0 1 50 {top} Tm"
+        placed = (f"/F1 1 Tf {size * wide} 0 0 {size} 50 {top} Tm" if unit_fonts
+                  else f"/F1 {size} Tf {wide} 0 0 1 50 {top} Tm")
         lines.append(f"{placed} ({_latin(line)}) Tj")
         top -= size + 3
     lines.append("ET")
@@ -34,11 +36,11 @@ def _latin(line: str) -> str:
 
 def pdf_bytes(
     pages: list[str], title: str | None = None, *, compress: bool = True, heading_size: float | None = None,
-    unit_fonts: bool = False,
+    unit_fonts: bool = False, stretch: float = 1.0,
 ) -> bytes:
     """A PDF with one Helvetica text page per entry of `pages`, in 11 pt. `heading_size` sets each page's first
     line in that size, as a title or heading is; `unit_fonts` writes every font at size 1 scaled by the text
-    matrix, as dvips does."""
+    matrix, as dvips does; `stretch` widens each page's first line by that factor (as the Tz operator does)."""
     objects: list[bytes] = []
     n = len(pages)
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
@@ -46,7 +48,7 @@ def pdf_bytes(
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     for i, text in enumerate(pages):
-        stream = _content(text, heading_size, unit_fonts)
+        stream = _content(text, heading_size, unit_fonts, stretch)
         filt = b""
         if compress:
             stream, filt = zlib.compress(stream), b" /Filter /FlateDecode"

@@ -170,6 +170,34 @@ def test_page_one_in_one_font_shows_no_title(tmp_path: Path) -> None:
     assert analyze_text(_LETTER).title == _LETTER.partition("\n")[0]
 
 
+def test_a_widened_first_line_is_not_set_larger() -> None:
+    """Size is height: a first line stretched three times as wide (Tz) is no title, and a page of one size
+    shows none."""
+    data = pdf_bytes([_LETTER], stretch=3.0)
+    pdf = pdfium.PdfDocument(data)
+    try:
+        sizes = {round(line.size, 1) for line in top_lines(pdf[0].get_textpage(), pdf[0].get_height())}
+    finally:
+        pdf.close()
+    assert sizes == {11.0}
+    assert read_document(data, PipelineOptions()).title is None
+
+
+@pytest.mark.parametrize("ocr", ["off", "auto"])
+def test_without_page_one_fonts_the_first_line_of_words_is_the_title(ocr: str) -> None:
+    """A blank page 1 (or a scan nobody read, or garbage) says nothing about sizes: the first line of words of
+    the next pages is the last resort, as before the no-title rule."""
+    data = pdf_bytes(["", "Second Part Heading\nSome body text follows on this page.\nAnd more of it here."])
+    assert read_document(data, PipelineOptions(ocr=ocr)).title == "Second Part Heading"
+
+
+def test_forced_ocr_still_reads_page_one_fonts_from_its_text_layer() -> None:
+    data = pdf_bytes([_LETTER])
+    assert read_document(data, PipelineOptions(ocr="force")).title is None
+    titled = pdf_bytes(["The Sparse Matrix Package\n" + _LETTER], heading_size=17.0)
+    assert read_document(titled, PipelineOptions(ocr="force")).title == "The Sparse Matrix Package"
+
+
 def test_contents_set_large_atop_page_one_is_no_title() -> None:
     page = "Contents\n1 Introduction 1\n2 Usage 3\n3 Implementation 5\n4 Index 9"
     assert read_document(pdf_bytes([page], heading_size=16.0), PipelineOptions()).title is None

@@ -68,7 +68,8 @@ def read_document(
         warnings.add("garbage_text_dropped")
     if options.ocr == "off" and "scan" in verdicts:  # a page image nobody read: its words are missing
         warnings.add("scan_not_read")
-    lines = list(layer[0].top_lines) if layer and 0 not in run.texts else None  # None: no fonts to go by
+    # Page 1's fonts tell its title only where its text layer is fine (OCR may still have read it, when forced).
+    lines = list(layer[0].top_lines) if layer and verdicts[0] == "ok" else None
     stem = Path(name).stem if name else None
     return finish(texts, detect, metadata=metadata, lines=lines, run=run, warnings=warnings, file_stem=stem)
 

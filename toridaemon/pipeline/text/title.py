@@ -81,7 +81,7 @@ def top_lines(textpage: pdfium.PdfTextPage, height: float) -> list[Line]:
     for start, end in _line_spans(text):
         pdfium_c.FPDFText_GetCharBox(textpage.raw, start, *box)
         if box[3].value < height * (1 - _TOP_SHARE):
-            break
+            continue  # text order is the content's, not the page's: a margin stamp may come first
         # Font sizes of a sample of the line's characters (all of its last ones, for footnote markers).
         sample = sorted({*range(start, end, max(1, (end - start) // 8)), *range(max(start, end - 3), end)})
         chars = [(text[i], _seen_size(textpage, i, matrix)) for i in sample]
@@ -90,11 +90,13 @@ def top_lines(textpage: pdfium.PdfTextPage, height: float) -> list[Line]:
 
 
 def _seen_size(textpage: pdfium.PdfTextPage, index: int, matrix: pdfium_c.FS_MATRIX) -> float:
-    """The size a reader sees: the font size times the scale of the character's matrix. dvips sets every font at
-    size 1 and scales it there, so the font size alone made a 17 pt title as large as its 10 pt text."""
+    """The size a reader sees: the font size times the height the character's matrix (text matrix and page
+    transform) gives it across its baseline. dvips sets every font at size 1 and scales it there, so the font
+    size alone made a 17 pt title as large as its 10 pt text; a horizontal stretch (Tz) adds no height."""
     size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
     if pdfium_c.FPDFText_GetMatrix(textpage.raw, index, matrix):
-        size *= math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
+        baseline = math.hypot(matrix.a, matrix.b)
+        size *= abs(matrix.a * matrix.d - matrix.b * matrix.c) / baseline if baseline else 0.0
     return _font_size(size)
 
 
@@ -121,7 +123,7 @@ def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
 
 def title_from_lines(lines: list[Line]) -> str | None:
     """The run of consecutive lines in the largest font among those with real words, when that font is larger
-    than the text's."""
+    than the text's or there are fewer than three such lines (too few to tell a title from text)."""
     lines = [line for line in lines if not _letter_spaced(line.text) and not _NOT_A_TITLE.fullmatch(line.text)]
     wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3]
     if not wordy or not _set_apart(lines):  # body text from the top (a letter, an example page): no title
@@ -161,12 +163,13 @@ def choose_title(
     metadata: str | None, lines: list[Line] | None, pages: list[str], file_stem: str | None = None
 ) -> str | None:
     """The largest text atop page 1 or a plausible metadata title; else, when page 1's fonts are unknown
-    (`lines` None: read by OCR, or given as text), its first heading.
+    (`lines` None: a scan, garbage, a blank page, or text given as text), the first line of words.
 
     When both exist and differ, the page wins: stale metadata (a package's old description, a journal
     name) is common, a wrong largest line atop page 1 is not, unless nothing atop page 1 is set larger than
     the text. When they agree, the metadata's spelling is kept (it has no TeX logo fragments such as "LATEX").
-    With fonts known and nothing set apart (a letter, an example page, a plot), page 1 shows no title.
+    With fonts known and three lines of words or more atop page 1, none set larger than the others (a letter,
+    an example page), page 1 shows no title.
     """
     metadata = plausible_metadata(metadata, file_stem)
     page = title_from_lines(lines or [])
