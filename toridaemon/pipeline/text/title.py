@@ -3,7 +3,7 @@
 Metadata titles are often file names (`galois.dvi`, `Microsoft Word - x.doc`) or `untitled`; those are
 skipped. On the page, the title is the run of lines in the largest font in the top part of page 1,
 footnote markers dropped, when that font is larger than the text's; the first line of text is the last resort
-only when page 1's fonts are unknown (OCR).
+only when page 1's fonts are unknown (a scan, garbage, a blank page).
 """
 
 from __future__ import annotations
@@ -172,11 +172,9 @@ def choose_title(
     an example page), page 1 shows no title.
     """
     metadata = plausible_metadata(metadata, file_stem)
-    page = title_from_lines(lines or [])
-    if page and metadata:
-        if similarity(page, metadata) >= SIMILAR:
-            return metadata
-        return page if _set_apart(lines or []) else metadata
+    page = title_from_lines(lines or [])  # none when nothing atop page 1 is set larger than the text
+    if page and metadata and similarity(page, metadata) >= SIMILAR:
+        return metadata
     return page or metadata or (first_heading(pages) if lines is None else None)
 
 
