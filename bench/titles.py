@@ -5,7 +5,7 @@ punctuation folding; a file whose page 1 shows no title counts as matched only w
 The baseline in the same run is the PDF's metadata title alone (what `title` was before).
 Target: ≥ 90 %.
 
-`--heldout DIR` runs the held-out set instead (bench/titles-heldout.json: 110 PDFs from 17 other texlive
+`--heldout DIR` runs the held-out set instead (bench/titles-heldout.json: 150 PDFs from 27 other texlive
 packages, judged by eye; see its "about"), each package extracted under DIR/<package>/ (`dpkg -x`); `--fetch`
 downloads and extracts the packages missing there first (apt-get download, no root; about 1.2 GB).
 

@@ -198,6 +198,14 @@ def test_forced_ocr_still_reads_page_one_fonts_from_its_text_layer() -> None:
     assert read_document(titled, PipelineOptions(ocr="force")).title == "The Sparse Matrix Package"
 
 
+def test_a_numbered_section_heading_atop_page_one_is_no_title() -> None:
+    body = "\n".join(_LETTER.splitlines()[2:])
+    assert read_document(pdf_bytes([f"1 The Welsh language\n{body}"], heading_size=14.0),
+                         PipelineOptions()).title is None
+    titled = pdf_bytes([f"Welsh for Beginners\n1 The Welsh language\n{body}"], heading_size=17.0)
+    assert read_document(titled, PipelineOptions()).title == "Welsh for Beginners"
+
+
 def test_contents_set_large_atop_page_one_is_no_title() -> None:
     page = "Contents\n1 Introduction 1\n2 Usage 3\n3 Implementation 5\n4 Index 9"
     assert read_document(pdf_bytes([page], heading_size=16.0), PipelineOptions()).title is None

@@ -45,6 +45,7 @@ _NOT_A_TITLE = re.compile(
     r"inhoudsopgave|samenvatting)\W*",
     re.IGNORECASE,
 )
+_NUMBERED = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?\s+\S.*")  # "1 Introduction", "2.3. Results"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +127,21 @@ def title_from_lines(lines: list[Line]) -> str | None:
     than the text's or there are fewer than three such lines (too few to tell a title from text)."""
     lines = [line for line in lines if not _letter_spaced(line.text) and not _NOT_A_TITLE.fullmatch(line.text)]
     wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3]
-    if not wordy or not _set_apart(lines):  # body text from the top (a letter, an example page): no title
+    # A numbered line is a section's heading ("1 Introduction"), never the title, though it counts as text.
+    eligible = [line for line in wordy if not _NUMBERED.fullmatch(line.text)]
+    if not eligible:
         return None
-    largest = max(line.size for line in wordy)
-    start = next((i for i, line in enumerate(lines) if line in wordy and line.size >= largest * _SIZE_TOLERANCE), None)
+    largest = max(line.size for line in eligible)
+    if not _set_apart(largest, [line.size for line in wordy]):  # body text (a letter, an example page): no title
+        return None
+    start = next((i for i, line in enumerate(lines) if line in eligible and line.size >= largest * _SIZE_TOLERANCE),
+                 None)
     if start is None:  # sizes that are no sizes (negative, not a number), however they came in
         return None
     run = [lines[start]]
     for line in lines[start + 1 : start + _MAX_TITLE_LINES]:
-        if line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5:
+        if (line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5
+                or _NUMBERED.fullmatch(line.text)):
             break
         run.append(line)
     title = " ".join(line.text for line in run)
@@ -178,11 +185,10 @@ def choose_title(
     return page or metadata or (first_heading(pages) if lines is None else None)
 
 
-def _set_apart(lines: list[Line]) -> bool:
-    """Whether the top of page 1 has a font larger than its text's: three lines or more in one size are body
-    text, whose first line is no title for a plausible metadata title to yield to."""
-    sizes = [line.size for line in lines if len(_LETTERS.findall(line.text)) >= 3]
-    return len(sizes) < 3 or _larger_than_text(sizes)
+def _set_apart(largest: float, sizes: list[float]) -> bool:
+    """Whether a title's font size stands above the text's (the median line's): three lines or more, none
+    larger, are body text."""
+    return len(sizes) < 3 or largest > sorted(sizes)[len(sizes) // 2] * _SET_APART
 
 
 def _larger_than_text(sizes: list[float]) -> bool:
