@@ -206,6 +206,20 @@ def test_a_numbered_section_heading_atop_page_one_is_no_title() -> None:
     assert read_document(titled, PipelineOptions()).title == "Welsh for Beginners"
 
 
+@pytest.mark.parametrize(("lines", "title"), [
+    # A numbered heading as the largest text: the page opens with a section, and nothing smaller is its title.
+    ([("1 Introduction", 17.0), ("John Smith", 12.0), *[("Body text of the section here.", 10.0)] * 3], None),
+    ([("Journal of Foo, vol. 3", 11.0), ("1 Introduction", 17.0), *[("Body text here.", 10.0)] * 3], None),
+    ([("2.3. Results", 17.0), ("We show in this section that", 10.0)], None),
+    # A wrapped title goes on over a line that starts with a number.
+    ([("Learn LaTeX in", 17.0), ("30 Minutes", 17.0), *[("Body text here.", 10.0)] * 3], "Learn LaTeX in 30 Minutes"),
+])
+def test_numbered_lines_are_no_title_yet_a_title_may_hold_a_number(
+    lines: list[tuple[str, float]], title: str | None
+) -> None:
+    assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title
+
+
 def test_contents_set_large_atop_page_one_is_no_title() -> None:
     page = "Contents\n1 Introduction 1\n2 Usage 3\n3 Implementation 5\n4 Index 9"
     assert read_document(pdf_bytes([page], heading_size=16.0), PipelineOptions()).title is None

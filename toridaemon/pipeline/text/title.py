@@ -2,8 +2,8 @@
 
 Metadata titles are often file names (`galois.dvi`, `Microsoft Word - x.doc`) or `untitled`; those are
 skipped. On the page, the title is the run of lines in the largest font in the top part of page 1,
-footnote markers dropped, when that font is larger than the text's; the first line of text is the last resort
-only when page 1's fonts are unknown (a scan, garbage, a blank page).
+footnote markers dropped, when that font is larger than the text's and is not a numbered section heading's; the
+first line of text is the last resort only when page 1's fonts are unknown (a scan, garbage, a blank page).
 """
 
 from __future__ import annotations
@@ -123,15 +123,19 @@ def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
 
 
 def title_from_lines(lines: list[Line]) -> str | None:
-    """The run of consecutive lines in the largest font among those with real words, when that font is larger
-    than the text's or there are fewer than three such lines (too few to tell a title from text)."""
+    """The run of consecutive lines in the largest font among those with real words, when that font is more than
+    5 % above the median line's or there are fewer than three such lines (too few to tell a title from text).
+    Numbered lines ("1 Introduction", "2.3. Results") count as text but are never the title."""
     lines = [line for line in lines if not _letter_spaced(line.text) and not _NOT_A_TITLE.fullmatch(line.text)]
     wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3]
-    # A numbered line is a section's heading ("1 Introduction"), never the title, though it counts as text.
+    # A numbered line is a section's heading ("1 Introduction"): never the title, and where it is the largest
+    # text, page 1 opens with a section, not a title. It counts as text all the same.
     eligible = [line for line in wordy if not _NUMBERED.fullmatch(line.text)]
     if not eligible:
         return None
     largest = max(line.size for line in eligible)
+    if largest < max(line.size for line in wordy) * _SIZE_TOLERANCE:
+        return None
     if not _set_apart(largest, [line.size for line in wordy]):  # body text (a letter, an example page): no title
         return None
     start = next((i for i, line in enumerate(lines) if line in eligible and line.size >= largest * _SIZE_TOLERANCE),
@@ -140,8 +144,7 @@ def title_from_lines(lines: list[Line]) -> str | None:
         return None
     run = [lines[start]]
     for line in lines[start + 1 : start + _MAX_TITLE_LINES]:
-        if (line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5
-                or _NUMBERED.fullmatch(line.text)):
+        if line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5:
             break
         run.append(line)
     title = " ".join(line.text for line in run)
@@ -175,8 +178,8 @@ def choose_title(
     When both exist and differ, the page wins: stale metadata (a package's old description, a journal
     name) is common, a wrong largest line atop page 1 is not, unless nothing atop page 1 is set larger than
     the text. When they agree, the metadata's spelling is kept (it has no TeX logo fragments such as "LATEX").
-    With fonts known and three lines of words or more atop page 1, none set larger than the others (a letter,
-    an example page), page 1 shows no title.
+    With fonts known and three lines of words or more atop page 1, none more than 5 % above the median (a letter,
+    an example page), or a numbered section heading as the largest text, page 1 shows no title.
     """
     metadata = plausible_metadata(metadata, file_stem)
     page = title_from_lines(lines or [])  # none when nothing atop page 1 is set larger than the text
@@ -186,8 +189,8 @@ def choose_title(
 
 
 def _set_apart(largest: float, sizes: list[float]) -> bool:
-    """Whether a title's font size stands above the text's (the median line's): three lines or more, none
-    larger, are body text."""
+    """Whether a title's font size stands more than 5 % above the text's (the median line's); fewer than three
+    lines are too few to tell."""
     return len(sizes) < 3 or largest > sorted(sizes)[len(sizes) // 2] * _SET_APART
 
 
