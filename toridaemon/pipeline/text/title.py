@@ -148,7 +148,7 @@ def title_from_lines(lines: list[Line]) -> str | None:
             break
         run.append(line)
     title = " ".join(line.text for line in run)
-    if len(title) > _PARAGRAPH_CHARS and not _larger_than_text([line.size for line in wordy]):
+    if len(title) > _PARAGRAPH_CHARS and not _above_text(largest, [line.size for line in wordy]):
         title = run[0].text  # two lines in one size: a paragraph, of which the first line is kept
     return title[:_MAX_TITLE_CHARS] or None
 
@@ -189,15 +189,14 @@ def choose_title(
 
 
 def _set_apart(largest: float, sizes: list[float]) -> bool:
-    """Whether a title's font size stands more than 5 % above the text's (the median line's); fewer than three
-    lines are too few to tell."""
-    return len(sizes) < 3 or largest > sorted(sizes)[len(sizes) // 2] * _SET_APART
+    """Whether a title's font size stands above the text's; fewer than three lines are too few to tell."""
+    return len(sizes) < 3 or _above_text(largest, sizes)
 
 
-def _larger_than_text(sizes: list[float]) -> bool:
-    """Whether the largest of the lines' font sizes stands above their median: a title's, not the text's."""
-    ordered = sorted(sizes)
-    return ordered[-1] > ordered[len(ordered) // 2] * _SET_APART
+def _above_text(size: float, sizes: list[float]) -> bool:
+    """Whether `size` is more than 5 % above the text's, the median of the lines' `sizes`: a title's."""
+    return size > sorted(sizes)[len(sizes) // 2] * _SET_APART
+
 
 def _fold(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
