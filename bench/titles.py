@@ -7,7 +7,7 @@ Target: ≥ 90 %.
 
 `--heldout DIR` runs the held-out set instead (bench/titles-heldout.json: 150 PDFs from 27 other texlive
 packages, judged by eye; see its "about"), each package extracted under DIR/<package>/ (`dpkg -x`); `--fetch`
-downloads and extracts the packages missing there first (apt-get download, no root; about 1.2 GB).
+downloads and extracts the packages missing there first (apt-get download, no root; about 1.9 GB of packages).
 
 Usage: python bench/titles.py [--corpus DIR] [--verbose] [--heldout DIR [--fetch]]
 """

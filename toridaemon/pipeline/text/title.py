@@ -133,10 +133,10 @@ def title_from_lines(lines: list[Line]) -> str | None:
     eligible = [line for line in wordy if not _NUMBERED.fullmatch(line.text)]
     if not eligible:
         return None
-    largest = max(line.size for line in eligible)
-    if largest < max(line.size for line in wordy) * _SIZE_TOLERANCE:
+    largest, sizes = max(line.size for line in eligible), [line.size for line in wordy]
+    if largest < max(sizes) * _SIZE_TOLERANCE:
         return None
-    if not _set_apart(largest, [line.size for line in wordy]):  # body text (a letter, an example page): no title
+    if not _set_apart(largest, sizes):  # body text (a letter, an example page): no title
         return None
     start = next((i for i, line in enumerate(lines) if line in eligible and line.size >= largest * _SIZE_TOLERANCE),
                  None)
@@ -148,7 +148,7 @@ def title_from_lines(lines: list[Line]) -> str | None:
             break
         run.append(line)
     title = " ".join(line.text for line in run)
-    if len(title) > _PARAGRAPH_CHARS and not _above_text(largest, [line.size for line in wordy]):
+    if len(title) > _PARAGRAPH_CHARS and not _above_text(largest, sizes):
         title = run[0].text  # two lines in one size: a paragraph, of which the first line is kept
     return title[:_MAX_TITLE_CHARS] or None
 
