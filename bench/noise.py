@@ -8,9 +8,10 @@ concepts:
 - near-duplicates: a concept whose stemmed words equal, contain or lie inside a higher-ranked one's;
 - function words: a concept holding a function word of the document's language (the `stop-words` package's list
   for that language, kept to words more frequent than 1 in 100,000 in wordfreq, so that rare entries do not count);
-- names and markup: an e-mail address, URL, TeX token (backslash, braces, a TeX command word) or a person's name
-  (two or three capitalised words in the text, the first a given name and the last a family name of the US
-  census lists shipped in the `names` package, when installed).
+- names and markup: an e-mail address, URL, TeX token (backslash, braces, a TeX command word) or a person's name:
+  two or three words the text writes capitalised, the first a given name of the US census lists shipped in the
+  `names` package (when installed), the last a family name of those lists or a word rare in wordfreq's list of
+  the document's language (under `_RARE_ZIPF`: "Markus Kohm", "Peter Musterfrau", which no census list holds).
 Target: each share at most 3 %.
 
 Usage: python bench/noise.py [--limit N] [--texlive german,spanish] [--per-package N] [--cache DIR] [--show]
@@ -35,6 +36,7 @@ _TEX_WORDS = frozenset(
     "hbox vbox vspace hspace mbox fbox def edef gdef xdef let csname endcsname expandafter noexpand relax "
     "tt bf it rm sf sc ifx fi else".split()
 )
+_RARE_ZIPF = 3.0  # fewer than one in a million words: a family name, not a noun ("Mustermann" 2.7, "Berndt" 3.1)
 _EMAIL = re.compile(r"\S@\S|\bdot\b.*\bat\b|\bat\b.*\bdot\b")
 _URL = re.compile(r"://|\bwww\.|\.(?:com|org|net|edu|de|fr|it|es)\b")
 
@@ -113,16 +115,26 @@ def near_duplicate(words: list[str], earlier: list[list[str]]) -> bool:
     return False
 
 
-def is_name_or_markup(name: str, context: str, given: frozenset[str], family: frozenset[str]) -> bool:
+def is_name_or_markup(
+    name: str, context: str, given: frozenset[str], family: frozenset[str], language: str | None = None
+) -> bool:
     if _EMAIL.search(name) or _URL.search(name) or any(c in name for c in "\\{}"):
         return True
     words = name.split()
     if any(word.lower() in _TEX_WORDS for word in words):
         return True
-    if 2 <= len(words) <= 3 and words[0].lower() in given and words[-1].lower() in family:
+    last = words[-1].lower() if words else ""
+    if 2 <= len(words) <= 3 and words[0].lower() in given and (last in family or _rare(last, language)):
         match = re.search(r"\b" + r"\s+".join(map(re.escape, words)) + r"\b", context, re.IGNORECASE)
         return match is not None and all(part[:1].isupper() for part in match.group(0).split())
     return False
+
+
+def _rare(word: str, language: str | None) -> bool:
+    import wordfreq
+
+    code = language if language in wordfreq.available_languages("small") else "en"
+    return wordfreq.zipf_frequency(word, code, wordlist="small") < _RARE_ZIPF
 
 
 def tally(paths: list[Path], show: bool) -> Tally:
@@ -149,7 +161,7 @@ def tally(paths: list[Path], show: bool) -> Tally:
             if any(word in function for word in re.findall(r"[^\W\d_]+", concept.name.lower())):
                 total.function_words += 1
                 total.examples["func"].append(f"{concept.name} ({result.language})")
-            if is_name_or_markup(concept.name, concept.context, given, family):
+            if is_name_or_markup(concept.name, concept.context, given, family, result.language):
                 total.names_markup += 1
                 total.examples["name"].append(concept.name)
         if show:

@@ -214,6 +214,19 @@ def test_capitalised_german_nouns_are_not_taken_for_names() -> None:
     assert any("netzwerkverwaltung" in name for name in names)
 
 
+def test_german_person_names_are_no_concepts_but_a_title_and_a_name_are() -> None:
+    # German capitalises every noun: a name pair starts with a proper noun of the lexicon ("Peter") and ends on
+    # another or on a word the lexicon lacks ("Musterfrau"); "Kapitän Hook" (a common noun first) stays.
+    text = (
+        "Einladung zur Mitgliederversammlung\nPeter Musterfrau schreibt an Petra Mustermann. Die "
+        "Mitgliederversammlung des Vereins beschließt die Satzung. Kapitän Hook liest die Satzung. Peter "
+        "Musterfrau lädt zur Mitgliederversammlung ein, und Kapitän Hook kommt. Petra Mustermann kommt auch."
+    )
+    names = [c.name.lower() for c in analyze_text(text, language="de").concepts]
+    assert "mitgliederversammlung" in names and "kapitän hook" in names
+    assert not any(part in name for name in names for part in ("peter", "musterfrau", "petra", "mustermann"))
+
+
 def test_verbs_from_the_lexicons_end_no_term() -> None:
     en = [c.name for c in analyze_text(
         "The bropd package simplifies reporting. The bropd package showed results; bropd package users agree."

@@ -90,17 +90,22 @@ class CandidateTable:
     titled: set[str] = field(default_factory=set)  # lowercased words never written other than Capitalised
     filler: bool = False  # whether the text holds placeholder text (see `filler.holds_filler`)
 
-    def name_parts(self) -> set[str]:
+    def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
-        capitals) outside the title, as "Frank Mittelbach", in the languages that write other nouns in lowercase.
-        Any candidate holding such a word is a name or part of one ("Mittelbach", "Schrod configures")."""
+        capitals) outside the title, as "Frank Mittelbach". Where every noun is capitalised (German) that says
+        nothing, so there the first must also be a proper noun of the language's lexicon and the second one too
+        or a word the lexicon lacks ("Peter Musterfrau", not "Kapitän Hook"). Any candidate holding such a word
+        is a name or part of one ("Mittelbach", "Schrod configures")."""
         parts: set[str] = set()
         titled = self.titled
+        proper, known = lang.proper_nouns, lang.lexicon
         for key, surface in self.surface.items():
             if " " in key:
                 words = surface.split(" ")
                 for a, b in pairwise(words):
-                    if a in titled and b in titled:
+                    if a in titled and b in titled and (
+                        not lang.capitalised_nouns or (a in proper and (b in proper or b not in known))
+                    ):
                         parts.update((a, b))
         return parts
 

@@ -76,7 +76,7 @@ def score(
     weights.update({section: options.section_weight(section) for hit in hits.values() for section in hit.counts})
     factors = _bounded(_factor_caches.setdefault(lang.code, {}))
     by_name = {key for key, hit in hits.items() if hit.by_name}
-    names = table.name_parts() if not lang.capitalised_nouns and table.titled else set()
+    names = table.name_parts(lang) if table.titled else set()
     surfaces, boost = table.surface, options.database_boost
     scored: list[Scored] = []
     for key, (counts, first, entry, variants) in merged.items():

@@ -9,6 +9,10 @@
   verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
 Other languages have none here. A missing package gives an empty set, so the engine runs without it.
 
+The German lexicon also tells proper nouns (NE: given and family names, places, "peter", "müller", "berlin") from
+the words it knows as common ones: German capitalises every noun, so only those tags tell "Peter Musterfrau" from
+"Kapitän Hook".
+
 The English lexicon also tells adjectives ("statistical", "large"): one alone is rarely what a document is about.
 They still end phrases: the lexicon keeps one tag per word, and "public key", "random variable" or "false
 positive" end on words it tags as adjectives.
@@ -53,8 +57,23 @@ def adjective_forms(code: str) -> frozenset[str]:
 @lru_cache(maxsize=1)
 def english_tags() -> dict[str, str]:
     """Lowercase English word → its most frequent Penn Treebank tag in the Brill lexicon (empty without it)."""
+    return _first_tags("en")
+
+
+@lru_cache(maxsize=8)
+def proper_nouns(code: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(words whose first entry is a proper noun, every word) of the lexicon of `code`, lowercase; German only
+    (the others' proper-noun tags are not needed: their nouns are lowercase). Empty without the lexicon."""
+    if code != "de":
+        return frozenset(), frozenset()
+    tags = _first_tags(code)
+    return frozenset(word for word, tag in tags.items() if tag == "NE"), frozenset(tags)
+
+
+def _first_tags(code: str) -> dict[str, str]:
+    """Lowercase word → the tag of its first entry in the lexicon of `code` (file order: most frequent first)."""
     tags: dict[str, str] = {}
-    for word, tag in _entries("en"):
+    for word, tag in _entries(code):
         tags.setdefault(word.lower(), tag)
     return tags
 

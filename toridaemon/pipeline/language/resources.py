@@ -27,7 +27,7 @@ import stop_words
 import wordfreq
 
 from toridaemon.pipeline.language import english
-from toridaemon.pipeline.language.lexicon import adjective_forms, verb_forms
+from toridaemon.pipeline.language.lexicon import adjective_forms, proper_nouns, verb_forms
 
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
@@ -103,6 +103,10 @@ class Language:
     capitalised_nouns: bool = False  # German: a term ends on a capitalised word
     verbs: frozenset[str] = field(default=frozenset(), repr=False)  # verb forms: boundaries of terms
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
+    # German: lexicon words that are proper nouns ("peter"), and every lexicon word (a common noun when not the
+    # former); a name pair starts with a proper noun and ends on one or on a word the lexicon lacks.
+    proper_nouns: frozenset[str] = field(default=frozenset(), repr=False)
+    lexicon: frozenset[str] = field(default=frozenset(), repr=False)
 
     def specificity(self, word: str) -> float:
         """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency)."""
@@ -145,8 +149,9 @@ def language(code: str | None) -> Language:
         own |= {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
     words = frozenset(own | _foreign_function_words(code, frequencies)) | FILLER
     fold = english.fold if code == "en" else _folder(code)
+    proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
-                    verbs=verb_forms(code), adjectives=adjective_forms(code))
+                    verbs=verb_forms(code), adjectives=adjective_forms(code), proper_nouns=proper, lexicon=lexicon)
 
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
