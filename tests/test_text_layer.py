@@ -220,6 +220,20 @@ def test_numbered_lines_are_no_title_yet_a_title_may_hold_a_number(
     assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title
 
 
+@pytest.mark.parametrize(("lines", "title"), [
+    # The second line of a wrapped numbered heading is the heading's too, not a title below it.
+    ([("1 Test of a safe implementation of Greek", 14.0), ("numerals", 14.0),
+      *[("Every number is set in four versions.", 11.0)] * 3], None),
+    # "Contents" as the largest text opens a table of contents, however few its entries: no entry is the title.
+    ([("Contents", 24.0), ("1 Sample 2", 10.0), ("Glossary 3", 10.0)], None),
+    # A heading in the title's size right below it is no part of it.
+    ([("A Study of Sparse Things", 14.0), ("Abstract", 14.0), *[("We study sparse things.", 10.0)] * 3],
+     "A Study of Sparse Things"),
+])
+def test_section_headings_are_no_title(lines: list[tuple[str, float]], title: str | None) -> None:
+    assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title
+
+
 def test_contents_set_large_atop_page_one_is_no_title() -> None:
     page = "Contents\n1 Introduction 1\n2 Usage 3\n3 Implementation 5\n4 Index 9"
     assert read_document(pdf_bytes([page], heading_size=16.0), PipelineOptions()).title is None

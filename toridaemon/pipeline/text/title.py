@@ -125,12 +125,13 @@ def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
 def title_from_lines(lines: list[Line]) -> str | None:
     """The run of consecutive lines in the largest font among those with real words, when that font is more than
     5 % above the median line's or there are fewer than three such lines (too few to tell a title from text).
-    Numbered lines ("1 Introduction", "2.3. Results") count as text but are never the title."""
-    lines = [line for line in lines if not _letter_spaced(line.text) and not _NOT_A_TITLE.fullmatch(line.text)]
+    Section headings ("1 Introduction", "2.3. Results", "Contents") count as text but are never the title."""
+    lines = [line for line in lines if not _letter_spaced(line.text)]
     wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3]
-    # A numbered line is a section's heading ("1 Introduction"): never the title, and where it is the largest
-    # text, page 1 opens with a section, not a title. It counts as text all the same.
-    eligible = [line for line in wordy if not _NUMBERED.fullmatch(line.text)]
+    # A section's heading ("1 Introduction", the second line of a wrapped one, "Contents") is never the title,
+    # and where it is the largest text, page 1 opens with a section, not a title. It counts as text all the same.
+    headings = _headings(lines)
+    eligible = [line for line in wordy if line not in headings]
     if not eligible:
         return None
     largest, sizes = max(line.size for line in eligible), [line.size for line in wordy]
@@ -146,11 +147,34 @@ def title_from_lines(lines: list[Line]) -> str | None:
     for line in lines[start + 1 : start + _MAX_TITLE_LINES]:
         if line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5:
             break
+        if _NOT_A_TITLE.fullmatch(line.text):  # a numbered line may go on a title ("30 Minutes"); "Abstract" not
+            break
         run.append(line)
     title = " ".join(line.text for line in run)
     if len(title) > _PARAGRAPH_CHARS and not _above_text(largest, sizes):
         title = run[0].text  # two lines in one size: a paragraph, of which the first line is kept
     return title[:_MAX_TITLE_CHARS] or None
+
+
+def _same_size(size: float, other: float) -> bool:
+    return abs(size - other) <= other * (1 - _SIZE_TOLERANCE)
+
+
+def _headings(lines: list[Line]) -> list[Line]:
+    """Section headings among `lines`: numbered ones and the lines that wrap them (the same size right below), and
+    the headings of a table of contents or an abstract."""
+    found: list[Line] = []
+    heading: Line | None = None  # the line before, when it is a heading
+    for line in lines:
+        wrapped = heading is not None and _wraps(heading, line)
+        heading = line if _NUMBERED.fullmatch(line.text) or _NOT_A_TITLE.fullmatch(line.text) or wrapped else None
+        if heading is not None:
+            found.append(heading)
+    return found
+
+
+def _wraps(heading: Line, line: Line) -> bool:
+    return _same_size(line.size, heading.size) and 0 < line.top - heading.top <= heading.size * 2.5
 
 
 def _letter_spaced(text: str) -> bool:
