@@ -227,6 +227,20 @@ def test_german_person_names_are_no_concepts_but_a_title_and_a_name_are() -> Non
     assert not any(part in name for name in names for part in ("peter", "musterfrau", "petra", "mustermann"))
 
 
+@pytest.mark.parametrize(("text", "kept"), [
+    ("Berlin im Wandel\nBerlin ist die Hauptstadt. Berlin wächst jedes Jahr. In Berlin leben viele Menschen. "
+     "Berlin hat viele Museen. Seit 2020 ist der Flughafen Berlin Brandenburg offen.", "berlin"),
+    ("Bericht über Geräte\nDie Apple Watch misst den Puls. Apple verkauft viele Geräte. Die Apple Watch und "
+     "andere Geräte von Apple messen den Puls.", "apple watch"),
+    ("Kursangebot\nDer Englisch Grundkurs beginnt im Herbst. Englisch lernen viele Menschen. Der Englisch "
+     "Grundkurs ist voll.", "englisch grundkurs"),
+])
+def test_german_places_and_brands_are_no_names(text: str, kept: str) -> None:
+    # Places and brands are proper nouns of the lexicon too; what follows them is no rare family name.
+    names = [c.name.lower() for c in analyze_text(text, language="de").concepts]
+    assert kept in names
+
+
 def test_verbs_from_the_lexicons_end_no_term() -> None:
     en = [c.name for c in analyze_text(
         "The bropd package simplifies reporting. The bropd package showed results; bropd package users agree."

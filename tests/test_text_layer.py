@@ -226,9 +226,17 @@ def test_numbered_lines_are_no_title_yet_a_title_may_hold_a_number(
       *[("Every number is set in four versions.", 11.0)] * 3], None),
     # "Contents" as the largest text opens a table of contents, however few its entries: no entry is the title.
     ([("Contents", 24.0), ("1 Sample 2", 10.0), ("Glossary 3", 10.0)], None),
-    # A heading in the title's size right below it is no part of it.
+    # A heading in the title's size right below it is no part of it, and an abstract's heading is no text to
+    # compare the title's size with, even when set larger.
     ([("A Study of Sparse Things", 14.0), ("Abstract", 14.0), *[("We study sparse things.", 10.0)] * 3],
      "A Study of Sparse Things"),
+    ([("A Study of Sparse Things", 14.0), ("Abstract", 14.0), ("We study sparse things.", 10.0)],
+     "A Study of Sparse Things"),
+    ([("A Study of Sparse Things", 14.0), ("Jane Doe", 11.0), ("Abstract", 15.5),
+      *[("We study sparse things.", 10.0)] * 6], "A Study of Sparse Things"),
+    # Only a line going on a numbered heading's sentence wraps it: a title under a dated line is a title.
+    ([("3 March 2024", 14.0), ("Annual Report of the Club", 14.0), *[("The club met twice.", 10.0)] * 4],
+     "Annual Report of the Club"),
 ])
 def test_section_headings_are_no_title(lines: list[tuple[str, float]], title: str | None) -> None:
     assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title

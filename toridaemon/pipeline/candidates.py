@@ -92,22 +92,28 @@ class CandidateTable:
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
-        capitals) outside the title, as "Frank Mittelbach". Where every noun is capitalised (German) that says
-        nothing, so there the first must also be a proper noun of the language's lexicon and the second one too
-        or a word the lexicon lacks ("Peter Musterfrau", not "Kapitän Hook"). Any candidate holding such a word
-        is a name or part of one ("Mittelbach", "Schrod configures")."""
+        capitals) outside the title, as "Frank Mittelbach". Any candidate holding such a word is a name or part
+        of one ("Mittelbach", "Schrod configures"). Where every noun is capitalised (German) that says nothing,
+        so there it takes a family name after a given one: see `_german_name`."""
         parts: set[str] = set()
         titled = self.titled
-        proper, known = lang.proper_nouns, lang.lexicon
         for key, surface in self.surface.items():
             if " " in key:
                 words = surface.split(" ")
                 for a, b in pairwise(words):
-                    if a in titled and b in titled and (
-                        not lang.capitalised_nouns or (a in proper and (b in proper or b not in known))
-                    ):
+                    if a in titled and b in titled and (not lang.capitalised_nouns or _german_name(a, b, lang)):
                         parts.update((a, b))
         return parts
+
+
+def _german_name(first: str, second: str, lang: Language) -> bool:
+    """Whether two Capitalised German words (lowercase here) read as a person's name: the first a proper noun of
+    the lexicon ("peter"), the second a proper noun or a word it lacks, and rare in the language's word list
+    ("musterfrau", "kohm"). Places and brands are proper nouns too, but what follows them is a common word
+    ("Berlin Brandenburg", "Apple Watch", "Englisch Grundkurs"); a common family name ("Peter Fischer") is missed."""
+    if first not in lang.proper_nouns:
+        return False
+    return (second in lang.proper_nouns or second not in lang.lexicon) and lang.specificity(second) >= 1.0
 
 
 def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:

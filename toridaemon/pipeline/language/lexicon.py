@@ -71,7 +71,8 @@ def proper_nouns(code: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _first_tags(code: str) -> dict[str, str]:
-    """Lowercase word → the tag of its first entry in the lexicon of `code` (file order: most frequent first)."""
+    """Lowercase word → the first tag of its first entry in the lexicon of `code` (an entry lists its tags most
+    frequent first; the entries sort capitalised before lowercase, so "Weg NN" wins over "weg ADV")."""
     tags: dict[str, str] = {}
     for word, tag in _entries(code):
         tags.setdefault(word.lower(), tag)

@@ -1,9 +1,10 @@
 """The title a reader sees: a plausible metadata title, else the largest text near the top of page 1.
 
 Metadata titles are often file names (`galois.dvi`, `Microsoft Word - x.doc`) or `untitled`; those are
-skipped. On the page, the title is the run of lines in the largest font in the top part of page 1,
-footnote markers dropped, when that font is larger than the text's and is not a numbered section heading's; the
-first line of text is the last resort only when page 1's fonts are unknown (a scan, garbage, a blank page).
+skipped. On the page, the title is the run of lines in the largest font in the top part of page 1, footnote
+markers dropped, when that font is larger than the text's and is not a section heading's (numbered, or a table
+of contents); the first line of text is the last resort only when page 1's fonts are unknown (a scan, garbage, a
+blank page).
 """
 
 from __future__ import annotations
@@ -39,12 +40,19 @@ _PATH = re.compile(r"^([a-z]:)?[\\/]|[\\/][^\s\\/]+[\\/]", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]")
 # Headings set large atop page 1 that are never its title: a table of contents or an abstract, in the languages
 # the sections know (sections.py), numbered or not.
-_NOT_A_TITLE = re.compile(
-    r"(?:\d+(?:\.\d+)*\.?\s+)?(?:contents|table of contents|abstract|inhalt|inhaltsverzeichnis|zusammenfassung|"
-    r"table des matières|sommaire|résumé|índice|contenido|resumen|indice|sommario|riassunto|sumário|resumo|inhoud|"
-    r"inhoudsopgave|samenvatting)\W*",
-    re.IGNORECASE,
+_CONTENTS_NAMES = (
+    "contents|table of contents|inhalt|inhaltsverzeichnis|table des matières|sommaire|índice|contenido|indice|"
+    "sommario|sumário|inhoud|inhoudsopgave"
 )
+_ABSTRACT_NAMES = "abstract|zusammenfassung|résumé|resumen|riassunto|resumo|samenvatting"
+
+
+def _heading(names: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:\d+(?:\.\d+)*\.?\s+)?(?:{names})\W*", re.IGNORECASE)
+
+
+_CONTENTS = _heading(_CONTENTS_NAMES)
+_NOT_A_TITLE = _heading(f"{_CONTENTS_NAMES}|{_ABSTRACT_NAMES}")
 _NUMBERED = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?\s+\S.*")  # "1 Introduction", "2.3. Results"
 
 
@@ -125,18 +133,24 @@ def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
 def title_from_lines(lines: list[Line]) -> str | None:
     """The run of consecutive lines in the largest font among those with real words, when that font is more than
     5 % above the median line's or there are fewer than three such lines (too few to tell a title from text).
-    Section headings ("1 Introduction", "2.3. Results", "Contents") count as text but are never the title."""
+    Numbered section headings ("1 Introduction", "2.3. Results") count as text but are never the title; "Contents"
+    and "Abstract" are neither, and a table of contents set larger than any other line means no title."""
     lines = [line for line in lines if not _letter_spaced(line.text)]
-    wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3]
-    # A section's heading ("1 Introduction", the second line of a wrapped one, "Contents") is never the title,
+    # "Contents", "Abstract": never the title, nor text to compare sizes with (an abstract's heading may be set
+    # as large as the title).
+    named = [line for line in lines if _NOT_A_TITLE.fullmatch(line.text)]
+    wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3 and line not in named]
+    # A numbered section heading ("1 Introduction", and the second line of a wrapped one) is never the title,
     # and where it is the largest text, page 1 opens with a section, not a title. It counts as text all the same.
-    headings = _headings(lines)
-    eligible = [line for line in wordy if line not in headings]
+    numbered = _numbered_headings(lines)
+    eligible = [line for line in wordy if line not in numbered]
     if not eligible:
         return None
     largest, sizes = max(line.size for line in eligible), [line.size for line in wordy]
     if largest < max(sizes) * _SIZE_TOLERANCE:
         return None
+    if any(line.size * _SIZE_TOLERANCE > largest for line in named if _CONTENTS.fullmatch(line.text)):
+        return None  # a table of contents set above everything else: its entries are no title
     if not _set_apart(largest, sizes):  # body text (a letter, an example page): no title
         return None
     start = next((i for i, line in enumerate(lines) if line in eligible and line.size >= largest * _SIZE_TOLERANCE),
@@ -160,21 +174,23 @@ def _same_size(size: float, other: float) -> bool:
     return abs(size - other) <= other * (1 - _SIZE_TOLERANCE)
 
 
-def _headings(lines: list[Line]) -> list[Line]:
-    """Section headings among `lines`: numbered ones and the lines that wrap them (the same size right below), and
-    the headings of a table of contents or an abstract."""
+def _numbered_headings(lines: list[Line]) -> list[Line]:
+    """Numbered section headings among `lines` ("1 Introduction"), with the lines that wrap them."""
     found: list[Line] = []
     heading: Line | None = None  # the line before, when it is a heading
     for line in lines:
         wrapped = heading is not None and _wraps(heading, line)
-        heading = line if _NUMBERED.fullmatch(line.text) or _NOT_A_TITLE.fullmatch(line.text) or wrapped else None
+        heading = line if _NUMBERED.fullmatch(line.text) or wrapped else None
         if heading is not None:
             found.append(heading)
     return found
 
 
 def _wraps(heading: Line, line: Line) -> bool:
-    return _same_size(line.size, heading.size) and 0 < line.top - heading.top <= heading.size * 2.5
+    """Whether `line` goes on `heading`: right below it, in its size, and going on its sentence (a lowercase
+    start: "1 Test of Greek" / "numerals"; not a title under a dated line, "3 March 2024" / "Annual Report")."""
+    return (_same_size(line.size, heading.size) and 0 < line.top - heading.top <= heading.size * 2.5
+            and line.text[:1].islower())
 
 
 def _letter_spaced(text: str) -> bool:
@@ -203,7 +219,8 @@ def choose_title(
     name) is common, a wrong largest line atop page 1 is not, unless nothing atop page 1 is set larger than
     the text. When they agree, the metadata's spelling is kept (it has no TeX logo fragments such as "LATEX").
     With fonts known and three lines of words or more atop page 1, none more than 5 % above the median (a letter,
-    an example page), or a numbered section heading as the largest text, page 1 shows no title.
+    an example page), or a section heading (numbered, a table of contents) as the largest text, page 1 shows no
+    title.
     """
     metadata = plausible_metadata(metadata, file_stem)
     page = title_from_lines(lines or [])  # none when nothing atop page 1 is set larger than the text
