@@ -242,6 +242,14 @@ def test_section_headings_are_no_title(lines: list[tuple[str, float]], title: st
     assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title
 
 
+def test_a_title_from_the_page_is_cleaned_like_its_text() -> None:
+    # TeX fonts set an accent as a character of its own before the letter ("Universit¨at"): the page's text
+    # was cleaned of that, and the title taken from the same text layer must be too.
+    body = "\n".join(["Die Universit\u00a8at bietet viele Kurse an, und die Studenten lernen dort gerne."] * 6)
+    data = pdf_bytes([f"Universit\u00a8at der K\u00a8unste\n{body}"], heading_size=17.0)
+    assert read_document(data, PipelineOptions()).title == "Universität der Künste"
+
+
 def test_contents_set_large_atop_page_one_is_no_title() -> None:
     page = "Contents\n1 Introduction 1\n2 Usage 3\n3 Implementation 5\n4 Index 9"
     assert read_document(pdf_bytes([page], heading_size=16.0), PipelineOptions()).title is None

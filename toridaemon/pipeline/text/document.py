@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 
@@ -89,6 +89,9 @@ def finish(
     language = detect("\n".join(texts))
     ligatures = lost_ligatures_likely(texts[:3], language)  # decided once: the repair costs a pass per page
     pages = drop_running_lines([clean_page(text, language, ligatures=ligatures) for text in texts])
+    if lines:  # the title is read from the same text layer, with the same artefacts ("f¨ur", "Exaⅿpⅼe")
+        lines = [replace(line, text=" ".join(clean_page(line.text, language, ligatures=ligatures).split()))
+                 for line in lines]
     warnings = set(warnings or ())
     if not _readable(pages):
         warnings.add("no_text")
