@@ -52,6 +52,17 @@ def test_soft_hyphens_accents_and_nfkc() -> None:
     assert clean_page("e\u0301te\u0301 \u0301ecole", "en") == "été école"
 
 
+def test_ascii_accents_of_tex_fonts_join_where_they_make_a_known_word() -> None:
+    # OT1 fonts set grave, circumflex and tilde at the codes of "`", "^" and "~".
+    assert clean_page("Universit`a degli Studi, pi`u citt`a", "it") == "Università degli Studi, più città"
+    assert clean_page("voir `a la page o`u il est", "fr") == "voir à la page où il est"
+    assert clean_page("Espa~na y ni~no", "es") == "España y niño"
+    # TeX quotes, exponents, home folders and made-up words stay as written.
+    kept = "``quoted text'' with x^2, a^b, ~user and na`xyz"
+    assert clean_page(kept, "en") == kept
+    assert clean_page("``a quote''", "fr") == "``a quote''"
+
+
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     topics = ["graphs", "lattices", "groups", "rings", "fields"]
     pages = [f"Journal of Things, vol. {n}\nBody text on {topic}.\nAnd {topic} again.\n{n + 1}"

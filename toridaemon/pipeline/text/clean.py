@@ -22,9 +22,13 @@ _SOFT_HYPHEN = re.compile("[\u00ad\u0002\ufffe][ \t]*\n?[ \t]*(.?)")
 # Spacing accents TeX sets as glyphs of their own, and the combining mark each stands for.
 _SPACING_ACCENTS = {
     "\u00b4": "\u0301", "`": "\u0300", "\u00a8": "\u0308", "\u02c6": "\u0302", "^": "\u0302", "\u02dc": "\u0303",
-    "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307",
+    "~": "\u0303", "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307",
     "\u02dd": "\u030b", "\u00af": "\u0304",
 }
+# TeX's OT1 fonts set the grave, circumflex and tilde accents at the ASCII codes of "`", "^" and "~"
+# ("Universit`a"): such a mark before a letter is put on it where that makes a known word, and only at a word's
+# start or inside a word, not after another mark (TeX quotes: "``a").
+_ASCII_ACCENT = re.compile(r"(?<![`^~\w])([^\W\d_]*)([`^~])([A-Za-z][^\W\d_]*)")
 _ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
 _ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
 # Tried only at the first mark of a run: from inside a run the greedy repeat would be re-scanned at every mark.
@@ -53,6 +57,8 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
     """One page's text, cleaned (see the module docstring); `ligatures=False` skips the ligature repair."""
     if _has_soft_hyphen(text):
         text = _SOFT_HYPHEN.sub(_unhyphenate, text)
+    if "`" in text or "^" in text or "~" in text:
+        text = _join_ascii_accents(text, language)
     if not text.isascii():  # ASCII is already composed and NFKC
         if _ANY_ACCENT.search(text):
             text = _join_accents(text)
@@ -88,6 +94,21 @@ def _unhyphenate(match: re.Match[str]) -> str:
     # "pre-ceding" joins; "AMS-LaTeX" keeps its hyphen: a capital after the break starts a new part.
     following = match.group(1)
     return "-" + following if following.isupper() else following
+
+
+def _join_ascii_accents(text: str, language: str | None) -> str:
+    """"Universit`a" → "Università", "pi`u" → "più" where the word is known in the document's language."""
+    known = _words(language or "en")
+    if not known:
+        return text
+
+    def join(match: re.Match[str]) -> str:
+        before, accent, after = match.groups()
+        accented = unicodedata.normalize("NFC", after[0] + _SPACING_ACCENTS[accent])
+        word = before + accented + after[1:]
+        return word if len(accented) == 1 and word.lower() in known else match.group(0)
+
+    return _ASCII_ACCENT.sub(join, text)
 
 
 def _join_accents(text: str) -> str:
