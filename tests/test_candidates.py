@@ -169,6 +169,14 @@ def test_addresses_are_one_token_and_no_concept() -> None:
     assert not any(part in key for key in found for part in ("jane", "doe", "example", "https"))
 
 
+def test_a_file_extension_or_an_abbreviation_tail_is_no_word() -> None:
+    tokens = tokenize("Load amsmath.sty and config.yaml, see Ch.mo Prof. Rossi. Done.", language("en"))
+    assert ".sty" in tokens and ".yaml" in tokens and ".mo" in tokens and "sty" not in tokens
+    assert "amsmath" in tokens and "config" in tokens  # the name before the dot stays a word
+    found = counts("The amsmath.sty file loads amsmath. The amsmath.sty file and the amsmath.dtx source.")
+    assert "amsmath" in found and not any(part in key.split() for key in found for part in ("sty", "dtx"))
+
+
 # The tokenizer as one regular expression, the address an alternative tried at every word: what `tokenize` must
 # match token for token, finding the addresses by their marks instead.
 _ADDRESS_ALTERNATIVE = r"(?<!\S)\S*(?:@|://|www\.)\S*|"
@@ -206,7 +214,7 @@ def test_tokenize_finds_addresses_as_the_single_expression_does(text: str, code:
 
 
 @pytest.mark.parametrize(("text", "start"), [("él'a" + " " * _STRETCH, 1), ("xl'a" + " " * _STRETCH, 1),
-                                             ("é\nl'a" + " " * _STRETCH, 2)])
+                                             ("é\nl'a" + " " * _STRETCH, 2), ("é.ab" + " " * _STRETCH, 1)])
 def test_a_range_read_from_mid_line_reads_as_the_unicode_expression_does(text: str, start: int) -> None:
     """Where a range starts after a non-ASCII letter, the ASCII expression would look behind at it differently."""
     assert candidates._findall(True, text, start, len(text)) == candidates._TOKENIZERS[True].findall(text, start)

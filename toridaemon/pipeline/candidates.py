@@ -1,13 +1,13 @@
 """Candidate terms: runs of content words between function words and punctuation, and their n-grams.
 
-Without a part-of-speech tagger, noun-phrase-like candidates come from cheap lexical rules: the language's
-function words are boundaries, so are words with digits, punctuation, e-mail addresses, URLs and TeX commands; in
-English also reporting verbs and vague modifiers, adverbs ("-ly" forms of known words), and a past participle
-may open a term ("distributed system") but not end one. Words are letters of any script (with their combining
-marks), so "Verfügung" and "données" stay whole. Each word is lowercased and folded by its language (plurals in
-English, a Snowball stemmer elsewhere), so "Networks" and "network" are one candidate; the first surface form of
-each candidate is kept for display. Counting is one pass over the tokens with a per-token-type cache: linear in the
-text.
+Without a part-of-speech tagger, noun-phrase-like candidates come from cheap lexical rules: the language's function
+words are boundaries, so are words with digits, punctuation, e-mail addresses, URLs, TeX commands and file
+extensions; in English also reporting verbs and vague modifiers, adverbs ("-ly" forms of known words), and a past
+participle may open a term ("distributed system") but not end one. Words are letters of any script (with their
+combining marks), so "Verfügung" and "données" stay whole. Each word is lowercased and folded by its language
+(plurals in English, a Snowball stemmer elsewhere), so "Networks" and "network" are one candidate; the first surface
+form of each candidate is kept for display. Counting is one pass over the tokens with a per-token-type cache: linear
+in the text.
 """
 
 from __future__ import annotations
@@ -28,11 +28,14 @@ MAX_WORDS = 4
 MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text: boundaries, never terms
 
 # Word tokens keep inner hyphens and apostrophes; e-mail addresses, URLs and TeX commands are one token each (a
-# boundary); any run of other non-space characters is a boundary, and so is a blank line (a paragraph break).
+# boundary); a dot glued to a word with the letters after it is a boundary too: a file name's extension
+# ("amsmath.sty", "config.yaml") or an abbreviation's tail ("Ch.mo"); any run of other non-space characters is a
+# boundary, and so is a blank line (a paragraph break).
 _ADDRESS_MARKS = ("@", "://", "www.")
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@]+\*?"
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
+    r"|(?<=[\p{L}\p{N}])\.[\p{L}\p{N}]+"
     r"|[^\s\p{L}\p{N}]+|\n[ \t]*\n"
 )
 # Outside English an apostrophe after one to six letters at the start of a word marks an elided function word
@@ -48,6 +51,7 @@ _TOKENIZERS = {
 _ASCII_WORDS_AND_BOUNDARIES = (
     r"\\[A-Za-z@]+\*?"
     r"|[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*"
+    r"|(?<=[A-Za-z0-9])\.[A-Za-z0-9]+"
     r"|[^\t\n\x0b\x0c\r A-Za-z0-9]+|\n[ \t]*\n"
 )
 _ASCII_ELIDED = r"(?<![A-Za-z0-9])[A-Za-z]{1,6}'(?=[A-Za-z])"
