@@ -7,6 +7,7 @@ import functools
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -189,3 +190,29 @@ def test_auto_mode_polls_network_and_fuse_filesystems(tmp_path: Path) -> None:
     assert fs_magic(tmp_path) not in SILENT_FILESYSTEMS
     assert fs_magic(Path("/proc")) == 0x9FA0  # PROC_SUPER_MAGIC: the real statfs call reads f_type
     assert fs_magic(tmp_path / "missing") is None
+
+
+def test_the_watch_is_healthy_again_only_once_its_rearm_is_reported(tmp_path: Path) -> None:
+    """/healthz answered 200 in the moment between the new observer's swap and the re-arm's report (its counter
+    and the rescan it asks for): a probe could see the watch healthy with the re-arm still to come."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    reporting, reported = threading.Event(), threading.Event()
+
+    def on_rearm(_reason: str) -> None:
+        reporting.set()
+        reported.wait(5)
+
+    watcher = Watcher(inbox, "inotify", lambda _kind, _path: None, on_rearm=on_rearm, check_seconds=0.05)
+    watcher.start()
+    try:
+        inbox.rename(tmp_path / "inbox.old")
+        inbox.mkdir()
+        assert reporting.wait(5), "no re-arm"
+        assert not watcher.is_alive()  # the new observer runs, but the re-arm is not reported yet
+        reported.set()
+        wait_for(watcher.is_alive, 2, what="healthy once the re-arm is reported")
+    finally:
+        reported.set()
+        watcher.stop()
+

@@ -131,6 +131,7 @@ class Watcher(SupervisedObserver):
         self._intact = False
         self._checked_at = time.monotonic()
         self._missing_logged = False
+        self._rearming = False  # from a check that asks for a re-arm until the re-arm is reported
         self.reason = ""
 
     @property
@@ -169,12 +170,23 @@ class Watcher(SupervisedObserver):
         if watched is None or current == watched:
             # A directory deleted and re-created often gets its old inode number back: the dead
             # emitter (inotify dropped the watch with the directory) is what tells then.
-            return None if self._intact else ("restored" if watched is None else "watch_lost")
-        return "mounted_or_unmounted" if current[0] != watched[0] else "replaced"
+            reason = None if self._intact else ("restored" if watched is None else "watch_lost")
+        else:
+            reason = "mounted_or_unmounted" if current[0] != watched[0] else "replaced"
+        if reason is not None:
+            with self._lock:
+                self._rearming = True
+        return reason
 
     def _rearmed(self, reason: str) -> None:
         log.warning("watch_rearmed", inbox=str(self.inbox), reason=reason, backend=self.backend)
-        self._on_rearm(reason)
+        try:
+            self._on_rearm(reason)
+        finally:
+            # Healthy again only now: the re-arm is counted and its rescan asked for, so whoever sees the watch
+            # healthy also sees the re-arm (the new observer was swapped in, and looked intact, a moment before).
+            with self._lock:
+                self._rearming = False
 
     def _failed(self) -> None:
         log.exception("watch_supervisor_failed", inbox=str(self.inbox), failures=self._failures)
@@ -184,4 +196,5 @@ class Watcher(SupervisedObserver):
         still the one the inbox path names (no stat here: this is called from the loop)."""
         with self._lock:
             fresh = time.monotonic() - self._checked_at < STALE_SECONDS
-            return self._intact and fresh and self._supervisor.is_alive() and observer_alive(self._observer)
+            return (self._intact and not self._rearming and fresh and self._supervisor.is_alive()
+                    and observer_alive(self._observer))
