@@ -27,8 +27,11 @@ _SPACING_ACCENTS = {
 }
 # TeX's OT1 fonts set the grave, circumflex and tilde accents at the ASCII codes of "`", "^" and "~"
 # ("Universit`a"): such a mark before a letter is put on it where that makes a known word, and only at a word's
-# start or inside a word, not after another mark (TeX quotes: "``a").
-_ASCII_ACCENT = re.compile(r"(?<![`^~\w])([^\W\d_]*)([`^~])([A-Za-z][^\W\d_]*)")
+# start or inside a word, not after another mark (TeX quotes: "``a"). The marks are searched for, and the letters
+# around each read from there: a pattern that opens with the letters would be tried at every position.
+_ASCII_ACCENT = re.compile(r"[`^~](?=[A-Za-z])")
+_LETTERS_BEFORE = regex.compile(r"(?r)[^\W\d_]*")
+_LETTERS_AFTER = re.compile(r"[^\W\d_]*")
 _ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
 _ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
 # Tried only at the first mark of a run: from inside a run the greedy repeat would be re-scanned at every mark.
@@ -101,14 +104,20 @@ def _join_ascii_accents(text: str, language: str | None) -> str:
     known = _words(language or "en")
     if not known:
         return text
-
-    def join(match: re.Match[str]) -> str:
-        before, accent, after = match.groups()
-        accented = unicodedata.normalize("NFC", after[0] + _SPACING_ACCENTS[accent])
-        word = before + accented + after[1:]
-        return word if len(accented) == 1 and word.lower() in known else match.group(0)
-
-    return _ASCII_ACCENT.sub(join, text)
+    parts: list[str] = []
+    done = 0  # copied or rewritten up to here
+    for mark in _ASCII_ACCENT.finditer(text):
+        at = mark.start()  # never inside a word rewritten before: its letters end at the next mark
+        start = _LETTERS_BEFORE.match(text, done, at).start()  # type: ignore[union-attr]  # * always matches
+        if start > 0 and (text[start - 1] in "`^~_" or text[start - 1].isalnum()):
+            continue  # the letters do not start a word: they follow a digit or a mark
+        end = _LETTERS_AFTER.match(text, at + 2).end()  # type: ignore[union-attr]
+        accented = unicodedata.normalize("NFC", text[at + 1] + _SPACING_ACCENTS[text[at]])
+        word = text[start:at] + accented + text[at + 2 : end]
+        if len(accented) == 1 and word.lower() in known:
+            parts += [text[done:start], word]
+            done = end
+    return "".join(parts) + text[done:] if parts else text
 
 
 def _join_accents(text: str) -> str:
