@@ -10,6 +10,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from watchdog.events import FileSystemEvent
@@ -214,5 +215,34 @@ def test_the_watch_is_healthy_again_only_once_its_rearm_is_reported(tmp_path: Pa
         wait_for(watcher.is_alive, 2, what="healthy once the re-arm is reported")
     finally:
         reported.set()
+        watcher.stop()
+
+
+def test_a_rearm_that_failed_leaves_the_watch_healthy_once_it_is_intact_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-arm that cannot start its observer (an inotify limit; simulated here, the one stand-in in this file)
+    must not leave the watch unhealthy for good once the folder it still watches is back."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    watcher = Watcher(inbox, "inotify", lambda _kind, _path: None, check_seconds=0.05)
+    watcher.start()
+    real = watcher._new_observer
+    failed = threading.Event()
+
+    def limit_reached(_watched: object) -> NoReturn:
+        failed.set()
+        raise OSError(28, "inotify watch limit reached")
+
+    try:
+        monkeypatch.setattr(watcher, "_new_observer", limit_reached)
+        inbox.rename(tmp_path / "inbox.old")
+        inbox.mkdir()
+        assert failed.wait(5), "no re-arm was tried"
+        monkeypatch.setattr(watcher, "_new_observer", real)
+        inbox.rmdir()
+        (tmp_path / "inbox.old").rename(inbox)  # the folder still watched is back: no re-arm is needed
+        wait_for(watcher.is_alive, 5, what="healthy with the original folder back")
+    finally:
         watcher.stop()
 

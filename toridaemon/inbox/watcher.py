@@ -131,7 +131,7 @@ class Watcher(SupervisedObserver):
         self._intact = False
         self._checked_at = time.monotonic()
         self._missing_logged = False
-        self._rearming = False  # from a check that asks for a re-arm until the re-arm is reported
+        self._rearming = False  # from a check that asks for a re-arm until the re-arm is reported or not needed
         self.reason = ""
 
     @property
@@ -161,21 +161,21 @@ class Watcher(SupervisedObserver):
             watched = self._watched
             self._intact = current is not None and current == watched and observer_alive(self._observer)
             self._checked_at = time.monotonic()
+        reason: str | None = None
         if current is None:
             if not self._missing_logged:
                 log.error("inbox_missing", inbox=str(self.inbox), hint="re-create it; the watch re-arms on sight")
                 self._missing_logged = True
-            return None
-        self._missing_logged = False
-        if watched is None or current == watched:
+        elif watched is None or current == watched:
+            self._missing_logged = False
             # A directory deleted and re-created often gets its old inode number back: the dead
             # emitter (inotify dropped the watch with the directory) is what tells then.
             reason = None if self._intact else ("restored" if watched is None else "watch_lost")
         else:
+            self._missing_logged = False
             reason = "mounted_or_unmounted" if current[0] != watched[0] else "replaced"
-        if reason is not None:
-            with self._lock:
-                self._rearming = True
+        with self._lock:  # every check says it anew: a re-arm that failed may find the watch intact next time
+            self._rearming = reason is not None
         return reason
 
     def _rearmed(self, reason: str) -> None:
