@@ -57,10 +57,18 @@ def test_ascii_accents_of_tex_fonts_join_where_they_make_a_known_word() -> None:
     assert clean_page("Universit`a degli Studi, pi`u citt`a", "it") == "Università degli Studi, più città"
     assert clean_page("voir `a la page o`u il est", "fr") == "voir à la page où il est"
     assert clean_page("Espa~na y ni~no", "es") == "España y niño"
-    # TeX quotes, exponents, home folders and made-up words stay as written.
+    # A word holding another accent set as a glyph of its own, or a lost ligature, is joined as one word.
+    assert clean_page("d\u00b4ej`a, \ufb01d`ele", "fr") == "déjà, fidèle"
+    assert clean_page("aplica\u00b8c~oes", "pt") == "aplicações"
+    # TeX quotes, exponents, home folders, made-up words and code stay as written: TeX's own accent commands,
+    # a key ("^A"), a pattern ("^a" makes the rare "â"), a code span ("`e`").
     kept = "``quoted text'' with x^2, a^b, ~user and na`xyz"
     assert clean_page(kept, "en") == kept
     assert clean_page("``a quote''", "fr") == "``a quote''"
+    for code, text in (("fr", "\\`a, \\^etre"), ("en", "Press ^A to start"), ("fr", "grep ^a fichier"),
+                       ("it", "la variabile `e` vale"), ("pt", "~a")):
+        assert clean_page(text, code) == text
+    assert clean_page("`e vero", "it") == "è vero"  # a common one-letter word
 
 
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:

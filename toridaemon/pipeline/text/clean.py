@@ -31,7 +31,9 @@ _SPACING_ACCENTS = {
 # around each read from there: a pattern that opens with the letters would be tried at every position.
 _ASCII_ACCENT = re.compile(r"[`^~](?=[A-Za-z])")
 _LETTERS_BEFORE = regex.compile(r"(?r)[^\W\d_]*")
-_LETTERS_AFTER = re.compile(r"[^\W\d_]*")
+_LETTERS_AFTER = regex.compile(r"[^\W\d_]*")
+_NOT_A_WORD_START = "`^~_\\"  # after a mark, or TeX's own accent command ("\\`a", "\\^o")
+_COMMON_ZIPF = 5.0  # a one-letter word made so must be this common ("à", "è"), not "â" of "grep ^a"
 _ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
 _ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
 # Tried only at the first mark of a run: from inside a run the greedy repeat would be re-scanned at every mark.
@@ -60,14 +62,14 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
     """One page's text, cleaned (see the module docstring); `ligatures=False` skips the ligature repair."""
     if _has_soft_hyphen(text):
         text = _SOFT_HYPHEN.sub(_unhyphenate, text)
-    if "`" in text or "^" in text or "~" in text:
-        text = _join_ascii_accents(text, language)
     if not text.isascii():  # ASCII is already composed and NFKC
         if _ANY_ACCENT.search(text):
             text = _join_accents(text)
         text = stream_safe(text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
+    if "`" in text or "^" in text or "~" in text:  # after the other accents: "d´ej`a" is one word by then
+        text = _join_ascii_accents(text, language)
     text = _join_hyphenated(text, language)
     return repair_ligatures(text, language) if ligatures else text
 
@@ -100,8 +102,11 @@ def _unhyphenate(match: re.Match[str]) -> str:
 
 
 def _join_ascii_accents(text: str, language: str | None) -> str:
-    """"Universit`a" → "Università", "pi`u" → "più" where the word is known in the document's language."""
-    known = _words(language or "en")
+    """"Universit`a" → "Università", "pi`u" → "più" where the word is known in the document's language; a
+    one-letter word ("`a" → "à") only where it is a common lowercase word. Not in code: after TeX's backslash, or
+    with a mark right after the word ("`e`")."""
+    code = language or "en"
+    known = _words(code)
     if not known:
         return text
     parts: list[str] = []
@@ -109,15 +114,22 @@ def _join_ascii_accents(text: str, language: str | None) -> str:
     for mark in _ASCII_ACCENT.finditer(text):
         at = mark.start()  # never inside a word rewritten before: its letters end at the next mark
         start = _LETTERS_BEFORE.match(text, done, at).start()  # type: ignore[union-attr]  # * always matches
-        if start > 0 and (text[start - 1] in "`^~_" or text[start - 1].isalnum()):
-            continue  # the letters do not start a word: they follow a digit or a mark
+        if start > 0 and (text[start - 1] in _NOT_A_WORD_START or text[start - 1].isalnum()):
+            continue  # the letters do not start a word: they follow a digit, a mark or a backslash
         end = _LETTERS_AFTER.match(text, at + 2).end()  # type: ignore[union-attr]
+        if end < len(text) and text[end] in "`^~":
+            continue
         accented = unicodedata.normalize("NFC", text[at + 1] + _SPACING_ACCENTS[text[at]])
         word = text[start:at] + accented + text[at + 2 : end]
-        if len(accented) == 1 and word.lower() in known:
+        if len(accented) == 1 and word.lower() in known and (len(word) > 1 or _common_letter(word, code)):
             parts += [text[done:start], word]
             done = end
     return "".join(parts) + text[done:] if parts else text
+
+
+@lru_cache(maxsize=256)
+def _common_letter(word: str, language: str) -> bool:
+    return word.islower() and wordfreq.zipf_frequency(word, language, wordlist="small") >= _COMMON_ZIPF
 
 
 def _join_accents(text: str) -> str:
