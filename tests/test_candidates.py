@@ -173,6 +173,9 @@ def test_a_file_extension_or_an_abbreviation_tail_is_no_word() -> None:
     tokens = tokenize("Load amsmath.sty and config.yaml, see Ch.mo Prof. Rossi. Done.", language("en"))
     assert ".sty" in tokens and ".yaml" in tokens and ".mo" in tokens and "sty" not in tokens
     assert "amsmath" in tokens and "config" in tokens  # the name before the dot stays a word
+    # A capital after the dot starts a word: a space lost after a full stop or a number.
+    kept = tokenize("the end.Next step, 1.Introduction and Dr.Müller", language("en"))
+    assert {"Next", "Introduction", "Müller"} <= set(kept)
     found = counts("The amsmath.sty file loads amsmath. The amsmath.sty file and the amsmath.dtx source.")
     assert "amsmath" in found and not any(part in key.split() for key in found for part in ("sty", "dtx"))
 

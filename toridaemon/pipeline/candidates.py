@@ -28,14 +28,15 @@ MAX_WORDS = 4
 MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text: boundaries, never terms
 
 # Word tokens keep inner hyphens and apostrophes; e-mail addresses, URLs and TeX commands are one token each (a
-# boundary); a dot glued to a word with the letters after it is a boundary too: a file name's extension
-# ("amsmath.sty", "config.yaml") or an abbreviation's tail ("Ch.mo"); any run of other non-space characters is a
-# boundary, and so is a blank line (a paragraph break).
+# boundary); a dot glued to a word with the lowercase word after it is a boundary too: a file name's extension
+# ("amsmath.sty", "config.yaml") or an abbreviation's tail ("Ch.mo"), while a capital after it starts a word (a
+# space lost after a full stop: "end.Next", "1.Introduction", "Dr.Müller"); any run of other non-space characters
+# is a boundary, and so is a blank line (a paragraph break).
 _ADDRESS_MARKS = ("@", "://", "www.")
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@]+\*?"
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
-    r"|(?<=[\p{L}\p{N}])\.[\p{L}\p{N}]+"
+    r"|(?<=[\p{L}\p{N}])\.\p{Ll}[\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}]+|\n[ \t]*\n"
 )
 # Outside English an apostrophe after one to six letters at the start of a word marks an elided function word
@@ -51,7 +52,7 @@ _TOKENIZERS = {
 _ASCII_WORDS_AND_BOUNDARIES = (
     r"\\[A-Za-z@]+\*?"
     r"|[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*"
-    r"|(?<=[A-Za-z0-9])\.[A-Za-z0-9]+"
+    r"|(?<=[A-Za-z0-9])\.[a-z][A-Za-z0-9]*"
     r"|[^\t\n\x0b\x0c\r A-Za-z0-9]+|\n[ \t]*\n"
 )
 _ASCII_ELIDED = r"(?<![A-Za-z0-9])[A-Za-z]{1,6}'(?=[A-Za-z])"
