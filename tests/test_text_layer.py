@@ -17,11 +17,13 @@ from tests.pdfgen import pdf_bytes
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
 from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
+from toridaemon.pipeline.text.document import finish
 from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
 from toridaemon.pipeline.text.quality import verdict
 from toridaemon.pipeline.text.title import (
     SIMILAR,
     Line,
+    choose_title,
     plausible_metadata,
     similarity,
     title_from_lines,
@@ -267,6 +269,18 @@ def test_a_title_from_the_page_is_cleaned_like_its_text() -> None:
     body = "\n".join(["Die Universit\u00a8at bietet viele Kurse an, und die Studenten lernen dort gerne."] * 6)
     data = pdf_bytes([f"Universit\u00a8at der K\u00a8unste\n{body}"], heading_size=17.0)
     assert read_document(data, PipelineOptions()).title == "Universität der Künste"
+
+
+def test_a_title_wrapped_at_a_soft_hyphen_is_joined_and_agrees_with_its_metadata_spelling() -> None:
+    body = [Line("We study the relations between states and their institutions here.", 10.0, 60.0 + 12 * n)
+            for n in range(4)]
+    lines = [Line("Interna\u0002", 17.0, 10.0), Line("tional Relations", 17.0, 30.0), *body]
+    assert finish(["International Relations\nWe study the relations."], lambda _text: "en", lines=lines).title == (
+        "International Relations"
+    )
+    # The page's line is cleaned to NFKC ("mc2"), the metadata is not: they agree, and its spelling is kept.
+    cleaned = [Line("E = mc2 and CO2 in R3", 17.0, 10.0), *body]
+    assert choose_title("E = mc² and CO₂ in ℝ³", cleaned, []) == "E = mc² and CO₂ in ℝ³"
 
 
 def test_contents_set_large_atop_page_one_is_no_title() -> None:

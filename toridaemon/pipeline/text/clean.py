@@ -18,6 +18,7 @@ import regex
 import wordfreq
 
 # PDFium marks a hyphen at a line end as U+0002 or U+FFFE (by version) and may already join the lines.
+SOFT_HYPHENS = ("\u00ad", "\u0002", "\ufffe")
 _SOFT_HYPHEN = re.compile("[\u00ad\u0002\ufffe][ \t]*\n?[ \t]*(.?)")
 # Spacing accents TeX sets as glyphs of their own, and the combining mark each stands for.
 _SPACING_ACCENTS = {
@@ -81,7 +82,7 @@ def stream_safe(text: str) -> str:
 
 def _has_soft_hyphen(text: str) -> bool:
     # Substring searches: a character above the text's widest one is ruled out without a scan.
-    return "\u0002" in text or "\u00ad" in text or "\ufffe" in text
+    return any(mark in text for mark in SOFT_HYPHENS)
 
 
 def _join_hyphenated(text: str, language: str | None) -> str:

@@ -18,10 +18,10 @@ import pypdfium2 as pdfium
 from toridaemon.pipeline.language import detect_language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import ocr, tessdata
-from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
+from toridaemon.pipeline.text.clean import SOFT_HYPHENS, clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.extract import layer_page, metadata_title, open_document
 from toridaemon.pipeline.text.quality import verdict
-from toridaemon.pipeline.text.title import Line, choose_title
+from toridaemon.pipeline.text.title import SOFT_HYPHEN, Line, choose_title
 
 Detector = Callable[[str], "str | None"]
 Plan = tuple[Path, str]  # a tessdata folder and a Tesseract language string
@@ -90,8 +90,7 @@ def finish(
     ligatures = lost_ligatures_likely(texts[:3], language)  # decided once: the repair costs a pass per page
     pages = drop_running_lines([clean_page(text, language, ligatures=ligatures) for text in texts])
     if lines:  # the title is read from the same text layer, with the same artefacts ("f¨ur", "Exaⅿpⅼe")
-        lines = [replace(line, text=" ".join(clean_page(line.text, language, ligatures=ligatures).split()))
-                 for line in lines]
+        lines = [replace(line, text=_clean_line(line.text, language, ligatures)) for line in lines]
     warnings = set(warnings or ())
     if not _readable(pages):
         warnings.add("no_text")
@@ -104,6 +103,14 @@ def finish(
         ocr_seconds=run.seconds,
         warnings=sorted(warnings),
     )
+
+
+def _clean_line(text: str, language: str | None, ligatures: bool) -> str:
+    """A title line cleaned as the page is; a soft hyphen at its end stays (as U+00AD) for the title to join the
+    next line on: "Interna-" / "tional Relations"."""
+    hyphenated = text.endswith(SOFT_HYPHENS)
+    cleaned = " ".join(clean_page(text[:-1] if hyphenated else text, language, ligatures=ligatures).split())
+    return cleaned + SOFT_HYPHEN if hyphenated and cleaned else cleaned
 
 
 def _readable(pages: list[str]) -> bool:

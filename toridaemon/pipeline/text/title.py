@@ -13,6 +13,7 @@ import ctypes
 import difflib
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -30,6 +31,7 @@ _PARAGRAPH_CHARS = 120
 _SIZE_TOLERANCE = 0.92
 _SET_APART = 1.05  # a font this much larger than the median line's is a title's
 SIMILAR = 0.8  # near-match threshold, also of the title benchmark
+SOFT_HYPHEN = "\u00ad"  # ends a line whose word goes on on the next (the text stage keeps it there)
 FOOTNOTE_MARKS = "*∗†‡§¶"
 _FILE_NAME = re.compile(
     r"^(microsoft (word|powerpoint|excel) - )|\.(dvi|docx?|tex|pdf|ps|eps|odt|rtf|pptx?|xlsx?|txt|html?|indd|qxd)$",
@@ -164,10 +166,21 @@ def title_from_lines(lines: list[Line]) -> str | None:
         if _NOT_A_TITLE.fullmatch(line.text):  # a numbered line may go on a title ("30 Minutes"); "Abstract" not
             break
         run.append(line)
-    title = " ".join(line.text for line in run)
+    title = _joined(run)
     if len(title) > _PARAGRAPH_CHARS and not _above_text(largest, sizes):
-        title = run[0].text  # two lines in one size: a paragraph, of which the first line is kept
+        title = run[0].text.rstrip(SOFT_HYPHEN)  # two lines in one size: a paragraph, of which the first is kept
     return title[:_MAX_TITLE_CHARS] or None
+
+
+def _joined(run: list[Line]) -> str:
+    """The run's lines as one title; a line ending in a soft hyphen goes on without a space ("International")."""
+    title = ""
+    for line in run:
+        if title.endswith(SOFT_HYPHEN):
+            title = title[:-1] + line.text
+        else:
+            title = f"{title} {line.text}" if title else line.text
+    return title.rstrip(SOFT_HYPHEN)
 
 
 def _same_size(size: float, other: float) -> bool:
@@ -240,7 +253,8 @@ def _above_text(size: float, sizes: list[float]) -> bool:
 
 
 def _fold(text: str) -> str:
-    return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
+    # NFKC: the page's title is read from a text layer cleaned to NFKC, the metadata's is as written ("mc²").
+    return " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).casefold()).split())
 
 
 def similarity(first: str, second: str) -> float:
