@@ -19,7 +19,7 @@ import wordfreq
 
 # PDFium marks a hyphen at a line end as U+0002 or U+FFFE (by version) and may already join the lines.
 SOFT_HYPHENS = ("\u00ad", "\u0002", "\ufffe")
-_SOFT_HYPHEN = re.compile("[\u00ad\u0002\ufffe][ \t]*\n?[ \t]*(.?)")
+_SOFT_HYPHEN = re.compile(f"[{''.join(SOFT_HYPHENS)}][ \t]*\n?[ \t]*(.?)")
 # Spacing accents TeX sets as glyphs of their own, and the combining mark each stands for.
 _SPACING_ACCENTS = {
     "\u00b4": "\u0301", "`": "\u0300", "\u00a8": "\u0308", "\u02c6": "\u0302", "^": "\u0302", "\u02dc": "\u0303",
@@ -30,10 +30,11 @@ _SPACING_ACCENTS = {
 # ("Universit`a"): such a mark before a letter is put on it where that makes a known word, and only at a word's
 # start or inside a word, not after another mark (TeX quotes: "``a"). The marks are searched for, and the letters
 # around each read from there: a pattern that opens with the letters would be tried at every position.
-_ASCII_ACCENT = re.compile(r"[`^~](?=[A-Za-z])")
+_ASCII_MARKS = "`^~"
+_ASCII_ACCENT = re.compile(rf"[{_ASCII_MARKS}](?=[A-Za-z])")
 _LETTERS_BEFORE = regex.compile(r"(?r)[^\W\d_]*")
 _LETTERS_AFTER = regex.compile(r"[^\W\d_]*")
-_NOT_A_WORD_START = "`^~_\\"  # after a mark, or TeX's own accent command ("\\`a", "\\^o")
+_NOT_A_WORD_START = _ASCII_MARKS + "_\\"  # after a mark, or TeX's own accent command ("\\`a", "\\^o")
 _COMMON_ZIPF = 5.0  # a one-letter word made so must be this common ("à", "è"), not "â" of "grep ^a"
 _ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
 _ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
@@ -69,7 +70,7 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
         text = stream_safe(text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
-    if "`" in text or "^" in text or "~" in text:  # after the other accents: "d´ej`a" is one word by then
+    if any(mark in text for mark in _ASCII_MARKS):  # after the other accents: "d´ej`a" is one word by then
         text = _join_ascii_accents(text, language)
     text = _join_hyphenated(text, language)
     return repair_ligatures(text, language) if ligatures else text
@@ -118,7 +119,7 @@ def _join_ascii_accents(text: str, language: str | None) -> str:
         if start > 0 and (text[start - 1] in _NOT_A_WORD_START or text[start - 1].isalnum()):
             continue  # the letters do not start a word: they follow a digit, a mark or a backslash
         end = _LETTERS_AFTER.match(text, at + 2).end()  # type: ignore[union-attr]
-        if end < len(text) and text[end] in "`^~":
+        if end < len(text) and text[end] in _ASCII_MARKS:
             continue
         accented = unicodedata.normalize("NFC", text[at + 1] + _SPACING_ACCENTS[text[at]])
         word = text[start:at] + accented + text[at + 2 : end]
