@@ -7,6 +7,7 @@ on a shared machine drift too much to mean anything on their own.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,6 +62,28 @@ def corpus(limit: int | None = None) -> list[Path]:
     if not CORPUS_GOOD.is_dir():
         return []
     return sorted(CORPUS_GOOD.glob("*.pdf"), key=lambda p: p.stat().st_size)[:limit]
+
+
+def debian_package(package: str, folder: Path, version: str | None = None) -> Path:
+    """folder/<package>: the Debian package (at `version`, else the one apt offers) downloaded with `apt-get
+    download` (no root) into folder/debs and unpacked once; the unpacking goes to a temporary folder first, so a
+    broken one is redone."""
+    target = folder / package
+    if target.is_dir():
+        return target
+    debs = folder / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    pattern = f"{package}_{version or '*'}_*.deb"
+    deb = next(debs.glob(pattern), None)
+    if deb is None:
+        subprocess.run(["apt-get", "download", f"{package}={version}" if version else package], cwd=debs,
+                       check=True, timeout=600)
+        deb = next(debs.glob(pattern))
+    partial = folder / f".{package}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(partial)], check=True, timeout=600)
+    partial.rename(target)
+    return target
 
 
 def generated_pdf(index: int) -> bytes:

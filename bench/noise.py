@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _common import debian_package
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "good"
 TOP = 10
@@ -57,14 +58,7 @@ def texlive_pdfs(packages: Iterable[str], cache: Path, per_package: int) -> list
     """The smallest `per_package` PDFs of each texlive-lang-PKG package, downloaded and unpacked once."""
     found: list[Path] = []
     for package in packages:
-        name = f"texlive-lang-{package}"
-        target = cache / name
-        if not target.is_dir():
-            cache.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["apt-get", "download", name], cwd=cache, check=True, timeout=600,
-                           capture_output=True)
-            deb = next(cache.glob(f"{name}_*.deb"))
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True, timeout=600)
+        target = debian_package(f"texlive-lang-{package}", cache)
         pdfs = sorted(target.rglob("*.pdf"), key=lambda p: p.stat().st_size)
         found.extend(pdfs[:per_package])
     return found

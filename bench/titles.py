@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pypdfium2 as pdfium
+from _common import debian_package
 
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import read_document
@@ -89,21 +88,9 @@ def main() -> None:
 
 
 def fetch(packages: dict[str, str], folder: Path) -> None:
-    """Download each package at the version judged (name → version) and extract it into folder/<package>/,
-    unless it is there already; an extraction goes to a temporary folder first, so a broken one is redone."""
-    debs = folder / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
+    """Each package at the version judged (name → version), unpacked into folder/<package>/ unless it is there."""
     for package, version in sorted(packages.items()):
-        target = folder / package
-        if target.is_dir():
-            continue
-        deb = debs / f"{package}_{version}_all.deb"
-        if not deb.is_file():
-            subprocess.run(["apt-get", "download", f"{package}={version}"], cwd=debs, check=True)
-        partial = folder / f".{package}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        subprocess.run(["dpkg", "-x", str(deb), str(partial)], check=True)
-        partial.rename(target)
+        debian_package(package, folder, version)
 
 
 if __name__ == "__main__":
