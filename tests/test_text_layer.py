@@ -263,6 +263,35 @@ def test_section_headings_are_no_title(lines: list[tuple[str, float]], title: st
     assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title
 
 
+_BODY = [("The package sets music in many voices and staves.", 11.0)] * 3
+
+
+@pytest.mark.parametrize(("lines", "title"), [
+    # A subtitle: right below, one font between the title's and the text's, lowercase words.
+    ([("MusiXTeX", 24.8), ("Using TeX to write polyphonic", 17.2), ("or instrumental music", 17.2),
+      ("Version 1.36", 14.3), *_BODY], "MusiXTeX Using TeX to write polyphonic or instrumental music"),
+    # Author lines and addresses below a title are no subtitles, whatever their size.
+    ([("A Study of Sparse Things", 17.0), ("by Jane Doe", 12.0), *_BODY], "A Study of Sparse Things"),
+    ([("A Study of Sparse Things", 17.0), ("Jane Doe and Jan van der Berg", 12.0), *_BODY],
+     "A Study of Sparse Things"),
+    ([("A Study of Sparse Things", 17.0), ("email: jane at example dot org", 12.0), *_BODY],
+     "A Study of Sparse Things"),
+    # A size that section headings further down use is a heading's, not a subtitle's.
+    ([("Gentium - Support", 21.6), ("Support options", 16.2), *_BODY, ("Reporting bugs and requests", 16.2),
+      *_BODY], "Gentium - Support"),
+    # Nor is text in the text's own size, nor anything in a title of two lines or fewer.
+    ([("A Study of Sparse Things", 17.0), *_BODY], "A Study of Sparse Things"),
+    ([("A Study of Sparse Things", 17.0), ("a study of things", 12.0)], "A Study of Sparse Things"),
+    # A line of no words between two of the title's ("—") joins them, as it joins them on the page.
+    ([("fnlineno.sty", 17.2), ("—", 0.0), ("Numbering Footnote Lines", 17.2), ("Uwe Lück", 12.0), *_BODY],
+     "fnlineno.sty — Numbering Footnote Lines"),
+])
+def test_a_subtitle_goes_on_the_title_and_author_lines_do_not(
+    lines: list[tuple[str, float]], title: str | None
+) -> None:
+    assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title
+
+
 def test_a_title_from_the_page_is_cleaned_like_its_text() -> None:
     # TeX fonts set an accent as a character of its own before the letter ("Universit¨at"): the page's text
     # was cleaned of that, and the title taken from the same text layer must be too.

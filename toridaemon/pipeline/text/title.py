@@ -3,8 +3,8 @@
 Metadata titles are often file names (`galois.dvi`, `Microsoft Word - x.doc`) or `untitled`; those are
 skipped. On the page, the title is the run of lines in the largest font in the top part of page 1, footnote
 markers dropped, when that font is larger than the text's and is not a section heading's (numbered, or a table
-of contents); the first line of text is the last resort only when page 1's fonts are unknown (a scan, garbage, a
-blank page).
+of contents), and its subtitle (see `_subtitle`) after it; the first line of text is the last resort only when
+page 1's fonts are unknown (a scan, garbage, a blank page).
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ _MAX_CHARS = 1500
 # The title sits in the upper part of page 1.
 _TOP_SHARE = 0.6
 _MAX_TITLE_LINES = 4
+_SUBTITLE_LINES = 2
+# Lowercase words of author lines: conjunctions and the particles of names ("Jan van der Berg").
+_NAME_WORDS = frozenset("and und et y e i och og en ja és van von der den de da del della di du le la".split())
+_PUNCTUATION = ".,;:!?()[]{}\"'“”‘’«»—–-"
+_WORDY = re.compile(r"[^\W_]")
+_BY = frozenset(("by", "von", "par", "por", "door", "af", "av", "przez"))
+_ADDRESS = re.compile(r"@|://|<|\be-?mail\b|\bdot\b", re.IGNORECASE)
 _MAX_TITLE_CHARS = 300
 # Longer metadata is a pasted abstract or junk, no title (and comparing it with the page's cost time with its length).
 _MAX_METADATA_CHARS = 2 * _MAX_TITLE_CHARS
@@ -159,17 +166,62 @@ def title_from_lines(lines: list[Line]) -> str | None:
                  None)
     if start is None:  # sizes that are no sizes (negative, not a number), however they came in
         return None
-    run = [lines[start]]
-    for line in lines[start + 1 : start + _MAX_TITLE_LINES]:
-        if line.size < largest * _SIZE_TOLERANCE or line.top - run[-1].top > largest * 2.5:
-            break
-        if _NOT_A_TITLE.fullmatch(line.text):  # a numbered line may go on a title ("30 Minutes"); "Abstract" not
-            break
-        run.append(line)
+    run, end = _run(lines, start, largest)
     title = _joined(run)
     if len(title) > _PARAGRAPH_CHARS and not _above_text(largest, sizes):
         title = run[0].text.rstrip(SOFT_HYPHEN)  # two lines in one size: a paragraph, of which the first is kept
+    elif len(sizes) >= 3:
+        title = _joined([*run, *_subtitle(lines[end:], run[-1], largest, min(sizes))])
     return title[:_MAX_TITLE_CHARS] or None
+
+
+def _run(lines: list[Line], start: int, size: float) -> tuple[list[Line], int]:
+    """The title's lines from `start` on, all in its `size` and close together, and the index after them. A line
+    of no words between two of them ("fnlineno.sty" / "—" / "Numbering Footnote Lines") is the title's too."""
+    run, end = [lines[start]], start + 1
+    between: list[Line] = []
+    for index in range(start + 1, min(len(lines), start + _MAX_TITLE_LINES + 1)):
+        line = lines[index]
+        if line.top - (between or run)[-1].top > size * 2.5:
+            break
+        if not _WORDY.search(line.text):
+            between.append(line)
+            continue
+        if line.size < size * _SIZE_TOLERANCE or _NOT_A_TITLE.fullmatch(line.text):
+            break  # a numbered line may go on a title ("30 Minutes"); "Abstract" not
+        run += [*between, line]
+        between, end = [], index + 1
+        if len(run) >= _MAX_TITLE_LINES:
+            break
+    return run, end
+
+
+def _subtitle(lines: list[Line], title: Line, size: float, text_size: float) -> list[Line]:
+    """The lines right below the title that read as its subtitle ("MusiXTeX" / "Using TeX to write polyphonic" /
+    "or instrumental music"): in one font, smaller than the title's, larger than the smallest text's and used by
+    no line further down (a section heading's), each holding a lowercase word, which an author line ("Jane Doe
+    and John Smith", "by Jane Doe", "Version 1.36") does not."""
+    found: list[Line] = []
+    above = title
+    for line in lines[:_SUBTITLE_LINES]:
+        if not (text_size * _SET_APART < line.size < size * _SIZE_TOLERANCE) or line.top - above.top > size * 2.5:
+            break
+        if (found and not _same_size(line.size, found[0].size)) or not _reads_on(line.text):
+            break
+        found.append(line)
+        above = line
+    if found and any(_same_size(line.size, found[0].size) for line in lines[len(found) :]):
+        return []
+    return found
+
+
+def _reads_on(text: str) -> bool:
+    """Whether a line holds a lowercase word that is neither a conjunction nor a name's particle, and is no
+    by-line nor an address (obfuscated ones too: "jane at example dot org")."""
+    words = [word.strip(_PUNCTUATION) for word in text.split()]
+    if not words or words[0].lower() in _BY or _ADDRESS.search(text):
+        return False
+    return any(len(word) > 1 and word.isalpha() and word.islower() and word not in _NAME_WORDS for word in words)
 
 
 def _joined(run: list[Line]) -> str:
@@ -249,7 +301,11 @@ def _set_apart(largest: float, sizes: list[float]) -> bool:
 
 def _above_text(size: float, sizes: list[float]) -> bool:
     """Whether `size` is more than 5 % above the text's, the median of the lines' `sizes`: a title's."""
-    return size > sorted(sizes)[len(sizes) // 2] * _SET_APART
+    return size > _median(sizes) * _SET_APART
+
+
+def _median(sizes: list[float]) -> float:
+    return sorted(sizes)[len(sizes) // 2]
 
 
 def _fold(text: str) -> str:
