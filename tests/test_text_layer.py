@@ -282,6 +282,9 @@ _BODY = [("The package sets music in many voices and staves.", 11.0)] * 3
     # Nor is text in the text's own size, nor anything in a title of two lines or fewer.
     ([("A Study of Sparse Things", 17.0), *_BODY], "A Study of Sparse Things"),
     ([("A Study of Sparse Things", 17.0), ("a study of things", 12.0)], "A Study of Sparse Things"),
+    # A title of two lines over two of text: the text's size is the lower of the two middle sizes.
+    ([("LaTeX: Documentos Estructurados para", 20.7), ("TeX", 20.7), ("Manual de Referencia de LaTeX.", 10.9),
+      ("Julio 2010", 10.9)], "LaTeX: Documentos Estructurados para TeX"),
     # A line of no words between two of the title's ("—") joins them, as it joins them on the page.
     ([("fnlineno.sty", 17.2), ("—", 0.0), ("Numbering Footnote Lines", 17.2), ("Uwe Lück", 12.0), *_BODY],
      "fnlineno.sty — Numbering Footnote Lines"),

@@ -305,7 +305,8 @@ def _above_text(size: float, sizes: list[float]) -> bool:
 
 
 def _median(sizes: list[float]) -> float:
-    return sorted(sizes)[len(sizes) // 2]
+    """The lower median: of a two-line title over two lines of text, the text's size."""
+    return sorted(sizes)[(len(sizes) - 1) // 2]
 
 
 def _fold(text: str) -> str:
