@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from toridaemon.pipeline import PipelineOptions, analyze, analyze_text
 from toridaemon.pipeline.candidates import extract, normalize
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry
-from toridaemon.pipeline.language import TUNED, detect_language, language
+from toridaemon.pipeline.language import TUNED, detect_language, language, mixed, other_languages
 from toridaemon.pipeline.language.resources import LIPSUM
 from toridaemon.pipeline.sections import Span, split_sections
 
@@ -349,3 +349,46 @@ def test_an_invisible_format_character_does_not_split_a_word(mark: str) -> None:
     names = [c.name for c in analyze_text(text).concepts]
     assert "graph neural networks" in names
     assert not any("neu" in name.split() or "ral" in name.split() for name in names)
+
+
+_GUIDE_EN = (
+    "The class typesets tests and exams for schools. Each exercise gets its score, and the total score of the "
+    "test is printed at the end of the sheet. Teachers write the exercises in their own language, and the class "
+    "prints the headings in that language. The score of each exercise is given as an optional argument. "
+)
+_GUIDE_IT = (
+    "Il comando stampa il punteggio della verifica alla fine del foglio. Il punteggio di ogni esercizio è "
+    "indicato come argomento opzionale del comando. La classe della verifica stampa le intestazioni nella lingua "
+    "del documento, e il punteggio della verifica è la somma dei punteggi degli esercizi. "
+)
+_BILINGUAL = _GUIDE_EN * 4 + _GUIDE_IT * 5 + _GUIDE_EN * 4
+
+
+def test_passages_in_another_language_are_told_apart_in_long_texts_only() -> None:
+    assert detect_language(_BILINGUAL) == "en"
+    assert other_languages(_BILINGUAL, "en") == ("it",)
+    assert other_languages(_GUIDE_EN * 20, "en") == ()
+    assert other_languages(_GUIDE_EN + _GUIDE_IT, "en") == ()  # too short to hold passages
+    assert other_languages(_BILINGUAL, None) == ()
+
+
+def test_function_words_of_a_second_language_bound_terms_unless_common_words_here() -> None:
+    english_italian = mixed("en", ("it",))
+    assert english_italian.key == "en+it" and english_italian.code == "en" and english_italian.english
+    assert {"di", "il", "la", "della"} <= english_italian.stop_words
+    assert not {"come", "era", "pure"} & english_italian.stop_words  # English words, not far more common in Italian
+    english_german = mixed("en", ("de",))
+    assert {"der", "und", "die"} <= english_german.stop_words
+    assert not {"war", "man"} & english_german.stop_words
+    assert not {"di", "il", "la", "della", "der", "und"} & language("en").stop_words
+    assert {"the", "of", "and"} <= mixed("it", ("en",)).stop_words
+
+
+def test_a_bilingual_document_lists_no_function_words_of_either_language() -> None:
+    """An Italian user guide inside an English-language manual gave "il punteggio della verifica" and "la classe"
+    as concepts: only the function words of the main language were boundaries."""
+    result = analyze_text(_BILINGUAL)
+    assert result.language == "en"
+    words = {word for concept in result.concepts for word in concept.name.lower().split()}
+    assert not words & {"il", "della", "di", "la", "le", "del", "dei", "degli"}
+    assert {"punteggio", "optional argument"} <= {concept.name for concept in result.concepts}

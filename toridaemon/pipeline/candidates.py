@@ -275,7 +275,7 @@ def _letters_and_marks(word: str) -> bool:
 
 
 def _cache(lang: Language) -> dict[str, WordInfo]:
-    cache = _caches.setdefault(lang.code, {})
+    cache = _caches.setdefault(lang.key, {})
     if len(cache) > _CACHE_LIMIT:
         cache.clear()  # bounds memory in a long-lived worker
     return cache

@@ -15,12 +15,13 @@ from toridaemon.pipeline import conceptdb
 from toridaemon.pipeline.candidates import extract
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
-from toridaemon.pipeline.language import Language, detect_language, language
+from toridaemon.pipeline.language import Language, detect_language, language, mixed, other_languages
+from toridaemon.pipeline.language.detect import MIXED_CHARS
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.prune import prune, starting_order
 from toridaemon.pipeline.result import Concept, PruningStats, Section
 from toridaemon.pipeline.scoring import Scored, score
-from toridaemon.pipeline.sections import split_sections, summarize
+from toridaemon.pipeline.sections import Span, split_sections, summarize
 from toridaemon.pipeline.text.clean import stream_safe
 
 AUTO = "auto"  # the `language` setting's value, and `analyze_pages`' default: detect the language
@@ -57,17 +58,17 @@ def analyze_pages(
         code = detected
     else:
         code = detect_language("\n".join([title or "", *pages]))
-    lang = language(code)
     spans = split_sections(pages, title)
+    lang = _resources(code, spans, options)
     title = spans[0].text if spans and spans[0].section == "title" else None  # as given, or the first line
     table = extract(spans, lang)
     if table.filler:  # counted again without it (rare): its words bound no candidates, and it hides the language
         spans = without_filler(spans)
         if options.language == AUTO:
             code = detect_language("\n".join(span.text for span in spans))
-            lang = language(code)
+        lang = _resources(code, spans, options)
         table = extract(spans, lang)
-    database = conceptdb.load(options.concept_db_paths, lang)
+    database = conceptdb.load(options.concept_db_paths, language(code))  # the main language's
     ranked, candidates = score(table, database.match(spans), options, lang)
     concepts_done = time.perf_counter()
     pruned = prune(
@@ -98,6 +99,15 @@ def analyze_pages(
         language=code,
         title=title,
     )
+
+
+def _resources(code: str | None, spans: list[Span], options: PipelineOptions) -> Language:
+    """The resources of language `code`, with the function words of the other languages whole passages of a long
+    text are in (see `other_languages`) when the language was detected, not set."""
+    if options.language != AUTO or code is None or sum(len(span.text) for span in spans) < MIXED_CHARS:
+        return language(code)
+    also = other_languages("\n".join(span.text for span in spans), code)
+    return mixed(code, also) if also else language(code)
 
 
 def clean(text: str) -> str:

@@ -38,7 +38,7 @@ _CACHE_LIMIT = 200_000
 _V = TypeVar("_V")
 _specificity_caches: dict[str, dict[str, float]] = {}  # per language: word → specificity, across documents
 _factor_caches: dict[str, dict[str, float]] = {}  # per language: a term's words → `_term_factor`
-_surface_key_caches: dict[str, dict[str, tuple[str, str]]] = {}  # per language: a database hit's words → its keys
+_surface_key_caches: dict[str, dict[str, tuple[str, str]]] = {}  # per `Language.key`: a hit's words → its keys
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass takes twice as long to build, and every candidate is one
@@ -125,7 +125,7 @@ def _specificities(lang: Language) -> dict[str, float]:
 
 def _surface_keys(surface: str, lang: Language) -> tuple[str, str]:
     # The same database names and aliases turn up in document after document: each is normalised once.
-    cache = _bounded(_surface_key_caches.setdefault(lang.code, {}))
+    cache = _bounded(_surface_key_caches.setdefault(lang.key, {}))
     keys = cache.get(surface)
     if keys is None:
         keys = cache[surface] = entry_keys(surface, lang)

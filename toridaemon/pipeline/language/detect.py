@@ -26,6 +26,9 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 SAMPLE_CHARS = 750  # in three slices: enough for a sure answer on paragraphs, at a cost independent of the length
 MIN_CONFIDENCE = 0.5  # a normalised probability below this is "unsure"
 MIN_LETTERS = 12
+MIXED_CHARS = 4 * SAMPLE_CHARS  # a shorter text is not told to be of several languages
+PASSAGE_CHARS = 400
+_PASSAGES = 5
 _ALIASES = {"nn": "nb", "no": "nb"}  # Norwegian variants share wordfreq's and Snowball's "nb"/"norwegian"
 _LETTER = regex.compile(r"\p{L}")
 # The automaton's states are those of an Aho-Corasick trie of byte n-grams, none deeper than this: the state after
@@ -44,6 +47,22 @@ def detect_language(text: str) -> str | None:
     if confidence < MIN_CONFIDENCE or not isinstance(code, str) or len(code) != 2:
         return None
     return _ALIASES.get(code, code)
+
+
+def other_languages(text: str, language: str | None) -> tuple[str, ...]:
+    """The languages other than `language` of passages of a long text (a user guide in Italian before its code
+    documented in English), in order; none for a text shorter than `MIXED_CHARS` or of no known language. Each of
+    `_PASSAGES` passages spread over the text is detected on its own: the one sample of `detect_language` tells
+    the main language only."""
+    if language is None or len(text) < MIXED_CHARS:
+        return ()
+    found: list[str] = []
+    step = (len(text) - PASSAGE_CHARS) // (_PASSAGES - 1)
+    for start in range(0, step * _PASSAGES, step):
+        code = detect_language(text[start : start + PASSAGE_CHARS])
+        if code is not None and code != language and code not in found:
+            found.append(code)
+    return tuple(found)
 
 
 def _sample(text: str) -> str:

@@ -17,6 +17,7 @@ folding (short undetermined text is mostly English, and a word and its "-s" form
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,11 @@ UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
+# In a text with passages in another language, that language's function words are boundaries unless they are this
+# common here and not `_MIXED_APART` (Zipf, a factor of 100) more common there: of Italian's in English, "di", "il",
+# "la" are boundaries, "come", "per", "era" not; of German's, "der", "und", "die" are, "war", "man" not.
+_MIXED_ZIPF = 4.5
+_MIXED_APART = 2.0
 # Detector codes wordfreq lists under another one: Serbo-Croatian ("sh") is Croatian, Bosnian, Serbian and
 # Montenegrin, which the detector tells apart; Filipino ("fil") is standard Tagalog.
 _WORDFREQ_CODES = {"hr": "sh", "bs": "sh", "sr": "sh", "me": "sh", "tl": "fil"}
@@ -107,6 +113,12 @@ class Language:
     # former); a name pair starts with a proper noun and ends on one or on a word the lexicon lacks.
     proper_nouns: frozenset[str] = field(default=frozenset(), repr=False)
     lexicon: frozenset[str] = field(default=frozenset(), repr=False)
+    also: tuple[str, ...] = ()  # languages of passages of a mixed text, whose function words are boundaries too
+
+    @property
+    def key(self) -> str:
+        """Tells resources with different function words apart: the code, and those of `also`."""
+        return "+".join((self.code, *self.also))
 
     def specificity(self, word: str) -> float:
         """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency)."""
@@ -141,17 +153,39 @@ def language(code: str | None) -> Language:
         words = frozenset().union(*(language(tuned).stop_words for tuned in TUNED))
         return Language(UNDETERMINED, words, {}, english.fold)
     frequencies = _frequencies(code)
-    if code == "en":
-        own = set(english.STOP_WORDS)
-    else:
-        # The additions stay out of `_foreign_function_words`: "duma" or "dez" are words elsewhere.
-        own = _listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())
-        own |= {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
-    words = frozenset(own | _foreign_function_words(code, frequencies)) | FILLER
+    words = frozenset(_own_function_words(code, frequencies) | _foreign_function_words(code, frequencies)) | FILLER
     fold = english.fold if code == "en" else _folder(code)
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
                     verbs=verb_forms(code), adjectives=adjective_forms(code), proper_nouns=proper, lexicon=lexicon)
+
+
+@lru_cache(maxsize=32)
+def mixed(code: str, also: tuple[str, ...]) -> Language:
+    """`language(code)` for a text with whole passages in the languages `also` (a manual in two languages, a
+    thesis with an English abstract): their function words are boundaries too ("di", "il", "la" of an Italian
+    user guide in an English-language file), but for the common words of `code` that are no more common there
+    ("come", "per", "war", "man"; see `_MIXED_ZIPF`)."""
+    primary = language(code)
+    common, apart = 10**_MIXED_ZIPF / 1e9, 10**_MIXED_APART
+    extra: set[str] = set()
+    for other in also:
+        frequencies = _frequencies(other)
+        for word in _own_function_words(other, frequencies):
+            here = primary.frequencies.get(word, 0.0)
+            if len(word) > 1 and (here < common or frequencies.get(word, 0.0) >= here * apart):
+                extra.add(word)
+    return dataclasses.replace(primary, stop_words=primary.stop_words | extra, also=also)
+
+
+def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
+    if code == "en":
+        return set(english.STOP_WORDS)
+    if code == UNDETERMINED:
+        return set()
+    # The additions stay out of `_foreign_function_words`: "duma" or "dez" are words elsewhere.
+    own = _listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())
+    return own | {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
 
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
