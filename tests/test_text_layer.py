@@ -276,15 +276,19 @@ _BODY = [("The package sets music in many voices and staves.", 11.0)] * 3
      "A Study of Sparse Things"),
     ([("A Study of Sparse Things", 17.0), ("email: jane at example dot org", 12.0), *_BODY],
      "A Study of Sparse Things"),
+    *[([("A Study of Sparse Things", 17.0), (line, 12.0), *_BODY], "A Study of Sparse Things") for line in (
+        "Edited by Jane Doe", "Maria dos Santos", "Jesse op den Brouw", "Department of Physics, University of Oslo",
+        "version 2.1, released 2024/03/01", "Version 1.50 vom 29. August 2010", "13 juin 2022", "1 Basic coding",
+        "Table of Contents", "Copyright (C) 1988 Hubert Partl")],
     # A size that section headings further down use is a heading's, not a subtitle's.
     ([("Gentium - Support", 21.6), ("Support options", 16.2), *_BODY, ("Reporting bugs and requests", 16.2),
       *_BODY], "Gentium - Support"),
     # Nor is text in the text's own size, nor anything in a title of two lines or fewer.
     ([("A Study of Sparse Things", 17.0), *_BODY], "A Study of Sparse Things"),
     ([("A Study of Sparse Things", 17.0), ("a study of things", 12.0)], "A Study of Sparse Things"),
-    # A title of two lines over two of text: the text's size is the lower of the two middle sizes.
-    ([("LaTeX: Documentos Estructurados para", 20.7), ("TeX", 20.7), ("Manual de Referencia de LaTeX.", 10.9),
-      ("Julio 2010", 10.9)], "LaTeX: Documentos Estructurados para TeX"),
+    # Half the lines in one size, half in a smaller one: no line stands above the text (a letter's address).
+    ([("Peter Pan", 12.0), ("Lager der wilden Jungs", 12.0), ("Lieber Peter, wir kommen morgen.", 10.0),
+      ("Viele Grüße von allen", 10.0)], None),
     # A line of no words between two of the title's ("—") joins them, as it joins them on the page.
     ([("fnlineno.sty", 17.2), ("—", 0.0), ("Numbering Footnote Lines", 17.2), ("Uwe Lück", 12.0), *_BODY],
      "fnlineno.sty — Numbering Footnote Lines"),
@@ -293,6 +297,20 @@ def test_a_subtitle_goes_on_the_title_and_author_lines_do_not(
     lines: list[tuple[str, float]], title: str | None
 ) -> None:
     assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title
+
+
+def test_a_line_of_no_words_joins_only_title_lines_close_together() -> None:
+    body = [Line(text, size, 120.0 + 20 * n) for n, (text, size) in enumerate(_BODY)]
+    far = [Line("Annual Report", 17.0, 0.0), Line("—", 0.0, 40.0), Line("Financial Statements", 17.0, 80.0)]
+    assert title_from_lines([*far, *body]) == "Annual Report"
+
+
+def test_metadata_naming_the_title_without_its_subtitle_agrees_with_the_page() -> None:
+    lines = [Line("The tugboat package", 17.0, 0.0), Line("Typesetting the journal of the users group", 12.0, 30.0),
+             *[Line(text, size, 60.0 + 20 * n) for n, (text, size) in enumerate(_BODY)]]
+    assert title_from_lines(lines) == "The tugboat package Typesetting the journal of the users group"
+    assert choose_title("The tugboat package", lines, []) == "The tugboat package"
+    assert choose_title(None, lines, []) == "The tugboat package Typesetting the journal of the users group"
 
 
 def test_a_title_from_the_page_is_cleaned_like_its_text() -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from toridaemon.pipeline.language import language
+
 # Enough characters for any title block; page 1 of a book can hold thousands more.
 _MAX_CHARS = 1500
 # The title sits in the upper part of page 1.
@@ -26,11 +28,14 @@ _TOP_SHARE = 0.6
 _MAX_TITLE_LINES = 4
 _SUBTITLE_LINES = 2
 # Lowercase words of author lines: conjunctions and the particles of names ("Jan van der Berg").
-_NAME_WORDS = frozenset("and und et y e i och og en ja és van von der den de da del della di du le la".split())
 _PUNCTUATION = ".,;:!?()[]{}\"'“”‘’«»—–-"
 _WORDY = re.compile(r"[^\W_]")
-_BY = frozenset(("by", "von", "par", "por", "door", "af", "av", "przez"))
-_ADDRESS = re.compile(r"@|://|<|\be-?mail\b|\bdot\b", re.IGNORECASE)
+_BY = frozenset(("by", "von", "par", "por", "door", "af", "av", "przez"))  # opening a by-line
+# Anywhere in a line, no subtitle's: a by-line or copyright, an address, a year or a date.
+_NOT_SUBTITLE = re.compile(
+    r"\b(?:by|edited|copyright|e-?mail|dot)\b|©|@|://|<|\b(?:1[5-9]|20)\d\d\b|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}",
+    re.IGNORECASE,
+)
 _MAX_TITLE_CHARS = 300
 # Longer metadata is a pasted abstract or junk, no title (and comparing it with the page's cost time with its length).
 _MAX_METADATA_CHARS = 2 * _MAX_TITLE_CHARS
@@ -140,8 +145,15 @@ def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
 
 
 def title_from_lines(lines: list[Line]) -> str | None:
-    """The run of consecutive lines in the largest font among those with real words, when that font is more than
-    5 % above the median line's or there are fewer than three such lines (too few to tell a title from text).
+    """The title atop page 1 (see `_page_title`), its subtitle included."""
+    found = _page_title(lines)
+    return found[1] if found else None
+
+
+def _page_title(lines: list[Line]) -> tuple[str, str] | None:
+    """The title atop page 1 without and with its subtitle (see `_subtitle`): the run of consecutive lines in the
+    largest font among those with real words, when that font is more than 5 % above the median line's or there are
+    fewer than three such lines (too few to tell a title from text).
     Numbered section headings ("1 Introduction", "2.3. Results") count as text but are never the title; "Contents"
     and "Abstract" are neither, and a table of contents set larger than any other line means no title."""
     lines = [line for line in lines if not _letter_spaced(line.text)]
@@ -167,12 +179,13 @@ def title_from_lines(lines: list[Line]) -> str | None:
     if start is None:  # sizes that are no sizes (negative, not a number), however they came in
         return None
     run, end = _run(lines, start, largest)
-    title = _joined(run)
+    title = full = _joined(run)
     if len(title) > _PARAGRAPH_CHARS and not _above_text(largest, sizes):
-        title = run[0].text.rstrip(SOFT_HYPHEN)  # two lines in one size: a paragraph, of which the first is kept
+        title = full = run[0].text.rstrip(SOFT_HYPHEN)  # two lines in one size: a paragraph, the first is kept
     elif len(sizes) >= 3:
-        title = _joined([*run, *_subtitle(lines[end:], run[-1], largest, min(sizes))])
-    return title[:_MAX_TITLE_CHARS] or None
+        full = _joined([*run, *_subtitle(lines[end:], run[-1], largest, min(sizes))])
+    title, full = title[:_MAX_TITLE_CHARS], full[:_MAX_TITLE_CHARS]
+    return (title, full) if title else None
 
 
 def _run(lines: list[Line], start: int, size: float) -> tuple[list[Line], int]:
@@ -182,7 +195,7 @@ def _run(lines: list[Line], start: int, size: float) -> tuple[list[Line], int]:
     between: list[Line] = []
     for index in range(start + 1, min(len(lines), start + _MAX_TITLE_LINES + 1)):
         line = lines[index]
-        if line.top - (between or run)[-1].top > size * 2.5:
+        if line.top - (between or run)[-1].top > size * 2.5 or line.top - run[-1].top > size * 4:
             break
         if not _WORDY.search(line.text):
             between.append(line)
@@ -206,6 +219,8 @@ def _subtitle(lines: list[Line], title: Line, size: float, text_size: float) -> 
     for line in lines[:_SUBTITLE_LINES]:
         if not (text_size * _SET_APART < line.size < size * _SIZE_TOLERANCE) or line.top - above.top > size * 2.5:
             break
+        if _NUMBERED.fullmatch(line.text) or _NOT_A_TITLE.fullmatch(line.text):
+            break  # a section heading: "1 Basic coding", "Table of Contents"
         if (found and not _same_size(line.size, found[0].size)) or not _reads_on(line.text):
             break
         found.append(line)
@@ -216,12 +231,16 @@ def _subtitle(lines: list[Line], title: Line, size: float, text_size: float) -> 
 
 
 def _reads_on(text: str) -> bool:
-    """Whether a line holds a lowercase word that is neither a conjunction nor a name's particle, and is no
-    by-line nor an address (obfuscated ones too: "jane at example dot org")."""
+    """Whether a line holds a lowercase word that is no function word of the tuned languages (of an author line's
+    "Jane Doe and John Smith", a name's "Maria dos Santos", an affiliation's "Department of Physics"), and is no
+    by-line ("Edited by Jane Doe"), date or version line ("version 2.1, 2024/03/01", "13 juin 2022") nor an
+    address (obfuscated ones too: "jane at example dot org")."""
     words = [word.strip(_PUNCTUATION) for word in text.split()]
-    if not words or words[0].lower() in _BY or _ADDRESS.search(text):
+    if not words or words[0].lower() in _BY or _NOT_SUBTITLE.search(text):
         return False
-    return any(len(word) > 1 and word.isalpha() and word.islower() and word not in _NAME_WORDS for word in words)
+    function_words = language(None).stop_words
+    return any(len(word) > 1 and word.isalpha() and word.islower() and word not in function_words
+               for word in words)
 
 
 def _joined(run: list[Line]) -> str:
@@ -288,10 +307,13 @@ def choose_title(
     title.
     """
     metadata = plausible_metadata(metadata, file_stem)
-    page = title_from_lines(lines or [])  # none when nothing atop page 1 is set larger than the text
-    if page and metadata and similarity(page, metadata) >= SIMILAR:
+    found = _page_title(lines or [])  # none when nothing atop page 1 is set larger than the text
+    if found is None:
+        return metadata or (first_heading(pages) if lines is None else None)
+    # Metadata that names the title without its subtitle agrees with the page as well.
+    if metadata and any(similarity(title, metadata) >= SIMILAR for title in found):
         return metadata
-    return page or metadata or (first_heading(pages) if lines is None else None)
+    return found[1]
 
 
 def _set_apart(largest: float, sizes: list[float]) -> bool:
@@ -305,8 +327,9 @@ def _above_text(size: float, sizes: list[float]) -> bool:
 
 
 def _median(sizes: list[float]) -> float:
-    """The lower median: of a two-line title over two lines of text, the text's size."""
-    return sorted(sizes)[(len(sizes) - 1) // 2]
+    # The upper median: where half the lines are in one size and half in another (a letter's address block
+    # over its text, an example page), no line stands above the text.
+    return sorted(sizes)[len(sizes) // 2]
 
 
 def _fold(text: str) -> str:
