@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from toridaemon.pipeline import PipelineOptions, analyze, analyze_text
-from toridaemon.pipeline.candidates import extract, normalize
+from toridaemon.pipeline.candidates import classify, extract, normalize
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry
 from toridaemon.pipeline.language import TUNED, detect_language, language, mixed, other_languages
 from toridaemon.pipeline.language.resources import LIPSUM
@@ -361,7 +361,7 @@ _GUIDE_IT = (
     "indicato come argomento opzionale del comando. La classe della verifica stampa le intestazioni nella lingua "
     "del documento, e il punteggio della verifica è la somma dei punteggi degli esercizi. "
 )
-_BILINGUAL = _GUIDE_EN * 4 + _GUIDE_IT * 5 + _GUIDE_EN * 4
+_BILINGUAL = _GUIDE_EN * 4 + _GUIDE_IT * 8 + _GUIDE_EN * 4
 
 
 def test_passages_in_another_language_are_told_apart_in_long_texts_only() -> None:
@@ -369,19 +369,26 @@ def test_passages_in_another_language_are_told_apart_in_long_texts_only() -> Non
     assert other_languages(_BILINGUAL, "en") == ("it",)
     assert other_languages(_GUIDE_EN * 20, "en") == ()
     assert other_languages(_GUIDE_EN + _GUIDE_IT, "en") == ()  # too short to hold passages
+    # One passage in another language is a quotation or a reference at the end, not a second language.
+    assert other_languages(_GUIDE_EN * 12 + _GUIDE_IT * 2, "en") == ()
     assert other_languages(_BILINGUAL, None) == ()
 
 
 def test_function_words_of_a_second_language_bound_terms_unless_common_words_here() -> None:
     english_italian = mixed("en", ("it",))
     assert english_italian.key == "en+it" and english_italian.code == "en" and english_italian.english
-    assert {"di", "il", "la", "della"} <= english_italian.stop_words
-    assert not {"come", "era", "pure"} & english_italian.stop_words  # English words, not far more common in Italian
+    assert {"di", "il", "la", "della"} <= english_italian.also_stop_words
+    assert not {"come", "era", "pure"} & english_italian.also_stop_words  # English words, as common in Italian
     english_german = mixed("en", ("de",))
-    assert {"der", "und", "die"} <= english_german.stop_words
-    assert not {"war", "man"} & english_german.stop_words
+    assert {"der", "und", "die"} <= english_german.also_stop_words
+    assert not {"war", "man"} & english_german.also_stop_words
     assert not {"di", "il", "la", "della", "der", "und"} & language("en").stop_words
-    assert {"the", "of", "and"} <= mixed("it", ("en",)).stop_words
+    assert {"the", "of", "and"} <= mixed("it", ("en",)).also_stop_words | language("it").stop_words
+    # Only listed function words: a language's most frequent words hold its own name ("indonesia").
+    assert "indonesia" not in mixed("en", ("id",)).also_stop_words
+    # A word in capitals is an abbreviation, not the other language's function word.
+    assert classify("SI", mixed("en", ("fr",))) is not None
+    assert classify("si", mixed("en", ("fr",))) is None
 
 
 def test_a_bilingual_document_lists_no_function_words_of_either_language() -> None:

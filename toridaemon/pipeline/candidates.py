@@ -165,6 +165,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         lower = lower[:-2]
     if not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or lower in lang.verbs:
         return None
+    if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
+        return None
     bare = lower.replace("-", "").replace("'", "").replace("’", "")
     if not bare or (not bare.isalpha() and not _letters_and_marks(lower)):
         return None  # digits mark codes, table cells and figure labels; "--" is punctuation

@@ -29,6 +29,7 @@ MIN_LETTERS = 12
 MIXED_CHARS = 4 * SAMPLE_CHARS  # a shorter text is not told to be of several languages
 PASSAGE_CHARS = 400
 _PASSAGES = 5
+_AGREEING = 2
 _ALIASES = {"nn": "nb", "no": "nb"}  # Norwegian variants share wordfreq's and Snowball's "nb"/"norwegian"
 _LETTER = regex.compile(r"\p{L}")
 # The automaton's states are those of an Aho-Corasick trie of byte n-grams, none deeper than this: the state after
@@ -52,17 +53,15 @@ def detect_language(text: str) -> str | None:
 def other_languages(text: str, language: str | None) -> tuple[str, ...]:
     """The languages other than `language` of passages of a long text (a user guide in Italian before its code
     documented in English), in order; none for a text shorter than `MIXED_CHARS` or of no known language. Each of
-    `_PASSAGES` passages spread over the text is detected on its own: the one sample of `detect_language` tells
-    the main language only."""
+    `_PASSAGES` passages spread over the text is detected on its own (the one sample of `detect_language` tells
+    the main language only), and a language counts when two passages or more are in it: one is a quotation, a
+    reference in the bibliography or a code listing the detector misreads."""
     if language is None or len(text) < MIXED_CHARS:
         return ()
-    found: list[str] = []
     step = (len(text) - PASSAGE_CHARS) // (_PASSAGES - 1)
-    for start in range(0, step * _PASSAGES, step):
-        code = detect_language(text[start : start + PASSAGE_CHARS])
-        if code is not None and code != language and code not in found:
-            found.append(code)
-    return tuple(found)
+    codes = [detect_language(text[start : start + PASSAGE_CHARS]) for start in range(0, step * _PASSAGES, step)]
+    found = [code for code in dict.fromkeys(codes) if code is not None and code != language]
+    return tuple(code for code in found if codes.count(code) >= _AGREEING)
 
 
 def _sample(text: str) -> str:

@@ -113,7 +113,8 @@ class Language:
     # former); a name pair starts with a proper noun and ends on one or on a word the lexicon lacks.
     proper_nouns: frozenset[str] = field(default=frozenset(), repr=False)
     lexicon: frozenset[str] = field(default=frozenset(), repr=False)
-    also: tuple[str, ...] = ()  # languages of passages of a mixed text, whose function words are boundaries too
+    also: tuple[str, ...] = ()  # languages of passages of a mixed text, whose function words are boundaries too:
+    also_stop_words: frozenset[str] = field(default=frozenset(), repr=False)  # unless written in capitals ("SI")
 
     @property
     def key(self) -> str:
@@ -163,26 +164,24 @@ def language(code: str | None) -> Language:
 @lru_cache(maxsize=32)
 def mixed(code: str, also: tuple[str, ...]) -> Language:
     """`language(code)` for a text with whole passages in the languages `also` (a manual in two languages, a
-    thesis with an English abstract): their function words are boundaries too ("di", "il", "la" of an Italian
-    user guide in an English-language file), but for the common words of `code` that are no more common there
-    ("come", "per", "war", "man"; see `_MIXED_ZIPF`)."""
+    thesis with an English abstract): the function words listed for them bound terms too ("di", "il", "la" of an
+    Italian user guide in an English-language file), but for the common words of `code` that are no more common
+    there ("come", "war", "man"; see `_MIXED_ZIPF`), and never a word written in capitals ("SI")."""
     primary = language(code)
     common, apart = 10**_MIXED_ZIPF / 1e9, 10**_MIXED_APART
     extra: set[str] = set()
     for other in also:
         frequencies = _frequencies(other)
-        for word in _own_function_words(other, frequencies):
+        for word in (_listed_stop_words(other) | _MISSING_FUNCTION_WORDS.get(other, set())) - primary.stop_words:
             here = primary.frequencies.get(word, 0.0)
             if len(word) > 1 and (here < common or frequencies.get(word, 0.0) >= here * apart):
                 extra.add(word)
-    return dataclasses.replace(primary, stop_words=primary.stop_words | extra, also=also)
+    return dataclasses.replace(primary, also=also, also_stop_words=frozenset(extra))
 
 
 def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
     if code == "en":
         return set(english.STOP_WORDS)
-    if code == UNDETERMINED:
-        return set()
     # The additions stay out of `_foreign_function_words`: "duma" or "dez" are words elsewhere.
     own = _listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())
     return own | {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
