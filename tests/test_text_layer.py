@@ -289,6 +289,9 @@ _BODY = [("The package sets music in many voices and staves.", 11.0)] * 3
     # Half the lines in one size, half in a smaller one: no line stands above the text (a letter's address).
     ([("Peter Pan", 12.0), ("Lager der wilden Jungs", 12.0), ("Lieber Peter, wir kommen morgen.", 10.0),
       ("Viele Grüße von allen", 10.0)], None),
+    # A line of no words may part a subtitle from its title.
+    ([("MusiXTeX", 24.8), ("—", 0.0), ("Using TeX to write polyphonic music", 17.2), *_BODY],
+     "MusiXTeX Using TeX to write polyphonic music"),
     # A line of no words between two of the title's ("—") joins them, as it joins them on the page.
     ([("fnlineno.sty", 17.2), ("—", 0.0), ("Numbering Footnote Lines", 17.2), ("Uwe Lück", 12.0), *_BODY],
      "fnlineno.sty — Numbering Footnote Lines"),

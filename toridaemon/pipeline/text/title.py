@@ -27,7 +27,6 @@ _MAX_CHARS = 1500
 _TOP_SHARE = 0.6
 _MAX_TITLE_LINES = 4
 _SUBTITLE_LINES = 2
-# Lowercase words of author lines: conjunctions and the particles of names ("Jan van der Berg").
 _PUNCTUATION = ".,;:!?()[]{}\"'“”‘’«»—–-"
 _WORDY = re.compile(r"[^\W_]")
 _BY = frozenset(("by", "von", "par", "por", "door", "af", "av", "przez"))  # opening a by-line
@@ -212,20 +211,24 @@ def _run(lines: list[Line], start: int, size: float) -> tuple[list[Line], int]:
 def _subtitle(lines: list[Line], title: Line, size: float, text_size: float) -> list[Line]:
     """The lines right below the title that read as its subtitle ("MusiXTeX" / "Using TeX to write polyphonic" /
     "or instrumental music"): in one font, smaller than the title's, larger than the smallest text's and used by
-    no line further down (a section heading's), each holding a lowercase word, which an author line ("Jane Doe
-    and John Smith", "by Jane Doe", "Version 1.36") does not."""
+    no line further down (a section heading's), each holding a lowercase word that is no function word (see
+    `_reads_on`: an author line, "Jane Doe and John Smith", holds none). A line of no words ("—") may come first."""
     found: list[Line] = []
-    above = title
-    for line in lines[:_SUBTITLE_LINES]:
-        if not (text_size * _SET_APART < line.size < size * _SIZE_TOLERANCE) or line.top - above.top > size * 2.5:
+    above, after = title, 0  # the last line taken, and the index after it
+    for index, line in enumerate(lines[: _SUBTITLE_LINES + 1]):
+        if line.top - above.top > size * 2.5 or len(found) == _SUBTITLE_LINES:
+            break
+        if not found and not _WORDY.search(line.text):
+            continue
+        if not (text_size * _SET_APART < line.size < size * _SIZE_TOLERANCE):
             break
         if _NUMBERED.fullmatch(line.text) or _NOT_A_TITLE.fullmatch(line.text):
             break  # a section heading: "1 Basic coding", "Table of Contents"
         if (found and not _same_size(line.size, found[0].size)) or not _reads_on(line.text):
             break
         found.append(line)
-        above = line
-    if found and any(_same_size(line.size, found[0].size) for line in lines[len(found) :]):
+        above, after = line, index + 1
+    if found and any(_same_size(line.size, found[0].size) for line in lines[after:]):
         return []
     return found
 
@@ -299,9 +302,10 @@ def choose_title(
     """The largest text atop page 1 or a plausible metadata title; else, when page 1's fonts are unknown
     (`lines` None: a scan, garbage, a blank page, or text given as text), the first line of words.
 
-    When both exist and differ, the page wins: stale metadata (a package's old description, a journal
-    name) is common, a wrong largest line atop page 1 is not, unless nothing atop page 1 is set larger than
-    the text. When they agree, the metadata's spelling is kept (it has no TeX logo fragments such as "LATEX").
+    When both exist and differ, the page wins: stale metadata (a package's old description, a journal name) is
+    common, a wrong largest line atop page 1 is not, unless nothing atop page 1 is set larger than the text. When
+    they agree (metadata naming the title without its subtitle agrees too), the metadata's spelling is kept (it has
+    no TeX logo fragments such as "LATEX").
     With fonts known and three lines of words or more atop page 1, none more than 5 % above the median (a letter,
     an example page), or a section heading (numbered, a table of contents) as the largest text, page 1 shows no
     title.
