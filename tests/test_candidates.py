@@ -180,6 +180,15 @@ def test_a_file_extension_or_an_abbreviation_tail_is_no_word() -> None:
     assert "amsmath" in found and not any(part in key.split() for key in found for part in ("sty", "dtx"))
 
 
+def test_a_latex3_argument_signature_is_no_word() -> None:
+    tokens = tokenize("Use \\tl_set:Nn or \\cs_new:Npn, then \\exp_args:NnV; see std::vector", language("en"))
+    assert not {"Nn", "Npn", "NnV"} & set(tokens) and {":Nn", ":Npn", ":NnV", "vector", "set"} <= set(tokens)
+    # Only the signature's letters make one: a space lost after a colon loses no word.
+    assert {"Accuracy", "nothing"} <= set(tokenize("Results:Accuracy rose. Note:nothing", language("en")))
+    found = counts("The \\tl_set:Nn function sets a token list. The \\tl_put_right:nn function appends.")
+    assert not any(part in key.split() for key in found for part in ("nn", "nN"))
+
+
 # The tokenizer as one regular expression, the address an alternative tried at every word: what `tokenize` must
 # match token for token, finding the addresses by their marks instead.
 _ADDRESS_ALTERNATIVE = r"(?<!\S)\S*(?:@|://|www\.)\S*|"
@@ -196,7 +205,7 @@ _STRETCH = candidates._ASCII_STRETCH
 _PIECES = ["a", "b", "é", "\u0301", "'", "’", "-", "@", ":", "/", "w", ".", "www.", "://", "l'", "\\cmd", "7",
            " ", "\n", "\t", "\x1c", "\u00a0", "\n\n", "\n \t\n", "\r", "\x0b", "*", "\\", "_", "\x85", "D",
            "ab " * (_STRETCH // 3 + 1), "l'ab\n" * (_STRETCH // 5 + 1), "x\n \n" * (_STRETCH // 4 + 1), "a" * _STRETCH,
-           "\n\r\n", "abcdefg'h"]
+           "\n\r\n", "abcdefg'h", "Nn", "n", "e"]
 # Whole ASCII lines around a text put its short pieces in a stretch, where the ASCII expression reads them.
 _PAD = "a b\n" * (_STRETCH // 4 + 1)
 

@@ -33,8 +33,14 @@ MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text
 # space lost after a full stop: "end.Next", "1.Introduction", "Dr.Müller"); any run of other non-space characters
 # is a boundary, and so is a blank line (a paragraph break).
 _ADDRESS_MARKS = ("@", "://", "www.")
+# A LaTeX3 function's argument signature glued after its name's colon ("\tl_set:Nn", "\cs_new:Npn") is a boundary:
+# its letters are argument types, never words ("nn", "nnN" topped the lists of expl3 manuals). Only those letters
+# count, so "Results:Accuracy" with a space lost keeps its word; the ASCII copy is `_ASCII_SIGNATURE`.
+_SIGNATURE = r"(?<=[\p{L}\p{N}_]):[NncVvoxefpTFDw]+(?![\p{L}\p{M}\p{N}])"
+_ASCII_SIGNATURE = r"(?<=[A-Za-z0-9_]):[NncVvoxefpTFDw]+(?![A-Za-z0-9])"
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@]+\*?"
+    rf"|{_SIGNATURE}"
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
     r"|(?<=[\p{L}\p{N}])\.\p{Ll}[\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}]+|\n[ \t]*\n"
@@ -51,6 +57,7 @@ _TOKENIZERS = {
 # lines of English text are ASCII: `_findall` gives those lines to these, the others to `_TOKENIZERS`.
 _ASCII_WORDS_AND_BOUNDARIES = (
     r"\\[A-Za-z@]+\*?"
+    rf"|{_ASCII_SIGNATURE}"
     r"|[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*"
     r"|(?<=[A-Za-z0-9])\.[a-z][A-Za-z0-9]*"
     r"|[^\t\n\x0b\x0c\r A-Za-z0-9]+|\n[ \t]*\n"
