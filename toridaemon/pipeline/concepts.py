@@ -16,7 +16,6 @@ from toridaemon.pipeline.candidates import extract
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import Language, detect_language, language, mixed, other_languages
-from toridaemon.pipeline.language.detect import MIXED_CHARS
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.prune import prune, starting_order
 from toridaemon.pipeline.result import Concept, PruningStats, Section
@@ -104,7 +103,7 @@ def analyze_pages(
 def _resources(code: str | None, spans: list[Span], options: PipelineOptions) -> Language:
     """The resources of language `code`, with the function words of the other languages whole passages of a long
     text are in (see `other_languages`) when the language was detected, not set."""
-    if options.language != AUTO or code is None or sum(len(span.text) for span in spans) < MIXED_CHARS:
+    if options.language != AUTO or code is None:
         return language(code)
     also = other_languages("\n".join(span.text for span in spans), code)
     return mixed(code, also) if also else language(code)

@@ -172,7 +172,7 @@ def mixed(code: str, also: tuple[str, ...]) -> Language:
     extra: set[str] = set()
     for other in also:
         frequencies = _frequencies(other)
-        for word in (_listed_stop_words(other) | _MISSING_FUNCTION_WORDS.get(other, set())) - primary.stop_words:
+        for word in _listed_function_words(other) - primary.stop_words:
             here = primary.frequencies.get(word, 0.0)
             if len(word) > 1 and (here < common or frequencies.get(word, 0.0) >= here * apart):
                 extra.add(word)
@@ -182,9 +182,13 @@ def mixed(code: str, also: tuple[str, ...]) -> Language:
 def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
     if code == "en":
         return set(english.STOP_WORDS)
+    frequent = {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
+    return _listed_function_words(code) | frequent
+
+
+def _listed_function_words(code: str) -> set[str]:
     # The additions stay out of `_foreign_function_words`: "duma" or "dez" are words elsewhere.
-    own = _listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())
-    return own | {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
+    return _listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())
 
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
