@@ -92,6 +92,8 @@ def test_bad_input_goes_to_failed_with_reason_and_daemon_stays_up(
     (dirs.inbox / "html.pdf").write_bytes(b"<html><body>404 not found</body></html>")
     good = make_pdf(dirs.root / "good.pdf")
     (dirs.inbox / "truncated.pdf").write_bytes(good.read_bytes()[:200])
+    # The failure record is made durable before the PDF leaves the inbox, so wait for the last move too.
+    wait_for(lambda: len(list(dirs.failed.glob("*.pdf"))) == 3, 30, what="three PDFs in failed/")
     wait_for(lambda: len(dirs.errors()) == 3, 30, what="three failure records")
     reasons = {e["name"]: e["reason"] for e in dirs.errors()}
     assert reasons["zero.pdf"] == "empty_file"
