@@ -87,6 +87,8 @@ def test_a_three_session_writer_gives_one_whole_result(dirs: Dirs,
     (result,) = dirs.results()
     assert result["source"]["bytes"] == len(data) and result["source"]["pages"] == 2
     assert not list(dirs.failed.iterdir()), "fragments ended in failed/"
+    # The result is made durable before the input moves: wait for the move, not only for the result.
+    wait_for((dirs.processed / "scan.pdf").exists, 30, what="the scan moved to processed/")
     assert (dirs.processed / "scan.pdf").read_bytes() == data
 
 

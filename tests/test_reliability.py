@@ -87,8 +87,8 @@ def test_special_entries_are_recorded_and_left_in_place(
     inside = make_pdf(dirs.inbox / "real.pdf", salt="inside")
     daemon = daemon_factory()
     daemon.wait_ready()
-    wait_for(lambda: list(dirs.outbox.glob("real.*.json")), 30, what="the regular file")
     kept = dirs.processed / "real.pdf"
+    wait_for(kept.exists, 30, what="the regular file processed and moved")  # a link to it must not dangle
     (dirs.inbox / "link-out.pdf").symlink_to(outside)
     (dirs.inbox / "link-in.pdf").symlink_to(kept)
     os.mkfifo(dirs.inbox / "pipe.pdf")
