@@ -15,6 +15,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import islice
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -88,7 +89,7 @@ def plausible_metadata(title: str | None, file_stem: str | None = None) -> str |
         return None
     if file_stem and _fold(title) == _fold(file_stem):
         return None
-    return title if len(_LETTERS.findall(title)) >= 3 else None
+    return title if _has_letters(title) else None
 
 
 def top_lines(textpage: pdfium.PdfTextPage, height: float) -> list[Line]:
@@ -159,7 +160,7 @@ def _page_title(lines: list[Line]) -> tuple[str, str] | None:
     # "Contents", "Abstract": never the title, nor text to compare sizes with (an abstract's heading may be set
     # as large as the title).
     named = [line for line in lines if _NOT_A_TITLE.fullmatch(line.text)]
-    wordy = [line for line in lines if len(_LETTERS.findall(line.text)) >= 3 and line not in named]
+    wordy = [line for line in lines if _has_letters(line.text) and line not in named]
     # A numbered section heading ("1 Introduction", and the second line of a wrapped one) is never the title,
     # and where it is the largest text, page 1 opens with a section, not a title. It counts as text all the same.
     numbered = _numbered_headings(lines)
@@ -286,12 +287,17 @@ def _letter_spaced(text: str) -> bool:
     return len(words) >= 4 and sum(len(word) == 1 for word in words) > 0.7 * len(words)
 
 
+def _has_letters(text: str, count: int = 3) -> bool:
+    """Whether `text` holds `count` letters; stops there (a page given as one line holds thousands)."""
+    return sum(1 for _ in islice(_LETTERS.finditer(text), count)) == count
+
+
 def first_heading(pages: list[str]) -> str | None:
     """The first line with real words, the last resort."""
     for page in pages[:3]:
         for raw in page.splitlines():
             line = " ".join(raw.split())
-            if len(_LETTERS.findall(line)) >= 3:
+            if _has_letters(line):
                 return line[:_MAX_TITLE_CHARS]
     return None
 
