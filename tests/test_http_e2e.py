@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import resource
 import selectors
 import shutil
 import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,34 +24,58 @@ pytestmark = pytest.mark.e2e
 
 class Slowloris:
     """`count` connections that each send a request line and one header, then a header line every
-    3 s, never finishing; a connection the server closes is opened again. Bounded by `seconds`."""
+    3 s, never finishing; a connection the server closes is opened again. Bounded by `seconds`.
+
+    The flood runs in a process of its own, as an attacker would: sharing this process (and its GIL) with the
+    scraping client, it could hold that client between its connect and its request, which a real scraper never
+    sees."""
 
     def __init__(self, address: tuple[str, int], count: int, seconds: float = 180.0) -> None:
-        self.address = address
-        self.count = count
-        self.seconds = seconds
-        self.opened = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="slowloris", daemon=True)
-        self._selector = selectors.DefaultSelector()
-        self._sent: dict[socket.socket, float | None] = {}  # last send; None while connecting
+        context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
+        self._opened = context.Value("i", 0)
+        self._stop = context.Event()
+        self._process = context.Process(target=_flood, args=(address, count, seconds, self._opened, self._stop),
+                                        name="slowloris", daemon=True)
 
     def __enter__(self) -> Slowloris:
-        self._thread.start()
+        self._process.start()
         return self
 
     @property
+    def opened(self) -> int:
+        """Connections that sent their first request bytes so far."""
+        return int(self._opened.value)
+
+    @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._process.is_alive()
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        self._thread.join(10)
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(10)
 
-    def _run(self) -> None:
-        deadline = time.monotonic() + self.seconds
+
+def _flood(address: tuple[str, int], count: int, seconds: float, opened: Any, stop: Any) -> None:
+    _Flood(address, count, opened).run(seconds, stop)
+
+
+class _Flood:
+    """The flood's side of `Slowloris`, in its own process."""
+
+    def __init__(self, address: tuple[str, int], count: int, opened: Any) -> None:
+        self.address = address
+        self.count = count
+        self.opened = opened  # a shared counter: this process writes it, the test reads it
+        self._selector = selectors.DefaultSelector()
+        self._sent: dict[socket.socket, float | None] = {}  # last send; None while connecting
+
+    def run(self, seconds: float, stop: Any) -> None:
+        deadline = time.monotonic() + seconds
         try:
-            while not self._stop.is_set() and time.monotonic() < deadline:
+            while not stop.is_set() and time.monotonic() < deadline:
                 while len(self._sent) < self.count:
                     self._connect()
                 for key, _ in self._selector.select(0.2):
@@ -76,7 +101,7 @@ class Slowloris:
                     raise ConnectionError("connect failed")
                 sock.send(b"GET /metrics HTTP/1.1\r\nHost: flood\r\n")
                 self._sent[sock] = time.monotonic()
-                self.opened += 1
+                self.opened.value += 1
                 self._selector.modify(sock, selectors.EVENT_READ)
             elif sock.recv(1, socket.MSG_PEEK) == b"":
                 raise ConnectionError("closed by the server")
