@@ -73,6 +73,15 @@ def test_ascii_accents_of_tex_fonts_join_where_they_make_a_known_word() -> None:
     assert clean_page("`e vero", "it") == "è vero"  # a common one-letter word
 
 
+def test_xetex_logos_read_as_their_names() -> None:
+    # A font with a mirrored E gives "XƎTEX"; a rotated E set lower is read apart, even on a line of its own.
+    assert clean_page("Multilingual typesetting with X LE\nATEX and LuaLATEX.", "en") == \
+        "Multilingual typesetting with XeLaTeX and LuaLATEX."
+    assert clean_page("runs on XƎTEX, XƎLATEX and X ELATEX.", "en") == "runs on XeTeX, XeLaTeX and XeLaTeX."
+    for kept in ("X LE MONDE", "X LE ATEXT", "FOXƎTEX", "the X axis, set in TEX"):
+        assert clean_page(kept, "en") == kept
+
+
 def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     topics = ["graphs", "lattices", "groups", "rings", "fields"]
     pages = [f"Journal of Things, vol. {n}\nBody text on {topic}.\nAnd {topic} again.\n{n + 1}"

@@ -1,9 +1,9 @@
 """A clean text layer before sections and concepts.
 
 Per page: soft hyphens joined (U+00AD and PDFium's U+0002 at a line end), accents extracted as separate
-characters put back on their letters, NFKC normalisation, and ligatures a font lost ("coe cients",
-" oating") repaired where the joined word is a known word of the document's language. Across pages:
-running headers, footers and page numbers (lines repeated at the same place on most pages) dropped.
+characters put back on their letters, NFKC normalisation, the XeTeX logos read as their names, and ligatures a
+font lost ("coe cients", " oating") repaired where the joined word is a known word of the document's language.
+Across pages: running headers, footers and page numbers (lines repeated at the same place on most pages) dropped.
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ _RUNNING_SHARE = 0.5
 _MARKS = r"[\p{M}\uff9e\uff9f]"
 _LONG_MARK_RUN = regex.compile(_MARKS + "{30}(?=" + _MARKS + ")")
 _GRAPHEME_JOINER = "\u034f"
+# The XeTeX and XeLaTeX logos set a mirrored E: a font that has one gives "XƎTEX"; with a rotated E set lower,
+# PDFium reads the E apart, before the L or on a line of its own ("X ELATEX", "X LE⏎ATEX": "LE ATEX" was a
+# concept). Each is read as the name it writes.
+_XE_LOGO = re.compile(r"\bX(?:Ǝ(?:LA)?TEX|[ \t]?ELATEX|[ \t]?LE[ \t]*\n?[ \t]*ATEX)\b")
 
 
 def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> str:
@@ -73,7 +77,13 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
     if any(mark in text for mark in _ASCII_MARKS):  # after the other accents: "d´ej`a" is one word by then
         text = _join_ascii_accents(text, language)
     text = _join_hyphenated(text, language)
+    if "TEX" in text:
+        text = _XE_LOGO.sub(_xe_logo_name, text)
     return repair_ligatures(text, language) if ligatures else text
+
+
+def _xe_logo_name(logo: re.Match[str]) -> str:
+    return "XeLaTeX" if "A" in logo.group() else "XeTeX"
 
 
 def stream_safe(text: str) -> str:
