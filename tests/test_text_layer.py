@@ -23,6 +23,7 @@ from toridaemon.pipeline.text.quality import verdict
 from toridaemon.pipeline.text.title import (
     SIMILAR,
     Line,
+    _line,
     choose_title,
     plausible_metadata,
     similarity,
@@ -370,6 +371,14 @@ def test_accents_extracted_after_their_letters_stay_on_them() -> None:
     both of its marks on the "e" (a second mark was moved onto the next letter: "Viẹt̂")."""
     assert clean_page(unicodedata.normalize("NFD", "Việt Nam"), "vi") == "Việt Nam"
     assert clean_page("e\u0301\u0301a", "en") == unicodedata.normalize("NFKC", "e\u0301\u0301a")
+
+
+def test_title_lines_read_char_by_char_keep_characters_beyond_the_bmp_whole() -> None:
+    """PDFium gives a math italic "𝜀" as two UTF-16 halves when asked char by char (the title's lines are, on a
+    page holding one): the title read "LATEX 2?? Via Exemplos"."""
+    halves = "LATEX 2\ud835\udf00 Via Exemplos"  # two code points, as chr() of each half gives them
+    assert _line(halves, [("L", 20.0)], 0.0).text == "LATEX 2𝜀 Via Exemplos"
+    assert _line("a lone \ud835 half", [], 0.0).text == "a lone \ufffd half"
 
 
 @pytest.mark.parametrize("size", [-12.0, float("nan")])

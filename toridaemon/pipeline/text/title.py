@@ -52,6 +52,7 @@ _FILE_NAME = re.compile(
 _PLACEHOLDER = re.compile(r"^(untitled|title|document|no title|none|unknown|slide \d+|\W*)$", re.IGNORECASE)
 _PATH = re.compile(r"^([a-z]:)?[\\/]|[\\/][^\s\\/]+[\\/]", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Headings set large atop page 1 that are never its title: a table of contents or an abstract, in the languages
 # the sections know (sections.py), numbered or not.
 _CONTENTS_NAMES = (
@@ -141,7 +142,15 @@ def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
             break
         if char in FOOTNOTE_MARKS or (char_size < size * 0.8 and char.isalnum()):
             text = text[:-1].rstrip()
-    return Line(text=" ".join(text.split()), size=size, top=top)
+    return Line(text=" ".join(_whole_characters(text).split()), size=size, top=top)
+
+
+def _whole_characters(text: str) -> str:
+    """PDFium counts a character beyond the BMP (a math italic "𝑔") as two, its UTF-16 halves: read char by char
+    they come apart; a pair is one character again, a lone half U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def title_from_lines(lines: list[Line]) -> str | None:
