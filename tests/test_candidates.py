@@ -78,6 +78,17 @@ def test_runs_of_punctuation_are_no_words() -> None:
     assert "evaluation metric" in found and "citation count" in found
 
 
+@pytest.mark.parametrize(("code", "accents", "word"), [
+    ("el", "\u0314\u0342 \u0313\u0301", "ἀρχή"),  # a Greek font sample's breathing marks and accents
+    ("en", "ˇˇ ʰʲ", "ʻokina"),  # modifier letters alone; one before a letter is part of a word
+    ("ja", "ˇˇ", "ラーメン"),  # "ー" is a modifier letter inside a word
+])
+def test_accents_or_modifier_letters_alone_are_no_words(code: str, accents: str, word: str) -> None:
+    lang = language(code)
+    assert [candidates.classify(token, lang) for token in accents.split()] == [None] * len(accents.split())
+    assert candidates.classify(word, lang) is not None
+
+
 def test_normalize_matches_extraction_keys() -> None:
     assert normalize("Graph Neural Networks") == "graph neural network"
     assert normalize("the Theory of Relativity") == "theory relativity"

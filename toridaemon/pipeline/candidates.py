@@ -80,6 +80,7 @@ _RUN_AFTER = regex.compile(r"\S*")
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
 _DASHES = str.maketrans("\u2010\u2011\u2013", "---")
 _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’-]+")
+_BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
 _CACHE_LIMIT = 200_000
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
@@ -175,8 +176,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
         return None
     bare = lower.replace("-", "").replace("'", "").replace("’", "")
-    if not bare or (not bare.isalpha() and not _letters_and_marks(lower)):
-        return None  # digits mark codes, table cells and figure labels; "--" is punctuation
+    if not _spelt_in_letters(bare, lower):
+        return None
     if _adverb(lower, lang) or (lang.english and ("'" in lower or "’" in lower)):
         return None  # an adverb, or a contraction ("can’t", "we'll")
     if lower[-1] in "'’":
@@ -279,8 +280,13 @@ def _adverb(word: str, lang: Language) -> bool:
     return lang.code in _MENTE and word.endswith("mente") and len(word) > 8 and lang.is_known(word[:-5])
 
 
-def _letters_and_marks(word: str) -> bool:
-    return _LETTERS_AND_MARKS.fullmatch(word) is not None
+def _spelt_in_letters(bare: str, lower: str) -> bool:
+    """Whether a token (`bare`: without hyphens and apostrophes) is letters, marks on them included. Digits mark
+    codes, table cells and figure labels; "--" is punctuation; accents or modifier letters alone ("̔͂", "ˇˇ") are
+    a font sample's list of them."""
+    if not bare or (not bare.isalpha() and _LETTERS_AND_MARKS.fullmatch(lower) is None):
+        return False
+    return bare.isascii() or _BASE_LETTER.search(bare) is not None
 
 
 def _cache(lang: Language) -> dict[str, WordInfo]:
