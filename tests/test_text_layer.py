@@ -74,6 +74,21 @@ def test_ascii_accents_of_tex_fonts_join_where_they_make_a_known_word() -> None:
     assert clean_page("`e vero", "it") == "è vero"  # a common one-letter word
 
 
+def test_ligature_glyph_codes_become_the_ligatures_that_make_known_words() -> None:
+    # A font without a text mapping for its ligatures gives their codes (T1: fi at 0x1C, ff at 0x1B; fonts differ).
+    assert clean_page("Con\x1dicts de\x1cnes the \x1cle, o\x1ders", "en") == "Conflicts defines the file, offers"
+    assert clean_page("signi\x1bant dé\x1bnie, e\x1det", "fr") == "signifiant définie, effet"
+    assert clean_page("Die Datei ist häu\x1cg", "de") == "Die Datei ist häufig"
+    # A code read as one ligature three times on the page is read so in the page's unknown words as well.
+    page = "de\x1bnes the \x1bgure, \x1bnally Prede\x1bned"
+    assert clean_page(page, "en") == "defines the figure, finally Predefined"
+    assert clean_page("Prede\x1bned", "en") == "Prede\x1bned"  # no evidence for \x1b on this page
+    # Math fonts' symbols stay: a letter alone beside them, no known word, PDFium's hyphen mark (U+0002).
+    for kept in ("a\x15 b", "ln\x12", "STO\x11", "M\x0f"):
+        assert clean_page(kept, "en") == kept
+    assert clean_page("hyphen\x02\nated", "en") == "hyphenated"
+
+
 def test_xetex_logos_read_as_their_names() -> None:
     # A font with a mirrored E gives "XƎTEX"; a rotated E set lower is read apart, even on a line of its own.
     assert clean_page("Multilingual typesetting with X LE\nATEX and LuaLATEX.", "en") == \

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
-from itertools import islice
+from itertools import islice, product
 
 import regex
 import wordfreq
@@ -58,6 +58,14 @@ _RUNNING_SHARE = 0.5
 _MARKS = r"[\p{M}\uff9e\uff9f]"
 _LONG_MARK_RUN = regex.compile(_MARKS + "{30}(?=" + _MARKS + ")")
 _GRAPHEME_JOINER = "\u034f"
+# A font whose ligatures have no text mapping gives their glyph codes, control characters: TeX's OT1 encoding sets
+# ff, fi, fl, ffi and ffl at 0x0B-0x0F, T1 at 0x1B-0x1F, other fonts elsewhere ("de\x1cnes", "o\x1ders"; one
+# texlive manual in twenty). Python reads several of them as line ends and spaces, so they cut words apart ("nes").
+# U+0002 is PDFium's mark of a hyphen at a line end, not one of them.
+_CONTROL = re.compile("[\x01\x03-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_WORD = re.compile("[^\\W\\d_]*(?:[\x01\x03-\x08\x0b\x0c\x0e-\x1f][^\\W\\d_]*)+")
+_MAX_CODES_PER_WORD = 2  # ligature choices grow as 5 ** codes
+_CODE_EVIDENCE = 3
 # The XeTeX and XeLaTeX logos set a mirrored E: a font that has one gives "XƎTEX"; with a rotated E set lower,
 # PDFium reads the E apart, before the L or on a line of its own ("X ELATEX", "X LE⏎ATEX": "LE ATEX" was a
 # concept). Each is read as the name it writes.
@@ -66,6 +74,8 @@ _XE_LOGO = re.compile(r"\bX(?:Ǝ(?:LA)?TEX|[ \t]?ELATEX|[ \t]?LE[ \t]*\n?[ \t]*A
 
 def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> str:
     """One page's text, cleaned (see the module docstring); `ligatures=False` skips the ligature repair."""
+    if _CONTROL.search(text):
+        text = _ligature_codes(text, language)
     if _has_soft_hyphen(text):
         text = _SOFT_HYPHEN.sub(_unhyphenate, text)
     if not text.isascii():  # ASCII is already composed and NFKC
@@ -84,6 +94,47 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
 
 def _xe_logo_name(logo: re.Match[str]) -> str:
     return "XeLaTeX" if "A" in logo.group() else "XeTeX"
+
+
+def _ligature_codes(text: str, language: str | None) -> str:
+    """"de\x1cnes" → "defines": a control character inside a word becomes the ligature that makes the word a known
+    word of the document's language. A code that became one ligature only, `_CODE_EVIDENCE` times or more on the
+    page, becomes it in the page's other words too ("Prede\x1bned" → "Predefined"); any other stays."""
+    known = _words(language or "en")
+    if not known:
+        return text
+    chosen = {word: _known_ligatures(word, known) for word in {m.group() for m in _CONTROL_WORD.finditer(text)}}
+    votes: dict[str, Counter[str]] = {}
+    for word, ligatures in chosen.items():
+        for code, ligature in zip(_CONTROL.findall(word), ligatures or (), strict=False):
+            votes.setdefault(code, Counter())[ligature] += 1
+    learned = {code: next(iter(count)) for code, count in votes.items()
+               if len(count) == 1 and count.total() >= _CODE_EVIDENCE}
+    for word, ligatures in chosen.items():
+        codes = _CONTROL.findall(word)
+        if ligatures is None and _letters_around(word) and all(code in learned for code in codes):
+            chosen[word] = tuple(learned[code] for code in codes)
+    repaired = {word: _with_ligatures(word, ligatures) for word, ligatures in chosen.items() if ligatures}
+    return _CONTROL_WORD.sub(lambda match: repaired.get(match.group(), match.group()), text)
+
+
+def _known_ligatures(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
+    """The ligature for each control character of `word` that makes it a known word, if any do."""
+    codes = len(_CONTROL.findall(word))
+    if codes > _MAX_CODES_PER_WORD or not _letters_around(word):
+        return None
+    return next((ligatures for ligatures in product(_LIGATURES, repeat=codes)
+                 if _with_ligatures(word, ligatures).lower() in known), None)
+
+
+def _with_ligatures(word: str, ligatures: tuple[str, ...]) -> str:
+    pieces = _CONTROL.split(word)
+    return "".join(piece + ligature for piece, ligature in zip(pieces, (*ligatures, ""), strict=True))
+
+
+def _letters_around(word: str) -> bool:
+    # One letter beside a code is too little to tell a ligature from a symbol of a math font ("a\x15", "d\x13").
+    return len(_CONTROL.sub("", word)) >= 2
 
 
 def stream_safe(text: str) -> str:
