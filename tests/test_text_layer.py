@@ -60,6 +60,7 @@ def test_ascii_accents_of_tex_fonts_join_where_they_make_a_known_word() -> None:
     assert clean_page("Universit`a degli Studi, pi`u citt`a", "it") == "Università degli Studi, più città"
     assert clean_page("voir `a la page o`u il est", "fr") == "voir à la page où il est"
     assert clean_page("Espa~na y ni~no", "es") == "España y niño"
+    assert clean_page("reconna^ıt la cha^ıne", "fr") == "reconnaît la chaîne"  # TeX accents a dotless "ı"
     # A word holding another accent set as a glyph of its own, or a lost ligature, is joined as one word.
     assert clean_page("d\u00b4ej`a, \ufb01d`ele", "fr") == "déjà, fidèle"
     assert clean_page("aplica\u00b8c~oes", "pt") == "aplicações"

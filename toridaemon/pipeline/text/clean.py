@@ -32,7 +32,7 @@ _SPACING_ACCENTS = {
 # start or inside a word, not after another mark (TeX quotes: "``a"). The marks are searched for, and the letters
 # around each read from there: a pattern that opens with the letters would be tried at every position.
 _ASCII_MARKS = "`^~"
-_ASCII_ACCENT = re.compile(rf"[{_ASCII_MARKS}](?=[A-Za-z])")
+_ASCII_ACCENT = re.compile(rf"[{_ASCII_MARKS}](?=[A-Za-z\u0131])")  # TeX accents an "i" set dotless ("ma^ıtre")
 _LETTERS_BEFORE = regex.compile(r"(?r)[^\W\d_]*")
 _LETTERS_AFTER = regex.compile(r"[^\W\d_]*")
 _NOT_A_WORD_START = _ASCII_MARKS + "_\\"  # after a mark, or TeX's own accent command ("\\`a", "\\^o")
@@ -183,7 +183,7 @@ def _join_ascii_accents(text: str, language: str | None) -> str:
         end = _LETTERS_AFTER.match(text, at + 2).end()  # type: ignore[union-attr]
         if end < len(text) and text[end] in _ASCII_MARKS:
             continue
-        accented = unicodedata.normalize("NFC", text[at + 1] + _SPACING_ACCENTS[text[at]])
+        accented = unicodedata.normalize("NFC", text[at + 1].replace("\u0131", "i") + _SPACING_ACCENTS[text[at]])
         word = text[start:at] + accented + text[at + 2 : end]
         if len(accented) == 1 and word.lower() in known and (len(word) > 1 or _common_letter(word, code)):
             parts += [text[done:start], word]
