@@ -288,6 +288,35 @@ def test_lipsum_paragraphs_give_no_concepts_and_do_not_hide_the_language() -> No
     assert "lineno" in words and not words & LIPSUM
 
 
+@pytest.mark.parametrize(("code", "blindtext", "real"), [
+    ("en", "Hello, here is some text without a meaning. This text should show what a printed text will\nlook like at "
+           "this place. If you read this text, you will get no information. Really? Is there\nno information? Is "
+           "there a difference between this text and some nonsense like “Huardest gef- burn”? Kjift – not at all! "
+           "A blind text like this gives you information about the selected font,\nhow the letters are written and an "
+           "impression of the look. This text should contain all letters of the alphabet and it should be written in "
+           "of the original language. There is no need for special content, but the length of words should match the "
+           "language.\n2.1 Heading on Level 2 (subsection)\n• First item in a list\n",
+     "Floating figures\nThe hvfloat package places captions of floating figures beside them.\n"),
+    ("de", "Dies hier ist ein Blindtext zum Testen von Textausgaben. Wer diesen Text liest, ist\nselbst schuld. "
+           "Der Text gibt lediglich den Grauwert der Schrift an. Ist das wirklich so? Ist es gleichgültig, ob "
+           "ich schreibe: „Dies ist ein Blindtext“ oder „Huardest gefburn“? Kjift – mitnichten! Ein Blindtext "
+           "bietet mir wichtige Informationen. An ihm messe ich die Lesbarkeit einer Schrift, ihre Anmutung, wie "
+           "harmonisch die Figuren zueinander stehen und prüfe, wie breit oder schmal sie läuft. Ein Blindtext "
+           "sollte möglichst viele verschiedene Buchstaben enthalten und in der Originalsprache gesetzt sein. Er "
+           "muss keinen Sinn ergeben, sollte aber lesbar sein. Fremdsprachige Texte wie „Lorem ipsum“ dienen "
+           "nicht dem eigentlichen Zweck, da sie eine falsche Anmutung vermitteln.\n",
+     "Quellcodeverzeichnis\nDas Paket setzt Quellcode in Listings mit Zeilennummern und Farben.\n"),
+])
+def test_blindtext_gives_no_concepts(code: str, blindtext: str, real: str) -> None:
+    """The blindtext package's text in a demo topped its concept list: "huardest gefburn", "kjift", "selected
+    font", "printed text", "Grauwert", "Anmutung". Its sentences go whole; what the document says stays."""
+    names = [c.name.lower() for c in analyze_text(real + blindtext * 3 + real, language=code).concepts]
+    words = {word for name in names for word in name.split()}
+    assert not words & {"huardest", "gefburn", "kjift", "printed", "alphabet", "nonsense", "grauwert", "anmutung",
+                        "textausgaben", "lesbarkeit", "originalsprache", "heading"}, names
+    assert words & {"hvfloat", "captions", "quellcode", "listings", "zeilennummern"}, names
+
+
 def test_a_title_keeps_its_placeholder_words() -> None:
     """The reported title was read after placeholder text was taken out: "Lorem Ipsum Dolor" came back empty."""
     body = "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Graph indexes and graph indexes."

@@ -78,6 +78,34 @@ LIPSUM = FILLER | frozenset(
     "molestie mollis montes mus nam nec neque non nostra odio orci ornare pede per platea porta potenti primis "
     "purus quam sem semper taciti tellus tempus urna ut varius vel vitae wisi".split()
 )
+# The LaTeX blindtext package's paragraphs (English and German: "Hello, here is some text without a meaning.")
+# and its blind document's headings and lists: placeholder text in a real language, whose words are common ones
+# and tell nothing, so its sentences are matched whole, word for word ("*": any one word), accents aside. Its
+# made-up words mark a document holding it (BLINDTEXT_MARKS).
+BLINDTEXT = (
+    "hello here is some text without a meaning", "hello here is the * paragraph",
+    "this text should show what a printed text will look like at this place",
+    "if you read this text you will get no information", "really is there no information",
+    "is there a difference between this text and some nonsense like huardest gefburn", "kjift not at all",
+    "a blindtext like this gives you information about the selected font how the letters are written and an "
+    "impression of the look",
+    "this text should contain all letters of the alphabet and it should be written in of the original language",
+    "there is no need for special content but the length of words should match the language",
+    "heading on level *", "example for list *", "first item in a list", "second item in a list",
+    "third item in a list", "fourth item in a list", "fifth item in a list",
+    "dies hier ist ein blindtext zum testen von textausgaben", "wer diesen text liest ist selbst schuld",
+    "der text gibt lediglich den grauwert der schrift an", "ist das wirklich so",
+    "ist es gleichgültig ob ich schreibe dies ist ein blindtext oder huardest gefburn", "kjift mitnichten",
+    "ein blindtext bietet mir wichtige informationen",
+    "an ihm messe ich die lesbarkeit einer schrift ihre anmutung wie harmonisch die figuren zueinander stehen und "
+    "prüfe wie breit oder schmal sie läuft",
+    "ein blindtext sollte möglichst viele verschiedene buchstaben enthalten und in der originalsprache gesetzt sein",
+    "er muss keinen sinn ergeben sollte aber lesbar sein",
+    "fremdsprachige texte wie lorem ipsum dienen nicht dem eigentlichen zweck da sie eine falsche anmutung "
+    "vermitteln",
+    "überschrift auf ebene *", "beispiel einer liste *",
+)
+BLINDTEXT_MARKS = frozenset(("huardest", "gefburn", "kjift"))
 # Function words the `stop-words` package's list lacks: Portuguese contractions of a preposition with a
 # demonstrative or an article ("neste" = em + este, "duma" = de + uma), and numbers up to ten.
 _MISSING_FUNCTION_WORDS = {
