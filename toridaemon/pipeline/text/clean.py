@@ -70,7 +70,9 @@ _CODE_EVIDENCE = 3
 # The XeTeX and XeLaTeX logos set a mirrored E: a font that has one gives "XƎTEX"; with a rotated E set lower,
 # PDFium reads the E apart, before the L or on a line of its own ("X ELATEX", "X LE⏎ATEX": "LE ATEX" was a
 # concept). Each is read as the name it writes.
-_XE_LOGO = re.compile(r"\bX(?:Ǝ(?:LA)?TEX|[ \t]?ELATEX|[ \t]?LE[ \t]*\n?[ \t]*ATEX)\b")
+# Written to start on its literal "X" (the letter before it is looked at after): a pattern that opens with "\b" is
+# tried at every position, ten times slower.
+_XE_LOGO = re.compile(r"X(?<![^\W\d_]X)(?:Ǝ(?:LA)?TEX|[ \t]?ELATEX|[ \t]?LE[ \t]*\n?[ \t]*ATEX)\b")
 
 
 def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> str:
