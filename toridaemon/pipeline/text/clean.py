@@ -64,7 +64,8 @@ _GRAPHEME_JOINER = "\u034f"
 # texlive manual in twenty). Python reads several of them as line ends and spaces, so they cut words apart ("nes").
 # U+0002 is PDFium's mark of a hyphen at a line end, not one of them.
 _CONTROL = re.compile("[\x01\x03-\x08\x0b\x0c\x0e-\x1f]")
-_CONTROL_WORD = re.compile("[^\\W\\d_]*(?:[\x01\x03-\x08\x0b\x0c\x0e-\x1f][^\\W\\d_]*)+")
+# Tried only at a word start: from inside a word the greedy run would be read again at every letter (quadratic).
+_CONTROL_WORD = re.compile("(?<![^\\W\\d_])[^\\W\\d_]*(?:[\x01\x03-\x08\x0b\x0c\x0e-\x1f][^\\W\\d_]*)+")
 _MAX_CODES_PER_WORD = 2  # ligature choices grow as 5 ** codes
 _CODE_EVIDENCE = 3
 # The XeTeX and XeLaTeX logos set a mirrored E: a font that has one gives "XƎTEX"; with a rotated E set lower,
