@@ -111,9 +111,11 @@ def test_pathological_inputs_finish(text: str) -> None:
 
 
 @pytest.mark.parametrize("page", ["a" * 400_000 + " \x1b", "ab\x1b" * 100_000, "\x1b" * 300_000,
-                                  ("Prede\x1bned " * 3 + "a" * 100_000 + "\x1c") * 2])
-def test_ligature_glyph_codes_are_read_in_linear_time(page: str) -> None:
-    # The first pattern, tried at every letter of a word, took 8 s on 20,000 letters and 138 s on 80,000.
+                                  ("Prede\x1bned " * 3 + "a" * 100_000 + "\x1c") * 2,
+                                  "X LE" + " " * 300_000 + "TEX", "XLE" + "\t" * 200_000 + "\n" + " " * 200_000])
+def test_ligature_codes_and_tex_logos_are_read_in_linear_time(page: str) -> None:
+    # The first ligature code pattern, tried at every letter of a word, took 8 s on 20,000 letters and 138 s on
+    # 80,000; the first XeLaTeX logo pattern backtracked over a run of blanks in quadratic time as well.
     call_with_deadline(clean_page, page, "en")
     run("Title\n" + page)
 

@@ -73,7 +73,9 @@ _CODE_EVIDENCE = 3
 # concept). Each is read as the name it writes.
 # Written to start on its literal "X" (the letter before it is looked at after): a pattern that opens with "\b" is
 # tried at every position, ten times slower.
-_XE_LOGO = re.compile(r"X(?<![^\W\d_]X)(?:Ǝ(?:LA)?TEX|[ \t]?ELATEX|[ \t]?LE[ \t]*\n?[ \t]*ATEX)\b")
+# The blanks around its line break are bounded: two unbounded runs of them next to each other backtrack in
+# quadratic time.
+_XE_LOGO = re.compile(r"X(?<![^\W\d_]X)(?:Ǝ(?:LA)?TEX|[ \t]?ELATEX|[ \t]?LE[ \t]{0,2}\n?[ \t]{0,2}ATEX)\b")
 
 
 def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> str:
