@@ -317,6 +317,20 @@ def test_blindtext_gives_no_concepts(code: str, blindtext: str, real: str) -> No
     assert words & {"hvfloat", "captions", "quellcode", "listings", "zeilennummern"}, names
 
 
+def test_only_the_kind_of_placeholder_text_a_document_holds_goes_and_short_pieces_stay() -> None:
+    """Blindtext is matched in its sentences' common words: real sentences that share a few of them stay, in a
+    document with lorem ipsum and in one with blindtext alike."""
+    real = ("There is no need for special hardware. Beginners should learn all letters of the alphabet first. "
+            "Here is the output of the compiler. There is no need to recompile. Example for list comprehension "
+            "syntax. Is there a difference between tuples and lists?\n")
+    lipsum = "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, placerat ac.\n"
+    blindtext = "Hello, here is some text without a meaning. Kjift – not at all!\n"
+    alone = {c.name.lower() for c in analyze_text(real * 3, language="en").concepts}
+    for filler in (lipsum, blindtext):
+        names = {c.name.lower() for c in analyze_text(real * 3 + filler, language="en").concepts}
+        assert {"special hardware", "alphabet", "list comprehension syntax", "compiler"} & alone <= names, filler
+
+
 def test_a_title_keeps_its_placeholder_words() -> None:
     """The reported title was read after placeholder text was taken out: "Lorem Ipsum Dolor" came back empty."""
     body = "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Graph indexes and graph indexes."

@@ -77,17 +77,23 @@ def test_ascii_accents_of_tex_fonts_join_where_they_make_a_known_word() -> None:
 
 def test_ligature_glyph_codes_become_the_ligatures_that_make_known_words() -> None:
     # A font without a text mapping for its ligatures gives their codes (T1: fi at 0x1C, ff at 0x1B; fonts differ).
-    assert clean_page("Con\x1dicts de\x1cnes the \x1cle, o\x1ders", "en") == "Conflicts defines the file, offers"
+    assert clean_page("Con\x1dicts de\x1cnes the \x1cles, o\x1ders", "en") == "Conflicts defines the files, offers"
     assert clean_page("signi\x1bant dé\x1bnie, e\x1det", "fr") == "signifiant définie, effet"
     assert clean_page("Die Datei ist häu\x1cg", "de") == "Die Datei ist häufig"
-    # A code read as one ligature three times on the page is read so in the page's unknown words as well.
+    # A code read as one ligature in three distinct words on the page is read so in the page's other words too.
     page = "de\x1bnes the \x1bgure, \x1bnally Prede\x1bned"
     assert clean_page(page, "en") == "defines the figure, finally Predefined"
-    assert clean_page("Prede\x1bned", "en") == "Prede\x1bned"  # no evidence for \x1b on this page
-    # Math fonts' symbols stay: a letter alone beside them, no known word, PDFium's hyphen mark (U+0002).
-    for kept in ("a\x15 b", "ln\x12", "STO\x11", "M\x0f"):
-        assert clean_page(kept, "en") == kept
-    assert clean_page("hyphen\x02\nated", "en") == "hyphenated"
+    one_word = "de\x1bnes, de\x1bnes, de\x1bnes: Prede\x1bned"  # three times, but in one word
+    assert clean_page(one_word, "en") == "defines, defines, defines: Prede\x1bned"
+    # OT1 fonts set letters and accents at those codes: they are read so where that makes the known words.
+    assert clean_page("\x1cst, \x1cre, \x1cnske; g\x1cr det f\x1crst for b\x1crn", "da") == \
+        "øst, øre, ønske; gør det først for børn"
+    assert clean_page("\x13el y \x13esta, \x13estas; qu\x13e caf\x13e", "es") == "él y ésta, éstas; qué café"
+    # Too little to tell: two readings ("fiesta", "ésta"), two letters ("\x1cle"); math fonts' symbols stay.
+    for kept, code in (("\x13esta", "es"), ("the \x1cle", "en"), ("a\x15 b", "en"), ("ln\x12", "en"),
+                       ("STO\x11", "en"), ("M\x0f", "en")):
+        assert clean_page(kept, code) == kept
+    assert clean_page("hyphen\x02\nated", "en") == "hyphenated"  # U+0002: PDFium's mark of a line-end hyphen
 
 
 def test_xetex_logos_read_as_their_names() -> None:

@@ -20,7 +20,7 @@ from itertools import pairwise
 
 import regex
 
-from toridaemon.pipeline.filler import holds_filler
+from toridaemon.pipeline.filler import Filler, holds_filler
 from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.sections import Span
 
@@ -101,7 +101,7 @@ class CandidateTable:
     surface: dict[str, str] = field(default_factory=dict)
     words: int = 0
     titled: set[str] = field(default_factory=set)  # lowercased words never written other than Capitalised
-    filler: bool = False  # whether the text holds placeholder text (see `filler.holds_filler`)
+    filler: frozenset[Filler] = frozenset()  # the kinds of placeholder text it holds (see `filler.holds_filler`)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in

@@ -62,7 +62,7 @@ def analyze_pages(
     title = spans[0].text if spans and spans[0].section == "title" else None  # as given, or the first line
     table = extract(spans, lang)
     if table.filler:  # counted again without it (rare): its words bound no candidates, and it hides the language
-        spans = without_filler(spans)
+        spans = without_filler(spans, table.filler)
         if options.language == AUTO:
             code = detect_language("\n".join(span.text for span in spans))
         lang = _resources(code, spans, options)

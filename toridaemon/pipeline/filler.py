@@ -1,11 +1,14 @@
 """Placeholder text (lorem ipsum, blindtext) taken out of a document before its candidates are counted.
 
-A document holds placeholder text when one of its words is found only in such text (`FILLER_MARKS`,
-`BLINDTEXT_MARKS`, checked against the tokens the candidate pass has read anyway, so other documents pay nothing
-more). Then each run of text between punctuation marks and line ends goes when at least 60 % of its words are
-placeholder words (`LIPSUM`). That is every run of the lipsum package's 150 paragraphs, and 0.9 % of the runs of
-the keyphrase sets' real text, nearly all a lone "a", "in" or "ac". The blindtext package's text is in English or
-German, in common words: its sentences (`BLINDTEXT`) go whole, wherever its lines break.
+A document holds placeholder text when one of its words is found only in such text (`FILLER_MARKS` for lorem
+ipsum, `BLINDTEXT_MARKS` for blindtext, checked against the tokens the candidate pass has read anyway, so other
+documents pay nothing more), and only the kinds it holds are taken out. Lorem ipsum: each run of text between
+punctuation marks and line ends goes when at least 60 % of its words are placeholder words (`LIPSUM`). That is
+every run of the lipsum package's 150 paragraphs, and 0.9 % of the runs of the keyphrase sets' real text, nearly all
+a lone "a", "in" or "ac". The blindtext package's text is in English or German, in common words: its sentences
+(`BLINDTEXT`) go whole, wherever its lines break, and so does a run of `_MIN_RUN` of a sentence's words or more
+that a line break parts from the rest of it (a figure or a listing may cut a sentence in two); a sentence that
+only starts the same stays ("There is no need for special hardware").
 """
 
 from __future__ import annotations
@@ -13,27 +16,41 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from typing import Literal
 
 from toridaemon.pipeline.language.resources import BLINDTEXT, BLINDTEXT_MARKS, FILLER_MARKS, LIPSUM
 from toridaemon.pipeline.sections import Span
 
+Filler = Literal["lipsum", "blindtext"]
 MIN_SHARE = 0.6
-_MARK_FORMS = frozenset(form for mark in FILLER_MARKS | BLINDTEXT_MARKS
-                        for form in (mark, mark.capitalize(), mark.upper()))
 _RUN = re.compile(r"[^\n.!?;:]+")
 _WORD = re.compile(r"[^\W\d_]+")
-_ANY_WORD = "*"
-_MIN_RUN = 4  # words of a blindtext sentence in a row that are blindtext, where a sentence is cut
+_MIN_RUN = 4  # words of a blindtext sentence in a row that go where a line break cuts the sentence
 
 
-def holds_filler(tokens: Iterable[str]) -> bool:
-    """Whether any of a document's word tokens (as written) is a word of placeholder text only."""
-    return not _MARK_FORMS.isdisjoint(tokens)
+def _forms(marks: Iterable[str]) -> frozenset[str]:
+    return frozenset(form for mark in marks for form in (mark, mark.capitalize(), mark.upper()))
 
 
-def without_filler(spans: list[Span]) -> list[Span]:
-    """The spans with their runs of placeholder text removed."""
-    return [Span(span.section, span.page, _RUN.sub(_unless_filler, _without_blindtext(span.text))) for span in spans]
+_MARKS: tuple[tuple[Filler, frozenset[str]], ...] = (("lipsum", _forms(FILLER_MARKS)),
+                                                      ("blindtext", _forms(BLINDTEXT_MARKS)))
+
+
+def holds_filler(tokens: AbstractSet[str]) -> frozenset[Filler]:
+    """The kinds of placeholder text a document's word tokens (as written) hold a word of, that only they use."""
+    return frozenset(kind for kind, forms in _MARKS if not forms.isdisjoint(tokens))
+
+
+def without_filler(spans: list[Span], kinds: frozenset[Filler]) -> list[Span]:
+    """The spans with their placeholder text of the `kinds` removed."""
+    return [Span(span.section, span.page, _without(span.text, kinds)) for span in spans]
+
+
+def _without(text: str, kinds: frozenset[Filler]) -> str:
+    if "blindtext" in kinds:
+        text = _without_blindtext(text)
+    return _RUN.sub(_unless_filler, text) if "lipsum" in kinds else text
 
 
 def _unless_filler(run: re.Match[str]) -> str:
@@ -44,11 +61,11 @@ def _unless_filler(run: re.Match[str]) -> str:
 
 def _without_blindtext(text: str) -> str:
     """`text` with each blindtext sentence (`BLINDTEXT`) cut out, wherever its lines break or print hyphenates it,
-    and each run of `_MIN_RUN` of its words or more: a figure, a listing or a page may cut a sentence in two."""
+    and each run of `_MIN_RUN` of a sentence's words or more that a line break cuts from the rest of it."""
     words = [(match.start(), match.end(), _plain(match.group())) for match in _WORD.finditer(text)]
     kept, done, at = [], 0, 0
     while at < len(words):
-        end = _blindtext_from(words, at)
+        end = _blindtext_from(text, words, at)
         if end is None:
             at += 1
             continue
@@ -57,14 +74,33 @@ def _without_blindtext(text: str) -> str:
     return " ".join([*kept, text[done:]]) if kept else text
 
 
-def _blindtext_from(words: list[tuple[int, int, str]], at: int) -> int | None:
+def _blindtext_from(text: str, words: list[tuple[int, int, str]], at: int) -> int | None:
     """The index after the longest blindtext read from word `at` on, or None."""
     best = None
     for sentence, start in _BY_WORD.get(words[at][2], ()):
         end, read = _read(sentence[start:], words, at)
-        if read >= min(_MIN_RUN, len(sentence)) and (best is None or end > best):
+        whole_or_cut = _whole_or_cut(text, words, (at, end), start=start, read=read, length=len(sentence))
+        if whole_or_cut and (best is None or end > best):
             best = end
     return best
+
+
+def _whole_or_cut(text: str, words: list[tuple[int, int, str]], span: tuple[int, int], *, start: int, read: int,
+                  length: int) -> bool:
+    """Whether `read` words of a sentence of `length`, from its word `start` on, read at words `span`, are all of
+    it, or a piece of `_MIN_RUN` words or more that a line break parts from the rest of it on each side it is cut."""
+    cut_before, cut_after = start > 0, start + read < length
+    if not (cut_before or cut_after):
+        return True
+    return read >= _MIN_RUN and (not cut_before or _line_break(text, words, span[0])) and (
+        not cut_after or _line_break(text, words, span[1]))
+
+
+def _line_break(text: str, words: list[tuple[int, int, str]], at: int) -> bool:
+    """Whether a line ends (or the text does) between word `at` and the one before it."""
+    if at == 0 or at == len(words):
+        return True
+    return "\n" in text[words[at - 1][1] : words[at][0]]
 
 
 def _read(sentence: tuple[str, ...], words: list[tuple[int, int, str]], at: int) -> tuple[int, int]:
@@ -75,7 +111,7 @@ def _read(sentence: tuple[str, ...], words: list[tuple[int, int, str]], at: int)
         if at >= len(words):
             break
         found = words[at][2]
-        if word == _ANY_WORD or found in (word, word + "s"):
+        if found in (word, word + "s"):
             at += 1
         elif at + 1 < len(words) and word == found + words[at + 1][2]:
             at += 2
@@ -95,8 +131,7 @@ def _by_word(sentences: Iterable[str]) -> dict[str, list[tuple[tuple[str, ...], 
     for sentence in sentences:
         words = tuple(_plain(word) for word in sentence.split())
         for index, word in enumerate(words):
-            if word != _ANY_WORD:
-                found.setdefault(word, []).append((words, index))
+            found.setdefault(word, []).append((words, index))
     return found
 
 

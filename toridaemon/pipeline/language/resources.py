@@ -80,10 +80,13 @@ LIPSUM = FILLER | frozenset(
 )
 # The LaTeX blindtext package's paragraphs (English and German: "Hello, here is some text without a meaning.")
 # and its blind document's headings and lists: placeholder text in a real language, whose words are common ones
-# and tell nothing, so its sentences are matched whole, word for word ("*": any one word), accents aside. Its
-# made-up words mark a document holding it (BLINDTEXT_MARKS).
+# and tell nothing, so its sentences are matched whole, word for word, accents aside. Its made-up words mark a
+# document holding it (BLINDTEXT_MARKS).
+_ORDINALS = ("second", "third", "forth", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_UNITS = ("part", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph")
+_LISTS = ("itemize", "enumerate", "description")
 BLINDTEXT = (
-    "hello here is some text without a meaning", "hello here is the * paragraph",
+    "hello here is some text without a meaning", *(f"hello here is the {nth} paragraph" for nth in _ORDINALS),
     "this text should show what a printed text will look like at this place",
     "if you read this text you will get no information", "really is there no information",
     "is there a difference between this text and some nonsense like huardest gefburn", "kjift not at all",
@@ -91,8 +94,9 @@ BLINDTEXT = (
     "impression of the look",
     "this text should contain all letters of the alphabet and it should be written in of the original language",
     "there is no need for special content but the length of words should match the language",
-    "heading on level *", "example for list *", "first item in a list", "second item in a list",
-    "third item in a list", "fourth item in a list", "fifth item in a list",
+    *(f"heading on level {unit}" for unit in _UNITS), *(f"überschrift auf ebene {unit}" for unit in _UNITS),
+    *(f"example for list {kind}" for kind in _LISTS), *(f"beispiel einer liste {kind}" for kind in _LISTS),
+    *(f"{nth} item in a list" for nth in ("first", "second", "third", "fourth", "fifth")),
     "dies hier ist ein blindtext zum testen von textausgaben", "wer diesen text liest ist selbst schuld",
     "der text gibt lediglich den grauwert der schrift an", "ist das wirklich so",
     "ist es gleichgültig ob ich schreibe dies ist ein blindtext oder huardest gefburn", "kjift mitnichten",
@@ -103,7 +107,6 @@ BLINDTEXT = (
     "er muss keinen sinn ergeben sollte aber lesbar sein",
     "fremdsprachige texte wie lorem ipsum dienen nicht dem eigentlichen zweck da sie eine falsche anmutung "
     "vermitteln",
-    "überschrift auf ebene *", "beispiel einer liste *",
 )
 BLINDTEXT_MARKS = frozenset(("huardest", "gefburn", "kjift"))
 # Function words the `stop-words` package's list lacks: Portuguese contractions of a preposition with a

@@ -59,15 +59,21 @@ _RUNNING_SHARE = 0.5
 _MARKS = r"[\p{M}\uff9e\uff9f]"
 _LONG_MARK_RUN = regex.compile(_MARKS + "{30}(?=" + _MARKS + ")")
 _GRAPHEME_JOINER = "\u034f"
-# A font whose ligatures have no text mapping gives their glyph codes, control characters: TeX's OT1 encoding sets
-# ff, fi, fl, ffi and ffl at 0x0B-0x0F, T1 at 0x1B-0x1F, other fonts elsewhere ("de\x1cnes", "o\x1ders"; one
-# texlive manual in twenty). Python reads several of them as line ends and spaces, so they cut words apart ("nes").
-# U+0002 is PDFium's mark of a hyphen at a line end, not one of them.
+# A font whose ligatures have no text mapping gives their glyph codes, control characters: T1 fonts set ff, fi, fl,
+# ffi and ffl at 0x1B-0x1F, other fonts elsewhere ("de\x1cnes", "o\x1ders"; one texlive manual in twenty). Python
+# reads several of them as line ends and spaces, so they cut words apart ("nes"). Not read: U+0002, PDFium's mark
+# of a hyphen at a line end, and 0x0D (OT1's fl), which the text layer makes a line end.
 _CONTROL = re.compile("[\x01\x03-\x08\x0b\x0c\x0e-\x1f]")
 # Tried only at a word start: from inside a word the greedy run would be read again at every letter (quadratic).
 _CONTROL_WORD = re.compile("(?<![^\\W\\d_])[^\\W\\d_]*(?:[\x01\x03-\x08\x0b\x0c\x0e-\x1f][^\\W\\d_]*)+")
-_MAX_CODES_PER_WORD = 2  # ligature choices grow as 5 ** codes
-_CODE_EVIDENCE = 3
+# Other readings of a code: the letters and accents of TeX's OT1 fonts (an accent is set before its letter). A
+# Danish "\x1cst" is "øst" and a Spanish "\x13esta" is "ésta", not "fist" and "fiesta".
+_OT1_LETTERS = {"\x19": "ß", "\x1a": "æ", "\x1b": "œ", "\x1c": "ø", "\x1d": "Æ", "\x1e": "Œ", "\x1f": "Ø"}
+_OT1_ACCENTS = {"\x12": "\u0300", "\x13": "\u0301", "\x14": "\u030c", "\x15": "\u0306", "\x16": "\u0304",
+                "\x17": "\u030a"}
+_MAX_CODES_PER_WORD = 2  # readings grow as 7 ** codes
+_CODE_EVIDENCE = 3  # distinct words a code must be read the same way in, before the page's other words follow
+_MIN_LETTERS_ALONE = 3  # letters around the codes of a word whose one known reading is taken without the page's
 # The XeTeX and XeLaTeX logos set a mirrored E: a font that has one gives "XƎTEX"; with a rotated E set lower,
 # PDFium reads the E apart, before the L or on a line of its own ("X ELATEX", "X LE⏎ATEX": "LE ATEX" was a
 # concept). Each is read as the name it writes.
@@ -103,44 +109,75 @@ def _xe_logo_name(logo: re.Match[str]) -> str:
 
 
 def _ligature_codes(text: str, language: str | None) -> str:
-    """"de\x1cnes" → "defines": a control character inside a word becomes the ligature that makes the word a known
-    word of the document's language. A code that became one ligature only, `_CODE_EVIDENCE` times or more on the
-    page, becomes it in the page's other words too ("Prede\x1bned" → "Predefined"); any other stays."""
+    """"de\x1cnes" → "defines": a control character inside a word is read as what makes the word a known word of
+    the document's language: a ligature, or an OT1 letter or accent. A code read one way in `_CODE_EVIDENCE`
+    distinct words or more on the page, two thirds of the words holding it, is read so in the page's other words
+    too ("Prede\x1bned" → "Predefined"). A word with one known reading takes it alone when it has
+    `_MIN_LETTERS_ALONE` letters; any other word stays as it is."""
     known = _words(language or "en")
     if not known:
         return text
-    chosen = {word: _known_ligatures(word, known) for word in {m.group() for m in _CONTROL_WORD.finditer(text)}}
-    votes: dict[str, Counter[str]] = {}
-    for word, ligatures in chosen.items():
-        for code, ligature in zip(_CONTROL.findall(word), ligatures or (), strict=False):
-            votes.setdefault(code, Counter())[ligature] += 1
-    learned = {code: next(iter(count)) for code, count in votes.items()
-               if len(count) == 1 and count.total() >= _CODE_EVIDENCE}
-    for word, ligatures in chosen.items():
+    readings = {word: _known_readings(word, known) for word in {m.group() for m in _CONTROL_WORD.finditer(text)}}
+    learned = _learned_readings(readings)
+    repaired = {}
+    for word, choices in readings.items():
         codes = _CONTROL.findall(word)
-        if ligatures is None and _letters_around(word) and all(code in learned for code in codes):
-            chosen[word] = tuple(learned[code] for code in codes)
-    repaired = {word: _with_ligatures(word, ligatures) for word, ligatures in chosen.items() if ligatures}
+        taught = tuple(learned[code] for code in codes) if all(code in learned for code in codes) else None
+        if taught is not None and (not choices or taught in choices) and _letters_around(word) >= 2:
+            repaired[word] = _read_as(word, taught)
+        elif len(choices) == 1 and _letters_around(word) >= _MIN_LETTERS_ALONE:
+            repaired[word] = _read_as(word, choices[0])
     return _CONTROL_WORD.sub(lambda match: repaired.get(match.group(), match.group()), text)
 
 
-def _known_ligatures(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
-    """The ligature for each control character of `word` that makes it a known word, if any do."""
-    codes = len(_CONTROL.findall(word))
-    if codes > _MAX_CODES_PER_WORD or not _letters_around(word):
-        return None
-    return next((ligatures for ligatures in product(_LIGATURES, repeat=codes)
-                 if _with_ligatures(word, ligatures).lower() in known), None)
+def _known_readings(word: str, known: frozenset[str]) -> list[tuple[str, ...]]:
+    """Each reading of the codes in `word` (one per code) that makes it a known word; none when there are too many
+    codes or too few letters to tell."""
+    codes = _CONTROL.findall(word)
+    if len(codes) > _MAX_CODES_PER_WORD or _letters_around(word) < 2:
+        return []
+    return [choice for choice in product(*map(_readings_of, codes)) if _read_as(word, choice).lower() in known]
 
 
-def _with_ligatures(word: str, ligatures: tuple[str, ...]) -> str:
+def _learned_readings(readings: dict[str, list[tuple[str, ...]]]) -> dict[str, str]:
+    """The codes a page reads one way in `_CODE_EVIDENCE` distinct words or more, two thirds of those holding it
+    (a word that no reading makes known counts against)."""
+    holding: Counter[str] = Counter()
+    votes: dict[str, Counter[str]] = {}
+    for word, choices in readings.items():
+        for position, code in enumerate(_CONTROL.findall(word)):
+            holding[code] += 1
+            for reading in {choice[position] for choice in choices}:
+                votes.setdefault(code, Counter())[reading] += 1
+    learned = {}
+    for code, count in votes.items():
+        (reading, most), *rest = count.most_common(2)
+        if most >= _CODE_EVIDENCE and 3 * most >= 2 * holding[code] and not (rest and rest[0][1] == most):
+            learned[code] = reading
+    return learned
+
+
+def _readings_of(code: str) -> tuple[str, ...]:
+    return (*_LIGATURES, *(reading for reading in (_OT1_LETTERS.get(code), _OT1_ACCENTS.get(code)) if reading))
+
+
+def _read_as(word: str, choice: tuple[str, ...]) -> str:
+    """`word` with its codes read as `choice`; an accent goes on the letter after it ("" when there is none)."""
     pieces = _CONTROL.split(word)
-    return "".join(piece + ligature for piece, ligature in zip(pieces, (*ligatures, ""), strict=True))
+    read = pieces[0]
+    for reading, piece in zip(choice, pieces[1:], strict=True):
+        if unicodedata.combining(reading[0]):
+            if not piece:
+                return ""
+            read += piece[0] + reading + piece[1:]
+        else:
+            read += reading + piece
+    return unicodedata.normalize("NFC", read)
 
 
-def _letters_around(word: str) -> bool:
+def _letters_around(word: str) -> int:
     # One letter beside a code is too little to tell a ligature from a symbol of a math font ("a\x15", "d\x13").
-    return len(_CONTROL.sub("", word)) >= 2
+    return len(_CONTROL.sub("", word))
 
 
 def stream_safe(text: str) -> str:
