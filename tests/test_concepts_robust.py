@@ -112,7 +112,9 @@ def test_pathological_inputs_finish(text: str) -> None:
 
 @pytest.mark.parametrize("page", ["a" * 400_000 + " \x1b", "ab\x1b" * 100_000, "\x1b" * 300_000,
                                   ("Prede\x1bned " * 3 + "a" * 100_000 + "\x1c") * 2,
-                                  "X LE" + " " * 300_000 + "TEX", "XLE" + "\t" * 200_000 + "\n" + " " * 200_000])
+                                  "X LE" + " " * 300_000 + "TEX", "XLE" + "\t" * 200_000 + "\n" + " " * 200_000,
+                                  " ".join(f"{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676 % 26)}\x1b"
+                                           f"de\x13ab" for i in range(17_000))])
 def test_ligature_codes_and_tex_logos_are_read_in_linear_time(page: str) -> None:
     # The first ligature code pattern, tried at every letter of a word, took 8 s on 20,000 letters and 138 s on
     # 80,000; the first XeLaTeX logo pattern backtracked over a run of blanks in quadratic time as well.

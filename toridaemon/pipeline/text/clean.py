@@ -72,6 +72,7 @@ _OT1_LETTERS = {"\x19": "ß", "\x1a": "æ", "\x1b": "œ", "\x1c": "ø", "\x1d": 
 _OT1_ACCENTS = {"\x12": "\u0300", "\x13": "\u0301", "\x14": "\u030c", "\x15": "\u0306", "\x16": "\u0304",
                 "\x17": "\u030a"}
 _MAX_CODES_PER_WORD = 2  # readings grow as 7 ** codes
+_MAX_CODE_WORDS = 1000  # distinct words with codes on one page
 _CODE_EVIDENCE = 3  # distinct words a code must be read the same way in, before the page's other words follow
 _MIN_LETTERS_ALONE = 3  # letters around the codes of a word whose one known reading is taken without the page's
 # The XeTeX and XeLaTeX logos set a mirrored E: a font that has one gives "XƎTEX"; with a rotated E set lower,
@@ -117,7 +118,10 @@ def _ligature_codes(text: str, language: str | None) -> str:
     known = _words(language or "en")
     if not known:
         return text
-    readings = {word: _known_readings(word, known) for word in {m.group() for m in _CONTROL_WORD.finditer(text)}}
+    words = {match.group() for match in _CONTROL_WORD.finditer(text)}
+    if len(words) > _MAX_CODE_WORDS:  # more than a page of words: a font of codes, no ligatures (bounds the work)
+        return text
+    readings = {word: _known_readings(word, known) for word in words}
     learned = _learned_readings(readings)
     repaired = {}
     for word, choices in readings.items():
