@@ -317,6 +317,19 @@ def test_blindtext_gives_no_concepts(code: str, blindtext: str, real: str) -> No
     assert words & {"hvfloat", "captions", "quellcode", "listings", "zeilennummern"}, names
 
 
+def test_a_blindtext_demo_keeps_its_language_when_little_else_is_left() -> None:
+    """Blindtext is written in the document's own language: a demo of a float package whose text is little more than
+    blindtext and code was left with no language once its blindtext was taken out."""
+    blindtext = ("Hello, here is some text without a meaning. This text should show what a printed text will look "
+                 "like at this place. If you read this text, you will get no information. Really? Is there no "
+                 "information? Is there a difference between this text and some nonsense like “Huardest gefburn”? "
+                 "Kjift – not at all!\n")
+    result = analyze_text("Float default\n\\hvFloat[capPos=right]{figure}\n" + blindtext * 4)
+    assert result.language == "en"
+    lipsum = "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, placerat ac.\n"
+    assert analyze_text("Float default\n" + lipsum * 4).language is None  # lorem ipsum tells no language
+
+
 def test_only_the_kind_of_placeholder_text_a_document_holds_goes_and_short_pieces_stay() -> None:
     """Blindtext is matched in its sentences' common words: real sentences that share a few of them stay, in a
     document with lorem ipsum and in one with blindtext alike."""

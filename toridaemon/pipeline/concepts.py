@@ -64,7 +64,10 @@ def analyze_pages(
     if table.filler:  # counted again without it (rare): its words bound no candidates, and it hides the language
         spans = without_filler(spans, table.filler)
         if options.language == AUTO:
-            code = detect_language("\n".join(span.text for span in spans))
+            # Blindtext is written in the document's own language (babel's), lorem ipsum in none: only blindtext
+            # leaves its answer standing when too little text is left to tell.
+            told = detect_language("\n".join(span.text for span in spans))
+            code = told if told is not None or table.filler != {"blindtext"} else code
         lang = _resources(code, spans, options)
         table = extract(spans, lang)
     database = conceptdb.load(options.concept_db_paths, language(code))  # the main language's

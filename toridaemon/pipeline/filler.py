@@ -27,6 +27,7 @@ MIN_SHARE = 0.6
 _RUN = re.compile(r"[^\n.!?;:]+")
 _WORD = re.compile(r"[^\W\d_]+")
 _MIN_RUN = 4  # words of a blindtext sentence in a row that go where a line break cuts the sentence
+_MIN_EDGE_RUN = 2  # the same, where the text itself starts or ends
 
 
 def _forms(marks: Iterable[str]) -> frozenset[str]:
@@ -92,8 +93,10 @@ def _whole_or_cut(text: str, words: list[tuple[int, int, str]], span: tuple[int,
     cut_before, cut_after = start > 0, start + read < length
     if not (cut_before or cut_after):
         return True
-    return read >= _MIN_RUN and (not cut_before or _line_break(text, words, span[0])) and (
-        not cut_after or _line_break(text, words, span[1]))
+    # At the text's own start or end (a page break parts the sentence), two words are enough.
+    at_an_edge = (not cut_before or span[0] == 0) and (not cut_after or span[1] == len(words))
+    return read >= (_MIN_EDGE_RUN if at_an_edge else _MIN_RUN) and (
+        not cut_before or _line_break(text, words, span[0])) and (not cut_after or _line_break(text, words, span[1]))
 
 
 def _line_break(text: str, words: list[tuple[int, int, str]], at: int) -> bool:

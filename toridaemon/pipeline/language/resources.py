@@ -97,6 +97,7 @@ BLINDTEXT = (
     *(f"heading on level {unit}" for unit in _UNITS), *(f"überschrift auf ebene {unit}" for unit in _UNITS),
     *(f"example for list {kind}" for kind in _LISTS), *(f"beispiel einer liste {kind}" for kind in _LISTS),
     *(f"{nth} item in a list" for nth in ("first", "second", "third", "fourth", "fifth")),
+    *(f"{nth} listenpunkt stufe" for nth in ("erster", "zweiter", "dritter", "vierter", "fünfter")),
     "dies hier ist ein blindtext zum testen von textausgaben", "wer diesen text liest ist selbst schuld",
     "der text gibt lediglich den grauwert der schrift an", "ist das wirklich so",
     "ist es gleichgültig ob ich schreibe dies ist ein blindtext oder huardest gefburn", "kjift mitnichten",
