@@ -89,6 +89,16 @@ def test_ligature_glyph_codes_become_the_ligatures_that_make_known_words() -> No
     assert clean_page("\x1cst, \x1cre, \x1cnske; g\x1cr det f\x1crst for b\x1crn", "da") == \
         "øst, øre, ønske; gør det først for børn"
     assert clean_page("\x13el y \x13esta, \x13estas; qu\x13e caf\x13e", "es") == "él y ésta, éstas; qué café"
+    assert clean_page("Die Stra\x19e ist gro\x19 und wei\x19", "de") == "Die Straße ist groß und weiß"
+    assert clean_page("fran\x18cais et les d\x13\x10as", "fr") == "français et les d\x13\x10as"
+    assert clean_page("son los d\x13\x10as", "es") == "son los días"  # the accent on a dotless i, a code too
+    # What the page learned gives way to nothing else, and leaves no word empty: "filet" is no Norwegian word, and an
+    # accent with no letter after it stays as it is.
+    page = "Vi de\x1cnerer \x1cnne og \x1cnnes, \x1cre \x1cgurer og en \x1clet"
+    assert clean_page(page, "nb") == "Vi definerer finne og finnes, fire figurer og en \x1clet"
+    assert clean_page("\x13el y \x13esta, \x13estas; qu\x13e caf\x13e; abc\x13 def", "es").endswith("; abc\x13 def")
+    # A word holding a code twice is one word of the three a page needs.
+    assert clean_page("\x1cre\x1cghter, \x1cre\x1cghters; the Prede\x1cned", "en").endswith("the Prede\x1cned")
     # Too little to tell: two readings ("fiesta", "ésta"), two letters ("\x1cle"); math fonts' symbols stay.
     for kept, code in (("\x13esta", "es"), ("the \x1cle", "en"), ("a\x15 b", "en"), ("ln\x12", "en"),
                        ("STO\x11", "en"), ("M\x0f", "en")):

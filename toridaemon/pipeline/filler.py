@@ -6,9 +6,10 @@ documents pay nothing more), and only the kinds it holds are taken out. Lorem ip
 punctuation marks and line ends goes when at least 60 % of its words are placeholder words (`LIPSUM`). That is
 every run of the lipsum package's 150 paragraphs, and 0.9 % of the runs of the keyphrase sets' real text, nearly all
 a lone "a", "in" or "ac". The blindtext package's text is in English or German, in common words: its sentences
-(`BLINDTEXT`) go whole, wherever its lines break, and so does a run of `_MIN_RUN` of a sentence's words or more
-that a line break parts from the rest of it (a figure or a listing may cut a sentence in two); a sentence that
-only starts the same stays ("There is no need for special hardware").
+(`BLINDTEXT`) go whole, wherever its lines break, and so does a piece of one that a line break (`_MIN_RUN` words
+or more) or the text's own start or end (`_MIN_EDGE_RUN`) parts from the rest of it, when it holds a word ordinary
+text seldom uses (a figure, a listing or a page may cut a sentence in two); a sentence that only starts the same
+stays ("There is no need for special hardware", "No information is lost").
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from functools import cache
 from typing import Literal
+
+import wordfreq
 
 from toridaemon.pipeline.language.resources import BLINDTEXT, BLINDTEXT_MARKS, FILLER_MARKS, LIPSUM
 from toridaemon.pipeline.sections import Span
@@ -28,6 +32,7 @@ _RUN = re.compile(r"[^\n.!?;:]+")
 _WORD = re.compile(r"[^\W\d_]+")
 _MIN_RUN = 4  # words of a blindtext sentence in a row that go where a line break cuts the sentence
 _MIN_EDGE_RUN = 2  # the same, where the text itself starts or ends
+_COMMON_ZIPF = 4.5  # "printed", "nonsense" and "Buchstaben" are under it; "information" and "need" are not
 
 
 def _forms(marks: Iterable[str]) -> frozenset[str]:
@@ -93,10 +98,13 @@ def _whole_or_cut(text: str, words: list[tuple[int, int, str]], span: tuple[int,
     cut_before, cut_after = start > 0, start + read < length
     if not (cut_before or cut_after):
         return True
-    # At the text's own start or end (a page break parts the sentence), two words are enough.
+    # At the text's own start or end (a page break parts the sentence), two words are enough. Either way the piece
+    # holds a word that ordinary text seldom uses: "No information", "There is no need" stay.
     at_an_edge = (not cut_before or span[0] == 0) and (not cut_after or span[1] == len(words))
     return read >= (_MIN_EDGE_RUN if at_an_edge else _MIN_RUN) and (
-        not cut_before or _line_break(text, words, span[0])) and (not cut_after or _line_break(text, words, span[1]))
+        not cut_before or _line_break(text, words, span[0])) and (
+        not cut_after or _line_break(text, words, span[1])) and any(
+        words[at][2] in _uncommon_words() for at in range(*span))
 
 
 def _line_break(text: str, words: list[tuple[int, int, str]], at: int) -> bool:
@@ -122,6 +130,13 @@ def _read(sentence: tuple[str, ...], words: list[tuple[int, int, str]], at: int)
             break
         read += 1
     return at, read
+
+
+@cache
+def _uncommon_words() -> frozenset[str]:
+    """The blindtext words (`_plain`) under `_COMMON_ZIPF` in English and in German: "alphabet", "font", "Grauwert"."""
+    return frozenset(_plain(word) for sentence in BLINDTEXT for word in sentence.split()
+                     if max(wordfreq.zipf_frequency(word, code) for code in ("en", "de")) < _COMMON_ZIPF)
 
 
 def _plain(word: str) -> str:

@@ -68,10 +68,12 @@ _CONTROL = re.compile("[\x01\x03-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL_WORD = re.compile("(?<![^\\W\\d_])[^\\W\\d_]*(?:[\x01\x03-\x08\x0b\x0c\x0e-\x1f][^\\W\\d_]*)+")
 # Other readings of a code: the letters and accents of TeX's OT1 fonts (an accent is set before its letter). A
 # Danish "\x1cst" is "øst" and a Spanish "\x13esta" is "ésta", not "fist" and "fiesta".
-_OT1_LETTERS = {"\x19": "ß", "\x1a": "æ", "\x1b": "œ", "\x1c": "ø", "\x1d": "Æ", "\x1e": "Œ", "\x1f": "Ø"}
+# TeX accents an i or a j set dotless (0x10, 0x11): read as the letter, the accent goes on it.
+_OT1_LETTERS = {"\x10": "i", "\x11": "j", "\x19": "ß", "\x1a": "æ", "\x1b": "œ", "\x1c": "ø", "\x1d": "Æ",
+                "\x1e": "Œ", "\x1f": "Ø"}
 _OT1_ACCENTS = {"\x12": "\u0300", "\x13": "\u0301", "\x14": "\u030c", "\x15": "\u0306", "\x16": "\u0304",
-                "\x17": "\u030a"}
-_MAX_CODES_PER_WORD = 2  # readings grow as 7 ** codes
+                "\x17": "\u030a", "\x18": "\u0327"}
+_MAX_CODES_PER_WORD = 2  # readings grow as 6 ** codes: five ligatures and a letter or an accent
 _MAX_CODE_WORDS = 1000  # distinct words with codes on one page
 _CODE_EVIDENCE = 3  # distinct words a code must be read the same way in, before the page's other words follow
 _MIN_LETTERS_ALONE = 3  # letters around the codes of a word whose one known reading is taken without the page's
@@ -127,10 +129,12 @@ def _ligature_codes(text: str, language: str | None) -> str:
     for word, choices in readings.items():
         codes = _CONTROL.findall(word)
         taught = tuple(learned[code] for code in codes) if all(code in learned for code in codes) else None
-        if taught is not None and (not choices or taught in choices) and _letters_around(word) >= 2:
-            repaired[word] = _read_as(word, taught)
-        elif len(choices) == 1 and _letters_around(word) >= _MIN_LETTERS_ALONE:
-            repaired[word] = _read_as(word, choices[0])
+        if taught is not None:  # the page's reading, unless the word is known only in another one
+            choice = taught if (not choices or taught in choices) and _letters_around(word) >= 2 else None
+        else:
+            choice = choices[0] if len(choices) == 1 and _letters_around(word) >= _MIN_LETTERS_ALONE else None
+        if choice is not None and (read := _read_as(word, choice)):
+            repaired[word] = read
     return _CONTROL_WORD.sub(lambda match: repaired.get(match.group(), match.group()), text)
 
 
@@ -140,7 +144,8 @@ def _known_readings(word: str, known: frozenset[str]) -> list[tuple[str, ...]]:
     codes = _CONTROL.findall(word)
     if len(codes) > _MAX_CODES_PER_WORD or _letters_around(word) < 2:
         return []
-    return [choice for choice in product(*map(_readings_of, codes)) if _read_as(word, choice).lower() in known]
+    # Case-folded as wordfreq's words are ("straße" is listed as "strasse").
+    return [choice for choice in product(*map(_readings_of, codes)) if _read_as(word, choice).casefold() in known]
 
 
 def _learned_readings(readings: dict[str, list[tuple[str, ...]]]) -> dict[str, str]:
@@ -149,9 +154,10 @@ def _learned_readings(readings: dict[str, list[tuple[str, ...]]]) -> dict[str, s
     holding: Counter[str] = Counter()
     votes: dict[str, Counter[str]] = {}
     for word, choices in readings.items():
-        for position, code in enumerate(_CONTROL.findall(word)):
+        codes = _CONTROL.findall(word)
+        for code in set(codes):  # a word holding a code twice is one word that holds it
             holding[code] += 1
-            for reading in {choice[position] for choice in choices}:
+            for reading in {choice[at] for choice in choices for at, its in enumerate(codes) if its == code}:
                 votes.setdefault(code, Counter())[reading] += 1
     learned = {}
     for code, count in votes.items():
@@ -166,17 +172,21 @@ def _readings_of(code: str) -> tuple[str, ...]:
 
 
 def _read_as(word: str, choice: tuple[str, ...]) -> str:
-    """`word` with its codes read as `choice`; an accent goes on the letter after it ("" when there is none)."""
+    """`word` with its codes read as `choice`; an accent goes on the letter after it, which may be a code's too
+    ("d\x13\x10as" → "días"); "" when there is none."""
     pieces = _CONTROL.split(word)
-    read = pieces[0]
+    read, accent = pieces[0], ""
     for reading, piece in zip(choice, pieces[1:], strict=True):
         if unicodedata.combining(reading[0]):
-            if not piece:
+            if accent:
                 return ""
-            read += piece[0] + reading + piece[1:]
+            accent, added = reading, piece
         else:
-            read += reading + piece
-    return unicodedata.normalize("NFC", read)
+            added = reading + piece
+        if accent and added:
+            added, accent = added[0] + accent + added[1:], ""
+        read += added
+    return "" if accent else unicodedata.normalize("NFC", read)
 
 
 def _letters_around(word: str) -> int:
