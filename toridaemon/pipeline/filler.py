@@ -67,7 +67,7 @@ def _unless_filler(run: re.Match[str]) -> str:
 
 def _without_blindtext(text: str) -> str:
     """`text` with each blindtext sentence (`BLINDTEXT`) cut out, wherever its lines break or print hyphenates it,
-    and each run of `_MIN_RUN` of a sentence's words or more that a line break cuts from the rest of it."""
+    and each piece of one that a break cuts from the rest of it (see `_whole_or_cut`)."""
     words = [(match.start(), match.end(), _plain(match.group())) for match in _WORD.finditer(text)]
     kept, done, at = [], 0, 0
     while at < len(words):
@@ -94,12 +94,12 @@ def _blindtext_from(text: str, words: list[tuple[int, int, str]], at: int) -> in
 def _whole_or_cut(text: str, words: list[tuple[int, int, str]], span: tuple[int, int], *, start: int, read: int,
                   length: int) -> bool:
     """Whether `read` words of a sentence of `length`, from its word `start` on, read at words `span`, are all of
-    it, or a piece of `_MIN_RUN` words or more that a line break parts from the rest of it on each side it is cut."""
+    it, or a piece that holds a word ordinary text seldom uses and, on each side it is cut, ends at a line break
+    (`_MIN_RUN` words or more) or at the text's own start or end (`_MIN_EDGE_RUN`)."""
     cut_before, cut_after = start > 0, start + read < length
     if not (cut_before or cut_after):
         return True
-    # At the text's own start or end (a page break parts the sentence), two words are enough. Either way the piece
-    # holds a word that ordinary text seldom uses: "No information", "There is no need" stay.
+    # "No information" at a page's start, "There is no need" before a line break: no uncommon word, they stay.
     at_an_edge = (not cut_before or span[0] == 0) and (not cut_after or span[1] == len(words))
     return read >= (_MIN_EDGE_RUN if at_an_edge else _MIN_RUN) and (
         not cut_before or _line_break(text, words, span[0])) and (
