@@ -1,7 +1,7 @@
 """A clean text layer before sections and concepts.
 
-Per page: ligatures given as their glyph codes (control characters) read as the ligatures that make known words,
-soft hyphens joined (U+00AD and PDFium's U+0002 at a line end), accents extracted as separate
+Per page: glyph codes a font gives as control characters read as the ligatures or OT1 letters that make known
+words, soft hyphens joined (U+00AD and PDFium's U+0002 at a line end), accents extracted as separate
 characters put back on their letters, NFKC normalisation, the XeTeX logos read as their names, and ligatures a
 font lost ("coe cients", " oating") repaired where the joined word is a known word of the document's language.
 Across pages: running headers, footers and page numbers (lines repeated at the same place on most pages) dropped.
