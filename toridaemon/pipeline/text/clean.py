@@ -63,9 +63,10 @@ _GRAPHEME_JOINER = "\u034f"
 # ffi and ffl at 0x1B-0x1F, other fonts elsewhere ("de\x1cnes", "o\x1ders"; one texlive manual in twenty). Python
 # reads several of them as line ends and spaces, so they cut words apart ("nes"). Not read: U+0002, PDFium's mark
 # of a hyphen at a line end, and 0x0D (OT1's fl), which the text layer makes a line end.
-_CONTROL = re.compile("[\x01\x03-\x08\x0b\x0c\x0e-\x1f]")
+_CODES = "[\x01\x03-\x08\x0b\x0c\x0e-\x1f]"
+_CONTROL = re.compile(_CODES)
 # Tried only at a word start: from inside a word the greedy run would be read again at every letter (quadratic).
-_CONTROL_WORD = re.compile("(?<![^\\W\\d_])[^\\W\\d_]*(?:[\x01\x03-\x08\x0b\x0c\x0e-\x1f][^\\W\\d_]*)+")
+_CONTROL_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]*(?:{_CODES}[^\W\d_]*)+")
 # Other readings of a code: the letters and accents of TeX's OT1 fonts (an accent is set before its letter). A
 # Danish "\x1cst" is "øst" and a Spanish "\x13esta" is "ésta", not "fist" and "fiesta".
 # TeX accents an i or a j set dotless (0x10, 0x11): read as the letter, the accent goes on it.
