@@ -6,6 +6,7 @@ on a shared machine drift too much to mean anything on their own.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -57,6 +58,28 @@ def verdict(ok: bool) -> str:
 
 
 # ---- inputs -----------------------------------------------------------------------------------
+# ---- keyphrase matching --------------------------------------------------------------------------
+_SNOWBALL = {"ar": "arabic", "da": "danish", "nl": "dutch", "fi": "finnish", "fr": "french", "de": "german",
+             "hu": "hungarian", "it": "italian", "no": "norwegian", "nb": "norwegian", "pt": "portuguese",
+             "ro": "romanian", "ru": "russian", "es": "spanish", "sv": "swedish"}
+
+
+@functools.cache
+def stemmer(language: str) -> Callable[[str], str]:
+    """A word's stem for matching phrases: Porter's for English (the published protocol), the language's Snowball
+    stemmer for other languages, the word itself where Snowball has none (Polish)."""
+    from nltk.stem import PorterStemmer, SnowballStemmer
+
+    if language == "en":
+        stem: Callable[[str], str] = PorterStemmer().stem
+        return stem
+    name = _SNOWBALL.get(language)
+    if name is None:
+        return lambda word: word
+    stem = SnowballStemmer(name).stem
+    return stem
+
+
 def corpus(limit: int | None = None) -> list[Path]:
     """The real PDFs of the shared corpus, smallest first; empty when absent."""
     if not CORPUS_GOOD.is_dir():

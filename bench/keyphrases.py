@@ -1,8 +1,9 @@
 """Keyphrase quality and speed of the concept engine against YAKE, yake-rust and a TF-IDF baseline.
 
 Data: every set in `../shared/keyphrase/` beside the repository (LIAAD format: docsutf8/, keys/, lan.txt). For each
-set and method: exact-match F1@5, F1@10 and F1@15 after Porter stemming (macro average over documents, all gold
-keys) and words per second, all in one process and one run, the methods taking turns by chunks of documents.
+set and method: exact-match F1@5, F1@10 and F1@15 after stemming (Porter for English, the language's Snowball
+stemmer for other languages, none where Snowball has none; macro average over documents, all gold keys) and words
+per second, all in one process and one run, the methods taking turns by chunks of documents.
 YAKE and yake-rust are told each set's language (lan.txt); ours detects it, as in production (fast mode: no
 embeddings). YAKE (AGPL) is a bench-only comparison, never a runtime dependency.
 
@@ -81,7 +82,7 @@ def load(name: str, limit: int | None, half: str = "both", data: Path = DATA) ->
     return docs
 
 
-def evaluate(methods: dict[str, Extractor], docs: list[Document]) -> dict[str, Outcome]:
+def evaluate(methods: dict[str, Extractor], docs: list[Document], language: str = "en") -> dict[str, Outcome]:
     """F1@k of stemmed exact matches and the speed of every method, the methods taking turns by chunks."""
     predictions: dict[str, list[list[str]]] = {name: [] for name in methods}
     elapsed = dict.fromkeys(methods, 0.0)
@@ -95,23 +96,23 @@ def evaluate(methods: dict[str, Extractor], docs: list[Document]) -> dict[str, O
     words = sum(doc.words for doc in docs)
     outcomes = {}
     for name in methods:
-        scores = {top: f1(docs, predictions[name], top) for top in TOPS}
+        scores = {top: f1(docs, predictions[name], top, language) for top in TOPS}
         halves = {}
         for half in ("choose", "check"):
             pairs = [(d, p) for d, p in zip(docs, predictions[name], strict=True) if d.half == half]
-            halves[half] = f1([d for d, _ in pairs], [p for _, p in pairs], 10) if pairs else float("nan")
+            halves[half] = f1([d for d, _ in pairs], [p for _, p in pairs], 10, language) if pairs else float("nan")
         outcomes[name] = Outcome(scores, halves, words / max(elapsed[name], 1e-9))
     return outcomes
 
 
-def f1(docs: list[Document], predictions: list[list[str]], top: int = 10) -> float:
-    """Macro F1@top of stemmed exact matches, in percent."""
-    from nltk.stem import PorterStemmer
+def f1(docs: list[Document], predictions: list[list[str]], top: int = 10, language: str = "en") -> float:
+    """Macro F1@top of stemmed exact matches (see `_common.stemmer`), in percent."""
+    from _common import stemmer
 
-    stemmer = PorterStemmer()
+    stem_word = stemmer(language)
 
     def stem(phrase: str) -> str:
-        return " ".join(stemmer.stem(word) for word in _WORD.findall(phrase.lower()))
+        return " ".join(stem_word(word) for word in _WORD.findall(phrase.lower()))
 
     total = 0.0
     for doc, predicted in zip(docs, predictions, strict=True):
@@ -275,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         words = sum(doc.words for doc in docs)
         print(f"\n{name} ({language}): {len(docs)} documents, {words} words; threads {args.threads} "
               f"({torch_threads(args.threads)})")
-        table[name] = evaluate(methods, docs)
+        table[name] = evaluate(methods, docs, language)
         print_set(name, table[name])
     if table:
         print_summary(table)

@@ -5,7 +5,8 @@ language packages (default: german, spanish, italian, portuguese, european), fet
 into `--cache` and unpacked with `dpkg-deb` (the `--per-package` smallest PDFs of each). For each document the
 top-10 list of the pipeline (default settings, language detected) is checked; printed are, over all listed
 concepts:
-- near-duplicates: a concept whose stemmed words equal, contain or lie inside a higher-ranked one's;
+- near-duplicates: a concept whose words, stemmed in the document's language (`_common.stemmer`), equal, contain
+  or lie inside a higher-ranked one's;
 - function words: a concept holding a function word of the document's language (the `stop-words` package's list
   for that language, kept to words more frequent than 1 in 100,000 in wordfreq, so that rare entries do not count);
 - names and markup: an e-mail address, URL, TeX token (backslash, braces, a TeX command word) or a person's name:
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import debian_package
+from _common import debian_package, stemmer
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "good"
 TOP = 10
@@ -94,11 +95,9 @@ def person_names() -> tuple[frozenset[str], frozenset[str]]:
     return read("dist.male.first", "dist.female.first"), read("dist.all.last")
 
 
-def stems(name: str) -> list[str]:
-    from nltk.stem import PorterStemmer
-
-    stemmer = PorterStemmer()
-    return [stemmer.stem(word) for word in re.findall(r"[^\W_]+", name.lower())]
+def stems(name: str, language: str | None = None) -> list[str]:
+    stem = stemmer(language or "en")
+    return [stem(word) for word in re.findall(r"[^\W_]+", name.lower())]
 
 
 def near_duplicate(words: list[str], earlier: list[list[str]]) -> bool:
@@ -147,7 +146,7 @@ def tally(paths: list[Path], show: bool) -> Tally:
         earlier: list[list[str]] = []
         for concept in result.concepts[:TOP]:
             total.concepts += 1
-            words = stems(concept.name)
+            words = stems(concept.name, result.language)
             if near_duplicate(words, earlier):
                 total.duplicates += 1
                 total.examples["dup"].append(concept.name)
