@@ -156,3 +156,37 @@ def _sighup_disposition(pid: int) -> bool:
     fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                   if ":\t" in line)
     return bool((int(fields["SigIgn"], 16) | int(fields["SigCgt"], 16)) & 1)
+
+
+def test_a_concept_database_broken_before_a_worker_read_it_holds_files_back_not_fails_them(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """A worker reads the user's concept files with its first document and keeps their last good version. One broken
+    after the daemon checked it and before a worker read it left that worker nothing to go on with, and every
+    document it took went to failed/ as `internal_error`. The file is not the document's fault: documents now stay
+    in the inbox, retried, until the database reads again."""
+    concepts = dirs.root / "concepts.json"
+    concepts.write_text('["zorblax lattice"]')
+    config = dirs.root / "conf" / "toridaemon.yaml"
+    config.parent.mkdir()
+    config.write_text(yaml.safe_dump({"concept_db_paths": [str(concepts)]}))
+    daemon = daemon_factory(args=["--config", str(config)])
+    daemon.wait_ready()
+    concepts.write_text('[{"name": "broken", "priority": 7}]')
+    text = "Zorblax Lattices\nThe zorblax lattice holds. A zorblax lattice again, and the zorblax lattice of a kind."
+    make_pdf(dirs.inbox / "waits.pdf", [text], salt="waits")
+
+    def held_back() -> list[dict[str, object]]:
+        return [e for e in _events(daemon, "file_retry") if e.get("reason") == "concept_db_unavailable"]
+
+    wait_for(held_back, 30, what="a retry naming the concept database")
+    assert str(concepts) in str(held_back()[0]["message"]) and "priority" in str(held_back()[0]["message"])
+    assert (dirs.inbox / "waits.pdf").exists() and not list(dirs.failed.iterdir())
+    assert daemon.metric("toridaemon_files_retried_total", 'reason="concept_db_unavailable"') >= 1
+
+    concepts.write_text('["zorblax lattice"]')
+    wait_for(lambda: list(dirs.outbox.glob("waits.*.json")), 60, what="the result once the database reads again")
+    result = json.loads(next(dirs.outbox.glob("waits.*.json")).read_text())
+    assert any(c["name"] == "zorblax lattice" and c["source"] == "database" for c in result["concepts"])
+    assert not list(dirs.failed.iterdir())
+    assert daemon.stop() == 0

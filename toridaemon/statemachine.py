@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from toridaemon.executors.base import Executor, ExecutorUnavailable, Failure, Job, JobOutcome, WorkerCrashed
+from toridaemon.executors.base import (
+    CONCEPT_DB_UNAVAILABLE,
+    Executor,
+    ExecutorUnavailable,
+    Failure,
+    Job,
+    JobOutcome,
+    WorkerCrashed,
+)
 from toridaemon.hashing import FileState, NotRegularFile, sha256_file, still_there
 from toridaemon.journal import Claim, Journal, JournalError, JournalThread
 from toridaemon.logs import get_logger
@@ -72,9 +80,9 @@ def retry_cap(reason: str, settings: Settings) -> int | None:
     """Tries a retry reason allows before the file is failed with it; None: until the cause clears.
 
     A file that breaks our code or the pool, or that timed out while the daemon stood still, fails after
-    `max_attempts`; an unreadable one after a few minutes of backoff. A full disk, a locked journal or a file
-    still being written is not the file's fault: failing it would need the same disk and journal, or would
-    move a file still in use."""
+    `max_attempts`; an unreadable one after a few minutes of backoff. A full disk, a locked journal, a file
+    still being written or a concept database the operator broke is not the file's fault: failing it would need
+    the same disk and journal, would move a file still in use, or would fail every document until the fix."""
     if reason in ("internal_error", "stalled"):
         return settings.max_attempts
     if reason == "unreadable":
@@ -286,8 +294,9 @@ class FileMachine:
             if stood_still > 0 and time.monotonic() - started - stood_still < job.timeout_seconds:
                 raise Retry("stalled", f"timed out while the daemon stood still for {stood_still:.1f} s "
                                        "(frozen or starved): its budget did not run out")
-        if outcome.failure is not None and outcome.failure.reason == "changed_during_processing":
-            raise Retry("changed_during_processing", outcome.failure.message)
+        if outcome.failure is not None and outcome.failure.reason in ("changed_during_processing",
+                                                                      CONCEPT_DB_UNAVAILABLE):
+            raise Retry(outcome.failure.reason, outcome.failure.message)  # neither is the document's fault
         return outcome
 
     # ---- record (run to the end even when the file's task is cancelled) -----------------------

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from toridaemon.settings import Settings
 
 
+# A worker could not read a user concept database and had no good version of it to go on with (it was broken
+# before the worker first read it): not the document's fault, so the file is retried, never failed, for it.
+CONCEPT_DB_UNAVAILABLE = "concept_db_unavailable"
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """One file to analyse, with the settings snapshot it started with."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from toridaemon.executors.base import Failure, JobOutcome
+from toridaemon.executors.base import CONCEPT_DB_UNAVAILABLE, Failure, JobOutcome
 from toridaemon.faults import worker_fault
-from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf
+from toridaemon.pipeline import ConceptDBError, PipelineError, PipelineOptions, analyze_pdf
 
 
 def run_job(path: str, options: dict[str, Any], expected_sha256: str | None = None) -> dict[str, Any]:
@@ -21,6 +21,8 @@ def run_job(path: str, options: dict[str, Any], expected_sha256: str | None = No
         result = analyze_pdf(path, PipelineOptions.model_validate(options))
     except PipelineError as exc:
         return {"failure": {"stage": exc.stage, "reason": exc.reason, "message": exc.message}}
+    except ConceptDBError as exc:
+        return {"failure": {"stage": "concepts", "reason": CONCEPT_DB_UNAVAILABLE, "message": str(exc)[:1000]}}
     except MemoryError:
         return {"failure": {"stage": "text", "reason": "memory_limit", "message": "worker memory cap reached"}}
     except Exception as exc:  # any other error is a bug to report as data, not a reason to die
