@@ -4,6 +4,7 @@ is not a mapping, subfolders in the inbox (processed with recursive: true, else 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,3 +124,25 @@ def test_check_config_names_the_misspelled_variable(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("TORI_ON_SUCESS", "keep")
     assert main(["check-config"]) == 0
     assert "did you mean TORI_ON_SUCCESS?" in capsys.readouterr().err
+
+
+def test_output_folders_deleted_while_running_are_made_again_and_files_go_on(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """A clean-up (`rm -r outbox processed failed`) while the daemon ran: every outcome failed with "No such file or
+    directory", naming no path, and the files were parsed again and again until a restart. The daemon makes its
+    folders at start; it now makes them again when they are gone, and says so."""
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    for folder in (dirs.outbox, dirs.processed, dirs.failed):
+        shutil.rmtree(folder)
+    make_pdf(dirs.inbox / "good.pdf", salt="good")
+    (dirs.inbox / "bad.pdf").write_bytes(b"not a PDF at all")
+    wait_for(lambda: list(dirs.outbox.glob("good.*.json")) if dirs.outbox.is_dir() else [], 30, what="a result")
+    wait_for(lambda: (dirs.processed / "good.pdf").exists() and (dirs.failed / "bad.pdf").exists(), 30,
+             what="both inputs out of the inbox")
+    assert (dirs.failed / "bad.pdf.error.json").exists() and not list(dirs.inbox.iterdir())
+    made = {str(e["directory"]) for e in daemon.events() if e.get("event") == "output_directory_made_again"}
+    assert made == {str(dirs.outbox), str(dirs.processed), str(dirs.failed)}
+    assert not [e for e in daemon.events() if e.get("event") == "file_retry"]
+    assert daemon.stop() == 0

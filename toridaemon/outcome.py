@@ -15,6 +15,9 @@ from typing import Any, Literal
 
 from toridaemon.executors.base import Failure, JobOutcome
 from toridaemon.fsutil import candidate_names, free_path, fsync_dir, move_durably, same_content, write_atomic
+from toridaemon.logs import get_logger
+
+log = get_logger("toridaemon.outcome")
 
 OnSuccess = Literal["move", "delete", "keep"]
 ERROR_SUFFIX = ".error.json"
@@ -51,6 +54,7 @@ class Outcomes:
 
     def write_result(self, name: str, result: dict[str, Any]) -> Path:
         sha256 = result["source"]["sha256"]
+        _made(self.outbox)
         target = self.result_path(name, sha256)
         if not target.exists():
             self._write(target, _dumps(result))
@@ -95,6 +99,7 @@ class Outcomes:
         def is_free(path: Path) -> bool:
             return not os.path.lexists(path) or (reuse_identical and same_content(path, pdf))
 
+        _made(self.processed)
         target = free_path(self.processed, short_name(pdf.name), is_free)
         move_durably(pdf, target)
         return target
@@ -108,6 +113,7 @@ class Outcomes:
                 return ours and same_content(path, pdf)
             return not os.path.lexists(error) or ours
 
+        _made(self.failed)
         target = free_path(self.failed, short_name(pdf.name), is_free)
         record = {"stage": failure.stage, "reason": failure.reason, "message": failure.message,
                   "at": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": sha256, "name": pdf.name}
@@ -117,6 +123,16 @@ class Outcomes:
         if pdf.exists():
             move_durably(pdf, target)
         return target
+
+
+def _made(directory: Path) -> None:
+    """Make an output folder again when it is gone (a clean-up removed it while the daemon ran), as the start makes
+    it; otherwise every outcome failed and each file was parsed again until a restart."""
+    if directory.is_dir():
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    fsync_dir(directory.parent)  # the folder itself is durable before anything is written into it
+    log.warning("output_directory_made_again", directory=str(directory))
 
 
 def find_failure_record(failed: Path, name: str, sha256: str) -> Path | None:

@@ -204,7 +204,8 @@ class FileMachine:
             raise Retry("journal", str(exc)) from exc
         except OSError as exc:
             self.metrics.outcome_errors.labels(kind=type(exc).__name__).inc()
-            raise Retry("outcome_write", f"{exc.strerror or exc}") from exc
+            where = f": {exc.filename}" if exc.filename else ""  # "No such file or directory" alone names nothing
+            raise Retry("outcome_write", f"{exc.strerror or exc}{where}") from exc
         except Exception as exc:  # a bug on one file must not stop the others; capped by `retry_cap`
             log.exception("file_unexpected_error", file=item.path.name, sha256=item.sha256)
             raise Retry("internal_error", repr(exc)[:500]) from exc
