@@ -32,5 +32,7 @@ def test_a_concept_database_the_worker_cannot_read_is_answered_as_such_not_as_an
     failure = run_job(str(pdf), options)["failure"]
     assert failure["reason"] == CONCEPT_DB_UNAVAILABLE
     assert str(broken) in failure["message"] and "priority" in failure["message"]
+    # Checked before the document is read: a file held back for it is not parsed again at every retry.
+    assert run_job(str(tmp_path / "never-read.pdf"), options)["failure"]["reason"] == CONCEPT_DB_UNAVAILABLE
     broken.write_text('["zorblax lattice"]')
     assert "result" in run_job(str(pdf), options)

@@ -327,3 +327,28 @@ def test_json_sha_tolerates_foreign_files(tmp_path: Path) -> None:
     assert json_sha(garbage, "source") is None
     assert json_sha(listing, None) is None
     assert json_sha(missing, None) is None
+
+
+def test_an_output_folder_gone_is_made_again_only_in_the_folder_that_held_it(tmp_path: Path) -> None:
+    """Its parent replaced (here renamed away and made anew; in life, a volume unmounted from under it): an outcome
+    written there would be hidden once the volume is back, so none is, and the input stays where it is."""
+    home = tmp_path / "volume"
+    home.mkdir()
+    dirs = Dirs(home)
+    outcomes = dirs.outcomes()
+    dirs.pdf()
+    os.rmdir(dirs.outbox)
+    assert outcomes.write_result("paper.pdf", result_for(SHA)).parent == dirs.outbox  # same parent: made again
+    os.rename(home, tmp_path / "away")
+    home.mkdir()
+    (tmp_path / "inbox").mkdir()
+    moved_pdf = tmp_path / "inbox" / "paper.pdf"
+    os.rename(tmp_path / "away" / "inbox" / "paper.pdf", moved_pdf)
+    with pytest.raises(FileNotFoundError) as caught:
+        outcomes.write_result("paper.pdf", result_for(OTHER_SHA))
+    assert caught.value.filename == str(dirs.outbox) and "unmounted" in str(caught.value)
+    with pytest.raises(FileNotFoundError):
+        outcomes.settle_input(moved_pdf)
+    with pytest.raises(FileNotFoundError):
+        outcomes.write_failure(moved_pdf, SHA, FAILURE)
+    assert list(home.iterdir()) == [] and moved_pdf.exists()

@@ -12,7 +12,7 @@ import pytest
 
 from tests.core import Core, raising, result_for, sha, until
 from toridaemon.executors.base import ExecutorUnavailable, Job, JobOutcome
-from toridaemon.runner import Limiter
+from toridaemon.runner import Limiter, backoff_seconds
 
 DATA = b"%PDF-1.4 one"
 
@@ -183,3 +183,11 @@ def test_a_file_being_recorded_leaves_its_slot_to_the_next_parse(tmp_path: Path)
             assert len(core.results()) == 2
 
     asyncio.run(scenario())
+
+
+def test_the_backoff_stays_at_its_cap_however_many_tries() -> None:
+    """2.0 ** 1024 overflows: the 1,025th retry of a file held back for a weekend killed its task."""
+    assert 0.8 <= backoff_seconds(1, 1.0, 60.0) <= 1.2
+    assert 3.2 <= backoff_seconds(3, 1.0, 60.0) <= 4.8
+    for tries in (7, 1025, 100_000):
+        assert 48.0 <= backoff_seconds(tries, 1.0, 60.0) <= 72.0

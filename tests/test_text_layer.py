@@ -300,6 +300,18 @@ def test_numbered_lines_are_no_title_yet_a_title_may_hold_a_number(
     # Only a line going on a numbered heading's sentence wraps it: a title under a dated line is a title.
     ([("3 March 2024", 14.0), ("Annual Report of the Club", 14.0), *[("The club met twice.", 10.0)] * 4],
      "Annual Report of the Club"),
+    # A page of references: the heading is no title, and the headings set as large as it are sections.
+    ([("References", 14.3), *[("Smith, Arthur (2013). In: The Best Journal.", 10.0)] * 3], None),
+    ([("References", 14.3), *[("Smith, Arthur (2013).", 10.0)] * 3, ("CoAuthors", 14.3), ("James Jones", 10.0)],
+     None),
+    ([("Prefixed citations", 14.3), *[("See [A1] and [B4] here.", 10.0)] * 3, ("Literaturverzeichnis", 14.3),
+      ("[A1] Arnold Angenendt, 2002.", 10.0)], None),
+    # A paper's title over a smaller references heading (a one-page note) is still its title.
+    ([("A Study of Sparse Things", 17.0), *[("We study sparse things.", 10.0)] * 3, ("References", 12.0),
+      ("Smith, Arthur (2013).", 10.0)], "A Study of Sparse Things"),
+    # The largest run ending in a colon labels what follows.
+    ([("No frame:", 12.0), ("Sets A and B.", 10.0), ("Sets C and D.", 10.0)], None),
+    ([("UPC encoder test. Test 1: one barcode with default parameters:", 14.0), *[("1234", 10.0)] * 3], None),
 ])
 def test_section_headings_are_no_title(lines: list[tuple[str, float]], title: str | None) -> None:
     assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title

@@ -6,8 +6,10 @@ an output that already holds this content's sha256 is reused instead of written 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +48,9 @@ class Outcomes:
         self.outbox, self.processed, self.failed = outbox, processed, failed
         self.on_success = on_success
         self._write = write  # a seam: fault-injection tests pass a writer that raises ENOSPC/EIO
+        # The folder each output folder is in, as it was at start: one gone is made again only there (see `_made`).
+        self._homes = {folder: _identity(folder.parent) for folder in (outbox, processed, failed)}
+        self._making = threading.Lock()
 
     def result_path(self, name: str, sha256: str) -> Path:
         stem = name[:-4] if name.lower().endswith(".pdf") else name
@@ -54,7 +59,7 @@ class Outcomes:
 
     def write_result(self, name: str, result: dict[str, Any]) -> Path:
         sha256 = result["source"]["sha256"]
-        _made(self.outbox)
+        self._made(self.outbox)
         target = self.result_path(name, sha256)
         if not target.exists():
             self._write(target, _dumps(result))
@@ -99,10 +104,27 @@ class Outcomes:
         def is_free(path: Path) -> bool:
             return not os.path.lexists(path) or (reuse_identical and same_content(path, pdf))
 
-        _made(self.processed)
+        self._made(self.processed)
         target = free_path(self.processed, short_name(pdf.name), is_free)
         move_durably(pdf, target)
         return target
+
+    def _made(self, folder: Path) -> None:
+        """Make an output folder again when it is gone (a clean-up removed it while the daemon ran), as the start
+        made it: otherwise every outcome failed and each file was parsed again until a restart. Only inside the
+        folder that held it at start: where that is another one now (a volume unmounted from under it), the
+        outcome would be written where the volume, once back, hides it; the file waits in the inbox instead.
+        Checked under a lock, so no outcome goes into the new folder before its entry is durable."""
+        with self._making:
+            if folder.is_dir():
+                return
+            home = self._homes.get(folder)
+            if home is None or _identity(folder.parent) != home:
+                raise FileNotFoundError(errno.ENOENT, "output folder gone, and the folder that held it is not the "
+                                        "one it was in at start (an unmounted volume?)", str(folder))
+            folder.mkdir()
+            fsync_dir(folder.parent)
+        log.warning("output_directory_made_again", directory=str(folder))
 
     def write_failure(self, pdf: Path, sha256: str | None, failure: Failure) -> Path:
         """Write `<name>.error.json` into failed/, then move the input beside it."""
@@ -113,7 +135,7 @@ class Outcomes:
                 return ours and same_content(path, pdf)
             return not os.path.lexists(error) or ours
 
-        _made(self.failed)
+        self._made(self.failed)
         target = free_path(self.failed, short_name(pdf.name), is_free)
         record = {"stage": failure.stage, "reason": failure.reason, "message": failure.message,
                   "at": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": sha256, "name": pdf.name}
@@ -125,14 +147,12 @@ class Outcomes:
         return target
 
 
-def _made(directory: Path) -> None:
-    """Make an output folder again when it is gone (a clean-up removed it while the daemon ran), as the start makes
-    it; otherwise every outcome failed and each file was parsed again until a restart."""
-    if directory.is_dir():
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    fsync_dir(directory.parent)  # the folder itself is durable before anything is written into it
-    log.warning("output_directory_made_again", directory=str(directory))
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def find_failure_record(failed: Path, name: str, sha256: str) -> Path | None:

@@ -93,6 +93,13 @@ class Limiter:
         self._on_change()
 
 
+def backoff_seconds(tries: int, base: float, most: float) -> float:
+    """The wait before try `tries` + 1: `base` doubling per try up to `most`, ±20 % so that files failed together
+    do not come back together. The doubling stops where it passed `most` long ago: 2.0 ** 1024 is an
+    OverflowError, the 1,025th retry of a file held back a weekend at one try a minute."""
+    return min(most, base * 2.0 ** min(tries - 1, 64)) * random.uniform(0.8, 1.2)
+
+
 class Runner:
     """Owns the files in progress and their tasks; every method runs on the event loop."""
 
@@ -182,7 +189,7 @@ class Runner:
                 log.exception("file_fail_unrecorded", file=item.path.name, reason=retry.reason)
             return None
         tries = sum(item.retries.values())
-        delay = min(self._retry_max, self._retry_base * 2.0 ** (tries - 1)) * random.uniform(0.8, 1.2)
+        delay = backoff_seconds(tries, self._retry_base, self._retry_max)
         log.warning("file_retry", file=item.path.name, sha256=item.sha256, reason=retry.reason,
                     message=str(retry), delay_seconds=round(delay, 2))
         return delay

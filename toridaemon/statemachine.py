@@ -204,7 +204,9 @@ class FileMachine:
             raise Retry("journal", str(exc)) from exc
         except OSError as exc:
             self.metrics.outcome_errors.labels(kind=type(exc).__name__).inc()
-            where = f": {exc.filename}" if exc.filename else ""  # "No such file or directory" alone names nothing
+            # "No such file or directory" alone names nothing; a move's missing folder is its target's.
+            names = [str(name) for name in (exc.filename, exc.filename2) if name]
+            where = f": {' -> '.join(names)}" if names else ""
             raise Retry("outcome_write", f"{exc.strerror or exc}{where}") from exc
         except Exception as exc:  # a bug on one file must not stop the others; capped by `retry_cap`
             log.exception("file_unexpected_error", file=item.path.name, sha256=item.sha256)

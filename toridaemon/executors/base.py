@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from toridaemon.settings import Settings
 
 
-# A worker could not read a user concept database and had no good version of it to go on with (it was broken
-# before the worker first read it): not the document's fault, so the file is retried, never failed, for it.
+# A worker could not use the concept databases: a user's file does not read and the worker had no good version
+# of it to go on with (it broke before the worker first read it), the files hold too many names, or the bundled
+# one is damaged. Not the document's fault: the file is retried, never failed, for it.
 CONCEPT_DB_UNAVAILABLE = "concept_db_unavailable"
 
 

@@ -12,13 +12,16 @@ from typing import Any
 from toridaemon.executors.base import CONCEPT_DB_UNAVAILABLE, Failure, JobOutcome
 from toridaemon.faults import worker_fault
 from toridaemon.pipeline import ConceptDBError, PipelineError, PipelineOptions, analyze_pdf
+from toridaemon.pipeline.conceptdb import require_usable
 
 
 def run_job(path: str, options: dict[str, Any], expected_sha256: str | None = None) -> dict[str, Any]:
     """Analyse one PDF; return `{"result": ...}` or `{"failure": {stage, reason, message}}`."""
     worker_fault(Path(path).name)
     try:
-        result = analyze_pdf(path, PipelineOptions.model_validate(options))
+        validated = PipelineOptions.model_validate(options)
+        require_usable(validated.concept_db_paths)  # before the parse, which a file held back would waste
+        result = analyze_pdf(path, validated)
     except PipelineError as exc:
         return {"failure": {"stage": exc.stage, "reason": exc.reason, "message": exc.message}}
     except ConceptDBError as exc:

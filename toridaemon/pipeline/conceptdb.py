@@ -199,10 +199,7 @@ def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     version of those files and each language; a file whose current version does not read counts with its last
     good version."""
     key = (tuple(str(path) for path in paths), lang.code)
-    versions = [_version(path) for path in key[0]]
-    problems = {path: v.problem for path, v in zip(key[0], versions, strict=True) if v.good is None and v.problem}
-    if problems:
-        raise ConceptDBError(problems, [str(BUNDLED), *key[0]])
+    versions = _usable_versions(key[0])
     stamps = tuple(v.good_stamp for v in versions)
     known = _built.pop(key, None)
     if known is not None and known[0] == stamps:
@@ -217,6 +214,20 @@ def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     database = ConceptDB(entries, lang)
     _built[key] = (stamps, database)
     return database
+
+
+def require_usable(paths: tuple[str, ...]) -> None:
+    """Raise `ConceptDBError` when a file of `paths` has no version this process can use: its current one does not
+    read and no earlier one did. A stat per file when nothing changed, so a worker can ask before it parses."""
+    _usable_versions(tuple(str(path) for path in paths))
+
+
+def _usable_versions(paths: tuple[str, ...]) -> list[_Version]:
+    versions = [_version(path) for path in paths]
+    problems = {path: v.problem for path, v in zip(paths, versions, strict=True) if v.good is None and v.problem}
+    if problems:
+        raise ConceptDBError(problems, [str(BUNDLED), *paths])
+    return versions
 
 
 def _make_room(names: int) -> None:

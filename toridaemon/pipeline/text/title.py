@@ -53,13 +53,17 @@ _PLACEHOLDER = re.compile(r"^(untitled|title|document|no title|none|unknown|slid
 _PATH = re.compile(r"^([a-z]:)?[\\/]|[\\/][^\s\\/]+[\\/]", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Headings set large atop page 1 that are never its title: a table of contents or an abstract, in the languages
-# the sections know (sections.py), numbered or not.
+# Headings set large atop page 1 that are never its title: a table of contents, an abstract or a list of
+# references, in the languages the sections know (sections.py), numbered or not.
 _CONTENTS_NAMES = (
     "contents|table of contents|inhalt|inhaltsverzeichnis|table des matières|sommaire|índice|contenido|indice|"
     "sommario|sumário|inhoud|inhoudsopgave"
 )
 _ABSTRACT_NAMES = "abstract|zusammenfassung|résumé|resumen|riassunto|resumo|samenvatting"
+_REFERENCES_NAMES = (
+    "references|bibliography|literatur|literaturverzeichnis|bibliographie|références|referencias|bibliografía|"
+    "bibliografia|riferimenti bibliografici|referências|literatuur"
+)
 
 
 def _heading(names: str) -> re.Pattern[str]:
@@ -67,7 +71,8 @@ def _heading(names: str) -> re.Pattern[str]:
 
 
 _CONTENTS = _heading(_CONTENTS_NAMES)
-_NOT_A_TITLE = _heading(f"{_CONTENTS_NAMES}|{_ABSTRACT_NAMES}")
+_REFERENCES = _heading(_REFERENCES_NAMES)
+_NOT_A_TITLE = _heading(f"{_CONTENTS_NAMES}|{_ABSTRACT_NAMES}|{_REFERENCES_NAMES}")
 _NUMBERED = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?\s+\S.*")  # "1 Introduction", "2.3. Results"
 
 
@@ -163,11 +168,12 @@ def _page_title(lines: list[Line]) -> tuple[str, str] | None:
     """The title atop page 1 without and with its subtitle (see `_subtitle`): the run of consecutive lines in the
     largest font among those with real words, when that font is more than 5 % above the median line's or there are
     fewer than three such lines (too few to tell a title from text).
-    Numbered section headings ("1 Introduction", "2.3. Results") count as text but are never the title; "Contents"
-    and "Abstract" are neither, and a table of contents set larger than any other line means no title."""
+    Numbered section headings ("1 Introduction", "2.3. Results") count as text but are never the title; "Contents",
+    "Abstract" and "References" are neither; a table of contents set larger than any other line, references headed
+    as large as any, or a largest run that ends in a colon (a label of what follows), means no title."""
     lines = [line for line in lines if not _letter_spaced(line.text)]
-    # "Contents", "Abstract": never the title, nor text to compare sizes with (an abstract's heading may be set
-    # as large as the title).
+    # "Contents", "Abstract", "References": never the title, nor text to compare sizes with (an abstract's heading
+    # may be set as large as the title).
     named = [line for line in lines if _NOT_A_TITLE.fullmatch(line.text)]
     wordy = [line for line in lines if _has_letters(line.text) and line not in named]
     # A numbered section heading ("1 Introduction", and the second line of a wrapped one) is never the title,
@@ -179,8 +185,8 @@ def _page_title(lines: list[Line]) -> tuple[str, str] | None:
     largest, sizes = max(line.size for line in eligible), [line.size for line in wordy]
     if largest < max(sizes) * _SIZE_TOLERANCE:
         return None
-    if any(line.size * _SIZE_TOLERANCE > largest for line in named if _CONTENTS.fullmatch(line.text)):
-        return None  # a table of contents set above everything else: its entries are no title
+    if _opens_with_a_list(named, largest):
+        return None
     if not _set_apart(largest, sizes):  # body text (a letter, an example page): no title
         return None
     start = next((i for i, line in enumerate(lines) if line in eligible and line.size >= largest * _SIZE_TOLERANCE),
@@ -194,7 +200,16 @@ def _page_title(lines: list[Line]) -> tuple[str, str] | None:
     elif len(sizes) >= 3:
         full = _joined([*run, *_subtitle(lines[end:], run[-1], largest, min(sizes))])
     title, full = title[:_MAX_TITLE_CHARS], full[:_MAX_TITLE_CHARS]
-    return (title, full) if title else None
+    # A run ending in a colon labels what follows ("No frame:", "Test 1: one barcode with default parameters:").
+    return (title, full) if title and not title.endswith(":") else None
+
+
+def _opens_with_a_list(named: list[Line], largest: float) -> bool:
+    """A table of contents set above everything else (its entries are no title), or a list of references headed
+    as large as anything (the largest lines are section headings: "References", "CoAuthors")."""
+    return any(line.size * _SIZE_TOLERANCE > largest if _CONTENTS.fullmatch(line.text)
+               else line.size >= largest * _SIZE_TOLERANCE and bool(_REFERENCES.fullmatch(line.text))
+               for line in named)
 
 
 def _run(lines: list[Line], start: int, size: float) -> tuple[list[Line], int]:
