@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -192,3 +193,31 @@ def test_damage_found_while_running_turns_readyz_unready(
     wait_for(lambda: daemon.event("journal_damaged"), 5, what="the damage logged")  # logs trail by up to 50 ms
     assert daemon.metric("toridaemon_journal_damaged") == 1
     assert daemon.get("/healthz")[0] == 200  # alive: a restart is the operator's or supervisor's call
+
+
+@pytest.mark.parametrize("how", ["folder", "journal"])
+def test_a_state_folder_deleted_while_running_ends_the_daemon_so_none_runs_beside_another(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], how: str
+) -> None:
+    """`rm -rf state` took the lock with the folder: a second daemon started on the same folders and both took
+    files (two results for one content), while the first wrote its rows into a journal no one will read. The
+    daemon now notices its state folder or journal is not the one it opened, and ends (exit 3, so systemd
+    restarts it); the next start rebuilds the journal from the outbox and dedupe holds."""
+    first = daemon_factory()
+    first.wait_ready()
+    pdf = make_pdf(dirs.root / "known.pdf", salt="known")
+    _drop_copy(dirs, pdf, "known.pdf")
+    wait_for((dirs.processed / "known.pdf").exists, 30, what="the first file settled")
+    if how == "folder":
+        shutil.rmtree(dirs.state)
+    else:
+        journal_path(dirs.state).unlink()
+    assert first.proc.wait(30) == 3
+    replaced = first.event("state_replaced")
+    assert replaced is not None and replaced["state"] == str(dirs.state)
+    second = daemon_factory()
+    second.wait_ready()
+    _drop_copy(dirs, pdf, "copy-of-known.pdf")
+    wait_for((dirs.processed / "copy-of-known.pdf").exists, 30, what="the copy settled")
+    assert len(list(dirs.outbox.glob("*.json"))) == 1, "a second result for known content"
+    assert second.stop() == 0

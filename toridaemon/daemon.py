@@ -37,13 +37,14 @@ from toridaemon.runner import CANCEL_GRACE_SECONDS, Runner
 from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
 from toridaemon.signals import Flags
 from toridaemon.stalls import StallWatch
-from toridaemon.statelock import LOCK_NAME, StateLock
+from toridaemon.statelock import LOCK_NAME, StateLock, state_identity
 from toridaemon.statemachine import FileMachine
 from toridaemon.systemd import Notifier
 
 log = get_logger("toridaemon.daemon")
 TICK_SECONDS = 0.1
 STATUS_EVERY_SECONDS = 2.0
+STATE_CHECK_SECONDS = 1.0  # how often the daemon looks whether its state folder and journal are the ones it opened
 CONFIG_QUIET_SECONDS = 0.3
 EXIT_OK, EXIT_CONFIG, EXIT_STARTUP = 0, 2, 3
 # Each step of a stop but the drain has a fixed share; with the default shutdown_timeout_seconds (30)
@@ -89,7 +90,8 @@ class Daemon:
         self._snapshot: dict[str, Any] = {}
         self._config_status = self._describe_config()
         self.started_at = time.time()
-        self._next_rescan = self._next_ping = self._next_status = 0.0
+        self._next_rescan = self._next_ping = self._next_status = self._next_state_check = 0.0
+        self._state: tuple[Path, tuple[Any, Any]] = (Path(), (None, None))  # the state folder and what it was
         self._ping_every: float | None = None
         self._rescan_for_rearm = False  # set on the watch supervisor's thread, read by the tick
 
@@ -169,6 +171,7 @@ class Daemon:
     async def _start(self) -> None:
         s = self.settings
         self._journal = journal = await JournalThread.open(journal_path(s.state_dir))
+        self._state = s.state_dir, await asyncio.to_thread(state_identity, s.state_dir, journal_path(s.state_dir))
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))
         log.info("recovery", **await journal.run(recover, outcomes))
@@ -293,6 +296,9 @@ class Daemon:
                 await self.reload()
             finally:  # systemd's reload waits for READY=1 after RELOADING=1, whatever the reload's fate
                 self.notifier.ready()
+        if now >= self._next_state_check:
+            self._next_state_check = now + STATE_CHECK_SECONDS
+            await self._check_state()
         if now >= self._next_rescan:
             self._next_rescan = now + self.settings.rescan_interval_seconds
             rearmed, self._rescan_for_rearm = self._rescan_for_rearm, False
@@ -301,6 +307,21 @@ class Daemon:
             found = await self.inbox.scan("rescan")
             if rearmed:
                 log.info("inbox_rescanned", after="watch_rearmed", found=found)
+
+    async def _check_state(self) -> None:
+        """The state folder or the journal deleted or replaced while running (`rm -rf state`): its lock went with
+        it, a second daemon could start beside this one, and this one's rows go to a journal no one will read.
+        End with exit 3: the next start takes the lock again and rebuilds the journal from the outbox."""
+        state_dir, opened = self._state
+        if self.flags.stop or await asyncio.to_thread(state_identity, state_dir, journal_path(state_dir)) == opened:
+            return
+        log.error("state_replaced", state=str(state_dir),
+                  hint="the state folder or its journal was deleted or replaced while running; stopping so that "
+                       "the next start locks it again and rebuilds the journal from the outbox")
+        self.journal_damaged = True  # not ready meanwhile
+        self.metrics.journal_damaged.set(1)
+        self._exit_code = EXIT_STARTUP
+        self.flags.stop = True
 
     def _export_executor_gauges(self) -> None:
         assert self.runner is not None

@@ -49,3 +49,21 @@ def _open(target: Path, flags: int) -> int:
         if exc.errno == errno.ENXIO:  # a FIFO without a reader
             raise OSError(errno.ENXIO, "the lock file is not a regular file", str(target)) from None
         raise
+
+
+Identity = tuple[int, int] | None
+
+
+def state_identity(state_dir: Path, journal: Path) -> tuple[Identity, Identity]:
+    """The state folder's and the journal's (device, inode) now; None for one that is gone. A running daemon
+    compares them with those it opened: `rm -rf state` takes the folder's lock with it, and a second daemon
+    could start beside the first."""
+    return _identity(state_dir), _identity(journal)
+
+
+def _identity(path: Path) -> Identity:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
