@@ -352,3 +352,21 @@ def test_an_output_folder_gone_is_made_again_only_in_the_folder_that_held_it(tmp
     with pytest.raises(FileNotFoundError):
         outcomes.write_failure(moved_pdf, SHA, FAILURE)
     assert list(home.iterdir()) == [] and moved_pdf.exists()
+
+
+@pytest.mark.timeout(20)
+def test_a_fifo_at_an_output_name_is_passed_over_not_read(dirs: Dirs) -> None:
+    """A FIFO put where a result or failure record would go blocked the daemon's read of it (the file stayed in
+    `hash`, and the stop never ended); `/dev/zero` there filled memory. Neither is ours: the next name is taken."""
+    outcomes = dirs.outcomes()
+    taken = outcomes.result_path("paper.pdf", SHA)
+    os.mkfifo(taken)
+    (dirs.failed / "paper.pdf.error.json").symlink_to("/dev/zero")
+    os.mkfifo(dirs.processed / "paper.pdf")
+    assert outcomes.existing("paper.pdf", SHA) is None
+    written = outcomes.write_result("paper.pdf", result_for(SHA))
+    assert written != taken and json_sha(written, "source") == SHA
+    assert outcomes.settle_input(dirs.pdf()) == dirs.processed / "paper-1.pdf"
+    failed = outcomes.write_failure(dirs.pdf("other.pdf"), OTHER_SHA, FAILURE)
+    assert failed.name == "other.pdf"
+    assert json_sha(taken, "source") is None and json_sha(dirs.failed / "paper.pdf.error.json", None) is None

@@ -78,3 +78,19 @@ def test_reprocess_of_content_nothing_knows_is_an_error(dirs: Dirs, monkeypatch:
     assert main(["reprocess", "0" * 64]) == 2
     assert main(["reprocess", str(never)]) == 2
     assert capsys.readouterr().err.count("nothing is known of content") == 2
+
+
+@pytest.mark.timeout(20)
+def test_reprocess_of_a_fifo_or_device_named_json_is_refused_not_read(
+    dirs: Dirs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It blocked on the FIFO, and read /dev/zero until memory ran out."""
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    fifo, zero = dirs.root / "p.json", dirs.root / "z.json"
+    os.mkfifo(fifo)
+    zero.symlink_to("/dev/zero")
+    for target in (fifo, zero):
+        assert main(["reprocess", str(target)]) == 2
+        assert "not a result file" in capsys.readouterr().err

@@ -392,3 +392,16 @@ def test_yaml_merge_keys_still_merge(tmp_path: Path) -> None:
     config.write_text("section_weights:\n  <<: {title: 3.0, abstract: 2.0}\n  abstract: 1.0\n")
     weights = load_settings(config, environ={}, env_file=None).settings.section_weights
     assert weights == {"title": 3.0, "abstract": 1.0}
+
+
+@pytest.mark.timeout(20)
+def test_a_dotenv_that_is_a_fifo_is_refused_not_read(tmp_path: Path) -> None:
+    """pydantic-settings reads a FIFO at `.env`: every command blocked, and a reload blocked the daemon's loop."""
+    env_file = tmp_path / ".env"
+    os.mkfifo(env_file)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={}, env_file=env_file)
+    assert str(env_file) in str(caught.value) and "not a regular file" in str(caught.value)
+    env_file.unlink()
+    env_file.mkdir()  # a folder is no .env, as before
+    load_settings(None, environ={}, env_file=env_file)

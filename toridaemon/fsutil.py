@@ -103,6 +103,9 @@ def free_path(directory: Path, name: str, is_free: Callable[[Path], bool] = lamb
     raise FileExistsError(f"no free name for {name} in {directory}")
 
 
+MAX_OUTPUT_BYTES = 64 << 20  # a result or failure record: ours are far smaller
+
+
 def read_regular(path: Path, limit: int) -> bytes:
     """The bytes of a regular file (symlinks followed) of at most `limit` bytes; `ValueError` for anything else:
     a FIFO put at the path would block a plain read until a writer came, and `/dev/zero` never ends."""
@@ -117,10 +120,18 @@ def read_regular(path: Path, limit: int) -> bytes:
     return data
 
 
+def read_output(path: Path) -> bytes:
+    """An output of ours (a result, a failure record): `read_regular`, so a FIFO or a device put at its name is
+    refused (`ValueError`) instead of blocking the daemon or filling its memory."""
+    return read_regular(path, MAX_OUTPUT_BYTES)
+
+
 def same_content(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
-    """Whether two regular files hold the same bytes (False when either cannot be read)."""
+    """Whether two regular files hold the same bytes (False when either cannot be read or is no regular file: a
+    FIFO found at a name would block a plain open)."""
     try:
-        with open(a, "rb") as left, open(b, "rb") as right:
+        with contextlib.ExitStack() as stack:
+            left, right = (stack.enter_context(open_regular(path, follow_symlinks=True)[0]) for path in (a, b))
             if os.fstat(left.fileno()).st_size != os.fstat(right.fileno()).st_size:
                 return False
             while True:
@@ -129,7 +140,7 @@ def same_content(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
                     return False
                 if not block:
                     return True
-    except OSError:
+    except (OSError, NotRegularFile):
         return False
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from toridaemon.fsutil import TEMP_PREFIX, fsync_dir
+from toridaemon.fsutil import TEMP_PREFIX, fsync_dir, read_output
 from toridaemon.journal import Journal, JournalError, probe_write, read_only_detail
 from toridaemon.logs import get_logger
 
@@ -179,7 +179,7 @@ def _result_files(outbox: Path) -> Iterator[Path]:
 def result_source(path: Path) -> tuple[str, str, int] | None:
     """(name, sha256, bytes) of a result file, or None when it is not one of ours."""
     try:
-        source = json.loads(path.read_bytes()).get("source")
+        source = json.loads(read_output(path)).get("source")
     except (OSError, ValueError, AttributeError):
         return None
     if not isinstance(source, dict):

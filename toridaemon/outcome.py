@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toridaemon.executors.base import Failure, JobOutcome
-from toridaemon.fsutil import candidate_names, free_path, fsync_dir, move_durably, same_content, write_atomic
+from toridaemon.fsutil import (
+    candidate_names,
+    free_path,
+    fsync_dir,
+    move_durably,
+    read_output,
+    same_content,
+    write_atomic,
+)
 from toridaemon.logs import get_logger
 
 log = get_logger("toridaemon.outcome")
@@ -69,11 +77,11 @@ class Outcomes:
         """An outcome a crash left on disk for this name and content, so the input is settled, not re-parsed."""
         result = self.result_path(name, sha256)
         if result.exists():
-            return JobOutcome(result=json.loads(result.read_bytes()))
+            return JobOutcome(result=json.loads(read_output(result)))
         record = find_failure_record(self.failed, name, sha256)
         if record is None or os.path.lexists(record):
             return None  # no record, or a finished failure whose input already moved beside it
-        data = json.loads(record.with_name(record.name + ERROR_SUFFIX).read_bytes())
+        data = json.loads(read_output(_error_path(record)))
         return JobOutcome(failure=Failure(data["stage"], data["reason"], data["message"]))
 
     def retire_failure(self, name: str, sha256: str) -> bool:
@@ -179,7 +187,7 @@ def _dumps(data: dict[str, Any]) -> bytes:
 def json_sha(path: Path, section: str | None) -> str | None:
     """The sha256 recorded in an output file, or None when it is absent or not ours."""
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_output(path))  # a FIFO at the name is not ours, and must not block
     except (OSError, ValueError):
         return None
     holder = data.get(section) if section else data

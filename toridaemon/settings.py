@@ -218,9 +218,27 @@ def _dotenv_source(env_file: Path | None) -> PydanticBaseSettingsSource:
     """The `.env` file's `TORI_*` variables: one file often serves several programs (compose files, other
     tools), and their variables are none of ours (they made the whole configuration invalid). A misspelled
     `TORI_*` name is still an error."""
+    if env_file is not None:
+        _check_dotenv(env_file)
     source = DotEnvSettingsSource(Settings, env_file=env_file)
     source.env_vars = {key: value for key, value in source.env_vars.items() if key.startswith(ENV_PREFIX.lower())}
     return source
+
+
+def _check_dotenv(env_file: Path) -> None:
+    """Refuse a `.env` that is no regular file or folder, or one larger than `MAX_CONFIG_BYTES`, as the config
+    file is refused: pydantic-settings reads a FIFO there, which blocked every command and, on a reload, the
+    daemon's loop. A missing file or a folder is no `.env`, as before."""
+    try:
+        info = env_file.stat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{env_file} is not a regular file ({stat.filemode(info.st_mode)})")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ValueError(f"{env_file} is larger than {MAX_CONFIG_BYTES} bytes")
 
 
 def _env_source(environ: Mapping[str, str] | None) -> PydanticBaseSettingsSource:
