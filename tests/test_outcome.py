@@ -370,3 +370,22 @@ def test_a_fifo_at_an_output_name_is_passed_over_not_read(dirs: Dirs) -> None:
     failed = outcomes.write_failure(dirs.pdf("other.pdf"), OTHER_SHA, FAILURE)
     assert failed.name == "other.pdf"
     assert json_sha(taken, "source") is None and json_sha(dirs.failed / "paper.pdf.error.json", None) is None
+
+
+def test_a_long_name_keeps_its_sha8_and_a_utf8_name_stays_utf8(dirs: Dirs) -> None:
+    """The whole "<stem>.<sha8>.json" was cut to 200 bytes, the sha8 with it (from a 196-byte name on): results
+    of one name no longer told contents apart, and `reprocess` did not find them. A cut inside a character made a
+    name no UTF-8 tool reads."""
+    outcomes = dirs.outcomes()
+    long_name = "Annual-report-" + "x" * 200 + ".pdf"
+    path = outcomes.write_result(long_name, result_for(SHA, long_name))
+    assert path.name.endswith(f".{SHA[:8]}.json") and len(os.fsencode(path.name)) <= outcome.MAX_NAME_BYTES
+    other = outcomes.write_result(long_name, result_for(OTHER_SHA, long_name))
+    assert other.name.endswith(f".{OTHER_SHA[:8]}.json")
+    umlauts = "ü" * 125 + ".pdf"
+    named = outcomes.write_result(umlauts, result_for(SHA, umlauts))
+    assert named.name == "ü" * 93 + f".{SHA[:8]}.json"  # 186 bytes of whole characters
+    named.name.encode("utf-8")
+    assert outcome.short_name("ü" * 125 + ".pdf").encode("utf-8")
+    raw = os.fsdecode(b"\xff" * 300 + b".pdf")  # no UTF-8: cut byte-wise, as before
+    assert len(os.fsencode(outcome.short_name(raw))) == outcome.MAX_NAME_BYTES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -94,3 +95,21 @@ def test_reprocess_of_a_fifo_or_device_named_json_is_refused_not_read(
     for target in (fifo, zero):
         assert main(["reprocess", str(target)]) == 2
         assert "not a result file" in capsys.readouterr().err
+
+
+def test_reprocess_finds_a_result_whose_long_name_was_cut_before_its_sha8(
+    dirs: Dirs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Such results (names cut whole at 200 bytes, the ".<sha8>" with them) were kept: the file came back with its
+    old result, and nothing said so."""
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    sha = hashlib.sha256(b"long").hexdigest()
+    cut = dirs.outbox / ("Annual-report-" + "x" * 181 + ".json")  # 200 bytes, as the old cut left them
+    cut.write_text(json.dumps({"source": {"name": "Annual-report-" + "x" * 200 + ".pdf", "sha256": sha}}))
+    unrelated = dirs.outbox / ("Other-report-" + "y" * 182 + ".json")
+    unrelated.write_text(json.dumps({"source": {"name": "other.pdf", "sha256": "0" * 64}}))
+    assert main(["reprocess", sha]) == 0
+    assert not cut.exists() and unrelated.exists()
+    assert str(cut) in capsys.readouterr().out

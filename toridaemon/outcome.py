@@ -32,10 +32,10 @@ log = get_logger("toridaemon.outcome")
 OnSuccess = Literal["move", "delete", "keep"]
 ERROR_SUFFIX = ".error.json"
 # Names are limited to 255 bytes; ours add ".<sha8>.json", ".error.json" or a "-N" suffix.
-_MAX_NAME_BYTES = 200
+MAX_NAME_BYTES = 200
 
 
-def short_name(name: str, limit: int = _MAX_NAME_BYTES) -> str:
+def short_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
     """`name` cut to `limit` bytes before its extension, so derived names stay within NAME_MAX."""
     raw = os.fsencode(name)
     if len(raw) <= limit:
@@ -43,9 +43,21 @@ def short_name(name: str, limit: int = _MAX_NAME_BYTES) -> str:
     stem, dot, ext = name.rpartition(".")
     if not dot or len(os.fsencode(ext)) > 16:
         stem, ext = name, ""
-    keep = limit - len(os.fsencode(ext)) - 1
-    cut = os.fsdecode(os.fsencode(stem)[:keep])  # a cut inside a UTF-8 sequence is still a valid file name
+    cut = cut_bytes(stem, limit - len(os.fsencode(ext)) - 1)
     return f"{cut}.{ext}" if ext else cut
+
+
+def cut_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes: at a character boundary when it is UTF-8 (a cut inside a character made
+    a name no UTF-8 tool reads), else byte-wise (a name that was no UTF-8 stays bytes)."""
+    raw = os.fsencode(text)
+    if len(raw) <= limit:
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsdecode(raw[:limit])
+    return raw[:limit].decode("utf-8", "ignore")
 
 
 class Outcomes:
@@ -62,7 +74,8 @@ class Outcomes:
 
     def result_path(self, name: str, sha256: str) -> Path:
         stem = name[:-4] if name.lower().endswith(".pdf") else name
-        return free_path(self.outbox, short_name(f"{stem}.{sha256[:8]}.json"),
+        suffix = f".{sha256[:8]}.json"  # cut the stem, never this: it tells results apart and `reprocess` finds them
+        return free_path(self.outbox, cut_bytes(stem, MAX_NAME_BYTES - len(suffix)) + suffix,
                          lambda p: not os.path.lexists(p) or json_sha(p, "source") == sha256)
 
     def write_result(self, name: str, result: dict[str, Any]) -> Path:

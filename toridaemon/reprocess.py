@@ -17,7 +17,7 @@ from toridaemon.fsutil import free_path, fsync_dir, move_durably
 from toridaemon.hashing import NotRegularFile, sha256_file
 from toridaemon.journal import Journal
 from toridaemon.journal_repair import journal_path, result_source
-from toridaemon.outcome import ERROR_SUFFIX, json_sha
+from toridaemon.outcome import ERROR_SUFFIX, MAX_NAME_BYTES, json_sha
 from toridaemon.settings import Settings
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -64,7 +64,11 @@ def forget_rows(journal: Path, sha256: str) -> int:
 
 
 def _outputs_naming(settings: Settings, sha256: str) -> list[Path]:
-    results = [p for p in settings.outbox_dir.glob(f"*.{sha256[:8]}*.json") if json_sha(p, "source") == sha256]
+    # A name long enough to be cut once lost its ".<sha8>" with the cut (the whole name was cut, at 200 bytes):
+    # such results are looked into too.
+    named = [p for p in settings.outbox_dir.glob("*.json")
+             if f".{sha256[:8]}" in p.name or len(os.fsencode(p.name)) >= MAX_NAME_BYTES]
+    results = [p for p in named if json_sha(p, "source") == sha256]
     records = [p for p in settings.failed_dir.glob(f"*{ERROR_SUFFIX}") if json_sha(p, None) == sha256]
     return sorted(results + records)
 
