@@ -221,3 +221,16 @@ def test_a_state_folder_deleted_while_running_ends_the_daemon_so_none_runs_besid
     wait_for((dirs.processed / "copy-of-known.pdf").exists, 30, what="the copy settled")
     assert len(list(dirs.outbox.glob("*.json"))) == 1, "a second result for known content"
     assert second.stop() == 0
+
+
+def test_journal_rebuild_refuses_an_outbox_that_is_not_there(
+    cli_env: Dirs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped outbox_dir (or a forgotten --config) swapped a sound journal for an empty one, and said 0."""
+    known_content(cli_env, 2)
+    before = journal_path(cli_env.state).read_bytes()
+    monkeypatch.setenv("TORI_OUTBOX_DIR", str(cli_env.root / "outbx-typo"))
+    assert main(["journal", "rebuild"]) == 3
+    err = capsys.readouterr().err
+    assert "outbox_dir" in err and "outbx-typo" in err
+    assert journal_path(cli_env.state).read_bytes() == before and not (cli_env.root / "outbx-typo").exists()

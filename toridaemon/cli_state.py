@@ -53,6 +53,9 @@ def journal_command(action: str, config: str | None) -> int:
                 print("Run `toridaemon journal rebuild` with the daemon stopped, or restart the daemon.")
                 return EXIT_NEEDS_REPAIR
             return EXIT_OK
+        if not settings.outbox_dir.is_dir():  # a typo or a missing --config: the rebuild would know no result
+            raise JournalRepairError(f"outbox_dir {settings.outbox_dir} is no folder, so a rebuild would know none of "
+                                     "its results; give the configuration the daemon runs with")
         with daemon_stopped(settings.state_dir):
             done = rebuild(path, settings.outbox_dir, settings.inbox_dir.resolve(), reason="damaged")
     except JournalRepairError as exc:
