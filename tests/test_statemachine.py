@@ -4,6 +4,7 @@ retries and their caps, journal faults, the order of durable steps (see tests/co
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import threading
@@ -14,7 +15,8 @@ import pytest
 from tests.core import Core, hold_journal_lock, raising, result_for, sha, until
 from toridaemon.executors.base import Failure, Job, JobOutcome, WorkerCrashed
 from toridaemon.journal import Journal
-from toridaemon.statemachine import Item, State
+from toridaemon.settings import Settings
+from toridaemon.statemachine import Item, State, read_retry, retry_cap
 
 DATA = b"%PDF-1.4 one"
 
@@ -310,3 +312,14 @@ def test_each_job_carries_the_options_of_the_settings_its_try_started_with(tmp_p
             assert seen[0].options is seen[1].options, "one snapshot: one options object"
 
     asyncio.run(scenario())
+
+
+def test_running_out_of_descriptors_or_memory_is_no_reason_to_fail_a_file() -> None:
+    """An input that could not be opened for EMFILE (the open-file limit used up) counted as `unreadable`, which
+    fails the file after ten tries: a sound PDF ended in failed/ for the daemon's own shortage."""
+    settings = Settings()
+    for code in (errno.EMFILE, errno.ENFILE, errno.ENOMEM):
+        retry = read_retry(OSError(code, os.strerror(code)))
+        assert retry.reason == "out_of_resources" and retry_cap(retry.reason, settings) is None
+    refused = read_retry(PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+    assert refused.reason == "unreadable" and retry_cap(refused.reason, settings) is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import errno
 import functools
 import os
 import time
@@ -251,7 +252,7 @@ class FileMachine:
             item.enter(State.RECORD)
             await finish_shielded(self._record_failure(item, failure, final=item.path))
         except OSError as exc:
-            raise Retry("unreadable", f"cannot read: {exc.strerror}") from exc
+            raise read_retry(exc) from exc
         return None
 
     async def _claimed(self, item: Item, state: FileState, claim: Claim) -> JobOutcome | None:
@@ -392,6 +393,19 @@ class FileMachine:
         self.metrics.file_pages.observe(result["source"]["pages"])
         self.metrics.concepts.observe(len(result["concepts"]))
         observe_text(self.metrics, result)
+
+
+# The daemon's own shortage, not the file's: the file waits, uncapped, for the descriptors or memory to come back.
+_SHORTAGES = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOMEM))
+
+
+def read_retry(exc: OSError) -> Retry:
+    """The retry for an input that could not be read: `unreadable` (capped: a file no one may read fails in
+    the end), or `out_of_resources` when the daemon ran out of descriptors or memory (uncapped: a sound file
+    failed after ten tries while the open-file limit was exhausted)."""
+    if exc.errno in _SHORTAGES:
+        return Retry("out_of_resources", f"cannot read: {exc.strerror}")
+    return Retry("unreadable", f"cannot read: {exc.strerror}")
 
 
 def hash_and_budget(path: Path, options: PipelineOptions) -> tuple[FileState, float]:
