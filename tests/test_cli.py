@@ -134,3 +134,35 @@ def test_ctrl_c_stops_ingest_with_exit_130_and_no_traceback(tmp_path: Path, when
 def _children(pid: int) -> list[str]:
     """The processes `pid` started, from any of its threads (the kernel lists them per forking thread)."""
     return [child for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()]
+
+
+@pytest.mark.timeout(30)
+def test_status_reads_only_http_and_only_a_bounded_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    """`status --url file:///dev/zero` (or any endless answer) was read until memory ran out."""
+    import http.server
+    import threading
+
+    class Endless(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            chunk = b"a" * (1 << 20)
+            try:
+                for _ in range(64):
+                    self.wfile.write(chunk)
+            except OSError:  # the client stopped reading: that is the point
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert main(["status", "--url", f"http://127.0.0.1:{server.server_address[1]}/status"]) == 1
+        assert "longer than" in capsys.readouterr().err
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert main(["status", "--url", "file:///dev/zero"]) == 1
+    assert "not an http(s) URL" in capsys.readouterr().err

@@ -190,3 +190,32 @@ def test_a_concept_database_broken_before_a_worker_read_it_holds_files_back_not_
     assert any(c["name"] == "zorblax lattice" and c["source"] == "database" for c in result["concepts"])
     assert not list(dirs.failed.iterdir())
     assert daemon.stop() == 0
+
+
+def test_a_slow_reload_runs_beside_the_tick_not_in_it(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """A reload re-reads the concept databases: one of a million names took seconds, during which the tick (the
+    stability gate, rescans, /status and the watchdog heartbeat) stood still; past WatchdogSec, systemd would
+    kill the daemon for a valid edit."""
+    concepts = dirs.root / "concepts.yaml"
+    concepts.write_text("".join(f"- concept number {i}\n" for i in range(300_000)))
+    config = dirs.root / "conf" / "toridaemon.yaml"
+    config.parent.mkdir()
+    config.write_text(yaml.safe_dump({"concept_db_paths": [str(concepts)]}))
+    daemon = daemon_factory(args=["--config", str(config)])
+    daemon.wait_ready(60)
+
+    def uptime() -> float:
+        return float(json.loads(daemon.get("/status")[1])["uptime_seconds"])
+
+    daemon.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.2)
+    first = uptime()
+    time.sleep(0.6)
+    second = uptime()
+    if daemon.event("config_reloaded") is not None:
+        pytest.skip("the reload ended before the second look: nothing to tell (a faster machine than this test's)")
+    assert second - first >= 0.3, "the tick stood still while the reload read the sources"
+    wait_for(lambda: daemon.event("config_reloaded"), 60, what="the reload's end")
+    assert daemon.stop() == 0

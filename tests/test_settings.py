@@ -405,3 +405,11 @@ def test_a_dotenv_that_is_a_fifo_is_refused_not_read(tmp_path: Path) -> None:
     env_file.unlink()
     env_file.mkdir()  # a folder is no .env, as before
     load_settings(None, environ={}, env_file=env_file)
+
+
+def test_an_empty_config_option_is_an_error_not_the_defaults() -> None:
+    """`--config "$CONF"` with CONF unset ran on the defaults (or on TORI_CONFIG's file), silently."""
+    for empty in ("", "  "):
+        with pytest.raises(SettingsError) as caught:
+            load_settings(empty, environ={}, env_file=None)
+        assert "--config" in str(caught.value) and "is empty" in str(caught.value)

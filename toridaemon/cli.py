@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE_CLOSED = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
 EXIT_INTERRUPTED = 130  # and by SIGINT (128 + 2)
+MAX_STATUS_BYTES = 16 << 20  # a /status answer is a few KB; anything far larger is no toridaemon
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,9 +205,15 @@ def _status(config: str | None, url: str | None) -> int:
             print(exc, file=sys.stderr)
             return EXIT_USAGE
         url = f"http://{settings.metrics_host}:{settings.metrics_port}/status"
+    if not url.lower().startswith(("http://", "https://")):  # file:///dev/zero was read until memory ran out
+        print(f"cannot read {url}: not an http(s) URL", file=sys.stderr)
+        return EXIT_INPUT_FAILED
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - an operator-given URL
-            print(json.dumps(json.loads(response.read()), indent=2))
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - an operator-given http(s) URL
+            body = response.read(MAX_STATUS_BYTES + 1)
+        if len(body) > MAX_STATUS_BYTES:
+            raise ValueError(f"the answer is longer than {MAX_STATUS_BYTES} bytes: no toridaemon /status")
+        print(json.dumps(json.loads(body), indent=2))
     except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:  # InvalidURL: a bad port
         print(f"cannot read {url}: {exc}", file=sys.stderr)
         return EXIT_INPUT_FAILED

@@ -91,6 +91,7 @@ class Daemon:
         self._config_status = self._describe_config()
         self.started_at = time.time()
         self._next_rescan = self._next_ping = self._next_status = self._next_state_check = 0.0
+        self._reloading: asyncio.Task[None] | None = None  # a reload running beside the tick
         self._state: tuple[Path, tuple[Any, Any]] = (Path(), (None, None))  # the state folder and what it was
         self._ping_every: float | None = None
         self._rescan_for_rearm = False  # set on the watch supervisor's thread, read by the tick
@@ -289,13 +290,15 @@ class Daemon:
         # `due` may read the config file: off the loop, and only while a change is waiting.
         if self._config_debounce.pending and await asyncio.to_thread(self._config_debounce.due):
             self.flags.reload = True
-        if self.flags.reload:
+        if self.flags.reload and (self._reloading is None or self._reloading.done()):
+            # Beside the tick, not in it: reading the sources (a concept database of a million names takes
+            # seconds) held the gate, the rescans and the watchdog heartbeat. A reload asked for meanwhile
+            # waits for this one, then runs.
             self.flags.reload = False
             self.notifier.reloading()
-            try:
-                await self.reload()
-            finally:  # systemd's reload waits for READY=1 after RELOADING=1, whatever the reload's fate
-                self.notifier.ready()
+            self._reloading = task = asyncio.get_running_loop().create_task(self._reload_then_ready())
+            self._background.add(task)  # cancelled with the others at stop
+            task.add_done_callback(self._background.discard)
         if now >= self._next_state_check:
             self._next_state_check = now + STATE_CHECK_SECONDS
             await self._check_state()
@@ -373,6 +376,15 @@ class Daemon:
                 log.warning("journal_close_timeout", seconds=JOURNAL_CLOSE_SECONDS)
 
     # ---- reload -------------------------------------------------------------------------------
+    async def _reload_then_ready(self) -> None:
+        try:
+            await self.reload()
+        except Exception:  # applying a reload failed (a bug): the old settings stay, the daemon goes on
+            self.metrics.config_reloads.labels(result="failure").inc()
+            log.exception("config_reload_failed")
+        finally:  # systemd's reload waits for READY=1 after RELOADING=1, whatever the reload's fate
+            self.notifier.ready()
+
     async def reload(self) -> bool:
         """Re-read every source (off the loop); swap in the new settings if valid, else keep the old ones."""
         try:

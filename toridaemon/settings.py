@@ -251,6 +251,8 @@ def _env_source(environ: Mapping[str, str] | None) -> PydanticBaseSettingsSource
 def resolve_config_file(config: str | Path | None, environ: Mapping[str, str] | None = None) -> Path | None:
     """`--config` wins over `TORI_CONFIG`; the file must exist when named."""
     env = os.environ if environ is None else environ
+    if config is not None and not str(config).strip():  # `--config "$CONF"` with CONF unset: no silent defaults
+        raise SettingsError([("config", "--config", "is empty: name the YAML file, or leave --config out")])
     chosen = config or env.get(CONFIG_ENV)
     if not chosen:
         return None

@@ -36,6 +36,9 @@ from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, normalize
 from toridaemon.pipeline.language import Language
 from toridaemon.pipeline.sections import Span
 
+# libyaml's safe loader where PyYAML has it: the same documents, some seven times faster (a 10 MB file of a million
+# names took 19 s to read in pure Python, the reload that checks it holding the daemon's loop).
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BUNDLED = Path(__file__).resolve().parent / "data" / "conceptdb.jsonl.gz"
 BUNDLED_LANGUAGE = "en"
 MAX_DATABASE_BYTES = 64 << 20  # a file, and what a .gz unpacks to: parsing takes some eight times as much memory
@@ -323,7 +326,7 @@ def _read(path: Path) -> DatabaseFile:
     if path.name.endswith((".jsonl", ".jsonl.gz")):
         items: Any = _json_lines(text)
     elif path.suffix in (".yaml", ".yml"):
-        items = yaml.safe_load(text)
+        items = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a SafeLoader
     else:
         items = json.loads(text)
     declared = None
