@@ -166,3 +166,18 @@ def test_status_reads_only_http_and_only_a_bounded_answer(capsys: pytest.Capture
         server.server_close()
     assert main(["status", "--url", "file:///dev/zero"]) == 1
     assert "not an http(s) URL" in capsys.readouterr().err
+
+
+def test_option_mistakes_name_the_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`ingest --outbox FILE` said only "File exists" and exit 1 ("some failed"); `concepts --language ''` printed
+    pydantic's own text, naming neither the option nor what it wants."""
+    monkeypatch.chdir(tmp_path)
+    text = tmp_path / "t.txt"
+    text.write_text("Graph clustering of road networks.")
+    assert main(["ingest", "--outbox", str(text), str(text)]) == 2
+    assert f"--outbox {text}" in capsys.readouterr().err
+    for language in ("", "en-US", "xx"):
+        assert main(["concepts", "--language", language, str(text)]) == 2
+        err = capsys.readouterr().err
+        assert f"--language {language!r}" in err and "ISO 639-1" in err and "validation error" not in err

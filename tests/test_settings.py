@@ -413,3 +413,28 @@ def test_an_empty_config_option_is_an_error_not_the_defaults() -> None:
         with pytest.raises(SettingsError) as caught:
             load_settings(empty, environ={}, env_file=None)
         assert "--config" in str(caught.value) and "is empty" in str(caught.value)
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [
+    ("TORI_LANGUAGE", "xx", "language"),  # two letters, but no language: results claimed "xx"
+    ("TORI_LANGUAGE", "ge", "language"),  # a mistyped "de"
+    ("TORI_OCR_LANGUAGES", '[""]', "ocr_languages"),
+    ("TORI_OCR_LANGUAGES", '["../../x"]', "ocr_languages"),
+    ("TORI_INBOX_DIR", "~/inbox", "inbox_dir"),  # not expanded: a folder named "~" was made
+    ("TORI_METRICS_HOST", " ", "metrics_host"),  # passed the check, and the start failed
+    ("TORI_TESSDATA_DIR", "/etc/passwd", "tessdata_dir"),  # a file, not a folder
+    ("TORI_MAX_PAGES", "100000000000000000000000000000000", "max_pages"),
+    ("TORI_OCR_MAX_PAGES", "1e32", "ocr_max_pages"),
+    ("TORI_DASK_MAX_INFLIGHT", "100000000000", "dask_max_inflight"),
+])
+def test_values_that_passed_but_were_wrong_are_refused_by_name(variable: str, value: str, named: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={variable: value}, env_file=None)
+    assert f"{named} (from environment)" in str(caught.value)
+
+
+def test_real_language_and_tesseract_names_still_pass(tmp_path: Path) -> None:
+    environ = {"TORI_LANGUAGE": "no", "TORI_OCR_LANGUAGES": '["eng", "chi_sim", "script/Latin"]',
+               "TORI_TESSDATA_DIR": str(tmp_path)}
+    loaded = load_settings(None, environ=environ, env_file=None).settings
+    assert loaded.language == "no" and loaded.ocr_languages == ("eng", "chi_sim", "script/Latin")

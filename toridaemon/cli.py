@@ -137,11 +137,16 @@ def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | Non
 
     try:
         options = load_settings(config).settings.pipeline_options()
-        if language is not None:
-            options = options.with_language(language)
-    except (SettingsError, ValidationError) as exc:
+    except SettingsError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    if language is not None:
+        try:
+            options = options.with_language(language)
+        except ValidationError as exc:  # pydantic's own text named neither the option nor what it wants
+            message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            print(f"toridaemon concepts: --language {language!r}: {message}", file=sys.stderr)
+            return EXIT_USAGE
     if sys.stdout is None:  # started with `>&-`: every result would vanish without a word
         print("toridaemon concepts: standard output is closed; nowhere to write the results", file=sys.stderr)
         return EXIT_USAGE
@@ -184,7 +189,11 @@ def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progre
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     if outbox is not None:
-        outbox.mkdir(parents=True, exist_ok=True)
+        try:
+            outbox.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file of that name: "File exists", naming nothing, and exit 1 ("some failed")
+            print(f"toridaemon ingest: --outbox {outbox}: {exc.strerror or exc} (a folder is needed)", file=sys.stderr)
+            return EXIT_USAGE
     progress = progress_asked and stderr_is_a_tty()
     summary = asyncio.run(ingest(collect_pdfs(targets), settings, outbox, show_progress=progress))
     print(f"{summary.done} done, {summary.failed} failed", file=sys.stderr)

@@ -43,12 +43,11 @@ def open_regular(path: Path, *, follow_symlinks: bool = False) -> tuple[BinaryIO
         if exc.errno == errno.ELOOP:  # the name is a symlink
             raise NotRegularFile("symlink") from exc
         raise
-    handle = os.fdopen(fd, "rb")
-    info = os.fstat(handle.fileno())
+    info = os.fstat(fd)  # before fdopen: on a folder it raised IsADirectoryError naming the descriptor ("… : 3")
     if not stat.S_ISREG(info.st_mode):
-        handle.close()
+        os.close(fd)
         raise NotRegularFile(stat.filemode(info.st_mode))
-    return handle, info
+    return os.fdopen(fd, "rb"), info
 
 
 def sha256_file(path: Path, also: Callable[[bytes], None] | None = None) -> FileState:

@@ -94,7 +94,8 @@ class Settings(BaseSettings, PipelineOptions):
     log_format: Literal["auto", "json", "console"] = Field("auto", description="auto: console on a TTY, else JSON.")
     executor: Literal["local", "dask"] = Field("local", description="Where the pipeline runs.")
     dask_scheduler_address: str | None = Field(None, description="Dask scheduler, e.g. tcp://10.0.0.5:8786.")
-    dask_max_inflight: int = Field(64, ge=1, description="Most files submitted to the Dask cluster at once.")
+    dask_max_inflight: int = Field(64, ge=1, le=1_000_000,
+                                   description="Most files submitted to the Dask cluster at once.")
     dask_shared_paths: bool = Field(False, description="Workers see the inbox at the same path (else send bytes).")
 
     @field_validator(*DIRECTORY_FIELDS, "tessdata_dir", mode="before")
@@ -107,6 +108,22 @@ class Settings(BaseSettings, PipelineOptions):
             raise ValueError("is empty; name a directory")
         if "\0" in str(value):
             raise ValueError("holds a NUL character, which no path can")
+        if str(value).startswith("~"):  # neither the daemon nor systemd expands it: a folder named "~" was made
+            raise ValueError("starts with '~', which is not expanded here; write the whole path")
+        return value
+
+    @field_validator("tessdata_dir")
+    @classmethod
+    def _an_existing_folder(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_dir():
+            raise ValueError(f"{value} is not a folder of *.traineddata files")
+        return value
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _a_host(cls, value: str) -> str:
+        if not value.strip():  # passed the check, and the start then failed (exit 3)
+            raise ValueError("is empty; give an address such as 127.0.0.1")
         return value
 
     @field_validator("tessdata_dir", "dask_scheduler_address", mode="before")

@@ -6,8 +6,10 @@ The daemon's `Settings` inherits these fields, so each one is declared once; a j
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
+import langcodes
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_SECTION_WEIGHTS: dict[str, float] = {
@@ -24,6 +26,10 @@ DEFAULT_SECTION_WEIGHTS: dict[str, float] = {
 MAX_SECTION_WEIGHT = 100.0  # weights are ratios between sections: the defaults span 0.7 to 2
 
 
+MOST_PAGES = 10_000_000  # far past any document; a 1e32 passed, a number no page count is
+_TESSERACT_NAME = re.compile(r"(?:script/)?[A-Za-z][A-Za-z0-9_]*")
+
+
 class PipelineOptions(BaseModel):
     """Limits and concept-engine parameters of one extraction."""
 
@@ -33,7 +39,7 @@ class PipelineOptions(BaseModel):
     max_file_bytes: int = Field(
         200 * 1024 * 1024, gt=0, le=1 << 40, description="Largest input file accepted, in bytes."
     )
-    max_pages: int = Field(5000, gt=0, description="Largest page count accepted.")
+    max_pages: int = Field(5000, gt=0, le=MOST_PAGES, description="Largest page count accepted.")
     max_concepts: int = Field(30, gt=0, le=1000, description="Most concepts kept per document.")
     min_concepts: int = Field(
         5, ge=0, le=1000, description="Fewest concepts kept when that many distinct candidates exist."
@@ -68,7 +74,9 @@ class PipelineOptions(BaseModel):
         le=3600,
         description="OCR time per page; also what each image in a file adds to file_timeout_seconds.",
     )
-    ocr_max_pages: int = Field(500, ge=0, description="Most pages OCR'd per document (the rest get a warning).")
+    ocr_max_pages: int = Field(
+        500, ge=0, le=MOST_PAGES, description="Most pages OCR'd per document (the rest get a warning)."
+    )
     tessdata_dir: str | None = Field(
         None, description="Folder of Tesseract *.traineddata searched first (then the bundled and Debian ones)."
     )
@@ -93,9 +101,20 @@ class PipelineOptions(BaseModel):
     @classmethod
     def _language_code(cls, value: str) -> str:
         value = value.strip().lower()
-        if value != "auto" and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        if value != "auto" and not (len(value) == 2 and value.isascii() and value.isalpha()
+                                    and langcodes.tag_is_valid(value)):
+            # "xx" or a mistyped "ge" passed, and results claimed that language.
             raise ValueError(f"language must be 'auto' or a two-letter ISO 639-1 code, not {value!r}")
         return value
+
+    @field_validator("ocr_languages")
+    @classmethod
+    def _tesseract_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        # Tesseract's names ("eng", "chi_sim", "script/Latin"): "" or "../../x" named a file elsewhere, or none.
+        bad = [name for name in names if not _TESSERACT_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"not a Tesseract language name: {', '.join(repr(name) for name in bad)}")
+        return names
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> PipelineOptions:
