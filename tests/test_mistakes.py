@@ -150,3 +150,15 @@ def test_output_folders_deleted_while_running_are_made_again_and_files_go_on(
     wait_for(lambda: made() == folders, 10, what="a warning for each folder made again")  # logs are written apart
     assert not [e for e in daemon.events() if e.get("event") == "file_retry"]
     assert daemon.stop() == 0
+
+
+def test_an_inotify_limit_at_start_says_how_out() -> None:
+    """The start failed with "[Errno 24] inotify instance limit reached" alone (a machine full of watchers)."""
+    import errno
+
+    from toridaemon.daemon import startup_problem
+
+    for code, what in ((errno.EMFILE, "inotify instance limit reached"), (errno.ENOSPC, "inotify watch limit reached")):
+        message = startup_problem(OSError(code, what))
+        assert what in message and "fs.inotify.max_user_instances" in message and "watch_mode: polling" in message
+    assert startup_problem(OSError(errno.EACCES, "Permission denied")) == "[Errno 13] Permission denied"

@@ -13,6 +13,7 @@ journal is still closed.
 from __future__ import annotations
 
 import asyncio
+import errno
 import sys
 import time
 from pathlib import Path
@@ -61,6 +62,14 @@ STOP_OVERHEAD_SECONDS = (WATCHER_STOP_SECONDS + CANCEL_GRACE_SECONDS + EXECUTOR_
 
 class StartupError(Exception):
     """The daemon cannot start: directories, journal or lock unavailable."""
+
+
+def startup_problem(exc: BaseException) -> str:
+    """What stopped the start, with the way out where the message alone does not tell it."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENOSPC) and "inotify" in str(exc):
+        return (f"{exc}: raise fs.inotify.max_user_instances and fs.inotify.max_user_watches (sysctl), "
+                "or set watch_mode: polling")
+    return str(exc)
 
 
 class Daemon:
@@ -160,7 +169,7 @@ class Daemon:
         try:
             await self._start()
         except (StartupError, JournalError, OSError) as exc:
-            report_failure("startup_failed", str(exc))
+            report_failure("startup_failed", startup_problem(exc))
             await self._abandon_start()
             return EXIT_STARTUP
         try:
