@@ -181,3 +181,26 @@ def test_option_mistakes_name_the_option(tmp_path: Path, monkeypatch: pytest.Mon
         assert main(["concepts", "--language", language, str(text)]) == 2
         err = capsys.readouterr().err
         assert f"--language {language!r}" in err and "ISO 639-1" in err and "validation error" not in err
+
+
+def test_status_finds_a_daemon_on_an_ipv6_address(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess],
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`status` built http://::1:PORT/status from the settings, which is no URL: the host needs brackets."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+            port = probe.getsockname()[1]
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    environ = {**dirs.env(), "TORI_METRICS_HOST": "::1", "TORI_METRICS_PORT": str(port)}
+    daemon = daemon_factory(extra_env=environ)
+    daemon.wait_ready()
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    assert main(["status"]) == 0
+    assert json.loads(capsys.readouterr().out)["ready"] is True
+    assert daemon.stop() == 0

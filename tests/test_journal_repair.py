@@ -234,3 +234,23 @@ def test_journal_rebuild_refuses_an_outbox_that_is_not_there(
     err = capsys.readouterr().err
     assert "outbox_dir" in err and "outbx-typo" in err
     assert journal_path(cli_env.state).read_bytes() == before and not (cli_env.root / "outbx-typo").exists()
+
+
+def test_a_state_folder_that_cannot_be_looked_at_is_not_taken_for_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only "gone" says replaced: an EIO or an EACCES (a parent chmodded) ended the daemon as `state_replaced`."""
+    from toridaemon import statelock
+
+    (tmp_path / "journal.sqlite3").write_bytes(b"")
+    assert statelock.state_identity(tmp_path / "gone", tmp_path / "gone" / "journal.sqlite3") == (None, None)
+    real_stat = os.stat
+
+    def denied(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        if str(path).startswith(str(tmp_path)):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", denied)
+    with pytest.raises(PermissionError):
+        statelock.state_identity(tmp_path, tmp_path / "journal.sqlite3")

@@ -389,3 +389,22 @@ def test_a_long_name_keeps_its_sha8_and_a_utf8_name_stays_utf8(dirs: Dirs) -> No
     assert outcome.short_name("ü" * 125 + ".pdf").encode("utf-8")
     raw = os.fsdecode(b"\xff" * 300 + b".pdf")  # no UTF-8: cut byte-wise, as before
     assert len(os.fsencode(outcome.short_name(raw))) == outcome.MAX_NAME_BYTES
+
+
+def test_outputs_written_under_the_old_cut_of_a_long_name_are_still_found(dirs: Dirs) -> None:
+    """Names used to be cut whole (a result's ".<sha8>" with them) and inside a character. A crash across the
+    upgrade, between the result and the move, parsed the file again and wrote a second result; a failure record
+    so named was not found, and a file moved back was recorded afresh."""
+    outcomes = dirs.outcomes()
+    name = "日" * 70 + ".pdf"  # 214 bytes: the old cut fell inside a character
+    old_result = dirs.outbox / (os.fsdecode(os.fsencode("日" * 70 + f".{SHA[:8]}")[:195]) + ".json")
+    old_result.write_bytes(json.dumps(result_for(SHA, name)).encode())
+    assert outcomes.found_result(name, SHA) == old_result
+    existing = outcomes.existing(name, SHA)
+    assert existing is not None and existing.result is not None
+    assert outcomes.write_result(name, result_for(SHA, name)) == old_result
+    assert [p.name for p in dirs.outbox.iterdir()] == [old_result.name], "a second result for one content"
+    old_record = dirs.failed / (os.fsdecode(os.fsencode("日" * 70)[:196]) + ".pdf.error.json")
+    old_record.write_text(json.dumps({"stage": "text", "reason": "corrupt_pdf", "message": "x", "sha256": OTHER_SHA}))
+    assert outcome.find_failure_record(dirs.failed, name, OTHER_SHA) == old_record.with_name(
+        old_record.name.removesuffix(outcome.ERROR_SUFFIX))

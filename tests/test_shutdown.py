@@ -47,3 +47,22 @@ def test_a_second_signal_skips_the_drain_closes_the_journal_and_restores_handler
     events = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
     stopped = [e for e in events if e["event"] == "daemon_stopped"]
     assert stopped and stopped[0]["forced"] is True and stopped[0]["returned_to_pending"] == 1
+
+
+@pytest.mark.timeout(90)
+def test_a_reload_under_way_when_the_stop_comes_changes_nothing_and_tells_systemd_nothing_more(
+    tmp_path: Path,
+) -> None:
+    """A reload runs beside the tick. One still reading when SIGTERM came applied its settings during the drain
+    (the runner's limit went from 0 to 6, so a retrying file could start a new try) and told systemd READY after
+    STOPPING."""
+    run = subprocess.run([sys.executable, "-m", "tests.reload_at_stop", str(tmp_path)], cwd=REPO,
+                         capture_output=True, text=True, timeout=80, check=False)
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["code"] == 0, run.stderr[-3000:]
+    told = summary["told"]
+    assert "stopping" in told and "ready" not in told[told.index("stopping"):], told
+    assert summary["limits_while_draining"] == [0], "the drain's limit was lifted"
+    assert summary["workers"] == 1, "the reload's settings were applied under the drain"
+    events = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+    assert not [e for e in events if e["event"] == "config_reloaded"]

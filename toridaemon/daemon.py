@@ -45,6 +45,7 @@ from toridaemon.systemd import Notifier
 log = get_logger("toridaemon.daemon")
 TICK_SECONDS = 0.1
 STATUS_EVERY_SECONDS = 2.0
+RELOAD_CANCEL_SECONDS = 1.0  # a reload cancelled at stop ends within this (it only awaits a thread)
 STATE_CHECK_SECONDS = 1.0  # how often the daemon looks whether its state folder and journal are the ones it opened
 CONFIG_QUIET_SECONDS = 0.3
 EXIT_OK, EXIT_CONFIG, EXIT_STARTUP = 0, 2, 3
@@ -101,6 +102,7 @@ class Daemon:
         self.started_at = time.time()
         self._next_rescan = self._next_ping = self._next_status = self._next_state_check = 0.0
         self._reloading: asyncio.Task[None] | None = None  # a reload running beside the tick
+        self._state_unknown = False  # the last state check could not tell
         self._state: tuple[Path, tuple[Any, Any]] = (Path(), (None, None))  # the state folder and what it was
         self._ping_every: float | None = None
         self._rescan_for_rearm = False  # set on the watch supervisor's thread, read by the tick
@@ -181,7 +183,10 @@ class Daemon:
     async def _start(self) -> None:
         s = self.settings
         self._journal = journal = await JournalThread.open(journal_path(s.state_dir))
-        self._state = s.state_dir, await asyncio.to_thread(state_identity, s.state_dir, journal_path(s.state_dir))
+        _folder, opened_journal = await asyncio.to_thread(state_identity, s.state_dir, journal_path(s.state_dir))
+        # The folder as locked (a replacement while the journal was repaired is seen too), the journal as opened.
+        locked = self._lock.folder_identity() if self._lock is not None else _folder
+        self._state = s.state_dir, (locked, opened_journal)
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))
         log.info("recovery", **await journal.run(recover, outcomes))
@@ -299,7 +304,7 @@ class Daemon:
         # `due` may read the config file: off the loop, and only while a change is waiting.
         if self._config_debounce.pending and await asyncio.to_thread(self._config_debounce.due):
             self.flags.reload = True
-        if self.flags.reload and (self._reloading is None or self._reloading.done()):
+        if self.flags.reload and not self.flags.stop and (self._reloading is None or self._reloading.done()):
             # Beside the tick, not in it: reading the sources (a concept database of a million names takes
             # seconds) held the gate, the rescans and the watchdog heartbeat. A reload asked for meanwhile
             # waits for this one, then runs.
@@ -325,7 +330,15 @@ class Daemon:
         it, a second daemon could start beside this one, and this one's rows go to a journal no one will read.
         End with exit 3: the next start takes the lock again and rebuilds the journal from the outbox."""
         state_dir, opened = self._state
-        if self.flags.stop or await asyncio.to_thread(state_identity, state_dir, journal_path(state_dir)) == opened:
+        try:
+            now = await asyncio.to_thread(state_identity, state_dir, journal_path(state_dir))
+        except OSError as exc:  # cannot tell (EIO, EACCES): look again at the next check, said once
+            if not self._state_unknown:
+                log.warning("state_check_failed", state=str(state_dir), error=str(exc))
+            self._state_unknown = True
+            return
+        self._state_unknown = False
+        if self.flags.stop or now == opened:
             return
         log.error("state_replaced", state=str(state_dir),
                   hint="the state folder or its journal was deleted or replaced while running; stopping so that "
@@ -346,6 +359,9 @@ class Daemon:
     async def _stop(self) -> None:
         """Stop intake, drain within shutdown_timeout_seconds, cancel the rest back to pending, close."""
         self.draining = True
+        if self._reloading is not None and not self._reloading.done():  # no settings change under the drain
+            self._reloading.cancel()
+            await asyncio.wait([self._reloading], timeout=RELOAD_CANCEL_SECONDS)
         self._publish_status()
         self.notifier.stopping()
         if self._watcher is not None:
@@ -391,13 +407,16 @@ class Daemon:
         except Exception:  # applying a reload failed (a bug): the old settings stay, the daemon goes on
             self.metrics.config_reloads.labels(result="failure").inc()
             log.exception("config_reload_failed")
-        finally:  # systemd's reload waits for READY=1 after RELOADING=1, whatever the reload's fate
-            self.notifier.ready()
+        finally:  # systemd's reload waits for READY=1 after RELOADING=1, whatever its fate; not once stopping
+            if not self.draining:
+                self.notifier.ready()
 
     async def reload(self) -> bool:
         """Re-read every source (off the loop); swap in the new settings if valid, else keep the old ones."""
         try:
             loaded = await asyncio.to_thread(load_settings, self._config, self._overrides)
+            if self.draining:  # the stop came while the sources were read: nothing changes under the drain
+                return False
         except Exception as exc:  # any failure to read a configuration keeps the running one
             # A SettingsError names the field and source; anything else (a case validation missed) is still a
             # rejected reload, counted as one, not a failed tick.

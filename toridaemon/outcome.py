@@ -35,7 +35,7 @@ ERROR_SUFFIX = ".error.json"
 MAX_NAME_BYTES = 200
 
 
-def short_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
+def short_name(name: str, limit: int = MAX_NAME_BYTES, cut: Callable[[str, int], str] | None = None) -> str:
     """`name` cut to `limit` bytes before its extension, so derived names stay within NAME_MAX."""
     raw = os.fsencode(name)
     if len(raw) <= limit:
@@ -43,8 +43,14 @@ def short_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
     stem, dot, ext = name.rpartition(".")
     if not dot or len(os.fsencode(ext)) > 16:
         stem, ext = name, ""
-    cut = cut_bytes(stem, limit - len(os.fsencode(ext)) - 1)
-    return f"{cut}.{ext}" if ext else cut
+    kept = (cut or cut_bytes)(stem, limit - len(os.fsencode(ext)) - 1)
+    return f"{kept}.{ext}" if ext else kept
+
+
+def _byte_cut(text: str, limit: int) -> str:
+    """How names were cut before `cut_bytes` (inside a character, and a result's whole name, its ".<sha8>" with
+    it): outputs written so are still found (a crash across the upgrade, a failure moved back later)."""
+    return os.fsdecode(os.fsencode(text)[:limit])
 
 
 def cut_bytes(text: str, limit: int) -> str:
@@ -78,18 +84,38 @@ class Outcomes:
         return free_path(self.outbox, cut_bytes(stem, MAX_NAME_BYTES - len(suffix)) + suffix,
                          lambda p: not os.path.lexists(p) or json_sha(p, "source") == sha256)
 
+    def found_result(self, name: str, sha256: str) -> Path | None:
+        """The result of `name` with this content already in the outbox, also under the names long ones were cut
+        to before; None when there is none."""
+        path = self.result_path(name, sha256)
+        if path.exists():
+            return path
+        stem = name[:-4] if name.lower().endswith(".pdf") else name
+        legacy = short_name(f"{stem}.{sha256[:8]}.json", cut=_byte_cut)
+        if legacy == path.name:
+            return None
+        for candidate in candidate_names(legacy):
+            old = self.outbox / candidate
+            if not os.path.lexists(old):
+                return None
+            if json_sha(old, "source") == sha256:
+                return old
+        return None
+
     def write_result(self, name: str, result: dict[str, Any]) -> Path:
         sha256 = result["source"]["sha256"]
         self._made(self.outbox)
+        found = self.found_result(name, sha256)  # under an older name too: one result per content, ever
+        if found is not None:
+            return found
         target = self.result_path(name, sha256)
-        if not target.exists():
-            self._write(target, _dumps(result))
+        self._write(target, _dumps(result))
         return target
 
     def existing(self, name: str, sha256: str) -> JobOutcome | None:
         """An outcome a crash left on disk for this name and content, so the input is settled, not re-parsed."""
-        result = self.result_path(name, sha256)
-        if result.exists():
+        result = self.found_result(name, sha256)
+        if result is not None:
             return JobOutcome(result=json.loads(read_output(result)))
         record = find_failure_record(self.failed, name, sha256)
         if record is None or os.path.lexists(record):
@@ -179,12 +205,13 @@ def _identity(folder: Path) -> tuple[int, int] | None:
 def find_failure_record(failed: Path, name: str, sha256: str) -> Path | None:
     """Where `Outcomes.write_failure` put (or was putting) the input with this content: the PDF path
     whose `.error.json` holds `sha256`, searched up to the first name it would have taken."""
-    for candidate in candidate_names(short_name(name)):
-        error = failed / (candidate + ERROR_SUFFIX)
-        if json_sha(error, None) == sha256:
-            return failed / candidate
-        if not os.path.lexists(error) and not os.path.lexists(failed / candidate):
-            return None
+    for first in dict.fromkeys((short_name(name), short_name(name, cut=_byte_cut))):  # the old cut too
+        for candidate in candidate_names(first):
+            error = failed / (candidate + ERROR_SUFFIX)
+            if json_sha(error, None) == sha256:
+                return failed / candidate
+            if not os.path.lexists(error) and not os.path.lexists(failed / candidate):
+                break
     return None
 
 

@@ -37,8 +37,8 @@ def settle_moved(journal: Journal, outcomes: Outcomes, row: Row) -> str:
     """Finish a pending row whose input is gone from what is on disk; returns how it ended."""
     name = Path(row.path).name
     if row.sha256:
-        result = outcomes.result_path(name, row.sha256)
-        if result.exists():
+        result = outcomes.found_result(name, row.sha256)
+        if result is not None:
             journal.finish(row.id, "done", result_path=result)
             return "done"
         failure = find_failure_record(outcomes.failed, name, row.sha256)

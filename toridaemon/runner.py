@@ -196,6 +196,8 @@ class Runner:
 
     # ---- concurrency, status, shutdown --------------------------------------------------------
     def resize(self, workers: int) -> None:
+        if not self._accepting:  # draining: the limit stays 0 (an executor that finished starting, or a reload,
+            return  # lifted it, and a file retrying meanwhile started a new try)
         self._limiter.resize(self._slots(workers))
 
     def _slots(self, workers: int) -> int:

@@ -115,7 +115,8 @@ class Settings(BaseSettings, PipelineOptions):
     @field_validator("tessdata_dir")
     @classmethod
     def _an_existing_folder(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_dir():
+        # Only what is there and no folder is refused: with `executor: dask`, the folder is the workers'.
+        if value is not None and Path(value).exists() and not Path(value).is_dir():
             raise ValueError(f"{value} is not a folder of *.traineddata files")
         return value
 

@@ -34,6 +34,12 @@ class StateLock:
             self.release()
             raise
 
+    def folder_identity(self) -> tuple[int, int]:
+        """The locked folder's (device, inode), from the descriptor the lock holds: the folder as it was locked,
+        whatever happened at its path since."""
+        info = os.fstat(self._fds[-1])
+        return info.st_dev, info.st_ino
+
     def release(self) -> None:
         """Closing each descriptor releases its flock."""
         for fd in self._fds:
@@ -62,8 +68,10 @@ def state_identity(state_dir: Path, journal: Path) -> tuple[Identity, Identity]:
 
 
 def _identity(path: Path) -> Identity:
+    """None when `path` is gone; any other error (EIO, EACCES after a chmod of a parent) is raised: it says
+    nothing about a replacement, and the caller looks again later."""
     try:
         info = os.stat(path)
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return info.st_dev, info.st_ino
