@@ -183,9 +183,9 @@ class Daemon:
     async def _start(self) -> None:
         s = self.settings
         self._journal = journal = await JournalThread.open(journal_path(s.state_dir))
-        _folder, opened_journal = await asyncio.to_thread(state_identity, s.state_dir, journal_path(s.state_dir))
+        folder, opened_journal = await asyncio.to_thread(state_identity, s.state_dir, journal_path(s.state_dir))
         # The folder as locked (a replacement while the journal was repaired is seen too), the journal as opened.
-        locked = self._lock.folder_identity() if self._lock is not None else _folder
+        locked = self._lock.folder_identity() if self._lock is not None else folder
         self._state = s.state_dir, (locked, opened_journal)
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))

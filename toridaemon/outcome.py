@@ -26,6 +26,7 @@ from toridaemon.fsutil import (
     write_atomic,
 )
 from toridaemon.logs import get_logger
+from toridaemon.watching import identity
 
 log = get_logger("toridaemon.outcome")
 
@@ -75,7 +76,7 @@ class Outcomes:
         self.on_success = on_success
         self._write = write  # a seam: fault-injection tests pass a writer that raises ENOSPC/EIO
         # The folder each output folder is in, as it was at start: one gone is made again only there (see `_made`).
-        self._homes = {folder: _identity(folder.parent) for folder in (outbox, processed, failed)}
+        self._homes = {folder: identity(folder.parent) for folder in (outbox, processed, failed)}
         self._making = threading.Lock()
 
     def result_path(self, name: str, sha256: str) -> Path:
@@ -166,7 +167,7 @@ class Outcomes:
             if folder.is_dir():
                 return
             home = self._homes.get(folder)
-            if home is None or _identity(folder.parent) != home:
+            if home is None or identity(folder.parent) != home:
                 raise FileNotFoundError(errno.ENOENT, "output folder gone, and the folder that held it is not the "
                                         "one it was in at start (an unmounted volume?)", str(folder))
             folder.mkdir()
@@ -192,14 +193,6 @@ class Outcomes:
         if pdf.exists():
             move_durably(pdf, target)
         return target
-
-
-def _identity(folder: Path) -> tuple[int, int] | None:
-    try:
-        info = os.stat(folder)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino
 
 
 def find_failure_record(failed: Path, name: str, sha256: str) -> Path | None:
