@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import io
 
 import numpy as np
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageFilter
 
 from tests.pdfgen import pdf_bytes
@@ -50,4 +52,27 @@ def scanned_text(pages: list[str], **kwargs: float) -> bytes:
 def blank_scan(dpi: int = 100) -> bytes:
     out = io.BytesIO()
     Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255).save(out, format="PDF", resolution=dpi)
+    return out.getvalue()
+
+
+def stamped(pdf: bytes, stamp: str, size: float = 8.0, at: tuple[float, float] = (20.0, 10.0)) -> bytes:
+    """`pdf` with `stamp` written on every page in Helvetica, as real text: what scanner apps ("Scanned by
+    CamScanner") and Bates numbering put on scans."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        font = pdfium_c.FPDFText_LoadStandardFont(document.raw, b"Helvetica")
+        encoded = (stamp + "\0").encode("utf-16-le")
+        for index in range(len(document)):
+            page = document[index]
+            text = pdfium_c.FPDFPageObj_CreateTextObj(document.raw, font, size)
+            characters = ctypes.create_string_buffer(encoded, len(encoded))
+            pdfium_c.FPDFText_SetText(text, ctypes.cast(characters, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
+            pdfium_c.FPDFPageObj_Transform(text, 1, 0, 0, 1, *at)
+            pdfium_c.FPDFPage_InsertObject(page.raw, text)
+            pdfium_c.FPDFPage_GenerateContent(page.raw)
+            page.close()
+        out = io.BytesIO()
+        document.save(out)
+    finally:
+        document.close()
     return out.getvalue()

@@ -20,7 +20,7 @@ from PIL import Image
 from tests.conftest import DaemonProcess, Dirs
 from tests.pdfgen import pdf_bytes
 from tests.polling import wait_for
-from tests.scangen import blank_scan, scanned_text
+from tests.scangen import blank_scan, scanned_text, stamped
 from toridaemon import hashing
 from toridaemon.pipeline import PipelineOptions, analyze_pdf
 from toridaemon.pipeline.text import ocr, read_document, tessdata
@@ -50,6 +50,29 @@ def test_a_scan_is_read_by_ocr_page_by_page(tmp_path: Path) -> None:
     assert len(expected & _words(" ".join(c["context"] for c in result["concepts"]) + " " + result["title"])) > 5
     assert "ocr" in result["timings_seconds"]
     assert any("message" in concept["name"] or "atom" in concept["name"] for concept in result["concepts"])
+
+
+@needs_english
+@pytest.mark.parametrize("stamp", ["Scanned by CamScanner", "CONFIDENTIAL ACME-000123"])
+def test_a_scan_carrying_a_stamp_in_real_text_is_read_by_ocr(tmp_path: Path, stamp: str) -> None:
+    """A scanner app's footer or a Bates number is real text: with 16 characters or more the page counted as a
+    text page, was never OCR'd, and its words were lost (no concept, no warning)."""
+    path = tmp_path / "stamped.pdf"
+    path.write_bytes(stamped(scanned_text([PAGE_ONE, PAGE_TWO], dpi=200), stamp))
+    result = analyze_pdf(path).to_dict()
+    assert result["source"]["ocr_pages"] == [1, 2]
+    assert result["title"] == "Graph Neural Networks for Molecules"
+    assert any("message" in concept["name"] or "atom" in concept["name"] for concept in result["concepts"])
+
+
+def test_short_text_over_a_page_image_is_kept_when_it_covers_more_than_a_stamp() -> None:
+    """A slide's title over a full-bleed picture is its text: no OCR for it. Nor a page of short text whose image
+    covers little of it."""
+    picture = blank_scan(dpi=50)  # a page-sized image
+    for data in (stamped(picture, "Thank you for listening", size=40.0, at=(40.0, 400.0)),
+                 stamped(pdf_bytes(["Results\nSee the figure."]), "Figure 3: the closing remarks")):
+        document = read_document(data, PipelineOptions())
+        assert document.ocr_pages == [], document.ocr_pages
 
 
 @needs_english

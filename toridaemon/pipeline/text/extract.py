@@ -22,7 +22,9 @@ _MAGIC_WINDOW = 1024
 # PDFium's load errors that mean "encrypted": a password we lack, or a security handler it cannot run.
 _ENCRYPTED_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
 # Pages with at most this many non-blank characters are checked for a page-sized image (a scan).
-_FEW_CHARS = 16
+# Pages with at most this many visible characters get their image coverage measured: a scan may carry a stamp
+# in a real font ("Scanned by CamScanner", a Bates number), and its words are in the image, not the text.
+STAMP_CHARS = 200
 # TeX's math-symbol fonts (cmsy, its Latin Modern and AMS kin) put ⟨ and ⟩ at the codes of 'h' and 'i'.
 _MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
 # An opening 'h' at a word's start and a closing 'i' at a word's end, up to 40 characters apart
@@ -43,10 +45,12 @@ class InputBytes:
 
 @dataclass(frozen=True, slots=True)
 class LayerPage:
-    """The text layer of one page; `image_coverage` is measured only for pages with almost no text."""
+    """The text layer of one page; `image_coverage` and `text_share` are measured only for pages with little text
+    (up to `STAMP_CHARS` visible characters)."""
 
     text: str
     image_coverage: float = 0.0
+    text_share: float = 1.0  # the share of the page's area the text's boxes cover
     unmapped_share: float = 0.0  # sampled share of characters whose font has no usable Unicode mapping
     top_lines: tuple[Line, ...] = ()  # page 1 only: lines atop the page with their font sizes, for the title
 
@@ -114,11 +118,14 @@ def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
                 text = _brackets(textpage, str(textpage.get_text_range()))
                 lines = tuple(top_lines(textpage, page.get_height())) if index == 0 else ()
                 unmapped = _unmapped_share(textpage)
+                little = _visible_chars(text) <= STAMP_CHARS
+                coverage = _image_coverage(page) if little else 0.0
+                share = _text_share(textpage, page) if little and coverage else 1.0
             finally:
                 textpage.close()
-            coverage = _image_coverage(page) if _visible_chars(text) <= _FEW_CHARS else 0.0
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-            return LayerPage(text=text, image_coverage=coverage, unmapped_share=unmapped, top_lines=lines)
+            return LayerPage(text=text, image_coverage=coverage, text_share=share, unmapped_share=unmapped,
+                             top_lines=lines)
         finally:
             page.close()
     except pdfium.PdfiumError as exc:
@@ -160,6 +167,18 @@ def _is_math_font(textpage: pdfium.PdfTextPage, index: int) -> bool:
     if pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buffer, _FONT_NAME_BYTES, ctypes.byref(flags)) <= 0:
         return False
     return bool(_MATH_SYMBOL_FONT.search(buffer.value.decode("utf-8", "replace")))
+
+
+def _text_share(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> float:
+    """Share of the page area the text's boxes cover (one box per run of characters on a line)."""
+    width, height = page.get_size()
+    if width <= 0 or height <= 0:
+        return 1.0
+    covered = 0.0
+    for index in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(index)
+        covered += abs(right - left) * abs(top - bottom)
+    return float(min(1.0, covered / (width * height)))
 
 
 def _image_coverage(page: pdfium.PdfPage) -> float:
