@@ -23,7 +23,7 @@ from tests.polling import wait_for
 from tests.scangen import blank_scan, scanned_text, stamped
 from toridaemon import hashing
 from toridaemon.pipeline import PipelineOptions, analyze_pdf
-from toridaemon.pipeline.text import ocr, read_document, tessdata
+from toridaemon.pipeline.text import document, ocr, read_document, tessdata
 from toridaemon.statemachine import hash_and_budget
 
 PAGE_ONE = ("Graph Neural Networks for Molecules\n\nMessage passing networks learn molecular properties.\n"
@@ -174,6 +174,28 @@ def test_force_ocrs_born_digital_pages_too() -> None:
     text = read_document(pdf_bytes([PAGE_ONE]), PipelineOptions(ocr="force", ocr_dpi=150))
     assert text.ocr_pages == [1]
     assert "passing" in text.pages[0]
+
+
+@needs_english
+def test_force_reads_as_many_pages_as_the_files_timeout_allows() -> None:
+    """OCR had only the time its page images earned: none on a born-digital file (or a scan of inline images,
+    which the byte count misses), so it stopped after one page timeout whatever `file_timeout_seconds` was."""
+    pages = [f"{PAGE_ONE}\nSection {n} repeats the messages." for n in range(16)]  # some 2.5 s of OCR in all
+    options = PipelineOptions(ocr="force", ocr_page_timeout_seconds=1.0, file_timeout_seconds=120)
+    text = read_document(pdf_bytes(pages), options)
+    assert text.ocr_seconds > options.ocr_page_timeout_seconds, "too fast to tell: the old budget held them all"
+    assert text.ocr_pages == list(range(1, 17)) and "ocr_incomplete" not in text.warnings
+
+
+def test_ocr_keeps_half_the_files_own_time_for_the_rest() -> None:
+    """The deadline: the page images' share plus `file_timeout_seconds`, less a reserve of half of the latter
+    (at least one page's overrun), so the daemon's timeout is not reached by OCR alone."""
+    images = b"<< /Type /XObject /Subtype /Image /Width 9 >>" * 3
+    for data, options, seconds in ((b"", PipelineOptions(), 60.0),
+                                   (b"", PipelineOptions(file_timeout_seconds=1200), 600.0),
+                                   (images, PipelineOptions(), 3 * 30.0 + 60.0),
+                                   (b"", PipelineOptions(file_timeout_seconds=40), 30.0)):  # one page at least
+        assert document._ocr_deadline(1000.0, data, options) == pytest.approx(1000.0 + seconds)
 
 
 @needs_english

@@ -62,7 +62,6 @@ class Settings(BaseSettings, PipelineOptions):
     max_parallel_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, description="Files parsed at once."
     )
-    file_timeout_seconds: float = Field(120.0, gt=0, description="A parse running longer is killed.")
     max_attempts: int = Field(3, ge=1, le=100, description="Tries before a crashing file goes to failed/.")
     worker_memory_limit_mb: int = Field(
         2048, ge=0, le=1 << 24, description="Address-space cap per worker process in MiB (0 disables)."

@@ -74,6 +74,7 @@ class PipelineOptions(BaseModel):
         le=3600,
         description="OCR time per page; also what each image in a file adds to file_timeout_seconds.",
     )
+    file_timeout_seconds: float = Field(120.0, gt=0, description="A parse running longer is killed.")
     ocr_max_pages: int = Field(
         500, ge=0, le=MOST_PAGES, description="Most pages OCR'd per document (the rest get a warning)."
     )

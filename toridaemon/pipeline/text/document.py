@@ -8,6 +8,7 @@ module can be passed in; the OCR language follows it where its data is installed
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -53,12 +54,13 @@ def read_document(
     data: bytes, options: PipelineOptions, detect: Detector = detect_language, *, name: str | None = None
 ) -> DocumentText:
     """Text, title and OCR report of a PDF given as bytes; raises `PipelineError` for bad input."""
+    started = time.monotonic()
     pdf = open_document(data, options)
     try:
         layer = [layer_page(pdf, index) for index in range(len(pdf))]
         verdicts = [verdict(page) for page in layer]
         wanted = _ocr_wanted(verdicts, options)
-        run = _ocr(pdf, wanted, options, detect, data) if wanted else _OcrRun()
+        run = _ocr(pdf, wanted, options, detect, _ocr_deadline(started, data, options)) if wanted else _OcrRun()
         metadata = metadata_title(pdf)
     finally:
         pdf.close()
@@ -133,10 +135,21 @@ def _ocr_wanted(verdicts: Sequence[str], options: PipelineOptions) -> list[int]:
     return [index for index, kind in enumerate(verdicts) if kind in ("scan", "garbage")]
 
 
+def _ocr_deadline(started: float, data: bytes, options: PipelineOptions) -> float:
+    """When OCR stops taking pages (monotonic clock). The daemon gives a file `file_timeout_seconds` plus
+    `ocr_page_timeout_seconds` for each page image its bytes hold; OCR may use all of that but a reserve for the
+    rest of the work: half of `file_timeout_seconds`, and at least one page's overrun. It had only the images'
+    share, so a scan of inline images (none counted) or `ocr: force` on a born-digital file stopped after one
+    page timeout, whatever `file_timeout_seconds` was."""
+    reserve = max(options.ocr_page_timeout_seconds, options.file_timeout_seconds / 2)
+    share = tessdata.ocr_budget_seconds(data, options) + options.file_timeout_seconds - reserve
+    return started + max(options.ocr_page_timeout_seconds, share)
+
+
 def _ocr(
-    pdf: pdfium.PdfDocument, wanted: list[int], options: PipelineOptions, detect: Detector, data: bytes
+    pdf: pdfium.PdfDocument, wanted: list[int], options: PipelineOptions, detect: Detector, deadline: float
 ) -> _OcrRun:
-    """OCR the `wanted` pages within the page limit and the time budget the file's timeout grew by."""
+    """OCR the `wanted` pages within the page limit and the file's time (see `_ocr_deadline`)."""
     run = _OcrRun()
     planned = tessdata.plan(options.ocr_languages, options.tessdata_dir)
     if planned is None:
@@ -144,9 +157,8 @@ def _ocr(
         return run
     if len(wanted) > options.ocr_max_pages:
         run.warnings.add("ocr_incomplete")
-    budget = max(options.ocr_page_timeout_seconds, tessdata.ocr_budget_seconds(data, options))
     for index in wanted[: options.ocr_max_pages]:
-        if run.seconds >= budget:
+        if time.monotonic() >= deadline:
             run.warnings.add("ocr_incomplete")
             break
         try:
