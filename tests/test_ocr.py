@@ -187,15 +187,55 @@ def test_force_reads_as_many_pages_as_the_files_timeout_allows() -> None:
     assert text.ocr_pages == list(range(1, 17)) and "ocr_incomplete" not in text.warnings
 
 
-def test_ocr_keeps_half_the_files_own_time_for_the_rest() -> None:
-    """The deadline: the page images' share plus `file_timeout_seconds`, less a reserve of half of the latter
-    (at least one page's overrun), so the daemon's timeout is not reached by OCR alone."""
+def test_ocr_stops_taking_pages_while_the_rest_still_fits_in_the_files_time() -> None:
+    """The deadline for starting a page (the first is always read): the daemon's end of the job, less one page
+    timeout for the page started last and a quarter of `file_timeout_seconds` for the work after OCR."""
     images = b"<< /Type /XObject /Subtype /Image /Width 9 >>" * 3
-    for data, options, seconds in ((b"", PipelineOptions(), 60.0),
-                                   (b"", PipelineOptions(file_timeout_seconds=1200), 600.0),
+    for data, options, seconds in ((b"", PipelineOptions(), 120.0 - 30.0 - 30.0),
+                                   (b"", PipelineOptions(file_timeout_seconds=1200), 1200.0 - 30.0 - 300.0),
                                    (images, PipelineOptions(), 3 * 30.0 + 60.0),
-                                   (b"", PipelineOptions(file_timeout_seconds=40), 30.0)):  # one page at least
+                                   (b"", PipelineOptions(file_timeout_seconds=40), 0.0)):  # the first page only
         assert document._ocr_deadline(1000.0, data, options) == pytest.approx(1000.0 + seconds)
+
+
+def test_a_stamped_page_keeps_the_stamp_lines_its_ocr_did_not_read() -> None:
+    """OCR may miss a stamp (white on a photo, tiny type); its text layer held the stamp's words: they stay."""
+    ocr_text = "Graph clustering groups nodes.\nScanned by CamScanner"
+    assert document._page_text("stamped", "Scanned by CamScanner", ocr_text) == ocr_text  # read: not twice
+    assert document._page_text("stamped", "CONFIDENTIAL\nACME-000123", "Graph clustering.") == (
+        "Graph clustering.\nCONFIDENTIAL\nACME-000123")
+    assert document._page_text("scan", "x y", "Graph clustering.") == "Graph clustering."
+    assert document._page_text("garbage", "st sq", None) == "" and document._page_text("ok", "text", None) == "text"
+
+
+def test_a_figure_with_its_caption_is_no_stamped_scan() -> None:
+    """A figure covering half the page and a one-line caption in small type is a born-digital page."""
+    pdf = pdfium.PdfDocument.new()
+    page = pdf.new_page(612, 792)
+    image = pdfium.PdfImage.new(pdf)
+    image.set_bitmap(pdfium.PdfBitmap.from_pil(Image.new("L", (500, 600), 128)))
+    image.set_matrix(pdfium.PdfMatrix().scale(540, 620).translate(36, 120))  # 69 % of the page
+    page.insert_obj(image)
+    page.gen_content()
+    out = io.BytesIO()
+    pdf.save(out)
+    with_caption = stamped(out.getvalue(), "Figure 3: results of the second run", size=9.0, at=(36.0, 100.0))
+    assert read_document(with_caption, PipelineOptions()).ocr_pages == []
+
+
+@needs_english
+def test_ingest_gives_a_scan_the_time_its_page_images_earn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`ingest` gave every file `file_timeout_seconds` alone: a scan the daemon finishes was killed (`timeout`)."""
+    from toridaemon.cli import main
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(scanned_text([PAGE_ONE, PAGE_TWO], dpi=200))
+    monkeypatch.setenv("TORI_FILE_TIMEOUT_SECONDS", "0.2")  # less than the OCR of one page
+    monkeypatch.setenv("TORI_MAX_PARALLEL_WORKERS", "1")
+    monkeypatch.chdir(tmp_path)
+    assert main(["ingest", "--no-progress", str(scan)]) == 0, capsys.readouterr().err
+    assert '"ocr_pages": [1, 2]' in capsys.readouterr().out
 
 
 @needs_english

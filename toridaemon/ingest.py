@@ -15,10 +15,11 @@ from tqdm import tqdm
 from toridaemon.executors.base import Failure, Job
 from toridaemon.executors.local import LocalExecutor
 from toridaemon.fsutil import write_atomic
-from toridaemon.hashing import NotRegularFile, sha256_file
+from toridaemon.hashing import NotRegularFile
 from toridaemon.outcome import Outcomes
 from toridaemon.progress import ProgressState, ProgressTracker
 from toridaemon.settings import Settings
+from toridaemon.statemachine import hash_and_budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +81,14 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
 
 async def _analyse(executor: LocalExecutor, path: Path, settings: Settings) -> tuple[dict[str, Any] | None,
                                                                                    Failure | None]:
-    try:
-        sha256 = (await asyncio.to_thread(sha256_file, path)).sha256
+    options = settings.pipeline_options()
+    try:  # one read, as the daemon's: the hash, and the time OCR adds per page image
+        state, ocr_budget = await asyncio.to_thread(hash_and_budget, path, options)
     except (OSError, NotRegularFile) as exc:
         return None, Failure("read", "unreadable", str(exc))
-    job = Job(path, sha256, settings.pipeline_options(), settings.file_timeout_seconds)
+    # The daemon's timeout, which the worker's OCR deadline counts on: a scan got only file_timeout_seconds here,
+    # and was killed (`timeout`) where the daemon would have finished it.
+    job = Job(path, state.sha256, options, settings.file_timeout_seconds + ocr_budget)
     try:
         outcome = await executor.run(job)
     except Exception as exc:  # a crashed worker is this file's failure, not the command's

@@ -21,10 +21,10 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
     """Extract text and concepts of the PDF at `path`; raises `PipelineError` for bad input."""
     options = settings or PipelineOptions()
     path = Path(path)
-    started = time.perf_counter()
+    started, began = time.perf_counter(), time.monotonic()  # the daemon's timeout runs from here
     raw = read_input(path, options)
     read_done = time.perf_counter()
-    text = read_document(raw.data, options, _detector(options), name=path.name)
+    text = read_document(raw.data, options, _detector(options), name=path.name, started=began)
     text_done = time.perf_counter()
     # No title found (page 1 shows none) is no invitation to take a first line as one: "" says so.
     report = analyze_pages(text.pages, title=text.title or "", options=options, detected=text.language)

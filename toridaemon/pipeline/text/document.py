@@ -51,10 +51,12 @@ class _OcrRun:
 
 
 def read_document(
-    data: bytes, options: PipelineOptions, detect: Detector = detect_language, *, name: str | None = None
+    data: bytes, options: PipelineOptions, detect: Detector = detect_language, *, name: str | None = None,
+    started: float | None = None,
 ) -> DocumentText:
-    """Text, title and OCR report of a PDF given as bytes; raises `PipelineError` for bad input."""
-    started = time.monotonic()
+    """Text, title and OCR report of a PDF given as bytes; raises `PipelineError` for bad input. `started`: when
+    the job began (monotonic clock), from which the daemon's timeout runs; now when not given."""
+    started = time.monotonic() if started is None else started
     pdf = open_document(data, options)
     try:
         layer = [layer_page(pdf, index) for index in range(len(pdf))]
@@ -64,11 +66,11 @@ def read_document(
         metadata = metadata_title(pdf)
     finally:
         pdf.close()
-    texts = [run.texts.get(i, "" if verdicts[i] == "garbage" else page.text) for i, page in enumerate(layer)]
+    texts = [_page_text(verdicts[i], page.text, run.texts.get(i)) for i, page in enumerate(layer)]
     warnings = set(run.warnings)
     if any(v == "garbage" and i not in run.texts for i, v in enumerate(verdicts)):
         warnings.add("garbage_text_dropped")
-    if options.ocr == "off" and "scan" in verdicts:  # a page image nobody read: its words are missing
+    if options.ocr == "off" and ("scan" in verdicts or "stamped" in verdicts):  # a page image nobody read
         warnings.add("scan_not_read")
     # Page 1's fonts tell its title only where its text layer is fine (OCR may still have read it, when forced).
     lines = list(layer[0].top_lines) if layer and verdicts[0] == "ok" else None
@@ -127,23 +129,35 @@ def _readable(pages: list[str]) -> bool:
     return False
 
 
+def _page_text(verdict: str, layer: str, read: str | None) -> str:
+    """A page's text: what OCR read, else its text layer (none for garbage). A stamped page's OCR text gets the
+    stamp's lines it did not read: they are real text, and OCR may miss them (white on a photo, tiny type)."""
+    if read is None:
+        return "" if verdict == "garbage" else layer
+    if verdict != "stamped":
+        return read
+    seen = set(read.casefold().split())
+    missed = [line for line in layer.splitlines() if line.strip() and not set(line.casefold().split()) <= seen]
+    return "\n".join([read, *missed]) if missed else read
+
+
 def _ocr_wanted(verdicts: Sequence[str], options: PipelineOptions) -> list[int]:
     if options.ocr == "off":
         return []
     if options.ocr == "force":
         return list(range(len(verdicts)))
-    return [index for index, kind in enumerate(verdicts) if kind in ("scan", "garbage")]
+    return [index for index, kind in enumerate(verdicts) if kind in ("scan", "stamped", "garbage")]
 
 
 def _ocr_deadline(started: float, data: bytes, options: PipelineOptions) -> float:
-    """When OCR stops taking pages (monotonic clock). The daemon gives a file `file_timeout_seconds` plus
-    `ocr_page_timeout_seconds` for each page image its bytes hold; OCR may use all of that but a reserve for the
-    rest of the work: half of `file_timeout_seconds`, and at least one page's overrun. It had only the images'
-    share, so a scan of inline images (none counted) or `ocr: force` on a born-digital file stopped after one
-    page timeout, whatever `file_timeout_seconds` was."""
-    reserve = max(options.ocr_page_timeout_seconds, options.file_timeout_seconds / 2)
-    share = tessdata.ocr_budget_seconds(data, options) + options.file_timeout_seconds - reserve
-    return started + max(options.ocr_page_timeout_seconds, share)
+    """The last moment OCR starts a page other than the first (monotonic clock). The daemon ends a job at
+    `file_timeout_seconds` plus `ocr_page_timeout_seconds` for each page image its bytes hold; a page started now
+    may take one page timeout, and what comes after OCR keeps a quarter of `file_timeout_seconds`. OCR had only
+    the images' share, so a scan of inline images (none counted) or `ocr: force` on a born-digital file stopped
+    after one page timeout, whatever `file_timeout_seconds` was. The first page is read whatever the clock says,
+    as before."""
+    ends = started + tessdata.ocr_budget_seconds(data, options) + options.file_timeout_seconds
+    return ends - options.ocr_page_timeout_seconds - options.file_timeout_seconds / 4
 
 
 def _ocr(
@@ -158,7 +172,7 @@ def _ocr(
     if len(wanted) > options.ocr_max_pages:
         run.warnings.add("ocr_incomplete")
     for index in wanted[: options.ocr_max_pages]:
-        if time.monotonic() >= deadline:
+        if index != wanted[0] and time.monotonic() >= deadline:
             run.warnings.add("ocr_incomplete")
             break
         try:

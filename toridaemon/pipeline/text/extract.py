@@ -25,6 +25,9 @@ _ENCRYPTED_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SEC
 # Pages with at most this many visible characters get their image coverage measured: a scan may carry a stamp
 # in a real font ("Scanned by CamScanner", a Bates number), and its words are in the image, not the text.
 STAMP_CHARS = 200
+STAMP_SHARE = 0.01  # a stamp's line or two cover some 0.2 % of a page; a slide's title, several per cent
+_FEW_CHARS = 16  # fewer visible characters than this: a page with (almost) no text
+_MAX_OBJECTS = 5000  # a scan's page holds a few objects; a map or a CAD drawing may hold 200,000 paths
 # TeX's math-symbol fonts (cmsy, its Latin Modern and AMS kin) put ⟨ and ⟩ at the codes of 'h' and 'i'.
 _MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
 # An opening 'h' at a word's start and a closing 'i' at a word's end, up to 40 characters apart
@@ -118,9 +121,11 @@ def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
                 text = _brackets(textpage, str(textpage.get_text_range()))
                 lines = tuple(top_lines(textpage, page.get_height())) if index == 0 else ()
                 unmapped = _unmapped_share(textpage)
-                little = _visible_chars(text) <= STAMP_CHARS
-                coverage = _image_coverage(page) if little else 0.0
-                share = _text_share(textpage, page) if little and coverage else 1.0
+                visible = _visible_chars(text)
+                # The text's share first (at most STAMP_CHARS characters: cheap); the walk over the page's
+                # objects only where the text is a stamp's or less.
+                share = _text_share(textpage, page) if _FEW_CHARS < visible <= STAMP_CHARS else 1.0
+                coverage = _image_coverage(page) if visible <= _FEW_CHARS or share <= STAMP_SHARE else 0.0
             finally:
                 textpage.close()
             text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -187,9 +192,14 @@ def _image_coverage(page: pdfium.PdfPage) -> float:
     if width <= 0 or height <= 0:
         return 0.0
     covered = 0.0
-    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
-        left, bottom, right, top = obj.get_bounds()
-        covered += max(0.0, min(right, width) - max(left, 0.0)) * max(0.0, min(top, height) - max(bottom, 0.0))
+    # Walked in Python, one object at a time (0.5 s for 200,000 vector paths): a page of that many objects is no
+    # scan, so the walk stops there, and where the images cover the page whole.
+    for seen, obj in enumerate(page.get_objects(max_depth=4)):
+        if seen >= _MAX_OBJECTS or covered >= width * height:
+            break
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            left, bottom, right, top = obj.get_bounds()
+            covered += max(0.0, min(right, width) - max(left, 0.0)) * max(0.0, min(top, height) - max(bottom, 0.0))
     return float(min(1.0, covered / (width * height)))
 
 

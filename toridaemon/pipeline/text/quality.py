@@ -1,7 +1,8 @@
 """Whether a page's text layer is usable, or the page needs OCR. Cheap: a few passes over the page text.
 
-A page needs OCR when it has (almost) no characters and an image covers most of it (a scan), or a line or two
-covering under 1 % of it (a scan carrying a stamp: "Scanned by CamScanner", a Bates number), or when
+A page needs OCR when it has (almost) no characters and an image covers most of it (a scan), or only a line or
+two covering under 1 % of it over an image covering it whole (stamped: "Scanned by CamScanner", a Bates number;
+the OCR text then gets the stamp's lines it did not read), or when
 its text is garbage: replacement or private-use characters (fonts without a usable Unicode mapping),
 `(cid:N)` codes, or an implausible share of vowel-less words ("st sq ZT SST"). Invisible text over a
 page image (an earlier OCR) is kept unless it is garbage.
@@ -12,14 +13,13 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from toridaemon.pipeline.text.extract import STAMP_CHARS, LayerPage
+from toridaemon.pipeline.text.extract import STAMP_CHARS, STAMP_SHARE, LayerPage
 
-Verdict = Literal["ok", "empty", "scan", "garbage"]
+Verdict = Literal["ok", "empty", "scan", "stamped", "garbage"]
 
 _MIN_CHARS = 16
 _SCAN_COVERAGE = 0.5
-# A stamp's line or two cover some 0.2 % of a page; a slide's title over a full-bleed photo, several per cent.
-_STAMP_SHARE = 0.01
+_STAMPED_COVERAGE = 0.9  # a scanner's image covers the page whole; a figure with its caption, less
 _MAX_BAD_SHARE = 0.05
 _MAX_UNMAPPED_SHARE = 0.3  # the shared corpus peaks at 3 % (a stray symbol glyph)
 _MAX_VOWELLESS_SHARE = 0.6  # TeX macro listings reach 0.5; unmapped fonts far more
@@ -34,12 +34,13 @@ _VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}\b")
 
 
 def verdict(page: LayerPage) -> Verdict:
-    """ok, empty (blank page), scan (little text, a page-sized image) or garbage (text not worth reading)."""
+    """ok, empty (blank page), scan (little text, a page-sized image), stamped (a scan carrying a stamp in real
+    text) or garbage (text not worth reading)."""
     visible = len(page.text) - sum(page.text.count(blank) for blank in " \n\t")
     if visible < _MIN_CHARS:
         return "scan" if page.image_coverage >= _SCAN_COVERAGE else ("empty" if visible == 0 else "ok")
-    if visible <= STAMP_CHARS and page.image_coverage >= _SCAN_COVERAGE and page.text_share <= _STAMP_SHARE:
-        return "scan"  # a stamp over a page image: "Scanned by CamScanner", "CONFIDENTIAL ACME-000123"
+    if visible <= STAMP_CHARS and page.text_share <= STAMP_SHARE and page.image_coverage >= _STAMPED_COVERAGE:
+        return "stamped"  # a stamp over a page image: "Scanned by CamScanner", "CONFIDENTIAL ACME-000123"
     if page.unmapped_share > _MAX_UNMAPPED_SHARE:
         return "garbage"
     return "garbage" if is_garbage(page.text, visible) else "ok"
