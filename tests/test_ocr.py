@@ -24,6 +24,8 @@ from tests.scangen import blank_scan, scanned_text, stamped
 from toridaemon import hashing
 from toridaemon.pipeline import PipelineOptions, analyze_pdf
 from toridaemon.pipeline.text import document, ocr, read_document, tessdata
+from toridaemon.pipeline.text.extract import layer_page
+from toridaemon.pipeline.text.quality import verdict
 from toridaemon.statemachine import hash_and_budget
 
 PAGE_ONE = ("Graph Neural Networks for Molecules\n\nMessage passing networks learn molecular properties.\n"
@@ -499,3 +501,19 @@ def test_a_scan_s_own_resolution_is_read_from_its_one_page_sized_image() -> None
     assert _page_with_images((1687, 1146), (595, 842)) is None  # a 204×98 dpi fax: no one resolution
     assert _page_with_images((1654, 2339), (595, 842), count=2) is None  # not one image
     assert _page_with_images((1654, 2339), (200, 300)) is None  # a figure, not the page
+
+
+def test_a_scan_whose_page_box_starts_below_the_origin_is_still_a_scan() -> None:
+    """The image's share was clipped to [0, width] x [0, height]: a scan with MediaBox [0 -842 595 0] was judged
+    empty and never read."""
+    scan = pdfium.PdfDocument(scanned_text([PAGE_ONE], dpi=100))
+    page = scan[0]
+    height = page.get_height()
+    for obj in list(page.get_objects()):
+        obj.transform(pdfium.PdfMatrix().translate(0, -height))
+    page.set_mediabox(0, -height, page.get_width(), 0)
+    page.gen_content()
+    out = io.BytesIO()
+    scan.save(out)
+    moved = pdfium.PdfDocument(out.getvalue())
+    assert verdict(layer_page(moved, 0)) == "scan"

@@ -187,20 +187,23 @@ def _text_share(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> float:
 
 
 def _image_coverage(page: pdfium.PdfPage) -> float:
-    """Share of the page area covered by image objects (summed, capped at 1)."""
-    width, height = page.get_size()
-    if width <= 0 or height <= 0:
+    """Share of the page's visible box (its CropBox, else its MediaBox) covered by image objects (summed, capped
+    at 1). The box is taken where it lies: a scan whose MediaBox starts below 0,0 was judged empty, never read."""
+    left_edge, bottom_edge, right_edge, top_edge = page.get_cropbox()
+    (x0, x1), (y0, y1) = sorted((left_edge, right_edge)), sorted((bottom_edge, top_edge))  # a box given inverted
+    area = (x1 - x0) * (y1 - y0)
+    if not area > 0:
         return 0.0
     covered = 0.0
     # Walked in Python, one object at a time (0.5 s for 200,000 vector paths): a page of that many objects is no
     # scan, so the walk stops there, and where the images cover the page whole.
     for seen, obj in enumerate(page.get_objects(max_depth=4)):
-        if seen >= _MAX_OBJECTS or covered >= width * height:
+        if seen >= _MAX_OBJECTS or covered >= area:
             break
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             left, bottom, right, top = obj.get_bounds()
-            covered += max(0.0, min(right, width) - max(left, 0.0)) * max(0.0, min(top, height) - max(bottom, 0.0))
-    return float(min(1.0, covered / (width * height)))
+            covered += max(0.0, min(right, x1) - max(left, x0)) * max(0.0, min(top, y1) - max(bottom, y0))
+    return float(min(1.0, covered / area))
 
 
 def metadata_title(pdf: pdfium.PdfDocument) -> str | None:
