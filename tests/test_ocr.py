@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import math
 import os
 import shutil
@@ -236,8 +237,10 @@ def test_ingest_gives_a_scan_the_time_its_page_images_earn(tmp_path: Path, monke
     monkeypatch.setenv("TORI_FILE_TIMEOUT_SECONDS", "0.2")  # less than the OCR of one page
     monkeypatch.setenv("TORI_MAX_PARALLEL_WORKERS", "1")
     monkeypatch.chdir(tmp_path)
-    assert main(["ingest", "--no-progress", str(scan)]) == 0, capsys.readouterr().err
-    assert '"ocr_pages": [1, 2]' in capsys.readouterr().out
+    outbox = tmp_path / "out"
+    assert main(["ingest", "--no-progress", "--outbox", str(outbox), str(scan)]) == 0, capsys.readouterr().err
+    results = [json.loads(path.read_text()) for path in outbox.glob("scan.*.json")]
+    assert [result["source"]["ocr_pages"] for result in results] == [[1, 2]]
 
 
 @needs_english
