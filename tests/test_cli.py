@@ -203,4 +203,5 @@ def test_status_finds_a_daemon_on_an_ipv6_address(dirs: Dirs, daemon_factory: Ca
     monkeypatch.chdir(dirs.root)
     assert main(["status"]) == 0
     assert json.loads(capsys.readouterr().out)["ready"] is True
+    assert daemon.get("/healthz")[0] == 200  # the metrics URL the daemon logs is one too
     assert daemon.stop() == 0

@@ -213,8 +213,9 @@ def _status(config: str | None, url: str | None) -> int:
         except SettingsError as exc:
             print(exc, file=sys.stderr)
             return EXIT_USAGE
-        host = f"[{settings.metrics_host}]" if ":" in settings.metrics_host else settings.metrics_host  # IPv6
-        url = f"http://{host}:{settings.metrics_port}/status"
+        from toridaemon.httpserver import http_url
+
+        url = http_url(settings.metrics_host, settings.metrics_port, "/status")
     if not url.lower().startswith(("http://", "https://")):  # file:///dev/zero was read until memory ran out
         print(f"cannot read {url}: not an http(s) URL", file=sys.stderr)
         return EXIT_INPUT_FAILED

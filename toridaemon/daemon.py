@@ -25,7 +25,7 @@ from toridaemon.configwatch import ConfigDebounce, ConfigWatcher
 from toridaemon.executors.base import Executor, open_executor
 from toridaemon.faults import faulty_writer
 from toridaemon.fsutil import write_atomic
-from toridaemon.httpserver import HttpServer, Probes
+from toridaemon.httpserver import HttpServer, Probes, http_url
 from toridaemon.inbox import Inbox, StabilityGate, Watcher
 from toridaemon.journal import JournalError, JournalThread
 from toridaemon.journal_repair import JournalRepairError, ensure_sound, is_damage, journal_path
@@ -270,7 +270,7 @@ class Daemon:
     @property
     def metrics_url(self) -> str:
         host, port = self._http.address if self._http else (self.settings.metrics_host, 0)
-        return f"http://{host}:{port}/metrics"
+        return http_url(host, port, "/metrics")
 
     async def _serve(self) -> None:
         now = time.monotonic()

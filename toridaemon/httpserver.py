@@ -59,6 +59,12 @@ class Probes:
         self.status = status
 
 
+def http_url(host: str, port: int, path: str) -> str:
+    """The URL of `path` on the side channel at `host`:`port`; an IPv6 address goes in brackets ("http://::1:9464/"
+    is no URL)."""
+    return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"
+
+
 def _json(code: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
     return code, json.dumps(body, default=str).encode(), "application/json"
 

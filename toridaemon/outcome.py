@@ -48,6 +48,11 @@ def short_name(name: str, limit: int = MAX_NAME_BYTES, cut: Callable[[str, int],
     return f"{kept}.{ext}" if ext else kept
 
 
+def _stem(name: str) -> str:
+    """An input's name without its ".pdf": the stem its result is named by."""
+    return name[:-4] if name.lower().endswith(".pdf") else name
+
+
 def _byte_cut(text: str, limit: int) -> str:
     """How names were cut before `cut_bytes` (inside a character, and a result's whole name, its ".<sha8>" with
     it): outputs written so are still found (a crash across the upgrade, a failure moved back later)."""
@@ -80,9 +85,8 @@ class Outcomes:
         self._making = threading.Lock()
 
     def result_path(self, name: str, sha256: str) -> Path:
-        stem = name[:-4] if name.lower().endswith(".pdf") else name
         suffix = f".{sha256[:8]}.json"  # cut the stem, never this: it tells results apart and `reprocess` finds them
-        return free_path(self.outbox, cut_bytes(stem, MAX_NAME_BYTES - len(suffix)) + suffix,
+        return free_path(self.outbox, cut_bytes(_stem(name), MAX_NAME_BYTES - len(suffix)) + suffix,
                          lambda p: not os.path.lexists(p) or json_sha(p, "source") == sha256)
 
     def found_result(self, name: str, sha256: str) -> Path | None:
@@ -91,8 +95,7 @@ class Outcomes:
         path = self.result_path(name, sha256)
         if path.exists():
             return path
-        stem = name[:-4] if name.lower().endswith(".pdf") else name
-        legacy = short_name(f"{stem}.{sha256[:8]}.json", cut=_byte_cut)
+        legacy = short_name(f"{_stem(name)}.{sha256[:8]}.json", cut=_byte_cut)
         if legacy == path.name:
             return None
         for candidate in candidate_names(legacy):

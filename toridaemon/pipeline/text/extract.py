@@ -26,7 +26,7 @@ _ENCRYPTED_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SEC
 # in a real font ("Scanned by CamScanner", a Bates number), and its words are in the image, not the text.
 STAMP_CHARS = 200
 STAMP_SHARE = 0.01  # a stamp's line or two cover some 0.2 % of a page; a slide's title, several per cent
-_FEW_CHARS = 16  # fewer visible characters than this: a page with (almost) no text
+FEW_CHARS = 16  # fewer visible characters than this: a page with (almost) no text (`quality.verdict`)
 _MAX_OBJECTS = 5000  # a scan's page holds a few objects; a map or a CAD drawing may hold 200,000 paths
 # TeX's math-symbol fonts (cmsy, its Latin Modern and AMS kin) put ⟨ and ⟩ at the codes of 'h' and 'i'.
 _MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
@@ -121,11 +121,11 @@ def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
                 text = _brackets(textpage, str(textpage.get_text_range()))
                 lines = tuple(top_lines(textpage, page.get_height())) if index == 0 else ()
                 unmapped = _unmapped_share(textpage)
-                visible = _visible_chars(text)
+                visible = visible_chars(text)
                 # The text's share first (at most STAMP_CHARS characters: cheap); the walk over the page's
                 # objects only where the text is a stamp's or less.
-                share = _text_share(textpage, page) if _FEW_CHARS < visible <= STAMP_CHARS else 1.0
-                coverage = _image_coverage(page) if visible <= _FEW_CHARS or share <= STAMP_SHARE else 0.0
+                share = _text_share(textpage, page) if FEW_CHARS < visible <= STAMP_CHARS else 1.0
+                coverage = _image_coverage(page) if visible <= FEW_CHARS or share <= STAMP_SHARE else 0.0
             finally:
                 textpage.close()
             text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -137,7 +137,8 @@ def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
         raise PipelineError("text", "extraction_error", f"page {index + 1}: {exc}") from exc
 
 
-def _visible_chars(text: str) -> int:
+def visible_chars(text: str) -> int:
+    """Characters of `text` other than spaces, tabs and line ends."""
     return len(text) - sum(text.count(blank) for blank in " \r\n\t")
 
 

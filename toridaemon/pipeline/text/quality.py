@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from toridaemon.pipeline.text.extract import STAMP_CHARS, STAMP_SHARE, LayerPage
+from toridaemon.pipeline.text.extract import FEW_CHARS, STAMP_CHARS, STAMP_SHARE, LayerPage, visible_chars
 
 Verdict = Literal["ok", "empty", "scan", "stamped", "garbage"]
 
-_MIN_CHARS = 16
 _SCAN_COVERAGE = 0.5
 _STAMPED_COVERAGE = 0.9  # a scanner's image covers the page whole; a figure with its caption, less
 _MAX_BAD_SHARE = 0.05
@@ -36,8 +35,8 @@ _VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}\b")
 def verdict(page: LayerPage) -> Verdict:
     """ok, empty (blank page), scan (little text, a page-sized image), stamped (a scan carrying a stamp in real
     text) or garbage (text not worth reading)."""
-    visible = len(page.text) - sum(page.text.count(blank) for blank in " \n\t")
-    if visible < _MIN_CHARS:
+    visible = visible_chars(page.text)
+    if visible < FEW_CHARS:
         return "scan" if page.image_coverage >= _SCAN_COVERAGE else ("empty" if visible == 0 else "ok")
     if visible <= STAMP_CHARS and page.text_share <= STAMP_SHARE and page.image_coverage >= _STAMPED_COVERAGE:
         return "stamped"  # a stamp over a page image: "Scanned by CamScanner", "CONFIDENTIAL ACME-000123"
