@@ -116,6 +116,20 @@ def test_write_atomic_interrupted_removes_the_temp(tmp_path: Path, monkeypatch: 
 # ---- names ----------------------------------------------------------------------------------------
 
 
+def test_a_result_file_has_a_line_per_field_and_per_concept_and_reads_back_whole(dirs: Dirs) -> None:
+    result = result_for(SHA, "naïve \udcff.pdf")
+    result["concepts"] = [{"name": f"concept {i}", "score": 1 / (i + 1), "context": "a \"quoted\"\nline"}
+                          for i in range(3)]
+    result["warnings"] = []
+    written = dirs.outcomes().write_result("naïve.pdf", result)
+    text = written.read_bytes().decode("ascii")  # escapes keep any name, surrogates too, valid JSON
+    assert json.loads(text) == result
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and text.endswith("}\n")
+    assert sum(1 for line in lines if line.lstrip().startswith('{"name": "concept ')) == 3
+    assert lines[-2] == '  "warnings": []' and lines[1] == '  "schema_version": 1,'
+
+
 def test_candidate_names() -> None:
     def first(name: str) -> list[str]:
         names = candidate_names(name)

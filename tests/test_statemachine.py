@@ -172,6 +172,32 @@ def test_a_file_moved_back_from_failed_is_tried_again(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("failed_looks", [1, 2])
+def test_an_output_folder_that_cannot_be_read_is_not_the_inputs_fault(tmp_path: Path, failed_looks: int) -> None:
+    """The look for an earlier outcome rides on the hash's trip off the loop; its error must not count as an
+    unreadable input (capped: the file would fail), but as the outputs' (`outcome_write`, looked at again)."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            looks: list[str] = []
+            existing = core.outcomes.existing
+
+            def denied_at_first(name: str, sha256: str) -> JobOutcome | None:
+                looks.append(name)
+                if len(looks) <= failed_looks:
+                    raise PermissionError(errno.EACCES, "Permission denied", str(core.outbox))
+                return existing(name, sha256)
+
+            core.outcomes.existing = denied_at_first  # type: ignore[method-assign]
+            core.drop("paper.pdf", DATA)
+            await core.settled()
+            assert [r.state for r in await core.rows()] == ["done"] and len(core.results()) == 1
+            assert core.metric("toridaemon_files_retried_total", reason="unreadable") == 0
+            assert core.metric("toridaemon_files_retried_total", reason="outcome_write") == failed_looks - 1
+            assert len(looks) == failed_looks + 1 and len(core.executor.jobs) == 1
+
+    asyncio.run(scenario())
+
+
 def test_forget_lets_a_result_be_regenerated(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Core(tmp_path) as core:

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from toridaemon.executors.base import (
     CONCEPT_DB_UNAVAILABLE,
@@ -47,6 +47,14 @@ from toridaemon.settings import Settings
 
 log = get_logger("toridaemon.file")
 T = TypeVar("T")
+
+
+class _Look(enum.Enum):
+    AGAIN = "again"
+
+
+LOOK_AGAIN = _Look.AGAIN  # the look for an earlier outcome failed with the hash: look again after the claim
+OnDisk = JobOutcome | None | Literal[_Look.AGAIN]
 
 
 class State(enum.Enum):
@@ -220,7 +228,7 @@ class FileMachine:
         read = await self._hash(item, options)
         if read is None:
             return
-        state, ocr_budget = read
+        state, ocr_budget, on_disk = read
         if any(other.sha256 == state.sha256 for other in busy() if other is not item):
             raise Retry("same_content_in_flight", "identical content is being processed; wait for its outcome")
         # Set before the next await: a file with the same content that comes here meanwhile waits for it.
@@ -232,7 +240,7 @@ class FileMachine:
             parsed()
             await finish_shielded(self._record_duplicate(item, state, settings))
             return
-        outcome = await self._claimed(item, state, claim)
+        outcome = await self._claimed(item, state, claim, on_disk)
         if outcome is None:
             item.enter(State.PARSE)
             outcome = await self._execute(item, settings, options, ocr_budget)
@@ -240,11 +248,12 @@ class FileMachine:
         parsed()
         await finish_shielded(self._record(item, outcome, settings))
 
-    async def _hash(self, item: Item, options: PipelineOptions) -> tuple[FileState, float] | None:
-        """Hash the input and count the seconds OCR may add to its timeout (`hash_and_budget`); None when it
-        turned out not to need parsing (gone, or not a regular file)."""
+    async def _hash(self, item: Item, options: PipelineOptions) -> tuple[FileState, float, OnDisk] | None:
+        """Hash the input, count the seconds OCR may add to its timeout (`hash_and_budget`) and look for an
+        outcome an earlier try left on disk, in one trip off the loop; None when the file turned out not to
+        need parsing (gone, or not a regular file)."""
         try:
-            return await asyncio.to_thread(hash_and_budget, item.path, options)
+            return await asyncio.to_thread(self._read_and_look, item.path, options)
         except FileNotFoundError:
             await finish_shielded(self._record_gone(item))
         except NotRegularFile as exc:
@@ -255,17 +264,29 @@ class FileMachine:
             raise read_retry(exc) from exc
         return None
 
-    async def _claimed(self, item: Item, state: FileState, claim: Claim) -> JobOutcome | None:
-        """After the claim: an outcome an earlier try left on disk, if any."""
+    def _read_and_look(self, path: Path, options: PipelineOptions) -> tuple[FileState, float, OnDisk]:
+        """Off the loop. Looking before the claim finds what looking after it would: only this file's own
+        earlier tries write outcomes under its name and content, and they are over. An output folder that
+        cannot be read is no fault of the input: `LOOK_AGAIN` looks after the claim, where its error counts
+        as the outputs' (`outcome_write`), not as an unreadable input's."""
+        state, ocr_budget = hash_and_budget(path, options)
+        try:
+            return state, ocr_budget, self.outcomes.existing(path.name, state.sha256)
+        except OSError:
+            return state, ocr_budget, LOOK_AGAIN
+
+    async def _claimed(self, item: Item, state: FileState, claim: Claim, on_disk: OnDisk) -> JobOutcome | None:
+        """After the claim: the outcome an earlier try left on disk (`on_disk`, looked for with the hash)."""
         self.metrics.file_bytes.observe(state.size)
         log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=claim.attempt)
         # The same content failed before and is back in the inbox (moved back by an operator): its old
-        # failure record must not answer for this try.
+        # failure record must not answer for this try. Rare, as is a failed look: a second trip.
         retire = claim.failed is not None and claim.failed.id != item.row_id
-        existing = await asyncio.to_thread(self._look_on_disk, item.path, state.sha256, retire)
-        if existing is not None:
+        found = (await asyncio.to_thread(self._look_on_disk, item.path, state.sha256, retire)
+                 if retire or isinstance(on_disk, _Look) else on_disk)
+        if found is not None:
             log.info("file_outcome_found", file=item.path.name, sha256=state.sha256)
-        return existing
+        return found
 
     def _look_on_disk(self, path: Path, sha256: str, retire: bool) -> JobOutcome | None:
         """Off the loop, one trip: retire a superseded failure record, then find an earlier outcome."""
