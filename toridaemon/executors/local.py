@@ -23,6 +23,7 @@ import resource
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from multiprocessing import resource_tracker
 from typing import Any
 
 import pebble
@@ -57,16 +58,26 @@ def _ping() -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _sighup_blocked() -> Iterator[None]:
-    """Block SIGHUP in this thread while it may start the forkserver and its resource tracker.
+_GROUP_SIGNALS = {signal.SIGHUP, signal.SIGINT}
 
-    Both inherit the mask (and so do the workers the forkserver forks), so a SIGHUP to the whole
-    process group (a closed terminal, `pkill -HUP -f toridaemon`) reloads the daemon instead of
-    killing its helpers. The daemon's own handler runs on the main thread, which never blocks it.
+
+@contextlib.contextmanager
+def _group_signals_blocked() -> Iterator[None]:
+    """Block SIGHUP and SIGINT in this thread while it may start the forkserver and its resource tracker.
+
+    Both inherit the mask (and so do the workers the forkserver forks), so a signal to the whole process
+    group reaches the daemon (or `ingest`) alone, which decides: a SIGHUP (a closed terminal, `pkill -HUP -f
+    toridaemon`) reloads instead of killing the helpers, and a terminal's Ctrl-C never interrupts the
+    forkserver while it imports its preload (seconds), before it can ignore SIGINT itself: it printed a
+    traceback then. The parent's own handlers run on its main thread, which never blocks them.
+
+    multiprocessing starts the resource tracker first, and unblocks SIGINT (and SIGTERM) in the calling thread
+    once it has; so it is started here, and SIGINT blocked again before the forkserver starts.
     """
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _GROUP_SIGNALS)
     try:
+        resource_tracker.ensure_running()
+        signal.pthread_sigmask(signal.SIG_BLOCK, _GROUP_SIGNALS)
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
@@ -309,7 +320,7 @@ class LocalExecutor:
         """Runs off the loop: starting workers may (re)start the forkserver, which imports the pipeline."""
         pool = new_pool(workers, self._memory_limit_mb)
         try:
-            with _sighup_blocked():  # pebble starts its threads and workers in the first submit
+            with _group_signals_blocked():  # pebble starts its threads and workers in the first submit
                 ping = pool.submit(_ping, self._build_timeout)
             ping.result(timeout=self._build_timeout + 1.0)
         except BaseException:
