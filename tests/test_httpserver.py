@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, Counter
 from structlog.testing import capture_logs
 
 from tests.polling import wait_for
-from toridaemon.httpserver import HttpBindError, HttpServer, Probes
+from toridaemon.httpserver import MAX_REQUESTS_PER_CONNECTION, HttpBindError, HttpServer, Probes
 
 
 class Stand:
@@ -215,6 +215,93 @@ def test_a_request_trickling_in_is_closed_at_the_deadline(stand: Stand) -> None:
             assert closed, "the server kept a request that never completed"
             assert time.monotonic() - started < 10.0
         assert server.guard.timed_out == 1
+
+
+def _asking_never_reading(server: HttpServer, count: int) -> list[socket.socket]:
+    """Connections that pipeline requests for a large answer and never read one: the server's writes to them stall
+    (ten answers, all a connection may have, are more than the kernel's buffers take)."""
+    request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 200
+    socks = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(server.address)
+        sock.settimeout(0.5)
+        with contextlib.suppress(OSError):  # the server stops reading once its writes stall: enough sent
+            sock.sendall(request)
+        socks.append(sock)
+    return socks
+
+
+def _large_metrics(stand: Stand) -> None:
+    many = Counter("toridaemon_test_series", "Many series: an answer of some 800 KB.", ["name"],
+                   registry=stand.registry)
+    for index in range(6000):
+        many.labels(name=f"series-{index:05d}").inc()
+
+
+def test_clients_that_ask_and_never_read_cannot_lock_out_a_scrape(stand: Stand) -> None:
+    """Each held a slot for good: its whole request had arrived (so it was no longer replaceable) and its answer
+    could not be written. At the cap every new connection was refused, a scrape or /healthz among them."""
+    _large_metrics(stand)
+    with serve(stand, max_connections=4, request_timeout=60.0) as server:
+        stalled = _asking_never_reading(server, 4)
+        try:
+            wait_for(lambda: len(server.guard.waiting) == 4, 10, what="the four stalled answers")
+            assert get(server, "/healthz", timeout=5.0)[0] == 200
+            assert server.guard.replaced >= 1 and server.guard.open <= 4
+        finally:
+            for sock in stalled:
+                sock.close()
+
+
+def test_clients_pipelining_requests_on_every_slot_give_them_back(stand: Stand) -> None:
+    """Small answers the kernel's buffers take whole: no write stalls, each connection is busy answering a
+    pipeline of thousands of requests, none is idle, and a new connection at the cap was refused for as long."""
+    with serve(stand, max_connections=4, request_timeout=60.0) as server:
+        flood = []
+        for _ in range(4):
+            sock = socket.create_connection(server.address, timeout=2)
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 3000)
+            flood.append(sock)
+        try:
+            wait_for(lambda: _answers(server) == 200, 10, what="a scrape answered beside the pipelines")
+            assert [_answers_until_closed(sock) for sock in flood] == [MAX_REQUESTS_PER_CONNECTION] * 4
+        finally:
+            for sock in flood:
+                sock.close()
+
+
+def _answers(server: HttpServer) -> int | None:
+    try:
+        return get(server, "/healthz", timeout=1.0)[0]
+    except OSError:
+        return None
+
+
+def _answers_until_closed(sock: socket.socket) -> int:
+    """How many answers arrive on `sock` before the server closes it (or stops answering for 2 s)."""
+    sock.settimeout(2.0)
+    received = b""
+    with contextlib.suppress(TimeoutError):
+        while chunk := sock.recv(1 << 16):
+            received += chunk
+    return received.count(b"HTTP/1.1 200")
+
+
+def test_a_connection_is_closed_after_its_last_allowed_answer(server: HttpServer) -> None:
+    with socket.create_connection(server.address, timeout=5) as sock:
+        sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n" * (MAX_REQUESTS_PER_CONNECTION + 5))
+        assert _answers_until_closed(sock) == MAX_REQUESTS_PER_CONNECTION
+
+
+def test_an_answer_the_client_does_not_take_is_dropped_at_the_deadline(stand: Stand) -> None:
+    _large_metrics(stand)
+    with serve(stand, request_timeout=1.0) as server:
+        [stalled] = _asking_never_reading(server, 1)
+        with stalled:
+            wait_for(lambda: server.guard.timed_out == 1, 10, what="the stalled answer dropped")
+            wait_for(lambda: server.guard.open == 0, 5, what="its slot given back")
 
 
 def test_keep_alive_connections_serve_several_requests(server: HttpServer) -> None:

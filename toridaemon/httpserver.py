@@ -10,7 +10,11 @@ So the protocol below adds the two limits file descriptors need:
   whose whole request head has already arrived when it is accepted is not replaced before that head
   is read: a flood accepted in the same batch right after a real scrape would otherwise push it out;
 - a whole request (headers and body) within `request_timeout` of the connection or of the previous
-  response, however slowly its bytes trickle in.
+  response, however slowly its bytes trickle in; and its response taken by the client within
+  `request_timeout` of the request: a client that asks and never reads holds its slot no longer, and
+  at the cap it is replaced as an idle one is;
+- at most `MAX_REQUESTS_PER_CONNECTION` answers on one connection: clients pipelining requests on every
+  slot never leave one free.
 The probes never wait for the daemon's event loop: `/status` is a snapshot its tick publishes.
 """
 
@@ -42,6 +46,9 @@ KEEP_ALIVE_SECONDS = 5
 # The client's side once its whole request is in: DONE, or MUST_CLOSE after a `Connection: close` or HTTP/1.0 one.
 _REQUEST_MET = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 _PEEKED_BYTES = 4096  # a scrape's request head is far shorter; a longer one just stays replaceable
+# Answers per connection (nginx has keepalive_requests): a client pipelining requests by the thousand on every
+# connection it may hold gives its slots back, and a scrape gets one (Prometheus asks once per interval).
+MAX_REQUESTS_PER_CONNECTION = 10
 
 
 class HttpBindError(OSError):
@@ -143,6 +150,8 @@ class _GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._deadline: asyncio.TimerHandle | None = None
+        self._answering = False  # from a whole request until its response is written
+        self._served = 0
         guard = self.guard
         if guard.open >= guard.max_connections:
             oldest = next(iter(guard.waiting), None)
@@ -162,15 +171,34 @@ class _GuardedH11Protocol(H11Protocol):
 
     def handle_events(self) -> None:
         super().handle_events()
-        if self.conn.their_state in _REQUEST_MET:  # the whole request arrived: the deadline is met
-            self._disarm()
+        if self.conn.their_state in _REQUEST_MET:
+            if not self._answering:  # the whole request arrived: now its answer must be taken within the deadline
+                self._answering = True
+                self._arm(replaceable=self.flow.write_paused)  # paused: the last answer is not taken yet
         elif self._deadline is not None:  # read, yet not whole: it can be replaced again
             self.guard.waiting[self] = None
 
     def on_response_complete(self) -> None:
-        if not self.transport.is_closing():
-            self._arm()  # before uvicorn reads a pipelined request, which disarms again
+        self._answering = False
+        self._served += 1
+        if self._served >= MAX_REQUESTS_PER_CONNECTION:
+            self.transport.close()  # the answers it holds are still written, within the deadline armed below
+        # The next request's deadline (armed before uvicorn reads a pipelined one, which arms its answer's), or a
+        # closing connection's: its client must take what is left.
+        self._arm()
         super().on_response_complete()
+
+    def pause_writing(self) -> None:
+        """The client does not read what it asked for: its slot may go to a new connection at the cap (clients
+        pipelining requests they never read held every slot, and no scrape got in)."""
+        super().pause_writing()
+        if self._counted:
+            self.guard.waiting[self] = None
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._answering:
+            self.guard.waiting.pop(self, None)
 
     def _arm(self, replaceable: bool = True) -> None:
         """Start the request deadline; a `replaceable` connection also queues to be replaced at the cap."""
