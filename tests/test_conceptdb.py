@@ -237,6 +237,18 @@ def test_more_names_than_a_worker_builds_are_an_error(tmp_path: Path, monkeypatc
         conceptdb.load((str(first), str(second)), language("de"))
 
 
+def test_more_characters_than_a_worker_matches_are_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The matcher's memory follows the characters of the names, not their number: 600,000 long names (under the
+    name cap) did not fit a worker, and every document failed."""
+    monkeypatch.setattr(conceptdb, "MAX_CHARACTERS", 60)
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps([f"a rather long concept name {i}" for i in range(3)]))  # 3 × 28 characters
+    with pytest.raises(ConceptDBError, match="84 characters of names and aliases in all; at most 60"):
+        conceptdb.check_files((str(path),))
+    with pytest.raises(ConceptDBError, match="at most 60"):
+        conceptdb.load((str(path),), language("en"))
+
+
 def test_built_databases_beyond_the_name_budget_go_least_recently_used_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -279,11 +291,15 @@ _GZIP = gzip.compress(b'["a b"]', mtime=0)  # the same bytes, and so the same te
     # Anchors repeat one 2,000-alias list for 2,000 entries: 4 million aliases to normalise from 25 KB.
     ("anchors.yaml", ("x: &al [" + ", ".join(f"alias{i} term" for i in range(2000)) + "]\nconcepts:\n"
                       "- &e {name: base concept, aliases: *al}\n" + "- *e\n" * 2000).encode(), "YAML aliases"),
+    # One 20 KB string named 200 times: 4 MB of names to normalise (and, stripped, to copy) from 20 KB.
+    ("string-anchors.yaml", ("concepts:\n- name: &s " + "molecular graph " * 1250 + "x\n"
+                             + "- name: *s\n" * 200).encode(), "characters of names and aliases from"),
+    ("long-name.json", json.dumps([{"name": "graph " * 300}]).encode(), "a name or alias of 1800 characters"),
     # A lone surrogate (escaped in JSON) cannot be written out as UTF-8: `concepts` died printing its result.
     ("surrogate.json", b'[{"name": "gradient descent", "category": "c\\udc00"}]', "lone surrogate"),
     # Not ASCII: "İs" lowercases to three characters, and the file was silently applied to no language.
     ("language.json", b'{"language": "\\u0130s", "concepts": ["graph networks"]}', "two-letter"),
-], ids=["deep", "bomb", "corrupt-gzip", "yaml-anchors", "surrogate", "language"])
+], ids=["deep", "bomb", "corrupt-gzip", "yaml-anchors", "string-anchors", "long-name", "surrogate", "language"])
 def test_hostile_database_files_are_errors_naming_the_file(tmp_path: Path, name: str, data: bytes,
                                                            says: str) -> None:
     path = tmp_path / name

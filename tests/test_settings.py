@@ -382,6 +382,23 @@ def test_a_dotenv_file_shared_with_other_programs_gives_only_its_tori_variables(
         load_settings(None, environ={}, env_file=env_file)
 
 
+@pytest.mark.parametrize("text", [
+    # One 10 KB pattern named 200 times: 2 MB of settings from 12 KB (a 180 KB file made 2 GB, hashed on the loop).
+    "ignore_patterns:\n- &p '" + "x" * 10_000 + "'\n" + "- *p\n" * 200,
+    # Lists of lists of lists: a billion items, measured without being walked one by one.
+    "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+    "ignore_patterns: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+], ids=["string", "nested"])
+def test_settings_that_yaml_aliases_blow_up_are_refused_unexpanded(tmp_path: Path, text: str) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(text)
+    with pytest.raises(SettingsError, match="characters once its YAML aliases are expanded") as caught:
+        load_settings(config, environ={}, env_file=None)
+    assert str(config) in str(caught.value)
+
+
 def test_yaml_merge_keys_still_merge(tmp_path: Path) -> None:
     """The duplicate-key check built the `<<` key itself, which has no constructor: a valid file was refused."""
     config = tmp_path / "c.yaml"

@@ -45,6 +45,11 @@ MAX_DATABASE_BYTES = 64 << 20  # a file, and what a .gz unpacks to: parsing take
 # Every worker builds the matcher itself, per language: about 0.9 KB and 15 µs per name or alias (600,000 took
 # 520 MB and 9 s), so a million fits the default worker memory cap with room for the document's own work.
 MAX_NAMES = 1_000_000
+# The matcher's memory grows with the characters of its names, some 40 bytes each (a trie node per character
+# where names do not share a prefix): 600,000 names of nine words did not fit the 2 GiB worker cap, and every
+# document failed. 16 million characters take some 650 MB; the bundled database holds 0.85 million.
+MAX_CHARACTERS = 16_000_000
+MAX_NAME_CHARACTERS = 1_000  # no concept is named at greater length; one 62 MB name crashed every worker
 MIN_ALIAS_SPECIFICITY = 0.5  # a one-word alias more common than this (Zipf ≈ 4.5, "state", "babel" passes) is dropped
 
 
@@ -278,9 +283,14 @@ def _name_count(entries: Iterable[ConceptEntry]) -> int:
 
 def _too_many_names(files: list[DatabaseFile]) -> str | None:
     names = sum(_name_count(entries) for _declared, entries in files)
-    if names <= MAX_NAMES:
-        return None
-    return f"{names} names and aliases in all; at most {MAX_NAMES} (each worker builds its own matcher)"
+    if names > MAX_NAMES:
+        return f"{names} names and aliases in all; at most {MAX_NAMES} (each worker builds its own matcher)"
+    characters = sum(len(text) for _declared, entries in files for entry in entries
+                     for text in (entry.name, *entry.aliases))
+    if characters > MAX_CHARACTERS:
+        return (f"{characters} characters of names and aliases in all; at most {MAX_CHARACTERS} (each worker's "
+                "matcher takes some 40 bytes per character)")
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -338,13 +348,28 @@ def _read(path: Path) -> DatabaseFile:
         raise ValueError("'language' must be a two-letter ISO 639-1 code")
     if not isinstance(items, list):
         raise ValueError("expected a list of concepts or a mapping with a 'concepts' list")
-    # YAML anchors let a few bytes stand for the same list again and again (a 167 KB file for 64 million
-    # aliases, each normalised): more names and aliases than the file has characters cannot be written out.
+    # YAML anchors let a few bytes stand for the same list or string again and again (a 167 KB file for 64 million
+    # aliases, each normalised; a 420 KB one for 20,000 names of 200 KB): more names and aliases, or more of their
+    # characters, than the file has characters cannot be written out. Counted before anything copies them.
     strings = sum(1 + (len(item["aliases"]) if isinstance(item, dict) and isinstance(item.get("aliases"), list)
                        else 0) for item in items)
     if strings > len(text):
         raise ValueError(f"{strings} names and aliases from {len(text)} characters: YAML aliases repeat them")
+    characters = sum(len(name) for item in items for name in _names_of(item))
+    if characters > len(text):
+        raise ValueError(f"{characters} characters of names and aliases from {len(text)}: YAML aliases repeat them")
     return (declared.lower() if declared else None), [_entry(item, index) for index, item in enumerate(items)]
+
+
+def _names_of(item: Any) -> list[str]:
+    """The name and aliases an entry holds, those that are strings (`_entry` names what else is wrong)."""
+    if isinstance(item, str):
+        return [item]
+    if not isinstance(item, dict):
+        return []
+    aliases = item.get("aliases")
+    found = [item.get("name"), *(aliases if isinstance(aliases, list) else ())]
+    return [text for text in found if isinstance(text, str)]
 
 
 def _json_lines(text: str) -> list[Any]:
@@ -378,7 +403,11 @@ def _entry(item: Any, index: int) -> ConceptEntry:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"entry {index} has no name")
     if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
-        raise ValueError(f"entry {index} ({name}): aliases must be a list of strings")
+        raise ValueError(f"entry {index} ({name[:80]}): aliases must be a list of strings")
+    longest = max(map(len, (name, *aliases)))
+    if longest > MAX_NAME_CHARACTERS:
+        raise ValueError(f"entry {index} ({name[:80]}…): a name or alias of {longest} characters; "
+                         f"at most {MAX_NAME_CHARACTERS}")
     if category is not None and not isinstance(category, str):
         raise ValueError(f"entry {index} ({name}): category must be a string")
     if not all(_is_text(text) for text in (name, *aliases, category or "")):
