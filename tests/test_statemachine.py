@@ -198,6 +198,31 @@ def test_an_output_folder_that_cannot_be_read_is_not_the_inputs_fault(tmp_path: 
     asyncio.run(scenario())
 
 
+def test_a_copy_takes_the_result_a_crash_left_under_another_name(tmp_path: Path) -> None:
+    """kill -9 after zzz.pdf's result was durable, before its move and `done`: at the restart a copy under another
+    name (aaa.pdf) came first, found no finished row of its content, and wrote a second result."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            left = core.inbox / "zzz.pdf"
+            left.write_bytes(DATA)  # in the inbox, its row claimed, its result written: where the crash left it
+            info = os.lstat(left)
+            row = await core.journal.run(Journal.detect_unless_settled, left, info.st_size, info.st_mtime_ns)
+            await core.journal.run(Journal.claim, row, sha(DATA))
+            core.outcomes.write_result("zzz.pdf", {"source": {"name": "zzz.pdf", "sha256": sha(DATA)}})
+            core.drop("aaa.pdf", DATA)
+            await core.settled()
+            assert [path.name for path in core.results()] == [f"zzz.{sha(DATA)[:8]}.json"]
+            assert {Path(r.path).name: r.state for r in await core.rows()} == {"zzz.pdf": "claimed",
+                                                                             "aaa.pdf": "duplicate"}
+            core.accept(left)
+            await core.settled()
+            assert len(core.results()) == 1 and not core.executor.jobs
+            assert {Path(r.path).name: r.state for r in await core.rows()} == {"zzz.pdf": "done",
+                                                                             "aaa.pdf": "duplicate"}
+
+    asyncio.run(scenario())
+
+
 def test_forget_lets_a_result_be_regenerated(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Core(tmp_path) as core:

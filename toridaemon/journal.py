@@ -81,6 +81,7 @@ class Claim:
     done: Row | None
     attempt: int = 0
     failed: Row | None = None
+    others: tuple[str, ...] = ()  # the inputs of other pending rows of this content (see `pending_with_sha`)
 
 
 def read_only_detail(path: Path, exc: BaseException) -> str:
@@ -221,7 +222,16 @@ class Journal:
         done = self.done_with_sha(sha256)
         if done is not None:
             return Claim(done)
-        return Claim(None, self.claim(row_id, sha256), self.failed_with_sha(sha256))
+        return Claim(None, self.claim(row_id, sha256), self.failed_with_sha(sha256),
+                     self.pending_with_sha(sha256, row_id))
+
+    def pending_with_sha(self, sha256: str, other_than: int) -> tuple[str, ...]:
+        """The inputs of the other pending rows of this content. A run that ended (a crash, kill -9) after writing
+        one's result and before recording it left that result under its name; a copy under another name must take
+        it for this content's result, not write a second one."""
+        rows = self._many("SELECT * FROM files WHERE sha256 = ? AND state IN ('detected', 'claimed') AND id != ?",
+                          (sha256, other_than))
+        return tuple(row.path for row in rows)
 
     def record_sha(self, row_id: int, sha256: str) -> None:
         """Note the content hash of a row that will not be claimed (a duplicate)."""

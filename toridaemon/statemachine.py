@@ -235,7 +235,7 @@ class FileMachine:
         item.sha256, item.identity = state.sha256, state.identity
         assert item.row_id is not None
         claim = await self.journal.run(Journal.claim_unless_done, item.row_id, state.sha256)
-        if claim.done is not None:
+        if claim.done is not None or (claim.others and await asyncio.to_thread(self._left_by_others, claim, state)):
             item.enter(State.RECORD)
             parsed()
             await finish_shielded(self._record_duplicate(item, state, settings))
@@ -287,6 +287,11 @@ class FileMachine:
         if found is not None:
             log.info("file_outcome_found", file=item.path.name, sha256=state.sha256)
         return found
+
+    def _left_by_others(self, claim: Claim, state: FileState) -> bool:
+        """Off the loop: whether another pending input of this content has its result on disk already (left by a
+        run that ended before recording it): this file is then a duplicate of that result."""
+        return any(self.outcomes.found_result(Path(other).name, state.sha256) is not None for other in claim.others)
 
     def _look_on_disk(self, path: Path, sha256: str, retire: bool) -> JobOutcome | None:
         """Off the loop, one trip: retire a superseded failure record, then find an earlier outcome."""
