@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import make_pdf
 from toridaemon.cli import main
+from toridaemon.journal import Journal
 
 
 @pytest.fixture
@@ -79,6 +80,29 @@ def test_reprocess_of_content_nothing_knows_is_an_error(dirs: Dirs, monkeypatch:
     assert main(["reprocess", "0" * 64]) == 2
     assert main(["reprocess", str(never)]) == 2
     assert capsys.readouterr().err.count("nothing is known of content") == 2
+
+
+def test_reprocess_of_content_a_try_has_claimed_is_refused_and_changes_nothing(
+    dirs: Dirs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run between the daemon's move of X and its `done`, reprocess deleted the result and moved X back; the daemon
+    then recorded `done` for a result no longer there, and the moved-back X became its duplicate: no result at all."""
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    pdf = make_pdf(dirs.processed / "x.pdf", salt="x")  # moved already; its row is still claimed
+    sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    result = dirs.outbox / f"x.{sha[:8]}.json"
+    result.write_text(json.dumps({"source": {"name": "x.pdf", "sha256": sha}}))
+    journal = Journal(dirs.state / "journal.sqlite3")
+    try:
+        row, _new = journal.detect(dirs.inbox / "x.pdf", pdf.stat().st_size, pdf.stat().st_mtime_ns)
+        journal.claim(row, sha)
+    finally:
+        journal.close()
+    assert main(["reprocess", str(pdf)]) == 3
+    assert "is being processed" in capsys.readouterr().err
+    assert result.exists() and pdf.exists() and not list(dirs.inbox.iterdir())
 
 
 @pytest.mark.timeout(20)

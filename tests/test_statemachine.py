@@ -207,6 +207,7 @@ def test_a_copy_takes_the_result_a_crash_left_under_another_name(tmp_path: Path)
             left.write_bytes(DATA)  # in the inbox, its row claimed, its result written: where the crash left it
             info = os.lstat(left)
             row = await core.journal.run(Journal.detect_unless_settled, left, info.st_size, info.st_mtime_ns)
+            assert row is not None
             await core.journal.run(Journal.claim, row, sha(DATA))
             core.outcomes.write_result("zzz.pdf", {"source": {"name": "zzz.pdf", "sha256": sha(DATA)}})
             core.drop("aaa.pdf", DATA)

@@ -60,6 +60,10 @@ class JournalError(Exception):
     """The journal cannot be opened, read or written (locked, corrupt, unwritable)."""
 
 
+class ContentInProgress(JournalError):
+    """`forget` found a try of the content under way: nothing was forgotten."""
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     id: int
@@ -282,8 +286,13 @@ class Journal:
             key = _key(Path(target))
             where, args = "(path = ? OR result_path = ? OR final_path = ?)", (key, key, key)
         finished = f"{where} AND state IN ('done', 'failed', 'duplicate')"
-        rows = self._many(f"SELECT * FROM files WHERE {finished}", args)  # noqa: S608 - fixed fragments
-        with self._write() as db:
+        with self._write() as db:  # one transaction: no try claims the content between the look and the delete
+            if db.execute(f"SELECT 1 FROM files WHERE {where} AND state = 'claimed' LIMIT 1", args).fetchone():  # noqa: S608
+                raise ContentInProgress(
+                    f"{target} is being processed (a try has claimed it): its outcome is being recorded, and "
+                    "forgetting it now would leave a record of a result no longer there. Run this again once the "
+                    "daemon has finished it; with the daemon stopped, start it: it finishes the try first")
+            rows = self._rows(db.execute(f"SELECT * FROM files WHERE {finished}", args))  # noqa: S608
             db.execute(f"DELETE FROM files WHERE {finished}", args)  # noqa: S608 - fixed fragments
         return rows
 
@@ -304,9 +313,12 @@ class Journal:
 
     def _many(self, sql: str, args: tuple[object, ...]) -> list[Row]:
         with self._read() as db:
-            cursor = db.execute(sql, args)
-            names = [column[0] for column in cursor.description]
-            found = cursor.fetchall()
+            return self._rows(db.execute(sql, args))
+
+    @staticmethod
+    def _rows(cursor: sqlite3.Cursor) -> list[Row]:
+        names = [column[0] for column in cursor.description]
+        found = cursor.fetchall()
         fields = set(Row.__dataclass_fields__)
         rows = []
         for values in found:
