@@ -224,6 +224,22 @@ def test_a_copy_takes_the_result_a_crash_left_under_another_name(tmp_path: Path)
     asyncio.run(scenario())
 
 
+def test_a_file_moved_back_from_failed_after_a_journal_rebuild_is_tried_again(tmp_path: Path) -> None:
+    """A rebuild writes `done` rows only: the moved-back file's old failure record, its input no longer beside it,
+    was read as a crash's half-recorded failure and failed the file again, unparsed."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:  # a journal that knows nothing of the failure, as after a rebuild
+            core.outcomes.write_failure(core.inbox / "retry-me.pdf", sha(DATA),
+                                        Failure("text", "worker_crashed", "3 crashes, last: code -11"))
+            core.drop("retry-me.pdf", DATA)
+            await core.settled()
+            assert len(core.executor.jobs) == 1 and len(core.results()) == 1
+            assert [r.state for r in await core.rows()] == ["done"]
+            assert not list(core.failed.iterdir()), "the old failure record is superseded"
+
+    asyncio.run(scenario())
+
+
 def test_forget_lets_a_result_be_regenerated(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Core(tmp_path) as core:

@@ -280,8 +280,11 @@ class FileMachine:
         self.metrics.file_bytes.observe(state.size)
         log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=claim.attempt)
         # The same content failed before and is back in the inbox (moved back by an operator): its old
-        # failure record must not answer for this try. Rare, as is a failed look: a second trip.
-        retire = claim.failed is not None and claim.failed.id != item.row_id
+        # failure record must not answer for this try. The journal says so by a failed row of the content, or, when
+        # a rebuild from the outbox knew no failures, by this being the row's first try: no earlier try of it can
+        # have written the record. Rare, as is a failed look: a second trip.
+        stale = isinstance(on_disk, JobOutcome) and on_disk.failure is not None and claim.attempt <= 1
+        retire = stale or (claim.failed is not None and claim.failed.id != item.row_id)
         found = (await asyncio.to_thread(self._look_on_disk, item.path, state.sha256, retire)
                  if retire or isinstance(on_disk, _Look) else on_disk)
         if found is not None:
