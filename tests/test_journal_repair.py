@@ -190,6 +190,8 @@ def test_damage_found_while_running_turns_readyz_unready(
     for i in range(3):  # each new file makes the journal read its pages again
         make_pdf(dirs.inbox / f"while-damaged-{i}.pdf", salt=f"damaged-{i}")
     wait_for(lambda: daemon.get("/readyz")[0] == 503, 15, what="unready")
+    # /status (and `toridaemon status`) said ready meanwhile: it reported that startup had finished.
+    wait_for(lambda: json.loads(daemon.get("/status")[1])["ready"] is False, 5, what="/status unready too")
     wait_for(lambda: daemon.event("journal_damaged"), 5, what="the damage logged")  # logs trail by up to 50 ms
     assert daemon.metric("toridaemon_journal_damaged") == 1
     assert daemon.get("/healthz")[0] == 200  # alive: a restart is the operator's or supervisor's call

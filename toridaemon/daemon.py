@@ -480,7 +480,7 @@ class Daemon:
         """The `/status` answer, rebuilt by every tick; the HTTP thread reads it without touching the loop."""
         files = self.runner.status() if self.runner else {"backlog": 0, "in_flight": [], "progress": None}
         self._snapshot = {
-            "version": __version__, "ready": self.ready, "draining": self.draining,
+            "version": __version__, "ready": self._ready(), "draining": self.draining,  # what /readyz says
             "watcher": self._watcher.backend if self._watcher else None, "config": self._config_status,
             **files, "uptime_seconds": round(time.time() - self.started_at, 1)}
 
