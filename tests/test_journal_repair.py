@@ -197,7 +197,7 @@ def test_damage_found_while_running_turns_readyz_unready(
     assert daemon.get("/healthz")[0] == 200  # alive: a restart is the operator's or supervisor's call
 
 
-@pytest.mark.parametrize("how", ["folder", "journal"])
+@pytest.mark.parametrize("how", ["folder", "journal", "-wal", "-shm"])
 def test_a_state_folder_deleted_while_running_ends_the_daemon_so_none_runs_beside_another(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], how: str
 ) -> None:
@@ -212,8 +212,10 @@ def test_a_state_folder_deleted_while_running_ends_the_daemon_so_none_runs_besid
     wait_for((dirs.processed / "known.pdf").exists, 30, what="the first file settled")
     if how == "folder":
         shutil.rmtree(dirs.state)
-    else:
+    elif how == "journal":
         journal_path(dirs.state).unlink()
+    else:  # the journal's rows since its last checkpoint, lost at the next crash: it went on writing unnoticed
+        journal_path(dirs.state).with_name(f"journal.sqlite3{how}").unlink()
     assert first.proc.wait(30) == 3
     replaced = first.event("state_replaced")
     assert replaced is not None and replaced["state"] == str(dirs.state)
@@ -223,6 +225,23 @@ def test_a_state_folder_deleted_while_running_ends_the_daemon_so_none_runs_besid
     wait_for((dirs.processed / "copy-of-known.pdf").exists, 30, what="the copy settled")
     assert len(list(dirs.outbox.glob("*.json"))) == 1, "a second result for known content"
     assert second.stop() == 0
+
+
+def test_side_files_seen_later_are_taken_in_and_then_kept(tmp_path: Path) -> None:
+    """SQLite makes the -wal and -shm files at the journal's first write: their coming is no replacement, their
+    going is."""
+    from toridaemon import statelock
+
+    journal = tmp_path / "journal.sqlite3"
+    journal.write_bytes(b"")
+    opened = statelock.state_identity(tmp_path, journal)
+    wal = journal.with_name("journal.sqlite3-wal")
+    wal.write_bytes(b"")
+    kept = statelock.unchanged(opened, statelock.state_identity(tmp_path, journal))
+    assert kept is not None and kept.sides[0] is not None and kept.sides[1] is None
+    assert statelock.unchanged(kept, statelock.state_identity(tmp_path, journal)) == kept
+    wal.unlink()
+    assert statelock.unchanged(kept, statelock.state_identity(tmp_path, journal)) is None
 
 
 def test_journal_rebuild_refuses_an_outbox_that_is_not_there(
@@ -245,7 +264,8 @@ def test_a_state_folder_that_cannot_be_looked_at_is_not_taken_for_replaced(
     from toridaemon import statelock
 
     (tmp_path / "journal.sqlite3").write_bytes(b"")
-    assert statelock.state_identity(tmp_path / "gone", tmp_path / "gone" / "journal.sqlite3") == (None, None)
+    gone = tmp_path / "gone"
+    assert statelock.state_identity(gone, gone / "journal.sqlite3") == statelock.StateIdentity(None, None, (None, None))
     real_stat = os.stat
 
     def denied(path: object, *args: object, **kwargs: object) -> os.stat_result:

@@ -16,6 +16,7 @@ import asyncio
 import errno
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from toridaemon.runner import CANCEL_GRACE_SECONDS, Runner
 from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
 from toridaemon.signals import Flags
 from toridaemon.stalls import StallWatch
-from toridaemon.statelock import LOCK_NAME, StateLock, state_identity
+from toridaemon.statelock import LOCK_NAME, StateIdentity, StateLock, state_identity, unchanged
 from toridaemon.statemachine import FileMachine
 from toridaemon.systemd import Notifier
 
@@ -103,7 +104,7 @@ class Daemon:
         self._next_rescan = self._next_ping = self._next_status = self._next_state_check = 0.0
         self._reloading: asyncio.Task[None] | None = None  # a reload running beside the tick
         self._state_unknown = False  # the last state check could not tell
-        self._state: tuple[Path, tuple[Any, Any]] = (Path(), (None, None))  # the state folder and what it was
+        self._state: tuple[Path, StateIdentity | None] = (Path(), None)  # the state folder and what it was
         self._ping_every: float | None = None
         self._rescan_for_rearm = False  # set on the watch supervisor's thread, read by the tick
 
@@ -183,10 +184,10 @@ class Daemon:
     async def _start(self) -> None:
         s = self.settings
         self._journal = journal = await JournalThread.open(journal_path(s.state_dir))
-        folder, opened_journal = await asyncio.to_thread(state_identity, s.state_dir, journal_path(s.state_dir))
+        opened = await asyncio.to_thread(state_identity, s.state_dir, journal_path(s.state_dir))
         # The folder as locked (a replacement while the journal was repaired is seen too), the journal as opened.
-        locked = self._lock.folder_identity() if self._lock is not None else folder
-        self._state = s.state_dir, (locked, opened_journal)
+        locked = self._lock.folder_identity() if self._lock is not None else opened.folder
+        self._state = s.state_dir, replace(opened, folder=locked)
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))
         log.info("recovery", **await journal.run(recover, outcomes))
@@ -330,6 +331,8 @@ class Daemon:
         it, a second daemon could start beside this one, and this one's rows go to a journal no one will read.
         End with exit 3: the next start takes the lock again and rebuilds the journal from the outbox."""
         state_dir, opened = self._state
+        if opened is None:
+            return
         try:
             now = await asyncio.to_thread(state_identity, state_dir, journal_path(state_dir))
         except OSError as exc:  # cannot tell (EIO, EACCES): look again at the next check, said once
@@ -338,11 +341,15 @@ class Daemon:
             self._state_unknown = True
             return
         self._state_unknown = False
-        if self.flags.stop or now == opened:
+        kept = unchanged(opened, now)
+        if kept is not None:
+            self._state = state_dir, kept
+        if self.flags.stop or kept is not None:
             return
         log.error("state_replaced", state=str(state_dir),
-                  hint="the state folder or its journal was deleted or replaced while running; stopping so that "
-                       "the next start locks it again and rebuilds the journal from the outbox")
+                  hint="the state folder, its journal or the journal's -wal or -shm file was deleted or replaced "
+                       "while running; stopping so that the next start locks it again and rebuilds the journal from "
+                       "the outbox")
         self.journal_damaged = True  # not ready meanwhile
         self.metrics.journal_damaged.set(1)
         self._exit_code = EXIT_STARTUP
