@@ -249,14 +249,15 @@ def test_more_characters_than_a_worker_matches_are_an_error(tmp_path: Path, monk
         conceptdb.load((str(path),), language("en"))
 
 
+@pytest.mark.parametrize(("bound", "room"), [("MAX_NAMES", 7), ("MAX_CHARACTERS", 100)], ids=["names", "characters"])
 def test_built_databases_beyond_the_name_budget_go_least_recently_used_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bound: str, room: int
 ) -> None:
     """A file without a language is built for each language met; a big one would fill a worker's memory."""
     path = tmp_path / "any.json"
-    path.write_text(json.dumps(["graph networks", "belief propagation", "kalman filter"]))
+    path.write_text(json.dumps(["graph networks", "belief propagation", "kalman filter"]))  # 45 characters
     monkeypatch.setattr(conceptdb, "_built", {})
-    monkeypatch.setattr(conceptdb, "MAX_NAMES", 7)  # room for two of these three-name databases
+    monkeypatch.setattr(conceptdb, bound, room)  # room for two of these three-name databases
     load = partial(conceptdb.load, (str(path),))
     german, french = load(language("de")), load(language("fr"))
     assert load(language("de")) is german  # used again: now French is the least recent

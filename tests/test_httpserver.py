@@ -289,10 +289,23 @@ def _answers_until_closed(sock: socket.socket) -> int:
     return received.count(b"HTTP/1.1 200")
 
 
-def test_a_connection_is_closed_after_its_last_allowed_answer(server: HttpServer) -> None:
+def test_a_connection_is_closed_after_its_last_allowed_answer_which_says_so(server: HttpServer) -> None:
     with socket.create_connection(server.address, timeout=5) as sock:
         sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n" * (MAX_REQUESTS_PER_CONNECTION + 5))
         assert _answers_until_closed(sock) == MAX_REQUESTS_PER_CONNECTION
+    # A keep-alive client that asks one request at a time is told to open a new connection, and never sends a
+    # request into a closed one (Python's http.client raised RemoteDisconnected for the 11th).
+    host, port = server.address
+    connection = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        for index in range(1, 2 * MAX_REQUESTS_PER_CONNECTION + 2):
+            connection.request("GET", "/readyz")
+            response = connection.getresponse()
+            assert response.status == 200 and response.read() == b'{"ready": true}'
+            closing = response.getheader("connection") == "close"
+            assert closing == (index % MAX_REQUESTS_PER_CONNECTION == 0)
+    finally:
+        connection.close()
 
 
 def test_an_answer_the_client_does_not_take_is_dropped_at_the_deadline(stand: Stand) -> None:

@@ -19,6 +19,7 @@ from toridaemon.settings import Settings
 from toridaemon.statemachine import Item, State, read_retry, retry_cap
 
 DATA = b"%PDF-1.4 one"
+OTHER = b"%PDF-1.4 two, other content"
 
 
 def test_identical_files_arriving_together_give_one_result(tmp_path: Path) -> None:
@@ -213,13 +214,18 @@ def test_a_copy_takes_the_result_a_crash_left_under_another_name(tmp_path: Path)
             core.drop("aaa.pdf", DATA)
             await core.settled()
             assert [path.name for path in core.results()] == [f"zzz.{sha(DATA)[:8]}.json"]
-            assert {Path(r.path).name: r.state for r in await core.rows()} == {"zzz.pdf": "claimed",
-                                                                             "aaa.pdf": "duplicate"}
+            # Done with that result: the content has a `done` row, whatever becomes of zzz's (rewritten in place
+            # here, and claimed under its new content, a third copy got a second result).
+            assert {Path(r.path).name: r.state for r in await core.rows()} == {"zzz.pdf": "claimed", "aaa.pdf": "done"}
+            assert (core.processed / "aaa.pdf").exists()
+            left.write_bytes(OTHER)
             core.accept(left)
             await core.settled()
-            assert len(core.results()) == 1 and not core.executor.jobs
-            assert {Path(r.path).name: r.state for r in await core.rows()} == {"zzz.pdf": "done",
-                                                                             "aaa.pdf": "duplicate"}
+            core.drop("bbb.pdf", DATA)
+            await core.settled()
+            assert sum(1 for path in core.results() if sha(DATA)[:8] in path.name) == 1
+            assert {Path(r.path).name: r.state for r in await core.rows()} == {
+                "zzz.pdf": "done", "aaa.pdf": "done", "bbb.pdf": "duplicate"}
 
     asyncio.run(scenario())
 
@@ -236,6 +242,55 @@ def test_a_file_moved_back_from_failed_after_a_journal_rebuild_is_tried_again(tm
             assert len(core.executor.jobs) == 1 and len(core.results()) == 1
             assert [r.state for r in await core.rows()] == ["done"]
             assert not list(core.failed.iterdir()), "the old failure record is superseded"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("fault", ["first_look", "retire"])
+def test_a_stale_failure_record_is_retired_whatever_fails_on_the_way(tmp_path: Path, fault: str) -> None:
+    """The rule once read "a failure record found on the row's first try is stale": a look that failed with the
+    hash, or a retire that failed (so the next try was the second), let the old record fail the file unparsed."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            core.outcomes.write_failure(core.inbox / "retry-me.pdf", sha(DATA),
+                                        Failure("text", "worker_crashed", "3 crashes, last: code -11"))
+            calls: list[str] = []
+            name = "existing" if fault == "first_look" else "retire_failure"
+            real = getattr(core.outcomes, name)
+
+            def failing_once(*args: object) -> object:
+                calls.append(name)
+                if len(calls) == 1:
+                    raise OSError(errno.EIO, "Input/output error", str(core.outbox))
+                return real(*args)
+
+            setattr(core.outcomes, name, failing_once)
+            core.drop("retry-me.pdf", DATA)
+            await core.settled()
+            assert len(core.executor.jobs) == 1 and len(core.results()) == 1
+            assert not list(core.failed.iterdir())
+
+    asyncio.run(scenario())
+
+
+def test_a_failure_record_a_try_of_the_row_wrote_before_a_crash_still_answers(tmp_path: Path) -> None:
+    """The other side of the rule above: a record written after the row was made (a crash between the record and
+    the move) settles the file as failed, unparsed."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            half = core.inbox / "half.pdf"
+            half.write_bytes(DATA)
+            info = os.lstat(half)
+            row = await core.journal.run(Journal.detect_unless_settled, half, info.st_size, info.st_mtime_ns)
+            assert row is not None
+            await core.journal.run(Journal.claim, row, sha(DATA))
+            aside = half.rename(core.root / "aside.pdf")  # so that the record is written and the input not moved
+            core.outcomes.write_failure(half, sha(DATA), Failure("text", "not_a_pdf", "no header"))
+            aside.rename(half)
+            core.accept(half)
+            await core.settled()
+            assert not core.executor.jobs and [r.state for r in await core.rows()] == ["failed"]
+            assert (core.failed / "half.pdf").exists()
 
     asyncio.run(scenario())
 

@@ -34,6 +34,7 @@ from typing import Any
 import h11
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from uvicorn.protocols.http.flow_control import CLOSE_HEADER
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from toridaemon.logs import get_logger
@@ -175,6 +176,11 @@ class _GuardedH11Protocol(H11Protocol):
             if not self._answering:  # the whole request arrived: now its answer must be taken within the deadline
                 self._answering = True
                 self._arm(replaceable=self.flow.write_paused)  # paused: the last answer is not taken yet
+                if self._served + 1 >= MAX_REQUESTS_PER_CONNECTION and self.cycle is not None:
+                    # The last answer says so (as nginx's keepalive_requests does): uvicorn answers a request that
+                    # asked to close with `Connection: close`, and a keep-alive client opens a new connection.
+                    scope = self.cycle.scope
+                    scope["headers"] = [*scope["headers"], CLOSE_HEADER]
         elif self._deadline is not None:  # read, yet not whole: it can be replaced again
             self.guard.waiting[self] = None
 

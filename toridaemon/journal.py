@@ -86,6 +86,7 @@ class Claim:
     attempt: int = 0
     failed: Row | None = None
     others: tuple[str, ...] = ()  # the inputs of other pending rows of this content (see `pending_with_sha`)
+    since: float = 0.0  # when the claimed row was made (its `detected_at`): no try of it wrote anything before
 
 
 def read_only_detail(path: Path, exc: BaseException) -> str:
@@ -215,19 +216,23 @@ class Journal:
 
     def claim(self, row_id: int, sha256: str) -> int:
         """Mark a row claimed with its content hash; returns the attempt number."""
+        return self._claim(row_id, sha256)[0]
+
+    def _claim(self, row_id: int, sha256: str) -> tuple[int, float]:
+        """`claim`, and when the row was made."""
         with self._write() as db:
             db.execute("UPDATE files SET state = 'claimed', sha256 = ?, attempts = attempts + 1, updated_at = ?"
                        " WHERE id = ?", (sha256, time.time(), row_id))
-            found = db.execute("SELECT attempts FROM files WHERE id = ?", (row_id,)).fetchone()
-        return int(found[0]) if found else 0
+            found = db.execute("SELECT attempts, detected_at FROM files WHERE id = ?", (row_id,)).fetchone()
+        return (int(found[0]), float(found[1] or 0.0)) if found else (0, 0.0)
 
     def claim_unless_done(self, row_id: int, sha256: str) -> Claim:
         """`done_with_sha`, then (content not done yet) `claim` and `failed_with_sha`, in one call."""
         done = self.done_with_sha(sha256)
         if done is not None:
             return Claim(done)
-        return Claim(None, self.claim(row_id, sha256), self.failed_with_sha(sha256),
-                     self.pending_with_sha(sha256, row_id))
+        attempt, since = self._claim(row_id, sha256)
+        return Claim(None, attempt, self.failed_with_sha(sha256), self.pending_with_sha(sha256, row_id), since)
 
     def pending_with_sha(self, sha256: str, other_than: int) -> tuple[str, ...]:
         """The inputs of the other pending rows of this content. A run that ended (a crash, kill -9) after writing
@@ -291,7 +296,8 @@ class Journal:
                 raise ContentInProgress(
                     f"{target} is being processed (a try has claimed it): its outcome is being recorded, and "
                     "forgetting it now would leave a record of a result no longer there. Run this again once the "
-                    "daemon has finished it; with the daemon stopped, start it: it finishes the try first")
+                    "daemon has finished it; with the daemon stopped, start it: it finishes the try first (an input "
+                    "it no longer takes, now ignored, is settled once moved out of the inbox)")
             rows = self._rows(db.execute(f"SELECT * FROM files WHERE {finished}", args))  # noqa: S608
             db.execute(f"DELETE FROM files WHERE {finished}", args)  # noqa: S608 - fixed fragments
         return rows

@@ -130,11 +130,14 @@ class Outcomes:
         data = json.loads(read_output(_error_path(record)))
         return JobOutcome(failure=Failure(data["stage"], data["reason"], data["message"]))
 
-    def retire_failure(self, name: str, sha256: str) -> bool:
+    def retire_failure(self, name: str, sha256: str, written_before: float | None = None) -> bool:
         """Delete the failure record of `name` with this content when its input is no longer beside it
-        (moved back into the inbox to be tried again), so it cannot answer for the new try."""
+        (moved back into the inbox to be tried again), so it cannot answer for the new try; with `written_before`
+        (a time), only a record written before then."""
         record = find_failure_record(self.failed, name, sha256)
         if record is None or os.path.lexists(record):
+            return False
+        if written_before is not None and not _written_before(_error_path(record), written_before):
             return False
         _error_path(record).unlink(missing_ok=True)
         fsync_dir(self.failed)
@@ -200,7 +203,7 @@ class Outcomes:
         self._made(self.failed)
         target = free_path(self.failed, short_name(pdf.name), is_free)
         record = {"stage": failure.stage, "reason": failure.reason, "message": failure.message,
-                  "at": datetime.now(UTC).isoformat(timespec="seconds"), "sha256": sha256, "name": pdf.name}
+                  "at": datetime.now(UTC).isoformat(timespec="microseconds"), "sha256": sha256, "name": pdf.name}
         error_path = _error_path(target)
         if not error_path.exists():
             self._write(error_path, _dumps(record))
@@ -220,6 +223,15 @@ def find_failure_record(failed: Path, name: str, sha256: str) -> Path | None:
             if not os.path.lexists(error) and not os.path.lexists(failed / candidate):
                 break
     return None
+
+
+def _written_before(error: Path, moment: float) -> bool:
+    """Whether the failure record at `error` says it was written before `moment`; False when it cannot tell."""
+    try:
+        at = json.loads(read_output(error)).get("at")
+        return isinstance(at, str) and datetime.fromisoformat(at).timestamp() < moment
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _error_path(pdf_target: Path) -> Path:

@@ -17,6 +17,7 @@ import asyncio
 import enum
 import errno
 import functools
+import json
 import os
 import time
 from collections import Counter
@@ -34,6 +35,7 @@ from toridaemon.executors.base import (
     JobOutcome,
     WorkerCrashed,
 )
+from toridaemon.fsutil import read_output
 from toridaemon.hashing import FileState, NotRegularFile, sha256_file, still_there
 from toridaemon.journal import Claim, Journal, JournalError, JournalThread
 from toridaemon.logs import get_logger
@@ -235,18 +237,18 @@ class FileMachine:
         item.sha256, item.identity = state.sha256, state.identity
         assert item.row_id is not None
         claim = await self.journal.run(Journal.claim_unless_done, item.row_id, state.sha256)
-        if claim.done is not None or (claim.others and await asyncio.to_thread(self._left_by_others, claim, state)):
+        if claim.done is not None:
             item.enter(State.RECORD)
             parsed()
             await finish_shielded(self._record_duplicate(item, state, settings))
             return
-        outcome = await self._claimed(item, state, claim, on_disk)
+        outcome, kept = await self._earlier_outcome(item, state, claim, on_disk)
         if outcome is None:
             item.enter(State.PARSE)
             outcome = await self._execute(item, settings, options, ocr_budget)
         item.enter(State.RECORD)
         parsed()
-        await finish_shielded(self._record(item, outcome, settings))
+        await finish_shielded(self._record(item, outcome, settings, kept))
 
     async def _hash(self, item: Item, options: PipelineOptions) -> tuple[FileState, float, OnDisk] | None:
         """Hash the input, count the seconds OCR may add to its timeout (`hash_and_budget`) and look for an
@@ -275,26 +277,40 @@ class FileMachine:
         except OSError:
             return state, ocr_budget, LOOK_AGAIN
 
+    async def _earlier_outcome(self, item: Item, state: FileState, claim: Claim, on_disk: OnDisk
+                               ) -> tuple[JobOutcome | None, Path | None]:
+        """After the claim: an outcome already on disk, and the result file to keep when it is another input's."""
+        elsewhere = await asyncio.to_thread(self._left_by_others, claim, state) if claim.others else None
+        if elsewhere is not None:  # done with that result, so the content has a `done` row whatever its row becomes
+            return JobOutcome(result=elsewhere[1]), elsewhere[0]
+        return await self._claimed(item, state, claim, on_disk), None
+
     async def _claimed(self, item: Item, state: FileState, claim: Claim, on_disk: OnDisk) -> JobOutcome | None:
         """After the claim: the outcome an earlier try left on disk (`on_disk`, looked for with the hash)."""
         self.metrics.file_bytes.observe(state.size)
         log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=claim.attempt)
         # The same content failed before and is back in the inbox (moved back by an operator): its old
-        # failure record must not answer for this try. The journal says so by a failed row of the content, or, when
-        # a rebuild from the outbox knew no failures, by this being the row's first try: no earlier try of it can
-        # have written the record. Rare, as is a failed look: a second trip.
-        stale = isinstance(on_disk, JobOutcome) and on_disk.failure is not None and claim.attempt <= 1
-        retire = stale or (claim.failed is not None and claim.failed.id != item.row_id)
+        # failure record must not answer for this try. Rare, as is a failed look: a second trip.
+        retire = claim.failed is not None and claim.failed.id != item.row_id
         found = (await asyncio.to_thread(self._look_on_disk, item.path, state.sha256, retire)
                  if retire or isinstance(on_disk, _Look) else on_disk)
+        # A journal rebuilt from the outbox knows no failures: a record written before this row was made is no
+        # try's of it (a crash between a try's record and its move leaves one written after). Rare: a third trip.
+        if found is not None and found.failure is not None and await asyncio.to_thread(
+                self.outcomes.retire_failure, item.path.name, state.sha256, claim.since):
+            found = None
         if found is not None:
             log.info("file_outcome_found", file=item.path.name, sha256=state.sha256)
         return found
 
-    def _left_by_others(self, claim: Claim, state: FileState) -> bool:
-        """Off the loop: whether another pending input of this content has its result on disk already (left by a
-        run that ended before recording it): this file is then a duplicate of that result."""
-        return any(self.outcomes.found_result(Path(other).name, state.sha256) is not None for other in claim.others)
+    def _left_by_others(self, claim: Claim, state: FileState) -> tuple[Path, dict[str, Any]] | None:
+        """Off the loop: the result (its path and content) another pending input of this content has on disk
+        already, left by a run that ended before recording it. It is this content's result: no second is written."""
+        for other in claim.others:
+            found = self.outcomes.found_result(Path(other).name, state.sha256)
+            if found is not None:
+                return found, json.loads(read_output(found))
+        return None
 
     def _look_on_disk(self, path: Path, sha256: str, retire: bool) -> JobOutcome | None:
         """Off the loop, one trip: retire a superseded failure record, then find an earlier outcome."""
@@ -333,9 +349,10 @@ class FileMachine:
         return outcome
 
     # ---- record (run to the end even when the file's task is cancelled) -----------------------
-    async def _record(self, item: Item, outcome: JobOutcome, settings: Settings) -> None:
+    async def _record(self, item: Item, outcome: JobOutcome, settings: Settings, kept: Path | None = None) -> None:
+        """Record an outcome; `kept` is a result already on disk for it (written under another input's name)."""
         if outcome.result is not None:
-            await self._record_success(item, outcome.result, settings)
+            await self._record_success(item, outcome.result, settings, kept)
         elif outcome.failure is not None:
             if not await asyncio.to_thread(_present_unchanged, item):
                 # Deleted or renamed away meanwhile ("cannot open": no such file): no failure record for a file
@@ -347,9 +364,10 @@ class FileMachine:
     async def _check_unchanged(self, item: Item) -> None:
         await asyncio.to_thread(_ensure_unchanged, item)
 
-    async def _record_success(self, item: Item, result: dict[str, Any], settings: Settings) -> None:
+    async def _record_success(self, item: Item, result: dict[str, Any], settings: Settings,
+                              kept: Path | None = None) -> None:
         assert item.row_id is not None
-        result_path, final = await asyncio.to_thread(self._write_and_settle, item, result, settings.on_success)
+        result_path, final = await asyncio.to_thread(self._write_and_settle, item, result, settings.on_success, kept)
         await self.journal.run(Journal.finish, item.row_id, "done", result_path=result_path, final_path=final)
         self._observe_result(result)
         self.metrics.files_completed.labels(outcome="done").inc()
@@ -358,11 +376,13 @@ class FileMachine:
                  pages=result["source"]["pages"], concepts=len(result["concepts"]),
                  seconds=round(time.monotonic() - item.started, 4), timings=result["timings_seconds"])
 
-    def _write_and_settle(self, item: Item, result: dict[str, Any], on_success: OnSuccess) -> tuple[Path, Path | None]:
+    def _write_and_settle(self, item: Item, result: dict[str, Any], on_success: OnSuccess,
+                          kept: Path | None = None) -> tuple[Path, Path | None]:
         """Off the loop, one trip, in this order: the input is still the file that was read, its result
-        is durable (fsynced, renamed, directory fsynced), then the input leaves the inbox."""
+        is durable (fsynced, renamed, directory fsynced; or `kept`, durable already), then the input leaves the
+        inbox."""
         _ensure_unchanged(item)
-        result_path = self.outcomes.write_result(item.path.name, result)
+        result_path = kept or self.outcomes.write_result(item.path.name, result)
         return result_path, self.outcomes.settle_input(item.path, on_success)
 
     async def _record_failure(self, item: Item, failure: Failure, final: Path | None = None) -> None:

@@ -45,9 +45,10 @@ MAX_DATABASE_BYTES = 64 << 20  # a file, and what a .gz unpacks to: parsing take
 # Every worker builds the matcher itself, per language: about 0.9 KB and 15 µs per name or alias (600,000 took
 # 520 MB and 9 s), so a million fits the default worker memory cap with room for the document's own work.
 MAX_NAMES = 1_000_000
-# The matcher's memory grows with the characters of its names, some 40 bytes each (a trie node per character
+# The matcher's memory grows with the characters of its names, some 40 to 50 bytes each (a trie node per character
 # where names do not share a prefix): 600,000 names of nine words did not fit the 2 GiB worker cap, and every
-# document failed. 16 million characters take some 650 MB; the bundled database holds 0.85 million.
+# document failed. 16 million characters take up to some 800 MB; the bundled database holds 0.85 million. A worker
+# keeps the matchers it built (one per language met) within both bounds together (`_make_room`).
 MAX_CHARACTERS = 16_000_000
 MAX_NAME_CHARACTERS = 1_000  # no concept is named at greater length; one 62 MB name crashed every worker
 MIN_ALIAS_SPECIFICITY = 0.5  # a one-word alias more common than this (Zipf ≈ 4.5, "state", "babel" passes) is dropped
@@ -99,6 +100,7 @@ class ConceptDB:
                     by_surface[key] = (entry, name_key, is_name, *_cased_edges(surface, lang))
         self.size = len({id(found[0]) for found in by_surface.values()})
         self.names = len(by_surface)
+        self.characters = sum(map(len, by_surface))
         self._automaton = ahocorasick.Automaton()
         for key, (entry, name_key, is_name, head, tail) in by_surface.items():
             self._automaton.add_word(key, (len(key), entry, name_key, is_name, head, tail))
@@ -218,7 +220,7 @@ def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     if too_many := _too_many_names(files):
         raise ConceptDBError(dict.fromkeys(key[0], too_many), [str(BUNDLED), *key[0]])
     entries = _entries(files, lang)
-    _make_room(_name_count(entries))
+    _make_room(_name_count(entries), _character_count(entries))
     database = ConceptDB(entries, lang)
     _built[key] = (stamps, database)
     return database
@@ -238,12 +240,15 @@ def _usable_versions(paths: tuple[str, ...]) -> list[_Version]:
     return versions
 
 
-def _make_room(names: int) -> None:
-    """Drop the least recently used databases until one of `names` names and aliases fits beside the rest."""
+def _make_room(names: int, characters: int) -> None:
+    """Drop the least recently used databases until one of `names` names and aliases, of `characters` characters,
+    fits beside the rest."""
     held = sum(database.names for _stamps, database in _built.values())
-    while _built and held + names > MAX_NAMES:
+    held_characters = sum(database.characters for _stamps, database in _built.values())
+    while _built and (held + names > MAX_NAMES or held_characters + characters > MAX_CHARACTERS):
         _stamps, oldest = _built.pop(next(iter(_built)))
         held -= oldest.names
+        held_characters -= oldest.characters
 
 
 def _version(path: str) -> _Version:
@@ -281,15 +286,18 @@ def _name_count(entries: Iterable[ConceptEntry]) -> int:
     return sum(1 + len(entry.aliases) for entry in entries)
 
 
+def _character_count(entries: Iterable[ConceptEntry]) -> int:
+    return sum(len(text) for entry in entries for text in (entry.name, *entry.aliases))
+
+
 def _too_many_names(files: list[DatabaseFile]) -> str | None:
     names = sum(_name_count(entries) for _declared, entries in files)
     if names > MAX_NAMES:
         return f"{names} names and aliases in all; at most {MAX_NAMES} (each worker builds its own matcher)"
-    characters = sum(len(text) for _declared, entries in files for entry in entries
-                     for text in (entry.name, *entry.aliases))
+    characters = sum(_character_count(entries) for _declared, entries in files)
     if characters > MAX_CHARACTERS:
         return (f"{characters} characters of names and aliases in all; at most {MAX_CHARACTERS} (each worker's "
-                "matcher takes some 40 bytes per character)")
+                "matcher takes some 40 to 50 bytes per character)")
     return None
 
 
