@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -342,26 +341,6 @@ def test_json_sha_tolerates_foreign_files(tmp_path: Path) -> None:
     assert json_sha(garbage, "source") is None
     assert json_sha(listing, None) is None
     assert json_sha(missing, None) is None
-
-
-def test_a_volume_unmounted_from_an_output_folder_itself_holds_outcomes_back(tmp_path: Path) -> None:
-    """The mount point stays a folder, of the filesystem below: outcomes went there, hidden once the volume came
-    back (its journal rows pointing at results no one could see). Needs root to mount a tmpfs."""
-    dirs = Dirs(tmp_path)
-    done = subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(dirs.outbox)], capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"mount not permitted here: {done.stderr.decode().strip()}")
-    try:
-        outcomes = dirs.outcomes()
-        assert outcomes.write_result("paper.pdf", result_for(SHA)).exists()
-    finally:
-        subprocess.run(["umount", "-l", str(dirs.outbox)], check=True)
-    with pytest.raises(FileNotFoundError, match="another filesystem than at start") as caught:
-        outcomes.write_result("other.pdf", result_for(OTHER_SHA))
-    assert caught.value.filename == str(dirs.outbox) and list(dirs.outbox.iterdir()) == []
-    os.rmdir(dirs.outbox)  # gone instead (a clean-up): made again, in the folder that held it
-    assert outcomes.write_result("other.pdf", result_for(OTHER_SHA)).parent == dirs.outbox
-    assert outcomes.write_result("third.pdf", result_for("f" * 64)).parent == dirs.outbox  # and kept
 
 
 def test_an_output_folder_gone_is_made_again_only_in_the_folder_that_held_it(tmp_path: Path) -> None:

@@ -82,9 +82,6 @@ class Outcomes:
         self._write = write  # a seam: fault-injection tests pass a writer that raises ENOSPC/EIO
         # The folder each output folder is in, as it was at start: one gone is made again only there (see `_made`).
         self._homes = {folder: identity(folder.parent) for folder in (outbox, processed, failed)}
-        # The filesystem each output folder was on at start: a volume mounted at the folder itself and unmounted
-        # while running leaves its mount point, an empty folder of the filesystem below.
-        self._devices = {folder: found[0] for folder in (outbox, processed, failed) if (found := identity(folder))}
         self._making = threading.Lock()
 
     def result_path(self, name: str, sha256: str) -> Path:
@@ -173,14 +170,7 @@ class Outcomes:
         outcome would be written where the volume, once back, hides it; the file waits in the inbox instead.
         Checked under a lock, so no outcome goes into the new folder before its entry is durable."""
         with self._making:
-            now = identity(folder)
-            if now is not None:
-                device = self._devices.get(folder, now[0])
-                if now[0] != device:
-                    raise FileNotFoundError(errno.ENOENT, "output folder on another filesystem than at start (a "
-                                            "volume unmounted from it, or mounted on it): outcomes written there "
-                                            "would be hidden once the volume is back; restart to take the new one",
-                                            str(folder))
+            if folder.is_dir():
                 return
             home = self._homes.get(folder)
             if home is None or identity(folder.parent) != home:
@@ -188,7 +178,6 @@ class Outcomes:
                                         "one it was in at start (an unmounted volume?)", str(folder))
             folder.mkdir()
             fsync_dir(folder.parent)
-            self._devices[folder] = os.stat(folder).st_dev
         log.warning("output_directory_made_again", directory=str(folder))
 
     def write_failure(self, pdf: Path, sha256: str | None, failure: Failure) -> Path:
