@@ -310,6 +310,15 @@ def test_hostile_database_files_are_errors_naming_the_file(tmp_path: Path, name:
     assert str(path) in str(caught.value)
 
 
+def test_a_symlink_loop_at_a_database_path_is_named_a_loop(tmp_path: Path) -> None:
+    """Followed symlinks (a database may be one) that loop were reported as "not a regular file (symlink)"."""
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(tmp_path / "back.json")
+    (tmp_path / "back.json").symlink_to(loop)
+    with pytest.raises(ConceptDBError, match="Too many levels of symbolic links"):
+        conceptdb.check_files((str(loop),))
+
+
 def test_a_device_at_a_database_path_is_refused_unread() -> None:
     with pytest.raises(ConceptDBError, match="not a regular file"):
         conceptdb.check_files(("/dev/zero",))

@@ -40,7 +40,7 @@ def open_regular(path: Path, *, follow_symlinks: bool = False) -> tuple[BinaryIO
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:  # the name is a symlink
+        if exc.errno == errno.ELOOP and not follow_symlinks:  # the name is a symlink (followed: a loop of them)
             raise NotRegularFile("symlink") from exc
         raise
     info = os.fstat(fd)  # before fdopen: on a folder it raised IsADirectoryError naming the descriptor ("… : 3")
