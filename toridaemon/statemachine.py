@@ -280,15 +280,15 @@ class FileMachine:
     async def _earlier_outcome(self, item: Item, state: FileState, claim: Claim, on_disk: OnDisk
                                ) -> tuple[JobOutcome | None, Path | None]:
         """After the claim: an outcome already on disk, and the result file to keep when it is another input's."""
+        self.metrics.file_bytes.observe(state.size)
+        log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=claim.attempt)
         elsewhere = await asyncio.to_thread(self._left_by_others, claim, state) if claim.others else None
         if elsewhere is not None:  # done with that result, so the content has a `done` row whatever its row becomes
             return JobOutcome(result=elsewhere[1]), elsewhere[0]
         return await self._claimed(item, state, claim, on_disk), None
 
     async def _claimed(self, item: Item, state: FileState, claim: Claim, on_disk: OnDisk) -> JobOutcome | None:
-        """After the claim: the outcome an earlier try left on disk (`on_disk`, looked for with the hash)."""
-        self.metrics.file_bytes.observe(state.size)
-        log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=claim.attempt)
+        """The outcome an earlier try of this input left on disk (`on_disk`, looked for with the hash)."""
         # The same content failed before and is back in the inbox (moved back by an operator): its old
         # failure record must not answer for this try. Rare, as is a failed look: a second trip.
         retire = claim.failed is not None and claim.failed.id != item.row_id
