@@ -30,6 +30,22 @@ def journal(db_path: Path) -> Iterator[Journal]:
     opened.close()
 
 
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM files WHERE sha256 = ? AND state = 'done' LIMIT 1",
+    "SELECT * FROM files WHERE sha256 = ? AND state = 'failed' ORDER BY id DESC LIMIT 1",
+    "SELECT * FROM files WHERE sha256 = ? AND state IN ('detected', 'claimed') AND id != ?",
+], ids=["done", "failed", "pending"])
+def test_every_claim_looks_content_up_by_index(journal: Journal, db_path: Path, query: str) -> None:
+    """The failed-row lookup scanned the whole table on every claim: 18.6 ms a file with 300,000 rows, on the
+    journal's one thread (0.07 ms with the index). The queries are `Journal`'s own."""
+    source = Path(__file__).resolve().parents[1].joinpath("toridaemon", "journal.py").read_text()
+    assert query in source
+    with sqlite3.connect(db_path) as db:
+        arguments = ("a" * 64, 1)[: query.count("?")]
+        plan = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + query, arguments))
+    assert "USING INDEX" in plan and "SCAN" not in plan, plan
+
+
 def test_wal_mode_is_on_and_seen_by_other_connections(journal: Journal, db_path: Path) -> None:
     with sqlite3.connect(db_path) as other:
         assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)

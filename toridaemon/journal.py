@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS files_pending_path ON files(path) WHERE state IN ('detected', 'claimed');
 CREATE INDEX IF NOT EXISTS files_done_sha ON files(sha256) WHERE state = 'done';
+CREATE INDEX IF NOT EXISTS files_failed_sha ON files(sha256) WHERE state = 'failed';
+CREATE INDEX IF NOT EXISTS files_open_sha ON files(sha256) WHERE state IN ('detected', 'claimed');
 CREATE INDEX IF NOT EXISTS files_settled_path ON files(path, size, mtime_ns) WHERE final_path = path;
 """
 
