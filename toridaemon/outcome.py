@@ -116,11 +116,16 @@ class Outcomes:
         self._write(target, _dumps(result))
         return target
 
+    def stored_result(self, name: str, sha256: str) -> tuple[Path, dict[str, Any]] | None:
+        """The result file of `name` with this content (under an older name too) and what it holds, if any."""
+        found = self.found_result(name, sha256)
+        return None if found is None else (found, json.loads(read_output(found)))
+
     def existing(self, name: str, sha256: str) -> JobOutcome | None:
         """An outcome a crash left on disk for this name and content, so the input is settled, not re-parsed."""
-        result = self.found_result(name, sha256)
-        if result is not None:
-            return JobOutcome(result=json.loads(read_output(result)))
+        stored = self.stored_result(name, sha256)
+        if stored is not None:
+            return JobOutcome(result=stored[1])
         record = find_failure_record(self.failed, name, sha256)
         if record is None or os.path.lexists(record):
             return None  # no record, or a finished failure whose input already moved beside it

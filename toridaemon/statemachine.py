@@ -17,7 +17,6 @@ import asyncio
 import enum
 import errno
 import functools
-import json
 import os
 import time
 from collections import Counter
@@ -35,7 +34,6 @@ from toridaemon.executors.base import (
     JobOutcome,
     WorkerCrashed,
 )
-from toridaemon.fsutil import read_output
 from toridaemon.hashing import FileState, NotRegularFile, sha256_file, still_there
 from toridaemon.journal import Claim, Journal, JournalError, JournalThread
 from toridaemon.logs import get_logger
@@ -289,16 +287,17 @@ class FileMachine:
 
     async def _claimed(self, item: Item, state: FileState, claim: Claim, on_disk: OnDisk) -> JobOutcome | None:
         """The outcome an earlier try of this input left on disk (`on_disk`, looked for with the hash)."""
-        # The same content failed before and is back in the inbox (moved back by an operator): its old
-        # failure record must not answer for this try. Rare, as is a failed look: a second trip.
-        retire = claim.failed is not None and claim.failed.id != item.row_id
-        found = (await asyncio.to_thread(self._look_on_disk, item.path, state.sha256, retire)
-                 if retire or isinstance(on_disk, _Look) else on_disk)
-        # A journal rebuilt from the outbox knows no failures: a record written before this row was made is no
-        # try's of it (a crash between a try's record and its move leaves one written after). Rare: a third trip.
-        if found is not None and found.failure is not None and await asyncio.to_thread(
-                self.outcomes.retire_failure, item.path.name, state.sha256, claim.since):
-            found = None
+        found = (await asyncio.to_thread(self.outcomes.existing, item.path.name, state.sha256)
+                 if isinstance(on_disk, _Look) else on_disk)  # rare, as is any trip below
+        if found is not None and found.failure is not None:
+            # A failure record answers only for a try of this row. The same content failed before and is back in
+            # the inbox (moved back by an operator): its old record is retired, whenever it was written; after a
+            # journal rebuilt from the outbox, which knows no failures, when it was written before this row was
+            # made (a crash between a try's record and its move leaves one written after).
+            superseded = claim.failed is not None and claim.failed.id != item.row_id
+            if await asyncio.to_thread(self.outcomes.retire_failure, item.path.name, state.sha256,
+                                       None if superseded else claim.since):
+                found = None
         if found is not None:
             log.info("file_outcome_found", file=item.path.name, sha256=state.sha256)
         return found
@@ -307,16 +306,10 @@ class FileMachine:
         """Off the loop: the result (its path and content) another pending input of this content has on disk
         already, left by a run that ended before recording it. It is this content's result: no second is written."""
         for other in claim.others:
-            found = self.outcomes.found_result(Path(other).name, state.sha256)
-            if found is not None:
-                return found, json.loads(read_output(found))
+            stored = self.outcomes.stored_result(Path(other).name, state.sha256)
+            if stored is not None:
+                return stored
         return None
-
-    def _look_on_disk(self, path: Path, sha256: str, retire: bool) -> JobOutcome | None:
-        """Off the loop, one trip: retire a superseded failure record, then find an earlier outcome."""
-        if retire:
-            self.outcomes.retire_failure(path.name, sha256)
-        return self.outcomes.existing(path.name, sha256)
 
     async def _execute(self, item: Item, settings: Settings, options: PipelineOptions,
                        ocr_budget: float) -> JobOutcome:
