@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from toridaemon import outcome
+from toridaemon import fsutil, outcome
 from toridaemon.executors.base import Failure
-from toridaemon.fsutil import TEMP_PREFIX, candidate_names, free_path, move_durably, write_atomic
+from toridaemon.fsutil import (
+    TEMP_PREFIX,
+    Replaced,
+    candidate_names,
+    free_path,
+    move_durably,
+    unlink_expected,
+    write_atomic,
+)
+from toridaemon.hashing import identity_of, sha256_file
 from toridaemon.outcome import OnSuccess, Outcomes, json_sha
 
 SHA = "0123456789abcdef" * 4
@@ -156,9 +167,8 @@ def test_move_durably_moves(tmp_path: Path) -> None:
     assert target.read_bytes() == b"pdf"
 
 
-def test_move_durably_copies_across_filesystems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source, target = tmp_path / "s.pdf", tmp_path / "t.pdf"
-    source.write_bytes(b"pdf bytes")
+def cross_device_for(source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Renames of `source` fail as across filesystems (EXDEV): the copy path runs on one test filesystem."""
     real_rename = os.rename
 
     def cross_device(src: Any, dst: Any) -> None:
@@ -167,10 +177,89 @@ def test_move_durably_copies_across_filesystems(tmp_path: Path, monkeypatch: pyt
         real_rename(src, dst)
 
     monkeypatch.setattr(os, "rename", cross_device)
+
+
+def test_move_durably_copies_across_filesystems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, target = tmp_path / "s.pdf", tmp_path / "t.pdf"
+    source.write_bytes(b"pdf bytes")
+    cross_device_for(source, monkeypatch)
     move_durably(source, target)
     assert not source.exists()
     assert target.read_bytes() == b"pdf bytes"
     assert temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("across", [False, True], ids=["rename", "copy"])
+def test_a_file_renamed_over_the_input_since_it_was_read_is_never_moved_nor_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, across: bool
+) -> None:
+    source, target = tmp_path / "scan.pdf", tmp_path / "moved.pdf"
+    source.write_bytes(b"the scan that was read")
+    expect = identity_of(os.lstat(source))
+    (tmp_path / "next.pdf").write_bytes(b"the next scan")
+    (tmp_path / "next.pdf").rename(source)  # a scanner renaming its next file into place
+    if across:
+        cross_device_for(source, monkeypatch)
+    with pytest.raises(Replaced) as replaced:
+        move_durably(source, target, expect)
+    assert not replaced.value.moved and not target.exists()
+    assert source.read_bytes() == b"the next scan"
+    with pytest.raises(Replaced):
+        unlink_expected(source, expect)
+    assert source.read_bytes() == b"the next scan"
+    assert temps(tmp_path) == []
+
+
+def test_a_file_renamed_over_the_input_during_its_copy_stays_and_the_copy_is_the_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = tmp_path / "scan.pdf", tmp_path / "moved.pdf"
+    source.write_bytes(b"the scan that was read")
+    expect = identity_of(os.lstat(source))
+    cross_device_for(source, monkeypatch)
+    real_write = fsutil.write_atomic
+
+    def replace_during_copy(path: Path, data: bytes) -> None:
+        real_write(path, data)
+        (tmp_path / "next.pdf").write_bytes(b"the next scan")
+        (tmp_path / "next.pdf").rename(source)
+
+    monkeypatch.setattr(fsutil, "write_atomic", replace_during_copy)
+    with pytest.raises(Replaced) as replaced:
+        move_durably(source, target, expect)
+    assert replaced.value.moved
+    assert target.read_bytes() == b"the scan that was read" and source.read_bytes() == b"the next scan"
+
+
+def test_inputs_settled_at_once_under_one_name_never_replace_each_other(
+    dirs: Dirs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two inputs whose processed/ names end alike ("a/x.pdf", "b/x.pdf") settled by two threads at once. The
+    seam only holds each move until both threads have chosen a name; the renames are real."""
+    outcomes = dirs.outcomes()
+    inputs = []
+    for folder in ("a", "b"):
+        (dirs.inbox / folder).mkdir()
+        inputs.append(dirs.pdf(f"{folder}/x.pdf", f"%PDF-1.4 from {folder}".encode()))
+    both_chose = threading.Barrier(2, timeout=10)
+    real_move = fsutil.move_durably
+
+    def move_once_both_chose(source: Path, target: Path, expect: Any = None) -> None:
+        both_chose.wait()
+        real_move(source, target, expect)
+
+    monkeypatch.setattr(outcome, "move_durably", move_once_both_chose)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        moved = list(pool.map(outcomes.settle_input, inputs))
+    assert sorted(p.name for p in moved if p) == ["x-1.pdf", "x.pdf"]
+    assert sorted(p.read_bytes() for p in dirs.processed.iterdir()) == [b"%PDF-1.4 from a", b"%PDF-1.4 from b"]
+
+    failed = [dirs.pdf(f"{folder}/x.pdf", f"%PDF-1.4 bad {folder}".encode()) for folder in ("a", "b")]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        records = list(pool.map(lambda pdf: outcomes.write_failure(pdf, sha256_file(pdf).sha256, FAILURE), failed))
+    assert sorted(p.name for p in records) == ["x-1.pdf", "x.pdf"]
+    assert sorted(p.read_bytes() for p in records) == [b"%PDF-1.4 bad a", b"%PDF-1.4 bad b"]
+    assert all(json_sha(p.with_name(p.name + ".error.json"), None) == sha256_file(p).sha256 for p in records)
 
 
 # ---- results --------------------------------------------------------------------------------------
@@ -303,7 +392,7 @@ def test_write_failure_after_a_crash_between_record_and_move_gives_one_record(
     pdf = dirs.pdf()
     writer = Counting()
 
-    def crash(source: Path, target: Path) -> None:
+    def crash(source: Path, target: Path, expect: Any = None) -> None:
         raise Crash
 
     with monkeypatch.context() as patch:

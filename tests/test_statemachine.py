@@ -72,6 +72,40 @@ def test_a_file_replaced_during_its_parse_is_never_moved_under_the_old_outcome(t
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("ending", ["done", "failed"])
+def test_a_file_renamed_over_the_input_after_its_last_check_stays_in_the_inbox(tmp_path: Path, ending: str) -> None:
+    """A scanner renames a new scan.pdf into place while the outcome of the old one is being written (after the
+    last identity check, before the move): the move must not take the new file under the old one's outcome."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            second = b"%PDF-1.4 the next scan"
+            write = core.outcomes._write
+
+            def replace_then_write(path: Path, data: bytes) -> None:
+                if not (core.root / "replaced").exists():
+                    (core.root / "replaced").touch()
+                    (core.root / "next.pdf").write_bytes(second)
+                    (core.root / "next.pdf").rename(core.inbox / "scan.pdf")
+                write(path, data)
+
+            async def fail_the_first(job: Job) -> JobOutcome:
+                if ending == "failed" and len(core.executor.jobs) == 1:
+                    return JobOutcome(failure=Failure("text", "corrupt_pdf", "truncated"))
+                return result_for(job)
+
+            core.outcomes._write = replace_then_write
+            core.executor.script = fail_the_first
+            core.drop("scan.pdf", DATA)
+            await core.settled()
+            assert [p.read_bytes() for p in core.processed.iterdir()] == [second]
+            assert sha(second) in [json.loads(p.read_bytes())["source"]["sha256"] for p in core.results()]
+            assert not list(core.failed.iterdir()), "no failure record without its input"
+            assert not list(core.inbox.iterdir())
+            assert core.metric("toridaemon_files_retried_total", reason="changed_during_processing") == 1
+
+    asyncio.run(scenario())
+
+
 def test_a_file_appended_to_during_its_failure_is_not_moved(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Core(tmp_path) as core:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from toridaemon.hashing import NotRegularFile, open_regular
+from toridaemon.hashing import FileIdentity, NotRegularFile, identity_of, open_regular, still_there
 
 TEMP_PREFIX = ".tori-"
 
@@ -144,18 +145,57 @@ def same_content(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
         return False
 
 
-def move_durably(source: Path, target: Path) -> None:
+class Replaced(Exception):
+    """The input's name held another file when it was moved (renamed over it since it was read). That file is
+    left in, or put back into, the inbox; `moved` says whether the input's own bytes reached the target."""
+
+    def __init__(self, path: Path, *, moved: bool) -> None:
+        super().__init__(f"{path.name} was replaced by another file while it was processed")
+        self.moved = moved
+
+
+def move_durably(source: Path, target: Path, expect: FileIdentity | None = None) -> None:
     """Rename `source` to `target` (same filesystem) or copy+fsync+unlink across filesystems. A crash between
-    that copy and the unlink leaves both: the retry finds the copy by its content (see `same_content`)."""
+    that copy and the unlink leaves both: the retry finds the copy by its content (see `same_content`).
+
+    With `expect`, the identity of the file that was read: a file renamed over its name since is never moved
+    away nor unlinked (`Replaced`). A rename cannot say which file it takes, so it is checked after: one that
+    took the other file puts it back (beside, when yet another took the name meanwhile)."""
     try:
         os.rename(source, target)
     except OSError as exc:
-        if exc.errno != 18:  # EXDEV: another filesystem
+        if exc.errno != errno.EXDEV:  # another filesystem: copied below
             raise
-        write_atomic(target, source.read_bytes())
-        os.unlink(source)
+        _copy_across(source, target, expect)
+    else:
+        if expect is not None and identity_of(os.lstat(target)) != expect:
+            back = free_path(source.parent, source.name)
+            os.rename(target, back)
+            fsync_dir(source.parent)
+            raise Replaced(back, moved=False)
     fsync_dir(target.parent)
     fsync_dir(source.parent)
+
+
+def _copy_across(source: Path, target: Path, expect: FileIdentity | None) -> None:
+    handle, info = open_regular(source)
+    with handle:
+        if expect is not None and identity_of(info) != expect:
+            raise Replaced(source, moved=False)
+        data = handle.read()
+    write_atomic(target, data)
+    if expect is not None and not still_there(source, expect):  # the copy is the input's; the other file stays
+        fsync_dir(target.parent)
+        raise Replaced(source, moved=True)
+    os.unlink(source)
+
+
+def unlink_expected(path: Path, expect: FileIdentity | None = None) -> None:
+    """Delete an input, unless (with `expect`) another file was renamed over its name since it was read."""
+    if expect is not None and not still_there(path, expect):
+        raise Replaced(path, moved=False)
+    os.unlink(path)
+    fsync_dir(path.parent)
 
 
 def remove_stale_temps(directory: Path) -> int:

@@ -18,6 +18,9 @@ class NotRegularFile(Exception):
     """The path turned out to be a symlink, FIFO, socket, device or directory."""
 
 
+FileIdentity = tuple[int, int, int, int]  # device, inode, size, mtime (ns): the file that was read
+
+
 @dataclass(frozen=True, slots=True)
 class FileState:
     """What a file was when it was hashed; `identity` tells whether the same file is still there."""
@@ -25,10 +28,10 @@ class FileState:
     sha256: str
     size: int
     mtime_ns: int
-    identity: tuple[int, int, int, int]
+    identity: FileIdentity
 
 
-def identity_of(info: os.stat_result) -> tuple[int, int, int, int]:
+def identity_of(info: os.stat_result) -> FileIdentity:
     return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
@@ -63,7 +66,7 @@ def sha256_file(path: Path, also: Callable[[bytes], None] | None = None) -> File
     return FileState(digest.hexdigest(), info.st_size, info.st_mtime_ns, identity_of(info))
 
 
-def still_there(path: Path, identity: tuple[int, int, int, int]) -> bool:
+def still_there(path: Path, identity: FileIdentity) -> bool:
     """False only when a different file now has this name (it was replaced while we worked)."""
     try:
         return identity_of(os.lstat(path)) == identity

@@ -6,25 +6,29 @@ an output that already holds this content's sha256 is reused instead of written 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from toridaemon.executors.base import Failure, JobOutcome
 from toridaemon.fsutil import (
+    Replaced,
     candidate_names,
     free_path,
     fsync_dir,
     move_durably,
     read_output,
     same_content,
+    unlink_expected,
     write_atomic,
 )
+from toridaemon.hashing import FileIdentity
 from toridaemon.logs import get_logger
 from toridaemon.watching import identity
 
@@ -83,6 +87,8 @@ class Outcomes:
         # The folder each output folder is in, as it was at start: one gone is made again only there (see `_made`).
         self._homes = {folder: identity(folder.parent) for folder in (outbox, processed, failed)}
         self._making = threading.Lock()
+        self._naming = threading.Lock()
+        self._taking: set[Path] = set()  # names chosen for moves under way (see `_reserved`)
 
     def result_path(self, name: str, sha256: str) -> Path:
         suffix = f".{sha256[:8]}.json"  # cut the stem, never this: it tells results apart and `reprocess` finds them
@@ -145,28 +151,42 @@ class Outcomes:
         fsync_dir(self.failed)
         return True
 
-    def settle_input(self, pdf: Path, on_success: OnSuccess | None = None, *, reuse_identical: bool = True
-                     ) -> Path | None:
+    def settle_input(self, pdf: Path, on_success: OnSuccess | None = None, *, reuse_identical: bool = True,
+                     expect: FileIdentity | None = None) -> Path | None:
         """Apply `on_success` to an input whose result is durable; returns where it is now.
 
         With `reuse_identical`, a file of the same name and bytes already in processed/ is this input's own
         copy, left by a move across filesystems that a crash cut before the input's unlink: it is replaced,
         not kept beside a second copy. A duplicate (the same bytes dropped again) is kept apart, under its own
-        name."""
+        name. With `expect` (the identity of the file read), a file renamed over the input's name since is left
+        in the inbox (`Replaced`)."""
         mode = on_success or self.on_success
         if mode == "keep" or not pdf.exists():
             return pdf if mode == "keep" else None
         if mode == "delete":
-            pdf.unlink()
-            fsync_dir(pdf.parent)
+            unlink_expected(pdf, expect)
             return None
         def is_free(path: Path) -> bool:
             return not os.path.lexists(path) or (reuse_identical and same_content(path, pdf))
 
         self._made(self.processed)
-        target = free_path(self.processed, short_name(pdf.name), is_free)
-        move_durably(pdf, target)
+        with self._reserved(self.processed, short_name(pdf.name), is_free) as target:
+            move_durably(pdf, target, expect)
         return target
+
+    @contextlib.contextmanager
+    def _reserved(self, folder: Path, name: str, is_free: Callable[[Path], bool]) -> Iterator[Path]:
+        """The first free name for `name` in `folder`, kept from the daemon's other outcomes until the move into
+        it is done: two inputs settled at once whose names end alike ("a/x.pdf" and "b/x.pdf", long names cut
+        to the same start) both found it free, and the later rename replaced the earlier input."""
+        with self._naming:
+            target = free_path(folder, name, lambda path: path not in self._taking and is_free(path))
+            self._taking.add(target)
+        try:
+            yield target
+        finally:
+            with self._naming:
+                self._taking.discard(target)
 
     def _made(self, folder: Path) -> None:
         """Make an output folder again when it is gone (a clean-up removed it while the daemon ran), as the start
@@ -185,8 +205,10 @@ class Outcomes:
             fsync_dir(folder.parent)
         log.warning("output_directory_made_again", directory=str(folder))
 
-    def write_failure(self, pdf: Path, sha256: str | None, failure: Failure) -> Path:
-        """Write `<name>.error.json` into failed/, then move the input beside it."""
+    def write_failure(self, pdf: Path, sha256: str | None, failure: Failure, expect: FileIdentity | None = None
+                      ) -> Path:
+        """Write `<name>.error.json` into failed/, then move the input beside it (see `settle_input` for
+        `expect`: a record written for an input that was replaced meanwhile is taken back)."""
         def is_free(path: Path) -> bool:
             error = _error_path(path)
             ours = sha256 is not None and json_sha(error, None) == sha256
@@ -195,14 +217,21 @@ class Outcomes:
             return not os.path.lexists(error) or ours
 
         self._made(self.failed)
-        target = free_path(self.failed, short_name(pdf.name), is_free)
-        record = {"stage": failure.stage, "reason": failure.reason, "message": failure.message,
-                  "at": datetime.now(UTC).isoformat(timespec="microseconds"), "sha256": sha256, "name": pdf.name}
-        error_path = _error_path(target)
-        if not error_path.exists():
-            self._write(error_path, _dumps(record))
-        if pdf.exists():
-            move_durably(pdf, target)
+        with self._reserved(self.failed, short_name(pdf.name), is_free) as target:
+            record = {"stage": failure.stage, "reason": failure.reason, "message": failure.message,
+                      "at": datetime.now(UTC).isoformat(timespec="microseconds"), "sha256": sha256, "name": pdf.name}
+            error_path = _error_path(target)
+            written = not error_path.exists()
+            if written:
+                self._write(error_path, _dumps(record))
+            if pdf.exists():
+                try:
+                    move_durably(pdf, target, expect)
+                except Replaced as replaced:
+                    if written and not replaced.moved:  # no input of this content is beside it
+                        error_path.unlink(missing_ok=True)
+                        fsync_dir(self.failed)
+                    raise
         return target
 
 

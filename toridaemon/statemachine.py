@@ -34,7 +34,8 @@ from toridaemon.executors.base import (
     JobOutcome,
     WorkerCrashed,
 )
-from toridaemon.hashing import FileState, NotRegularFile, sha256_file, still_there
+from toridaemon.fsutil import Replaced
+from toridaemon.hashing import FileIdentity, FileState, NotRegularFile, sha256_file, still_there
 from toridaemon.journal import Claim, Journal, JournalError, JournalThread
 from toridaemon.logs import get_logger
 from toridaemon.metrics import Metrics, observe_text
@@ -111,7 +112,7 @@ class Item:
     row_id: int | None = None
     state: State = State.NEW
     sha256: str | None = None
-    identity: tuple[int, int, int, int] | None = None
+    identity: FileIdentity | None = None
     retries: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     progress: ProgressTracker = field(default_factory=lambda: _file_progress())
@@ -207,6 +208,8 @@ class FileMachine:
             return await step
         except Retry:
             raise
+        except Replaced as exc:  # its outcome is on disk; the file now at the name is read next
+            raise Retry("changed_during_processing", str(exc)) from exc
         except JournalError as exc:
             self.metrics.outcome_errors.labels(kind="journal").inc()
             self._on_journal_error(exc)
@@ -376,12 +379,12 @@ class FileMachine:
         inbox."""
         _ensure_unchanged(item)
         result_path = kept or self.outcomes.write_result(item.path.name, result)
-        return result_path, self.outcomes.settle_input(item.path, on_success)
+        return result_path, self.outcomes.settle_input(item.path, on_success, expect=item.identity)
 
     async def _record_failure(self, item: Item, failure: Failure, final: Path | None = None) -> None:
         assert item.row_id is not None
         if final is None and failure.reason != "vanished":
-            final = await asyncio.to_thread(self.outcomes.write_failure, item.path, item.sha256, failure)
+            final = await asyncio.to_thread(self.outcomes.write_failure, item.path, item.sha256, failure, item.identity)
         await self.journal.run(Journal.finish, item.row_id, "failed", reason=failure.reason,
                                error=failure.message, final_path=final)
         self.metrics.files_completed.labels(outcome="failed").inc()
@@ -395,7 +398,8 @@ class FileMachine:
         await self._check_unchanged(item)
         await self.journal.run(Journal.record_sha, item.row_id, state.sha256)
         final = await asyncio.to_thread(
-            functools.partial(self.outcomes.settle_input, item.path, settings.on_success, reuse_identical=False))
+            functools.partial(self.outcomes.settle_input, item.path, settings.on_success, reuse_identical=False,
+                              expect=item.identity))
         await self.journal.run(Journal.finish, item.row_id, "duplicate", reason="duplicate", final_path=final)
         self.metrics.duplicates.inc()
         self.metrics.files_completed.labels(outcome="duplicate").inc()
