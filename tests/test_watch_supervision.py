@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -246,3 +247,32 @@ def test_a_rearm_that_failed_leaves_the_watch_healthy_once_it_is_intact_again(
     finally:
         watcher.stop()
 
+
+
+def test_an_inbox_symlink_re_pointed_elsewhere_ends_the_daemon_and_its_restart_watches_the_new_folder(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """`ln -sfn new inbox` (a deploy): the watch and rescans follow the folder resolved at start, so new files
+    waited unseen while every probe said healthy. The daemon ends (exit 3) so that its restart watches the new
+    folder; a link that names nothing for a moment is waited for, not taken for a move."""
+    first, second = dirs.root / "inbox-1", dirs.root / "inbox-2"
+    first.mkdir()
+    second.mkdir()
+    dirs.inbox.rmdir()
+    dirs.inbox.symlink_to(first)
+    daemon = daemon_factory(NO_RESCAN)
+    daemon.wait_ready()
+    dirs.inbox.unlink()  # no folder at the path for a moment: not a move
+    time.sleep(2.5)  # the check runs every second
+    assert daemon.proc.poll() is None and daemon.event("inbox_moved") is None
+    dirs.inbox.symlink_to(first)
+    (dirs.root / "next").symlink_to(second)
+    (dirs.root / "next").rename(dirs.inbox)  # as `ln -sfn` replaces a link: atomically
+    wait_for(lambda: daemon.proc.poll() is not None, 10, what="the daemon to end")
+    assert daemon.proc.returncode == 3
+    moved = daemon.event("inbox_moved")
+    assert moved is not None and moved["now"] == str(second.resolve())
+    restarted = daemon_factory(NO_RESCAN)
+    restarted.wait_ready()
+    _arrives_by_event(dirs, restarted, "after-re-point.pdf")
+    assert [p.name for p in second.iterdir()] == [] and list(dirs.processed.iterdir())

@@ -105,6 +105,7 @@ class Daemon:
         self._reloading: asyncio.Task[None] | None = None  # a reload running beside the tick
         self._state_unknown = False  # the last state check could not tell
         self._state: tuple[Path, StateIdentity | None] = (Path(), None)  # the state folder and what it was
+        self._inbox: tuple[Path, Path] | None = None  # the inbox path as configured, and the folder watched
         self._ping_every: float | None = None
         self._rescan_for_rearm = False  # set on the watch supervisor's thread, read by the tick
 
@@ -201,6 +202,7 @@ class Daemon:
         machine = FileMachine(lambda: self.settings, journal, executor, outcomes, self.metrics,
                               on_journal_error=self.journal_fault, stalled_since=stalls.stalled_since)
         self.runner = runner = Runner(machine, lambda: self.settings, self.metrics)
+        self._inbox = s.inbox_dir, s.inbox_dir.resolve()
         self._watcher = watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event,
                                           recursive=s.recursive, on_rearm=self._on_watch_rearmed)
         gate = StabilityGate(s.stability_seconds, settle_seconds=s.settle_seconds,
@@ -317,6 +319,7 @@ class Daemon:
         if now >= self._next_state_check:
             self._next_state_check = now + STATE_CHECK_SECONDS
             await self._check_state()
+            await self._check_inbox_target()
         if now >= self._next_rescan:
             self._next_rescan = now + self.settings.rescan_interval_seconds
             rearmed, self._rescan_for_rearm = self._rescan_for_rearm, False
@@ -352,6 +355,23 @@ class Daemon:
                        "the outbox")
         self.journal_damaged = True  # not ready meanwhile
         self.metrics.journal_damaged.set(1)
+        self._exit_code = EXIT_STARTUP
+        self.flags.stop = True
+
+    async def _check_inbox_target(self) -> None:
+        """The inbox path names another folder than the one watched: a symlink on the way re-pointed (`ln -sfn`, a
+        deploy). The watch, the rescans and the inputs' names are of the folder resolved at start, so new files
+        would wait unseen while every probe said healthy. End with exit 3: the next start watches the new folder.
+        A path that names no folder now (a link being replaced) is waited for, as a missing inbox is."""
+        if self._inbox is None or self.flags.stop:
+            return
+        configured, watched = self._inbox
+        now = await asyncio.to_thread(_folder_named, configured)
+        if now is None or now == watched:
+            return
+        log.error("inbox_moved", inbox=str(configured), watched=str(watched), now=str(now),
+                  hint="the inbox path names another folder than the one watched (a symlink re-pointed); stopping "
+                       "so that the next start watches it")
         self._exit_code = EXIT_STARTUP
         self.flags.stop = True
 
@@ -510,3 +530,12 @@ def report_failure(event: str, message: str) -> None:
         print(f"toridaemon: {message}", file=sys.stderr)
     else:
         log.error(event, error=message)
+
+
+def _folder_named(path: Path) -> Path | None:
+    """The folder `path` names now, symlinks resolved; None when it names none or cannot be looked at."""
+    try:
+        folder = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a loop of symlinks (before Python 3.13)
+        return None
+    return folder if folder.is_dir() else None
