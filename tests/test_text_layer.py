@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, NumberObject
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, NumberObject, RectangleObject
 
 from tests.conftest import good_corpus
 from tests.pdfgen import pdf_bytes
@@ -226,10 +226,37 @@ def test_a_title_is_the_text_set_larger_than_the_rest_of_page_1(unit_fonts: bool
     assert read_document(data, PipelineOptions()).title == "The Sparse Matrix Package"
     pdf = pdfium.PdfDocument(data)
     try:
-        sizes = [round(line.size) for line in top_lines(pdf[0].get_textpage(), pdf[0].get_height())]
+        sizes = [round(line.size) for line in top_lines(pdf[0].get_textpage(), pdf[0])]
     finally:
         pdf.close()
     assert sizes == [17, 11, 11, 11, 11]
+
+
+# The same page as shown, stored three other ways: its box below the origin; turned 180 degrees (/Rotate) with
+# its content drawn upside down; a landscape page stored portrait, turned 90 degrees. (ctm, box, /Rotate)
+_SHOWN_ALIKE = {
+    "box-below-origin": ((1, 0, 0, 1, 0, -842), [0, -842, 595, 0], 0),
+    "turned-180": ((-1, 0, 0, -1, 595, 842), [0, 0, 595, 842], 180),
+    "landscape-turned-90": ((0, 1, -1, 0, 842, 0), [0, 0, 595, 842], 90),
+}
+
+
+@pytest.mark.parametrize("layout", list(_SHOWN_ALIKE))
+def test_the_title_is_found_atop_the_page_as_shown_whatever_its_box_and_rotation(layout: str) -> None:
+    """The top of page 1 was measured from y = page height in the page's own space: a box that does not start
+    at the origin, or a page turned by /Rotate (landscape slides, pdflscape), gave no title."""
+    page = "The Sparse Matrix Package\nJane Author\n" + "\n".join(_LETTER.splitlines()[2:])
+    ctm, box, turned = _SHOWN_ALIKE[layout]
+    reader = PdfReader(io.BytesIO(pdf_bytes([page], heading_size=17.0)))
+    writer = PdfWriter()
+    writer.add_page(reader.pages[0])
+    stored = writer.pages[0]
+    stored.add_transformation(ctm)
+    stored.mediabox = RectangleObject(box)
+    stored[NameObject("/Rotate")] = NumberObject(turned)
+    data = io.BytesIO()
+    writer.write(data)
+    assert read_document(data.getvalue(), PipelineOptions()).title == "The Sparse Matrix Package"
 
 
 def test_page_one_in_one_font_shows_no_title(tmp_path: Path) -> None:
@@ -250,7 +277,7 @@ def test_a_widened_first_line_is_not_set_larger() -> None:
     data = pdf_bytes([_LETTER], stretch=3.0)
     pdf = pdfium.PdfDocument(data)
     try:
-        sizes = {round(line.size, 1) for line in top_lines(pdf[0].get_textpage(), pdf[0].get_height())}
+        sizes = {round(line.size, 1) for line in top_lines(pdf[0].get_textpage(), pdf[0])}
     finally:
         pdf.close()
     assert sizes == {11.0}
@@ -416,7 +443,7 @@ def test_a_title_set_in_a_negative_font_size_is_found() -> None:
     pdf = pdfium.PdfDocument(data)
     try:
         page = pdf[0]
-        assert {line.size for line in top_lines(page.get_textpage(), page.get_height())} == {11.0}
+        assert {line.size for line in top_lines(page.get_textpage(), page)} == {11.0}
     finally:
         pdf.close()
 

@@ -119,7 +119,7 @@ def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
             textpage = page.get_textpage()
             try:
                 text = _brackets(textpage, str(textpage.get_text_range()))
-                lines = tuple(top_lines(textpage, page.get_height())) if index == 0 else ()
+                lines = tuple(top_lines(textpage, page)) if index == 0 else ()
                 unmapped = _unmapped_share(textpage)
                 visible = visible_chars(text)
                 # The text's share first (at most STAMP_CHARS characters: cheap); the walk over the page's

@@ -98,8 +98,9 @@ def plausible_metadata(title: str | None, file_stem: str | None = None) -> str |
     return title if _has_letters(title) else None
 
 
-def top_lines(textpage: pdfium.PdfTextPage, height: float) -> list[Line]:
-    """Lines of the top part of a page with their largest font size."""
+def top_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> list[Line]:
+    """Lines of the top part of a page (as it is shown: its box and rotation applied) with their largest font
+    size."""
     count = min(textpage.count_chars(), _MAX_CHARS)
     text = str(textpage.get_text_range(0, count))
     if len(text) != count:  # indices would not line up: ask PDFium char by char
@@ -107,15 +108,28 @@ def top_lines(textpage: pdfium.PdfTextPage, height: float) -> list[Line]:
     lines: list[Line] = []
     box = [ctypes.c_double() for _ in range(4)]
     matrix = pdfium_c.FS_MATRIX()
+    side, sign, edge = _top_edge(page)
+    height = page.get_height()  # as shown: a page turned a quarter shows its width
     for start, end in _line_spans(text):
         pdfium_c.FPDFText_GetCharBox(textpage.raw, start, *box)
-        if box[3].value < height * (1 - _TOP_SHARE):
+        top = sign * (box[side].value - edge)
+        if top > height * _TOP_SHARE:
             continue  # text order is the content's, not the page's: a margin stamp may come first
         # Font sizes of a sample of the line's characters (all of its last ones, for footnote markers).
         sample = sorted({*range(start, end, max(1, (end - start) // 8)), *range(max(start, end - 3), end)})
         chars = [(text[i], _seen_size(textpage, i, matrix)) for i in sample]
-        lines.append(_line(text[start:end], chars, height - box[3].value))
+        lines.append(_line(text[start:end], chars, top))
     return lines
+
+
+def _top_edge(page: pdfium.PdfPage) -> tuple[int, float, float]:
+    """Which side of a character box (left, right, bottom, top in the page's own space) faces the top edge of
+    the page as shown, and how to measure from that edge: (side, sign, edge), the distance being
+    sign × (box[side] − edge). A page's box need not start at the origin ([0 -842 595 0]), and a page turned by
+    /Rotate shows another edge at the top: 90 degrees (clockwise) the left one, 180 the bottom, 270 the right."""
+    left, bottom, right, top = page.get_bbox()
+    turned = page.get_rotation() % 360
+    return {90: (0, 1.0, left), 180: (2, 1.0, bottom), 270: (1, -1.0, right)}.get(turned, (3, -1.0, top))
 
 
 def _seen_size(textpage: pdfium.PdfTextPage, index: int, matrix: pdfium_c.FS_MATRIX) -> float:
