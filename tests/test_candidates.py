@@ -180,6 +180,15 @@ def test_addresses_are_one_token_and_no_concept() -> None:
     assert not any(part in key for key in found for part in ("jane", "doe", "example", "https"))
 
 
+def test_a_host_with_a_path_is_an_address_without_a_scheme() -> None:
+    """"github.com/jsmith/graphkit" was read as words: "jsmith" and "graphkit" became concepts."""
+    text = "Code is at github.com/jsmith/graphkit and data at zenodo.org/records/12345, for pairs and/or 1/2 km/h."
+    tokens = tokenize(text, language("en"))
+    assert {"github.com/jsmith/graphkit", "zenodo.org/records/12345,"} <= set(tokens)
+    assert {"and", "or", "km", "h"} <= set(tokens)  # a slash alone marks no address
+    assert not any(part in key for key in counts(text * 3) for part in ("jsmith", "graphkit", "zenodo", "record"))
+
+
 def test_a_file_extension_or_an_abbreviation_tail_is_no_word() -> None:
     tokens = tokenize("Load amsmath.sty and config.yaml, see Ch.mo Prof. Rossi. Done.", language("en"))
     assert ".sty" in tokens and ".yaml" in tokens and ".mo" in tokens and "sty" not in tokens
@@ -191,9 +200,22 @@ def test_a_file_extension_or_an_abbreviation_tail_is_no_word() -> None:
     assert "amsmath" in found and not any(part in key.split() for key in found for part in ("sty", "dtx"))
 
 
+@pytest.mark.parametrize("ascii_only", [True, False], ids=["ascii", "unicode"])
+def test_a_tex_command_is_one_token_whatever_comes_before_it(ascii_only: bool) -> None:
+    """A run of punctuation took the backslash ("$\\", "{\\", "~\\") and the command's name was left a word:
+    "alpha", "em", "ref" and "cite" became concepts; a LaTeX3 name was cut at its underscores ("put", "right")."""
+    text = "We set $\\alpha$ by {\\em dropout} in (\\ref{fig}) after~\\cite{knuth}; \\tl_put_right:Nn \\ here."
+    # Long ASCII stretches are read by the `re` expressions, text dense in other characters by the `regex` ones.
+    tokens = tokenize(text * 4 if ascii_only else text + " Café" * 200, language("en"))
+    assert {"\\alpha", "\\em", "\\ref", "\\cite", "\\tl_put_right", "\\"} <= set(tokens)
+    assert not {"alpha", "em", "ref", "cite", "put", "right", "$\\", "{\\"} & set(tokens)
+    assert {"dropout", "fig", "knuth", "here"} <= set(tokens)
+
+
 def test_a_latex3_argument_signature_is_no_word() -> None:
     tokens = tokenize("Use \\tl_set:Nn or \\cs_new:Npn, then \\exp_args:NnV; see std::vector", language("en"))
-    assert not {"Nn", "Npn", "NnV"} & set(tokens) and {":Nn", ":Npn", ":NnV", "vector", "set"} <= set(tokens)
+    assert not {"Nn", "Npn", "NnV"} & set(tokens) and {":Nn", ":Npn", ":NnV", "vector"} <= set(tokens)
+    assert {"\\tl_set", "\\cs_new", "\\exp_args"} <= set(tokens)  # a LaTeX3 name is one command, no words
     # Only the signature's letters make one: a space lost after a colon loses no word.
     assert {"Accuracy", "nothing"} <= set(tokenize("Results:Accuracy rose. Note:nothing", language("en")))
     found = counts("The \\tl_set:Nn function sets a token list. The \\tl_put_right:nn function appends.")

@@ -28,6 +28,21 @@ def test_names_match_on_word_boundaries_only() -> None:
     assert hits(db, "Graph neural networks and a graph\nneural network.") == {"graph neural network": 2}
 
 
+def test_names_inside_tex_commands_or_identifiers_are_no_match() -> None:
+    """A backslash counted as a word boundary: "\\section" gave the database concept "section"."""
+    db = ConceptDB([ConceptEntry("section"), ConceptEntry("map"), ConceptEntry("value")])
+    assert hits(db, "Use \\section and \\subsection; \\seq_map_inline:Nn; max_value and value_max.") == {}
+    assert hits(db, "Each section maps a value (\\ref{value}) onto the map.") == {"section": 1, "value": 2, "map": 2}
+    assert "section" not in [c.name for c in analyze_text("Use \\section here and \\section there. " * 4).concepts]
+
+
+def test_names_inside_addresses_are_no_match() -> None:
+    """A URL's path or an e-mail address named database concepts: "zenodo.org/records/1" gave "record"."""
+    db = ConceptDB([ConceptEntry("record"), ConceptEntry("nature")])
+    text = "See https://zenodo.org/records/1, zenodo.org/records/2 and records@nature.com; a record of nature."
+    assert hits(db, text) == {"record": 1, "nature": 1}
+
+
 def test_aliases_map_to_the_canonical_name(tmp_path: Path) -> None:
     path = tmp_path / "extra.json"
     entry = {"name": "graph neural network", "aliases": ["GNN", "graph network"], "category": "Computer Science"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -43,6 +44,17 @@ def test_text_file_top_n(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
     VALIDATOR.validate(result)
     assert 1 <= len(result["concepts"]) <= 3
     assert "sparse graph embedding" in {normalize(c["name"]) for c in result["concepts"]}
+
+
+def test_a_text_file_not_valid_utf8_is_hashed_as_it_is(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`source` told the bytes of the text after invalid UTF-8 was replaced: 57 bytes and another hash for a
+    47-byte file."""
+    path = workdir / "bad.txt"
+    data = TEXT.encode() + b"\xed\xa0\x80 bad \xff\xfe bytes\n"
+    path.write_bytes(data)
+    assert main(["concepts", str(path)]) == 0
+    source = json.loads(capsys.readouterr().out)["source"]
+    assert (source["bytes"], source["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
 
 
 def test_jsonl_with_a_pdf_and_a_failure(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

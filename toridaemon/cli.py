@@ -172,8 +172,8 @@ def _concepts_of(path: Path, options: PipelineOptions) -> dict[str, Any]:
     from toridaemon.fsutil import read_regular
 
     # Not a FIFO (a read would wait for a writer) nor a device (`/dev/zero` never ends), and bounded.
-    text = read_regular(path, options.max_file_bytes).decode("utf-8", errors="replace")
-    return analyze_text(text, settings=options, name=path.name).to_dict()
+    data = read_regular(path, options.max_file_bytes)  # hashed as it is: `source` tells the file's own bytes
+    return analyze_text(data, settings=options, name=path.name).to_dict()
 
 
 def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progress_asked: bool) -> int:

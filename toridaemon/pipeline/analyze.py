@@ -38,14 +38,15 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
 
 
 def analyze_text(
-    text: str,
+    text: str | bytes,
     *,
     title: str | None = None,
     settings: PipelineOptions | None = None,
     name: str = "text",
     language: str | None = None,
 ) -> DocumentResult:
-    """Concepts of plain text, as if it were a one-page document (form feeds split pages).
+    """Concepts of plain text, as if it were a one-page document (form feeds split pages). Text given as bytes
+    (a file's) is read as UTF-8, bytes that are not valid UTF-8 replaced; `source` tells those bytes.
 
     `language` (an ISO 639-1 code or "auto") overrides the `language` of `settings`.
     """
@@ -53,7 +54,10 @@ def analyze_text(
     if language is not None:
         options = options.with_language(language)
     started = time.perf_counter()
-    data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
+    if isinstance(text, bytes):
+        data, text = text, text.decode("utf-8", errors="replace")
+    else:
+        data = text.encode("utf-8", "surrogatepass")  # the input's own bytes, even where they are not valid text
     text, title = clean(text), clean(title) if title is not None else None
     cleaned = finish(text.split("\f"), _detector(options), metadata=title)
     report = analyze_pages(cleaned.pages, title=title, options=options, detected=cleaned.language)

@@ -31,7 +31,9 @@ MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text
 # boundary); a dot glued to a word with the lowercase word after it is a boundary too: a file name's extension
 # ("amsmath.sty", "config.yaml") or an abbreviation's tail ("Ch.mo"), while a capital after it starts a word (a
 # space lost after a full stop: "end.Next", "1.Introduction", "Dr.Müller"); any run of other non-space characters
-# is a boundary, and so is a blank line (a paragraph break).
+# is a boundary, and so is a blank line (a paragraph break). A TeX command is read from its backslash whatever
+# comes before it ("$\alpha", "{\em", "~\cite": a run of punctuation stops there, or the name was left a word), with
+# the underscores of a LaTeX3 name ("\tl_put_right:Nn" gave "put" and "right").
 _ADDRESS_MARKS = ("@", "://", "www.")
 # A LaTeX3 function's argument signature glued after its name's colon ("\tl_set:Nn", "\cs_new:Npn") is a boundary:
 # its letters are argument types, never words ("nn", "nnN" topped the lists of expl3 manuals). Only those letters
@@ -39,11 +41,11 @@ _ADDRESS_MARKS = ("@", "://", "www.")
 _SIGNATURE = r"(?<=[\p{L}\p{N}_]):[NncVvoxefpTFDw]+(?![\p{L}\p{M}\p{N}])"
 _ASCII_SIGNATURE = r"(?<=[A-Za-z0-9_]):[NncVvoxefpTFDw]+(?![A-Za-z0-9])"
 _WORDS_AND_BOUNDARIES = (
-    r"\\[\p{L}@]+\*?"
+    r"\\[\p{L}@_]+\*?"
     rf"|{_SIGNATURE}"
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
     r"|(?<=[\p{L}\p{N}])\.\p{Ll}[\p{L}\p{N}]*"
-    r"|[^\s\p{L}\p{N}]+|\n[ \t]*\n"
+    r"|[^\s\p{L}\p{N}\\]+|\\|\n[ \t]*\n"
 )
 # Outside English an apostrophe after one to six letters at the start of a word marks an elided function word
 # ("l'aéroport", "dell'acqua", "qu'aucun", "lorsqu'il"): it is a token of its own, and so a boundary.
@@ -56,11 +58,11 @@ _TOKENIZERS = {
 # regex's \s is [\t\n\x0b\x0c\r ]. The standard `re` reads ASCII some 2.5 times faster than `regex`, and most
 # lines of English text are ASCII: `_findall` gives those lines to these, the others to `_TOKENIZERS`.
 _ASCII_WORDS_AND_BOUNDARIES = (
-    r"\\[A-Za-z@]+\*?"
+    r"\\[A-Za-z@_]+\*?"
     rf"|{_ASCII_SIGNATURE}"
     r"|[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*"
     r"|(?<=[A-Za-z0-9])\.[a-z][A-Za-z0-9]*"
-    r"|[^\t\n\x0b\x0c\r A-Za-z0-9]+|\n[ \t]*\n"
+    r"|[^\t\n\x0b\x0c\r A-Za-z0-9\\]+|\\|\n[ \t]*\n"
 )
 _ASCII_ELIDED = r"(?<![A-Za-z0-9])[A-Za-z]{1,6}'(?=[A-Za-z])"
 _ASCII_TOKENIZERS = {
@@ -73,7 +75,9 @@ _ASCII_AFTER_OTHER = re.compile(rf"[^\x00-\x7f]([\x00-\x7f]{{{_ASCII_STRETCH},}}
 _LINE_NOT_BLANK = re.compile(r"\n(?![ \t]*\n)")  # the newline before a line that is not blank
 # An address is the whole run of non-space characters around one of `_ADDRESS_MARKS`. Found by searching for the
 # marks, not tried as an alternative at every word: that took 40 % of the tokenizing time on texts with addresses.
-_MARK = regex.compile("|".join(map(regex.escape, _ADDRESS_MARKS)))
+# A host name's top-level domain before a path marks one too where no scheme nor "www." does
+# ("github.com/jsmith/graphkit" gave the concepts "jsmith" and "graphkit").
+_MARK = re.compile("|".join(map(re.escape, _ADDRESS_MARKS)) + r"|\.[a-z]{2,6}/")
 _RUN_BEFORE = regex.compile(r"(?r)\S*")
 _RUN_AFTER = regex.compile(r"\S*")
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
@@ -198,13 +202,9 @@ def tokenize(text: str, lang: Language) -> list[str]:
 
 
 def _tokenize(text: str, findall: Callable[[str, int, int], list[str]], eliding: bool) -> list[str]:
-    if not any(mark in text for mark in _ADDRESS_MARKS):
-        return findall(text, 0, len(text))
     tokens: list[str] = []
     done = 0  # tokenized up to here
-    while (mark := _MARK.search(text, done)) is not None:
-        start = _RUN_BEFORE.match(text, done, mark.start()).start()  # type: ignore[union-attr]  # \S* always matches
-        end = _RUN_AFTER.match(text, mark.start()).end()  # type: ignore[union-attr]
+    for start, end in address_runs(text):
         tokens += findall(text, done, start)
         run = text[start:end]
         # An elided article opens the run ("l'adresse@…"): the run is words, as when it is read from its start.
@@ -212,6 +212,18 @@ def _tokenize(text: str, findall: Callable[[str, int, int], list[str]], eliding:
         done = end
     tokens += findall(text, done, len(text))
     return tokens
+
+
+def address_runs(text: str) -> Iterator[tuple[int, int]]:
+    """Where the addresses of `text` are (e-mail addresses, URLs: see `_MARK`), in order: each the whole run of
+    non-space characters around its mark."""
+    if "/" not in text and not any(mark in text for mark in _ADDRESS_MARKS):
+        return
+    done = 0
+    while (mark := _MARK.search(text, done)) is not None:
+        start = _RUN_BEFORE.match(text, done, mark.start()).start()  # type: ignore[union-attr]  # \S* always matches
+        done = _RUN_AFTER.match(text, mark.start()).end()  # type: ignore[union-attr]
+        yield start, done
 
 
 def _findall(eliding: bool, text: str, start: int, end: int) -> list[str]:

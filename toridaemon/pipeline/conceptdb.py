@@ -17,9 +17,11 @@ for it, for every language (a reload has already refused it with the file named)
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import io
 import json
+import math
 import os
 import zlib
 from collections.abc import Iterable
@@ -32,7 +34,7 @@ import ahocorasick
 import yaml
 
 from toridaemon.fsutil import read_regular
-from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, normalize
+from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, normalize
 from toridaemon.pipeline.language import Language
 from toridaemon.pipeline.sections import Span
 
@@ -118,9 +120,11 @@ class ConceptDB:
             if len(text) != len(written):  # "İ" lowercases to two characters: one each, to keep offsets
                 text = "".join(char.lower()[0] for char in written)
             if not self._empty:
+                addresses = list(address_runs(text))  # no name inside one: "zenodo.org/records/1" names no record
                 for end, (length, entry, key, is_name, head, tail) in self._automaton.iter_long(text):
                     start = end - length + 1
-                    if _bounded(text, start, end) and _written_as(written, start, end, head, tail):
+                    if (_bounded(text, start, end) and _written_as(written, start, end, head, tail)
+                            and not (addresses and _inside(addresses, start))):
                         hit = hits.get(key) or hits.setdefault(key, Hit(entry, first=offset + end))
                         hit.counts[span.section] = hit.counts.get(span.section, 0) + 1
                         hit.surfaces.add(text[start : end + 1])
@@ -172,15 +176,26 @@ def _real_alias(alias: str, lang: Language) -> bool:
     return len(words) > 1 or lang.specificity(words[0]) >= MIN_ALIAS_SPECIFICITY
 
 
+def _inside(runs: list[tuple[int, int]], position: int) -> bool:
+    """Whether `position` lies in one of `runs` (sorted, not overlapping)."""
+    index = bisect.bisect_right(runs, (position, math.inf)) - 1
+    return index >= 0 and position < runs[index][1]
+
+
 def _bounded(text: str, start: int, end: int) -> bool:
-    if start > 0 and text[start - 1].isalnum():
+    """Whether the match at `start`..`end` is whole words (a plural ending allowed), not a piece of a longer word,
+    of a TeX command ("\\section", "\\seq_map_inline:Nn") or of an identifier ("max_value")."""
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in _INSIDE_A_NAME):
         return False
     after = end + 1
     if after < len(text) and text[after] == "s":
         after += 1
     elif text[after : after + 2] == "es":
         after += 2
-    return after >= len(text) or not text[after].isalnum()
+    return after >= len(text) or not (text[after].isalnum() or text[after] == "_")
+
+
+_INSIDE_A_NAME = "\\_"  # before a word: it is the name of a TeX command, or a piece of an identifier
 
 
 Stamp = tuple[int, int, int, int] | None
