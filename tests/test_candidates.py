@@ -210,6 +210,8 @@ def test_a_tex_command_is_one_token_whatever_comes_before_it(ascii_only: bool) -
     assert {"\\alpha", "\\em", "\\ref", "\\cite", "\\tl_put_right", "\\"} <= set(tokens)
     assert not {"alpha", "em", "ref", "cite", "put", "right", "$\\", "{\\"} & set(tokens)
     assert {"dropout", "fig", "knuth", "here"} <= set(tokens)
+    # An escaped underscore is no command: the word after it stays a word.
+    assert {"file", "name"} <= set(tokenize("the file\\_name option " * (8 if ascii_only else 1), language("en")))
 
 
 def test_a_latex3_argument_signature_is_no_word() -> None:
@@ -224,7 +226,7 @@ def test_a_latex3_argument_signature_is_no_word() -> None:
 
 # The tokenizer as one regular expression, the address an alternative tried at every word: what `tokenize` must
 # match token for token, finding the addresses by their marks instead.
-_ADDRESS_ALTERNATIVE = r"(?<!\S)\S*(?:@|://|www\.)\S*|"
+_ADDRESS_ALTERNATIVE = r"(?<!\S)\S*(?:@|://|www\.|\.[a-z]{2,6}/)\S*|"
 _REFERENCE = {
     eliding: regex.compile(
         (candidates._ELIDED + "|" if eliding else "") + _ADDRESS_ALTERNATIVE + candidates._WORDS_AND_BOUNDARIES
@@ -248,6 +250,7 @@ _PAD = "a b\n" * (_STRETCH // 4 + 1)
                  st.sampled_from(["", _PAD])).map("".join), st.sampled_from(["en", "fr"]))
 @example("l'adresse@exemple.fr et x@y", "fr")
 @example("a www.x.org/www.y\x1cb@c", "en")
+@example(".aa/ x.org/a/b.cd/e", "en")
 @example("é\n \n\na\n\nb é", "en")
 @example("l'a\n\t\nl'é\nl'b", "fr")
 @example("é" + "\n \n" * _STRETCH + "a\n\nb é", "en")

@@ -21,10 +21,11 @@ from toridaemon.fsutil import (
     candidate_names,
     free_path,
     move_durably,
+    rename_no_replace,
     unlink_expected,
     write_atomic,
 )
-from toridaemon.hashing import identity_of, sha256_file
+from toridaemon.hashing import FileIdentity, identity_of, sha256_file
 from toridaemon.outcome import OnSuccess, Outcomes, json_sha
 
 SHA = "0123456789abcdef" * 4
@@ -189,15 +190,26 @@ def test_move_durably_copies_across_filesystems(tmp_path: Path, monkeypatch: pyt
     assert temps(tmp_path) == []
 
 
+def read_scan(tmp_path: Path) -> tuple[Path, Path, FileIdentity]:
+    """An input as it was read ("scan.pdf" and its identity), and where a move takes it."""
+    source = tmp_path / "scan.pdf"
+    source.write_bytes(b"the scan that was read")
+    return source, tmp_path / "moved.pdf", identity_of(os.lstat(source))
+
+
+def rename_over(path: Path, data: bytes = b"the next scan") -> None:
+    """A scanner renaming its next file into place, over `path`."""
+    staged = path.with_name("next.pdf")
+    staged.write_bytes(data)
+    staged.rename(path)
+
+
 @pytest.mark.parametrize("across", [False, True], ids=["rename", "copy"])
 def test_a_file_renamed_over_the_input_since_it_was_read_is_never_moved_nor_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, across: bool
 ) -> None:
-    source, target = tmp_path / "scan.pdf", tmp_path / "moved.pdf"
-    source.write_bytes(b"the scan that was read")
-    expect = identity_of(os.lstat(source))
-    (tmp_path / "next.pdf").write_bytes(b"the next scan")
-    (tmp_path / "next.pdf").rename(source)  # a scanner renaming its next file into place
+    source, target, expect = read_scan(tmp_path)
+    rename_over(source)
     if across:
         cross_device_for(source, monkeypatch)
     with pytest.raises(Replaced) as replaced:
@@ -213,22 +225,72 @@ def test_a_file_renamed_over_the_input_since_it_was_read_is_never_moved_nor_lost
 def test_a_file_renamed_over_the_input_during_its_copy_stays_and_the_copy_is_the_inputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source, target = tmp_path / "scan.pdf", tmp_path / "moved.pdf"
-    source.write_bytes(b"the scan that was read")
-    expect = identity_of(os.lstat(source))
+    source, target, expect = read_scan(tmp_path)
     cross_device_for(source, monkeypatch)
     real_write = fsutil.write_atomic
 
     def replace_during_copy(path: Path, data: bytes) -> None:
         real_write(path, data)
-        (tmp_path / "next.pdf").write_bytes(b"the next scan")
-        (tmp_path / "next.pdf").rename(source)
+        rename_over(source)
 
     monkeypatch.setattr(fsutil, "write_atomic", replace_during_copy)
     with pytest.raises(Replaced) as replaced:
         move_durably(source, target, expect)
     assert replaced.value.moved
     assert target.read_bytes() == b"the scan that was read" and source.read_bytes() == b"the next scan"
+
+
+@pytest.mark.parametrize("atomic", [True, False], ids=["renameat2", "look-first"])
+def test_rename_no_replace_never_replaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, atomic: bool) -> None:
+    if not atomic:  # a C library or filesystem without renameat2(RENAME_NOREPLACE)
+        monkeypatch.setattr(fsutil, "_renameat2", None)
+    source, target = tmp_path / "moved.pdf", tmp_path / "there.pdf"
+    source.write_bytes(b"moved")
+    target.write_bytes(b"there")
+    with pytest.raises(FileExistsError):
+        rename_no_replace(source, target)
+    assert (source.read_bytes(), target.read_bytes()) == (b"moved", b"there")
+    target.unlink()
+    rename_no_replace(source, target)
+    assert target.read_bytes() == b"moved" and not source.exists()
+
+
+def test_a_file_put_back_goes_beside_one_that_took_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file a move took by mistake is put back; a third one that came at its name meanwhile stays whole."""
+    source, target, expect = read_scan(tmp_path)
+    rename_over(source)
+    real_rename = os.rename
+
+    def third_arrives(src: Any, dst: Any) -> None:
+        real_rename(src, dst)
+        if Path(dst) == target:  # the move took the next scan; a third comes at the name before the put-back
+            source.write_bytes(b"a third scan")
+
+    monkeypatch.setattr(os, "rename", third_arrives)
+    with pytest.raises(Replaced):
+        move_durably(source, target, expect)
+    assert source.read_bytes() == b"a third scan"
+    assert (tmp_path / "scan-1.pdf").read_bytes() == b"the next scan"
+
+
+def test_a_rename_that_changes_the_inode_number_is_no_replacement(tmp_path: Path) -> None:
+    """mergerfs (inodecalc=path-hash) gives a renamed file another inode number: the check after the rename goes
+    by size and modification time, or every move would be undone and the input never leave the inbox."""
+    source, target, (device, inode, size, mtime) = read_scan(tmp_path)
+    move_durably(source, target, (device, inode + 1, size, mtime))
+    assert target.read_bytes() == b"the scan that was read" and not source.exists()
+
+
+def test_a_fifo_renamed_over_the_input_is_not_read_by_a_copy_across(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target, expect = read_scan(tmp_path)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "fifo").rename(source)
+    cross_device_for(source, monkeypatch)
+    with pytest.raises(Replaced) as replaced:
+        move_durably(source, target, expect)
+    assert not replaced.value.moved and not target.exists()
 
 
 def test_inputs_settled_at_once_under_one_name_never_replace_each_other(

@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,33 +73,42 @@ def test_a_file_replaced_during_its_parse_is_never_moved_under_the_old_outcome(t
     asyncio.run(scenario())
 
 
+NEXT_SCAN = b"%PDF-1.4 the next scan"
+
+
+def rename_over_at_first_write(core: Core, name: str, data: bytes) -> Callable[[Path, bytes], None]:
+    """An outcome writer that, at its first write (after the last check of the input), has a scanner rename a
+    new file over the inbox's `name`; then it writes as before."""
+    write = core.outcomes._write
+    done: list[bool] = []
+
+    def seam(path: Path, content: bytes) -> None:
+        if not done:
+            done.append(True)
+            (core.root / "next.pdf").write_bytes(data)
+            (core.root / "next.pdf").rename(core.inbox / name)
+        write(path, content)
+
+    return seam
+
+
 @pytest.mark.parametrize("ending", ["done", "failed"])
 def test_a_file_renamed_over_the_input_after_its_last_check_stays_in_the_inbox(tmp_path: Path, ending: str) -> None:
     """A scanner renames a new scan.pdf into place while the outcome of the old one is being written (after the
     last identity check, before the move): the move must not take the new file under the old one's outcome."""
     async def scenario() -> None:
         async with Core(tmp_path) as core:
-            second = b"%PDF-1.4 the next scan"
-            write = core.outcomes._write
-
-            def replace_then_write(path: Path, data: bytes) -> None:
-                if not (core.root / "replaced").exists():
-                    (core.root / "replaced").touch()
-                    (core.root / "next.pdf").write_bytes(second)
-                    (core.root / "next.pdf").rename(core.inbox / "scan.pdf")
-                write(path, data)
-
             async def fail_the_first(job: Job) -> JobOutcome:
                 if ending == "failed" and len(core.executor.jobs) == 1:
                     return JobOutcome(failure=Failure("text", "corrupt_pdf", "truncated"))
                 return result_for(job)
 
-            core.outcomes._write = replace_then_write
+            core.outcomes._write = rename_over_at_first_write(core, "scan.pdf", NEXT_SCAN)
             core.executor.script = fail_the_first
             core.drop("scan.pdf", DATA)
             await core.settled()
-            assert [p.read_bytes() for p in core.processed.iterdir()] == [second]
-            assert sha(second) in [json.loads(p.read_bytes())["source"]["sha256"] for p in core.results()]
+            assert [p.read_bytes() for p in core.processed.iterdir()] == [NEXT_SCAN]
+            assert sha(NEXT_SCAN) in [json.loads(p.read_bytes())["source"]["sha256"] for p in core.results()]
             assert not list(core.failed.iterdir()), "no failure record without its input"
             assert not list(core.inbox.iterdir())
             assert core.metric("toridaemon_files_retried_total", reason="changed_during_processing") == 1
@@ -143,6 +153,27 @@ def test_a_file_that_keeps_breaking_the_pool_ends_in_failed_after_max_attempts(
             assert (core.failed / "stuck.pdf").exists() and len(core.executor.jobs) == 3
             assert [(r.state, r.reason, r.attempts) for r in await core.rows()] == [("failed", reason, 3)]
             assert core.metric("toridaemon_files_retried_total", reason=reason) == retries
+
+    asyncio.run(scenario())
+
+
+def test_a_file_renamed_over_one_failed_at_its_retry_cap_is_read_afresh(tmp_path: Path) -> None:
+    """The failure at a retry cap runs outside a try: a file renamed over the input while its record was written
+    escaped as an error, and the new file waited for a rescan."""
+    async def scenario() -> None:
+        async with Core(tmp_path, max_attempts=3) as core:
+            async def break_the_first(job: Job) -> JobOutcome:
+                if sha(job.path.read_bytes()) == sha(DATA):
+                    raise RuntimeError("Unexpected error within the Pool")
+                return result_for(job)
+
+            core.executor.script = break_the_first
+            core.outcomes._write = rename_over_at_first_write(core, "scan.pdf", NEXT_SCAN)
+            core.drop("scan.pdf", DATA)
+            await core.settled()
+            assert [p.read_bytes() for p in core.processed.iterdir()] == [NEXT_SCAN]
+            assert not list(core.failed.iterdir()) and not list(core.inbox.iterdir())
+            assert [r.state for r in await core.rows()] == ["done"]
 
     asyncio.run(scenario())
 

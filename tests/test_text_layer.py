@@ -133,16 +133,18 @@ def test_page_verdicts() -> None:
     assert verdict(LayerPage(garbage)) == "garbage"
     assert verdict(LayerPage("\ufffd\ufffd \ue001\ue002 text with private-use glyphs " * 3)) == "garbage"
     assert verdict(LayerPage("(cid:12)(cid:40)(cid:3) some letters " * 4)) == "garbage"
-    assert verdict(LayerPage("\u0b95\x80 \u0b95\x86\x87 glyph codes of an unmapped font " * 3)) == "garbage"
-    assert verdict(LayerPage("A line that ends with NEL\x85and goes on in ordinary words that read well.")) == "ok"
+    assert verdict(LayerPage("\u0b95\x81 \u0b95\x8d\x9d glyph codes of an unmapped font " * 3)) == "garbage"
+    assert verdict(LayerPage("Quotes \x93read\x94 as cp1252\x92s punctuation in words that read well.")) == "ok"
 
 
-def test_c1_control_characters_leave_pages_and_titles() -> None:
-    # An unmapped font's glyph codes at U+0080-U+009F reached a title ("க\x80 கீ \x86 \x87"); NEL ends a line.
-    assert clean_page("\u0b95\x80 \u0b95\u0bc0 \x86\x87 text", "ta") == "\u0b95 \u0b95\u0bc0  text"
-    assert clean_page("first line\x85second line", "en") == "first line\nsecond line"
+def test_c1_control_characters_are_read_as_cp1252_in_pages_and_titles() -> None:
+    # A font whose mapping reads its codes as Latin-1 gives cp1252's punctuation as C1 controls: read as cp1252,
+    # they keep words apart ("state—of—the—art", not "stateoftheart"); codes cp1252 leaves undefined go.
+    assert clean_page("state\x97of\x97the\x97art, pages 10\x9620, don\x92t, \x93quoted\x94", "en") == (
+        "state\u2014of\u2014the\u2014art, pages 10\u201320, don\u2019t, \u201cquoted\u201d")
+    assert clean_page("a\x81b\x8dc\x8fd\x90e\x9df", "en") == "abcdef"
     body = [Line("body text of the page", 10.0, 100.0 + i) for i in range(3)]
-    lines = [Line("Sample\x80 Title\x9f", 20.0, 50.0), *body]
+    lines = [Line("Sample\x81 Title\x9d", 20.0, 50.0), *body]
     assert finish(["Sample Title\nbody text of the page"], lambda _: "en", lines=lines).title == "Sample Title"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
 import tempfile
@@ -159,8 +160,9 @@ def move_durably(source: Path, target: Path, expect: FileIdentity | None = None)
     that copy and the unlink leaves both: the retry finds the copy by its content (see `same_content`).
 
     With `expect`, the identity of the file that was read: a file renamed over its name since is never moved
-    away nor unlinked (`Replaced`). A rename cannot say which file it takes, so it is checked after: one that
-    took the other file puts it back (beside, when yet another took the name meanwhile)."""
+    away nor unlinked (`Replaced`). A rename cannot say which file it takes, so it is checked after (by size and
+    modification time: a rename keeps both, while some filesystems, mergerfs by path hash, give the file another
+    inode number): one that took the other file puts it back, under a free name."""
     try:
         os.rename(source, target)
     except OSError as exc:
@@ -168,17 +170,35 @@ def move_durably(source: Path, target: Path, expect: FileIdentity | None = None)
             raise
         _copy_across(source, target, expect)
     else:
-        if expect is not None and identity_of(os.lstat(target)) != expect:
-            back = free_path(source.parent, source.name)
-            os.rename(target, back)
+        if expect is not None and not _same_file(os.lstat(target), expect):
+            back = _put_back(target, source)
             fsync_dir(source.parent)
             raise Replaced(back, moved=False)
     fsync_dir(target.parent)
     fsync_dir(source.parent)
 
 
+def _same_file(info: os.stat_result, expect: FileIdentity) -> bool:
+    return identity_of(info)[2:] == expect[2:]  # size and modification time (see `move_durably`)
+
+
+def _put_back(path: Path, origin: Path) -> Path:
+    """Move `path` back beside `origin` under the first name that is free, never over a file that came meanwhile."""
+    for candidate in candidate_names(origin.name):
+        back = origin.parent / candidate
+        try:
+            rename_no_replace(path, back)
+            return back
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free name for {origin.name} in {origin.parent}")
+
+
 def _copy_across(source: Path, target: Path, expect: FileIdentity | None) -> None:
-    handle, info = open_regular(source)
+    try:
+        handle, info = open_regular(source)
+    except NotRegularFile:  # a FIFO or a symlink renamed over the input: not this input, and not to be read here
+        raise Replaced(source, moved=False) from None
     with handle:
         if expect is not None and identity_of(info) != expect:
             raise Replaced(source, moved=False)
@@ -188,6 +208,27 @@ def _copy_across(source: Path, target: Path, expect: FileIdentity | None) -> Non
         fsync_dir(target.parent)
         raise Replaced(source, moved=True)
     os.unlink(source)
+
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+_renameat2 = getattr(_libc, "renameat2", None)  # glibc 2.28 and later
+
+
+def rename_no_replace(source: Path, target: Path) -> None:
+    """Rename `source` to `target`, or raise `FileExistsError` when a file is there: atomically with Linux's
+    renameat2(RENAME_NOREPLACE); where the filesystem or C library lacks it (NFS, some FUSE), a look first, with
+    a window of microseconds between the look and the rename."""
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise OSError(code, os.strerror(code), str(source), None, str(target))
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    os.rename(source, target)
 
 
 def unlink_expected(path: Path, expect: FileIdentity | None = None) -> None:

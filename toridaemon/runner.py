@@ -185,6 +185,9 @@ class Runner:
         if cap is not None and item.retries[retry.reason] >= cap and item.row_id is not None:
             try:
                 await self.machine.fail(item, retry)
+            except Retry as replaced:  # another file took the name: a new file, whose tries count from none
+                item.retries.clear()
+                return await self._after(item, replaced)
             except Exception:  # the file stays in the inbox; the next rescan finds it again
                 log.exception("file_fail_unrecorded", file=item.path.name, reason=retry.reason)
             return None

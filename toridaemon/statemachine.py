@@ -421,9 +421,13 @@ class FileMachine:
         log.info("file_settled", file=item.path.name, sha256=row.sha256, outcome=how)
 
     async def fail(self, item: Item, retry: Retry) -> None:
-        """A retry reason past its cap: the file ends in failed/ with that reason."""
+        """A retry reason past its cap: the file ends in failed/ with that reason. Raises `Retry` when another
+        file took its name meanwhile: that one is read afresh."""
         item.enter(State.RECORD)
-        await finish_shielded(self._record_failure(item, Failure("daemon", retry.reason, str(retry))))
+        try:
+            await finish_shielded(self._record_failure(item, Failure("daemon", retry.reason, str(retry))))
+        except Replaced as exc:
+            raise Retry("changed_during_processing", str(exc)) from exc
 
     async def release(self, item: Item) -> None:
         """Return a claimed row to pending (shutdown); the file is found again by the next start."""

@@ -33,7 +33,8 @@ MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text
 # space lost after a full stop: "end.Next", "1.Introduction", "Dr.Müller"); any run of other non-space characters
 # is a boundary, and so is a blank line (a paragraph break). A TeX command is read from its backslash whatever
 # comes before it ("$\alpha", "{\em", "~\cite": a run of punctuation stops there, or the name was left a word), with
-# the underscores of a LaTeX3 name ("\tl_put_right:Nn" gave "put" and "right").
+# the underscores of a LaTeX3 name ("\tl_put_right:Nn" gave "put" and "right"); "\_", an escaped underscore, is
+# no command ("file\_name").
 _ADDRESS_MARKS = ("@", "://", "www.")
 # A LaTeX3 function's argument signature glued after its name's colon ("\tl_set:Nn", "\cs_new:Npn") is a boundary:
 # its letters are argument types, never words ("nn", "nnN" topped the lists of expl3 manuals). Only those letters
@@ -41,7 +42,7 @@ _ADDRESS_MARKS = ("@", "://", "www.")
 _SIGNATURE = r"(?<=[\p{L}\p{N}_]):[NncVvoxefpTFDw]+(?![\p{L}\p{M}\p{N}])"
 _ASCII_SIGNATURE = r"(?<=[A-Za-z0-9_]):[NncVvoxefpTFDw]+(?![A-Za-z0-9])"
 _WORDS_AND_BOUNDARIES = (
-    r"\\[\p{L}@_]+\*?"
+    r"\\[\p{L}@][\p{L}@_]*\*?"
     rf"|{_SIGNATURE}"
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
     r"|(?<=[\p{L}\p{N}])\.\p{Ll}[\p{L}\p{N}]*"
@@ -58,7 +59,7 @@ _TOKENIZERS = {
 # regex's \s is [\t\n\x0b\x0c\r ]. The standard `re` reads ASCII some 2.5 times faster than `regex`, and most
 # lines of English text are ASCII: `_findall` gives those lines to these, the others to `_TOKENIZERS`.
 _ASCII_WORDS_AND_BOUNDARIES = (
-    r"\\[A-Za-z@_]+\*?"
+    r"\\[A-Za-z@][A-Za-z@_]*\*?"
     rf"|{_ASCII_SIGNATURE}"
     r"|[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*"
     r"|(?<=[A-Za-z0-9])\.[a-z][A-Za-z0-9]*"

@@ -59,9 +59,11 @@ _RUNNING_SHARE = 0.5
 _MARKS = r"[\p{M}\uff9e\uff9f]"
 _LONG_MARK_RUN = regex.compile(_MARKS + "{30}(?=" + _MARKS + ")")
 _GRAPHEME_JOINER = "\u034f"
-# C1 control characters: no text is written in them. A font without a usable mapping gives its glyph codes there
-# (a Tamil font's vowel signs as U+0080-U+009F), and they reached titles and contexts. NEL (U+0085) ends a line.
-_C1_CONTROL = re.compile("[\x80-\x84\x86-\x9f]")
+# C1 control characters (U+0080-U+009F): no text is written in them. A font whose mapping reads its codes as
+# Latin-1 gives Windows-1252's punctuation there ("don\x92t", "1990\x962000", "state\x97of\x97the\x97art"): they are
+# read as cp1252 writes them, as ftfy does; the five codes cp1252 leaves undefined are dropped.
+_C1_CONTROL = re.compile("[\x80-\x9f]")
+_C1_AS_CP1252 = {code: bytes([code]).decode("cp1252", "ignore") for code in range(0x80, 0xA0)}
 # A font whose ligatures have no text mapping gives their glyph codes, control characters: T1 fonts set ff, fi, fl,
 # ffi and ffl at 0x1B-0x1F, other fonts elsewhere ("de\x1cnes", "o\x1ders"; one texlive manual in twenty). Python
 # reads several of them as line ends and spaces, so they cut words apart ("nes"). Not read: U+0002, PDFium's mark
@@ -98,8 +100,8 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
     if _has_soft_hyphen(text):
         text = _SOFT_HYPHEN.sub(_unhyphenate, text)
     if not text.isascii():  # ASCII is already composed and NFKC
-        if _C1_CONTROL.search(text) or "\x85" in text:
-            text = _C1_CONTROL.sub("", text).replace("\x85", "\n")
+        if _C1_CONTROL.search(text):
+            text = text.translate(_C1_AS_CP1252)
         if _ANY_ACCENT.search(text):
             text = _join_accents(text)
         text = stream_safe(text)

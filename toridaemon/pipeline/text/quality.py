@@ -26,8 +26,9 @@ _MIN_WORDS = 20
 _SAMPLE_CHARS = 2000
 _CID = re.compile(r"\(cid:\d+\)")
 # Private-use areas, the replacement character, C0 controls other than layout ones (PDFium's soft hyphen
-# U+0002 is layout) and C1 controls other than NEL (a line end): an unmapped font's glyph codes.
-_BAD_CHARS = re.compile("[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff\x00\x01\x03-\x08\x0b\x0e-\x1f\x80-\x84\x86-\x9f]")
+# U+0002 is layout) and the C1 controls Windows-1252 writes nothing with: an unmapped font's glyph codes. (The
+# other C1 controls are a Latin-1 mapping's cp1252 quotes and dashes, which the cleaning reads as such.)
+_BAD_CHARS = re.compile("[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff\x00\x01\x03-\x08\x0b\x0e-\x1f\x81\x8d\x8f\x90\x9d]")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
 _VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}\b")
 
