@@ -21,6 +21,7 @@ from toridaemon.fsutil import (
     candidate_names,
     free_path,
     move_durably,
+    move_to_free_name,
     rename_no_replace,
     unlink_expected,
     write_atomic,
@@ -253,6 +254,24 @@ def test_rename_no_replace_never_replaces(tmp_path: Path, monkeypatch: pytest.Mo
     target.unlink()
     rename_no_replace(source, target)
     assert target.read_bytes() == b"moved" and not source.exists()
+
+
+@pytest.mark.parametrize("across", [False, True], ids=["rename", "copy"])
+def test_a_move_to_a_free_name_never_replaces_a_file_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, across: bool
+) -> None:
+    """`reprocess` moves a PDF back into the inbox: a file of the same name dropped there is never replaced."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "x.pdf").write_bytes(b"dropped meanwhile")
+    source = tmp_path / "x.pdf"
+    source.write_bytes(b"moved back")
+    if across:
+        monkeypatch.setattr(fsutil, "_renameat2", None)
+        cross_device_for(source, monkeypatch)
+    assert move_to_free_name(source, inbox, "x.pdf") == inbox / "x-1.pdf"
+    assert (inbox / "x.pdf").read_bytes() == b"dropped meanwhile" and (inbox / "x-1.pdf").read_bytes() == b"moved back"
+    assert not source.exists() and temps(inbox) == []
 
 
 def test_a_file_put_back_goes_beside_one_that_took_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

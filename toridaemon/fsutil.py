@@ -71,19 +71,27 @@ def unsynced_dirs() -> list[Path]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a crash leaves either nothing or the whole file."""
-    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+    with _durable_temp(path.parent, data) as temp:
+        os.rename(temp, path)
+    fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def _durable_temp(folder: Path, data: bytes) -> Iterator[Path]:
+    """A hidden temp file in `folder` holding `data`, fsynced, for the caller to rename into place; removed when
+    the caller fails (a crash leaves it to `remove_stale_temps`)."""
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.rename(temp, path)
+        yield Path(temp)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
-    fsync_dir(path.parent)
 
 
 def candidate_names(name: str) -> Iterator[str]:
@@ -184,14 +192,33 @@ def _same_file(info: os.stat_result, expect: FileIdentity) -> bool:
 
 def _put_back(path: Path, origin: Path) -> Path:
     """Move `path` back beside `origin` under the first name that is free, never over a file that came meanwhile."""
-    for candidate in candidate_names(origin.name):
-        back = origin.parent / candidate
+    return move_to_free_name(path, origin.parent, origin.name)
+
+
+def move_to_free_name(source: Path, folder: Path, name: str) -> Path:
+    """Move `source` durably into `folder` under the first free name for `name` (see `candidate_names`), never
+    over a file that is there or comes meanwhile (a new drop into the inbox); copied across filesystems."""
+    for candidate in candidate_names(name):
         try:
-            rename_no_replace(path, back)
-            return back
+            rename_no_replace(source, folder / candidate)
         except FileExistsError:
             continue
-    raise FileExistsError(f"no free name for {origin.name} in {origin.parent}")
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            return _copy_to_free_name(source, folder, name)
+        fsync_dir(folder)
+        fsync_dir(source.parent)
+        return folder / candidate
+    raise FileExistsError(f"no free name for {name} in {folder}")
+
+
+def _copy_to_free_name(source: Path, folder: Path, name: str) -> Path:
+    with _durable_temp(folder, source.read_bytes()) as temp:
+        target = move_to_free_name(temp, folder, name)
+    os.unlink(source)
+    fsync_dir(source.parent)
+    return target
 
 
 def _copy_across(source: Path, target: Path, expect: FileIdentity | None) -> None:

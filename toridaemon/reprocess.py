@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toridaemon.fsutil import free_path, fsync_dir, move_durably
+from toridaemon.fsutil import fsync_dir, move_to_free_name
 from toridaemon.hashing import NotRegularFile, sha256_file
 from toridaemon.journal import Journal
 from toridaemon.journal_repair import journal_path, result_source
@@ -84,8 +84,7 @@ def reprocess(settings: Settings, target: str) -> Forgotten:
         done.removed.append(path)
     pdf = Path(target)
     if pdf.is_file() and pdf.resolve().parent in (settings.processed_dir.resolve(), settings.failed_dir.resolve()):
-        done.requeued = free_path(settings.inbox_dir, pdf.name)
-        move_durably(pdf, done.requeued)
+        done.requeued = move_to_free_name(pdf, settings.inbox_dir, pdf.name)  # never over a file dropped meanwhile
     if not (done.rows or done.removed or done.requeued):  # a mistyped sha256 must not look like success
         raise ReprocessError(f"nothing is known of content {sha256[:12]}…: no journal record, result or failure "
                              "record names it")
