@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -139,25 +141,13 @@ def _children(pid: int) -> list[str]:
 @pytest.mark.timeout(30)
 def test_status_reads_only_http_and_only_a_bounded_answer(capsys: pytest.CaptureFixture[str]) -> None:
     """`status --url file:///dev/zero` (or any endless answer) was read until memory ran out."""
-    import http.server
-    import threading
 
-    class Endless(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.end_headers()
-            chunk = b"a" * (1 << 20)
-            try:
-                for _ in range(64):
-                    self.wfile.write(chunk)
-            except OSError:  # the client stopped reading: that is the point
-                pass
+    def endless(wfile: Any) -> None:
+        chunk = b"a" * (1 << 20)
+        for _ in range(64):  # the client stops reading: that is the point
+            wfile.write(chunk)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endless)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = _serve(endless)
     try:
         assert main(["status", "--url", f"http://127.0.0.1:{server.server_address[1]}/status"]) == 1
         assert "longer than" in capsys.readouterr().err
@@ -166,6 +156,55 @@ def test_status_reads_only_http_and_only_a_bounded_answer(capsys: pytest.Capture
         server.server_close()
     assert main(["status", "--url", "file:///dev/zero"]) == 1
     assert "not an http(s) URL" in capsys.readouterr().err
+
+
+def _serve(body: Callable[[Any], None]) -> Any:
+    """A local HTTP server whose GET answers 200 and then calls `body(wfile)`; its shutdown is the caller's."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client went away
+                body(self.wfile)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_status_bounds_the_whole_answer_and_says_what_a_bad_one_is(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server sending a byte every 0.2 s kept `status` reading (the timeout bounds each read), and JSON nested
+    past Python's recursion limit ended in a traceback."""
+    from toridaemon import cli
+
+    monkeypatch.setattr(cli, "STATUS_SECONDS", 1.0, raising=False)
+
+    def drip(wfile: Any) -> None:
+        for _ in range(30):  # six seconds in all
+            wfile.write(b"[")
+            wfile.flush()
+            time.sleep(0.2)
+
+    def nested(wfile: Any) -> None:
+        wfile.write(b"[" * 200_000 + b"]" * 200_000 + b"\x00\x1b[2J")
+
+    for body, said in ((drip, "no whole answer within 1 s"), (nested, "cannot read")):
+        server = _serve(body)
+        try:
+            assert main(["status", "--url", f"http://127.0.0.1:{server.server_address[1]}/status"]) == 1
+            err = capsys.readouterr().err
+            assert said in err and "Traceback" not in err and "\x1b" not in err
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 def test_option_mistakes_name_the_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

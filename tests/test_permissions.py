@@ -119,6 +119,28 @@ def test_ingest_into_an_outbox_it_may_not_write_fails_each_file_by_name(tmp_path
     assert "worker_crashed" not in done.stderr and "Traceback" not in done.stderr
 
 
+def test_ingest_names_a_folder_it_may_not_read_and_a_name_too_long_and_goes_on(tmp_path: Path) -> None:
+    """A PDF in a folder no one may read was passed over in silence (`1 done, 0 failed`, exit 0); a name too long
+    ended the whole run with "File name too long", naming nothing and processing nothing."""
+    folder = tmp_path / "in"
+    (folder / "locked").mkdir(parents=True)
+    make_pdf(folder / "locked" / "hidden.pdf", ["Sparse graph embeddings, the hidden part."])
+    good = make_pdf(tmp_path / "good.pdf", ["Sparse graph embeddings, the good part."])
+    too_long = tmp_path / ("x" * 300 + ".pdf")
+    (folder / "locked").chmod(0o000)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
+    try:
+        done = subprocess.run([*NO_DAC, sys.executable, "-m", "toridaemon", "ingest", "--no-progress", "--outbox",
+                               str(tmp_path / "out"), str(good), str(too_long), str(folder)], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        (folder / "locked").chmod(0o755)
+    assert done.returncode == 1, done.stderr
+    assert f"{folder / 'locked'}: cannot be looked into: Permission denied" in done.stderr
+    assert "File name too long" in done.stderr and "1 done, 2 failed" in done.stderr
+    assert [p.name.split(".")[0] for p in (tmp_path / "out").glob("*.json")] == ["good"]
+
+
 def test_journal_check_reports_a_state_folder_no_journal_can_be_created_in(dirs: Dirs) -> None:
     """With no journal yet, `journal check` said "new" and exit 0 on a read-only state folder, where the daemon
     cannot start."""

@@ -153,6 +153,7 @@ def test_a_file_that_keeps_breaking_the_pool_ends_in_failed_after_max_attempts(
             assert (core.failed / "stuck.pdf").exists() and len(core.executor.jobs) == 3
             assert [(r.state, r.reason, r.attempts) for r in await core.rows()] == [("failed", reason, 3)]
             assert core.metric("toridaemon_files_retried_total", reason=reason) == retries
+            assert core.metric("toridaemon_file_bytes_count") == 1, "one input, counted once whatever its tries"
 
     asyncio.run(scenario())
 

@@ -8,10 +8,12 @@ start, or the journal cannot be read or repaired (lock held, unreadable state di
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE_CLOSED = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
 EXIT_INTERRUPTED = 130  # and by SIGINT (128 + 2)
 MAX_STATUS_BYTES = 16 << 20  # a /status answer is a few KB; anything far larger is no toridaemon
+STATUS_SECONDS = 5.0  # for the whole answer of `status`
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -195,9 +198,13 @@ def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progre
             print(f"toridaemon ingest: --outbox {outbox}: {exc.strerror or exc} (a folder is needed)", file=sys.stderr)
             return EXIT_USAGE
     progress = progress_asked and stderr_is_a_tty()
-    summary = asyncio.run(ingest(collect_pdfs(targets), settings, outbox, show_progress=progress))
-    print(f"{summary.done} done, {summary.failed} failed", file=sys.stderr)
-    return EXIT_INPUT_FAILED if summary.failed else EXIT_OK
+    files, problems = collect_pdfs(targets)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    summary = asyncio.run(ingest(files, settings, outbox, show_progress=progress))
+    failed = summary.failed + len(problems)
+    print(f"{summary.done} done, {failed} failed", file=sys.stderr)
+    return EXIT_INPUT_FAILED if failed else EXIT_OK
 
 
 def _status(config: str | None, url: str | None) -> int:
@@ -219,16 +226,40 @@ def _status(config: str | None, url: str | None) -> int:
     if not url.lower().startswith(("http://", "https://")):  # file:///dev/zero was read until memory ran out
         print(f"cannot read {url}: not an http(s) URL", file=sys.stderr)
         return EXIT_INPUT_FAILED
+    def fetch() -> bytes:
+        with urllib.request.urlopen(url, timeout=STATUS_SECONDS) as response:  # noqa: S310 - an operator's URL
+            body: bytes = response.read(MAX_STATUS_BYTES + 1)
+        return body
+
+    # The socket timeout bounds each read, not the answer: a server sending a byte a second kept it going for
+    # ever. The whole answer gets the same bound, on a thread the exit does not wait for.
+    answer: concurrent.futures.Future[bytes] = concurrent.futures.Future()
+    threading.Thread(target=_settle, args=(answer, fetch), name="status-fetch", daemon=True).start()
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - an operator-given http(s) URL
-            body = response.read(MAX_STATUS_BYTES + 1)
+        body = answer.result(timeout=STATUS_SECONDS)
         if len(body) > MAX_STATUS_BYTES:
             raise ValueError(f"the answer is longer than {MAX_STATUS_BYTES} bytes: no toridaemon /status")
         print(json.dumps(json.loads(body), indent=2))
-    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:  # InvalidURL: a bad port
-        print(f"cannot read {url}: {exc}", file=sys.stderr)
+    except concurrent.futures.TimeoutError:
+        print(f"cannot read {url}: no whole answer within {STATUS_SECONDS:g} s", file=sys.stderr)
+        return EXIT_INPUT_FAILED
+    except (urllib.error.URLError, OSError, ValueError, RecursionError, http.client.HTTPException) as exc:
+        # InvalidURL: a bad port; RecursionError: JSON nested past Python's limit. Quoted: the server's bytes.
+        print(f"cannot read {url}: {_printable(str(exc)[:300])}", file=sys.stderr)
         return EXIT_INPUT_FAILED
     return EXIT_OK
+
+
+def _printable(text: str) -> str:
+    """`text` with characters a terminal would act on (NUL, escapes, line breaks) written as escapes."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+def _settle(future: concurrent.futures.Future[bytes], call: Callable[[], bytes]) -> None:
+    try:
+        future.set_result(call())
+    except BaseException as exc:  # handed to the waiting thread, which says what failed
+        future.set_exception(exc)
 
 
 def _check_config(config: str | None) -> int:

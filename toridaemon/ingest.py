@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,15 +29,28 @@ class IngestSummary:
     failed: int
 
 
-def collect_pdfs(targets: Iterable[Path]) -> list[Path]:
-    """PDF files named directly, plus `*.pdf` (any case) found below named folders, in a stable order."""
+def collect_pdfs(targets: Iterable[Path]) -> tuple[list[Path], list[str]]:
+    """PDF files named directly, plus `*.pdf` (any case) found below named folders, in a stable order; and a
+    sentence for each target or folder below one that could not be looked into (a folder no one may read, a name
+    too long), which the caller counts as failed: `rglob` passed such a folder over in silence."""
     found: list[Path] = []
+    problems: list[str] = []
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(f"{exc.filename or target}: cannot be looked into: {exc.strerror or exc}")
+
     for target in targets:
-        if target.is_dir():
-            found.extend(sorted(p for p in target.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file()))
-        else:
+        try:
+            folder = target.is_dir()
+        except OSError as exc:  # ENAMETOOLONG and the like: this target fails, the others go on
+            unreadable(exc)
+            continue
+        if not folder:
             found.append(target)
-    return found
+            continue
+        below = [Path(top, name) for top, _, names in os.walk(target, onerror=unreadable) for name in names]
+        found.extend(sorted(path for path in below if path.suffix.lower() == ".pdf" and path.is_file()))
+    return found, problems
 
 
 async def ingest(files: list[Path], settings: Settings, outbox: Path | None, stream: TextIO = sys.stdout,

@@ -281,7 +281,8 @@ class FileMachine:
     async def _earlier_outcome(self, item: Item, state: FileState, claim: Claim, on_disk: OnDisk
                                ) -> tuple[JobOutcome | None, Path | None]:
         """After the claim: an outcome already on disk, and the result file to keep when it is another input's."""
-        self.metrics.file_bytes.observe(state.size)
+        if claim.attempt == 1:  # once an input: a retried one was counted again at each try
+            self.metrics.file_bytes.observe(state.size)
         log.info("file_claimed", file=item.path.name, sha256=state.sha256, attempt=claim.attempt)
         elsewhere = await asyncio.to_thread(self._left_by_others, claim, state) if claim.others else None
         if elsewhere is not None:  # done with that result, so the content has a `done` row whatever its row becomes
