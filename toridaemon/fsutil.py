@@ -179,9 +179,7 @@ def move_durably(source: Path, target: Path, expect: FileIdentity | None = None)
         _copy_across(source, target, expect)
     else:
         if expect is not None and not _same_file(os.lstat(target), expect):
-            back = _put_back(target, source)
-            fsync_dir(source.parent)
-            raise Replaced(back, moved=False)
+            raise Replaced(_put_back(target, source), moved=False)  # both folders fsynced by the put-back
     fsync_dir(target.parent)
     fsync_dir(source.parent)
 

@@ -127,7 +127,10 @@ def _top_edge(page: pdfium.PdfPage) -> tuple[int, float, float]:
     the page as shown, and how to measure from that edge: (side, sign, edge), the distance being
     sign × (box[side] − edge). A page's box need not start at the origin ([0 -842 595 0]), and a page turned by
     /Rotate shows another edge at the top: 90 degrees (clockwise) the left one, 180 the bottom, 270 the right."""
-    left, bottom, right, top = page.get_bbox()
+    try:
+        left, bottom, right, top = page.get_bbox()
+    except pdfium.PdfiumError:  # no box PDFium can tell: the page's size from the origin, as before
+        left, bottom, right, top = 0.0, 0.0, page.get_width(), page.get_height()
     turned = page.get_rotation() % 360
     return {90: (0, 1.0, left), 180: (2, 1.0, bottom), 270: (1, -1.0, right)}.get(turned, (3, -1.0, top))
 
