@@ -244,7 +244,7 @@ def _status(config: str | None, url: str | None) -> int:
         print(f"cannot read {url}: no whole answer within {STATUS_SECONDS:g} s", file=sys.stderr)
         return EXIT_INPUT_FAILED
     except (urllib.error.URLError, OSError, ValueError, RecursionError, http.client.HTTPException) as exc:
-        # InvalidURL: a bad port; RecursionError: JSON nested past Python's limit. Quoted: the server's bytes.
+        # InvalidURL: a bad port; RecursionError: JSON nested past Python's limit. Escaped: the server's bytes.
         print(f"cannot read {url}: {_printable(str(exc)[:300])}", file=sys.stderr)
         return EXIT_INPUT_FAILED
     return EXIT_OK
