@@ -111,10 +111,12 @@ def test_operator_mistakes_on_the_command_line_are_sentences(capsys: pytest.Capt
     assert "cannot read http://127.0.0.1:abc/status" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("when", ["starting", "working"])
-def test_ctrl_c_stops_ingest_with_exit_130_and_no_traceback(tmp_path: Path, when: str) -> None:
+@pytest.mark.parametrize(("when", "presses"), [("starting", 1), ("working", 1), ("starting", 2)])
+def test_ctrl_c_stops_ingest_with_exit_130_and_no_traceback(tmp_path: Path, when: str, presses: int) -> None:
     """A terminal's Ctrl-C reaches the whole process group: the forkserver (still importing the pipeline) and
-    every worker died of it with a traceback each. Now the command stops, and its helpers with it."""
+    every worker died of it with a traceback each. Now the command stops, and its helpers with it. Pressed twice
+    while the pool started, the second one, raised wherever the main thread was, left a task that never finished:
+    the command hung while closing in 1 run in 6 to 8."""
     inbox = tmp_path / "in"
     inbox.mkdir()
     for index in range(300):
@@ -127,7 +129,8 @@ def test_ctrl_c_stops_ingest_with_exit_130_and_no_traceback(tmp_path: Path, when
         time.sleep(0.3)
     else:
         proc.stdout.readline()  # a first result: the workers are busy
-    os.killpg(proc.pid, signal.SIGINT)
+    for _ in range(presses):
+        os.killpg(proc.pid, signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()
     assert "Traceback" not in err.decode() and "interrupted" in err.decode()
