@@ -202,12 +202,13 @@ class Daemon:
         machine = FileMachine(lambda: self.settings, journal, executor, outcomes, self.metrics,
                               on_journal_error=self.journal_fault, stalled_since=stalls.stalled_since)
         self.runner = runner = Runner(machine, lambda: self.settings, self.metrics)
-        self._inbox = s.inbox_dir, s.inbox_dir.resolve()
-        self._watcher = watcher = Watcher(s.inbox_dir.resolve(), s.watch_mode, self._post_event,
+        watched = s.inbox_dir.resolve()  # once: the watch, the rescans and the check of `_inbox` see one folder
+        self._inbox = s.inbox_dir, watched
+        self._watcher = watcher = Watcher(watched, s.watch_mode, self._post_event,
                                           recursive=s.recursive, on_rearm=self._on_watch_rearmed)
         gate = StabilityGate(s.stability_seconds, settle_seconds=s.settle_seconds,
                              open_writer_seconds=s.open_writer_seconds, closes_reported=watcher.reports_closes)
-        self.inbox = Inbox(s.inbox_dir.resolve(), gate, patterns=lambda: self.settings.ignore_patterns,
+        self.inbox = Inbox(watched, gate, patterns=lambda: self.settings.ignore_patterns,
                            knows=runner.knows, on_verdict=runner.accept, recursive=s.recursive,
                            on_subfolders=self.metrics.subfolders_ignored.set)
         self._start_http()

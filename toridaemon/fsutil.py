@@ -179,18 +179,14 @@ def move_durably(source: Path, target: Path, expect: FileIdentity | None = None)
         _copy_across(source, target, expect)
     else:
         if expect is not None and not _same_file(os.lstat(target), expect):
-            raise Replaced(_put_back(target, source), moved=False)  # both folders fsynced by the put-back
+            # Put back beside its name, never over a file that came meanwhile; both folders are fsynced there.
+            raise Replaced(move_to_free_name(target, source.parent, source.name), moved=False)
     fsync_dir(target.parent)
     fsync_dir(source.parent)
 
 
 def _same_file(info: os.stat_result, expect: FileIdentity) -> bool:
     return identity_of(info)[2:] == expect[2:]  # size and modification time (see `move_durably`)
-
-
-def _put_back(path: Path, origin: Path) -> Path:
-    """Move `path` back beside `origin` under the first name that is free, never over a file that came meanwhile."""
-    return move_to_free_name(path, origin.parent, origin.name)
 
 
 def move_to_free_name(source: Path, folder: Path, name: str) -> Path:

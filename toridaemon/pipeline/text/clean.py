@@ -64,6 +64,7 @@ _GRAPHEME_JOINER = "\u034f"
 # read as cp1252 writes them, as ftfy does; the five codes cp1252 leaves undefined are dropped.
 _C1_CONTROL = re.compile("[\x80-\x9f]")
 _C1_AS_CP1252 = {code: bytes([code]).decode("cp1252", "ignore") for code in range(0x80, 0xA0)}
+C1_UNDEFINED = "".join(chr(code) for code, char in _C1_AS_CP1252.items() if not char)  # an unmapped font's codes
 # A font whose ligatures have no text mapping gives their glyph codes, control characters: T1 fonts set ff, fi, fl,
 # ffi and ffl at 0x1B-0x1F, other fonts elsewhere ("de\x1cnes", "o\x1ders"; one texlive manual in twenty). Python
 # reads several of them as line ends and spaces, so they cut words apart ("nes"). Not read: U+0002, PDFium's mark

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from toridaemon.pipeline.text.clean import C1_UNDEFINED
 from toridaemon.pipeline.text.extract import FEW_CHARS, STAMP_CHARS, STAMP_SHARE, LayerPage, visible_chars
 
 Verdict = Literal["ok", "empty", "scan", "stamped", "garbage"]
@@ -28,7 +29,7 @@ _CID = re.compile(r"\(cid:\d+\)")
 # Private-use areas, the replacement character, C0 controls other than layout ones (PDFium's soft hyphen
 # U+0002 is layout) and the C1 controls Windows-1252 writes nothing with: an unmapped font's glyph codes. (The
 # other C1 controls are a Latin-1 mapping's cp1252 quotes and dashes, which the cleaning reads as such.)
-_BAD_CHARS = re.compile("[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff\x00\x01\x03-\x08\x0b\x0e-\x1f\x81\x8d\x8f\x90\x9d]")
+_BAD_CHARS = re.compile(f"[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff\x00\x01\x03-\x08\x0b\x0e-\x1f{C1_UNDEFINED}]")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
 _VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}\b")
 
