@@ -86,6 +86,7 @@ def test_unit_keeps_the_promised_settings() -> None:
     assert service["ExecStart"] == "/usr/bin/toridaemon run --config /etc/toridaemon/toridaemon.yaml"
     assert "LoadCredential" in service
     assert "MemoryDenyWriteExecute" in service
+    assert service["CacheDirectory"] == "toridaemon"  # $CACHE_DIRECTORY: what workers derive, kept (warmcache)
 
 
 def words(key: str) -> set[str]:

