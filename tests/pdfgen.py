@@ -10,22 +10,25 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def _content(text: str, heading_size: float | None = None, unit_fonts: bool = False, stretch: float = 1.0) -> bytes:
+def _content(text: str, heading_size: float | None = None, unit_fonts: bool = False, stretch: float = 1.0,
+             heading_line: int = 0) -> bytes:
     if heading_size is None and not unit_fonts and stretch == 1.0:
         lines = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
         for line in text.splitlines() or [""]:
             lines.append(f"({_latin(line)}) Tj T*")
         lines.append("ET")
         return "\n".join(lines).encode("latin-1")
-    lines, top = ["BT"], 780.0
+    lines, top, above = ["BT"], 780.0, None
     for index, line in enumerate(text.splitlines() or [""]):
-        size = heading_size if index == 0 and heading_size is not None else 11.0
-        wide = stretch if index == 0 else 1.0
+        size = heading_size if index == heading_line and heading_size is not None else 11.0
+        wide = stretch if index == heading_line else 1.0
+        if above is not None:  # below the line above by the larger of the two sizes
+            top -= max(above, size) + 3
+        above = size
         # dvips sets every font at size 1 and scales it with the text matrix.
         placed = (f"/F1 1 Tf {size * wide} 0 0 {size} 50 {top} Tm" if unit_fonts
                   else f"/F1 {size} Tf {wide} 0 0 1 50 {top} Tm")
         lines.append(f"{placed} ({_latin(line)}) Tj")
-        top -= size + 3
     lines.append("ET")
     return "\n".join(lines).encode("latin-1")
 
@@ -36,11 +39,12 @@ def _latin(line: str) -> str:
 
 def pdf_bytes(
     pages: list[str], title: str | None = None, *, compress: bool = True, heading_size: float | None = None,
-    unit_fonts: bool = False, stretch: float = 1.0,
+    unit_fonts: bool = False, stretch: float = 1.0, heading_line: int = 0,
 ) -> bytes:
     """A PDF with one Helvetica text page per entry of `pages`, in 11 pt. `heading_size` sets each page's first
-    line in that size, as a title or heading is; `unit_fonts` writes every font at size 1 scaled by the text
-    matrix, as dvips does; `stretch` widens each page's first line by that factor (as the Tz operator does)."""
+    line (or line `heading_line`) in that size, as a title or heading is; `unit_fonts` writes every font at size 1
+    scaled by the text matrix, as dvips does; `stretch` widens that line by that factor (as the Tz operator
+    does)."""
     objects: list[bytes] = []
     n = len(pages)
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
@@ -48,7 +52,7 @@ def pdf_bytes(
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     for i, text in enumerate(pages):
-        stream = _content(text, heading_size, unit_fonts, stretch)
+        stream = _content(text, heading_size, unit_fonts, stretch, heading_line)
         filt = b""
         if compress:
             stream, filt = zlib.compress(stream), b" /Filter /FlateDecode"

@@ -21,12 +21,13 @@ from PIL import Image
 from tests.conftest import DaemonProcess, Dirs
 from tests.pdfgen import pdf_bytes
 from tests.polling import wait_for
-from tests.scangen import blank_scan, scanned_text, stamped
+from tests.scangen import blank_scan, scan_of, scanned_text, stamped
 from toridaemon import hashing
 from toridaemon.pipeline import PipelineOptions, analyze_pdf
 from toridaemon.pipeline.text import document, ocr, read_document, tessdata
 from toridaemon.pipeline.text.extract import layer_page
 from toridaemon.pipeline.text.quality import verdict
+from toridaemon.pipeline.text.title import Line, choose_title
 from toridaemon.statemachine import hash_and_budget
 
 PAGE_ONE = ("Graph Neural Networks for Molecules\n\nMessage passing networks learn molecular properties.\n"
@@ -53,6 +54,35 @@ def test_a_scan_is_read_by_ocr_page_by_page(tmp_path: Path) -> None:
     assert len(expected & _words(" ".join(c["context"] for c in result["concepts"]) + " " + result["title"])) > 5
     assert "ocr" in result["timings_seconds"]
     assert any("message" in concept["name"] or "atom" in concept["name"] for concept in result["concepts"])
+
+
+REPORT = ("Quarterly Report of the Harbour Authority\nDredging the Northern Basin\n"
+          "Prepared by the planning office\nThe northern basin saw more container traffic this quarter.\n"
+          "Dredging of the approach channel went on through the winter months.\n"
+          "Two new berths opened for ferries and the pilot service grew.")
+
+
+@needs_english
+@pytest.mark.parametrize("heading_line", [0, 1])
+def test_a_scans_title_is_its_line_read_larger_than_the_rest(tmp_path: Path, heading_line: int) -> None:
+    """OCR reads each line's size (its x-height): the title of a scan is its largest line atop page 1, as a text
+    layer's is, not merely its first line (a running head, an agency's name above the title)."""
+    title = REPORT.splitlines()[heading_line]
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(scan_of(pdf_bytes([REPORT], heading_size=20.0, heading_line=heading_line), dpi=200))
+    result = analyze_pdf(path).to_dict()
+    assert result["source"]["ocr_pages"] == [1]
+    assert result["title"] == title
+
+
+def test_lines_read_alike_leave_the_first_line_as_a_scans_title() -> None:
+    """Sizes read by OCR that set no line apart tell nothing (a letter, a form): the first line of words is the
+    title, as when page 1's sizes are unknown; a text layer's sizes that set no line apart mean no title."""
+    lines = [Line(text, 11.0 + 0.1 * index, 40.0 + 14 * index) for index, text in enumerate(REPORT.splitlines())]
+    pages = [REPORT]
+    assert choose_title(None, lines, pages, sizes_read=True) == REPORT.splitlines()[0]
+    assert choose_title(None, lines, pages) is None
+    assert choose_title(None, None, pages) == REPORT.splitlines()[0]
 
 
 @needs_english
@@ -429,6 +459,9 @@ class _ScriptedTesseract:
 
     def MeanTextConf(self) -> int:
         return 45 if self.readings == 1 else 60
+
+    def GetIterator(self) -> None:  # the lines of a reading: none to tell the title from
+        return None
 
 
 def _recognize_with(api: _ScriptedTesseract, monkeypatch: pytest.MonkeyPatch, *, timeout_seconds: float) -> ocr.OcrPage:

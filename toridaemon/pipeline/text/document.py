@@ -46,6 +46,7 @@ class DocumentText:
 @dataclass(slots=True)
 class _OcrRun:
     texts: dict[int, str] = field(default_factory=dict)
+    lines: dict[int, tuple[Line, ...]] = field(default_factory=dict)  # the lines atop each page, as read
     seconds: float = 0.0
     warnings: set[str] = field(default_factory=set)
 
@@ -72,10 +73,13 @@ def read_document(
         warnings.add("garbage_text_dropped")
     if options.ocr == "off" and ("scan" in verdicts or "stamped" in verdicts):  # a page image nobody read
         warnings.add("scan_not_read")
-    # Page 1's fonts tell its title only where its text layer is fine (OCR may still have read it, when forced).
-    lines = list(layer[0].top_lines) if layer and verdicts[0] == "ok" else None
+    # Page 1's fonts tell its title where its text layer is fine (OCR may still have read it, when forced); else
+    # the sizes OCR read its lines in, if it read it.
+    read = layer and verdicts[0] != "ok" and 0 in run.lines
+    lines = list(run.lines[0]) if read else list(layer[0].top_lines) if layer and verdicts[0] == "ok" else None
     stem = Path(name).stem if name else None
-    return finish(texts, detect, metadata=metadata, lines=lines, run=run, warnings=warnings, file_stem=stem)
+    return finish(texts, detect, metadata=metadata, lines=lines, sizes_read=bool(read), run=run, warnings=warnings,
+                  file_stem=stem)
 
 
 def finish(
@@ -84,11 +88,13 @@ def finish(
     *,
     metadata: str | None = None,
     lines: list[Line] | None = None,
+    sizes_read: bool = False,
     run: _OcrRun | None = None,
     warnings: set[str] | None = None,
     file_stem: str | None = None,
 ) -> DocumentText:
-    """Clean pages of text (from a PDF or given as text) and pick the title."""
+    """Clean pages of text (from a PDF or given as text) and pick the title; `sizes_read`: the sizes of `lines`
+    were read by OCR, not given by fonts."""
     # The whole text: the detector samples its start, middle and end (a front page may be in another language).
     language = detect("\n".join(texts))
     ligatures = lost_ligatures_likely(texts[:3], language)  # decided once: the repair costs a pass per page
@@ -101,7 +107,7 @@ def finish(
     run = run or _OcrRun()
     return DocumentText(
         pages=pages,
-        title=choose_title(metadata, lines, pages, file_stem),
+        title=choose_title(metadata, lines, pages, file_stem, sizes_read=sizes_read),
         language=language,
         ocr_pages=sorted(index + 1 for index in run.texts),
         ocr_seconds=run.seconds,
@@ -200,6 +206,7 @@ def _ocr_page(
     finally:
         page.close()
     run.seconds += result.seconds
+    run.lines[index] = result.lines
     if result.timed_out:
         run.warnings.add("ocr_page_timeout")
     return result.text

@@ -21,6 +21,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageFilter
 
+from toridaemon.pipeline.text.title import FOOTNOTE_MARKS, TOP_SHARE, Line
+
 _POINTS_PER_INCH = 72
 # Tesseract's mean word confidence on the corpus pages: 57-94 upright (150 and 300 dpi, blurred), 28-41 upside down.
 _UPSIDE_DOWN_CONFIDENCE = 50
@@ -40,6 +42,8 @@ _ANISOTROPY = 1.1  # resolutions across and down further apart than this: no one
 # 2^31 bytes, crashed the worker. A side is held under Tesseract's limit too: a sliver of a page has little area.
 _MAX_PIXELS = 64_000_000
 _MAX_SIDE = 32_000
+_X_HEIGHT_EM = 0.45  # a Latin font's x-height, in ems (Computer Modern 0.43, Times 0.45): from it, the font size
+_MAX_TOP_LINES = 60  # lines atop a page read for its title: a page of tiny print has hundreds
 
 
 class OcrUnavailable(Exception):
@@ -57,6 +61,7 @@ class OcrPage:
     seconds: float
     timed_out: bool
     turned: bool = False  # read turned 180° (a sheet scanned upside down)
+    lines: tuple[Line, ...] = ()  # the lines atop the page, with the font size each was read in (`_top_lines`)
 
 
 class _Engine:
@@ -100,21 +105,21 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float,
     api = _ENGINE.api(folder, languages)
     dpi = bounded_dpi(page.get_size(), dpi)
     native = _scan_dpi(page)  # the page's objects do not change between the two readings
-    text, finished, confidence = _read(api, page, dpi, native=native, rotation=0, timeout_seconds=timeout_seconds)
+    reading = _read(api, page, dpi, native=native, rotation=0, timeout_seconds=timeout_seconds)
     spent = time.perf_counter() - started
     turned = False
     # Only when a second reading as long as the first fits in what is left of the page's time: rendering and
     # layout analysis are outside Tesseract's deadline, and a cut-off reading must not replace a whole one.
-    if finished and confidence < _UPSIDE_DOWN_CONFIDENCE and timeout_seconds - spent >= spent and text.strip():
+    if (reading.finished and reading.confidence < _UPSIDE_DOWN_CONFIDENCE and timeout_seconds - spent >= spent
+            and reading.text.strip()):
         try:
-            other, other_finished, other_confidence = _read(
-                api, page, dpi, native=native, rotation=180, timeout_seconds=timeout_seconds - spent
-            )
+            other = _read(api, page, dpi, native=native, rotation=180, timeout_seconds=timeout_seconds - spent)
         except OcrPageFailed:  # the upright reading stands
-            other_finished = False
-        if other_finished and other_confidence > confidence:
-            text, turned = other, True
-    return OcrPage(text=text, seconds=time.perf_counter() - started, timed_out=not finished, turned=turned)
+            other = None
+        if other is not None and other.finished and other.confidence > reading.confidence:
+            reading, turned = other, True
+    return OcrPage(text=reading.text, seconds=time.perf_counter() - started, timed_out=not reading.finished,
+                   turned=turned, lines=reading.lines)
 
 
 def bounded_dpi(size: tuple[float, float], dpi: float) -> float:
@@ -128,15 +133,24 @@ def bounded_dpi(size: tuple[float, float], dpi: float) -> float:
     return dpi * _MAX_SIDE / longest if longest > _MAX_SIDE else dpi
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    text: str
+    finished: bool  # within the timeout
+    confidence: int  # Tesseract's mean word confidence, 0-100
+    lines: tuple[Line, ...]
+
+
 def _read(
     api: Any, page: pdfium.PdfPage, dpi: float, *, native: float | None, rotation: int, timeout_seconds: float
-) -> tuple[str, bool, int]:
-    """(text, finished within the timeout, mean word confidence 0-100) of the page turned by `rotation`;
-    `native` is the resolution of the scan the page is (`_scan_dpi`), if it is one."""
+) -> _Reading:
+    """The reading of the page turned by `rotation`; `native` is the resolution of the scan the page is
+    (`_scan_dpi`), if it is one."""
     try:
         bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
     except (MemoryError, pdfium.PdfiumError) as exc:
         raise OcrPageFailed(f"cannot render the page: {exc!r}") from exc
+    height = bitmap.height
     try:
         try:
             if native is not None and native < dpi * _RESOLUTION_MISMATCH:  # dust is blobs at this rendering
@@ -151,11 +165,37 @@ def _read(
             bitmap.close()  # Tesseract holds its own copy: the rendering's memory goes back before recognition
         api.SetSourceResolution(max(1, round(dpi)))
         finished = bool(api.Recognize(timeout=max(1, int(timeout_seconds * 1000))))
-        return str(api.GetUTF8Text() or ""), finished, int(api.MeanTextConf())
+        return _Reading(str(api.GetUTF8Text() or ""), finished, int(api.MeanTextConf()), _top_lines(api, dpi, height))
     except (RuntimeError, MemoryError) as exc:
         raise OcrPageFailed(str(exc) or type(exc).__name__) from exc
     finally:
         api.Clear()
+
+
+def _top_lines(api: Any, dpi: float, height: int) -> tuple[Line, ...]:
+    """The text lines Tesseract found in the top part of the image (`height` pixels high), each with the font size
+    a reader sees, as `title.top_lines` gives them for a text layer. The size is told from the line's x-height
+    (Tesseract's row height less its ascenders and descenders): the row height itself depends on the letters a
+    line holds (a title's 17 pt row measured 15.6 to 17.3 pt), its x-height on the font alone."""
+    import tesserocr  # loaded by now: `_Engine` made `api`
+
+    iterator = api.GetIterator()
+    if iterator is None:  # nothing recognised
+        return ()
+    points = _POINTS_PER_INCH / dpi
+    lines: list[Line] = []
+    for line in tesserocr.iterate_level(iterator, tesserocr.RIL.TEXTLINE):
+        if line.Empty(tesserocr.RIL.TEXTLINE):  # a page of no text yields its empty iterator: asking it crashed
+            continue
+        box, row = line.BoundingBox(tesserocr.RIL.TEXTLINE), line.RowAttributes()
+        if box is None or not row or box[1] > height * TOP_SHARE:
+            continue
+        text = " ".join(str(line.GetUTF8Text(tesserocr.RIL.TEXTLINE) or "").split()).rstrip(FOOTNOTE_MARKS).rstrip()
+        x_height = row["row_height"] - row["ascenders"] + row["descenders"]  # descenders are negative
+        lines.append(Line(text=text, size=max(0.0, x_height) * points / _X_HEIGHT_EM, top=box[1] * points))
+        if len(lines) >= _MAX_TOP_LINES:
+            break
+    return tuple(lines)
 
 
 def _grey_pixels(bitmap: pdfium.PdfBitmap) -> np.ndarray[Any, np.dtype[np.uint8]]:

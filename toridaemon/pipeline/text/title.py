@@ -25,7 +25,7 @@ from toridaemon.pipeline.language import language
 # Enough characters for any title block; page 1 of a book can hold thousands more.
 _MAX_CHARS = 1500
 # The title sits in the upper part of page 1.
-_TOP_SHARE = 0.6
+TOP_SHARE = 0.6
 _MAX_TITLE_LINES = 4
 _SUBTITLE_LINES = 2
 _PUNCTUATION = ".,;:!?()[]{}\"'“”‘’«»—–-"
@@ -113,7 +113,7 @@ def top_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> list[Line]:
     for start, end in _line_spans(text):
         pdfium_c.FPDFText_GetCharBox(textpage.raw, start, *box)
         top = sign * (box[side].value - edge)
-        if top > height * _TOP_SHARE:
+        if top > height * TOP_SHARE:
             continue  # text order is the content's, not the page's: a margin stamp may come first
         # Font sizes of a sample of the line's characters (all of its last ones, for footnote markers).
         sample = sorted({*range(start, end, max(1, (end - start) // 8)), *range(max(start, end - 3), end)})
@@ -344,10 +344,13 @@ def first_heading(pages: list[str]) -> str | None:
 
 
 def choose_title(
-    metadata: str | None, lines: list[Line] | None, pages: list[str], file_stem: str | None = None
+    metadata: str | None, lines: list[Line] | None, pages: list[str], file_stem: str | None = None, *,
+    sizes_read: bool = False,
 ) -> str | None:
     """The largest text atop page 1 or a plausible metadata title; else, when page 1's fonts are unknown
-    (`lines` None: a scan, garbage, a blank page, or text given as text), the first line of words.
+    (`lines` None: garbage, a blank page, or text given as text) or its sizes were only read by OCR (`sizes_read`:
+    a scan, where a line read larger than the rest is a title but lines read alike tell nothing), the first line
+    of words.
 
     When both exist and differ, the page wins: stale metadata (a package's old description, a journal name) is
     common, a wrong largest line atop page 1 is not, unless nothing atop page 1 is set larger than the text. When
@@ -360,7 +363,7 @@ def choose_title(
     metadata = plausible_metadata(metadata, file_stem)
     found = _page_title(lines or [])  # none when nothing atop page 1 is set larger than the text
     if found is None:
-        return metadata or (first_heading(pages) if lines is None else None)
+        return metadata or (first_heading(pages) if lines is None or sizes_read else None)
     # Metadata that names the title without its subtitle agrees with the page as well.
     if metadata and any(similarity(title, metadata) >= SIMILAR for title in found):
         return metadata
