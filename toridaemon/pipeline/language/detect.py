@@ -15,7 +15,6 @@ converts the whole table once (57 MB, shared by the workers a forkserver forks) 
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import lzma
 import threading
@@ -90,10 +89,11 @@ def _model() -> Any:
 
 
 def _load_identifier() -> _Identifier:
-    """py3langid's model, unpacked once per machine: its xz file took some 0.5 s to unpack in every process."""
-    packed = MODEL_DIR / MODEL_FILE
-    made_from = warmcache.digest(packed.read_bytes(), f"py3langid=={importlib.metadata.version('py3langid')}")
-    return warmcache.load_or_build("langid", made_from, lambda: lzma.decompress(packed.read_bytes()), _identifier_of)
+    """py3langid's model, unpacked once per machine: its xz file took some 0.5 s to unpack in every process. What
+    is kept is the unpacked file alone, so the packed file's bytes name it."""
+    packed = (MODEL_DIR / MODEL_FILE).read_bytes()
+    return warmcache.load_or_build("langid", lambda: warmcache.digest(packed, "unpacked from xz"),
+                                   lambda: lzma.decompress(packed), _identifier_of)
 
 
 def _identifier_of(unpacked: bytes) -> _Identifier:
