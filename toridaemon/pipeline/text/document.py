@@ -46,7 +46,7 @@ class DocumentText:
 @dataclass(slots=True)
 class _OcrRun:
     texts: dict[int, str] = field(default_factory=dict)
-    lines: dict[int, tuple[Line, ...]] = field(default_factory=dict)  # the lines atop each page, as read
+    first_lines: tuple[Line, ...] | None = None  # the lines atop page 1 as read, if it was read
     seconds: float = 0.0
     warnings: set[str] = field(default_factory=set)
 
@@ -75,10 +75,10 @@ def read_document(
         warnings.add("scan_not_read")
     # Page 1's fonts tell its title where its text layer is fine (OCR may still have read it, when forced); else
     # the sizes OCR read its lines in, if it read it.
-    read = layer and verdicts[0] != "ok" and 0 in run.lines
-    lines = list(run.lines[0]) if read else list(layer[0].top_lines) if layer and verdicts[0] == "ok" else None
+    read = bool(layer) and verdicts[0] != "ok" and run.first_lines is not None
+    lines = list(run.first_lines or ()) if read else list(layer[0].top_lines) if layer and verdicts[0] == "ok" else None
     stem = Path(name).stem if name else None
-    return finish(texts, detect, metadata=metadata, lines=lines, sizes_read=bool(read), run=run, warnings=warnings,
+    return finish(texts, detect, metadata=metadata, lines=lines, sizes_read=read, run=run, warnings=warnings,
                   file_stem=stem)
 
 
@@ -206,7 +206,8 @@ def _ocr_page(
     finally:
         page.close()
     run.seconds += result.seconds
-    run.lines[index] = result.lines
+    if index == 0:
+        run.first_lines = result.lines
     if result.timed_out:
         run.warnings.add("ocr_page_timeout")
     return result.text
