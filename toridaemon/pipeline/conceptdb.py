@@ -10,7 +10,8 @@ not hold. A concept found only by an alias is reported by the words the document
 Aho-Corasick automaton over the lowercased text, so its cost is linear in the text whatever the database size,
 and accepts a match only on word boundaries (a trailing plural "s"/"es" is allowed). Each worker process reads
 each version of a file once (known by its inode, size, mtime and ctime) and builds the automaton once per version of its
-files and language, so an edited file reaches running workers with their next document (a worker process lives
+files and language (the bundled file's part, for English, is kept on disk between processes by `warmcache`),
+so an edited file reaches running workers with their next document (a worker process lives
 for many documents); a version that does not read is not read again, and the file's last good version stands in
 for it, for every language (a reload has already refused it with the file named).
 """

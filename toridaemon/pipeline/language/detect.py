@@ -1,10 +1,10 @@
 """Which language a document is written in: py3langid on a bounded sample of its text.
 
 Why py3langid: a naive Bayes model over byte n-grams (97 languages) that ships inside its wheel (4.5 MB,
-BSD-3-Clause), answers in well under a millisecond for a page of text and loads in about a second, once per
-process. lingua is more accurate on single short sentences, but its models are many times larger (some 800 MB of
-memory for all of them in high-accuracy mode, by its author's account) and it is slower; a document gives the
-detector paragraphs, where both agree.
+BSD-3-Clause), answers in well under a millisecond for a page of text and loads in about a second, once per process
+(some 0.2 s with its unpacked model kept by `warmcache`). lingua is more accurate on single short sentences, but its
+models are many times larger (some 800 MB of memory for all of them in high-accuracy mode, by its author's account)
+and it is slower; a document gives the detector paragraphs, where both agree.
 
 py3langid walks its byte automaton in a Python loop (about a microsecond a byte, as much as the rest of a short
 document's analysis); `_Identifier` does the same walk with numpy and sums the same counts, in the same order, as

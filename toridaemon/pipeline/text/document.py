@@ -20,8 +20,8 @@ from toridaemon.pipeline.language import detect_language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import ocr, tessdata
 from toridaemon.pipeline.text.clean import SOFT_HYPHENS, clean_page, drop_running_lines, lost_ligatures_likely
-from toridaemon.pipeline.text.extract import layer_page, metadata_title, open_document
-from toridaemon.pipeline.text.quality import verdict
+from toridaemon.pipeline.text.extract import LayerPage, layer_page, metadata_title, open_document
+from toridaemon.pipeline.text.quality import Verdict, verdict
 from toridaemon.pipeline.text.title import SOFT_HYPHEN, Line, choose_title
 
 Detector = Callable[[str], "str | None"]
@@ -73,13 +73,22 @@ def read_document(
         warnings.add("garbage_text_dropped")
     if options.ocr == "off" and ("scan" in verdicts or "stamped" in verdicts):  # a page image nobody read
         warnings.add("scan_not_read")
-    # Page 1's fonts tell its title where its text layer is fine (OCR may still have read it, when forced); else
-    # the sizes OCR read its lines in, if it read it.
-    read = bool(layer) and verdicts[0] != "ok" and run.first_lines is not None
-    lines = list(run.first_lines or ()) if read else list(layer[0].top_lines) if layer and verdicts[0] == "ok" else None
+    lines, sizes_read = _title_lines(layer, verdicts, run)
     stem = Path(name).stem if name else None
-    return finish(texts, detect, metadata=metadata, lines=lines, sizes_read=read, run=run, warnings=warnings,
+    return finish(texts, detect, metadata=metadata, lines=lines, sizes_read=sizes_read, run=run, warnings=warnings,
                   file_stem=stem)
+
+
+def _title_lines(layer: list[LayerPage], verdicts: list[Verdict], run: _OcrRun) -> tuple[list[Line] | None, bool]:
+    """The lines atop page 1 to tell its title from, and whether their sizes were read by OCR: page 1's fonts where
+    its text layer is fine (OCR may still have read it, when forced), else the sizes OCR read, if it read it."""
+    if not layer:
+        return None, False
+    if verdicts[0] == "ok":
+        return list(layer[0].top_lines), False
+    if run.first_lines is not None:
+        return list(run.first_lines), True
+    return None, False
 
 
 def finish(
