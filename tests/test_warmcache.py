@@ -140,14 +140,14 @@ def test_older_files_of_a_kind_and_abandoned_temps_are_removed(cache: Path) -> N
         warmcache.load_or_build("kind", key(f"k{number}"), Builder(), bytes.decode)
         os.utime(cache / f"kind-k{number}.bin", (1_000_000 + number, 1_000_000 + number))
     warmcache.load_or_build("other", key("k"), Builder(), bytes.decode)
-    fresh_temp, stale_temp = cache / ".tmp-fresh", cache / ".tmp-stale"
+    fresh_temp, stale_temp = cache / ".tori-fresh.tmp", cache / ".tori-stale.tmp"
     fresh_temp.write_bytes(b"being written")
     stale_temp.write_bytes(b"left by a killed process")
     os.utime(stale_temp, (1_000_000, 1_000_000))
     warmcache.load_or_build("kind", key("newest"), Builder(), bytes.decode)
     kept = sorted(path.name for path in cache.iterdir())
     newest = [f"kind-k{number}.bin" for number in range(warmcache.KEEP + 2)][-(warmcache.KEEP - 1):]
-    assert kept == sorted([".tmp-fresh", "kind-newest.bin", *newest, "other-k.bin"])
+    assert kept == sorted([".tori-fresh.tmp", "kind-newest.bin", *newest, "other-k.bin"])
 
 
 def test_digests_do_not_run_parts_together() -> None:

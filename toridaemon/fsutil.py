@@ -71,20 +71,21 @@ def unsynced_dirs() -> list[Path]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a crash leaves either nothing or the whole file."""
-    with _durable_temp(path.parent, data) as temp:
+    with durable_temp(path.parent, data) as temp:
         os.rename(temp, path)
     fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
-def _durable_temp(folder: Path, data: bytes) -> Iterator[Path]:
-    """A hidden temp file in `folder` holding `data`, fsynced, for the caller to rename into place; removed when
-    the caller fails (a crash leaves it to `remove_stale_temps`)."""
+def durable_temp(folder: Path, *chunks: bytes) -> Iterator[Path]:
+    """A hidden temp file (`TEMP_PREFIX`…`.tmp`) in `folder` holding `chunks`, fsynced, for the caller to rename
+    into place; removed when the caller fails (a crash leaves it to `remove_stale_temps`)."""
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         yield Path(temp)
@@ -208,7 +209,7 @@ def move_to_free_name(source: Path, folder: Path, name: str) -> Path:
 
 
 def _copy_to_free_name(source: Path, folder: Path, name: str) -> Path:
-    with _durable_temp(folder, source.read_bytes()) as temp:
+    with durable_temp(folder, source.read_bytes()) as temp:
         target = move_to_free_name(temp, folder, name)
     os.unlink(source)
     fsync_dir(source.parent)

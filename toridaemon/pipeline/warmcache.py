@@ -18,13 +18,13 @@ import contextlib
 import hashlib
 import os
 import struct
-import tempfile
 import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from toridaemon.fsutil import TEMP_PREFIX, durable_temp
 from toridaemon.hashing import NotRegularFile, open_regular
 
 T = TypeVar("T")
@@ -32,7 +32,6 @@ T = TypeVar("T")
 KEEP = 3  # files of one kind kept: a few versions of the software used side by side do not rebuild in turn
 _MAGIC = b"toricache1\n"
 _HEADER = struct.Struct("<IQ")  # the payload's CRC-32 and length
-_TEMP_PREFIX = ".tmp-"
 _STALE_TEMP_SECONDS = 600.0  # a temp file this old was left by a process that died while writing it
 
 
@@ -110,20 +109,12 @@ def _write(path: Path, payload: bytes) -> None:
     """Keep `payload` at `path`, whole or not at all; drop the oldest files of its kind beyond `KEEP`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+        # Fsynced before the rename: no name ever holds a part of a file after a power cut. The folder is not
+        # fsynced: a rename lost with it costs one more derivation.
+        with durable_temp(path.parent, _MAGIC + _HEADER.pack(zlib.crc32(payload), len(payload)), payload) as temp:
+            os.replace(temp, path)
     except OSError:
         return  # read-only, full, or no such place: the next process derives it again
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_MAGIC + _HEADER.pack(zlib.crc32(payload), len(payload)))
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())  # no name ever holds a part of a file after a power cut
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        return
     _prune(path)
 
 
@@ -136,8 +127,8 @@ def _prune(kept: Path) -> None:
         return
     same_kind = sorted(((mtime, entry) for mtime, entry in entries
                         if entry.name.startswith(f"{kind}-") and entry.name.endswith(".bin")), reverse=True)
-    stale_temps = [entry for mtime, entry in entries
-                   if entry.name.startswith(_TEMP_PREFIX) and now - mtime > _STALE_TEMP_SECONDS]
+    stale_temps = [entry for mtime, entry in entries if entry.name.startswith(TEMP_PREFIX)
+                   and entry.name.endswith(".tmp") and now - mtime > _STALE_TEMP_SECONDS]
     for entry in [entry for _mtime, entry in same_kind[KEEP:]] + stale_temps:
         if entry != kept:
             with contextlib.suppress(OSError):
