@@ -109,6 +109,23 @@ def debian_package(package: str, folder: Path, version: str | None = None) -> Pa
     return target
 
 
+def pdf_pages(path: Path, indices: list[int]) -> bytes:
+    """The pages `indices` (from 0) of the PDF at `path`, alone in a PDF of their own."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    source, subset = pdfium.PdfDocument(path), pdfium.PdfDocument.new()
+    try:
+        subset.import_pages(source, indices)
+        buffer = io.BytesIO()
+        subset.save(buffer)
+        return buffer.getvalue()
+    finally:
+        subset.close()
+        source.close()
+
+
 def generated_pdf(index: int) -> bytes:
     """A small, valid, unique one-page PDF (unique content, so no file is a duplicate of another)."""
     from tests.pdfgen import SAMPLE_TEXT, pdf_bytes

@@ -22,7 +22,6 @@ Usage: python bench/ocr.py [--docs N] [--pages N]
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ os.environ["OMP_THREAD_LIMIT"] = "1"
 
 import jiwer
 import pypdfium2 as pdfium
-from _common import REPO, corpus, generated_pdf, ratio, verdict
+from _common import REPO, corpus, generated_pdf, pdf_pages, ratio, verdict
 
 sys.path.insert(0, str(REPO))
 from tests.scangen import scan_of
@@ -69,15 +68,7 @@ def samples(docs: int, pages: int) -> list[Sample]:
     found = [path for path in preferred + every if len(pdfium.PdfDocument(path)) > pages][:docs]
     if not found:
         return [Sample(f"generated-{i}", generated_pdf(i), 1) for i in range(docs)]
-    out = []
-    for path in found:
-        source = pdfium.PdfDocument(path)
-        subset = pdfium.PdfDocument.new()
-        subset.import_pages(source, list(range(1, pages + 1)))
-        buffer = io.BytesIO()
-        subset.save(buffer)
-        out.append(Sample(path.name, buffer.getvalue(), pages))
-    return out
+    return [Sample(path.name, pdf_pages(path, list(range(1, pages + 1))), pages) for path in found]
 
 
 # Our text layer maps TeX's math-font brackets to ⟨ ⟩; on the page they look like what OCR reads.

@@ -19,22 +19,18 @@ Usage: python bench/titles.py [--corpus DIR] [--verbose] [--scans] [--heldout DI
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from _common import debian_package
+from _common import debian_package, pdf_pages
 
+from tests.scangen import scan_of
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.title import SIMILAR, first_heading, similarity
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from tests.scangen import scan_of  # noqa: E402 - the tests' scanner, from the repository root
-
 FIXTURE = REPO / "tests" / "fixtures" / "titles.json"
 HELDOUT = REPO / "bench" / "titles-heldout.json"
 CORPUS = REPO.parent / "shared" / "corpus" / "good"
@@ -83,7 +79,7 @@ def main() -> None:
             continue
         total += 1
         if args.scans:
-            read = read_document(scan_of(first_page(path), dpi=200), options, name=path.name)
+            read = read_document(scan_of(pdf_pages(path, [0]), dpi=200), options, name=path.name)
             ours, before = read.title, first_heading(read.pages)
         else:
             ours, before = read_document(path.read_bytes(), options, name=path.name).title, metadata_title(path)
@@ -96,24 +92,10 @@ def main() -> None:
         raise SystemExit(f"no judged file found under {folder}")
     ours_rate, base_rate = ours_hits / total, base_hits / total
     print(f"\n{total} judged files; near match = similarity ≥ {SIMILAR} after case/punctuation folding")
-    print(f"  ours (page + plausible metadata)  {ours_hits:3d}/{total}  {ours_rate:6.1%}")
-    print(f"  {baseline:<33} {base_hits:3d}/{total}  {base_rate:6.1%}")
-    print(f"  ratio ours / before               {ours_rate / base_rate if base_rate else float('inf'):.2f}")
+    print(f"  {'ours (page + plausible metadata)':<36} {ours_hits:3d}/{total}  {ours_rate:6.1%}")
+    print(f"  {baseline:<36} {base_hits:3d}/{total}  {base_rate:6.1%}")
+    print(f"  {'ratio ours / before':<36} {ours_rate / base_rate if base_rate else float('inf'):.2f}")
     print(f"  target ≥ 90 %: {'met' if ours_rate >= 0.9 else 'NOT MET'}")
-
-
-def first_page(path: Path) -> bytes:
-    """Page 1 of the PDF at `path`, alone: what a title is read from."""
-    source = pdfium.PdfDocument(path)
-    single = pdfium.PdfDocument.new()
-    try:
-        single.import_pages(source, [0])
-        out = io.BytesIO()
-        single.save(out)
-        return out.getvalue()
-    finally:
-        single.close()
-        source.close()
 
 
 def fetch(packages: dict[str, str], folder: Path) -> None:
