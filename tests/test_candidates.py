@@ -71,8 +71,25 @@ def test_a_word_that_is_only_a_verb_ends_a_term_only_after_a_singular_word() -> 
     assert {"update", "test", "software update", "unit test"} <= counts("A software update. Unit tests.").keys()
 
 
-def test_the_english_verbs_list_is_the_one_its_script_builds(tmp_path: Path) -> None:
-    """The bundled list and `scripts/build_english_verbs.py` agree, on a WordNet made for the test."""
+def test_a_verb_after_a_plural_bounds_terms_and_a_singular_is_told_as_written() -> None:
+    clause = counts("Kinematic control algorithms adopt feedback linearization.")
+    assert "kinematic control algorithm" in clause and "feedback linearization" in clause
+    assert not [key for key in clause if "adopt" in key]  # no term ends on, holds or opens with the clause's verb
+    # What makes a word singular is its fold, not how it is spelt: dashes, a possessive.
+    named = counts("The Burrows–Wheeler transform, the Karhunen‐Loève transform, Fourier's transform.")
+    assert {"burrows-wheeler transform", "karhunen-loève transform", "fourier transform"} <= named.keys()
+    assert "edit distance" in counts("Edit distance between strings.")  # such a word may still open a term
+
+
+@pytest.mark.skipif(not Path("/usr/share/wordnet/index.noun").is_file(), reason="WordNet (wordnet-base) absent")
+def test_the_bundled_english_verbs_are_what_the_script_builds_from_wordnet(tmp_path: Path) -> None:
+    out = tmp_path / "verbs.txt"
+    subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], check=True, capture_output=True, timeout=60)
+    assert out.read_bytes() == (SCRIPT.parent.parent / "toridaemon/pipeline/data/english-base-verbs.txt").read_bytes()
+
+
+def test_the_english_verbs_script_keeps_verbs_that_are_no_noun_nor_adjective(tmp_path: Path) -> None:
+    """`scripts/build_english_verbs.py` on a WordNet and a lexicon made for the test; the bundled list's kind."""
     wordnet, lexicon = tmp_path / "wordnet", tmp_path / "lexicon.txt"
     wordnet.mkdir()
     (wordnet / "index.noun").write_text("  1 licence line\nupdate n 1\nfourier_transform n 1\n")

@@ -90,13 +90,15 @@ _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is 
 _CACHE_LIMIT = 200_000
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
-# Whether a word may end a term: never (a past participle), always, or only after a singular word (an English
-# word that is only a verb: after a plural it is a clause's verb, "methods exist"; alone it is no concept).
+# Whether a word may end a term: never (an English past participle, a German word not capitalised), always, or
+# only after a singular word (an English word that is only a verb: after a plural it is a clause's verb, "methods
+# exist", and bounds terms; alone it is no concept).
 NEVER, ENDS, AFTER_SINGULAR = 0, 1, 2
-# token → (normalised word, how it may end a term), or None for a boundary.
-WordInfo = tuple[str, int] | None
+# token → (normalised word, how it may end a term, whether it is singular: its fold left it as written), or None
+# for a boundary.
+WordInfo = tuple[str, int, bool] | None
 _caches: dict[str, dict[str, WordInfo]] = {}
-_UNSEEN: WordInfo = ("", NEVER)  # a sentinel compared by identity: None is a cached answer
+_UNSEEN: WordInfo = ("", NEVER, True)  # a sentinel compared by identity: None is a cached answer
 ENGLISH = language("en")
 
 
@@ -174,7 +176,8 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
 
 
 def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
-    """The normalised form of a word token and how it may end a term, or None for a boundary."""
+    """The normalised form of a word token, how it may end a term and whether it is singular, or None for a
+    boundary."""
     lower = token.lower()
     if not lower.isascii():  # a hyphen or an unspaced en dash joins a compound: "Levenberg–Marquardt"
         lower = lower.translate(_DASHES)
@@ -191,7 +194,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None  # an adverb, or a contraction ("can’t", "we'll")
     if lower[-1] in "'’":
         return None  # an elided function word ("jusqu'", "l’", "quest'")
-    return lang.fold(lower), _ending(token, lower, lang)
+    folded = lang.fold(lower)
+    return folded, _ending(token, lower, lang), folded == lower
 
 
 def _ending(token: str, lower: str, lang: Language) -> int:
@@ -330,7 +334,7 @@ def _count(
     *, seen: set[str] | None,
 ) -> int:
     position = table.words
-    run: list[tuple[str, int]] = []
+    run: list[tuple[str, int, bool]] = []
     surfaces: list[str] = []
     tokens = tokenize(text, lang)
     if seen is not None:
@@ -340,11 +344,15 @@ def _count(
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
             info = cache[token] = classify(token, lang)
-        if info is None:
+        # A word that is only a verb after a plural is a clause's: "algorithms adopt feedback linearization".
+        verb = info is not None and info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2]
+        if info is None or verb:
             if run:
                 _emit(run, surfaces, counts, table, position)
                 position += len(run)
                 run, surfaces = [], []
+            if verb:
+                position += 1  # a word of the text, if of no term
             continue
         run.append(info)
         surfaces.append(token)
@@ -360,19 +368,19 @@ def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
     return capitalised, {token.lower() for token in distinct - capitalised}
 
 
-def _emit(run: list[tuple[str, int]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
+def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
           start: int) -> None:
     first, surface = table.first, table.surface
     size = len(run)
     if size == 1:  # the most common run: skip the n-gram loops
-        word, ending = run[0]
+        word, ending, _ = run[0]
         if ending == ENDS:
             counts[word] = counts.get(word, 0) + 1
             if word not in first:
                 first[word] = start
                 surface[word] = surfaces[0].lower()
         return
-    words = [word for word, _ in run]
+    words = [info[0] for info in run]
     for i in range(size):
         key = words[i]
         for j in range(i, min(size, i + MAX_WORDS)):
@@ -381,7 +389,7 @@ def _emit(run: list[tuple[str, int]], surfaces: list[str], counts: dict[str, int
                     break  # a word repeated within a term is a list or a layout echo ("opacity opacity")
                 key = f"{key} {words[j]}"  # grown word by word rather than joined again for each length
             ending = run[j][1]
-            if ending == ENDS or (ending == AFTER_SINGULAR and j > i and surfaces[j - 1].lower() == words[j - 1]):
+            if ending == ENDS or (ending == AFTER_SINGULAR and j > i):  # after a plural it began a run of its own
                 counts[key] = counts.get(key, 0) + 1
                 if key not in first:
                     first[key] = start + i

@@ -67,10 +67,14 @@ def _tag(tag: str) -> str:
 
 @lru_cache(maxsize=8)
 def base_verbs(code: str) -> frozenset[str]:
-    """English words that are base-form verbs and nothing else (the bundled list); empty for other languages."""
+    """English words that are base-form verbs and nothing else (the bundled list); empty for other languages, and
+    without the list (a broken install runs as without a lexicon, as the others do)."""
     if code != "en":
         return frozenset()
-    text = _BASE_VERBS.read_text(encoding="utf-8")
+    try:
+        text = _BASE_VERBS.read_text(encoding="utf-8")
+    except OSError:
+        return frozenset()
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 

@@ -137,7 +137,7 @@ class Language:
     stop_words: frozenset[str]
     frequencies: dict[str, float] = field(repr=False)
     fold: Callable[[str], str] = field(repr=False)
-    english: bool = False  # English-only rules: "-ly" adverbs, "-ed" participles, the WordNet database
+    english: bool = False  # English-only rules: "-ly" adverbs, "-ed" participles, the WordNet database, base verbs
     capitalised_nouns: bool = False  # German: a term ends on a capitalised word
     verbs: frozenset[str] = field(default=frozenset(), repr=False)  # verb forms: boundaries of terms
     # Base-form verbs that are nothing else ("quantify"): a term ends on one only after a singular word
