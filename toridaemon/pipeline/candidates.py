@@ -4,11 +4,12 @@ Without a part-of-speech tagger, noun-phrase-like candidates come from cheap lex
 words are boundaries, so are words with digits, punctuation, e-mail addresses, URLs, TeX commands and file
 extensions; in English also reporting verbs and vague modifiers, adverbs ("-ly" forms of known words), and a past
 participle may open a term ("distributed system") but not end one; a word that is only a verb ("quantify",
-"transform") ends one only after a singular word ("Fourier transform", not "methods exist"). Words are letters of
-any script (with their combining marks), so "Verfügung" and "données" stay whole. Each word is lowercased and
-folded by its language (plurals in English, a Snowball stemmer elsewhere), so "Networks" and "network" are one
-candidate; the first surface form of each candidate is kept for display. Counting is one pass over the tokens with
-a per-token-type cache: linear in the text.
+"transform") ends one only after a singular word ("Fourier transform"), and after a plural is a clause's verb that
+bounds terms ("algorithms adopt feedback linearization"). Words are letters of any script (with their combining
+marks), so "Verfügung" and "données" stay whole. Each word is lowercased and folded by its language (plurals in
+English, a Snowball stemmer elsewhere), so "Networks" and "network" are one candidate; the first surface form of
+each candidate is kept for display. Counting is one pass over the tokens with a per-token-type cache: linear in
+the text.
 """
 
 from __future__ import annotations
