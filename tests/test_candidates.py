@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from toridaemon.pipeline import PipelineOptions, analyze_text, candidates, scoring
 from toridaemon.pipeline.candidates import dehyphenate, extract, normalize, tokenize
-from toridaemon.pipeline.language import Language, language
+from toridaemon.pipeline.language import Language, language, lexicon
 from toridaemon.pipeline.language.english import fold
 from toridaemon.pipeline.language.lexicon import base_verbs
 from toridaemon.pipeline.scoring import score
@@ -79,6 +79,12 @@ def test_a_verb_after_a_plural_bounds_terms_and_a_singular_is_told_as_written() 
     named = counts("The Burrows–Wheeler transform, the Karhunen‐Loève transform, Fourier's transform.")
     assert {"burrows-wheeler transform", "karhunen-loève transform", "fourier transform"} <= named.keys()
     assert "edit distance" in counts("Edit distance between strings.")  # such a word may still open a term
+
+
+def test_without_the_verbs_list_english_has_no_base_verbs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken install (the bundled list gone) runs as without a lexicon instead of failing the import."""
+    monkeypatch.setattr(lexicon, "_BASE_VERBS", tmp_path / "missing.txt")
+    assert lexicon.base_verbs.__wrapped__("en") == frozenset()
 
 
 @pytest.mark.skipif(not Path("/usr/share/wordnet/index.noun").is_file(), reason="WordNet (wordnet-base) absent")
