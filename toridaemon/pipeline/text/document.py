@@ -211,7 +211,7 @@ def _ocr_page(
     page = pdf[index]
     try:
         result = ocr.recognize(page, folder=folder, languages=languages, dpi=options.ocr_dpi,
-                               timeout_seconds=options.ocr_page_timeout_seconds)
+                               timeout_seconds=options.ocr_page_timeout_seconds, title_lines=index == 0)
     finally:
         page.close()
     run.seconds += result.seconds

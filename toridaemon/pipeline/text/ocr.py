@@ -61,7 +61,7 @@ class OcrPage:
     seconds: float
     timed_out: bool
     turned: bool = False  # read turned 180° (a sheet scanned upside down)
-    lines: tuple[Line, ...] = ()  # the lines atop the page, with the font size each was read in (`_top_lines`)
+    lines: tuple[Line, ...] = ()  # when asked (`title_lines`): the lines atop the page, each with its read size
 
 
 class _Engine:
@@ -93,8 +93,8 @@ class _Engine:
 _ENGINE = _Engine()
 
 
-def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float, timeout_seconds: float
-              ) -> OcrPage:
+def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float, timeout_seconds: float,
+              title_lines: bool = False) -> OcrPage:
     """OCR one page rendered in grey at `dpi`; a page past its timeout keeps what was read so far.
 
     A page read with a low mean word confidence is read again turned 180°, and the better reading is kept: a
@@ -105,7 +105,8 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float,
     api = _ENGINE.api(folder, languages)
     dpi = bounded_dpi(page.get_size(), dpi)
     native = _scan_dpi(page)  # the page's objects do not change between the two readings
-    reading = _read(api, page, dpi, native=native, rotation=0, timeout_seconds=timeout_seconds)
+    reading = _read(api, page, dpi, native=native, rotation=0, timeout_seconds=timeout_seconds,
+                    title_lines=title_lines)
     spent = time.perf_counter() - started
     turned = False
     # Only when a second reading as long as the first fits in what is left of the page's time: rendering and
@@ -113,7 +114,8 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float,
     if (reading.finished and reading.confidence < _UPSIDE_DOWN_CONFIDENCE and timeout_seconds - spent >= spent
             and reading.text.strip()):
         try:
-            other = _read(api, page, dpi, native=native, rotation=180, timeout_seconds=timeout_seconds - spent)
+            other = _read(api, page, dpi, native=native, rotation=180, timeout_seconds=timeout_seconds - spent,
+                          title_lines=title_lines)
         except OcrPageFailed:  # the upright reading stands
             other = None
         if other is not None and other.finished and other.confidence > reading.confidence:
@@ -142,10 +144,11 @@ class _Reading:
 
 
 def _read(
-    api: Any, page: pdfium.PdfPage, dpi: float, *, native: float | None, rotation: int, timeout_seconds: float
+    api: Any, page: pdfium.PdfPage, dpi: float, *, native: float | None, rotation: int, timeout_seconds: float,
+    title_lines: bool,
 ) -> _Reading:
-    """The reading of the page turned by `rotation`; `native` is the resolution of the scan the page is
-    (`_scan_dpi`), if it is one."""
+    """The reading of the page turned by `rotation`, with the lines atop it when `title_lines`; `native` is the
+    resolution of the scan the page is (`_scan_dpi`), if it is one."""
     try:
         bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
     except (MemoryError, pdfium.PdfiumError) as exc:
@@ -165,7 +168,8 @@ def _read(
             bitmap.close()  # Tesseract holds its own copy: the rendering's memory goes back before recognition
         api.SetSourceResolution(max(1, round(dpi)))
         finished = bool(api.Recognize(timeout=max(1, int(timeout_seconds * 1000))))
-        return _Reading(str(api.GetUTF8Text() or ""), finished, int(api.MeanTextConf()), _top_lines(api, dpi, height))
+        lines = _top_lines(api, dpi, height) if title_lines else ()
+        return _Reading(str(api.GetUTF8Text() or ""), finished, int(api.MeanTextConf()), lines)
     except (RuntimeError, MemoryError) as exc:
         raise OcrPageFailed(str(exc) or type(exc).__name__) from exc
     finally:
