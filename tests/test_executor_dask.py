@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
@@ -247,22 +248,30 @@ def test_results_match_run_job_in_both_modes(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_timeouts_hangs_and_crashes(tmp_path: Path) -> None:
-    """Timeouts → `timeout` failures; a hung parse's worker is restarted; a crashing file → `WorkerCrashed`."""
+    """Timeouts → `timeout` failures; a hung parse's worker is restarted; a crashing file → `WorkerCrashed`.
+    The copies the killed workers were reading (bytes mode) do not stay behind: the restarted workers purge them."""
     short = make_jobs(tmp_path / "short", 1, timeout=0.001)[0]
-    hung = job_for(make_pdf(tmp_path / "hangme.pdf", [SAMPLE_TEXT]), timeout=1.0)
-    crasher = job_for(make_pdf(tmp_path / "crashme.pdf", [SAMPLE_TEXT]))
+    mark = f"{os.getpid()}-{time.monotonic_ns()}"  # names this run's copies apart from any other's
+    hung = job_for(make_pdf(tmp_path / f"hangme-{mark}.pdf", [SAMPLE_TEXT]), timeout=1.0)
+    crasher = job_for(make_pdf(tmp_path / f"crashme-{mark}.pdf", [SAMPLE_TEXT]))
     good = make_jobs(tmp_path / "good", 4)
+    scratch = tmp_path / "scratch"
+
+    def copies_left() -> list[Path]:
+        return [*Path(tempfile.gettempdir()).glob(f"toridaemon-*/*{mark}.pdf"), *scratch.rglob(f"*{mark}.pdf")]
 
     async def scenario() -> list[JobOutcome]:
         # One worker death is enough to declare the crashing file guilty (the default allows three).
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-            async with local_cluster(env={FAULTS_ENV: "crash:crashme,hang:hangme"}) as cluster, \
+            async with local_cluster(env={FAULTS_ENV: "crash:crashme,hang:hangme"},
+                                     local_directory=str(scratch)) as cluster, \
                     executor(cluster.scheduler_address, False) as backend:
                 await wait_until(lambda: backend.gauges()["threads"] == 2, 30, "two worker threads")
                 # The same key again at once: the first task's cancellation must not reach the second.
                 timed_out, again = await backend.run(short), await backend.run(job_for(short.path))
-                return [timed_out, again, *await hangs_and_crashes(cluster, backend, hung=hung, crasher=crasher,
-                                                                   good=good)]
+                outcomes = await hangs_and_crashes(cluster, backend, hung=hung, crasher=crasher, good=good)
+                await wait_until(lambda: not copies_left(), 30, "the killed workers' copies purged")
+                return [timed_out, again, *outcomes]
 
     timed_out, again, hang, *rest = asyncio.run(scenario())
     assert timed_out == JobOutcome(failure=Failure("text", "timeout", "no answer within 0.001 s"))

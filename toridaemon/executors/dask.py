@@ -45,8 +45,12 @@ def run_job_by_path(path: str, options: dict[str, Any], expected_sha256: str | N
 
 
 def run_job_bytes(name: str, data: bytes, options: dict[str, Any], expected_sha256: str | None) -> dict[str, Any]:
-    """Worker side of bytes mode: write `data` as `name` in a private temp folder, run the job, delete it."""
-    folder = tempfile.mkdtemp(prefix="toridaemon-")
+    """Worker side of bytes mode: write `data` as `name` in a private folder, run the job, delete it.
+
+    The folder is made inside the worker's own directory. A worker killed on a file (a crash, a hang's restart)
+    never reaches the delete; in the temp folder, each such kill left a copy of the document behind for good.
+    Dask purges a dead worker's directory when the next worker starts there (its nanny's restart)."""
+    folder = tempfile.mkdtemp(prefix="toridaemon-", dir=_worker_directory())
     try:
         path = Path(folder) / (Path(name).name or "input.pdf")
         path.write_bytes(data)
@@ -54,6 +58,16 @@ def run_job_bytes(name: str, data: bytes, options: dict[str, Any], expected_sha2
             return run_job(str(path), options, expected_sha256)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _worker_directory() -> str | None:
+    """The running Dask worker's local directory; None (the temp folder) outside a worker's task."""
+    from distributed import get_worker
+
+    try:
+        return str(get_worker().local_directory)
+    except ValueError:  # no worker runs this call
+        return None
 
 
 class _Slots:
