@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pypdf.generic import DictionaryObject, NameObject, NumberObject, RectangleO
 from tests.conftest import good_corpus
 from tests.pdfgen import pdf_bytes
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
+from toridaemon.pipeline.result import DocumentResult
 from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.document import finish
@@ -26,6 +28,7 @@ from toridaemon.pipeline.text.title import (
     _line,
     choose_title,
     plausible_metadata,
+    readable_title,
     similarity,
     title_from_lines,
     top_lines,
@@ -521,3 +524,42 @@ def test_no_born_digital_corpus_page_is_sent_to_ocr() -> None:
     for path in paths:
         text = read_document(path.read_bytes(), PipelineOptions(ocr="auto", ocr_languages=("none",)))
         assert "ocr_unavailable" not in text.warnings, path.name  # no page asked for OCR
+
+
+def test_titles_hold_no_controls_nor_characters_that_show_as_no_letter() -> None:
+    """A font mapping glyphs to controls, private-use code points or U+FFFD put them in the title as they were:
+    "Graph\\x07Neural \\x1bNetworks", "Graph \\ue000\\ufffd Neural"; metadata held a bell and a NUL."""
+    page_title = pdf_bytes(["Graph\x07Neural \x1bNetworks\n" + "Body text about graph networks.\n" * 3],
+                           heading_size=24)
+    assert analyze_pdf_bytes(page_title).title == "Graph Neural Networks"
+    metadata = pdf_bytes(["Body text about graph networks.\n" * 4], title="Graph\x07\x00 Networks")
+    assert analyze_pdf_bytes(metadata).title == "Graph Networks"
+    assert analyze_text("Graph \ue000\ufffd Neural Net\U000f0000works\n\nBody text.").title == "Graph Neural Networks"
+    assert readable_title("\x1b[31m\ue000 \ufffd") == "[31m"
+    assert readable_title("\ue000\ufffd \x00") is None
+    assert readable_title("  Plain   title ") == "Plain title"
+
+
+def analyze_pdf_bytes(data: bytes) -> DocumentResult:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(data)
+        return analyze_pdf(path, PipelineOptions(ocr="off"))
+
+
+@pytest.mark.parametrize("text", [
+    "x" * 5000 + "\nBody text.",
+    "Title" + " " * 5000 + "end\nBody text.",
+    "ab\u0002\n" * 5000,  # soft hyphens join every line into one word
+])
+def test_a_first_line_far_longer_than_a_title_is_no_title_of_a_text(text: str) -> None:
+    assert analyze_text(text).title is None
+
+
+def test_a_wrapped_title_of_a_text_stops_short_of_a_title_s_length() -> None:
+    assert analyze_text("A study of\n" + "lowercase words " * 30 + "\n\nBody text.").title == "A study of"
+
+
+def test_a_title_line_beyond_the_bmp_has_its_size() -> None:
+    # Linear B, read char by char: two UTF-16 halves a character, neither of them alphabetic.
+    assert _line("\ud800\udc00\ud800\udc01", [("\ud800", 20.0), ("\udc00", 20.0)], 0.0).size == 20.0

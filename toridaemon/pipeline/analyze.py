@@ -15,6 +15,7 @@ from toridaemon.pipeline.result import DocumentResult, Extractor, Source
 from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.document import finish
 from toridaemon.pipeline.text.extract import read_input
+from toridaemon.pipeline.text.title import readable_title
 
 
 def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> DocumentResult:
@@ -84,7 +85,7 @@ def _assemble(
     timings["total"] = time.perf_counter() - started
     return DocumentResult(
         source=source,
-        title=title,
+        title=readable_title(title),
         language=report.language,
         warnings=warnings,
         sections=report.sections,

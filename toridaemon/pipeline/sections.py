@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toridaemon.pipeline.result import Section
-from toridaemon.pipeline.text.title import FOOTNOTE_MARKS
+from toridaemon.pipeline.text.title import FOOTNOTE_MARKS, MAX_TITLE_CHARS
 
 SECTION_NAMES = (
     "title", "abstract", "introduction", "methods", "results", "discussion", "conclusion", "references", "body",
@@ -170,7 +170,7 @@ def summarize(spans: list[Span]) -> list[Section]:
 def _leading_title(page: str) -> tuple[str | None, str]:
     line, _, rest = page.lstrip().partition("\n")
     line = line.strip()
-    if not line or len(line.split()) > _MAX_TITLE_WORDS or _HEADING.match(line):
+    if not line or len(line) > MAX_TITLE_CHARS or len(line.split()) > _MAX_TITLE_WORDS or _HEADING.match(line):
         return None, page
     # A wrapped title goes on while a line ends on a short joining word or the next one starts in lowercase.
     for _ in range(_MAX_TITLE_LINES - 1):
@@ -178,7 +178,7 @@ def _leading_title(page: str) -> tuple[str | None, str]:
         following = following.strip()
         words = line.split()
         joins = words[-1].lower() in _JOINERS or following[:1].islower()
-        if not following or not joins or _HEADING.match(following):
+        if not following or not joins or _HEADING.match(following) or len(line) + len(following) >= MAX_TITLE_CHARS:
             break
         line, rest = f"{line} {following}", remainder
     return line, rest

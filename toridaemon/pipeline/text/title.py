@@ -19,6 +19,7 @@ from itertools import islice
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+import regex
 
 from toridaemon.pipeline.language import language
 
@@ -36,9 +37,9 @@ _NOT_SUBTITLE = re.compile(
     r"\b(?:by|edited|copyright|e-?mail|dot)\b|©|@|://|<|\b(?:1[5-9]|20)\d\d\b|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}",
     re.IGNORECASE,
 )
-_MAX_TITLE_CHARS = 300
+MAX_TITLE_CHARS = 300
 # Longer metadata is a pasted abstract or junk, no title (and comparing it with the page's cost time with its length).
-_MAX_METADATA_CHARS = 2 * _MAX_TITLE_CHARS
+_MAX_METADATA_CHARS = 2 * MAX_TITLE_CHARS
 _PARAGRAPH_CHARS = 120
 _SIZE_TOLERANCE = 0.92
 _SET_APART = 1.05  # a font this much larger than the median line's is a title's
@@ -53,6 +54,11 @@ _PLACEHOLDER = re.compile(r"^(untitled|title|document|no title|none|unknown|slid
 _PATH = re.compile(r"^([a-z]:)?[\\/]|[\\/][^\s\\/]+[\\/]", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters that show as no letter: controls (a bell, an escape, NUL: read as spaces), private-use and unassigned
+# code points, lone surrogate halves and U+FFFD (dropped). A font's mapping to them gave titles such as
+# "Graph \ue000\ufffd Neural \x1b Networks".
+_CONTROLS = regex.compile(r"\p{Cc}+")
+_NO_LETTER = regex.compile(r"[\p{Co}\p{Cn}\p{Cs}\ufffd]+")
 # Headings set large atop page 1 that are never its title: a table of contents, an abstract or a list of
 # references, in the languages the sections know (sections.py), numbered or not.
 _CONTENTS_NAMES = (
@@ -156,7 +162,8 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
-    size = max((size for char, size in sample if char.isalpha()), default=0.0)
+    # A character beyond the BMP (a math italic "𝑔", Linear B) comes as two halves, neither of them alphabetic.
+    size = max((size for char, size in sample if char.isalpha() or _SURROGATE.match(char)), default=0.0)
     # Footnote markers are set smaller (or are marker symbols) at the end of a title line.
     text = text.rstrip()
     for char, char_size in reversed(sample):
@@ -216,7 +223,7 @@ def _page_title(lines: list[Line]) -> tuple[str, str] | None:
         title = full = run[0].text.rstrip(SOFT_HYPHEN)  # two lines in one size: a paragraph, the first is kept
     elif len(sizes) >= 3:
         full = _joined([*run, *_subtitle(lines[end:], run[-1], largest, min(sizes))])
-    title, full = title[:_MAX_TITLE_CHARS], full[:_MAX_TITLE_CHARS]
+    title, full = title[:MAX_TITLE_CHARS], full[:MAX_TITLE_CHARS]
     # A run ending in a colon labels what follows ("No frame:", "Test 1: one barcode with default parameters:").
     return (title, full) if title and not title.endswith(":") else None
 
@@ -339,7 +346,7 @@ def first_heading(pages: list[str]) -> str | None:
         for raw in page.splitlines():
             line = " ".join(raw.split())
             if _has_letters(line):
-                return line[:_MAX_TITLE_CHARS]
+                return line[:MAX_TITLE_CHARS]
     return None
 
 
@@ -384,6 +391,17 @@ def _median(sizes: list[float]) -> float:
     # The upper median: where half the lines are in one size and half in another (a letter's address block
     # over its text, an example page), no line stands above the text.
     return sorted(sizes)[len(sizes) // 2]
+
+
+def readable_title(title: str | None) -> str | None:
+    """A title as a reader sees it: controls read as spaces, characters that show as no letter dropped (see
+    `_NO_LETTER`), whitespace runs as one space, at most `MAX_TITLE_CHARS`; None when no letter is left."""
+    if title is None:
+        return None
+    if not title.isascii() or _CONTROLS.search(title):
+        title = _NO_LETTER.sub("", _CONTROLS.sub(" ", title))
+    title = " ".join(title.split())[:MAX_TITLE_CHARS].rstrip()
+    return title if _LETTERS.search(title) else None
 
 
 def _fold(text: str) -> str:
