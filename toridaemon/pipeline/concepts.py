@@ -115,12 +115,12 @@ def _resources(code: str | None, spans: list[Span], options: PipelineOptions) ->
 def clean(text: str) -> str:
     """Text every later step can rely on: lone surrogates (undecodable input) replaced, invisible format
     characters removed, composed to NFC so that a letter and its accent are one character (in linear time:
-    `stream_safe`)."""
+    `stream_safe`, after the removal: invisible characters between short runs of marks made one long run)."""
     if not text.isascii():
-        text = stream_safe(text.encode("utf-8", "replace").decode("utf-8"))
+        text = text.encode("utf-8", "replace").decode("utf-8")
         if _INVISIBLE.search(text):
             text = _INVISIBLE.sub("", text)
-        text = unicodedata.normalize("NFC", text)
+        text = unicodedata.normalize("NFC", stream_safe(text))
     return text
 
 
