@@ -58,6 +58,33 @@ def test_aliases_map_to_the_canonical_name(tmp_path: Path) -> None:
     assert "GNN" in concept.context or "Graph Neural Networks" in concept.context
 
 
+def test_a_concept_found_by_an_alias_with_inner_function_words_or_punctuation_is_named_as_written(
+    tmp_path: Path,
+) -> None:
+    """The locator looked for the alias's key ("capital belgium", "mt everest"), which the text does not hold as
+    such, and the concept was named by the database's name, which the text does not hold at all."""
+    path = tmp_path / "places.json"
+    path.write_text(json.dumps([{"name": "Brussels", "aliases": ["capital of Belgium"]},
+                                {"name": "Mount Everest", "aliases": ["Mt. Everest"]}]))
+    text = ("Travel notes\nClimbers reached Mt. Everest in May. Mt. Everest is the highest mountain.\n"
+            "The capital of Belgium hosts many institutions. The capital of Belgium is busy.")
+    result = analyze_text(text, settings=PipelineOptions(concept_db_paths=(str(path),)))
+    named = {c.name.lower(): c for c in result.concepts if c.source == "database"}
+    assert {"mt. everest", "capital of belgium"} <= set(named), named
+    assert named["capital of belgium"].context.startswith("The capital of Belgium hosts")
+    assert named["mt. everest"].context == "Climbers reached Mt. Everest in May."
+
+
+@pytest.mark.parametrize("text", [
+    "Climbers reached Mt. Everest in May. Mt. Everest is the highest mountain on Earth.",
+    "The judge issued a cease and desist order. The cease and desist order was ignored.",
+    "Patients reported Saint Ignatius' itch after the trip. Saint Ignatius' itch is a form of pellagra.",
+])
+def test_bundled_concepts_found_by_aliases_are_named_by_words_the_text_holds(text: str) -> None:
+    concepts = analyze_text(text, language="en").concepts
+    assert concepts and all(c.name.lower() in text.lower() and c.context for c in concepts), concepts
+
+
 def test_yaml_files_and_bare_names(tmp_path: Path) -> None:
     path = tmp_path / "extra.yaml"
     path.write_text(

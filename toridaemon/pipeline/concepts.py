@@ -126,11 +126,12 @@ def clean(text: str) -> str:
 
 def _concept(item: Scored, relative: float, locator: Locator, surfaces: dict[str, str]) -> Concept:
     keys = item.variants or (item.key,)
-    # A name the text holds is looked for as written too: a key can drop its inner words ("table content").
-    written = (item.entry.name.lower(),) if item.entry is not None and item.by_name else ()
-    surface, context = locator.find(tuple(surfaces.get(key, key) for key in keys) + keys + written)
+    # The names and aliases the text holds are looked for as written too: a key drops inner function words and
+    # punctuation ("capital belgium" of "capital of Belgium", "mt everest" of "Mt. Everest").
+    surface, context = locator.find(tuple(surfaces.get(key, key) for key in keys) + keys + item.written)
     if item.entry is not None:  # found by an alias only: named with the document's own words
-        name = item.entry.name if item.by_name else surface or surfaces.get(item.key, item.entry.name)
+        own = surface or surfaces.get(item.key) or next(iter(item.written), item.entry.name)
+        name = item.entry.name if item.by_name else own
         source, category = "database", item.entry.category
     else:
         name, source, category = surface or surfaces.get(item.key, item.key), "extracted", None

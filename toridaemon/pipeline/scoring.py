@@ -49,6 +49,7 @@ class Scored:
     entry: ConceptEntry | None = None
     variants: tuple[str, ...] = ()  # candidate keys merged into this one (the key itself first)
     by_name: bool = False  # a database entry whose own name occurs, not only an alias
+    written: tuple[str, ...] = ()  # a database entry's names and aliases as the text holds them (lowercase)
 
     @property
     def frequency(self) -> int:
@@ -98,7 +99,8 @@ def score(
         value = _tf(weighted) * factor * (1.0 + _POSITION_GAIN / (1.0 + first / _POSITION_SCALE))
         if entry is not None:
             value *= 1.0 + boost * entry.priority
-        scored.append(Scored(key, value, counts, entry, variants, key in by_name))
+        written = tuple(sorted(hits[key].surfaces)) if entry is not None else ()
+        scored.append(Scored(key, value, counts, entry, variants, key in by_name, written))
     scored.sort(key=lambda item: (-item.score, item.key))
     return scored, len(merged)
 
