@@ -231,14 +231,19 @@ def test_ocr_stops_taking_pages_while_the_rest_still_fits_in_the_files_time() ->
         assert document._ocr_deadline(1000.0, data, options) == pytest.approx(1000.0 + seconds)
 
 
-def test_a_stamped_page_keeps_the_stamp_lines_its_ocr_did_not_read() -> None:
+def test_a_scanned_page_keeps_the_text_layer_lines_its_ocr_did_not_read() -> None:
     """OCR may miss a stamp (white on a photo, tiny type); its text layer held the stamp's words: they stay."""
     ocr_text = "Graph clustering groups nodes.\nScanned by CamScanner"
     assert document._page_text("stamped", "Scanned by CamScanner", ocr_text) == ocr_text  # read: not twice
     assert document._page_text("stamped", "CONFIDENTIAL\nACME-000123", "Graph clustering.") == (
         "Graph clustering.\nCONFIDENTIAL\nACME-000123")
-    assert document._page_text("scan", "x y", "Graph clustering.") == "Graph clustering."
+    # Under 16 characters the page counts as a scan, not stamped: a short Bates number was lost all the same.
+    assert document._page_text("scan", "ACME-000123", "Graph clustering.") == "Graph clustering.\nACME-000123"
+    assert document._page_text("scan", "", "Graph clustering.") == "Graph clustering."
     assert document._page_text("garbage", "st sq", None) == "" and document._page_text("ok", "text", None) == "text"
+    # `ocr: force` on a usable text layer: a reading cut off by the page timeout does not replace it.
+    assert document._page_text("ok", "Graph clustering.", "Gra", finished=False) == "Graph clustering."
+    assert document._page_text("ok", "Graph clustering.", "Graph clustering", finished=True) == "Graph clustering"
 
 
 def test_a_figure_with_its_caption_is_no_stamped_scan() -> None:
@@ -553,3 +558,33 @@ def test_a_scan_whose_page_box_starts_below_the_origin_is_still_a_scan() -> None
     scan.save(out)
     moved = pdfium.PdfDocument(out.getvalue())
     assert verdict(layer_page(moved, 0)) == "scan"
+
+
+@needs_english
+def test_data_that_cannot_be_loaded_loses_no_page_and_leaves_the_engine_working(tmp_path: Path) -> None:
+    """A German scan made OCR follow to German data Tesseract could not load (a truncated file): the page, read
+    fine in English, was dropped, and the half set-up engine then read every later scan as empty."""
+    english = tessdata.installed(None)["eng"] / "eng.traineddata"
+    shutil.copy(english, tmp_path / "eng.traineddata")
+    (tmp_path / "deu.traineddata").write_bytes(english.read_bytes()[:1000])
+    tessdata.installed.cache_clear()
+    options = PipelineOptions(tessdata_dir=str(tmp_path))
+    try:
+        german = read_document(scanned_text([GERMAN], dpi=200), options)
+        english_after = read_document(scanned_text([PAGE_ONE], dpi=200), options)
+    finally:
+        tessdata.installed.cache_clear()
+    assert german.ocr_pages == [1] and "ocr_language_unavailable" in german.warnings
+    assert "Stromnetze" in german.pages[0]  # read with the English data
+    assert english_after.warnings == [] and _words(PAGE_ONE) <= _words(english_after.pages[0])
+
+
+@pytest.mark.skipif(not {"eng", "deu"} <= set(tessdata.installed(None)),
+                    reason="English and German OCR data not installed (make test installs both)")
+def test_a_blank_first_page_leaves_the_language_to_the_first_page_with_words() -> None:
+    """A blank back (duplex scanning) or a photo first: its empty reading was taken to tell the language, and the
+    German pages after it were read with English data ("Grdße", "fiir")."""
+    text = read_document(scanned_text(["", GERMAN], dpi=200), PipelineOptions())
+    assert text.ocr_pages == [1, 2]
+    assert ocr._ENGINE._key is not None and ocr._ENGINE._key[1] == "deu"
+    assert "Übertragungsnetzbetreiber" in text.pages[1] and "Größe" in text.pages[1]

@@ -46,6 +46,7 @@ class DocumentText:
 @dataclass(slots=True)
 class _OcrRun:
     texts: dict[int, str] = field(default_factory=dict)
+    unfinished: set[int] = field(default_factory=set)  # pages whose reading ran out of time
     first_lines: tuple[Line, ...] | None = None  # the lines atop page 1 as read, if it was read
     seconds: float = 0.0
     warnings: set[str] = field(default_factory=set)
@@ -67,7 +68,8 @@ def read_document(
         metadata = metadata_title(pdf)
     finally:
         pdf.close()
-    texts = [_page_text(verdicts[i], page.text, run.texts.get(i)) for i, page in enumerate(layer)]
+    texts = [_page_text(verdicts[i], page.text, run.texts.get(i), finished=i not in run.unfinished)
+             for i, page in enumerate(layer)]
     warnings = set(run.warnings)
     if any(v == "garbage" and i not in run.texts for i, v in enumerate(verdicts)):
         warnings.add("garbage_text_dropped")
@@ -144,12 +146,13 @@ def _readable(pages: list[str]) -> bool:
     return False
 
 
-def _page_text(verdict: str, layer: str, read: str | None) -> str:
-    """A page's text: what OCR read, else its text layer (none for garbage). A stamped page's OCR text gets the
-    stamp's lines it did not read: they are real text, and OCR may miss them (white on a photo, tiny type)."""
-    if read is None:
+def _page_text(verdict: str, layer: str, read: str | None, *, finished: bool = True) -> str:
+    """A page's text: what OCR read, else its text layer (none for garbage); a usable layer stands when the reading
+    (`ocr: force`) ran out of time. A scan's OCR text gets the lines of its text layer it did not read (a stamp,
+    a Bates number): they are real text, and OCR may miss them (white on a photo, tiny type)."""
+    if read is None or (verdict == "ok" and not finished):
         return "" if verdict == "garbage" else layer
-    if verdict != "stamped":
+    if verdict not in ("stamped", "scan"):
         return read
     seen = set(read.casefold().split())
     missed = [line for line in layer.splitlines() if line.strip() and not set(line.casefold().split()) <= seen]
@@ -186,14 +189,16 @@ def _ocr(
         return run
     if len(wanted) > options.ocr_max_pages:
         run.warnings.add("ocr_incomplete")
+    told = False  # whether a reading told the document's language yet
     for index in wanted[: options.ocr_max_pages]:
         if index != wanted[0] and time.monotonic() >= deadline:
             run.warnings.add("ocr_incomplete")
             break
         try:
             text = _ocr_page(pdf, index, planned, options, run)
-            if not run.texts:  # the first page read tells the language; read it again if it was wrong
-                planned, text = _follow_language(pdf, index, planned, text, options=options, detect=detect, run=run)
+            if not told:  # the first page read with words tells the language (a blank back or a photo tells none)
+                told, planned, text = _follow_language(pdf, index, planned, text, options=options, detect=detect,
+                                                       run=run)
         except ocr.OcrUnavailable:
             run.warnings.add("ocr_unavailable")
             break
@@ -219,17 +224,29 @@ def _ocr_page(
         run.first_lines = result.lines
     if result.timed_out:
         run.warnings.add("ocr_page_timeout")
+        run.unfinished.add(index)
+    else:
+        run.unfinished.discard(index)  # read again (in the detected language) in time
     return result.text
 
 
 def _follow_language(
     pdf: pdfium.PdfDocument, index: int, planned: Plan, text: str, *, options: PipelineOptions, detect: Detector,
     run: _OcrRun,
-) -> tuple[Plan, str]:
-    detected = tessdata.tesseract_name(detect(text))
+) -> tuple[bool, Plan, str]:
+    """Whether `text` tells a language, and the plan and the page's text to go on with: the page read again in
+    the detected language when its data is installed and it is not read in yet."""
+    code = detect(text)
+    if code is None:
+        return False, planned, text
+    detected = tessdata.tesseract_name(code)
     if detected is None or detected in planned[1].split("+"):
-        return planned, text
+        return True, planned, text
     better = tessdata.plan((detected,), options.tessdata_dir)
     if better is None:  # that language's data is not installed: keep what we have
-        return planned, text
-    return better, _ocr_page(pdf, index, better, options, run)
+        return True, planned, text
+    try:
+        return True, better, _ocr_page(pdf, index, better, options, run)
+    except ocr.OcrUnavailable:  # installed but not loadable (a truncated file): the reading we have stands
+        run.warnings.add("ocr_language_unavailable")
+        return True, planned, text

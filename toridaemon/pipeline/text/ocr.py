@@ -8,6 +8,7 @@ runs one worker per core, and OpenMP threads inside each would only fight over t
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 import os
@@ -84,10 +85,17 @@ class _Engine:
         try:
             self._api.Init(path=f"{folder}/", lang=languages, oem=tesserocr.OEM.LSTM_ONLY)
         except RuntimeError as exc:
-            self._key = None
+            self._discard()
             raise OcrUnavailable(f"Tesseract cannot load {languages} from {folder}: {exc}") from exc
         self._key = (folder, languages)
         return self._api
+
+    def _discard(self) -> None:
+        """Drop the API object: a failed Init leaves Tesseract half set up, and a later Init of data that loads
+        kept that state and read every page as empty, for the rest of the worker's life."""
+        api, self._api, self._key = self._api, None, None
+        with contextlib.suppress(RuntimeError):
+            api.End()
 
 
 _ENGINE = _Engine()
