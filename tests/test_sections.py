@@ -158,3 +158,29 @@ def test_the_title_copy_on_the_page_goes_over_lines_and_footnote_marks_only() ->
     # A title that only opens a line of the page (a metadata title) leaves the page as it is.
     spans = split_sections(["Sparse Graph Embeddings are cheap.\nWe embed sparse graphs."], "Sparse Graph Embeddings")
     assert spans[1].text.startswith("Sparse Graph Embeddings are cheap.")
+
+
+@pytest.mark.parametrize("first", ["123 456 789", "\ue000\ufffd", "-- * --"])
+def test_a_first_line_without_letters_is_no_title_section(first: str) -> None:
+    """The result said `title: null` while its sections listed a title holding "123 456 789"."""
+    result = analyze_text(first + "\n" + "Graph neural networks learn molecular properties. " * 5)
+    assert result.title is None
+    assert [section.name for section in result.sections] == ["body"]
+
+
+def test_one_dotted_capital_i_leaves_names_and_contexts_in_their_case() -> None:
+    """"İ" lowercases to two characters, so offsets into the lowercase text did not line up and the whole text was
+    read lowercased: "latex", "nasa", "the nasa mission used latex…"."""
+    body = "The NASA mission used LaTeX for every report. NASA engineers write LaTeX macros daily. " * 4
+    concepts = {c.name: c for c in analyze_text("Mission notes\nWe met in İstanbul. " + body).concepts}
+    assert {"LaTeX", "NASA", "İstanbul"} <= set(concepts), list(concepts)
+    assert concepts["NASA"].context == "The NASA mission used LaTeX for every report."
+
+
+def test_a_database_concept_s_context_shows_its_name_before_its_aliases() -> None:
+    """"mapping" is an alias of the bundled "function": the first passage holding any alias gave the context, one
+    without the concept's name."""
+    text = ("Font features\nAbstract\nWe describe a mapping from fonts to features.\nIntroduction\n"
+            "Every function in this package takes a font. A function returns features. Each function loads a font.")
+    concept = next(c for c in analyze_text(text, language="en").concepts if c.name == "function")
+    assert concept.context == "Every function in this package takes a font."

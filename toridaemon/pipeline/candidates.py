@@ -163,6 +163,13 @@ def dehyphenate(text: str, lang: Language = ENGLISH) -> str:
     return _LINE_HYPHEN.sub(lambda match: _join(match, lang), text)
 
 
+def lower_aligned(text: str) -> str:
+    """`text` lowercased character by character, so that offsets into it are offsets into `text`: "İ" lowercases
+    to two characters ("i" and a combining dot), of which the first is kept."""
+    lower = text.lower()
+    return lower if len(lower) == len(text) else "".join(char.lower()[0] for char in text)
+
+
 def normalize(phrase: str, lang: Language = ENGLISH) -> str:
     """The candidate key of a phrase: its words lowercased and folded, joined by single spaces."""
     cache = _cache(lang)

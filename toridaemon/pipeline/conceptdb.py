@@ -40,7 +40,7 @@ import yaml
 
 from toridaemon.fsutil import read_regular
 from toridaemon.pipeline import warmcache
-from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, normalize
+from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, lower_aligned, normalize
 from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.sections import Span
 
@@ -121,9 +121,7 @@ class ConceptDB:
         offset = 0
         for span in spans:
             written = " ".join(dehyphenate(span.text, self.lang).split())
-            text = written.lower()
-            if len(text) != len(written):  # "İ" lowercases to two characters: one each, to keep offsets
-                text = "".join(char.lower()[0] for char in written)
+            text = lower_aligned(written)
             if not self._empty:
                 addresses = list(address_runs(text))  # no name inside one: "zenodo.org/records/1" names no record
                 for end, (length, entry, key, is_name, head, tail) in self._automaton.iter_long(text):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from toridaemon.pipeline.candidates import ENGLISH, dehyphenate
+from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, lower_aligned
 from toridaemon.pipeline.language import Language
 from toridaemon.pipeline.sections import Span
 
@@ -19,6 +19,7 @@ CONTEXT_CHARS = 240
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
 _LONGEST_TAIL = max(map(len, _PLURAL_TAILS))
+_DOTTED_I = "i\u0307"  # what "İ" lowercases to; `lower_aligned` keeps the "i"
 _OPENERS = frozenset(".!?:\"'“”„«»‹›([{¿¡-–—•")  # a capital after one of these may be a sentence's first
 
 
@@ -41,12 +42,14 @@ class Locator:
         self._names: dict[str, bool] = {}
 
     def find(self, keys: tuple[str, ...]) -> tuple[str, str]:
-        """(surface form, sentence) of the first of `keys` found, or ("", "")."""
-        keys = tuple(dict.fromkeys(" ".join(key.split()) for key in keys if key.strip()))
+        """(surface form, sentence) of the first of `keys` that is found, where it first occurs, or ("", "")."""
+        # A key holding "İ" lowercased ("i" and a combining dot) is looked for as the aligned copy holds it too.
+        spaced = [" ".join(key.split()) for key in keys if key.strip()]
+        keys = tuple(dict.fromkeys(form for key in spaced for form in (key, key.replace(_DOTTED_I, "i"))))
         if not keys:  # an empty needle is found everywhere and names nothing
             return "", ""
-        for text in self._spans:
-            for key in keys:
+        for key in keys:  # the concept's own name before its aliases, wherever they occur first
+            for text in self._spans:
                 found = _find_plain(text, key)
                 if found:
                     surface = text.original[found[0] : found[1]]
@@ -78,9 +81,9 @@ class Locator:
 
 def _prepare(text: str) -> _Text:
     original = " ".join(text.split())
-    lower = original.lower()
-    # Case mapping can change a string's length (e.g. "İ"): then offsets would not line up, so fall back.
-    return _Text(original if len(lower) == len(original) else lower, lower)
+    # Offsets into the lowercase copy are offsets into the original, where a name keeps its case ("NASA"): one
+    # "İ" made the whole text lowercase.
+    return _Text(original, lower_aligned(original))
 
 
 def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:

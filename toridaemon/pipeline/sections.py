@@ -100,6 +100,7 @@ _HEADING = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _MAX_TITLE_WORDS = 25
+_LETTER = re.compile(r"[^\W\d_]")
 _MAX_TITLE_LINES = 3
 # What a title read from the page leaves out ("Title∗", "Title1").
 _FOOTNOTE_MARK = f"(?:[{re.escape(FOOTNOTE_MARKS)}]|\\d){{0,3}}"
@@ -170,8 +171,9 @@ def summarize(spans: list[Span]) -> list[Section]:
 def _leading_title(page: str) -> tuple[str | None, str]:
     line, _, rest = page.lstrip().partition("\n")
     line = line.strip()
-    if not line or len(line) > MAX_TITLE_CHARS or len(line.split()) > _MAX_TITLE_WORDS or _HEADING.match(line):
-        return None, page
+    if (not _LETTER.search(line) or len(line) > MAX_TITLE_CHARS or len(line.split()) > _MAX_TITLE_WORDS
+            or _HEADING.match(line)):
+        return None, page  # no letters ("123 456"): no title, which the result's null title says too
     # A wrapped title goes on while a line ends on a short joining word or the next one starts in lowercase.
     for _ in range(_MAX_TITLE_LINES - 1):
         following, _, remainder = rest.partition("\n")
