@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import math
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -55,9 +56,10 @@ def blank_scan(dpi: int = 100) -> bytes:
     return out.getvalue()
 
 
-def stamped(pdf: bytes, stamp: str, size: float = 8.0, at: tuple[float, float] = (20.0, 10.0)) -> bytes:
+def stamped(pdf: bytes, stamp: str, size: float = 8.0, at: tuple[float, float] = (20.0, 10.0), turn: float = 0.0
+            ) -> bytes:
     """`pdf` with `stamp` written on every page in Helvetica, as real text: what scanner apps ("Scanned by
-    CamScanner") and Bates numbering put on scans."""
+    CamScanner") and Bates numbering put on scans; turned by `turn` degrees (a watermark across the page)."""
     document = pdfium.PdfDocument(pdf)
     try:
         font = pdfium_c.FPDFText_LoadStandardFont(document.raw, b"Helvetica")
@@ -67,7 +69,8 @@ def stamped(pdf: bytes, stamp: str, size: float = 8.0, at: tuple[float, float] =
             text = pdfium_c.FPDFPageObj_CreateTextObj(document.raw, font, size)
             characters = ctypes.create_string_buffer(encoded, len(encoded))
             pdfium_c.FPDFText_SetText(text, ctypes.cast(characters, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
-            pdfium_c.FPDFPageObj_Transform(text, 1, 0, 0, 1, *at)
+            cos, sin = math.cos(math.radians(turn)), math.sin(math.radians(turn))
+            pdfium_c.FPDFPageObj_Transform(text, cos, sin, -sin, cos, *at)
             pdfium_c.FPDFPage_InsertObject(page.raw, text)
             pdfium_c.FPDFPage_GenerateContent(page.raw)
             page.close()

@@ -15,6 +15,7 @@ from pypdf.generic import DictionaryObject, NameObject, NumberObject, RectangleO
 
 from tests.conftest import good_corpus
 from tests.pdfgen import pdf_bytes
+from tests.scangen import stamped
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
 from toridaemon.pipeline.result import DocumentResult
 from toridaemon.pipeline.text import read_document
@@ -563,3 +564,18 @@ def test_a_wrapped_title_of_a_text_stops_short_of_a_title_s_length() -> None:
 def test_a_title_line_beyond_the_bmp_has_its_size() -> None:
     # Linear B, read char by char: two UTF-16 halves a character, neither of them alphabetic.
     assert _line("\ud800\udc00\ud800\udc01", [("\ud800", 20.0), ("\udc00", 20.0)], 0.0).size == 20.0
+
+
+def test_a_watermark_across_page_one_is_no_title() -> None:
+    """"DRAFT" in 90 pt at 45° over the top of the page was larger than the title, and became it."""
+    page = pdf_bytes(["Graph Neural Networks for Molecules\n" + "Body text about graph networks.\n" * 6],
+                     heading_size=20)
+    for turn, title in ((45.0, "Graph Neural Networks for Molecules"), (0.0, "DRAFT")):  # level, it is a heading
+        data = stamped(page, "DRAFT", size=90.0, at=(150.0, 450.0), turn=turn)
+        assert analyze_pdf_bytes(data).title == title
+
+
+def test_a_drop_cap_does_not_make_its_line_a_title() -> None:
+    letters = [("T", 48.0), ("h", 11.0), ("s", 11.0), ("y", 11.0)]
+    assert _line("The study of molecules with graphs", letters, 0.0).size == 11.0
+    assert _line("The Title", [("T", 20.0), ("h", 20.0), ("T", 20.0)], 0.0).size == 20.0

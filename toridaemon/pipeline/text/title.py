@@ -42,6 +42,8 @@ MAX_TITLE_CHARS = 300
 _MAX_METADATA_CHARS = 2 * MAX_TITLE_CHARS
 _PARAGRAPH_CHARS = 120
 _SIZE_TOLERANCE = 0.92
+_SLANT_DEGREES = 5.0
+_DROP_CAP = 2.0  # a first letter this much larger than the rest of its line's
 _SET_APART = 1.05  # a font this much larger than the median line's is a title's
 SIMILAR = 0.8  # near-match threshold, also of the title benchmark
 SOFT_HYPHEN = "\u00ad"  # ends a line whose word goes on on the next (the text stage keeps it there)
@@ -123,8 +125,10 @@ def top_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> list[Line]:
             continue  # text order is the content's, not the page's: a margin stamp may come first
         # Font sizes of a sample of the line's characters (all of its last ones, for footnote markers).
         sample = sorted({*range(start, end, max(1, (end - start) // 8)), *range(max(start, end - 3), end)})
-        chars = [(text[i], _seen_size(textpage, i, matrix)) for i in sample]
-        lines.append(_line(text[start:end], chars, top))
+        # A watermark set across the page ("DRAFT" at 45°) has no size here: a title runs along an edge.
+        chars = [(text[i], size) for i in sample if (size := _seen_size(textpage, i, matrix)) is not None]
+        if chars:
+            lines.append(_line(text[start:end], chars, top))
     return lines
 
 
@@ -141,12 +145,16 @@ def _top_edge(page: pdfium.PdfPage) -> tuple[int, float, float]:
     return {90: (0, 1.0, left), 180: (2, 1.0, bottom), 270: (1, -1.0, right)}.get(turned, (3, -1.0, top))
 
 
-def _seen_size(textpage: pdfium.PdfTextPage, index: int, matrix: pdfium_c.FS_MATRIX) -> float:
+def _seen_size(textpage: pdfium.PdfTextPage, index: int, matrix: pdfium_c.FS_MATRIX) -> float | None:
     """The size a reader sees: the font size times the height the character's matrix (text matrix and page
     transform) gives it across its baseline. dvips sets every font at size 1 and scales it there, so the font
-    size alone made a 17 pt title as large as its 10 pt text; a horizontal stretch (Tz) adds no height."""
+    size alone made a 17 pt title as large as its 10 pt text; a horizontal stretch (Tz) adds no height. None for
+    a character whose baseline runs at a slant to the page's edges (more than `_SLANT_DEGREES` off any quarter
+    turn: a page turned by /Rotate, or content turned by a quarter inside it, stays square)."""
     size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
     if pdfium_c.FPDFText_GetMatrix(textpage.raw, index, matrix):
+        if abs(math.remainder(math.degrees(math.atan2(matrix.b, matrix.a)), 90.0)) > _SLANT_DEGREES:
+            return None
         baseline = math.hypot(matrix.a, matrix.b)
         size *= abs(matrix.a * matrix.d - matrix.b * matrix.c) / baseline if baseline else 0.0
     return _font_size(size)
@@ -163,7 +171,10 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
 
 def _line(text: str, sample: list[tuple[str, float]], top: float) -> Line:
     # A character beyond the BMP (a math italic "𝑔", Linear B) comes as two halves, neither of them alphabetic.
-    size = max((size for char, size in sample if char.isalpha() or _SURROGATE.match(char)), default=0.0)
+    letters = [size for char, size in sample if char.isalpha() or _SURROGATE.match(char)]
+    if len(letters) > 2 and letters[0] > _DROP_CAP * max(letters[1:]):
+        letters = letters[1:]  # a drop cap ("T" of "The study…") does not make its line a title
+    size = max(letters, default=0.0)
     # Footnote markers are set smaller (or are marker symbols) at the end of a title line.
     text = text.rstrip()
     for char, char_size in reversed(sample):
