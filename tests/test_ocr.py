@@ -560,6 +560,51 @@ def test_a_scan_whose_page_box_starts_below_the_origin_is_still_a_scan() -> None
     assert verdict(layer_page(moved, 0)) == "scan"
 
 
+def _image_in_a_form(placed: str, drawn: str = "1 0 0 1 0 0", text: str = "") -> bytes:
+    """One A4 page drawing, through the form XObject /Fm0 placed by `placed` (a `cm` operator's six numbers), a
+    form that draws a grey image placed by `drawn` inside it; `text` in 11 pt atop the page."""
+    content = (f"q {placed} cm /Fm0 Do Q" + (f" BT /F1 11 Tf 50 780 Td ({text}) Tj ET" if text else "")).encode()
+    pixels, inner = bytes(range(64)), f"q {drawn} cm /Im0 Do Q".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /XObject << /Fm0 5 0 R >> /Font << /F1 7 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /XObject << /Im0 6 0 R >> >>"
+        b" /Length %d >>\nstream\n" % len(inner) + inner + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8"
+        b" /Length 64 >>\nstream\n" + pixels + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_an_image_inside_a_form_counts_where_the_form_places_it() -> None:
+    """Bounds inside a form XObject are in the form's space: a scan drawn by a unit-square form scaled to the page
+    covered 1 point² and was never read (no warning but `no_text`), while a figure's form scaled down counted
+    whole and sent a born-digital page to OCR."""
+    def judged(data: bytes) -> str:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            return verdict(layer_page(pdf, 0))
+        finally:
+            pdf.close()
+
+    assert judged(_image_in_a_form("595 0 0 842 0 0")) == "scan"
+    assert judged(_image_in_a_form("2 0 0 2 0 0", "297.5 0 0 421 0 0")) == "scan"  # placed and drawn at half
+    caption = "Figure 3: the results of the second run, set below the figure as its caption."
+    assert judged(_image_in_a_form("0.3 0 0 0.3 150 320", "595 0 0 842 0 0", text=caption)) == "ok"
+
+
 @needs_english
 def test_data_that_cannot_be_loaded_loses_no_page_and_leaves_the_engine_working(tmp_path: Path) -> None:
     """A German scan made OCR follow to German data Tesseract could not load (a truncated file): the page, read

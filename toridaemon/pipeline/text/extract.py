@@ -196,13 +196,21 @@ def _image_coverage(page: pdfium.PdfPage) -> float:
     if not area > 0:
         return 0.0
     covered = 0.0
+    # The objects inside a form XObject give their bounds in the form's space: each form's matrix maps them onto
+    # the page (a scan drawn as a unit-square form scaled to the page, a figure's form scaled down).
+    to_page: list[pdfium.PdfMatrix | None] = [None]  # per nesting level; None: the page's own space
     # Walked in Python, one object at a time (0.5 s for 200,000 vector paths): a page of that many objects is no
     # scan, so the walk stops there, and where the images cover the page whole.
     for seen, obj in enumerate(page.get_objects(max_depth=4)):
         if seen >= _MAX_OBJECTS or covered >= area:
             break
-        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            left, bottom, right, top = obj.get_bounds()
+        outer = to_page[obj.level]
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_FORM:
+            del to_page[obj.level + 1 :]
+            to_page.append(obj.get_matrix() if outer is None else obj.get_matrix().multiply(outer))
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            bounds = obj.get_bounds()
+            left, bottom, right, top = bounds if outer is None else outer.on_rect(*bounds)
             covered += max(0.0, min(right, x1) - max(left, x0)) * max(0.0, min(top, y1) - max(bottom, y0))
     return float(min(1.0, covered / area))
 
