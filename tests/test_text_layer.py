@@ -579,3 +579,11 @@ def test_a_drop_cap_does_not_make_its_line_a_title() -> None:
     letters = [("T", 48.0), ("h", 11.0), ("s", 11.0), ("y", 11.0)]
     assert _line("The study of molecules with graphs", letters, 0.0).size == 11.0
     assert _line("The Title", [("T", 20.0), ("h", 20.0), ("T", 20.0)], 0.0).size == 20.0
+
+
+def test_a_document_without_pages_is_corrupt_with_a_message_that_says_why() -> None:
+    """PDFium refuses a page tree of no pages and names no error: the message read "(PDFium: Success)"."""
+    with pytest.raises(PipelineError) as caught:
+        analyze_pdf_bytes(pdf_bytes([]))
+    assert caught.value.reason == "corrupt_pdf"
+    assert "Success" not in caught.value.message and "without pages" in caught.value.message

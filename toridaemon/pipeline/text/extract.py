@@ -108,6 +108,9 @@ def _open_error(exc: pdfium.PdfiumError, data: bytes) -> PipelineError:
         return PipelineError("open", "encrypted", f"the document is encrypted ({exc})")
     if _PDF_MAGIC not in data[:_MAGIC_WINDOW]:
         return PipelineError("open", "not_a_pdf", f"no PDF header and PDFium says: {exc}")
+    if code == pdfium_c.FPDF_ERR_SUCCESS:  # refused with no error: a page tree of no pages ("/Count 0")
+        return PipelineError("open", "corrupt_pdf", "PDFium cannot load the document, and names no error: a "
+                             "document without pages does this")
     return PipelineError("open", "corrupt_pdf", str(exc))
 
 
