@@ -21,6 +21,7 @@ _PDF_MAGIC = b"%PDF-"
 _MAGIC_WINDOW = 1024
 # PDFium's load errors that mean "encrypted": a password we lack, or a security handler it cannot run.
 _ENCRYPTED_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
+_ENCRYPT_KEY = b"/Encrypt"  # in the trailer, or in the cross-reference stream's dictionary (never compressed)
 # Pages with at most this many non-blank characters are checked for a page-sized image (a scan).
 # Pages with at most this many visible characters get their image coverage measured: a scan may carry a stamp
 # in a real font ("Scanned by CamScanner", a Bates number), and its words are in the image, not the text.
@@ -103,14 +104,17 @@ def open_document(data: bytes, options: PipelineOptions) -> pdfium.PdfDocument:
 
 def _open_error(exc: pdfium.PdfiumError, data: bytes) -> PipelineError:
     # PDFium's error code, not the message's wording, says why: messages change between releases.
+    # PDFium keeps its last error: a document it refuses without naming one (a page tree of no pages, "/Count 0")
+    # reads as the error of an earlier file, "Success" or an earlier file's password error. Encryption is only
+    # believed where the file has an /Encrypt entry.
     code = getattr(exc, "err_code", None)
-    if code in _ENCRYPTED_ERRORS:
+    if code in _ENCRYPTED_ERRORS and _ENCRYPT_KEY in data:
         return PipelineError("open", "encrypted", f"the document is encrypted ({exc})")
     if _PDF_MAGIC not in data[:_MAGIC_WINDOW]:
         return PipelineError("open", "not_a_pdf", f"no PDF header and PDFium says: {exc}")
-    if code == pdfium_c.FPDF_ERR_SUCCESS:  # refused with no error: a page tree of no pages ("/Count 0")
-        return PipelineError("open", "corrupt_pdf", "PDFium cannot load the document, and names no error: a "
-                             "document without pages does this")
+    if code == pdfium_c.FPDF_ERR_SUCCESS or code in _ENCRYPTED_ERRORS:
+        return PipelineError("open", "corrupt_pdf", "PDFium cannot load the document and names no error of its "
+                             "own: a document without pages does this")
     return PipelineError("open", "corrupt_pdf", str(exc))
 
 
