@@ -25,7 +25,7 @@ from tests.scangen import blank_scan, scan_of, scanned_text, stamped
 from toridaemon import hashing
 from toridaemon.pipeline import PipelineOptions, analyze_pdf
 from toridaemon.pipeline.text import document, ocr, read_document, tessdata
-from toridaemon.pipeline.text.extract import layer_page
+from toridaemon.pipeline.text.extract import _image_coverage, layer_page
 from toridaemon.pipeline.text.quality import verdict
 from toridaemon.pipeline.text.title import Line, choose_title
 from toridaemon.statemachine import hash_and_budget
@@ -240,6 +240,8 @@ def test_a_scanned_page_keeps_the_text_layer_lines_its_ocr_did_not_read() -> Non
     # Under 16 characters the page counts as a scan, not stamped: a short Bates number was lost all the same.
     assert document._page_text("scan", "ACME-000123", "Graph clustering.") == "Graph clustering.\nACME-000123"
     assert document._page_text("scan", "", "Graph clustering.") == "Graph clustering."
+    for junk in ("x y", ". , l", "\ue000\ue001\ufffd"):  # no word, or an unmapped font's codes: not kept
+        assert document._page_text("scan", junk, "Graph clustering.") == "Graph clustering."
     assert document._page_text("garbage", "st sq", None) == "" and document._page_text("ok", "text", None) == "text"
     # `ocr: force` on a usable text layer: a reading cut off by the page timeout does not replace it.
     assert document._page_text("ok", "Graph clustering.", "Gra", finished=False) == "Graph clustering."
@@ -603,6 +605,15 @@ def test_an_image_inside_a_form_counts_where_the_form_places_it() -> None:
     assert judged(_image_in_a_form("2 0 0 2 0 0", "297.5 0 0 421 0 0")) == "scan"  # placed and drawn at half
     caption = "Figure 3: the results of the second run, set below the figure as its caption."
     assert judged(_image_in_a_form("0.3 0 0 0.3 150 320", "595 0 0 842 0 0", text=caption)) == "ok"
+    # A square turned 45° in a form turned back: upright, 300 points a side (a box of its box in the form's space
+    # is twice as large, and three times the share).
+    half = 300 / math.sqrt(2)
+    upright = pdfium.PdfDocument(_image_in_a_form(f"{math.sqrt(0.5)} {-math.sqrt(0.5)} {math.sqrt(0.5)} "
+                                                  f"{math.sqrt(0.5)} 100 300", f"{half} {half} {-half} {half} 0 0"))
+    try:
+        assert _image_coverage(upright[0]) == pytest.approx(300 * 300 / (595 * 842), rel=1e-3)
+    finally:
+        upright.close()
 
 
 @needs_english

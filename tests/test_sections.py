@@ -184,3 +184,17 @@ def test_a_database_concept_s_context_shows_its_name_before_its_aliases() -> Non
             "Every function in this package takes a font. A function returns features. Each function loads a font.")
     concept = next(c for c in analyze_text(text, language="en").concepts if c.name == "function")
     assert concept.context == "Every function in this package takes a font."
+
+
+def test_a_context_comes_from_the_body_before_the_title_and_a_name_before_its_aliases(tmp_path: Path) -> None:
+    title_first = analyze_text("Graph Networks for Molecules\nWe study one graph network of atoms here. "
+                               "Every graph network is small and sparse. A graph network helps chemists.",
+                               language="en")
+    concept = next(c for c in title_first.concepts if c.name.startswith("graph network"))
+    assert concept.context == "We study one graph network of atoms here."
+    path = tmp_path / "db.json"
+    path.write_text(json.dumps([{"name": "Statue of Liberty", "aliases": ["Lady Liberty"]}]))
+    text = "Travel notes\nTourists love Lady Liberty at dawn. We visited the Statue of Liberty in June."
+    named = analyze_text(text, settings=PipelineOptions(concept_db_paths=(str(path),)), language="en")
+    statue = next(c for c in named.concepts if c.name == "Statue of Liberty")
+    assert statue.context == "We visited the Statue of Liberty in June."

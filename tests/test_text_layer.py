@@ -489,11 +489,15 @@ def _encrypted(handler: str) -> bytes:
     return out.getvalue().replace(b"trailer\n<<", b"trailer\n<<\n/Encrypt 4 0 R", 1)
 
 
-@pytest.mark.parametrize("handler", ["password", "public-key"])
+@pytest.mark.parametrize("handler", ["password", "public-key", "escaped"])
 def test_encrypted_documents_are_named_by_pdfium_error_code(handler: str) -> None:
-    # The public-key handler's message says "Unsupported security scheme": no "password" in it.
+    # The public-key handler's message says "Unsupported security scheme": no "password" in it. A name may spell
+    # a character as #xx: "/Encr#79pt" is the /Encrypt entry too.
+    data = _encrypted("password") if handler == "escaped" else _encrypted(handler)
+    if handler == "escaped":
+        data = data.replace(b"/Encrypt", b"/Encr#79pt")
     with pytest.raises(PipelineError) as caught:
-        open_document(_encrypted(handler), PipelineOptions())
+        open_document(data, PipelineOptions())
     assert caught.value.reason == "encrypted"
 
 

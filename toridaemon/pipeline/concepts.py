@@ -127,11 +127,15 @@ def clean(text: str) -> str:
 def _concept(item: Scored, relative: float, locator: Locator, surfaces: dict[str, str]) -> Concept:
     keys = item.variants or (item.key,)
     # The names and aliases the text holds are looked for as written too: a key drops inner function words and
-    # punctuation ("capital belgium" of "capital of Belgium", "mt everest" of "Mt. Everest").
-    surface, context = locator.find(tuple(surfaces.get(key, key) for key in keys) + keys + item.written)
+    # punctuation ("capital belgium" of "capital of Belgium", "mt everest" of "Mt. Everest"). The concept's own
+    # name comes first, as written when the text holds it ("Statue of Liberty" before "Lady Liberty").
+    named = (item.entry.name.lower(),) if item.entry is not None and item.by_name else ()
+    own_key = (surfaces.get(item.key, item.key), item.key)
+    surface, context = locator.find(named + own_key + tuple(surfaces.get(key, key) for key in keys) + keys
+                                    + item.written)
     if item.entry is not None:  # found by an alias only: named with the document's own words
-        own = surface or surfaces.get(item.key) or next(iter(item.written), item.entry.name)
-        name = item.entry.name if item.by_name else own
+        written = surface or surfaces.get(item.key) or next(iter(item.written), item.entry.name)
+        name = item.entry.name if item.by_name else written
         source, category = "database", item.entry.category
     else:
         name, source, category = surface or surfaces.get(item.key, item.key), "extracted", None

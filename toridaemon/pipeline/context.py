@@ -34,9 +34,9 @@ class Locator:
 
     def __init__(self, spans: list[Span], lang: Language = ENGLISH, proper: frozenset[str] | set[str] = frozenset()
                  ) -> None:
-        body = [_prepare(dehyphenate(span.text, lang)) for span in spans if span.section != "title"]
-        self._spans = body + [_prepare(dehyphenate(span.text, lang)) for span in spans if span.section == "title"]
-        self._body = body  # a title capitalises every word: it tells no names
+        self._body = [_prepare(dehyphenate(span.text, lang)) for span in spans if span.section != "title"]
+        self._title = [_prepare(dehyphenate(span.text, lang)) for span in spans if span.section == "title"]
+        self._spans = self._body + self._title  # a title capitalises every word: only the body tells names
         self._keep_case = lang.capitalised_nouns  # German nouns keep their capital
         self._proper = proper  # lowercased words the text writes only Capitalised ("Ovar", "Markov")
         self._names: dict[str, bool] = {}
@@ -48,12 +48,15 @@ class Locator:
         keys = tuple(dict.fromkeys(form for key in spaced for form in (key, key.replace(_DOTTED_I, "i"))))
         if not keys:  # an empty needle is found everywhere and names nothing
             return "", ""
-        for key in keys:  # the concept's own name before its aliases, wherever they occur first
-            for text in self._spans:
-                found = _find_plain(text, key)
-                if found:
-                    surface = text.original[found[0] : found[1]]
-                    return self._display(surface), _sentence(text.original, *found)
+        # The body before the title; in each, the keys in the order given (the concept's own name before its
+        # aliases), each where it first occurs.
+        for spans in (self._body, self._title):
+            for key in keys:
+                for text in spans:
+                    found = _find_plain(text, key)
+                    if found:
+                        surface = text.original[found[0] : found[1]]
+                        return self._display(surface), _sentence(text.original, *found)
         pattern = re.compile("|".join(_pattern(key) for key in keys), re.IGNORECASE)
         for text in self._spans:
             match = pattern.search(text.original)

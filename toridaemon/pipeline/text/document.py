@@ -21,7 +21,7 @@ from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import ocr, tessdata
 from toridaemon.pipeline.text.clean import SOFT_HYPHENS, clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.extract import LayerPage, layer_page, metadata_title, open_document
-from toridaemon.pipeline.text.quality import Verdict, verdict
+from toridaemon.pipeline.text.quality import Verdict, is_garbage, verdict
 from toridaemon.pipeline.text.title import SOFT_HYPHEN, Line, choose_title
 
 Detector = Callable[[str], "str | None"]
@@ -31,6 +31,7 @@ Plan = tuple[Path, str]  # a tessdata folder and a Tesseract language string
 _MIN_LETTERS = 20
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]{3}")
+_WORDISH = re.compile(r"[^\W_]{2}")  # a text-layer line worth keeping holds two letters or digits in a row
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,8 @@ def _page_text(verdict: str, layer: str, read: str | None, *, finished: bool = T
     if verdict not in ("stamped", "scan"):
         return read
     seen = set(read.casefold().split())
-    missed = [line for line in layer.splitlines() if line.strip() and not set(line.casefold().split()) <= seen]
+    missed = [line for line in layer.splitlines()
+              if _WORDISH.search(line) and not is_garbage(line, len(line)) and not set(line.casefold().split()) <= seen]
     return "\n".join([read, *missed]) if missed else read
 
 
@@ -249,4 +251,6 @@ def _follow_language(
         return True, better, _ocr_page(pdf, index, better, options, run)
     except ocr.OcrUnavailable:  # installed but not loadable (a truncated file): the reading we have stands
         run.warnings.add("ocr_language_unavailable")
+        return True, planned, text
+    except ocr.OcrPageFailed:  # the reading we have stands
         return True, planned, text

@@ -22,6 +22,7 @@ _MAGIC_WINDOW = 1024
 # PDFium's load errors that mean "encrypted": a password we lack, or a security handler it cannot run.
 _ENCRYPTED_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
 _ENCRYPT_KEY = b"/Encrypt"  # in the trailer, or in the cross-reference stream's dictionary (never compressed)
+_ESCAPED_NAME = re.compile(rb"/((?:[A-Za-z]|#[0-9A-Fa-f]{2}){7})(?![A-Za-z#])")  # seven characters, one escaped
 # Pages with at most this many non-blank characters are checked for a page-sized image (a scan).
 # Pages with at most this many visible characters get their image coverage measured: a scan may carry a stamp
 # in a real font ("Scanned by CamScanner", a Bates number), and its words are in the image, not the text.
@@ -108,7 +109,7 @@ def _open_error(exc: pdfium.PdfiumError, data: bytes) -> PipelineError:
     # reads as the error of an earlier file, "Success" or an earlier file's password error. Encryption is only
     # believed where the file has an /Encrypt entry.
     code = getattr(exc, "err_code", None)
-    if code in _ENCRYPTED_ERRORS and _ENCRYPT_KEY in data:
+    if code in _ENCRYPTED_ERRORS and _has_encrypt_entry(data):
         return PipelineError("open", "encrypted", f"the document is encrypted ({exc})")
     if _PDF_MAGIC not in data[:_MAGIC_WINDOW]:
         return PipelineError("open", "not_a_pdf", f"no PDF header and PDFium says: {exc}")
@@ -116,6 +117,17 @@ def _open_error(exc: pdfium.PdfiumError, data: bytes) -> PipelineError:
         return PipelineError("open", "corrupt_pdf", "PDFium cannot load the document and names no error of its "
                              "own: a document without pages does this")
     return PipelineError("open", "corrupt_pdf", str(exc))
+
+
+def _has_encrypt_entry(data: bytes) -> bool:
+    """Whether the file names an /Encrypt entry, also spelt with a name's #xx escapes ("/Encr#79pt")."""
+    if _ENCRYPT_KEY in data:
+        return True
+    return b"#" in data and any(_unescaped(name) == _ENCRYPT_KEY[1:] for name in _ESCAPED_NAME.findall(data))
+
+
+def _unescaped(name: bytes) -> bytes:
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda escape: bytes([int(escape.group(1), 16)]), name)
 
 
 def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
@@ -216,8 +228,10 @@ def _image_coverage(page: pdfium.PdfPage) -> float:
             del to_page[obj.level + 1 :]
             to_page.append(obj.get_matrix() if outer is None else obj.get_matrix().multiply(outer))
         elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            bounds = obj.get_bounds()
-            left, bottom, right, top = bounds if outer is None else outer.on_rect(*bounds)
+            # Inside a form, the image's own square is carried through the matrices, not its box in the form's
+            # space: a box of a turned box is larger than the image.
+            left, bottom, right, top = obj.get_bounds() if outer is None else (
+                obj.get_matrix().multiply(outer).on_rect(0.0, 0.0, 1.0, 1.0))
             covered += max(0.0, min(right, x1) - max(left, x0)) * max(0.0, min(top, y1) - max(bottom, y0))
     return float(min(1.0, covered / area))
 
