@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
@@ -329,15 +330,23 @@ def test_a_guess_without_installed_data_keeps_the_configured_language(tmp_path: 
 
 
 @needs_english
-def test_a_page_in_a_font_without_unicode_mapping_goes_to_ocr() -> None:
+def test_a_page_in_a_font_without_unicode_mapping_goes_to_ocr_unless_it_reads_as_words() -> None:
     # Glyph names PDFium cannot map to Unicode: it flags every character, whatever text it guesses.
     # (Helvetica has no such glyphs either, so the page renders blank and OCR finds nothing on it.)
     names = " ".join(f"/g{code}" for code in range(32, 127)).encode()
-    data = pdf_bytes([PAGE_ONE]).replace(
-        b"/Encoding /WinAnsiEncoding", b"/Encoding << /Type /Encoding /Differences [32 " + names + b"] >>")
-    text = read_document(data, PipelineOptions(ocr_dpi=100))
+
+    def unmapped(text: str) -> bytes:
+        return pdf_bytes([text]).replace(
+            b"/Encoding /WinAnsiEncoding", b"/Encoding << /Type /Encoding /Differences [32 " + names + b"] >>")
+
+    garbled = unmapped(codecs.encode(PAGE_ONE, "rot13"))  # codes that are not the letters: no language's words
+    text = read_document(garbled, PipelineOptions(ocr_dpi=100))
     assert text.ocr_pages == [1] and text.warnings == ["no_text"]
-    assert read_document(data, PipelineOptions(ocr="off")).warnings == ["garbage_text_dropped", "no_text"]
+    assert read_document(garbled, PipelineOptions(ocr="off")).warnings == ["garbage_text_dropped", "no_text"]
+    # pdfTeX's bitmap fonts (Type 3) have no Unicode map either, but their codes are the letters: such pages were
+    # dropped, or read again by OCR, though their text reads "xts: Extensible Time Series".
+    readable = read_document(unmapped(PAGE_ONE), PipelineOptions(ocr="off"))
+    assert readable.warnings == [] and _words(PAGE_ONE) <= _words(readable.pages[0])
 
 
 @needs_english

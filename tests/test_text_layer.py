@@ -596,3 +596,11 @@ def test_a_document_without_pages_is_corrupt_with_a_message_that_says_why() -> N
             analyze_pdf_bytes(pdf_bytes([]))
         assert caught.value.reason == "corrupt_pdf"
         assert "Success" not in caught.value.message and "without pages" in caught.value.message
+
+
+def test_letters_set_in_dingbats_are_garbage_and_a_checklist_is_not() -> None:
+    """A font mapping letters to dingbats passed: its symbols were no bad characters, and the vowel-less test
+    counts ASCII words only ("✾ ❊①♣❧♦r❛t♦r② ❞❛t❛ ❛♥❛❧②s✐s" is "9 Exploratory data analysis")."""
+    assert verdict(LayerPage("✾ ❊①♣❧♦r❛t♦r② ❞❛t❛ ❛♥❛❧②s✐s ✶✼\n" * 6)) == "garbage"
+    checklist = "\n".join(f"✓ Step {n}: install the package and check the configuration file." for n in range(8))
+    assert verdict(LayerPage(checklist)) == "ok"

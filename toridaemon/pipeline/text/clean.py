@@ -126,7 +126,7 @@ def _ligature_codes(text: str, language: str | None) -> str:
     distinct words or more on the page, two thirds of the words holding it, is read so in the page's other words
     too ("Prede\x1bned" → "Predefined"). A word with one known reading takes it alone when it has
     `_MIN_LETTERS_ALONE` letters; any other word stays as it is."""
-    known = _words(language or "en")
+    known = known_words(language or "en")
     if not known:
         return text
     words = {match.group() for match in _CONTROL_WORD.finditer(text)}
@@ -215,7 +215,7 @@ def _has_soft_hyphen(text: str) -> bool:
 
 def _join_hyphenated(text: str, language: str | None) -> str:
     """"com-\nmands" → "commands" when the joined word is known (OCR text keeps printed hyphens)."""
-    known = _words(language or "en")
+    known = known_words(language or "en")
 
     def join(match: re.Match[str]) -> str:
         joined = match.group(1) + match.group(2)
@@ -235,7 +235,7 @@ def _join_ascii_accents(text: str, language: str | None) -> str:
     one-letter word ("`a" → "à") only where it is a common lowercase word. Not in code: after TeX's backslash, or
     with a mark right after the word ("`e`")."""
     code = language or "en"
-    known = _words(code)
+    known = known_words(code)
     if not known:
         return text
     parts: list[str] = []
@@ -268,7 +268,8 @@ def _join_accents(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _words(language: str) -> frozenset[str]:
+def known_words(language: str) -> frozenset[str]:
+    """The common words of `language` (wordfreq's small list), lowercase; none for a language it lacks."""
     # Only languages wordfreq has: for others it would quietly substitute a "nearest" one.
     if language not in wordfreq.available_languages(wordlist="small"):
         return frozenset()
@@ -279,7 +280,7 @@ def _words(language: str) -> frozenset[str]:
 def _after_ligature(language: str) -> frozenset[str]:
     """Every known word's tail after a ligature: the fragments a lost ligature leaves ("cients")."""
     tails = set()
-    for word in _words(language):
+    for word in known_words(language):
         for ligature in _LIGATURES:
             start = word.find(ligature)
             while start >= 0:
@@ -291,7 +292,7 @@ def _after_ligature(language: str) -> frozenset[str]:
 
 def repair_ligatures(text: str, language: str | None) -> str:
     """Put back ligatures lost at a gap ("coe cients") or at a word's start (" oating")."""
-    known = _words(language or "en")
+    known = known_words(language or "en")
     if not known or not _may_have_lost_ligatures(text, language or "en", known):
         return text
     parts = _WORD.split(text)  # separators at even indices, words at odd ones
@@ -315,7 +316,7 @@ def lost_ligatures_likely(sample: list[str], language: str | None) -> bool:
     known words' tails after a ligature ("cients", "oating", "erent"). A font that drops ligatures drops
     them everywhere; ordinary pages show one such word now and then ("ce" of "C. ce")."""
     language = language or "en"
-    known = _words(language)
+    known = known_words(language)
     if not known:
         return False
     words = set(_WORD.findall("\n".join(sample).lower())) - known

@@ -4,8 +4,9 @@ A page needs OCR when it has (almost) no characters and an image covers most of 
 two covering under 1 % of it over an image covering it whole (stamped: "Scanned by CamScanner", a Bates number;
 the OCR text then gets the stamp's lines it did not read), or when
 its text is garbage: replacement or private-use characters (fonts without a usable Unicode mapping),
-`(cid:N)` codes, or an implausible share of vowel-less words ("st sq ZT SST"). Invisible text over a
-page image (an earlier OCR) is kept unless it is garbage.
+`(cid:N)` codes, an implausible share of vowel-less words ("st sq ZT SST"), or letters set in dingbats; a
+page mostly in fonts PDFium flags as without a Unicode map, unless its text reads as words of a language
+(`reads_as_words`). Invisible text over a page image (an earlier OCR) is kept unless it is garbage.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from toridaemon.pipeline.text.clean import C1_UNDEFINED
+import regex
+
+from toridaemon.pipeline.language import detect_language
+from toridaemon.pipeline.text.clean import C1_UNDEFINED, known_words
 from toridaemon.pipeline.text.extract import FEW_CHARS, STAMP_CHARS, STAMP_SHARE, LayerPage, visible_chars
 
 Verdict = Literal["ok", "empty", "scan", "stamped", "garbage"]
@@ -24,6 +28,13 @@ _MAX_BAD_SHARE = 0.05
 _MAX_UNMAPPED_SHARE = 0.3  # the shared corpus peaks at 3 % (a stray symbol glyph)
 _MAX_VOWELLESS_SHARE = 0.6  # TeX macro listings reach 0.5; unmapped fonts far more
 _MIN_WORDS = 20
+_MIN_READING_WORDS = 10
+_MIN_KNOWN_SHARE = 0.6
+_MIN_DINGBAT_WORDS = 5
+_MAX_DINGBAT_SHARE = 0.3
+_LETTER_WORD = regex.compile(r"\p{L}{2,}")
+_LETTER = regex.compile(r"\p{L}")
+_SYMBOL = regex.compile(r"\p{So}")  # "other symbols": dingbats, ✓, ©
 _SAMPLE_CHARS = 2000
 _CID = re.compile(r"\(cid:\d+\)")
 # Private-use areas, the replacement character, C0 controls other than layout ones (PDFium's soft hyphen
@@ -42,9 +53,37 @@ def verdict(page: LayerPage) -> Verdict:
         return "scan" if page.image_coverage >= _SCAN_COVERAGE else ("empty" if visible == 0 else "ok")
     if visible <= STAMP_CHARS and page.text_share <= STAMP_SHARE and page.image_coverage >= _STAMPED_COVERAGE:
         return "stamped"  # a stamp over a page image: "Scanned by CamScanner", "CONFIDENTIAL ACME-000123"
-    if page.unmapped_share > _MAX_UNMAPPED_SHARE:
+    if page.unmapped_share > _MAX_UNMAPPED_SHARE and not reads_as_words(page.text):
         return "garbage"
     return "garbage" if is_garbage(page.text, visible) else "ok"
+
+
+def _dingbat_words(sample: str) -> bool:
+    """Whether the sample's words are letters set in dingbats ("❊①♣❧♦r❛t♦r② ❞❛t❛ ❛♥❛❧②s✐s"): a font whose codes
+    are not its glyphs' letters mixes both in a word. Symbols standing alone (a syntax diagram's arrows, a
+    checklist's ticks, "©") are no such words."""
+    words = mixed = 0
+    for token in sample.split():
+        if len(token) < 2:
+            continue
+        symbol, letter = _SYMBOL.search(token) is not None, _LETTER.search(token) is not None
+        words += symbol or letter
+        mixed += symbol and letter
+    return mixed >= _MIN_DINGBAT_WORDS and mixed > _MAX_DINGBAT_SHARE * words
+
+
+def reads_as_words(text: str) -> bool:
+    """Whether most words of (a sample of) the text are common words of the language detected on it. PDFium
+    flags every character of a font without a Unicode map, and pdfTeX's bitmap fonts (Type 3) have none, yet
+    their codes are the letters: such pages read "xts: Extensible Time Series". A font whose codes are not the
+    letters gives no language's words."""
+    sample = text[:_SAMPLE_CHARS]
+    words = _LETTER_WORD.findall(sample.lower())
+    if len(words) < _MIN_READING_WORDS:
+        return False
+    code = detect_language(sample)
+    known = known_words(code) if code is not None else frozenset()
+    return bool(known) and sum(word in known for word in words) >= _MIN_KNOWN_SHARE * len(words)
 
 
 def is_garbage(text: str, visible: int) -> bool:
@@ -52,6 +91,8 @@ def is_garbage(text: str, visible: int) -> bool:
     # every page would make the decision cost as much as the cleaning.
     sample = text[:_SAMPLE_CHARS]
     bad = len(_BAD_CHARS.findall(sample))
+    if not sample.isascii() and _SYMBOL.search(sample) and _dingbat_words(sample):
+        return True
     if "(cid:" in sample:  # a substring search is far cheaper than the regex on pages without codes
         bad += 6 * len(_CID.findall(sample))
     if bad > _MAX_BAD_SHARE * min(visible, len(sample)):
