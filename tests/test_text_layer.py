@@ -604,3 +604,25 @@ def test_letters_set_in_dingbats_are_garbage_and_a_checklist_is_not() -> None:
     assert verdict(LayerPage("✾ ❊①♣❧♦r❛t♦r② ❞❛t❛ ❛♥❛❧②s✐s ✶✼\n" * 6)) == "garbage"
     checklist = "\n".join(f"✓ Step {n}: install the package and check the configuration file." for n in range(8))
     assert verdict(LayerPage(checklist)) == "ok"
+
+
+def test_metadata_naming_lines_set_large_below_a_larger_masthead_wins() -> None:
+    """A journal's masthead set larger than the title ("JSS Journal of Statistical Software" at 28 pt) was taken
+    for it, though the metadata named the 17 pt lines below."""
+    lines = [Line("JSS Journal of Statistical Software", 27.9, 112.0), Line("July 2008, Volume 27", 10.0, 130.0),
+             Line("Automatic Time Series Forecasting:", 17.2, 221.0), Line("the forecast Package for R", 17.2, 244.0),
+             Line("Rob J Hyndman", 10.0, 290.0),
+             *[Line(f"Abstract line {n} of the paper in the body size.", 10.0, 350.0 + 12 * n) for n in range(4)]]
+    metadata = "Automatic Time Series Forecasting: the forecast Package for R"
+    assert choose_title(metadata, lines, []) == metadata
+    # Metadata naming no large line, or naming the title's own subtitle, leaves the page's title.
+    assert choose_title("Some other report", lines, []) == "JSS Journal of Statistical Software"
+    subtitle = [Line("The amsgen package", 20.0, 100.0), Line("Generic commands for AMS packages", 14.0, 125.0),
+                *[Line(f"Body line {n} of the text.", 10.0, 160.0 + 12 * n) for n in range(4)]]
+    found = choose_title("Generic commands for AMS packages", subtitle, [])
+    assert found is not None and found.startswith("The amsgen package")
+
+
+def test_a_metadata_title_in_utf8_read_as_latin1_is_read_again() -> None:
+    assert plausible_metadata("Le dahut - PrÃ©cis de zoologie") == "Le dahut - Précis de zoologie"
+    assert plausible_metadata("SÃO PAULO em nÃºmeros") == "SÃO PAULO em nÃºmeros"  # not valid UTF-8 read back

@@ -96,7 +96,7 @@ def plausible_metadata(title: str | None, file_stem: str | None = None) -> str |
     than a title."""
     if title is None:
         return None
-    title = " ".join(title.split())
+    title = _unmangled(" ".join(title.split()))
     if len(title) > _MAX_METADATA_CHARS:
         return None
     if _FILE_NAME.search(title) or _PLACEHOLDER.match(title) or _PATH.search(title):
@@ -104,6 +104,19 @@ def plausible_metadata(title: str | None, file_stem: str | None = None) -> str |
     if file_stem and _fold(title) == _fold(file_stem):
         return None
     return title if _has_letters(title) else None
+
+
+def _unmangled(title: str) -> str:
+    """A title whose UTF-8 bytes were read as Latin-1 or Windows-1252 ("PrÃ©cis de zoologie"), read as UTF-8 again;
+    any other title as it is (valid UTF-8 is what such a reading back gives, and other text rarely does)."""
+    if "Ã" not in title and "Â" not in title:
+        return title
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return title.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+    return title
 
 
 def top_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> list[Line]:
@@ -382,10 +395,31 @@ def choose_title(
     found = _page_title(lines or [])  # none when nothing atop page 1 is set larger than the text
     if found is None:
         return metadata or (first_heading(pages) if lines is None or sizes_read else None)
-    # Metadata that names the title without its subtitle agrees with the page as well.
-    if metadata and any(similarity(title, metadata) >= SIMILAR for title in found):
+    # Metadata that names the title without its subtitle agrees with the page as well; so does metadata that names
+    # other lines set above the text: the largest was a journal's masthead ("JSS Journal of Statistical Software").
+    if metadata and (any(similarity(title, metadata) >= SIMILAR for title in found)
+                     or _shown_large(metadata, lines, besides=found[1])):
         return metadata
     return found[1]
+
+
+def _shown_large(metadata: str, lines: list[Line] | None, *, besides: str) -> bool:
+    """Whether consecutive lines atop page 1, all in one size above the text's and none of them part of the title
+    found (`besides`, its subtitle included), read as `metadata`."""
+    if not lines:
+        return False
+    sizes = [line.size for line in lines if _has_letters(line.text)]
+    for start, line in enumerate(lines):
+        if not (_has_letters(line.text) and len(sizes) >= 3 and _above_text(line.size, sizes)) or line.text in besides:
+            continue
+        run = [line]
+        for following in lines[start + 1 : start + _MAX_TITLE_LINES]:
+            if not _same_size(following.size, line.size):
+                break
+            run.append(following)
+        if any(similarity(_joined(run[:end]), metadata) >= SIMILAR for end in range(1, len(run) + 1)):
+            return True
+    return False
 
 
 def _set_apart(largest: float, sizes: list[float]) -> bool:
