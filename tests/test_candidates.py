@@ -322,3 +322,12 @@ def test_tokenize_finds_addresses_as_the_single_expression_does(text: str, code:
 def test_a_range_read_from_mid_line_reads_as_the_unicode_expression_does(text: str, start: int) -> None:
     """Where a range starts after a non-ASCII letter, the ASCII expression would look behind at it differently."""
     assert candidates._findall(True, text, start, len(text)) == candidates._TOKENIZERS[True].findall(text, start)
+
+
+def test_an_identifier_joined_by_underscores_is_one_boundary_token() -> None:
+    """"nl_langinfo(3)" gave the concept "langinfo", "max_parallel_workers" gave "parallel workers": code."""
+    tokens = tokenize("call nl_langinfo(3) or ECHO_REQUEST with max_parallel_workers, not file\\_name", language("en"))
+    assert {"nl_langinfo", "ECHO_REQUEST", "max_parallel_workers"} <= set(tokens)
+    table = extract([Span("body", 1, "Call nl_langinfo or ECHO_REQUEST; max_parallel_workers sets the pool.")])
+    assert not {"langinfo", "request", "parallel worker", "max parallel worker"} & set(table.counts["body"])
+    assert "pool" in table.counts["body"]

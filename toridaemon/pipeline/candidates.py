@@ -37,6 +37,8 @@ MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text
 # comes before it ("$\alpha", "{\em", "~\cite": a run of punctuation stops there, or the name was left a word), with
 # the underscores of a LaTeX3 name ("\tl_put_right:Nn" gave "put" and "right"); "\_", an escaped underscore, is
 # no command ("file\_name").
+# An identifier joined by underscores ("nl_langinfo", "ECHO_REQUEST", "max_parallel_workers") is one token, a
+# boundary: code, not words ("langinfo" and "parallel workers" were concepts).
 _ADDRESS_MARKS = ("@", "://", "www.")
 # A LaTeX3 function's argument signature glued after its name's colon ("\tl_set:Nn", "\cs_new:Npn") is a boundary:
 # its letters are argument types, never words ("nn", "nnN" topped the lists of expl3 manuals). Only those letters
@@ -46,6 +48,7 @@ _ASCII_SIGNATURE = r"(?<=[A-Za-z0-9_]):[NncVvoxefpTFDw]+(?![A-Za-z0-9])"
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@][\p{L}@_]*\*?"
     rf"|{_SIGNATURE}"
+    r"|[\p{L}\p{M}\p{N}]++(?:_[\p{L}\p{M}\p{N}]++)+"
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
     r"|(?<=[\p{L}\p{N}])\.\p{Ll}[\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}\\]+|\\|\n[ \t]*\n"
@@ -63,6 +66,7 @@ _TOKENIZERS = {
 _ASCII_WORDS_AND_BOUNDARIES = (
     r"\\[A-Za-z@][A-Za-z@_]*\*?"
     rf"|{_ASCII_SIGNATURE}"
+    r"|[A-Za-z0-9]++(?:_[A-Za-z0-9]++)+"
     r"|[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*"
     r"|(?<=[A-Za-z0-9])\.[a-z][A-Za-z0-9]*"
     r"|[^\t\n\x0b\x0c\r A-Za-z0-9\\]+|\\|\n[ \t]*\n"
