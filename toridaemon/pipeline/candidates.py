@@ -38,7 +38,7 @@ MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text
 # the underscores of a LaTeX3 name ("\tl_put_right:Nn" gave "put" and "right"); "\_", an escaped underscore, is
 # no command ("file\_name").
 # An identifier joined by underscores ("nl_langinfo", "ECHO_REQUEST", "max_parallel_workers") is one token, a
-# boundary: code, not words ("langinfo" and "parallel workers" were concepts).
+# boundary (no word holds "_"): code, not words ("langinfo" and "parallel workers" were concepts).
 _ADDRESS_MARKS = ("@", "://", "www.")
 # A LaTeX3 function's argument signature glued after its name's colon ("\tl_set:Nn", "\cs_new:Npn") is a boundary:
 # its letters are argument types, never words ("nn", "nnN" topped the lists of expl3 manuals). Only those letters
@@ -48,8 +48,7 @@ _ASCII_SIGNATURE = r"(?<=[A-Za-z0-9_]):[NncVvoxefpTFDw]+(?![A-Za-z0-9])"
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@][\p{L}@_]*\*?"
     rf"|{_SIGNATURE}"
-    r"|[\p{L}\p{M}\p{N}]++(?:_[\p{L}\p{M}\p{N}]++)+"
-    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013][\p{L}\p{M}\p{N}]+)*"
+    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013_][\p{L}\p{M}\p{N}]+)*"
     r"|(?<=[\p{L}\p{N}])\.\p{Ll}[\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}\\]+|\\|\n[ \t]*\n"
 )
@@ -66,8 +65,7 @@ _TOKENIZERS = {
 _ASCII_WORDS_AND_BOUNDARIES = (
     r"\\[A-Za-z@][A-Za-z@_]*\*?"
     rf"|{_ASCII_SIGNATURE}"
-    r"|[A-Za-z0-9]++(?:_[A-Za-z0-9]++)+"
-    r"|[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*"
+    r"|[A-Za-z0-9]+(?:['\-_][A-Za-z0-9]+)*"
     r"|(?<=[A-Za-z0-9])\.[a-z][A-Za-z0-9]*"
     r"|[^\t\n\x0b\x0c\r A-Za-z0-9\\]+|\\|\n[ \t]*\n"
 )
