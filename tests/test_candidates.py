@@ -282,7 +282,7 @@ def test_a_latex3_argument_signature_is_no_word() -> None:
 
 # The tokenizer as one regular expression, the address an alternative tried at every word: what `tokenize` must
 # match token for token, finding the addresses by their marks instead.
-_ADDRESS_ALTERNATIVE = r"(?<!\S)\S*(?:@|://|www\.|\.[a-z]{2,6}/)\S*|"
+_ADDRESS_ALTERNATIVE = r"(?<!\S)\S*(?:@|://|www\.|\.[a-z]{2,6}/|/[^\s/]+/)\S*|"
 _REFERENCE = {
     eliding: regex.compile(
         (candidates._ELIDED + "|" if eliding else "") + _ADDRESS_ALTERNATIVE + candidates._WORDS_AND_BOUNDARIES
@@ -331,3 +331,13 @@ def test_an_identifier_joined_by_underscores_is_one_boundary_token() -> None:
     table = extract([Span("body", 1, "Call nl_langinfo or ECHO_REQUEST; max_parallel_workers sets the pool.")])
     assert not {"langinfo", "request", "parallel worker", "max parallel worker"} & set(table.counts["body"])
     assert "pool" in table.counts["body"]
+
+
+def test_a_path_of_two_slashes_or_more_is_one_boundary_token() -> None:
+    """"/boot/efi/EFI/debian/" made "debian" a word the text writes lowercase, so "Debian" was shown as "debian"."""
+    text = "Debian puts it in /boot/efi/EFI/debian/ and usr/share/doc; input/output and TCP/IP."
+    tokens = tokenize(text, language("en"))
+    assert {"/boot/efi/EFI/debian/", "usr/share/doc;", "input", "output", "TCP", "IP"} <= set(tokens)  # as URLs
+    names = {c.name for c in analyze_text("Boot notes\nDebian installs GRUB in /boot/efi/EFI/debian/ on every "
+                                          "Debian system. Debian keeps GRUB there.", language="en").concepts}
+    assert "Debian" in names and "debian" not in names and "efi" not in {name.lower() for name in names}

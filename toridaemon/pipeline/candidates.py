@@ -81,8 +81,11 @@ _LINE_NOT_BLANK = re.compile(r"\n(?![ \t]*\n)")  # the newline before a line tha
 # An address is the whole run of non-space characters around one of `_ADDRESS_MARKS`. Found by searching for the
 # marks, not tried as an alternative at every word: that took 40 % of the tokenizing time on texts with addresses.
 # A host name's top-level domain before a path marks one too where no scheme nor "www." does
-# ("github.com/jsmith/graphkit" gave the concepts "jsmith" and "graphkit").
-_MARK = re.compile("|".join(map(re.escape, _ADDRESS_MARKS)) + r"|\.[a-z]{2,6}/")
+# ("github.com/jsmith/graphkit" gave the concepts "jsmith" and "graphkit"), and so does a path of two slashes or
+# more ("/boot/efi/EFI/debian/" made "debian" a word the text writes lowercase, no name).
+# (Its segment ends at what `regex` takes for space, as `_RUN_AFTER` does: `re` also takes "\x1c" to "\x1f".)
+_REGEX_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_MARK = re.compile("|".join(map(re.escape, _ADDRESS_MARKS)) + rf"|\.[a-z]{{2,6}}/|/[^/{_REGEX_SPACE}]+/")
 _RUN_BEFORE = regex.compile(r"(?r)\S*")
 _RUN_AFTER = regex.compile(r"\S*")
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
