@@ -417,8 +417,11 @@ def _shown_large(metadata: str, lines: list[Line] | None, *, besides: str) -> bo
             if not _same_size(following.size, line.size):
                 break
             run.append(following)
-        if any(similarity(_joined(run[:end]), metadata) >= SIMILAR for end in range(1, len(run) + 1)):
-            return True
+        for end in range(1, len(run) + 1):
+            joined = _joined(run[:end])
+            # Lengths more than twofold apart give a ratio under 0.67: the comparison, quadratic, is skipped.
+            if len(metadata) / 2 <= len(joined) <= 2 * len(metadata) and similarity(joined, metadata) >= SIMILAR:
+                return True
     return False
 
 
