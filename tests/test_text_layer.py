@@ -623,6 +623,11 @@ def test_metadata_naming_lines_set_large_below_a_larger_masthead_wins() -> None:
     assert found is not None and found.startswith("The amsgen package")
 
 
+def test_a_metadata_title_holding_a_hyperref_option_is_no_title() -> None:
+    assert plausible_metadata("LaTeX-package for reading git commit info for specific files pdfsubject=") is None
+    assert plausible_metadata("Setting pdf subject lines") == "Setting pdf subject lines"
+
+
 def test_a_metadata_title_in_utf8_read_as_latin1_is_read_again() -> None:
     assert plausible_metadata("Le dahut - PrÃ©cis de zoologie") == "Le dahut - Précis de zoologie"
     assert plausible_metadata("SÃO PAULO em nÃºmeros") == "SÃO PAULO em nÃºmeros"  # not valid UTF-8 read back

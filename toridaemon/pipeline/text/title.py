@@ -53,6 +53,9 @@ _FILE_NAME = re.compile(
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(r"^(untitled|title|document|no title|none|unknown|slide \d+|\W*)$", re.IGNORECASE)
+# A hyperref option swallowed into the title (a missing comma: "… specific files pdfsubject="): the metadata is
+# broken, and the page's title is more likely right.
+_OPTION_LEAK = re.compile(r"\bpdf(?:title|subject|author|keywords|creator|producer|lang)\s*=", re.IGNORECASE)
 _PATH = re.compile(r"^([a-z]:)?[\\/]|[\\/][^\s\\/]+[\\/]", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -99,7 +102,7 @@ def plausible_metadata(title: str | None, file_stem: str | None = None) -> str |
     title = _unmangled(" ".join(title.split()))
     if len(title) > _MAX_METADATA_CHARS:
         return None
-    if _FILE_NAME.search(title) or _PLACEHOLDER.match(title) or _PATH.search(title):
+    if _FILE_NAME.search(title) or _PLACEHOLDER.match(title) or _PATH.search(title) or _OPTION_LEAK.search(title):
         return None
     if file_stem and _fold(title) == _fold(file_stem):
         return None
