@@ -65,6 +65,11 @@ def pdf_bytes(
     if title is not None:
         objects.append(f"<< /Title ({_escape(title)}) >>".encode("latin-1"))
         info_ref = f" /Info {len(objects)} 0 R".encode()
+    return pdf_of_objects(objects, info_ref)
+
+
+def pdf_of_objects(objects: list[bytes], info_ref: bytes = b"") -> bytes:
+    """A PDF file of `objects` (numbered from 1; object 1 the catalog), its cross-reference table and trailer."""
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import DaemonProcess, Dirs
-from tests.pdfgen import pdf_bytes
+from tests.pdfgen import pdf_bytes, pdf_of_objects
 from tests.polling import wait_for
 from tests.scangen import blank_scan, scan_of, scanned_text, stamped
 from toridaemon import hashing
@@ -588,15 +588,7 @@ def _image_in_a_form(placed: str, drawn: str = "1 0 0 1 0 0", text: str = "") ->
         b" /Length 64 >>\nstream\n" + pixels + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out, offsets = bytearray(b"%PDF-1.7\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_of_objects(objects)
 
 
 def test_an_image_inside_a_form_counts_where_the_form_places_it() -> None:

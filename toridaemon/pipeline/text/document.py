@@ -20,7 +20,7 @@ from toridaemon.pipeline.language import detect_language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import ocr, tessdata
 from toridaemon.pipeline.text.clean import SOFT_HYPHENS, clean_page, drop_running_lines, lost_ligatures_likely
-from toridaemon.pipeline.text.extract import LayerPage, layer_page, metadata_title, open_document
+from toridaemon.pipeline.text.extract import LayerPage, layer_page, metadata_title, open_document, visible_chars
 from toridaemon.pipeline.text.quality import Verdict, is_garbage, verdict
 from toridaemon.pipeline.text.title import SOFT_HYPHEN, Line, choose_title
 
@@ -157,7 +157,8 @@ def _page_text(verdict: str, layer: str, read: str | None, *, finished: bool = T
         return read
     seen = set(read.casefold().split())
     missed = [line for line in layer.splitlines()
-              if _WORDISH.search(line) and not is_garbage(line, len(line)) and not set(line.casefold().split()) <= seen]
+              if _WORDISH.search(line) and not is_garbage(line, visible_chars(line))
+              and not set(line.casefold().split()) <= seen]
     return "\n".join([read, *missed]) if missed else read
 
 
