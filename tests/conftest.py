@@ -113,6 +113,11 @@ class DaemonProcess:
         except urllib.error.HTTPError as exc:
             return int(exc.code), bytes(exc.read())
 
+    def blocked(self) -> str | None:
+        """The reason /status gives for no file getting through; None when nothing blocks them."""
+        blocked = json.loads(self.get("/status")[1])["blocked"]
+        return str(blocked["reason"]) if blocked else None
+
     def metric(self, name: str, labels: str = "") -> float:
         _, body = self.get("/metrics")
         wanted = f"{name}{{{labels}}}" if labels else name

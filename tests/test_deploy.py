@@ -103,7 +103,7 @@ def test_alerts_cover_the_documented_conditions() -> None:
     assert set(exprs) == {
         "ToridaemonNoProgress", "ToridaemonHighFailureRatio", "ToridaemonWatcherDown",
         "ToridaemonReloadFailed", "ToridaemonInFlightStuck", "ToridaemonScrapeDown", "ToridaemonJournalRebuilt",
-        "ToridaemonJournalDamaged",
+        "ToridaemonJournalDamaged", "ToridaemonBlocked",
     }
     assert all(rule["labels"]["severity"] in {"warning", "critical"} for rule in alert_rules())
 
@@ -182,6 +182,16 @@ SCENARIOS = [
         {f"toridaemon_pending{{{LABELS}}}": "3x40", f"toridaemon_last_success_timestamp_seconds{{{LABELS}}}": "0x40",
          f"process_start_time_seconds{{{LABELS}}}": "600x40"},
         [("20m", "ToridaemonNoProgress", None), ("30m", "ToridaemonNoProgress", "critical")],
+    ),
+    # Blocked for five minutes fires, with its reason; a block that clears sooner does not.
+    scenario(
+        {f'toridaemon_blocked{{reason="outcome_write", {LABELS}}}': "1x20"},
+        [("3m", "ToridaemonBlocked", None), ("8m", "ToridaemonBlocked", "critical")],
+        reason="outcome_write",
+    ),
+    scenario(
+        {f'toridaemon_blocked{{reason="journal", {LABELS}}}': "1 1 1 0x20"},
+        [("8m", "ToridaemonBlocked", None)],
     ),
     # Half the files failing fires; one in ten does not.
     scenario(

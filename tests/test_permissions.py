@@ -28,7 +28,7 @@ pytestmark = [
 def test_unreadable_input_and_unwritable_outputs_lose_nothing(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
 ) -> None:
-    daemon = daemon_factory(prefix=NO_DAC)
+    daemon = daemon_factory(prefix=NO_DAC, extra_env={"TORI_RESCAN_INTERVAL_SECONDS": "1"})
     daemon.wait_ready()
     secret = make_pdf(dirs.root / "secret.pdf", salt="secret")
     secret.chmod(0o000)
@@ -36,6 +36,7 @@ def test_unreadable_input_and_unwritable_outputs_lose_nothing(
     wait_for(lambda: daemon.metric("toridaemon_files_retried_total", 'reason="unreadable"') >= 1, 30,
              what="the unreadable file noticed")
     assert (dirs.inbox / "secret.pdf").exists()
+    assert daemon.blocked() is None, "one unreadable file is that file's fault: others still get through"
     (dirs.inbox / "secret.pdf").chmod(0o644)
     wait_for(lambda: list(dirs.outbox.glob("secret.*.json")), 60, what="processed once readable")
 
@@ -44,8 +45,11 @@ def test_unreadable_input_and_unwritable_outputs_lose_nothing(
     wait_for(lambda: daemon.metric("toridaemon_outcome_write_errors_total", 'kind="PermissionError"') >= 1, 30,
              what="the unwritable outbox noticed")
     assert (dirs.inbox / "blocked.pdf").exists(), "the input stays while its result cannot be written"
+    wait_for(lambda: daemon.blocked() == "outcome_write", 10, what="blocked on the outbox")
+    assert daemon.get("/readyz")[0] == 503
     dirs.outbox.chmod(0o755)
     wait_for(lambda: list(dirs.outbox.glob("blocked.*.json")), 90, what="processed once writable")
+    wait_for(lambda: daemon.get("/readyz")[0] == 200, 10, what="ready once a file got through")
 
     dirs.processed.chmod(0o555)
     make_pdf(dirs.inbox / "stuck.pdf", salt="stuck")
@@ -55,6 +59,16 @@ def test_unreadable_input_and_unwritable_outputs_lose_nothing(
     dirs.processed.chmod(0o755)
     wait_for((dirs.processed / "stuck.pdf").exists, 90, what="moved once writable")
     assert len(list(dirs.outbox.glob("stuck.*.json"))) == 1, "the retry reused the result already written"
+
+    # An inbox the daemon may not list: every rescan failed as a tick error, and the probes said ready.
+    dirs.inbox.chmod(0o000)
+    wait_for(lambda: daemon.blocked() == "inbox_unreadable", 15, what="blocked on the inbox")
+    assert daemon.get("/readyz")[0] == 503
+    make_pdf(dirs.inbox / "hidden.pdf", salt="hidden")  # written as root, unseen by the daemon meanwhile
+    dirs.inbox.chmod(0o755)
+    wait_for(lambda: list(dirs.outbox.glob("hidden.*.json")), 60, what="found once the inbox is listable")
+    wait_for(lambda: daemon.get("/readyz")[0] == 200, 10, what="ready again")
+    assert daemon.event("tick_failed") is None
     assert daemon.proc.poll() is None
     assert daemon.stop() == 0
 
@@ -175,3 +189,25 @@ def test_journal_check_reports_a_journal_this_process_may_not_write(
     refused = check()
     assert refused.returncode == 3, refused.stdout + refused.stderr
     assert "readonly" in refused.stderr and "journal.sqlite3 -r--r--r--" in refused.stderr
+
+
+def test_a_subfolder_it_may_not_list_stops_neither_the_start_nor_the_rest_of_a_recursive_inbox(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """`lost+found` on an inbox that is a volume of its own is root's alone. A recursive scan that met it refused the
+    start (exit 3), and any such folder made later broke every rescan. Now it is named once and skipped."""
+    private = dirs.inbox / "lost+found"
+    private.mkdir()
+    make_pdf(private / "inside.pdf", salt="inside")
+    private.chmod(0o000)
+    daemon = daemon_factory(prefix=NO_DAC, extra_env={"TORI_RECURSIVE": "true", "TORI_RESCAN_INTERVAL_SECONDS": "1"})
+    daemon.wait_ready()
+    make_pdf(dirs.inbox / "top.pdf", salt="top")
+    wait_for(lambda: list(dirs.outbox.glob("top.*.json")), 30, what="the rest of the inbox processed")
+    wait_for(lambda: daemon.event("inbox_subfolder_unreadable"), 10, what="the folder named")
+    assert daemon.get("/readyz")[0] == 200, "one folder it may not list blocks nothing else"
+    private.chmod(0o755)
+    wait_for(lambda: list(dirs.outbox.glob("inside.*.json")), 30, what="found once it may be listed")
+    assert [e["folder"] for e in daemon.events() if e["event"] == "inbox_subfolder_unreadable"] == ["lost+found"]
+    assert daemon.event("tick_failed") is None
+    assert daemon.stop() == 0

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.core import Core, raising, result_for, sha, until
-from toridaemon.executors.base import ExecutorUnavailable, Job, JobOutcome
+from tests.core import Core, hold_journal_lock, raising, result_for, sha, until
+from toridaemon.executors.base import (
+    CONCEPT_DB_UNAVAILABLE,
+    ExecutorUnavailable,
+    Failure,
+    Job,
+    JobOutcome,
+    WorkerCrashed,
+)
 from toridaemon.runner import Limiter, backoff_seconds
 
 DATA = b"%PDF-1.4 one"
@@ -157,6 +164,44 @@ def test_a_pool_that_cannot_be_rebuilt_fails_no_file(tmp_path: Path) -> None:
             await until(lambda: core.metric("toridaemon_files_retried_total", reason="executor_unavailable") >= 2)
             assert not list(core.failed.iterdir()) and (core.inbox / "innocent.pdf").exists()
             assert core.metric("toridaemon_worker_restarts_total") == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_locked_journal_blocks_the_runner_until_a_try_gets_through(tmp_path: Path) -> None:
+    """No file can get past a journal another process holds locked: the runner says so (the daemon's /readyz
+    reads it) until a try gets through."""
+    async def scenario() -> None:
+        async with Core(tmp_path, busy_timeout=0.05) as core:
+            assert core.runner.blocked() is None
+            holder = hold_journal_lock(tmp_path / "state" / "journal.sqlite3", 1.0)
+            core.drop("paper.pdf", DATA)
+            await until(lambda: core.metric("toridaemon_files_retried_total", reason="journal") >= 1)
+            blocked = core.runner.blocked()
+            assert blocked is not None and blocked[0] == "journal" and "locked" in blocked[1]
+            await core.settled()
+            holder.join(5)
+            assert len(core.results()) == 1 and core.runner.blocked() is None
+
+    asyncio.run(scenario())
+
+
+def test_a_cause_of_one_file_blocks_nothing_and_a_blocked_file_that_leaves_unblocks(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, max_attempts=50) as core:
+            core.executor.script = raising(WorkerCrashed("the worker died on this document"))
+            core.drop("crashes.pdf", DATA)
+            await until(lambda: core.metric("toridaemon_files_retried_total", reason="worker_crashed") >= 2)
+            assert core.runner.blocked() is None, "a crash is the document's doing, not the daemon's"
+
+            async def database_broken(job: Job) -> JobOutcome:
+                return JobOutcome(failure=Failure("concepts", CONCEPT_DB_UNAVAILABLE, "concepts.json: line 1"))
+
+            core.executor.script = database_broken
+            await until(lambda: core.runner.blocked() is not None, what="blocked on the database")
+            (core.inbox / "crashes.pdf").unlink()  # its owner took it away: nothing waits on the database now
+            await core.settled()
+            assert core.runner.blocked() is None
 
     asyncio.run(scenario())
 

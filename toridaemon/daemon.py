@@ -89,6 +89,8 @@ class Daemon:
         self.executor_healthy = True
         self.draining = False
         self.journal_damaged = False
+        self.blocked: tuple[str, str] | None = None  # (reason, detail) while no file can get through
+        self._blocked_since = 0.0
         self._exit_code = EXIT_OK
         self._lock: StateLock | None = None
         self._bridge: Bridge | None = None
@@ -299,6 +301,7 @@ class Daemon:
             # watcher or a pool that cannot be rebuilt stops the heartbeat and systemd restarts us.
             self._next_ping = now + self._ping_every
             self.notifier.watchdog()
+        self._note_blocked(now)
         self._publish_status()
         if now >= self._next_status:
             self._next_status = now + STATUS_EVERY_SECONDS
@@ -479,10 +482,32 @@ class Daemon:
         return True
 
     # ---- probes -------------------------------------------------------------------------------
+    def _note_blocked(self, now: float) -> None:
+        """The one place the daemon enters and leaves "blocked": a rescan could not list the inbox, or the last try
+        ended on a cause no file can get past (a full or unwritable output disk, a locked or full journal, a
+        broken concept database). Files wait meanwhile, nothing is lost; the probes and the gauge say so."""
+        runner = self.runner.blocked() if self.runner else None
+        unlisted = ("inbox_unreadable", self.inbox.unlisted) if self.inbox.unlisted else None
+        blocked = unlisted or runner
+        before = self.blocked
+        if _reason(blocked) == _reason(before):
+            self.blocked = blocked  # the same cause: its latest message
+            return
+        if before is not None:
+            self.metrics.blocked.labels(reason=before[0]).set(0)
+            log.info("progress_resumed", reason=before[0], blocked_seconds=round(now - self._blocked_since, 1))
+        if blocked is not None:
+            self._blocked_since = now
+            self.metrics.blocked.labels(reason=blocked[0]).set(1)
+            log.warning("progress_blocked", reason=blocked[0], detail=blocked[1],
+                        hint="files wait in the inbox and are tried again; fix the cause, no restart is needed")
+        self.blocked = blocked
+
     def _ready(self) -> bool:
-        """Ready: started, not draining, executor and journal sound, a cluster with workers, and the inbox
-        watched."""
+        """Ready: started, not draining, executor and journal sound, a cluster with workers, the inbox
+        watched, and nothing blocking every file."""
         return (self.ready and self.executor_healthy and not self.draining and not self.journal_damaged
+                and self.blocked is None
                 and bool(self._watcher and self._watcher.is_alive()) and self._cluster_has_workers())
 
     def _cluster_has_workers(self) -> bool:
@@ -509,6 +534,7 @@ class Daemon:
         files = self.runner.status() if self.runner else {"backlog": 0, "in_flight": [], "progress": None}
         self._snapshot = {
             "version": __version__, "ready": self._ready(), "draining": self.draining,  # what /readyz says
+            "blocked": dict(zip(("reason", "detail"), self.blocked, strict=True)) if self.blocked else None,
             "watcher": self._watcher.backend if self._watcher else None, "config": self._config_status,
             **files, "uptime_seconds": round(time.time() - self.started_at, 1)}
 
@@ -531,6 +557,10 @@ def report_failure(event: str, message: str) -> None:
         print(f"toridaemon: {message}", file=sys.stderr)
     else:
         log.error(event, error=message)
+
+
+def _reason(blocked: tuple[str, str] | None) -> str | None:
+    return blocked[0] if blocked else None
 
 
 def _folder_named(path: Path) -> Path | None:

@@ -24,7 +24,7 @@ from toridaemon.logs import get_logger
 from toridaemon.metrics import Metrics
 from toridaemon.progress import ProgressTracker
 from toridaemon.settings import Settings
-from toridaemon.statemachine import RUNNING, FileMachine, Item, Retry, State, finish_shielded, retry_cap
+from toridaemon.statemachine import BLOCKING, RUNNING, FileMachine, Item, Retry, State, finish_shielded, retry_cap
 
 log = get_logger("toridaemon.runner")
 CANCEL_GRACE_SECONDS = 5.0  # cancelled files finish recording or return their rows to pending within this
@@ -113,6 +113,8 @@ class Runner:
         self.items: dict[Path, Item] = {}  # every file from its verdict to its outcome
         self._tasks: dict[Path, asyncio.Task[None]] = {}  # entered and left with `items`
         self._running: dict[Path, Item] = {}  # the files holding a slot
+        self._held: set[Path] = set()  # files whose last try ended on a `BLOCKING` reason
+        self._stuck_on: tuple[str, str] | None = None  # that reason and message, until a try gets through
         self._limiter = Limiter(self._slots(settings().max_parallel_workers), self._update_gauges)
         machine.when_started(lambda: self.resize(self._settings().max_parallel_workers))
         self._accepting = True
@@ -143,6 +145,7 @@ class Runner:
         if self.items.get(item.path) is item:
             del self.items[item.path]
             del self._tasks[item.path]
+            self._held.discard(item.path)
             self.progress.update()
         self._update_gauges()
 
@@ -151,7 +154,8 @@ class Runner:
         try:
             while True:
                 try:
-                    await self._try(item)
+                    if await self._try(item):
+                        self._stuck_on = None
                     return
                 except Retry as retry:
                     delay = await self._after(item, retry)
@@ -164,9 +168,10 @@ class Runner:
                 await finish_shielded(self.machine.release(item))
             raise
 
-    async def _try(self, item: Item) -> None:
+    async def _try(self, item: Item) -> bool:
+        """One try; True when it got through to the file's end (False: the file left before its detection)."""
         if item.state is State.NEW and not await self.machine.detect(item):
-            return
+            return False
         async with self._limiter.slot() as parsed:  # the slot is a parse: recording gives it up
             self._running[item.path] = item
             self._update_gauges()
@@ -175,12 +180,18 @@ class Runner:
             finally:
                 del self._running[item.path]
                 self._update_gauges()
+        return True
 
     async def _after(self, item: Item, retry: Retry) -> float | None:
         """Count a retry; returns the backoff before the next try, or None once the file is failed."""
         item.enter(State.WAITING)
         item.retries[retry.reason] += 1
         self.metrics.files_retried.labels(reason=retry.reason).inc()
+        if retry.reason in BLOCKING:
+            self._held.add(item.path)
+            self._stuck_on = (retry.reason, str(retry))
+        else:
+            self._held.discard(item.path)
         cap = retry_cap(retry.reason, self._settings())
         if cap is not None and item.retries[retry.reason] >= cap and item.row_id is not None:
             try:
@@ -207,6 +218,11 @@ class Runner:
         """Files handed to the executor at once: one per worker, two when it queues them ahead."""
         executor = self.machine.executor
         return workers * 2 if executor is not None and executor.queues_ahead else workers
+
+    def blocked(self) -> tuple[str, str] | None:
+        """The `BLOCKING` reason and message the last try ended on, while a file still waits on one: the daemon
+        cannot go on until its cause clears. None once a try got through, or when no such file is left."""
+        return self._stuck_on if self._held else None
 
     @property
     def in_flight(self) -> list[Item]:

@@ -86,6 +86,11 @@ class Retry(Exception):
         self.reason = reason
 
 
+# Retry reasons that say the daemon, not the file, cannot go on: the outputs' or the journal's disk, the open-file
+# limit, the pool or a concept database the operator broke. While the last try ended on one, /readyz says so.
+BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", "executor_unavailable", CONCEPT_DB_UNAVAILABLE))
+
+
 def retry_cap(reason: str, settings: Settings) -> int | None:
     """Tries a retry reason allows before the file is failed with it; None: until the cause clears.
 

@@ -30,11 +30,13 @@ class Inbox:
         self.recursive = recursive
         self._on_subfolders = on_subfolders
         self._ignored_subfolders: set[str] = set()
+        self._unlisted_subfolders: dict[str, str] = {}
         self.gate = gate
         self._patterns = patterns
         self._knows = knows
         self._on_verdict = on_verdict
         self._first_seen_by_rescan: set[Path] = set()
+        self.unlisted: str | None = None  # why the last rescan could not list the inbox (no file can be found)
 
     def on_event(self, kind: EventKind, path: Path) -> None:
         if kind == "subfolder":
@@ -60,10 +62,20 @@ class Inbox:
             self._decide(verdict, origin)
 
     async def scan(self, origin: Literal["startup", "rescan"]) -> int:
-        """List the inbox and put every unknown candidate through the gate; returns how many were new."""
-        names, subfolders = await asyncio.to_thread(_list_names, self.directory, self.recursive)
+        """List the inbox and put every unknown candidate through the gate; returns how many were new. A rescan
+        that cannot list the inbox (`chmod 000`, an I/O error) finds nothing and says why in `unlisted`; at
+        startup the error is raised."""
+        try:
+            names, subfolders, unlisted = await asyncio.to_thread(_list_names, self.directory, self.recursive)
+        except OSError as exc:
+            if origin == "startup":
+                raise
+            self.unlisted = f"cannot list {self.directory}: {exc.strerror or exc}"
+            return 0
+        self.unlisted = None
         if not self.recursive:
             self._note_subfolders(set(subfolders))
+        self._note_unlisted(unlisted)
         # The gate drops files that vanish without a deleted event; forget them here too, or a new
         # file under the same name would never count as recovered.
         self._first_seen_by_rescan &= {path for path in self._first_seen_by_rescan if path in self.gate}
@@ -95,16 +107,33 @@ class Inbox:
         self._ignored_subfolders = names
         self._on_subfolders(len(names))
 
+    def _note_unlisted(self, unlisted: dict[str, str]) -> None:
+        """Subfolders a recursive scan could not list (`lost+found` on a volume of its own, a private folder):
+        the rest of the inbox goes on; say so once per folder."""
+        for name in sorted(unlisted.keys() - self._unlisted_subfolders.keys()):
+            log.warning("inbox_subfolder_unreadable", folder=name, error=unlisted[name],
+                        hint="PDFs in it are not processed until the daemon may list it")
+        self._unlisted_subfolders = unlisted
 
-def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str]]:
-    """Names of the entries to consider (relative paths when recursive) and of the subfolders
-    not walked (hidden ones aside). Symlinked folders are never followed."""
+
+def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str], dict[str, str]]:
+    """Names of the entries to consider (relative paths when recursive), of the subfolders not walked (hidden ones
+    aside), and of those a recursive walk could not list, with why. Symlinked folders are never followed; the
+    inbox itself that cannot be listed raises."""
     names: list[str] = []
     subfolders: list[str] = []
+    unlisted: dict[str, str] = {}
     pending = [(directory, "", 0)]
     while pending:
         folder, prefix, depth = pending.pop()
-        with os.scandir(folder) as entries:
+        try:
+            listing = os.scandir(folder)
+        except OSError as exc:
+            if not depth:
+                raise
+            unlisted[prefix.rstrip("/")] = exc.strerror or str(exc)
+            continue
+        with listing as entries:
             for entry in entries:
                 names.append(prefix + entry.name)
                 if entry.name.startswith(".") or not _is_folder(entry):
@@ -113,7 +142,7 @@ def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str]]
                     pending.append((Path(entry.path), f"{prefix}{entry.name}/", depth + 1))
                 elif not recursive:
                     subfolders.append(entry.name)
-    return sorted(names), sorted(subfolders)
+    return sorted(names), sorted(subfolders), unlisted
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
