@@ -414,6 +414,22 @@ def test_an_invisible_format_character_does_not_split_a_word(mark: str) -> None:
     assert not any("neu" in name.split() or "ral" in name.split() for name in names)
 
 
+_ABSTRACT_EN = (
+    "Abstract. This thesis studies how network administration tools are used in small offices. We surveyed "
+    "forty offices and describe the tools they use, the problems they report and the time they spend. "
+)
+_REFERENCE_EN = "Smith, J. and Brown, A. (2019). A survey of network management in small business. Journal of Systems. "
+
+
+def test_an_english_abstract_and_references_do_not_outweigh_the_body() -> None:
+    """A German thesis with an English abstract and English references was read as English: three slices (start,
+    middle, end) gave the body one vote in three."""
+    thesis = _ABSTRACT_EN * 6 + GERMAN * 40 + _REFERENCE_EN * 20
+    assert detect_language(thesis) == "de"
+    assert analyze_text(thesis).language == "de"
+    assert detect_language(_ABSTRACT_EN * 40 + GERMAN * 3 + _REFERENCE_EN * 40) == "en"  # mostly English: so it is
+
+
 _GUIDE_EN = (
     "The class typesets tests and exams for schools. Each exercise gets its score, and the total score of the "
     "test is printed at the end of the sheet. Teachers write the exercises in their own language, and the class "

@@ -28,7 +28,14 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from toridaemon.pipeline import warmcache
 
-SAMPLE_CHARS = 750  # in three slices: enough for a sure answer on paragraphs, at a cost independent of the length
+SAMPLE_CHARS = 750  # a text this short is read whole; a longer one in slices spread over it (`_sample`)
+_SLICE_CHARS = SAMPLE_CHARS // 3
+# One slice per this many characters, 3 to `_MAX_SLICES`: a thesis in German with an English abstract and English
+# references was read as English from three slices (start, middle, end). Given an English abstract (1,200 characters)
+# and references (2,500), 206 of 229 texlive manuals in ten language packages kept their language with these
+# figures, 151 with three slices; the cost is some 0.2 ms a long document.
+_SLICE_SPACING = 2000
+_MAX_SLICES = 12
 MIN_CONFIDENCE = 0.5  # a normalised probability below this is "unsure"
 MIN_LETTERS = 12
 MIXED_CHARS = 4 * SAMPLE_CHARS  # a shorter text is not told to be of several languages
@@ -70,13 +77,15 @@ def other_languages(text: str, language: str | None) -> tuple[str, ...]:
 
 
 def _sample(text: str) -> str:
-    """The start, middle and end of long texts: a front page alone may be in another language than the body."""
+    """Slices spread evenly over a long text, its start and end among them: a front page, an abstract or the
+    references may be in another language than the body, and they must not outweigh it."""
     if len(text) <= SAMPLE_CHARS:
         sample = text
     else:
-        third = SAMPLE_CHARS // 3
-        middle = len(text) // 2
-        sample = " ".join((text[:third], text[middle : middle + third], text[-third:]))
+        slices = max(3, min(_MAX_SLICES, len(text) // _SLICE_SPACING))
+        step = (len(text) - _SLICE_CHARS) / (slices - 1)
+        starts = [round(index * step) for index in range(slices)]
+        sample = " ".join(text[start : start + _SLICE_CHARS] for start in starts)
     # Lone surrogates cannot be encoded; the model reads UTF-8 bytes.
     return sample.encode("utf-8", "replace").decode("utf-8")
 
