@@ -6,14 +6,17 @@ import contextlib
 import ctypes
 import errno
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from toridaemon.hashing import FileIdentity, NotRegularFile, identity_of, open_regular, still_there
 
 TEMP_PREFIX = ".tori-"
+COPY_CHUNK = 1 << 20  # a copy across filesystems holds this much of the input in memory, never the whole file
 
 
 def _process_umask() -> int:
@@ -76,16 +79,26 @@ def write_atomic(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def copy_atomic(path: Path, source: BinaryIO) -> None:
+    """Write the rest of `source` to `path` as `write_atomic` does, `COPY_CHUNK` bytes at a time: an input of
+    gigabytes moved to another filesystem took as much of the daemon's memory."""
+    with durable_temp(path.parent, source=source) as temp:
+        os.rename(temp, path)
+    fsync_dir(path.parent)
+
+
 @contextlib.contextmanager
-def durable_temp(folder: Path, *chunks: bytes) -> Iterator[Path]:
-    """A hidden temp file (`TEMP_PREFIX`…`.tmp`) in `folder` holding `chunks`, fsynced, for the caller to rename
-    into place; removed when the caller fails (a crash leaves it to `remove_stale_temps`)."""
+def durable_temp(folder: Path, *chunks: bytes, source: BinaryIO | None = None) -> Iterator[Path]:
+    """A hidden temp file (`TEMP_PREFIX`…`.tmp`) in `folder` holding `chunks`, then the rest of `source`, fsynced,
+    for the caller to rename into place; removed when the caller fails (a crash leaves it to `remove_stale_temps`)."""
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
             for chunk in chunks:
                 handle.write(chunk)
+            if source is not None:
+                shutil.copyfileobj(source, handle, COPY_CHUNK)
             handle.flush()
             os.fsync(handle.fileno())
         yield Path(temp)
@@ -209,7 +222,7 @@ def move_to_free_name(source: Path, folder: Path, name: str) -> Path:
 
 
 def _copy_to_free_name(source: Path, folder: Path, name: str) -> Path:
-    with durable_temp(folder, source.read_bytes()) as temp:
+    with open(source, "rb") as handle, durable_temp(folder, source=handle) as temp:
         target = move_to_free_name(temp, folder, name)
     os.unlink(source)
     fsync_dir(source.parent)
@@ -224,8 +237,7 @@ def _copy_across(source: Path, target: Path, expect: FileIdentity | None) -> Non
     with handle:
         if expect is not None and identity_of(info) != expect:
             raise Replaced(source, moved=False)
-        data = handle.read()
-    write_atomic(target, data)
+        copy_atomic(target, handle)
     if expect is not None and not still_there(source, expect):  # the copy is the input's; the other file stays
         fsync_dir(target.parent)
         raise Replaced(source, moved=True)
