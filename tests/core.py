@@ -79,7 +79,8 @@ class FakeExecutor:
 class Core:
     """Directories under `root`, and the runner over them; use `async with Core(root) as core`."""
 
-    def __init__(self, root: Path, workers: int = 2, busy_timeout: float = 2.0, **settings: Any) -> None:
+    def __init__(self, root: Path, workers: int = 2, busy_timeout: float = 2.0, blocked_after: float = 0.2,
+                 **settings: Any) -> None:
         self.root = root
         self.inbox, self.outbox = root / "inbox", root / "outbox"
         self.processed, self.failed = root / "processed", root / "failed"
@@ -89,6 +90,7 @@ class Core:
                      "failed_dir": self.failed, "state_dir": root / "state", "max_parallel_workers": workers}
         self.settings: Settings = load_settings(None, {**overrides, **settings}, environ={}, env_file=None).settings
         self.busy_timeout = busy_timeout
+        self.blocked_after = blocked_after
         self.start_executor = True  # False: the test resolves `started` itself (a pool still warming up)
         self.executor = FakeExecutor()
         self.metrics = Metrics()
@@ -102,7 +104,7 @@ class Core:
         started = self.started
         self.machine = FileMachine(lambda: self.settings, self.journal, started, self.outcomes, self.metrics)
         self.runner = Runner(self.machine, lambda: self.settings, self.metrics,
-                             retry_base_seconds=0.01, retry_max_seconds=0.05)
+                             retry_base_seconds=0.01, retry_max_seconds=0.05, blocked_after_seconds=self.blocked_after)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -185,12 +185,11 @@ SCENARIOS = [
     ),
     # Blocked for five minutes fires, with its reason; a block that clears sooner does not.
     scenario(
-        {f'toridaemon_blocked{{reason="outcome_write", {LABELS}}}': "1x20"},
+        {f"toridaemon_blocked{{{LABELS}}}": "1x20"},
         [("3m", "ToridaemonBlocked", None), ("8m", "ToridaemonBlocked", "critical")],
-        reason="outcome_write",
     ),
     scenario(
-        {f'toridaemon_blocked{{reason="journal", {LABELS}}}': "1 1 1 0x20"},
+        {f"toridaemon_blocked{{{LABELS}}}": "1 1 1 0x20"},
         [("8m", "ToridaemonBlocked", None)],
     ),
     # Half the files failing fires; one in ten does not.

@@ -45,7 +45,7 @@ def test_unreadable_input_and_unwritable_outputs_lose_nothing(
     wait_for(lambda: daemon.metric("toridaemon_outcome_write_errors_total", 'kind="PermissionError"') >= 1, 30,
              what="the unwritable outbox noticed")
     assert (dirs.inbox / "blocked.pdf").exists(), "the input stays while its result cannot be written"
-    wait_for(lambda: daemon.blocked() == "outcome_write", 10, what="blocked on the outbox")
+    wait_for(lambda: daemon.blocked() == "outcome_write", 30, what="blocked on the outbox")
     assert daemon.get("/readyz")[0] == 503
     dirs.outbox.chmod(0o755)
     wait_for(lambda: list(dirs.outbox.glob("blocked.*.json")), 90, what="processed once writable")

@@ -183,7 +183,7 @@ def test_a_concept_database_broken_before_a_worker_read_it_holds_files_back_not_
     assert str(concepts) in str(held_back()[0]["message"]) and "priority" in str(held_back()[0]["message"])
     assert (dirs.inbox / "waits.pdf").exists() and not list(dirs.failed.iterdir())
     assert daemon.metric("toridaemon_files_retried_total", 'reason="concept_db_unavailable"') >= 1
-    wait_for(lambda: daemon.blocked() == "concept_db_unavailable", 10, what="blocked on the database")
+    wait_for(lambda: daemon.blocked() == "concept_db_unavailable", 30, what="blocked on the database")
     assert daemon.get("/readyz")[0] == 503
 
     concepts.write_text('["zorblax lattice"]')

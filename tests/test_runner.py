@@ -4,8 +4,10 @@ executor, slots given up while recording (see tests/core.py for what is real).""
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ from toridaemon.executors.base import (
     JobOutcome,
     WorkerCrashed,
 )
+from toridaemon.fsutil import write_atomic
+from toridaemon.outcome import Outcomes
 from toridaemon.runner import Limiter, backoff_seconds
 
 DATA = b"%PDF-1.4 one"
@@ -169,14 +173,14 @@ def test_a_pool_that_cannot_be_rebuilt_fails_no_file(tmp_path: Path) -> None:
 
 
 def test_a_locked_journal_blocks_the_runner_until_a_try_gets_through(tmp_path: Path) -> None:
-    """No file can get past a journal another process holds locked: the runner says so (the daemon's /readyz
-    reads it) until a try gets through."""
+    """No file can get past a journal another process holds locked: once none got through for a while, the runner
+    says so (the daemon's /readyz reads it); a try that gets through ends it."""
     async def scenario() -> None:
         async with Core(tmp_path, busy_timeout=0.05) as core:
             assert core.runner.blocked() is None
-            holder = hold_journal_lock(tmp_path / "state" / "journal.sqlite3", 1.0)
+            holder = hold_journal_lock(tmp_path / "state" / "journal.sqlite3", 1.5)
             core.drop("paper.pdf", DATA)
-            await until(lambda: core.metric("toridaemon_files_retried_total", reason="journal") >= 1)
+            await until(lambda: core.runner.blocked() is not None, what="blocked on the journal")
             blocked = core.runner.blocked()
             assert blocked is not None and blocked[0] == "journal" and "locked" in blocked[1]
             await core.settled()
@@ -186,21 +190,83 @@ def test_a_locked_journal_blocks_the_runner_until_a_try_gets_through(tmp_path: P
     asyncio.run(scenario())
 
 
-def test_a_cause_of_one_file_blocks_nothing_and_a_blocked_file_that_leaves_unblocks(tmp_path: Path) -> None:
+def _stuck_on_the_database(name: str) -> Callable[[Job], Awaitable[JobOutcome]]:
+    """A parse whose files named `name`* wait on a concept database that will not read; the others get through."""
+    async def run(job: Job) -> JobOutcome:
+        if job.path.name.startswith(name):
+            return JobOutcome(failure=Failure("concepts", CONCEPT_DB_UNAVAILABLE, "concepts.json: line 1"))
+        return result_for(job)
+
+    return run
+
+
+def test_one_file_stuck_among_others_that_get_through_blocks_nothing_until_they_stop(tmp_path: Path) -> None:
+    """A file that keeps failing on a cause that is mostly global (one language's database broken) while others get
+    through: the daemon is not blocked, nor does it flip to blocked and back at each of its retries. Once nothing
+    else comes, the file waits with none getting through: then it is."""
+    async def scenario() -> None:
+        async with Core(tmp_path, blocked_after=2.0) as core:  # ten times the gaps between the others' outcomes
+            core.executor.script = _stuck_on_the_database("stuck")
+            core.drop("stuck.pdf", DATA)
+            seen = []
+            for n in range(12):
+                core.drop(f"flowing-{n}.pdf", f"%PDF-1.4 flowing {n}".encode())
+                await asyncio.sleep(0.05)
+                seen.append(core.runner.blocked())
+            await until(lambda: len(core.results()) == 12, what="the others through")
+            assert seen == [None] * 12
+            await until(lambda: core.runner.blocked() is not None, what="blocked once the others stopped")
+            assert core.runner.blocked() == ("concept_db_unavailable", "concepts.json: line 1")
+            core.executor.script = _stuck_on_the_database("nothing")
+            await core.settled()
+            assert core.runner.blocked() is None
+
+    asyncio.run(scenario())
+
+
+def test_a_full_output_disk_blocks_until_a_result_is_written_and_a_file_taken_away_changes_nothing(
+    tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        full = True
+
+        def write(path: Path, data: bytes) -> None:
+            if full:
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            write_atomic(path, data)
+
+        async with Core(tmp_path) as core:
+            core.outcomes = Outcomes(core.outbox, core.processed, core.failed, core.settings.on_success, write=write)
+            core.machine.outcomes = core.outcomes
+            core.drop("a.pdf", DATA)
+            core.drop("b.pdf", b"%PDF-1.4 two")
+            await until(lambda: core.runner.blocked() is not None, what="blocked on the full disk")
+            blocked = core.runner.blocked()
+            assert blocked is not None and blocked[0] == "outcome_write"
+            (core.inbox / "a.pdf").unlink()  # its owner took it away: b still cannot get through
+            await until(lambda: core.metric("toridaemon_files_completed_total", outcome="failed") == 1,
+                        what="a settled as vanished")
+            for _ in range(20):
+                await asyncio.sleep(0.02)
+                assert core.runner.blocked() is not None
+            core.drop("c.pdf", b"%PDF-1.4 three")
+            await until(lambda: "/c." in str(core.runner.blocked()), what="c waits too")
+            full = False
+            await until(lambda: core.metric("toridaemon_files_completed_total", outcome="done") >= 1, what="one done")
+            assert core.runner.blocked() is None, "one got through: the other need not retry for it to show"
+            await core.settled()
+            assert sorted(p.name[:2] for p in core.results()) == ["b.", "c."] and core.runner.blocked() is None
+
+    asyncio.run(scenario())
+
+
+def test_a_crash_is_the_documents_doing_and_blocks_nothing(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Core(tmp_path, max_attempts=50) as core:
             core.executor.script = raising(WorkerCrashed("the worker died on this document"))
             core.drop("crashes.pdf", DATA)
             await until(lambda: core.metric("toridaemon_files_retried_total", reason="worker_crashed") >= 2)
-            assert core.runner.blocked() is None, "a crash is the document's doing, not the daemon's"
-
-            async def database_broken(job: Job) -> JobOutcome:
-                return JobOutcome(failure=Failure("concepts", CONCEPT_DB_UNAVAILABLE, "concepts.json: line 1"))
-
-            core.executor.script = database_broken
-            await until(lambda: core.runner.blocked() is not None, what="blocked on the database")
-            (core.inbox / "crashes.pdf").unlink()  # its owner took it away: nothing waits on the database now
-            await core.settled()
+            await asyncio.sleep(0.3)
             assert core.runner.blocked() is None
 
     asyncio.run(scenario())

@@ -483,25 +483,23 @@ class Daemon:
 
     # ---- probes -------------------------------------------------------------------------------
     def _note_blocked(self, now: float) -> None:
-        """The one place the daemon enters and leaves "blocked": a rescan could not list the inbox, or the last try
-        ended on a cause no file can get past (a full or unwritable output disk, a locked or full journal, a
-        broken concept database). Files wait meanwhile, nothing is lost; the probes and the gauge say so."""
-        runner = self.runner.blocked() if self.runner else None
+        """The one place the daemon enters and leaves "blocked": a rescan could not list the inbox, or files wait on
+        causes that are not theirs and none gets through (`Runner.blocked`: a full or unwritable output disk, a
+        locked or full journal, a broken concept database). Files wait meanwhile, nothing is lost; the probes, the
+        gauge and two log lines say so. A damaged journal has its own state and alert."""
         unlisted = ("inbox_unreadable", self.inbox.unlisted) if self.inbox.unlisted else None
-        blocked = unlisted or runner
-        before = self.blocked
-        if _reason(blocked) == _reason(before):
-            self.blocked = blocked  # the same cause: its latest message
+        blocked = None if self.journal_damaged else unlisted or (self.runner.blocked() if self.runner else None)
+        before, self.blocked = self.blocked, blocked  # a cause that changes while blocked only changes /status
+        if (before is None) == (blocked is None):
             return
-        if before is not None:
-            self.metrics.blocked.labels(reason=before[0]).set(0)
+        self.metrics.blocked.set(0 if blocked is None else 1)
+        if blocked is None:
+            assert before is not None
             log.info("progress_resumed", reason=before[0], blocked_seconds=round(now - self._blocked_since, 1))
-        if blocked is not None:
+        else:
             self._blocked_since = now
-            self.metrics.blocked.labels(reason=blocked[0]).set(1)
             log.warning("progress_blocked", reason=blocked[0], detail=blocked[1],
                         hint="files wait in the inbox and are tried again; fix the cause, no restart is needed")
-        self.blocked = blocked
 
     def _ready(self) -> bool:
         """Ready: started, not draining, executor and journal sound, a cluster with workers, the inbox
@@ -557,10 +555,6 @@ def report_failure(event: str, message: str) -> None:
         print(f"toridaemon: {message}", file=sys.stderr)
     else:
         log.error(event, error=message)
-
-
-def _reason(blocked: tuple[str, str] | None) -> str | None:
-    return blocked[0] if blocked else None
 
 
 def _folder_named(path: Path) -> Path | None:

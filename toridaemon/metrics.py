@@ -63,8 +63,8 @@ class Metrics:
         self.journal_damaged = Gauge(f"{p}journal_damaged",
                                      "1 while the journal is found damaged at run time (a restart rebuilds it).",
                                      registry=registry)
-        self.blocked = Gauge(f"{p}blocked", "1 while no file can get through, by reason (files wait; see /status).",
-                             ["reason"], registry=registry)
+        self.blocked = Gauge(f"{p}blocked", "1 while files wait on a cause that is not theirs and none gets through "
+                             "(/status says which).", registry=registry)
         self.subfolders_ignored = Gauge(f"{p}inbox_subfolders_ignored",
                                         "Subfolders of the inbox seen by the last scan and not processed.",
                                         registry=registry)

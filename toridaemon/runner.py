@@ -28,6 +28,9 @@ from toridaemon.statemachine import BLOCKING, RUNNING, FileMachine, Item, Retry,
 
 log = get_logger("toridaemon.runner")
 CANCEL_GRACE_SECONDS = 5.0  # cancelled files finish recording or return their rows to pending within this
+# Files waiting on a `BLOCKING` cause with none recorded for this long since the first of them: blocked. A lock held
+# for a moment, or one file stuck among others that get through, is not.
+BLOCKED_AFTER_SECONDS = 5.0
 
 
 class Limiter:
@@ -104,17 +107,19 @@ class Runner:
     """Owns the files in progress and their tasks; every method runs on the event loop."""
 
     def __init__(self, machine: FileMachine, settings: Callable[[], Settings], metrics: Metrics, *,
-                 retry_base_seconds: float = 1.0, retry_max_seconds: float = 60.0) -> None:
+                 retry_base_seconds: float = 1.0, retry_max_seconds: float = 60.0,
+                 blocked_after_seconds: float = BLOCKED_AFTER_SECONDS) -> None:
         self.machine = machine
         self._settings = settings
         self.metrics = metrics
         self._retry_base = retry_base_seconds
         self._retry_max = retry_max_seconds
+        self._blocked_after = blocked_after_seconds
         self.items: dict[Path, Item] = {}  # every file from its verdict to its outcome
         self._tasks: dict[Path, asyncio.Task[None]] = {}  # entered and left with `items`
         self._running: dict[Path, Item] = {}  # the files holding a slot
-        self._held: set[Path] = set()  # files whose last try ended on a `BLOCKING` reason
-        self._stuck_on: tuple[str, str] | None = None  # that reason and message, until a try gets through
+        self._held: dict[Path, tuple[str, str]] = {}  # files whose last try ended on a `BLOCKING` cause, latest last
+        self._first_held = 0.0  # when the first of them since the last recorded outcome was held
         self._limiter = Limiter(self._slots(settings().max_parallel_workers), self._update_gauges)
         machine.when_started(lambda: self.resize(self._settings().max_parallel_workers))
         self._accepting = True
@@ -145,7 +150,7 @@ class Runner:
         if self.items.get(item.path) is item:
             del self.items[item.path]
             del self._tasks[item.path]
-            self._held.discard(item.path)
+            self._held.pop(item.path, None)
             self.progress.update()
         self._update_gauges()
 
@@ -154,8 +159,7 @@ class Runner:
         try:
             while True:
                 try:
-                    if await self._try(item):
-                        self._stuck_on = None
+                    await self._try(item)
                     return
                 except Retry as retry:
                     delay = await self._after(item, retry)
@@ -168,10 +172,9 @@ class Runner:
                 await finish_shielded(self.machine.release(item))
             raise
 
-    async def _try(self, item: Item) -> bool:
-        """One try; True when it got through to the file's end (False: the file left before its detection)."""
+    async def _try(self, item: Item) -> None:
         if item.state is State.NEW and not await self.machine.detect(item):
-            return False
+            return
         async with self._limiter.slot() as parsed:  # the slot is a parse: recording gives it up
             self._running[item.path] = item
             self._update_gauges()
@@ -180,7 +183,6 @@ class Runner:
             finally:
                 del self._running[item.path]
                 self._update_gauges()
-        return True
 
     async def _after(self, item: Item, retry: Retry) -> float | None:
         """Count a retry; returns the backoff before the next try, or None once the file is failed."""
@@ -188,10 +190,12 @@ class Runner:
         item.retries[retry.reason] += 1
         self.metrics.files_retried.labels(reason=retry.reason).inc()
         if retry.reason in BLOCKING:
-            self._held.add(item.path)
-            self._stuck_on = (retry.reason, str(retry))
+            if not self._held or self._first_held < self.machine.last_recorded:
+                self._first_held = time.monotonic()
+            self._held.pop(item.path, None)  # put back last: the latest cause
+            self._held[item.path] = (retry.reason, str(retry))
         else:
-            self._held.discard(item.path)
+            self._held.pop(item.path, None)
         cap = retry_cap(retry.reason, self._settings())
         if cap is not None and item.retries[retry.reason] >= cap and item.row_id is not None:
             try:
@@ -220,9 +224,13 @@ class Runner:
         return workers * 2 if executor is not None and executor.queues_ahead else workers
 
     def blocked(self) -> tuple[str, str] | None:
-        """The `BLOCKING` reason and message the last try ended on, while a file still waits on one: the daemon
-        cannot go on until its cause clears. None once a try got through, or when no such file is left."""
-        return self._stuck_on if self._held else None
+        """The latest `BLOCKING` reason and message while files wait on such causes and no outcome was recorded
+        for `BLOCKED_AFTER_SECONDS` since the first of them: no file gets through until the cause clears."""
+        if not self._held or self._first_held < self.machine.last_recorded:
+            return None
+        if time.monotonic() - self._first_held < self._blocked_after:
+            return None
+        return next(reversed(self._held.values()))
 
     @property
     def in_flight(self) -> list[Item]:

@@ -86,9 +86,10 @@ class Retry(Exception):
         self.reason = reason
 
 
-# Retry reasons that say the daemon, not the file, cannot go on: the outputs' or the journal's disk, the open-file
-# limit, the pool or a concept database the operator broke. While the last try ended on one, /readyz says so.
-BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", "executor_unavailable", CONCEPT_DB_UNAVAILABLE))
+# Retry reasons whose cause is mostly the daemon's, not the file's: the outputs' or the journal's disk, the open-file
+# limit, a concept database the operator broke. Files waiting on one while none gets through block the daemon
+# (`Runner.blocked`). The pool's state has probes of its own (`executor_unavailable` is not here).
+BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", CONCEPT_DB_UNAVAILABLE))
 
 
 def retry_cap(reason: str, settings: Settings) -> int | None:
@@ -147,6 +148,7 @@ class FileMachine:
         self._settings = settings
         self._stalled_since = stalled_since  # seconds the loop stood still after a moment (`StallWatch`)
         self._on_journal_error = on_journal_error  # the daemon turns unready on a damaged journal
+        self.last_recorded = 0.0  # monotonic time an outcome of a file's own was last recorded (not a vanished file)
         self.journal = journal
         self._executor = executor  # resolved once the pool has started: files wait for it, startup does not
         self.outcomes = outcomes
@@ -372,6 +374,7 @@ class FileMachine:
         result_path, final = await asyncio.to_thread(self._write_and_settle, item, result, settings.on_success, kept)
         await self.journal.run(Journal.finish, item.row_id, "done", result_path=result_path, final_path=final)
         self._observe_result(result)
+        self.last_recorded = time.monotonic()
         self.metrics.files_completed.labels(outcome="done").inc()
         self.metrics.last_success.set(time.time())
         log.info("file_done", file=item.path.name, sha256=item.sha256, result=result_path.name,
@@ -393,6 +396,8 @@ class FileMachine:
             final = await asyncio.to_thread(self.outcomes.write_failure, item.path, item.sha256, failure, item.identity)
         await self.journal.run(Journal.finish, item.row_id, "failed", reason=failure.reason,
                                error=failure.message, final_path=final)
+        if final is not None:
+            self.last_recorded = time.monotonic()
         self.metrics.files_completed.labels(outcome="failed").inc()
         self.metrics.stage_seconds.labels(stage="total").observe(time.monotonic() - item.started)
         log.warning("file_failed", file=item.path.name, sha256=item.sha256, stage=failure.stage,
@@ -407,6 +412,7 @@ class FileMachine:
             functools.partial(self.outcomes.settle_input, item.path, settings.on_success, reuse_identical=False,
                               expect=item.identity))
         await self.journal.run(Journal.finish, item.row_id, "duplicate", reason="duplicate", final_path=final)
+        self.last_recorded = time.monotonic()
         self.metrics.duplicates.inc()
         self.metrics.files_completed.labels(outcome="duplicate").inc()
         log.info("file_duplicate", file=item.path.name, sha256=state.sha256)

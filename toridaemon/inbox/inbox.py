@@ -67,6 +67,11 @@ class Inbox:
         startup the error is raised."""
         try:
             names, subfolders, unlisted = await asyncio.to_thread(_list_names, self.directory, self.recursive)
+        except FileNotFoundError:
+            if origin == "startup":
+                raise
+            self.unlisted = None  # a missing inbox is the watch's to report (/healthz, `inbox_missing`)
+            return 0
         except OSError as exc:
             if origin == "startup":
                 raise
@@ -127,22 +132,31 @@ def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str],
     while pending:
         folder, prefix, depth = pending.pop()
         try:
-            listing = os.scandir(folder)
+            entries = _entries(folder)
+        except FileNotFoundError:
+            if not depth:
+                raise
+            continue  # removed since its parent was listed
         except OSError as exc:
             if not depth:
                 raise
             unlisted[prefix.rstrip("/")] = exc.strerror or str(exc)
             continue
-        with listing as entries:
-            for entry in entries:
-                names.append(prefix + entry.name)
-                if entry.name.startswith(".") or not _is_folder(entry):
-                    continue
-                if recursive and depth < MAX_DEPTH:
-                    pending.append((Path(entry.path), f"{prefix}{entry.name}/", depth + 1))
-                elif not recursive:
-                    subfolders.append(entry.name)
+        for entry in entries:
+            names.append(prefix + entry.name)
+            if entry.name.startswith(".") or not _is_folder(entry):
+                continue
+            if recursive and depth < MAX_DEPTH:
+                pending.append((Path(entry.path), f"{prefix}{entry.name}/", depth + 1))
+            elif not recursive:
+                subfolders.append(entry.name)
     return sorted(names), sorted(subfolders), unlisted
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """Every entry of `folder`, read to the end here: an error while reading belongs to this folder."""
+    with os.scandir(folder) as entries:
+        return list(entries)
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:

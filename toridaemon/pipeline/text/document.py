@@ -107,7 +107,8 @@ def finish(
 ) -> DocumentText:
     """Clean pages of text (from a PDF or given as text) and pick the title; `sizes_read`: the sizes of `lines`
     were read by OCR, not given by fonts."""
-    # The whole text: the detector samples its start, middle and end (a front page may be in another language).
+    # The whole text: the detector samples slices spread over it (a front page or an abstract may be in another
+    # language than the body).
     language = detect("\n".join(texts))
     ligatures = lost_ligatures_likely(texts[:3], language)  # decided once: the repair costs a pass per page
     pages = drop_running_lines([clean_page(text, language, ligatures=ligatures) for text in texts])
