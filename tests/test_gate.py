@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import errno
 import io
 import os
 import socket
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from toridaemon.inbox import inbox as inbox_module
 from toridaemon.inbox.gate import EventKind, StabilityGate, Verdict
 from toridaemon.inbox.inbox import Inbox, Origin
 from toridaemon.settings import DEFAULT_IGNORE
@@ -485,3 +487,31 @@ def test_a_file_recreated_after_vanishing_unreported_is_found_by_rescan(rig: Inb
         rig.scan("rescan")
         rig.advance(5.0)
     assert rig.handed == [("again.pdf", "rescan")]
+
+
+def test_a_recursive_listing_skips_a_subfolder_removed_meanwhile_and_names_one_it_cannot_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Races and I/O errors of one subfolder stay that subfolder's: the rest of the inbox is listed. (A folder
+    removed between its parent's listing and its own, and an EIO while reading one, cannot be timed or made here,
+    so the listing of those two raises as the kernel would; the folders and files are real.)"""
+    for folder in ("gone", "broken", "fine"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.pdf").write_bytes(b"%PDF")
+    (tmp_path / "top.pdf").write_bytes(b"%PDF")
+    real = inbox_module._entries
+
+    def entries(folder: Path) -> list[os.DirEntry[str]]:
+        if folder.name == "gone":
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(folder))
+        if folder.name == "broken":
+            raise OSError(errno.EIO, "Input/output error", str(folder))
+        return real(folder)
+
+    monkeypatch.setattr(inbox_module, "_entries", entries)
+    names, subfolders, unlisted = inbox_module._list_names(tmp_path, recursive=True)
+    assert names == ["broken", "fine", "fine/x.pdf", "gone", "top.pdf"]
+    assert subfolders == [] and unlisted == {"broken": "Input/output error"}
+    with pytest.raises(OSError):
+        monkeypatch.setattr(inbox_module, "_entries", lambda folder: entries(tmp_path / "broken"))
+        inbox_module._list_names(tmp_path, recursive=True)  # the inbox itself: the caller decides
