@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 import pytest
 
+from tests import fulldisk
 from toridaemon import fsutil, outcome
 from toridaemon.executors.base import Failure
 from toridaemon.fsutil import (
@@ -215,10 +216,33 @@ def test_a_move_to_another_filesystem_holds_a_chunk_in_memory_not_the_file(tmp_p
         finally:
             tracemalloc.stop()
         assert not source.exists() and moved == tmp_path / "back.pdf" and moved.stat().st_size == 24 << 20
+        assert moved.stat().st_mtime_ns == expect[3], "the modification time travels, as with a rename"
         assert peak < 4 * fsutil.COPY_CHUNK, f"{peak} bytes held for a 24 MiB copy"
         assert temps(tmp_path) == [] and temps(other) == []
     finally:
         shutil.rmtree(other)
+
+
+def test_a_cut_move_to_a_full_filesystem_is_finished_without_a_second_copy(tmp_path: Path) -> None:
+    """A move to another filesystem cut between its copy and the input's unlink, then that filesystem filled: the
+    retry wrote a whole second copy before replacing the first, and failed for as long as less than the file was
+    free. Finishing needs no space: the copy is there. A move that does need space names the folder."""
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    with fulldisk.tmpfs(processed, "1m"):
+        source = tmp_path / "scan.pdf"
+        source.write_bytes(os.urandom(600 << 10))
+        expect = identity_of(os.lstat(source))
+        shutil.copyfile(source, processed / "scan.pdf")  # what the cut move left
+        fulldisk.fill(processed)
+        move_durably(source, processed / "scan.pdf", expect)
+        assert not source.exists() and (processed / "scan.pdf").stat().st_size == 600 << 10
+        other = tmp_path / "other.pdf"
+        other.write_bytes(os.urandom(64 << 10))
+        with pytest.raises(OSError) as full:
+            move_durably(other, processed / "other.pdf")
+        assert full.value.errno == errno.ENOSPC and str(processed) in str(full.value)
+        assert other.exists() and temps(processed) == []
 
 
 def read_scan(tmp_path: Path) -> tuple[Path, Path, FileIdentity]:

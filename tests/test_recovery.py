@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from toridaemon.executors.base import Failure
 from toridaemon.fsutil import TEMP_PREFIX
 from toridaemon.journal import Journal
 from toridaemon.outcome import Outcomes
-from toridaemon.recovery import recover
+from toridaemon.recovery import INBOX_TEMP_SECONDS, recover
 
 SHA = "1111aaaa" + "2" * 56
 FAILURE = Failure("text", "bad_pdf", "no PDF header")
@@ -74,6 +76,20 @@ def test_stale_temps_are_removed_everywhere_they_are_written(setup: Setup) -> No
         assert not any(p.name.startswith(TEMP_PREFIX) for p in directory.iterdir())
     assert all(path.exists() for path in keep)
     assert not_ours.exists()
+
+
+
+def test_temps_a_killed_reprocess_left_in_the_inbox_go_once_they_are_old(setup: Setup) -> None:
+    """`reprocess` stages the PDF in the inbox under a hidden temp name; one killed there left it for good (the
+    inbox ignores hidden names). A young one may be a reprocess at work beside the start: it stays."""
+    old, young = setup.inbox / f"{TEMP_PREFIX}old.tmp", setup.inbox / f"{TEMP_PREFIX}young.tmp"
+    for temp in (old, young):
+        temp.write_bytes(b"%PDF a staged copy")
+    stale = time.time() - INBOX_TEMP_SECONDS - 60
+    os.utime(old, (stale, stale))
+    assert recover(setup.journal, setup.outcomes, setup.inbox)["temps"] == 1
+    assert not old.exists() and young.exists()
+    assert recover(setup.journal, setup.outcomes)["temps"] == 0, "without the inbox, the inbox is left alone"
 
 
 def test_input_still_in_the_inbox_stays_pending(setup: Setup) -> None:

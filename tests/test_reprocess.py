@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import fulldisk
 from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import make_pdf
 from toridaemon.cli import main
@@ -137,3 +138,28 @@ def test_reprocess_finds_a_result_whose_long_name_was_cut_before_its_sha8(
     assert main(["reprocess", sha]) == 0
     assert not cut.exists() and unrelated.exists()
     assert str(cut) in capsys.readouterr().out
+
+
+def test_reprocess_into_a_full_inbox_on_another_filesystem_changes_nothing(
+    dirs: Dirs, running: DaemonProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The PDF was moved back after its result and journal records were gone: with the inbox on a full filesystem
+    of its own, the move failed and left a processed PDF with neither. Now the copy comes first."""
+    pdf = _process(dirs, "kept.pdf")
+    (result,) = dirs.outbox.glob("kept.*.json")
+    assert running.stop() == 0
+    with fulldisk.tmpfs(dirs.inbox, "64k"):
+        filler = fulldisk.fill(dirs.inbox)
+        assert main(["reprocess", str(pdf)]) == 3
+        assert "No space left on device" in capsys.readouterr().err
+        assert result.exists() and pdf.exists() and sorted(p.name for p in dirs.inbox.iterdir()) == [".filler"]
+        journal = Journal(dirs.state / "journal.sqlite3")
+        try:
+            assert [row.state for row in journal._many("SELECT * FROM files", ())] == ["done"]
+        finally:
+            journal.close()
+
+        filler.unlink()
+        assert main(["reprocess", str(pdf)]) == 0
+        assert not result.exists() and not pdf.exists()
+        assert sorted(p.name for p in dirs.inbox.iterdir()) == ["kept.pdf"]

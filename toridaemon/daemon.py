@@ -193,7 +193,7 @@ class Daemon:
         self._state = s.state_dir, replace(opened, folder=locked)
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))
-        log.info("recovery", **await journal.run(recover, outcomes))
+        log.info("recovery", **await journal.run(recover, outcomes, s.inbox_dir))
         executor = asyncio.ensure_future(self._start_executor())  # held in _background until done
         self._background.add(executor)
         executor.add_done_callback(self._background.discard)

@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -89,18 +90,27 @@ def copy_atomic(path: Path, source: BinaryIO) -> None:
 
 @contextlib.contextmanager
 def durable_temp(folder: Path, *chunks: bytes, source: BinaryIO | None = None) -> Iterator[Path]:
-    """A hidden temp file (`TEMP_PREFIX`…`.tmp`) in `folder` holding `chunks`, then the rest of `source`, fsynced,
-    for the caller to rename into place; removed when the caller fails (a crash leaves it to `remove_stale_temps`)."""
+    """A hidden temp file (`TEMP_PREFIX`…`.tmp`) in `folder` holding `chunks`, then the rest of `source` (and its
+    times), fsynced, for the caller to rename into place; removed when the caller fails (a crash leaves it to
+    `remove_stale_temps`)."""
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)
-            for chunk in chunks:
-                handle.write(chunk)
-            if source is not None:
-                shutil.copyfileobj(source, handle, COPY_CHUNK)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), FILE_MODE)
+                for chunk in chunks:
+                    handle.write(chunk)
+                if source is not None:
+                    shutil.copyfileobj(source, handle, COPY_CHUNK)
+                    handle.flush()
+                    copied = os.fstat(source.fileno())  # its times, as a move within a filesystem keeps them
+                    os.utime(handle.fileno(), ns=(copied.st_atime_ns, copied.st_mtime_ns))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            if not exc.filename:  # a failed write names no file: name it, so a full disk says which folder
+                exc.filename = temp
+            raise
         yield Path(temp)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -237,7 +247,9 @@ def _copy_across(source: Path, target: Path, expect: FileIdentity | None) -> Non
     with handle:
         if expect is not None and identity_of(info) != expect:
             raise Replaced(source, moved=False)
-        copy_atomic(target, handle)
+        # The copy a move cut before the unlink left there: finishing needs no second one (nor the space for it).
+        if not same_content(source, target):
+            copy_atomic(target, handle)
     if expect is not None and not still_there(source, expect):  # the copy is the input's; the other file stays
         fsync_dir(target.parent)
         raise Replaced(source, moved=True)
@@ -273,11 +285,36 @@ def unlink_expected(path: Path, expect: FileIdentity | None = None) -> None:
     fsync_dir(path.parent)
 
 
-def remove_stale_temps(directory: Path) -> int:
-    """Delete temp files a crash left behind; returns how many."""
+def remove_stale_temps(directory: Path, older_than: float | None = None) -> int:
+    """Delete temp files a crash left behind, or only those unchanged for `older_than` seconds (in a folder another
+    process may be writing one into now); returns how many."""
     removed = 0
+    now = time.time()
     for entry in directory.glob(f"{TEMP_PREFIX}*.tmp"):
         with contextlib.suppress(FileNotFoundError):
+            if older_than is not None and now - entry.lstat().st_mtime < older_than:
+                continue
             entry.unlink()
             removed += 1
     return removed
+
+
+@contextlib.contextmanager
+def staged_in(source: Path, folder: Path) -> Iterator[Path]:
+    """`source` under a hidden temp name in `folder`, for the caller to rename into place: a hard link on the same
+    filesystem (no space, no copy), else a durable copy, so that running out of space happens here, before the
+    caller changes anything. Removed when the caller fails; a crash leaves it to `remove_stale_temps`."""
+    temp = folder / f"{TEMP_PREFIX}{os.urandom(8).hex()}.tmp"
+    try:
+        os.link(source, temp)
+    except OSError:  # another filesystem, or one without hard links
+        with open(source, "rb") as handle, durable_temp(folder, source=handle) as copied:
+            yield copied
+        return
+    try:
+        fsync_dir(folder)
+        yield temp
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise

@@ -19,11 +19,17 @@ from toridaemon.outcome import Outcomes, find_failure_record
 log = get_logger("toridaemon.recovery")
 
 
-def recover(journal: Journal, outcomes: Outcomes) -> dict[str, int]:
+# A temp file in the inbox unchanged this long was left by a `reprocess` that died; a younger one may be one at work.
+INBOX_TEMP_SECONDS = 600.0
+
+
+def recover(journal: Journal, outcomes: Outcomes, inbox: Path | None = None) -> dict[str, int]:
     """Settle orphaned pending rows and delete leftover temp files; returns counts for the log."""
     counts = {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 0, "temps": 0}
     for directory in (outcomes.outbox, outcomes.failed, outcomes.processed):
         counts["temps"] += remove_stale_temps(directory)
+    if inbox is not None:
+        counts["temps"] += remove_stale_temps(inbox, older_than=INBOX_TEMP_SECONDS)
     for row in journal.pending():
         path = Path(row.path)
         if os.path.lexists(path):

@@ -8,12 +8,13 @@ terminal rows for the sha256, the result files and the failure records that name
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toridaemon.fsutil import fsync_dir, move_to_free_name
+from toridaemon.fsutil import fsync_dir, move_to_free_name, staged_in
 from toridaemon.hashing import NotRegularFile, sha256_file
 from toridaemon.journal import Journal
 from toridaemon.journal_repair import journal_path, result_source
@@ -77,14 +78,22 @@ def reprocess(settings: Settings, target: str) -> Forgotten:
     """Forget one content everywhere, and put its PDF back into the inbox when it was given from
     `processed/` or `failed/`."""
     sha256 = sha_of(target)
-    done = Forgotten(sha256, rows=forget_rows(journal_path(settings.state_dir), sha256))
-    for path in _outputs_naming(settings, sha256):
-        path.unlink(missing_ok=True)
-        fsync_dir(path.parent)
-        done.removed.append(path)
     pdf = Path(target)
-    if pdf.is_file() and pdf.resolve().parent in (settings.processed_dir.resolve(), settings.failed_dir.resolve()):
-        done.requeued = move_to_free_name(pdf, settings.inbox_dir, pdf.name)  # never over a file dropped meanwhile
+    requeue = pdf.is_file() and pdf.resolve().parent in (settings.processed_dir.resolve(),
+                                                         settings.failed_dir.resolve())
+    with contextlib.ExitStack() as stack:
+        # The PDF reaches the inbox's filesystem first: a full inbox (or a kill) then changes nothing, where
+        # forgetting first left a processed PDF with neither result nor record.
+        staged = stack.enter_context(staged_in(pdf, settings.inbox_dir)) if requeue else None
+        done = Forgotten(sha256, rows=forget_rows(journal_path(settings.state_dir), sha256))
+        for path in _outputs_naming(settings, sha256):
+            path.unlink(missing_ok=True)
+            fsync_dir(path.parent)
+            done.removed.append(path)
+        if staged is not None:
+            done.requeued = move_to_free_name(staged, settings.inbox_dir, pdf.name)  # never over a file dropped
+            pdf.unlink()
+            fsync_dir(pdf.parent)
     if not (done.rows or done.removed or done.requeued):  # a mistyped sha256 must not look like success
         raise ReprocessError(f"nothing is known of content {sha256[:12]}…: no journal record, result or failure "
                              "record names it")
