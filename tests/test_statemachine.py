@@ -17,7 +17,7 @@ from tests.core import Core, hold_journal_lock, raising, result_for, sha, until
 from toridaemon.executors.base import Failure, Job, JobOutcome, WorkerCrashed
 from toridaemon.journal import Journal
 from toridaemon.settings import Settings
-from toridaemon.statemachine import Item, State, read_retry, retry_cap
+from toridaemon.statemachine import BLOCKING, Item, State, read_retry, retry_cap
 
 DATA = b"%PDF-1.4 one"
 OTHER = b"%PDF-1.4 two, other content"
@@ -512,3 +512,14 @@ def test_running_out_of_descriptors_or_memory_is_no_reason_to_fail_a_file() -> N
         assert retry.reason == "out_of_resources" and retry_cap(retry.reason, settings) is None
     refused = read_retry(PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
     assert refused.reason == "unreadable" and retry_cap(refused.reason, settings) is not None
+
+
+def test_a_failing_inbox_volume_is_no_reason_to_fail_a_file() -> None:
+    """An NFS or SMB inbox whose server is gone answers every read with a stale handle, no connection or an I/O
+    error: as `unreadable`, each sound file went to failed/ after ten tries. It waits, and counts as blocking."""
+    settings = Settings()
+    for code in (errno.EIO, errno.ESTALE, errno.ENOTCONN, errno.EHOSTDOWN, errno.ETIMEDOUT):
+        retry = read_retry(OSError(code, os.strerror(code)))
+        assert retry.reason == "inbox_unavailable" and retry_cap(retry.reason, settings) is None
+        assert retry.reason in BLOCKING
+    assert read_retry(OSError(errno.EACCES, "Permission denied")).reason not in BLOCKING

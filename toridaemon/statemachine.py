@@ -89,7 +89,7 @@ class Retry(Exception):
 # Retry reasons whose cause is mostly the daemon's, not the file's: the outputs' or the journal's disk, the open-file
 # limit, a concept database the operator broke. Files waiting on one while none gets through block the daemon
 # (`Runner.blocked`). The pool's state has probes of its own (`executor_unavailable` is not here).
-BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", CONCEPT_DB_UNAVAILABLE))
+BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", "inbox_unavailable", CONCEPT_DB_UNAVAILABLE))
 
 
 def retry_cap(reason: str, settings: Settings) -> int | None:
@@ -459,14 +459,21 @@ class FileMachine:
 
 # The daemon's own shortage, not the file's: the file waits, uncapped, for the descriptors or memory to come back.
 _SHORTAGES = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOMEM))
+# The inbox's volume failing, not the file: an NFS or SMB server gone (stale handle, no connection, timed out), a
+# FUSE mount whose process died, an I/O error. The file waits, uncapped, for the volume to come back.
+_VOLUME_FAULTS = frozenset((errno.EIO, errno.ESTALE, errno.ENOTCONN, errno.EHOSTDOWN, errno.EHOSTUNREACH,
+                            errno.ETIMEDOUT, errno.ECONNRESET, errno.ECONNABORTED, errno.ENODEV, errno.ENXIO))
 
 
 def read_retry(exc: OSError) -> Retry:
     """The retry for an input that could not be read: `unreadable` (capped: a file no one may read fails in
-    the end), or `out_of_resources` when the daemon ran out of descriptors or memory (uncapped: a sound file
-    failed after ten tries while the open-file limit was exhausted)."""
+    the end); `out_of_resources` when the daemon ran out of descriptors or memory (uncapped: a sound file
+    failed after ten tries while the open-file limit was exhausted); `inbox_unavailable` when the volume it is on
+    fails (uncapped: every sound file on a network share went to failed/ while its server was down)."""
     if exc.errno in _SHORTAGES:
         return Retry("out_of_resources", f"cannot read: {exc.strerror}")
+    if exc.errno in _VOLUME_FAULTS:
+        return Retry("inbox_unavailable", f"cannot read: {exc.strerror}")
     return Retry("unreadable", f"cannot read: {exc.strerror}")
 
 
