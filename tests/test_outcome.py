@@ -243,6 +243,13 @@ def test_a_cut_move_to_a_full_filesystem_is_finished_without_a_second_copy(tmp_p
             move_durably(other, processed / "other.pdf")
         assert full.value.errno == errno.ENOSPC and str(processed) in str(full.value)
         assert other.exists() and temps(processed) == []
+        # Only a regular file of its own counts: a symlink to the input there is replaced by a copy.
+        (processed / "scan.pdf").unlink()
+        source.write_bytes(b"%PDF small")
+        (processed / "scan.pdf").symlink_to(source)
+        move_durably(source, processed / "scan.pdf", identity_of(os.lstat(source)))
+        assert not (processed / "scan.pdf").is_symlink() and (processed / "scan.pdf").read_bytes() == b"%PDF small"
+        assert not source.exists()
 
 
 def read_scan(tmp_path: Path) -> tuple[Path, Path, FileIdentity]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from toridaemon import recovery
 from toridaemon.executors.base import Failure
 from toridaemon.fsutil import TEMP_PREFIX
 from toridaemon.journal import Journal
@@ -79,17 +80,20 @@ def test_stale_temps_are_removed_everywhere_they_are_written(setup: Setup) -> No
 
 
 
-def test_temps_a_killed_reprocess_left_in_the_inbox_go_once_they_are_old(setup: Setup) -> None:
+def test_temps_a_killed_reprocess_left_in_the_inbox_go_once_they_are_old(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`reprocess` stages the PDF in the inbox under a hidden temp name; one killed there left it for good (the
-    inbox ignores hidden names). A young one may be a reprocess at work beside the start: it stays."""
-    old, young = setup.inbox / f"{TEMP_PREFIX}old.tmp", setup.inbox / f"{TEMP_PREFIX}young.tmp"
-    for temp in (old, young):
-        temp.write_bytes(b"%PDF a staged copy")
-    stale = time.time() - INBOX_TEMP_SECONDS - 60
-    os.utime(old, (stale, stale))
-    assert recover(setup.journal, setup.outcomes, setup.inbox)["temps"] == 1
-    assert not old.exists() and young.exists()
+    inbox ignores hidden names). A young one may be a reprocess at work beside the start: it stays, though it
+    carries the modification time of a PDF processed long ago (a copy keeps it): age is the change time."""
+    staged = setup.inbox / f"{TEMP_PREFIX}staged.tmp"
+    staged.write_bytes(b"%PDF a staged copy")
+    long_ago = time.time() - 10 * INBOX_TEMP_SECONDS
+    os.utime(staged, (long_ago, long_ago))
+    assert recover(setup.journal, setup.outcomes, setup.inbox)["temps"] == 0 and staged.exists()
     assert recover(setup.journal, setup.outcomes)["temps"] == 0, "without the inbox, the inbox is left alone"
+    monkeypatch.setattr(recovery, "INBOX_TEMP_SECONDS", 0.0)  # a change time cannot be set back: the age comes
+    assert recover(setup.journal, setup.outcomes, setup.inbox)["temps"] == 1 and not staged.exists()
 
 
 def test_input_still_in_the_inbox_stays_pending(setup: Setup) -> None:

@@ -6,7 +6,6 @@ import contextlib
 import ctypes
 import errno
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -95,26 +94,40 @@ def durable_temp(folder: Path, *chunks: bytes, source: BinaryIO | None = None) -
     `remove_stale_temps`)."""
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
     try:
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), FILE_MODE)
-                for chunk in chunks:
-                    handle.write(chunk)
-                if source is not None:
-                    shutil.copyfileobj(source, handle, COPY_CHUNK)
-                    handle.flush()
-                    copied = os.fstat(source.fileno())  # its times, as a move within a filesystem keeps them
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
+            for chunk in chunks:
+                _write(handle, chunk, temp)
+            if source is not None:
+                while block := source.read(COPY_CHUNK):
+                    _write(handle, block, temp)
+                _write(handle, b"", temp)  # flushed before the times are set, or the flush would change them
+                copied = os.fstat(source.fileno())
+                # Its times, as a move within a filesystem keeps them; some filesystems refuse (vfat, CIFS or
+                # NFS owned by another user), and times are not worth failing a move for.
+                with contextlib.suppress(OSError):
                     os.utime(handle.fileno(), ns=(copied.st_atime_ns, copied.st_mtime_ns))
-                handle.flush()
-                os.fsync(handle.fileno())
-        except OSError as exc:
-            if not exc.filename:  # a failed write names no file: name it, so a full disk says which folder
-                exc.filename = temp
-            raise
+            _write(handle, b"", temp, sync=True)
         yield Path(temp)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
+        raise
+
+
+def _write(handle: BinaryIO, data: bytes, name: str, *, sync: bool = False) -> None:
+    """Write (flush, and with `sync` fsync) to the temp file `name`; a failure names it, so that a full disk says
+    which folder (a failed write names no file of its own)."""
+    try:
+        if data:
+            handle.write(data)
+        else:
+            handle.flush()
+        if sync:
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        if not exc.filename:
+            exc.filename = name
         raise
 
 
@@ -166,16 +179,21 @@ def same_content(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
     try:
         with contextlib.ExitStack() as stack:
             left, right = (stack.enter_context(open_regular(path, follow_symlinks=True)[0]) for path in (a, b))
-            if os.fstat(left.fileno()).st_size != os.fstat(right.fileno()).st_size:
-                return False
-            while True:
-                block = left.read(chunk)
-                if block != right.read(chunk):
-                    return False
-                if not block:
-                    return True
+            return _same_bytes(left, right, chunk)
     except (OSError, NotRegularFile):
         return False
+
+
+def _same_bytes(left: BinaryIO, right: BinaryIO, chunk: int = 1 << 20) -> bool:
+    """Whether two open files hold the same bytes from where each is read on."""
+    if os.fstat(left.fileno()).st_size != os.fstat(right.fileno()).st_size:
+        return False
+    while True:
+        block = left.read(chunk)
+        if block != right.read(chunk):
+            return False
+        if not block:
+            return True
 
 
 class Replaced(Exception):
@@ -247,13 +265,29 @@ def _copy_across(source: Path, target: Path, expect: FileIdentity | None) -> Non
     with handle:
         if expect is not None and identity_of(info) != expect:
             raise Replaced(source, moved=False)
-        # The copy a move cut before the unlink left there: finishing needs no second one (nor the space for it).
-        if not same_content(source, target):
+        if not _holds_copy(target, handle, info):
+            handle.seek(0)
             copy_atomic(target, handle)
     if expect is not None and not still_there(source, expect):  # the copy is the input's; the other file stays
         fsync_dir(target.parent)
         raise Replaced(source, moved=True)
     os.unlink(source)
+
+
+def _holds_copy(target: Path, source: BinaryIO, info: os.stat_result) -> bool:
+    """Whether `target` is a copy a move cut before the input's unlink left there, made durable now: finishing the
+    move then needs no second copy, nor the space for one. Only a regular file of its own counts (never a symlink,
+    nor the input itself seen through a bind mount) holding the input's bytes."""
+    try:
+        handle, found = open_regular(target)
+    except (OSError, NotRegularFile):
+        return False
+    with handle:
+        if (found.st_dev, found.st_ino) == (info.st_dev, info.st_ino) or not _same_bytes(source, handle):
+            return False
+        os.fsync(handle.fileno())  # it may have been cut before its own fsync, or come from another tool
+    fsync_dir(target.parent)
+    return True
 
 
 _AT_FDCWD = -100
@@ -292,29 +326,14 @@ def remove_stale_temps(directory: Path, older_than: float | None = None) -> int:
     now = time.time()
     for entry in directory.glob(f"{TEMP_PREFIX}*.tmp"):
         with contextlib.suppress(FileNotFoundError):
-            if older_than is not None and now - entry.lstat().st_mtime < older_than:
+            # The change time: a copy carries its input's modification time, and a link keeps it.
+            if older_than is not None and now - entry.lstat().st_ctime < older_than:
                 continue
             entry.unlink()
             removed += 1
     return removed
 
 
-@contextlib.contextmanager
-def staged_in(source: Path, folder: Path) -> Iterator[Path]:
-    """`source` under a hidden temp name in `folder`, for the caller to rename into place: a hard link on the same
-    filesystem (no space, no copy), else a durable copy, so that running out of space happens here, before the
-    caller changes anything. Removed when the caller fails; a crash leaves it to `remove_stale_temps`."""
-    temp = folder / f"{TEMP_PREFIX}{os.urandom(8).hex()}.tmp"
-    try:
-        os.link(source, temp)
-    except OSError:  # another filesystem, or one without hard links
-        with open(source, "rb") as handle, durable_temp(folder, source=handle) as copied:
-            yield copied
-        return
-    try:
-        fsync_dir(folder)
-        yield temp
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+def same_filesystem(path: Path, folder: Path) -> bool:
+    """Whether a rename can take `path` into `folder` (both on one filesystem)."""
+    return os.stat(path).st_dev == os.stat(folder).st_dev

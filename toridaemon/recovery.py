@@ -19,7 +19,7 @@ from toridaemon.outcome import Outcomes, find_failure_record
 log = get_logger("toridaemon.recovery")
 
 
-# A temp file in the inbox unchanged this long was left by a `reprocess` that died; a younger one may be one at work.
+# A temp file in the inbox made this long ago was left by a `reprocess` that died; a younger one may be one at work.
 INBOX_TEMP_SECONDS = 600.0
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toridaemon.fsutil import fsync_dir, move_to_free_name, staged_in
+from toridaemon.fsutil import durable_temp, fsync_dir, move_to_free_name, same_filesystem
 from toridaemon.hashing import NotRegularFile, sha256_file
 from toridaemon.journal import Journal
 from toridaemon.journal_repair import journal_path, result_source
@@ -82,22 +82,35 @@ def reprocess(settings: Settings, target: str) -> Forgotten:
     requeue = pdf.is_file() and pdf.resolve().parent in (settings.processed_dir.resolve(),
                                                          settings.failed_dir.resolve())
     with contextlib.ExitStack() as stack:
-        # The PDF reaches the inbox's filesystem first: a full inbox (or a kill) then changes nothing, where
-        # forgetting first left a processed PDF with neither result nor record.
-        staged = stack.enter_context(staged_in(pdf, settings.inbox_dir)) if requeue else None
+        staged = None
+        if requeue and not same_filesystem(pdf, settings.inbox_dir):
+            # Copied to the inbox's filesystem first: a full inbox (or a kill) then changes nothing, where
+            # forgetting first left a processed PDF with neither result nor record. (On one filesystem the
+            # rename below needs no space.)
+            handle = stack.enter_context(open(pdf, "rb"))
+            staged = stack.enter_context(durable_temp(settings.inbox_dir, source=handle))
         done = Forgotten(sha256, rows=forget_rows(journal_path(settings.state_dir), sha256))
         for path in _outputs_naming(settings, sha256):
             path.unlink(missing_ok=True)
             fsync_dir(path.parent)
             done.removed.append(path)
-        if staged is not None:
-            done.requeued = move_to_free_name(staged, settings.inbox_dir, pdf.name)  # never over a file dropped
-            pdf.unlink()
-            fsync_dir(pdf.parent)
+        if requeue:  # never over a file dropped meanwhile
+            done.requeued = move_to_free_name(staged or pdf, settings.inbox_dir, pdf.name)
+        if staged is not None and done.requeued is not None:
+            _remove_original(pdf, done.requeued)
     if not (done.rows or done.removed or done.requeued):  # a mistyped sha256 must not look like success
         raise ReprocessError(f"nothing is known of content {sha256[:12]}…: no journal record, result or failure "
                              "record names it")
     return done
+
+
+def _remove_original(pdf: Path, requeued: Path) -> None:
+    """The PDF copied back into the inbox leaves `processed/` or `failed/`, unless the daemon took the copy already:
+    its move then found this identical file at its name and kept it as the copy's own. (A window of microseconds
+    remains between the look and the unlink.)"""
+    if os.path.lexists(requeued):
+        pdf.unlink()
+        fsync_dir(pdf.parent)
 
 
 def describe(done: Forgotten) -> list[str]:
