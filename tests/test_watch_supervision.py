@@ -276,3 +276,33 @@ def test_an_inbox_symlink_re_pointed_elsewhere_ends_the_daemon_and_its_restart_w
     restarted.wait_ready()
     _arrives_by_event(dirs, restarted, "after-re-point.pdf")
     assert [p.name for p in second.iterdir()] == [] and list(dirs.processed.iterdir())
+
+
+@pytest.mark.serial  # it lowers fs.inotify.max_queued_events, which every inotify instance made meanwhile gets
+def test_an_overflowed_event_queue_is_caught_up_by_a_rescan_at_once(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    """A copy of thousands of files overflows the kernel's event queue (16,384 events by default): the files whose
+    events were lost waited for the periodic rescan, a minute by default. The overflow now asks for one at once.
+    The queue is made small (32 events) for the daemon's watch only, and put back before the files come."""
+    sysctl = Path("/proc/sys/fs/inotify/max_queued_events")
+    try:
+        before = sysctl.read_text()
+        sysctl.write_text("32")
+    except OSError:
+        pytest.skip("needs root to lower fs.inotify.max_queued_events for a real overflow")
+    try:
+        daemon = daemon_factory(extra_env={"TORI_RESCAN_INTERVAL_SECONDS": "600"})
+        daemon.wait_ready()
+    finally:
+        sysctl.write_text(before)  # the daemon's watch keeps the queue it was made with
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for n in range(200):
+        make_pdf(staging / f"f{n}.pdf", salt=str(n))
+    for n in range(200):
+        os.rename(staging / f"f{n}.pdf", dirs.inbox / f"f{n}.pdf")
+    wait_for(lambda: len(list(dirs.outbox.glob("*.json"))) == 200, 60, what="every file, those of lost events too")
+    assert daemon.metric("toridaemon_watch_rearms_total", 'reason="events_lost"') >= 1
+    assert daemon.event("watch_events_lost") is not None
+    assert daemon.stop() == 0

@@ -254,8 +254,8 @@ class Daemon:
             bridge.post(self.inbox.on_event, kind, path)
 
     def _on_watch_rearmed(self, reason: str) -> None:
-        """Called on the watch supervisor's thread: count it, and rescan on the next tick for files
-        that arrived while the watch was blind."""
+        """Called on the watch supervisor's thread (a re-arm) or the observer's ("events_lost": the kernel's queue
+        overflowed): count it, and rescan on the next tick for files that arrived while the watch was blind."""
         self.metrics.watch_rearms.labels(reason=reason).inc()
         self._rescan_for_rearm = True
         self._next_rescan = 0.0

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Literal
 
 from watchdog.events import (
+    EVENT_TYPE_EVENTS_LOST,
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    EventsLostEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -39,6 +41,7 @@ WatchMode = Literal["auto", "inotify", "polling"]
 CHECK_SECONDS = 0.2
 # A supervisor that has not finished a check for this long (a hung network mount) reports unhealthy.
 STALE_SECONDS = 5.0
+LOST_LOG_SECONDS = 10.0  # `watch_events_lost` is logged at most this often (every overflow still rescans)
 # Events we act on: watchdog names -> gate kinds. A close without a write never changes a file; an
 # open may be a writer coming back to append (it restarts the gate's settle wait).
 _KINDS: dict[str, EventKind] = {
@@ -52,8 +55,10 @@ _KINDS: dict[str, EventKind] = {
 # The events behind `_KINDS`, the only ones watchdog asks inotify for: a close without a write (every
 # read of an inbox file, the daemon's and its workers' own included) and a folder's "modified" (one per
 # rename in or out) never reach the watcher's threads, which handled twice as many events per file otherwise.
+# An overflowed kernel queue (a copy of thousands of files at once) is reported too: a rescan catches up at once,
+# where the lost files waited for the periodic one (a minute by default).
 _EVENT_FILTER = [FileCreatedEvent, DirCreatedEvent, FileModifiedEvent, FileOpenedEvent, FileClosedEvent,
-                 FileMovedEvent, DirMovedEvent, FileDeletedEvent, DirDeletedEvent]
+                 FileMovedEvent, DirMovedEvent, FileDeletedEvent, DirDeletedEvent, EventsLostEvent]
 
 
 def _text(path: bytes | str) -> str:
@@ -61,15 +66,25 @@ def _text(path: bytes | str) -> str:
 
 
 class _Forwarder(FileSystemEventHandler):
-    def __init__(self, inbox: Path, post: Callable[[EventKind, Path], None], recursive: bool) -> None:
+    def __init__(self, inbox: Path, post: Callable[[EventKind, Path], None], recursive: bool,
+                 on_lost: Callable[[], None]) -> None:
         self._inbox = inbox
         self._post = post
         self._recursive = recursive
+        self._on_lost = on_lost
+        self._lost_logged = -LOST_LOG_SECONDS
 
     def _inside(self, path: Path) -> bool:
         return path.parent == self._inbox or (self._recursive and self._inbox in path.parents)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type == EVENT_TYPE_EVENTS_LOST:
+            if time.monotonic() - self._lost_logged >= LOST_LOG_SECONDS:  # a storm overflows again and again
+                self._lost_logged = time.monotonic()
+                log.warning("watch_events_lost", inbox=str(self._inbox), hint="the kernel's event queue overflowed "
+                            "(fs.inotify.max_queued_events); a rescan finds the files it did not report")
+            self._on_lost()
+            return
         kind = _KINDS.get(event.event_type)
         if kind is None or (event.is_directory and kind not in ("created", "moved")):
             return
@@ -116,7 +131,8 @@ def _new_observer(backend: Literal["inotify", "polling"], strict: bool) -> BaseO
 class Watcher(SupervisedObserver):
     """Owns the observer and its supervisor; `post(kind, path)` must be thread-safe (the bridge's `post`).
 
-    `on_rearm(reason)` is called on the supervisor thread after each re-arm (metrics, a rescan).
+    `on_rearm(reason)` is called on the supervisor thread after each re-arm (metrics, a rescan), and on the
+    observer's thread with "events_lost" when the kernel's event queue overflowed (the watch holds; a rescan).
     """
 
     def __init__(self, inbox: Path, mode: WatchMode, post: Callable[[EventKind, Path], None], *,
@@ -126,7 +142,7 @@ class Watcher(SupervisedObserver):
         self.inbox = inbox
         self.mode = mode
         self.recursive = recursive
-        self._handler = _Forwarder(inbox, post, recursive)
+        self._handler = _Forwarder(inbox, post, recursive, on_lost=lambda: on_rearm("events_lost"))
         self._on_rearm = on_rearm
         self._intact = False
         self._checked_at = time.monotonic()
