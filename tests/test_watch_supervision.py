@@ -283,7 +283,8 @@ def test_an_overflowed_event_queue_is_caught_up_by_a_rescan_at_once(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
 ) -> None:
     """A copy of thousands of files overflows the kernel's event queue (16,384 events by default): the files whose
-    events were lost waited for the periodic rescan, a minute by default. The overflow now asks for one at once.
+    events were lost waited for the periodic rescan, a minute by default. The overflow now asks for one at once,
+    and a download still held open beside the copy keeps waiting for its close (it is not taken half-written).
     The queue is made small (32 events) for the daemon's watch only, and put back before the files come."""
     sysctl = Path("/proc/sys/fs/inotify/max_queued_events")
     try:
@@ -292,17 +293,28 @@ def test_an_overflowed_event_queue_is_caught_up_by_a_rescan_at_once(
     except OSError:
         pytest.skip("needs root to lower fs.inotify.max_queued_events for a real overflow")
     try:
-        daemon = daemon_factory(extra_env={"TORI_RESCAN_INTERVAL_SECONDS": "600"})
+        daemon = daemon_factory(extra_env={"TORI_RESCAN_INTERVAL_SECONDS": "600", "TORI_STABILITY_SECONDS": "1"})
         daemon.wait_ready()
     finally:
         sysctl.write_text(before)  # the daemon's watch keeps the queue it was made with
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    for n in range(200):
-        make_pdf(staging / f"f{n}.pdf", salt=str(n))
-    for n in range(200):
-        os.rename(staging / f"f{n}.pdf", dirs.inbox / f"f{n}.pdf")
-    wait_for(lambda: len(list(dirs.outbox.glob("*.json"))) == 200, 60, what="every file, those of lost events too")
-    assert daemon.metric("toridaemon_watch_rearms_total", 'reason="events_lost"') >= 1
-    assert daemon.event("watch_events_lost") is not None
+    whole = make_pdf(tmp_path / "whole.pdf", salt="download").read_bytes()
+    download = os.open(dirs.inbox / "download.pdf", os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.write(download, whole[: len(whole) // 2])  # a writer that stalls with the file open
+        staging = tmp_path / "staging"
+        staging.mkdir()
+        for n in range(200):
+            make_pdf(staging / f"f{n}.pdf", salt=str(n))
+        for n in range(200):
+            os.rename(staging / f"f{n}.pdf", dirs.inbox / f"f{n}.pdf")
+        wait_for(lambda: len(list(dirs.outbox.glob("f*.json"))) == 200, 60, what="every file, those of lost events too")
+        assert daemon.metric("toridaemon_watch_rearms_total", 'reason="events_lost"') >= 1
+        assert daemon.event("watch_events_lost") is not None
+        time.sleep(2.5)  # past stability_seconds: what an overflow that forgot writers took the file after
+        assert (dirs.inbox / "download.pdf").exists() and not list(dirs.failed.iterdir())
+        os.write(download, whole[len(whole) // 2 :])
+    finally:
+        os.close(download)
+    wait_for(lambda: list(dirs.outbox.glob("download.*.json")), 30, what="the download, once whole")
+    assert not list(dirs.failed.iterdir())
     assert daemon.stop() == 0

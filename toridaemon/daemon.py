@@ -109,7 +109,7 @@ class Daemon:
         self._state: tuple[Path, StateIdentity | None] = (Path(), None)  # the state folder and what it was
         self._inbox: tuple[Path, Path] | None = None  # the inbox path as configured, and the folder watched
         self._ping_every: float | None = None
-        self._rescan_for_rearm = False  # set on the watch supervisor's thread, read by the tick
+        self._rescan_for_rearm = False  # set on the watch supervisor's thread after a re-arm, read by the tick
 
     # ---- main thread --------------------------------------------------------------------------
     def run(self) -> int:
@@ -255,9 +255,12 @@ class Daemon:
 
     def _on_watch_rearmed(self, reason: str) -> None:
         """Called on the watch supervisor's thread (a re-arm) or the observer's ("events_lost": the kernel's queue
-        overflowed): count it, and rescan on the next tick for files that arrived while the watch was blind."""
+        overflowed): count it, and rescan on the next tick for files that arrived while the watch was blind. After
+        a re-arm, writers' closes may have been missed too; after an overflow the watch held, and files a writer
+        still holds open keep waiting for their close (mass copies overflow, and a download may run beside one)."""
         self.metrics.watch_rearms.labels(reason=reason).inc()
-        self._rescan_for_rearm = True
+        if reason != "events_lost":
+            self._rescan_for_rearm = True
         self._next_rescan = 0.0
 
     def journal_fault(self, exc: BaseException) -> None:
