@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,14 @@ import pytest
 from tests import fulldisk
 from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import make_pdf
+from toridaemon import recovery
+from toridaemon import reprocess as reprocess_module
 from toridaemon.cli import main
-from toridaemon.journal import Journal
+from toridaemon.fsutil import STAGED_PREFIX, staged_name, staged_original
+from toridaemon.journal import Journal, JournalError
+from toridaemon.outcome import Outcomes
+from toridaemon.recovery import recover
+from toridaemon.settings import load_settings
 
 
 @pytest.fixture
@@ -140,15 +148,41 @@ def test_reprocess_finds_a_result_whose_long_name_was_cut_before_its_sha8(
     assert str(cut) in capsys.readouterr().out
 
 
-def test_reprocess_into_a_full_inbox_on_another_filesystem_changes_nothing(
-    dirs: Dirs, running: DaemonProcess, capsys: pytest.CaptureFixture[str]
+@contextlib.contextmanager
+def _bound(source: Path, target: Path) -> Iterator[None]:
+    """`source` also seen at `target` (a bind mount: one filesystem, one device number, but no rename across)."""
+    if subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True, check=False).returncode:
+        pytest.skip("cannot bind-mount here (needs root and CAP_SYS_ADMIN)")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+@pytest.mark.parametrize("layout", ["filesystems", "bind_mounts"])
+def test_reprocess_into_a_full_inbox_on_another_mount_changes_nothing(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], layout: str
 ) -> None:
-    """The PDF was moved back after its result and journal records were gone: with the inbox on a full filesystem
-    of its own, the move failed and left a processed PDF with neither. Now the copy comes first."""
-    pdf = _process(dirs, "kept.pdf")
-    (result,) = dirs.outbox.glob("kept.*.json")
-    assert running.stop() == 0
-    with fulldisk.tmpfs(dirs.inbox, "64k"):
+    """The PDF was moved back after its result and journal records were gone: with the inbox full on another mount,
+    the move failed and left a processed PDF with neither. Now the PDF is copied first. Two bind mounts of one
+    filesystem share a device number, yet a rename between them fails: the copy is decided by trying the rename."""
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(dirs.root)
+    shared = dirs.root / "shared"
+    shared.mkdir()
+    with contextlib.ExitStack() as mounts:
+        mounts.enter_context(fulldisk.tmpfs(shared if layout == "bind_mounts" else dirs.inbox, "256k"))
+        if layout == "bind_mounts":
+            for name, folder in (("in", dirs.inbox), ("done", dirs.processed)):
+                (shared / name).mkdir()
+                mounts.enter_context(_bound(shared / name, folder))
+        daemon = daemon_factory()
+        daemon.wait_ready()
+        pdf = _process(dirs, "kept.pdf")
+        (result,) = dirs.outbox.glob("kept.*.json")
+        assert daemon.stop() == 0
         filler = fulldisk.fill(dirs.inbox)
         assert main(["reprocess", str(pdf)]) == 3
         assert "No space left on device" in capsys.readouterr().err
@@ -163,3 +197,42 @@ def test_reprocess_into_a_full_inbox_on_another_filesystem_changes_nothing(
         assert main(["reprocess", str(pdf)]) == 0
         assert not result.exists() and not pdf.exists()
         assert sorted(p.name for p in dirs.inbox.iterdir()) == ["kept.pdf"]
+
+
+def test_a_reprocess_that_fails_after_staging_puts_the_pdf_back_and_one_killed_is_named_at_the_next_start(
+    dirs: Dirs, running: DaemonProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF waits in the inbox under a hidden name while records and results are forgotten. A failure there
+    puts it back; a kill leaves it, and the next start gives it its name (an age of 0 s stands in for ten minutes:
+    a change time cannot be set back). Before, a kill left a processed PDF with neither result nor record."""
+    pdf = _process(dirs, "paper.pdf")
+    assert running.stop() == 0
+    settings = load_settings(None, {}).settings
+
+    def broken(journal: Path, sha256: str) -> int:
+        raise JournalError("database is locked")
+
+    monkeypatch.setattr(reprocess_module, "forget_rows", broken)
+    with pytest.raises(JournalError):
+        reprocess_module.reprocess(settings, str(pdf))
+    assert pdf.exists() and list(dirs.inbox.iterdir()) == [] and list(dirs.outbox.glob("paper.*.json"))
+
+    staged, copied = reprocess_module._stage(pdf, dirs.inbox)  # what a kill right after staging leaves
+    assert not copied and not pdf.exists() and staged.name.startswith(STAGED_PREFIX)
+    outcomes = Outcomes(dirs.outbox, dirs.processed, dirs.failed, settings.on_success)
+    journal = Journal(dirs.state / "journal.sqlite3")
+    try:
+        assert recover(journal, outcomes, dirs.inbox)["requeued"] == 0, "a young one may be a reprocess at work"
+        monkeypatch.setattr(recovery, "INBOX_TEMP_SECONDS", 0.0)
+        assert recover(journal, outcomes, dirs.inbox)["requeued"] == 1
+    finally:
+        journal.close()
+    assert sorted(p.name for p in dirs.inbox.iterdir()) == ["paper.pdf"]
+
+
+def test_staged_names_keep_the_extension_and_fit_a_file_name() -> None:
+    long = "é" * 200 + ".pdf"
+    staged = staged_name(long)
+    assert len(os.fsencode(staged)) <= 255 and staged.endswith(".pdf.tmp") and staged.startswith(STAGED_PREFIX)
+    assert staged_original(staged_name("paper.pdf")) == "paper.pdf"
+    assert staged_original(staged).endswith("é.pdf")  # cut between characters, never inside one

@@ -16,6 +16,11 @@ from typing import BinaryIO
 from toridaemon.hashing import FileIdentity, NotRegularFile, identity_of, open_regular, still_there
 
 TEMP_PREFIX = ".tori-"
+# A whole PDF `reprocess` put into the inbox under a hidden name (`staged_name`), to be given its own name next; a
+# start that finds one left by a reprocess that died gives it that name (`recovery.promote_staged`).
+STAGED_PREFIX = f"{TEMP_PREFIX}staged-"
+_STAGED_SUFFIX = ".tmp"
+_NAME_MAX = 255  # bytes in a file name (Linux filesystems)
 COPY_CHUNK = 1 << 20  # a copy across filesystems holds this much of the input in memory, never the whole file
 
 
@@ -325,6 +330,8 @@ def remove_stale_temps(directory: Path, older_than: float | None = None) -> int:
     removed = 0
     now = time.time()
     for entry in directory.glob(f"{TEMP_PREFIX}*.tmp"):
+        if entry.name.startswith(STAGED_PREFIX):  # a whole PDF: given its name, never deleted
+            continue
         with contextlib.suppress(FileNotFoundError):
             # The change time: a copy carries its input's modification time, and a link keeps it.
             if older_than is not None and now - entry.lstat().st_ctime < older_than:
@@ -334,6 +341,18 @@ def remove_stale_temps(directory: Path, older_than: float | None = None) -> int:
     return removed
 
 
-def same_filesystem(path: Path, folder: Path) -> bool:
-    """Whether a rename can take `path` into `folder` (both on one filesystem)."""
-    return os.stat(path).st_dev == os.stat(folder).st_dev
+def staged_name(name: str) -> str:
+    """The hidden name a whole PDF called `name` waits under (not a candidate: it ends in ".tmp"); a name too long
+    for the prefix loses the end of its stem, never its extension."""
+    room = _NAME_MAX - len(STAGED_PREFIX) - len(_STAGED_SUFFIX)
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 8:
+        stem, extension = name, ""
+    while len(os.fsencode(stem + dot + extension)) > room:
+        stem = stem[:-1]  # whole characters: a name cut inside one is read by no UTF-8 tool
+    return f"{STAGED_PREFIX}{stem}{dot if extension else ''}{extension}{_STAGED_SUFFIX}"
+
+
+def staged_original(staged: str) -> str:
+    """The name a staged PDF is to be given (`staged_name` inverted)."""
+    return staged[len(STAGED_PREFIX) : -len(_STAGED_SUFFIX)]

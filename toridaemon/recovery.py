@@ -9,9 +9,10 @@ still in the inbox need nothing here: the startup scan queues them again.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-from toridaemon.fsutil import remove_stale_temps
+from toridaemon.fsutil import STAGED_PREFIX, move_to_free_name, remove_stale_temps, staged_original
 from toridaemon.journal import Journal, Row
 from toridaemon.logs import get_logger
 from toridaemon.outcome import Outcomes, find_failure_record
@@ -19,16 +20,36 @@ from toridaemon.outcome import Outcomes, find_failure_record
 log = get_logger("toridaemon.recovery")
 
 
-# A temp file in the inbox made this long ago was left by a `reprocess` that died; a younger one may be one at work.
+# A temp file or staged PDF in the inbox made this long ago was left by a `reprocess` that died; a younger one may
+# be one at work.
 INBOX_TEMP_SECONDS = 600.0
+
+
+def promote_staged(inbox: Path, older_than: float) -> int:
+    """Give the PDFs a `reprocess` that died left staged in the inbox (`fsutil.staged_name`) their names, once staged
+    `older_than` seconds ago (a younger one may be a reprocess at work); returns how many."""
+    promoted = 0
+    now = time.time()
+    for staged in inbox.glob(f"{STAGED_PREFIX}*.tmp"):
+        try:
+            if now - staged.lstat().st_ctime < older_than:
+                continue
+            named = move_to_free_name(staged, inbox, staged_original(staged.name))
+        except OSError as exc:  # left for the next start
+            log.warning("staged_pdf_not_named", file=staged.name, error=str(exc))
+            continue
+        log.info("staged_pdf_named", file=named.name)
+        promoted += 1
+    return promoted
 
 
 def recover(journal: Journal, outcomes: Outcomes, inbox: Path | None = None) -> dict[str, int]:
     """Settle orphaned pending rows and delete leftover temp files; returns counts for the log."""
-    counts = {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 0, "temps": 0}
+    counts = {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 0, "temps": 0, "requeued": 0}
     for directory in (outcomes.outbox, outcomes.failed, outcomes.processed):
         counts["temps"] += remove_stale_temps(directory)
     if inbox is not None:
+        counts["requeued"] = promote_staged(inbox, older_than=INBOX_TEMP_SECONDS)
         counts["temps"] += remove_stale_temps(inbox, older_than=INBOX_TEMP_SECONDS)
     for row in journal.pending():
         path = Path(row.path)

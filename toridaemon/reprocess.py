@@ -9,12 +9,20 @@ terminal rows for the sha256, the result files and the failure records that name
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toridaemon.fsutil import durable_temp, fsync_dir, move_to_free_name, same_filesystem
+from toridaemon.fsutil import (
+    durable_temp,
+    fsync_dir,
+    move_to_free_name,
+    rename_no_replace,
+    staged_name,
+    staged_original,
+)
 from toridaemon.hashing import NotRegularFile, sha256_file
 from toridaemon.journal import Journal
 from toridaemon.journal_repair import journal_path, result_source
@@ -81,36 +89,56 @@ def reprocess(settings: Settings, target: str) -> Forgotten:
     pdf = Path(target)
     requeue = pdf.is_file() and pdf.resolve().parent in (settings.processed_dir.resolve(),
                                                          settings.failed_dir.resolve())
-    with contextlib.ExitStack() as stack:
-        staged = None
-        if requeue and not same_filesystem(pdf, settings.inbox_dir):
-            # Copied to the inbox's filesystem first: a full inbox (or a kill) then changes nothing, where
-            # forgetting first left a processed PDF with neither result nor record. (On one filesystem the
-            # rename below needs no space.)
-            handle = stack.enter_context(open(pdf, "rb"))
-            staged = stack.enter_context(durable_temp(settings.inbox_dir, source=handle))
+    # The PDF goes into the inbox first, whole, under a hidden name: a full inbox then changes nothing, and a kill
+    # from here on leaves it there for the next start to give its name (`recovery.promote_staged`).
+    staged, copied = _stage(pdf, settings.inbox_dir) if requeue else (None, False)
+    try:
         done = Forgotten(sha256, rows=forget_rows(journal_path(settings.state_dir), sha256))
         for path in _outputs_naming(settings, sha256):
             path.unlink(missing_ok=True)
             fsync_dir(path.parent)
             done.removed.append(path)
-        if requeue:  # never over a file dropped meanwhile
-            done.requeued = move_to_free_name(staged or pdf, settings.inbox_dir, pdf.name)
-        if staged is not None and done.requeued is not None:
-            _remove_original(pdf, done.requeued)
+        if staged is not None and copied:
+            pdf.unlink()  # before the copy takes a name the daemon sees: it must not find this one beside it
+            fsync_dir(pdf.parent)
+    except BaseException:
+        if staged is not None:
+            _unstage(staged, pdf, copied)
+        raise
+    if staged is not None:  # never over a file dropped meanwhile
+        done.requeued = move_to_free_name(staged, settings.inbox_dir, staged_original(staged.name))
     if not (done.rows or done.removed or done.requeued):  # a mistyped sha256 must not look like success
         raise ReprocessError(f"nothing is known of content {sha256[:12]}…: no journal record, result or failure "
                              "record names it")
     return done
 
 
-def _remove_original(pdf: Path, requeued: Path) -> None:
-    """The PDF copied back into the inbox leaves `processed/` or `failed/`, unless the daemon took the copy already:
-    its move then found this identical file at its name and kept it as the copy's own. (A window of microseconds
-    remains between the look and the unlink.)"""
-    if os.path.lexists(requeued):
-        pdf.unlink()
+def _stage(pdf: Path, inbox: Path) -> tuple[Path, bool]:
+    """`pdf` whole in the inbox under its staged name: renamed there, or (another filesystem, or another mount of
+    one) copied there first, the original kept for now; returns the staged path and whether it is a copy."""
+    staged = inbox / staged_name(pdf.name)
+    try:
+        rename_no_replace(pdf, staged)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    else:
+        fsync_dir(inbox)
         fsync_dir(pdf.parent)
+        return staged, False
+    with open(pdf, "rb") as handle, durable_temp(inbox, source=handle) as temp:
+        rename_no_replace(temp, staged)
+    fsync_dir(inbox)
+    return staged, True
+
+
+def _unstage(staged: Path, pdf: Path, copied: bool) -> None:
+    """Undo `_stage` after a failure: the copy goes, or the PDF goes back (a kill leaves it to the next start)."""
+    with contextlib.suppress(OSError):
+        if copied and pdf.exists():
+            staged.unlink()
+        else:
+            rename_no_replace(staged, pdf)
 
 
 def describe(done: Forgotten) -> list[str]:
