@@ -35,17 +35,21 @@ def running(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], monkeypatc
     return daemon
 
 
-def _process(dirs: Dirs, name: str) -> Path:
+def _process(dirs: Dirs, name: str, daemon: DaemonProcess) -> Path:
+    """Drop `name` and wait for its `done` record (the move comes a moment before it)."""
+    done = daemon.metric("toridaemon_files_completed_total", 'outcome="done"')
     staged = make_pdf(dirs.inbox / f".{name}.part", salt=name)
     os.rename(staged, dirs.inbox / name)
-    wait_for((dirs.processed / name).exists, 30, what=f"{name} processed")
+    wait_for(lambda: daemon.metric("toridaemon_files_completed_total", 'outcome="done"') > done, 30,
+             what=f"{name} done")
+    assert (dirs.processed / name).exists()
     return dirs.processed / name
 
 
 def test_a_result_deleted_by_hand_is_regenerated_by_reprocess(
     dirs: Dirs, running: DaemonProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pdf = _process(dirs, "paper.pdf")
+    pdf = _process(dirs, "paper.pdf", running)
     (result,) = dirs.outbox.glob("paper.*.json")
     result.unlink()
     assert main(["reprocess", str(pdf)]) == 0
@@ -58,7 +62,7 @@ def test_a_result_deleted_by_hand_is_regenerated_by_reprocess(
 def test_reprocess_by_sha_forgets_the_result_and_the_next_copy_is_processed(
     dirs: Dirs, running: DaemonProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pdf = _process(dirs, "report.pdf")
+    pdf = _process(dirs, "report.pdf", running)
     sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
     (old,) = dirs.outbox.glob("report.*.json")
     assert main(["reprocess", sha]) == 0
@@ -180,7 +184,7 @@ def test_reprocess_into_a_full_inbox_on_another_mount_changes_nothing(
                 mounts.enter_context(_bound(shared / name, folder))
         daemon = daemon_factory()
         daemon.wait_ready()
-        pdf = _process(dirs, "kept.pdf")
+        pdf = _process(dirs, "kept.pdf", daemon)
         (result,) = dirs.outbox.glob("kept.*.json")
         assert daemon.stop() == 0
         filler = fulldisk.fill(dirs.inbox)
@@ -205,7 +209,7 @@ def test_a_reprocess_that_fails_after_staging_puts_the_pdf_back_and_one_killed_i
     """The PDF waits in the inbox under a hidden name while records and results are forgotten. A failure there
     puts it back; a kill leaves it, and the next start gives it its name (an age of 0 s stands in for ten minutes:
     a change time cannot be set back). Before, a kill left a processed PDF with neither result nor record."""
-    pdf = _process(dirs, "paper.pdf")
+    pdf = _process(dirs, "paper.pdf", running)
     assert running.stop() == 0
     settings = load_settings(None, {}).settings
 
