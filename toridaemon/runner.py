@@ -120,6 +120,8 @@ class Runner:
         self._running: dict[Path, Item] = {}  # the files holding a slot
         self._held: dict[Path, tuple[str, str]] = {}  # files whose last try ended on a `BLOCKING` cause, latest last
         self._first_held = 0.0  # when the first of them since the last recorded outcome was held
+        self._probe: Path | None = None  # while blocked, the one waiting file that keeps trying (`_turn`)
+        self._resumed = asyncio.Event()  # set when a try got through, or the probe left: waiters look again
         self._limiter = Limiter(self._slots(settings().max_parallel_workers), self._update_gauges)
         machine.when_started(lambda: self.resize(self._settings().max_parallel_workers))
         self._accepting = True
@@ -151,6 +153,9 @@ class Runner:
             del self.items[item.path]
             del self._tasks[item.path]
             self._held.pop(item.path, None)
+            if self._probe == item.path:
+                self._probe = None
+                self._resumed.set()
             self.progress.update()
         self._update_gauges()
 
@@ -158,8 +163,11 @@ class Runner:
     async def _life(self, item: Item) -> None:
         try:
             while True:
+                await self._turn(item)
                 try:
-                    await self._try(item)
+                    if not await self._try(item):
+                        continue  # blocked while it waited for a slot
+                    self._resumed.set()
                     return
                 except Retry as retry:
                     delay = await self._after(item, retry)
@@ -172,10 +180,25 @@ class Runner:
                 await finish_shielded(self.machine.release(item))
             raise
 
-    async def _try(self, item: Item) -> None:
+    async def _turn(self, item: Item) -> None:
+        """While blocked, one waiting file (the probe) keeps trying at its backoff and the others wait for a try to get
+        through: each retried at full cost before (a claim, a parse, two log lines), and 5,000 files behind a full
+        output disk made 500 log lines a second and kept both workers busy for nothing."""
+        while self._waits(item):
+            self._resumed.clear()
+            await self._resumed.wait()
+        self._probe = item.path if self.blocked() is not None else None
+
+    def _waits(self, item: Item) -> bool:
+        return self.blocked() is not None and self._probe not in (None, item.path)
+
+    async def _try(self, item: Item) -> bool:
+        """One try; False when the daemon was found blocked once a slot was free (the file waits for its turn)."""
         if item.state is State.NEW and not await self.machine.detect(item):
-            return
+            return True
         async with self._limiter.slot() as parsed:  # the slot is a parse: recording gives it up
+            if self._waits(item):  # the backlog queued for slots before the block was known
+                return False
             self._running[item.path] = item
             self._update_gauges()
             try:
@@ -183,6 +206,7 @@ class Runner:
             finally:
                 del self._running[item.path]
                 self._update_gauges()
+        return True
 
     async def _after(self, item: Item, retry: Retry) -> float | None:
         """Count a retry; returns the backoff before the next try, or None once the file is failed."""
