@@ -155,7 +155,7 @@ class Runner:
             self._held.pop(item.path, None)
             if self._probe == item.path:
                 self._probe = None
-                self._resumed.set()
+            self._look_again()
             self.progress.update()
         self._update_gauges()
 
@@ -192,6 +192,11 @@ class Runner:
     def _waits(self, item: Item) -> bool:
         return self.blocked() is not None and self._probe not in (None, item.path)
 
+    def _look_again(self) -> None:
+        """Wake the files waiting for their turn when the block may be over or the probe gone."""
+        if self._probe is None or self.blocked() is None:
+            self._resumed.set()
+
     async def _try(self, item: Item) -> bool:
         """One try; False when the daemon was found blocked once a slot was free (the file waits for its turn)."""
         if item.state is State.NEW and not await self.machine.detect(item):
@@ -220,6 +225,7 @@ class Runner:
             self._held[item.path] = (retry.reason, str(retry))
         else:
             self._held.pop(item.path, None)
+            self._look_again()
         cap = retry_cap(retry.reason, self._settings())
         if cap is not None and item.retries[retry.reason] >= cap and item.row_id is not None:
             try:
