@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from watchdog.events import FileCreatedEvent
 
 from toridaemon.inbox import inbox as inbox_module
+from toridaemon.inbox import watcher as watcher_module
 from toridaemon.inbox.gate import EventKind, StabilityGate, Verdict
 from toridaemon.inbox.inbox import Inbox, Origin
 from toridaemon.settings import DEFAULT_IGNORE
@@ -515,3 +517,20 @@ def test_a_recursive_listing_skips_a_subfolder_removed_meanwhile_and_names_one_i
     with pytest.raises(OSError):
         monkeypatch.setattr(inbox_module, "_entries", lambda folder: entries(tmp_path / "broken"))
         inbox_module._list_names(tmp_path, recursive=True)  # the inbox itself: the caller decides
+
+
+def test_recursive_depth_is_the_same_for_scans_and_events(tmp_path: Path) -> None:
+    """PDFs more than 8 folders down were never found by a scan, silently, yet taken when an event named them."""
+    eight = tmp_path.joinpath(*(f"d{n}" for n in range(1, 9)))
+    (eight / "d9").mkdir(parents=True)
+    (eight / "y.pdf").write_bytes(b"%PDF")
+    (eight / "d9" / "x.pdf").write_bytes(b"%PDF")
+    names, _, unlisted = inbox_module._list_names(tmp_path, recursive=True)
+    deep = "/".join(f"d{n}" for n in range(1, 9))
+    assert f"{deep}/y.pdf" in names and f"{deep}/d9/x.pdf" not in names
+    assert unlisted == {f"{deep}/d9": "more than 8 folders below the inbox"}
+    posted: list[Path] = []
+    forwarder = watcher_module._Forwarder(tmp_path, lambda kind, path: posted.append(path), True, on_lost=lambda: None)
+    for path in (eight / "y.pdf", eight / "d9" / "x.pdf"):
+        forwarder.on_any_event(FileCreatedEvent(str(path)))
+    assert posted == [eight / "y.pdf"]

@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Literal
 
 from toridaemon.inbox.gate import EventKind, StabilityGate, Verdict
-from toridaemon.inbox.rules import is_candidate
+from toridaemon.inbox.rules import MAX_DEPTH, is_candidate
 from toridaemon.logs import get_logger
 
 log = get_logger("toridaemon.inbox")
 Origin = Literal["event", "startup", "rescan"]
-# Subfolders deeper than this are not walked (recursive: true): a runaway tree stays bounded.
-MAX_DEPTH = 8
 # Returns True when the verdict introduced a file the daemon did not know yet.
 VerdictHandler = Callable[[Verdict, Origin], bool]
 
@@ -113,11 +111,12 @@ class Inbox:
         self._on_subfolders(len(names))
 
     def _note_unlisted(self, unlisted: dict[str, str]) -> None:
-        """Subfolders a recursive scan could not list (`lost+found` on a volume of its own, a private folder):
-        the rest of the inbox goes on; say so once per folder."""
+        """Subfolders a recursive scan did not list, because it could not (`lost+found` on a volume of its own, a
+        private folder) or they lie too deep: the rest of the inbox goes on; say so once per folder."""
         for name in sorted(unlisted.keys() - self._unlisted_subfolders.keys()):
             log.warning("inbox_subfolder_unreadable", folder=name, error=unlisted[name],
-                        hint="PDFs in it are not processed until the daemon may list it")
+                        hint="PDFs in it are not processed until the daemon may list it, nor deeper than "
+                             f"{MAX_DEPTH} folders below the inbox")
         self._unlisted_subfolders = unlisted
 
 
@@ -148,6 +147,8 @@ def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str],
                 continue
             if recursive and depth < MAX_DEPTH:
                 pending.append((Path(entry.path), f"{prefix}{entry.name}/", depth + 1))
+            elif recursive:
+                unlisted[prefix + entry.name] = f"more than {MAX_DEPTH} folders below the inbox"
             elif not recursive:
                 subfolders.append(entry.name)
     return sorted(names), sorted(subfolders), unlisted

@@ -5,6 +5,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 
+# With `recursive`, PDFs at most this many folders below the inbox are taken, by a scan or an event alike: a
+# runaway tree stays bounded.
+MAX_DEPTH = 8
+
+
+def within_depth(relative: str) -> bool:
+    """Whether a path relative to the inbox ("a/b/x.pdf") lies at most `MAX_DEPTH` folders down."""
+    return relative.count("/") <= MAX_DEPTH
+
 
 def is_ignored(name: str, patterns: Iterable[str]) -> bool:
     """True when `name` matches an ignore pattern (case-insensitive glob on the base name)."""

@@ -33,6 +33,7 @@ from watchdog.observers.polling import PollingObserver
 
 from toridaemon.inbox.fstype import choose_backend
 from toridaemon.inbox.gate import EventKind
+from toridaemon.inbox.rules import within_depth
 from toridaemon.logs import get_logger
 from toridaemon.watching import Identity, SupervisedObserver, identity, observer_alive
 
@@ -75,7 +76,10 @@ class _Forwarder(FileSystemEventHandler):
         self._lost_logged = -LOST_LOG_SECONDS
 
     def _inside(self, path: Path) -> bool:
-        return path.parent == self._inbox or (self._recursive and self._inbox in path.parents)
+        if path.parent == self._inbox:
+            return True
+        inside = self._recursive and self._inbox in path.parents
+        return inside and within_depth(path.relative_to(self._inbox).as_posix())
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type == EVENT_TYPE_EVENTS_LOST:
