@@ -24,6 +24,7 @@ from toridaemon.executors.base import (
 from toridaemon.fsutil import write_atomic
 from toridaemon.outcome import Outcomes
 from toridaemon.runner import Limiter, backoff_seconds
+from toridaemon.statemachine import Item
 
 DATA = b"%PDF-1.4 one"
 
@@ -331,3 +332,70 @@ def test_the_backoff_stays_at_its_cap_however_many_tries() -> None:
     assert 3.2 <= backoff_seconds(3, 1.0, 60.0) <= 4.8
     for tries in (7, 1025, 100_000):
         assert 48.0 <= backoff_seconds(tries, 1.0, 60.0) <= 72.0
+
+
+def _full_disk(core: Core) -> dict[str, bool]:
+    """Result writes fail with ENOSPC while the returned flag says so."""
+    state = {"full": True}
+
+    def write(path: Path, data: bytes) -> None:
+        if state["full"]:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        write_atomic(path, data)
+
+    core.outcomes = Outcomes(core.outbox, core.processed, core.failed, core.settings.on_success, write=write)
+    core.machine.outcomes = core.outcomes
+    return state
+
+
+def test_a_probe_that_fails_for_a_cause_of_its_own_hands_its_role_on(tmp_path: Path) -> None:
+    """The probe kept its role while its tries failed for its own reason (a writer rewriting it): once the disk was
+    freed, no other file was tried again and the daemon stayed blocked."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            disk = _full_disk(core)
+            stuck: list[str] = []
+
+            async def parse(job: Job) -> JobOutcome:
+                if core.runner.blocked() is not None and not stuck:
+                    stuck.append(job.path.name)  # the probe's next try
+                if job.path.name in stuck:
+                    return JobOutcome(failure=Failure("read", "changed_during_processing", "rewritten"))
+                return result_for(job)
+
+            core.executor.script = parse
+            for n in range(8):
+                core.drop(f"f{n}.pdf", f"%PDF-1.4 {n}".encode())
+            await until(lambda: bool(stuck), what="the probe failing for its own reason")
+            disk["full"] = False
+            await until(lambda: len(core.results()) == 7, what="the others, once the disk is free")
+            await until(lambda: core.runner.blocked() is None, what="no longer blocked")
+
+    asyncio.run(scenario())
+
+
+def test_waiting_files_that_leave_one_by_one_wake_the_others_a_bounded_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each waiting file that left (taken out of the inbox during an outage) woke every other: 4,000 took 84 s."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            _full_disk(core)
+            for n in range(300):
+                core.drop(f"f{n}.pdf", f"%PDF-1.4 {n}".encode())
+            await until(lambda: core.runner.blocked() is not None, what="blocked")
+            await until(lambda: len(core.runner._waiting) >= 290, what="the others waiting their turn")
+            looks = []
+            real = core.runner._waits
+
+            def counted(item: Item) -> bool:
+                looks.append(item)
+                return real(item)
+
+            monkeypatch.setattr(core.runner, "_waits", counted)
+            for path in core.inbox.glob("*.pdf"):
+                path.unlink()
+            await core.settled(30)
+            assert len(looks) <= 4 * 300, len(looks)
+
+    asyncio.run(scenario())

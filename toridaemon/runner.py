@@ -121,7 +121,7 @@ class Runner:
         self._held: dict[Path, tuple[str, str]] = {}  # files whose last try ended on a `BLOCKING` cause, latest last
         self._first_held = 0.0  # when the first of them since the last recorded outcome was held
         self._probe: Path | None = None  # while blocked, the one waiting file that keeps trying (`_turn`)
-        self._resumed = asyncio.Event()  # set when a try got through, or the probe left: waiters look again
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()  # files waiting in `_turn`
         self._limiter = Limiter(self._slots(settings().max_parallel_workers), self._update_gauges)
         machine.when_started(lambda: self.resize(self._settings().max_parallel_workers))
         self._accepting = True
@@ -167,8 +167,7 @@ class Runner:
                 try:
                     if not await self._try(item):
                         continue  # blocked while it waited for a slot
-                    self._resumed.set()
-                    return
+                    return  # `_forget` wakes the waiting files
                 except Retry as retry:
                     delay = await self._after(item, retry)
                 if delay is None:
@@ -185,17 +184,31 @@ class Runner:
         through: each retried at full cost before (a claim, a parse, two log lines), and 5,000 files behind a full
         output disk made 500 log lines a second and kept both workers busy for nothing."""
         while self._waits(item):
-            self._resumed.clear()
-            await self._resumed.wait()
+            turn = asyncio.get_running_loop().create_future()
+            self._waiting.append(turn)
+            await turn
         self._probe = item.path if self.blocked() is not None else None
 
     def _waits(self, item: Item) -> bool:
         return self.blocked() is not None and self._probe not in (None, item.path)
 
     def _look_again(self) -> None:
-        """Wake the files waiting for their turn when the block may be over or the probe gone."""
-        if self._probe is None or self.blocked() is None:
-            self._resumed.set()
+        """Wake every file waiting for its turn once the block is over, or one of them when the probe role is free
+        (waking all of them each time a waiting file left, one after another, was quadratic)."""
+        if self.blocked() is None:
+            while self._waiting:
+                self._wake(self._waiting.popleft())
+        elif self._probe is None:
+            while self._waiting and not self._wake(self._waiting.popleft()):
+                pass
+
+    @staticmethod
+    def _wake(turn: asyncio.Future[None]) -> bool:
+        """False for a wait already over (its file was cancelled)."""
+        if turn.done():
+            return False
+        turn.set_result(None)
+        return True
 
     async def _try(self, item: Item) -> bool:
         """One try; False when the daemon was found blocked once a slot was free (the file waits for its turn)."""
@@ -225,6 +238,8 @@ class Runner:
             self._held[item.path] = (retry.reason, str(retry))
         else:
             self._held.pop(item.path, None)
+            if self._probe == item.path:  # its tries no longer test the cause: another file takes the role
+                self._probe = None
             self._look_again()
         cap = retry_cap(retry.reason, self._settings())
         if cap is not None and item.retries[retry.reason] >= cap and item.row_id is not None:

@@ -114,9 +114,10 @@ class Inbox:
         """Subfolders a recursive scan did not list, because it could not (`lost+found` on a volume of its own, a
         private folder) or they lie too deep: the rest of the inbox goes on; say so once per folder."""
         for name in sorted(unlisted.keys() - self._unlisted_subfolders.keys()):
+            deep = name.count("/") >= MAX_DEPTH
             log.warning("inbox_subfolder_unreadable", folder=name, error=unlisted[name],
-                        hint="PDFs in it are not processed until the daemon may list it, nor deeper than "
-                             f"{MAX_DEPTH} folders below the inbox")
+                        hint=f"PDFs more than {MAX_DEPTH} folders below the inbox are not processed" if deep
+                        else "PDFs in it are not processed until the daemon may list it")
         self._unlisted_subfolders = unlisted
 
 
