@@ -239,4 +239,5 @@ def test_staged_names_keep_the_extension_and_fit_a_file_name() -> None:
     staged = staged_name(long)
     assert len(os.fsencode(staged)) <= 255 and staged.endswith(".pdf.tmp") and staged.startswith(STAGED_PREFIX)
     assert staged_original(staged_name("paper.pdf")) == "paper.pdf"
+    assert staged_original(staged_name("x" * 300)) == "x" * (255 - len(STAGED_PREFIX) - len(".tmp"))
     assert staged_original(staged).endswith("é.pdf")  # cut between characters, never inside one

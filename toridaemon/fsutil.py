@@ -325,8 +325,8 @@ def unlink_expected(path: Path, expect: FileIdentity | None = None) -> None:
 
 
 def remove_stale_temps(directory: Path, older_than: float | None = None) -> int:
-    """Delete temp files a crash left behind, or only those unchanged for `older_than` seconds (in a folder another
-    process may be writing one into now); returns how many."""
+    """Delete temp files a crash left behind, or only those made or changed at least `older_than` seconds ago (in a
+    folder another process may be writing one into now); returns how many."""
     removed = 0
     now = time.time()
     for entry in directory.glob(f"{TEMP_PREFIX}*.tmp"):
@@ -347,10 +347,10 @@ def staged_name(name: str) -> str:
     room = _NAME_MAX - len(STAGED_PREFIX) - len(_STAGED_SUFFIX)
     stem, dot, extension = name.rpartition(".")
     if not dot or len(extension) > 8:
-        stem, extension = name, ""
+        stem, dot, extension = name, "", ""
     while len(os.fsencode(stem + dot + extension)) > room:
         stem = stem[:-1]  # whole characters: a name cut inside one is read by no UTF-8 tool
-    return f"{STAGED_PREFIX}{stem}{dot if extension else ''}{extension}{_STAGED_SUFFIX}"
+    return f"{STAGED_PREFIX}{stem}{dot}{extension}{_STAGED_SUFFIX}"
 
 
 def staged_original(staged: str) -> str:
