@@ -123,8 +123,8 @@ class Inbox:
 
 def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str], dict[str, str]]:
     """Names of the entries to consider (relative paths when recursive), of the subfolders not walked (hidden ones
-    aside), and of those a recursive walk could not list, with why. Symlinked folders are never followed; the
-    inbox itself that cannot be listed raises."""
+    aside), and of those a recursive walk did not list (unreadable, or too deep), with why. Symlinked folders are
+    never followed; the inbox itself that cannot be listed raises."""
     names: list[str] = []
     subfolders: list[str] = []
     unlisted: dict[str, str] = {}
