@@ -225,20 +225,26 @@ def test_one_file_stuck_among_others_that_get_through_blocks_nothing_until_they_
     asyncio.run(scenario())
 
 
+def _full_disk(core: Core) -> dict[str, bool]:
+    """Result writes fail with ENOSPC while the returned flag says so."""
+    state = {"full": True}
+
+    def write(path: Path, data: bytes) -> None:
+        if state["full"]:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        write_atomic(path, data)
+
+    core.outcomes = Outcomes(core.outbox, core.processed, core.failed, core.settings.on_success, write=write)
+    core.machine.outcomes = core.outcomes
+    return state
+
+
 def test_a_full_output_disk_blocks_until_a_result_is_written_and_a_file_taken_away_changes_nothing(
     tmp_path: Path
 ) -> None:
     async def scenario() -> None:
-        full = True
-
-        def write(path: Path, data: bytes) -> None:
-            if full:
-                raise OSError(errno.ENOSPC, "No space left on device", str(path))
-            write_atomic(path, data)
-
         async with Core(tmp_path) as core:
-            core.outcomes = Outcomes(core.outbox, core.processed, core.failed, core.settings.on_success, write=write)
-            core.machine.outcomes = core.outcomes
+            disk = _full_disk(core)
             core.drop("a.pdf", DATA)
             core.drop("b.pdf", b"%PDF-1.4 two")
             await until(lambda: core.runner.blocked() is not None, what="blocked on the full disk")
@@ -251,7 +257,7 @@ def test_a_full_output_disk_blocks_until_a_result_is_written_and_a_file_taken_aw
             core.drop("c.pdf", b"%PDF-1.4 three")
             await asyncio.sleep(0.2)
             assert "c.pdf" not in core.executor.jobs, "a file that comes while blocked waits for a try to get through"
-            full = False
+            disk["full"] = False
             await until(lambda: core.metric("toridaemon_files_completed_total", outcome="done") >= 1, what="one done")
             assert core.runner.blocked() is None, "one got through: the other need not retry for it to show"
             await core.settled()
@@ -265,16 +271,8 @@ def test_while_blocked_one_file_keeps_trying_and_the_others_wait_for_it(tmp_path
     """Each waiting file retried at full cost behind a full disk: 5,000 files made 500 log lines a second and kept
     both workers parsing. Now one file (the probe) tries at its backoff; the others try once it got through."""
     async def scenario() -> None:
-        full = True
-
-        def write(path: Path, data: bytes) -> None:
-            if full:
-                raise OSError(errno.ENOSPC, "No space left on device", str(path))
-            write_atomic(path, data)
-
         async with Core(tmp_path) as core:
-            core.outcomes = Outcomes(core.outbox, core.processed, core.failed, core.settings.on_success, write=write)
-            core.machine.outcomes = core.outcomes
+            disk = _full_disk(core)
             for n in range(20):
                 core.drop(f"f{n}.pdf", f"%PDF-1.4 {n}".encode())
             await until(lambda: core.runner.blocked() is not None, what="blocked on the full disk")
@@ -283,7 +281,7 @@ def test_while_blocked_one_file_keeps_trying_and_the_others_wait_for_it(tmp_path
             await asyncio.sleep(0.5)
             tried = core.executor.jobs[seen:]
             assert len(tried) >= 3 and len(set(tried)) == 1, tried
-            full = False
+            disk["full"] = False
             await core.settled()
             assert len(core.results()) == 20 and core.runner.blocked() is None
 
@@ -332,20 +330,6 @@ def test_the_backoff_stays_at_its_cap_however_many_tries() -> None:
     assert 3.2 <= backoff_seconds(3, 1.0, 60.0) <= 4.8
     for tries in (7, 1025, 100_000):
         assert 48.0 <= backoff_seconds(tries, 1.0, 60.0) <= 72.0
-
-
-def _full_disk(core: Core) -> dict[str, bool]:
-    """Result writes fail with ENOSPC while the returned flag says so."""
-    state = {"full": True}
-
-    def write(path: Path, data: bytes) -> None:
-        if state["full"]:
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        write_atomic(path, data)
-
-    core.outcomes = Outcomes(core.outbox, core.processed, core.failed, core.settings.on_success, write=write)
-    core.machine.outcomes = core.outcomes
-    return state
 
 
 def test_a_probe_that_fails_for_a_cause_of_its_own_hands_its_role_on(tmp_path: Path) -> None:
