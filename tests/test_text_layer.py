@@ -587,11 +587,13 @@ def test_a_drop_cap_does_not_make_its_line_a_title() -> None:
 
 def test_a_document_without_pages_is_corrupt_with_a_message_that_says_why() -> None:
     """PDFium refuses a page tree of no pages and names no error: its last error stands, so the message read
-    "(PDFium: Success)", or, after an encrypted file in the same worker, the file failed as `encrypted`."""
-    for before in (None, _encrypted("password")):
+    "(PDFium: Success)"; after an encrypted file in the same worker the file failed as `encrypted`, and after a
+    corrupt one it said "Data format error"."""
+    for before, reason in ((None, ""), (_encrypted("password"), "encrypted"), (b"%PDF-1.4 garbage", "corrupt_pdf")):
         if before is not None:
-            with pytest.raises(PipelineError, match="encrypted"):
+            with pytest.raises(PipelineError) as earlier:
                 analyze_pdf_bytes(before)
+            assert earlier.value.reason == reason
         with pytest.raises(PipelineError) as caught:
             analyze_pdf_bytes(pdf_bytes([]))
         assert caught.value.reason == "corrupt_pdf"

@@ -21,6 +21,8 @@ _PDF_MAGIC = b"%PDF-"
 _MAGIC_WINDOW = 1024
 # PDFium's load errors that mean "encrypted": a password we lack, or a security handler it cannot run.
 _ENCRYPTED_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
+# What the code reads when PDFium refuses a document without naming why (see _forget_last_error).
+_NO_ERROR_NAMED = _ENCRYPTED_ERRORS | {pdfium_c.FPDF_ERR_SUCCESS, pdfium_c.FPDF_ERR_FILE}
 _ENCRYPT_KEY = b"/Encrypt"  # in the trailer, or in the cross-reference stream's dictionary (never compressed)
 _ESCAPED_NAME = re.compile(rb"/((?:[A-Za-z]|#[0-9A-Fa-f]{2}){7})(?![A-Za-z#])")  # seven characters, one escaped
 # Pages with at most this many non-blank characters are checked for a page-sized image (a scan).
@@ -92,6 +94,7 @@ def read_input(path: Path, options: PipelineOptions) -> InputBytes:
 
 def open_document(data: bytes, options: PipelineOptions) -> pdfium.PdfDocument:
     """Open the document (empty password allowed) and check the page limit; the caller closes it."""
+    _forget_last_error()
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -103,17 +106,24 @@ def open_document(data: bytes, options: PipelineOptions) -> pdfium.PdfDocument:
     return pdf
 
 
+def _forget_last_error() -> None:
+    """Set PDFium's last error to "file not found", which no document in memory gives.
+
+    PDFium keeps its last error: a document it refuses without naming one (a page tree of no pages, "/Count 0")
+    would otherwise read as whatever an earlier file in this process failed with.
+    """
+    pdfium_c.FPDF_LoadDocument(b"", None)  # opening no path fails at once and sets FPDF_ERR_FILE
+
+
 def _open_error(exc: pdfium.PdfiumError, data: bytes) -> PipelineError:
     # PDFium's error code, not the message's wording, says why: messages change between releases.
-    # PDFium keeps its last error: a document it refuses without naming one (a page tree of no pages, "/Count 0")
-    # reads as the error of an earlier file, "Success" or an earlier file's password error. Encryption is only
-    # believed where the file has an /Encrypt entry.
+    # Encryption is only believed where the file has an /Encrypt entry.
     code = getattr(exc, "err_code", None)
     if code in _ENCRYPTED_ERRORS and _has_encrypt_entry(data):
         return PipelineError("open", "encrypted", f"the document is encrypted ({exc})")
     if _PDF_MAGIC not in data[:_MAGIC_WINDOW]:
         return PipelineError("open", "not_a_pdf", f"no PDF header and PDFium says: {exc}")
-    if code == pdfium_c.FPDF_ERR_SUCCESS or code in _ENCRYPTED_ERRORS:
+    if code in _NO_ERROR_NAMED:
         return PipelineError("open", "corrupt_pdf", "PDFium cannot load the document and names no error of its "
                              "own: a document without pages does this")
     return PipelineError("open", "corrupt_pdf", str(exc))
