@@ -299,7 +299,7 @@ def test_a_pool_that_cannot_be_rebuilt_is_reported_unhealthy_until_it_can(tmp_pa
         assert (await executor.run(job)).result is not None
         return error
 
-    error, health = run(body, build_timeout=5.0)
+    error, health = run(body, build_timeout=2.5)
     assert isinstance(error, ExecutorUnavailable)
     # A build can slip between two kills, so health may flap while the killer runs; it ends up.
     assert health[:2] == [True, False] and health[-1] is True

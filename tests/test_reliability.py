@@ -137,8 +137,8 @@ def test_a_crashing_worker_is_retried_then_failed(
 def test_write_errors_keep_the_input_and_are_retried(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
 ) -> None:
-    # Three failures with max_attempts=3: only crashes count against max_attempts, I/O errors never do.
-    daemon = daemon_factory({"TORI_FAULTS": "write:EIO:3", "TORI_MAX_ATTEMPTS": "3"})
+    # Two failures with max_attempts=2: only crashes count against max_attempts, I/O errors never do.
+    daemon = daemon_factory({"TORI_FAULTS": "write:EIO:2", "TORI_MAX_ATTEMPTS": "2"})
     daemon.wait_ready()
     make_pdf(dirs.inbox / "io.pdf", salt="io")
     wait_for(lambda: daemon.metric("toridaemon_files_retried_total", 'reason="outcome_write"') >= 1, 30,
@@ -146,7 +146,7 @@ def test_write_errors_keep_the_input_and_are_retried(
     assert (dirs.inbox / "io.pdf").exists() or list(dirs.outbox.glob("io.*.json"))
     wait_for(lambda: list(dirs.outbox.glob("io.*.json")), 60, what="the result after retries")
     wait_for(lambda: not (dirs.inbox / "io.pdf").exists(), 10, what="the input moved after its result")
-    assert daemon.metric("toridaemon_outcome_write_errors_total", 'kind="OSError"') == 3
+    assert daemon.metric("toridaemon_outcome_write_errors_total", 'kind="OSError"') == 2
     assert not dirs.errors()
     assert daemon.stop() == 0
 
