@@ -321,7 +321,7 @@ class Runner:
 
     async def _finished(self, forced: Callable[[], bool]) -> None:
         while not forced():
-            running = [task for path, task in self._tasks.items() if path in self._running]
+            running = [self._tasks[path] for path in self._running if path in self._tasks]  # not every backlog task
             if not running:
                 return
             await asyncio.wait(running, timeout=0.1)  # short, so a second signal cuts the wait
