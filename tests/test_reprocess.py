@@ -6,7 +6,9 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from tests import fulldisk
 from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import make_pdf
+from tests.test_permissions import NO_DAC, SETPRIV
 from toridaemon import recovery
 from toridaemon import reprocess as reprocess_module
 from toridaemon.cli import main
@@ -213,7 +216,7 @@ def test_a_reprocess_that_fails_after_staging_puts_the_pdf_back_and_one_killed_i
     assert running.stop() == 0
     settings = load_settings(None, {}).settings
 
-    def broken(journal: Path, sha256: str) -> int:
+    def broken(journal: Path, sha256: str, then: Callable[[], None]) -> int:
         raise JournalError("database is locked")
 
     monkeypatch.setattr(reprocess_module, "forget_rows", broken)
@@ -232,6 +235,26 @@ def test_a_reprocess_that_fails_after_staging_puts_the_pdf_back_and_one_killed_i
     finally:
         journal.close()
     assert sorted(p.name for p in dirs.inbox.iterdir()) == ["paper.pdf"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or SETPRIV is None, reason="needs root and setpriv (util-linux)")
+def test_a_reprocess_that_cannot_remove_the_result_forgets_nothing(dirs: Dirs, running: DaemonProcess) -> None:
+    """The journal's rows went first: with the result left behind in a read-only outbox, the next copy of the
+    content was processed again into a second result of it, under its own name."""
+    pdf = _process(dirs, "paper.pdf", running)
+    dirs.outbox.chmod(0o555)
+    try:
+        refused = subprocess.run([*NO_DAC, sys.executable, "-m", "toridaemon", "reprocess", str(pdf)],
+                                 capture_output=True, text=True, timeout=60)
+    finally:
+        dirs.outbox.chmod(0o755)
+    assert refused.returncode == 3 and "Permission denied" in refused.stderr
+    assert pdf.exists() and len(list(dirs.outbox.glob("*.json"))) == 1
+    copy = Path(shutil.copy(pdf, dirs.root / "copy.pdf"))
+    os.rename(copy, dirs.inbox / "copy.pdf")
+    wait_for(lambda: running.metric("toridaemon_duplicates_total") == 1, 30, what="the copy called a duplicate")
+    assert len(list(dirs.outbox.glob("*.json"))) == 1, "one result per content"
+    assert running.stop() == 0
 
 
 def test_staged_names_keep_the_extension_and_fit_a_file_name() -> None:

@@ -282,10 +282,11 @@ class Journal:
             db.execute("UPDATE files SET state = 'detected', updated_at = ? WHERE id = ? AND state = 'claimed'",
                        (time.time(), row_id))
 
-    def forget(self, target: str) -> list[Row]:
+    def forget(self, target: str, then: Callable[[], None] = lambda: None) -> list[Row]:
         """Forget the finished rows of a content hash or a path (inbox, result or final path), so that the
         content is processed again instead of being called a duplicate; returns the rows forgotten.
-        The caller removes the result file itself: an existing result for the same content is reused."""
+        The caller removes the result file itself (an existing result for the same content is reused), in
+        `then`: it runs inside the transaction, and the rows stay when it raises."""
         args: tuple[object, ...]
         if _SHA256.fullmatch(target):
             where, args = "sha256 = ?", (target,)
@@ -302,6 +303,7 @@ class Journal:
                     "it no longer takes, now ignored, is settled once moved out of the inbox)")
             rows = self._rows(db.execute(f"SELECT * FROM files WHERE {finished}", args))  # noqa: S608
             db.execute(f"DELETE FROM files WHERE {finished}", args)  # noqa: S608 - fixed fragments
+            then()
         return rows
 
     def pending(self) -> list[Row]:

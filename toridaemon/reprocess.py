@@ -12,6 +12,7 @@ import contextlib
 import errno
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,13 +62,15 @@ def sha_of(target: str) -> str:
         raise ReprocessError(f"cannot read {path}: {reason}") from exc
 
 
-def forget_rows(journal: Path, sha256: str) -> int:
-    """Delete the terminal journal rows of this content; pending rows (work in progress) stay."""
+def forget_rows(journal: Path, sha256: str, then: Callable[[], None] = lambda: None) -> int:
+    """Delete the terminal journal rows of this content, pending rows (work in progress) staying, and run `then`
+    in the same transaction: when it raises, the rows stay."""
     if not journal.exists():
+        then()
         return 0
     db = Journal(journal, busy_timeout_seconds=5.0)  # beside a running daemon: WAL lets both in
     try:
-        return len(db.forget(sha256))
+        return len(db.forget(sha256, then))
     finally:
         db.close()
 
@@ -92,15 +95,24 @@ def reprocess(settings: Settings, target: str) -> Forgotten:
     # The PDF goes into the inbox first, whole, under a hidden name: a full inbox then changes nothing, and a kill
     # from here on leaves it there for the next start to give its name (`recovery.promote_staged`).
     staged, copied = _stage(pdf, settings.inbox_dir) if requeue else (None, False)
-    try:
-        done = Forgotten(sha256, rows=forget_rows(journal_path(settings.state_dir), sha256))
-        for path in _outputs_naming(settings, sha256):
+    done = Forgotten(sha256)
+    outputs = _outputs_naming(settings, sha256)
+
+    def remove_outputs() -> None:
+        for path in outputs:
             path.unlink(missing_ok=True)
             fsync_dir(path.parent)
             done.removed.append(path)
         if staged is not None and copied:
             pdf.unlink()  # before the copy takes a name the daemon sees: it must not find this one beside it
             fsync_dir(pdf.parent)
+
+    try:
+        # The outputs go inside the transaction that forgets the rows: rows forgotten beside a result that could not
+        # be removed (a read-only outbox) made the next copy of this content a second result of it. A kill or a
+        # failed commit after the removals leaves the rows: the content is done without a result until this runs
+        # again, never doubled.
+        done.rows = forget_rows(journal_path(settings.state_dir), sha256, remove_outputs)
     except BaseException:
         if staged is not None:
             _unstage(staged, pdf, copied)
