@@ -451,7 +451,8 @@ class FileMachine:
 
     def _observe_result(self, result: dict[str, Any]) -> None:
         for stage, seconds in result["timings_seconds"].items():
-            self.metrics.stage_seconds.labels(stage=stage).observe(seconds)
+            if stage != "ocr":  # part of `text`, and observed on its own (`observe_text`)
+                self.metrics.stage_seconds.labels(stage=stage).observe(seconds)
         self.metrics.file_pages.observe(result["source"]["pages"])
         self.metrics.concepts.observe(len(result["concepts"]))
         observe_text(self.metrics, result)
