@@ -65,6 +65,27 @@ def test_ingest_writes_results_and_reports_failures(tmp_path: Path, monkeypatch:
     assert (folder / "a.pdf").exists(), "ingest never moves its inputs"
 
 
+def test_ingest_names_every_link_it_does_not_follow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A symlink to a PDF failed as `unreadable`, where the reasons table says `not_regular_file`; a dangling
+    one and a symlink to a folder were passed over without a word, counted neither done nor failed."""
+    monkeypatch.chdir(tmp_path)
+    folder, elsewhere = tmp_path / "in", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    make_pdf(folder / "a.pdf", salt="links")
+    make_pdf(elsewhere / "far.pdf", salt="far")
+    (folder / "link.pdf").symlink_to(folder / "a.pdf")
+    (folder / "dangling.pdf").symlink_to(tmp_path / "gone.pdf")
+    (folder / "linked").symlink_to(elsewhere)
+    assert main(["ingest", "--no-progress", "--outbox", str(tmp_path / "out"), str(folder)]) == 1
+    error = capsys.readouterr().err
+    assert f"{folder / 'link.pdf'}: not_regular_file: a symlink" in error
+    assert f"{folder / 'dangling.pdf'}: not_regular_file: a symlink" in error
+    assert f"{folder / 'linked'}: a symbolic link to a folder, not followed" in error
+    assert error.rstrip().endswith("1 done, 3 failed")
+
+
 def test_ingest_prints_json_lines_as_a_subprocess(tmp_path: Path) -> None:
     source = make_pdf(tmp_path / "one.pdf", salt="one")
     done = subprocess.run([sys.executable, "-m", "toridaemon", "ingest", "--no-progress", str(source)],
@@ -73,6 +94,49 @@ def test_ingest_prints_json_lines_as_a_subprocess(tmp_path: Path) -> None:
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["source"]["name"] for r in results] == ["one.pdf"]
     assert results[0]["concepts"]
+
+
+def test_names_that_are_not_utf8_give_json_that_is(tmp_path: Path) -> None:
+    """A Latin-1 name ("caf\\xe9.pdf") reached standard output as its raw byte: neither UTF-8 nor JSON a reader takes.
+    Its one undecodable byte is now an escape, and the name reads back as the path it was."""
+    name = os.fsdecode(b"caf\xe9.pdf")
+    source = make_pdf(tmp_path / name, salt="latin")
+    for command in (["ingest", "--no-progress"], ["concepts", "--jsonl"]):
+        done = subprocess.run([sys.executable, "-m", "toridaemon", *command, str(source)], capture_output=True,
+                              timeout=120, cwd=tmp_path, check=False)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout.decode("utf-8"))  # strict: raised on the raw byte
+        assert result["source"]["name"] == name
+
+
+def test_ingest_with_standard_output_closed_says_so_before_any_work(tmp_path: Path) -> None:
+    """It analysed every file, then died with a traceback (exit 1) writing the first result to nowhere."""
+    source = make_pdf(tmp_path / "one.pdf", salt="closed")
+    done = subprocess.run([sys.executable, "-m", "toridaemon", "ingest", "--no-progress", str(source)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120, cwd=tmp_path,
+                          check=False, preexec_fn=lambda: os.close(1))
+    assert done.returncode == 2 and "standard output is closed" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_ingest_whose_reader_stops_early_reports_no_crash_of_the_files_left(tmp_path: Path) -> None:
+    """`toridaemon ingest DIR | head -1`: every file still queued when the pipe closed was reported as
+    "worker_crashed: executor closed". They are not tried, and nothing is said of them."""
+    (tmp_path / "in").mkdir()
+    for number in range(20):  # each a result after the first: the pipe is closed long before the last
+        make_pdf(tmp_path / "in" / f"f{number:02d}.pdf", salt=f"early{number}")
+    env = {**os.environ, "TORI_MAX_PARALLEL_WORKERS": "2"}
+    proc = subprocess.Popen([sys.executable, "-m", "toridaemon", "ingest", "--no-progress", str(tmp_path / "in")],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["source"]["name"].endswith(".pdf")
+    proc.stdout.close()
+    try:
+        assert proc.wait(120) == 141
+    finally:
+        proc.kill()
+        error = proc.stderr.read().decode()
+        proc.stderr.close()
+    assert "worker_crashed" not in error and "Traceback" not in error, error
 
 
 @pytest.mark.e2e

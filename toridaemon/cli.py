@@ -137,6 +137,7 @@ def _reprocess(args: argparse.Namespace) -> int:
 def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None, language: str | None) -> int:
     from pydantic import ValidationError
 
+    from toridaemon.outcome import dumps_readable
     from toridaemon.settings import SettingsError, load_settings
 
     try:
@@ -164,7 +165,7 @@ def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | Non
             continue
         if top is not None:
             data["concepts"] = data["concepts"][:top]
-        print(json.dumps(data, ensure_ascii=False, indent=None if jsonl else 2), flush=True)
+        print(dumps_readable(data, indent=None if jsonl else 2), flush=True)
     return status
 
 
@@ -198,6 +199,10 @@ def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progre
         except OSError as exc:  # a file of that name: "File exists", naming nothing, and exit 1 ("some failed")
             print(f"toridaemon ingest: --outbox {outbox}: {exc.strerror or exc} (a folder is needed)", file=sys.stderr)
             return EXIT_USAGE
+    if outbox is None and sys.stdout is None:  # started with `>&-`: as `concepts`, not a traceback after the work
+        print("toridaemon ingest: standard output is closed; nowhere to write the results (or give --outbox)",
+              file=sys.stderr)
+        return EXIT_USAGE
     progress = progress_asked and stderr_is_a_tty()
     files, problems = collect_pdfs(targets)
     for problem in problems:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -17,7 +16,7 @@ from toridaemon.executors.base import Failure, Job
 from toridaemon.executors.local import LocalExecutor
 from toridaemon.fsutil import write_atomic
 from toridaemon.hashing import NotRegularFile
-from toridaemon.outcome import Outcomes
+from toridaemon.outcome import Outcomes, dumps_readable
 from toridaemon.progress import ProgressState, ProgressTracker
 from toridaemon.settings import Settings
 from toridaemon.statemachine import hash_and_budget
@@ -32,7 +31,8 @@ class IngestSummary:
 def collect_pdfs(targets: Iterable[Path]) -> tuple[list[Path], list[str]]:
     """PDF files named directly, plus `*.pdf` (any case) found below named folders, in a stable order; and a
     sentence for each target or folder below one that could not be looked into (a folder no one may read, a name
-    too long), which the caller counts as failed: `rglob` passed such a folder over in silence."""
+    too long, a symlink to a folder), which the caller counts as failed: `rglob` passed such a folder over in
+    silence."""
     found: list[Path] = []
     problems: list[str] = []
 
@@ -48,8 +48,12 @@ def collect_pdfs(targets: Iterable[Path]) -> tuple[list[Path], list[str]]:
         if not folder:
             found.append(target)
             continue
-        below = [Path(top, name) for top, _, names in os.walk(target, onerror=unreadable) for name in names]
-        found.extend(sorted(path for path in below if path.suffix.lower() == ".pdf" and path.is_file()))
+        below: list[Path] = []
+        for top, folders, names in os.walk(target, onerror=unreadable):
+            problems.extend(f"{Path(top, name)}: a symbolic link to a folder, not followed"
+                            for name in folders if os.path.islink(Path(top, name)))
+            below.extend(Path(top, name) for name in names if Path(name).suffix.lower() == ".pdf")
+        found.extend(sorted(below))  # a symlink, FIFO or socket among them fails by name (`not_regular_file`)
     return found, problems
 
 
@@ -85,8 +89,17 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
             print(f"{path}: {failure.reason}: {failure.message}" if failure else f"{path}: failed", file=sys.stderr)
         tracker.update()
 
+    tasks = [asyncio.ensure_future(one(path)) for path in files]
     try:
-        await asyncio.gather(*(one(path) for path in files))
+        await asyncio.gather(*tasks)
+    except BaseException:
+        # Standard output gone (`| head -1`), or Ctrl-C: the other files stop here. Left running, each reported
+        # the executor's closing as a crash of its own ("worker_crashed: executor closed").
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        raise
     finally:
         bar.close()
         await executor.close(timeout=10.0)
@@ -98,7 +111,9 @@ async def _analyse(executor: LocalExecutor, path: Path, settings: Settings) -> t
     options = settings.pipeline_options()
     try:  # one read, as the daemon's: the hash, and the time OCR adds per page image
         state, ocr_budget = await asyncio.to_thread(hash_and_budget, path, options)
-    except (OSError, NotRegularFile) as exc:
+    except NotRegularFile as exc:
+        return None, Failure("read", "not_regular_file", f"a {exc}, never opened")
+    except OSError as exc:
         return None, Failure("read", "unreadable", str(exc))
     # The daemon's timeout, which the worker's OCR deadline counts on: a scan got only file_timeout_seconds here,
     # and was killed (`timeout`) where the daemon would have finished it.
@@ -114,5 +129,5 @@ def _emit(result: dict[str, Any], path: Path, outcomes: Outcomes | None, stream:
     if outcomes is not None:
         outcomes.write_result(path.name, result)
     else:
-        stream.write(json.dumps(result, ensure_ascii=False) + "\n")
+        stream.write(dumps_readable(result) + "\n")
         stream.flush()

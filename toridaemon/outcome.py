@@ -10,6 +10,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -274,6 +275,16 @@ def _dumps(data: dict[str, Any]) -> bytes:
         else:
             fields.append(f"  {_compact(key)}: {_compact(value)}")
     return ("{\n" + ",\n".join(fields) + "\n}\n").encode("ascii")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dumps_readable(data: Any, indent: int | None = None) -> str:
+    """`data` as JSON text that encodes as UTF-8: non-ASCII letters as they are, for a reader, and only the lone
+    surrogates a name that is not valid UTF-8 decodes to as escapes (as such, they could not be written out)."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _compact(value: Any) -> str:
