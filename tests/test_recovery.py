@@ -58,7 +58,8 @@ def result(sha: str) -> dict[str, object]:
 
 
 def test_nothing_to_do(setup: Setup) -> None:
-    expected = {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 0, "temps": 0, "requeued": 0}
+    expected = {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 0, "temps": 0, "requeued": 0,
+                "restored": 0}
     assert recover(setup.journal, setup.outcomes) == expected
 
 
@@ -144,7 +145,8 @@ def test_no_outcome_on_disk_settles_as_vanished(setup: Setup) -> None:
     hashed, _ = setup.pending_row("hashed.pdf", SHA)
     unhashed, _ = setup.pending_row("unhashed.pdf", None)
     counts = recover(setup.journal, setup.outcomes)
-    assert counts == {"done": 0, "failed": 0, "duplicate": 0, "vanished": 2, "pending": 0, "temps": 0, "requeued": 0}
+    assert counts == {"done": 0, "failed": 0, "duplicate": 0, "vanished": 2, "pending": 0, "temps": 0, "requeued": 0,
+                      "restored": 0}
     assert setup.state(hashed)[:2] == ("failed", "vanished")
     assert setup.state(unhashed)[:2] == ("failed", "vanished")
 
@@ -166,7 +168,8 @@ def test_mixed_rows_and_a_second_run_is_a_no_op(setup: Setup) -> None:
     first = recover(setup.journal, setup.outcomes)
     assert (first["done"], first["pending"], first["vanished"]) == (1, 1, 1)
     second = recover(setup.journal, setup.outcomes)
-    assert second == {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 1, "temps": 0, "requeued": 0}
+    assert second == {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 1, "temps": 0, "requeued": 0,
+                      "restored": 0}
     assert [row.id for row in setup.journal.pending()] == [waiting_id]
     assert setup.state(done_id)[0] == "done"
     assert setup.state(lost_id)[:2] == ("failed", "vanished")

@@ -257,6 +257,88 @@ def test_a_reprocess_that_cannot_remove_the_result_forgets_nothing(dirs: Dirs, r
     assert running.stop() == 0
 
 
+# `reprocess` of one PDF, SIGKILLed at a chosen instant: inside its transaction once the result is set aside (its
+# folder fsynced), or just after the transaction committed, before the result set aside is deleted.
+_KILLED_REPROCESS = """
+import os, signal, sys
+from pathlib import Path
+import toridaemon.reprocess as r
+where = sys.argv[2]
+if where == "inside":
+    fsync_dir = r.fsync_dir
+    def fsync_then_die(path):
+        fsync_dir(path)
+        if Path(path) == Path(os.environ["TORI_OUTBOX_DIR"]):
+            os.kill(os.getpid(), signal.SIGKILL)
+    r.fsync_dir = fsync_then_die
+else:
+    forget_rows = r.forget_rows
+    def forget_then_die(*args):
+        forget_rows(*args)
+        os.kill(os.getpid(), signal.SIGKILL)
+    r.forget_rows = forget_then_die
+from toridaemon.cli import main
+main(["reprocess", sys.argv[1]])
+"""
+
+
+@pytest.mark.parametrize("where", ["inside", "after"])
+def test_a_reprocess_killed_around_its_commit_leaves_one_result(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Results were deleted inside the transaction: a kill before the commit left the content `done` without a
+    result, and the PDF put back became a duplicate of nothing. Now the result is set aside until the records are
+    gone, and the next start puts it back (records kept) or deletes it (records gone, the PDF processed anew)."""
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    first = daemon_factory()
+    first.wait_ready()
+    pdf = _process(dirs, "paper.pdf", first)
+    assert first.stop() == 0
+    killed = subprocess.run([sys.executable, "-c", _KILLED_REPROCESS, str(pdf), where], capture_output=True,
+                            timeout=60, check=False)
+    assert killed.returncode == -9, killed.stderr
+    assert not list(dirs.outbox.glob("paper.*.json")), "the result is set aside, not in the outbox"
+    monkeypatch.setattr(recovery, "INBOX_TEMP_SECONDS", 0.0)  # the staged PDF's ten minutes, as in the test above
+    journal = Journal(dirs.state / "journal.sqlite3")
+    try:
+        counts = recover(journal, Outcomes(dirs.outbox, dirs.processed, dirs.failed, "move"), dirs.inbox)
+    finally:
+        journal.close()
+    assert counts["restored"] == (1 if where == "inside" else 0) and counts["requeued"] == 1
+    assert not (dirs.outbox / reprocess_module.FORGOTTEN).exists()
+    again = daemon_factory()
+    again.wait_ready()
+    wait_for(lambda: not (dirs.inbox / "paper.pdf").exists(), 30, what="the PDF put back settled")
+    wait_for(lambda: (dirs.processed / "paper.pdf").exists(), 30, what="the PDF in processed/")
+    assert len(list(dirs.outbox.glob("paper.*.json"))) == 1, "one result, kept or made again"
+    assert again.stop() == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount")
+def test_a_reprocess_that_fails_half_way_puts_every_output_back(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """processed/ a read-only mount of its own: the PDF is copied into the inbox, the result removed, and then the
+    original cannot go. The records stayed and the removed result did not: the content was done, with no result."""
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    first = daemon_factory()
+    first.wait_ready()
+    pdf = _process(dirs, "paper.pdf", first)
+    assert first.stop() == 0
+    subprocess.run(["mount", "--bind", str(dirs.processed), str(dirs.processed)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(dirs.processed)], check=True)
+        refused = subprocess.run([sys.executable, "-m", "toridaemon", "reprocess", str(pdf)], capture_output=True,
+                                 text=True, timeout=60, check=False)
+    finally:
+        subprocess.run(["umount", str(dirs.processed)], check=True)
+    assert refused.returncode == 3 and "Read-only file system" in refused.stderr
+    assert pdf.exists() and list(dirs.inbox.iterdir()) == []
+    assert len(list(dirs.outbox.glob("paper.*.json"))) == 1 and not (dirs.outbox / reprocess_module.FORGOTTEN).exists()
+
+
 def test_staged_names_keep_the_extension_and_fit_a_file_name() -> None:
     long = "é" * 200 + ".pdf"
     staged = staged_name(long)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import os
 import re
 import sqlite3
@@ -128,6 +129,12 @@ def probe_write(db: sqlite3.Connection) -> None:
     finally:
         if db.in_transaction:
             db.execute("ROLLBACK")
+
+
+def _has_finished(db: sqlite3.Connection, sha256: str) -> bool:
+    found = db.execute("SELECT 1 FROM files WHERE sha256 = ? AND state IN ('done', 'failed', 'duplicate') LIMIT 1",
+                       (sha256,)).fetchone()
+    return found is not None
 
 
 class Journal:
@@ -282,11 +289,12 @@ class Journal:
             db.execute("UPDATE files SET state = 'detected', updated_at = ? WHERE id = ? AND state = 'claimed'",
                        (time.time(), row_id))
 
-    def forget(self, target: str, then: Callable[[], None] = lambda: None) -> list[Row]:
+    def forget(self, target: str, then: Callable[[Callable[[str], bool]], None] = lambda _: None) -> list[Row]:
         """Forget the finished rows of a content hash or a path (inbox, result or final path), so that the
         content is processed again instead of being called a duplicate; returns the rows forgotten.
         The caller removes the result file itself (an existing result for the same content is reused), in
-        `then`: it runs inside the transaction, and the rows stay when it raises."""
+        `then`: it runs inside the transaction, after the delete, with `finished` (see `settle`), and the rows
+        stay when it raises."""
         args: tuple[object, ...]
         if _SHA256.fullmatch(target):
             where, args = "sha256 = ?", (target,)
@@ -303,8 +311,14 @@ class Journal:
                     "it no longer takes, now ignored, is settled once moved out of the inbox)")
             rows = self._rows(db.execute(f"SELECT * FROM files WHERE {finished}", args))  # noqa: S608
             db.execute(f"DELETE FROM files WHERE {finished}", args)  # noqa: S608 - fixed fragments
-            then()
+            then(functools.partial(_has_finished, db))
         return rows
+
+    def settle(self, work: Callable[[Callable[[str], bool]], T]) -> T:
+        """Run `work` in one write transaction, handing it `finished(sha256)`: whether the content has finished
+        records. Under the write lock, no other writer (a `reprocess`) is half-way through changing them."""
+        with self._write() as db:
+            return work(functools.partial(_has_finished, db))
 
     def pending(self) -> list[Row]:
         return self._many("SELECT * FROM files WHERE state IN ('detected', 'claimed') ORDER BY id", ())

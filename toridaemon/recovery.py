@@ -8,14 +8,16 @@ still in the inbox need nothing here: the startup scan queues them again.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
 
 from toridaemon.fsutil import STAGED_PREFIX, move_to_free_name, remove_stale_temps, staged_original
-from toridaemon.journal import Journal, Row
+from toridaemon.journal import Journal, JournalError, Row
 from toridaemon.logs import get_logger
 from toridaemon.outcome import Outcomes, find_failure_record
+from toridaemon.reprocess import FORGOTTEN, settle_forgotten
 
 log = get_logger("toridaemon.recovery")
 
@@ -45,7 +47,13 @@ def promote_staged(inbox: Path, older_than: float) -> int:
 
 def recover(journal: Journal, outcomes: Outcomes, inbox: Path | None = None) -> dict[str, int]:
     """Settle orphaned pending rows and delete leftover temp files; returns counts for the log."""
-    counts = {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 0, "temps": 0, "requeued": 0}
+    counts = {"done": 0, "failed": 0, "duplicate": 0, "vanished": 0, "pending": 0, "temps": 0, "requeued": 0,
+              "restored": 0}
+    if any((folder / FORGOTTEN).is_dir() for folder in (outcomes.outbox, outcomes.failed)):
+        try:  # before anything reads the outbox: a result a killed `reprocess` set aside may go back into it
+            counts["restored"] = journal.settle(functools.partial(settle_forgotten, outcomes.outbox, outcomes.failed))
+        except (OSError, JournalError) as exc:  # left for the next start or `reprocess`; its content reads as done
+            log.warning("forgotten_outputs_not_settled", error=str(exc))
     for directory in (outcomes.outbox, outcomes.failed, outcomes.processed):
         counts["temps"] += remove_stale_temps(directory)
     if inbox is not None:

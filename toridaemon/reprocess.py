@@ -62,17 +62,45 @@ def sha_of(target: str) -> str:
         raise ReprocessError(f"cannot read {path}: {reason}") from exc
 
 
-def forget_rows(journal: Path, sha256: str, then: Callable[[], None] = lambda: None) -> int:
+# Where `reprocess` holds the outputs it is forgetting until the journal's records of them are gone: a subfolder of
+# the outbox and of failed/, names unchanged, which no listing of `*.json` there sees.
+FORGOTTEN = ".tori-forgotten"
+Finished = Callable[[str], bool]  # whether the journal has finished records of a content (sha256)
+
+
+def forget_rows(journal: Path, sha256: str, then: Callable[[Finished], None] = lambda _: None) -> int:
     """Delete the terminal journal rows of this content, pending rows (work in progress) staying, and run `then`
     in the same transaction: when it raises, the rows stay."""
     if not journal.exists():
-        then()
+        then(lambda _: False)
         return 0
     db = Journal(journal, busy_timeout_seconds=5.0)  # beside a running daemon: WAL lets both in
     try:
         return len(db.forget(sha256, then))
     finally:
         db.close()
+
+
+def settle_forgotten(outbox: Path, failed: Path, finished: Finished) -> int:
+    """Outputs a `reprocess` that died left set aside (`FORGOTTEN`): back in place when the journal still has their
+    content's records (it died before forgetting them), deleted when it has not. Run under the journal's write lock,
+    so no `reprocess` is between the two; returns how many went back."""
+    restored = 0
+    for folder, section in ((outbox, "source"), (failed, None)):
+        aside = folder / FORGOTTEN
+        if not aside.is_dir():
+            continue
+        for path in sorted(aside.glob("*.json")):
+            sha256 = json_sha(path, section)
+            if sha256 is not None and finished(sha256) and not os.path.lexists(folder / path.name):
+                os.rename(path, folder / path.name)
+                restored += 1
+            else:
+                path.unlink(missing_ok=True)
+        fsync_dir(folder)
+        with contextlib.suppress(OSError):
+            aside.rmdir()
+    return restored
 
 
 def _outputs_naming(settings: Settings, sha256: str) -> list[Path]:
@@ -96,33 +124,59 @@ def reprocess(settings: Settings, target: str) -> Forgotten:
     # from here on leaves it there for the next start to give its name (`recovery.promote_staged`).
     staged, copied = _stage(pdf, settings.inbox_dir) if requeue else (None, False)
     done = Forgotten(sha256)
-    outputs = _outputs_naming(settings, sha256)
+    aside: list[tuple[Path, Path]] = []
 
-    def remove_outputs() -> None:
-        for path in outputs:
-            path.unlink(missing_ok=True)
-            fsync_dir(path.parent)
-            done.removed.append(path)
+    def set_outputs_aside(finished: Finished) -> None:
+        # Under the journal's write lock, in the transaction that forgets the records: no try records this content
+        # between the listing and the forgetting, and the records stay when an output cannot be moved. The outputs
+        # are only set aside here, and deleted once the records are gone: a kill in between leaves both, and the
+        # next start or `reprocess` puts them back (`settle_forgotten`).
+        settle_forgotten(settings.outbox_dir, settings.failed_dir, finished)
+        for path in _outputs_naming(settings, sha256):
+            (path.parent / FORGOTTEN).mkdir(exist_ok=True)
+            os.rename(path, path.parent / FORGOTTEN / path.name)
+            aside.append((path, path.parent / FORGOTTEN / path.name))
+        for folder in {path.parent for path, _ in aside}:
+            fsync_dir(folder)
         if staged is not None and copied:
             pdf.unlink()  # before the copy takes a name the daemon sees: it must not find this one beside it
             fsync_dir(pdf.parent)
 
     try:
-        # The outputs go inside the transaction that forgets the rows: rows forgotten beside a result that could not
-        # be removed (a read-only outbox) made the next copy of this content a second result of it. A kill or a
-        # failed commit after the removals leaves the rows: the content is done without a result until this runs
-        # again, never doubled.
-        done.rows = forget_rows(journal_path(settings.state_dir), sha256, remove_outputs)
+        done.rows = forget_rows(journal_path(settings.state_dir), sha256, set_outputs_aside)
     except BaseException:
+        _put_back(aside)
         if staged is not None:
             _unstage(staged, pdf, copied)
         raise
+    for path, set_aside in aside:
+        set_aside.unlink(missing_ok=True)
+        done.removed.append(path)
+    _drop_aside_folders(aside)
     if staged is not None:  # never over a file dropped meanwhile
         done.requeued = move_to_free_name(staged, settings.inbox_dir, staged_original(staged.name))
     if not (done.rows or done.removed or done.requeued):  # a mistyped sha256 must not look like success
         raise ReprocessError(f"nothing is known of content {sha256[:12]}…: no journal record, result or failure "
                              "record names it")
     return done
+
+
+def _put_back(aside: list[tuple[Path, Path]]) -> None:
+    """Undo the setting aside of outputs whose records stay (the transaction failed); a kill leaves it to
+    `settle_forgotten`."""
+    for path, set_aside in aside:
+        with contextlib.suppress(OSError):
+            os.rename(set_aside, path)
+    for folder in {path.parent for path, _ in aside}:
+        with contextlib.suppress(OSError):
+            fsync_dir(folder)
+    _drop_aside_folders(aside)
+
+
+def _drop_aside_folders(aside: list[tuple[Path, Path]]) -> None:
+    for folder in {set_aside.parent for _, set_aside in aside}:
+        with contextlib.suppress(OSError):  # not empty (a put back that failed): `settle_forgotten` empties it
+            folder.rmdir()
 
 
 def _stage(pdf: Path, inbox: Path) -> tuple[Path, bool]:
