@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -78,12 +79,20 @@ def test_ingest_names_every_link_it_does_not_follow(tmp_path: Path, monkeypatch:
     (folder / "link.pdf").symlink_to(folder / "a.pdf")
     (folder / "dangling.pdf").symlink_to(tmp_path / "gone.pdf")
     (folder / "linked").symlink_to(elsewhere)
-    assert main(["ingest", "--no-progress", "--outbox", str(tmp_path / "out"), str(folder)]) == 1
+    listening = socket.socket(socket.AF_UNIX)
+    monkeypatch.chdir(folder)  # a socket's path is bounded (108 bytes): bound by a short relative name
+    listening.bind("sock.pdf")
+    monkeypatch.chdir(tmp_path)
+    try:
+        assert main(["ingest", "--no-progress", "--outbox", str(tmp_path / "out"), str(folder)]) == 1
+    finally:
+        listening.close()
     error = capsys.readouterr().err
     assert f"{folder / 'link.pdf'}: not_regular_file: a symlink" in error
     assert f"{folder / 'dangling.pdf'}: not_regular_file: a symlink" in error
+    assert f"{folder / 'sock.pdf'}: not_regular_file: a socket" in error  # it refuses the open: was `unreadable`
     assert f"{folder / 'linked'}: a symbolic link to a folder, not followed" in error
-    assert error.rstrip().endswith("1 done, 3 failed")
+    assert error.rstrip().endswith("1 done, 4 failed")
 
 
 def test_ingest_prints_json_lines_as_a_subprocess(tmp_path: Path) -> None:

@@ -45,12 +45,26 @@ def open_regular(path: Path, *, follow_symlinks: bool = False) -> tuple[BinaryIO
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow_symlinks:  # the name is a symlink (followed: a loop of them)
             raise NotRegularFile("symlink") from exc
+        if exc.errno == errno.ENXIO:  # a socket, or a device without its driver, refuses the open itself
+            kind = _special_kind(path)
+            if kind is not None:
+                raise NotRegularFile(kind) from exc
         raise
     info = os.fstat(fd)  # before fdopen: on a folder it raised IsADirectoryError naming the descriptor ("… : 3")
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         raise NotRegularFile(stat.filemode(info.st_mode))
     return os.fdopen(fd, "rb"), info
+
+
+def _special_kind(path: Path) -> str | None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else None
 
 
 def sha256_file(path: Path, also: Callable[[bytes], None] | None = None) -> FileState:
