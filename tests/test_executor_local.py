@@ -305,6 +305,45 @@ def test_a_pool_that_cannot_be_rebuilt_is_reported_unhealthy_until_it_can(tmp_pa
     assert health[:2] == [True, False] and health[-1] is True
 
 
+_RESIZE_UNDER_A_HUNG_JOB = """
+import asyncio, hashlib, sys
+from pathlib import Path
+from toridaemon.executors.base import Job
+from toridaemon.executors.local import LocalExecutor
+from toridaemon.pipeline import PipelineOptions
+
+async def main():
+    executor = LocalExecutor(2, build_timeout=1.0)
+    await executor.start()
+    path = Path(sys.argv[1])
+    job = Job(path, hashlib.sha256(path.read_bytes()).hexdigest(), PipelineOptions(), 4.0)
+    running = asyncio.ensure_future(executor.run(job))
+    await asyncio.sleep(1.5)  # taken by a worker, which hangs (the fault seam) until its timeout kills it
+    await executor.resize(1)
+    try:
+        outcome = await asyncio.wait_for(running, 40)
+        print(outcome.failure.reason if outcome.failure else "result")
+    except TimeoutError:
+        print("still waiting")
+    await executor.close(5.0)
+
+asyncio.run(main())
+"""
+
+
+def test_a_job_running_across_a_resize_ends_by_its_own_timeout(tmp_path: Path) -> None:
+    """The old pool was stopped `build_timeout` after the swap, whatever its jobs' timeouts: the future of the job
+    it still ran was never settled, and the file stayed in `parse` for ever (its timer was that pool's), or, when
+    pebble settled it after all, the job went to the new pool and its timeout started over. A process
+    of its own, so that its forkserver, and the workers forked from it, have the fault seam set."""
+    path = make_pdf(tmp_path / "stuck.pdf", salt="resize")
+    done = subprocess.run([sys.executable, "-c", _RESIZE_UNDER_A_HUNG_JOB, str(path)], capture_output=True,
+                          text=True, timeout=120, check=False, env={**os.environ, "TORI_FAULTS": "hang:stuck"})
+    assert done.stdout.splitlines()[-1:] == ["timeout"], done.stdout[-2000:] + done.stderr[-2000:]
+    # On the old pool, by its own timer: not stopped under it and sent again (its timeout starting over), nor lost.
+    assert "worker_pool_job_resubmitted" not in done.stdout
+
+
 @pytest.mark.parametrize("workers", [1, 3])
 def test_resize_swaps_in_a_pool_of_the_new_size(tmp_path: Path, workers: int) -> None:
     job = _job(tmp_path)

@@ -18,6 +18,7 @@ import asyncio
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
+import functools
 import multiprocessing
 import resource
 import signal
@@ -138,6 +139,7 @@ class LocalExecutor:
         self._retiring: set[asyncio.Future[None]] = set()
         self._in_flight = 0
         self._jobs: dict[concurrent.futures.Future[dict[str, Any]], pebble.ProcessPool] = {}
+        self._deadlines: dict[concurrent.futures.Future[dict[str, Any]], float] = {}  # loop time, from the submit
         self._abandoned: set[concurrent.futures.Future[dict[str, Any]]] = set()
         self._condemned: pebble.ProcessPool | None = None
         self._as_sent = SentOptions()
@@ -160,6 +162,7 @@ class LocalExecutor:
     async def _run_on(self, pool: pebble.ProcessPool, job: Job) -> JobOutcome:
         future = self._submit(pool, job)
         self._jobs[future] = pool
+        self._deadlines[future] = asyncio.get_running_loop().time() + job.timeout_seconds
         self._in_flight += 1
         try:
             answer: dict[str, Any] = await asyncio.wrap_future(future)
@@ -182,11 +185,13 @@ class LocalExecutor:
         finally:
             self._in_flight -= 1
             self._jobs.pop(future, None)
+            self._deadlines.pop(future, None)
             self._abandoned.discard(future)
         return as_outcome(answer)
 
     async def resize(self, workers: int) -> None:
-        """Swap in a pool of the new size; jobs already running finish on the old one."""
+        """Swap in a pool of the new size; jobs already running finish on the old one, within their timeouts.
+        One still there then (it was queued behind another) goes to the new pool once, as from a broken pool."""
         if workers == self._workers or self._closed:
             return
         self._workers = workers
@@ -194,7 +199,13 @@ class LocalExecutor:
             old = self._pool
             await self._build()
             if old is not None and old is not self._pool:
-                self._retire(old, grace=self._build_timeout)
+                self._retire(old, grace=max(self._build_timeout, self._time_left_on(old)))
+
+    def _time_left_on(self, pool: pebble.ProcessPool) -> float:
+        """Seconds until the last timeout of the jobs sent to `pool`, and one more for its worker to be killed."""
+        now = asyncio.get_running_loop().time()
+        return max((self._deadlines[future] - now + 1.0 for future, on in self._jobs.items() if on is pool),
+                   default=0.0)
 
     async def close(self, timeout: float) -> None:
         self._closed = True
@@ -332,9 +343,12 @@ class LocalExecutor:
         """Dispose of `pool` on a thread; `close` waits for what is still being disposed of."""
         disposing = asyncio.ensure_future(asyncio.to_thread(_dispose, pool, grace))
         self._retiring.add(disposing)
-        disposing.add_done_callback(self._retired)
+        disposing.add_done_callback(functools.partial(self._retired, pool))
 
-    def _retired(self, disposing: asyncio.Future[None]) -> None:
+    def _retired(self, pool: pebble.ProcessPool, disposing: asyncio.Future[None]) -> None:
+        # A stopped pool leaves the futures of the jobs it still ran unsettled: their files waited in `parse`
+        # for ever, past their timeouts (the pool that timed them is gone). They go to the current pool once.
+        self._abandon(pool)
         self._retiring.discard(disposing)
         if not disposing.cancelled() and disposing.exception() is not None:
             log.warning("worker_pool_dispose_failed", error=repr(disposing.exception()))
