@@ -71,11 +71,16 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
     tracker = ProgressTracker(len(files), min_change=0.0, description="ingest", on_report=draw)
     limit = asyncio.Semaphore(settings.max_parallel_workers)
     failed = 0
+    stopping = False
 
     async def one(path: Path) -> None:
         nonlocal failed
         async with limit:
+            if stopping:
+                return
             result, failure = await _analyse(executor, path, settings)
+        if stopping:
+            return
         if result is not None:
             try:
                 _emit(result, path, outcomes, stream)
@@ -89,16 +94,14 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
             print(f"{path}: {failure.reason}: {failure.message}" if failure else f"{path}: failed", file=sys.stderr)
         tracker.update()
 
-    tasks = [asyncio.ensure_future(one(path)) for path in files]
     try:
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*(one(path) for path in files))
     except BaseException:
-        # Standard output gone (`| head -1`), or Ctrl-C: the other files stop here. Left running, each reported
-        # the executor's closing as a crash of its own ("worker_crashed: executor closed").
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        # Standard output gone (`| head -1`), or Ctrl-C (which cancels the files under way): the command ends, and
+        # the other files say nothing more. Each reported the executor's closing as a crash of its own
+        # ("worker_crashed: executor closed"). Jobs under way are not cancelled for a closed pipe: a cancelled
+        # job's worker is killed, and the one started in its place met a parent gone (a traceback on stderr).
+        stopping = True
         raise
     finally:
         bar.close()
