@@ -2,7 +2,9 @@
 reads; print what the systemd notifier was told and what the runner's limit did, as one JSON line. A script
 rather than a test body, as tests/daemon_in_process.py, whose layout it follows.
 
-Usage: python -m tests.reload_at_stop ROOT
+With `--hung`, the reading never ends (a configuration on a mount that hangs): the process must still end.
+
+Usage: python -m tests.reload_at_stop ROOT [--hung]
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class Told:
         return None
 
 
-def main(root: Path) -> dict[str, object]:
+def main(root: Path, hung: bool = False) -> dict[str, object]:
     dirs = {name: root / name for name in ("inbox", "outbox", "processed", "failed", "state")}
     base = {**{f"{name}_dir": path for name, path in dirs.items()}, "metrics_port": 0, "max_parallel_workers": 1,
             "shutdown_timeout_seconds": 20, "log_format": "json", "stability_seconds": 0.1}
@@ -43,6 +45,8 @@ def main(root: Path) -> dict[str, object]:
 
     def slow_load(config: object, overrides: object) -> LoadedSettings:
         reading.set()
+        if hung:
+            threading.Event().wait()
         time.sleep(1.0)
         return load_settings(None, {**base, "max_parallel_workers": 3}, environ={}, env_file=None)
 
@@ -78,4 +82,4 @@ def main(root: Path) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(Path(sys.argv[1]))), flush=True)
+    print(json.dumps(main(Path(sys.argv[1]), hung="--hung" in sys.argv)), flush=True)

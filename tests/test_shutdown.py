@@ -50,6 +50,18 @@ def test_a_second_signal_skips_the_drain_closes_the_journal_and_restores_handler
 
 
 @pytest.mark.timeout(90)
+def test_a_reload_whose_reading_never_ends_holds_no_stop(tmp_path: Path) -> None:
+    """The reload read its sources on a thread of the loop's executor, which the loop's close and the interpreter's
+    exit both join: a reading that took 30 s (a database of a million names) held the exit 30 s past the stop's
+    budget, and one on a mount that hangs held it for ever."""
+    run = subprocess.run([sys.executable, "-m", "tests.reload_at_stop", str(tmp_path), "--hung"], cwd=REPO,
+                         capture_output=True, text=True, timeout=80, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["code"] == 0 and summary["workers"] == 1
+
+
+@pytest.mark.timeout(90)
 def test_a_reload_under_way_when_the_stop_comes_changes_nothing_and_tells_systemd_nothing_more(
     tmp_path: Path,
 ) -> None:

@@ -13,12 +13,15 @@ journal is still closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from toridaemon import __version__, signals
 from toridaemon.bridge import Bridge
@@ -44,6 +47,7 @@ from toridaemon.statemachine import FileMachine
 from toridaemon.systemd import Notifier
 
 log = get_logger("toridaemon.daemon")
+T = TypeVar("T")
 TICK_SECONDS = 0.1
 STATUS_EVERY_SECONDS = 2.0
 RELOAD_CANCEL_SECONDS = 1.0  # a reload cancelled at stop ends within this (it only awaits a thread)
@@ -448,7 +452,7 @@ class Daemon:
     async def reload(self) -> bool:
         """Re-read every source (off the loop); swap in the new settings if valid, else keep the old ones."""
         try:
-            loaded = await asyncio.to_thread(load_settings, self._config, self._overrides)
+            loaded = await _on_a_thread_of_its_own(load_settings, self._config, self._overrides)
             if self.draining:  # the stop came while the sources were read: nothing changes under the drain
                 return False
         except Exception as exc:  # any failure to read a configuration keeps the running one
@@ -567,3 +571,32 @@ def _folder_named(path: Path) -> Path | None:
     except (OSError, RuntimeError):  # RuntimeError: a loop of symlinks (before Python 3.13)
         return None
     return folder if folder.is_dir() else None
+
+
+async def _on_a_thread_of_its_own(work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)` on a daemon thread of its own, for work a stop may abandon (a reload reading its sources).
+
+    A thread of the loop's executor is joined at exit: a reload reading a large database, or a file on a mount
+    that hangs, held the process for as long as it read, past the stop's budget.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():  # cancelled meanwhile (a stop)
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = work(*args), None
+        except BaseException as exc:  # handed to the awaiting task, as asyncio.to_thread does
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits for it any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="toridaemon-reload", daemon=True).start()
+    return await done
