@@ -48,6 +48,7 @@ from toridaemon.systemd import Notifier
 
 log = get_logger("toridaemon.daemon")
 T = TypeVar("T")
+
 TICK_SECONDS = 0.1
 STATUS_EVERY_SECONDS = 2.0
 RELOAD_CANCEL_SECONDS = 1.0  # a reload cancelled at stop ends within this (it only awaits a thread)
@@ -68,6 +69,10 @@ STOP_OVERHEAD_SECONDS = (WATCHER_STOP_SECONDS + CANCEL_GRACE_SECONDS + EXECUTOR_
 
 class StartupError(Exception):
     """The daemon cannot start: directories, journal or lock unavailable."""
+
+
+class StoppedBeforeReady(Exception):
+    """A stop was asked for while the daemon started: it ends there."""
 
 
 def startup_problem(exc: BaseException) -> str:
@@ -178,6 +183,10 @@ class Daemon:
     async def _main(self) -> int:
         try:
             await self._start()
+        except StoppedBeforeReady:
+            await self._abandon_start()
+            log.info("daemon_stopped", before="ready")
+            return EXIT_OK
         except (StartupError, JournalError, OSError) as exc:
             report_failure("startup_failed", startup_problem(exc))
             await self._abandon_start()
@@ -197,7 +206,9 @@ class Daemon:
         self._state = s.state_dir, replace(opened, folder=locked)
         outcomes = Outcomes(s.outbox_dir, s.processed_dir, s.failed_dir, s.on_success,
                             write=faulty_writer(write_atomic))
-        log.info("recovery", **await journal.run(recover, outcomes, s.inbox_dir))
+        log.info("recovery", **await journal.run(recover, outcomes, s.inbox_dir, lambda: self.flags.stop))
+        if self.flags.stop:  # asked to stop meanwhile: never READY, nor ready on the probes, for a moment
+            raise StoppedBeforeReady
         executor = asyncio.ensure_future(self._start_executor())  # held in _background until done
         self._background.add(executor)
         executor.add_done_callback(self._background.discard)
