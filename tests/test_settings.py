@@ -130,10 +130,16 @@ def test_provenance_names_each_source_and_default(tmp_path: Path, monkeypatch: p
     assert set(loaded.provenance) == set(type(s).model_fields)
 
 
-def test_a_valid_higher_source_masks_an_invalid_lower_one(tmp_path: Path) -> None:
-    config = write_yaml(tmp_path / "c.yaml", {"max_attempts": -1})
-    loaded = load_settings(config, environ={"TORI_MAX_ATTEMPTS": "4"}, env_file=None)
-    assert loaded.settings.max_attempts == 4
+def test_a_valid_higher_source_masks_an_invalid_lower_one_and_says_so(tmp_path: Path) -> None:
+    """The file's error went unsaid (`check-config`, a reload) until the variable was gone, and the start failed."""
+    config = write_yaml(tmp_path / "c.yaml", {"max_attempts": -1, "ocr": "sometimes", "max_concepts": 12})
+    loaded = load_settings(config, environ={"TORI_MAX_ATTEMPTS": "4", "TORI_OCR": "off", "TORI_MAX_CONCEPTS": "20"},
+                           env_file=None)
+    assert loaded.settings.max_attempts == 4 and loaded.settings.ocr == "off"
+    masked = [warning for warning in loaded.warnings if "overridden" in warning]
+    assert len(masked) == 2, "a valid value overridden is no warning"
+    assert masked[0].startswith(f"max_attempts in the YAML file {config} is invalid")
+    assert masked[1].startswith(f"ocr in the YAML file {config} is invalid") and "environment" in masked[1]
 
 
 # ---- section weights as JSON --------------------------------------------------------------------

@@ -473,6 +473,8 @@ class Daemon:
             error = str(exc) if isinstance(exc, SettingsError) else f"{type(exc).__name__}: {exc}"
             log.error("config_reload_rejected", error=error)
             return False
+        for warning in loaded.warnings:
+            log.warning("config_warning", warning=warning)
         old, new = self.settings, loaded.settings
         changed = {name for name in Settings.model_fields if getattr(old, name) != getattr(new, name)}
         held = sorted(changed & RESTART_REQUIRED)

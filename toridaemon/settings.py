@@ -313,7 +313,7 @@ def load_settings(
     provenance = {name: _origin(name, raw) for name in Settings.model_fields}
     _check_directories(settings, provenance)
     _check_concept_files(settings, provenance)
-    warnings = unknown_env_warnings(os.environ if environ is None else environ)
+    warnings = unknown_env_warnings(os.environ if environ is None else environ) + _masked_errors(settings, raw)
     return LoadedSettings(settings=settings, provenance=provenance, config_file=config_file, warnings=warnings)
 
 
@@ -468,6 +468,24 @@ def _origin(field: str, raw: list[tuple[str, dict[str, Any]]]) -> str:
         if field in values:
             return name
     return "default"
+
+
+def _masked_errors(settings: Settings, raw: list[tuple[str, dict[str, Any]]]) -> tuple[str, ...]:
+    """A sentence for each invalid value that another source overrides (`max_concepts: lots` in the YAML file under
+    `TORI_MAX_CONCEPTS=5`). It is no error, so that a variable can stand in for a file an operator cannot fix now;
+    but a file was called valid (`check-config`, a reload) until the variable went, and the next start failed."""
+    warnings = []
+    for name, values in raw:
+        for field, value in values.items():
+            if field not in Settings.model_fields or _origin(field, raw) == name:
+                continue
+            try:  # on a copy, beside the other values in force: frozen is the model's rule, not the validator's
+                Settings.__pydantic_validator__.validate_assignment(settings.model_copy(), field, value)
+            except ValidationError as exc:
+                message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                warnings.append(f"{field} in the {name} is invalid ({message}); it is overridden by the "
+                                f"{_origin(field, raw)}, and is an error once that is gone")
+    return tuple(warnings)
 
 
 def _problems(exc: ValidationError, raw: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str, str]]:
