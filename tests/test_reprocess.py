@@ -284,35 +284,43 @@ main(["reprocess", sys.argv[1]])
 
 @pytest.mark.parametrize("where", ["inside", "after"])
 def test_a_reprocess_killed_around_its_commit_leaves_one_result(
-    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], monkeypatch: pytest.MonkeyPatch, where: str
+    dirs: Dirs, running: DaemonProcess, daemon_factory: Callable[..., DaemonProcess], where: str
 ) -> None:
     """Results were deleted inside the transaction: a kill before the commit left the content `done` without a
-    result, and the PDF put back became a duplicate of nothing. Now the result is set aside until the records are
-    gone, and the next start puts it back (records kept) or deletes it (records gone, the PDF processed anew)."""
-    for key, value in dirs.env().items():
-        monkeypatch.setenv(key, value)
-    first = daemon_factory()
-    first.wait_ready()
-    pdf = _process(dirs, "paper.pdf", first)
-    assert first.stop() == 0
+    result. Now they are set aside until the records are gone. Killed before the commit, the records stay: a copy
+    dropped meanwhile is a duplicate, and the next start puts the result back. Killed after it, a copy dropped
+    meanwhile is processed, and the next start deletes the old result: put back, it made a second one."""
+    pdf = _process(dirs, "paper.pdf", running)
     killed = subprocess.run([sys.executable, "-c", _KILLED_REPROCESS, str(pdf), where], capture_output=True,
                             timeout=60, check=False)
     assert killed.returncode == -9, killed.stderr
-    assert not list(dirs.outbox.glob("paper.*.json")), "the result is set aside, not in the outbox"
-    monkeypatch.setattr(recovery, "INBOX_TEMP_SECONDS", 0.0)  # the staged PDF's ten minutes, as in the test above
-    journal = Journal(dirs.state / "journal.sqlite3")
-    try:
-        counts = recover(journal, Outcomes(dirs.outbox, dirs.processed, dirs.failed, "move"), dirs.inbox)
-    finally:
-        journal.close()
-    assert counts["restored"] == (1 if where == "inside" else 0) and counts["requeued"] == 1
-    assert not (dirs.outbox / reprocess_module.FORGOTTEN).exists()
+    assert not list(dirs.outbox.glob("*.json")), "the result is set aside, not in the outbox"
+    copy = Path(shutil.copy(dirs.inbox / staged_name("paper.pdf"), dirs.root / "copy.pdf"))
+    os.rename(copy, dirs.inbox / "copy.pdf")
+    wait_for(lambda: (dirs.processed / "copy.pdf").exists(), 30, what="the copy settled")
+    assert len(list(dirs.outbox.glob("*.json"))) == (0 if where == "inside" else 1)
+    assert running.stop() == 0
     again = daemon_factory()
     again.wait_ready()
-    wait_for(lambda: not (dirs.inbox / "paper.pdf").exists(), 30, what="the PDF put back settled")
-    wait_for(lambda: (dirs.processed / "paper.pdf").exists(), 30, what="the PDF in processed/")
-    assert len(list(dirs.outbox.glob("paper.*.json"))) == 1, "one result, kept or made again"
+    recovery_counts = again.event("recovery")
+    assert recovery_counts is not None and recovery_counts["restored"] == (1 if where == "inside" else 0)
+    results = [p.name for p in dirs.outbox.glob("*.json")]
+    assert len(results) == 1 and results[0].startswith("paper." if where == "inside" else "copy."), results
+    assert not (dirs.outbox / reprocess_module.FORGOTTEN).exists()
     assert again.stop() == 0
+
+
+def test_a_symlink_where_outputs_are_set_aside_is_never_followed(tmp_path: Path) -> None:
+    """`outbox/.tori-forgotten -> .`: the start deleted every result in the outbox, their records kept."""
+    outbox, failed = tmp_path / "outbox", tmp_path / "failed"
+    outbox.mkdir()
+    failed.mkdir()
+    result = outbox / "a.01234567.json"
+    result.write_text(json.dumps({"source": {"name": "a.pdf", "sha256": "0" * 64}}))
+    (outbox / reprocess_module.FORGOTTEN).symlink_to(outbox)
+    (failed / reprocess_module.FORGOTTEN).symlink_to(outbox)
+    assert reprocess_module.settle_forgotten(outbox, failed, lambda _: frozenset()) == 0
+    assert result.exists()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount")

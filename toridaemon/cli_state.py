@@ -80,7 +80,8 @@ def reprocess_command(target: str, config: str | None) -> int:
         print(f"Cannot reprocess: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"Cannot reprocess {target}: {exc.strerror or exc}", file=sys.stderr)
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != target else ""
+        print(f"Cannot reprocess {target}: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_UNREPAIRABLE
     except JournalError as exc:
         print(f"Cannot reprocess {target}: {exc}", file=sys.stderr)

@@ -59,6 +59,9 @@ def _key(path: Path) -> bytes:
     return os.fsencode(path)
 
 
+Recorded = Callable[[str], frozenset[str]]  # sha256 -> the output names its finished records name
+
+
 class JournalError(Exception):
     """The journal cannot be opened, read or written (locked, corrupt, unwritable)."""
 
@@ -131,10 +134,11 @@ def probe_write(db: sqlite3.Connection) -> None:
             db.execute("ROLLBACK")
 
 
-def _has_finished(db: sqlite3.Connection, sha256: str) -> bool:
-    found = db.execute("SELECT 1 FROM files WHERE sha256 = ? AND state IN ('done', 'failed', 'duplicate') LIMIT 1",
-                       (sha256,)).fetchone()
-    return found is not None
+def _outputs_recorded(db: sqlite3.Connection, sha256: str) -> frozenset[str]:
+    """The names of the result files and final paths that the finished records of a content name."""
+    rows = db.execute("SELECT result_path, final_path FROM files WHERE sha256 = ? AND state IN"
+                      " ('done', 'failed', 'duplicate')", (sha256,)).fetchall()
+    return frozenset(os.path.basename(os.fsdecode(path)) for row in rows for path in row if path)
 
 
 class Journal:
@@ -289,11 +293,11 @@ class Journal:
             db.execute("UPDATE files SET state = 'detected', updated_at = ? WHERE id = ? AND state = 'claimed'",
                        (time.time(), row_id))
 
-    def forget(self, target: str, then: Callable[[Callable[[str], bool]], None] = lambda _: None) -> list[Row]:
+    def forget(self, target: str, then: Callable[[Recorded], None] = lambda _: None) -> list[Row]:
         """Forget the finished rows of a content hash or a path (inbox, result or final path), so that the
         content is processed again instead of being called a duplicate; returns the rows forgotten.
         The caller removes the result file itself (an existing result for the same content is reused), in
-        `then`: it runs inside the transaction, after the delete, with `finished` (see `settle`), and the rows
+        `then`: it runs inside the transaction, before the delete, with `recorded` (see `settle`), and the rows
         stay when it raises."""
         args: tuple[object, ...]
         if _SHA256.fullmatch(target):
@@ -310,15 +314,15 @@ class Journal:
                     "daemon has finished it; with the daemon stopped, start it: it finishes the try first (an input "
                     "it no longer takes, now ignored, is settled once moved out of the inbox)")
             rows = self._rows(db.execute(f"SELECT * FROM files WHERE {finished}", args))  # noqa: S608
+            then(functools.partial(_outputs_recorded, db))  # what it reads is committed: nothing is deleted yet
             db.execute(f"DELETE FROM files WHERE {finished}", args)  # noqa: S608 - fixed fragments
-            then(functools.partial(_has_finished, db))
         return rows
 
-    def settle(self, work: Callable[[Callable[[str], bool]], T]) -> T:
-        """Run `work` in one write transaction, handing it `finished(sha256)`: whether the content has finished
-        records. Under the write lock, no other writer (a `reprocess`) is half-way through changing them."""
+    def settle(self, work: Callable[[Recorded], T]) -> T:
+        """Run `work` in one write transaction, handing it `recorded(sha256)`: the names of the outputs the content's
+        finished records name. Under the write lock, no other writer (a `reprocess`) is half-way through them."""
         with self._write() as db:
-            return work(functools.partial(_has_finished, db))
+            return work(functools.partial(_outputs_recorded, db))
 
     def pending(self) -> list[Row]:
         return self._many("SELECT * FROM files WHERE state IN ('detected', 'claimed') ORDER BY id", ())

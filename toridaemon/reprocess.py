@@ -12,6 +12,7 @@ import contextlib
 import errno
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from toridaemon.fsutil import (
     staged_original,
 )
 from toridaemon.hashing import NotRegularFile, sha256_file
-from toridaemon.journal import Journal
+from toridaemon.journal import Journal, Recorded
 from toridaemon.journal_repair import journal_path, result_source
 from toridaemon.outcome import ERROR_SUFFIX, MAX_NAME_BYTES, json_sha
 from toridaemon.settings import Settings
@@ -65,14 +66,13 @@ def sha_of(target: str) -> str:
 # Where `reprocess` holds the outputs it is forgetting until the journal's records of them are gone: a subfolder of
 # the outbox and of failed/, names unchanged, which no listing of `*.json` there sees.
 FORGOTTEN = ".tori-forgotten"
-Finished = Callable[[str], bool]  # whether the journal has finished records of a content (sha256)
 
 
-def forget_rows(journal: Path, sha256: str, then: Callable[[Finished], None] = lambda _: None) -> int:
+def forget_rows(journal: Path, sha256: str, then: Callable[[Recorded], None] = lambda _: None) -> int:
     """Delete the terminal journal rows of this content, pending rows (work in progress) staying, and run `then`
     in the same transaction: when it raises, the rows stay."""
     if not journal.exists():
-        then(lambda _: False)
+        then(lambda _: frozenset())
         return 0
     db = Journal(journal, busy_timeout_seconds=5.0)  # beside a running daemon: WAL lets both in
     try:
@@ -81,26 +81,37 @@ def forget_rows(journal: Path, sha256: str, then: Callable[[Finished], None] = l
         db.close()
 
 
-def settle_forgotten(outbox: Path, failed: Path, finished: Finished) -> int:
-    """Outputs a `reprocess` that died left set aside (`FORGOTTEN`): back in place when the journal still has their
-    content's records (it died before forgetting them), deleted when it has not. Run under the journal's write lock,
-    so no `reprocess` is between the two; returns how many went back."""
+def settle_forgotten(outbox: Path, failed: Path, recorded: Recorded) -> int:
+    """Outputs a `reprocess` that died left set aside (`FORGOTTEN`): back in place when a finished record still names
+    them (it died before its commit), deleted when none does (it committed; a copy processed since has records of
+    its own, naming its own result). Run under the journal's write lock, so no `reprocess` is between the two;
+    returns how many went back. An entry that cannot be settled is left; it stops none of the others."""
     restored = 0
     for folder, section in ((outbox, "source"), (failed, None)):
         aside = folder / FORGOTTEN
-        if not aside.is_dir():
+        if not _own_folder(aside):  # a symlink there would have its target's files deleted
             continue
         for path in sorted(aside.glob("*.json")):
             sha256 = json_sha(path, section)
-            if sha256 is not None and finished(sha256) and not os.path.lexists(folder / path.name):
-                os.rename(path, folder / path.name)
-                restored += 1
-            else:
-                path.unlink(missing_ok=True)
+            owner = path.name if section else path.name.removesuffix(ERROR_SUFFIX)  # a failure record: its PDF's
+            with contextlib.suppress(OSError):
+                if sha256 is not None and owner in recorded(sha256) and not os.path.lexists(folder / path.name):
+                    os.rename(path, folder / path.name)
+                    restored += 1
+                else:
+                    path.unlink()
         fsync_dir(folder)
         with contextlib.suppress(OSError):
             aside.rmdir()
     return restored
+
+
+def _own_folder(path: Path) -> bool:
+    """A folder, not a symlink to one."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def _outputs_naming(settings: Settings, sha256: str) -> list[Path]:
@@ -126,14 +137,17 @@ def reprocess(settings: Settings, target: str) -> Forgotten:
     done = Forgotten(sha256)
     aside: list[tuple[Path, Path]] = []
 
-    def set_outputs_aside(finished: Finished) -> None:
+    def set_outputs_aside(recorded: Recorded) -> None:
         # Under the journal's write lock, in the transaction that forgets the records: no try records this content
         # between the listing and the forgetting, and the records stay when an output cannot be moved. The outputs
         # are only set aside here, and deleted once the records are gone: a kill in between leaves both, and the
         # next start or `reprocess` puts them back (`settle_forgotten`).
-        settle_forgotten(settings.outbox_dir, settings.failed_dir, finished)
+        settle_forgotten(settings.outbox_dir, settings.failed_dir, recorded)
         for path in _outputs_naming(settings, sha256):
-            (path.parent / FORGOTTEN).mkdir(exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                (path.parent / FORGOTTEN).mkdir()
+            if not _own_folder(path.parent / FORGOTTEN):  # a file or a symlink of that name is in the way
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder of its own", str(path.parent / FORGOTTEN))
             os.rename(path, path.parent / FORGOTTEN / path.name)
             aside.append((path, path.parent / FORGOTTEN / path.name))
         for folder in {path.parent for path, _ in aside}:

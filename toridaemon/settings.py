@@ -482,9 +482,15 @@ def _masked_errors(settings: Settings, raw: list[tuple[str, dict[str, Any]]]) ->
             try:  # on a copy, beside the other values in force: frozen is the model's rule, not the validator's
                 Settings.__pydantic_validator__.validate_assignment(settings.model_copy(), field, value)
             except ValidationError as exc:
-                message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-                warnings.append(f"{field} in the {name} is invalid ({message}); it is overridden by the "
-                                f"{_origin(field, raw)}, and is an error once that is gone")
+                # The value's own errors only: one between fields (min above max) may come of the values that
+                # override the others, not of this source.
+                own = [error for error in exc.errors() if error["loc"] and error["loc"][0] == field]
+                if own:
+                    message = own[0]["msg"].removeprefix("Value error, ")
+                    warnings.append(f"{field} in the {name} is invalid ({message}); it is overridden by the "
+                                    f"{_origin(field, raw)}, and is an error once that is gone")
+            except Exception:  # noqa: S112 - a check that cannot run now (a folder it may not look into) warns of nothing
+                continue
     return tuple(warnings)
 
 
