@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -321,6 +322,35 @@ def test_a_symlink_where_outputs_are_set_aside_is_never_followed(tmp_path: Path)
     (failed / reprocess_module.FORGOTTEN).symlink_to(outbox)
     assert reprocess_module.settle_forgotten(outbox, failed, lambda _: frozenset()) == 0
     assert result.exists()
+
+
+def test_a_set_aside_failure_record_goes_back_only_for_a_failure_that_names_it(tmp_path: Path) -> None:
+    """Names were taken from every finished record: a copy done since, moved to processed/ under the name the failure
+    had, brought the old failure record back beside the copy's result. And an aside file holding `[]` (not ours)
+    ended the start with a traceback, at every start."""
+    outbox, failed = tmp_path / "outbox", tmp_path / "failed"
+    for folder in (outbox / reprocess_module.FORGOTTEN, failed / reprocess_module.FORGOTTEN):
+        folder.mkdir(parents=True)
+    sha = "a" * 64
+    (failed / reprocess_module.FORGOTTEN / "f.pdf.error.json").write_text(json.dumps({"sha256": sha}))
+    (outbox / reprocess_module.FORGOTTEN / "junk.json").write_text("[]")
+    journal = Journal(tmp_path / "journal.sqlite3")
+    try:
+        copy, _ = journal.detect(tmp_path / "inbox" / "f.pdf", 1, 1)
+        journal.claim(copy, sha)
+        journal.finish(copy, "done", result_path=outbox / f"f.{sha[:8]}.json",
+                       final_path=tmp_path / "processed" / "f.pdf")
+        assert journal.settle(functools.partial(reprocess_module.settle_forgotten, outbox, failed)) == 0
+        assert not (failed / "f.pdf.error.json").exists() and not (failed / reprocess_module.FORGOTTEN).exists()
+        failure, _ = journal.detect(tmp_path / "inbox" / "g.pdf", 1, 1)
+        journal.claim(failure, sha)
+        journal.finish(failure, "failed", reason="corrupt_pdf", final_path=failed / "g.pdf")
+        (failed / reprocess_module.FORGOTTEN).mkdir()
+        (failed / reprocess_module.FORGOTTEN / "g.pdf.error.json").write_text(json.dumps({"sha256": sha}))
+        assert journal.settle(functools.partial(reprocess_module.settle_forgotten, outbox, failed)) == 1
+        assert (failed / "g.pdf.error.json").exists()
+    finally:
+        journal.close()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount")

@@ -135,10 +135,12 @@ def probe_write(db: sqlite3.Connection) -> None:
 
 
 def _outputs_recorded(db: sqlite3.Connection, sha256: str) -> frozenset[str]:
-    """The names of the result files and final paths that the finished records of a content name."""
-    rows = db.execute("SELECT result_path, final_path FROM files WHERE sha256 = ? AND state IN"
-                      " ('done', 'failed', 'duplicate')", (sha256,)).fetchall()
-    return frozenset(os.path.basename(os.fsdecode(path)) for row in rows for path in row if path)
+    """The names of the outputs the finished records of a content name: the result files of its `done` records, and
+    the inputs in failed/ of its `failed` ones (their failure records are `<name>.error.json`). Each from its own
+    kind of record: a copy done since, moved to processed/ under the name a failure had, names no failure record."""
+    rows = db.execute("SELECT result_path FROM files WHERE sha256 = ? AND state = 'done' UNION ALL"
+                      " SELECT final_path FROM files WHERE sha256 = ? AND state = 'failed'", (sha256, sha256))
+    return frozenset(os.path.basename(os.fsdecode(path)) for (path,) in rows.fetchall() if path)
 
 
 class Journal:

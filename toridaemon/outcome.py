@@ -297,6 +297,6 @@ def json_sha(path: Path, section: str | None) -> str | None:
         data = json.loads(read_output(path))  # a FIFO at the name is not ours, and must not block
     except (OSError, ValueError):
         return None
-    holder = data.get(section) if section else data
+    holder = data.get(section) if section and isinstance(data, dict) else data  # `[]` or `1` is no output of ours
     value = holder.get("sha256") if isinstance(holder, dict) else None
     return value if isinstance(value, str) else None

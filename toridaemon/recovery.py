@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from toridaemon.fsutil import STAGED_PREFIX, move_to_free_name, remove_stale_temps, staged_original
-from toridaemon.journal import Journal, JournalError, Row
+from toridaemon.journal import Journal, Row
 from toridaemon.logs import get_logger
 from toridaemon.outcome import Outcomes, find_failure_record
 from toridaemon.reprocess import FORGOTTEN, settle_forgotten
@@ -55,8 +55,8 @@ def recover(journal: Journal, outcomes: Outcomes, inbox: Path | None = None,
     if any((folder / FORGOTTEN).is_dir() for folder in (outcomes.outbox, outcomes.failed)):
         try:  # before anything reads the outbox: a result a killed `reprocess` set aside may go back into it
             counts["restored"] = journal.settle(functools.partial(settle_forgotten, outcomes.outbox, outcomes.failed))
-        except (OSError, JournalError) as exc:  # left for the next start or `reprocess`; its content reads as done
-            log.warning("forgotten_outputs_not_settled", error=str(exc))
+        except Exception as exc:  # left for the next start or `reprocess` (its content reads as done); never a stop
+            log.warning("forgotten_outputs_not_settled", error=repr(exc))
     for directory in (outcomes.outbox, outcomes.failed, outcomes.processed):
         counts["temps"] += remove_stale_temps(directory)
     if inbox is not None:

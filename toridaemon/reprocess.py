@@ -95,8 +95,7 @@ def settle_forgotten(outbox: Path, failed: Path, recorded: Recorded) -> int:
             sha256 = json_sha(path, section)
             owner = path.name if section else path.name.removesuffix(ERROR_SUFFIX)  # a failure record: its PDF's
             with contextlib.suppress(OSError):
-                if sha256 is not None and owner in recorded(sha256) and not os.path.lexists(folder / path.name):
-                    os.rename(path, folder / path.name)
+                if sha256 is not None and owner in recorded(sha256) and _put_in_place(path, folder / path.name):
                     restored += 1
                 else:
                     path.unlink()
@@ -104,6 +103,16 @@ def settle_forgotten(outbox: Path, failed: Path, recorded: Recorded) -> int:
         with contextlib.suppress(OSError):
             aside.rmdir()
     return restored
+
+
+def _put_in_place(set_aside: Path, path: Path) -> bool:
+    """Back at `path`, never over what is there now (a result of the same name is this content's, written since);
+    False when the name is taken."""
+    try:
+        rename_no_replace(set_aside, path)
+    except FileExistsError:
+        return False
+    return True
 
 
 def _own_folder(path: Path) -> bool:
@@ -179,8 +188,8 @@ def _put_back(aside: list[tuple[Path, Path]]) -> None:
     """Undo the setting aside of outputs whose records stay (the transaction failed); a kill leaves it to
     `settle_forgotten`."""
     for path, set_aside in aside:
-        with contextlib.suppress(OSError):
-            os.rename(set_aside, path)
+        with contextlib.suppress(OSError):  # a name taken meanwhile (another content's failure) is not replaced
+            rename_no_replace(set_aside, path)
     for folder in {path.parent for path, _ in aside}:
         with contextlib.suppress(OSError):
             fsync_dir(folder)
