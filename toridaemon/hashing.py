@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -45,10 +46,12 @@ def open_regular(path: Path, *, follow_symlinks: bool = False) -> tuple[BinaryIO
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow_symlinks:  # the name is a symlink (followed: a loop of them)
             raise NotRegularFile("symlink") from exc
+        kind = None
         if exc.errno == errno.ENXIO:  # a socket, or a device without its driver, refuses the open itself
-            kind = _special_kind(path)
-            if kind is not None:
-                raise NotRegularFile(kind) from exc
+            with contextlib.suppress(OSError):
+                kind = special_kind(os.stat(path).st_mode)
+        if kind is not None:
+            raise NotRegularFile(kind) from exc
         raise
     info = os.fstat(fd)  # before fdopen: on a folder it raised IsADirectoryError naming the descriptor ("… : 3")
     if not stat.S_ISREG(info.st_mode):
@@ -57,14 +60,19 @@ def open_regular(path: Path, *, follow_symlinks: bool = False) -> tuple[BinaryIO
     return os.fdopen(fd, "rb"), info
 
 
-def _special_kind(path: Path) -> str | None:
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return None
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else None
+_SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISLNK, "symlink"),
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "device"),
+    (stat.S_ISBLK, "device"),
+)
+
+
+def special_kind(mode: int) -> str | None:
+    """The kind of entry a mode names when it is none we would open as a file (symlink, fifo, …); else None."""
+    return next((kind for test, kind in _SPECIAL_KINDS if test(mode)), None)
 
 
 def sha256_file(path: Path, also: Callable[[bytes], None] | None = None) -> FileState:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from toridaemon.hashing import special_kind
 from toridaemon.logs import get_logger
 
 log = get_logger("toridaemon.inbox")
@@ -65,21 +66,11 @@ class _Watch:
     writer: Writer = "none"
 
 
-_SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
-    (stat.S_ISLNK, "symlink"),
-    (stat.S_ISDIR, "directory"),
-    (stat.S_ISFIFO, "fifo"),
-    (stat.S_ISSOCK, "socket"),
-    (stat.S_ISCHR, "device"),
-    (stat.S_ISBLK, "device"),
-)
-
-
 def describe_special(mode: int, nlink: int) -> str | None:
     """Why an entry is not a plain regular file we may open, or None when it is one."""
-    for test, kind in _SPECIAL_KINDS:
-        if test(mode):
-            return kind
+    kind = special_kind(mode)
+    if kind is not None:
+        return kind
     if not stat.S_ISREG(mode):
         return "unknown file type"
     # A second name for the same inode may point at a file outside the inbox: never open it.
