@@ -150,7 +150,7 @@ def _list_names(directory: Path, recursive: bool) -> tuple[list[str], list[str],
                 pending.append((Path(entry.path), f"{prefix}{entry.name}/", depth + 1))
             elif recursive:
                 unlisted[prefix + entry.name] = f"more than {MAX_DEPTH} folders below the inbox"
-            elif not recursive:
+            else:
                 subfolders.append(entry.name)
     return sorted(names), sorted(subfolders), unlisted
 
