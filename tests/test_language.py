@@ -263,6 +263,74 @@ def test_verbs_from_the_lexicons_end_no_term() -> None:
     assert not any(word in name.split() for name in nl for word in ("geeft", "werkt", "maakt", "bevat"))
 
 
+# Real-sounding paragraphs whose verbs a stop-word-bounded reading put into terms ("paneles solares transforman",
+# "agricoltori ricevono contributi europei", "governo anunciou novas quotas"), with terms that must survive.
+ROMANCE = {
+    "es": ("La energía solar fotovoltaica se ha convertido en una fuente barata. Los paneles solares transforman la "
+           "radiación en electricidad. Muchas empresas instalan paneles solares en sus tejados. Las baterías de "
+           "litio permiten guardar la energía. Los expertos consideran que la energía solar fotovoltaica seguirá "
+           "creciendo. Los sistemas distribuidos de autoconsumo necesitan baterías de litio.",
+           ("transforman", "instalan", "permiten", "consideran", "seguirá", "creciendo", "necesitan"),
+           ("energía solar fotovoltaica", "paneles solares", "sistemas distribuidos")),
+    "it": ("L'agricoltura biologica è cresciuta molto. Le aziende agricole non usano pesticidi chimici. Gli "
+           "agricoltori ricevono contributi europei per l'agricoltura biologica. I costi di produzione restano "
+           "elevati e le aziende agricole chiedono contributi europei. L'agricoltura biologica protegge il suolo.",
+           ("usano", "ricevono", "restano", "chiedono", "protegge"),
+           ("agricoltura biologica", "aziende agricole", "contributi europei")),
+    "pt": ("A pesca artesanal continua a ser importante para muitas comunidades costeiras. Os pescadores usam pequenos "
+           "barcos. O governo anunciou novas quotas de pesca para a sardinha, que preocupam os pescadores. Os stocks "
+           "de sardinha diminuíram. As associações pedem apoios para a pesca artesanal e as comunidades costeiras.",
+           ("usam", "anunciou", "preocupam", "diminuíram", "pedem", "continua"),
+           ("pesca artesanal", "comunidades costeiras")),
+}
+
+
+@pytest.mark.parametrize("code", sorted(ROMANCE))
+def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
+    text, verbs, terms = ROMANCE[code]
+    result = analyze_text(text)
+    assert result.language == code
+    names = [c.name.lower() for c in result.concepts]
+    assert not [name for name in names if set(name.split()) & set(verbs)], names
+    assert set(terms) <= set(names), names
+
+
+@pytest.mark.parametrize(("code", "verbs", "others"), [
+    # others: nouns and adjectives spelt like a verb form or belonging to a verb ("forma", "solares" of "solar",
+    # "militares"), participles used as adjectives ("distribuidos"), infinitives that are nouns too ("poder").
+    ("es", "transforman instalan permiten consideran seguirá creciendo tiene puede",
+     "forma cambio muestra estado solares militares colecciones distribuidos supervisado poder energía agente"),
+    ("it", "usano ricevono restano chiedono protegge sono",
+     "forma cambio mostra stato poteri affari militari coltivata cresciuta potere agricoltura"),
+    ("pt", "usam anunciou preocupam diminuíram pedem continua",
+     "forma estado professores melhores militares esposa paris distribuídos poder pesca"),
+])
+def test_verb_forms_of_lemma_lists_leave_nouns_adjectives_and_participles_out(code: str, verbs: str,
+                                                                               others: str) -> None:
+    forms = language(code).verbs
+    assert set(verbs.split()) <= forms
+    assert not set(others.split()) & forms
+
+
+def test_verb_forms_need_simplemma_and_stay_empty_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from toridaemon.pipeline.language import lemmas
+
+    monkeypatch.setattr(lemmas, "_data_file", lambda _code: None)  # as when simplemma is not installed
+    lemmas._verb_forms.cache_clear()
+    try:
+        assert lemmas.verb_forms("es") == frozenset()
+    finally:
+        lemmas._verb_forms.cache_clear()
+    assert lemmas.verb_forms("en") == frozenset()  # English has its tagged lexicon
+
+
+def test_inflected_quantifiers_are_function_words() -> None:
+    assert {"muitas", "poucas", "algumas", "outras"} <= language("pt").stop_words
+    assert {"alcune", "molte", "nessuna"} <= language("it").stop_words
+    names = [c.name.lower() for c in analyze_text(ROMANCE["pt"][0]).concepts]
+    assert "comunidades costeiras" in names and not any(name.split()[0] == "muitas" for name in names)
+
+
 def test_placeholder_text_gives_no_concepts() -> None:
     filler = (
         "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, placerat ac, "

