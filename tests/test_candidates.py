@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from toridaemon.pipeline import PipelineOptions, analyze_text, candidates, scoring
 from toridaemon.pipeline.candidates import dehyphenate, extract, normalize, tokenize
+from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.language import Language, language, lexicon
 from toridaemon.pipeline.language.english import fold
 from toridaemon.pipeline.language.lexicon import base_verbs
@@ -216,6 +217,26 @@ def test_names_keep_their_capitals_and_sentence_starts_do_not() -> None:
     assert "hidden Markov models" in names
     assert "Ovar" in names
     assert "tracking" in " ".join(names) and "Tracking" not in " ".join(names)
+
+
+def test_a_name_of_several_words_keeps_its_capitals() -> None:
+    # The GPL's "Free Software Foundation" is first met at a sentence's start; "free software" alone stays a
+    # common term, though "Free Software" also opens the name inside sentences.
+    text = ("Free Software Foundation members promote free software. The GNU General Public License is published "
+            "by the Free Software Foundation. Free software means users may run and study free software. Free "
+            "Software Foundation staff and users of free software meet.")
+    names = [c.name for c in analyze_text(text, settings=PipelineOptions(min_concepts=12)).concepts]
+    assert "Free Software Foundation" in names and "free software" in names, names
+
+
+def test_a_word_only_ever_capitalised_stays_so_beside_a_name() -> None:
+    # An attribution line starts with its name: "Mark" is never inside a sentence, "Twain" is once.
+    spans = [Span("body", 1, "Satire is a weapon.\n-- Mark Twain\nThe satire of Twain and his humor.")]
+    locator = Locator(spans, language("en"), {"mark", "twain"})
+    assert locator.find(("mark twain",))[0] == "Mark Twain"
+    locator = Locator([Span("body", 1, "Hidden Markov models fit. We fit hidden Markov models.")], language("en"),
+                      {"markov"})
+    assert locator.find(("hidden markov models",))[0] == "hidden Markov models"
 
 
 def test_a_title_tells_no_names() -> None:

@@ -327,6 +327,9 @@ def test_verb_forms_need_simplemma_and_stay_empty_without_it(monkeypatch: pytest
 def test_inflected_quantifiers_are_function_words() -> None:
     assert {"muitas", "poucas", "algumas", "outras"} <= language("pt").stop_words
     assert {"alcune", "molte", "nessuna"} <= language("it").stop_words
+    assert {"quelques", "certains", "diverses"} <= language("fr").stop_words
+    assert {"folgenden", "sämtliche", "weiteren", "mehrere"} <= language("de").stop_words
+    assert {"verschillende", "sommige", "enkele", "elke"} <= language("nl").stop_words
     names = [c.name.lower() for c in analyze_text(ROMANCE["pt"][0]).concepts]
     assert "comunidades costeiras" in names and not any(name.split()[0] == "muitas" for name in names)
 

@@ -68,7 +68,18 @@ class Locator:
         if self._keep_case:
             return " ".join(surface.split())
         # Keep acronyms, mixed case ("UDDI", "PlanetLab") and names; lowercase words capitalised only by position.
-        return " ".join(word if _mixed_case(word) or self._is_name(word) else word.lower() for word in surface.split())
+        # A name of several words is kept whole where the text writes it so inside a sentence ("the Free Software
+        # Foundation"), and a word the text only ever capitalises stays so beside a name ("-- Mark Twain", not
+        # "mark Twain"; "Hidden" of "Hidden Markov models" at a sentence's start is lowercased).
+        words = surface.split()
+        if len(words) > 1 and words[0][:1].isupper() and self._written_inside(" ".join(words)):
+            return " ".join(words)
+        named = any(self._is_name(word) for word in words)
+        return " ".join(word if _mixed_case(word) or self._is_name(word) or (named and word.lower() in self._proper)
+                        else word.lower() for word in words)
+
+    def _written_inside(self, phrase: str) -> bool:
+        return any(_inside_sentence(text.original, phrase, whole_name=True) for text in self._body)
 
     def _is_name(self, word: str) -> bool:
         """A word the text writes only Capitalised, and at least once inside a sentence ("in Ovar", not only
@@ -115,15 +126,17 @@ def _pattern(key: str) -> str:
     return r"\b" + r"[\s\-]+".join(parts) + r"\b"
 
 
-def _inside_sentence(text: str, word: str) -> bool:
+def _inside_sentence(text: str, word: str, *, whole_name: bool = False) -> bool:
     """Whether `word` occurs as a word of `text` (whose spaces `_prepare` made single) after another word of
-    its sentence; each occurrence is looked at once."""
+    its sentence; each occurrence is looked at once. `whole_name`: and not followed by a capitalised word (then it
+    is part of a longer name: "Free Software" of "the Free Software Foundation")."""
     position = text.find(word)
     while position != -1:
         end = position + len(word)
         whole = (position == 0 or not text[position - 1].isalnum()) and (end == len(text) or not text[end].isalnum())
         before = position - 2 if position >= 2 and text[position - 1] == " " else position - 1
-        if whole and before >= 0 and text[before] not in _OPENERS:
+        longer = whole_name and text[end : end + 1] == " " and text[end + 1 : end + 2].isupper()
+        if whole and before >= 0 and text[before] not in _OPENERS and not longer:
             return True
         position = text.find(word, end)
     return False

@@ -123,6 +123,11 @@ _MISSING_FUNCTION_WORDS = {
     ),
     "es": set("tanta tantos tantas".split()),
     "it": set("molte poca poche vari varie alcuni alcune nessuno nessuna stessa".split()),
+    "fr": set("quelques quelque certains certaines divers diverses aucune toute différents différentes nombreux "
+              "nombreuses".split()),
+    "de": set("folgende folgenden folgender folgendes sämtliche sämtlichen sämtlicher beide beiden weitere weiteren "
+              "weiterer verschiedene verschiedenen verschiedener mehrere mehreren viele vielen wenige wenigen".split()),
+    "nl": set("verschillende sommige enkele elke ieder iedere alle vele weinig meerdere diverse beide".split()),
 }
 _SNOWBALL = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch",
