@@ -39,6 +39,12 @@ _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a 
 # "la" are boundaries, "come", "per", "era" not; of German's, "der", "und", "die" are, "war", "man" not.
 _MIXED_ZIPF = 4.5
 _MIXED_APART = 2.0
+# English determiners, modals and conjunctions rarer than `_FUNCTION_ZIPF`, which other languages' text holds in
+# English passages and names (see `_foreign_function_words`).
+_ENGLISH_CLOSED_CLASS = frozenset(
+    "those many such each every both either neither must might should shall may whose whom whether though although "
+    "while until without within upon among between during against another several various".split()
+)
 # Detector codes wordfreq lists under another one: Serbo-Croatian ("sh") is Croatian, Bosnian, Serbian and
 # Montenegrin, which the detector tells apart; Filipino ("fil") is standard Tagalog.
 _WORDFREQ_CODES = {"hr": "sh", "bs": "sh", "sr": "sh", "me": "sh", "tl": "fil"}
@@ -238,14 +244,26 @@ def _listed_function_words(code: str) -> set[str]:
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
     """Function words of the other tuned languages that are rare in this one: addresses, names of institutions
-    and quotations bring them into any text ("viale delle terme di caracalla" in an English report)."""
+    and quotations bring them into any text ("viale delle terme di caracalla" in an English report). English ones
+    also when `_MIXED_APART` more common in English than here, however common here: English sentences, names and
+    titles are in every language's text, so wordfreq finds "the", "is" and "which" often in Spanish or German too
+    ("Software in the Public Interest", a paragraph left untranslated in a manual); of those on the list, only the
+    function words common enough to count as such in English (`_FUNCTION_ZIPF`: not "state" or "problem") and the
+    rarer determiners, modals and conjunctions of `_ENGLISH_CLOSED_CLASS` count, and "an", "once" or "been" (a
+    year, eleven and a leg elsewhere) stay words."""
     rare = 10**_FOREIGN_ZIPF / 1e9
-    return {
+    found = {
         word
         for other in TUNED if other != code
         for word in _listed_stop_words(other)
         if len(word) > 1 and frequencies.get(word, 0.0) < rare
     }
+    if code != "en":
+        english, apart, frequent = _frequencies("en"), 10**_MIXED_APART, 10**_FUNCTION_ZIPF / 1e9
+        found |= {word for word in _listed_stop_words("en") | _ENGLISH_CLOSED_CLASS
+                  if len(word) > 1 and english.get(word, 0.0) >= frequencies.get(word, 0.0) * apart
+                  and (english.get(word, 0.0) >= frequent or word in _ENGLISH_CLOSED_CLASS)}
+    return found
 
 
 def _frequencies(code: str) -> dict[str, float]:
