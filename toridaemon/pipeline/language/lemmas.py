@@ -1,13 +1,15 @@
 """Verb forms of Spanish, Italian and Portuguese, told from simplemma's lemma lists (MIT code; data read where it
 is installed, not copied): no PyPI package ships a part-of-speech lexicon of these languages without a web
-framework's or a neural tagger's worth of dependencies, but a lemma list says which forms belong to a verb.
+framework's or a neural tagger's worth of dependencies, but a lemma list says which forms belong to a verb. French
+takes the forms in "-ez" and "-ons" its tagged lexicon lacks (`_ONLY_ENDINGS`).
 
 A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo") when:
 - its lemma is an infinitive with many forms (`_VERB_FORMS` or more: a noun or an adjective has a few);
 - it is not the infinitive itself ("poder", "dovere" and "prazer" are nouns too);
 - it is not a participle ("sistemas distribuidos", "aprendizaje supervisado", "agente": adjectives and nouns);
-- it is no word of its own (a lemma: "forma", "cambio", "mostra") and no plural or feminine of one ("solares",
-  "militares", "colecciones", "amiga": the noun or adjective beside a verb of the same spelling);
+- it is no word of its own (a lemma: "forma", "cambio", "mostra"), no plural or feminine of one ("solares",
+  "militares", "colecciones", "amiga": the noun or adjective beside a verb of the same spelling), and not listed
+  capitalised (a name);
 - it is not far more frequent than its infinitive (then it is mostly something else: "paris", "uma");
 - it occurs in real text: wordfreq's `large` list of the language holds it (some 40,000 forms per language,
   99 % of the verb forms in sample texts; the full paradigms would be half a million).
@@ -31,18 +33,24 @@ import wordfreq
 
 from toridaemon.pipeline import warmcache
 
-LANGUAGES = ("es", "it", "pt")
+LANGUAGES = ("es", "it", "pt", "fr")
 _VERB_FORMS = 12
 _NAME_RATIO = 30.0  # a form this many times as frequent as its infinitive is mostly another word
 _INFINITIVES = {
     "es": ("ar", "er", "ir", "ír"), "pt": ("ar", "er", "ir", "por", "pôr"), "it": ("are", "ere", "ire", "rre"),
+    "fr": ("er", "ir", "re", "oir"),
 }
+# French has a tagged lexicon (lexicon.py), which lacks most forms of the first and second persons plural ("tapez",
+# "consultez", "rappelons": a manual's instructions); only those are added, and only when no more frequent than
+# their infinitive (names end so too: "Rodez", "Suez").
+_ONLY_ENDINGS = {"fr": ("ez", "ons")}
 _PARTICIPLES = {
     "es": ("ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "ído", "ída", "ídos", "ídas",
            "to", "ta", "tos", "tas", "cho", "cha", "chos", "chas", "nte", "ntes"),
     "pt": ("ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "to", "ta", "tos", "tas", "nte", "ntes"),
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
+    "fr": (),
 }
 _ACCENTED = str.maketrans("aeiou", "áéíóú")
 
@@ -92,10 +100,14 @@ class _Paradigms:
         if (self.forms[lemma] < _VERB_FORMS or not lemma.endswith(_INFINITIVES[self.code])
                 or word.endswith(_PARTICIPLES[self.code])):
             return False
-        if word in self.forms or any(self.lemmas.get(base) == base or 0 < self.forms[base] < _VERB_FORMS
-                                     for base in _bases(self.code, word)):
-            return False
-        return share <= _NAME_RATIO * self.frequencies.get(lemma, 0.0) or share < 1e-6
+        if word in self.forms or self.lemmas.get(word.capitalize(), "")[:1].isupper():
+            return False  # a lemma, or a name ("Suez"): its capitalised spelling has a lemma of its own
+        if any(self.lemmas.get(base) == base or 0 < self.forms[base] < _VERB_FORMS for base in _bases(self.code, word)):
+            return False  # the plural or feminine of a lemma
+        infinitive = self.frequencies.get(lemma, 0.0)
+        if self.code in _ONLY_ENDINGS:
+            return word.endswith(_ONLY_ENDINGS[self.code]) and len(word) > 4 and share <= infinitive
+        return share <= _NAME_RATIO * infinitive or share < 1e-6
 
 
 def _bases(code: str, word: str) -> set[str]:

