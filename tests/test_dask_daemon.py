@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,21 @@ def test_daemon_on_a_dask_cluster_survives_a_worker_kill(
     assert daemon.stop() == 0
     _check_exactly_once(dirs, inputs)
     assert len(list(dirs.outbox.glob("*.json"))) == len(inputs), "every file readable, so every file has a result"
+
+
+def test_no_scheduler_yet_is_not_ready_from_the_start(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+                                                      ) -> None:
+    """/readyz said 200 for the ten seconds of the first connection try to a scheduler that was not there."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    daemon = daemon_factory({"TORI_EXECUTOR": "dask", "TORI_DASK_SCHEDULER_ADDRESS": f"tcp://127.0.0.1:{port}"})
+    daemon.wait_ready(60)
+    assert daemon.get("/readyz")[0] == 503
+    assert daemon.get("/healthz")[0] == 200  # alive, and keeps trying
+    wait_for(lambda: daemon.event("dask_connect_failed"), 60, what="the first connection try over")
+    assert daemon.get("/readyz")[0] == 503
+    assert daemon.stop() == 0
 
 
 def test_a_cluster_without_workers_is_not_ready_and_files_wait_for_a_worker(

@@ -108,6 +108,12 @@ def test_alerts_cover_the_documented_conditions() -> None:
     assert all(rule["labels"]["severity"] in {"warning", "critical"} for rule in alert_rules())
 
 
+def test_the_operations_guide_tells_what_to_do_for_every_alert() -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(Toridaemon\w+)` \|", guide, re.MULTILINE))
+    assert listed == {rule["alert"] for rule in alert_rules()}
+
+
 def test_dashboard_shows_the_required_figures() -> None:
     joined = "\n".join(dashboard_exprs())
     for needle in (

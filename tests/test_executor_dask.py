@@ -148,7 +148,8 @@ class DaskProcesses:
 
     def worker(self, name: str) -> subprocess.Popen[bytes]:
         return self._spawn(name, "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                           "--no-dashboard", "--name", name, "--death-timeout", "30", "--preload", PRELOAD,
+                           "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--name", name,
+                           "--death-timeout", "30", "--preload", PRELOAD,
                            "--local-directory", str(self.root / name))
 
     def stop_all(self) -> None:
@@ -365,6 +366,15 @@ def test_cluster_units_are_accepted_by_systemd(tmp_path: Path, unit: str) -> Non
                               capture_output=True, text=True, timeout=60, check=False)
     exposure = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", security.stdout)
     assert exposure is not None and float(exposure.group(1)) <= 2.0, security.stdout
+
+
+def test_every_port_of_the_cluster_units_is_on_their_host() -> None:
+    """Without `--dashboard-address`, a worker's HTTP port (its /metrics) listened on 0.0.0.0 whatever `--host`
+    said (seen with `ss -ltn`); the scheduler's was given already."""
+    for unit in ("toridaemon-dask-scheduler.service", "toridaemon-dask-worker.service"):
+        text = (REPO / "systemd" / unit).read_text()
+        start = " ".join(text.split("ExecStart=", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ").split())
+        assert "--host ${TORIDASK_HOST}" in start and "--dashboard-address ${TORIDASK_HOST}:" in start, start
 
 
 def test_an_answer_lost_with_its_worker_is_resubmitted_a_bounded_number_of_times(tmp_path: Path) -> None:

@@ -191,7 +191,8 @@ def test_unknown_yaml_key_is_rejected_with_file_name(tmp_path: Path) -> None:
     config = write_yaml(tmp_path / "c.yaml", {"max_attempts": 2, "stabilty_seconds": 1})
     with pytest.raises(SettingsError) as caught:
         load_settings(config, environ={}, env_file=None)
-    assert caught.value.problems == [("stabilty_seconds", f"YAML file {config}", "Extra inputs are not permitted")]
+    assert caught.value.problems == [("stabilty_seconds", f"YAML file {config}",
+                                      "is no setting; did you mean stability_seconds?")]
 
 
 def test_invalid_yaml_value_names_field_and_file(tmp_path: Path) -> None:
@@ -384,8 +385,15 @@ def test_a_dotenv_file_shared_with_other_programs_gives_only_its_tori_variables(
     loaded = load_settings(None, environ={}, env_file=env_file)
     assert loaded.settings.max_attempts == 4 and loaded.settings.ocr == "auto"
     write_dotenv(env_file, {"TORI_MAX_ATTEMPS": "4"})
-    with pytest.raises(SettingsError, match="tori_max_attemps"):
+    with pytest.raises(SettingsError, match=r"tori_max_attemps .*did you mean TORI_MAX_ATTEMPTS"):
         load_settings(None, environ={}, env_file=env_file)
+    write_dotenv(env_file, {"TORI_CONFIG": str(tmp_path / "other.yaml")})
+    with pytest.raises(SettingsError, match="TORI_CONFIG is read from the environment only"):
+        load_settings(None, environ={}, env_file=env_file)
+    config = tmp_path / "c.yaml"
+    config.write_text("max_concept: 3\n")
+    with pytest.raises(SettingsError, match=r"max_concept .*did you mean max_concepts"):
+        load_settings(config, environ={}, env_file=None)
 
 
 @pytest.mark.parametrize("text", [

@@ -95,7 +95,9 @@ class Daemon:
         self.metrics = Metrics()
         self.notifier = Notifier()
         self.ready = False
-        self.executor_healthy = True
+        # A local pool builds within seconds of READY and files wait for it; a Dask cluster is not there until the
+        # first connection says so (its first try may take the whole connect timeout).
+        self.executor_healthy = self.settings.executor != "dask"
         self.draining = False
         self.journal_damaged = False
         self.blocked: tuple[str, str] | None = None  # (reason, detail) while no file can get through

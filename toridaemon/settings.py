@@ -501,5 +501,18 @@ def _problems(exc: ValidationError, raw: list[tuple[str, dict[str, Any]]]) -> li
         top = str(error["loc"][0]) if error["loc"] else ""
         # pydantic prefixes messages of validators that raise ValueError with "Value error, ".
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = _unknown_name(top)
         problems.append((field, _origin(top, raw) if top else "combined values", message))
     return problems
+
+
+def _unknown_name(name: str) -> str:
+    """Why a name given as a setting is none (a `.env` variable, a YAML key), with the closest setting's name."""
+    field = name.lower().removeprefix(ENV_PREFIX.lower())
+    if name.upper() in OTHER_ENV:
+        return f"is no setting: {name.upper()} is read from the environment only (or give --config)"
+    close = difflib.get_close_matches(field, list(Settings.model_fields), n=1, cutoff=0.6)
+    prefix = ENV_PREFIX if name.lower().startswith(ENV_PREFIX.lower()) else ""
+    return f"is no setting; did you mean {prefix}{close[0].upper() if prefix else close[0]}?" if close \
+        else "is no setting, and none has a similar name"
