@@ -208,7 +208,8 @@ def language(code: str | None) -> Language:
     fold = english.fold if code == "en" else _folder(code)
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
-                    verbs=verb_forms(code), base_verbs=base_verbs(code), adjectives=adjective_forms(code),
+                    verbs=verb_forms(code) | _english_verbs(code, frequencies), base_verbs=base_verbs(code),
+                    adjectives=adjective_forms(code),
                     proper_nouns=proper, lexicon=lexicon)
 
 
@@ -264,6 +265,18 @@ def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str
                   if len(word) > 1 and english.get(word, 0.0) >= frequencies.get(word, 0.0) * apart
                   and (english.get(word, 0.0) >= frequent or word in _ENGLISH_CLOSED_CLASS)}
     return found
+
+
+def _english_verbs(code: str, frequencies: dict[str, float]) -> frozenset[str]:
+    """English verb forms (the Brill lexicon's finite forms) that bound terms in another language's text, where
+    English passages and names come ("many programs exist", "packages must satisfy"): those a hundred times
+    (`_MIXED_APART`) more common in English than here and not rare there, so that a word of the language spelt
+    alike stays one ("include" in Italian, "mars" in French, "was" in German)."""
+    if code == "en":
+        return frozenset()
+    english, apart, rare = _frequencies("en"), 10**_MIXED_APART, 10**_FOREIGN_ZIPF / 1e9
+    return frozenset(word for word in verb_forms("en")
+                     if english.get(word, 0.0) >= max(rare, frequencies.get(word, 0.0) * apart))
 
 
 def _frequencies(code: str) -> dict[str, float]:
