@@ -229,13 +229,16 @@ def test_a_name_of_several_words_keeps_its_capitals() -> None:
     assert "Free Software Foundation" in names and "free software" in names, names
 
 
-def test_a_word_only_ever_capitalised_stays_so_beside_a_name() -> None:
-    # An attribution line starts with its name: "Mark" is never inside a sentence, "Twain" is once.
-    spans = [Span("body", 1, "Satire is a weapon.\n-- Mark Twain\nThe satire of Twain and his humor.")]
-    locator = Locator(spans, language("en"), {"mark", "twain"})
-    assert locator.find(("mark twain",))[0] == "Mark Twain"
-    locator = Locator([Span("body", 1, "Hidden Markov models fit. We fit hidden Markov models.")], language("en"),
-                      {"markov"})
+def test_a_common_term_stays_lowercase_beside_a_name_it_is_part_of() -> None:
+    # A heading first, and "Machine Learning" inside a sentence only as part of a conference's name.
+    text = ("A Survey of Text Mining\n\n1 Machine Learning\n\nWe apply machine learning to text classification. "
+            "Deep learning extends machine learning with neural networks. Machine learning needs features.\n\n"
+            "References\n\n[1] A. Smith. Text classification at scale. In Proceedings of the International "
+            "Conference on Machine Learning, pages 1-9, 2020.")
+    names = [c.name for c in analyze_text(text).concepts]
+    assert "machine learning" in names and "Machine Learning" not in names, names
+    locator = Locator([Span("body", 1, "Hidden Markov models fit speech. A Markov chain has states. Hidden Markov "
+                                       "models need training.")], language("en"), {"hidden", "markov"})
     assert locator.find(("hidden markov models",))[0] == "hidden Markov models"
 
 

@@ -368,13 +368,17 @@ def test_cluster_units_are_accepted_by_systemd(tmp_path: Path, unit: str) -> Non
     assert exposure is not None and float(exposure.group(1)) <= 2.0, security.stdout
 
 
-def test_every_port_of_the_cluster_units_is_on_their_host() -> None:
+def test_every_port_of_the_cluster_units_is_on_a_given_host() -> None:
     """Without `--dashboard-address`, a worker's HTTP port (its /metrics) listened on 0.0.0.0 whatever `--host`
-    said (seen with `ss -ltn`); the scheduler's was given already."""
-    for unit in ("toridaemon-dask-scheduler.service", "toridaemon-dask-worker.service"):
+    said (seen with `ss -ltn`); the scheduler's was given already. Both default to loopback."""
+    expected = {"toridaemon-dask-scheduler.service": ("--dashboard-address ${TORIDASK_HOST}:", "TORIDASK_HOST"),
+                "toridaemon-dask-worker.service": ("--dashboard-address ${TORIDASK_HTTP_ADDRESS}",
+                                                   "TORIDASK_HTTP_ADDRESS")}
+    for unit, (option, variable) in expected.items():
         text = (REPO / "systemd" / unit).read_text()
         start = " ".join(text.split("ExecStart=", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ").split())
-        assert "--host ${TORIDASK_HOST}" in start and "--dashboard-address ${TORIDASK_HOST}:" in start, start
+        assert "--host ${TORIDASK_HOST}" in start and option in start, start
+        assert f"Environment={variable}=127.0.0.1" in text
 
 
 def test_an_answer_lost_with_its_worker_is_resubmitted_a_bounded_number_of_times(tmp_path: Path) -> None:

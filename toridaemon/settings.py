@@ -501,18 +501,23 @@ def _problems(exc: ValidationError, raw: list[tuple[str, dict[str, Any]]]) -> li
         top = str(error["loc"][0]) if error["loc"] else ""
         # pydantic prefixes messages of validators that raise ValueError with "Value error, ".
         message = error["msg"].removeprefix("Value error, ")
+        origin = _origin(top, raw) if top else "combined values"
         if error["type"] == "extra_forbidden":
-            message = _unknown_name(top)
-        problems.append((field, _origin(top, raw) if top else "combined values", message))
+            message = _unknown_name(top, variables=origin.startswith(".env"))
+        problems.append((field, origin, message))
     return problems
 
 
-def _unknown_name(name: str) -> str:
-    """Why a name given as a setting is none (a `.env` variable, a YAML key), with the closest setting's name."""
-    field = name.lower().removeprefix(ENV_PREFIX.lower())
-    if name.upper() in OTHER_ENV:
-        return f"is no setting: {name.upper()} is read from the environment only (or give --config)"
+def _unknown_name(name: str, *, variables: bool) -> str:
+    """Why a name given as a setting is none, with the closest setting's name as that source spells it: a `.env`
+    variable (`variables`: `TORI_MAX_CONCEPTS`) or a YAML key (`max_concepts`)."""
+    if variables and name.upper() in OTHER_ENV:
+        hint = " (or name the YAML file with --config)" if name.upper() == CONFIG_ENV else ""
+        return f"is no setting: {name.upper()} is read from the environment only{hint}"
+    field = name.lower().removeprefix(ENV_PREFIX.lower()) if variables else name.lower()
+    if not variables and field.startswith(ENV_PREFIX.lower()) and field[len(ENV_PREFIX):] in Settings.model_fields:
+        return f"is no setting: a YAML key is the setting's name without {ENV_PREFIX} ({field[len(ENV_PREFIX):]})"
     close = difflib.get_close_matches(field, list(Settings.model_fields), n=1, cutoff=0.6)
-    prefix = ENV_PREFIX if name.lower().startswith(ENV_PREFIX.lower()) else ""
-    return f"is no setting; did you mean {prefix}{close[0].upper() if prefix else close[0]}?" if close \
-        else "is no setting, and none has a similar name"
+    if not close:
+        return "is no setting, and none has a similar name"
+    return f"is no setting; did you mean {ENV_PREFIX + close[0].upper() if variables else close[0]}?"

@@ -68,15 +68,14 @@ class Locator:
         if self._keep_case:
             return " ".join(surface.split())
         # Keep acronyms, mixed case ("UDDI", "PlanetLab") and names; lowercase words capitalised only by position.
-        # A name of several words is kept whole where the text writes it so inside a sentence ("the Free Software
-        # Foundation"), and a word the text only ever capitalises stays so beside a name ("-- Mark Twain", not
-        # "mark Twain"; "Hidden" of "Hidden Markov models" at a sentence's start is lowercased).
+        # A name of several words is kept whole where the text writes it so inside a sentence and one of its words
+        # only ever Capitalised ("the Free Software Foundation"; not "Machine Learning" of a conference's name in
+        # the references, when the text writes "machine learning" too).
         words = surface.split()
-        if len(words) > 1 and words[0][:1].isupper() and self._written_inside(" ".join(words)):
+        if (len(words) > 1 and words[0][:1].isupper() and any(word.lower() in self._proper for word in words)
+                and self._written_inside(" ".join(words))):
             return " ".join(words)
-        named = any(self._is_name(word) for word in words)
-        return " ".join(word if _mixed_case(word) or self._is_name(word) or (named and word.lower() in self._proper)
-                        else word.lower() for word in words)
+        return " ".join(word if _mixed_case(word) or self._is_name(word) else word.lower() for word in words)
 
     def _written_inside(self, phrase: str) -> bool:
         return any(_inside_sentence(text.original, phrase, whole_name=True) for text in self._body)

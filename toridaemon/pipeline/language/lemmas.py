@@ -47,7 +47,8 @@ _ONLY_ENDINGS = {"fr": ("ez", "ons")}
 _PARTICIPLES = {
     "es": ("ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "ído", "ída", "ídos", "ídas",
            "to", "ta", "tos", "tas", "cho", "cha", "chos", "chas", "nte", "ntes"),
-    "pt": ("ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "to", "ta", "tos", "tas", "nte", "ntes"),
+    "pt": ("ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "ído", "ída", "ídos", "ídas",
+           "to", "ta", "tos", "tas", "nte", "ntes"),
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
     "fr": (),
@@ -64,26 +65,37 @@ def verb_forms(code: str) -> frozenset[str]:
 
 @lru_cache(maxsize=len(LANGUAGES))
 def _verb_forms(code: str) -> frozenset[str]:
+    """A broken install (a damaged data file, an unreadable one) runs as without simplemma, as a broken lexicon
+    does: the verb forms are a refinement, never a reason for a document to fail."""
     data = _data_file(code)
     if data is None:
         return frozenset()
-    packed = data.read_bytes()
-    words = warmcache.load_or_build(
-        f"verbs_{code}",
-        lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
-        lambda: "\n".join(sorted(_derive(code))).encode("utf-8"),
-        lambda kept: kept.decode("utf-8").split("\n"),
-    )
+    try:
+        packed = data.read_bytes()
+        words = warmcache.load_or_build(
+            f"verbs_{code}",
+            lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
+            lambda: "\n".join(sorted(_derive(code))).encode("utf-8"),
+            lambda kept: kept.decode("utf-8").split("\n"),
+        )
+    except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError
+        return frozenset()
     return frozenset(word for word in words if word)
 
 
 def _derive(code: str) -> set[str]:
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
-    lemmas = DefaultDictionaryFactory().get_dictionary(code)
-    paradigms = _Paradigms(code, lemmas, Counter(lemmas[word] for word in lemmas),
-                           wordfreq.get_frequency_dict(code, wordlist="large"))
-    return {word for word, share in paradigms.frequencies.items() if paradigms.is_verb_form(word, share)}
+    lemmas = DefaultDictionaryFactory().get_dictionary(code)  # its own cache: gone with this factory
+    try:
+        paradigms = _Paradigms(code, lemmas, Counter(lemmas[word] for word in lemmas),
+                               wordfreq.get_frequency_dict(code, wordlist="large"))
+        return {word for word, share in paradigms.frequencies.items() if paradigms.is_verb_form(word, share)}
+    finally:
+        # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
+        # lists the resources use are copied out of it (`resources._frequencies`).
+        wordfreq.get_frequency_dict.cache_clear()
+        wordfreq.get_frequency_list.cache_clear()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ import stop_words
 import wordfreq
 
 from toridaemon.pipeline.language import english
-from toridaemon.pipeline.language.lexicon import adjective_forms, base_verbs, proper_nouns, verb_forms
+from toridaemon.pipeline.language.lexicon import adjective_forms, base_verbs, english_tags, proper_nouns, verb_forms
 
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
@@ -41,6 +41,8 @@ _MIXED_ZIPF = 4.5
 _MIXED_APART = 2.0
 # English determiners, modals and conjunctions rarer than `_FUNCTION_ZIPF`, which other languages' text holds in
 # English passages and names (see `_foreign_function_words`).
+# Latin's "in", "ad" and "per" open terms in every language ("in vitro", "in situ", "ad hoc").
+_LATIN = frozenset(("in", "ad", "per"))
 _ENGLISH_CLOSED_CLASS = frozenset(
     "those many such each every both either neither must might should shall may whose whom whether though although "
     "while until without within upon among between during against another several various".split()
@@ -129,8 +131,8 @@ _MISSING_FUNCTION_WORDS = {
     ),
     "es": set("tanta tantos tantas".split()),
     "it": set("molte poca poche vari varie alcuni alcune nessuno nessuna stessa".split()),
-    "fr": set("quelques quelque certains certaines divers diverses aucune toute différents différentes nombreux "
-              "nombreuses".split()),
+    "fr": set("quelques quelque certains certaines diverses aucune toute différents différentes nombreux "
+              "nombreuses".split()),  # not "divers": "faits divers"
     "de": set("folgende folgenden folgender folgendes sämtliche sämtlichen sämtlicher beide beiden weitere weiteren "
               "weiterer verschiedene verschiedenen verschiedener mehrere mehreren viele vielen wenige wenigen".split()),
     "nl": set("verschillende sommige enkele elke ieder iedere alle vele weinig meerdere diverse beide".split()),
@@ -164,7 +166,8 @@ class Language:
     proper_nouns: frozenset[str] = field(default=frozenset(), repr=False)
     lexicon: frozenset[str] = field(default=frozenset(), repr=False)
     also: tuple[str, ...] = ()  # languages of passages of a mixed text, whose function words are boundaries too:
-    also_stop_words: frozenset[str] = field(default=frozenset(), repr=False)  # unless written in capitals ("SI")
+    # unless written in capitals ("SI", "WHO"); also English words in any other language (`_english_boundaries`)
+    also_stop_words: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def key(self) -> str:
@@ -200,17 +203,22 @@ def specificity(word: str, table: dict[str, float]) -> float:
 def language(code: str | None) -> Language:
     """The resources of `code` (ISO 639-1); None or an unknown code gives the language-agnostic fallback."""
     code = (code or UNDETERMINED).lower()
-    if code == UNDETERMINED:
-        words = frozenset().union(*(language(tuned).stop_words for tuned in TUNED))
-        return Language(UNDETERMINED, words, {}, english.fold)
+    if code == UNDETERMINED:  # the function words alone: the verb forms of every language are not needed
+        return Language(UNDETERMINED, frozenset().union(*map(_function_words, TUNED)), {}, english.fold)
     frequencies = _frequencies(code)
-    words = frozenset(_own_function_words(code, frequencies) | _foreign_function_words(code, frequencies)) | FILLER
+    words = _function_words(code)
     fold = english.fold if code == "en" else _folder(code)
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
-                    verbs=verb_forms(code) | _english_verbs(code, frequencies), base_verbs=base_verbs(code),
-                    adjectives=adjective_forms(code),
-                    proper_nouns=proper, lexicon=lexicon)
+                    verbs=verb_forms(code), base_verbs=base_verbs(code), adjectives=adjective_forms(code),
+                    proper_nouns=proper, lexicon=lexicon,
+                    also_stop_words=_english_boundaries(code, frequencies) - words)
+
+
+@lru_cache(maxsize=16)
+def _function_words(code: str) -> frozenset[str]:
+    frequencies = _frequencies(code)
+    return frozenset(_own_function_words(code, frequencies) | _foreign_function_words(code, frequencies)) | FILLER
 
 
 @lru_cache(maxsize=32)
@@ -228,7 +236,7 @@ def mixed(code: str, also: tuple[str, ...]) -> Language:
             here = primary.frequencies.get(word, 0.0)
             if len(word) > 1 and (here < common or frequencies.get(word, 0.0) >= here * apart):
                 extra.add(word)
-    return dataclasses.replace(primary, also=also, also_stop_words=frozenset(extra))
+    return dataclasses.replace(primary, also=also, also_stop_words=primary.also_stop_words | frozenset(extra))
 
 
 def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
@@ -245,38 +253,34 @@ def _listed_function_words(code: str) -> set[str]:
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
     """Function words of the other tuned languages that are rare in this one: addresses, names of institutions
-    and quotations bring them into any text ("viale delle terme di caracalla" in an English report). English ones
-    also when `_MIXED_APART` more common in English than here, however common here: English sentences, names and
-    titles are in every language's text, so wordfreq finds "the", "is" and "which" often in Spanish or German too
-    ("Software in the Public Interest", a paragraph left untranslated in a manual); of those on the list, only the
-    function words common enough to count as such in English (`_FUNCTION_ZIPF`: not "state" or "problem") and the
-    rarer determiners, modals and conjunctions of `_ENGLISH_CLOSED_CLASS` count, and "an", "once" or "been" (a
-    year, eleven and a leg elsewhere) stay words."""
+    and quotations bring them into any text ("viale delle terme di caracalla" in an English report)."""
     rare = 10**_FOREIGN_ZIPF / 1e9
-    found = {
+    return {
         word
         for other in TUNED if other != code
         for word in _listed_stop_words(other)
         if len(word) > 1 and frequencies.get(word, 0.0) < rare
     }
-    if code != "en":
-        english, apart, frequent = _frequencies("en"), 10**_MIXED_APART, 10**_FUNCTION_ZIPF / 1e9
-        found |= {word for word in _listed_stop_words("en") | _ENGLISH_CLOSED_CLASS
-                  if len(word) > 1 and english.get(word, 0.0) >= frequencies.get(word, 0.0) * apart
-                  and (english.get(word, 0.0) >= frequent or word in _ENGLISH_CLOSED_CLASS)}
-    return found
 
 
-def _english_verbs(code: str, frequencies: dict[str, float]) -> frozenset[str]:
-    """English verb forms (the Brill lexicon's finite forms) that bound terms in another language's text, where
-    English passages and names come ("many programs exist", "packages must satisfy"): those a hundred times
-    (`_MIXED_APART`) more common in English than here and not rare there, so that a word of the language spelt
-    alike stays one ("include" in Italian, "mars" in French, "was" in German)."""
+def _english_boundaries(code: str, frequencies: dict[str, float]) -> frozenset[str]:
+    """English words that bound terms in another language's text unless written in capitals ("WHO", "IT"): English
+    sentences, names and titles are in every language's text, so wordfreq finds "the", "is" and "which" often in
+    Spanish or German ("Software in the Public Interest", a paragraph left untranslated in a manual). They are
+    function words common enough to count as such in English (`_FUNCTION_ZIPF`: not "state" or "problem"), the
+    rarer determiners, modals and conjunctions of `_ENGLISH_CLOSED_CLASS`, and past-tense verb forms and modals of
+    the Brill lexicon ("found", "must"; not its "-s" forms, plural nouns as often: "commits", "leads"), each a
+    hundred times (`_MIXED_APART`) more common in English than here and not rare there, so that a word of the
+    language spelt alike stays one ("an", a year in French; "once", eleven in Spanish; "was" in German)."""
     if code == "en":
         return frozenset()
-    english, apart, rare = _frequencies("en"), 10**_MIXED_APART, 10**_FOREIGN_ZIPF / 1e9
-    return frozenset(word for word in verb_forms("en")
-                     if english.get(word, 0.0) >= max(rare, frequencies.get(word, 0.0) * apart))
+    english, apart, frequent, rare = _frequencies("en"), 10**_MIXED_APART, 10**_FUNCTION_ZIPF / 1e9, 1e-6
+    function_words = {word for word in _listed_stop_words("en") if english.get(word, 0.0) >= frequent}
+    verbs = {word for word, tag in english_tags().items() if tag in ("VBD", "MD") and word.isalpha()}
+    return frozenset(
+        word for word in (function_words | _ENGLISH_CLOSED_CLASS | verbs) - _LATIN
+        if len(word) > 1 and english.get(word, 0.0) >= max(rare, frequencies.get(word, 0.0) * apart)
+    )
 
 
 def _frequencies(code: str) -> dict[str, float]:
