@@ -16,7 +16,7 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
 
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
 this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text.
-Deriving a list takes about a second; `warmcache` keeps it between processes.
+Deriving a list takes one to two seconds; `warmcache` keeps it between processes.
 """
 
 from __future__ import annotations

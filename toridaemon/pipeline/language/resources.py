@@ -39,10 +39,10 @@ _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a 
 # "la" are boundaries, "come", "per", "era" not; of German's, "der", "und", "die" are, "war", "man" not.
 _MIXED_ZIPF = 4.5
 _MIXED_APART = 2.0
-# English determiners, modals and conjunctions rarer than `_FUNCTION_ZIPF`, which other languages' text holds in
-# English passages and names (see `_foreign_function_words`).
 # Latin's "in", "ad" and "per" open terms in every language ("in vitro", "in situ", "ad hoc").
 _LATIN = frozenset(("in", "ad", "per"))
+# English determiners, modals and conjunctions rarer than `_FUNCTION_ZIPF`, which other languages' text holds in
+# English passages and names (see `_english_boundaries`).
 _ENGLISH_CLOSED_CLASS = frozenset(
     "those many such each every both either neither must might should shall may whose whom whether though although "
     "while until without within upon among between during against another several various".split()
