@@ -56,9 +56,12 @@ class Document:
 class Outcome:
     f1: dict[int, float]  # F1@k over all documents
     halves: dict[str, float]  # F1@10 of each half
-    words_per_second: float
-    words: int = 0
-    seconds: float = 0.0
+    words: int
+    seconds: float
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / max(self.seconds, 1e-9)
 
 
 def set_language(name: str, data: Path = DATA) -> str:
@@ -103,7 +106,7 @@ def evaluate(methods: dict[str, Extractor], docs: list[Document], language: str 
         for half in ("choose", "check"):
             pairs = [(d, p) for d, p in zip(docs, predictions[name], strict=True) if d.half == half]
             halves[half] = f1([d for d, _ in pairs], [p for _, p in pairs], 10, language) if pairs else float("nan")
-        outcomes[name] = Outcome(scores, halves, words / max(elapsed[name], 1e-9), words, elapsed[name])
+        outcomes[name] = Outcome(scores, halves, words, elapsed[name])
     return outcomes
 
 

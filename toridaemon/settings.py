@@ -385,7 +385,6 @@ def _expanded_size(value: Any, sizes: dict[int, int]) -> int:
 
 def unknown_env_warnings(environ: Mapping[str, str]) -> tuple[str, ...]:
     """A sentence for each `TORI_*` variable that names no setting, with the closest setting name."""
-    names = list(Settings.model_fields)
     warnings = []
     for key in sorted(environ):
         if not key.upper().startswith(ENV_PREFIX) or key.upper() in OTHER_ENV:
@@ -393,10 +392,16 @@ def unknown_env_warnings(environ: Mapping[str, str]) -> tuple[str, ...]:
         field = key[len(ENV_PREFIX):].lower()
         if field in Settings.model_fields:
             continue
-        close = difflib.get_close_matches(field, names, n=1, cutoff=0.6)
-        hint = f"did you mean {ENV_PREFIX}{close[0].upper()}?" if close else "no setting has a similar name."
+        close = _closest_setting(field)
+        hint = f"did you mean {ENV_PREFIX}{close.upper()}?" if close else "no setting has a similar name."
         warnings.append(f"The environment variable {key} is not a setting and is ignored; {hint}")
     return tuple(warnings)
+
+
+def _closest_setting(name: str) -> str | None:
+    """The setting whose name is closest to `name` (lowercase, no prefix), if one is close enough."""
+    close = difflib.get_close_matches(name, list(Settings.model_fields), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _overlaps(settings: Settings, resolved: dict[str, Path]) -> Iterator[tuple[str, str, str]]:
@@ -517,7 +522,7 @@ def _unknown_name(name: str, *, variables: bool) -> str:
     field = name.lower().removeprefix(ENV_PREFIX.lower()) if variables else name.lower()
     if not variables and field.startswith(ENV_PREFIX.lower()) and field[len(ENV_PREFIX):] in Settings.model_fields:
         return f"is no setting: a YAML key is the setting's name without {ENV_PREFIX} ({field[len(ENV_PREFIX):]})"
-    close = difflib.get_close_matches(field, list(Settings.model_fields), n=1, cutoff=0.6)
-    if not close:
+    close = _closest_setting(field)
+    if close is None:
         return "is no setting, and none has a similar name"
-    return f"is no setting; did you mean {ENV_PREFIX + close[0].upper() if variables else close[0]}?"
+    return f"is no setting; did you mean {ENV_PREFIX + close.upper() if variables else close}?"

@@ -147,10 +147,16 @@ def _last_vowel_accented(stem: str) -> str:
 
 def _data_file(code: str) -> Path | None:
     """simplemma's packed lemma list of `code`, or None when simplemma is not installed."""
-    spec = importlib.util.find_spec("simplemma")
+    return installed_file("simplemma", f"strategies/dictionaries/data/{code}.plzma")
+
+
+def installed_file(package: str, name: str) -> Path | None:
+    """The file `name` inside the installed package `package` (found without importing it), or None when the
+    package or the file is missing."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "strategies" / "dictionaries" / "data" / f"{code}.plzma"
+    path = Path(next(iter(spec.submodule_search_locations))) / name
     return path if path.is_file() else None
 
 

@@ -29,7 +29,6 @@ list bundled in `data/` (`base_verbs`), built from this lexicon and WordNet by `
 
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,11 +124,8 @@ def _entries(code: str) -> list[tuple[str, str]]:
     if source is None:
         return []
     package, name, _tags = source
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    path = Path(next(iter(spec.submodule_search_locations))) / name
-    if not path.is_file():
+    path = lemmas.installed_file(package, name)
+    if path is None:
         return []
     entries = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():

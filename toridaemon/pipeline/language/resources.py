@@ -274,7 +274,7 @@ def _english_boundaries(code: str, frequencies: dict[str, float]) -> frozenset[s
     language spelt alike stays one ("an", a year in French; "once", eleven in Spanish; "was" in German)."""
     if code == "en":
         return frozenset()
-    english, apart, frequent, rare = _frequencies("en"), 10**_MIXED_APART, 10**_FUNCTION_ZIPF / 1e9, 1e-6
+    english, apart, frequent, rare = language("en").frequencies, 10**_MIXED_APART, 10**_FUNCTION_ZIPF / 1e9, 1e-6
     function_words = {word for word in _listed_stop_words("en") if english.get(word, 0.0) >= frequent}
     verbs = {word for word, tag in english_tags().items() if tag in ("VBD", "MD") and word.isalpha()}
     return frozenset(
