@@ -44,8 +44,14 @@ class Locator:
     def find(self, keys: tuple[str, ...]) -> tuple[str, str]:
         """(surface form, sentence) of the first of `keys` that is found, where it first occurs, or ("", "")."""
         # A key holding "İ" lowercased ("i" and a combining dot) is looked for as the aligned copy holds it too.
-        spaced = [" ".join(key.split()) for key in keys if key.strip()]
-        keys = tuple(dict.fromkeys(form for key in spaced for form in (key, key.replace(_DOTTED_I, "i"))))
+        forms: dict[str, None] = {}
+        for key in dict.fromkeys(keys):  # the keys given repeat: a surface form is often its key
+            spaced = " ".join(key.split())
+            if spaced:
+                forms[spaced] = None
+                if _DOTTED_I in spaced:
+                    forms[spaced.replace(_DOTTED_I, "i")] = None
+        keys = tuple(forms)
         if not keys:  # an empty needle is found everywhere and names nothing
             return "", ""
         # The body before the title; in each, the keys in the order given (the concept's own name before its
@@ -65,7 +71,7 @@ class Locator:
         return "", ""
 
     def _display(self, surface: str) -> str:
-        if self._keep_case:
+        if self._keep_case or surface.islower():  # a lowercase word is shown lowercase, name or not
             return " ".join(surface.split())
         # Keep acronyms, mixed case ("UDDI", "PlanetLab") and names; lowercase words capitalised only by position.
         # A name of several words is kept whole where the text writes it so inside a sentence and one of its words

@@ -58,6 +58,8 @@ class Scored:
     @property
     def sections(self) -> list[str]:
         """Section names in document-structure order (unknown names last, sorted)."""
+        if len(self.counts) == 1:  # most terms occur in one section
+            return list(self.counts)
         names = [name for name in SECTION_NAMES if name in self.counts]
         return [*names, *sorted(set(self.counts) - set(names))]
 
