@@ -280,18 +280,19 @@ def test_a_file_extension_or_an_abbreviation_tail_is_no_word() -> None:
     assert "amsmath" in found and not any(part in key.split() for key in found for part in ("sty", "dtx"))
 
 
-@pytest.mark.parametrize("ascii_only", [True, False], ids=["ascii", "unicode"])
-def test_a_tex_command_is_one_token_whatever_comes_before_it(ascii_only: bool) -> None:
+@pytest.mark.parametrize("latin_only", [True, False], ids=["latin", "unicode"])
+def test_a_tex_command_is_one_token_whatever_comes_before_it(latin_only: bool) -> None:
     """A run of punctuation took the backslash ("$\\", "{\\", "~\\") and the command's name was left a word:
     "alpha", "em", "ref" and "cite" became concepts; a LaTeX3 name was cut at its underscores ("put", "right")."""
     text = "We set $\\alpha$ by {\\em dropout} in (\\ref{fig}) after~\\cite{knuth}; \\tl_put_right:Nn \\ here."
-    # Long ASCII stretches are read by the `re` expressions, text dense in other characters by the `regex` ones.
-    tokens = tokenize(text * 4 if ascii_only else text + " Café" * 200, language("en"))
+    # Long Latin stretches are read by the `re` expressions, text dense in other characters (Cyrillic here) by the
+    # `regex` ones.
+    tokens = tokenize(text * 4 if latin_only else text + " Кафе" * 200, language("en"))
     assert {"\\alpha", "\\em", "\\ref", "\\cite", "\\tl_put_right", "\\"} <= set(tokens)
     assert not {"alpha", "em", "ref", "cite", "put", "right", "$\\", "{\\"} & set(tokens)
     assert {"dropout", "fig", "knuth", "here"} <= set(tokens)
     # An escaped underscore is no command: the word after it stays a word.
-    assert {"file", "name"} <= set(tokenize("the file\\_name option " * (8 if ascii_only else 1), language("en")))
+    assert {"file", "name"} <= set(tokenize("the file\\_name option " * (8 if latin_only else 1), language("en")))
 
 
 def test_a_latex3_argument_signature_is_no_word() -> None:
@@ -313,15 +314,17 @@ _REFERENCE = {
     )
     for eliding in (False, True)
 }
-# Letters, a combining accent, apostrophes, hyphens, the address marks and whitespace Python and regex disagree on
-# ("\x1c" is whitespace to str.isspace, not to regex's \s). Blank lines and ASCII stretches longer than
-# `_ASCII_STRETCH`, one line or several, exercise the cuts between the ASCII and the Unicode expressions.
-_STRETCH = candidates._ASCII_STRETCH
+# Letters (Latin, accented, Greek), a combining accent, numbers that are no digits ("²"), apostrophes, hyphens and
+# dashes, the address marks and whitespace Python and regex disagree on ("\x1c" is whitespace to str.isspace, not
+# to regex's \s). Blank lines and Latin stretches longer than `_LATIN_STRETCH` (ASCII or not), one line or several,
+# exercise the cuts between the Latin and the Unicode expressions.
+_STRETCH = candidates._LATIN_STRETCH
 _PIECES = ["a", "b", "é", "\u0301", "'", "’", "-", "@", ":", "/", "w", ".", "www.", "://", "l'", "\\cmd", "7",
            " ", "\n", "\t", "\x1c", "\u00a0", "\n\n", "\n \t\n", "\r", "\x0b", "*", "\\", "_", "\x85", "D",
            "ab " * (_STRETCH // 3 + 1), "l'ab\n" * (_STRETCH // 5 + 1), "x\n \n" * (_STRETCH // 4 + 1), "a" * _STRETCH,
-           "\n\r\n", "abcdefg'h", "Nn", "n", "e"]
-# Whole ASCII lines around a text put its short pieces in a stretch, where the ASCII expression reads them.
+           "\n\r\n", "abcdefg'h", "Nn", "n", "e", "λ", "Ł", "ß", "²", "–", "“", "\u2028", "\u2009", "\u02bc",
+           "d’été " * (_STRETCH // 6 + 1), "λ’a\n" * (_STRETCH // 4 + 1)]
+# Whole ASCII lines around a text put its short pieces in a stretch, where the Latin expression reads them.
 _PAD = "a b\n" * (_STRETCH // 4 + 1)
 
 
@@ -342,9 +345,12 @@ def test_tokenize_finds_addresses_as_the_single_expression_does(text: str, code:
 
 
 @pytest.mark.parametrize(("text", "start"), [("él'a" + " " * _STRETCH, 1), ("xl'a" + " " * _STRETCH, 1),
-                                             ("é\nl'a" + " " * _STRETCH, 2), ("é.ab" + " " * _STRETCH, 1)])
+                                             ("é\nl'a" + " " * _STRETCH, 2), ("é.ab" + " " * _STRETCH, 1),
+                                             ("λl'a" + " " * _STRETCH, 1), ("λ.ab" + " " * _STRETCH, 1),
+                                             ("\u0301l'a" + " " * _STRETCH, 1), ("λ\nl'a" + " " * _STRETCH, 2)])
 def test_a_range_read_from_mid_line_reads_as_the_unicode_expression_does(text: str, start: int) -> None:
-    """Where a range starts after a non-ASCII letter, the ASCII expression would look behind at it differently."""
+    """Where a range starts after a letter or mark outside the Latin characters, the Latin expression would look
+    behind at it differently."""
     assert candidates._findall(True, text, start, len(text)) == candidates._TOKENIZERS[True].findall(text, start)
 
 
