@@ -354,6 +354,20 @@ def test_a_range_read_from_mid_line_reads_as_the_unicode_expression_does(text: s
     assert candidates._findall(True, text, start, len(text)) == candidates._TOKENIZERS[True].findall(text, start)
 
 
+@pytest.mark.parametrize(("text", "sparse"), [
+    ("Le réseau “neuronal” apprend l’été — déjà, à Łódź. " * 40, False),
+    ("The network learns. " * 40, False),
+    ("Нейронная сеть обучается на данных. " * 40, True),
+    ("Το νευρωνικό δίκτυο μαθαίνει. " * 40, True),
+    ("神经网络从数据中学习。" * 40, True),
+])
+def test_only_text_dense_in_other_scripts_skips_looking_for_latin_stretches(text: str, sparse: bool) -> None:
+    """Looking for Latin stretches in Russian, Greek or Chinese text cost a fifth to a third of its tokenizing;
+    French with typographic quotes and Polish letters is Latin throughout and gains from it."""
+    assert candidates._latin_sparse(text) is sparse
+    assert tokenize(text, language("fr")) == _REFERENCE[True].findall(text)
+
+
 def test_an_identifier_joined_by_underscores_is_one_boundary_token() -> None:
     """"nl_langinfo(3)" gave the concept "langinfo", "max_parallel_workers" gave "parallel workers": code."""
     tokens = tokenize("call nl_langinfo(3) or ECHO_REQUEST with max_parallel_workers, not file\\_name", language("en"))
