@@ -362,7 +362,7 @@ def test_a_range_read_from_mid_line_reads_as_the_unicode_expression_does(text: s
     ("神经网络从数据中学习。" * 40, True),
 ])
 def test_only_text_dense_in_other_scripts_skips_looking_for_latin_stretches(text: str, sparse: bool) -> None:
-    """Looking for Latin stretches in Russian, Greek or Chinese text cost a fifth to a third of its tokenizing;
+    """Looking for Latin stretches in Russian, Greek or Chinese text cost a sixth to a third of its tokenizing;
     French with typographic quotes and Polish letters is Latin throughout and gains from it."""
     assert candidates._latin_sparse(text) is sparse
     assert tokenize(text, language("fr")) == _REFERENCE[True].findall(text)

@@ -63,7 +63,7 @@ _TOKENIZERS = {
 # ASCII, Latin-1, the Latin Extended letters of Polish or Czech) and General Punctuation (typographic quotes and
 # dashes). `_latin` spells each class out as the characters of `_LATIN` that `regex` puts in it, so on those the
 # standard `re` reads as `regex` does, about twice as fast (French news, Portuguese transcripts, English papers with
-# typographic quotes). The set stays small so that spelling the classes out costs little at import (some 10 ms;
+# typographic quotes). The set stays small so that spelling the classes out costs little at import (some 12 ms;
 # the whole Basic Multilingual Plane took 0.6 s). `_findall` gives the lines of long Latin stretches to these, the
 # others to `_TOKENIZERS`.
 _LATIN = "".join(map(chr, (*range(0x300), *range(0x2000, 0x2070))))
@@ -309,7 +309,7 @@ def _findall(eliding: bool, text: str, start: int, end: int) -> list[str]:
 def _latin_sparse(text: str) -> bool:
     """Whether characters outside `_LATIN` are so frequent (more than one in a hundred, in a sample of some
     `_SPARSE_SAMPLE` characters spread over the text) that long Latin stretches are unlikely: looking for them
-    would cost more than it saves, a fifth to a third of the tokenizing time on Russian, Greek or Chinese text.
+    would cost more than it saves, a sixth to a third of the tokenizing time on Russian, Greek or Chinese text.
     Only which expression reads the text depends on this guess."""
     if text.isascii():
         return False
