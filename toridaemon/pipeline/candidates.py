@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from itertools import pairwise
 
 import regex
@@ -63,12 +63,13 @@ _TOKENIZERS = {
 # ASCII, Latin-1, the Latin Extended letters of Polish or Czech) and General Punctuation (typographic quotes and
 # dashes). `_latin` spells each class out as the characters of `_LATIN` that `regex` puts in it, so on those the
 # standard `re` reads as `regex` does, about twice as fast (French news, Portuguese transcripts, English papers with
-# typographic quotes). The set stays small so that spelling the classes out costs little at import (some 12 ms;
-# the whole Basic Multilingual Plane took 0.6 s). `_findall` gives the lines of long Latin stretches to these, the
+# typographic quotes). The set stays small so that spelling the classes out costs little at import (some 7 ms;
+# the whole Basic Multilingual Plane took 0.13 s). `_findall` gives the lines of long Latin stretches to these, the
 # others to `_TOKENIZERS`.
 _LATIN = "".join(map(chr, (*range(0x300), *range(0x2000, 0x2070))))
 
 
+@cache  # the two expressions name five categories fifty times: each is listed once
 def _members(category: str) -> str:
     """The characters of `_LATIN` that `regex` reads as `category` (`\\p{L}`, `\\s`…), as the contents of an `re`
     character class."""
