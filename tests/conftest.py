@@ -74,7 +74,8 @@ class DaemonProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TORI_")}
         env.update(dirs.env())
         env.update({"TORI_METRICS_PORT": "0", "TORI_STABILITY_SECONDS": "0.3", "TORI_MAX_PARALLEL_WORKERS": "2",
-                    "TORI_LOG_FORMAT": "json", "TORI_RESCAN_INTERVAL_SECONDS": "5"})
+                    "TORI_LOG_FORMAT": "json", "TORI_RESCAN_INTERVAL_SECONDS": "5",
+                    "TORI_RETRY_BASE_SECONDS": "0.1", "TORI_RETRY_MAX_SECONDS": "1"})
         for key, value in (extra_env or {}).items():  # None removes a default of the fixture
             if value is None:
                 env.pop(key, None)

@@ -87,7 +87,8 @@ class Core:
         for directory in (self.inbox, self.outbox, self.processed, self.failed):
             directory.mkdir(parents=True, exist_ok=True)
         overrides = {"inbox_dir": self.inbox, "outbox_dir": self.outbox, "processed_dir": self.processed,
-                     "failed_dir": self.failed, "state_dir": root / "state", "max_parallel_workers": workers}
+                     "failed_dir": self.failed, "state_dir": root / "state", "max_parallel_workers": workers,
+                     "retry_base_seconds": 0.01, "retry_max_seconds": 0.05}
         self.settings: Settings = load_settings(None, {**overrides, **settings}, environ={}, env_file=None).settings
         self.busy_timeout = busy_timeout
         self.blocked_after = blocked_after
@@ -104,7 +105,7 @@ class Core:
         started = self.started
         self.machine = FileMachine(lambda: self.settings, self.journal, started, self.outcomes, self.metrics)
         self.runner = Runner(self.machine, lambda: self.settings, self.metrics,
-                             retry_base_seconds=0.01, retry_max_seconds=0.05, blocked_after_seconds=self.blocked_after)
+                             blocked_after_seconds=self.blocked_after)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

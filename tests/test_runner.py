@@ -332,6 +332,23 @@ def test_the_backoff_stays_at_its_cap_however_many_tries() -> None:
         assert 48.0 <= backoff_seconds(tries, 1.0, 60.0) <= 72.0
 
 
+def test_the_backoff_follows_the_retry_settings_as_they_are_reloaded(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with Core(tmp_path, max_attempts=100) as core:  # retries 10 to 50 ms apart
+            core.executor.script = raising(WorkerCrashed("the worker died on this document"))
+            core.drop("crashes.pdf", DATA)
+            def retries() -> float:
+                return core.metric("toridaemon_files_retried_total", reason="worker_crashed")
+
+            await until(lambda: retries() >= 3, what="quick retries")
+            core.settings = core.settings.model_copy(update={"retry_base_seconds": 30.0, "retry_max_seconds": 30.0})
+            reloaded = retries()
+            await asyncio.sleep(0.5)
+            assert retries() <= reloaded + 1, "only a wait begun before the reload may end so soon"
+
+    asyncio.run(scenario())
+
+
 def test_a_probe_that_fails_for_a_cause_of_its_own_hands_its_role_on(tmp_path: Path) -> None:
     """The probe kept its role while its tries failed for its own reason (a writer rewriting it): once the disk was
     freed, no other file was tried again and the daemon stayed blocked."""

@@ -107,13 +107,10 @@ class Runner:
     """Owns the files in progress and their tasks; every method runs on the event loop."""
 
     def __init__(self, machine: FileMachine, settings: Callable[[], Settings], metrics: Metrics, *,
-                 retry_base_seconds: float = 1.0, retry_max_seconds: float = 60.0,
                  blocked_after_seconds: float = BLOCKED_AFTER_SECONDS) -> None:
         self.machine = machine
         self._settings = settings
         self.metrics = metrics
-        self._retry_base = retry_base_seconds
-        self._retry_max = retry_max_seconds
         self._blocked_after = blocked_after_seconds
         self.items: dict[Path, Item] = {}  # every file from its verdict to its outcome
         self._tasks: dict[Path, asyncio.Task[None]] = {}  # entered and left with `items`
@@ -241,7 +238,8 @@ class Runner:
             if self._probe == item.path:  # its tries no longer test the cause: another file takes the role
                 self._probe = None
             self._look_again()
-        cap = retry_cap(retry.reason, self._settings())
+        settings = self._settings()
+        cap = retry_cap(retry.reason, settings)
         if cap is not None and item.retries[retry.reason] >= cap and item.row_id is not None:
             try:
                 await self.machine.fail(item, retry)
@@ -252,7 +250,7 @@ class Runner:
                 log.exception("file_fail_unrecorded", file=item.path.name, reason=retry.reason)
             return None
         tries = sum(item.retries.values())
-        delay = backoff_seconds(tries, self._retry_base, self._retry_max)
+        delay = backoff_seconds(tries, settings.retry_base_seconds, settings.retry_max_seconds)
         log.warning("file_retry", file=item.path.name, sha256=item.sha256, reason=retry.reason,
                     message=str(retry), delay_seconds=round(delay, 2))
         return delay

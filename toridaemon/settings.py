@@ -63,6 +63,14 @@ class Settings(BaseSettings, PipelineOptions):
         default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, description="Files parsed at once."
     )
     max_attempts: int = Field(3, ge=1, le=100, description="Tries before a crashing file goes to failed/.")
+    retry_base_seconds: float = Field(
+        1.0, gt=0, le=3600, description="Wait before a file's second try; it doubles with each further try, up to "
+        "retry_max_seconds (each wait ±20 %)."
+    )
+    retry_max_seconds: float = Field(
+        60.0, gt=0, le=86400, description="Longest wait between two tries of a file; also how often a full disk or "
+        "a locked journal is tried again."
+    )
     worker_memory_limit_mb: int = Field(
         2048, ge=0, le=1 << 24, description="Address-space cap per worker process in MiB (0 disables)."
     )
