@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -22,7 +23,7 @@ from toridaemon.pipeline.text import read_document
 from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
 from toridaemon.pipeline.text.document import finish
 from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
-from toridaemon.pipeline.text.quality import verdict
+from toridaemon.pipeline.text.quality import _VOWELLESS_WORD, verdict
 from toridaemon.pipeline.text.title import (
     SIMILAR,
     Line,
@@ -161,6 +162,15 @@ def test_vowelless_share_decides_at_its_bound() -> None:
     assert verdict(page(13, 21)) == "garbage"
     assert verdict(page(13, 22)) == "ok"
     assert verdict(page(15, 19)) == "ok"  # too few words to judge
+
+
+def test_vowelless_words_are_whole_words_of_consonants() -> None:
+    """The count's expression against its definition: the words (runs of word characters) of two ASCII
+    consonants or more, at the text's start and end, next to digits, underscores and accented letters."""
+    text = "st bcd sts-xyz nth_ crwth café cf. Bcd2 2bcd _bc bc_ rhythm sch TV hmm ñbc bcñ q zz\nqrst"
+    words = [w for w in re.findall(r"\w+", text) if len(w) >= 2 and re.fullmatch("[b-df-hj-np-tv-xz]+", w, re.I)]
+    assert _VOWELLESS_WORD.findall(text) == words == ["st", "bcd", "sts", "crwth", "cf", "sch", "TV", "hmm", "zz",
+                                                       "qrst"]  # "y" counts as a vowel
 
 
 def test_math_bracket_candidates_start_at_a_word_start() -> None:
@@ -606,6 +616,9 @@ def test_letters_set_in_dingbats_are_garbage_and_a_checklist_is_not() -> None:
     assert verdict(LayerPage("✾ ❊①♣❧♦r❛t♦r② ❞❛t❛ ❛♥❛❧②s✐s ✶✼\n" * 6)) == "garbage"
     checklist = "\n".join(f"✓ Step {n}: install the package and check the configuration file." for n in range(8))
     assert verdict(LayerPage(checklist)) == "ok"
+    # Five such words among fewer than 17 are enough; four are not, whatever else the page holds.
+    assert verdict(LayerPage("❊①♣❧♦r❛t♦r② " * 5 + "plain words here " * 3)) == "garbage"
+    assert verdict(LayerPage("❊①♣❧♦r❛t♦r② " * 4 + "✓ ✓ ✓ ✓ ✓ ✓ ✓ ✓")) == "ok"
 
 
 def test_metadata_naming_lines_set_large_below_a_larger_masthead_wins() -> None:

@@ -42,7 +42,11 @@ _CID = re.compile(r"\(cid:\d+\)")
 # other C1 controls are a Latin-1 mapping's cp1252 quotes and dashes, which the cleaning reads as such.)
 _BAD_CHARS = re.compile(f"[\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff\x00\x01\x03-\x08\x0b\x0e-\x1f{C1_UNDEFINED}]")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
-_VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}\b")
+_CONSONANT = "[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]"
+# A whole word of two consonants or more: `\b` written after the first consonant, as a look back at the
+# character before it, so that the expression starts with a character class and `re` skips ahead to the next
+# consonant instead of trying the word boundary at every position (a fifth less time on the corpus pages).
+_VOWELLESS_WORD = re.compile(rf"{_CONSONANT}(?<!\w.){_CONSONANT}+\b")
 
 
 def verdict(page: LayerPage) -> Verdict:
@@ -62,6 +66,8 @@ def _dingbat_words(sample: str) -> bool:
     """Whether the sample's words are letters set in dingbats ("❊①♣❧♦r❛t♦r② ❞❛t❛ ❛♥❛❧②s✐s"): a font whose codes
     are not its glyphs' letters mixes both in a word. Symbols standing alone (a syntax diagram's arrows, a
     checklist's ticks, "©") are no such words."""
+    if len(_SYMBOL.findall(sample)) < _MIN_DINGBAT_WORDS:  # each such word holds a symbol: too few to have them
+        return False
     words = mixed = 0
     for token in sample.split():
         if len(token) < 2:
@@ -91,7 +97,7 @@ def is_garbage(text: str, visible: int) -> bool:
     # every page would make the decision cost as much as the cleaning.
     sample = text[:_SAMPLE_CHARS]
     bad = len(_BAD_CHARS.findall(sample))
-    if not sample.isascii() and _SYMBOL.search(sample) and _dingbat_words(sample):
+    if not sample.isascii() and _dingbat_words(sample):
         return True
     if "(cid:" in sample:  # a substring search is far cheaper than the regex on pages without codes
         bad += 6 * len(_CID.findall(sample))
