@@ -119,6 +119,7 @@ _DASHES = str.maketrans("\u2010\u2011\u2013", "---")
 _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’-]+")
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
 _CACHE_LIMIT = 200_000
+_CACHED_CHARS = MAX_WORD_CHARS + 2  # a longer token is no word (`classify`: None), whatever its case or "'s"
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
 # Whether a word may end a term: never (an English past participle, a German word not capitalised), always, or
@@ -207,7 +208,7 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
     for token in tokenize(dehyphenate(phrase, lang), lang):
         info = cache.get(token, _UNSEEN)
         if info is _UNSEEN:
-            info = cache[token] = classify(token, lang)
+            info = _classified(token, lang, cache)
         if info is not None:
             words.append(info[0])
     return " ".join(words)
@@ -356,6 +357,16 @@ def _spelt_in_letters(bare: str, lower: str) -> bool:
     return bare.isascii() or _BASE_LETTER.search(bare) is not None
 
 
+def _classified(token: str, lang: Language, cache: dict[str, WordInfo]) -> WordInfo:
+    """`classify(token)`, kept in `cache` for the next time unless the token is too long to be a word: each
+    distinct one kept (base64 in a text layer, runs of 20,000 letters) grew a long-lived worker's memory by its
+    length, up to `_CACHE_LIMIT` of them."""
+    info = classify(token, lang)
+    if len(token) <= _CACHED_CHARS:
+        cache[token] = info
+    return info
+
+
 def _cache(lang: Language) -> dict[str, WordInfo]:
     cache = _caches.setdefault(lang.key, {})
     if len(cache) > _CACHE_LIMIT:
@@ -385,7 +396,7 @@ def _count(
     for token in tokens:
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
-            info = cache[token] = classify(token, lang)
+            info = _classified(token, lang, cache)
         # A word that is only a verb after a plural is a clause's: "algorithms adopt feedback linearization".
         verb = info is not None and info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2]
         if info is None or verb:

@@ -9,6 +9,7 @@ Across pages: running headers, footers and page numbers (lines repeated at the s
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -258,7 +259,11 @@ def _join_ascii_accents(text: str, language: str | None) -> str:
 
 @lru_cache(maxsize=256)
 def _common_letter(word: str, language: str) -> bool:
-    return word.islower() and wordfreq.zipf_frequency(word, language, wordlist="small") >= _COMMON_ZIPF
+    # The small list's own figure, as a Zipf value rounded as `wordfreq.zipf_frequency` rounds it: that function
+    # first splits the word with the language's tokenizer, for Chinese, Japanese and Korean an optional package
+    # (jieba, MeCab) not installed here, and "`a" in Chinese text failed the whole document.
+    frequency = wordfreq.get_frequency_dict(language, wordlist="small").get(word, 0.0)
+    return word.islower() and frequency > 0 and round(math.log10(frequency) + 9, 2) >= _COMMON_ZIPF
 
 
 def _join_accents(text: str) -> str:
