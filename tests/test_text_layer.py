@@ -16,7 +16,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, RectangleObject
 
 from tests.conftest import good_corpus
-from tests.pdfgen import pdf_bytes
+from tests.pdfgen import pdf_bytes, pdf_of_objects
 from tests.scangen import stamped
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
 from toridaemon.pipeline.result import DocumentResult
@@ -182,6 +182,27 @@ def test_vowelless_words_are_whole_words_of_consonants() -> None:
     words = [w for w in re.findall(r"\w+", text) if len(w) >= 2 and re.fullmatch("[b-df-hj-np-tv-xz]+", w, re.I)]
     assert _VOWELLESS_WORD.findall(text) == words == ["st", "bcd", "sts", "crwth", "cf", "sch", "TV", "hmm", "zz",
                                                        "qrst"]  # "y" counts as a vowel
+
+
+def test_a_glyph_named_past_the_last_code_point_gives_a_result_not_an_internal_error(tmp_path: Path) -> None:
+    """PDFium reads "/u110000" in a font's /Differences as that number: read character by character (page 1's
+    text and its character count differ once a glyph lies beyond the BMP, here "/u1F600"), `chr` raised."""
+    body = b" ".join(b"BT /F1 11 Tf 50 %d Td (Body text of the page, line %d of it.) Tj ET" % (700 - 14 * n, n)
+                     for n in range(6))
+    content = b"BT /F1 24 Tf 50 780 Td (AB) Tj ET " + body
+    font = (b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman "
+            b"/Encoding << /Differences [65 /u110000 /u1F600] >> >>")
+    pdf = pdf_of_objects([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        font,
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)])
+    path = tmp_path / "glyph-names.pdf"
+    path.write_bytes(pdf)
+    result = analyze_pdf(path, PipelineOptions(ocr="off"))
+    assert sum(section.chars for section in result.sections) > 200 and "no_text" not in result.warnings
 
 
 def test_math_bracket_candidates_start_at_a_word_start() -> None:

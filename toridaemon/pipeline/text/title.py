@@ -128,7 +128,7 @@ def top_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> list[Line]:
     count = min(textpage.count_chars(), _MAX_CHARS)
     text = str(textpage.get_text_range(0, count))
     if len(text) != count:  # indices would not line up: ask PDFium char by char
-        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(count))
+        text = "".join(_code_point(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(count))
     lines: list[Line] = []
     box = [ctypes.c_double() for _ in range(4)]
     matrix = pdfium_c.FS_MATRIX()
@@ -146,6 +146,14 @@ def top_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> list[Line]:
         if chars:
             lines.append(_line(text[start:end], chars, top))
     return lines
+
+
+def _code_point(code: int) -> str:
+    """The character PDFium gives for one of its indices: a space for none, U+FFFD for a value past U+10FFFF (a
+    glyph named "/u110000" is taken at its word, and made `chr` raise on a page 1 that a reader opens)."""
+    if not code:
+        return " "
+    return chr(code) if code <= 0x10FFFF else "\ufffd"
 
 
 def _top_edge(page: pdfium.PdfPage) -> tuple[int, float, float]:
