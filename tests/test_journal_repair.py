@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import DaemonProcess, Dirs, wait_for
 from tests.pdfgen import make_pdf
 from toridaemon.cli import main
-from toridaemon.journal import Journal
+from toridaemon.journal import Journal, JournalError
 from toridaemon.journal_repair import check, is_damage, journal_path
 from toridaemon.statelock import LOCK_NAME
 
@@ -276,3 +276,53 @@ def test_a_state_folder_that_cannot_be_looked_at_is_not_taken_for_replaced(
     monkeypatch.setattr(os, "stat", denied)
     with pytest.raises(PermissionError):
         statelock.state_identity(tmp_path, tmp_path / "journal.sqlite3")
+
+
+def test_a_state_folder_named_with_uri_marks_is_checked_where_it_is(tmp_path: Path) -> None:
+    """The check opens the journal by URI: "?" or "#" in a folder's name cut it there (another file was checked,
+    found empty beside the results, and the daemon rebuilt a sound journal at every start); "%" read as an
+    escape."""
+    for name in ("q?x", "h#x", "p%3Fx"):
+        dirs = Dirs(tmp_path / name)
+        known_content(dirs, 2)
+        health = check(journal_path(dirs.state), dirs.outbox)
+        assert (health.condition, health.rows, health.results) == ("ok", 402, 2), name
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["h#x", "p%3Fx", "q?x"]  # nothing made beside
+
+
+def test_a_flipped_byte_in_the_journals_schema_is_damage_not_a_traceback(
+    cli_env: Dirs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite's messages and check lines name the damaged index; not UTF-8, their decoding raised."""
+    known_content(cli_env, 2)
+    path = journal_path(cli_env.state)
+    data = bytearray(path.read_bytes())
+    data[data.index(b"index") + 5] = 0xAA  # inside the first index's name in sqlite_master
+    path.write_bytes(bytes(data))
+    assert check(path, cli_env.outbox).condition == "damaged"
+    with pytest.raises(JournalError, match="cannot open journal"):
+        Journal(path)
+    assert main(["journal", "check"]) == 1
+    assert ": damaged (" in capsys.readouterr().out
+    assert main(["journal", "rebuild"]) == 0
+    assert check(path, cli_env.outbox).condition == "ok"
+
+
+@pytest.mark.parametrize("broken", ["dangling link", "state is a file"])
+def test_reprocess_with_a_journal_out_of_reach_forgets_nothing(
+    cli_env: Dirs, capsys: pytest.CaptureFixture[str], broken: str
+) -> None:
+    """A journal that is missing because it cannot be reached is no journal "not made yet": the result was deleted,
+    the records stayed, and the command said it removed none and exited 0."""
+    pdf = known_content(cli_env, 1)[0]
+    path = journal_path(cli_env.state)
+    if broken == "dangling link":
+        path.unlink()
+        path.symlink_to(cli_env.root / "elsewhere.sqlite3")
+    else:
+        shutil.rmtree(cli_env.state)
+        cli_env.state.write_bytes(b"")
+    results = sorted(cli_env.outbox.glob("*.json"))
+    assert main(["reprocess", hashlib.sha256(pdf.read_bytes()).hexdigest()]) == 3
+    assert "cannot open journal" in capsys.readouterr().err
+    assert sorted(cli_env.outbox.glob("*.json")) == results and len(results) == 1

@@ -160,7 +160,7 @@ class Journal:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             self._probe_write()
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, UnicodeDecodeError) as exc:  # the last: a damaged schema's names
             if hasattr(self, "_db"):
                 self._db.close()
             raise JournalError(f"cannot open journal {path}: {exc}{read_only_detail(path, exc)}") from exc

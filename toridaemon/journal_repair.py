@@ -108,17 +108,25 @@ def _probe_folder(folder: Path) -> None:
 
 
 def _quick_check(path: Path) -> tuple[list[str], int]:
-    db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=2.0, isolation_level=None)
+    # A URI names the file: a "?", "#" or "%" in a state folder's name must be escaped, or SQLite cut the name
+    # there and checked (and created) another file, and the daemon rebuilt a sound journal at every start.
+    db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True, timeout=2.0, isolation_level=None)
     try:
-        found = [str(row[0]) for row in db.execute("PRAGMA quick_check").fetchall()]
-        problems = [line for line in found if line != "ok"]
-        has_table = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone()
-        rows = int(db.execute("SELECT COUNT(*) FROM files").fetchone()[0]) if has_table else 0
-        if not problems:
-            probe_write(db)
-        return problems, rows
+        return _checked(db)
+    except UnicodeDecodeError as exc:  # the daemon writes only UTF-8: a flipped byte in a name of SQLite's schema
+        return [f"text in the journal is not UTF-8 ({exc})"], 0
     finally:
         db.close()
+
+
+def _checked(db: sqlite3.Connection) -> tuple[list[str], int]:
+    found = [str(row[0]) for row in db.execute("PRAGMA quick_check").fetchall()]
+    problems = [line for line in found if line != "ok"]
+    has_table = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'").fetchone()
+    rows = int(db.execute("SELECT COUNT(*) FROM files").fetchone()[0]) if has_table else 0
+    if not problems:
+        probe_write(db)
+    return problems, rows
 
 
 def ensure_sound(state_dir: Path, outbox: Path, inbox: Path) -> Rebuild | None:

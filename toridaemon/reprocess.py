@@ -26,7 +26,7 @@ from toridaemon.fsutil import (
     staged_original,
 )
 from toridaemon.hashing import NotRegularFile, sha256_file
-from toridaemon.journal import Journal, Recorded
+from toridaemon.journal import Journal, JournalError, Recorded
 from toridaemon.journal_repair import journal_path, result_source
 from toridaemon.outcome import ERROR_SUFFIX, MAX_NAME_BYTES, json_sha
 from toridaemon.settings import Settings
@@ -72,6 +72,9 @@ def forget_rows(journal: Path, sha256: str, then: Callable[[Recorded], None] = l
     """Delete the terminal journal rows of this content, pending rows (work in progress) staying, and run `then`
     in the same transaction: when it raises, the rows stay."""
     if not journal.exists():
+        if journal.is_symlink() or (journal.parent.exists() and not journal.parent.is_dir()):
+            # Not "no journal yet": one that cannot be reached. Forgetting the outputs alone would leave its rows.
+            raise JournalError(f"cannot open journal {journal}: a dangling link, or its folder is not a folder")
         then(lambda _: frozenset())
         return 0
     db = Journal(journal, busy_timeout_seconds=5.0)  # beside a running daemon: WAL lets both in
