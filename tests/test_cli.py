@@ -66,6 +66,22 @@ def test_ingest_writes_results_and_reports_failures(tmp_path: Path, monkeypatch:
     assert (folder / "a.pdf").exists(), "ingest never moves its inputs"
 
 
+def test_file_names_reach_the_terminal_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Names come from whoever drops files: "\x1b]0;…\x07\x1b[2J" in one retitled and cleared the terminal of the
+    operator who ran `concepts *.pdf`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TORI_MAX_PARALLEL_WORKERS", "1")
+    hostile = tmp_path / "\x1b]0;pwn\x07\x1b[2Jreport\n.pdf"
+    hostile.write_bytes(b"%PDF-1.7\n broken")
+    assert main(["concepts", str(hostile)]) == 1
+    assert main(["ingest", "--no-progress", "--outbox", str(tmp_path / "out"), str(hostile)]) == 1
+    assert main(["status", "--url", "http://127.0.0.1:1/\x1b[2J"]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.count("\\x1b]0;pwn\\x07\\x1b[2Jreport\\n.pdf") == 2 and "/\\x1b[2J" in err
+
+
 def test_ingest_names_every_link_it_does_not_follow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """A symlink to a PDF failed as `unreadable`, where the reasons table says `not_regular_file`; a dangling

@@ -137,6 +137,7 @@ def _reprocess(args: argparse.Namespace) -> int:
 def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | None, language: str | None) -> int:
     from pydantic import ValidationError
 
+    from toridaemon.logs import printable
     from toridaemon.outcome import dumps_readable
     from toridaemon.settings import SettingsError, load_settings
 
@@ -160,7 +161,7 @@ def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | Non
         try:
             data = _concepts_of(path, options)
         except Exception as exc:  # one bad file is reported, and the others still run
-            print(f"{path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(printable(f"{path}: {type(exc).__name__}: {exc}"), file=sys.stderr)
             status = EXIT_INPUT_FAILED
             continue
         if top is not None:
@@ -185,7 +186,7 @@ def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progre
     import asyncio
 
     from toridaemon.ingest import collect_pdfs, ingest
-    from toridaemon.logs import stderr_is_a_tty
+    from toridaemon.logs import printable, stderr_is_a_tty
     from toridaemon.settings import SettingsError, load_settings
 
     try:
@@ -206,7 +207,7 @@ def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progre
     progress = progress_asked and stderr_is_a_tty()
     files, problems = collect_pdfs(targets)
     for problem in problems:
-        print(problem, file=sys.stderr)
+        print(printable(problem), file=sys.stderr)
     summary = asyncio.run(_stopped_by_ctrl_c(ingest(files, settings, outbox, show_progress=progress)))
     failed = summary.failed + len(problems)
     print(f"{summary.done} done, {failed} failed", file=sys.stderr)
@@ -244,6 +245,7 @@ def _status(config: str | None, url: str | None) -> int:
     import urllib.error
     import urllib.request
 
+    from toridaemon.logs import printable
     from toridaemon.settings import SettingsError, load_settings
 
     if url is None:
@@ -256,7 +258,7 @@ def _status(config: str | None, url: str | None) -> int:
 
         url = http_url(settings.metrics_host, settings.metrics_port, "/status")
     if not url.lower().startswith(("http://", "https://")):  # file:///dev/zero was read until memory ran out
-        print(f"cannot read {url}: not an http(s) URL", file=sys.stderr)
+        print(f"cannot read {printable(url)}: not an http(s) URL", file=sys.stderr)
         return EXIT_INPUT_FAILED
     def fetch() -> bytes:
         with urllib.request.urlopen(url, timeout=STATUS_SECONDS) as response:  # noqa: S310 - an operator's URL
@@ -273,18 +275,13 @@ def _status(config: str | None, url: str | None) -> int:
             raise ValueError(f"the answer is longer than {MAX_STATUS_BYTES} bytes: no toridaemon /status")
         print(json.dumps(json.loads(body), indent=2))
     except concurrent.futures.TimeoutError:
-        print(f"cannot read {url}: no whole answer within {STATUS_SECONDS:g} s", file=sys.stderr)
+        print(f"cannot read {printable(url)}: no whole answer within {STATUS_SECONDS:g} s", file=sys.stderr)
         return EXIT_INPUT_FAILED
     except (urllib.error.URLError, OSError, ValueError, RecursionError, http.client.HTTPException) as exc:
         # InvalidURL: a bad port; RecursionError: JSON nested past Python's limit. Escaped: the server's bytes.
-        print(f"cannot read {url}: {_printable(str(exc)[:300])}", file=sys.stderr)
+        print(f"cannot read {printable(url)}: {printable(str(exc)[:300])}", file=sys.stderr)
         return EXIT_INPUT_FAILED
     return EXIT_OK
-
-
-def _printable(text: str) -> str:
-    """`text` with characters a terminal would act on (NUL, escapes, line breaks) written as escapes."""
-    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 def _settle(future: concurrent.futures.Future[bytes], call: Callable[[], bytes]) -> None:

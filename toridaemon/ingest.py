@@ -16,6 +16,7 @@ from toridaemon.executors.base import Failure, Job
 from toridaemon.executors.local import LocalExecutor
 from toridaemon.fsutil import write_atomic
 from toridaemon.hashing import NotRegularFile
+from toridaemon.logs import printable
 from toridaemon.outcome import Outcomes, dumps_readable
 from toridaemon.progress import ProgressState, ProgressTracker
 from toridaemon.settings import Settings
@@ -91,7 +92,8 @@ async def ingest(files: list[Path], settings: Settings, outbox: Path | None, str
                                                 f"{outbox}: {exc.strerror or exc}")
         if result is None:
             failed += 1
-            print(f"{path}: {failure.reason}: {failure.message}" if failure else f"{path}: failed", file=sys.stderr)
+            print(printable(f"{path}: {failure.reason}: {failure.message}" if failure else f"{path}: failed"),
+                  file=sys.stderr)
         tracker.update()
 
     try:

@@ -126,6 +126,12 @@ def _is_open(fd: int) -> bool:
     return True
 
 
+def printable(text: object) -> str:
+    """`text` with the characters a terminal would act on (escapes, NUL, line breaks) written as escapes: file
+    names come from whoever drops files, and "\x1b]0;…\x07" in one retitled the operator's terminal."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in str(text))
+
+
 def stderr_is_a_tty() -> bool:
     """Whether a person reads stderr (False too when the process started with it closed)."""
     return sys.stderr is not None and sys.stderr.isatty()
