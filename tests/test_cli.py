@@ -250,14 +250,17 @@ def test_status_reads_only_http_and_only_a_bounded_answer(capsys: pytest.Capture
     assert "not an http(s) URL" in capsys.readouterr().err
 
 
-def _serve(body: Callable[[Any], None]) -> Any:
-    """A local HTTP server whose GET answers 200 and then calls `body(wfile)`; its shutdown is the caller's."""
+def _serve(body: Callable[[Any], None], headers: dict[str, str] | None = None) -> Any:
+    """A local HTTP server whose GET answers 200 with `headers` and then calls `body(wfile)`; its shutdown is the
+    caller's."""
     import http.server
     import threading
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self.send_response(200)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             with contextlib.suppress(OSError):  # the client went away
                 body(self.wfile)
@@ -288,8 +291,11 @@ def test_status_bounds_the_whole_answer_and_says_what_a_bad_one_is(
     def nested(wfile: Any) -> None:
         wfile.write(b"[" * 200_000 + b"]" * 200_000 + b"\x00\x1b[2J")
 
-    for body, said in ((drip, "no whole answer within 1 s"), (nested, "cannot read")):
-        server = _serve(body)
+    def cut(wfile: Any) -> None:
+        wfile.write(b"{}")  # of the 100 bytes the header promised: valid JSON, yet not the whole answer
+
+    for body, said in ((drip, "no whole answer within 1 s"), (nested, "cannot read"), (cut, "IncompleteRead")):
+        server = _serve(body, {"Content-Length": "100"} if body is cut else None)
         try:
             assert main(["status", "--url", f"http://127.0.0.1:{server.server_address[1]}/status"]) == 1
             err = capsys.readouterr().err

@@ -263,6 +263,8 @@ def _status(config: str | None, url: str | None) -> int:
     def fetch() -> bytes:
         with urllib.request.urlopen(url, timeout=STATUS_SECONDS) as response:  # noqa: S310 - an operator's URL
             body: bytes = response.read(MAX_STATUS_BYTES + 1)
+            if response.length and len(body) <= MAX_STATUS_BYTES:  # the server closed before its Content-Length
+                raise http.client.IncompleteRead(body, response.length)
         return body
 
     # The socket timeout bounds each read, not the answer: a server sending a byte a second kept it going for
