@@ -143,6 +143,30 @@ def test_ingest_with_standard_output_closed_says_so_before_any_work(tmp_path: Pa
     assert done.returncode == 2 and "standard output is closed" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("command", [["status"], ["check-config"], ["journal", "check"], ["journal", "rebuild"],
+                                     ["reprocess", "0" * 64], ["version"]])
+def test_a_command_started_with_standard_output_closed_does_nothing_and_exits_2(
+    command: list[str], dirs: Dirs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`check-config`, `journal` and `version` printed their answer to nowhere and exited 0 (`status` too, when the
+    daemon answered); `journal rebuild` rebuilt first. Python's sys.stdout is None when fd 1 starts closed."""
+    for key, value in dirs.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(command) == 2
+    assert "standard output is closed" in capsys.readouterr().err
+    assert not any(dirs.state.iterdir()), "it acted"
+
+
+def test_journal_rebuild_writes_its_log_lines_to_stderr_apart_from_its_answer(dirs: Dirs) -> None:
+    """The rebuild's `journal_rebuilt` line went to stdout, structlog's default, amid the answer."""
+    done = subprocess.run([sys.executable, "-m", "toridaemon", "journal", "rebuild"], capture_output=True, text=True,
+                          timeout=60, cwd=dirs.root, env={**os.environ, **dirs.env()}, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Rebuilt ") and done.stdout.count("\n") == 1, done.stdout
+    assert "journal_rebuilt" in done.stderr
+
+
 def test_ingest_whose_reader_stops_early_reports_no_crash_of_the_files_left(tmp_path: Path) -> None:
     """`toridaemon ingest DIR | head -1`: every file still queued when the pipe closed was reported as
     "worker_crashed: executor closed". They are not tried, and nothing is said of them."""

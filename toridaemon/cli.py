@@ -1,8 +1,8 @@
 """Command line: a thin layer over the Python API.
 
 Exit codes: 0 ok; 1 some input failed (ingest, concepts), the daemon is unreachable (status) or the
-journal needs a rebuild (journal check); 2 invalid configuration or usage; 3 the daemon could not
-start, or the journal cannot be read or repaired (lock held, unreadable state directory).
+journal needs a rebuild (journal check); 2 invalid configuration or usage, or standard output closed; 3 the
+daemon could not start, or the journal cannot be read or repaired (lock held, unreadable state directory).
 """
 
 from __future__ import annotations
@@ -85,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reprocess": _reprocess,
     }
     handler = handlers.get(args.command)
+    if sys.stdout is None and _writes_to_stdout(args):  # started with `>&-`: the answer would vanish unsaid
+        hint = " (or give --outbox)" if args.command == "ingest" else ""
+        print(f"toridaemon {args.command}: standard output is closed; nowhere to write the answer{hint}",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         if handler is not None:
             return handler(args)
@@ -100,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_stdout()
         return EXIT_INPUT_FAILED
     return EXIT_OK
+
+
+def _writes_to_stdout(args: argparse.Namespace) -> bool:
+    """Whether the command's answer goes to standard output: every one but `run` (it logs) and `ingest --outbox`."""
+    return args.command != "run" and not (args.command == "ingest" and args.outbox is not None)
 
 
 def _quiet_stdout() -> None:
@@ -153,9 +163,6 @@ def _concepts(files: list[Path], top: int | None, jsonl: bool, config: str | Non
             message = exc.errors()[0]["msg"].removeprefix("Value error, ")
             print(f"toridaemon concepts: --language {language!r}: {message}", file=sys.stderr)
             return EXIT_USAGE
-    if sys.stdout is None:  # started with `>&-`: every result would vanish without a word
-        print("toridaemon concepts: standard output is closed; nowhere to write the results", file=sys.stderr)
-        return EXIT_USAGE
     status = EXIT_OK
     for path in files:
         try:
@@ -200,10 +207,6 @@ def _ingest(targets: list[Path], outbox: Path | None, config: str | None, progre
         except OSError as exc:  # a file of that name: "File exists", naming nothing, and exit 1 ("some failed")
             print(f"toridaemon ingest: --outbox {outbox}: {exc.strerror or exc} (a folder is needed)", file=sys.stderr)
             return EXIT_USAGE
-    if outbox is None and sys.stdout is None:  # started with `>&-`: as `concepts`, not a traceback after the work
-        print("toridaemon ingest: standard output is closed; nowhere to write the results (or give --outbox)",
-              file=sys.stderr)
-        return EXIT_USAGE
     progress = progress_asked and stderr_is_a_tty()
     files, problems = collect_pdfs(targets)
     for problem in problems:

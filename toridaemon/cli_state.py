@@ -9,6 +9,7 @@ from pathlib import Path
 
 from toridaemon.journal import JournalError
 from toridaemon.journal_repair import NEEDS_REBUILD, JournalRepairError, check, journal_path, rebuild
+from toridaemon.logs import configure
 from toridaemon.reprocess import ReprocessError, describe, reprocess
 from toridaemon.settings import Settings, SettingsError, load_settings
 from toridaemon.statelock import LOCK_NAME, StateLock
@@ -17,11 +18,15 @@ EXIT_OK, EXIT_NEEDS_REPAIR, EXIT_USAGE, EXIT_UNREPAIRABLE = 0, 1, 2, 3
 
 
 def _settings(config: str | None) -> Settings | None:
+    """The settings, with log lines going to stderr: left unconfigured, structlog wrote them to stdout, amid the
+    command's answer."""
     try:
-        return load_settings(config).settings
+        settings = load_settings(config).settings
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return None
+    configure(settings.log_level, settings.log_format)
+    return settings
 
 
 @contextmanager
