@@ -442,6 +442,21 @@ def test_a_subtitle_goes_on_the_title_and_author_lines_do_not(
     assert title_from_lines([Line(text, size, 20.0 * n) for n, (text, size) in enumerate(lines)]) == title
 
 
+@pytest.mark.parametrize(("lines", "title"), [
+    # Sentences set larger than the text: a paragraph's length, or ending as a sentence.
+    ([("The package has been modified, as of version 1.26, to offer a new option that takes its glyphs", 11.0),
+      ("from Utopia. Its slanted Greek alphabets are constructed from the txfonts and sit beside", 11.0),
+      *[("The font family adds many accented glyphs to the text.", 10.0)] * 3], None),
+    ([("Languages: german (ISO 639-1: “de”).", 10.0), ("Dialects: ngerman (no specific region).", 10.0)], None),
+    # A full stop parting a title from its subtitle, or after an initial or an abbreviation, is no sentence's.
+    ([("Deep learning. A critical appraisal", 17.0), *_BODY], "Deep learning. A critical appraisal"),
+    ([("Working with J. S. Bach and Dr. Strangelove.", 17.0), *_BODY], "Working with J. S. Bach and Dr. Strangelove."),
+    ([("Estilo spanish para el sistema babel.", 17.0), *_BODY], "Estilo spanish para el sistema babel."),
+])
+def test_a_run_of_sentences_is_no_title(lines: list[tuple[str, float]], title: str | None) -> None:
+    assert title_from_lines([Line(text, size, 14.0 * n) for n, (text, size) in enumerate(lines)]) == title
+
+
 def test_a_line_of_no_words_joins_only_title_lines_close_together() -> None:
     body = [Line(text, size, 120.0 + 20 * n) for n, (text, size) in enumerate(_BODY)]
     far = [Line("Annual Report", 17.0, 0.0), Line("—", 0.0, 40.0), Line("Financial Statements", 17.0, 80.0)]

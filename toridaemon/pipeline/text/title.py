@@ -3,8 +3,8 @@
 Metadata titles are often file names (`galois.dvi`, `Microsoft Word - x.doc`) or `untitled`; those are
 skipped. On the page, the title is the run of lines in the largest font in the top part of page 1, footnote
 markers dropped, when that font is larger than the text's and is not a section heading's (numbered, or a table
-of contents), and its subtitle (see `_subtitle`) after it; the first line of text is the last resort only when
-page 1's fonts are unknown (a scan, garbage, a blank page).
+of contents) and the run reads as no sentences, and its subtitle (see `_subtitle`) after it; the first line of
+text is the last resort only when page 1's fonts are unknown (a scan, garbage, a blank page).
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ MAX_TITLE_CHARS = 300
 # Longer metadata is a pasted abstract or junk, no title (and comparing it with the page's cost time with its length).
 _MAX_METADATA_CHARS = 2 * MAX_TITLE_CHARS
 _PARAGRAPH_CHARS = 120
+# One sentence ending and another beginning: a word of two lowercase letters or more (no initial, no "Dr."), a full
+# stop, and a capitalised word ("… from Heuristica. Its slanted Greek …").
+_SENTENCE_BREAK = regex.compile(r"\p{Ll}{2}[)”’\"']{0,2}\.\s+\p{Lu}\p{Ll}")
 _SIZE_TOLERANCE = 0.92
 _SLANT_DEGREES = 5.0
 _DROP_CAP = 2.0  # a first letter this much larger than the rest of its line's
@@ -260,7 +263,14 @@ def _page_title(lines: list[Line]) -> tuple[str, str] | None:
         full = _joined([*run, *_subtitle(lines[end:], run[-1], largest, min(sizes))])
     title, full = title[:MAX_TITLE_CHARS], full[:MAX_TITLE_CHARS]
     # A run ending in a colon labels what follows ("No frame:", "Test 1: one barcode with default parameters:").
-    return (title, full) if title and not title.endswith(":") else None
+    return (title, full) if title and not title.endswith(":") and not _prose(title) else None
+
+
+def _prose(text: str) -> bool:
+    """Whether a run reads as sentences rather than a title: a sentence ends inside it, and it ends as a sentence
+    or is a paragraph's length. A title may hold a full stop ("Deep learning. A critical appraisal"), but rarely
+    also ends with one."""
+    return (text.endswith(".") or len(text) > _PARAGRAPH_CHARS) and _SENTENCE_BREAK.search(text) is not None
 
 
 def _opens_with_a_list(named: list[Line], largest: float) -> bool:
