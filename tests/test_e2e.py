@@ -166,6 +166,23 @@ def test_sigterm_drains_in_flight_work_and_exits_zero(
     assert restarted.stop() == 0
 
 
+def test_stop_signals_during_the_teardown_after_the_stop_change_nothing(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """After `daemon_stopped` the interpreter still tears down the pool and the log writer; a SIGTERM then found
+    the default handler back and killed the process (143), not the clean exit 0 a second one is documented to give."""
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    daemon.proc.send_signal(signal.SIGTERM)
+    signals = 0
+    while daemon.proc.poll() is None:  # from the first stop to the end: every instant of the teardown is hit
+        daemon.proc.send_signal(signal.SIGINT if signals % 2 else signal.SIGTERM)
+        signals += 1
+        time.sleep(0.002)
+    assert daemon.proc.wait(30) == 0, f"after {signals} signals"
+    assert daemon.event("daemon_stopped") is not None
+
+
 def test_invalid_config_exits_with_code_2(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]) -> None:
     config = dirs.root / "bad.yaml"
     config.write_text("file_timeout_seconds: -3\n")

@@ -154,11 +154,20 @@ def test_done_with_sha_finds_only_done_rows(journal: Journal) -> None:
 
 def test_is_settled_for_entries_left_in_place(journal: Journal) -> None:
     journal.record_final(PDF, size=0, mtime_ns=5, state="failed", reason="not_regular_file", error="fifo")
-    assert journal.is_settled(PDF, 0, 5)
-    assert not journal.is_settled(PDF, 0, 6)  # replaced since: look again
-    assert not journal.is_settled(PDF, 1, 5)
-    assert not journal.is_settled(Path("/srv/inbox/other.pdf"), 0, 5)
+    assert journal.is_settled(PDF, 0, 5, "fifo")
+    assert not journal.is_settled(PDF, 0, 6, "fifo")  # replaced since: look again
+    assert not journal.is_settled(PDF, 1, 5, "fifo")
+    assert not journal.is_settled(Path("/srv/inbox/other.pdf"), 0, 5, "fifo")
     assert journal.pending() == []
+
+
+def test_a_special_entry_settles_only_the_same_kind_of_entry(journal: Journal) -> None:
+    """A hard link whose other name was removed is a regular file of the same size and mtime."""
+    journal.record_final(PDF, size=7, mtime_ns=5, state="failed", reason="not_regular_file", error="hard link")
+    assert journal.is_settled(PDF, 7, 5, "hard link")
+    assert not journal.is_settled(PDF, 7, 5, "fifo")
+    assert not journal.is_settled(PDF, 7, 5)
+    assert journal.detect_unless_settled(PDF, 7, 5) is not None
 
 
 def test_is_settled_after_keep_but_not_after_move(journal: Journal) -> None:

@@ -110,6 +110,10 @@ def test_special_entries_are_recorded_and_left_in_place(
         assert len(list(dirs.outbox.glob("*.json"))) == 2, "no special entry was opened as a PDF"
         rows = _journal(dirs, "SELECT COUNT(*) FROM files WHERE reason = 'not_regular_file'")
         assert rows[0][0] == len(specials), "each special entry recorded once, rescans included"
+        # Its other name removed, the hard link is a regular file of the same size and mtime: it was taken for the
+        # settled special entry for ever, through rescans and restarts.
+        outside.unlink()
+        wait_for(lambda: list(dirs.outbox.glob("hardlink.*.json")), 30, what="the former hard link processed")
         assert daemon.proc.poll() is None
         assert daemon.stop() == 0
     finally:

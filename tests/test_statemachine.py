@@ -36,6 +36,43 @@ def test_identical_files_arriving_together_give_one_result(tmp_path: Path) -> No
     asyncio.run(scenario())
 
 
+def test_a_copy_of_content_whose_result_is_gone_is_processed_again(tmp_path: Path) -> None:
+    """A copy was called a duplicate of a result deleted by hand (or of one in an outbox wiped under the running
+    daemon) and left the inbox with no result anywhere."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            core.drop("first.pdf", DATA)
+            await core.settled()
+            [result] = core.results()
+            result.unlink()
+            core.drop("copy.pdf", DATA)
+            await core.settled()
+            assert core.executor.jobs == ["first.pdf", "copy.pdf"]
+            assert [path.name for path in core.results()] == [f"copy.{sha(DATA)[:8]}.json"]
+            assert [(r.state, Path(r.path).name) for r in await core.rows()] == [("done", "copy.pdf")]
+
+    asyncio.run(scenario())
+
+
+def test_a_result_moved_out_of_the_outbox_still_makes_a_copy_a_duplicate(tmp_path: Path) -> None:
+    """Only a result missing from the outbox it was written to is gone: after a restart with another outbox_dir,
+    the recorded one is elsewhere, and a second result must not come of doubt."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            core.drop("first.pdf", DATA)
+            await core.settled()
+            moved = core.root / "elsewhere"
+            core.outcomes.outbox.rename(moved)
+            (core.root / "outbox").mkdir()
+            core.outcomes.outbox = moved
+            core.drop("copy.pdf", DATA)
+            await core.settled()
+            assert core.executor.jobs == ["first.pdf"]
+            assert sorted(r.state for r in await core.rows()) == ["done", "duplicate"]
+
+    asyncio.run(scenario())
+
+
 def test_a_copy_of_content_that_fails_is_not_called_a_duplicate(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Core(tmp_path) as core:

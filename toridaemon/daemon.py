@@ -123,15 +123,16 @@ class Daemon:
         self._rescan_for_rearm = False  # set on the watch supervisor's thread after a re-arm, read by the tick
 
     # ---- main thread --------------------------------------------------------------------------
-    def run(self) -> int:
-        """Run until SIGTERM/SIGINT; returns the process exit code."""
+    def run(self, *, process_ends: bool = False) -> int:
+        """Run until SIGTERM/SIGINT; returns the process exit code. `process_ends`: the process exits after this
+        (see `signals.captured`)."""
         configure(self.settings.log_level, self.settings.log_format)
         raise_open_file_limit()  # before any file, pipe or client connection is opened
         for warning in self.loaded.warnings:
             log.warning("config_warning", warning=warning)
         # From before the journal is opened (its repair can take seconds) until the last thread is joined, a
         # signal only sets a flag: a SIGHUP then killed the process, and the loop acts on the flags once it runs.
-        with signals.captured(self.flags):
+        with signals.captured(self.flags, process_ends=process_ends):
             try:
                 self._prepare()
             except StartupError as exc:
@@ -568,7 +569,7 @@ def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | Non
         configure("error", "auto")
         report_failure("config_invalid", str(exc))
         return EXIT_CONFIG
-    return Daemon(loaded, config, overrides).run()
+    return Daemon(loaded, config, overrides).run(process_ends=True)
 
 
 def report_failure(event: str, message: str) -> None:

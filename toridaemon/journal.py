@@ -93,6 +93,7 @@ class Claim:
     failed: Row | None = None
     others: tuple[str, ...] = ()  # the inputs of other pending rows of this content (see `pending_with_sha`)
     since: float = 0.0  # when the claimed row was made (its `detected_at`): no try of it wrote anything before
+    forgotten: tuple[str, ...] = ()  # results of this content that were recorded and are gone (see the claim)
 
 
 def read_only_detail(path: Path, exc: BaseException) -> str:
@@ -213,12 +214,18 @@ class Journal:
         """`detect` of a file that is not `is_settled`, in one call; its row id, or None when it is settled."""
         return None if self.is_settled(path, size, mtime_ns) else self.detect(path, size, mtime_ns)[0]
 
-    def is_settled(self, path: Path, size: int, mtime_ns: int) -> bool:
-        """True when this exact file was finished and deliberately left where it is (keep, special)."""
+    def is_settled(self, path: Path, size: int, mtime_ns: int, special: str | None = None) -> bool:
+        """True when this exact file was finished and deliberately left where it is (keep, special), as the same
+        kind of entry: `special` names what the gate found instead of a regular file (None for one). A hard link
+        whose other name was removed since is a regular file now, of the same size and mtime, and is taken."""
+        settled = "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND final_path = path"
+        args: tuple[object, ...] = (_key(path), size, mtime_ns)
+        if special is None:
+            settled += " AND reason IS NOT 'not_regular_file'"
+        else:
+            settled, args = settled + " AND reason = 'not_regular_file' AND error = ?", (*args, special)
         with self._read() as db:
-            found = db.execute(
-                "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND final_path = path LIMIT 1",
-                (_key(path), size, mtime_ns)).fetchone()
+            found = db.execute(f"{settled} LIMIT 1", args).fetchone()
         return found is not None
 
     def done_with_sha(self, sha256: str) -> Row | None:
@@ -241,13 +248,24 @@ class Journal:
             found = db.execute("SELECT attempts, detected_at FROM files WHERE id = ?", (row_id,)).fetchone()
         return (int(found[0]), float(found[1] or 0.0)) if found else (0, 0.0)
 
-    def claim_unless_done(self, row_id: int, sha256: str) -> Claim:
-        """`done_with_sha`, then (content not done yet) `claim` and `failed_with_sha`, in one call."""
+    def claim_unless_done(self, row_id: int, sha256: str,
+                          result_gone: Callable[[Path], bool] = lambda _: False) -> Claim:
+        """`done_with_sha`, then (content not done yet) `claim` and `failed_with_sha`, in one call. A `done` row
+        whose result is gone (`result_gone`: deleted by hand, or the outbox wiped under a running daemon) is
+        forgotten first: the content is processed again rather than called a duplicate of a result that is no
+        more (its input then left the inbox with no result anywhere)."""
+        forgotten: list[str] = []
         done = self.done_with_sha(sha256)
+        while done is not None and done.result_path is not None and result_gone(Path(done.result_path)):
+            with self._write() as db:  # one row a turn: each turn ends a row, so the loop ends
+                db.execute("DELETE FROM files WHERE id = ? AND state = 'done'", (done.id,))
+            forgotten.append(done.result_path)
+            done = self.done_with_sha(sha256)
         if done is not None:
             return Claim(done)
         attempt, since = self._claim(row_id, sha256)
-        return Claim(None, attempt, self.failed_with_sha(sha256), self.pending_with_sha(sha256, row_id), since)
+        return Claim(None, attempt, self.failed_with_sha(sha256), self.pending_with_sha(sha256, row_id), since,
+                     tuple(forgotten))
 
     def pending_with_sha(self, sha256: str, other_than: int) -> tuple[str, ...]:
         """The inputs of the other pending rows of this content. A run that ended (a crash, kill -9) after writing

@@ -1,5 +1,6 @@
 """Process signals: the handlers only set flags, which the loop's tick reads; the previous handlers come
-back on exit (uvicorn's `capture_signals`), so a daemon can also run inside a test process."""
+back on exit (uvicorn's `capture_signals`), so a daemon can also run inside a test process, unless the process
+ends with the daemon."""
 
 from __future__ import annotations
 
@@ -29,8 +30,11 @@ class Flags:
 
 
 @contextlib.contextmanager
-def captured(flags: Flags) -> Iterator[Flags]:
-    """SIGTERM and SIGINT set `flags.stop` (a second one `flags.force`), SIGHUP `flags.reload`, until exit."""
+def captured(flags: Flags, *, process_ends: bool = False) -> Iterator[Flags]:
+    """SIGTERM and SIGINT set `flags.stop` (a second one `flags.force`), SIGHUP `flags.reload`, until exit. When
+    the process ends with the daemon (`process_ends`), the three are ignored from then on instead of getting their
+    previous handlers back: the stop is under way, and a second SIGTERM during the interpreter's teardown (the
+    pool's, the log writer's) killed the process, exit 143 instead of 0."""
     previous = {signum: signal.getsignal(signum) for signum in (*STOP_SIGNALS, signal.SIGHUP)}
     try:
         for signum in STOP_SIGNALS:
@@ -39,4 +43,4 @@ def captured(flags: Flags) -> Iterator[Flags]:
         yield flags
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, signal.SIG_IGN if process_ends else handler)
