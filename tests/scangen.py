@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tests.pdfgen import pdf_bytes
 
@@ -48,6 +48,18 @@ def _speckled(image: Image.Image, share: float, seed: int) -> Image.Image:
 def scanned_text(pages: list[str], **kwargs: float) -> bytes:
     """A scan of a generated text PDF with these pages."""
     return scan_of(pdf_bytes(pages), **kwargs)  # type: ignore[arg-type]
+
+
+def lines_scan(line: str, font: str, *, lines: int = 12, dpi: int = 200) -> bytes:
+    """A scan of `line` written `lines` times in the TrueType `font` (a script no generated PDF here can set:
+    pypdfium2's standard fonts are Latin)."""
+    image = Image.new("L", (int(8.27 * dpi), int(dpi * (1 + lines / 4))), 255)
+    draw, face = ImageDraw.Draw(image), ImageFont.truetype(font, dpi // 7)
+    for number in range(lines):
+        draw.text((dpi // 2, dpi // 2 + number * dpi // 4), line, fill=0, font=face)
+    out = io.BytesIO()
+    image.save(out, format="PDF", resolution=dpi)
+    return out.getvalue()
 
 
 def blank_scan(dpi: int = 100) -> bytes:

@@ -9,6 +9,8 @@ import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +20,12 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from tests.conftest import DaemonProcess, Dirs
 from tests.pdfgen import pdf_bytes, pdf_of_objects
 from tests.polling import wait_for
-from tests.scangen import blank_scan, scan_of, scanned_text, stamped
+from tests.scangen import blank_scan, lines_scan, scan_of, scanned_text, stamped
 from toridaemon import hashing
 from toridaemon.pipeline import PipelineOptions, analyze_pdf
 from toridaemon.pipeline.text import document, ocr, read_document, tessdata
@@ -181,6 +184,24 @@ def test_a_blank_scan_says_no_text() -> None:
     assert text.warnings == ["no_text"]
 
 
+# Debian's fonts-dejavu-core: Arabic letters, which no traineddata installed here reads.
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+ARABIC = "تعتبر اللغة العربية من أكثر اللغات انتشارا في العالم"
+
+
+@needs_english
+@pytest.mark.skipif(not DEJAVU.exists(), reason="needs a font with Arabic letters (Debian's fonts-dejavu-core)")
+def test_a_scan_in_a_script_without_ocr_data_is_unreadable_not_letters() -> None:
+    """Arabic read with English data gave "oe | oy | ge | dl" as concepts and "COW JS oe dl IS oy 8" as the title,
+    with no warning. The reading's mean confidence (under 40) says it is no text; Latin script beside it stays."""
+    text = read_document(lines_scan(ARABIC, str(DEJAVU)), PipelineOptions())
+    assert text.ocr_pages == [] and text.pages == [""] and text.title is None  # read, but no text of it kept
+    assert text.warnings == ["no_text", "ocr_unreadable"]
+    latin = read_document(lines_scan("The English language is widely spoken", str(DEJAVU), lines=4),
+                          PipelineOptions())
+    assert "English language" in latin.pages[0] and latin.warnings == []
+
+
 def test_ocr_off_leaves_a_scan_empty_with_a_warning() -> None:
     text = read_document(scanned_text([PAGE_ONE], dpi=100), PipelineOptions(ocr="off"))
     assert text.ocr_pages == [] and text.warnings == ["no_text", "scan_not_read"]
@@ -320,6 +341,62 @@ def test_a_german_scan_is_read_again_with_the_german_data(tmp_path: Path) -> Non
     names = {concept["name"] for concept in result["concepts"]}
     assert {"Übertragungsnetzbetreiber", "Stromnetze"} <= names
     assert any("müssen die Stromnetze für" in concept["context"] for concept in result["concepts"])
+
+
+@pytest.mark.skipif(not {"eng", "deu"} <= set(tessdata.installed(None)),
+                    reason="English and German OCR data not installed (make test installs both)")
+def test_a_reading_again_in_the_detected_language_that_runs_out_of_time_keeps_the_whole_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The German reading again, cut off by the page timeout, replaced a whole English one: the rest of page 1 was
+    lost. Whether Tesseract runs out of time cannot be arranged with real timing, so its answers are scripted here:
+    a whole first reading, then a cut-off one."""
+    readings = iter([ocr.OcrPage(text=GERMAN, seconds=1.0, timed_out=False),
+                     ocr.OcrPage(text=GERMAN[:40], seconds=2.0, timed_out=True)])
+    monkeypatch.setattr(ocr, "recognize", lambda *args, **kwargs: next(readings))
+    text = read_document(scanned_text([GERMAN], dpi=100), PipelineOptions())
+    assert "Entfernungen" in text.pages[0] and text.ocr_pages == [1]
+    assert "ocr_page_timeout" not in text.warnings and text.ocr_seconds == 3.0
+
+
+def test_a_forced_reading_that_runs_out_of_time_leaves_the_page_out_of_ocr_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`ocr: force` keeps a usable layer when the reading is cut off, and `ocr_pages` still listed the page as read
+    by OCR. The cut-off reading is scripted: a real one cannot be timed to end inside the page."""
+    monkeypatch.setattr(ocr, "recognize", lambda *args, **kwargs: ocr.OcrPage("Graph", 1.0, timed_out=True))
+    text = read_document(pdf_bytes([PAGE_ONE]), PipelineOptions(ocr="force"))
+    assert "Message passing" in text.pages[0]
+    assert text.ocr_pages == [] and text.warnings == ["ocr_page_timeout"]
+
+
+def test_a_tessdata_dir_tesseract_cannot_take_is_refused_naming_the_setting() -> None:
+    """A NUL, or a folder name that is no UTF-8, raised in every OCR'd file (`internal_error`)."""
+    for folder in ("/srv/tess\0data", os.fsdecode(b"/srv/caf\xe9")):
+        with pytest.raises(ValidationError, match="tessdata_dir"):
+            PipelineOptions(tessdata_dir=folder)
+
+
+@needs_english
+def test_a_fifo_named_like_traineddata_is_not_taken_for_data(tmp_path: Path) -> None:
+    """Tesseract's Init opened it and waited for a writer for ever, outside any page timeout."""
+    os.mkfifo(tmp_path / "eng.traineddata")
+    assert tessdata.plan(("eng",), str(tmp_path)) == tessdata.plan(("eng",), None)
+
+
+@needs_english
+def test_tessdata_prefix_naming_a_folder_that_is_no_utf8_gives_a_warning_not_a_traceback(tmp_path: Path) -> None:
+    """tesserocr reads $TESSDATA_PREFIX as UTF-8 when it is imported: UnicodeDecodeError on every scan."""
+    folder = tmp_path / os.fsdecode(b"caf\xe9")
+    folder.mkdir()
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(blank_scan())
+    read = ("import sys; from toridaemon.pipeline import PipelineOptions; from toridaemon.pipeline.text import "
+            "read_document; print(read_document(open(sys.argv[1], 'rb').read(), PipelineOptions()).warnings)")
+    done = subprocess.run([sys.executable, "-c", read, str(scan)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TESSDATA_PREFIX": str(folder)}, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "ocr_unavailable" in done.stdout or "no_text" in done.stdout
 
 
 @needs_english

@@ -247,7 +247,8 @@ def test_a_plausible_metadata_title_beats_the_first_line_of_body_text() -> None:
 
 
 def test_metadata_titles_that_are_file_names_or_placeholders_are_not_used() -> None:
-    for bad in ("galois.dvi", "temp.dvi", "Microsoft Word - thesis.doc", "untitled", "/home/x/paper.tex", "  "):
+    for bad in ("galois.dvi", "temp.dvi", "Microsoft Word - thesis.doc", "untitled", "/home/x/paper.tex", "  ",
+                "Print unam_negro_escalable.svg", "poster.PNG", "Scan 12.jpeg", "README.md"):
         assert plausible_metadata(bad) is None, bad
     assert plausible_metadata("scan0001", file_stem="scan0001") is None
     assert plausible_metadata("On the Complexity of SNP Block Partitioning") is not None

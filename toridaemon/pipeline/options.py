@@ -108,6 +108,19 @@ class PipelineOptions(BaseModel):
             raise ValueError(f"language must be 'auto' or a two-letter ISO 639-1 code, not {value!r}")
         return value
 
+    @field_validator("tessdata_dir")
+    @classmethod
+    def _tessdata_path(cls, folder: str | None) -> str | None:
+        # Tesseract takes the folder as a UTF-8 C string: a NUL, or a name that is no UTF-8 (a Latin-1 "é" read
+        # from the environment), raised in every OCR'd file instead of naming the setting.
+        if folder is not None and "\0" in folder:
+            raise ValueError("holds a NUL character, which no path does")
+        try:
+            (folder or "").encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{folder!r} is no UTF-8 path; Tesseract cannot open it") from None
+        return folder
+
     @field_validator("ocr_languages")
     @classmethod
     def _tesseract_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:

@@ -44,6 +44,13 @@ class DocumentText:
     warnings: list[str] = field(default_factory=list)
 
 
+# A reading kept at a lower mean word confidence (upright or turned, see `ocr.recognize`) is no text: a script
+# whose Tesseract data is not installed (Arabic, Korean read with English data: 31 to 36 on whole pages of it) or
+# an image of no text read as letters. Latin-script corpus pages scanned at 100 to 300 dpi, blurred, turned or
+# dusty read at 54 to 94; pages of English beside another script at 40 to 56, and keep their reading.
+UNREADABLE_CONFIDENCE = 40
+
+
 @dataclass(slots=True)
 class _OcrRun:
     texts: dict[int, str] = field(default_factory=dict)
@@ -71,6 +78,8 @@ def read_document(
         pdf.close()
     texts = [_page_text(verdicts[i], page.text, run.texts.get(i), finished=i not in run.unfinished)
              for i, page in enumerate(layer)]
+    for index in [i for i in run.texts if verdicts[i] == "ok" and i in run.unfinished]:
+        del run.texts[index]  # its usable layer stood (see `_page_text`): no text of this page is OCR's
     warnings = set(run.warnings)
     if any(v == "garbage" and i not in run.texts for i, v in enumerate(verdicts)):
         warnings.add("garbage_text_dropped")
@@ -199,23 +208,23 @@ def _ocr(
             run.warnings.add("ocr_incomplete")
             break
         try:
-            text = _ocr_page(pdf, index, planned, options, run)
+            result = _read_page(pdf, index, planned, options, run)
             if not told:  # the first page read with words tells the language (a blank back or a photo tells none)
-                told, planned, text = _follow_language(pdf, index, planned, text, options=options, detect=detect,
-                                                       run=run)
+                told, planned, result = _follow_language(pdf, index, planned, result, options=options,
+                                                         detect=detect, run=run)
         except ocr.OcrUnavailable:
             run.warnings.add("ocr_unavailable")
             break
         except ocr.OcrPageFailed:  # that page is skipped; the others are still read
             run.warnings.add("ocr_page_failed")
             continue
-        run.texts[index] = text
+        _note(run, index, result)
     return run
 
 
-def _ocr_page(
-    pdf: pdfium.PdfDocument, index: int, planned: Plan, options: PipelineOptions, run: _OcrRun
-) -> str:
+def _read_page(pdf: pdfium.PdfDocument, index: int, planned: Plan, options: PipelineOptions, run: _OcrRun
+               ) -> ocr.OcrPage:
+    """One reading of page `index`, its time counted in `run`."""
     folder, languages = planned
     page = pdf[index]
     try:
@@ -224,35 +233,45 @@ def _ocr_page(
     finally:
         page.close()
     run.seconds += result.seconds
-    if index == 0:
-        run.first_lines = result.lines
+    return result
+
+
+def _note(run: _OcrRun, index: int, result: ocr.OcrPage) -> None:
+    """Keep the reading of page `index` in `run`. One below `UNREADABLE_CONFIDENCE` is no text: the page keeps
+    its text layer unless that is garbage, as if OCR had not read it, and page 1's lines tell no title ("COW JS
+    oe dl IS oy 8" of a page of Arabic read with English data)."""
     if result.timed_out:
         run.warnings.add("ocr_page_timeout")
         run.unfinished.add(index)
-    else:
-        run.unfinished.discard(index)  # read again (in the detected language) in time
-    return result.text
+    if result.confidence < UNREADABLE_CONFIDENCE and result.text.strip():
+        run.warnings.add("ocr_unreadable")
+        return
+    run.texts[index] = result.text
+    if index == 0:
+        run.first_lines = result.lines
 
 
 def _follow_language(
-    pdf: pdfium.PdfDocument, index: int, planned: Plan, text: str, *, options: PipelineOptions, detect: Detector,
-    run: _OcrRun,
-) -> tuple[bool, Plan, str]:
-    """Whether `text` tells a language, and the plan and the page's text to go on with: the page read again in
-    the detected language when its data is installed and it is not read in yet."""
-    code = detect(text)
+    pdf: pdfium.PdfDocument, index: int, planned: Plan, first: ocr.OcrPage, *, options: PipelineOptions,
+    detect: Detector, run: _OcrRun,
+) -> tuple[bool, Plan, ocr.OcrPage]:
+    """Whether the `first` reading tells a language, and the plan and the page's reading to go on with: the page
+    read again in the detected language when its data is installed and it is not read in yet. A reading again that
+    ran out of time does not replace a whole first one (a cut-off reading was kept, the rest of the page lost)."""
+    code = detect(first.text)
     if code is None:
-        return False, planned, text
+        return False, planned, first
     detected = tessdata.tesseract_name(code)
     if detected is None or detected in planned[1].split("+"):
-        return True, planned, text
+        return True, planned, first
     better = tessdata.plan((detected,), options.tessdata_dir)
     if better is None:  # that language's data is not installed: keep what we have
-        return True, planned, text
+        return True, planned, first
     try:
-        return True, better, _ocr_page(pdf, index, better, options, run)
+        again = _read_page(pdf, index, better, options, run)
     except ocr.OcrUnavailable:  # installed but not loadable (a truncated file): the reading we have stands
         run.warnings.add("ocr_language_unavailable")
-        return True, planned, text
+        return True, planned, first
     except ocr.OcrPageFailed:  # the reading we have stands
-        return True, planned, text
+        return True, planned, first
+    return True, better, first if again.timed_out and not first.timed_out else again

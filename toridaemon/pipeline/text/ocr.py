@@ -62,6 +62,7 @@ class OcrPage:
     seconds: float
     timed_out: bool
     turned: bool = False  # read turned 180° (a sheet scanned upside down)
+    confidence: int = 100  # Tesseract's mean word confidence of the reading kept, 0-100
     lines: tuple[Line, ...] = ()  # when asked (`title_lines`): the lines atop the page, each with its read size
 
 
@@ -80,11 +81,13 @@ class _Engine:
             import tesserocr
         except ImportError as exc:  # the wheel is a main dependency; this is a broken install
             raise OcrUnavailable(f"tesserocr cannot be imported: {exc}") from exc
+        except UnicodeError as exc:  # it reads $TESSDATA_PREFIX as UTF-8 when imported: a Latin-1 folder name
+            raise OcrUnavailable(f"tesserocr cannot be imported (TESSDATA_PREFIX is no UTF-8 path): {exc}") from exc
         if self._api is None:
             self._api = tesserocr.PyTessBaseAPI(init=False)
         try:
             self._api.Init(path=f"{folder}/", lang=languages, oem=tesserocr.OEM.LSTM_ONLY)
-        except RuntimeError as exc:
+        except (RuntimeError, UnicodeError) as exc:  # UnicodeError: Tesseract takes the folder's name as UTF-8
             self._discard()
             raise OcrUnavailable(f"Tesseract cannot load {languages} from {folder}: {exc}") from exc
         self._key = (folder, languages)
@@ -129,7 +132,7 @@ def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float,
         if other is not None and other.finished and other.confidence > reading.confidence:
             reading, turned = other, True
     return OcrPage(text=reading.text, seconds=time.perf_counter() - started, timed_out=not reading.finished,
-                   turned=turned, lines=reading.lines)
+                   turned=turned, lines=reading.lines, confidence=reading.confidence)
 
 
 def bounded_dpi(size: tuple[float, float], dpi: float) -> float:

@@ -45,7 +45,10 @@ def installed(tessdata_dir: str | None) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for folder in search_dirs(tessdata_dir):
         try:
-            names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".traineddata"))
+            # Regular files only (links to them too): Tesseract's Init opening a FIFO of that name waited for a
+            # writer for ever, outside any page timeout.
+            names = sorted(entry.name for entry in folder.iterdir()
+                           if entry.name.endswith(".traineddata") and entry.is_file())
         except OSError:
             continue
         for name in names:

@@ -52,7 +52,8 @@ SIMILAR = 0.8  # near-match threshold, also of the title benchmark
 SOFT_HYPHEN = "\u00ad"  # ends a line whose word goes on on the next (the text stage keeps it there)
 FOOTNOTE_MARKS = "*∗†‡§¶"
 _FILE_NAME = re.compile(
-    r"^(microsoft (word|powerpoint|excel) - )|\.(dvi|docx?|tex|pdf|ps|eps|odt|rtf|pptx?|xlsx?|txt|html?|indd|qxd)$",
+    r"^(microsoft (word|powerpoint|excel) - )|"
+    r"\.(dvi|docx?|tex|pdf|ps|eps|odt|rtf|pptx?|xlsx?|txt|html?|indd|qxd|svg|png|jpe?g|gif|tiff?|bmp|ai|md|csv|xml)$",
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(r"^(untitled|title|document|no title|none|unknown|slide \d+|\W*)$", re.IGNORECASE)
