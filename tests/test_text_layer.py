@@ -122,6 +122,17 @@ def test_ligature_glyph_codes_become_the_ligatures_that_make_known_words() -> No
     assert clean_page("hyphen\x02\nated", "en") == "hyphenated"  # U+0002: PDFium's mark of a line-end hyphen
 
 
+def test_private_use_ligature_codes_become_the_ligatures_that_make_known_words() -> None:
+    """xdvipdfmx writes the private-use codes of Linux Libertine's ck, ch and tt glyphs, which have no text mapping:
+    "pa\ue03aage" gave the concept "pa". The page's evidence reads "\ue03b" as "ch" in a name too; a code no reading
+    makes a known word of (an old-style digit) stays."""
+    page = ("This pa\ue03aage draws arrows whi\ue03b look su\ue03b as these, wri\ue03cen by Mi\ue03bael "
+            "Za\ue03bhuber, version \ue119.\ue118")
+    assert clean_page(page, "en") == ("This package draws arrows which look such as these, written by Michael "
+                                       "Zachhuber, version \ue119.\ue118")
+    assert clean_page("an icon \uf0e0 mail and \uf0e0x", "en") == "an icon \uf0e0 mail and \uf0e0x"
+
+
 def test_xetex_logos_read_as_their_names() -> None:
     # A font with a mirrored E gives "XƎTEX"; a rotated E set lower is read apart, even on a line of its own.
     assert clean_page("Multilingual typesetting with X LE\nATEX and LuaLATEX.", "en") == \

@@ -1,8 +1,8 @@
 """A clean text layer before sections and concepts.
 
-Per page: glyph codes a font gives as control characters read as the ligatures or OT1 letters that make known
-words, soft hyphens joined (U+00AD and PDFium's U+0002 at a line end), accents extracted as separate
-characters put back on their letters, NFKC normalisation, the XeTeX logos read as their names, and ligatures a
+Per page: glyph codes a font gives as control or private-use characters read as the ligatures or OT1 letters
+that make known words, soft hyphens joined (U+00AD and PDFium's U+0002 at a line end), accents extracted as
+separate characters put back on their letters, NFKC normalisation, the XeTeX logos read as their names, and ligatures a
 font lost ("coe cients", " oating") repaired where the joined word is a known word of the document's language.
 Across pages: running headers, footers and page numbers (lines repeated at the same place on most pages) dropped.
 """
@@ -70,7 +70,11 @@ C1_UNDEFINED = "".join(chr(code) for code, char in _C1_AS_CP1252.items() if not 
 # ffi and ffl at 0x1B-0x1F, other fonts elsewhere ("de\x1cnes", "o\x1ders"; one texlive manual in twenty). Python
 # reads several of them as line ends and spaces, so they cut words apart ("nes"). Not read: U+0002, PDFium's mark
 # of a hyphen at a line end, and 0x0D (OT1's fl), which the text layer makes a line end.
-_CODES = "[\x01\x03-\x08\x0b\x0c\x0e-\x1f]"
+# Private-use code points (U+E000-U+F8FF) are read alike, from more ligatures: where an OpenType font's ligatures
+# have no text mapping, xdvipdfmx writes their glyphs' private codes ("\ue049is pa\ue03aage", Linux Libertine's Th
+# and ck: "pa" was a concept, "e tikzpfeile Paage" a title).
+_PRIVATE_LIGATURES = (*_LIGATURES, "ft", "st", "ct", "ch", "ck", "Th", "tt")
+_CODES = "[\x01\x03-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff]"
 _CONTROL = re.compile(_CODES)
 # Tried only at a word start: from inside a word the greedy run would be read again at every letter (quadratic).
 _CONTROL_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]*(?:{_CODES}[^\W\d_]*)+")
@@ -178,6 +182,8 @@ def _learned_readings(readings: dict[str, list[tuple[str, ...]]]) -> dict[str, s
 
 
 def _readings_of(code: str) -> tuple[str, ...]:
+    if code >= "\ue000":
+        return _PRIVATE_LIGATURES
     return (*_LIGATURES, *(reading for reading in (_OT1_LETTERS.get(code), _OT1_ACCENTS.get(code)) if reading))
 
 
