@@ -154,20 +154,37 @@ def test_done_with_sha_finds_only_done_rows(journal: Journal) -> None:
 
 def test_is_settled_for_entries_left_in_place(journal: Journal) -> None:
     journal.record_final(PDF, size=0, mtime_ns=5, state="failed", reason="not_regular_file", error="fifo")
-    assert journal.is_settled(PDF, 0, 5, "fifo")
-    assert not journal.is_settled(PDF, 0, 6, "fifo")  # replaced since: look again
-    assert not journal.is_settled(PDF, 1, 5, "fifo")
-    assert not journal.is_settled(Path("/srv/inbox/other.pdf"), 0, 5, "fifo")
+    assert journal.is_settled(PDF, 0, 5)
+    assert not journal.is_settled(PDF, 0, 6)  # replaced since: look again
+    assert not journal.is_settled(PDF, 1, 5)
+    assert not journal.is_settled(Path("/srv/inbox/other.pdf"), 0, 5)
     assert journal.pending() == []
 
 
-def test_a_special_entry_settles_only_the_same_kind_of_entry(journal: Journal) -> None:
-    """A hard link whose other name was removed is a regular file of the same size and mtime."""
+def test_a_special_entry_does_not_settle_the_regular_file_it_became(journal: Journal) -> None:
+    """A hard link whose other name was removed is a regular file of the same size and mtime: it stayed in the
+    inbox for ever. A kept file that gains a second name stays settled as the special entry it now is."""
     journal.record_final(PDF, size=7, mtime_ns=5, state="failed", reason="not_regular_file", error="hard link")
-    assert journal.is_settled(PDF, 7, 5, "hard link")
-    assert not journal.is_settled(PDF, 7, 5, "fifo")
-    assert not journal.is_settled(PDF, 7, 5)
+    assert journal.is_settled(PDF, 7, 5)
+    assert not journal.is_settled(PDF, 7, 5, regular=True)
     assert journal.detect_unless_settled(PDF, 7, 5) is not None
+    kept = Path("/srv/inbox/kept.pdf")
+    kept_id, _ = journal.detect(kept, 3, 3)
+    journal.finish(kept_id, "done", final_path=kept)
+    assert journal.is_settled(kept, 3, 3) and journal.is_settled(kept, 3, 3, regular=True)
+
+
+def test_a_journal_deleted_or_replaced_under_it_is_no_longer_in_use(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
+    journal.require_in_use()
+    path.rename(tmp_path / "aside.sqlite3")
+    with pytest.raises(JournalError, match="deleted or replaced"):
+        journal.require_in_use()
+    Journal(path).close()  # another made at its path
+    with pytest.raises(JournalError, match="deleted or replaced"):
+        journal.require_in_use()
+    journal.close()
 
 
 def test_is_settled_after_keep_but_not_after_move(journal: Journal) -> None:

@@ -93,7 +93,6 @@ class Claim:
     failed: Row | None = None
     others: tuple[str, ...] = ()  # the inputs of other pending rows of this content (see `pending_with_sha`)
     since: float = 0.0  # when the claimed row was made (its `detected_at`): no try of it wrote anything before
-    forgotten: tuple[str, ...] = ()  # results of this content that were recorded and are gone (see the claim)
 
 
 def read_only_detail(path: Path, exc: BaseException) -> str:
@@ -161,6 +160,8 @@ class Journal:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             self._probe_write()
+            opened = os.stat(path)
+            self._opened = opened.st_dev, opened.st_ino
         except (sqlite3.Error, OSError, UnicodeDecodeError) as exc:  # the last: a damaged schema's names
             if hasattr(self, "_db"):
                 self._db.close()
@@ -212,21 +213,34 @@ class Journal:
 
     def detect_unless_settled(self, path: Path, size: int, mtime_ns: int) -> int | None:
         """`detect` of a file that is not `is_settled`, in one call; its row id, or None when it is settled."""
-        return None if self.is_settled(path, size, mtime_ns) else self.detect(path, size, mtime_ns)[0]
+        return None if self.is_settled(path, size, mtime_ns, regular=True) else self.detect(path, size, mtime_ns)[0]
 
-    def is_settled(self, path: Path, size: int, mtime_ns: int, special: str | None = None) -> bool:
-        """True when this exact file was finished and deliberately left where it is (keep, special), as the same
-        kind of entry: `special` names what the gate found instead of a regular file (None for one). A hard link
-        whose other name was removed since is a regular file now, of the same size and mtime, and is taken."""
+    def is_settled(self, path: Path, size: int, mtime_ns: int, *, regular: bool = False) -> bool:
+        """True when this exact file was finished and deliberately left where it is (keep, special). A `regular`
+        file is not settled by a record of a special entry: a hard link whose other name was removed since is a
+        regular file of the same size and mtime, and is taken. (A kept file that gains a second name is still
+        settled as the special entry it now is.)"""
         settled = "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND final_path = path"
-        args: tuple[object, ...] = (_key(path), size, mtime_ns)
-        if special is None:
+        if regular:
             settled += " AND reason IS NOT 'not_regular_file'"
-        else:
-            settled, args = settled + " AND reason = 'not_regular_file' AND error = ?", (*args, special)
         with self._read() as db:
-            found = db.execute(f"{settled} LIMIT 1", args).fetchone()
+            found = db.execute(f"{settled} LIMIT 1", (_key(path), size, mtime_ns)).fetchone()
         return found is not None
+
+    def require_in_use(self) -> None:
+        """Raise `JournalError` when the file at the journal's path is no longer the one this journal opened:
+        `rm -rf var` (made again) under a running daemon left it reading a deleted journal, whose done content no
+        later start knows. A copy of such content was then called a duplicate, and left the inbox with no result
+        anywhere. (The daemon stops within a second of it; this closes the gap for what depends on the records.)"""
+        try:
+            now = os.stat(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            now = None
+        except OSError:  # cannot tell (EACCES, EIO): the state check says so, and the records stand
+            return
+        if now is None or (now.st_dev, now.st_ino) != self._opened:
+            raise JournalError(f"journal {self.path} was deleted or replaced while running: its records are not "
+                               "the ones a restart will read")
 
     def done_with_sha(self, sha256: str) -> Row | None:
         return self._one("SELECT * FROM files WHERE sha256 = ? AND state = 'done' LIMIT 1", (sha256,))
@@ -248,24 +262,13 @@ class Journal:
             found = db.execute("SELECT attempts, detected_at FROM files WHERE id = ?", (row_id,)).fetchone()
         return (int(found[0]), float(found[1] or 0.0)) if found else (0, 0.0)
 
-    def claim_unless_done(self, row_id: int, sha256: str,
-                          result_gone: Callable[[Path], bool] = lambda _: False) -> Claim:
-        """`done_with_sha`, then (content not done yet) `claim` and `failed_with_sha`, in one call. A `done` row
-        whose result is gone (`result_gone`: deleted by hand, or the outbox wiped under a running daemon) is
-        forgotten first: the content is processed again rather than called a duplicate of a result that is no
-        more (its input then left the inbox with no result anywhere)."""
-        forgotten: list[str] = []
+    def claim_unless_done(self, row_id: int, sha256: str) -> Claim:
+        """`done_with_sha`, then (content not done yet) `claim` and `failed_with_sha`, in one call."""
         done = self.done_with_sha(sha256)
-        while done is not None and done.result_path is not None and result_gone(Path(done.result_path)):
-            with self._write() as db:  # one row a turn: each turn ends a row, so the loop ends
-                db.execute("DELETE FROM files WHERE id = ? AND state = 'done'", (done.id,))
-            forgotten.append(done.result_path)
-            done = self.done_with_sha(sha256)
         if done is not None:
             return Claim(done)
         attempt, since = self._claim(row_id, sha256)
-        return Claim(None, attempt, self.failed_with_sha(sha256), self.pending_with_sha(sha256, row_id), since,
-                     tuple(forgotten))
+        return Claim(None, attempt, self.failed_with_sha(sha256), self.pending_with_sha(sha256, row_id), since)
 
     def pending_with_sha(self, sha256: str, other_than: int) -> tuple[str, ...]:
         """The inputs of the other pending rows of this content. A run that ended (a crash, kill -9) after writing

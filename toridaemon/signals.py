@@ -33,8 +33,11 @@ class Flags:
 def captured(flags: Flags, *, process_ends: bool = False) -> Iterator[Flags]:
     """SIGTERM and SIGINT set `flags.stop` (a second one `flags.force`), SIGHUP `flags.reload`, until exit. When
     the process ends with the daemon (`process_ends`), the three are ignored from then on instead of getting their
-    previous handlers back: the stop is under way, and a second SIGTERM during the interpreter's teardown (the
-    pool's, the log writer's) killed the process, exit 143 instead of 0."""
+    previous handlers back: the stop is done, and a stop signal during the interpreter's teardown (the pool's, the
+    log writer's) killed the process, exit 143 instead of 0. (A handler that ends the process at once does not do:
+    Python puts the default action back for its own handlers late in its teardown, where a signal still killed it.
+    An ignored one stays ignored. A teardown stuck on a hung mount then waits for SIGKILL, as systemd sends after
+    TimeoutStopSec.)"""
     previous = {signum: signal.getsignal(signum) for signum in (*STOP_SIGNALS, signal.SIGHUP)}
     try:
         for signum in STOP_SIGNALS:

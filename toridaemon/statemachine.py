@@ -179,7 +179,7 @@ class FileMachine:
 
     async def _detect(self, item: Item) -> bool:
         if item.special is not None:
-            if not await self.journal.run(Journal.is_settled, item.path, item.size, item.mtime_ns, item.special):
+            if not await self.journal.run(Journal.is_settled, item.path, item.size, item.mtime_ns):
                 await self._record_special(item, item.special)
             return False
         item.row_id = await self.journal.run(Journal.detect_unless_settled, item.path, item.size, item.mtime_ns)
@@ -244,9 +244,7 @@ class FileMachine:
         # Set before the next await: a file with the same content that comes here meanwhile waits for it.
         item.sha256, item.identity = state.sha256, state.identity
         assert item.row_id is not None
-        claim = await self.journal.run(Journal.claim_unless_done, item.row_id, state.sha256, self._result_gone)
-        if claim.forgotten:
-            log.warning("earlier_result_gone", file=item.path.name, sha256=state.sha256, results=claim.forgotten)
+        claim = await self.journal.run(Journal.claim_unless_done, item.row_id, state.sha256)
         if claim.done is not None:
             item.enter(State.RECORD)
             parsed()
@@ -286,20 +284,6 @@ class FileMachine:
             return state, ocr_budget, self.outcomes.existing(path.name, state.sha256)
         except OSError:
             return state, ocr_budget, LOOK_AGAIN
-
-    def _result_gone(self, path: Path) -> bool:
-        """On the journal's thread: whether a recorded result is no longer in the outbox it was written to. One in
-        another folder (outbox_dir changed at a restart since) or that cannot be looked at (a permission, an I/O
-        error) still counts: a second result must never come of doubt."""
-        if path.parent != self.outcomes.outbox:
-            return False
-        try:
-            os.lstat(path)
-        except FileNotFoundError:
-            return True
-        except OSError:
-            return False
-        return False
 
     async def _earlier_outcome(self, item: Item, state: FileState, claim: Claim, on_disk: OnDisk
                                ) -> tuple[JobOutcome | None, Path | None]:
@@ -423,6 +407,7 @@ class FileMachine:
         assert item.row_id is not None
         item.sha256, item.identity = state.sha256, state.identity
         await self._check_unchanged(item)
+        await self.journal.run(Journal.require_in_use)  # the records that call it a duplicate are the ones in use
         await self.journal.run(Journal.record_sha, item.row_id, state.sha256)
         final = await asyncio.to_thread(
             functools.partial(self.outcomes.settle_input, item.path, settings.on_success, reuse_identical=False,
