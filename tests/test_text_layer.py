@@ -464,6 +464,11 @@ def test_a_subtitle_goes_on_the_title_and_author_lines_do_not(
     ([("Deep learning. A critical appraisal", 17.0), *_BODY], "Deep learning. A critical appraisal"),
     ([("Working with J. S. Bach and Dr. Strangelove.", 17.0), *_BODY], "Working with J. S. Bach and Dr. Strangelove."),
     ([("Estilo spanish para el sistema babel.", 17.0), *_BODY], "Estilo spanish para el sistema babel."),
+    ([("Cities. Essays on urban form.", 17.0), *_BODY], "Cities. Essays on urban form."),
+    ([("Climate change adaptation strategies among smallholder farmers in sub-Saharan Africa.", 17.0),
+      ("Evidence from smallholder farms in Kenya and Ethiopia", 17.0), *_BODY],
+     "Climate change adaptation strategies among smallholder farmers in sub-Saharan Africa. Evidence from "
+     "smallholder farms in Kenya and Ethiopia"),
 ])
 def test_a_run_of_sentences_is_no_title(lines: list[tuple[str, float]], title: str | None) -> None:
     assert title_from_lines([Line(text, size, 14.0 * n) for n, (text, size) in enumerate(lines)]) == title

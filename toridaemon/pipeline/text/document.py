@@ -243,7 +243,7 @@ def _note(run: _OcrRun, index: int, result: ocr.OcrPage) -> None:
     if result.timed_out:
         run.warnings.add("ocr_page_timeout")
         run.unfinished.add(index)
-    if result.confidence < UNREADABLE_CONFIDENCE and result.text.strip():
+    if _unreadable(result):
         run.warnings.add("ocr_unreadable")
         return
     run.texts[index] = result.text
@@ -257,7 +257,8 @@ def _follow_language(
 ) -> tuple[bool, Plan, ocr.OcrPage]:
     """Whether the `first` reading tells a language, and the plan and the page's reading to go on with: the page
     read again in the detected language when its data is installed and it is not read in yet. A reading again that
-    ran out of time does not replace a whole first one (a cut-off reading was kept, the rest of the page lost)."""
+    ran out of time does not replace a whole first one (a cut-off reading was kept, the rest of the page lost), nor
+    does one of no text replace text (a language misread from a page in another script)."""
     code = detect(first.text)
     if code is None:
         return False, planned, first
@@ -274,4 +275,10 @@ def _follow_language(
         return True, planned, first
     except ocr.OcrPageFailed:  # the reading we have stands
         return True, planned, first
-    return True, better, first if again.timed_out and not first.timed_out else again
+    worse = (again.timed_out and not first.timed_out) or (_unreadable(again) and not _unreadable(first))
+    return True, better, first if worse else again
+
+
+def _unreadable(result: ocr.OcrPage) -> bool:
+    """A reading below `UNREADABLE_CONFIDENCE`: no text (see `_note`)."""
+    return result.confidence < UNREADABLE_CONFIDENCE and bool(result.text.strip())

@@ -180,11 +180,20 @@ def _read(
         api.SetSourceResolution(max(1, round(dpi)))
         finished = bool(api.Recognize(timeout=max(1, int(timeout_seconds * 1000))))
         lines = _top_lines(api, dpi, height) if title_lines else ()
-        return _Reading(str(api.GetUTF8Text() or ""), finished, int(api.MeanTextConf()), lines)
+        confidence = int(api.MeanTextConf()) if finished else _confidence_of_words_read(api)
+        return _Reading(str(api.GetUTF8Text() or ""), finished, confidence, lines)
     except (RuntimeError, MemoryError) as exc:
         raise OcrPageFailed(str(exc) or type(exc).__name__) from exc
     finally:
         api.Clear()
+
+
+def _confidence_of_words_read(api: Any) -> int:
+    """The mean confidence of the words a reading cut off by its timeout got to. Tesseract's own mean counts the
+    words it never reached (blank, at 95): Arabic read with English data rose from 36 whole to 80 cut off at 0.3 s,
+    and passed for text."""
+    read = [confidence for word, confidence in api.MapWordConfidences() if word.strip()]
+    return round(sum(read) / len(read)) if read else 0
 
 
 def _top_lines(api: Any, dpi: float, height: int) -> tuple[Line, ...]:

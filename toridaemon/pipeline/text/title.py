@@ -43,6 +43,8 @@ _MAX_METADATA_CHARS = 2 * MAX_TITLE_CHARS
 _PARAGRAPH_CHARS = 120
 # One sentence ending and another beginning: a word of two lowercase letters or more (no initial, no "Dr."), a full
 # stop, and a capitalised word ("… from Heuristica. Its slanted Greek …").
+_TITLE_WORDS = 30
+_PROSE_WORDS = 8
 _SENTENCE_BREAK = regex.compile(r"\p{Ll}{2}[)”’\"']{0,2}\.\s+\p{Lu}\p{Ll}")
 _SIZE_TOLERANCE = 0.92
 _SLANT_DEGREES = 5.0
@@ -269,9 +271,12 @@ def _page_title(lines: list[Line]) -> tuple[str, str] | None:
 
 def _prose(text: str) -> bool:
     """Whether a run reads as sentences rather than a title: a sentence ends inside it, and it ends as a sentence
-    or is a paragraph's length. A title may hold a full stop ("Deep learning. A critical appraisal"), but rarely
-    also ends with one."""
-    return (text.endswith(".") or len(text) > _PARAGRAPH_CHARS) and _SENTENCE_BREAK.search(text) is not None
+    with `_PROSE_WORDS` words or more, or holds more than `_TITLE_WORDS`. A title may hold a full stop ("Deep
+    learning. A critical appraisal", "Climate adaptation in sub-Saharan Africa. Evidence from smallholder farms"),
+    and a short one may end with another ("Cities. Essays on urban form.")."""
+    words = len(text.split())
+    long_enough = words > _TITLE_WORDS or (text.endswith(".") and words >= _PROSE_WORDS)
+    return long_enough and _SENTENCE_BREAK.search(text) is not None
 
 
 def _opens_with_a_list(named: list[Line], largest: float) -> bool:
