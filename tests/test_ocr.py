@@ -191,12 +191,15 @@ ARABIC = "تعتبر اللغة العربية من أكثر اللغات انت
 
 @needs_english
 @pytest.mark.skipif(not DEJAVU.exists(), reason="needs a font with Arabic letters (Debian's fonts-dejavu-core)")
-def test_a_scan_in_a_script_without_ocr_data_is_unreadable_not_letters() -> None:
+def test_a_scan_in_a_script_without_ocr_data_is_unreadable_not_letters(tmp_path: Path) -> None:
     """Arabic read with English data gave "oe | oy | ge | dl" as concepts and "COW JS oe dl IS oy 8" as the title,
     with no warning. The reading's mean confidence (under 40) says it is no text; Latin script beside it stays."""
-    text = read_document(lines_scan(ARABIC, str(DEJAVU)), PipelineOptions())
-    assert text.ocr_pages == [] and text.pages == [""] and text.title is None  # read, but no text of it kept
-    assert text.warnings == ["no_text", "ocr_unreadable"]
+    scan = tmp_path / "arabic.pdf"
+    scan.write_bytes(lines_scan(ARABIC, str(DEJAVU)))
+    result = analyze_pdf(scan).to_dict()
+    assert result["source"]["ocr_pages"] == [] and result["title"] is None and result["concepts"] == []
+    assert result["warnings"] == ["no_text", "ocr_unreadable"]
+    assert result["timings_seconds"]["ocr"] > 0, "the time OCR took is told, though no page's text is OCR's"
     latin = read_document(lines_scan("The English language is widely spoken", str(DEJAVU), lines=4),
                           PipelineOptions())
     assert "English language" in latin.pages[0] and latin.warnings == []

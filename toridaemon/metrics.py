@@ -116,6 +116,8 @@ def observe_text(metrics: Metrics, result: dict[str, Any]) -> None:
     ocr_pages = result["source"].get("ocr_pages") or []
     if ocr_pages:
         metrics.ocr_pages.inc(len(ocr_pages))
-        metrics.ocr_seconds.observe(result["timings_seconds"].get("ocr", 0.0))
+    seconds = result.get("timings_seconds", {}).get("ocr")
+    if seconds is not None:  # OCR ran, also on pages whose reading was no text
+        metrics.ocr_seconds.observe(seconds)
     if "no_text" in result.get("warnings", ()):
         metrics.documents_without_text.inc()

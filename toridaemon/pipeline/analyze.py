@@ -30,8 +30,8 @@ def analyze_pdf(path: str | Path, settings: PipelineOptions | None = None) -> Do
     # No title found (page 1 shows none) is no invitation to take a first line as one: "" says so.
     report = analyze_pages(text.pages, title=text.title or "", options=options, detected=text.language)
     timings = {"read": read_done - started, "text": text_done - read_done, **report.timings}
-    if text.ocr_pages:
-        timings["ocr"] = text.ocr_seconds  # part of "text"
+    if text.ocr_seconds:  # part of "text"; also of pages read and judged no text (`ocr_unreadable`)
+        timings["ocr"] = text.ocr_seconds
     source = Source(name=path.name, sha256=raw.sha256, bytes=len(raw.data), pages=len(text.pages),
                     ocr_pages=text.ocr_pages)
     title = clean(text.title) if text.title is not None else None
