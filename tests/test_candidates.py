@@ -146,6 +146,13 @@ def test_accents_or_modifier_letters_alone_are_no_words(code: str, accents: str,
     assert candidates.classify(word, lang) is not None
 
 
+def test_a_lowercase_run_of_one_letter_is_no_word() -> None:
+    """OCR of line numbers set in a font it cannot read gave "eee" as a concept; capitals name things ("AAA")."""
+    assert [candidates.classify(token) for token in ("eee", "lll", "xxx", "mmmm")] == [None] * 4
+    assert candidates.classify("AAA") is not None and candidates.classify("ee") is not None
+    assert candidates.classify("bee") is not None
+
+
 def test_normalize_matches_extraction_keys() -> None:
     assert normalize("Graph Neural Networks") == "graph neural network"
     assert normalize("the Theory of Relativity") == "theory relativity"

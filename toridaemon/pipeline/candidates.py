@@ -227,7 +227,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
         return None
     bare = lower.replace("-", "").replace("'", "").replace("’", "")
-    if not _spelt_in_letters(bare, lower):
+    if not _spelt_in_letters(bare, lower) or _one_letter_repeated(token):
         return None
     if _adverb(lower, lang) or (lang.english and ("'" in lower or "’" in lower)):
         return None  # an adverb, or a contraction ("can’t", "we'll")
@@ -346,6 +346,12 @@ def _adverb(word: str, lang: Language) -> bool:
             or (word.endswith("ally") and lang.is_known(word[:-4]))  # "specifically", "basically"
         )
     return lang.code in _MENTE and word.endswith("mente") and len(word) > 8 and lang.is_known(word[:-5])
+
+
+def _one_letter_repeated(token: str) -> bool:
+    """A lowercase run of one letter ("eee", "lll"): OCR's reading of a rule, a dotted leader or line numbers in
+    a font it cannot read, or a placeholder ("xxx"); no word. Capitals stay: "AAA", "III" name things."""
+    return len(token) >= 3 and token.islower() and token == token[0] * len(token)
 
 
 def _spelt_in_letters(bare: str, lower: str) -> bool:
