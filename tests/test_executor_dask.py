@@ -300,6 +300,62 @@ async def hangs_and_crashes(
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
+def test_a_file_is_read_for_the_cluster_only_once_a_slot_is_free(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """In bytes mode every file waiting for a slot was read into the daemon's memory first: 12 files of 50 MB
+    behind one worker thread took it from 110 to 721 MiB. No cluster is needed to see the order."""
+    [job] = make_jobs(tmp_path, 1)
+    backend = DaskExecutor("tcp://127.0.0.1:1", 8, shared_paths=False, poll_seconds=0.05)
+    read: list[str] = []
+
+    async def arguments(job: Job) -> Any:
+        read.append(job.path.name)
+        raise RuntimeError("read")  # ends the run here: what comes after needs a cluster
+
+    monkeypatch.setattr(backend, "_arguments", arguments)
+
+    async def scenario() -> None:
+        backend._supervisor = asyncio.ensure_future(asyncio.sleep(3600))  # "running", with no cluster behind
+        try:
+            waiting = asyncio.ensure_future(backend.run(job))
+            await asyncio.sleep(0.3)
+            assert read == [] and not waiting.done(), "read before a slot was free"
+            backend._slots.set_threads(1)
+            with pytest.raises(RuntimeError, match="read"):
+                await asyncio.wait_for(waiting, 5)
+            assert read == [job.path.name] and backend._slots.used == 0
+        finally:
+            backend._supervisor.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_time_without_a_worker_does_not_count_against_a_files_timeout(
+    tmp_path: Path, dask_processes: DaskProcesses,
+) -> None:
+    """A file in flight when the workers went (a scheduler restarted, whose workers exit with it, or a worker host
+    lost) was failed as `timeout` after waiting for one, though no worker ran it meanwhile."""
+    [job] = make_jobs(tmp_path, 1, pages=200, timeout=4.0)
+    dask_processes.scheduler()
+    first = dask_processes.worker("w0")
+    dask_processes.wait_listening()
+
+    async def scenario() -> JobOutcome | BaseException:
+        async with executor(dask_processes.address, True) as backend:
+            await wait_until(lambda: backend.gauges()["threads"] == 1, 40, "a worker thread")
+            run = asyncio.ensure_future(backend.run(job))
+            await wait_busy(dask_processes.address, "w0", 20)
+            os.killpg(first.pid, signal.SIGKILL)  # the worker and its nanny: none comes back
+            await wait_until(lambda: backend.gauges()["threads"] == 0, 20, "the worker gone")
+            await asyncio.sleep(job.timeout_seconds + 1)  # longer than the file's timeout, with no worker
+            assert not run.done(), "failed while no worker could run it"
+            dask_processes.worker("w1")
+            [outcome] = await asyncio.wait_for(asyncio.gather(run, return_exceptions=True), 60)
+            return outcome
+
+    assert answer_hash(asyncio.run(scenario())) == job.sha256
+
+
 def test_worker_and_scheduler_deaths_lose_nothing(tmp_path: Path, dask_processes: DaskProcesses) -> None:
     """`dask scheduler` + two `dask worker` processes, each killed with SIGKILL in the middle of a batch.
 

@@ -272,6 +272,24 @@ def test_dask_without_scheduler_is_rejected() -> None:
         load_settings(None, environ={"TORI_EXECUTOR": "dask"}, env_file=None)
 
 
+@pytest.mark.parametrize("address", ["garbage", "inproc://", "tcp://:99999", "tcp://127.0.0.1:99999",
+                                     "ucx://127.0.0.1:1", "/run/dask.sock", "tcp://10.0.0.5"])
+def test_a_scheduler_address_dask_cannot_use_is_rejected_naming_it(address: str) -> None:
+    """Each was accepted, and the daemon retried it for ever, never ready, saying only `dask_connect_failed`."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, environ={"TORI_EXECUTOR": "dask", "TORI_DASK_SCHEDULER_ADDRESS": address}, env_file=None)
+    assert [(field, source) for field, source, _ in caught.value.problems] == [
+        ("dask_scheduler_address", "environment")]
+
+
+@pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "127.0.0.1:8786", "tls://sched.example.org:8786",
+                                     "tcp://[::1]:8786", "ws://dask-1:8786"])
+def test_scheduler_addresses_dask_takes_are_accepted(address: str) -> None:
+    settings = load_settings(None, environ={"TORI_EXECUTOR": "dask", "TORI_DASK_SCHEDULER_ADDRESS": address},
+                             env_file=None).settings
+    assert settings.dask_scheduler_address == address
+
+
 # ---- property: invalid values are never accepted -------------------------------------------------
 
 letters = st.text(alphabet="abcdefghijklmnopqrstuvwxyzXYZ-_ ", min_size=1, max_size=12)

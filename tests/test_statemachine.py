@@ -56,6 +56,26 @@ def test_a_copy_is_no_duplicate_of_records_in_a_journal_deleted_under_the_daemon
     asyncio.run(scenario())
 
 
+def test_a_worker_that_cannot_read_a_file_the_daemon_reads_holds_it_back_not_fails_it(tmp_path: Path) -> None:
+    """A Dask worker without the inbox mounted (`dask_shared_paths`) failed every good file as `unreadable` on its
+    first try. The daemon read the file a moment before: the worker is at fault, and the file waits for it."""
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            async def cannot_open(job: Job) -> JobOutcome:
+                if len(core.executor.jobs) < 3:
+                    return JobOutcome(failure=Failure("read", "unreadable", "cannot open doc.pdf: No such file"))
+                return result_for(job)
+
+            core.executor.script = cannot_open
+            core.drop("doc.pdf", DATA)
+            await until(lambda: core.metric("toridaemon_files_retried_total", reason="worker_cannot_read") >= 1)
+            assert (core.inbox / "doc.pdf").exists() and not list(core.failed.iterdir())
+            await core.settled()
+            assert len(core.results()) == 1 and [r.state for r in await core.rows()] == ["done"]
+
+    asyncio.run(scenario())
+
+
 def test_a_copy_of_content_that_fails_is_not_called_a_duplicate(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with Core(tmp_path) as core:

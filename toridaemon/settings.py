@@ -46,6 +46,11 @@ RESTART_REQUIRED = frozenset(
 DEFAULT_IGNORE = (".*", "*.part", "*.crdownload", "~$*", "*.tmp", "*.swp", "*.error.json")
 
 
+# What Dask's TCP, TLS and WebSocket transports take: a host (a name, an IPv4 address or a bracketed IPv6 one) and a
+# port, the scheme optional (tcp).
+_SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
+
+
 class Settings(BaseSettings, PipelineOptions):
     """Every setting of the daemon; pipeline fields come from `PipelineOptions`."""
 
@@ -100,7 +105,8 @@ class Settings(BaseSettings, PipelineOptions):
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged.")
     log_format: Literal["auto", "json", "console"] = Field("auto", description="auto: console on a TTY, else JSON.")
     executor: Literal["local", "dask"] = Field("local", description="Where the pipeline runs.")
-    dask_scheduler_address: str | None = Field(None, description="Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+    dask_scheduler_address: str | None = Field(
+        None, description="Dask scheduler, [tcp://|tls://|ws://|wss://]HOST:PORT, e.g. tcp://10.0.0.5:8786.")
     dask_max_inflight: int = Field(64, ge=1, le=1_000_000,
                                    description="Most files submitted to the Dask cluster at once.")
     dask_shared_paths: bool = Field(False, description="Workers see the inbox at the same path (else send bytes).")
@@ -139,6 +145,18 @@ class Settings(BaseSettings, PipelineOptions):
     def _empty_is_unset(cls, value: Any) -> Any:
         # Runs before `_a_usable_path` (pydantic runs "before" validators last-defined first).
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dask_scheduler_address")
+    @classmethod
+    def _a_scheduler_address(cls, address: str | None) -> str | None:
+        # Dask took "garbage", "inproc://" or "tcp://:99999" and the daemon retried them for ever, ready never.
+        if address is None:
+            return None
+        found = _SCHEDULER_ADDRESS.fullmatch(address.strip())
+        if found is None or not 0 < int(found.group("port")) < 65536:
+            raise ValueError(f"{address!r} is no scheduler address: write [tcp://|tls://|ws://|wss://]HOST:PORT, "
+                             "e.g. tcp://10.0.0.5:8786")
+        return address.strip()
 
     @field_validator("log_level", mode="before")
     @classmethod

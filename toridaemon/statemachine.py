@@ -89,7 +89,9 @@ class Retry(Exception):
 # Retry reasons whose cause is mostly the daemon's, not the file's: the outputs' or the journal's disk, the open-file
 # limit, a concept database the operator broke. Files waiting on one while none gets through block the daemon
 # (`Runner.blocked`). The pool's state has probes of its own (`executor_unavailable` is not here).
-BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", "inbox_unavailable", CONCEPT_DB_UNAVAILABLE))
+WORKER_CANNOT_READ = "worker_cannot_read"
+BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", "inbox_unavailable", CONCEPT_DB_UNAVAILABLE,
+                      WORKER_CANNOT_READ))
 
 
 def retry_cap(reason: str, settings: Settings) -> int | None:
@@ -350,6 +352,13 @@ class FileMachine:
         if outcome.failure is not None and outcome.failure.reason in ("changed_during_processing",
                                                                       CONCEPT_DB_UNAVAILABLE):
             raise Retry(outcome.failure.reason, outcome.failure.message)  # neither is the document's fault
+        if (outcome.failure is not None and outcome.failure.reason == "unreadable"
+                and await asyncio.to_thread(_present_unchanged, item)):
+            # The daemon read it a moment ago: the worker's view of it is at fault, not the document. With
+            # `dask_shared_paths`, a worker without the inbox mounted failed every good file on its first try.
+            raise Retry(WORKER_CANNOT_READ, f"the daemon reads this file and a worker could not: "
+                                            f"{outcome.failure.message} (with dask_shared_paths, every worker must "
+                                            "see the inbox at the daemon's path)")
         return outcome
 
     # ---- record (run to the end even when the file's task is cancelled) -----------------------

@@ -170,10 +170,12 @@ class DaskExecutor:
     async def run(self, job: Job) -> JobOutcome:
         if self._supervisor is None or self._stop.is_set():
             raise RuntimeError("executor not running")
-        args = await self._arguments(job)
         await self._slots.acquire(self._stop, self._poll)
         lost = 0
         try:
+            # Read once a slot is held: in bytes mode, every file waiting for one was held in memory (12 files of
+            # 50 MB behind one worker thread took the daemon from 110 to 721 MiB).
+            args = await self._arguments(job)
             while True:
                 session = await self._ready_session()
                 try:
@@ -250,7 +252,7 @@ class DaskExecutor:
         answer = asyncio.ensure_future(_answer(future))
         gone = asyncio.ensure_future(session.gone.wait())
         try:
-            done, _ = await asyncio.wait({answer, gone}, timeout=job.timeout_seconds, return_when="FIRST_COMPLETED")
+            done = await self._first_of(answer, gone, job.timeout_seconds)
             if answer in done:
                 return self._outcome(session, job, answer)
             if gone in done:
@@ -267,6 +269,24 @@ class DaskExecutor:
             # broadcast report can arrive late and cancel a new submission of the same key.
             future.release()  # type: ignore[no-untyped-call]
             await asyncio.sleep(0)  # the client handles the release before the key can be reused
+
+    async def _first_of(self, answer: asyncio.Future[Any], gone: asyncio.Future[Any], timeout: float
+                        ) -> set[asyncio.Future[Any]]:
+        """The first of `answer` and `gone` to finish, or none once the task has had `timeout` seconds of a cluster
+        with a thread to run it. Time with no worker thread does not count: a file in flight when the workers went
+        (a scheduler restarted, whose workers exit with it) was failed as `timeout` after waiting for one."""
+        loop = asyncio.get_running_loop()
+        spent = 0.0
+        while True:
+            began = loop.time()
+            done, _ = await asyncio.wait({answer, gone}, timeout=min(self._poll, timeout - spent),
+                                         return_when="FIRST_COMPLETED")
+            if done:
+                return done
+            if self._threads > 0:
+                spent += loop.time() - began
+            if spent >= timeout:
+                return set()
 
     def _outcome(self, session: _Session, job: Job, answer: asyncio.Future[dict[str, Any]]) -> JobOutcome | None:
         from distributed import KilledWorker
@@ -330,9 +350,9 @@ class DaskExecutor:
         delay = 0.5
         while not self._stop.is_set():
             client = await self._connect()
-            if client is None:
+            if isinstance(client, str):
                 self._set_health(False)
-                log.warning("dask_connect_failed", address=self.address, retry_in=delay)
+                log.warning("dask_connect_failed", address=self.address, retry_in=delay, error=client)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)
                 delay = min(delay * 2, self._backoff_max)
@@ -343,7 +363,8 @@ class DaskExecutor:
             except Exception:  # a bug here must not end reconnection for good
                 log.exception("dask_supervisor_error", address=self.address)
 
-    async def _connect(self) -> Client | None:
+    async def _connect(self) -> Client | str:
+        """A connected client, or why none could connect."""
         from distributed import Client
 
         client = Client(  # type: ignore[no-untyped-call]
@@ -354,9 +375,9 @@ class DaskExecutor:
         except asyncio.CancelledError:
             await _close_client(client)
             raise
-        except Exception:  # every failure to connect is retried after a pause
+        except Exception as exc:  # every failure to connect is retried after a pause
             await _close_client(client)
-            return None
+            return repr(exc)[:300]
         return client
 
     async def _serve(self, session: _Session) -> None:
