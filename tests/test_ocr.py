@@ -370,10 +370,18 @@ def test_a_reading_again_in_the_detected_language_that_reads_no_text_keeps_the_f
     """A language misdetected on a page would have its reading of no text replace a readable first one. Scripted:
     real data that reads a German page as no text is not at hand."""
     readings = iter([ocr.OcrPage(text=GERMAN, seconds=1.0, timed_out=False, confidence=90),
-                     ocr.OcrPage(text="ll ll ll", seconds=1.0, timed_out=False, confidence=20)])
-    monkeypatch.setattr(ocr, "recognize", lambda *args, **kwargs: next(readings))
-    text = read_document(scanned_text([GERMAN], dpi=100), PipelineOptions())
+                     ocr.OcrPage(text="ll ll ll", seconds=1.0, timed_out=False, confidence=20),
+                     ocr.OcrPage(text=GERMAN, seconds=1.0, timed_out=False, confidence=90)])
+    languages: list[str] = []
+
+    def recognize(*args: object, **kwargs: object) -> ocr.OcrPage:
+        languages.append(str(kwargs["languages"]))
+        return next(readings)
+
+    monkeypatch.setattr(ocr, "recognize", recognize)
+    text = read_document(scanned_text([GERMAN, GERMAN], dpi=100), PipelineOptions())
     assert "Entfernungen" in text.pages[0] and text.warnings == []
+    assert languages == ["eng", "deu", "eng"], "the next pages are read as planned, not in the misread language"
 
 
 def test_a_forced_reading_that_runs_out_of_time_leaves_the_page_out_of_ocr_pages(

@@ -283,7 +283,8 @@ def test_a_scheduler_address_dask_cannot_use_is_rejected_naming_it(address: str)
 
 
 @pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "127.0.0.1:8786", "tls://sched.example.org:8786",
-                                     "tcp://[::1]:8786", "ws://dask-1:8786"])
+                                     "tcp://[::1]:8786", "ws://dask-1:8786", "tcp://proj_scheduler_1:8786",
+                                     "tcp://[fe80::1%eth0]:8786", "TCP://localhost:8786"])
 def test_scheduler_addresses_dask_takes_are_accepted(address: str) -> None:
     settings = load_settings(None, environ={"TORI_EXECUTOR": "dask", "TORI_DASK_SCHEDULER_ADDRESS": address},
                              env_file=None).settings

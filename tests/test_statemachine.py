@@ -56,22 +56,26 @@ def test_a_copy_is_no_duplicate_of_records_in_a_journal_deleted_under_the_daemon
     asyncio.run(scenario())
 
 
-def test_a_worker_that_cannot_read_a_file_the_daemon_reads_holds_it_back_not_fails_it(tmp_path: Path) -> None:
+def test_a_worker_that_cannot_read_a_file_the_daemon_reads_retries_it_without_holding_others(tmp_path: Path) -> None:
     """A Dask worker without the inbox mounted (`dask_shared_paths`) failed every good file as `unreadable` on its
-    first try. The daemon read the file a moment before: the worker is at fault, and the file waits for it."""
+    first try. The daemon read the file a moment before: it is retried as a file the daemon cannot read is, up to
+    that cap, and one no worker can ever read ends in failed/ without holding the others back."""
     async def scenario() -> None:
         async with Core(tmp_path) as core:
-            async def cannot_open(job: Job) -> JobOutcome:
-                if len(core.executor.jobs) < 3:
-                    return JobOutcome(failure=Failure("read", "unreadable", "cannot open doc.pdf: No such file"))
+            async def cannot_open_some(job: Job) -> JobOutcome:
+                if job.path.name == "never.pdf" or core.executor.jobs.count(job.path.name) < 3:
+                    return JobOutcome(failure=Failure("read", "unreadable", f"cannot open {job.path.name}: denied"))
                 return result_for(job)
 
-            core.executor.script = cannot_open
-            core.drop("doc.pdf", DATA)
-            await until(lambda: core.metric("toridaemon_files_retried_total", reason="worker_cannot_read") >= 1)
-            assert (core.inbox / "doc.pdf").exists() and not list(core.failed.iterdir())
+            core.executor.script = cannot_open_some
+            core.drop("later.pdf", DATA)
+            core.drop("never.pdf", OTHER)
             await core.settled()
-            assert len(core.results()) == 1 and [r.state for r in await core.rows()] == ["done"]
+            assert [path.name for path in core.results()] == [f"later.{sha(DATA)[:8]}.json"]
+            [record] = [json.loads(path.read_text()) for path in core.failed.glob("*.error.json")]
+            assert record["reason"] == "unreadable" and "a worker could not" in record["message"]
+            assert core.executor.jobs.count("never.pdf") >= 10
+            assert core.metric("toridaemon_files_retried_total", reason="unreadable") >= 11
 
     asyncio.run(scenario())
 

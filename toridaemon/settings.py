@@ -46,9 +46,10 @@ RESTART_REQUIRED = frozenset(
 DEFAULT_IGNORE = (".*", "*.part", "*.crdownload", "~$*", "*.tmp", "*.swp", "*.error.json")
 
 
-# What Dask's TCP, TLS and WebSocket transports take: a host (a name, an IPv4 address or a bracketed IPv6 one) and a
-# port, the scheme optional (tcp).
-_SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
+# What Dask's TCP, TLS and WebSocket transports take: a host (a name, underscores allowed as Docker's DNS gives them,
+# an IPv4 address, or a bracketed IPv6 one with its zone) and a port, the scheme optional (tcp).
+_SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss)://)?(?:\[[0-9a-f:.]+(?:%[\w.-]+)?\]|[\w.-]+):(?P<port>\d{1,5})",
+                                re.IGNORECASE | re.ASCII)
 
 
 class Settings(BaseSettings, PipelineOptions):

@@ -89,9 +89,7 @@ class Retry(Exception):
 # Retry reasons whose cause is mostly the daemon's, not the file's: the outputs' or the journal's disk, the open-file
 # limit, a concept database the operator broke. Files waiting on one while none gets through block the daemon
 # (`Runner.blocked`). The pool's state has probes of its own (`executor_unavailable` is not here).
-WORKER_CANNOT_READ = "worker_cannot_read"
-BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", "inbox_unavailable", CONCEPT_DB_UNAVAILABLE,
-                      WORKER_CANNOT_READ))
+BLOCKING = frozenset(("outcome_write", "journal", "out_of_resources", "inbox_unavailable", CONCEPT_DB_UNAVAILABLE))
 
 
 def retry_cap(reason: str, settings: Settings) -> int | None:
@@ -354,11 +352,14 @@ class FileMachine:
             raise Retry(outcome.failure.reason, outcome.failure.message)  # neither is the document's fault
         if (outcome.failure is not None and outcome.failure.reason == "unreadable"
                 and await asyncio.to_thread(_present_unchanged, item)):
-            # The daemon read it a moment ago: the worker's view of it is at fault, not the document. With
-            # `dask_shared_paths`, a worker without the inbox mounted failed every good file on its first try.
-            raise Retry(WORKER_CANNOT_READ, f"the daemon reads this file and a worker could not: "
-                                            f"{outcome.failure.message} (with dask_shared_paths, every worker must "
-                                            "see the inbox at the daemon's path)")
+            # The daemon read it a moment ago: the worker's view of it is at fault (with `dask_shared_paths`, a
+            # worker without the inbox mounted failed every good file on its first try). Retried as a file the
+            # daemon cannot read is, up to that cap: one file no worker can ever read (a mode only the daemon's
+            # user may read) must not hold the others back.
+            hint = " (with dask_shared_paths, every worker must see the inbox at the daemon's path)" \
+                if executor.name == "dask" else ""
+            raise Retry("unreadable", f"the daemon reads this file and a worker could not: "
+                                      f"{outcome.failure.message}{hint}")
         return outcome
 
     # ---- record (run to the end even when the file's task is cancelled) -----------------------

@@ -268,15 +268,22 @@ def _follow_language(
     better = tessdata.plan((detected,), options.tessdata_dir)
     if better is None:  # that language's data is not installed: keep what we have
         return True, planned, first
+    again = _read_again(pdf, index, better, options, run)
+    if again is None or (_unreadable(again) and not _unreadable(first)):  # or the language was misread
+        return True, planned, first
+    return True, better, first if again.timed_out and not first.timed_out else again
+
+
+def _read_again(pdf: pdfium.PdfDocument, index: int, better: Plan, options: PipelineOptions, run: _OcrRun
+                ) -> ocr.OcrPage | None:
+    """The page read in the detected language; None when that cannot be done (the reading we have stands)."""
     try:
-        again = _read_page(pdf, index, better, options, run)
-    except ocr.OcrUnavailable:  # installed but not loadable (a truncated file): the reading we have stands
+        return _read_page(pdf, index, better, options, run)
+    except ocr.OcrUnavailable:  # installed but not loadable (a truncated file)
         run.warnings.add("ocr_language_unavailable")
-        return True, planned, first
-    except ocr.OcrPageFailed:  # the reading we have stands
-        return True, planned, first
-    worse = (again.timed_out and not first.timed_out) or (_unreadable(again) and not _unreadable(first))
-    return True, better, first if worse else again
+    except ocr.OcrPageFailed:
+        pass
+    return None
 
 
 def _unreadable(result: ocr.OcrPage) -> bool:
