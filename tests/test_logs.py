@@ -139,6 +139,18 @@ def test_configure_twice_does_not_stack_output() -> None:
         "event": "stdlib once", "logger": "some.library", "level": "warning", "timestamp": ""}
 
 
+def test_a_library_record_without_a_message_is_named_by_its_logger() -> None:
+    """distributed logs a cancelled reconnect's exception with no message: the line's event was ""."""
+    stream = io.StringIO()
+    configure("info", "json", stream=stream)
+    try:
+        raise ConnectionRefusedError("refused")
+    except ConnectionRefusedError:
+        logging.getLogger("distributed.client").exception("")
+    [line] = map(json.loads, lines(stream))
+    assert line["event"] == "distributed.client_message_empty" and "ConnectionRefusedError" in line["exception"]
+
+
 def test_standard_library_loggers_follow_the_configured_level() -> None:
     stream = io.StringIO()
     configure("warning", "json", stream=stream)

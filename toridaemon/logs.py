@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import MutableMapping
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -214,6 +215,7 @@ def _route_stdlib(renderer: Any) -> None:
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         foreign_pre_chain=[
             structlog.stdlib.add_logger_name,
+            _named_event,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
@@ -226,6 +228,14 @@ def _route_stdlib(renderer: Any) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(_level_filter.threshold)
+
+
+def _named_event(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A library's record with no message (distributed logs a cancelled reconnect's exception so) gets an event
+    name of its logger's: an error line whose event was "" named nothing an operator could search for."""
+    if not str(event.get("event") or "").strip():
+        event["event"] = f"{event.get('logger', 'library')}_message_empty"
+    return event
 
 
 def get_logger(name: str) -> FilteringBoundLogger:
