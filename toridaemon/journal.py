@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
+from toridaemon.statelock import path_identity
+
 State = Literal["detected", "claimed", "done", "failed", "duplicate"]
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -160,8 +162,7 @@ class Journal:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             self._probe_write()
-            opened = os.stat(path)
-            self._opened = opened.st_dev, opened.st_ino
+            self._opened = path_identity(path)
         except (sqlite3.Error, OSError, UnicodeDecodeError) as exc:  # the last: a damaged schema's names
             if hasattr(self, "_db"):
                 self._db.close()
@@ -233,12 +234,10 @@ class Journal:
         later start knows. A copy of such content was then called a duplicate, and left the inbox with no result
         anywhere. (The daemon stops within a second of it; this closes the gap for what depends on the records.)"""
         try:
-            now = os.stat(self.path)
-        except (FileNotFoundError, NotADirectoryError):
-            now = None
+            now = path_identity(self.path)  # None when gone
         except OSError:  # cannot tell (EACCES, EIO): the state check says so, and the records stand
             return
-        if now is None or (now.st_dev, now.st_ino) != self._opened:
+        if now is None or now != self._opened:
             raise JournalError(f"journal {self.path} was deleted or replaced while running: its records are not "
                                "the ones a restart will read")
 

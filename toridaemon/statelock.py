@@ -73,8 +73,8 @@ class StateIdentity:
 
 def state_identity(state_dir: Path, journal: Path) -> StateIdentity:
     """The state as it is now. A running daemon compares it with the state it opened (`unchanged`)."""
-    sides = tuple(_identity(journal.with_name(journal.name + suffix)) for suffix in _SIDE_SUFFIXES)
-    return StateIdentity(_identity(state_dir), _identity(journal), sides)
+    sides = tuple(path_identity(journal.with_name(journal.name + suffix)) for suffix in _SIDE_SUFFIXES)
+    return StateIdentity(path_identity(state_dir), path_identity(journal), sides)
 
 
 def unchanged(opened: StateIdentity, now: StateIdentity) -> StateIdentity | None:
@@ -91,7 +91,7 @@ def unchanged(opened: StateIdentity, now: StateIdentity) -> StateIdentity | None
     return replace(opened, sides=tuple(old or new for old, new in zip(opened.sides, now.sides, strict=True)))
 
 
-def _identity(path: Path) -> Identity:
+def path_identity(path: Path) -> Identity:
     """None when `path` is gone; any other error (EIO, EACCES after a chmod of a parent) is raised: it says
     nothing about a replacement, and the caller looks again later."""
     try:

@@ -74,6 +74,7 @@ C1_UNDEFINED = "".join(chr(code) for code, char in _C1_AS_CP1252.items() if not 
 # have no text mapping, xdvipdfmx writes their glyphs' private codes ("\ue049is pa\ue03aage", Linux Libertine's Th
 # and ck: "pa" was a concept, "e tikzpfeile Paage" a title).
 _PRIVATE_LIGATURES = (*_LIGATURES, "ft", "st", "ct", "ch", "ck", "Th", "tt")
+_PRIVATE_USE = "\ue000"  # the first private-use code point: the codes from here on are private-use ones
 _CODES = "[\x01\x03-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff]"
 _CONTROL = re.compile(_CODES)
 # Tried only at a word start: from inside a word the greedy run would be read again at every letter (quadratic).
@@ -157,7 +158,7 @@ def _known_readings(word: str, known: frozenset[str]) -> list[tuple[str, ...]]:
     codes or too few letters to tell."""
     codes = _CONTROL.findall(word)
     # One private-use code a word: each has twice the readings of a control code (a word of two took 4 times as long).
-    most = 1 if max(codes) >= "\ue000" else _MAX_CODES_PER_WORD
+    most = 1 if max(codes) >= _PRIVATE_USE else _MAX_CODES_PER_WORD
     if len(codes) > most or _letters_around(word) < 2:
         return []
     # Case-folded as wordfreq's words are ("straße" is listed as "strasse").
@@ -184,7 +185,7 @@ def _learned_readings(readings: dict[str, list[tuple[str, ...]]]) -> dict[str, s
 
 
 def _readings_of(code: str) -> tuple[str, ...]:
-    if code >= "\ue000":
+    if code >= _PRIVATE_USE:
         return _PRIVATE_LIGATURES
     return (*_LIGATURES, *(reading for reading in (_OT1_LETTERS.get(code), _OT1_ACCENTS.get(code)) if reading))
 

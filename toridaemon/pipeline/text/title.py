@@ -41,10 +41,10 @@ MAX_TITLE_CHARS = 300
 # Longer metadata is a pasted abstract or junk, no title (and comparing it with the page's cost time with its length).
 _MAX_METADATA_CHARS = 2 * MAX_TITLE_CHARS
 _PARAGRAPH_CHARS = 120
+_TITLE_WORDS = 30  # more words, with a sentence ending inside, are a paragraph (see `_prose`)
+_PROSE_WORDS = 8  # as many words or more, with a sentence ending inside and a full stop at the end, are sentences
 # One sentence ending and another beginning: a word of two lowercase letters or more (no initial, no "Dr."), a full
 # stop, and a capitalised word ("… from Heuristica. Its slanted Greek …").
-_TITLE_WORDS = 30
-_PROSE_WORDS = 8
 _SENTENCE_BREAK = regex.compile(r"\p{Ll}{2}[)”’\"']{0,2}\.\s+\p{Lu}\p{Ll}")
 _SIZE_TOLERANCE = 0.92
 _SLANT_DEGREES = 5.0
