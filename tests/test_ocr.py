@@ -776,3 +776,111 @@ def test_a_blank_first_page_leaves_the_language_to_the_first_page_with_words() -
     assert text.ocr_pages == [1, 2]
     assert ocr._ENGINE._key is not None and ocr._ENGINE._key[1] == "deu"
     assert "Übertragungsnetzbetreiber" in text.pages[1] and "Größe" in text.pages[1]
+
+
+GREEK = "Η φωτοσύνθεση είναι η διαδικασία με την οποία τα φυτά μετατρέπουν την ηλιακή ενέργεια"
+
+
+@needs_english
+@pytest.mark.skipif(not DEJAVU.exists() or "ell" not in tessdata.installed(None) or tessdata.script_data(None) is None,
+                    reason="needs a font with Greek letters (fonts-dejavu-core), Greek OCR data (tesseract-ocr-ell)"
+                           " and script detection data (make test installs it)")
+def test_a_scan_in_another_script_is_read_with_that_scripts_data_when_installed() -> None:
+    """A Greek scan read with English data gave Latin letters as concepts ("PWC OTO KOKKWO Kl"), with Greek data
+    installed: no language is told from letters of the wrong script, so the Greek data was never used."""
+    text = read_document(lines_scan(GREEK, str(DEJAVU), lines=8), PipelineOptions())
+    assert text.language == "el" and text.warnings == [] and text.ocr_pages == [1]
+    assert "φωτοσύνθεση" in text.pages[0] and "ηλιακή ενέργεια" in text.pages[0]
+    assert ocr._ENGINE._key is not None and ocr._ENGINE._key[1] == "ell"
+
+
+def _scripted_scripts(monkeypatch: pytest.MonkeyPatch, folder: Path, readings: list[ocr.OcrPage],
+                      script: str | None) -> tuple[list[str], list[int]]:
+    """Tesseract's readings and script detection scripted, with data files (never loaded) for English and Russian
+    and script detection in `folder`; returns the languages of the readings made and, for each time the script
+    was asked, how many readings came before. Real data that reads a page at set confidences is not at hand."""
+    for name in ("eng", "rus", "osd"):
+        (folder / f"{name}.traineddata").write_bytes(b"")
+    languages: list[str] = []
+    asked: list[int] = []  # each time, the readings made before
+    answers = iter(readings)
+
+    def recognize(*args: object, **kwargs: object) -> ocr.OcrPage:
+        languages.append(str(kwargs["languages"]))
+        return next(answers)
+
+    def detect_script(*args: object, **kwargs: object) -> str | None:
+        asked.append(len(languages))
+        return script
+
+    monkeypatch.setattr(ocr, "recognize", recognize)
+    monkeypatch.setattr(ocr, "detect_script", detect_script)
+    return languages, asked
+
+
+RUSSIAN = "Фотосинтез является главным источником биологической энергии на Земле"
+
+
+def test_a_reading_in_the_wrong_script_is_read_again_in_the_scripts_data_and_the_next_pages_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readings = [ocr.OcrPage("Doroch3ce ABnAetca", 1.0, timed_out=False, confidence=45),
+                ocr.OcrPage(RUSSIAN, 1.0, timed_out=False, confidence=91),
+                ocr.OcrPage(RUSSIAN, 1.0, timed_out=False, confidence=92)]
+    languages, asked = _scripted_scripts(monkeypatch, tmp_path, readings, "Cyrillic")
+    text = read_document(scanned_text([PAGE_ONE, PAGE_TWO], dpi=100),
+                         PipelineOptions(tessdata_dir=str(tmp_path)), lambda text: "ru" if "Фото" in text else "hr")
+    assert languages == ["eng", "rus", "rus"] and asked == [1]
+    assert text.pages[0] == RUSSIAN and text.ocr_pages == [1, 2] and text.language == "ru"
+
+
+@pytest.mark.parametrize(("first", "again", "script", "expected"), [
+    (75, 91, "Cyrillic", ["eng", "eng"]),  # confident enough: no script detection asked
+    (45, 40, "Cyrillic", ["eng", "rus", "eng"]),  # the reading in the detected script is no better: it stays
+    (45, 91, "Latin", ["eng", "eng"]),  # the planned languages' script
+    (45, 91, None, ["eng", "eng"]),  # no script told
+])
+def test_a_page_is_read_again_in_another_script_only_when_that_reads_better(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, first: int, again: int, script: str | None,
+    expected: list[str],
+) -> None:
+    readings = [ocr.OcrPage("Doroch3ce ABnAetca", 1.0, timed_out=False, confidence=first),
+                *([ocr.OcrPage(RUSSIAN, 1.0, timed_out=False, confidence=again)] if "rus" in expected else []),
+                ocr.OcrPage("Doroch3ce ABnAetca", 1.0, timed_out=False, confidence=first)]
+    languages, asked = _scripted_scripts(monkeypatch, tmp_path, readings, script)
+    read_document(scanned_text([PAGE_ONE, PAGE_TWO], dpi=100), PipelineOptions(tessdata_dir=str(tmp_path)),
+                  lambda text: None)
+    assert languages == expected
+    assert asked == ([1] if first < document.RIGHT_SCRIPT_CONFIDENCE else []), "once, of a reading not confident"
+
+
+def test_no_script_is_asked_without_data_in_another_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Script detection costs 0.3 s a document; with only Latin-script data installed it could change nothing."""
+    readings = [ocr.OcrPage("Doroch3ce ABnAetca", 1.0, timed_out=False, confidence=45)]
+    languages, asked = _scripted_scripts(monkeypatch, tmp_path, readings, "Cyrillic")
+    (tmp_path / "rus.traineddata").unlink()
+    monkeypatch.setattr(tessdata, "DEBIAN_DIRS", ())
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))  # the virtualenv's folder: English and German
+    monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
+    tessdata.installed.cache_clear()
+    try:
+        read_document(scanned_text([PAGE_ONE], dpi=100), PipelineOptions(tessdata_dir=str(tmp_path)),
+                      lambda text: None)
+    finally:
+        tessdata.installed.cache_clear()
+    assert languages == ["eng"] and asked == []
+
+
+def test_the_script_of_each_tesseract_language_and_the_one_read_for_a_script(tmp_path: Path) -> None:
+    for name in ("eng", "deu", "rus", "ukr", "ell", "kat", "osd"):
+        (tmp_path / f"{name}.traineddata").write_bytes(b"")
+    folder = str(tmp_path)
+    assert [tessdata.script_of(name) for name in ("eng", "frk", "rus", "jpn", "kor", "kat")] == [
+        "Latin", "Latin", "Cyrillic", "Japanese", "Korean", None]
+    assert tessdata.script_named("Hangul") == "Korean" and tessdata.script_named("Katakana") == "Japanese"
+    assert {"Cyrillic", "Greek"} <= tessdata.other_scripts("eng+deu", folder)
+    assert "Cyrillic" not in tessdata.other_scripts("rus", folder) and "Latin" in tessdata.other_scripts("rus", folder)
+    assert tessdata.script_plan("Cyrillic", ("ukr", "eng"), folder) == (tmp_path, "ukr")  # the configured one first
+    assert tessdata.script_plan("Cyrillic", ("eng",), folder) == (tmp_path, "rus")  # else the first by name
+    assert tessdata.script_plan("Georgian", ("eng",), folder) is None  # Georgian data is no script detection tells
+    assert tessdata.script_data(folder) == tmp_path

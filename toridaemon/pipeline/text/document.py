@@ -49,6 +49,11 @@ class DocumentText:
 # an image of no text read as letters. Latin-script corpus pages scanned at 100 to 300 dpi, blurred, turned or
 # dusty read at 54 to 94; pages of English beside another script at 40 to 56, and keep their reading.
 UNREADABLE_CONFIDENCE = 40
+# A reading at least this confident is in its page's script, and no script detection is asked (it costs 0.3 s).
+# Whole pages read in the wrong script's data, at 200 and 300 dpi in three fonts: Russian, Greek and Hebrew with
+# English data 25 to 54, English with Russian or Greek data 25 to 50; in the right one 94 to 95. The corpus's
+# Latin scans read with English data at 54 to 94 (blurred, dusty or at 150 dpi lowest), and some are asked.
+RIGHT_SCRIPT_CONFIDENCE = 70
 
 
 @dataclass(slots=True)
@@ -203,12 +208,16 @@ def _ocr(
     if len(wanted) > options.ocr_max_pages:
         run.warnings.add("ocr_incomplete")
     told = False  # whether a reading told the document's language yet
+    scripted = False  # whether the script was looked at yet (on the first page read with words)
     for index in wanted[: options.ocr_max_pages]:
         if index != wanted[0] and time.monotonic() >= deadline:
             run.warnings.add("ocr_incomplete")
             break
         try:
             result = _read_page(pdf, index, planned, options, run)
+            if not scripted and result.text.strip():
+                scripted = True
+                planned, result = _follow_script(pdf, index, planned, result, options=options, run=run)
             if not told:  # the first page read with words tells the language (a blank back or a photo tells none)
                 told, planned, result = _follow_language(pdf, index, planned, result, options=options,
                                                          detect=detect, run=run)
@@ -249,6 +258,50 @@ def _note(run: _OcrRun, index: int, result: ocr.OcrPage) -> None:
     run.texts[index] = result.text
     if index == 0:
         run.first_lines = result.lines
+
+
+def _follow_script(
+    pdf: pdfium.PdfDocument, index: int, planned: Plan, first: ocr.OcrPage, *, options: PipelineOptions,
+    run: _OcrRun,
+) -> tuple[Plan, ocr.OcrPage]:
+    """The plan and the page's reading to go on with: the page read again in a language of its script when
+    Tesseract's script detection finds it written in one that no planned language is, data for one is installed,
+    and that reading is more confident. A language is told from a reading's words, and letters read in the wrong
+    script are words of no language: a Russian scan read with English data stayed garbage (or no text) with
+    Russian data installed. Only after a reading under `RIGHT_SCRIPT_CONFIDENCE` that finished (a page slow to
+    read is not read again), and when such data is installed (nothing to follow otherwise)."""
+    if first.timed_out or first.confidence >= RIGHT_SCRIPT_CONFIDENCE:
+        return planned, first
+    others = tessdata.other_scripts(planned[1], options.tessdata_dir)
+    folder = tessdata.script_data(options.tessdata_dir)
+    if not others or folder is None:
+        return planned, first
+    found = _script_of(pdf, index, folder, options, run)
+    script = tessdata.script_named(found) if found is not None else None
+    if script not in others:
+        return planned, first
+    better = tessdata.script_plan(script, options.ocr_languages, options.tessdata_dir)
+    if better is None:
+        return planned, first
+    again = _read_again(pdf, index, better, options, run)
+    if again is None or again.timed_out or again.confidence <= first.confidence:
+        return planned, first
+    return better, again
+
+
+def _script_of(pdf: pdfium.PdfDocument, index: int, folder: Path, options: PipelineOptions, run: _OcrRun
+               ) -> str | None:
+    """The script of page `index` as Tesseract's script detection names it, its time counted in `run`; None when
+    it tells none or cannot be asked (its data does not load)."""
+    page = pdf[index]
+    started = time.perf_counter()
+    try:
+        return ocr.detect_script(page, folder=folder, dpi=options.ocr_dpi)
+    except (ocr.OcrUnavailable, ocr.OcrPageFailed):
+        return None
+    finally:
+        page.close()
+        run.seconds += time.perf_counter() - started
 
 
 def _follow_language(

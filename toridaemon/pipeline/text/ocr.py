@@ -67,11 +67,13 @@ class OcrPage:
 
 
 class _Engine:
-    """The process's one Tesseract API object; re-initialised only when the languages change."""
+    """One Tesseract API object of the process; re-initialised only when the languages change. `scripts`: set up
+    for script detection (the `osd` data, read by Tesseract's legacy engine) rather than for reading."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, scripts: bool = False) -> None:
         self._api: Any = None
         self._key: tuple[Path, str] | None = None
+        self._scripts = scripts
 
     def api(self, folder: Path, languages: str) -> Any:
         if self._key == (folder, languages):
@@ -86,7 +88,10 @@ class _Engine:
         if self._api is None:
             self._api = tesserocr.PyTessBaseAPI(init=False)
         try:
-            self._api.Init(path=f"{folder}/", lang=languages, oem=tesserocr.OEM.LSTM_ONLY)
+            oem = tesserocr.OEM.DEFAULT if self._scripts else tesserocr.OEM.LSTM_ONLY
+            self._api.Init(path=f"{folder}/", lang=languages, oem=oem)
+            if self._scripts:
+                self._api.SetPageSegMode(tesserocr.PSM.OSD_ONLY)
         except (RuntimeError, UnicodeError) as exc:  # UnicodeError: Tesseract takes the folder's name as UTF-8
             self._discard()
             raise OcrUnavailable(f"Tesseract cannot load {languages} from {folder}: {exc}") from exc
@@ -102,6 +107,7 @@ class _Engine:
 
 
 _ENGINE = _Engine()
+_SCRIPT_ENGINE = _Engine(scripts=True)  # its own object: switching one between osd and a language reloads both
 
 
 def recognize(page: pdfium.PdfPage, *, folder: Path, languages: str, dpi: float, timeout_seconds: float,
@@ -161,23 +167,7 @@ def _read(
     """The reading of the page turned by `rotation`, with the lines atop it when `title_lines`; `native` is the
     resolution of the scan the page is (`_scan_dpi`), if it is one."""
     try:
-        bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
-    except (MemoryError, pdfium.PdfiumError) as exc:
-        raise OcrPageFailed(f"cannot render the page: {exc!r}") from exc
-    height = bitmap.height
-    try:
-        try:
-            if native is not None and native < dpi * _RESOLUTION_MISMATCH:  # dust is blobs at this rendering
-                cleaned = _despeckled_at(page, native, rotation, (bitmap.width, bitmap.height))
-            else:
-                cleaned = _despeckled(_grey_pixels(bitmap), dpi)
-            if cleaned is None:
-                api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
-            else:
-                api.SetImageBytes(cleaned, bitmap.width, bitmap.height, 1, bitmap.width)
-        finally:
-            bitmap.close()  # Tesseract holds its own copy: the rendering's memory goes back before recognition
-        api.SetSourceResolution(max(1, round(dpi)))
+        height = _set_image(api, page, dpi, native=native, rotation=rotation)
         finished = bool(api.Recognize(timeout=max(1, int(timeout_seconds * 1000))))
         lines = _top_lines(api, dpi, height) if title_lines else ()
         confidence = int(api.MeanTextConf()) if finished else _confidence_of_words_read(api)
@@ -186,6 +176,45 @@ def _read(
         raise OcrPageFailed(str(exc) or type(exc).__name__) from exc
     finally:
         api.Clear()
+
+
+def detect_script(page: pdfium.PdfPage, *, folder: Path, dpi: float) -> str | None:
+    """The script Tesseract finds the page written in ("Latin", "Cyrillic", "Greek", "Han", ...), from the `osd`
+    data in `folder`; None when it finds no text to tell it by. About 0.3 s a page, outside any page timeout (as
+    layout analysis is: it is most of the work)."""
+    api = _SCRIPT_ENGINE.api(folder, "osd")
+    dpi = bounded_dpi(page.get_size(), dpi)
+    try:
+        _set_image(api, page, dpi, native=_scan_dpi(page), rotation=0)
+        found = api.DetectOrientationScript()
+    except (RuntimeError, MemoryError) as exc:
+        raise OcrPageFailed(str(exc) or type(exc).__name__) from exc
+    finally:
+        api.Clear()
+    return str(found["script_name"]) if found else None
+
+
+def _set_image(api: Any, page: pdfium.PdfPage, dpi: float, *, native: float | None, rotation: int) -> int:
+    """Give `api` the page rendered in grey at `dpi`, turned by `rotation` and cleaned of dust; its height in
+    pixels. `native` is the resolution of the scan the page is (`_scan_dpi`), if it is one."""
+    try:
+        bitmap = page.render(scale=dpi / _POINTS_PER_INCH, grayscale=True, rotation=rotation)
+    except (MemoryError, pdfium.PdfiumError) as exc:
+        raise OcrPageFailed(f"cannot render the page: {exc!r}") from exc
+    try:
+        if native is not None and native < dpi * _RESOLUTION_MISMATCH:  # dust is blobs at this rendering
+            cleaned = _despeckled_at(page, native, rotation, (bitmap.width, bitmap.height))
+        else:
+            cleaned = _despeckled(_grey_pixels(bitmap), dpi)
+        if cleaned is None:
+            api.SetImageBytes(bytes(bitmap.buffer), bitmap.width, bitmap.height, 1, bitmap.stride)
+        else:
+            api.SetImageBytes(cleaned, bitmap.width, bitmap.height, 1, bitmap.width)
+        height: int = bitmap.height
+    finally:
+        bitmap.close()  # Tesseract holds its own copy: the rendering's memory goes back before recognition
+    api.SetSourceResolution(max(1, round(dpi)))
+    return height
 
 
 def _confidence_of_words_read(api: Any) -> int:

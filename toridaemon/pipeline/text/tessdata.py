@@ -26,6 +26,31 @@ TESSERACT_NAMES: dict[str, str] = {
     "sq": "sqi", "sr": "srp", "sv": "swe", "ta": "tam", "th": "tha", "tr": "tur", "uk": "ukr", "vi": "vie",
     "zh": "chi_sim",
 }
+# Tesseract's data name → the script its script detection (`osd`) names for pages in that language, for the
+# languages not written in Latin letters; every other language is taken for Latin, but for these, in scripts
+# script detection does not tell (Georgian, Armenian, Ethiopic, ...), and data that is no language.
+_SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "Cyrillic": ("aze_cyrl", "bel", "bul", "kaz", "kir", "mkd", "mon", "rus", "srp", "tat", "tgk", "ukr", "uzb_cyrl"),
+    "Greek": ("ell", "grc"),
+    "Arabic": ("ara", "fas", "pus", "snd", "uig", "urd"),
+    "Hebrew": ("heb", "yid"),
+    "Han": ("chi_sim", "chi_sim_vert", "chi_tra", "chi_tra_vert"),
+    "Japanese": ("jpn", "jpn_vert"),
+    "Korean": ("kor", "kor_vert"),
+    "Devanagari": ("hin", "mar", "nep", "san"),
+    "Bengali": ("asm", "ben"),
+    "Tamil": ("tam",),
+    "Telugu": ("tel",),
+    "Kannada": ("kan",),
+    "Malayalam": ("mal",),
+    "Thai": ("tha",),
+}
+_UNTOLD = frozenset({"amh", "bod", "chr", "div", "dzo", "equ", "guj", "hye", "iku", "kat", "kat_old", "khm", "lao",
+                     "mya", "ori", "pan", "sin", "syr", "tir"})
+SCRIPTS: dict[str, str] = {name: script for script, names in _SCRIPT_LANGUAGES.items() for name in names}
+# Names script detection gives besides those above: the scripts of its own data, as Japanese and Korean are written.
+_SCRIPT_ALIASES = {"Hangul": "Korean", "Hiragana": "Japanese", "Katakana": "Japanese"}
+SCRIPT_DATA = "osd"
 # Image XObjects are streams, and streams never sit inside object streams: their dictionaries are
 # always visible in the file's bytes, so counting them needs no parsing.
 _IMAGE_XOBJECT = re.compile(rb"/Subtype\s*/Image\b")
@@ -53,8 +78,41 @@ def installed(tessdata_dir: str | None) -> dict[str, Path]:
             continue
         for name in names:
             found.setdefault(name.removesuffix(".traineddata"), folder)
-    found.pop("osd", None)  # orientation data, not a language
+    found.pop(SCRIPT_DATA, None)  # orientation and script data, not a language
     return found
+
+
+@lru_cache(maxsize=8)
+def script_data(tessdata_dir: str | None) -> Path | None:
+    """The folder of Tesseract's script detection data (`osd.traineddata`), searched for as languages are."""
+    return next((folder for folder in search_dirs(tessdata_dir) if (folder / f"{SCRIPT_DATA}.traineddata").is_file()),
+                None)
+
+
+def script_of(language: str) -> str | None:
+    """The script `language` (a Tesseract data name) is written in, as script detection names it; None for one it
+    does not tell."""
+    return None if language in _UNTOLD else SCRIPTS.get(language, "Latin")
+
+
+def other_scripts(languages: str, tessdata_dir: str | None) -> set[str]:
+    """The scripts of installed languages that none of `languages` ("eng+deu") is written in."""
+    planned = {script_of(name) for name in languages.split("+")}
+    return {script for name in installed(tessdata_dir) if (script := script_of(name)) and script not in planned}
+
+
+def script_named(found: str) -> str:
+    """The script of `script_of` that script detection's `found` names."""
+    return _SCRIPT_ALIASES.get(found, found)
+
+
+def script_plan(script: str, preferred: tuple[str, ...], tessdata_dir: str | None) -> tuple[Path, str] | None:
+    """A plan in one installed language written in `script` (as `script_of` names it): the first of `preferred`
+    so written, else the first by name. Reading the page in it tells its language, which is then followed as
+    after any reading."""
+    names = sorted((name for name in installed(tessdata_dir) if script_of(name) == script),
+                   key=lambda name: (name not in preferred, preferred.index(name) if name in preferred else 0, name))
+    return plan(tuple(names[:1]), tessdata_dir)
 
 
 def plan(languages: tuple[str, ...], tessdata_dir: str | None) -> tuple[Path, str] | None:
