@@ -49,11 +49,12 @@ class DocumentText:
 # an image of no text read as letters. Latin-script corpus pages scanned at 100 to 300 dpi, blurred, turned or
 # dusty read at 54 to 94; pages of English beside another script at 40 to 56, and keep their reading.
 UNREADABLE_CONFIDENCE = 40
-# A reading at least this confident is in its page's script, and no script detection is asked (it costs 0.3 s).
+# A reading at least this confident is in its page's script, and no script detection is asked (0.4 to 0.8 s a page).
 # Whole pages read in the wrong script's data, at 200 and 300 dpi in three fonts: Russian, Greek and Hebrew with
-# English data 25 to 54, English with Russian or Greek data 25 to 50; in the right one 94 to 95. The corpus's
+# English data 25 to 54, English with Russian or Greek data 25 to 50; in the right one 77 to 95. The corpus's
 # Latin scans read with English data at 54 to 94 (blurred, dusty or at 150 dpi lowest), and some are asked.
 RIGHT_SCRIPT_CONFIDENCE = 70
+_SCRIPT_ASKS = 3  # pages of a document whose script detection names no script, at most (0.4 to 1.4 s each)
 
 
 @dataclass(slots=True)
@@ -207,20 +208,17 @@ def _ocr(
         return run
     if len(wanted) > options.ocr_max_pages:
         run.warnings.add("ocr_incomplete")
-    told = False  # whether a reading told the document's language yet
-    scripted = False  # whether the script was looked at yet (on the first page read with words)
+    follow = _Following(planned, deadline)
     for index in wanted[: options.ocr_max_pages]:
         if index != wanted[0] and time.monotonic() >= deadline:
             run.warnings.add("ocr_incomplete")
             break
         try:
-            result = _read_page(pdf, index, planned, options, run)
-            if not scripted and result.text.strip():
-                scripted = True
-                planned, result = _follow_script(pdf, index, planned, result, options=options, run=run)
-            if not told:  # the first page read with words tells the language (a blank back or a photo tells none)
-                told, planned, result = _follow_language(pdf, index, planned, result, options=options,
-                                                         detect=detect, run=run)
+            result = _read_page(pdf, index, follow.plan, options, run)
+            if not follow.script_known and result.text.strip():
+                result = _follow_script(pdf, index, result, follow, options=options, run=run)
+            if not follow.told:  # the first page read with words tells the language (a blank back tells none)
+                result = _follow_language(pdf, index, result, follow, options=options, detect=detect, run=run)
         except ocr.OcrUnavailable:
             run.warnings.add("ocr_unavailable")
             break
@@ -260,44 +258,73 @@ def _note(run: _OcrRun, index: int, result: ocr.OcrPage) -> None:
         run.first_lines = result.lines
 
 
+@dataclass(slots=True)
+class _Following:
+    """The languages a document's pages are read in (`plan`), and what the first readings settled of its script
+    and its language. Past `deadline` (see `_ocr_deadline`) no page is read again."""
+
+    plan: Plan
+    deadline: float
+    script_known: bool = False  # script detection named the script, or named none too often
+    script_asks: int = 0  # times script detection named none
+    told: bool = False  # a reading told the document's language
+
+
 def _follow_script(
-    pdf: pdfium.PdfDocument, index: int, planned: Plan, first: ocr.OcrPage, *, options: PipelineOptions,
+    pdf: pdfium.PdfDocument, index: int, first: ocr.OcrPage, follow: _Following, *, options: PipelineOptions,
     run: _OcrRun,
-) -> tuple[Plan, ocr.OcrPage]:
-    """The plan and the page's reading to go on with: the page read again in a language of its script when
-    Tesseract's script detection finds it written in one that no planned language is, data for one is installed,
-    and that reading is more confident. A language is told from a reading's words, and letters read in the wrong
-    script are words of no language: a Russian scan read with English data stayed garbage (or no text) with
-    Russian data installed. Only after a reading under `RIGHT_SCRIPT_CONFIDENCE` that finished (a page slow to
-    read is not read again), and when such data is installed (nothing to follow otherwise)."""
-    if first.timed_out or first.confidence >= RIGHT_SCRIPT_CONFIDENCE:
-        return planned, first
-    others = tessdata.other_scripts(planned[1], options.tessdata_dir)
-    folder = tessdata.script_data(options.tessdata_dir)
-    if not others or folder is None:
-        return planned, first
-    found = _script_of(pdf, index, folder, options, run)
-    script = tessdata.script_named(found) if found is not None else None
-    if script not in others:
-        return planned, first
-    better = tessdata.script_plan(script, options.ocr_languages, options.tessdata_dir)
+) -> ocr.OcrPage:
+    """The page's reading to go on with, and `follow.plan` for the next pages: the page read again in a language of
+    its script (`tessdata.script_plan`) when Tesseract's script detection finds it written in one that no planned
+    language is, data for one is installed, and that reading is sure (`RIGHT_SCRIPT_CONFIDENCE`) and more
+    confident. A language is told from a reading's words, and letters read in the wrong script are words of no
+    language: a Greek or Russian scan read with English data stayed garbage (or no text) with their data
+    installed. Asked after a reading under `RIGHT_SCRIPT_CONFIDENCE` that finished (an English cover page reads
+    sure, the Russian pages after it do not), when such data is installed, until the script is named (a stamp or
+    a photo may name none) or `_SCRIPT_ASKS` pages named none."""
+    if first.confidence >= RIGHT_SCRIPT_CONFIDENCE or first.timed_out or time.monotonic() >= follow.deadline:
+        return first
+    others = tessdata.other_scripts(follow.plan[1], options.tessdata_dir)
+    script = _named_script(pdf, index, follow, options, run) if others else None
+    better = (tessdata.script_plan(script, follow.plan[1], options.ocr_languages, options.tessdata_dir)
+              if script in others else None)
     if better is None:
-        return planned, first
+        return first
     again = _read_again(pdf, index, better, options, run)
-    if again is None or again.timed_out or again.confidence <= first.confidence:
-        return planned, first
-    return better, again
+    if (again is None or again.timed_out or not again.text.strip() or again.confidence < RIGHT_SCRIPT_CONFIDENCE
+            or again.confidence <= first.confidence):  # script detection misnames scripts it has no data for
+        return first
+    follow.plan = better
+    return again
+
+
+def _named_script(pdf: pdfium.PdfDocument, index: int, follow: _Following, options: PipelineOptions, run: _OcrRun
+                  ) -> str | None:
+    """The script of page `index` (as `tessdata.script_of` names them) if script detection names one; counts the
+    asking in `follow`."""
+    folder = tessdata.script_data(options.tessdata_dir)
+    if folder is None:
+        return None
+    try:
+        found = _script_of(pdf, index, folder, options, run)
+    except ocr.OcrUnavailable:  # its data does not load (a truncated file): no use asking again
+        run.warnings.add("ocr_language_unavailable")
+        follow.script_known = True
+        return None
+    follow.script_asks += found is None
+    follow.script_known = found is not None or follow.script_asks >= _SCRIPT_ASKS
+    return tessdata.script_named(found) if found is not None else None
 
 
 def _script_of(pdf: pdfium.PdfDocument, index: int, folder: Path, options: PipelineOptions, run: _OcrRun
                ) -> str | None:
     """The script of page `index` as Tesseract's script detection names it, its time counted in `run`; None when
-    it tells none or cannot be asked (its data does not load)."""
+    it tells none or the page cannot be read; raises `ocr.OcrUnavailable` when its data does not load."""
     page = pdf[index]
     started = time.perf_counter()
     try:
         return ocr.detect_script(page, folder=folder, dpi=options.ocr_dpi)
-    except (ocr.OcrUnavailable, ocr.OcrPageFailed):
+    except ocr.OcrPageFailed:
         return None
     finally:
         page.close()
@@ -305,26 +332,31 @@ def _script_of(pdf: pdfium.PdfDocument, index: int, folder: Path, options: Pipel
 
 
 def _follow_language(
-    pdf: pdfium.PdfDocument, index: int, planned: Plan, first: ocr.OcrPage, *, options: PipelineOptions,
+    pdf: pdfium.PdfDocument, index: int, first: ocr.OcrPage, follow: _Following, *, options: PipelineOptions,
     detect: Detector, run: _OcrRun,
-) -> tuple[bool, Plan, ocr.OcrPage]:
-    """Whether the `first` reading tells a language, and the plan and the page's reading to go on with: the page
-    read again in the detected language when its data is installed and it is not read in yet. A reading again that
-    ran out of time does not replace a whole first one (a cut-off reading was kept, the rest of the page lost), nor
-    does one of no text replace text (a language misread from a page in another script)."""
+) -> ocr.OcrPage:
+    """The page's reading to go on with, and `follow.plan` for the next pages, once the `first` reading tells a
+    language (`follow.told`): the page read again in the detected language when its data is installed and it is
+    not read in yet, with the planned languages of other scripts after it (a Russian text quoting English words).
+    A reading again that ran out of time does not replace a whole first one (a cut-off reading was kept, the rest
+    of the page lost), nor does one of no text replace text (a language misread from a page in another script)."""
     code = detect(first.text)
     if code is None:
-        return False, planned, first
+        return first
+    follow.told = True
     detected = tessdata.tesseract_name(code)
-    if detected is None or detected in planned[1].split("+"):
-        return True, planned, first
-    better = tessdata.plan((detected,), options.tessdata_dir)
+    planned = follow.plan[1].split("+")
+    if detected is None or detected in planned or time.monotonic() >= follow.deadline:
+        return first
+    others = [name for name in planned if tessdata.script_of(name) != tessdata.script_of(detected)]
+    better = tessdata.plan((detected, *others), options.tessdata_dir, first=True)
     if better is None:  # that language's data is not installed: keep what we have
-        return True, planned, first
+        return first
     again = _read_again(pdf, index, better, options, run)
     if again is None or (_unreadable(again) and not _unreadable(first)):  # or the language was misread
-        return True, planned, first
-    return True, better, first if again.timed_out and not first.timed_out else again
+        return first
+    follow.plan = better
+    return first if again.timed_out and not first.timed_out else again
 
 
 def _read_again(pdf: pdfium.PdfDocument, index: int, better: Plan, options: PipelineOptions, run: _OcrRun

@@ -1,4 +1,5 @@
-"""Tesseract in-process through tesserocr: one API object per worker process, created lazily and reused.
+"""Tesseract in-process through tesserocr: one API object per worker process for reading, and one for script
+detection, each created lazily and reused.
 
 Why tesserocr: its wheels bundle Tesseract 5.5 and Leptonica (nothing to install system-wide), and the
 page image goes from PDFium's bitmap to Tesseract as raw bytes, with no PNG encode and no subprocess

@@ -26,19 +26,19 @@ TESSERACT_NAMES: dict[str, str] = {
     "sq": "sqi", "sr": "srp", "sv": "swe", "ta": "tam", "th": "tha", "tr": "tur", "uk": "ukr", "vi": "vie",
     "zh": "chi_sim",
 }
-# Tesseract's data name → the script its script detection (`osd`) names for pages in that language, for the
-# languages not written in Latin letters; every other language is taken for Latin, but for these, in scripts
-# script detection does not tell (Georgian, Armenian, Ethiopic, ...), and data that is no language.
+# The scripts Tesseract's script detection (`osd`) tells, with the languages written in each, the most widely written
+# first (the order `script_plan` takes them in). Every language not listed here is taken for Latin, but for those
+# in scripts script detection does not tell (Georgian, Armenian, Ethiopic, ...) and data that is no language.
 _SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
-    "Cyrillic": ("aze_cyrl", "bel", "bul", "kaz", "kir", "mkd", "mon", "rus", "srp", "tat", "tgk", "ukr", "uzb_cyrl"),
+    "Cyrillic": ("rus", "ukr", "bul", "srp", "bel", "kaz", "mkd", "kir", "tgk", "tat", "mon", "uzb_cyrl", "aze_cyrl"),
     "Greek": ("ell", "grc"),
-    "Arabic": ("ara", "fas", "pus", "snd", "uig", "urd"),
+    "Arabic": ("ara", "fas", "urd", "pus", "uig", "snd"),
     "Hebrew": ("heb", "yid"),
-    "Han": ("chi_sim", "chi_sim_vert", "chi_tra", "chi_tra_vert"),
+    "Han": ("chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert"),
     "Japanese": ("jpn", "jpn_vert"),
     "Korean": ("kor", "kor_vert"),
     "Devanagari": ("hin", "mar", "nep", "san"),
-    "Bengali": ("asm", "ben"),
+    "Bengali": ("ben", "asm"),
     "Tamil": ("tam",),
     "Telugu": ("tel",),
     "Kannada": ("kan",),
@@ -51,6 +51,7 @@ SCRIPTS: dict[str, str] = {name: script for script, names in _SCRIPT_LANGUAGES.i
 # Names script detection gives besides those above: the scripts of its own data, as Japanese and Korean are written.
 _SCRIPT_ALIASES = {"Hangul": "Korean", "Hiragana": "Japanese", "Katakana": "Japanese"}
 SCRIPT_DATA = "osd"
+_LATIN_FIRST = ("eng",)  # the order of `script_plan` for Latin: English, then the others by name
 # Image XObjects are streams, and streams never sit inside object streams: their dictionaries are
 # always visible in the file's bytes, so counting them needs no parsing.
 _IMAGE_XOBJECT = re.compile(rb"/Subtype\s*/Image\b")
@@ -65,9 +66,10 @@ def search_dirs(tessdata_dir: str | None) -> tuple[Path, ...]:
 
 
 @lru_cache(maxsize=8)
-def installed(tessdata_dir: str | None) -> dict[str, Path]:
-    """Language name → the folder its data is used from (cached per process: installs need a restart)."""
-    found: dict[str, Path] = {}
+def data_folders(tessdata_dir: str | None) -> dict[str, tuple[Path, ...]]:
+    """Data name (a language, or `osd`) → the folders holding it, in search order (cached per process: installs
+    need a restart). A folder that cannot be listed (its permissions, a name too long) is skipped."""
+    found: dict[str, list[Path]] = {}
     for folder in search_dirs(tessdata_dir):
         try:
             # Regular files only (links to them too): Tesseract's Init opening a FIFO of that name waited for a
@@ -77,22 +79,28 @@ def installed(tessdata_dir: str | None) -> dict[str, Path]:
         except OSError:
             continue
         for name in names:
-            found.setdefault(name.removesuffix(".traineddata"), folder)
-    found.pop(SCRIPT_DATA, None)  # orientation and script data, not a language
-    return found
+            found.setdefault(name.removesuffix(".traineddata"), []).append(folder)
+    return {name: tuple(folders) for name, folders in found.items()}
 
 
-@lru_cache(maxsize=8)
+def installed(tessdata_dir: str | None) -> dict[str, Path]:
+    """Language name → the first folder holding its data."""
+    return {name: folders[0] for name, folders in data_folders(tessdata_dir).items() if name != SCRIPT_DATA}
+
+
 def script_data(tessdata_dir: str | None) -> Path | None:
-    """The folder of Tesseract's script detection data (`osd.traineddata`), searched for as languages are."""
-    return next((folder for folder in search_dirs(tessdata_dir) if (folder / f"{SCRIPT_DATA}.traineddata").is_file()),
-                None)
+    """The first folder holding Tesseract's script detection data (`osd.traineddata`)."""
+    return data_folders(tessdata_dir).get(SCRIPT_DATA, (None,))[0]
 
 
 def script_of(language: str) -> str | None:
     """The script `language` (a Tesseract data name) is written in, as script detection names it; None for one it
     does not tell."""
-    return None if language in _UNTOLD else SCRIPTS.get(language, "Latin")
+    if language in _UNTOLD:
+        return None
+    if language in _SCRIPT_LANGUAGES or language == "Latin":  # script data named after its script
+        return language
+    return SCRIPTS.get(language, "Latin")
 
 
 def other_scripts(languages: str, tessdata_dir: str | None) -> set[str]:
@@ -106,27 +114,39 @@ def script_named(found: str) -> str:
     return _SCRIPT_ALIASES.get(found, found)
 
 
-def script_plan(script: str, preferred: tuple[str, ...], tessdata_dir: str | None) -> tuple[Path, str] | None:
-    """A plan in one installed language written in `script` (as `script_of` names it): the first of `preferred`
-    so written, else the first by name. Reading the page in it tells its language, which is then followed as
-    after any reading."""
-    names = sorted((name for name in installed(tessdata_dir) if script_of(name) == script),
-                   key=lambda name: (name not in preferred, preferred.index(name) if name in preferred else 0, name))
-    return plan(tuple(names[:1]), tessdata_dir)
+def script_plan(script: str, planned: str, preferred: tuple[str, ...], tessdata_dir: str | None
+                ) -> tuple[Path, str] | None:
+    """A plan for a page found written in `script` (as `script_of` names it): one installed language of it, with
+    the `planned` ones ("eng+deu") after it where the same folder holds them (a Russian text quoting English
+    words). The language is the first of `preferred` so written, else the most widely written of the script's
+    (Russian for Cyrillic, English for Latin; `_SCRIPT_LANGUAGES` is in that order), else the first by name.
+    Reading the page in it tells its language, which is then followed as after any reading."""
+    order = _SCRIPT_LANGUAGES.get(script, _LATIN_FIRST)
+
+    def rank(name: str) -> tuple[int, int, str]:
+        return (preferred.index(name) if name in preferred else len(preferred),
+                order.index(name) if name in order else len(order), name)
+
+    names = sorted((name for name in installed(tessdata_dir) if script_of(name) == script), key=rank)
+    if not names:
+        return None
+    return plan((names[0], *[name for name in planned.split("+") if name != names[0]]), tessdata_dir, first=True)
 
 
-def plan(languages: tuple[str, ...], tessdata_dir: str | None) -> tuple[Path, str] | None:
+def plan(languages: tuple[str, ...], tessdata_dir: str | None, *, first: bool = False) -> tuple[Path, str] | None:
     """A folder and a Tesseract language string (`eng+deu`) for the installed ones of `languages`.
 
-    Tesseract reads all languages of one run from one folder: the folder holding most of them wins.
-    """
-    available = installed(tessdata_dir)
-    usable = [lang for lang in languages if lang in available]
-    if not usable:
+    Tesseract reads all languages of one run from one folder: the folder holding most of them wins (the earliest
+    searched of those that tie). `first`: only folders holding the first language."""
+    folders = data_folders(tessdata_dir)
+    usable = [lang for lang in languages if lang in folders and lang != SCRIPT_DATA]
+    if not usable or (first and usable[0] != languages[0]):
         return None
-    folders = [available[lang] for lang in usable]
-    folder = max(folders, key=folders.count)
-    return folder, "+".join(lang for lang in usable if available[lang] == folder)
+    candidates = folders[usable[0]] if first else tuple(dict.fromkeys(f for lang in usable for f in folders[lang]))
+    searched = search_dirs(tessdata_dir)
+    folder = max(candidates, key=lambda f: (sum(f in folders[lang] for lang in usable),
+                                            -searched.index(f) if f in searched else -len(searched)))
+    return folder, "+".join(lang for lang in usable if folder in folders[lang])
 
 
 def tesseract_name(iso639_1: str | None) -> str | None:
