@@ -54,7 +54,7 @@ UNREADABLE_CONFIDENCE = 40
 # English data 25 to 54, English with Russian or Greek data 25 to 50; in the right one 77 to 95. The corpus's
 # Latin scans read with English data at 54 to 94 (blurred, dusty or at 150 dpi lowest), and some are asked.
 RIGHT_SCRIPT_CONFIDENCE = 70
-_SCRIPT_ASKS = 3  # pages of a document whose script detection names no script, at most (0.4 to 1.4 s each)
+_SCRIPT_ASKS = 3  # pages of a document whose script detection changed nothing, at most (0.4 to 1.4 s each)
 
 
 @dataclass(slots=True)
@@ -265,8 +265,20 @@ class _Following:
 
     plan: Plan
     deadline: float
+    home: Plan | None = None  # the plan left for another script: configured, or of the language followed
     fruitless_asks: int = 0  # pages whose script detection changed nothing (named no script, or the one read in)
     told: bool = False  # a reading in the current plan's script told the document's language
+
+    def switch(self, plan: Plan) -> None:
+        """Read the next pages in `plan`, of another script, and tell the language anew."""
+        if self.home is None or _script(self.plan) == _script(self.home):
+            self.home = self.plan
+        self.plan, self.told = plan, False
+
+
+def _script(plan: Plan) -> str | None:
+    """The script of a plan's first language."""
+    return tessdata.script_of(plan[1].split("+")[0])
 
 
 def _follow_script(
@@ -298,7 +310,7 @@ def _follow_script(
     if switched is None:
         follow.fruitless_asks += 1
         return first
-    follow.plan, follow.told = switched[0], False
+    follow.switch(switched[0])
     return switched[1]
 
 
@@ -306,16 +318,20 @@ def _read_in_its_script(
     pdf: pdfium.PdfDocument, index: int, first: ocr.OcrPage, *, folder: Path, others: set[str], follow: _Following,
     options: PipelineOptions, run: _OcrRun,
 ) -> tuple[Plan, ocr.OcrPage] | None:
-    """The plan of the script detection names for page `index` (with the `folder` of its data), if one of `others`,
-    and the page's reading in it, if sure and more confident than `first`; None otherwise."""
+    """The plan of the script that script detection (its data in `folder`) names for page `index`, if one of
+    `others`, and the page's reading in it, if sure and more confident than `first`; None otherwise. Back in the
+    script of the plan left (`follow.home`), that plan is read in, and a reading that is not unreadable will do: the
+    sureness guards against scripts named wrongly, and a poor German scan reads at 60 in German data."""
     found = _script_of(pdf, index, folder, options, run)
     script = tessdata.script_named(found) if found is not None else None
     if script not in others or time.monotonic() >= follow.deadline:
         return None
-    better = tessdata.script_plan(script, follow.plan[1], options.ocr_languages, options.tessdata_dir)
+    home = follow.home is not None and script == _script(follow.home)
+    better = follow.home if home else tessdata.script_plan(script, follow.plan[1], options.ocr_languages,
+                                                             options.tessdata_dir)
     again = _read_again(pdf, index, better, options, run) if better is not None else None
     if (better is None or again is None or again.timed_out or not again.text.strip()
-            or again.confidence < RIGHT_SCRIPT_CONFIDENCE  # script detection misnames scripts it has no data for
+            or again.confidence < (UNREADABLE_CONFIDENCE if home else RIGHT_SCRIPT_CONFIDENCE)
             or again.confidence <= first.confidence):
         return None
     return better, again
@@ -366,7 +382,8 @@ def _follow_language(
 
 def _read_again(pdf: pdfium.PdfDocument, index: int, better: Plan, options: PipelineOptions, run: _OcrRun
                 ) -> ocr.OcrPage | None:
-    """The page read in the detected language; None when that cannot be done (the reading we have stands)."""
+    """The page read again in the `better` plan (its script's or its language's); None when that cannot be done
+    (the reading we have stands)."""
     try:
         return _read_page(pdf, index, better, options, run)
     except ocr.OcrUnavailable:  # installed but not loadable (a truncated file)

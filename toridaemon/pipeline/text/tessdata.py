@@ -54,8 +54,9 @@ _UNTOLD = frozenset({
     "Gurmukhi", "Khmer", "Lao", "Myanmar", "Oriya", "Sinhala", "Syriac", "Thaana", "Tibetan",
 })
 SCRIPTS: dict[str, str] = {name: script for script, names in _SCRIPT_LANGUAGES.items() for name in names}
-# Names script detection gives besides those above: the scripts of its own data, as Japanese and Korean are written.
-_SCRIPT_ALIASES = {"Hangul": "Korean", "Hiragana": "Japanese", "Katakana": "Japanese"}
+# Names script detection gives besides those above: the scripts of its own data, as Japanese and Korean are written,
+# and blackletter (German in Fraktur, which Latin data reads).
+_SCRIPT_ALIASES = {"Hangul": "Korean", "Hiragana": "Japanese", "Katakana": "Japanese", "Fraktur": "Latin"}
 SCRIPT_DATA = "osd"
 _LATIN_FIRST = ("eng",)  # the order of `script_plan` for Latin: English, then the others by name
 # Image XObjects are streams, and streams never sit inside object streams: their dictionaries are
