@@ -366,11 +366,9 @@ def _follow_language(
         return first
     follow.told = True
     detected = tessdata.tesseract_name(code)
-    planned = follow.plan[1].split("+")
-    if detected is None or detected in planned or time.monotonic() >= follow.deadline:
+    if detected is None or detected in follow.plan[1].split("+") or time.monotonic() >= follow.deadline:
         return first
-    others = [name for name in planned if tessdata.script_of(name) != tessdata.script_of(detected)]
-    better = tessdata.plan((detected, *others), options.tessdata_dir, first=True)
+    better = tessdata.led_by(detected, follow.plan[1], options.tessdata_dir)
     if better is None:  # that language's data is not installed: keep what we have
         return first
     again = _read_again(pdf, index, better, options, run)

@@ -53,7 +53,7 @@ _UNTOLD = frozenset({
     "sin", "syr", "tir", "Armenian", "Canadian_Aboriginal", "Cherokee", "Ethiopic", "Georgian", "Gujarati",
     "Gurmukhi", "Khmer", "Lao", "Myanmar", "Oriya", "Sinhala", "Syriac", "Thaana", "Tibetan",
 })
-SCRIPTS: dict[str, str] = {name: script for script, names in _SCRIPT_LANGUAGES.items() for name in names}
+_SCRIPTS: dict[str, str] = {name: script for script, names in _SCRIPT_LANGUAGES.items() for name in names}
 # Names script detection gives besides those above: the scripts of its own data, as Japanese and Korean are written,
 # and blackletter (German in Fraktur, which Latin data reads).
 _SCRIPT_ALIASES = {"Hangul": "Korean", "Hiragana": "Japanese", "Katakana": "Japanese", "Fraktur": "Latin"}
@@ -103,7 +103,7 @@ def script_data(tessdata_dir: str | None) -> Path | None:
 def script_of(language: str) -> str | None:
     """The script `language` (a Tesseract data name) is written in, as script detection names it; None for one it
     does not tell."""
-    return None if language in _UNTOLD else SCRIPTS.get(language, "Latin")
+    return None if language in _UNTOLD else _SCRIPTS.get(language, "Latin")
 
 
 def other_scripts(languages: str, tessdata_dir: str | None) -> set[str]:
@@ -119,11 +119,11 @@ def script_named(found: str) -> str:
 
 def script_plan(script: str, planned: str, preferred: tuple[str, ...], tessdata_dir: str | None
                 ) -> tuple[Path, str] | None:
-    """A plan for a page found written in `script` (as `script_of` names it): one installed language of it, with
-    the `planned` ones ("eng+deu") after it where the same folder holds them (a Russian text quoting English
-    words). The language is the first of `preferred` so written, else the most widely written of the script's
-    (Russian for Cyrillic, English for Latin; `_SCRIPT_LANGUAGES` is in that order), else the first by name.
-    Reading the page in it tells its language, which is then followed as after any reading."""
+    """A plan for a page found written in `script` (as `script_of` names it), none of `planned` is written in: one
+    installed language of it, `led_by` it. The language is the first of `preferred` so written, else the most
+    widely written of the script's (Russian for Cyrillic, English for Latin; `_SCRIPT_LANGUAGES` is in that
+    order), else the first by name. Reading the page in it tells its language, which is then followed as after any
+    reading."""
     order = _SCRIPT_LANGUAGES.get(script, _LATIN_FIRST)
 
     def rank(name: str) -> tuple[int, int, str]:
@@ -133,7 +133,15 @@ def script_plan(script: str, planned: str, preferred: tuple[str, ...], tessdata_
     names = sorted((name for name in installed(tessdata_dir) if script_of(name) == script), key=rank)
     if not names:
         return None
-    return plan((names[0], *[name for name in planned.split("+") if name != names[0]]), tessdata_dir, first=True)
+    return led_by(names[0], planned, tessdata_dir)
+
+
+def led_by(language: str, planned: str, tessdata_dir: str | None) -> tuple[Path, str] | None:
+    """A plan in `language`, with the languages of `planned` ("rus+eng") written in other scripts after it where the
+    same folder holds them (a Russian text quoting English words); None when `language` is not installed."""
+    script = script_of(language)
+    others = [name for name in planned.split("+") if script_of(name) != script]
+    return plan((language, *others), tessdata_dir, first=True)
 
 
 def plan(languages: tuple[str, ...], tessdata_dir: str | None, *, first: bool = False) -> tuple[Path, str] | None:
