@@ -12,6 +12,8 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 import wordfreq
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, RectangleObject
 
@@ -19,9 +21,18 @@ from tests.conftest import good_corpus
 from tests.pdfgen import pdf_bytes, pdf_of_objects
 from tests.scangen import stamped
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
+from toridaemon.pipeline.concepts import clean
 from toridaemon.pipeline.result import DocumentResult
 from toridaemon.pipeline.text import read_document
-from toridaemon.pipeline.text.clean import clean_page, drop_running_lines, lost_ligatures_likely
+from toridaemon.pipeline.text.clean import (
+    _UNMARKED,
+    _WORD,
+    _distinct_words,
+    clean_page,
+    drop_running_lines,
+    lost_ligatures_likely,
+    unmarked,
+)
 from toridaemon.pipeline.text.document import finish
 from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
 from toridaemon.pipeline.text.quality import _VOWELLESS_WORD, verdict
@@ -59,6 +70,25 @@ def test_soft_hyphens_accents_and_nfkc() -> None:
     assert clean_page("pre\ufffeceding AMS\ufffeLATEX", "en") == "preceding AMS-LATEX"
     assert clean_page("Schr¨oder na¨ıve caf´e ﬁrst", "en") == "Schröder naïve café first"
     assert clean_page("e\u0301te\u0301 \u0301ecole", "en") == "été école"
+
+
+def test_text_told_unmarked_holds_no_mark_nor_invisible_character() -> None:
+    # Cleaning skips the search for runs of marks and invisible characters in such text: the ranges must be exact.
+    ranges = re.findall(r"(.)-(.)", _UNMARKED)
+    assert len(ranges) == 4 and "".join(low + "-" + high for low, high in ranges) == _UNMARKED
+    for low, high in ranges:
+        for code in range(ord(low), ord(high) + 1):
+            assert unicodedata.category(chr(code)) not in ("Mn", "Mc", "Me", "Cf"), hex(code)
+    assert unmarked("Schröder’s café — «naïve» ‰ ǅ") and unmarked("plain ASCII")
+    for marked in ("e\u0301te", "soft\u00adhyphen", "zero\u200bwidth", "\u200ebidi", "ﾊﾞ", "𝐀"):
+        assert not unmarked(marked), marked
+    assert clean("e\u0301te\u0301 a\u200bb") == "été ab"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZéİıß1_ -,’\u0301\u00ad\n\tΩж字x"), max_size=40))
+def test_distinct_words_are_the_words_the_expression_finds(text: str) -> None:
+    assert _distinct_words(text) == set(_WORD.findall(text.lower()))
 
 
 def test_ascii_accents_of_tex_fonts_join_where_they_make_a_known_word() -> None:

@@ -21,7 +21,7 @@ from toridaemon.pipeline.prune import prune, starting_order
 from toridaemon.pipeline.result import Concept, PruningStats, Section
 from toridaemon.pipeline.scoring import Scored, score
 from toridaemon.pipeline.sections import Span, split_sections, summarize
-from toridaemon.pipeline.text.clean import stream_safe
+from toridaemon.pipeline.text.clean import stream_safe, unmarked
 
 AUTO = "auto"  # the `language` setting's value, and `analyze_pages`' default: detect the language
 
@@ -118,9 +118,11 @@ def clean(text: str) -> str:
     `stream_safe`, after the removal: invisible characters between short runs of marks made one long run)."""
     if not text.isascii():
         text = text.encode("utf-8", "replace").decode("utf-8")
-        if _INVISIBLE.search(text):
-            text = _INVISIBLE.sub("", text)
-        text = unicodedata.normalize("NFC", stream_safe(text))
+        if not unmarked(text):  # most Latin-script text is: no mark run to break, nothing invisible
+            if _INVISIBLE.search(text):
+                text = _INVISIBLE.sub("", text)
+            text = stream_safe(text)
+        text = unicodedata.normalize("NFC", text)
     return text
 
 

@@ -43,6 +43,7 @@ _ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d
 # Tried only at the first mark of a run: from inside a run the greedy repeat would be re-scanned at every mark.
 _COMBINING_BEFORE = re.compile("(?<![^\\W\\d_])(?<![\u0300-\u036f])([\u0300-\u036f]+)([A-Za-z])")
 _WORD = re.compile(r"([^\W\d_]+)")
+_ASCII_NOT_LETTERS = str.maketrans(dict.fromkeys((chr(code) for code in range(128) if not chr(code).isalpha()), " "))
 # Tried only at a word start: from inside a word the greedy run would be re-scanned at every letter (quadratic).
 _LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-\n[ \t]*([^\W\d_]+)")
 _LIGATURES = ("ffi", "ffl", "ff", "fi", "fl")
@@ -60,6 +61,12 @@ _RUNNING_SHARE = 0.5
 _MARKS = r"[\p{M}\uff9e\uff9f]"
 _LONG_MARK_RUN = regex.compile(_MARKS + "{30}(?=" + _MARKS + ")")
 _GRAPHEME_JOINER = "\u034f"
+# Characters that are neither marks nor format characters: ASCII and Latin-1 but the soft hyphen, the Latin Extended
+# letters and spacing modifiers, General Punctuation's dashes, quotes and primes. Most Latin-script text holds no
+# other, and `re` tells so in a quarter of the time `regex` takes to look for a run of marks or an invisible
+# character (tests/test_clean.py checks that no mark or format character is among them).
+_UNMARKED = "\x00-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e"
+_MARKED = re.compile(f"[^{_UNMARKED}]")
 # C1 control characters (U+0080-U+009F): no text is written in them. A font whose mapping reads its codes as
 # Latin-1 gives Windows-1252's punctuation there ("don\x92t", "1990\x962000", "state\x97of\x97the\x97art"): they are
 # read as cp1252 writes them, as ftfy does; the five codes cp1252 leaves undefined are dropped.
@@ -77,6 +84,10 @@ _PRIVATE_LIGATURES = (*_LIGATURES, "ft", "st", "ct", "ch", "ck", "Th", "tt")
 _PRIVATE_USE = "\ue000"  # the first private-use code point: the codes from here on are private-use ones
 _CODES = "[\x01\x03-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff]"
 _CONTROL = re.compile(_CODES)
+# What any of `_CONTROL`, `_C1_CONTROL` and `_ANY_ACCENT` finds, in one pass: most pages hold none of them.
+_REPAIRABLE = re.compile(
+    "[" + "".join(pattern[1:-1] for pattern in (_CODES, _C1_CONTROL.pattern, _ANY_ACCENT.pattern)) + "]"
+)
 # Tried only at a word start: from inside a word the greedy run would be read again at every letter (quadratic).
 _CONTROL_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_]*(?:{_CODES}[^\W\d_]*)+")
 # Other readings of a code: the letters and accents of TeX's OT1 fonts (an accent is set before its letter). A
@@ -102,14 +113,16 @@ _XE_LOGO = re.compile(r"X(?<![^\W\d_]X)(?:Ǝ(?:LA)?TEX|[ \t]?ELATEX|[ \t]?LE[ \t
 
 def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> str:
     """One page's text, cleaned (see the module docstring); `ligatures=False` skips the ligature repair."""
-    if _CONTROL.search(text):
+    repairable = _REPAIRABLE.search(text) is not None
+    if repairable and _CONTROL.search(text):
         text = _ligature_codes(text, language)
+        repairable = _REPAIRABLE.search(text) is not None  # a code may read as an accent
     if _has_soft_hyphen(text):
         text = _SOFT_HYPHEN.sub(_unhyphenate, text)
     if not text.isascii():  # ASCII is already composed and NFKC
-        if _C1_CONTROL.search(text):
+        if repairable and _C1_CONTROL.search(text):
             text = text.translate(_C1_AS_CP1252)
-        if _ANY_ACCENT.search(text):
+        if repairable and _ANY_ACCENT.search(text):
             text = _join_accents(text)
         text = stream_safe(text)
         if not unicodedata.is_normalized("NFKC", text):
@@ -215,7 +228,15 @@ def _letters_around(word: str) -> int:
 
 def stream_safe(text: str) -> str:
     """`text` with no run of more than 30 combining marks, so that normalising it takes linear time."""
+    if unmarked(text):
+        return text
     return _LONG_MARK_RUN.sub(lambda run: run.group() + _GRAPHEME_JOINER, text)
+
+
+def unmarked(text: str) -> bool:
+    """Whether `text` holds no combining mark and no format (invisible) character, told from `_UNMARKED` alone:
+    false may also mean a character outside it."""
+    return _MARKED.search(text) is None
 
 
 def _has_soft_hyphen(text: str) -> bool:
@@ -304,10 +325,30 @@ def _after_ligature(language: str) -> frozenset[str]:
     return frozenset(tails)
 
 
+@lru_cache(maxsize=4)
+def _fragments(language: str) -> frozenset[str]:
+    """The tails after a ligature (`_after_ligature`) that are no known word themselves."""
+    return _after_ligature(language) - known_words(language)
+
+
+def _distinct_words(text: str) -> set[str]:
+    """The distinct words of `text` (runs of letters, as `_WORD` finds them), lowercased. A token between spaces
+    that is all letters is one such word: only the others go through the regular expression (the whole text
+    through it took as long as the rest of a short document's cleaning)."""
+    lower = text.lower()
+    if lower.isascii():  # the letters are a-z: everything else splits
+        return set(lower.translate(_ASCII_NOT_LETTERS).split())
+    tokens = set(lower.split())
+    words = {token for token in tokens if token.isalpha()}
+    if len(words) < len(tokens):
+        words.update(_WORD.findall(" ".join(token for token in tokens if not token.isalpha())))
+    return words
+
+
 def repair_ligatures(text: str, language: str | None) -> str:
     """Put back ligatures lost at a gap ("coe cients") or at a word's start (" oating")."""
     known = known_words(language or "en")
-    if not known or not _may_have_lost_ligatures(text, language or "en", known):
+    if not known or not _may_have_lost_ligatures(text, language or "en"):
         return text
     parts = _WORD.split(text)  # separators at even indices, words at odd ones
     for i in range(1, len(parts), 2):
@@ -329,17 +370,13 @@ def lost_ligatures_likely(sample: list[str], language: str | None) -> bool:
     """Whether a document's opening pages show lost ligatures: several distinct unknown words that are
     known words' tails after a ligature ("cients", "oating", "erent"). A font that drops ligatures drops
     them everywhere; ordinary pages show one such word now and then ("ce" of "C. ce")."""
-    language = language or "en"
-    known = known_words(language)
-    if not known:
-        return False
-    words = set(_WORD.findall("\n".join(sample).lower())) - known
-    return len(words & _after_ligature(language)) >= _LIGATURE_EVIDENCE
+    fragments = _fragments(language or "en")  # none for a language without a word list
+    return bool(fragments) and len(_distinct_words("\n".join(sample)) & fragments) >= _LIGATURE_EVIDENCE
 
 
-def _may_have_lost_ligatures(text: str, language: str, known: frozenset[str]) -> bool:
+def _may_have_lost_ligatures(text: str, language: str) -> bool:
     """Cheap pre-check on the page's distinct words: is any unknown one a known word's tail after a ligature?"""
-    return not (set(_WORD.findall(text.lower())) - known).isdisjoint(_after_ligature(language))
+    return not _fragments(language).isdisjoint(_distinct_words(text))
 
 
 def _join_gap(previous: str | None, word: str, known: frozenset[str]) -> str | None:
