@@ -818,6 +818,19 @@ def test_a_scan_in_another_script_is_read_with_that_scripts_data_when_installed(
     assert ocr._ENGINE._key is not None and ocr._ENGINE._key[1].split("+")[0] == "ell"
 
 
+@needs_english
+@pytest.mark.skipif(not DEJAVU.exists() or tessdata.script_data(None) is None,
+                    reason="needs a font with Greek letters (fonts-dejavu-core) and script detection data (make test"
+                           " installs it)")
+def test_a_real_greek_scan_without_greek_data_is_no_text(data_only_in: Callable[..., None]) -> None:
+    """With the data `make test` installs alone (English, German, script detection): it read at 48 to 50 and its
+    Latin letters were concepts and the title ("H gwtoovveon eivar n Sa6iKkaota")."""
+    data_only_in()
+    text = read_document(lines_scan(GREEK, str(DEJAVU), lines=8), PipelineOptions())
+    assert text.pages == [""] and text.title is None and text.ocr_pages == []
+    assert "ocr_unreadable" in text.warnings and "no_text" in text.warnings
+
+
 def _scripted_scripts(monkeypatch: pytest.MonkeyPatch, folder: Path, readings: Iterable[ocr.OcrPage],
                       script: str | None) -> tuple[list[str], list[int]]:
     """Tesseract's readings and script detection scripted, with data files (never loaded) for English and Russian
@@ -1018,16 +1031,39 @@ def test_no_page_is_read_again_or_asked_its_script_past_the_time_to_start_pages(
     assert languages == ["eng"] and asked == [] and "ocr_incomplete" in text.warnings
 
 
-def test_no_script_is_asked_without_data_in_another_script(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_only_in: Callable[..., None],
+GREEK_AS_ENGLISH = "H dwtocvvOeon eivat n diadikacia pe THV OTtoia Ta PUTA HETATPETTOUV THV NALAKT EvEpyeia"
+
+
+@pytest.mark.parametrize(("reading", "script", "read"), [
+    # Greek read with English data (confidence 48 to 50 measured) and no Greek data installed: letters of another
+    # script, no text.
+    (GREEK_AS_ENGLISH, "Greek", False),
+    # Script detection names Latin pages Cyrillic or Arabic now and then: a reading of English words stays.
+    (PAGE_ONE, "Cyrillic", True),
+    # So does a page of words of another language written in the plan's script (Polish: none is an English word).
+    ("Rząd ogłosił nowe środki mające na celu zmniejszenie zanieczyszczenia powietrza w głównych miastach kraju",
+     "Cyrillic", True),
+    # A poor scan in the script read in, or none named (a stamp, a photo): the reading stays, as before.
+    (GREEK_AS_ENGLISH, "Latin", True),
+    (GREEK_AS_ENGLISH, None, True),
+])
+def test_an_unsure_page_in_a_script_without_data_is_no_text_unless_its_words_are_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_only_in: Callable[..., None], *, reading: str,
+    script: str | None, read: bool,
 ) -> None:
-    """Script detection costs 0.2 to 0.7 s a page; with only Latin-script data installed it could change nothing."""
-    readings = [ocr.OcrPage("Doroch3ce ABnAetca", 1.0, timed_out=False, confidence=45)]
-    languages, asked = _scripted_scripts(monkeypatch, tmp_path, readings, "Cyrillic")
+    """A Greek or Russian scan read with the default English data at 40 to 54 passed for text: its letters read as
+    Latin ones gave concepts ("PWC OTO KOKKWO Kl") and a title. Script detection is asked with no data of another
+    script installed too, and its answer is taken when the reading's words are no words of the planned languages."""
+    languages, asked = _scripted_scripts(monkeypatch, tmp_path, [ocr.OcrPage(reading, 1.0, timed_out=False,
+                                                                            confidence=48)], script)
     (tmp_path / "rus.traineddata").unlink()
     _clear_data_caches()
-    read_document(scanned_text([PAGE_ONE], dpi=100), PipelineOptions(tessdata_dir=str(tmp_path)), lambda text: None)
-    assert languages == ["eng"] and asked == []
+    text = read_document(scanned_text([PAGE_ONE], dpi=100), PipelineOptions(tessdata_dir=str(tmp_path)),
+                         lambda text: None)
+    assert languages == ["eng"] and asked == [1]
+    assert (text.pages[0] == reading) is read and ("ocr_unreadable" in text.warnings) is not read
+    if not read:
+        assert text.title is None and text.ocr_pages == [] and "no_text" in text.warnings
 
 
 def test_the_script_of_each_tesseract_language_and_the_one_read_for_a_script(
@@ -1048,3 +1084,9 @@ def test_the_script_of_each_tesseract_language_and_the_one_read_for_a_script(
     assert tessdata.script_plan("Latin", "rus", ("rus",), folder) == (tmp_path, "eng+rus")
     assert tessdata.script_plan("Georgian", "eng", ("eng",), folder) is None  # no script detection tells
     assert tessdata.script_data(folder) == tmp_path
+    # A script no installed data reads, of those script detection tells, and none the plan's languages are written in.
+    assert tessdata.without_data("Arabic", "eng+deu", folder) and tessdata.without_data("Han", "rus", folder)
+    assert not tessdata.without_data("Greek", "eng", folder)  # its data is installed
+    assert not tessdata.without_data("Latin", "rus+eng", folder)  # planned
+    assert not tessdata.without_data("Arabic", "kat", folder)  # the plan's script is none script detection tells
+    assert not tessdata.without_data("Georgian", "eng", folder)  # nor is this one

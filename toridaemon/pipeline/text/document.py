@@ -19,7 +19,13 @@ import pypdfium2 as pdfium
 from toridaemon.pipeline.language import detect_language
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.text import ocr, tessdata
-from toridaemon.pipeline.text.clean import SOFT_HYPHENS, clean_page, drop_running_lines, lost_ligatures_likely
+from toridaemon.pipeline.text.clean import (
+    SOFT_HYPHENS,
+    clean_page,
+    drop_running_lines,
+    known_words,
+    lost_ligatures_likely,
+)
 from toridaemon.pipeline.text.extract import LayerPage, layer_page, metadata_title, open_document, visible_chars
 from toridaemon.pipeline.text.quality import Verdict, is_garbage, verdict
 from toridaemon.pipeline.text.title import SOFT_HYPHEN, Line, choose_title
@@ -55,6 +61,14 @@ UNREADABLE_CONFIDENCE = 40
 # Latin scans read with English data at 54 to 94 (blurred, dusty or at 150 dpi lowest), and some are asked.
 RIGHT_SCRIPT_CONFIDENCE = 70
 _SCRIPT_ASKS = 3  # pages of a document whose script detection changed nothing, at most (0.4 to 1.4 s each)
+# A page script detection finds in a script no data is installed for is no text when few of its reading's words
+# (three letters or more) are common words of the planned languages. Whole pages read with English data: Greek,
+# Russian, Ukrainian and Hebrew at 40 to 50 held 1 to 11 % of them; poor Latin scans (blurred, dusty, 100 to 150
+# dpi) at 38 to 55 held 51 to 69 %, and script detection names Latin pages Cyrillic or Arabic now and then. The
+# language detector told no language from any of the former (py3langid: "zxx", no linguistic content, or under 0.5).
+_KNOWN_WORD_SHARE = 0.25
+_LONG_WORD = re.compile(r"[^\W\d_]{3,}")
+_ISO_NAMES = {name: code for code, name in reversed(tessdata.TESSERACT_NAMES.items())}
 
 
 @dataclass(slots=True)
@@ -216,7 +230,11 @@ def _ocr(
         try:
             result = _read_page(pdf, index, follow.plan, options, run)
             if follow.fruitless_asks < _SCRIPT_ASKS and result.text.strip():
-                result = _follow_script(pdf, index, result, follow, options=options, run=run)
+                followed = _follow_script(pdf, index, result, follow, options=options, run=run)
+                if followed is None:  # letters of a script without data, read as the plan's: no text
+                    _note(run, index, result, readable=False)
+                    continue
+                result = followed
             if not follow.told:  # the first page read with words tells the language (a blank back tells none)
                 result = _follow_language(pdf, index, result, follow, options=options, detect=detect, run=run)
         except ocr.OcrUnavailable:
@@ -243,14 +261,14 @@ def _read_page(pdf: pdfium.PdfDocument, index: int, planned: Plan, options: Pipe
     return result
 
 
-def _note(run: _OcrRun, index: int, result: ocr.OcrPage) -> None:
-    """Keep the reading of page `index` in `run`. One below `UNREADABLE_CONFIDENCE` is no text: the page keeps
-    its text layer unless that is garbage, as if OCR had not read it, and page 1's lines tell no title ("COW JS
-    oe dl IS oy 8" of a page of Arabic read with English data)."""
+def _note(run: _OcrRun, index: int, result: ocr.OcrPage, *, readable: bool = True) -> None:
+    """Keep the reading of page `index` in `run`. One below `UNREADABLE_CONFIDENCE`, or not `readable`, is no
+    text: the page keeps its text layer unless that is garbage, as if OCR had not read it, and page 1's lines tell
+    no title ("COW JS oe dl IS oy 8" of a page of Arabic read with English data)."""
     if result.timed_out:
         run.warnings.add("ocr_page_timeout")
         run.unfinished.add(index)
-    if _unreadable(result):
+    if not readable or _unreadable(result):
         run.warnings.add("ocr_unreadable")
         return
     run.texts[index] = result.text
@@ -284,29 +302,35 @@ def _script(plan: Plan) -> str | None:
 def _follow_script(
     pdf: pdfium.PdfDocument, index: int, first: ocr.OcrPage, follow: _Following, *, options: PipelineOptions,
     run: _OcrRun,
-) -> ocr.OcrPage:
+) -> ocr.OcrPage | None:
     """The page's reading to go on with, and `follow.plan` for the next pages: the page read again in a language of
     its script (`tessdata.script_plan`) when Tesseract's script detection finds it written in one that no planned
     language is, data for one is installed, and that reading is sure (`RIGHT_SCRIPT_CONFIDENCE`) and more
     confident. A language is told from a reading's words, and letters read in the wrong script are words of no
     language: a Greek or Russian scan read with English data stayed garbage (or no text) with their data
-    installed. Asked after each reading under `RIGHT_SCRIPT_CONFIDENCE` that finished (an English cover page reads
-    sure, the Russian pages after it do not; a German page after Russian ones, read with Russian data, does not
-    either), when such data is installed, until `_SCRIPT_ASKS` pages changed nothing (a stamp or a photo names no
-    script; a poor scan names the one it is read in). A change of script lets the language be told again."""
+    installed. None, no text, when no data for that script is installed (`tessdata.without_data`) and the
+    reading's letters make no words (`_no_words`): letters of another script, read at 40 to 54 as English, passed
+    for text ("PWC OTO KOKKWO Kl").
+    Asked after each reading under `RIGHT_SCRIPT_CONFIDENCE` that finished (an English cover page reads sure, the
+    Russian pages after it do not; a German page after Russian ones, read with Russian data, does not either),
+    until `_SCRIPT_ASKS` pages changed nothing (a stamp or a photo names no script; a poor scan names the one it
+    is read in). A change of script lets the language be told again."""
     if first.confidence >= RIGHT_SCRIPT_CONFIDENCE or first.timed_out or time.monotonic() >= follow.deadline:
         return first
-    others = tessdata.other_scripts(follow.plan[1], options.tessdata_dir)
     folder = tessdata.script_data(options.tessdata_dir)
-    if not others or folder is None:
+    if folder is None:
         return first
     try:
-        switched = _read_in_its_script(pdf, index, first, folder=folder, others=others, follow=follow,
-                                       options=options, run=run)
+        found = _script_of(pdf, index, folder, options, run)
     except ocr.OcrUnavailable:  # the script detection data does not load (a truncated file): no use asking again
         run.warnings.add("ocr_language_unavailable")
         follow.fruitless_asks = _SCRIPT_ASKS
         return first
+    script = tessdata.script_named(found) if found is not None else None
+    if (script is not None and tessdata.without_data(script, follow.plan[1], options.tessdata_dir)
+            and _no_words(first.text, follow.plan[1])):
+        return None
+    switched = _read_in_its_script(pdf, index, first, script, follow=follow, options=options, run=run)
     if switched is None:
         follow.fruitless_asks += 1
         return first
@@ -315,15 +339,15 @@ def _follow_script(
 
 
 def _read_in_its_script(
-    pdf: pdfium.PdfDocument, index: int, first: ocr.OcrPage, *, folder: Path, others: set[str], follow: _Following,
+    pdf: pdfium.PdfDocument, index: int, first: ocr.OcrPage, script: str | None, *, follow: _Following,
     options: PipelineOptions, run: _OcrRun,
 ) -> tuple[Plan, ocr.OcrPage] | None:
-    """The plan of the script that script detection (its data in `folder`) names for page `index`, if one of
-    `others`, and the page's reading in it, if sure and more confident than `first`; None otherwise. Back in the
-    script of the plan left (`follow.home`), that plan is read in, and a reading that is not unreadable will do: the
-    sureness guards against scripts named wrongly, and a poor German scan reads at 60 in German data."""
-    found = _script_of(pdf, index, folder, options, run)
-    script = tessdata.script_named(found) if found is not None else None
+    """The plan of `script`, the page's as script detection names it, if installed data of it is written in no
+    planned language's script, and the page's reading in it, if sure and more confident than `first`; None
+    otherwise. Back in the script of the plan left (`follow.home`), that plan is read in, and a reading that is not
+    unreadable will do: the sureness guards against scripts named wrongly, and a poor German scan reads at 60 in
+    German data."""
+    others = tessdata.other_scripts(follow.plan[1], options.tessdata_dir)
     if script not in others or time.monotonic() >= follow.deadline:
         return None
     home = follow.home is not None and script == _script(follow.home)
@@ -335,6 +359,23 @@ def _read_in_its_script(
             or again.confidence <= first.confidence):
         return None
     return better, again
+
+
+def _no_words(text: str, languages: str) -> bool:
+    """Whether a reading is letters that make no words: fewer than `_KNOWN_WORD_SHARE` of them are common words of
+    `languages` ("eng+deu"), and no language is told from them (a Polish or Finnish page read with English data is
+    words, none of them English)."""
+    return _few_known_words(text, languages) and detect_language(text) is None
+
+
+def _few_known_words(text: str, languages: str) -> bool:
+    """Whether fewer than `_KNOWN_WORD_SHARE` of the words of `text` are common words of `languages`; False when
+    none of them has a word list to tell by."""
+    lists = [known for name in languages.split("+") if (known := known_words(_ISO_NAMES.get(name, "")))]
+    words = [word.lower() for word in _LONG_WORD.findall(text)]
+    if not lists or not words:
+        return False
+    return sum(any(word in known for known in lists) for word in words) < _KNOWN_WORD_SHARE * len(words)
 
 
 def _script_of(pdf: pdfium.PdfDocument, index: int, folder: Path, options: PipelineOptions, run: _OcrRun

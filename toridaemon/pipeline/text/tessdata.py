@@ -112,6 +112,17 @@ def other_scripts(languages: str, tessdata_dir: str | None) -> set[str]:
     return {script for name in installed(tessdata_dir) if (script := script_of(name)) and script not in planned}
 
 
+def without_data(script: str, languages: str, tessdata_dir: str | None) -> bool:
+    """Whether a page script detection finds written in `script` (as `script_named` gives it) is in a script no
+    installed language is written in, of those it tells, while each of `languages` ("eng+deu") is written in
+    another script it tells: read in `languages`, its letters are read as another script's."""
+    planned = {script_of(name) for name in languages.split("+")}
+    told = script in _SCRIPT_LANGUAGES or script == "Latin"
+    if not told or None in planned or script in planned:
+        return False
+    return not any(script_of(name) == script for name in installed(tessdata_dir))
+
+
 def script_named(found: str) -> str:
     """The script of `script_of` that script detection's `found` names."""
     return _SCRIPT_ALIASES.get(found, found)
