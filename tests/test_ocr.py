@@ -818,17 +818,29 @@ def test_a_scan_in_another_script_is_read_with_that_scripts_data_when_installed(
     assert ocr._ENGINE._key is not None and ocr._ENGINE._key[1].split("+")[0] == "ell"
 
 
+def test_nothing_is_told_of_a_reading_in_languages_without_a_word_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_only_in: Callable[..., None],
+) -> None:
+    """Welsh has no word list to tell words from letters by: its readings are taken as they come."""
+    languages, asked = _scripted_scripts(monkeypatch, tmp_path, [ocr.OcrPage(GREEK_AS_ENGLISH, 1.0, timed_out=False,
+                                                                            confidence=48)], "Greek")
+    (tmp_path / "cym.traineddata").write_bytes(b"")
+    _clear_data_caches()
+    text = read_document(scanned_text([PAGE_ONE], dpi=100),
+                         PipelineOptions(tessdata_dir=str(tmp_path), ocr_languages=("cym",)), lambda text: None)
+    assert languages == ["cym"] and asked == [1] and text.warnings == []
+
+
 @needs_english
 @pytest.mark.skipif(not DEJAVU.exists() or tessdata.script_data(None) is None,
                     reason="needs a font with Greek letters (fonts-dejavu-core) and script detection data (make test"
                            " installs it)")
-def test_a_real_greek_scan_without_greek_data_is_no_text(data_only_in: Callable[..., None]) -> None:
-    """With the data `make test` installs alone (English, German, script detection): it read at 48 to 50 and its
-    Latin letters were concepts and the title ("H gwtoovveon eivar n Sa6iKkaota")."""
+def test_a_real_greek_scan_without_greek_data_says_its_script_has_no_data(data_only_in: Callable[..., None]) -> None:
+    """With the data `make test` installs alone (English, German, script detection): it read at 48 to 50, its Latin
+    letters were concepts and the title ("H gwtoovvGeon eivat n Sa6iKkaota"), and no warning said why."""
     data_only_in()
     text = read_document(lines_scan(GREEK, str(DEJAVU), lines=8), PipelineOptions())
-    assert text.pages == [""] and text.title is None and text.ocr_pages == []
-    assert "ocr_unreadable" in text.warnings and "no_text" in text.warnings
+    assert text.warnings == ["ocr_script_unavailable"] and text.ocr_pages == [1]
 
 
 def _scripted_scripts(monkeypatch: pytest.MonkeyPatch, folder: Path, readings: Iterable[ocr.OcrPage],
@@ -1034,36 +1046,38 @@ def test_no_page_is_read_again_or_asked_its_script_past_the_time_to_start_pages(
 GREEK_AS_ENGLISH = "H dwtocvvOeon eivat n diadikacia pe THV OTtoia Ta PUTA HETATPETTOUV THV NALAKT EvEpyeia"
 
 
-@pytest.mark.parametrize(("reading", "script", "read"), [
+@pytest.mark.parametrize(("reading", "script", "told"), [
     # Greek read with English data (confidence 48 to 50 measured) and no Greek data installed: letters of another
-    # script, no text.
-    (GREEK_AS_ENGLISH, "Greek", False),
-    # Script detection names Latin pages Cyrillic or Arabic now and then: a reading of English words stays.
-    (PAGE_ONE, "Cyrillic", True),
-    # So does a page of words of another language written in the plan's script (Polish: none is an English word).
+    # script.
+    (GREEK_AS_ENGLISH, "Greek", True),
+    # Script detection names Latin pages Cyrillic or Arabic now and then: a reading of English words is none.
+    (PAGE_ONE, "Cyrillic", False),
+    # Nor is one that a quarter of its words or more make words of the planned languages (the detector unsure).
+    ("Xkcd Wrpt Qzv the network Plk data Zxq model Vbnm Grtk", "Cyrillic", False),
+    # Nor a page of words of another language written in the plan's script (Polish: none is an English word).
     ("Rząd ogłosił nowe środki mające na celu zmniejszenie zanieczyszczenia powietrza w głównych miastach kraju",
-     "Cyrillic", True),
-    # A poor scan in the script read in, or none named (a stamp, a photo): the reading stays, as before.
-    (GREEK_AS_ENGLISH, "Latin", True),
-    (GREEK_AS_ENGLISH, None, True),
+     "Cyrillic", False),
+    # A poor scan in the script read in, or none named (a stamp, a photo): nothing to tell.
+    (GREEK_AS_ENGLISH, "Latin", False),
+    (GREEK_AS_ENGLISH, None, False),
 ])
-def test_an_unsure_page_in_a_script_without_data_is_no_text_unless_its_words_are_words(
+def test_an_unsure_page_in_a_script_without_data_is_told_unless_its_words_are_words(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_only_in: Callable[..., None], *, reading: str,
-    script: str | None, read: bool,
+    script: str | None, told: bool,
 ) -> None:
-    """A Greek or Russian scan read with the default English data at 40 to 54 passed for text: its letters read as
-    Latin ones gave concepts ("PWC OTO KOKKWO Kl") and a title. Script detection is asked with no data of another
-    script installed too, and its answer is taken when the reading's words are no words of the planned languages."""
-    languages, asked = _scripted_scripts(monkeypatch, tmp_path, [ocr.OcrPage(reading, 1.0, timed_out=False,
-                                                                            confidence=48)], script)
+    """A Greek or Russian scan read with the default English data at 40 to 54 passed for text, its letters read as
+    Latin ones giving concepts ("PWC OTO KOKKWO Kl") and a title, and nothing said so. Script detection is asked
+    with no data of another script installed too, and the warning names the cause. The reading stays: a Latin page
+    script detection misnames, in a language the detector is unsure of (Azerbaijani) or of figures, reads alike."""
+    readings = [ocr.OcrPage(reading, 1.0, timed_out=False, confidence=48)] * 2
+    languages, asked = _scripted_scripts(monkeypatch, tmp_path, readings, script)
     (tmp_path / "rus.traineddata").unlink()
     _clear_data_caches()
-    text = read_document(scanned_text([PAGE_ONE], dpi=100), PipelineOptions(tessdata_dir=str(tmp_path)),
+    text = read_document(scanned_text([PAGE_ONE, PAGE_TWO], dpi=100), PipelineOptions(tessdata_dir=str(tmp_path)),
                          lambda text: None)
-    assert languages == ["eng"] and asked == [1]
-    assert (text.pages[0] == reading) is read and ("ocr_unreadable" in text.warnings) is not read
-    if not read:
-        assert text.title is None and text.ocr_pages == [] and "no_text" in text.warnings
+    assert languages == ["eng", "eng"] and asked == [1, 2]  # each unsure page is asked (up to three that tell nothing)
+    assert text.pages == [reading, reading] and text.ocr_pages == [1, 2]
+    assert ("ocr_script_unavailable" in text.warnings) is told
 
 
 def test_the_script_of_each_tesseract_language_and_the_one_read_for_a_script(

@@ -61,11 +61,12 @@ UNREADABLE_CONFIDENCE = 40
 # Latin scans read with English data at 54 to 94 (blurred, dusty or at 150 dpi lowest), and some are asked.
 RIGHT_SCRIPT_CONFIDENCE = 70
 _SCRIPT_ASKS = 3  # pages of a document whose script detection changed nothing, at most (0.4 to 1.4 s each)
-# A page script detection finds in a script no data is installed for is no text when few of its reading's words
-# (three letters or more) are common words of the planned languages. Whole pages read with English data: Greek,
-# Russian, Ukrainian and Hebrew at 40 to 50 held 1 to 11 % of them; poor Latin scans (blurred, dusty, 100 to 150
-# dpi) at 38 to 55 held 51 to 69 %, and script detection names Latin pages Cyrillic or Arabic now and then. The
-# language detector told no language from any of the former (py3langid: "zxx", no linguistic content, or under 0.5).
+# A page script detection finds in a script no data is installed for is told (`ocr_script_unavailable`) when few of
+# its reading's words (three letters or more) are common words of the planned languages and no language is told
+# from it. Whole pages read with English data: Greek, Russian, Ukrainian and Hebrew at 40 to 50 held 1 to 11 % of
+# them, the language detector unsure of all (py3langid: "zxx", no linguistic content, or under 0.5); poor Latin
+# scans (blurred, dusty, 100 to 150 dpi) at 38 to 55 held 51 to 69 %. Korean read so held 22 to 48 % (short
+# "words": "asa", "soto", "base").
 _KNOWN_WORD_SHARE = 0.25
 _LONG_WORD = re.compile(r"[^\W\d_]{3,}")
 _ISO_NAMES = {name: code for code, name in reversed(tessdata.TESSERACT_NAMES.items())}
@@ -230,11 +231,7 @@ def _ocr(
         try:
             result = _read_page(pdf, index, follow.plan, options, run)
             if follow.fruitless_asks < _SCRIPT_ASKS and result.text.strip():
-                followed = _follow_script(pdf, index, result, follow, options=options, run=run)
-                if followed is None:  # letters of a script without data, read as the plan's: no text
-                    _note(run, index, result, readable=False)
-                    continue
-                result = followed
+                result = _follow_script(pdf, index, result, follow, options=options, run=run)
             if not follow.told:  # the first page read with words tells the language (a blank back tells none)
                 result = _follow_language(pdf, index, result, follow, options=options, detect=detect, run=run)
         except ocr.OcrUnavailable:
@@ -261,14 +258,14 @@ def _read_page(pdf: pdfium.PdfDocument, index: int, planned: Plan, options: Pipe
     return result
 
 
-def _note(run: _OcrRun, index: int, result: ocr.OcrPage, *, readable: bool = True) -> None:
-    """Keep the reading of page `index` in `run`. One below `UNREADABLE_CONFIDENCE`, or not `readable`, is no
-    text: the page keeps its text layer unless that is garbage, as if OCR had not read it, and page 1's lines tell
-    no title ("COW JS oe dl IS oy 8" of a page of Arabic read with English data)."""
+def _note(run: _OcrRun, index: int, result: ocr.OcrPage) -> None:
+    """Keep the reading of page `index` in `run`. One below `UNREADABLE_CONFIDENCE` is no text: the page keeps
+    its text layer unless that is garbage, as if OCR had not read it, and page 1's lines tell no title ("COW JS
+    oe dl IS oy 8" of a page of Arabic read with English data)."""
     if result.timed_out:
         run.warnings.add("ocr_page_timeout")
         run.unfinished.add(index)
-    if not readable or _unreadable(result):
+    if _unreadable(result):
         run.warnings.add("ocr_unreadable")
         return
     run.texts[index] = result.text
@@ -302,15 +299,17 @@ def _script(plan: Plan) -> str | None:
 def _follow_script(
     pdf: pdfium.PdfDocument, index: int, first: ocr.OcrPage, follow: _Following, *, options: PipelineOptions,
     run: _OcrRun,
-) -> ocr.OcrPage | None:
+) -> ocr.OcrPage:
     """The page's reading to go on with, and `follow.plan` for the next pages: the page read again in a language of
     its script (`tessdata.script_plan`) when Tesseract's script detection finds it written in one that no planned
     language is, data for one is installed, and that reading is sure (`RIGHT_SCRIPT_CONFIDENCE`) and more
     confident. A language is told from a reading's words, and letters read in the wrong script are words of no
     language: a Greek or Russian scan read with English data stayed garbage (or no text) with their data
-    installed. None, no text, when no data for that script is installed (`tessdata.without_data`) and the
-    reading's letters make no words (`_no_words`): letters of another script, read at 40 to 54 as English, passed
-    for text ("PWC OTO KOKKWO Kl").
+    installed. When no data for that script is installed (`tessdata.without_data`) and the reading's letters make
+    no words (`_no_words`), the warning `ocr_script_unavailable` says so: letters of another script read at 40 to
+    54 as English passed for text ("PWC OTO KOKKWO Kl"), unnoticed. The reading stays: script detection names
+    Latin pages other scripts now and then, and such a page in a language the detector is unsure of (Azerbaijani
+    at 0.48) or a table of figures reads like those letters.
     Asked after each reading under `RIGHT_SCRIPT_CONFIDENCE` that finished (an English cover page reads sure, the
     Russian pages after it do not; a German page after Russian ones, read with Russian data, does not either),
     until `_SCRIPT_ASKS` pages changed nothing (a stamp or a photo names no script; a poor scan names the one it
@@ -329,7 +328,7 @@ def _follow_script(
     script = tessdata.script_named(found) if found is not None else None
     if (script is not None and tessdata.without_data(script, follow.plan[1], options.tessdata_dir)
             and _no_words(first.text, follow.plan[1])):
-        return None
+        run.warnings.add("ocr_script_unavailable")
     switched = _read_in_its_script(pdf, index, first, script, follow=follow, options=options, run=run)
     if switched is None:
         follow.fruitless_asks += 1
