@@ -64,7 +64,7 @@ _GRAPHEME_JOINER = "\u034f"
 # Characters that are neither marks nor format characters: ASCII and Latin-1 but the soft hyphen, the Latin Extended
 # letters and spacing modifiers, General Punctuation's dashes, quotes and primes. Most Latin-script text holds no
 # other, and `re` tells so in a quarter of the time `regex` takes to look for a run of marks or an invisible
-# character (tests/test_clean.py checks that no mark or format character is among them).
+# character (tests/test_text_layer.py checks that no mark or format character is among them).
 _UNMARKED = "\x00-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e"
 _MARKED = re.compile(f"[^{_UNMARKED}]")
 # C1 control characters (U+0080-U+009F): no text is written in them. A font whose mapping reads its codes as
@@ -334,7 +334,7 @@ def _fragments(language: str) -> frozenset[str]:
 def _distinct_words(text: str) -> set[str]:
     """The distinct words of `text` (runs of letters, as `_WORD` finds them), lowercased. A token between spaces
     that is all letters is one such word: only the others go through the regular expression (the whole text
-    through it took as long as the rest of a short document's cleaning)."""
+    through it took 60 µs of an Inspec abstract's analysis, this 21 µs)."""
     lower = text.lower()
     if lower.isascii():  # the letters are a-z: everything else splits
         return set(lower.translate(_ASCII_NOT_LETTERS).split())
