@@ -233,7 +233,7 @@ def test_a_slow_reload_runs_beside_the_tick_not_in_it(
     stability gate, rescans, /status and the watchdog heartbeat) stood still; past WatchdogSec, systemd would
     kill the daemon for a valid edit."""
     concepts = dirs.root / "concepts.yaml"
-    concepts.write_text("".join(f"- concept number {i}\n" for i in range(300_000)))
+    concepts.write_text("".join(f"- concept number {i}\n" for i in range(100_000)))
     config = dirs.root / "conf" / "toridaemon.yaml"
     config.parent.mkdir()
     config.write_text(yaml.safe_dump({"concept_db_paths": [str(concepts)]}))
