@@ -363,7 +363,8 @@ def _read_in_its_script(
 def _no_words(text: str, languages: str) -> bool:
     """Whether a reading is letters that make no words: fewer than `_KNOWN_WORD_SHARE` of them are common words of
     `languages` ("eng+deu"), and no language is told from them (a Polish or Finnish page read with English data is
-    words, none of them English)."""
+    words, none of them English). The detector itself, not the document's (a fixed `language` setting says
+    nothing of whether these letters make words)."""
     return _few_known_words(text, languages) and detect_language(text) is None
 
 

@@ -120,7 +120,7 @@ def without_data(script: str, languages: str, tessdata_dir: str | None) -> bool:
     told = script in _SCRIPT_LANGUAGES or script == "Latin"
     if not told or None in planned or script in planned:
         return False
-    return not any(script_of(name) == script for name in installed(tessdata_dir))
+    return script not in other_scripts(languages, tessdata_dir)
 
 
 def script_named(found: str) -> str:
