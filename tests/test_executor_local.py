@@ -361,12 +361,14 @@ def test_resize_swaps_in_a_pool_of_the_new_size(tmp_path: Path, workers: int) ->
 
 def test_the_preload_warms_every_language_path_and_freezes_it() -> None:
     """What the forkserver imports once for all its workers: English with its database, the detector, the
-    undetermined-language fallback, and the warm state frozen so the collector never walks it."""
+    undetermined-language fallback, the English lexicon's tags every other language's boundaries are made of,
+    and the warm state frozen so the collector never walks it."""
     script = (
         "import gc, toridaemon.executors.preload\n"
         "from toridaemon.pipeline import conceptdb\n"
-        "from toridaemon.pipeline.language import detect\n"
-        "print(gc.get_freeze_count() > 100_000, sorted(key[1] for key in conceptdb._built), bool(detect._identifier))"
+        "from toridaemon.pipeline.language import detect, lexicon\n"
+        "print(gc.get_freeze_count() > 100_000, sorted(key[1] for key in conceptdb._built), bool(detect._identifier),"
+        " lexicon.english_tags.cache_info().currsize)"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["True", "['en',", "'und']", "True"]
+    assert done.stdout.split() == ["True", "['en',", "'und']", "True", "1"]
