@@ -11,12 +11,17 @@ from typing import Any
 
 from toridaemon.executors.base import CONCEPT_DB_UNAVAILABLE, Failure, JobOutcome
 from toridaemon.faults import worker_fault
-from toridaemon.pipeline import ConceptDBError, PipelineError, PipelineOptions, analyze_pdf
-from toridaemon.pipeline.conceptdb import require_usable
+from toridaemon.pipeline.errors import PipelineError
+from toridaemon.pipeline.options import PipelineOptions
 
 
 def run_job(path: str, options: dict[str, Any], expected_sha256: str | None = None) -> dict[str, Any]:
     """Analyse one PDF; return `{"result": ...}` or `{"failure": {stage, reason, message}}`."""
+    # Imported here, where workers run it (their warm-up imported it already): the daemon's process imports
+    # this module to hand `run_job` over, and the concept engine would add 0.5 s and 48 MB to it for nothing.
+    from toridaemon.pipeline.analyze import analyze_pdf
+    from toridaemon.pipeline.conceptdb import ConceptDBError, require_usable
+
     worker_fault(Path(path).name)
     try:
         validated = PipelineOptions.model_validate(options)
