@@ -41,7 +41,7 @@ class Metrics:
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         p = "toridaemon_"
-        self.files_detected = Counter(f"{p}files_detected", "Inbox files that passed the stability gate.",
+        self.files_detected = Counter(f"{p}files_detected", "Inbox files given a journal row after the stability gate.",
                                       registry=registry)
         self.files_completed = Counter(f"{p}files_completed", "Files finished, by outcome.", ["outcome"],
                                        registry=registry)
@@ -70,7 +70,7 @@ class Metrics:
                                         registry=registry)
         self.queue_depth = Gauge(f"{p}queue_depth", "Files waiting for a worker.", registry=registry)
         self.in_flight = Gauge(f"{p}in_flight", "Files being processed now.", registry=registry)
-        self.pending = Gauge(f"{p}pending", "Files detected and not yet finished.", registry=registry)
+        self.pending = Gauge(f"{p}pending", "Files taken from the inbox and not yet finished.", registry=registry)
         self.watcher_up = Gauge(f"{p}watcher_up", "1 while the inbox watcher thread is alive.", registry=registry)
         self.last_success = Gauge(f"{p}last_success_timestamp_seconds", "Unix time of the last result written.",
                                   registry=registry)
