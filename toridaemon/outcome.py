@@ -287,8 +287,8 @@ def dumps_readable(data: Any, indent: int | None = None) -> str:
     return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=True, separators=(", ", ": "))
+# One encoder for every piece: `json.dumps` with separators builds a new one each call, a third of `_dumps`'s time.
+_compact = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
 
 
 def json_sha(path: Path, section: str | None) -> str | None:
