@@ -32,7 +32,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import REPO, Daemon, corpus, generated_pdf, ratio, tree_cpu_seconds, verdict, wait_until, workdir
+from _common import (
+    REPO,
+    Daemon,
+    corpus,
+    generated_pdf,
+    iso_to_epoch,
+    ratio,
+    tree_cpu_seconds,
+    verdict,
+    wait_until,
+    workdir,
+)
 
 WORKERS = 2
 
@@ -105,7 +116,7 @@ def daemon(files: list[Path], tmp: str | None, spy: Path | None) -> Timing:
             staging.mkdir()
             staged = [Path(shutil.copy(f, staging / f.name)) for f in files]
             recorder = spy_record(run.pid, spy, "throughput") if spy else None
-            cpu, started = tree_cpu_seconds(run.pid), time.perf_counter()
+            cpu, started, renamed_at = tree_cpu_seconds(run.pid), time.perf_counter(), time.time()
             for path in staged:
                 os.rename(path, run.inbox / path.name)
             wait_until(lambda: run.finished() >= len(files), 1800, 0.01, "all results")
@@ -114,7 +125,7 @@ def daemon(files: list[Path], tmp: str | None, spy: Path | None) -> Timing:
                 recorder.send_signal(signal.SIGINT)
                 recorder.wait(60)
             timing.failures = sum(1 for _ in run.failed.glob("*.error.json"))
-            _stage_summary(run)
+            _stage_summary(run, renamed_at)
         finally:
             run.stop()
     return timing
@@ -129,11 +140,16 @@ def spy_record(pid: int, out: Path, name: str) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _stage_summary(run: Daemon) -> None:
-    """Where a file's time went: its stay in the daemon, and the worker's own timings per pipeline stage."""
-    done = [e for e in run.events() if e.get("event") == "file_done"]
+def _stage_summary(run: Daemon, renamed_at: float) -> None:
+    """Where a file's time went: its stay in the daemon, and the worker's own timings per pipeline stage; and how
+    long after the first rename the first file was claimed (the bare pool starts its first job at once)."""
+    events = run.events()
+    done = [e for e in events if e.get("event") == "file_done"]
     if not done:
         return
+    claimed = [iso_to_epoch(str(e["timestamp"])) for e in events if e.get("event") == "file_claimed"]
+    if claimed:
+        print(f"    daemon: first file claimed {(min(claimed) - renamed_at) * 1000:.1f} ms after the first rename")
     stay = sum(float(e["seconds"]) for e in done)
     stages: dict[str, float] = {}
     for event in done:

@@ -108,6 +108,28 @@ def test_bad_input_goes_to_failed_with_reason_and_daemon_stays_up(
     assert daemon.stop() == 0
 
 
+def test_files_with_impossible_dates_are_processed_beside_the_others(
+    dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
+) -> None:
+    """A scanner with a wrong clock, an archive's bogus dates: a file dated after 2262 has an mtime in nanoseconds
+    past SQLite's integers. Its row could not be written, and it was retried as an internal error for as long as
+    it stayed in the inbox. Renamed in together with it, the others must not share its fate."""
+    daemon = daemon_factory()
+    daemon.wait_ready()
+    staged = [make_pdf(dirs.root / f"{name}.pdf", salt=name) for name in ("future", "past", "today")]
+    for path, seconds in zip(staged, (15_032_385_535, -2_208_988_800, None), strict=True):
+        if seconds is not None:  # 2446 and 1900
+            os.utime(path, ns=(seconds * 10**9, seconds * 10**9))
+    if staged[0].stat().st_mtime_ns <= 2**63 - 1:
+        pytest.skip("this filesystem caps file dates before 2262")
+    for path in staged:
+        path.rename(dirs.inbox / path.name)
+    wait_for(lambda: len(list(dirs.processed.glob("*.pdf"))) == 3, 30, what="all three processed")
+    assert sorted(p.name.split(".")[0] for p in dirs.outbox.glob("*.json")) == ["future", "past", "today"]
+    assert dirs.errors() == [] and daemon.event("file_retry") is None
+    assert daemon.stop() == 0
+
+
 def test_files_present_at_startup_are_processed_and_names_never_clash(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess]
 ) -> None:

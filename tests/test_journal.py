@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from toridaemon import journal as journal_module
 from toridaemon.journal import ContentInProgress, Journal, JournalError, JournalThread
 
 SHA_A = "a" * 64
@@ -345,3 +346,195 @@ def test_a_locked_journal_never_stalls_the_event_loop(db_path: Path) -> None:
 
     ticks, waited = asyncio.run(scenario())
     assert waited >= 0.4 and ticks >= 10, (ticks, waited)
+
+
+@pytest.fixture
+def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of files of each `detect_each_unless_settled` call (the real one runs)."""
+    sizes: list[int] = []
+    each = Journal.detect_each_unless_settled
+
+    def counted(self: Journal, files: list[tuple[Path, int, int]]) -> list[int | Exception | None]:
+        sizes.append(len(files))
+        return each(self, files)
+
+    monkeypatch.setattr(Journal, "detect_each_unless_settled", counted)
+    return sizes
+
+
+def test_detects_asked_for_together_are_written_together(db_path: Path, batches: list[int]) -> None:
+    """A burst of files renamed in at once is written in one transaction (they took one each, one after another,
+    and the first claim waited behind all of them). Each file gets its own row, a settled file none, and a file
+    asked for twice its one pending row."""
+    kept = Path("/srv/inbox/kept.pdf")
+
+    async def scenario() -> tuple[list[int | None], list[int]]:
+        journal = await JournalThread.open(db_path)
+        try:
+            kept_id = await journal.detect(kept, 3, 3)
+            assert kept_id is not None
+            await journal.run(Journal.finish, kept_id, "failed", final_path=kept)
+            batches.clear()
+            paths = [Path(f"/srv/inbox/{index}.pdf") for index in range(50)]
+            asked = [(path, 1, 1) for path in paths] + [(kept, 3, 3), (paths[7], 1, 1)]
+            rows = await asyncio.gather(*(journal.detect(*files) for files in asked))
+            pending = [row.id for row in await journal.run(Journal.pending)]
+        finally:
+            await journal.close()
+        return rows, pending
+
+    rows, pending = asyncio.run(scenario())
+    assert batches == [52], "every file asked for before the write began, in one write"
+    assert rows[50] is None, "settled where it is: no new row"
+    assert rows[51] == rows[7], "asked for twice while pending: the same row"
+    assert sorted(row for row in rows[:50] if row is not None) == pending and len(set(pending)) == 50
+
+
+@pytest.mark.timeout(10)
+def test_a_failed_batch_of_detects_fails_each_file_and_the_next_batch_works(db_path: Path) -> None:
+    """Each file waiting on a batch that cannot be written gets the journal's error as its own (and retries as it
+    would after a call of its own)."""
+    async def scenario() -> tuple[list[int | BaseException | None], int | None]:
+        journal = await JournalThread.open(db_path, busy_timeout_seconds=0.2)
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            waits = [journal.detect(Path(f"/srv/inbox/{i}.pdf"), 1, 1) for i in range(4)]
+            answers = await asyncio.gather(*waits, return_exceptions=True)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        try:
+            after = await journal.detect(PDF, 1, 1)
+        finally:
+            await journal.close()
+        return answers, after
+
+    answers, after = asyncio.run(scenario())
+    errors = [answer for answer in answers if isinstance(answer, JournalError)]
+    assert len(errors) == 4 and all("locked" in str(error) for error in errors), answers
+    assert len({id(error) for error in errors}) == len(errors), "each file raises an error of its own"
+    causes = [error.__cause__.__cause__ if error.__cause__ else None for error in errors]
+    assert all(isinstance(cause, sqlite3.OperationalError) for cause in causes), \
+        "what the database said stays readable (a damaged journal is told by it)"
+    assert after is not None
+
+
+def test_a_burst_larger_than_a_batch_is_written_in_several(db_path: Path, batches: list[int],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transaction holds the write lock, and a claim waits behind it: a burst of thousands goes in slices."""
+    monkeypatch.setattr(journal_module, "DETECT_BATCH", 10)
+
+    async def scenario() -> list[int | None]:
+        journal = await JournalThread.open(db_path)
+        try:
+            return await asyncio.gather(*(journal.detect(Path(f"/srv/inbox/{i}.pdf"), 1, 1) for i in range(25)))
+        finally:
+            await journal.close()
+
+    rows = asyncio.run(scenario())
+    assert batches == [10, 10, 5]
+    assert len({row for row in rows if row is not None}) == 25
+
+
+def test_a_file_dated_past_2262_gets_its_row(journal: Journal) -> None:
+    """Its mtime in nanoseconds is past SQLite's 64-bit integers (`touch -d 2500-01-01`): its row could not be
+    written, and the file was retried as an internal error for as long as it stayed in the inbox. Two such dates
+    stay apart: a file kept in place is not taken for another of its name and size dated later still."""
+    future, later = 15_032_385_535_000_000_000, 2**64  # 2446-05-10 as os.stat gives it; 2554
+    row_id = journal.detect_unless_settled(PDF, 10, future)
+    assert row_id is not None and [(row.id, row.mtime_ns) for row in journal.pending()] == [(row_id, future)]
+    kept = Path("/srv/inbox/kept.pdf")
+    journal.record_final(kept, size=3, mtime_ns=future, state="failed", reason="not_regular_file", error="fifo")
+    assert journal.is_settled(kept, 3, future)
+    assert not journal.is_settled(kept, 3, later) and not journal.is_settled(kept, 3, 2**63 - 1)
+    assert journal.detect_unless_settled(kept, 3, later) is not None
+
+
+def test_a_file_whose_row_fails_does_not_fail_the_others_in_its_batch(journal: Journal,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fault is injected (no real file's row fails alone once dates past 2262 are stored): that file gets the
+    error, and the files written in the same transaction their rows."""
+    bad = Path("/srv/inbox/bad.pdf")
+    real = journal_module._detect
+
+    def failing(db: sqlite3.Connection, path: Path, size: int, mtime_ns: int, now: float) -> tuple[int, bool]:
+        written = real(db, path, size, mtime_ns, now)
+        if path == bad:  # after its row was written: the row goes with the rest of what failed
+            db.execute("INSERT INTO files (path) VALUES (?)", (b"half written",))  # NOT NULL: refused
+        return written
+
+    monkeypatch.setattr(journal_module, "_detect", failing)
+    files = [(PDF, 1, 1), (bad, 1, 1), (Path("/srv/inbox/z.pdf"), 1, 1)]
+    first, failed, last = journal.detect_each_unless_settled(files)
+    assert isinstance(failed, JournalError) and isinstance(failed.__cause__, sqlite3.IntegrityError)
+    assert isinstance(first, int) and isinstance(last, int)
+    assert sorted(row.id for row in journal.pending()) == [first, last], "no part of the failed row is left"
+    with pytest.raises(JournalError, match="NOT NULL"):
+        journal.detect_unless_settled(bad, 1, 1)
+
+
+def test_a_file_cancelled_before_its_batch_is_written_gets_no_row(db_path: Path) -> None:
+    async def scenario() -> tuple[list[int | BaseException | None], list[str]]:
+        journal = await JournalThread.open(db_path)
+        try:
+            waits = [asyncio.ensure_future(journal.detect(Path(f"/srv/inbox/{i}.pdf"), 1, 1)) for i in range(5)]
+            await asyncio.sleep(0)  # each has asked; the write has not begun
+            waits[3].cancel()
+            answers = await asyncio.gather(*waits, return_exceptions=True)
+            pending = [row.path for row in await journal.run(Journal.pending)]
+        finally:
+            await journal.close()
+        return answers, pending
+
+    answers, pending = asyncio.run(scenario())
+    assert isinstance(answers[3], asyncio.CancelledError)
+    assert sorted(pending) == [f"/srv/inbox/{i}.pdf" for i in (0, 1, 2, 4)]
+
+
+class _Fatal(BaseException):
+    """Not an `Exception`: no file's try catches it."""
+
+
+@pytest.mark.timeout(10)
+def test_files_waiting_on_a_batch_that_ends_abnormally_are_answered(db_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever ends the writing of a batch, its files are answered: they waited forever, their tasks held their
+    names, and no rescan took them again until a restart. The next files start a new batch."""
+    fatal = [True]
+    each = Journal.detect_each_unless_settled
+
+    def dying(self: Journal, files: list[tuple[Path, int, int]]) -> list[int | Exception | None]:
+        if fatal[0]:
+            raise _Fatal("from the journal's thread")
+        return each(self, files)
+
+    monkeypatch.setattr(Journal, "detect_each_unless_settled", dying)
+
+    async def scenario() -> tuple[list[int | BaseException | None], int | None]:
+        journal = await JournalThread.open(db_path)
+        try:
+            answers = await asyncio.wait_for(asyncio.gather(
+                *(journal.detect(Path(f"/srv/inbox/{i}.pdf"), 1, 1) for i in range(3)), return_exceptions=True), 5)
+            fatal[0] = False
+            return answers, await journal.detect(PDF, 1, 1)
+        finally:
+            await journal.close()
+
+    answers, after = asyncio.run(scenario())
+    assert all(isinstance(answer, RuntimeError) and "_Fatal" in str(answer) for answer in answers), answers
+    assert after is not None
+
+
+def test_a_full_journal_says_so_and_stays_usable(journal: Journal) -> None:
+    """On a full disk SQLite rolls the transaction back itself: the ROLLBACK after it failed, and its error ("no
+    transaction is active") was all a file's retry and the log said. The database's own page limit stands in for a
+    full disk here."""
+    pages = journal._db.execute("PRAGMA page_count").fetchone()[0]
+    journal._db.execute(f"PRAGMA max_page_count = {pages}")
+    long_names = [(Path(f"/srv/inbox/{'x' * 300}{index}.pdf"), 1, 1) for index in range(200)]
+    with pytest.raises(JournalError, match="full") as caught:
+        journal.detect_each_unless_settled(long_names)
+    assert "no transaction" not in str(caught.value) and not journal._db.in_transaction
+    journal._db.execute(f"PRAGMA max_page_count = {pages * 100}")
+    assert all(isinstance(row, int) for row in journal.detect_each_unless_settled(long_names))

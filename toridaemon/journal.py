@@ -11,6 +11,7 @@ the same journal on a thread of its own, so a locked or slow database never stal
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import functools
 import os
@@ -18,7 +19,7 @@ import re
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,10 @@ State = Literal["detected", "claimed", "done", "failed", "duplicate"]
 P = ParamSpec("P")
 T = TypeVar("T")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# Files whose rows one transaction writes at most: a claim waits behind it, and a burst of thousands must not
+# hold the write lock for long.
+DETECT_BATCH = 200
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -189,32 +194,50 @@ class Journal:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite itself rolls back on a full disk or an I/O error: a ROLLBACK then fails, and its error
+                # ("no transaction is active") hid the cause. A COMMIT that failed leaves the transaction open.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise JournalError(f"journal write failed ({self.path}): {exc}") from exc
 
     def detect(self, path: Path, size: int, mtime_ns: int) -> tuple[int, bool]:
         """Record a file that passed the gate; returns (row id, whether it is new)."""
-        now = time.time()
         with self._write() as db:
-            found = db.execute(
-                "SELECT id FROM files WHERE path = ? AND state IN ('detected', 'claimed')", (_key(path),)
-            ).fetchone()
-            if found:
-                db.execute("UPDATE files SET size = ?, mtime_ns = ?, updated_at = ? WHERE id = ?",
-                           (size, mtime_ns, now, found[0]))
-                return int(found[0]), False
-            cursor = db.execute(
-                "INSERT INTO files (path, size, mtime_ns, state, detected_at, updated_at)"
-                " VALUES (?, ?, ?, 'detected', ?, ?)", (_key(path), size, mtime_ns, now, now))
-            return int(cursor.lastrowid or 0), True
+            return _detect(db, path, size, mtime_ns, time.time())
 
     def detect_unless_settled(self, path: Path, size: int, mtime_ns: int) -> int | None:
         """`detect` of a file that is not `is_settled`, in one call; its row id, or None when it is settled."""
-        return None if self.is_settled(path, size, mtime_ns, regular=True) else self.detect(path, size, mtime_ns)[0]
+        found = self.detect_each_unless_settled([(path, size, mtime_ns)])[0]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def detect_each_unless_settled(self, files: Sequence[tuple[Path, int, int]]) -> list[int | Exception | None]:
+        """`detect_unless_settled` of each (path, size, mtime_ns) of `files`, in one write transaction. A file
+        whose row cannot be written has the error in its place, and the others their rows: one file's fault
+        must not fail the files renamed in beside it."""
+        now = time.time()
+        with self._write() as db:
+            return [self._detect_one(db, path, size, mtime_ns, now) for path, size, mtime_ns in files]
+
+    def _detect_one(self, db: sqlite3.Connection, path: Path, size: int, mtime_ns: int,
+                    now: float) -> int | Exception | None:
+        db.execute("SAVEPOINT detect_one")
+        try:
+            settled = self.is_settled(path, size, mtime_ns, regular=True)
+            row = None if settled else _detect(db, path, size, mtime_ns, now)[0]
+        except Exception as exc:  # this file's alone; the transaction goes on without its row
+            if not db.in_transaction:  # SQLite rolled all of it back (a full disk): every file's fault
+                raise
+            db.execute("ROLLBACK TO detect_one")
+            db.execute("RELEASE detect_one")
+            return _caused(f"journal write failed ({self.path}): {exc}", exc) if isinstance(exc, sqlite3.Error) else exc
+        db.execute("RELEASE detect_one")
+        return row
 
     def is_settled(self, path: Path, size: int, mtime_ns: int, *, regular: bool = False) -> bool:
         """True when this exact file was finished and deliberately left where it is (keep, special). A `regular`
@@ -225,7 +248,7 @@ class Journal:
         if regular:
             settled += " AND reason IS NOT 'not_regular_file'"
         with self._read() as db:
-            found = db.execute(f"{settled} LIMIT 1", (_key(path), size, mtime_ns)).fetchone()
+            found = db.execute(f"{settled} LIMIT 1", (_key(path), size, _stored_ns(mtime_ns))).fetchone()
         return found is not None
 
     def require_in_use(self) -> None:
@@ -307,7 +330,7 @@ class Journal:
             db.execute(
                 "INSERT INTO files (path, size, mtime_ns, state, reason, error, final_path, detected_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (_key(path), size, mtime_ns, state, reason, error, _key(path), now, now))
+                (_key(path), size, _stored_ns(mtime_ns), state, reason, error, _key(path), now, now))
 
     def release(self, row_id: int) -> None:
         """Return a row to pending (shutdown, or a transient failure)."""
@@ -376,8 +399,64 @@ class Journal:
             for key in ("path", "result_path"):
                 if isinstance(row.get(key), bytes):
                     row[key] = os.fsdecode(row[key])
+            if isinstance(row.get("mtime_ns"), bytes):  # `_stored_ns`
+                row["mtime_ns"] = int(row["mtime_ns"])
             rows.append(Row(**row))
         return rows
+
+
+def _detect(db: sqlite3.Connection, path: Path, size: int, mtime_ns: int, now: float) -> tuple[int, bool]:
+    """`Journal.detect` within the caller's write transaction."""
+    found = db.execute(
+        "SELECT id FROM files WHERE path = ? AND state IN ('detected', 'claimed')", (_key(path),)
+    ).fetchone()
+    if found:
+        db.execute("UPDATE files SET size = ?, mtime_ns = ?, updated_at = ? WHERE id = ?",
+                   (size, _stored_ns(mtime_ns), now, found[0]))
+        return int(found[0]), False
+    cursor = db.execute("INSERT INTO files (path, size, mtime_ns, state, detected_at, updated_at)"
+                        " VALUES (?, ?, ?, 'detected', ?, ?)", (_key(path), size, _stored_ns(mtime_ns), now, now))
+    return int(cursor.lastrowid or 0), True
+
+
+def _stored_ns(mtime_ns: int) -> int | bytes:
+    """An mtime as SQLite can hold it: a file dated after 2262 (a camera's clock, an archive's bogus dates) is past
+    its 64-bit integers, and its row could not be written at all. Such a value is kept as the bytes of its digits
+    (a BLOB, which SQLite compares byte for byte and never converts), so two such dates still differ; every query
+    stores and compares the same value."""
+    return mtime_ns if _INT64_MIN <= mtime_ns <= _INT64_MAX else str(mtime_ns).encode()
+
+
+def _caused(message: str, cause: BaseException) -> JournalError:
+    """A `JournalError` raised from `cause`: what the database said stays readable (`is_damage` reads it)."""
+    error = JournalError(message)
+    error.__cause__ = cause
+    return error
+
+
+_Asked = tuple[tuple[Path, int, int], "asyncio.Future[int | None]"]  # a file to detect, and its answer
+
+
+def _answer(batch: list[_Asked], rows: Sequence[int | Exception | None]) -> None:
+    """Each file of `batch` its row, or its error."""
+    for (_, answer), row in zip(batch, rows, strict=True):
+        if answer.done():  # cancelled meanwhile: a row it got is pending, and found again
+            continue
+        if isinstance(row, Exception):
+            answer.set_exception(row)
+        else:
+            answer.set_result(row)
+
+
+def _abandon(waiting: list[_Asked], exc: BaseException) -> None:
+    """No file waits for an answer that will not come: cancelled with the writing, or told that it failed."""
+    for _, answer in waiting:
+        if answer.done():
+            continue
+        if isinstance(exc, asyncio.CancelledError):
+            answer.cancel()
+        else:
+            answer.set_exception(RuntimeError(f"the journal's writing of detected files ended: {exc!r}"))
 
 
 def _opt_key(path: Path | None) -> bytes | None:
@@ -391,6 +470,8 @@ class JournalThread:
     def __init__(self, pool: concurrent.futures.ThreadPoolExecutor, journal: Journal) -> None:
         self._pool = pool
         self.journal = journal
+        self._detects: collections.deque[_Asked] = collections.deque()
+        self._detecting: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_seconds: float = 2.0) -> JournalThread:
@@ -406,6 +487,44 @@ class JournalThread:
     async def run(self, method: Callable[Concatenate[Journal, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`await journal.run(Journal.detect, path, size, mtime_ns)`: the call runs on the journal's thread."""
         return await asyncio.wrap_future(self._pool.submit(method, self.journal, *args, **kwargs))
+
+    async def detect(self, path: Path, size: int, mtime_ns: int) -> int | None:
+        """`Journal.detect_unless_settled`. The files asked for while a write of others is under way are written
+        together next, in one transaction: 60 files renamed in at once took a transaction each, one after
+        another, and the first file's claim waited behind all of them (`bench/throughput.py` prints that wait)."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[int | None] = loop.create_future()
+        self._detects.append(((path, size, mtime_ns), answer))
+        if self._detecting is None or self._detecting.done():
+            self._detecting = loop.create_task(self._write_detects())
+        return await answer
+
+    async def _write_detects(self) -> None:
+        batch: list[_Asked] = []
+        try:
+            while self._detects:
+                batch = self._next_batch()
+                if not batch:
+                    continue
+                try:
+                    rows = await self.run(Journal.detect_each_unless_settled, [files for files, _ in batch])
+                except Exception as exc:  # each file's, as its own call's failure was: a copy each (one instance
+                    # raised in every file's task would gather all their tracebacks)
+                    rows = [_caused(str(exc), exc) if isinstance(exc, JournalError) else exc for _ in batch]
+                _answer(batch, rows)
+        except BaseException as exc:  # cancelled at shutdown, or a fault no file's try expects: none waits forever
+            _abandon([*batch, *self._detects], exc)
+            self._detects.clear()
+            raise
+
+    def _next_batch(self) -> list[_Asked]:
+        """Up to `DETECT_BATCH` waiting files, leaving out those cancelled while they waited (no row for them)."""
+        batch: list[_Asked] = []
+        while self._detects and len(batch) < DETECT_BATCH:
+            asked = self._detects.popleft()
+            if not asked[1].done():
+                batch.append(asked)
+        return batch
 
     async def close(self) -> None:
         """Close the connection on its thread, then let the thread end; safe to call twice."""

@@ -182,7 +182,7 @@ class FileMachine:
             if not await self.journal.run(Journal.is_settled, item.path, item.size, item.mtime_ns):
                 await self._record_special(item, item.special)
             return False
-        item.row_id = await self.journal.run(Journal.detect_unless_settled, item.path, item.size, item.mtime_ns)
+        item.row_id = await self.journal.detect(item.path, item.size, item.mtime_ns)
         if item.row_id is None:
             return False
         item.enter(State.QUEUED)
