@@ -14,14 +14,15 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from tests.pdfgen import pdf_bytes
 
 
-def scan_of(pdf: bytes, *, dpi: int = 200, rotate: float = 0.0, blur: float = 0.0, speckle: float = 0.0) -> bytes:
+def scan_of(pdf: bytes, *, dpi: int = 200, rotate: float = 0.0, blur: float = 0.0, speckle: float = 0.0,
+            speck: int = 1) -> bytes:
     """Each page of `pdf` rendered in grey at `dpi` (optionally turned, blurred, and sprinkled with that share of
-    black pixels, as dust on the glass makes), as an image-only PDF."""
+    black pixels, as dust on the glass makes, in specks of `speck` × `speck` pixels), as an image-only PDF."""
     document = pdfium.PdfDocument(pdf)
     try:
         images = [_page_image(document[i], dpi, rotate, blur) for i in range(len(document))]
         if speckle:
-            images = [_speckled(image, speckle, seed) for seed, image in enumerate(images)]
+            images = [_speckled(image, speckle, seed, speck) for seed, image in enumerate(images)]
     finally:
         document.close()
     out = io.BytesIO()
@@ -39,9 +40,13 @@ def _page_image(page: pdfium.PdfPage, dpi: int, rotate: float, blur: float) -> I
     return image
 
 
-def _speckled(image: Image.Image, share: float, seed: int) -> Image.Image:
+def _speckled(image: Image.Image, share: float, seed: int, speck: int = 1) -> Image.Image:
     pixels = np.asarray(image)
-    dust = np.random.default_rng(seed).random(pixels.shape) < share
+    corners = np.random.default_rng(seed).random(pixels.shape) < share / speck**2  # specks may overlap: about
+    dust = np.zeros_like(corners)
+    for down in range(speck):
+        for across in range(speck):
+            dust[down:, across:] |= corners[: corners.shape[0] - down, : corners.shape[1] - across]
     return Image.fromarray(np.where(dust, 0, pixels).astype(np.uint8), "L")
 
 
