@@ -1116,21 +1116,35 @@ def test_the_script_of_each_tesseract_language_and_the_one_read_for_a_script(
 
 
 def test_lone_specks_of_up_to_two_by_two_pixels_alone_are_made_white_at_300_dpi() -> None:
-    page = np.full((1200, 900), 255, dtype=np.uint8)
-    page[100:160, 100:800] = 0  # a block of print: not dust, and left as it is
+    # 1 + 2 × 512 rows: the checks run in strips of 512 rows, and specks lie across their edges.
+    page = np.full((1025, 600), 255, dtype=np.uint8)
+    page[100:160, 100:500] = 0  # a block of print: not dust
     page[300:302, 50:52] = 0  # a mark of 3×3 pixels across: no speck, though no bigger than one
     page[302, 52] = 0
-    rng = np.random.default_rng(1)
-    corners = [(int(y), int(x)) for y, x in zip(rng.integers(400, 1190, 300), rng.integers(10, 890, 300), strict=True)]
-    dusty = page.copy()
-    for y, x in corners:  # 2×2, 2×1 and 1×1 specks, at least 2 pixels apart
-        dusty[y - y % 4 : y - y % 4 + 1 + y % 2, x - x % 4 : x - x % 4 + 2] = 0
-    assert ocr._despeckled(page, 300) is None, "no dust: nothing to clean"
+    near = page.copy()
+    for row, (down, across) in enumerate([(-1, 0), (2, 1), (0, -1), (1, 2), (-1, -1), (2, 2)]):
+        top = 400 + 10 * row  # a 2×2 speck with a dark pixel in its ring (above, below, left, right, corners)
+        near[top : top + 2, 300:302] = 0
+        near[top + down, 300 + across] = 0
+    dusty = near.copy()
+    shapes = [(1, 1), (1, 2), (2, 1), (2, 2)]
+    tops = [*range(200, 300, 5), 500, 506, 512, 518, *range(600, 1000, 5), 1016, 1022]
+    windows = {(1, 1): 4, (1, 2): 2, (2, 1): 2, (2, 2): 1}  # the 2×2 windows holding a speck of this size whole
+    counted = {"alone": 3, "specks": 0}  # the near pixels at the corners and the mark's: no dark 4-neighbour
+    for index, top in enumerate(tops):
+        for column in range(10 + index % 5, 590, 25):
+            tall, wide = shapes[(index + column) % 4]
+            dusty[top : top + tall, column : column + wide] = 0
+            counted["alone"] += (tall, wide) == (1, 1)
+            counted["specks"] += windows[tall, wide]
+    assert ocr._dust_counts(dusty, 300) == (counted["alone"], counted["specks"])
+    assert ocr._despeckled(near, 300) is None, "no dust: nothing to clean"
     cleaned = ocr._despeckled(dusty, 300)
     assert cleaned is not None
-    assert np.array_equal(np.frombuffer(cleaned, dtype=np.uint8).reshape(page.shape), page)
+    assert np.array_equal(np.frombuffer(cleaned, dtype=np.uint8).reshape(page.shape), near), \
+        "every speck made white, and nothing else"
     assert ocr._despeckled(dusty, 250) is None, "under 280 dpi small print makes such specks of its own"
-    few = page.copy()
-    for y, x in corners[:20]:  # 20 specks on a page of 1.1 million pixels: fewer than clean pages have
-        few[y - y % 4 : y - y % 4 + 2, x - x % 4 : x - x % 4 + 2] = 0
+    few = near.copy()
+    for top in range(600, 1000, 40):  # 10 specks on 615,000 pixels: under the share a clean page with leader
+        few[top : top + 2, 40:42] = 0  # dots stays under
     assert ocr._despeckled(few, 300) is None

@@ -265,24 +265,43 @@ def _grey_pixels(bitmap: pdfium.PdfBitmap) -> np.ndarray[Any, np.dtype[np.uint8]
 
 
 def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> bytes | None:
-    """The page's bytes after a 3×3 median filter when it is speckled (dust on the glass), else None.
+    """The page's bytes cleaned of dust on the glass, else None.
 
-    Speckle is dark pixels with no dark 4-neighbour: text strokes at 200 dpi and more are never one pixel wide.
-    At 300 dpi, specks of up to 2×2 pixels with nothing around them are looked for too (`_lone_specks`): dust of
-    such specks over 0.03 % of a page raised its word error rate from 2.7 % to 8.9 %, over 0.1 % to 20.7 %.
-    Where they are many and one-pixel dust is not, they alone are made white (`_without_lone_specks`).
-    At 300 dpi the 897 clean corpus pages have at most 0.054 % of them (median 0.006 %); 3 % dust turned a page's
-    reading to garbage (mean word confidence 91 → 56), 6 % to nothing, and 10 % kept Tesseract's layout analysis
-    busy for 96 s past a 1 s recognition timeout; filtered, each read as the clean page did. Below 200 dpi small
-    clean text has such pixels too (page 1-4 of each corpus file: at most 0.19 % at 150 dpi, 0.44 % at 120, 0.6 %
-    at 100), so there only a share over 1.5 % is dust, and under 100 dpi none is looked for. Dust only stays one
-    pixel when the scan's resolution is the rendering's (see `_despeckled_at`). The check costs about 10 ms a
-    page (in strips, so a huge page needs no page-sized masks), the filter about 90 ms, only on speckled pages;
-    a page too large to filter in the worker's memory is read as it is."""
+    One-pixel dust: dark pixels with no dark 4-neighbour (text strokes at 200 dpi and more are never one pixel
+    wide), cleaned by a 3×3 median filter. At 300 dpi the 897 clean corpus pages have at most 0.054 % of them
+    (median 0.006 %); 3 % dust turned a page's reading to garbage (mean word confidence 91 → 56), 6 % to
+    nothing, and 10 % kept Tesseract's layout analysis busy for 96 s past a 1 s recognition timeout; filtered,
+    each read as the clean page did. Below 200 dpi small clean text has such pixels too (page 1-4 of each corpus
+    file: at most 0.19 % at 150 dpi, 0.44 % at 120, 0.6 % at 100), so there only a share over 1.5 % is dust, and
+    under 100 dpi none is looked for. Dust only stays one pixel when the scan's resolution is the rendering's
+    (see `_despeckled_at`).
+
+    Specks of up to 2×2 pixels with nothing within a pixel of them (`_lone_specks`), at 300 dpi and more: over
+    0.03 % of a prose page's pixels such dust raised its word error rate from 2.7 % to 8.9 %, over 0.1 % to
+    20.7 %. Where one-pixel dust does not call for the filter and they are many, their windows alone are made
+    white (`_without_lone_specks`); a lone pixel fills four windows, so sparse one-pixel dust is made white so too.
+    So are the dots of print under 6 pt (i-dots and full stops at 5 pt).
+
+    The checks cost about 11 ms a 300 dpi page (in strips, so a huge page needs no page-sized masks), the filter
+    about 200 ms and the whitening 20 ms, only on speckled pages; a page too large to clean in the worker's memory
+    is read as it is."""
     height, width = pixels.shape
-    if dpi < _SPECKLE_MIN_DPI or height < 4 or width < 4:
+    if dpi < _SPECKLE_MIN_DPI or height < 3 or width < 3:
         return None
     share = _SPECKLE_SHARE if dpi >= _SPECKLE_FINE_DPI else _SPECKLE_SHARE_COARSE
+    try:
+        alone, specks = _dust_counts(pixels, dpi)
+        if alone >= share * (height - 2) * (width - 2):
+            return Image.fromarray(np.ascontiguousarray(pixels), "L").filter(ImageFilter.MedianFilter(3)).tobytes()
+        return _without_lone_specks(pixels) if specks >= _SPECK_WINDOWS * height * width else None
+    except MemoryError:
+        return None
+
+
+def _dust_counts(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> tuple[int, int]:
+    """The page's dark pixels with no dark 4-neighbour, and its lone 2×2 specks' windows (counted at
+    `_SPECK_WINDOWS_MIN_DPI` and more only)."""
+    height = pixels.shape[0]
     alone = specks = 0
     for top in range(1, height - 1, _STRIP_ROWS):  # rows top..bottom-1, each with its neighbours above and below
         bottom = min(top + _STRIP_ROWS, height - 1)
@@ -292,12 +311,7 @@ def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> byte
         alone += int(np.count_nonzero(inner & ~dark[:-2, 1:-1] & ~dark[2:, 1:-1] & ~dark[1:-1, :-2] & ~dark[1:-1, 2:]))
         if dpi >= _SPECK_WINDOWS_MIN_DPI:
             specks += int(np.count_nonzero(_lone_specks(block)))
-    try:
-        if alone >= share * (height - 2) * (width - 2):
-            return Image.fromarray(np.ascontiguousarray(pixels), "L").filter(ImageFilter.MedianFilter(3)).tobytes()
-        return _without_lone_specks(pixels) if specks >= _SPECK_WINDOWS * height * width else None
-    except MemoryError:
-        return None
+    return alone, specks
 
 
 def _lone_specks(dark: np.ndarray[Any, np.dtype[np.bool_]]) -> np.ndarray[Any, np.dtype[np.bool_]]:
@@ -314,8 +328,9 @@ def _lone_specks(dark: np.ndarray[Any, np.dtype[np.bool_]]) -> np.ndarray[Any, n
 
 
 def _without_lone_specks(pixels: np.ndarray[Any, np.dtype[np.uint8]]) -> bytes:
-    """The page's bytes with every lone speck (`_lone_specks`) made white; nothing else changes, so this costs a
-    page some 20 ms where the median filter costs some 200 (a clean page with leader dots pays it too)."""
+    """The page's bytes with the 2×2 window of every lone speck (`_lone_specks`) made white, grey pixels in it
+    too; nothing outside them changes, and this costs a page some 20 ms where the median filter costs some 200
+    (a clean page with leader dots pays it too)."""
     height = pixels.shape[0]
     cleaned = np.array(pixels)
     for top in range(1, height - 1, _STRIP_ROWS):
