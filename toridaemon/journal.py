@@ -202,7 +202,10 @@ class Journal:
                     self._db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise JournalError(f"journal write failed ({self.path}): {exc}") from exc
+            raise self._write_failed(exc) from exc
+
+    def _write_failed(self, exc: sqlite3.Error) -> JournalError:
+        return _caused(f"journal write failed ({self.path}): {exc}", exc)
 
     def detect(self, path: Path, size: int, mtime_ns: int) -> tuple[int, bool]:
         """Record a file that passed the gate; returns (row id, whether it is new)."""
@@ -235,7 +238,7 @@ class Journal:
                 raise
             db.execute("ROLLBACK TO detect_one")
             db.execute("RELEASE detect_one")
-            return _caused(f"journal write failed ({self.path}): {exc}", exc) if isinstance(exc, sqlite3.Error) else exc
+            return self._write_failed(exc) if isinstance(exc, sqlite3.Error) else exc
         db.execute("RELEASE detect_one")
         return row
 

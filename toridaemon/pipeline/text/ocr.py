@@ -14,6 +14,7 @@ import ctypes
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -301,17 +302,25 @@ def _despeckled(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> byte
 def _dust_counts(pixels: np.ndarray[Any, np.dtype[np.uint8]], dpi: float) -> tuple[int, int]:
     """The page's dark pixels with no dark 4-neighbour, and its lone 2×2 specks' windows (counted at
     `_SPECK_WINDOWS_MIN_DPI` and more only)."""
-    height = pixels.shape[0]
     alone = specks = 0
-    for top in range(1, height - 1, _STRIP_ROWS):  # rows top..bottom-1, each with its neighbours above and below
-        bottom = min(top + _STRIP_ROWS, height - 1)
-        block = pixels[top - 1 : bottom + 2] < 128  # one row more below, for the 2×2 windows' rings
-        dark = block[: bottom - top + 2]
+    for top, bottom, block in _dark_strips(pixels):
+        dark = block[: bottom - top + 2]  # rows top..bottom-1, each with its neighbours above and below
         inner = dark[1:-1, 1:-1]
         alone += int(np.count_nonzero(inner & ~dark[:-2, 1:-1] & ~dark[2:, 1:-1] & ~dark[1:-1, :-2] & ~dark[1:-1, 2:]))
         if dpi >= _SPECK_WINDOWS_MIN_DPI:
             specks += int(np.count_nonzero(_lone_specks(block)))
     return alone, specks
+
+
+def _dark_strips(pixels: np.ndarray[Any, np.dtype[np.uint8]]
+                 ) -> Iterator[tuple[int, int, np.ndarray[Any, np.dtype[np.bool_]]]]:
+    """The page in strips of rows top..bottom-1 (from row 1), each as (top, bottom, its dark pixels with one row
+    more above and two below): the neighbours of each row, and the rings of the 2×2 windows starting on it. In
+    strips, a huge page needs no page-sized masks."""
+    height = pixels.shape[0]
+    for top in range(1, height - 1, _STRIP_ROWS):
+        bottom = min(top + _STRIP_ROWS, height - 1)
+        yield top, bottom, pixels[top - 1 : bottom + 2] < 128
 
 
 def _lone_specks(dark: np.ndarray[Any, np.dtype[np.bool_]]) -> np.ndarray[Any, np.dtype[np.bool_]]:
@@ -331,11 +340,9 @@ def _without_lone_specks(pixels: np.ndarray[Any, np.dtype[np.uint8]]) -> bytes:
     """The page's bytes with the 2×2 window of every lone speck (`_lone_specks`) made white, grey pixels in it
     too; nothing outside them changes, and this costs a page some 20 ms where the median filter costs some 200
     (a clean page with leader dots pays it too)."""
-    height = pixels.shape[0]
     cleaned = np.array(pixels)
-    for top in range(1, height - 1, _STRIP_ROWS):
-        bottom = min(top + _STRIP_ROWS, height - 1)
-        lone = _lone_specks(pixels[top - 1 : bottom + 2] < 128)  # window (a, b): rows top + a, columns b + 1
+    for top, _bottom, block in _dark_strips(pixels):
+        lone = _lone_specks(block)  # window (a, b): rows top + a, columns b + 1
         rows, columns = lone.shape
         for down in (0, 1):
             for across in (1, 2):
