@@ -242,6 +242,37 @@ def test_german_places_and_brands_are_no_names(text: str, kept: str) -> None:
     assert kept in names
 
 
+@pytest.mark.parametrize("code", ["en", "de", "fr", "nl"])
+def test_each_lexicon_file_is_read_once_for_all_it_gives(monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    """Verb forms, adjectives, tags and proper nouns come from one reading of a language's lexicon: each reading
+    of the English one cost every worker's warm-up some 70 ms, and it was read three times."""
+    from toridaemon.pipeline.language import lemmas, lexicon
+
+    reads: list[str] = []
+    found = lemmas.installed_file
+
+    def counted(package: str, name: str) -> Path | None:
+        reads.append(name)
+        return found(package, name)
+
+    monkeypatch.setattr(lemmas, "installed_file", counted)
+    lexicon._read.cache_clear()
+    try:
+        verbs, adjectives = lexicon.verb_forms(code), lexicon.adjective_forms(code)
+        proper, words = lexicon.proper_nouns(code)
+        tags = lexicon.english_tags() if code == "en" else {}
+        assert reads.count(lexicon._SOURCES[code][1]) == 1
+        assert verbs and (bool(adjectives), bool(tags)) == (code == "en", code == "en")
+        assert (bool(proper), bool(words)) == (code == "de", code == "de")
+        if code == "en":
+            assert {"simplifies", "showed", "can"} <= verbs and "statistical" in adjectives
+            assert (tags["showed"], tags["statistical"]) == ("VBD", "NNP")  # its capitalised entry comes first
+        if code == "de":
+            assert "peter" in proper and "weg" in words and "braucht" in verbs
+    finally:
+        lexicon._read.cache_clear()
+
+
 def test_verbs_from_the_lexicons_end_no_term() -> None:
     en = [c.name for c in analyze_text(
         "The bropd package simplifies reporting. The bropd package showed results; bropd package users agree."
@@ -516,6 +547,31 @@ def test_numpy_byte_walk_answers_as_py3langid_does() -> None:
         assert ours.classify(text) == theirs.classify(text), text  # same language and the same float
 
 
+def test_the_kept_language_tables_are_the_shipped_model_read_in_place() -> None:
+    """The buffer `warmcache` keeps for the detector holds py3langid's tables, the weights as float32; its tables
+    are views of it, and a buffer cut short raises (the cache then derives it again) instead of reading past it."""
+    import io
+    import lzma
+
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    from toridaemon.pipeline.language import detect
+
+    unpacked = lzma.decompress((MODEL_DIR / MODEL_FILE).read_bytes())
+    buffer = detect._tables(unpacked)
+    model = detect._identifier_of(buffer)
+    moves, _rows, outputs, weights = model._walk_arrays()
+    with np.load(io.BytesIO(unpacked), allow_pickle=False) as data:
+        assert np.array_equal(weights, data["ptc"].astype(np.float32)) and weights.dtype == np.float32
+        assert np.array_equal(moves, data["nextmove"]) and np.array_equal(outputs, data["out_feat"])
+        assert list(model.tk_row) == data["nextmove_row"].tolist() and model.nb_classes == data["classes"].tolist()
+        assert np.array_equal(model.nb_pc, data["pc"])
+    assert all(not table.flags.owndata and not table.flags.writeable for table in (moves, outputs, weights))
+    with pytest.raises(ValueError):
+        detect._identifier_of(buffer[: len(buffer) - 64])
+
+
 def test_language_automaton_is_no_deeper_than_the_walk_window() -> None:
     """The numpy walk restarts every position WINDOW bytes back: exact only if no automaton state lies deeper."""
     import numpy as np
@@ -523,8 +579,7 @@ def test_language_automaton_is_no_deeper_than_the_walk_window() -> None:
     from toridaemon.pipeline.language import detect
 
     model = detect._model()
-    moves = np.frombuffer(model.tk_nextmove, dtype=np.dtype(model.tk_nextmove.typecode))
-    rows = np.asarray(model._rowbase, dtype=np.int64)
+    moves, rows, _outputs, _weights = model._walk_arrays()
     seen = np.zeros(len(rows), dtype=bool)
     seen[0] = True
     frontier, depth = np.array([0]), 0

@@ -10,13 +10,17 @@ py3langid walks its byte automaton in a Python loop (about a microsecond a byte,
 document's analysis); `_Identifier` does the same walk with numpy and sums the same counts, in the same order, as
 py3langid's scoring does, so the answers are identical (tests/test_language.py compares them). The model's weights
 ship as float16, and converting the rows a text selects to float32 took half of the scoring time: the identifier
-converts the whole table once (57 MB, shared by the workers a forkserver forks) and selects from that.
+selects from a float32 copy of the whole table (57 MB), kept on disk by `warmcache` with the model's other tables
+(`_tables`) and read in place, shared by the workers a forkserver forks.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import lzma
+import math
+import struct
 import threading
 from array import array
 from itertools import islice
@@ -47,6 +51,9 @@ _LETTER = regex.compile(r"\p{L}")
 # The automaton's states are those of an Aho-Corasick trie of byte n-grams, none deeper than this: the state after
 # a byte depends only on the bytes of this window ending there (a test checks the depth of the shipped model).
 WINDOW = 6
+_LAYOUT = "tables v2: float32 weights, int64 outputs, 64-byte aligned"  # names the kept buffer (`_tables`)
+_LENGTH = struct.Struct("<Q")
+_ALIGN = 64
 _lock = threading.Lock()
 _identifier: list[Any] = []
 
@@ -98,23 +105,54 @@ def _model() -> Any:
 
 
 def _load_identifier() -> _Identifier:
-    """py3langid's model, unpacked once per machine: its xz file took some 0.5 s to unpack in every process. What
-    is kept is the unpacked file alone, so the packed file's bytes name it."""
+    """py3langid's model as `_Identifier` reads it, derived once per machine (`_tables`) and read in place."""
     packed = (MODEL_DIR / MODEL_FILE).read_bytes()
-    return warmcache.load_or_build("langid", lambda: warmcache.digest(packed, "unpacked from xz"),
-                                   lambda: lzma.decompress(packed), _identifier_of)
+    return warmcache.load_or_build("langid", lambda: warmcache.digest(packed, _LAYOUT),
+                                   lambda: _tables(lzma.decompress(packed)), _identifier_of)
 
 
-def _identifier_of(unpacked: bytes) -> _Identifier:
-    """The identifier of the model's npz file, read as `py3langid.modelio.load_model` reads it."""
+def _tables(unpacked: bytes) -> bytes:
+    """The model's npz file (read as `py3langid.modelio.load_model` reads it) as one buffer of its tables in the
+    types the walk and the scoring use, after a JSON header naming each: unpacking the xz file, reading the npz
+    and converting its tables took some 0.25 s in every process, reading this buffer some 50 ms."""
     with np.load(io.BytesIO(unpacked), allow_pickle=False) as data:
-        return _Identifier(np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
-                           _to_array(data["nextmove"]), data["out_feat"].tolist(), norm_probs=True,
-                           tk_row=_to_array(data["nextmove_row"]))
+        tables = {
+            "ptc": np.asarray(data["ptc"], dtype=np.float32),
+            "pc": np.asarray(data["pc"], dtype=np.float32),
+            "nextmove": np.asarray(data["nextmove"]),
+            "row": np.asarray(data["nextmove_row"]),
+            "output": np.asarray(data["out_feat"], dtype=np.int64),
+        }
+        classes = data["classes"].tolist()
+    layout, offset = [], 0
+    for name, table in tables.items():
+        layout.append((name, table.dtype.str, table.shape, offset))
+        offset += -(-table.nbytes // _ALIGN) * _ALIGN
+    header = json.dumps({"classes": classes, "tables": layout}).encode()
+    start = -(-(_LENGTH.size + len(header)) // _ALIGN) * _ALIGN
+    buffer = bytearray(start + offset)
+    buffer[: _LENGTH.size + len(header)] = _LENGTH.pack(len(header)) + header
+    for (_name, _type, _shape, at), table in zip(layout, tables.values(), strict=True):
+        buffer[start + at : start + at + table.nbytes] = np.ascontiguousarray(table).tobytes()
+    return bytes(buffer)
+
+
+def _identifier_of(buffer: bytes) -> _Identifier:
+    """The identifier of a `_tables` buffer, its tables read-only views of it (no copy)."""
+    (length,) = _LENGTH.unpack_from(buffer)
+    header = json.loads(buffer[_LENGTH.size : _LENGTH.size + length])
+    start = -(-(_LENGTH.size + length) // _ALIGN) * _ALIGN
+    tables = {
+        name: np.frombuffer(buffer, dtype=np.dtype(kind), count=math.prod(shape), offset=start + at).reshape(shape)
+        for name, kind, shape, at in header["tables"]
+    }
+    return _Identifier(tables["ptc"], tables["pc"], header["classes"], tables["nextmove"], tables["output"],
+                       norm_probs=True, tk_row=_to_array(tables["row"]))
 
 
 def _to_array(values: Any) -> array[int]:
-    """An unsigned numpy array as the stdlib array py3langid walks (`modelio._to_array`)."""
+    """An unsigned numpy array as a stdlib array (`modelio._to_array`): py3langid shifts its items, which must not
+    wrap as numpy's 16-bit integers would."""
     out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
     out.frombytes(np.ascontiguousarray(values).tobytes())
     return out
@@ -149,7 +187,7 @@ class _Identifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid has no
     def _walk_arrays(self) -> tuple[Any, Any, Any, Any]:
         if not hasattr(self, "_arrays"):
             self._arrays = (
-                np.frombuffer(self.tk_nextmove, dtype=np.dtype(self.tk_nextmove.typecode)),
+                np.asarray(self.tk_nextmove),
                 np.asarray(self._rowbase, dtype=np.int64),
                 np.asarray(self.tk_output, dtype=np.int64),
                 np.asarray(self.nb_ptc, dtype=np.float32),

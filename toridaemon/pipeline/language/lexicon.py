@@ -29,6 +29,7 @@ list bundled in `data/` (`base_verbs`), built from this lexicon and WordNet by `
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,16 +49,10 @@ _SOURCES = {
 _BASE_VERBS = Path(__file__).resolve().parent.parent / "data" / "english-base-verbs.txt"
 
 
-@lru_cache(maxsize=8)
 def verb_forms(code: str) -> frozenset[str]:
     """Lowercase word forms the lexicon of `code` tags as verbs, with those told from lemma lists (`lemmas.py`);
     empty when there is neither."""
-    source = _SOURCES.get(code)
-    if source is None:
-        return lemmas.verb_forms(code)
-    _package, _name, tags = source
-    tagged = (word.lower() for word, tag in _entries(code) if _tag(tag) in tags and not word[:1].isupper())
-    return frozenset(tagged) | lemmas.verb_forms(code)
+    return _read(code).verbs
 
 
 def _tag(tag: str) -> str:
@@ -83,37 +78,59 @@ def base_verbs(code: str) -> frozenset[str]:
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
-@lru_cache(maxsize=8)
 def adjective_forms(code: str) -> frozenset[str]:
     """Words whose lowercase entry in the lexicon of `code` has an adjective as its most frequent tag ("social",
     "statistical"; not "official" or "acid", whose capitalised entries are adjectives). English only: the other
     lexicons tag too many nouns as adjectives ("politique", "national"). Empty without the lexicon."""
-    if code != "en":
-        return frozenset()
-    return frozenset(word for word, tag in _entries("en") if tag in ("JJ", "JJR", "JJS") and word.islower())
+    return _read(code).adjectives
 
 
-@lru_cache(maxsize=1)
 def english_tags() -> dict[str, str]:
     """Lowercase English word → its most frequent Penn Treebank tag in the Brill lexicon (empty without it)."""
-    return _first_tags("en")
+    return _read("en").tags
 
 
-@lru_cache(maxsize=8)
 def proper_nouns(code: str) -> tuple[frozenset[str], frozenset[str]]:
     """(words whose first entry is a proper noun, every word) of the lexicon of `code`, lowercase; German only
     (the others' proper-noun tags are not needed: their nouns are lowercase). Empty without the lexicon."""
-    if code != "de":
-        return frozenset(), frozenset()
-    tags = _first_tags(code)
-    return frozenset(word for word, tag in tags.items() if tag == "NE"), frozenset(tags)
+    found = _read(code)
+    return found.proper_nouns, found.words
 
 
-def _first_tags(code: str) -> dict[str, str]:
-    """Lowercase word → the first tag of its first entry in the lexicon of `code` (an entry lists its tags most
-    frequent first; the entries sort capitalised before lowercase, so "Weg NN" wins over "weg ADV")."""
+@dataclass(frozen=True)
+class _Lexicon:
+    verbs: frozenset[str] = frozenset()  # lowercase forms of the entries with a verb tag, and the lemma lists'
+    adjectives: frozenset[str] = frozenset()  # English only
+    tags: dict[str, str] = field(default_factory=dict)  # English only: lowercase word → first tag (`_first_tags`)
+    proper_nouns: frozenset[str] = frozenset()  # German only
+    words: frozenset[str] = frozenset()  # German only
+
+
+@lru_cache(maxsize=8)
+def _read(code: str) -> _Lexicon:
+    """All the engine takes from the lexicon of `code`, from one reading of its file: the English one was read
+    three times (some 70 ms each) in every warm-up."""
+    source, entries, listed = _SOURCES.get(code), _entries(code), lemmas.verb_forms(code)
+    if source is None or not entries:
+        return _Lexicon(listed)
+    verb_tags = source[2]
+    tagged = (word.lower() for word, tag in entries if _tag(tag) in verb_tags and not word[:1].isupper())
+    verbs = frozenset(tagged) | listed
+    if code == "en":
+        adjectives = frozenset(word for word, tag in entries if tag in ("JJ", "JJR", "JJS") and word.islower())
+        return _Lexicon(verbs, adjectives, _first_tags(entries))
+    if code == "de":
+        tags = _first_tags(entries)
+        return _Lexicon(verbs, proper_nouns=frozenset(word for word, tag in tags.items() if tag == "NE"),
+                        words=frozenset(tags))
+    return _Lexicon(verbs)
+
+
+def _first_tags(entries: list[tuple[str, str]]) -> dict[str, str]:
+    """Lowercase word → the first tag of its first entry (an entry lists its tags most frequent first; the
+    entries sort capitalised before lowercase, so "Weg NN" wins over "weg ADV")."""
     tags: dict[str, str] = {}
-    for word, tag in _entries(code):
+    for word, tag in entries:
         tags.setdefault(word.lower(), tag)
     return tags
 
