@@ -313,14 +313,17 @@ def known_words(language: str) -> frozenset[str]:
 
 @lru_cache(maxsize=4)
 def _after_ligature(language: str) -> frozenset[str]:
-    """Every known word's tail after a ligature: the fragments a lost ligature leaves ("cients")."""
+    """Every known word's tail after a ligature: the fragments a lost ligature leaves ("cients"). The words are
+    searched as one string, a line each (no word holds a line end): word by word took some 70 ms of every
+    worker's warm-up."""
+    words = "\n".join(known_words(language)) + "\n"
     tails = set()
-    for word in known_words(language):
-        for ligature in _LIGATURES:
-            start = word.find(ligature)
-            while start >= 0:
-                tails.add(word[start + len(ligature):])
-                start = word.find(ligature, start + 1)
+    for ligature in _LIGATURES:
+        start = words.find(ligature)
+        while start >= 0:
+            after = start + len(ligature)
+            tails.add(words[after : words.index("\n", after)])
+            start = words.find(ligature, start + 1)
     tails.discard("")
     return frozenset(tails)
 
