@@ -227,3 +227,37 @@ def test_second_daemon_on_same_state_dir_refuses_to_start(
     assert second.proc.wait(30) == 3
     assert "another toridaemon" in second.log_path.read_text()
     assert first.stop() == 0
+
+
+_NO_SHARED_MEMORY = '''
+import sqlite3
+
+_connect = sqlite3.connect
+
+
+def _without_shared_memory(path, *args, **kwargs):
+    return _connect(f"file:{path}?vfs=unix-dotfile", *args, uri=True, **kwargs)
+
+
+sqlite3.connect = _without_shared_memory
+'''
+
+
+def test_a_journal_without_the_write_ahead_log_is_named_and_files_still_flow(
+        dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path) -> None:
+    """A state folder on a filesystem that gives SQLite no shared memory (some network and FUSE filesystems) keeps
+    the journal in rollback mode. The daemon here opens its journal through SQLite's own unix-dotfile VFS, which
+    has none either (a `sitecustomize` chooses it: the filesystem itself cannot be made here)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_NO_SHARED_MEMORY)
+    daemon = daemon_factory({"PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))})
+    daemon.wait_ready()
+    warning = daemon.event("journal_without_wal")
+    assert warning is not None and warning["mode"] == "delete" and "local filesystem" in warning["hint"]
+    make_pdf(dirs.root / "staged.pdf", [SAMPLE_TEXT], salt="rollback")
+    os.rename(dirs.root / "staged.pdf", dirs.inbox / "a.pdf")
+    wait_for(lambda: (dirs.processed / "a.pdf").exists(), 60, what="the file processed")
+    assert [r["source"]["name"] for r in dirs.results()] == ["a.pdf"]
+    assert not (dirs.state / "journal.sqlite3-wal").exists()
+    assert daemon.stop() == 0

@@ -538,3 +538,39 @@ def test_a_full_journal_says_so_and_stays_usable(journal: Journal) -> None:
     assert "no transaction" not in str(caught.value) and not journal._db.in_transaction
     journal._db.execute(f"PRAGMA max_page_count = {pages * 100}")
     assert all(isinstance(row, int) for row in journal.detect_each_unless_settled(long_names))
+
+
+def test_the_journal_uses_the_write_ahead_log_and_syncs_at_checkpoints(journal: Journal) -> None:
+    assert journal.mode == "wal"
+    assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+
+
+def test_a_journal_without_shared_memory_says_so_and_syncs_every_commit(db_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the filesystem gives SQLite no shared memory (some network and FUSE filesystems), the write-ahead log
+    cannot be used and the journal stays in rollback mode. SQLite's own unix-dotfile VFS has no shared memory
+    either: chosen here by URI, the real SQLite runs as it would there."""
+    connect = sqlite3.connect
+
+    def without_shared_memory(path: Path, *, timeout: float, isolation_level: None,
+                              check_same_thread: bool) -> sqlite3.Connection:
+        return connect(f"file:{path}?vfs=unix-dotfile", uri=True, timeout=timeout, isolation_level=isolation_level,
+                       check_same_thread=check_same_thread)
+
+    monkeypatch.setattr(sqlite3, "connect", without_shared_memory)  # the module the journal calls
+    first = Journal(db_path)
+    try:
+        assert first.mode == "delete"
+        assert first._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: NORMAL is not power-safe here
+        row, _ = first.detect(Path("/in/a.pdf"), 1, 1)
+        first.claim(row, SHA_A)
+        first.finish(row, "done")
+    finally:
+        first.close()
+    assert not db_path.with_name(db_path.name + "-wal").exists()
+    monkeypatch.undo()
+    second = Journal(db_path)  # on a filesystem with shared memory again: the same rows, in WAL mode
+    try:
+        assert second.mode == "wal" and second.counts() == {"done": 1}
+    finally:
+        second.close()

@@ -159,12 +159,15 @@ class Journal:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=busy_timeout_seconds, isolation_level=None,
                                        check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            # Where the filesystem gives SQLite no shared memory for the write-ahead log's index (some network
+            # and FUSE filesystems), the journal keeps its rollback mode: `mode` says which (the daemon warns).
+            self.mode = str(self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
             # NORMAL in WAL mode: a commit survives a killed process (the WAL is written before COMMIT
             # returns) without an fsync per commit, which halved burst throughput. After a power loss
             # the last commits may be missing; recovery then reconciles from the outcome files, which
-            # are fsynced, and a row that lost its claim is simply claimed again.
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # are fsynced, and a row that lost its claim is simply claimed again. In rollback mode NORMAL
+            # could leave a damaged database after a power loss: FULL syncs every commit there.
+            self._db.execute("PRAGMA synchronous=NORMAL" if self.mode == "wal" else "PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
             self._probe_write()
             self._opened = path_identity(path)
