@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import marshal
 import os
 import shutil
 import subprocess
@@ -162,6 +163,8 @@ from toridaemon.pipeline.language import detect, language
 surfaces = conceptdb.bundled_surfaces()
 fresh = conceptdb.surfaces(conceptdb._bundled(), language("en"))
 assert len(surfaces) > 50_000 and surfaces == fresh, "the kept table differs from a fresh one"
+matcher = conceptdb.load((), language("en"))._automaton
+assert list(matcher.items()) == list(conceptdb._matcher(list(surfaces)).items()), "the kept matcher differs"
 model = detect._model()
 print(model.classify("Die Verfügung des Gerichts ist ein wichtiger Schritt, sagte die Richterin heute.")[0])
 """
@@ -172,8 +175,8 @@ def _kept(folder: Path) -> dict[str, int]:
 
 
 def test_a_second_process_reads_what_the_first_derived_and_gets_the_same(tmp_path: Path) -> None:
-    """The bundled concept table and the language model, derived by one process and read by the next: each
-    equal to what the shipped files give (and so to py3langid's own model: tests/test_language.py)."""
+    """The bundled concept table, its matcher and the language model, derived by one process and read by the next:
+    each equal to what the shipped files give (and so to py3langid's own model: tests/test_language.py)."""
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     env.pop("CACHE_DIRECTORY", None)
     written: list[dict[str, int]] = []
@@ -183,7 +186,7 @@ def test_a_second_process_reads_what_the_first_derived_and_gets_the_same(tmp_pat
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "de"
         written.append(_kept(tmp_path / "toridaemon"))
-    assert sorted(name.split("-")[0] for name in written[0]) == ["concepts_en", "langid"]
+    assert sorted(name.split("-")[0] for name in written[0]) == ["concepts_en", "langid", "matcher_en"]
     assert written[1] == written[0]  # the same two files, read, not derived and written again
 
 
@@ -224,3 +227,31 @@ def test_a_table_made_by_code_edited_on_disk_meanwhile_is_named_by_the_code_that
                               capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
     assert len(_kept(tmp_path / "xdg" / "toridaemon")) == 2  # the edited code made its own table
+
+
+def test_only_the_bundled_tables_matcher_is_kept_and_a_kept_one_answers_alone(
+        cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user database's matcher is built, never kept (each edit would leave a file of megabytes); the bundled
+    table's is kept (named by a digest of its keys in order), and read back it matches as a fresh one does, with
+    nothing built; a kept automaton with another number of words is refused, so it is built afresh."""
+    from toridaemon.pipeline.sections import Span
+
+    conceptdb.ConceptDB([conceptdb.ConceptEntry("graph neural network")], language("en"))
+    assert not cache.exists() or not list(cache.glob("matcher_en-*"))
+    spans = [Span("body", 1, "New Zealand and the United States signed; graph theory in Paris.")]
+    bundled = conceptdb.bundled_surfaces()
+    fresh = conceptdb.ConceptDB([], language("en"), bundled).match(spans)
+    conceptdb.ConceptDB([], language("en"), bundled, kept=True)
+    assert len(list(cache.glob("matcher_en-*.bin"))) == 1
+
+    def never(_keys: list[str]) -> None:
+        raise AssertionError("built, not read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(conceptdb, "_matcher", never)
+        kept = conceptdb.ConceptDB([], language("en"), bundled, kept=True)
+    assert kept.match(spans) == fresh and {"new zealand", "united state"} <= set(fresh)
+    data = marshal.dumps(conceptdb._matcher(list(bundled)).__reduce__()[1])
+    assert len(conceptdb._rebuilt_matcher(data, len(bundled))) == len(bundled)
+    with pytest.raises(ValueError):  # not as many words as keys: built afresh
+        conceptdb._rebuilt_matcher(data, len(bundled) - 1)

@@ -100,19 +100,20 @@ class ConceptDB:
     """Entries plus an automaton from each lowercase name and alias to its entry."""
 
     def __init__(self, entries: Iterable[ConceptEntry], lang: Language = ENGLISH,
-                 base: dict[str, Surface] | None = None) -> None:
-        """`base`: the surfaces of entries that come first (`surfaces`), which those of `entries` override."""
+                 base: dict[str, Surface] | None = None, *, kept: bool = False) -> None:
+        """`base`: the surfaces of entries that come first (`surfaces`), which those of `entries` override.
+        `kept`: the matcher is kept on disk between processes (`_kept_matcher`); the bundled table's is."""
         self.lang = lang
         by_surface = dict(base or {})
         by_surface.update(surfaces(entries, lang))
         self.size = len({id(found[0]) for found in by_surface.values()})
         self.names = len(by_surface)
         self.characters = sum(map(len, by_surface))
-        self._automaton = ahocorasick.Automaton()
-        for key, (entry, name_key, is_name, head, tail) in by_surface.items():
-            self._automaton.add_word(key, (len(key), entry, name_key, is_name, head, tail))
-        if by_surface:
-            self._automaton.make_automaton()
+        # The automaton gives each surface's index here: made of the keys alone, it can be kept on disk.
+        self._surfaces = list(by_surface.values())
+        self._lengths = [len(key) for key in by_surface]
+        keys = list(by_surface)
+        self._automaton = _kept_matcher(keys) if kept else _matcher(keys)
         self._empty = not by_surface
 
     def match(self, spans: list[Span]) -> dict[str, Hit]:
@@ -124,8 +125,9 @@ class ConceptDB:
             text = lower_aligned(written)
             if not self._empty:
                 addresses = list(address_runs(text))  # no name inside one: "zenodo.org/records/1" names no record
-                for end, (length, entry, key, is_name, head, tail) in self._automaton.iter_long(text):
-                    start = end - length + 1
+                for end, index in self._automaton.iter_long(text):
+                    start = end - self._lengths[index] + 1
+                    entry, key, is_name, head, tail = self._surfaces[index]
                     if (_bounded(text, start, end) and _written_as(written, start, end, head, tail)
                             and not (addresses and _inside(addresses, start))):
                         hit = hits.get(key) or hits.setdefault(key, Hit(entry, first=offset + end))
@@ -134,6 +136,33 @@ class ConceptDB:
                         hit.by_name = hit.by_name or is_name
             offset += len(text) + 1
         return hits
+
+
+def _matcher(keys: list[str]) -> ahocorasick.Automaton:
+    """An automaton from each of `keys` to its index in the list."""
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    for index, key in enumerate(keys):
+        automaton.add_word(key, index)
+    if keys:
+        automaton.make_automaton()
+    return automaton
+
+
+def _kept_matcher(keys: list[str]) -> ahocorasick.Automaton:
+    """`_matcher(keys)`, kept on disk between processes (`warmcache`) under a digest of the keys in order: building
+    the bundled table's took some 140 ms of every worker's warm-up, reading it some 25. It is kept as the arguments
+    pyahocorasick's own pickling rebuilds it from, read with `marshal`, which runs no code (pickle would)."""
+    return warmcache.load_or_build(
+        "matcher_en", lambda: warmcache.digest(marshal.dumps(keys), _MATCHER_FORMAT, *_versions_of(["pyahocorasick"])),
+        lambda: marshal.dumps(_matcher(keys).__reduce__()[1]), lambda data: _rebuilt_matcher(data, len(keys)))
+
+
+def _rebuilt_matcher(data: bytes, words: int) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton(*marshal.loads(data))  # noqa: S302 - written by `_kept_matcher`
+    if automaton.store != ahocorasick.STORE_INTS or len(automaton) != words or (
+            words and automaton.kind != ahocorasick.AHOCORASICK):
+        raise ValueError("not a matcher of these keys")
+    return automaton
 
 
 def surfaces(entries: Iterable[ConceptEntry], lang: Language) -> dict[str, Surface]:
@@ -255,7 +284,7 @@ def load(paths: tuple[str, ...] = (), lang: Language = ENGLISH) -> ConceptDB:
     entries = _entries(files, lang)
     base = _bundled_base(lang)
     _make_room(len(base) + _name_count(entries), sum(map(len, base)) + _character_count(entries))
-    database = ConceptDB(entries, lang, base)
+    database = ConceptDB(entries, lang, base, kept=not entries and bool(base) and lang.key == BUNDLED_LANGUAGE)
     _built[key] = (stamps, database)
     return database
 
@@ -368,6 +397,7 @@ def _bundled_bytes() -> bytes:
 
 # What the words of a name are read with, besides the pipeline's own code and the language's word lists (see
 # `_table_key`): a new version of a library may fold or split words otherwise.
+_MATCHER_FORMAT = "int automaton, Automaton.__reduce__ arguments, v1"
 _WORD_LIBRARIES = ("wordfreq", "regex", "snowballstemmer", "PyStemmer", "stop-words", "textblob", "textblob-de",
                    "textblob-fr", "textblob-nl", "langcodes")
 
