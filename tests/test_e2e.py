@@ -231,12 +231,17 @@ def test_second_daemon_on_same_state_dir_refuses_to_start(
 
 _NO_SHARED_MEMORY = '''
 import sqlite3
+from urllib.parse import quote
 
 _connect = sqlite3.connect
 
 
-def _without_shared_memory(path, *args, **kwargs):
-    return _connect(f"file:{path}?vfs=unix-dotfile", *args, uri=True, **kwargs)
+def _without_shared_memory(database, *args, uri=False, **kwargs):
+    if uri:  # a URI already (the start's read-only check of an existing journal)
+        target = f"{database}{'&' if '?' in str(database) else '?'}vfs=unix-dotfile"
+    else:
+        target = f"file:{quote(str(database))}?vfs=unix-dotfile"
+    return _connect(target, *args, uri=True, **kwargs)
 
 
 sqlite3.connect = _without_shared_memory
@@ -245,19 +250,23 @@ sqlite3.connect = _without_shared_memory
 
 def test_a_journal_without_the_write_ahead_log_is_named_and_files_still_flow(
         dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path) -> None:
-    """A state folder on a filesystem that gives SQLite no shared memory (some network and FUSE filesystems) keeps
-    the journal in rollback mode. The daemon here opens its journal through SQLite's own unix-dotfile VFS, which
-    has none either (a `sitecustomize` chooses it: the filesystem itself cannot be made here)."""
+    """Where SQLite's file layer gives no shared memory, the journal stays in rollback mode. The daemon here opens
+    its journal through SQLite's own unix-dotfile VFS, which has none (a `sitecustomize` on PYTHONPATH chooses it
+    in the daemon and its children: SQLite offers no other way to choose it from outside the process). Started
+    twice, so the second start's check of an existing journal goes through it too."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(_NO_SHARED_MEMORY)
-    daemon = daemon_factory({"PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))})
-    daemon.wait_ready()
-    warning = daemon.event("journal_without_wal")
-    assert warning is not None and warning["mode"] == "delete" and "local filesystem" in warning["hint"]
-    make_pdf(dirs.root / "staged.pdf", [SAMPLE_TEXT], salt="rollback")
-    os.rename(dirs.root / "staged.pdf", dirs.inbox / "a.pdf")
-    wait_for(lambda: (dirs.processed / "a.pdf").exists(), 60, what="the file processed")
-    assert [r["source"]["name"] for r in dirs.results()] == ["a.pdf"]
-    assert not (dirs.state / "journal.sqlite3-wal").exists()
-    assert daemon.stop() == 0
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    for name in ("a.pdf", "b.pdf"):
+        daemon = daemon_factory(env)
+        daemon.wait_ready()
+        warning = daemon.event("journal_without_wal")
+        assert warning is not None and warning["mode"] == "delete" and "write-ahead log" in warning["hint"]
+        make_pdf(dirs.root / "staged.pdf", [f"{SAMPLE_TEXT}\n{name}"], salt=name)
+        os.rename(dirs.root / "staged.pdf", dirs.inbox / name)
+        moved = dirs.processed / name
+        wait_for(moved.exists, 60, what=f"{name} processed")
+        assert not (dirs.state / "journal.sqlite3-wal").exists()
+        assert daemon.stop() == 0
+    assert sorted(r["source"]["name"] for r in dirs.results()) == ["a.pdf", "b.pdf"]

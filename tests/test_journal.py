@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -547,15 +548,14 @@ def test_the_journal_uses_the_write_ahead_log_and_syncs_at_checkpoints(journal: 
 
 def test_a_journal_without_shared_memory_says_so_and_syncs_every_commit(db_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where the filesystem gives SQLite no shared memory (some network and FUSE filesystems), the write-ahead log
-    cannot be used and the journal stays in rollback mode. SQLite's own unix-dotfile VFS has no shared memory
-    either: chosen here by URI, the real SQLite runs as it would there."""
+    """Where SQLite's file layer gives no shared memory (its unix-dotfile VFS, chosen here by URI, or a build
+    without it), the write-ahead log cannot be used and the journal stays in rollback mode."""
     connect = sqlite3.connect
 
     def without_shared_memory(path: Path, *, timeout: float, isolation_level: None,
                               check_same_thread: bool) -> sqlite3.Connection:
-        return connect(f"file:{path}?vfs=unix-dotfile", uri=True, timeout=timeout, isolation_level=isolation_level,
-                       check_same_thread=check_same_thread)
+        return connect(f"file:{quote(str(path))}?vfs=unix-dotfile", uri=True, timeout=timeout,
+                       isolation_level=isolation_level, check_same_thread=check_same_thread)
 
     monkeypatch.setattr(sqlite3, "connect", without_shared_memory)  # the module the journal calls
     first = Journal(db_path)

@@ -549,7 +549,8 @@ def test_numpy_byte_walk_answers_as_py3langid_does() -> None:
 
 def test_the_kept_language_tables_are_the_shipped_model_read_in_place() -> None:
     """The buffer `warmcache` keeps for the detector holds py3langid's tables, the weights as float32; its tables
-    are views of it, and a buffer cut short raises (the cache then derives it again) instead of reading past it."""
+    are read-only views of it. A buffer that is not one raises (the cache then derives it again): cut short, or
+    with a header that names another type or shape, as a damage the checksum missed would."""
     import io
     import lzma
 
@@ -558,18 +559,24 @@ def test_the_kept_language_tables_are_the_shipped_model_read_in_place() -> None:
 
     from toridaemon.pipeline.language import detect
 
-    unpacked = lzma.decompress((MODEL_DIR / MODEL_FILE).read_bytes())
-    buffer = detect._tables(unpacked)
+    packed = (MODEL_DIR / MODEL_FILE).read_bytes()
+    buffer = detect._tables(packed)
     model = detect._identifier_of(buffer)
     moves, _rows, outputs, weights = model._walk_arrays()
-    with np.load(io.BytesIO(unpacked), allow_pickle=False) as data:
+    with np.load(io.BytesIO(lzma.decompress(packed)), allow_pickle=False) as data:
         assert np.array_equal(weights, data["ptc"].astype(np.float32)) and weights.dtype == np.float32
         assert np.array_equal(moves, data["nextmove"]) and np.array_equal(outputs, data["out_feat"])
         assert list(model.tk_row) == data["nextmove_row"].tolist() and model.nb_classes == data["classes"].tolist()
         assert np.array_equal(model.nb_pc, data["pc"])
     assert all(not table.flags.owndata and not table.flags.writeable for table in (moves, outputs, weights))
-    with pytest.raises(ValueError):
-        detect._identifier_of(buffer[: len(buffer) - 64])
+    rows = str(weights.shape[0]).encode()
+    more = str(weights.shape[0] + 1).encode()
+    assert len(more) == len(rows) and f"[{weights.shape[0]}, 142]".encode() in buffer
+    for damaged in (buffer[:-64], buffer + bytes(64), buffer.replace(b'"<f4"', b'"<f2"', 1),
+                    buffer.replace(b'"<i8"', b'"<u8"', 1), buffer.replace(b"[" + rows + b",", b"[" + more + b",", 1)):
+        assert damaged != buffer
+        with pytest.raises(ValueError):
+            detect._identifier_of(damaged)
 
 
 def test_language_automaton_is_no_deeper_than_the_walk_window() -> None:

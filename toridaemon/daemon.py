@@ -205,9 +205,9 @@ class Daemon:
         self._journal = journal = await JournalThread.open(journal_path(s.state_dir))
         if journal.journal.mode != "wal":
             log.warning("journal_without_wal", journal=str(journal_path(s.state_dir)), mode=journal.journal.mode,
-                        hint="the state folder's filesystem gives SQLite no shared memory: each commit waits "
-                             "for readers of the journal (`toridaemon journal check`, `reprocess`, a backup) and "
-                             "its files are retried when it waits too long; put state_dir on a local filesystem")
+                        hint="SQLite's file layer gives no shared memory for its write-ahead log: each commit is "
+                             "synced and waits for readers of the journal (`toridaemon journal check`, `reprocess`, "
+                             "a backup), and its files are retried when it waits too long")
         opened = await asyncio.to_thread(state_identity, s.state_dir, journal_path(s.state_dir))
         # The folder as locked (a replacement while the journal was repaired is seen too), the journal as opened.
         locked = self._lock.folder_identity() if self._lock is not None else opened.folder

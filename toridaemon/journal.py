@@ -159,8 +159,9 @@ class Journal:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=busy_timeout_seconds, isolation_level=None,
                                        check_same_thread=False)
-            # Where the filesystem gives SQLite no shared memory for the write-ahead log's index (some network
-            # and FUSE filesystems), the journal keeps its rollback mode: `mode` says which (the daemon warns).
+            # Where SQLite's file layer gives no shared memory for the write-ahead log's index (a VFS such as
+            # unix-dotfile, a build without it), the journal keeps its rollback mode: `mode` says which (the
+            # daemon warns).
             self.mode = str(self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
             # NORMAL in WAL mode: a commit survives a killed process (the WAL is written before COMMIT
             # returns) without an fsync per commit, which halved burst throughput. After a power loss

@@ -2,7 +2,7 @@
 
 Why py3langid: a naive Bayes model over byte n-grams (97 languages) that ships inside its wheel (4.5 MB,
 BSD-3-Clause), answers in well under a millisecond for a page of text and loads in about a second, once per process
-(some 0.2 s with its unpacked model kept by `warmcache`). lingua is more accurate on single short sentences, but its
+(some 80 ms with its tables kept by `warmcache`). lingua is more accurate on single short sentences, but its
 models are many times larger (some 800 MB of memory for all of them in high-accuracy mode, by its author's account)
 and it is slower; a document gives the detector paragraphs, where both agree.
 
@@ -51,7 +51,9 @@ _LETTER = regex.compile(r"\p{L}")
 # The automaton's states are those of an Aho-Corasick trie of byte n-grams, none deeper than this: the state after
 # a byte depends only on the bytes of this window ending there (a test checks the depth of the shipped model).
 WINDOW = 6
-_LAYOUT = "tables v2: float32 weights, int64 outputs, 64-byte aligned"  # names the kept buffer (`_tables`)
+_LAYOUT = "tables v3: float32 weights, int64 outputs, offsets padded to 64 bytes"  # names the kept `_tables`
+# The npz file's tables, each with the type it is kept in (None: as shipped).
+_TYPES: dict[str, str | None] = {"ptc": "<f4", "pc": "<f4", "nextmove": None, "nextmove_row": None, "out_feat": "<i8"}
 _LENGTH = struct.Struct("<Q")
 _ALIGN = 64
 _lock = threading.Lock()
@@ -107,47 +109,70 @@ def _model() -> Any:
 def _load_identifier() -> _Identifier:
     """py3langid's model as `_Identifier` reads it, derived once per machine (`_tables`) and read in place."""
     packed = (MODEL_DIR / MODEL_FILE).read_bytes()
-    return warmcache.load_or_build("langid", lambda: warmcache.digest(packed, _LAYOUT),
-                                   lambda: _tables(lzma.decompress(packed)), _identifier_of)
+    return warmcache.load_or_build("langid", lambda: warmcache.digest(packed, _LAYOUT), lambda: _tables(packed),
+                                   _identifier_of)
 
 
-def _tables(unpacked: bytes) -> bytes:
-    """The model's npz file (read as `py3langid.modelio.load_model` reads it) as one buffer of its tables in the
-    types the walk and the scoring use, after a JSON header naming each: unpacking the xz file, reading the npz
-    and converting its tables took some 0.25 s in every process, reading this buffer some 50 ms."""
-    with np.load(io.BytesIO(unpacked), allow_pickle=False) as data:
-        tables = {
-            "ptc": np.asarray(data["ptc"], dtype=np.float32),
-            "pc": np.asarray(data["pc"], dtype=np.float32),
-            "nextmove": np.asarray(data["nextmove"]),
-            "row": np.asarray(data["nextmove_row"]),
-            "output": np.asarray(data["out_feat"], dtype=np.int64),
-        }
-        classes = data["classes"].tolist()
-    layout, offset = [], 0
-    for name, table in tables.items():
-        layout.append((name, table.dtype.str, table.shape, offset))
-        offset += -(-table.nbytes // _ALIGN) * _ALIGN
-    header = json.dumps({"classes": classes, "tables": layout}).encode()
-    start = -(-(_LENGTH.size + len(header)) // _ALIGN) * _ALIGN
-    buffer = bytearray(start + offset)
-    buffer[: _LENGTH.size + len(header)] = _LENGTH.pack(len(header)) + header
-    for (_name, _type, _shape, at), table in zip(layout, tables.values(), strict=True):
-        buffer[start + at : start + at + table.nbytes] = np.ascontiguousarray(table).tobytes()
+def _tables(packed: bytes) -> bytes:
+    """The model's xz-packed npz file (read as `py3langid.modelio.load_model` reads it) as one buffer of its tables
+    in the types the walk and the scoring use (`_TYPES`), after a JSON header naming each: unpacking the xz file,
+    reading the npz and converting its tables took some 0.25 s in every process, reading this buffer some 80 ms.
+    The buffer is written table by table: one table at a time is held beside it and the unpacked file."""
+    unpacked = io.BytesIO(lzma.decompress(packed))
+    with np.load(unpacked, allow_pickle=False) as data:
+        layout, offset = [], 0
+        for name, kind in _TYPES.items():
+            table = data[name]  # read once for its shape, again below: this is done once per machine
+            layout.append((name, kind or table.dtype.str, table.shape, offset))
+            offset += _padded(table.size * np.dtype(kind or table.dtype).itemsize)
+            del table
+        header = json.dumps({"classes": data["classes"].tolist(), "tables": layout}).encode()
+        start = _padded(_LENGTH.size + len(header))
+        buffer = bytearray(start + offset)
+        buffer[: _LENGTH.size + len(header)] = _LENGTH.pack(len(header)) + header
+        for name, kind, shape, at in layout:
+            view = np.frombuffer(buffer, dtype=np.dtype(kind), count=math.prod(shape), offset=start + at)
+            view[...] = data[name].reshape(-1)
+            del view
+    del unpacked  # before the copy below: not three copies of the model at once
     return bytes(buffer)
 
 
 def _identifier_of(buffer: bytes) -> _Identifier:
-    """The identifier of a `_tables` buffer, its tables read-only views of it (no copy)."""
+    """The identifier of a `_tables` buffer, its tables read-only views of it (no copy); raises `ValueError` for a
+    buffer that is not one (the cache then derives it again)."""
     (length,) = _LENGTH.unpack_from(buffer)
     header = json.loads(buffer[_LENGTH.size : _LENGTH.size + length])
-    start = -(-(_LENGTH.size + length) // _ALIGN) * _ALIGN
-    tables = {
-        name: np.frombuffer(buffer, dtype=np.dtype(kind), count=math.prod(shape), offset=start + at).reshape(shape)
-        for name, kind, shape, at in header["tables"]
-    }
-    return _Identifier(tables["ptc"], tables["pc"], header["classes"], tables["nextmove"], tables["output"],
-                       norm_probs=True, tk_row=_to_array(tables["row"]))
+    classes, end = header["classes"], _padded(_LENGTH.size + length)
+    tables = {}
+    for name, kind, shape, at in header["tables"]:  # in order, each from where the one before ends
+        if name not in _TYPES or kind != (_TYPES[name] or kind) or np.dtype(kind).kind not in "uif" or (
+                _padded(_LENGTH.size + length) + at != end):
+            raise ValueError(f"not a table of the language model: {name} {kind} at {at}")
+        table = np.frombuffer(buffer, dtype=np.dtype(kind), count=math.prod(shape), offset=end)
+        table.flags.writeable = False
+        tables[name] = table.reshape(shape)
+        end += _padded(table.nbytes)
+    if list(tables) != list(_TYPES) or len(buffer) != end or not _consistent(tables, classes):
+        raise ValueError("not a buffer of the language model's tables")
+    return _Identifier(tables["ptc"], tables["pc"], classes, tables["nextmove"], tables["out_feat"],
+                       norm_probs=True, tk_row=_to_array(tables["nextmove_row"]))
+
+
+def _consistent(tables: dict[str, Any], classes: list[str]) -> bool:
+    """Whether the tables fit each other: a weight per class and feature, rows of 256 moves, a feature or none
+    (-1) per state, and every row and feature inside its table."""
+    weights, moves, rows, outputs = tables["ptc"], tables["nextmove"], tables["nextmove_row"], tables["out_feat"]
+    return bool(
+        weights.ndim == 2 and weights.shape[1] == len(classes) == tables["pc"].shape[0] and moves.ndim == 1
+        and moves.dtype.kind == "u" and rows.dtype.kind == "u" and rows.itemsize in (2, 4, 8)
+        and moves.size % 256 == 0 and rows.size == outputs.size and rows.size
+        and int(rows.max()) * 256 < moves.size and int(outputs.min()) >= -1 and int(outputs.max()) < weights.shape[0]
+    )
+
+
+def _padded(size: int) -> int:
+    return -(-size // _ALIGN) * _ALIGN
 
 
 def _to_array(values: Any) -> array[int]:

@@ -110,7 +110,8 @@ class _Lexicon:
 def _read(code: str) -> _Lexicon:
     """All the engine takes from the lexicon of `code`, from one reading of its file: the English one was read
     three times (some 70 ms each) in every warm-up."""
-    source, entries, listed = _SOURCES.get(code), _entries(code), lemmas.verb_forms(code)
+    listed = lemmas.verb_forms(code)  # first: building a lemma list's forms need not hold the lexicon's entries
+    source, entries = _SOURCES.get(code), _entries(code)
     if source is None or not entries:
         return _Lexicon(listed)
     verb_tags = source[2]
