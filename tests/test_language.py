@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -572,11 +573,22 @@ def test_the_kept_language_tables_are_the_shipped_model_read_in_place() -> None:
     rows = str(weights.shape[0]).encode()
     more = str(weights.shape[0] + 1).encode()
     assert len(more) == len(rows) and f"[{weights.shape[0]}, 142]".encode() in buffer
+    moves_type = f'"nextmove", "{moves.dtype.str}"'.encode()
     for damaged in (buffer[:-64], buffer + bytes(64), buffer.replace(b'"<f4"', b'"<f2"', 1),
-                    buffer.replace(b'"<i8"', b'"<u8"', 1), buffer.replace(b"[" + rows + b",", b"[" + more + b",", 1)):
+                    buffer.replace(b'"<i8"', b'"<u8"', 1), buffer.replace(b"[" + rows + b",", b"[" + more + b",", 1),
+                    buffer.replace(moves_type, moves_type.replace(b"<", b">"), 1),
+                    _with_value(buffer, moves, len(model.tk_row)), _with_value(buffer, outputs, weights.shape[0])):
         assert damaged != buffer
         with pytest.raises(ValueError):
             detect._identifier_of(damaged)
+
+
+def _with_value(buffer: bytes, table: Any, value: int) -> bytes:
+    """`buffer` with the last item of `table` (a view into it) set to `value`: a table whose header is right."""
+    import numpy as np
+
+    at = table.ctypes.data + (table.size - 1) * table.itemsize - np.frombuffer(buffer, np.uint8).ctypes.data
+    return buffer[:at] + np.array([value], dtype=table.dtype).tobytes() + buffer[at + table.itemsize :]
 
 
 def test_language_automaton_is_no_deeper_than_the_walk_window() -> None:

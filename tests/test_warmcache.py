@@ -11,10 +11,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import ahocorasick
 import pytest
 
 from toridaemon.pipeline import conceptdb, warmcache
 from toridaemon.pipeline.language import language
+from toridaemon.pipeline.sections import Span
 
 
 @pytest.fixture
@@ -187,7 +189,7 @@ def test_a_second_process_reads_what_the_first_derived_and_gets_the_same(tmp_pat
         assert done.stdout.strip() == "de"
         written.append(_kept(tmp_path / "toridaemon"))
     assert sorted(name.split("-")[0] for name in written[0]) == ["concepts_en", "langid", "matcher_en"]
-    assert written[1] == written[0]  # the same two files, read, not derived and written again
+    assert written[1] == written[0]  # the same three files, read, not derived and written again
 
 
 def test_the_table_is_named_by_the_word_lists_and_the_code_it_was_made_with(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,28 +232,54 @@ def test_a_table_made_by_code_edited_on_disk_meanwhile_is_named_by_the_code_that
 
 
 def test_only_the_bundled_tables_matcher_is_kept_and_a_kept_one_answers_alone(
-        cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A user database's matcher is built, never kept (each edit would leave a file of megabytes); the bundled
     table's is kept (named by a digest of its keys in order), and read back it matches as a fresh one does, with
-    nothing built; a kept automaton with another number of words is refused, so it is built afresh."""
-    from toridaemon.pipeline.sections import Span
-
-    conceptdb.ConceptDB([conceptdb.ConceptEntry("graph neural network")], language("en"))
+    nothing built."""
+    user = tmp_path / "user.yaml"
+    user.write_text("- name: graph neural network\n")
+    monkeypatch.setattr(conceptdb, "_built", {})
+    spans = [Span("body", 1, "New Zealand and the United States signed; graph neural network theory.")]
+    assert "graph neural network" in conceptdb.load((str(user),), language("en")).match(spans)
     assert not cache.exists() or not list(cache.glob("matcher_en-*"))
-    spans = [Span("body", 1, "New Zealand and the United States signed; graph theory in Paris.")]
-    bundled = conceptdb.bundled_surfaces()
-    fresh = conceptdb.ConceptDB([], language("en"), bundled).match(spans)
-    conceptdb.ConceptDB([], language("en"), bundled, kept=True)
+    fresh = conceptdb.load((), language("en")).match(spans)
     assert len(list(cache.glob("matcher_en-*.bin"))) == 1
+    monkeypatch.setattr(conceptdb, "_built", {})
 
     def never(_keys: list[str]) -> None:
         raise AssertionError("built, not read")
 
     with monkeypatch.context() as patched:
         patched.setattr(conceptdb, "_matcher", never)
-        kept = conceptdb.ConceptDB([], language("en"), bundled, kept=True)
+        kept = conceptdb.load((), language("en"))
     assert kept.match(spans) == fresh and {"new zealand", "united state"} <= set(fresh)
-    data = marshal.dumps(conceptdb._matcher(list(bundled)).__reduce__()[1])
-    assert len(conceptdb._rebuilt_matcher(data, len(bundled))) == len(bundled)
-    with pytest.raises(ValueError):  # not as many words as keys: built afresh
-        conceptdb._rebuilt_matcher(data, len(bundled) - 1)
+
+
+def test_kept_matcher_arguments_other_than_expected_are_refused_before_pyahocorasick_reads_them() -> None:
+    """pyahocorasick trusts what it is given: an automaton whose store reads "any objects" was built, refused
+    after, and crashed the process as it was freed. Every field but the nodes is checked first."""
+    keys = ["graph", "graph neural network", "zealand"]
+    arguments = conceptdb._matcher(keys).__reduce__()[1]
+    shape = arguments[1:]
+    assert len(conceptdb._rebuilt_matcher(marshal.dumps(arguments), shape)) == len(keys)
+    store = shape.index(ahocorasick.STORE_INTS)
+    for changed in ((store, ahocorasick.STORE_ANY), (len(shape) - 2, 1), (len(shape) - 3, len(keys) + 1)):
+        other = list(arguments)
+        other[1 + changed[0]] = changed[1]
+        with pytest.raises(ValueError):
+            conceptdb._rebuilt_matcher(marshal.dumps(tuple(other)), shape)
+    with pytest.raises(ValueError):
+        conceptdb._rebuilt_matcher(marshal.dumps((["not bytes"], *shape)), shape)
+
+
+def test_a_kept_matcher_is_named_by_its_keys(cache: Path) -> None:
+    """Two tables of as many names, as long, keep a matcher each: neither reads the other's."""
+    english = language("en")
+    first = conceptdb.ConceptDB([conceptdb.ConceptEntry("alpha particle"), conceptdb.ConceptEntry("gamma ray")],
+                                english, kept=True)
+    second = conceptdb.ConceptDB([conceptdb.ConceptEntry("omega meson"), conceptdb.ConceptEntry("delta ray")],
+                                 english, kept=True)
+    spans = [Span("body", 1, "An alpha particle, a gamma ray, an omega meson and a delta ray.")]
+    assert set(first.match(spans)) == {"alpha particle", "gamma ray"}
+    assert set(second.match(spans)) == {"omega meson", "delta ray"}
+    assert len(list(cache.glob("matcher_en-*.bin"))) == 2

@@ -26,6 +26,8 @@ import json
 import marshal
 import math
 import os
+import platform
+import struct
 import sys
 import unicodedata
 import zlib
@@ -50,8 +52,9 @@ _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 BUNDLED = Path(__file__).resolve().parent / "data" / "conceptdb.jsonl.gz"
 BUNDLED_LANGUAGE = "en"
 MAX_DATABASE_BYTES = 64 << 20  # a file, and what a .gz unpacks to: parsing takes some eight times as much memory
-# Every worker builds the matcher itself, per language: about 0.9 KB and 15 µs per name or alias (600,000 took
-# 520 MB and 9 s), so a million fits the default worker memory cap with room for the document's own work.
+# Every worker builds the matcher of a user's database itself, per language (the bundled one's is kept on disk): about
+# 0.9 KB and 15 µs per name or alias (600,000 took 520 MB and 9 s), so a million fits the default worker memory cap
+# with room for the document's own work.
 MAX_NAMES = 1_000_000
 # The matcher's memory grows with the characters of its names, some 40 to 50 bytes each (a trie node per character
 # where names do not share a prefix): 600,000 names of nine words did not fit the 2 GiB worker cap, and every
@@ -97,7 +100,7 @@ Surface = tuple[ConceptEntry, str, bool, str | None, str | None]
 
 
 class ConceptDB:
-    """Entries plus an automaton from each lowercase name and alias to its entry."""
+    """Entries plus an automaton from each lowercase name and alias to its index in the entries' surfaces."""
 
     def __init__(self, entries: Iterable[ConceptEntry], lang: Language = ENGLISH,
                  base: dict[str, Surface] | None = None, *, kept: bool = False) -> None:
@@ -149,20 +152,35 @@ def _matcher(keys: list[str]) -> ahocorasick.Automaton:
 
 
 def _kept_matcher(keys: list[str]) -> ahocorasick.Automaton:
-    """`_matcher(keys)`, kept on disk between processes (`warmcache`) under a digest of the keys in order: building
-    the bundled table's took some 140 ms of every worker's warm-up, reading it some 25. It is kept as the arguments
-    pyahocorasick's own pickling rebuilds it from, read with `marshal`, which runs no code (pickle would)."""
+    """`_matcher(keys)`, kept on disk between processes (`warmcache`) under a digest of the keys in order and of the
+    pyahocorasick build: building the bundled table's took some 100 ms of every worker's warm-up, reading it some 45.
+    It is kept as the arguments pyahocorasick's own pickling rebuilds it from, read with `marshal` (pickle would run
+    code). pyahocorasick trusts the trie's node data it is given: like the marshal data of the other kept files, it
+    is read from the user's own cache folder, and its checksum stands between it and damage."""
+    if not keys:
+        return _matcher(keys)
+    shape = (ahocorasick.AHOCORASICK, ahocorasick.STORE_INTS, ahocorasick.KEY_STRING, len(keys), max(map(len, keys)),
+             None)
     return warmcache.load_or_build(
-        "matcher_en", lambda: warmcache.digest(marshal.dumps(keys), _MATCHER_FORMAT, *_versions_of(["pyahocorasick"])),
-        lambda: marshal.dumps(_matcher(keys).__reduce__()[1]), lambda data: _rebuilt_matcher(data, len(keys)))
+        "matcher_en", lambda: warmcache.digest(marshal.dumps(keys), _MATCHER_FORMAT, *_ahocorasick_build()),
+        lambda: marshal.dumps(_matcher(keys).__reduce__()[1]), lambda data: _rebuilt_matcher(data, shape))
 
 
-def _rebuilt_matcher(data: bytes, words: int) -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton(*marshal.loads(data))  # noqa: S302 - written by `_kept_matcher`
-    if automaton.store != ahocorasick.STORE_INTS or len(automaton) != words or (
-            words and automaton.kind != ahocorasick.AHOCORASICK):
+def _rebuilt_matcher(data: bytes, shape: tuple[object, ...]) -> ahocorasick.Automaton:
+    """The automaton of kept arguments whose every field but the nodes is the one expected (`shape`: its kind,
+    store, key type, word count and longest word): pyahocorasick crashed on some others rather than refusing them."""
+    arguments = marshal.loads(data)  # noqa: S302 - written by `_kept_matcher`
+    if not (isinstance(arguments, tuple) and len(arguments) == len(shape) + 1 and arguments[1:] == shape
+            and isinstance(arguments[0], list) and all(isinstance(part, bytes) for part in arguments[0])):
         raise ValueError("not a matcher of these keys")
-    return automaton
+    return ahocorasick.Automaton(*arguments)
+
+
+def _ahocorasick_build() -> list[str]:
+    """What a kept automaton's bytes depend on: pyahocorasick's version and build, and the machine's word size and
+    byte order (a cache folder shared by machines of two kinds keeps one file for each)."""
+    return [*_versions_of(["pyahocorasick"]), f"unicode={ahocorasick.unicode}", platform.machine(), sys.byteorder,
+            str(struct.calcsize("P")), sys.implementation.cache_tag or ""]
 
 
 def surfaces(entries: Iterable[ConceptEntry], lang: Language) -> dict[str, Surface]:

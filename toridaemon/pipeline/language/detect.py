@@ -139,15 +139,15 @@ def _tables(packed: bytes) -> bytes:
 
 
 def _identifier_of(buffer: bytes) -> _Identifier:
-    """The identifier of a `_tables` buffer, its tables read-only views of it (no copy); raises `ValueError` for a
-    buffer that is not one (the cache then derives it again)."""
+    """The identifier of a `_tables` buffer, its tables read-only views of it (no copy); raises (`ValueError` and
+    others) for a buffer that is not one, and the cache then derives it again."""
     (length,) = _LENGTH.unpack_from(buffer)
     header = json.loads(buffer[_LENGTH.size : _LENGTH.size + length])
     classes, end = header["classes"], _padded(_LENGTH.size + length)
     tables = {}
     for name, kind, shape, at in header["tables"]:  # in order, each from where the one before ends
-        if name not in _TYPES or kind != (_TYPES[name] or kind) or np.dtype(kind).kind not in "uif" or (
-                _padded(_LENGTH.size + length) + at != end):
+        if name not in _TYPES or kind != (_TYPES[name] or kind) or kind[:1] not in "<|" or (
+                np.dtype(kind).kind not in "uif" or _padded(_LENGTH.size + length) + at != end):
             raise ValueError(f"not a table of the language model: {name} {kind} at {at}")
         table = np.frombuffer(buffer, dtype=np.dtype(kind), count=math.prod(shape), offset=end)
         table.flags.writeable = False
@@ -161,13 +161,14 @@ def _identifier_of(buffer: bytes) -> _Identifier:
 
 def _consistent(tables: dict[str, Any], classes: list[str]) -> bool:
     """Whether the tables fit each other: a weight per class and feature, rows of 256 moves, a feature or none
-    (-1) per state, and every row and feature inside its table."""
+    (-1) per state, and every state, row and feature inside its table."""
     weights, moves, rows, outputs = tables["ptc"], tables["nextmove"], tables["nextmove_row"], tables["out_feat"]
     return bool(
         weights.ndim == 2 and weights.shape[1] == len(classes) == tables["pc"].shape[0] and moves.ndim == 1
         and moves.dtype.kind == "u" and rows.dtype.kind == "u" and rows.itemsize in (2, 4, 8)
         and moves.size % 256 == 0 and rows.size == outputs.size and rows.size
-        and int(rows.max()) * 256 < moves.size and int(outputs.min()) >= -1 and int(outputs.max()) < weights.shape[0]
+        and int(rows.max()) * 256 < moves.size and int(moves.max()) < rows.size
+        and int(outputs.min()) >= -1 and int(outputs.max()) < weights.shape[0]
     )
 
 
