@@ -413,9 +413,10 @@ def _bundled_bytes() -> bytes:
         raise ConceptDBError({str(BUNDLED): f"{type(exc).__name__}: {exc}"}, [str(BUNDLED)]) from None
 
 
+# Names the layout of a kept matcher (`_kept_matcher`); a change to `_matcher` or to what is kept changes it.
+_MATCHER_FORMAT = "int automaton, Automaton.__reduce__ arguments, v1"
 # What the words of a name are read with, besides the pipeline's own code and the language's word lists (see
 # `_table_key`): a new version of a library may fold or split words otherwise.
-_MATCHER_FORMAT = "int automaton, Automaton.__reduce__ arguments, v1"
 _WORD_LIBRARIES = ("wordfreq", "regex", "snowballstemmer", "PyStemmer", "stop-words", "textblob", "textblob-de",
                    "textblob-fr", "textblob-nl", "langcodes")
 
