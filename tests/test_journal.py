@@ -421,6 +421,31 @@ def test_a_failed_batch_of_detects_fails_each_file_and_the_next_batch_works(db_p
     assert after is not None
 
 
+@pytest.mark.timeout(10)
+def test_a_batch_that_fails_for_an_unknown_reason_fails_each_file_with_an_error_of_its_own(
+        db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault of no known kind (a bug) reaches each waiting file as an error of its own, raised from it: one
+    instance raised in every file's task would gather all their tracebacks."""
+    def broken(_journal: Journal, _files: object) -> None:
+        raise TypeError("a bug")
+
+    async def scenario() -> list[int | BaseException | None]:
+        journal = await JournalThread.open(db_path)
+        monkeypatch.setattr(Journal, "detect_each_unless_settled", broken)
+        try:
+            return await asyncio.gather(*(journal.detect(Path(f"/srv/inbox/{i}.pdf"), 1, 1) for i in range(3)),
+                                        return_exceptions=True)
+        finally:
+            await journal.close()
+
+    answers = asyncio.run(scenario())
+    assert all(isinstance(answer, RuntimeError) and "a bug" in str(answer) for answer in answers), answers
+    assert len({id(answer) for answer in answers}) == len(answers)
+    causes = {id(answer.__cause__) for answer in answers if isinstance(answer, BaseException)}
+    assert len(causes) == 1 and all(isinstance(answer.__cause__, TypeError) for answer in answers
+                                    if isinstance(answer, BaseException))
+
+
 def test_a_burst_larger_than_a_batch_is_written_in_several(db_path: Path, batches: list[int],
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A transaction holds the write lock, and a claim waits behind it: a burst of thousands goes in slices."""

@@ -441,6 +441,12 @@ def _caused(message: str, cause: BaseException) -> JournalError:
     return error
 
 
+def _unexpected(cause: Exception) -> RuntimeError:
+    error = RuntimeError(f"writing the batch of journal rows failed: {cause!r}")
+    error.__cause__ = cause
+    return error
+
+
 _Asked = tuple[tuple[Path, int, int], "asyncio.Future[int | None]"]  # a file to detect, and its answer
 
 
@@ -516,8 +522,10 @@ class JournalThread:
                 try:
                     rows = await self.run(Journal.detect_each_unless_settled, [files for files, _ in batch])
                 except Exception as exc:  # each file's, as its own call's failure was: a copy each (one instance
-                    # raised in every file's task would gather all their tracebacks)
-                    rows = [_caused(str(exc), exc) if isinstance(exc, JournalError) else exc for _ in batch]
+                    # raised in every file's task would gather all their tracebacks); a fault of no known kind
+                    # (a bug) as an error of its own per file, raised from it
+                    rows = [_caused(str(exc), exc) if isinstance(exc, JournalError) else _unexpected(exc)
+                            for _ in batch]
                 _answer(batch, rows)
         except BaseException as exc:  # cancelled at shutdown, or a fault no file's try expects: none waits forever
             _abandon([*batch, *self._detects], exc)
