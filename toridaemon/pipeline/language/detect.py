@@ -143,11 +143,12 @@ def _identifier_of(buffer: bytes) -> _Identifier:
     others) for a buffer that is not one, and the cache then derives it again."""
     (length,) = _LENGTH.unpack_from(buffer)
     header = json.loads(buffer[_LENGTH.size : _LENGTH.size + length])
-    classes, end = header["classes"], _padded(_LENGTH.size + length)
+    classes, start = header["classes"], _padded(_LENGTH.size + length)
+    end = start
     tables = {}
     for name, kind, shape, at in header["tables"]:  # in order, each from where the one before ends
         if name not in _TYPES or kind != (_TYPES[name] or kind) or kind[:1] not in "<|" or (
-                np.dtype(kind).kind not in "uif" or _padded(_LENGTH.size + length) + at != end):
+                np.dtype(kind).kind not in "uif" or start + at != end):
             raise ValueError(f"not a table of the language model: {name} {kind} at {at}")
         table = np.frombuffer(buffer, dtype=np.dtype(kind), count=math.prod(shape), offset=end)
         table.flags.writeable = False
