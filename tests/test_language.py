@@ -4,10 +4,13 @@ result field and setting, and which concept databases apply to which language.""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from toridaemon.pipeline import PipelineOptions, analyze, analyze_text
@@ -546,6 +549,20 @@ def test_numpy_byte_walk_answers_as_py3langid_does() -> None:
              "ABSTRACT: UPPER CASE TEXT", "Verfu\u0308gung " * 40, "x" * 900]
     for text in texts:
         assert ours.classify(text) == theirs.classify(text), text  # same language and the same float
+
+
+@given(st.lists(st.integers(min_value=0, max_value=120_000), max_size=3000))
+@settings(max_examples=200, deadline=None)
+def test_features_are_counted_in_order_of_first_occurrence(values: list[int]) -> None:
+    """The detector's counting of features (`_in_first_order`) gives what counting them one by one gives: the
+    order of the sum, and so the detector's floats, rest on it."""
+    import numpy as np
+
+    from toridaemon.pipeline.language import detect
+
+    found, counts = detect._in_first_order(np.array(values, dtype=np.int64))
+    expected = Counter(values)  # ordered by first occurrence
+    assert found.tolist() == list(expected) and counts.tolist() == list(expected.values())
 
 
 def test_the_kept_language_tables_are_the_shipped_model_read_in_place() -> None:

@@ -417,7 +417,7 @@ def _bundled_bytes() -> bytes:
 _MATCHER_FORMAT = "int automaton, Automaton.__reduce__ arguments, v1"
 # What the words of a name are read with, besides the pipeline's own code and the language's word lists (see
 # `_table_key`): a new version of a library may fold or split words otherwise.
-_WORD_LIBRARIES = ("wordfreq", "regex", "snowballstemmer", "PyStemmer", "stop-words", "textblob", "textblob-de",
+_WORD_LIBRARIES = ("wordfreq", "regex", "PyStemmer", "stop-words", "textblob", "textblob-de",
                    "textblob-fr", "textblob-nl", "langcodes")
 
 
