@@ -400,3 +400,54 @@ def test_waiting_files_that_leave_one_by_one_wake_the_others_a_bounded_number_of
             assert len(looks) <= 4 * 300, len(looks)
 
     asyncio.run(scenario())
+
+
+def test_every_scrape_during_a_burst_reconciles(tmp_path: Path) -> None:
+    """detected = done + failed + duplicate + pending in every scrape, taken on another thread (as the HTTP server's)
+    while a burst is detected in batches and finished: done, failed and duplicate outcomes alike."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    files = 150
+    names = ("toridaemon_files_detected_total", "toridaemon_pending", "toridaemon_files_completed_total")
+    scrapes: list[dict[str, float]] = []
+    stop = threading.Event()
+
+    def scrape(registry: CollectorRegistry) -> None:
+        while not stop.is_set():
+            body = generate_latest(registry).decode()
+            scrapes.append({f"{s.name}{s.labels.get('outcome', '')}": s.value
+                            for family in text_string_to_metric_families(body) for s in family.samples
+                            if s.name in names})
+            stop.wait(0.002)
+
+    async def failing_some(job: Job) -> JobOutcome:
+        await asyncio.sleep(0)
+        if job.path.name.startswith("bad"):
+            return JobOutcome(failure=Failure("text", "unreadable", "not a PDF"))
+        return result_for(job)
+
+    async def scenario() -> None:
+        async with Core(tmp_path) as core:
+            core.executor.script = failing_some
+            scraper = threading.Thread(target=scrape, args=(core.metrics.registry,))
+            scraper.start()
+            try:
+                for number in range(files):
+                    name = f"bad-{number}.pdf" if number % 7 == 0 else f"doc-{number}.pdf"
+                    content = DATA if number % 50 == 1 else f"%PDF-1.4 {number}".encode()  # some duplicates
+                    core.drop(name, content)
+                await core.settled(60)
+            finally:
+                stop.set()
+                scraper.join(10)
+
+    asyncio.run(scenario())
+    during = [s for s in scrapes if 0 < s["toridaemon_files_detected_total"] < files or s["toridaemon_pending"] > 0]
+    assert during, "no scrape fell inside the burst"
+    for values in scrapes:
+        completed = sum(values[f"toridaemon_files_completed_total{o}"] for o in ("done", "failed", "duplicate"))
+        assert values["toridaemon_files_detected_total"] == completed + values["toridaemon_pending"], values
+    last = scrapes[-1]
+    assert last["toridaemon_files_detected_total"] == files and last["toridaemon_pending"] == 0
+    assert last["toridaemon_files_completed_totalduplicate"] > 0 and last["toridaemon_files_completed_totalfailed"] > 0

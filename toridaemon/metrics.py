@@ -7,8 +7,9 @@ observes them here (client_python cannot see metrics of child processes otherwis
 from __future__ import annotations
 
 import platform
+import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from prometheus_client import (
     CollectorRegistry,
@@ -19,7 +20,7 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
@@ -41,10 +42,8 @@ class Metrics:
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         p = "toridaemon_"
-        self.files_detected = Counter(f"{p}files_detected", "Inbox files given a journal row after the stability gate.",
-                                      registry=registry)
-        self.files_completed = Counter(f"{p}files_completed", "Files finished, by outcome.", ["outcome"],
-                                       registry=registry)
+        self.files = FileCounts()
+        registry.register(self.files)
         self.files_retried = Counter(f"{p}files_retried", "Files returned to pending for another try, by reason.",
                                      ["reason"], registry=registry)
         self.duplicates = Counter(f"{p}duplicates", "Files whose content already had a result.", registry=registry)
@@ -70,7 +69,6 @@ class Metrics:
                                         registry=registry)
         self.queue_depth = Gauge(f"{p}queue_depth", "Files waiting for a worker.", registry=registry)
         self.in_flight = Gauge(f"{p}in_flight", "Files being processed now.", registry=registry)
-        self.pending = Gauge(f"{p}pending", "Files taken from the inbox and not yet finished.", registry=registry)
         self.watcher_up = Gauge(f"{p}watcher_up", "1 while the inbox watcher thread is alive.", registry=registry)
         self.last_success = Gauge(f"{p}last_success_timestamp_seconds", "Unix time of the last result written.",
                                   registry=registry)
@@ -96,10 +94,47 @@ class Metrics:
         self.config_info = Info(f"{p}config", "Hash and source of the configuration in force.", registry=registry)
         self.build_info = Info(f"{p}build", "Version of toridaemon and Python.", registry=registry)
         self.build_info.info({"version": __version__, "python": platform.python_version()})
-        for outcome in ("done", "failed", "duplicate"):
-            self.files_completed.labels(outcome=outcome)
         for result in ("success", "failure"):
             self.config_reloads.labels(result=result)
+
+
+class _Counts(NamedTuple):
+    detected: int
+    pending: int
+    completed: dict[str, int]  # never changed once in a snapshot: a change makes a new one
+
+
+class FileCounts(Collector):
+    """`files_detected`, `files_completed{outcome}` and `pending`, which reconcile: detected = the completed of every
+    outcome + pending. The daemon's event loop is their one writer, and each `change` replaces the one snapshot a
+    scrape reads (on the HTTP server's thread), so no scrape finds a step half made: as three metrics of their own,
+    read one after the other, a scrape during a burst found detected and completed + pending apart by up to
+    thousands of files."""
+
+    def __init__(self) -> None:
+        self._created = time.time()
+        self._now = _Counts(0, 0, dict.fromkeys(("done", "failed", "duplicate"), 0))
+
+    def change(self, *, detected: int = 0, pending: int = 0, outcome: str | None = None) -> None:
+        """One step: files detected, the change in `pending`, and one file's outcome (None: no outcome). Only on
+        the event loop's thread."""
+        now = self._now
+        completed = now.completed
+        if outcome is not None:
+            completed = {**completed, outcome: completed.get(outcome, 0) + 1}
+        self._now = _Counts(now.detected + detected, now.pending + pending, completed)
+
+    def collect(self) -> Iterable[Metric]:
+        now = self._now  # one read: the figures below belong together
+        yield CounterMetricFamily("toridaemon_files_detected", "Inbox files given a journal row after the stability "
+                                  "gate.", value=now.detected, created=self._created)
+        completed = CounterMetricFamily("toridaemon_files_completed", "Files finished, by outcome.",
+                                        labels=["outcome"], created=self._created)
+        for outcome, count in now.completed.items():
+            completed.add_metric([outcome], count, created=self._created)
+        yield completed
+        yield GaugeMetricFamily("toridaemon_pending", "Files detected (given a journal row) and not yet finished.",
+                                value=now.pending)
 
 
 class _DroppedLogLines(Collector):

@@ -120,6 +120,7 @@ class Item:
     sha256: str | None = None
     identity: FileIdentity | None = None
     retries: Counter[str] = field(default_factory=Counter)
+    pending: bool = False  # counted in the `pending` gauge: detected here, no outcome yet (`FileMachine.counted`)
     started: float = field(default_factory=time.monotonic)
     progress: ProgressTracker = field(default_factory=lambda: _file_progress())
 
@@ -186,7 +187,8 @@ class FileMachine:
         if item.row_id is None:
             return False
         item.enter(State.QUEUED)
-        self.metrics.files_detected.inc()
+        self.metrics.files.change(detected=1, pending=0 if item.pending else 1)
+        item.pending = True
         if item.origin == "rescan":
             self.metrics.rescan_recovered.inc()
         log.debug("file_detected", file=item.path.name, origin=item.origin, bytes=item.size)
@@ -196,8 +198,7 @@ class FileMachine:
         """A symlink, FIFO, directory… is recorded once as failed and left where it is."""
         await self.journal.run(Journal.record_final, item.path, size=item.size, mtime_ns=item.mtime_ns,
                                state="failed", reason="not_regular_file", error=kind)
-        self.metrics.files_detected.inc()
-        self.metrics.files_completed.labels(outcome="failed").inc()
+        self.metrics.files.change(detected=1, outcome="failed")
         log.warning("file_not_regular", file=item.path.name, kind=kind, reason="not_regular_file")
 
     # ---- hash → parse → record ----------------------------------------------------------------
@@ -385,7 +386,7 @@ class FileMachine:
         await self.journal.run(Journal.finish, item.row_id, "done", result_path=result_path, final_path=final)
         self._observe_result(result)
         self.last_recorded = time.monotonic()
-        self.metrics.files_completed.labels(outcome="done").inc()
+        self.counted(item, "done")
         self.metrics.last_success.set(time.time())
         log.info("file_done", file=item.path.name, sha256=item.sha256, result=result_path.name,
                  pages=result["source"]["pages"], concepts=len(result["concepts"]),
@@ -408,7 +409,7 @@ class FileMachine:
                                error=failure.message, final_path=final)
         if final is not None:
             self.last_recorded = time.monotonic()
-        self.metrics.files_completed.labels(outcome="failed").inc()
+        self.counted(item, "failed")
         self.metrics.stage_seconds.labels(stage="total").observe(time.monotonic() - item.started)
         log.warning("file_failed", file=item.path.name, sha256=item.sha256, stage=failure.stage,
                     reason=failure.reason, message=failure.message)
@@ -425,7 +426,7 @@ class FileMachine:
         await self.journal.run(Journal.finish, item.row_id, "duplicate", reason="duplicate", final_path=final)
         self.last_recorded = time.monotonic()
         self.metrics.duplicates.inc()
-        self.metrics.files_completed.labels(outcome="duplicate").inc()
+        self.counted(item, "duplicate")
         log.info("file_duplicate", file=item.path.name, sha256=state.sha256)
 
     async def _record_gone(self, item: Item) -> None:
@@ -440,8 +441,15 @@ class FileMachine:
         if row is None or row.state not in ("detected", "claimed"):
             return
         how = await self.journal.run(settle_moved, self.outcomes, row)
-        self.metrics.files_completed.labels(outcome="failed" if how == "vanished" else how).inc()
+        self.counted(item, "failed" if how == "vanished" else how)
         log.info("file_settled", file=item.path.name, sha256=row.sha256, outcome=how)
+
+    def counted(self, item: Item, outcome: str | None) -> None:
+        """Count a file's outcome and take it out of `pending`, in one step (`FileCounts.change`). None: the
+        file's task ended without an outcome (cancelled at shutdown, or its row found finished meanwhile)."""
+        if outcome is not None or item.pending:
+            self.metrics.files.change(pending=-1 if item.pending else 0, outcome=outcome)
+            item.pending = False
 
     async def fail(self, item: Item, retry: Retry) -> None:
         """A retry reason past its cap: the file ends in failed/ with that reason. Raises `Retry` when another
