@@ -82,6 +82,7 @@ def test_drain_past_its_budget_returns_work_to_pending(tmp_path: Path) -> None:
             assert await core.runner.drain(0.2) == 2
             assert cancelled.is_set()
             assert {r.state for r in await core.rows()} == {"detected"}, "both rows are pending again"
+            assert _counts(core) == (2, 0, 2), "pending as their rows are: the counters still reconcile"
             assert sorted(p.name for p in core.inbox.iterdir()) == ["hung.pdf", "queued.pdf"]
             assert not core.results()
             assert not core.accept(core.inbox / "hung.pdf"), "a draining runner takes nothing new"
@@ -402,6 +403,38 @@ def test_waiting_files_that_leave_one_by_one_wake_the_others_a_bounded_number_of
     asyncio.run(scenario())
 
 
+def _counts(core: Core) -> tuple[float, float, float]:
+    """(files detected, completed of every outcome, pending)."""
+    completed = sum(core.metric("toridaemon_files_completed_total", outcome=o) for o in ("done", "failed", "duplicate"))
+    return core.metric("toridaemon_files_detected_total"), completed, core.metric("toridaemon_pending")
+
+
+def test_a_row_whose_failure_could_not_be_written_stays_pending_and_counts_once(tmp_path: Path) -> None:
+    """A failure record the outputs' disk refused ends the file's task with its row claimed: the row stays pending,
+    and the rescan that finds the file again finishes it without counting it detected a second time."""
+    async def scenario() -> None:
+        async with Core(tmp_path, max_attempts=1) as core:
+            core.executor.script = raising(RuntimeError("a bug in one file's parse"))
+            written = core.outcomes.write_failure
+
+            def disk_full(*args: object, **kwargs: object) -> Path:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            core.outcomes.write_failure = disk_full  # type: ignore[method-assign]
+            path = core.drop("paper.pdf", DATA)
+            await core.settled()
+            assert [r.state for r in await core.rows()] == ["claimed"]
+            assert _counts(core) == (1, 0, 1)
+            core.outcomes.write_failure = written  # type: ignore[method-assign]
+            core.executor.script = None
+            assert core.accept(path)  # as the next rescan does
+            await core.settled()
+            assert [r.state for r in await core.rows()] == ["done"]
+            assert _counts(core) == (1, 1, 0)
+
+    asyncio.run(scenario())
+
+
 def test_every_scrape_during_a_burst_reconciles(tmp_path: Path) -> None:
     """detected = done + failed + duplicate + pending in every scrape, taken on another thread (as the HTTP server's)
     while a burst is detected in batches and finished: done, failed and duplicate outcomes alike."""
@@ -409,6 +442,7 @@ def test_every_scrape_during_a_burst_reconciles(tmp_path: Path) -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
     files = 150
+    counts = (0.0, 0.0, 0.0)
     names = ("toridaemon_files_detected_total", "toridaemon_pending", "toridaemon_files_completed_total")
     scrapes: list[dict[str, float]] = []
     stop = threading.Event()
@@ -441,13 +475,15 @@ def test_every_scrape_during_a_burst_reconciles(tmp_path: Path) -> None:
             finally:
                 stop.set()
                 scraper.join(10)
+            nonlocal counts
+            counts = _counts(core)
+            assert core.metric("toridaemon_files_completed_total", outcome="duplicate") > 0
+            assert core.metric("toridaemon_files_completed_total", outcome="failed") > 0
 
     asyncio.run(scenario())
+    assert counts == (files, files, 0)
     during = [s for s in scrapes if 0 < s["toridaemon_files_detected_total"] < files or s["toridaemon_pending"] > 0]
     assert during, "no scrape fell inside the burst"
     for values in scrapes:
         completed = sum(values[f"toridaemon_files_completed_total{o}"] for o in ("done", "failed", "duplicate"))
         assert values["toridaemon_files_detected_total"] == completed + values["toridaemon_pending"], values
-    last = scrapes[-1]
-    assert last["toridaemon_files_detected_total"] == files and last["toridaemon_pending"] == 0
-    assert last["toridaemon_files_completed_totalduplicate"] > 0 and last["toridaemon_files_completed_totalfailed"] > 0

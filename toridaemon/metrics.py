@@ -126,14 +126,14 @@ class FileCounts(Collector):
 
     def collect(self) -> Iterable[Metric]:
         now = self._now  # one read: the figures below belong together
-        yield CounterMetricFamily("toridaemon_files_detected", "Inbox files given a journal row after the stability "
-                                  "gate.", value=now.detected, created=self._created)
+        yield CounterMetricFamily("toridaemon_files_detected", "Journal rows given to inbox files after the stability "
+                                  "gate, each once.", value=now.detected, created=self._created)
         completed = CounterMetricFamily("toridaemon_files_completed", "Files finished, by outcome.",
                                         labels=["outcome"], created=self._created)
         for outcome, count in now.completed.items():
             completed.add_metric([outcome], count, created=self._created)
         yield completed
-        yield GaugeMetricFamily("toridaemon_pending", "Files detected (given a journal row) and not yet finished.",
+        yield GaugeMetricFamily("toridaemon_pending", "Journal rows detected and not yet finished.",
                                 value=now.pending)
 
 

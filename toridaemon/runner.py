@@ -146,7 +146,6 @@ class Runner:
     def _forget(self, item: Item, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:  # a bug: say so; the next rescan retries
             log.error("file_task_failed", file=item.path.name, error=repr(task.exception()))
-        self.machine.counted(item, None)
         if self.items.get(item.path) is item:
             del self.items[item.path]
             del self._tasks[item.path]

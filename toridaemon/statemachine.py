@@ -120,7 +120,6 @@ class Item:
     sha256: str | None = None
     identity: FileIdentity | None = None
     retries: Counter[str] = field(default_factory=Counter)
-    pending: bool = False  # counted in the `pending` gauge: detected here, no outcome yet (`FileMachine.counted`)
     started: float = field(default_factory=time.monotonic)
     progress: ProgressTracker = field(default_factory=lambda: _file_progress())
 
@@ -155,6 +154,9 @@ class FileMachine:
         self.outcomes = outcomes
         self.metrics = metrics
         self._options: tuple[Settings, PipelineOptions] | None = None
+        # Journal rows counted detected and still in `pending`: a row leaves with its outcome, not with its task (a
+        # drain's cancel, a failure that could not be recorded); a rescan that finds it again does not count it again.
+        self._pending_rows: set[int] = set()
 
     @property
     def executor(self) -> Executor | None:
@@ -187,8 +189,9 @@ class FileMachine:
         if item.row_id is None:
             return False
         item.enter(State.QUEUED)
-        self.metrics.files.change(detected=1, pending=0 if item.pending else 1)
-        item.pending = True
+        if item.row_id not in self._pending_rows:
+            self._pending_rows.add(item.row_id)
+            self.metrics.files.change(detected=1, pending=1)
         if item.origin == "rescan":
             self.metrics.rescan_recovered.inc()
         log.debug("file_detected", file=item.path.name, origin=item.origin, bytes=item.size)
@@ -439,17 +442,19 @@ class FileMachine:
         assert item.row_id is not None
         row = await self.journal.run(Journal.get, item.row_id)
         if row is None or row.state not in ("detected", "claimed"):
+            if row is not None:  # finished by an earlier try whose journal write reported an error after it
+                self.counted(item, row.state)
             return
         how = await self.journal.run(settle_moved, self.outcomes, row)
         self.counted(item, "failed" if how == "vanished" else how)
         log.info("file_settled", file=item.path.name, sha256=row.sha256, outcome=how)
 
-    def counted(self, item: Item, outcome: str | None) -> None:
-        """Count a file's outcome and take it out of `pending`, in one step (`FileCounts.change`). None: the
-        file's task ended without an outcome (cancelled at shutdown, or its row found finished meanwhile)."""
-        if outcome is not None or item.pending:
-            self.metrics.files.change(pending=-1 if item.pending else 0, outcome=outcome)
-            item.pending = False
+    def counted(self, item: Item, outcome: str) -> None:
+        """Count the outcome of a file's row and take the row out of `pending`, in one step (`FileCounts.change`);
+        once a row."""
+        if item.row_id in self._pending_rows:
+            self._pending_rows.remove(item.row_id)
+            self.metrics.files.change(pending=-1, outcome=outcome)
 
     async def fail(self, item: Item, retry: Retry) -> None:
         """A retry reason past its cap: the file ends in failed/ with that reason. Raises `Retry` when another
