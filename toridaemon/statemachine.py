@@ -389,7 +389,7 @@ class FileMachine:
         await self.journal.run(Journal.finish, item.row_id, "done", result_path=result_path, final_path=final)
         self._observe_result(result)
         self.last_recorded = time.monotonic()
-        self.counted(item, "done")
+        self._counted(item, "done")
         self.metrics.last_success.set(time.time())
         log.info("file_done", file=item.path.name, sha256=item.sha256, result=result_path.name,
                  pages=result["source"]["pages"], concepts=len(result["concepts"]),
@@ -412,7 +412,7 @@ class FileMachine:
                                error=failure.message, final_path=final)
         if final is not None:
             self.last_recorded = time.monotonic()
-        self.counted(item, "failed")
+        self._counted(item, "failed")
         self.metrics.stage_seconds.labels(stage="total").observe(time.monotonic() - item.started)
         log.warning("file_failed", file=item.path.name, sha256=item.sha256, stage=failure.stage,
                     reason=failure.reason, message=failure.message)
@@ -429,7 +429,7 @@ class FileMachine:
         await self.journal.run(Journal.finish, item.row_id, "duplicate", reason="duplicate", final_path=final)
         self.last_recorded = time.monotonic()
         self.metrics.duplicates.inc()
-        self.counted(item, "duplicate")
+        self._counted(item, "duplicate")
         log.info("file_duplicate", file=item.path.name, sha256=state.sha256)
 
     async def _record_gone(self, item: Item) -> None:
@@ -443,13 +443,13 @@ class FileMachine:
         row = await self.journal.run(Journal.get, item.row_id)
         if row is None or row.state not in ("detected", "claimed"):
             if row is not None:  # finished by an earlier try whose journal write reported an error after it
-                self.counted(item, row.state)
+                self._counted(item, row.state)
             return
         how = await self.journal.run(settle_moved, self.outcomes, row)
-        self.counted(item, "failed" if how == "vanished" else how)
+        self._counted(item, "failed" if how == "vanished" else how)
         log.info("file_settled", file=item.path.name, sha256=row.sha256, outcome=how)
 
-    def counted(self, item: Item, outcome: str) -> None:
+    def _counted(self, item: Item, outcome: str) -> None:
         """Count the outcome of a file's row and take the row out of `pending`, in one step (`FileCounts.change`);
         once a row."""
         if item.row_id in self._pending_rows:
