@@ -206,8 +206,9 @@ def test_a_log_stream_whose_reader_is_gone_stops_no_file(dirs: Dirs, tmp_path: P
             make_pdf(staging / f"paper-{n}.pdf", salt=str(n))
             os.rename(staging / f"paper-{n}.pdf", dirs.inbox / f"paper-{n}.pdf")
         wait_for(lambda: len(list(dirs.outbox.glob("*.json"))) == 3, 60, what="three results")
+        # A result is written before its input leaves the inbox (the input goes once its outcome is durable).
+        wait_for(lambda: not list(dirs.inbox.iterdir()), 30, what="every input moved out of the inbox")
         assert proc.poll() is None
-        assert not list(dirs.inbox.iterdir())
         metrics = ready["metrics"]
         wait_for(lambda: _scrape(metrics, "toridaemon_log_lines_dropped_total") > 0, 10, what="dropped lines counted")
     finally:
