@@ -65,20 +65,23 @@ def test_pdfs_become_results_and_move_to_processed(dirs: Dirs, daemon_factory: C
     assert daemon.stop() == 0
 
 
-def test_a_writer_stalled_with_the_file_open_is_waited_for(dirs: Dirs,
-                                                            daemon_factory: Callable[..., DaemonProcess]) -> None:
+@pytest.mark.parametrize("first_part", [0.5, 0.0])
+def test_a_writer_stalled_with_the_file_open_is_waited_for(dirs: Dirs, daemon_factory: Callable[..., DaemonProcess],
+                                                            first_part: float) -> None:
     """A download that stalls far longer than the quiet time (stability 0.3 s here) with its file open, as
-    `curl -o inbox/x.pdf` on a slow link: the half file is not taken, the whole one is."""
+    `curl -o inbox/x.pdf` on a slow link: the half file (or the empty one, before the first byte) is not taken,
+    the whole one is."""
     daemon = daemon_factory()
     daemon.wait_ready()
     data = make_pdf(dirs.root / "download.pdf").read_bytes()
+    cut = int(len(data) * first_part)
     with open(dirs.inbox / "download.pdf", "wb") as handle:
-        handle.write(data[: len(data) // 2])
+        handle.write(data[:cut])
         handle.flush()
         time.sleep(2.0)
         assert not dirs.errors() and not list(dirs.outbox.glob("*.json"))
         assert daemon.metric("toridaemon_files_detected_total") == 0
-        handle.write(data[len(data) // 2 :])
+        handle.write(data[cut:])
     wait_for(lambda: list(dirs.processed.glob("*.pdf")), 30, what="the whole download processed")
     assert not dirs.errors() and [r["source"]["sha256"] for r in dirs.results()] == [sha256(data).hexdigest()]
     assert daemon.stop() == 0

@@ -1,12 +1,12 @@
 """The stability gate: a file is taken only once its writer is done with it.
 
 Fast path: a rename into the inbox (atomic by nature). A close-after-write is final only after
-`settle_seconds` without a re-open, size or mtime change: SMB clients and scanners close and re-open
-a file to append to it. A file the watch saw created and opened is still open for writing until its
-close: a writer that stalls with it open (a slow download) is waited for, up to `open_writer_seconds` of
-quiet, when the watch reports closes (inotify). Otherwise (no close event: polling, network mounts, files
-found by a scan) the file must keep the same size and mtime for `stability_seconds`. The gate is a plain
-state machine with an injected clock and stat, so tests drive it with scripted events.
+`settle_seconds` without another close, size or mtime change: SMB clients and scanners close and re-open
+a file to append to it. A file the watch saw created, then written to or still empty, is still open for
+writing until its close: a writer that stalls with it open (a slow download) is waited for, up to
+`open_writer_seconds` of quiet, when the watch reports closes (inotify). Otherwise (no close event: polling,
+network mounts, files found by a scan) the file must keep the same size and mtime for `stability_seconds`.
+The gate is a plain state machine with an injected clock and stat, so tests drive it with scripted events.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from toridaemon.logs import get_logger
 log = get_logger("toridaemon.inbox")
 
 # "subfolder": a folder appeared directly in the inbox (counted, or walked when recursive).
-EventKind = Literal["created", "modified", "opened", "closed", "moved", "scan", "deleted", "subfolder"]
-# Events that start the wait over even when size and mtime are unchanged: a writer came back, or
-# just finished (writes themselves always change size or mtime).
-_RESTART: frozenset[EventKind] = frozenset({"opened", "closed"})
+EventKind = Literal["created", "modified", "closed", "moved", "scan", "deleted", "subfolder"]
+# Events that start the wait over even when size and mtime are unchanged: a writer just finished (writes
+# themselves always change size or mtime).
+_RESTART: frozenset[EventKind] = frozenset({"closed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +43,20 @@ class Verdict:
     detail: str = ""
 
 
-# Whether a writer holds a file, told by a watch that reports closes. open(O_CREAT) gives "created" then
-# "opened" on the file's name, and its close-after-write ends it; "created" alone is a finished file linked in
-# (O_TMPFILE + linkat), whose writer's close is reported under another name.
+# Whether a writer holds a file, told by a watch that reports closes. open(O_CREAT) gives "created" on the
+# file's name, empty, then a "modified" per write, and its close-after-write ends it; "created" with bytes and
+# no write after it is a finished file linked in (O_TMPFILE + linkat), whose writer's close has another name.
+# Opens are not watched (`watcher._EVENT_FILTER`): a writer that stalls between open and first write is told
+# by the empty file its O_CREAT made.
 Writer = Literal["none", "created", "open"]
 
 
-def _writer_after(writer: Writer, kind: EventKind) -> Writer:
+def _writer_after(writer: Writer, kind: EventKind, size: int) -> Writer:
     if kind == "created":
-        return "created"
+        return "open" if size == 0 else "created"
     if kind == "closed":
         return "none"
-    return "open" if kind == "opened" and writer == "created" else writer
+    return "open" if kind == "modified" and writer == "created" else writer
 
 
 @dataclass(slots=True)
@@ -130,7 +132,8 @@ class StabilityGate:
 
     def _track(self, path: Path, info: os.stat_result, kind: EventKind) -> None:
         current = self._watching.get(path)
-        writer = _writer_after(current.writer if current else "none", kind) if self._closes_reported() else "none"
+        writer = (_writer_after(current.writer if current else "none", kind, info.st_size)
+                  if self._closes_reported() else "none")
         if kind in _RESTART or current is None or (current.size, current.mtime_ns) != (info.st_size, info.st_mtime_ns):
             closed = kind == "closed" or (kind == "scan" and current is not None and current.closed)
             self._watching[path] = _Watch(info.st_size, info.st_mtime_ns, self._clock(), closed, writer)
