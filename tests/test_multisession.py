@@ -36,23 +36,37 @@ def test_a_close_is_final_only_after_the_settle_time(fs: FakeFs) -> None:
     assert gate.poll() == [Verdict(PDF, "ready", 10, 1_000)]
 
 
-@pytest.mark.parametrize("activity", ["modified", "changed"])
-def test_a_write_or_a_change_restarts_the_settle_wait(fs: FakeFs, activity: str) -> None:
+@pytest.mark.parametrize("activity", ["session", "changed"])
+def test_a_later_session_or_a_change_restarts_the_settle_wait(fs: FakeFs, activity: str) -> None:
     fs.entries[PDF] = fake_stat(size=10)
     gate = _gate(fs)
     gate.observe(PDF, "closed")
     fs.now += 0.8
+    fs.entries[PDF] = fake_stat(size=20, mtime_ns=2_000)
     if activity == "changed":  # appended without any event reaching us (the rescan-only case)
-        fs.entries[PDF] = fake_stat(size=20, mtime_ns=2_000)
         assert gate.poll() == []
-    else:
-        fs.entries[PDF] = fake_stat(size=20, mtime_ns=2_000)
+    else:  # a whole later session: its write, then its close
         assert gate.observe(PDF, "modified") is None
         gate.observe(PDF, "closed")
     fs.now += 0.8
     assert gate.poll() == [], "taken before the writer's later session settled"
     fs.now += 0.2
     assert [v.kind for v in gate.poll()] == ["ready"]
+
+
+def test_a_write_after_the_close_holds_the_file_until_quiet_or_its_next_close(fs: FakeFs) -> None:
+    """A session that re-opened the file shows itself by its first write (opens are not watched): from then on the
+    file needs `stability_seconds` of quiet, or the session's close, not `settle_seconds` since the last close."""
+    fs.entries[PDF] = fake_stat(size=10)
+    gate = _gate(fs)
+    gate.observe(PDF, "closed")
+    fs.now += 0.9
+    fs.entries[PDF] = fake_stat(size=20, mtime_ns=2_000)
+    assert gate.observe(PDF, "modified") is None
+    fs.now += 1.9  # settle long past, since the close and since the write; stability (2 s) not yet since the write
+    assert gate.poll() == []
+    fs.now += 0.1
+    assert gate.poll() == [Verdict(PDF, "ready", 20, 2_000)]
 
 
 def test_a_rename_into_the_inbox_is_still_taken_at_once(fs: FakeFs) -> None:

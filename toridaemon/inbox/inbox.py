@@ -45,7 +45,7 @@ class Inbox:
             self.gate.forget(path)
             self._first_seen_by_rescan.discard(path)
             return
-        # A file the daemon already has is the common case (its own reads, and its worker's, are opens):
+        # A file the daemon already has is common (a rescan lists it, a writer still busy with it writes):
         # one lookup, before the ignore patterns' globs.
         if self._knows(path) or not is_candidate(path.name, self._patterns()):
             return
