@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests import fulldisk
 from toridaemon import fsutil, outcome
@@ -653,3 +655,27 @@ def test_outputs_written_under_the_old_cut_of_a_long_name_are_still_found(dirs: 
     old_record.write_text(json.dumps({"stage": "text", "reason": "corrupt_pdf", "message": "x", "sha256": OTHER_SHA}))
     assert outcome.find_failure_record(dirs.failed, name, OTHER_SHA) == old_record.with_name(
         old_record.name.removesuffix(outcome.ERROR_SUFFIX))
+
+
+def _json_values(allow_nan: bool = True) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=allow_nan) | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=20,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values())
+def test_a_result_piece_is_encoded_as_the_standard_encoder_does(value: Any) -> None:
+    """`_compact` keeps one C encoder for every piece: its text is the standard encoder's with the same settings
+    (ASCII escapes, lone surrogates included; NaN as `NaN`, as before)."""
+    standard = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+    assert outcome._compact(value) == standard(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _json_values(allow_nan=False), max_size=6))
+def test_a_result_file_reads_back_as_the_result(result: dict[str, Any]) -> None:
+    text = outcome._dumps(result).decode("ascii")
+    assert json.loads(text) == result

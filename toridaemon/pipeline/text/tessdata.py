@@ -209,7 +209,7 @@ class ImageCounter:
             return
         chunk = chunk[: self._left]
         self._left -= len(chunk)
-        window = self._carry + chunk
+        window = self._carry + chunk if self._carry else chunk  # a file of one chunk is not copied whole
         cut = max(0, len(window) - _SCAN_OVERLAP)
         self._counted += sum(1 for match in _IMAGE_XOBJECT.finditer(window) if match.start() < cut)
         self._carry = window[cut:]
