@@ -702,3 +702,15 @@ def test_a_bilingual_document_lists_no_function_words_of_either_language() -> No
     words = {word for concept in result.concepts for word in concept.name.lower().split()}
     assert not words & {"il", "della", "di", "la", "le", "del", "dei", "degli"}
     assert {"punteggio", "optional argument"} <= {concept.name for concept in result.concepts}
+
+
+def test_specificity_is_read_from_the_word_list_and_an_unlisted_compound_averages_its_parts() -> None:
+    english = language("en")
+    network = english.specificity("network")
+    assert english.specificity("the") == 0.0  # the most common words
+    assert 0.0 < network < 1.0 and network == english.specificity("Network".lower())
+    assert english.specificity("qzxvbwrk") == 1.0  # unlisted: as rare as can be
+    assert english.specificity("network-qzxvbwrk") == (network + 1.0) / 2
+    assert english.specificity("-network-") == network
+    assert mixed("en", ("it",)).specificity("network") == network
+    assert language(None).specificity("the") == 1.0  # no word list: frequency and position decide

@@ -36,7 +36,6 @@ _LONG_DOCUMENT = 3000  # distinct candidates
 _LATE = 4 * _POSITION_SCALE  # converts a database hit's character offset into a word position
 _CACHE_LIMIT = 200_000
 _V = TypeVar("_V")
-_specificity_caches: dict[str, dict[str, float]] = {}  # per language: word → specificity, across documents
 _factor_caches: dict[str, dict[str, float]] = {}  # per language: a term's words → `_term_factor`
 _surface_key_caches: dict[str, dict[str, tuple[str, str]]] = {}  # per `Language.key`: a hit's words → its keys
 
@@ -111,20 +110,14 @@ def _term_factor(key: str, looked_up: str, lang: Language) -> float:
     """What a term's words give its score, the same in every document: specificity × length prior."""
     words = key.split(" ")
     parts = looked_up.split(" ")
-    word_specificity = _specificities(lang)
+    rarities = lang.rarities
     spec = 0.0
     for word in parts:
-        value = word_specificity.get(word)
-        if value is None:
-            value = word_specificity[word] = lang.specificity(word)
-        spec += value
+        value = rarities.get(word)
+        spec += lang.specificity(word) if value is None else value
     spec = spec * len(words) / len(parts)
     factor = max(_SPECIFICITY_FLOOR, spec / math.pow(len(words), _SPEC_NORM)) * _LENGTH_PRIOR.get(len(words), 0.5)
     return factor * _ADJECTIVE_ALONE if len(words) == 1 and looked_up in lang.adjectives else factor
-
-
-def _specificities(lang: Language) -> dict[str, float]:
-    return _bounded(_specificity_caches.setdefault(lang.code, {}))
 
 
 def _surface_keys(surface: str, lang: Language) -> tuple[str, str]:

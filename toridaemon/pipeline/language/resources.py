@@ -168,6 +168,9 @@ class Language:
     also: tuple[str, ...] = ()  # languages of passages of a mixed text, whose function words are boundaries too:
     # unless written in capitals ("SI", "WHO"); also English words in any other language (`_english_boundaries`)
     also_stop_words: frozenset[str] = field(default=frozenset(), repr=False)
+    # The specificity of every word `frequencies` holds, worked out once: scoring looks up each new term's words,
+    # and computing them there took half of the work on a word first met (some 1.5 µs a term).
+    rarities: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> str:
@@ -175,8 +178,13 @@ class Language:
         return "+".join((self.code, *self.also))
 
     def specificity(self, word: str) -> float:
-        """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency)."""
-        return specificity(word, self.frequencies)
+        """0 for the most common words, 1 for words rarer than about one in a million (or of unknown frequency);
+        an unlisted hyphenated word, the mean of its parts'."""
+        value = self.rarities.get(word)
+        if value is not None:
+            return value
+        parts = [part for part in word.split("-") if part] if "-" in word else ()
+        return sum(self.rarities.get(part, 1.0) for part in parts) / len(parts) if parts else 1.0
 
     def is_known(self, word: str) -> bool:
         """Whether `word` (lowercase) is in the background list of the language."""
@@ -187,12 +195,8 @@ _COMMON_ZIPF = 6.5  # Zipf: log10 of occurrences per billion words. "the" ≈ 7.
 _RARE_ZIPF = 2.5
 
 
-def specificity(word: str, table: dict[str, float]) -> float:
-    """How rare `word` is in `table`, from 0 (very common) to 1; hyphenated parts averaged."""
-    frequency = table.get(word)
-    if frequency is None and "-" in word:
-        parts = [part for part in word.split("-") if part]
-        return sum(specificity(part, table) for part in parts) / len(parts) if parts else 1.0
+def rarity(frequency: float) -> float:
+    """How rare a word of this frequency (its share of words in text) is, from 0 (very common) to 1."""
     if not frequency:
         return 1.0
     zipf = math.log10(frequency * 1e9)
@@ -212,7 +216,8 @@ def language(code: str | None) -> Language:
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
                     verbs=verb_forms(code), base_verbs=base_verbs(code), adjectives=adjective_forms(code),
                     proper_nouns=proper, lexicon=lexicon,
-                    also_stop_words=_english_boundaries(code, frequencies) - words)
+                    also_stop_words=_english_boundaries(code, frequencies) - words,
+                    rarities={word: rarity(share) for word, share in frequencies.items()})
 
 
 @lru_cache(maxsize=16)
