@@ -272,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no keyphrase data at {data}: nothing to benchmark")
         return 0
     limit_threads(args.threads)
+    from toridaemon.pipeline import native
+
+    print("toridaemon's concept engine: " + ("compiled (mypyc)" if native.enabled() else
+                                             "from its sources (not compiled: see scripts/build_native.py)"))
     names = args.sets.split(",") if args.sets else sorted(p.name for p in data.iterdir() if (p / "docsutf8").is_dir())
     table: dict[str, dict[str, Outcome]] = {}
     for name in names:

@@ -37,6 +37,7 @@ from toridaemon.limits import raise_open_file_limit
 from toridaemon.logs import configure, get_logger, reserve_standard_fds, set_level, stderr_is_a_tty
 from toridaemon.metrics import Metrics
 from toridaemon.outcome import Outcomes
+from toridaemon.pipeline import native
 from toridaemon.recovery import recover
 from toridaemon.runner import CANCEL_GRACE_SECONDS, Runner
 from toridaemon.settings import RESTART_REQUIRED, LoadedSettings, Settings, SettingsError, load_settings
@@ -261,7 +262,9 @@ class Daemon:
             self._exit_code = EXIT_STARTUP
             self.flags.stop = True
             raise
-        log.info("executor_started", backend=executor.name, workers=self.settings.max_parallel_workers)
+        # Local workers import the concept engine as this process would: compiled when built from these sources.
+        log.info("executor_started", backend=executor.name, workers=self.settings.max_parallel_workers,
+                 engine="compiled" if native.enabled() else "sources")
         return executor
 
     def _on_executor_health(self, healthy: bool) -> None:

@@ -35,8 +35,8 @@ from toridaemon.pipeline.options import PipelineOptions
 
 ENV_PREFIX = "TORI_"
 CONFIG_ENV = "TORI_CONFIG"
-# TORI_ variables that are not settings but are read elsewhere (the config path, fault injection).
-OTHER_ENV = frozenset({CONFIG_ENV, "TORI_FAULTS"})
+# TORI_ variables that are not settings but are read elsewhere (the config path, fault injection, `pipeline.native`).
+OTHER_ENV = frozenset({CONFIG_ENV, "TORI_FAULTS", "TORI_NATIVE"})
 DIRECTORY_FIELDS = ("inbox_dir", "outbox_dir", "processed_dir", "failed_dir", "state_dir")
 RESTART_REQUIRED = frozenset(
     {"inbox_dir", "outbox_dir", "processed_dir", "failed_dir", "state_dir", "metrics_host", "metrics_port",

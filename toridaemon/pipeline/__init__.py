@@ -9,12 +9,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from toridaemon.pipeline import native
+
 if TYPE_CHECKING:
     from toridaemon.pipeline.analyze import analyze_pdf, analyze_text
     from toridaemon.pipeline.conceptdb import ConceptDBError
     from toridaemon.pipeline.errors import REASONS, PipelineError
     from toridaemon.pipeline.options import PipelineOptions
     from toridaemon.pipeline.result import Concept, DocumentResult, PruningStats, Section, Source
+
+native.enable()  # before any module of the concept engine loads: its compiled copies, when they match the sources
 
 _HOMES = {
     "analyze_pdf": "analyze", "analyze_text": "analyze", "ConceptDBError": "conceptdb", "REASONS": "errors",

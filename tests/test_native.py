@@ -1,0 +1,108 @@
+"""The compiled concept engine (toridaemon/pipeline/native.py): served only when compiled from the sources as
+they are, all of its modules or none, and giving what the sources give. Real child processes and the real
+libraries `make` compiles; each test skips where nothing could be compiled (no C compiler or Python headers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, SHARED
+from toridaemon.pipeline import native
+
+pytestmark = pytest.mark.slow
+
+_TEXTS = [
+    "Graph neural networks predict molecular properties.\nGraph neural networks learn from molecule graphs; "
+    "message passing networks are graph neural networks. We compare them with random forests on QM9.",
+    "Les réseaux de neurones convolutifs classent les images satellitaires. L'apprentissage profond des réseaux "
+    "de neurones demande beaucoup de données annotées ; nous proposons une augmentation des données.",
+    "Die Verfügbarkeit erneuerbarer Energien schwankt. Wir untersuchen Batteriespeicher für Windparks und "
+    "zeigen, dass Batteriespeicher die Netzstabilität der Windparks verbessern.",
+    "El aprendizaje automático mejora la detección temprana del cáncer de mama en mamografías digitales.",
+    "Received: May 1, 2019\nC and W\nwhole works",  # names and aliases that normalise to nothing
+    "Conclusıon\nİntroduction\nReſults\nWe found things. abc \ud800 def",  # case folds that change length
+    "Title\nBody " + "a" * 4000 + " b-\nc",
+    "Σύγχρονα νευρωνικά δίκτυα μαθαίνουν αναπαραστάσεις γράφων. Τα νευρωνικά δίκτυα γράφων είναι ισχυρά.",
+]
+_RUN = """
+import json, sys
+from toridaemon.pipeline import PipelineOptions, analyze_text, native
+options = PipelineOptions(max_concepts=15, min_concepts=15)
+texts = json.loads(open(sys.argv[1], encoding="ascii").read())
+results = [[[c.name, c.score, c.frequency, c.sections, c.source, c.category, c.context]
+            for c in analyze_text(text, settings=options).concepts] for text in texts]
+print(json.dumps({"compiled": native.active(), "results": results}))
+"""
+
+
+def _compiled_here() -> None:
+    if not native.enabled():
+        reason = native._missing_tools() or "run scripts/build_native.py (make does) after changing the engine"
+        pytest.skip(f"no compiled engine for these sources: {reason}")
+
+
+def _texts() -> list[str]:
+    """The texts above, and the first documents of each keyphrase set when the shared folder is there."""
+    texts = list(_TEXTS)
+    for folder in sorted((SHARED / "keyphrase").glob("*/docsutf8")):
+        texts += [path.read_text(errors="replace") for path in sorted(folder.glob("*.txt"))[:25]]
+    return texts
+
+
+def _analyze(texts: Path, *, switch: str | None = None, root: Path = REPO) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop(native.SWITCH, None)
+    if switch is not None:
+        env[native.SWITCH] = switch
+    done = subprocess.run([sys.executable, "-c", _RUN, str(texts)], env=env, cwd=root, capture_output=True,
+                          text=True, timeout=300, check=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_where_it_can_be_compiled_the_engine_is_compiled_for_the_current_sources() -> None:
+    missing = native._missing_tools()
+    if missing:
+        pytest.skip(f"nothing can be compiled here: {missing}")
+    assert native.enabled(), "the compiled engine is missing or stale: run scripts/build_native.py (make does)"
+
+
+def test_the_compiled_engine_gives_what_its_sources_give(tmp_path: Path) -> None:
+    _compiled_here()
+    texts = tmp_path / "texts.json"
+    texts.write_text(json.dumps(_texts()), encoding="ascii")  # lone surrogates travel escaped
+    compiled, sources = _analyze(texts), _analyze(texts, switch="0")
+    assert compiled["compiled"] and not sources["compiled"]
+    assert compiled["results"] == sources["results"]
+    assert sum(map(len, sources["results"])) > 10 * len(_TEXTS)  # concepts were compared, not empty lists
+
+
+def test_a_changed_source_makes_every_module_load_from_its_source(tmp_path: Path) -> None:
+    """The compiled modules call each other directly: one stale module among them would run old code."""
+    _compiled_here()
+    shutil.copytree(REPO / "toridaemon", tmp_path / "toridaemon", ignore=shutil.ignore_patterns("__pycache__"))
+    probe = ("import importlib, json, toridaemon.pipeline.native as native\n"
+             "files = [importlib.import_module('toridaemon.pipeline.' + name).__file__ for name in native.MODULES]\n"
+             "print(json.dumps([native.active(), files]))")
+
+    def loaded() -> tuple[bool, list[str]]:
+        done = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
+        active, files = json.loads(done.stdout)
+        assert all(file.startswith(str(tmp_path)) for file in files)  # the copy, not the repository
+        return active, files
+
+    active, files = loaded()
+    assert active and all(file.endswith(".so") for file in files)
+    prune = tmp_path / "toridaemon" / "pipeline" / "prune.py"
+    prune.write_text(prune.read_text() + "\n# changed after the build\n")
+    active, files = loaded()
+    assert not active and all(file.endswith(".py") for file in files)
