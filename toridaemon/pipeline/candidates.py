@@ -118,6 +118,7 @@ _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
 _DASHES = str.maketrans("\u2010\u2011\u2013", "---")
 _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’-]+")
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
+_LATIN_BASE_LETTERS = frozenset(_BASE_LETTER.findall(_LATIN))  # those of `_LATIN`: "é" or "ł" needs no search
 _CACHE_LIMIT = 200_000
 _CACHED_CHARS = MAX_WORD_CHARS + 2  # a longer token is no word (`classify`: None), whatever its case or "'s"
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
@@ -360,7 +361,7 @@ def _spelt_in_letters(bare: str, lower: str) -> bool:
     a font sample's list of them."""
     if not bare or (not bare.isalpha() and _LETTERS_AND_MARKS.fullmatch(lower) is None):
         return False
-    return bare.isascii() or _BASE_LETTER.search(bare) is not None
+    return bare.isascii() or bare[0] in _LATIN_BASE_LETTERS or _BASE_LETTER.search(bare) is not None
 
 
 def _classified(token: str, lang: Language, cache: dict[str, WordInfo]) -> WordInfo:

@@ -76,8 +76,11 @@ def enable() -> bool:
         return True
     if os.environ.get(SWITCH, "1") == "0" or any(f"{PACKAGE}.{name}" in sys.modules for name in MODULES):
         return False  # switched off, or too late: a source already loaded would be mixed with compiled modules
-    libraries = _libraries(COMPILED / digest())
-    if not all(library.is_file() for library in libraries.values()):
+    try:
+        libraries = _libraries(COMPILED / digest())
+        if not all(library.is_file() for library in libraries.values()):
+            return False
+    except OSError:  # a source that cannot be read (permissions, a vanished file) cannot be vouched for
         return False
     sys.meta_path.insert(0, _CompiledFinder(libraries))
     return True
