@@ -24,6 +24,7 @@ import regex
 
 from toridaemon.pipeline.filler import Filler, holds_filler
 from toridaemon.pipeline.language import Language, language
+from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
 
 MAX_WORDS = 4
@@ -183,7 +184,7 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
         table.words = _count(dehyphenate(span.text, lang), counts, table, lang, cache,
                              seen=seen if span.section != "title" else None)
     titled, plain = _sort_case(seen)
-    table.titled = {word.lower() for word in titled} - plain
+    table.titled = {lowercase(word) for word in titled} - plain
     table.filler = holds_filler(seen)
     return table
 
@@ -198,8 +199,8 @@ def dehyphenate(text: str, lang: Language = ENGLISH) -> str:
 def lower_aligned(text: str) -> str:
     """`text` lowercased character by character, so that offsets into it are offsets into `text`: "İ" lowercases
     to two characters ("i" and a combining dot), of which the first is kept."""
-    lower = text.lower()
-    return lower if len(lower) == len(text) else "".join(char.lower()[0] for char in text)
+    lower = lowercase(text)
+    return lower if len(lower) == len(text) else "".join(lowercase(char)[0] for char in text)
 
 
 def normalize(phrase: str, lang: Language = ENGLISH) -> str:
@@ -218,7 +219,7 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
 def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     """The normalised form of a word token, how it may end a term and whether it is singular, or None for a
     boundary."""
-    lower = token.lower()
+    lower = lowercase(token)
     if not lower.isascii():  # a hyphen or an unspaced en dash joins a compound: "Levenberg–Marquardt"
         lower = lower.translate(_DASHES)
     if lower.endswith(("'s", "’s")):
@@ -386,7 +387,7 @@ def _join(match: regex.Match[str], lang: Language) -> str:
     joined = head + tail
     if not lang.frequencies:  # nothing to tell words from parts: a line-end hyphen usually splits one word
         return joined
-    return joined if lang.is_known(joined.lower()) or not lang.is_known(head.lower()) else f"{head}-{tail}"
+    return joined if lang.is_known(lowercase(joined)) or not lang.is_known(lowercase(head)) else f"{head}-{tail}"
 
 
 def _count(
@@ -425,7 +426,7 @@ def _count(
 def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
     """The Capitalised tokens (not in capitals), and the others lowercased."""
     capitalised = {token for token in distinct if token[:1].isupper() and not (len(token) > 1 and token.isupper())}
-    return capitalised, {token.lower() for token in distinct - capitalised}
+    return capitalised, {lowercase(token) for token in distinct - capitalised}
 
 
 def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
@@ -438,7 +439,7 @@ def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[st
             counts[word] = counts.get(word, 0) + 1
             if word not in first:
                 first[word] = start
-                surface[word] = surfaces[0].lower()
+                surface[word] = lowercase(surfaces[0])
         return
     words = [info[0] for info in run]
     for i in range(size):
@@ -453,4 +454,4 @@ def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[st
                 counts[key] = counts.get(key, 0) + 1
                 if key not in first:
                     first[key] = start + i
-                    surface[key] = " ".join(surfaces[i : j + 1]).lower()
+                    surface[key] = lowercase(" ".join(surfaces[i : j + 1]))

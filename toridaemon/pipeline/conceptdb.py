@@ -41,7 +41,7 @@ import ahocorasick
 import yaml
 
 from toridaemon.fsutil import read_regular
-from toridaemon.pipeline import warmcache
+from toridaemon.pipeline import native, warmcache
 from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, lower_aligned, normalize
 from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.sections import Span
@@ -436,7 +436,10 @@ def _sources() -> str | None:
     """A digest of the pipeline's own files (its code and data); None when one cannot be read."""
     root = Path(__file__).resolve().parent
     try:
-        found = sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+        # Not the compiled copies of the concept engine (`native`): built from these same sources, and rebuilt.
+        skipped = {"__pycache__", native.COMPILED.name}
+        found = sorted(path for path in root.rglob("*")
+                       if path.is_file() and skipped.isdisjoint(path.relative_to(root).parts))
         return warmcache.digest(*(part for path in found for part in (str(path.relative_to(root)), path.read_bytes())))
     except OSError:
         return None

@@ -16,6 +16,7 @@ from toridaemon.pipeline.candidates import extract
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import Language, detect_language, language, mixed, other_languages
+from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.prune import prune, starting_order
 from toridaemon.pipeline.result import Concept, PruningStats, Section
@@ -131,7 +132,7 @@ def _concept(item: Scored, relative: float, locator: Locator, surfaces: dict[str
     # The names and aliases the text holds are looked for as written too: a key drops inner function words and
     # punctuation ("capital belgium" of "capital of Belgium", "mt everest" of "Mt. Everest"). The concept's own
     # name comes first, as written when the text holds it ("Statue of Liberty" before "Lady Liberty").
-    named = (item.entry.name.lower(),) if item.entry is not None and item.by_name else ()
+    named = (lowercase(item.entry.name),) if item.entry is not None and item.by_name else ()
     own_key = (surfaces.get(item.key, item.key), item.key)
     surface, context = locator.find(named + own_key + tuple(surfaces.get(key, key) for key in keys) + keys
                                     + item.written)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, lower_aligned
 from toridaemon.pipeline.language import Language
+from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
 
 CONTEXT_CHARS = 240
@@ -78,10 +79,10 @@ class Locator:
         # only ever Capitalised ("the Free Software Foundation"; not "Machine Learning" of a conference's name in
         # the references, when the text writes "machine learning" too).
         words = surface.split()
-        if (len(words) > 1 and words[0][:1].isupper() and any(word.lower() in self._proper for word in words)
+        if (len(words) > 1 and words[0][:1].isupper() and any(lowercase(word) in self._proper for word in words)
                 and self._written_inside(" ".join(words))):
             return " ".join(words)
-        return " ".join(word if _mixed_case(word) or self._is_name(word) else word.lower() for word in words)
+        return " ".join(word if _mixed_case(word) or self._is_name(word) else lowercase(word) for word in words)
 
     def _written_inside(self, phrase: str) -> bool:
         return any(_inside_sentence(text.original, phrase, whole_name=True) for text in self._body)
@@ -89,7 +90,7 @@ class Locator:
     def _is_name(self, word: str) -> bool:
         """A word the text writes only Capitalised, and at least once inside a sentence ("in Ovar", not only
         "Tracking is…" at the start of sentences)."""
-        lower = word.lower()
+        lower = lowercase(word)
         if lower not in self._proper:
             return False
         known = self._names.get(lower)

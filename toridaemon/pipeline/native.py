@@ -1,12 +1,13 @@
 """The concept engine's hot modules compiled by mypyc, used only when compiled from the sources as they are.
 
-`build()` (`scripts/build_native.py`, run by `make`) compiles `MODULES` into C extensions in
-`compiled/<digest>/` beside this file, the digest being that of the pipeline's sources and of this interpreter's
-ABI.
-`enable()`, run by `toridaemon.pipeline` before any of them is imported, serves them from the folder of the
-current digest, all or none: a compiled module calls the others it was compiled with directly, so once one source
-changes none of the copies may be used. Without that folder (sources edited since, no C compiler, a fresh
-install) or with `TORI_NATIVE=0`, the sources are imported as always: the same results, some 20 % slower.
+`build()` (`scripts/build_native.py`, run by `make`) compiles a copy of the package taken when it starts into C
+extensions, loads them and analyzes a text in a child process, and only then publishes them in
+`compiled/<digest>/` beside this file, the digest being that of the copy's pipeline sources and of this
+interpreter's ABI. `enable()`, run by `toridaemon.pipeline` before any of `MODULES` is imported, serves them from
+the folder of the current digest, all or none: a compiled module calls the others it was compiled with directly,
+so once one source changes none of the copies may be used. Without that folder (sources edited since, no C
+compiler, an installed package) or with `TORI_NATIVE=0`, the sources are imported as always: the same results,
+some 20 % slower.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
@@ -34,18 +36,32 @@ PACKAGE = "toridaemon.pipeline"
 _GROUPS = {"counting": ("candidates", "scoring", "sections"), "choosing": ("prune", "concepts", "context")}
 MODULES = tuple(name for members in _GROUPS.values() for name in members)
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent  # the checkout (or the folder the package is installed in)
 COMPILED = HERE / "compiled"
+_WORK = "build."  # the folder of a build under way
+_KEPT = 3  # builds kept (`_keep_recent`)
 SWITCH = "TORI_NATIVE"  # "0": import the sources even when compiled copies of them exist
+# `str.lower` as Python runs it, for the compiled modules to call as a function: mypyc compiles a `.lower()` method
+# call to a routine of its own that, before Python 3.13, lowercases letter by letter and misses the final sigma
+# ("ΟΔΟΣ" gave "οδοσ" where Python gives "οδος"): the compiled engine counted one Greek word as two.
+lowercase: Callable[[str], str] = str.lower
 
 
-def digest() -> str:
-    """Names the compiled copies of the current sources for this interpreter. Every source of the pipeline counts,
-    not only `MODULES`: a compiled module was checked against the types the others declared then, and calls them
-    trusting those (a changed return type would fail inside it)."""
+def digest(folder: Path = HERE) -> str:
+    """Names the compiled copies of the pipeline's sources in `folder` for this interpreter. Every source of the
+    pipeline counts, not only `MODULES`: a compiled module was checked against the types the others declared then,
+    and calls them trusting those (a changed return type would fail inside it)."""
     hashed = hashlib.sha256(importlib.machinery.EXTENSION_SUFFIXES[0].encode())
-    for source in sorted(HERE.rglob("*.py")):
-        hashed.update(str(source.relative_to(HERE)).encode() + b"\0" + source.read_bytes() + b"\0")
+    for source in _sources(folder):
+        hashed.update(str(source.relative_to(folder)).encode() + b"\0" + source.read_bytes() + b"\0")
     return hashed.hexdigest()[:24]
+
+
+def _sources(folder: Path) -> list[Path]:
+    """The pipeline's Python files: not the compiled folder (a build copies the sources there), nor hidden files
+    (an editor's lock file is a link to nowhere)."""
+    return sorted(path for path in folder.rglob("*.py")
+                  if not path.name.startswith(".") and COMPILED.name not in path.relative_to(folder).parts)
 
 
 def _libraries(folder: Path) -> dict[str, Path]:
@@ -98,45 +114,70 @@ def active() -> bool:
 
 
 def build() -> str:
-    """Compile `MODULES` into `COMPILED/<digest>` unless done; a sentence saying what happened. Needs mypy (its
-    mypyc), a C compiler and the Python headers; without them the sources stay in use, which is no error."""
-    target = COMPILED / digest()
-    if _built(target):
-        return f"compiled modules up to date ({target.name})"
+    """Compile `MODULES` unless compiled for the current sources; a sentence saying what happened. Needs mypy (its
+    mypyc), a C compiler, the Python headers and the project's mypy settings (pyproject.toml: a source checkout);
+    without them, or when the compiled folder cannot be written, the sources stay in use, which is no error."""
+    try:
+        return _build()
+    except OSError as error:
+        return f"not compiled ({error}): the concept engine runs from its sources"
+
+
+def _build() -> str:
+    if _built(COMPILED / digest()):
+        return f"compiled modules up to date ({digest()})"
     missing = _missing_tools()
     if missing:
         return f"not compiled, {missing}: the concept engine runs from its sources (some 20 % slower)"
     COMPILED.mkdir(exist_ok=True)
     with (COMPILED / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time (two `make` runs in one checkout)
-        if _built(target):
-            return f"compiled modules up to date ({target.name})"
-        failure = _replace(target)
+        if _built(COMPILED / digest()):
+            return f"compiled modules up to date ({digest()})"
+        for leftover in COMPILED.glob(f"{_WORK}*"):  # of a build that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix=_WORK, dir=COMPILED) as work:
+            failure, name = _compile_copy(Path(work))
+        _keep_recent()
     if failure:
         return f"not compiled, mypyc failed: the concept engine runs from its sources\n{failure}"
-    return f"compiled {len(MODULES)} modules into {target.relative_to(HERE.parent.parent)}"
+    changed = "" if name == digest() else " (the sources changed meanwhile: run it again for them)"
+    return f"compiled {len(MODULES)} modules into {(COMPILED / name).relative_to(ROOT)}{changed}"
 
 
 def _built(target: Path) -> bool:
     return all(library.is_file() for library in _libraries(target).values())
 
 
-def _replace(target: Path) -> str:
-    """Compile into `target`, the folders of other digests removed; what mypyc printed when it failed."""
-    with tempfile.TemporaryDirectory(prefix=f"{target.name}.", dir=COMPILED) as work:
-        failure = _compile(Path(work))
-        if failure:
-            return failure
-        staged = Path(work) / "staged"
+def _compile_copy(work: Path) -> tuple[str, str]:
+    """Compile a copy of the package taken now, check that its libraries load and analyze a text, and publish
+    them under the copy's digest: what mypyc printed when it failed, and that digest. A source edited during the
+    build (some 20 s) cannot end up under the name of sources it was not compiled from."""
+    source = work / "src"
+    shutil.copytree(HERE.parent, source / HERE.parent.name,
+                    ignore=shutil.ignore_patterns("__pycache__", COMPILED.name, ".*"))
+    copy = source / Path(*PACKAGE.split("."))
+    name = digest(copy)
+    failure = _compile(work, copy)
+    staged = work / "staged"
+    if not failure:
         staged.mkdir()
-        built = Path(work) / "lib" / Path(*PACKAGE.split("."))
+        built = work / "lib" / Path(*PACKAGE.split("."))
         for library in _libraries(staged).values():
             shutil.copy2(built / library.name, library)
-        for old in COMPILED.iterdir():
-            if old.is_dir() and old.name != Path(work).name:
-                shutil.rmtree(old, ignore_errors=True)
-        staged.rename(target)  # in one step: a process finds all of the libraries or none
-    return ""
+        failure = _smoke_test(source, staged)
+    if not failure and not _built(COMPILED / name):
+        staged.rename(COMPILED / name)  # in one step: a process finds all of the libraries or none
+    return failure, name
+
+
+def _keep_recent() -> None:
+    """The last `_KEPT` builds stay: a running daemon (or a second interpreter sharing the checkout) may still
+    load from an older one."""
+    builds = sorted((path for path in COMPILED.iterdir() if path.is_dir() and not path.name.startswith(_WORK)),
+                    key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in builds[_KEPT:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _missing_tools() -> str:
@@ -150,26 +191,55 @@ def _missing_tools() -> str:
     return ""
 
 
-def _compile(work: Path) -> str:
-    """mypyc in a child process, from the repository root (its mypy settings are the project's), building into
-    `work`: setuptools runs where no pyproject.toml is read as this project's. What it printed when it failed."""
-    root = HERE.parent.parent
-    groups = [([str(HERE / f"{name}.py") for name in members], f"{PACKAGE}.{group}")
+def _compile(work: Path, copy: Path) -> str:
+    """mypyc on `copy` in a child process of its own session, with the project's mypy settings and a cache of its
+    own (never shared with a mypy run beside it), building into `work`; setuptools runs where no pyproject.toml is
+    read as this project's. What it printed when it failed."""
+    settings = ROOT / "pyproject.toml"
+    if not settings.is_file():
+        return "no pyproject.toml beside the package: compiling needs a source checkout"
+    groups = [([str(copy / f"{name}.py") for name in members], f"{PACKAGE}.{group}")
               for group, members in _GROUPS.items()]
     script = (
         "import json, os, sys\n"
         "from setuptools import setup\n"
         "from mypyc.build import mypycify\n"
-        "work, groups = sys.argv[1], [(files, name) for files, name in json.loads(sys.argv[2])]\n"
-        "modules = mypycify([file for files, _ in groups for file in files], separate=groups,\n"
-        "                   target_dir=os.path.join(work, 'c'))\n"
+        "work, settings = sys.argv[1], sys.argv[2]\n"
+        "groups = [(files, name) for files, name in json.loads(sys.argv[3])]\n"
+        "modules = mypycify(['--config-file', settings, *(file for files, _ in groups for file in files)],\n"
+        "                   separate=groups, target_dir=os.path.join(work, 'c'))\n"
         "os.chdir(work)\n"
         "setup(name='toridaemon-engine', ext_modules=modules, script_args=['--quiet', 'build_ext', '--build-lib',"
         " 'lib', '--build-temp', 'objects', '--parallel', '2'])\n"
     )
+    env = {**os.environ, "MYPY_CACHE_DIR": str(work / "mypy-cache")}
+    return _run([sys.executable, "-c", script, str(work), str(settings), json.dumps(groups)], copy.parent.parent, env)
+
+
+def _smoke_test(source: Path, staged: Path) -> str:
+    """The staged libraries loaded in a child process, with the copied sources they were compiled from, and a text
+    analyzed: a library that builds but does not load is never published."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from toridaemon.pipeline import native\n"
+        "sys.meta_path.insert(0, native._CompiledFinder(native._libraries(Path(sys.argv[1]))))\n"
+        "from toridaemon.pipeline import analyze_text\n"
+        "concepts = analyze_text('Graph neural networks. Graph neural networks learn molecule graphs.').concepts\n"
+        "assert native.active() and concepts, 'the compiled engine did not load or found nothing'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(source), SWITCH: "0"}
+    return _run([sys.executable, "-c", script, str(staged)], source, env)
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """What `command` printed when it failed; its whole process group ends with it on the time limit."""
+    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
     try:
-        done = subprocess.run([sys.executable, "-c", script, str(work), json.dumps(groups)], cwd=root,
-                              capture_output=True, text=True, timeout=900, check=False)
+        output, _ = child.communicate(timeout=900)
     except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
         return "it took over 15 minutes"
-    return "" if done.returncode == 0 else (done.stdout + done.stderr)[-4000:]
+    return "" if child.returncode == 0 else output[-4000:]

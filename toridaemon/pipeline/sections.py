@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.result import Section
 from toridaemon.pipeline.text.title import FOOTNOTE_MARKS, MAX_TITLE_CHARS
 
@@ -149,7 +150,7 @@ def split_sections(pages: list[str], title: str | None) -> list[Span]:
 def section_of(heading: str) -> str:
     """The section a matched heading names. Case-insensitive matching is wider than `str.lower` ("İ", "ı", "ſ"
     match "i" and "s"), so a heading the table does not hold as lowercased is matched phrase by phrase."""
-    key = " ".join(heading.lower().split())
+    key = " ".join(lowercase(heading).split())
     found = _SECTION_OF.get(key)
     if found is not None:
         return found
@@ -182,7 +183,7 @@ def _leading_title(page: str) -> tuple[str | None, str]:
         following, _, remainder = rest.partition("\n")
         following = following.strip()
         words = line.split()
-        joins = words[-1].lower() in _JOINERS or following[:1].islower()
+        joins = lowercase(words[-1]) in _JOINERS or following[:1].islower()
         if not following or not joins or _HEADING.match(following) or len(line) + len(following) >= MAX_TITLE_CHARS:
             break
         line, rest = f"{line} {following}", remainder
@@ -220,7 +221,7 @@ def _same_word(written: str, word: str) -> bool:
     if written == word:
         return True
     if written.isascii() and word.isascii():
-        return written.lower() == word.lower()
+        return lowercase(written) == lowercase(word)
     return _ignoring_case(word).fullmatch(written) is not None
 
 
