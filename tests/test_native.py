@@ -101,8 +101,10 @@ def test_the_compiled_engine_gives_what_its_sources_give(tmp_path: Path) -> None
     assert sum(len(result["concepts"]) for result in sources["results"]) > 3 * len(_TEXTS)  # not empty lists
 
 
-def test_a_changed_source_makes_every_module_load_from_its_source(tmp_path: Path) -> None:
-    """The compiled modules call each other directly: one stale module among them would run old code."""
+@pytest.mark.parametrize("change", ["an engine module", "another pipeline module", "a missing library"])
+def test_a_changed_source_makes_every_module_load_from_its_source(tmp_path: Path, change: str) -> None:
+    """The compiled modules call each other directly, and trust the types the other modules declared when they
+    were compiled: any change to the pipeline's sources, or one library missing, serves none of them."""
     _compiled_here()
     shutil.copytree(REPO / "toridaemon", tmp_path / "toridaemon", ignore=shutil.ignore_patterns("__pycache__"))
     probe = ("import importlib, json, toridaemon.pipeline.native as native\n"
@@ -118,8 +120,12 @@ def test_a_changed_source_makes_every_module_load_from_its_source(tmp_path: Path
 
     active, files = loaded()
     assert active and all(file.endswith(".so") for file in files)
-    prune = tmp_path / "toridaemon" / "pipeline" / "prune.py"
-    prune.write_text(prune.read_text() + "\n# changed after the build\n")
+    pipeline = tmp_path / "toridaemon" / "pipeline"
+    if change == "a missing library":
+        (pipeline / "compiled" / native.digest() / Path(files[2]).name).unlink()
+    else:
+        edited = pipeline / ("prune.py" if change == "an engine module" else "filler.py")
+        edited.write_text(edited.read_text() + "\n# changed after the build\n")
     active, files = loaded()
     assert not active and all(file.endswith(".py") for file in files)
 
