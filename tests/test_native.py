@@ -141,3 +141,64 @@ def test_the_compiled_modules_lowercase_as_python_does() -> None:
                 calls.append(f"{path.name}:{node.lineno}")
     assert calls == [], f"`.lower()` in compiled modules (use native.lowercase): {calls}"
     assert native.lowercase("ΟΔΟΣ ΚΟΣΜΟΣ") == "οδος κοσμος"
+
+
+_BUILD = """
+import json, os, sys
+from toridaemon.pipeline import native
+case, live = sys.argv[1], native.HERE / "prune.py"
+
+
+def compile_without_mypyc(work, copy):  # what mypyc leaves in `work`, as empty files; the C compiler is not the point
+    built = work / "lib" / "toridaemon" / "pipeline"
+    built.mkdir(parents=True)
+    for library in native._libraries(built).values():
+        library.write_bytes(b"")
+    if case == "edited during the build":
+        live.write_text(live.read_text() + "\\n# edited during the build\\n")
+    return ""
+
+
+native._compile = compile_without_mypyc
+native._missing_tools = lambda: ""
+native._smoke_test = lambda source, staged: "no library loads" if case == "not loading" else ""
+before = native.digest()
+message = native.build()
+print(json.dumps({"before": before, "after": native.digest(), "message": message,
+                  "folders": sorted(path.name for path in native.COMPILED.iterdir() if path.is_dir()),
+                  "complete": native._built(native.COMPILED / before)}))
+"""
+
+
+@pytest.mark.parametrize("case", ["edited during the build", "not loading", "older builds", "left part-way"])
+def test_a_build_publishes_only_libraries_that_load_under_the_name_of_what_it_compiled(
+        tmp_path: Path, case: str) -> None:
+    """The build's bookkeeping, with mypyc replaced by empty files (this tests the naming, not the compiler): a
+    source edited while it compiles does not give its name to code compiled before the edit; libraries that do not
+    load are not published; the last three builds stay, a killed build's folder goes; a folder left part-way is
+    replaced."""
+    shutil.copytree(REPO / "toridaemon", tmp_path / "toridaemon",
+                    ignore=shutil.ignore_patterns("__pycache__", native.COMPILED.name))
+    (tmp_path / "pyproject.toml").write_text("")  # its mypy settings: only looked for here
+    compiled = tmp_path / "toridaemon" / "pipeline" / native.COMPILED.name
+    compiled.mkdir()
+    if case == "older builds":
+        for age, name in enumerate(["a" * 24, "b" * 24, "c" * 24, "d" * 24, ".build.killed"]):
+            (compiled / name).mkdir()
+            os.utime(compiled / name, (1e9 + age, 1e9 + age))
+    done = subprocess.run([sys.executable, "-c", _BUILD, case], env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
+    if case == "left part-way":  # the same digest again, its folder missing a library
+        next(path for path in (compiled / json.loads(done.stdout)["before"]).iterdir()).unlink()
+        done = subprocess.run([sys.executable, "-c", _BUILD, case], env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
+    result = json.loads(done.stdout)
+    before, after, folders = result["before"], result["after"], result["folders"]
+    if case == "edited during the build":
+        assert before != after and folders == [before] and "changed meanwhile" in result["message"]
+    elif case == "not loading":
+        assert folders == [] and "no library loads" in result["message"]
+    elif case == "older builds":
+        assert folders == sorted([before, "c" * 24, "d" * 24])
+    else:
+        assert folders == [before] and result["complete"]

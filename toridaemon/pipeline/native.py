@@ -38,7 +38,7 @@ MODULES = tuple(name for members in _GROUPS.values() for name in members)
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent  # the checkout (or the folder the package is installed in)
 COMPILED = HERE / "compiled"
-_WORK = "build."  # the folder of a build under way
+_WORK = ".build."  # the folder of a build under way: hidden, so that mypy and ruff never read its copy
 _KEPT = 3  # builds kept (`_keep_recent`)
 SWITCH = "TORI_NATIVE"  # "0": import the sources even when compiled copies of them exist
 # `str.lower` as Python runs it, for the compiled modules to call as a function: mypyc compiles a `.lower()` method
@@ -53,15 +53,15 @@ def digest(folder: Path = HERE) -> str:
     and calls them trusting those (a changed return type would fail inside it)."""
     hashed = hashlib.sha256(importlib.machinery.EXTENSION_SUFFIXES[0].encode())
     for source in _sources(folder):
-        hashed.update(str(source.relative_to(folder)).encode() + b"\0" + source.read_bytes() + b"\0")
+        hashed.update(os.fsencode(source.relative_to(folder)) + b"\0" + source.read_bytes() + b"\0")
     return hashed.hexdigest()[:24]
 
 
 def _sources(folder: Path) -> list[Path]:
-    """The pipeline's Python files: not the compiled folder (a build copies the sources there), nor hidden files
-    (an editor's lock file is a link to nowhere)."""
-    return sorted(path for path in folder.rglob("*.py")
-                  if not path.name.startswith(".") and COMPILED.name not in path.relative_to(folder).parts)
+    """The pipeline's Python files: not the compiled folder, nor hidden files or folders (an editor's lock file is
+    a link to nowhere), which a build does not copy either."""
+    return sorted(path for path in folder.rglob("*.py") if not any(
+        part == COMPILED.name or part.startswith(".") for part in path.relative_to(folder).parts))
 
 
 def _libraries(folder: Path) -> dict[str, Path]:
@@ -126,7 +126,8 @@ def build() -> str:
 def _build() -> str:
     if _built(COMPILED / digest()):
         return f"compiled modules up to date ({digest()})"
-    missing = _missing_tools()
+    missing = _missing_tools() or ("" if (ROOT / "pyproject.toml").is_file() else
+                                   "no pyproject.toml (its mypy settings) beside the package: not a source checkout")
     if missing:
         return f"not compiled, {missing}: the concept engine runs from its sources (some 20 % slower)"
     COMPILED.mkdir(exist_ok=True)
@@ -140,7 +141,7 @@ def _build() -> str:
             failure, name = _compile_copy(Path(work))
         _keep_recent()
     if failure:
-        return f"not compiled, mypyc failed: the concept engine runs from its sources\n{failure}"
+        return f"not compiled: the concept engine runs from its sources\n{failure}"
     changed = "" if name == digest() else " (the sources changed meanwhile: run it again for them)"
     return f"compiled {len(MODULES)} modules into {(COMPILED / name).relative_to(ROOT)}{changed}"
 
@@ -166,8 +167,10 @@ def _compile_copy(work: Path) -> tuple[str, str]:
         for library in _libraries(staged).values():
             shutil.copy2(built / library.name, library)
         failure = _smoke_test(source, staged)
-    if not failure and not _built(COMPILED / name):
-        staged.rename(COMPILED / name)  # in one step: a process finds all of the libraries or none
+    target = COMPILED / name
+    if not failure and not _built(target):
+        shutil.rmtree(target, ignore_errors=True)  # a build removed part-way would block this name for good
+        staged.rename(target)  # in one step: a process finds all of the libraries or none
     return failure, name
 
 
@@ -196,8 +199,6 @@ def _compile(work: Path, copy: Path) -> str:
     own (never shared with a mypy run beside it), building into `work`; setuptools runs where no pyproject.toml is
     read as this project's. What it printed when it failed."""
     settings = ROOT / "pyproject.toml"
-    if not settings.is_file():
-        return "no pyproject.toml beside the package: compiling needs a source checkout"
     groups = [([str(copy / f"{name}.py") for name in members], f"{PACKAGE}.{group}")
               for group, members in _GROUPS.items()]
     script = (
@@ -213,7 +214,9 @@ def _compile(work: Path, copy: Path) -> str:
         " 'lib', '--build-temp', 'objects', '--parallel', '2'])\n"
     )
     env = {**os.environ, "MYPY_CACHE_DIR": str(work / "mypy-cache")}
-    return _run([sys.executable, "-c", script, str(work), str(settings), json.dumps(groups)], copy.parent.parent, env)
+    command = [sys.executable, "-c", script, str(work), str(settings), json.dumps(groups)]
+    failure = _run(command, copy.parent.parent, env)
+    return "mypyc failed:\n" + failure if failure else ""
 
 
 def _smoke_test(source: Path, staged: Path) -> str:
@@ -228,18 +231,22 @@ def _smoke_test(source: Path, staged: Path) -> str:
         "concepts = analyze_text('Graph neural networks. Graph neural networks learn molecule graphs.').concepts\n"
         "assert native.active() and concepts, 'the compiled engine did not load or found nothing'\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(source), SWITCH: "0"}
-    return _run([sys.executable, "-c", script, str(staged)], source, env)
+    path = os.pathsep.join(filter(None, (str(source), os.environ.get("PYTHONPATH"))))
+    env = {**os.environ, "PYTHONPATH": path, SWITCH: "0"}
+    failure = _run([sys.executable, "-c", script, str(staged)], source, env)
+    return "compiled, but the libraries did not load and analyze a text:\n" + failure if failure else ""
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
     """What `command` printed when it failed; its whole process group ends with it on the time limit."""
-    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              start_new_session=True)
     try:
         output, _ = child.communicate(timeout=900)
-    except subprocess.TimeoutExpired:
+    except BaseException as stop:  # the time limit, or this build interrupted: no compiler runs on without it
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
-        return "it took over 15 minutes"
-    return "" if child.returncode == 0 else output[-4000:]
+        if isinstance(stop, subprocess.TimeoutExpired):
+            return "it took over 15 minutes"
+        raise
+    return "" if child.returncode == 0 else output.decode(errors="replace")[-4000:]
