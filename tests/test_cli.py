@@ -22,6 +22,7 @@ from tests.pdfgen import make_pdf
 from tests.polling import wait_for
 from toridaemon import __version__
 from toridaemon.cli import main
+from toridaemon.pipeline import native
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -366,3 +367,13 @@ def test_status_finds_a_daemon_on_an_ipv6_address(dirs: Dirs, daemon_factory: Ca
     assert json.loads(capsys.readouterr().out)["ready"] is True
     assert daemon.get("/healthz")[0] == 200  # the metrics URL the daemon logs is one too
     assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize(("compiled", "code"), [(True, 0), (False, 1)])
+def test_compile_engine_says_what_the_build_did_and_fails_when_nothing_is_compiled(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], compiled: bool, code: int) -> None:
+    # The build is replaced here (a real one takes some 20 s of CPU): tests/test_native.py tests the build itself.
+    monkeypatch.setattr(native, "build", lambda: "what the build did")
+    monkeypatch.setattr(native, "current", lambda: compiled)
+    assert main(["compile-engine"]) == code
+    assert capsys.readouterr().out == "what the build did\n"

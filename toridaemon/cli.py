@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     reprocess = commands.add_parser("reprocess", help="forget a result so its PDF is processed again")
     reprocess.add_argument("target", help="a PDF, a result JSON, or a sha256")
     reprocess.add_argument("--config", help="YAML settings file (else $TORI_CONFIG)")
+    commands.add_parser("compile-engine", help="compile the concept engine with mypyc, for this install (some 20 %% "
+                        "faster; needs mypy, a C compiler and the Python headers)")
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -83,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": lambda a: _status(a.config, a.url),
         "journal": _journal,
         "reprocess": _reprocess,
+        "compile-engine": lambda _args: _compile_engine(),
     }
     handler = handlers.get(args.command)
     if sys.stdout is None and _writes_to_stdout(args):  # started with `>&-`: the answer would vanish unsaid
@@ -130,6 +133,13 @@ def _run(args: argparse.Namespace) -> int:
     from toridaemon.daemon import run_daemon
 
     return run_daemon(args.config)
+
+
+def _compile_engine() -> int:
+    from toridaemon.pipeline import native
+
+    print(native.build())
+    return EXIT_OK if native.current() else EXIT_INPUT_FAILED
 
 
 def _journal(args: argparse.Namespace) -> int:

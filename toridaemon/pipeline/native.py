@@ -40,6 +40,7 @@ ROOT = HERE.parent.parent  # the checkout (or the folder the package is installe
 COMPILED = HERE / "compiled"
 _WORK = ".build."  # the folder of a build under way: hidden, so that mypy and ruff never read its copy
 _KEPT = 3  # builds kept (`_keep_recent`)
+_INSTALLED_SETTINGS = ["--ignore-missing-imports", "--follow-imports=silent"]  # see `_compile`
 SWITCH = "TORI_NATIVE"  # "0": import the sources even when compiled copies of them exist
 # `str.lower` as Python runs it, for the compiled modules to call as a function: mypyc compiles a `.lower()` method
 # call to a routine of its own that, before Python 3.13, lowercases letter by letter and misses the final sigma
@@ -113,10 +114,18 @@ def active() -> bool:
     return module is not None and isinstance(module.__loader__, importlib.machinery.ExtensionFileLoader)
 
 
+def current() -> bool:
+    """Whether compiled modules exist for the sources as they are (`enable` serves them unless switched off)."""
+    try:
+        return _built(COMPILED / digest())
+    except OSError:
+        return False
+
+
 def build() -> str:
     """Compile `MODULES` unless compiled for the current sources; a sentence saying what happened. Needs mypy (its
-    mypyc), a C compiler, the Python headers and the project's mypy settings (pyproject.toml: a source checkout);
-    without them, or when the compiled folder cannot be written, the sources stay in use, which is no error."""
+    mypyc), a C compiler and the Python headers; without them, or when the compiled folder cannot be written, the
+    sources stay in use, which is no error."""
     try:
         return _build()
     except OSError as error:
@@ -126,8 +135,7 @@ def build() -> str:
 def _build() -> str:
     if _built(COMPILED / digest()):
         return f"compiled modules up to date ({digest()})"
-    missing = _missing_tools() or ("" if (ROOT / "pyproject.toml").is_file() else
-                                   "no pyproject.toml (its mypy settings) beside the package: not a source checkout")
+    missing = _missing_tools()
     if missing:
         return f"not compiled, {missing}: the concept engine runs from its sources (some 20 % slower)"
     COMPILED.mkdir(exist_ok=True)
@@ -195,26 +203,28 @@ def _missing_tools() -> str:
 
 
 def _compile(work: Path, copy: Path) -> str:
-    """mypyc on `copy` in a child process of its own session, with the project's mypy settings and a cache of its
-    own (never shared with a mypy run beside it), building into `work`; setuptools runs where no pyproject.toml is
-    read as this project's. What it printed when it failed."""
-    settings = ROOT / "pyproject.toml"
+    """mypyc on `copy` in a child process of its own session, with a mypy cache of its own (never shared with a
+    mypy run beside it), building into `work`; setuptools runs where no pyproject.toml is read as this project's.
+    In a checkout mypy reads the project's settings; an installed package has none, and then reads no other
+    module's errors: they are checked where the package is made. What it printed when it failed."""
+    project = ROOT / "pyproject.toml"
+    settings = ["--config-file", str(project)] if project.is_file() else _INSTALLED_SETTINGS
     groups = [([str(copy / f"{name}.py") for name in members], f"{PACKAGE}.{group}")
               for group, members in _GROUPS.items()]
     script = (
         "import json, os, sys\n"
         "from setuptools import setup\n"
         "from mypyc.build import mypycify\n"
-        "work, settings = sys.argv[1], sys.argv[2]\n"
+        "work, settings = sys.argv[1], json.loads(sys.argv[2])\n"
         "groups = [(files, name) for files, name in json.loads(sys.argv[3])]\n"
-        "modules = mypycify(['--config-file', settings, *(file for files, _ in groups for file in files)],\n"
+        "modules = mypycify([*settings, *(file for files, _ in groups for file in files)],\n"
         "                   separate=groups, target_dir=os.path.join(work, 'c'))\n"
         "os.chdir(work)\n"
         "setup(name='toridaemon-engine', ext_modules=modules, script_args=['--quiet', 'build_ext', '--build-lib',"
         " 'lib', '--build-temp', 'objects', '--parallel', '2'])\n"
     )
     env = {**os.environ, "MYPY_CACHE_DIR": str(work / "mypy-cache")}
-    command = [sys.executable, "-c", script, str(work), str(settings), json.dumps(groups)]
+    command = [sys.executable, "-c", script, str(work), json.dumps(settings), json.dumps(groups)]
     failure = _run(command, copy.parent.parent, env)
     return "mypyc failed:\n" + failure if failure else ""
 
