@@ -270,11 +270,14 @@ def test_force_ocrs_born_digital_pages_too() -> None:
 def test_force_reads_as_many_pages_as_the_files_timeout_allows() -> None:
     """OCR had only the time its page images earned: none on a born-digital file (or a scan of inline images,
     which the byte count misses), so it stopped after one page timeout whatever `file_timeout_seconds` was."""
-    pages = [f"{PAGE_ONE}\nSection {n} repeats the messages." for n in range(16)]  # some 2.5 s of OCR in all
-    options = PipelineOptions(ocr="force", ocr_page_timeout_seconds=1.0, file_timeout_seconds=120)
+    # A page takes 0.15 to 0.3 s, so 24 take 3.5 to 7 s in all: over twice one page's timeout, which leaves a page
+    # five times its time on a machine busy with other tests (at 1 s, three pages in a row of a loaded CI run
+    # timed out).
+    pages = [f"{PAGE_ONE}\nSection {n} repeats the messages." for n in range(24)]
+    options = PipelineOptions(ocr="force", ocr_page_timeout_seconds=1.5, file_timeout_seconds=120)
     text = read_document(pdf_bytes(pages), options)
     assert text.ocr_seconds > options.ocr_page_timeout_seconds, "too fast to tell: the old budget held them all"
-    assert text.ocr_pages == list(range(1, 17)) and "ocr_incomplete" not in text.warnings
+    assert text.ocr_pages == list(range(1, 25)) and "ocr_incomplete" not in text.warnings
 
 
 def test_ocr_stops_taking_pages_while_the_rest_still_fits_in_the_files_time() -> None:
