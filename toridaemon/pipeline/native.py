@@ -6,8 +6,8 @@ extensions, loads them and analyzes a text in a child process, and only then pub
 interpreter's ABI. `enable()`, run by `toridaemon.pipeline` before any of `MODULES` is imported, serves them from
 the folder of the current digest, all or none: a compiled module calls the others it was compiled with directly,
 so once one source changes none of the copies may be used. Without that folder (sources edited since, no C
-compiler, an installed package) or with `TORI_NATIVE=0`, the sources are imported as always: the same results,
-some 20 % slower.
+compiler, an installed package not compiled by `toridaemon compile-engine`) or with `TORI_NATIVE=0`, the sources
+are imported as always: the same results, some 20 % slower.
 """
 
 from __future__ import annotations
