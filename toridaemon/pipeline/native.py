@@ -12,6 +12,7 @@ are imported as always: the same results, some 20 % slower.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import importlib.abc
@@ -185,9 +186,12 @@ def _compile_copy(work: Path) -> tuple[str, str]:
 def _keep_recent() -> None:
     """The last `_KEPT` builds stay: a running daemon (or a second interpreter sharing the checkout) may still
     load from an older one."""
-    builds = sorted((path for path in COMPILED.iterdir() if path.is_dir() and not path.name.startswith(_WORK)),
-                    key=lambda path: path.stat().st_mtime, reverse=True)
-    for old in builds[_KEPT:]:
+    builds = []
+    for path in COMPILED.iterdir():
+        with contextlib.suppress(OSError):  # gone meanwhile: nothing to keep or remove
+            if path.is_dir() and not path.name.startswith(_WORK):
+                builds.append((path.stat().st_mtime, path))
+    for _, old in sorted(builds, reverse=True)[_KEPT:]:
         shutil.rmtree(old, ignore_errors=True)
 
 
