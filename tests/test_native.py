@@ -82,6 +82,19 @@ def _analyze(texts: Path, *switches: str | None) -> list[dict[str, Any]]:
     return results
 
 
+def _package_copy(folder: Path, *ignored: str) -> Path:
+    """A copy of the package in `folder`, which a child process given `_run_in(folder, …)` imports."""
+    shutil.copytree(REPO / "toridaemon", folder / "toridaemon", ignore=shutil.ignore_patterns("__pycache__", *ignored))
+    return folder / "toridaemon" / "pipeline"
+
+
+def _run_in(folder: Path, script: str, *args: str) -> Any:
+    """What `script` prints as JSON, run with the package copied into `folder` (not the repository's)."""
+    done = subprocess.run([sys.executable, "-c", script, *args], env={**os.environ, "PYTHONPATH": str(folder)},
+                          cwd=folder, capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
 def test_where_it_can_be_compiled_the_engine_is_compiled_for_the_current_sources() -> None:
     missing = native._missing_tools()
     if missing:
@@ -106,21 +119,18 @@ def test_a_changed_source_makes_every_module_load_from_its_source(tmp_path: Path
     """The compiled modules call each other directly, and trust the types the other modules declared when they
     were compiled: any change to the pipeline's sources, or one library missing, serves none of them."""
     _compiled_here()
-    shutil.copytree(REPO / "toridaemon", tmp_path / "toridaemon", ignore=shutil.ignore_patterns("__pycache__"))
+    pipeline = _package_copy(tmp_path)
     probe = ("import importlib, json, toridaemon.pipeline.native as native\n"
              "files = [importlib.import_module('toridaemon.pipeline.' + name).__file__ for name in native.MODULES]\n"
              "print(json.dumps([native.active(), files]))")
 
     def loaded() -> tuple[bool, list[str]]:
-        done = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(tmp_path)},
-                              cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
-        active, files = json.loads(done.stdout)
+        active, files = _run_in(tmp_path, probe)
         assert all(file.startswith(str(tmp_path)) for file in files)  # the copy, not the repository
         return active, files
 
     active, files = loaded()
     assert active and all(file.endswith(".so") for file in files)
-    pipeline = tmp_path / "toridaemon" / "pipeline"
     if change == "a missing library":
         (pipeline / "compiled" / native.digest() / Path(files[2]).name).unlink()
     else:
@@ -177,22 +187,17 @@ def test_a_build_publishes_only_libraries_that_load_under_the_name_of_what_it_co
     source edited while it compiles does not give its name to code compiled before the edit; libraries that do not
     load are not published; the last three builds stay, a killed build's folder goes; a folder left part-way is
     replaced."""
-    shutil.copytree(REPO / "toridaemon", tmp_path / "toridaemon",
-                    ignore=shutil.ignore_patterns("__pycache__", native.COMPILED.name))
+    compiled = _package_copy(tmp_path, native.COMPILED.name) / native.COMPILED.name
     (tmp_path / "pyproject.toml").write_text("")  # its mypy settings: only looked for here
-    compiled = tmp_path / "toridaemon" / "pipeline" / native.COMPILED.name
     compiled.mkdir()
     if case == "older builds":
         for age, name in enumerate(["a" * 24, "b" * 24, "c" * 24, "d" * 24, ".build.killed"]):
             (compiled / name).mkdir()
             os.utime(compiled / name, (1e9 + age, 1e9 + age))
-    done = subprocess.run([sys.executable, "-c", _BUILD, case], env={**os.environ, "PYTHONPATH": str(tmp_path)},
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
+    result = _run_in(tmp_path, _BUILD, case)
     if case == "left part-way":  # the same digest again, its folder missing a library
-        next(path for path in (compiled / json.loads(done.stdout)["before"]).iterdir()).unlink()
-        done = subprocess.run([sys.executable, "-c", _BUILD, case], env={**os.environ, "PYTHONPATH": str(tmp_path)},
-                              cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True)
-    result = json.loads(done.stdout)
+        next(path for path in (compiled / result["before"]).iterdir()).unlink()
+        result = _run_in(tmp_path, _BUILD, case)
     before, after, folders = result["before"], result["after"], result["folders"]
     if case == "edited during the build":
         assert before != after and folders == [before] and "changed meanwhile" in result["message"]

@@ -31,12 +31,13 @@ from pydantic_settings import (
 )
 
 from toridaemon.fsutil import read_regular
+from toridaemon.pipeline import native
 from toridaemon.pipeline.options import PipelineOptions
 
 ENV_PREFIX = "TORI_"
 CONFIG_ENV = "TORI_CONFIG"
 # TORI_ variables that are not settings but are read elsewhere (the config path, fault injection, `pipeline.native`).
-OTHER_ENV = frozenset({CONFIG_ENV, "TORI_FAULTS", "TORI_NATIVE"})
+OTHER_ENV = frozenset({CONFIG_ENV, "TORI_FAULTS", native.SWITCH})
 DIRECTORY_FIELDS = ("inbox_dir", "outbox_dir", "processed_dir", "failed_dir", "state_dir")
 RESTART_REQUIRED = frozenset(
     {"inbox_dir", "outbox_dir", "processed_dir", "failed_dir", "state_dir", "metrics_host", "metrics_port",

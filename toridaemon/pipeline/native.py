@@ -94,13 +94,10 @@ def enable() -> bool:
         return True
     if os.environ.get(SWITCH, "1") == "0" or any(f"{PACKAGE}.{name}" in sys.modules for name in MODULES):
         return False  # switched off, or too late: a source already loaded would be mixed with compiled modules
-    try:
-        libraries = _libraries(COMPILED / digest())
-        if not all(library.is_file() for library in libraries.values()):
-            return False
-    except OSError:  # a source that cannot be read (permissions, a vanished file) cannot be vouched for
+    folder = _current_folder()
+    if folder is None:
         return False
-    sys.meta_path.insert(0, _CompiledFinder(libraries))
+    sys.meta_path.insert(0, _CompiledFinder(_libraries(folder)))
     return True
 
 
@@ -117,10 +114,16 @@ def active() -> bool:
 
 def current() -> bool:
     """Whether compiled modules exist for the sources as they are (`enable` serves them unless switched off)."""
+    return _current_folder() is not None
+
+
+def _current_folder() -> Path | None:
+    """The folder of the libraries compiled from the sources as they are, when it holds them all."""
     try:
-        return _built(COMPILED / digest())
-    except OSError:
-        return False
+        folder = COMPILED / digest()
+        return folder if _built(folder) else None
+    except OSError:  # a source that cannot be read (permissions, a vanished file) cannot be vouched for
+        return None
 
 
 def build() -> str:
@@ -134,16 +137,16 @@ def build() -> str:
 
 
 def _build() -> str:
-    if _built(COMPILED / digest()):
-        return f"compiled modules up to date ({digest()})"
+    if (folder := _current_folder()) is not None:
+        return f"compiled modules up to date ({folder.name})"
     missing = _missing_tools()
     if missing:
         return f"not compiled, {missing}: the concept engine runs from its sources (some 20 % slower)"
     COMPILED.mkdir(exist_ok=True)
     with (COMPILED / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time (two `make` runs in one checkout)
-        if _built(COMPILED / digest()):
-            return f"compiled modules up to date ({digest()})"
+        if (folder := _current_folder()) is not None:  # built by the run this one waited for
+            return f"compiled modules up to date ({folder.name})"
         for leftover in COMPILED.glob(f"{_WORK}*"):  # of a build that was killed
             shutil.rmtree(leftover, ignore_errors=True)
         with tempfile.TemporaryDirectory(prefix=_WORK, dir=COMPILED) as work:
