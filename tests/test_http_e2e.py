@@ -163,7 +163,8 @@ def test_a_slow_connection_flood_does_not_stop_files_or_probes(
         wait_for(lambda: len(list(dirs.outbox.glob("during-flood-*.json"))) == 10, 90, interval=0.2,
                  what="ten results during the flood")
         assert flood.running, "the flood must still be on while we scrape"
-        assert _scrape(metrics) == 200
+        for _ in range(5):  # with a listen queue of 128, about one scrape in 60 waited 1 s for its repeated SYN
+            assert _scrape(metrics) == 200
         assert _scrape(metrics.replace("/metrics", "/healthz")) == 200
     assert not list(dirs.failed.iterdir())
     raw = [line for line in daemon.log_path.read_text().splitlines() if not line.startswith("{")]

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,6 +169,37 @@ def test_a_scrape_accepted_just_before_a_flood_is_read_not_replaced(stand: Stand
             assert server.guard.replaced >= 8
         finally:
             for sock in [scrape, *idle]:
+                sock.close()
+        holder.join(10)
+
+
+def _listen_queue_limit() -> int:
+    with open("/proc/sys/net/core/somaxconn", encoding="ascii") as limit:
+        return int(limit.read())
+
+
+@pytest.mark.skipif(not Path("/proc/sys/net/core/somaxconn").exists() or _listen_queue_limit() < 512,
+                    reason="the kernel caps listen queues below 512 (net.core.somaxconn)")
+def test_a_scrape_behind_a_queue_of_hundreds_is_answered(stand: Stand) -> None:
+    """A flood that reconnects whatever the cap replaces keeps the listen queue full. The queue here fills
+    while the server's loop is held: with a queue of 128, the kernel dropped the scrape's SYN, and its
+    client asked again only after 1 s (then 3 s), past the 2 s a scrape has."""
+    stand.hold = threading.Event()
+    with serve(stand, max_connections=4, request_timeout=60.0) as server:
+        holder = threading.Thread(target=get, args=(server, "/status", "GET", 15.0), daemon=True)
+        holder.start()
+        assert stand.holding.wait(5), "the server never ran the holding probe"
+        queued: list[socket.socket] = []
+        try:
+            queued.extend(_idle(server, 300))
+            scrape = socket.create_connection(server.address, timeout=2)
+            queued.append(scrape)
+            scrape.sendall(b"GET /metrics HTTP/1.1\r\nHost: prometheus\r\n\r\n")
+            stand.hold.set()
+            assert scrape.recv(64).startswith(b"HTTP/1.1 200")
+        finally:
+            stand.hold.set()
+            for sock in queued:
                 sock.close()
         holder.join(10)
 

@@ -15,6 +15,10 @@ So the protocol below adds the two limits file descriptors need:
   at the cap it is replaced as an idle one is;
 - at most `MAX_REQUESTS_PER_CONNECTION` answers on one connection: clients pipelining requests on every
   slot never leave one free.
+The kernel queues up to `LISTEN_QUEUE` connections not yet accepted: a flood that reconnects each
+replaced connection keeps the queue full, and a queue no longer than the flood drops a scrape's SYN,
+which its client repeats only after 1 s and then 3 s. asyncio accepts `ACCEPT_BATCH` of them per
+wakeup, because it opens every descriptor of a batch before the cap sees one.
 The probes never wait for the daemon's event loop: `/status` is a snapshot its tick publishes.
 """
 
@@ -42,7 +46,11 @@ from toridaemon.logs import get_logger
 log = get_logger("toridaemon.http")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-BACKLOG = 128
+# The kernel caps it at net.core.somaxconn (4096 since Linux 5.4), the operator's knob.
+LISTEN_QUEUE = 4096
+# asyncio accepts this many queued connections per wakeup, before any reaches the connection cap: with a soft
+# open-file limit of 1,024 and 256 connections allowed, a batch of 4,096 ran the daemon out of descriptors.
+ACCEPT_BATCH = 128
 KEEP_ALIVE_SECONDS = 5
 # The client's side once its whole request is in: DONE, or MUST_CLOSE after a `Connection: close` or HTTP/1.0 one.
 _REQUEST_MET = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
@@ -267,17 +275,24 @@ def default_max_connections() -> int:
     return max(4, min(256, soft // 4))
 
 
+class _ListeningSocket(socket.socket):
+    """A listening socket whose queue keeps its length: asyncio listens again with its accept batch size."""
+
+    def listen(self, _backlog: int = LISTEN_QUEUE) -> None:
+        super().listen(LISTEN_QUEUE)
+
+
 def _listen(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                              flags=socket.AI_PASSIVE)[0]
-        sock = socket.socket(family, kind, proto)
+        sock = _ListeningSocket(family, kind, proto)
     except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode ("a..b", a 64-letter label)
         raise HttpBindError(f"metrics_host {host!r} cannot be used: {getattr(exc, 'strerror', None) or exc}") from exc
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(BACKLOG)
+        sock.listen()
         sock.setblocking(False)
     except OSError as exc:
         sock.close()
@@ -298,7 +313,7 @@ class HttpServer:
         self.guard = _Guard(max_connections or default_max_connections(), request_timeout)
         config = uvicorn.Config(_app(probes), http=_protocol(self.guard), interface="asgi3", lifespan="off",
                                 log_config=None, log_level="warning", access_log=False, proxy_headers=False,
-                                server_header=False, backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                                server_header=False, backlog=ACCEPT_BATCH, timeout_keep_alive=KEEP_ALIVE_SECONDS,
                                 timeout_graceful_shutdown=1)
         _quiet_uvicorn()
         self._server = uvicorn.Server(config)
