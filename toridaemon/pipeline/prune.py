@@ -103,24 +103,6 @@ def _runs_inside(short: list[str], long: list[str]) -> bool:
     return any(long[i : i + size] == short for i in range(len(long) - size + 1))
 
 
-def _holders(top: Sequence[Rankable]) -> dict[str, list[tuple[float, int]]]:
-    """Every shorter run of a longer term's words (as counted) → (score, index) of the terms holding it."""
-    holders: dict[str, list[tuple[float, int]]] = {}
-    for j, item in enumerate(top):
-        key = item.key
-        if " " in key:
-            entry = item.score, j
-            words = key.split(" ")
-            size = len(words)
-            for start in range(size):
-                run = words[start]
-                holders.setdefault(run, []).append(entry)
-                for end in range(start + 1, size - (start == 0)):  # the whole key is no run of itself
-                    run = f"{run} {words[end]}"
-                    holders.setdefault(run, []).append(entry)
-    return holders
-
-
 def _own_frequency(item: Rankable) -> int:
     """How often the candidate's own key occurs; 0 for one merged from variants or the database."""
     if getattr(item, "entry", None) is not None or len(getattr(item, "variants", ())) > 1:
@@ -193,30 +175,42 @@ def _held_back(ranked: Sequence[Rankable]) -> set[int]:
     """Indexes of the leading candidates (the first `HELD_SCAN`) that a longer one holds, word for word as
     counted, in at least `HELD_SHARE` of their occurrences while scoring at least `HELD_RATIO` of theirs. Such a
     term is held back from the start as if that longer term were kept ("influence" of "social influence"), even
-    when the longer one is not kept in the end: a word that mostly occurs inside one phrase is rarely the topic."""
+    when the longer one is not kept in the end: a word that mostly occurs inside one phrase is rarely the topic.
+    Each longer term's shorter runs are looked up among the leading keys: no table of every run's holders."""
     top = ranked[:HELD_SCAN]
-    holders = _holders(top)
+    position = {item.key: i for i, item in enumerate(top)}
     held: set[int] = set()
     own: dict[int, int] = {}
-    for i, item in enumerate(top):
-        longer = holders.get(item.key)
-        if longer is None:  # most candidates: no longer term holds them
+    for j, longer in enumerate(top):
+        if " " not in longer.key:
             continue
-        floor, least = HELD_RATIO * item.score, 0.0
-        for score, j in longer:
-            if score < floor:
-                continue
-            if not least:
-                least = HELD_SHARE * _own_frequency(item)
-                if not least:
-                    break  # merged from variants or the database: its counts say nothing about where it occurs
-            whole = own.get(j)
-            if whole is None:
-                whole = own[j] = _own_frequency(top[j])
-            if whole >= least:
-                held.add(i)
-                break
+        words = longer.key.split(" ")
+        size = len(words)
+        for start in range(size):
+            run = words[start]
+            stop = size if start else size - 1  # the whole key is no run of itself
+            for end in range(start + 1, stop + 1):  # `run` is words[start:end]
+                i = position.get(run)
+                if i is not None and i not in held and _holds(longer, j, top[i], i, own):
+                    held.add(i)
+                if end < stop:
+                    run = f"{run} {words[end]}"
     return held
+
+
+def _holds(longer: Rankable, j: int, item: Rankable, i: int, own: dict[int, int]) -> bool:
+    """Whether `longer` (at `j`), holding `item`'s words as a run, scores at least `HELD_RATIO` of it and occurs
+    at least `HELD_SHARE` as often; `own` keeps the own frequencies already read. A term merged from variants or the
+    database never is: its counts say nothing about where it occurs."""
+    if longer.score < HELD_RATIO * item.score:
+        return False
+    least = own.get(i)
+    if least is None:
+        least = own[i] = _own_frequency(item)
+    whole = own.get(j)
+    if whole is None:
+        whole = own[j] = _own_frequency(longer)
+    return least > 0 and whole >= HELD_SHARE * least
 
 
 Entry = tuple[float, int, int]  # (−bound, index into ranked, how many were kept when the bound was computed)
