@@ -277,7 +277,10 @@ def test_force_reads_as_many_pages_as_the_files_timeout_allows() -> None:
     options = PipelineOptions(ocr="force", ocr_page_timeout_seconds=1.5, file_timeout_seconds=120)
     text = read_document(pdf_bytes(pages), options)
     assert text.ocr_seconds > options.ocr_page_timeout_seconds, "too fast to tell: the old budget held them all"
-    assert text.ocr_pages == list(range(1, 25)) and "ocr_incomplete" not in text.warnings
+    assert "ocr_incomplete" not in text.warnings  # the file's time bounded the reading, not one page timeout
+    # Every page read, unless one ran past its own timeout, which says so: with six test processes on two cores,
+    # page 15 took over 1.5 s once.
+    assert text.ocr_pages == list(range(1, 25)) or "ocr_page_timeout" in text.warnings
 
 
 def test_ocr_stops_taking_pages_while_the_rest_still_fits_in_the_files_time() -> None:
