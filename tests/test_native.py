@@ -5,11 +5,14 @@ libraries `make` compiles; each test skips where nothing could be compiled (no C
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +154,60 @@ def test_the_compiled_modules_lowercase_as_python_does() -> None:
                 calls.append(f"{path.name}:{node.lineno}")
     assert calls == [], f"`.lower()` in compiled modules (use native.lowercase): {calls}"
     assert native.lowercase("ΟΔΟΣ ΚΟΣΜΟΣ") == "οδος κοσμος"
+
+
+def _stubbed_modules(requirements: list[str]) -> dict[str, str]:
+    """Module → the stub distribution (a `types-*` requirement) that types it, for those installed here."""
+    stubs = {}
+    for requirement in requirements:
+        name = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]
+        if not name.startswith("types-"):
+            continue
+        try:
+            files = importlib.metadata.files(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for file in files:
+            if file.parts[0].endswith("-stubs"):
+                stubs[file.parts[0].removesuffix("-stubs")] = name
+    return stubs
+
+
+def _imported_by_the_engine() -> set[str]:
+    """The third-party modules the compiled modules import, directly or through the package's other modules (as
+    mypy follows them): the package's own imports are read, each with the packages holding it."""
+    imported: set[str] = set()
+    pending = [f"{native.PACKAGE}.{name}" for name in native.MODULES]
+    read: set[str] = set()
+    while pending:
+        module = pending.pop()
+        parts = module.split(".")
+        pending += [".".join(parts[:end]) for end in range(1, len(parts))]
+        path = REPO.joinpath(*parts)
+        path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        if module in read or not path.is_file():
+            continue
+        read.add(module)
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for name in names:
+                if name.split(".")[0] == "toridaemon":
+                    pending.append(name)
+                else:
+                    imported.add(name.split(".")[0])
+    return imported
+
+
+def test_the_native_extra_brings_the_stubs_the_compile_checks_with() -> None:
+    """In a checkout mypyc checks the modules with the project's strict settings, which need the stubs of what
+    they import. `make run` installs the `native` extra, not `dev`: without `types-regex` and `types-PyYAML` there,
+    a fresh clone's compile failed and the daemon ran the engine's sources."""
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    imported = _imported_by_the_engine()
+    needed = {stub for module, stub in _stubbed_modules(extras["dev"]).items() if module in imported}
+    assert needed, "no stub distribution of the dev extra is installed: nothing to compare"
+    assert needed <= set(_stubbed_modules(extras["native"]).values()), f"missing from native: {needed}"
 
 
 _BUILD = """
