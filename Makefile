@@ -64,10 +64,13 @@ typecheck: $(TEST_STAMP)
 # `worksteal` hands a finished process tests queued for another, so no core idles behind the last slow test.
 # Tests marked `serial` run alone afterwards: a latency bound (a scrape answered within 2 s under a connection
 # flood that keeps both cores busy), and an inotify limit lowered for the whole machine.
+PARALLEL_TESTS := $(BIN)/pytest -q -n $(TEST_PROCESSES) --dist worksteal -m "not serial"
+SERIAL_TESTS := $(BIN)/pytest -q -m serial
+
 unit: $(TEST_STAMP)
 	$(NATIVE)
-	$(BIN)/pytest -q -n $(TEST_PROCESSES) --dist worksteal -m "not serial"
-	$(BIN)/pytest -q -m serial
+	$(PARALLEL_TESTS)
+	$(SERIAL_TESTS)
 
 # The compile (some 20 s from scratch, half of it mypyc's own type analysis) runs beside lint and types, and so
 # do the tests marked `serial`: they must not run beside other tests, but the compile neither watches files nor
@@ -76,12 +79,12 @@ unit: $(TEST_STAMP)
 # results.
 test: $(TEST_STAMP)
 	$(NATIVE) > $(VENV)/native.log 2>&1 & native=$$!; \
-	$(BIN)/pytest -q -m serial > $(VENV)/serial.log 2>&1 & serial=$$!; \
+	$(SERIAL_TESTS) > $(VENV)/serial.log 2>&1 & serial=$$!; \
 	$(MAKE) --no-print-directory lint typecheck; checked=$$?; \
 	wait $$native; built=$$?; cat $(VENV)/native.log; \
 	wait $$serial; alone=$$?; cat $(VENV)/serial.log; \
 	[ $$checked -eq 0 ] && [ $$built -eq 0 ] && [ $$alone -eq 0 ]
-	$(BIN)/pytest -q -n $(TEST_PROCESSES) --dist worksteal -m "not serial"
+	$(PARALLEL_TESTS)
 
 fast: $(TEST_STAMP)
 	$(NATIVE)
