@@ -181,13 +181,15 @@ def _imported_by_the_engine() -> set[str]:
     read: set[str] = set()
     while pending:
         module = pending.pop()
+        if module in read:
+            continue
+        read.add(module)
         parts = module.split(".")
         pending += [".".join(parts[:end]) for end in range(1, len(parts))]
         path = REPO.joinpath(*parts)
         path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
-        if module in read or not path.is_file():
+        if not path.is_file():  # a name imported from a module (`from toridaemon.x import name`), not a module
             continue
-        read.add(module)
         for node in ast.walk(ast.parse(path.read_text())):
             names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
                      else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
