@@ -151,26 +151,37 @@ def test_idle_connections_past_the_cap_cannot_lock_out_a_scrape(stand: Stand) ->
                 sock.close()
 
 
+@contextlib.contextmanager
+def held(stand: Stand) -> Iterator[tuple[HttpServer, threading.Event]]:
+    """A server (cap 4) whose loop a /status probe holds until the event given with it is set, which it is on the
+    way out."""
+    release = stand.hold = threading.Event()
+    with serve(stand, max_connections=4, request_timeout=60.0) as server:
+        holder = threading.Thread(target=get, args=(server, "/status", "GET", 15.0), daemon=True)
+        holder.start()
+        try:
+            assert stand.holding.wait(5), "the server never ran the holding probe"
+            yield server, release
+        finally:
+            release.set()
+            holder.join(10)
+
+
 def test_a_scrape_accepted_just_before_a_flood_is_read_not_replaced(stand: Stand) -> None:
     """The scrape and, right behind it, three times the cap of idle connections queue while the server's
     loop is held (by a /status probe that blocks), so the server accepts them in one batch before it
     reads the scrape's request. Replacing the oldest waiting connection would close the scrape."""
-    stand.hold = threading.Event()
-    with serve(stand, max_connections=4, request_timeout=60.0) as server:
-        holder = threading.Thread(target=get, args=(server, "/status", "GET", 15.0), daemon=True)
-        holder.start()
-        assert stand.holding.wait(5), "the server never ran the holding probe"
+    with held(stand) as (server, release):
         scrape = socket.create_connection(server.address, timeout=5)
         scrape.sendall(b"GET /metrics HTTP/1.1\r\nHost: prometheus\r\n\r\n")
         idle = _idle(server, 12)
-        stand.hold.set()
+        release.set()
         try:
             assert scrape.recv(64).startswith(b"HTTP/1.1 200")
             assert server.guard.replaced >= 8
         finally:
             for sock in [scrape, *idle]:
                 sock.close()
-        holder.join(10)
 
 
 def _listen_queue_limit() -> int:
@@ -184,24 +195,18 @@ def test_a_scrape_behind_a_queue_of_hundreds_is_answered(stand: Stand) -> None:
     """A flood that reconnects whatever the cap replaces keeps the listen queue full. The queue here fills
     while the server's loop is held: with a queue of 128, the kernel dropped the scrape's SYN, and its
     client asked again only after 1 s (then 3 s), past the 2 s a scrape has."""
-    stand.hold = threading.Event()
-    with serve(stand, max_connections=4, request_timeout=60.0) as server:
-        holder = threading.Thread(target=get, args=(server, "/status", "GET", 15.0), daemon=True)
-        holder.start()
-        assert stand.holding.wait(5), "the server never ran the holding probe"
+    with held(stand) as (server, release):
         queued: list[socket.socket] = []
         try:
             queued.extend(_idle(server, 300))
             scrape = socket.create_connection(server.address, timeout=2)
             queued.append(scrape)
             scrape.sendall(b"GET /metrics HTTP/1.1\r\nHost: prometheus\r\n\r\n")
-            stand.hold.set()
+            release.set()
             assert scrape.recv(64).startswith(b"HTTP/1.1 200")
         finally:
-            stand.hold.set()
             for sock in queued:
                 sock.close()
-        holder.join(10)
 
 
 @pytest.mark.parametrize("request_head", [
