@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from toridaemon.pipeline import PipelineOptions, analyze_text, conceptdb, scoring
-from toridaemon.pipeline.candidates import ENGLISH, extract
+from toridaemon.pipeline.candidates import ENGLISH, extract, lower_aligned
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptDBError, ConceptEntry
 from toridaemon.pipeline.language import language
 from toridaemon.pipeline.sections import Span
@@ -165,6 +165,14 @@ def test_a_turkish_capital_keeps_the_written_case_check_of_its_span() -> None:
     assert hits(db, "Talks in The Hague went on, near İzmir. A cappella singing followed.") == {
         "the hague": 1, "a cappella singing": 1,
     }
+
+
+def test_a_final_capital_sigma_is_read_as_final_beside_a_turkish_capital() -> None:
+    """With "İ" in the text it was lowercased letter by letter, and a word-final "Σ" became "σ", not the "ς" of
+    the name's key: "ΟΔΟΣ" was no "οδος"."""
+    db = ConceptDB([ConceptEntry("Οδος Ερμου")])
+    assert hits(db, "Η ΟΔΟΣ ΕΡΜΟΥ στην Αθήνα, όχι στην İzmir.") == {"οδος ερμου": 1}
+    assert lower_aligned("ΟΔΟΣ İ Σ") == "οδος i σ"
 
 
 def test_names_take_from_shorter_terms_once_and_in_any_order() -> None:

@@ -197,9 +197,15 @@ def dehyphenate(text: str, lang: Language = ENGLISH) -> str:
 
 
 def lower_aligned(text: str) -> str:
-    """`text` lowercased character by character, so that offsets into it are offsets into `text`: "İ" lowercases
-    to two characters ("i" and a combining dot), of which the first is kept."""
+    """`text` lowercased so that offsets into it are offsets into `text`: "İ" lowercases to two characters ("i"
+    and a combining dot), of which the first is kept."""
     lower = lowercase(text)
+    if len(lower) == len(text):
+        return lower
+    # "İ" is the one character whose lowercase is longer. Read as "I", a cased letter too, it keeps its offset while
+    # the text lowercases whole: letter by letter, a word-final capital sigma became "σ", not "ς" ("ΟΔΟΣ" → "οδοσ",
+    # where its key is "οδος").
+    lower = lowercase(text.replace("\u0130", "I"))
     return lower if len(lower) == len(text) else "".join(lowercase(char)[0] for char in text)
 
 
