@@ -1,12 +1,16 @@
 """No hangs, no crashes, bounded time: `analyze_text` on hostile and arbitrary text (issue F1–F4 and their kinds).
 
-Every call runs in a forked child under a deadline (tests/deadline.py), so a hang fails the test.
+Every call runs in a forked child under a deadline (tests/deadline.py), so a hang fails the test. Each property
+tries `PROPERTY_EXAMPLES` inputs; `FUZZ_EXAMPLES=N` in the environment makes it N, for a longer search:
+
+    FUZZ_EXAMPLES=2000 pytest tests/test_concepts_robust.py -k "unicode or scripts or aliases or mutated"
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 from functools import cache
 from typing import Any
@@ -21,7 +25,9 @@ from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.conceptdb import BUNDLED
 from toridaemon.pipeline.text.clean import clean_page, stream_safe
 
-PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_EXAMPLES = 40
+PROPERTY = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES") or PROPERTY_EXAMPLES), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 REAL_TEXT = (
     "Scalable Information Retrieval over Compressed Indexes\nAbstract\nWe study inverted indexes for web search. "
     "Compressed posting lists reduce memory; query processing with dynamic pruning stays fast.\n1 Introduction\n"
