@@ -1,6 +1,6 @@
-"""Run the daemon inside this process, ask for a reload whose reading takes a second, and stop the daemon while it
-reads; print what the systemd notifier was told and what the runner's limit did, as one JSON line. A script
-rather than a test body, as tests/daemon_in_process.py, whose layout it follows.
+"""Run the daemon inside this process, ask for a reload, and stop the daemon while it reads, the reading ending
+during the drain; print what the systemd notifier was told and what the runner's limit did, as one JSON line. A
+script rather than a test body, as tests/daemon_in_process.py, whose layout it follows.
 
 With `--hung`, the reading never ends (a configuration on a mount that hangs): the process must still end.
 
@@ -41,13 +41,18 @@ def main(root: Path, hung: bool = False) -> dict[str, object]:
     dirs = {name: root / name for name in ("inbox", "outbox", "processed", "failed", "state")}
     base = {**{f"{name}_dir": path for name, path in dirs.items()}, "metrics_port": 0, "max_parallel_workers": 1,
             "shutdown_timeout_seconds": 20, "log_format": "json", "stability_seconds": 0.1}
-    reading = threading.Event()
+    reading, stopping = threading.Event(), threading.Event()
+    ended_in_drain: list[bool] = []
 
     def slow_load(config: object, overrides: object) -> LoadedSettings:
         reading.set()
         if hung:
             threading.Event().wait()
-        time.sleep(1.0)
+        # The reading ends once the stop has begun, while the big file still drains: a reading of a fixed second
+        # outlasted the whole drain on a fast machine, and the daemon exited before it could apply anything.
+        stopping.wait(10)
+        time.sleep(0.1)
+        ended_in_drain.append(daemon.runner is not None and bool(daemon.runner.in_flight))
         return load_settings(None, {**base, "max_parallel_workers": 3}, environ={}, env_file=None)
 
     setattr(daemon_module, "load_settings", slow_load)  # noqa: B010 - this process only
@@ -68,6 +73,7 @@ def main(root: Path, hung: bool = False) -> dict[str, object]:
         assert runner is not None
         while runner._accepting:  # the drain has set its limit of 0 from here on
             time.sleep(0.01)
+        stopping.set()
         deadline = time.monotonic() + 3.0  # past the reload's end
         while time.monotonic() < deadline:
             limits.append(runner._limiter.limit)
@@ -78,7 +84,7 @@ def main(root: Path, hung: bool = False) -> dict[str, object]:
     code = daemon.run()
     helper.join(5)
     return {"code": code, "told": told.said, "limits_while_draining": sorted(set(limits)),
-            "workers": daemon.settings.max_parallel_workers}
+            "workers": daemon.settings.max_parallel_workers, "read_ended_in_drain": ended_in_drain == [True]}
 
 
 if __name__ == "__main__":

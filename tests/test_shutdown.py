@@ -72,6 +72,7 @@ def test_a_reload_under_way_when_the_stop_comes_changes_nothing_and_tells_system
                          capture_output=True, text=True, timeout=80, check=False)
     summary = json.loads(run.stdout.strip().splitlines()[-1])
     assert summary["code"] == 0, run.stderr[-3000:]
+    assert summary["read_ended_in_drain"], "the reading did not end while the file drained: nothing was tried"
     told = summary["told"]
     assert "stopping" in told and "ready" not in told[told.index("stopping"):], told
     assert summary["limits_while_draining"] == [0], "the drain's limit was lifted"
