@@ -145,10 +145,13 @@ def test_a_pool_in_error_state_is_replaced(tmp_path: Path) -> None:
         await executor.run(job)
         workers = await asyncio.to_thread(wait_for, lambda: pool_workers(count=2), 30, what="two workers")
         os.kill(workers[0], signal.SIGKILL)
-        return await asyncio.wait_for(executor.run(job), 60)
+        # Until pebble's manager thread sees the death, the pool runs on with its other worker: a job sent at once
+        # ran there and nothing was replaced.
+        await asyncio.to_thread(wait_for, lambda: executor.rebuilds, 30, what="the broken pool replaced")
+        return await asyncio.wait_for(executor.run(job), 60), executor.rebuilds
 
-    outcome, health = run(body)
-    assert outcome.result is not None
+    (outcome, rebuilds), health = run(body)
+    assert outcome.result is not None and rebuilds == 1
     assert health == [True]  # replaced at the first attempt: never reported unhealthy
 
 
@@ -193,16 +196,18 @@ def _sleeping_worker() -> int | None:
 def test_a_killed_forkserver_is_replaced_and_its_workers_die(tmp_path: Path) -> None:
     job = _job(tmp_path)
 
-    async def body(executor: LocalExecutor) -> tuple[list[int], Any]:
+    async def body(executor: LocalExecutor) -> tuple[list[int], Any, int]:
         await executor.run(job)
         workers = await asyncio.to_thread(wait_for, lambda: pool_workers(count=2), 30, what="two workers")
         server = forkserver_pid()
         assert server is not None
         os.kill(server, signal.SIGKILL)
-        return workers, await asyncio.wait_for(executor.run(job), 60)
+        # As above: a job sent before the pool was seen broken ran on a worker still alive.
+        await asyncio.to_thread(wait_for, lambda: executor.rebuilds, 30, what="the broken pool replaced")
+        return workers, await asyncio.wait_for(executor.run(job), 60), executor.rebuilds
 
-    (workers, outcome), health = run(body)
-    assert outcome.result is not None
+    (workers, outcome, rebuilds), health = run(body)
+    assert outcome.result is not None and rebuilds == 1
     assert health == [True]
     wait_for(lambda: not any(alive(pid) for pid in workers), 30, what="the orphaned workers to exit")
 
