@@ -62,8 +62,12 @@ def _drop_all(inputs: list[tuple[str, bytes]], inbox: Path, staging: Path, rng: 
         time.sleep(rng.uniform(0.0, 0.08))
 
 
-def _kill_at_random_instant(daemon: DaemonProcess, rng: random.Random) -> None:
+def _kill_at_random_instant(daemon: DaemonProcess, rng: random.Random, inbox: Path, arrivals: threading.Thread
+                            ) -> bool:
+    """Once `daemon` is ready, start `arrivals` and kill it at a random instant; whether files were in the inbox
+    then."""
     daemon.wait_ready(60)
+    arrivals.start()
     if rng.random() < 0.5:
         time.sleep(rng.uniform(0.0, 1.5))
     else:
@@ -75,7 +79,9 @@ def _kill_at_random_instant(daemon: DaemonProcess, rng: random.Random) -> None:
                 break
             time.sleep(0.005)
         time.sleep(rng.uniform(0.0, 0.03))
+    busy = any(inbox.iterdir())
     daemon.kill()
+    return busy
 
 
 def _sha(data: bytes) -> str:
@@ -109,17 +115,21 @@ def test_kill_minus_nine_at_random_instants_loses_nothing(
     staging = tmp_path / "staging"
     staging.mkdir()
     env = {"TORI_STABILITY_SECONDS": "0.5", "TORI_RESCAN_INTERVAL_SECONDS": "2"}
-    writer = threading.Thread(target=_drop_all, args=(inputs, dirs.inbox, staging, rng), daemon=True)
-    writer.start()
-    for _ in range(KILLS):
-        _kill_at_random_instant(daemon_factory(env), rng)
-    writer.join(300)
+    # Each daemon gets files of its own, arriving from when it is ready and on past its kill: with every file
+    # dropped at the start, the later kills met a daemon with every file done.
+    writers, busy = [], 0
+    for kill in range(KILLS):
+        batch = inputs[kill::KILLS]
+        writers.append(threading.Thread(target=_drop_all, args=(batch, dirs.inbox, staging, rng), daemon=True))
+        busy += _kill_at_random_instant(daemon_factory(env), rng, dirs.inbox, writers[-1])
+    for writer in writers:
+        writer.join(300)
     final = daemon_factory(env)
     final.wait_ready(60)
     wait_for(lambda: not list(dirs.inbox.iterdir()), 300, interval=0.2, what="inbox drained")
     wait_for(lambda: final.metric("toridaemon_pending") == 0, 60, what="nothing pending")
     assert final.stop() == 0
     _check_exactly_once(dirs, inputs)
-    print(f"chaos: {len(inputs)} files, {KILLS} SIGKILLs, "
+    print(f"chaos: {len(inputs)} files, {KILLS} SIGKILLs ({busy} with files in the inbox), "
           f"{len(list(dirs.outbox.glob('*.json')))} results, {len(list(dirs.failed.glob('*.error.json')))} failures")
     shutil.rmtree(staging)

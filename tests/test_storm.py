@@ -18,6 +18,7 @@ from tests.test_chaos import _check_exactly_once
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 CYCLES = int(os.environ.get("TORI_STORM_CYCLES", "8"))  # `make chaos` runs 50
+FILES_PER_CYCLE = 5
 
 
 def test_restarts_while_files_arrive_lose_nothing_and_duplicate_nothing(
@@ -25,28 +26,28 @@ def test_restarts_while_files_arrive_lose_nothing_and_duplicate_nothing(
 ) -> None:
     rng = random.Random(50)
     inputs = [(f"storm-{i:03d}.pdf", pdf_bytes([f"{SAMPLE_TEXT}\nStorm document {i}.\n"] * rng.randint(1, 4)))
-              for i in range(40)]
+              for i in range(FILES_PER_CYCLE * CYCLES)]
     staging = tmp_path / "staging"
     staging.mkdir()
-    stop = threading.Event()
 
-    def keep_dropping() -> None:
-        for name, data in inputs:
+    def drop(batch: list[tuple[str, bytes]]) -> None:
+        for name, data in batch:
             (staging / name).write_bytes(data)
             os.rename(staging / name, dirs.inbox / name)
-            if stop.wait(rng.uniform(0.0, 0.15)):
-                break
+            time.sleep(rng.uniform(0.0, 0.3))
 
-    writer = threading.Thread(target=keep_dropping, daemon=True)
-    writer.start()
-    codes = []
-    for _ in range(CYCLES):
+    # Each cycle has files of its own arriving while its daemon starts, runs and stops: one writer of all the
+    # files was done within the first cycles, and the rest restarted a daemon with nothing to do.
+    writers, codes = [], []
+    for cycle in range(CYCLES):
+        writers.append(threading.Thread(target=drop, args=(inputs[cycle::CYCLES],), daemon=True))
+        writers[-1].start()
         daemon = daemon_factory({"TORI_SHUTDOWN_TIMEOUT_SECONDS": "2"})
         daemon.wait_ready(60)
         time.sleep(rng.uniform(0.0, 0.3))
         codes.append(daemon.stop())
-    writer.join(120)
-    stop.set()
+    for writer in writers:
+        writer.join(120)
     assert codes == [0] * CYCLES, "every stop is clean"
     final = daemon_factory()
     final.wait_ready(60)
