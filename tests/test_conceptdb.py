@@ -175,6 +175,13 @@ def test_a_final_capital_sigma_is_read_as_final_beside_a_turkish_capital() -> No
     assert lower_aligned("ΟΔΟΣ İ Σ") == "οδος i σ"
 
 
+def test_a_name_holding_a_turkish_capital_is_found() -> None:
+    """A name's surface was lowercased with "İ" as two characters ("i" and a combining dot), the text with it as
+    one ("i"): "İzmir Körfezi" was never found."""
+    db = ConceptDB([ConceptEntry("İzmir Körfezi", aliases=("Gulf of İzmir",))])
+    assert hits(db, "Ships in İzmir Körfezi and the Gulf of İZMİR.") == {"i\u0307zmir körfezi": 2}
+
+
 def test_names_take_from_shorter_terms_once_and_in_any_order() -> None:
     """Two surfaces with one inner term subtracted twice; a term another name had taken was left whole."""
     entries = [ConceptEntry("first lieutenant", aliases=("1st lieutenant",)), ConceptEntry("lieutenant")]

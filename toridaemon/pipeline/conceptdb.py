@@ -191,7 +191,7 @@ def surfaces(entries: Iterable[ConceptEntry], lang: Language) -> dict[str, Surfa
         if not name_key:
             continue  # a name of function words only ("May", "whole") never names a concept
         for index, surface in enumerate((entry.name, *entry.aliases)):
-            key = " ".join(surface.lower().split())
+            key = " ".join(lower_aligned(surface).split())  # as `match` lowercases the text: "İzmir" is "izmir"
             is_name = index == 0
             if key and (is_name or _real_alias(surface, lang)):
                 by_surface[key] = (entry, name_key, is_name, *_cased_edges(surface, lang))
