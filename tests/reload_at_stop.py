@@ -48,10 +48,9 @@ def main(root: Path, hung: bool = False) -> dict[str, object]:
         reading.set()
         if hung:
             threading.Event().wait()
-        # The reading ends once the stop has begun, while the big file still drains: a reading of a fixed second
-        # outlasted the whole drain on a fast machine, and the daemon exited before it could apply anything.
+        # The reading ends as soon as the stop has begun, while the big file still drains: a reading of a fixed
+        # second outlasted the whole drain on a fast machine, and the daemon exited before it could apply anything.
         stopping.wait(10)
-        time.sleep(0.1)
         ended_in_drain.append(daemon.runner is not None and bool(daemon.runner.in_flight))
         return load_settings(None, {**base, "max_parallel_workers": 3}, environ={}, env_file=None)
 

@@ -110,7 +110,8 @@ def _check_exactly_once(dirs: Dirs, inputs: list[tuple[str, bytes]]) -> None:
 def test_kill_minus_nine_at_random_instants_loses_nothing(
     dirs: Dirs, daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
 ) -> None:
-    rng = random.Random(int(os.environ.get("TORI_CHAOS_SEED", "20261122")))
+    seed = int(os.environ.get("TORI_CHAOS_SEED", "20261122"))
+    rng = random.Random(seed)
     inputs = _make_inputs(FILES, rng)
     staging = tmp_path / "staging"
     staging.mkdir()
@@ -120,7 +121,8 @@ def test_kill_minus_nine_at_random_instants_loses_nothing(
     writers, busy = [], 0
     for kill in range(KILLS):
         batch = inputs[kill::KILLS]
-        writers.append(threading.Thread(target=_drop_all, args=(batch, dirs.inbox, staging, rng), daemon=True))
+        paced = random.Random(seed + 1 + kill)  # each writer its own: draws of threads sharing one interleave
+        writers.append(threading.Thread(target=_drop_all, args=(batch, dirs.inbox, staging, paced), daemon=True))
         busy += _kill_at_random_instant(daemon_factory(env), rng, dirs.inbox, writers[-1])
     for writer in writers:
         writer.join(300)

@@ -1,9 +1,10 @@
 """No hangs, no crashes, bounded time: `analyze_text` on hostile and arbitrary text (issue F1–F4 and their kinds).
 
 Every call runs in a forked child under a deadline (tests/deadline.py), so a hang fails the test. Each property
-tries `PROPERTY_EXAMPLES` inputs; `FUZZ_EXAMPLES=N` in the environment makes it N, for a longer search:
+tries `PROPERTY_EXAMPLES` inputs; `FUZZ_EXAMPLES=N` in the environment makes it N, for a longer search (past the
+suite's per-test timeout, which `--timeout=0` lifts):
 
-    FUZZ_EXAMPLES=2000 pytest tests/test_concepts_robust.py -k "unicode or scripts or aliases or mutated"
+    FUZZ_EXAMPLES=2000 pytest --timeout=0 tests/test_concepts_robust.py -k "unicode or scripts or aliases or mutated"
 """
 
 from __future__ import annotations

@@ -147,10 +147,11 @@ def test_a_pool_in_error_state_is_replaced(tmp_path: Path) -> None:
         os.kill(workers[0], signal.SIGKILL)
         # Until pebble's manager thread sees the death, the pool runs on with its other worker: a job sent at once
         # ran there and nothing was replaced.
-        await asyncio.to_thread(wait_for, lambda: executor.rebuilds, 30, what="the broken pool replaced")
+        await asyncio.to_thread(wait_for, lambda: executor.rebuilds, 60, what="the broken pool replaced")
         return await asyncio.wait_for(executor.run(job), 60), executor.rebuilds
 
-    (outcome, rebuilds), health = run(body)
+    # No liveness ping: one taken by the surviving worker as pebble saw the death kept the pool running.
+    (outcome, rebuilds), health = run(body, liveness_seconds=3600)
     assert outcome.result is not None and rebuilds == 1
     assert health == [True]  # replaced at the first attempt: never reported unhealthy
 
@@ -203,10 +204,10 @@ def test_a_killed_forkserver_is_replaced_and_its_workers_die(tmp_path: Path) -> 
         assert server is not None
         os.kill(server, signal.SIGKILL)
         # As above: a job sent before the pool was seen broken ran on a worker still alive.
-        await asyncio.to_thread(wait_for, lambda: executor.rebuilds, 30, what="the broken pool replaced")
+        await asyncio.to_thread(wait_for, lambda: executor.rebuilds, 60, what="the broken pool replaced")
         return workers, await asyncio.wait_for(executor.run(job), 60), executor.rebuilds
 
-    (workers, outcome, rebuilds), health = run(body)
+    (workers, outcome, rebuilds), health = run(body, liveness_seconds=3600)  # as above
     assert outcome.result is not None and rebuilds == 1
     assert health == [True]
     wait_for(lambda: not any(alive(pid) for pid in workers), 30, what="the orphaned workers to exit")

@@ -30,17 +30,18 @@ def test_restarts_while_files_arrive_lose_nothing_and_duplicate_nothing(
     staging = tmp_path / "staging"
     staging.mkdir()
 
-    def drop(batch: list[tuple[str, bytes]]) -> None:
+    def drop(batch: list[tuple[str, bytes]], paced: random.Random) -> None:
         for name, data in batch:
             (staging / name).write_bytes(data)
             os.rename(staging / name, dirs.inbox / name)
-            time.sleep(rng.uniform(0.0, 0.3))
+            time.sleep(paced.uniform(0.0, 0.3))
 
     # Each cycle has files of its own arriving while its daemon starts, runs and stops: one writer of all the
     # files was done within the first cycles, and the rest restarted a daemon with nothing to do.
     writers, codes = [], []
     for cycle in range(CYCLES):
-        writers.append(threading.Thread(target=drop, args=(inputs[cycle::CYCLES],), daemon=True))
+        writers.append(threading.Thread(target=drop, args=(inputs[cycle::CYCLES], random.Random(51 + cycle)),
+                                        daemon=True))
         writers[-1].start()
         daemon = daemon_factory({"TORI_SHUTDOWN_TIMEOUT_SECONDS": "2"})
         daemon.wait_ready(60)
