@@ -30,9 +30,10 @@ def convert(clone: Path, out: Path) -> dict[str, int]:
             continue
         text, keys = document
         folder = out / f"TermITH-{path.parent.name.removeprefix('corpus_')}"
-        (folder / "docsutf8").mkdir(parents=True, exist_ok=True)
-        (folder / "keys").mkdir(exist_ok=True)
-        (folder / "lan.txt").write_text("fr\n", encoding="utf-8")
+        if folder.name not in written:  # the set's folders and language, once per set
+            (folder / "docsutf8").mkdir(parents=True, exist_ok=True)
+            (folder / "keys").mkdir(exist_ok=True)
+            (folder / "lan.txt").write_text("fr\n", encoding="utf-8")
         (folder / "docsutf8" / f"{path.stem}.txt").write_text(text, encoding="utf-8")
         (folder / "keys" / f"{path.stem}.key").write_text("\n".join(keys) + "\n", encoding="utf-8")
         written[folder.name] = written.get(folder.name, 0) + 1
