@@ -119,7 +119,8 @@ def test_dashboard_shows_the_required_figures() -> None:
     for needle in (
         "rate(toridaemon_files_completed_total", "histogram_quantile(0.5", "histogram_quantile(0.95",
         "toridaemon_processing_seconds_bucket", "toridaemon_pending", "toridaemon_queue_depth",
-        "toridaemon_in_flight", "process_resident_memory_bytes", "toridaemon_config_reloads_total",
+        "toridaemon_inbox_waiting", "toridaemon_in_flight", "process_resident_memory_bytes",
+        "toridaemon_config_reloads_total",
     ):
         assert needle in joined
 

@@ -78,13 +78,22 @@ def test_a_writer_stalled_with_the_file_open_is_waited_for(dirs: Dirs, daemon_fa
     with open(dirs.inbox / "download.pdf", "wb") as handle:
         handle.write(data[:cut])
         handle.flush()
+        # The gate holds the file for its writer: first seen, so the wait below counts from that moment.
+        wait_for(lambda: _held(daemon) == [("download.pdf", "writer")], 10, what="the half file held for its writer")
         time.sleep(2.0)
         assert not dirs.errors() and not list(dirs.outbox.glob("*.json"))
         assert daemon.metric("toridaemon_files_detected_total") == 0
+        assert _held(daemon) == [("download.pdf", "writer")] and daemon.metric("toridaemon_inbox_waiting") == 1
         handle.write(data[cut:])
     wait_for(lambda: list(dirs.processed.glob("*.pdf")), 30, what="the whole download processed")
     assert not dirs.errors() and [r["source"]["sha256"] for r in dirs.results()] == [sha256(data).hexdigest()]
     assert daemon.stop() == 0
+
+
+def _held(daemon: DaemonProcess) -> list[tuple[str, str]]:
+    """The files /status says the stability gate holds, with what each waits for."""
+    gate = json.loads(daemon.get("/status")[1])["gate"]
+    return [(wait["file"], wait["reason"]) for wait in gate["first"]]
 
 
 def test_bad_input_goes_to_failed_with_reason_and_daemon_stays_up(

@@ -41,6 +41,7 @@ class FakeFs:
     def __init__(self) -> None:
         self.now = 100.0
         self.entries: dict[Path, os.stat_result] = {}
+        self.errors: dict[Path, OSError] = {}  # what lstat raises for a path, before its entry is looked at
         self.lstat_calls = 0
 
     def clock(self) -> float:
@@ -48,6 +49,8 @@ class FakeFs:
 
     def lstat(self, path: Path) -> os.stat_result:
         self.lstat_calls += 1
+        if path in self.errors:
+            raise self.errors[path]
         try:
             return self.entries[path]
         except KeyError:
@@ -179,6 +182,32 @@ def test_a_writer_stalled_past_open_writer_seconds_is_taken_anyway(fs: FakeFs) -
     assert gate.poll() == []
     fs.now += 0.1  # a lost close (an inotify queue overflow) delays a file, never stops it
     assert gate.poll() == [Verdict(PDF, "ready", 10, 1_000)]
+
+
+def test_the_files_held_are_named_with_what_each_waits_for_in_the_order_first_seen(fs: FakeFs) -> None:
+    """What /status shows of the gate: a file its writer holds open, one settling after a close-after-write, one
+    waiting for quiet (a scan found it) and one that cannot be stat'ed, each with its quiet and needed seconds."""
+    writing, closed, found, broken = (Path(f"/inbox/{name}.pdf") for name in ("writing", "closed", "found", "broken"))
+    for path in (writing, closed, found):
+        fs.entries[path] = fake_stat(size=10)
+    gate = inotify_gate(fs)
+    gate.observe(writing, "created")
+    gate.observe(writing, "modified")
+    gate.observe(closed, "closed")
+    gate.observe(found, "scan")
+    fs.entries[broken] = fake_stat(size=10)
+    gate.observe(broken, "scan")
+    fs.errors[broken] = OSError(errno.EIO, "Input/output error", str(broken))
+    fs.now += 0.5
+    assert gate.poll() == []
+    assert [(w.file, w.reason, w.quiet_seconds, w.needed_seconds) for w in gate.waits(10)] == [
+        ("writing.pdf", "writer", 0.5, 60.0), ("closed.pdf", "settle", 0.5, 1.0), ("found.pdf", "quiet", 0.5, 2.0),
+        ("broken.pdf", "unreadable", 0.0, 2.0)]
+    assert [w.file for w in gate.waits(2)] == ["writing.pdf", "closed.pdf"] and len(gate) == 4
+    fs.entries[writing] = fake_stat(size=20)  # a write: the file keeps its place, its quiet time starts over
+    fs.now += 0.5
+    gate.poll()
+    assert [(w.file, w.quiet_seconds) for w in gate.waits(1)] == [("writing.pdf", 0.0)]
 
 
 def test_after_a_re_arm_no_file_waits_for_a_close_the_blind_watch_may_have_missed(fs: FakeFs) -> None:

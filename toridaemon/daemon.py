@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +51,7 @@ log = get_logger("toridaemon.daemon")
 T = TypeVar("T")
 
 TICK_SECONDS = 0.1
+STATUS_GATE_FILES = 20  # files the gate holds that /status names; it counts them all
 STATUS_EVERY_SECONDS = 2.0
 RELOAD_CANCEL_SECONDS = 1.0  # a reload cancelled at stop ends within this (it only awaits a thread)
 STATE_CHECK_SECONDS = 1.0  # how often the daemon looks whether its state folder and journal are the ones it opened
@@ -112,6 +113,7 @@ class Daemon:
         self._http: HttpServer | None = None
         self._journal: JournalThread | None = None
         self.runner: Runner | None = None
+        self._gate: StabilityGate | None = None  # the inbox's, for /status and its gauge
         self._snapshot: dict[str, Any] = {}
         self._config_status = self._describe_config()
         self.started_at = time.time()
@@ -234,6 +236,7 @@ class Daemon:
                                           recursive=s.recursive, on_rearm=self._on_watch_rearmed)
         gate = StabilityGate(s.stability_seconds, settle_seconds=s.settle_seconds,
                              open_writer_seconds=s.open_writer_seconds, closes_reported=watcher.reports_closes)
+        self._gate = gate
         self.inbox = Inbox(watched, gate, patterns=lambda: self.settings.ignore_patterns,
                            knows=runner.knows, on_verdict=runner.accept, recursive=s.recursive,
                            on_subfolders=self.metrics.subfolders_ignored.set)
@@ -561,11 +564,16 @@ class Daemon:
     def _publish_status(self) -> None:
         """The `/status` answer, rebuilt by every tick; the HTTP thread reads it without touching the loop."""
         files = self.runner.status() if self.runner else {"backlog": 0, "in_flight": [], "progress": None}
+        gate = self._gate
+        waiting = len(gate) if gate is not None else 0
+        self.metrics.inbox_waiting.set(waiting)
+        first = [asdict(wait) for wait in gate.waits(STATUS_GATE_FILES)] if gate is not None else []
         self._snapshot = {
             "version": __version__, "ready": self._ready(), "draining": self.draining,  # what /readyz says
             "blocked": dict(zip(("reason", "detail"), self.blocked, strict=True)) if self.blocked else None,
             "watcher": self._watcher.backend if self._watcher else None, "config": self._config_status,
-            **files, "uptime_seconds": round(time.time() - self.started_at, 1)}
+            "gate": {"waiting": waiting, "first": first}, **files,
+            "uptime_seconds": round(time.time() - self.started_at, 1)}
 
 
 def run_daemon(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> int:

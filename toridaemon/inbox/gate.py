@@ -17,6 +17,7 @@ import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +58,22 @@ def _writer_after(writer: Writer, kind: EventKind, size: int) -> Writer:
     if kind == "closed":
         return "none"
     return "open" if kind == "modified" and writer == "created" else writer
+
+
+# What a file the gate holds waits for: its writer's close (a writer holds it open), the settle time after a
+# close-after-write, the quiet time (no close is reported, or none is awaited), or a stat that works again.
+WaitReason = Literal["writer", "settle", "quiet", "unreadable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """One file the gate holds: what it waits for, how long the file has been unchanged, and for how long it must
+    be (the writer's wait ends at the latest after `needed_seconds`, see `open_writer_seconds`)."""
+
+    file: str  # its name in the inbox
+    reason: WaitReason
+    quiet_seconds: float
+    needed_seconds: float
 
 
 @dataclass(slots=True)
@@ -146,6 +163,20 @@ class StabilityGate:
         if self._open_for_writing(watch):
             return max(self.open_writer_seconds, self.stability_seconds)
         return self.stability_seconds
+
+    def waits(self, limit: int) -> list[Wait]:
+        """Up to `limit` of the files held, in the order the gate first saw them (no sort: a dump of thousands of
+        files is held at once, and this runs every tick)."""
+        now = self._clock()
+        return [Wait(path.name, self._reason(watch), round(now - watch.since, 1), self._quiet_needed(watch))
+                for path, watch in islice(self._watching.items(), limit)]
+
+    def _reason(self, watch: _Watch) -> WaitReason:
+        if watch.size < 0:  # set aside by `_set_aside`
+            return "unreadable"
+        if watch.closed:
+            return "settle"
+        return "writer" if self._open_for_writing(watch) else "quiet"
 
     def _open_for_writing(self, watch: _Watch) -> bool:
         return watch.writer == "open" and self.open_writer_seconds > 0 and self._closes_reported()
