@@ -24,6 +24,7 @@ import regex
 
 from toridaemon.pipeline.filler import Filler, holds_filler
 from toridaemon.pipeline.language import Language, language
+from toridaemon.pipeline.language.unspaced import is_particle, split_words, unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
 
@@ -230,7 +231,10 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         lower = lower.translate(_DASHES)
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
-    if not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or lower in lang.verbs:
+    if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
+        lower = lang.fold(lower)
+    if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or lower in lang.verbs
+            or (lang.unspaced and is_particle(lower))):
         return None
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
         return None
@@ -254,11 +258,16 @@ def _ending(token: str, lower: str, lang: Language) -> int:
 
 
 def tokenize(text: str, lang: Language) -> list[str]:
-    """Word and boundary tokens of `text` (see `_WORDS_AND_BOUNDARIES`); each address is one token."""
+    """Word and boundary tokens of `text` (see `_WORDS_AND_BOUNDARIES`); each address is one token. In Chinese and
+    Japanese a run of letters is cut into words (`unspaced.split_words`)."""
     eliding = not lang.english
     if _latin_sparse(text):  # no long Latin stretches to expect (Greek, Russian, Chinese…): one expression throughout
-        return _tokenize(text, _TOKENIZERS[eliding].findall, eliding)
-    return _tokenize(text, partial(_findall, eliding), eliding)
+        tokens = _tokenize(text, _TOKENIZERS[eliding].findall, eliding)
+    else:
+        tokens = _tokenize(text, partial(_findall, eliding), eliding)
+    if lang.unspaced:
+        return [word for token in tokens for word in split_words(token, lang.code, lang.stop_words)]
+    return tokens
 
 
 def _tokenize(text: str, findall: Callable[[str, int, int], list[str]], eliding: bool) -> list[str]:
@@ -407,6 +416,7 @@ def _count(
     if seen is not None:
         seen.update(tokens)
     known = cache.get
+    spaced = not lang.unspaced
     for token in tokens:
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
@@ -415,7 +425,7 @@ def _count(
         verb = info is not None and info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2]
         if info is None or verb:
             if run:
-                _emit(run, surfaces, counts, table, position)
+                _emit(run, surfaces, counts, table, position, spaced=spaced)
                 position += len(run)
                 run, surfaces = [], []
             if verb:
@@ -424,9 +434,17 @@ def _count(
         run.append(info)
         surfaces.append(token)
     if run:
-        _emit(run, surfaces, counts, table, position)
+        _emit(run, surfaces, counts, table, position, spaced=spaced)
         position += len(run)
     return position
+
+
+def _written(words: list[str]) -> str:
+    """Words of a term as Chinese or Japanese text writes them: no space between two of an unspaced script."""
+    text = words[0]
+    for word in words[1:]:
+        text += word if unspaced_char(text[-1]) and unspaced_char(word[0]) else " " + word
+    return text
 
 
 def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
@@ -436,7 +454,7 @@ def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
 
 
 def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
-          start: int) -> None:
+          start: int, *, spaced: bool) -> None:
     first, surface = table.first, table.surface
     size = len(run)
     if size == 1:  # the most common run: skip the n-gram loops
@@ -460,4 +478,4 @@ def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[st
                 counts[key] = counts.get(key, 0) + 1
                 if key not in first:
                     first[key] = start + i
-                    surface[key] = lowercase(" ".join(surfaces[i : j + 1]))
+                    surface[key] = lowercase(" ".join(surfaces[i : j + 1]) if spaced else _written(surfaces[i : j + 1]))

@@ -44,6 +44,7 @@ from toridaemon.fsutil import read_regular
 from toridaemon.pipeline import native, warmcache
 from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, lower_aligned, normalize
 from toridaemon.pipeline.language import Language, language
+from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.sections import Span
 
 # libyaml's safe loader where PyYAML has it: the same documents, some seven times faster (a 10 MB file of a million
@@ -249,7 +250,12 @@ def _inside(runs: list[tuple[int, int]], position: int) -> bool:
 
 def _bounded(text: str, start: int, end: int) -> bool:
     """Whether the match at `start`..`end` is whole words (a plural ending allowed), not a piece of a longer word,
-    of a TeX command ("\\section", "\\seq_map_inline:Nn") or of an identifier ("max_value")."""
+    of a TeX command ("\\section", "\\seq_map_inline:Nn") or of an identifier ("max_value"). Chinese and Japanese
+    put no space between words: a name of their scripts is bounded by whatever is next to it."""
+    return _whole_words(text, start, end) or unspaced_edges(text, start, end + 1)
+
+
+def _whole_words(text: str, start: int, end: int) -> bool:
     if start > 0 and (text[start - 1].isalnum() or text[start - 1] in _INSIDE_A_NAME):
         return False
     after = end + 1

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, lower_aligned
 from toridaemon.pipeline.language import Language
+from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
 
 CONTEXT_CHARS = 240
-_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|[。！？]")  # Chinese and Japanese full stops need no space after
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
 _LONGEST_TAIL = max(map(len, _PLURAL_TAILS))
 _DOTTED_I = "i\u0307"  # what "İ" lowercases to; `lower_aligned` keeps the "i"
@@ -115,6 +116,8 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
         position = lower.find(needle)
         while position != -1:
             end = position + len(needle)
+            if unspaced_edges(lower, position, end):  # Chinese or Japanese: any character may end a word
+                return position, end
             if position == 0 or not lower[position - 1].isalnum():
                 # No plural tail is longer than two characters: a third ends the look (from every occurrence
                 # in a long run of word characters and apostrophes, the whole run would be scanned again).

@@ -88,9 +88,10 @@ def score(
         if entry is None and names and not names.isdisjoint(surface.split(" ")):
             continue  # a person's name is no concept
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
+        # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
         # A database name is weighed by the words a candidate of it would hold ("zealand" of "new zealand").
         scored_as = key if entry is None else _surface_keys(entry.name, lang)[1] or key
-        looked_up = scored_as if lang.english else surfaces.get(scored_as, scored_as)
+        looked_up = scored_as if lang.english or lang.unspaced else surfaces.get(scored_as, scored_as)
         factor = factors.get(looked_up)
         if factor is None:
             factor = factors[looked_up] = _term_factor(scored_as, looked_up, lang)

@@ -9,7 +9,8 @@ nl) still gets a sensible share:
   Montenegrin share its Serbo-Croatian list, Tagalog takes its Filipino one), none for others (every word then
   counts as specific, and frequency and position decide);
 - folding: a Snowball stemmer (PyStemmer, Snowball's C code); English folds
-  plurals only. Languages with neither fold case only.
+  plurals only; Chinese reads Traditional characters as Simplified. Languages with none fold case only;
+- words: Chinese and Japanese runs of letters are cut into words (`unspaced`).
 `UNDETERMINED` ("und") is the language-agnostic fallback for text whose language cannot be told (short, mixed or
 of a script no list covers): the function words of all tuned languages, no frequencies, and English plural
 folding (short undetermined text is mostly English, and a word and its "-s" form are rarely two concepts).
@@ -29,6 +30,7 @@ import wordfreq
 
 from toridaemon.pipeline.language import english
 from toridaemon.pipeline.language.lexicon import adjective_forms, base_verbs, english_tags, proper_nouns, verb_forms
+from toridaemon.pipeline.language.unspaced import UNSPACED, simplified
 
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
@@ -171,6 +173,7 @@ class Language:
     # The specificity of every word `frequencies` holds, worked out once: scoring looks up each new term's words,
     # and computing them there took half of the work on a word first met (some 1.5 µs a term).
     rarities: dict[str, float] = field(default_factory=dict, repr=False)
+    unspaced: bool = False  # written without spaces between words (Chinese, Japanese): see `unspaced.split_words`
 
     @property
     def key(self) -> str:
@@ -217,7 +220,7 @@ def language(code: str | None) -> Language:
                     verbs=verb_forms(code), base_verbs=base_verbs(code), adjectives=adjective_forms(code),
                     proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
-                    rarities={word: rarity(share) for word, share in frequencies.items()})
+                    rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED)
 
 
 @lru_cache(maxsize=16)
@@ -310,9 +313,12 @@ def _listed_stop_words(code: str) -> set[str]:
 
 
 def _folder(code: str) -> Callable[[str], str]:
-    """The Snowball stemmer of `code`, without PyStemmer's own cache of stems: its only caller (`classify`) keeps
-    every word's result, so that cache held the same words twice, and a word stemmed for the first time (the only
-    kind it was asked for) took twice as long with it: 1.9 µs against 0.9 µs for French."""
+    """Chinese words in Simplified characters; else the Snowball stemmer of `code`, without PyStemmer's own cache
+    of stems: its only caller (`classify`) keeps every word's result, so that cache held the same words twice, and
+    a word stemmed for the first time (the only kind it was asked for) took twice as long with it: 1.9 µs against
+    0.9 µs for French."""
+    if code == "zh":
+        return simplified
     name = _SNOWBALL.get(code)
     if name is None:
         return _identity

@@ -1,0 +1,99 @@
+"""Chinese and Japanese, written without spaces between words: their runs of letters are cut into words.
+
+Before, a whole clause ("机器学习是人工智能的一个分支") was one word and so one concept.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline.language import language
+from toridaemon.pipeline.language.unspaced import is_particle, split_words
+
+CHINESE = ("机器学习是人工智能的一个分支。机器学习算法从数据中学习模型，并用模型进行预测。"
+           "深度学习是机器学习的一种方法，它使用神经网络。神经网络由许多层组成。"
+           "机器学习在图像识别、语音识别和自然语言处理中有广泛应用。")
+# The same text's start in Traditional characters.
+TRADITIONAL = "機器學習是人工智慧的一個分支。機器學習演算法從資料中學習模型，並用模型進行預測。"
+JAPANESE = ("機械学習は人工知能の一分野です。機械学習のアルゴリズムはデータからモデルを学習し、予測を行います。"
+            "深層学習はニューラルネットワークを使う機械学習の手法です。ニューラルネットワークは多数の層から構成されます。")
+
+
+def test_a_chinese_run_is_cut_into_the_words_of_the_list() -> None:
+    words = split_words("机器学习是人工智能的一个分支", "zh", language("zh").stop_words)
+    assert words == ["机器", "学习", "是", "人工智能", "的", "一个", "分支"]
+
+
+def test_traditional_characters_are_cut_where_their_simplified_ones_are() -> None:
+    """"機器學習" is looked up as "机器学习"; Taiwan's "人工智慧" is no word of the mainland list, which has "人工"."""
+    words = split_words("機器學習是人工智慧的一個分支", "zh")
+    assert words == ["機器", "學習", "是", "人工", "智慧", "的", "一個", "分支"]
+
+
+def test_single_characters_that_are_no_function_words_stay_together() -> None:
+    """The list holds "卷" and "积" alone but not "卷积" (convolution); "和" between names is a function word."""
+    words = split_words("李明和王红研究卷积神经网络", "zh", language("zh").stop_words)
+    assert "卷积" in words and "和" in words and words[-2:] == ["神经", "网络"]
+
+
+def test_japanese_is_cut_where_its_script_changes_and_hiragana_bounds_terms() -> None:
+    assert split_words("機械学習は人工知能の一分野です", "ja") == ["機械学習", "は", "人工知能", "の", "一分野", "です"]
+    assert split_words("AIモデルを学習します", "ja") == ["AI", "モデル", "を", "学習", "します"]
+    assert is_particle("します") and not is_particle("モデル") and not is_particle("学習")
+
+
+@pytest.mark.parametrize("code", ["en", "fr", "ru"])
+def test_other_languages_keep_their_tokens_whole(code: str) -> None:
+    assert split_words("机器学习是人工智能", code) == ["机器学习是人工智能"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("机器学习是的一个分支網路學機械はのですモデルーAé1 。、"), min_size=1,
+               max_size=60), st.sampled_from(["zh", "ja"]))
+def test_the_words_are_the_token_cut_never_changed(token: str, code: str) -> None:
+    words = split_words(token, code, language(code).stop_words)
+    assert "".join(words) == token and all(words)
+
+
+def test_chinese_concepts_are_terms_not_clauses() -> None:
+    result = analyze_text(CHINESE)
+    names = [c.name for c in result.concepts]
+    assert result.language == "zh"
+    assert {"机器学习", "神经网络", "人工智能", "自然语言处理"} <= set(names), names
+    assert names[0] == "机器学习"
+    assert all(len(name) <= 8 and " " not in name for name in names), names  # written as the text writes them
+    assert not any(word in name for name in names for word in ("是", "的", "在")), names
+    for concept in result.concepts:
+        assert concept.name in concept.context  # the sentence it occurs in, ended by "。"
+        assert concept.context.endswith("。") or concept.context == CHINESE[-len(concept.context):]
+
+
+def test_traditional_and_simplified_spellings_are_one_concept() -> None:
+    counted = {c.name: c.frequency for c in analyze_text(CHINESE[:30] + TRADITIONAL, language="zh").concepts}
+    assert counted.get("机器学习", 0) + counted.get("機器學習", 0) == 4, counted
+    assert not ("机器学习" in counted and "機器學習" in counted)
+
+
+def test_japanese_concepts_are_kanji_compounds_and_katakana_words() -> None:
+    result = analyze_text(JAPANESE)
+    names = [c.name for c in result.concepts]
+    assert result.language == "ja"
+    assert names[:2] == ["機械学習", "ニューラルネットワーク"], names
+    assert {"人工知能", "深層学習", "アルゴリズム"} <= set(names), names
+    assert not any(is_particle(char) for name in names for char in name), names  # no hiragana in a term
+
+
+def test_a_chinese_database_name_is_found_inside_a_sentence(tmp_path: Path) -> None:
+    """A name of a user's database is found with Chinese characters on both sides: no space bounds it."""
+    path = tmp_path / "zh.json"
+    path.write_text(json.dumps({"language": "zh", "concepts": [{"name": "深度学习", "category": "方法"}]}),
+                    encoding="utf-8")
+    found = analyze_text(CHINESE, settings=PipelineOptions(concept_db_paths=(str(path),))).concepts
+    (concept,) = [c for c in found if c.source == "database"]
+    assert concept.name == "深度学习" and concept.category == "方法" and concept.frequency == 1

@@ -1,0 +1,150 @@
+"""Words of the scripts written without spaces between them: Chinese and Japanese.
+
+The tokenizer reads a run of letters as one word, and Chinese or Japanese puts no space between words, so a whole
+clause ("机器学习是人工智能的一个分支") was one candidate. `split_words` cuts such a run into words:
+- Chinese: each run of Han characters becomes the most probable sequence of the words of wordfreq's Chinese list
+  (a unigram model, as jieba's dictionary mode; Traditional characters are looked up as Simplified, as wordfreq
+  itself looks them up). Neighbouring single characters that are no function word stay together: a name ("李明")
+  or a term the list lacks ("卷积", convolution, where it lists each character alone).
+- Japanese: a run is cut where its script changes. Kanji compounds ("機械学習") and katakana words ("ネットワーク")
+  are the words; hiragana is mostly particles and inflections ("は", "の", "います"), which bound terms as function
+  words do elsewhere (`is_particle`).
+Both are linear in the run's length: each position tries words of at most `_LONGEST` characters.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from functools import lru_cache
+
+import regex
+
+UNSPACED = frozenset(("zh", "ja"))
+_LONGEST = 8  # characters of the longest listed word tried: wordfreq's longer Chinese entries are idioms
+_UNKNOWN = 2.0  # how much less likely than the rarest listed word a character no listed word holds is (log)
+_HAN = regex.compile(r"\p{Han}+")
+# Japanese runs by script; the prolongation mark "ー" and the iteration marks are in the script of their run.
+_JAPANESE_RUNS = regex.compile(
+    r"[\p{Han}々〆ヶ]+|[\p{Katakana}ー]+|\p{Hiragana}+|[^\p{Han}\p{Katakana}\p{Hiragana}ー々〆ヶ]+"
+)
+_HIRAGANA = regex.compile(r"\p{Hiragana}+")
+
+
+def unspaced_char(char: str) -> bool:
+    """Whether `char` is of a script written without spaces between words: a word may end before or after it
+    with no space or punctuation between."""
+    point = ord(char)
+    # Hiragana and Katakana, the CJK ideographs (BMP blocks, compatibility forms, the supplementary planes'
+    # extensions); most text is below the first, and that one comparison answers.
+    return point >= 0x3040 and (point <= 0x30FF or 0x3400 <= point <= 0x9FFF or 0xF900 <= point <= 0xFAFF
+                                or 0x20000 <= point <= 0x3FFFF)
+
+
+def unspaced_edges(text: str, start: int, stop: int) -> bool:
+    """Whether `text[start:stop]` meets a script written without spaces at both of its edges (or the text's
+    ends): there a letter next to it does not tell that its word goes on."""
+    return (start == 0 or unspaced_char(text[start]) or unspaced_char(text[start - 1])) and (
+        stop == len(text) or unspaced_char(text[stop - 1]) or unspaced_char(text[stop]))
+
+
+def simplified(text: str) -> str:
+    """Chinese `text` with its Traditional characters read as Simplified ones, as wordfreq's and the function word
+    lists write them: the fold of Chinese words, so that both spellings of a term are one candidate."""
+    return text.translate(_simplified())
+
+
+def is_particle(word: str) -> bool:
+    """A word written in hiragana alone: in Japanese a particle or an inflection, never a term of its own."""
+    return _HIRAGANA.fullmatch(word) is not None
+
+
+def split_words(token: str, code: str, function_words: frozenset[str] = frozenset()) -> list[str]:
+    """The words of a token in language `code` (see the module docstring); the token itself when it holds none
+    of an unspaced script, or when `code` is not one of `UNSPACED`. `function_words` are never joined to a
+    neighbour."""
+    if code == "ja":
+        return _JAPANESE_RUNS.findall(token) or [token]
+    if code != "zh" or _HAN.search(token) is None:
+        return [token]
+    words: list[str] = []
+    done = 0
+    for run in _HAN.finditer(token):
+        if run.start() > done:
+            words.append(token[done : run.start()])
+        words += _joined(_most_probable(run.group()), function_words)
+        done = run.end()
+    if done < len(token):
+        words.append(token[done:])
+    return words
+
+
+def _most_probable(run: str) -> list[str]:
+    """The words of a run of Han characters of the most probable sequence (the greatest sum of log shares), over a
+    text in which it looks up each character as Simplified (one character for one, so positions agree)."""
+    costs, unknown = _log_shares()
+    key = simplified(run)
+    size = len(key)
+    best = [0.0] + [-math.inf] * size
+    taken = [1] * (size + 1)  # the length of the last word of the best sequence ending here
+    for end in range(1, size + 1):
+        for length in range(1, min(_LONGEST, end) + 1):
+            cost = costs.get(key[end - length : end])
+            if cost is None:
+                if length > 1:
+                    continue
+                cost = unknown
+            value = best[end - length] + cost
+            if value > best[end]:
+                best[end], taken[end] = value, length
+    pieces: list[str] = []
+    end = size
+    while end > 0:
+        pieces.append(run[end - taken[end] : end])
+        end -= taken[end]
+    pieces.reverse()
+    return pieces
+
+
+def _joined(pieces: list[str], function_words: frozenset[str]) -> list[str]:
+    """Neighbouring single characters that are no function word joined into one word."""
+    joined: list[str] = []
+    single = False  # the last piece joined is single characters
+    for piece in pieces:
+        alone = len(piece) == 1 and simplified(piece) not in function_words
+        if alone and single:
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+        single = alone
+    return joined
+
+
+@lru_cache(maxsize=1)
+def _log_shares() -> tuple[dict[str, float], float]:
+    """The log share of every word of Han characters in wordfreq's Chinese list, and the cost of a character none
+    of them is."""
+    import wordfreq
+
+    shares = {word: math.log(share) for word, share in wordfreq.get_frequency_dict("zh", wordlist="small").items()
+              if _HAN.fullmatch(word) is not None and share > 0}
+    return shares, (min(shares.values()) if shares else 0.0) - _UNKNOWN
+
+
+@lru_cache(maxsize=1)
+def _simplified() -> dict[int, str]:
+    """wordfreq's map of Traditional characters to Simplified ones, read from its data as its own lookup reads
+    it, or no map when that data cannot be read (another wordfreq): Traditional text then splits where its
+    characters are the same as Simplified ones."""
+    try:
+        import msgpack
+        from wordfreq.util import data_path
+
+        with gzip.open(data_path("_chinese_mapping.msgpack.gz")) as packed:
+            mapping = msgpack.load(packed, raw=False, strict_map_key=False)
+    except (ImportError, OSError, ValueError):
+        return {}
+    if not isinstance(mapping, dict):
+        return {}
+    return {point: char for point, char in mapping.items()
+            if isinstance(point, int) and isinstance(char, str) and len(char) == 1}
