@@ -24,6 +24,7 @@ import regex
 
 from toridaemon.pipeline.filler import Filler, holds_filler
 from toridaemon.pipeline.language import Language, language
+from toridaemon.pipeline.language.korean import is_boundary, split_particle
 from toridaemon.pipeline.language.unspaced import is_particle, split_words, unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
@@ -234,7 +235,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
         lower = lang.fold(lower)
     if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or lower in lang.verbs
-            or (lang.unspaced and is_particle(lower))):
+            or (lang.unspaced and is_particle(lower)) or (lang.code == "ko" and is_boundary(lower, lang.frequencies))):
         return None
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
         return None
@@ -259,7 +260,8 @@ def _ending(token: str, lower: str, lang: Language) -> int:
 
 def tokenize(text: str, lang: Language) -> list[str]:
     """Word and boundary tokens of `text` (see `_WORDS_AND_BOUNDARIES`); each address is one token. In Chinese and
-    Japanese a run of letters is cut into words (`unspaced.split_words`)."""
+    Japanese a run of letters is cut into words (`unspaced.split_words`), in Korean a particle off its noun
+    (`korean.split_particle`)."""
     eliding = not lang.english
     if _latin_sparse(text):  # no long Latin stretches to expect (Greek, Russian, Chinese…): one expression throughout
         tokens = _tokenize(text, _TOKENIZERS[eliding].findall, eliding)
@@ -267,6 +269,8 @@ def tokenize(text: str, lang: Language) -> list[str]:
         tokens = _tokenize(text, partial(_findall, eliding), eliding)
     if lang.unspaced:
         return [word for token in tokens for word in split_words(token, lang.code, lang.stop_words)]
+    if lang.code == "ko":  # a noun and its particle are one token ("학습은"): two words
+        return [word for token in tokens for word in split_particle(token, lang.frequencies)]
     return tokens
 
 

@@ -10,7 +10,8 @@ nl) still gets a sensible share:
   counts as specific, and frequency and position decide);
 - folding: a Snowball stemmer (PyStemmer, Snowball's C code); English folds
   plurals only; Chinese reads Traditional characters as Simplified. Languages with none fold case only;
-- words: Chinese and Japanese runs of letters are cut into words (`unspaced`).
+- words: Chinese and Japanese runs of letters are cut into words (`unspaced`), Korean particles off their nouns
+  (`korean`).
 `UNDETERMINED` ("und") is the language-agnostic fallback for text whose language cannot be told (short, mixed or
 of a script no list covers): the function words of all tuned languages, no frequencies, and English plural
 folding (short undetermined text is mostly English, and a word and its "-s" form are rarely two concepts).

@@ -1,0 +1,51 @@
+"""Korean: a noun's particle is cut off it, and predicates bound terms.
+
+Before, every Korean concept held a particle and many a verb ("심층 학습은 신경망을 사용하는").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from toridaemon.pipeline import analyze_text
+from toridaemon.pipeline.language import language
+from toridaemon.pipeline.language.korean import PARTICLES, is_boundary, split_particle
+
+KOREAN = ("기계 학습은 인공 지능의 한 분야이다. 기계 학습 알고리즘은 데이터에서 모델을 학습한다. "
+          "심층 학습은 신경망을 사용하는 기계 학습 방법이다. 신경망은 여러 층으로 구성된다. "
+          "기계 학습은 이미지 인식과 음성 인식, 자연어 처리에 널리 사용된다. GPU를 쓰면 신경망의 학습이 빠르다.")
+
+
+@pytest.mark.parametrize(("token", "words"), [
+    ("학습은", ["학습", "은"]),
+    ("데이터에서", ["데이터", "에서"]),
+    ("신경망을", ["신경망", "을"]),
+    ("GPU를", ["GPU", "를"]),  # a Latin name before a particle
+    ("사이", ["사이"]),  # a listed word ending in what could be a particle stays whole
+    ("학습", ["학습"]),
+    ("network", ["network"]),
+])
+def test_a_particle_is_cut_off_its_noun(token: str, words: list[str]) -> None:
+    assert split_particle(token, language("ko").frequencies) == words
+
+
+@pytest.mark.parametrize(("word", "boundary"), [
+    ("은", True), ("에서", True), ("학습한다", True), ("사용하는", True), ("있다", True), ("학습된", True),
+    ("학습", False), ("신경망", False), ("바다", False), ("gpu", False),
+])
+def test_particles_and_predicates_are_boundaries(word: str, boundary: bool) -> None:
+    assert is_boundary(word, language("ko").frequencies) is boundary
+
+
+def test_korean_concepts_are_nouns_without_particles_or_verbs() -> None:
+    result = analyze_text(KOREAN)
+    names = [c.name for c in result.concepts]
+    assert result.language == "ko"
+    assert names[0] == "기계 학습", names
+    assert {"신경망", "인공 지능", "자연어 처리", "심층 학습", "음성 인식"} <= set(names), names
+    frequencies = {c.name: c.frequency for c in result.concepts}
+    assert frequencies["신경망"] == 3  # "신경망을", "신경망은", "신경망의": one noun
+    for concept in result.concepts:
+        assert not any(word in PARTICLES or is_boundary(word, language("ko").frequencies)
+                       for word in concept.name.split()), concept.name
+        assert concept.name.split()[0] in concept.context  # found where the text writes it with its particle
