@@ -196,6 +196,19 @@ def test_german_terms_end_on_a_capitalised_noun() -> None:
     assert normalize("Netzwerke blaugrau", de) not in counts and normalize("blaugrau", de) not in counts
 
 
+def test_a_capitalised_german_infinitive_is_a_noun_and_a_lowercase_one_a_verb() -> None:
+    """"Lernen" and "Verfahren" are verb forms in the lexicon, and as nouns they were never concepts: "Maschinelles
+    Lernen" gave "Maschinelles" alone."""
+    de = language("de")
+    text = ("Maschinelles Lernen ist ein Teilgebiet der Informatik. Das Verfahren ist schnell. Wir lernen "
+            "Grundlagen und verfahren nach Vorschrift. Maschinelles Lernen braucht Daten. Siehe Abschnitt zwei.")
+    counts = extract([Span("body", 1, text)], de).counts["body"]
+    assert counts[normalize("Maschinelles Lernen", de)] == 2 and counts[normalize("Verfahren", de)] == 1
+    assert normalize("Siehe", de) not in counts  # a reference's "see", not a noun
+    assert normalize("Lernen Grundlagen", de) not in counts  # "wir lernen Grundlagen": the verb bounds terms
+    assert normalize("Grundlagen", de) in counts and counts.get(normalize("Vorschrift", de)) == 1
+
+
 def test_foreign_function_words_bound_terms() -> None:
     names = [c.name for c in analyze_text(
         "Food and Agriculture Organization, Viale delle Terme di Caracalla, Rome. Fisheries management and "

@@ -234,7 +234,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         lower = lower[:-2]
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
         lower = lang.fold(lower)
-    if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or lower in lang.verbs
+    if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or _verb(token, lower, lang)
             or (lang.unspaced and is_particle(lower)) or (lang.code == "ko" and is_boundary(lower, lang.frequencies))):
         return None
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
@@ -248,6 +248,12 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None  # an elided function word ("jusqu'", "l’", "quest'")
     folded = lang.fold(lower)
     return folded, _ending(token, lower, lang), folded == lower
+
+
+def _verb(token: str, lower: str, lang: Language) -> bool:
+    """A verb form, which bounds terms; in German not when written with a capital: a verb's infinitive is also
+    its noun ("das Verfahren", "maschinelles Lernen")."""
+    return lower in lang.verbs and not (lang.capitalised_nouns and token[:1].isupper())
 
 
 def _ending(token: str, lower: str, lang: Language) -> int:

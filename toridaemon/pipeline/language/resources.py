@@ -137,7 +137,8 @@ _MISSING_FUNCTION_WORDS = {
     "fr": set("quelques quelque certains certaines diverses aucune toute différents différentes nombreux "
               "nombreuses".split()),  # not "divers": "faits divers"
     "de": set("folgende folgenden folgender folgendes sämtliche sämtlichen sämtlicher beide beiden weitere weiteren "
-              "weiterer verschiedene verschiedenen verschiedener mehrere mehreren viele vielen wenige wenigen".split()),
+              "weiterer verschiedene verschiedenen verschiedener mehrere mehreren viele vielen wenige wenigen "
+              "siehe".split()),  # "siehe" (see) refers as "cf." does; capitalised it would be a noun (`_verb`)
     "nl": set("verschillende sommige enkele elke ieder iedere alle vele weinig meerdere diverse beide".split()),
 }
 _SNOWBALL = {
