@@ -21,6 +21,8 @@ Usage: python bench/noise.py [--limit N] [--texlive german,spanish] [--per-packa
 from __future__ import annotations
 
 import argparse
+import functools
+import math
 import re
 import sys
 import tempfile
@@ -67,7 +69,6 @@ def texlive_pdfs(packages: Iterable[str], cache: Path, per_package: int) -> list
 
 def function_words(code: str | None) -> frozenset[str]:
     import stop_words
-    import wordfreq
 
     if not code:
         return frozenset()
@@ -75,7 +76,36 @@ def function_words(code: str | None) -> frozenset[str]:
         listed = stop_words.get_stop_words(code)
     except stop_words.StopWordError:
         return frozenset()
-    return frozenset(w.lower() for w in listed if wordfreq.zipf_frequency(w, code, wordlist="small") >= 4.0)
+    return frozenset(w.lower() for w in listed if _zipf(w.lower(), code) >= 4.0)
+
+
+def _zipf(word: str, code: str) -> float:
+    """The Zipf frequency of `word` as wordfreq's `small` list holds it, looked up without wordfreq's tokenizer
+    (Chinese, Japanese and Korean would need jieba or MeCab); 0 for a word or a language it does not list."""
+    import wordfreq
+
+    if code not in wordfreq.available_languages("small"):
+        return 0.0
+    share = _frequencies(code).get(word, 0.0)
+    return math.log10(share * 1e9) if share > 0 else 0.0
+
+
+@functools.cache
+def _frequencies(code: str) -> dict[str, float]:
+    import wordfreq
+
+    return dict(wordfreq.get_frequency_dict(code, wordlist="small"))
+
+
+def words_of(name: str, language: str | None, pattern: str = r"[^\W\d_]+") -> list[str]:
+    """The words of a concept's name (runs of `pattern`), lowercased: Chinese and Japanese ones as the engine cuts
+    them (their text has no spaces to tell words by)."""
+    from toridaemon.pipeline.language.unspaced import UNSPACED, split_words
+
+    found = re.findall(pattern, name.lower())
+    if language not in UNSPACED:
+        return found
+    return [word for token in found for word in split_words(token, language)]
 
 
 def person_names() -> tuple[frozenset[str], frozenset[str]]:
@@ -97,7 +127,7 @@ def person_names() -> tuple[frozenset[str], frozenset[str]]:
 
 def stems(name: str, language: str | None = None) -> list[str]:
     stem = stemmer(language or "en")
-    return [stem(word) for word in re.findall(r"[^\W_]+", name.lower())]
+    return [stem(word) for word in words_of(name, language, r"[^\W_]+")]
 
 
 def near_duplicate(words: list[str], earlier: list[list[str]]) -> bool:
@@ -127,7 +157,7 @@ def _rare(word: str, language: str | None) -> bool:
     import wordfreq
 
     code = language if language in wordfreq.available_languages("small") else "en"
-    return wordfreq.zipf_frequency(word, code, wordlist="small") < _RARE_ZIPF
+    return _zipf(word, code) < _RARE_ZIPF
 
 
 def tally(paths: list[Path], show: bool) -> Tally:
@@ -151,7 +181,7 @@ def tally(paths: list[Path], show: bool) -> Tally:
                 total.duplicates += 1
                 total.examples["dup"].append(concept.name)
             earlier.append(words)
-            if any(word in function for word in re.findall(r"[^\W\d_]+", concept.name.lower())):
+            if any(word in function for word in words_of(concept.name, result.language)):
                 total.function_words += 1
                 total.examples["func"].append(f"{concept.name} ({result.language})")
             if is_name_or_markup(concept.name, concept.context, given, family, result.language):

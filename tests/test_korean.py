@@ -22,6 +22,7 @@ KOREAN = ("기계 학습은 인공 지능의 한 분야이다. 기계 학습 알
     ("신경망을", ["신경망", "을"]),
     ("GPU를", ["GPU", "를"]),  # a Latin name before a particle
     ("사이", ["사이"]),  # a listed word ending in what could be a particle stays whole
+    ("정의하는", ["정의하는"]),  # a predicate: "는" is its ending, no particle
     ("학습", ["학습"]),
     ("network", ["network"]),
 ])
@@ -31,7 +32,8 @@ def test_a_particle_is_cut_off_its_noun(token: str, words: list[str]) -> None:
 
 @pytest.mark.parametrize(("word", "boundary"), [
     ("은", True), ("에서", True), ("학습한다", True), ("사용하는", True), ("있다", True), ("학습된", True),
-    ("학습", False), ("신경망", False), ("바다", False), ("gpu", False),
+    ("무관하게", True), ("고정하거나", True), ("관계없는", True),
+    ("학습", False), ("신경망", False), ("바다", False), ("gpu", False), ("하드웨어", False), ("컴퓨터하드웨어", False),
 ])
 def test_particles_and_predicates_are_boundaries(word: str, boundary: bool) -> None:
     assert is_boundary(word, language("ko").frequencies) is boundary

@@ -8,8 +8,8 @@ particle off a noun, `is_boundary` tells particles and predicates, which bound t
   nouns), is two syllables or more before an unambiguous particle, or ends in no Hangul ("GPU를"); a token that
   is itself a listed word stays whole ("사이", between, ends in "이", a subject marker);
 - a predicate is a token the list does not hold that ends in a verbal ending: a final "다" ("한다", "있다",
-  "입니다"), an attributive or connective one ("사용하는", "없는", "학습되고"), or "한"/"된" after a listed noun
-  ("학습된", a noun made a verb).
+  "입니다"), one after "있"/"없" ("관계없는"), or one of a noun made a verb after a listed noun ("사용하는",
+  "무관하게", "학습된").
 """
 
 from __future__ import annotations
@@ -20,18 +20,24 @@ _PARTICLES = tuple(sorted((
     "에는 에서는 으로는 로는 에도 에서도 으로도 로도 과의 와의 에서의 으로의 로의 에게서 이라는 라는"
 ).split(), key=len, reverse=True))
 PARTICLES = frozenset(_PARTICLES)
-# Particles that never end a noun of two syllables or more: cut even when the list lacks what is left.
-_CLEAR = frozenset(("을", "를", "에서", "에게", "으로", "에서는", "으로는", "에서의", "으로의", "께서", "에게서"))
-# Endings after a verb's or adjective's stem ("있는", "없는") or after a noun made a verb ("사용하는", "학습된"):
-# attributive and connective forms. A final "다" ends every declarative predicate.
-_ENDINGS = ("하는", "되는", "있는", "없는", "하고", "하며", "하여", "해서", "하면", "되고", "되어", "하지", "되지")
-_AFTER_NOUN = ("한", "된", "할", "될")
+# Particles that (almost) never end a noun of two syllables or more: cut even when the list lacks what is left.
+# Not "이" nor "가", which end many ("차이", "국가").
+_CLEAR = frozenset(("은", "는", "을", "를", "에서", "에게", "으로", "에서는", "으로는", "에서의", "으로의", "께서",
+                    "에게서"))
+# Endings of a verb or adjective after its stem: "있"/"없" ("관계없는"), and after a noun made a verb with "하" or "되"
+# ("사용하는", "무관하게", "고정하거나", "학습된"), which counts only after a listed noun ("하드웨어" is no verb).
+_AFTER_STEM = ("있는", "없는", "있고", "없고", "있으며", "없으며", "있어", "없어", "없이")
+_AFTER_NOUN = tuple(
+    "하는 하게 하거나 하고 하며 하여 하면 하지 하기 하려 하려면 하던 하도록 하므로 하기에 하여야 해야 한 할 함 합니다 "
+    "했던 했고 했으며 했을 하였고 하였던 되는 되게 되고 되며 되어 되면 되지 되기 되도록 되던 된 될 됨 됐던 됐고 "
+    "되었고 되었던".split()
+)
 
 
 def split_particle(token: str, listed: dict[str, float]) -> list[str]:
     """`token` as a word and its particle, or whole (see the module docstring)."""
-    if token in listed or not _hangul(token[-1:]):
-        return [token]
+    if token in listed or not _hangul(token[-1:]) or is_boundary(token, listed):
+        return [token]  # a predicate keeps its ending: "정의하는" is no "정의하" and "는"
     for particle in _PARTICLES:
         if len(token) > len(particle) and token.endswith(particle):
             stem = token[: -len(particle)]
@@ -47,9 +53,8 @@ def is_boundary(word: str, listed: dict[str, float]) -> bool:
         return True
     if word in listed or len(word) < 2 or not _hangul(word):
         return False
-    return (word.endswith("다") or (word.endswith(_ENDINGS) and len(word) > 2)
-            or (word.endswith(_AFTER_NOUN) and word[:-1] in listed))
-
+    return (word.endswith("다") or (word.endswith(_AFTER_STEM) and len(word) > 2)
+            or any(word.endswith(ending) and word[: -len(ending)] in listed for ending in _AFTER_NOUN))
 
 
 def _hangul(word: str) -> bool:
