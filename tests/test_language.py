@@ -205,6 +205,11 @@ def test_a_capitalised_german_infinitive_is_a_noun_and_a_lowercase_one_a_verb() 
     counts = extract([Span("body", 1, text)], de).counts["body"]
     assert counts[normalize("Maschinelles Lernen", de)] == 2 and counts[normalize("Verfahren", de)] == 1
     assert normalize("Siehe", de) not in counts  # a reference's "see", not a noun
+    # Opening a sentence or a paragraph, an infinitive is a verb: an instruction, not a noun.
+    told = extract([Span("body", 1, "Wählen Sie die Datei aus. Öffnen Sie das Menü!\n\nSpeichern Sie: Beachten "
+                                    "Sie die Hinweise. Das Speichern dauert.")], de).counts["body"]
+    assert not {normalize(word, de) for word in ("Wählen", "Öffnen", "Beachten")} & set(told), told
+    assert told[normalize("Speichern", de)] == 1  # "das Speichern", not "Speichern Sie"
     assert normalize("Lernen Grundlagen", de) not in counts  # "wir lernen Grundlagen": the verb bounds terms
     assert normalize("Grundlagen", de) in counts and counts.get(normalize("Vorschrift", de)) == 1
 

@@ -74,6 +74,16 @@ def test_chinese_concepts_are_terms_not_clauses() -> None:
         assert concept.context.endswith("。") or concept.context == CHINESE[-len(concept.context):]
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    ("AIモデルは画像認識に使われます。AIモデルの学習にはGPUが必要です。AIモデルを評価します。", "AIモデル"),
+    ("GPU加速的深度学习模型。GPU加速训练神经网络。深度学习模型需要大量数据。", "GPU加速"),
+])
+def test_a_term_of_latin_and_unspaced_words_is_written_and_found_as_the_text_has_it(text: str, name: str) -> None:
+    found = {c.name: c.context for c in analyze_text(text).concepts}
+    assert name in found, found
+    assert found[name].startswith(name)
+
+
 def test_traditional_and_simplified_spellings_are_one_concept() -> None:
     counted = {c.name: c.frequency for c in analyze_text(CHINESE[:30] + TRADITIONAL, language="zh").concepts}
     assert counted.get("机器学习", 0) + counted.get("機器學習", 0) == 4, counted

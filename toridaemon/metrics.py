@@ -67,8 +67,9 @@ class Metrics:
         self.subfolders_ignored = Gauge(f"{p}inbox_subfolders_ignored",
                                         "Subfolders of the inbox seen by the last scan and not processed.",
                                         registry=registry)
-        self.inbox_waiting = Gauge(f"{p}inbox_waiting", "Files in the inbox the stability gate holds until their "
-                                   "writer is done (/status says which and why).", registry=registry)
+        self.inbox_waiting = Gauge(f"{p}inbox_waiting", "Files in the inbox the stability gate holds: not yet "
+                                   "quiet, or held open by their writer (/status says which and why).",
+                                   registry=registry)
         self.queue_depth = Gauge(f"{p}queue_depth", "Files waiting for a worker.", registry=registry)
         self.in_flight = Gauge(f"{p}in_flight", "Files being processed now.", registry=registry)
         self.watcher_up = Gauge(f"{p}watcher_up", "1 while the inbox watcher thread is alive.", registry=registry)

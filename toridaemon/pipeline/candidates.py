@@ -6,10 +6,11 @@ extensions; in English also reporting verbs and vague modifiers, adverbs ("-ly" 
 participle may open a term ("distributed system") but not end one; a word that is only a verb ("quantify",
 "transform") ends one only after a singular word ("Fourier transform"), and after a plural is a clause's verb that
 bounds terms ("algorithms adopt feedback linearization"). Words are letters of any script (with their combining
-marks), so "Verfügung" and "données" stay whole. Each word is lowercased and folded by its language (plurals in
-English, a Snowball stemmer elsewhere), so "Networks" and "network" are one candidate; the first surface form of
-each candidate is kept for display. Counting is one pass over the tokens with a per-token-type cache: linear in
-the text.
+marks), so "Verfügung" and "données" stay whole; Chinese and Japanese runs of letters are cut into words
+(`language.unspaced`), Korean particles off their nouns (`language.korean`). Each word is lowercased and folded by
+its language (plurals in English, Traditional Chinese characters to Simplified, a Snowball stemmer elsewhere), so
+"Networks" and "network" are one candidate; the first surface form of each candidate is kept for display.
+Counting is one pass over the tokens with a per-token-type cache: linear in the text.
 """
 
 from __future__ import annotations
@@ -128,8 +129,11 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 
 # Whether a word may end a term: never (an English past participle, a German word not capitalised), always, or
 # only after a singular word (an English word that is only a verb: after a plural it is a clause's verb, "methods
-# exist", and bounds terms; alone it is no concept).
-NEVER, ENDS, AFTER_SINGULAR = 0, 1, 2
+# exist", and bounds terms; alone it is no concept); or always unless it opens a sentence (a German infinitive
+# written with a capital: a noun, "das Verfahren", but a verb in "Wählen Sie die Datei").
+NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB = 0, 1, 2, 3
+_SENTENCE_MARK = re.compile(r"[.!?:\n]")  # in a punctuation token: the next word opens a sentence or a paragraph
+_INFINITIVE_ENDINGS = ("en", "ern", "eln")  # German infinitives, the verb forms that are also nouns
 # token → (normalised word, how it may end a term, whether it is singular: its fold left it as written), or None
 # for a boundary.
 WordInfo = tuple[str, int, bool] | None
@@ -246,14 +250,18 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None  # an adverb, or a contraction ("can’t", "we'll")
     if lower[-1] in "'’":
         return None  # an elided function word ("jusqu'", "l’", "quest'")
-    folded = lang.fold(lower)
+    folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded above
     return folded, _ending(token, lower, lang), folded == lower
 
 
 def _verb(token: str, lower: str, lang: Language) -> bool:
-    """A verb form, which bounds terms; in German not when written with a capital: a verb's infinitive is also
-    its noun ("das Verfahren", "maschinelles Lernen")."""
-    return lower in lang.verbs and not (lang.capitalised_nouns and token[:1].isupper())
+    """A verb form, which bounds terms; in German not an infinitive written with a capital, which is also a noun
+    ("das Verfahren", "maschinelles Lernen"): `NOUN_OR_VERB`."""
+    return lower in lang.verbs and not _capitalised_infinitive(token, lower, lang)
+
+
+def _capitalised_infinitive(token: str, lower: str, lang: Language) -> bool:
+    return lang.capitalised_nouns and token[:1].isupper() and lower.endswith(_INFINITIVE_ENDINGS)
 
 
 def _ending(token: str, lower: str, lang: Language) -> int:
@@ -261,7 +269,11 @@ def _ending(token: str, lower: str, lang: Language) -> int:
         if lower.endswith("ed") and len(lower) > 4 and not lower.endswith("eed"):
             return NEVER
         return AFTER_SINGULAR if lower in lang.base_verbs else ENDS
-    return ENDS if not lang.capitalised_nouns or token[:1].isupper() else NEVER  # German: on a capitalised noun
+    if not lang.capitalised_nouns:
+        return ENDS
+    if not token[:1].isupper():
+        return NEVER  # German: a term ends on a capitalised noun
+    return NOUN_OR_VERB if lower in lang.verbs else ENDS
 
 
 def tokenize(text: str, lang: Language) -> list[str]:
@@ -427,12 +439,19 @@ def _count(
         seen.update(tokens)
     known = cache.get
     spaced = not lang.unspaced
+    opening = True  # the next word opens a sentence (German only: see `NOUN_OR_VERB`)
     for token in tokens:
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
             info = _classified(token, lang, cache)
         # A word that is only a verb after a plural is a clause's: "algorithms adopt feedback linearization".
-        verb = info is not None and info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2]
+        verb = info is not None and ((info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2])
+                                     or (info[1] == NOUN_OR_VERB and opening))
+        if lang.capitalised_nouns:
+            if token[:1].isalnum():
+                opening = False
+            elif _SENTENCE_MARK.search(token):
+                opening = True
         if info is None or verb:
             if run:
                 _emit(run, surfaces, counts, table, position, spaced=spaced)
@@ -441,7 +460,7 @@ def _count(
             if verb:
                 position += 1  # a word of the text, if of no term
             continue
-        run.append(info)
+        run.append(info if info[1] != NOUN_OR_VERB else (info[0], ENDS, info[2]))  # a noun inside a sentence
         surfaces.append(token)
     if run:
         _emit(run, surfaces, counts, table, position, spaced=spaced)
@@ -450,10 +469,11 @@ def _count(
 
 
 def _written(words: list[str]) -> str:
-    """Words of a term as Chinese or Japanese text writes them: no space between two of an unspaced script."""
+    """Words of a term as Chinese or Japanese text writes them: no space next to a word of an unspaced script
+    ("AIモデル", "GPU加速"). Where the text has one, the term is found by its key, which has it too."""
     text = words[0]
     for word in words[1:]:
-        text += word if unspaced_char(text[-1]) and unspaced_char(word[0]) else " " + word
+        text += word if unspaced_char(text[-1]) or unspaced_char(word[0]) else " " + word
     return text
 
 

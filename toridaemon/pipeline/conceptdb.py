@@ -44,6 +44,7 @@ from toridaemon.fsutil import read_regular
 from toridaemon.pipeline import native, warmcache
 from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, lower_aligned, normalize
 from toridaemon.pipeline.language import Language, language
+from toridaemon.pipeline.language.korean import particle_after
 from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.sections import Span
 
@@ -251,13 +252,15 @@ def _inside(runs: list[tuple[int, int]], position: int) -> bool:
 def _bounded(text: str, start: int, end: int) -> bool:
     """Whether the match at `start`..`end` is whole words (a plural ending allowed), not a piece of a longer word,
     of a TeX command ("\\section", "\\seq_map_inline:Nn") or of an identifier ("max_value"). Chinese and Japanese
-    put no space between words: a name of their scripts is bounded by whatever is next to it."""
-    return _whole_words(text, start, end) or unspaced_edges(text, start, end + 1)
-
-
-def _whole_words(text: str, start: int, end: int) -> bool:
+    put no space between words: a name of their scripts is bounded by whatever is next to it; Korean puts a
+    particle after a noun."""
     if start > 0 and (text[start - 1].isalnum() or text[start - 1] in _INSIDE_A_NAME):
-        return False
+        return unspaced_edges(text, start, end + 1)
+    # Korean: "신경망을"
+    return _word_ends(text, end) or particle_after(text, end + 1) or unspaced_edges(text, start, end + 1)
+
+
+def _word_ends(text: str, end: int) -> bool:
     after = end + 1
     if after < len(text) and text[after] == "s":
         after += 1

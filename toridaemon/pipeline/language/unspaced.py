@@ -35,17 +35,26 @@ def unspaced_char(char: str) -> bool:
     """Whether `char` is of a script written without spaces between words: a word may end before or after it
     with no space or punctuation between."""
     point = ord(char)
-    # Hiragana and Katakana, the CJK ideographs (BMP blocks, compatibility forms, the supplementary planes'
-    # extensions); most text is below the first, and that one comparison answers.
-    return point >= 0x3040 and (point <= 0x30FF or 0x3400 <= point <= 0x9FFF or 0xF900 <= point <= 0xFAFF
-                                or 0x20000 <= point <= 0x3FFFF)
+    # The CJK radicals, the ideographic iteration and closing marks and number zero ("々", "〆", "〇"), Hiragana
+    # and Katakana (with its phonetic extensions and halfwidth forms), the CJK ideographs (BMP blocks,
+    # compatibility forms, the supplementary planes' extensions); most text is below the first, and that one
+    # comparison answers.
+    return point >= 0x2E80 and (
+        point <= 0x2FDF or 0x3005 <= point <= 0x3007 or 0x3040 <= point <= 0x30FF or 0x31F0 <= point <= 0x31FF
+        or 0x3400 <= point <= 0x9FFF or 0xF900 <= point <= 0xFAFF or 0xFF66 <= point <= 0xFF9F
+        or 0x20000 <= point <= 0x3FFFF)
 
 
 def unspaced_edges(text: str, start: int, stop: int) -> bool:
-    """Whether `text[start:stop]` meets a script written without spaces at both of its edges (or the text's
-    ends): there a letter next to it does not tell that its word goes on."""
-    return (start == 0 or unspaced_char(text[start]) or unspaced_char(text[start - 1])) and (
-        stop == len(text) or unspaced_char(text[stop - 1]) or unspaced_char(text[stop]))
+    """Whether `text[start:stop]` is bounded at both ends where a script written without spaces meets one of them:
+    there a letter next to it does not tell that its word goes on. False when no such script is at either end
+    (the caller's own rules for spaced words decide there)."""
+    unspaced_start = start > 0 and (unspaced_char(text[start]) or unspaced_char(text[start - 1]))
+    unspaced_stop = stop < len(text) and (unspaced_char(text[stop - 1]) or unspaced_char(text[stop]))
+    if not (unspaced_start or unspaced_stop):
+        return False
+    return ((start == 0 or unspaced_start or not text[start - 1].isalnum())
+            and (stop == len(text) or unspaced_stop or not text[stop].isalnum()))
 
 
 def simplified(text: str) -> str:
@@ -107,17 +116,18 @@ def _most_probable(run: str) -> list[str]:
 
 
 def _joined(pieces: list[str], function_words: frozenset[str]) -> list[str]:
-    """Neighbouring single characters that are no function word joined into one word."""
-    joined: list[str] = []
-    single = False  # the last piece joined is single characters
+    """Neighbouring single characters that are no function word joined into one word (each group joined once: a
+    run of thousands of rare characters is joined in linear time)."""
+    groups: list[list[str]] = []
+    single = False  # the last group is single characters
     for piece in pieces:
         alone = len(piece) == 1 and simplified(piece) not in function_words
         if alone and single:
-            joined[-1] += piece
+            groups[-1].append(piece)
         else:
-            joined.append(piece)
+            groups.append([piece])
         single = alone
-    return joined
+    return ["".join(group) for group in groups]
 
 
 @lru_cache(maxsize=1)
@@ -142,7 +152,7 @@ def _simplified() -> dict[int, str]:
 
         with gzip.open(data_path("_chinese_mapping.msgpack.gz")) as packed:
             mapping = msgpack.load(packed, raw=False, strict_map_key=False)
-    except (ImportError, OSError, ValueError):
+    except Exception:  # a damaged data file (EOFError, zlib.error…) is as good as none
         return {}
     if not isinstance(mapping, dict):
         return {}
