@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_korean import KOREAN
+from tests.test_unspaced import CHINESE
 from toridaemon.pipeline import PipelineOptions, analyze_text, conceptdb, scoring
 from toridaemon.pipeline.candidates import ENGLISH, extract, lower_aligned
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptDBError, ConceptEntry
@@ -379,3 +381,17 @@ def test_a_symlink_loop_at_a_database_path_is_named_a_loop(tmp_path: Path) -> No
 def test_a_device_at_a_database_path_is_refused_unread() -> None:
     with pytest.raises(ConceptDBError, match="not a regular file"):
         conceptdb.check_files(("/dev/zero",))
+
+
+@pytest.mark.parametrize(("code", "text", "name", "frequency"), [
+    ("zh", CHINESE, "深度学习", 1),  # Chinese characters on both sides: no space bounds it
+    ("ko", KOREAN, "신경망", 3),  # "신경망을": the name ends where the particle starts
+])
+def test_a_database_name_is_found_where_no_space_ends_it(tmp_path: Path, code: str, text: str, name: str,
+                                                          frequency: int) -> None:
+    path = tmp_path / f"{code}.json"
+    path.write_text(json.dumps({"language": code, "concepts": [{"name": name, "category": "method"}]}),
+                    encoding="utf-8")
+    found = analyze_text(text, settings=PipelineOptions(concept_db_paths=(str(path),))).concepts
+    (concept,) = [c for c in found if c.source == "database"]
+    assert (concept.name, concept.category, concept.frequency) == (name, "method", frequency)

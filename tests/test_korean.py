@@ -5,12 +5,9 @@ Before, every Korean concept held a particle and many a verb ("심층 학습은 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline import analyze_text
 from toridaemon.pipeline.language import language
 from toridaemon.pipeline.language.korean import PARTICLES, is_boundary, split_particle
 
@@ -62,12 +59,3 @@ def test_korean_concepts_are_nouns_without_particles_or_verbs() -> None:
         assert not any(word in PARTICLES for word in concept.name.split()), concept.name
         assert concept.name.split()[0] in concept.context  # found where the text writes it with its particle
 
-
-def test_a_korean_database_name_is_found_before_a_particle(tmp_path: Path) -> None:
-    """"신경망을": the name ends where the particle starts."""
-    path = tmp_path / "ko.json"
-    path.write_text(json.dumps({"language": "ko", "concepts": [{"name": "신경망", "category": "모델"}]}),
-                    encoding="utf-8")
-    found = analyze_text(KOREAN, settings=PipelineOptions(concept_db_paths=(str(path),))).concepts
-    (concept,) = [c for c in found if c.source == "database"]
-    assert (concept.name, concept.category, concept.frequency) == ("신경망", "모델", 3)

@@ -5,14 +5,11 @@ Before, a whole clause ("机器学习是人工智能的一个分支") was one wo
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline import analyze_text
 from toridaemon.pipeline.language import language
 from toridaemon.pipeline.language.unspaced import is_particle, split_words
 
@@ -98,12 +95,3 @@ def test_japanese_concepts_are_kanji_compounds_and_katakana_words() -> None:
     assert {"人工知能", "深層学習", "アルゴリズム"} <= set(names), names
     assert not any(is_particle(char) for name in names for char in name), names  # no hiragana in a term
 
-
-def test_a_chinese_database_name_is_found_inside_a_sentence(tmp_path: Path) -> None:
-    """A name of a user's database is found with Chinese characters on both sides: no space bounds it."""
-    path = tmp_path / "zh.json"
-    path.write_text(json.dumps({"language": "zh", "concepts": [{"name": "深度学习", "category": "方法"}]}),
-                    encoding="utf-8")
-    found = analyze_text(CHINESE, settings=PipelineOptions(concept_db_paths=(str(path),))).concepts
-    (concept,) = [c for c in found if c.source == "database"]
-    assert concept.name == "深度学习" and concept.category == "方法" and concept.frequency == 1
