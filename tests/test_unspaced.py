@@ -81,6 +81,14 @@ def test_a_term_of_latin_and_unspaced_words_is_written_and_found_as_the_text_has
     assert found[name].startswith(name)
 
 
+def test_chinese_verbs_and_connectives_of_expository_text_bound_terms() -> None:
+    text = ("本文提出一种基于卷积神经网络的图像分类方法。"
+            "该方法使用卷积神经网络提取特征，通过实验验证了图像分类方法的效果。")
+    names = [c.name for c in analyze_text(text, language="zh").concepts]
+    assert {"卷积神经网络", "图像分类方法"} <= set(names), names
+    assert not any(verb in name for name in names for verb in ("本文", "提出", "基于", "使用", "通过")), names
+
+
 def test_traditional_and_simplified_spellings_are_one_concept() -> None:
     counted = {c.name: c.frequency for c in analyze_text(CHINESE[:30] + TRADITIONAL, language="zh").concepts}
     assert counted.get("机器学习", 0) + counted.get("機器學習", 0) == 4, counted
