@@ -68,6 +68,17 @@ def test_numbered_roman_headings_in_capitals() -> None:
     assert [span.section for span in related] == ["body"]
 
 
+@pytest.mark.parametrize("text", [
+    "基于深度学习的图像识别\n摘要\n本文研究图像识别。\n一、引言\n深度学习。\n2 实验结果\n准确率高。\n结论\n效果好。\n"
+    "参考文献\n[1] 李明. 深度学习.",
+    "機械学習\n概要\n概要です。\n1 はじめに\n本文。\n2 結果\n精度。\nおわりに\n終わり。\n参考文献\n[1] 山田",
+    "기계 학습\n초록\n요약.\n1. 서론\n본문.\n결과\n정확도.\n결론\n끝.\n참고 문헌\n[1] 김",
+], ids=["zh", "ja", "ko"])
+def test_chinese_japanese_and_korean_headings(text: str) -> None:
+    assert [span.section for span in split_sections([text], None)] == [
+        "title", "abstract", "introduction", "results", "conclusion", "references"]
+
+
 def test_arabic_numbers_subsections_and_variants() -> None:
     assert names(ACM) == ["title", "abstract", "introduction", "methods", "results", "conclusion", "references"]
 

@@ -20,50 +20,57 @@ SECTION_NAMES = (
     "title", "abstract", "introduction", "methods", "results", "discussion", "conclusion", "references", "body",
 )
 
-# Heading names per section, English first, then German, French, Spanish, Italian, Portuguese and Dutch. One
-# pattern holds them all: papers often mix languages ("Abstract" above a German text).
+# Heading names per section, English first, then German, French, Spanish, Italian, Portuguese and Dutch, then
+# Chinese (Simplified and Traditional), Japanese and Korean. One pattern holds them all: papers often mix
+# languages ("Abstract" above a German text).
 _HEADINGS: dict[str, tuple[str, ...]] = {
     "abstract": (
         "abstract", "summary", "zusammenfassung", "kurzfassung", "résumé", "resumen", "resumo", "riassunto",
-        "sommario", "samenvatting", "sintesi",
+        "sommario", "samenvatting", "sintesi", "摘要", "概要", "要旨", "抄録", "초록", "요약",
     ),
     "introduction": (
         "introduction", "motivation", "overview", "einleitung", "einführung", "motivación", "introducción",
-        "introduzione", "introdução", "inleiding", "motivatie",
+        "introduzione", "introdução", "inleiding", "motivatie", "引言", "绪论", "緒論", "前言", "导言", "導言",
+        "はじめに", "序論", "緒言", "서론", "머리말",
     ),
     "methods": (
         "methods", "method", "methodology", "materials and methods", "experimental setup", "experimental design",
         "experimental methods", "experimental procedure", "proposed method", "proposed approach", "methoden",
         "methode", "methodik", "material und methoden", "méthodes", "méthode", "méthodologie", "métodos",
         "método", "metodología", "materiales y métodos", "metodi", "metodo", "metodologia", "materiali e metodi",
-        "materiais e métodos", "methoden en materialen", "methodologie",
+        "materiais e métodos", "methoden en materialen", "methodologie", "研究方法", "实验方法", "實驗方法", "提案手法",
+        "手法", "연구 방법",
     ),
     "results": (
         "results", "experiments", "experimental results", "evaluation", "experimental evaluation",
         "results and discussion", "performance evaluation", "empirical evaluation", "findings", "ergebnisse",
         "evaluierung", "auswertung", "résultats", "évaluation", "expériences", "resultados", "evaluación",
-        "risultati", "valutazione", "avaliação", "resultaten", "evaluatie",
+        "risultati", "valutazione", "avaliação", "resultaten", "evaluatie", "实验结果", "實驗結果", "実験結果", "结果",
+        "結果", "評価", "결과", "실험 결과",
     ),
     "discussion": ("discussion", "general discussion", "diskussion", "discusión", "discussione", "discussão",
-                   "discussie"),
+                   "discussie", "讨论", "討論", "考察", "논의", "고찰"),
     "conclusion": (
         "conclusion", "conclusions", "concluding remarks", "conclusions and future work",
         "conclusion and future work", "summary and conclusions", "future work", "fazit", "schlussfolgerungen",
         "schluss", "ausblick", "zusammenfassung und ausblick", "perspectives", "conclusiones", "conclusión",
-        "conclusioni", "conclusione", "conclusões", "conclusão", "conclusie", "conclusies",
+        "conclusioni", "conclusione", "conclusões", "conclusão", "conclusie", "conclusies", "结论", "結論", "总结",
+        "總結", "结语", "結語", "おわりに", "まとめ", "결론", "맺음말",
     ),
     "references": (
         "references", "bibliography", "works cited", "literature cited", "reference list", "literatur",
         "literaturverzeichnis", "quellen", "références", "bibliographie", "referencias", "bibliografía",
         "bibliografia", "riferimenti", "riferimenti bibliografici", "referências", "referências bibliográficas",
-        "referenties", "literatuur", "literatuurlijst",
+        "referenties", "literatuur", "literatuurlijst", "参考文献", "參考文獻", "引用文献", "참고문헌", "참고 문헌",
     ),
     "body": (
         "related work", "related works", "background", "preliminaries", "acknowledgments", "acknowledgements",
         "acknowledgment", "acknowledgement", "appendix", "appendices", "contents", "table of contents",
         "inhalt", "inhaltsverzeichnis", "danksagung", "anhang", "grundlagen", "table des matières", "sommaire",
         "remerciements", "annexe", "índice", "agradecimientos", "apéndice", "indice", "ringraziamenti",
-        "appendice", "agradecimentos", "apêndice", "inhoud", "inhoudsopgave", "dankwoord", "bijlage",
+        "appendice", "agradecimentos", "apêndice", "inhoud", "inhoudsopgave", "dankwoord", "bijlage", "致谢", "致謝",
+        "謝辞", "目录", "目錄", "目次", "附录", "附錄", "付録", "相关工作", "相關工作", "関連研究", "감사의 글", "목차",
+        "부록", "관련 연구",
     ),
 }
 _SECTION_OF = {phrase: name for name, phrases in _HEADINGS.items() for phrase in phrases}
@@ -93,11 +100,13 @@ def _branches(node: dict[str, Any]) -> str:
 
 
 _ALTERNATIVES = alternation(_SECTION_OF)
-# A number ("1", "2.3", "IV", "A") may lead the heading; the heading must fill the line, except "Abstract",
-# which papers often run into its first sentence ("Abstract—We study ..."). The blanks around an optional colon
-# are matched one way only: "[ \t]*:?[ \t]*$" could split a long run of blanks before a non-blank every way.
+# A number ("1", "2.3", "IV", "A", Chinese "一、") may lead the heading; the heading must fill the line, except
+# "Abstract", which papers often run into its first sentence ("Abstract—We study ..."). The blanks around an
+# optional colon are matched one way only: "[ \t]*:?[ \t]*$" could split a long run of blanks before a non-blank
+# every way.
 _HEADING = re.compile(
-    rf"^[ \t]*(?:(?:\d{{1,2}}(?:\.\d{{1,2}})*|[IVX]{{1,5}}|[A-H])\.?[ \t]+)?(?P<h>{_ALTERNATIVES})[ \t]*(?::[ \t]*)?$"
+    rf"^[ \t]*(?:(?:\d{{1,2}}(?:\.\d{{1,2}})*|[IVX]{{1,5}}|[A-H])\.?[ \t]+|[一二三四五六七八九十]{{1,3}}[、．.][ \t]*)?"
+    rf"(?P<h>{_ALTERNATIVES})[ \t]*(?::[ \t]*)?$"
     r"|^[ \t]*(?P<a>abstract)[ \t]*[.:—–-][ \t]*",
     re.IGNORECASE | re.MULTILINE,
 )
