@@ -159,21 +159,22 @@ def database_surfaces() -> list[str]:
 ANY_CHARACTER = st.characters(codec=None, categories=None)  # every code point, surrogates included
 SCRIPTS = st.sampled_from(
     ["network", "Verfügung", "données", "Ελληνικά", "русский", "हिन्दी", "中文字", "日本語", "العربية", "עברית",
-     "e\u0301te\u0301", "ﬁle", "İstanbul", "ſtraße", "x²", "3.14", "a-\n", "\f", "\n\n", "-", "’s", "@", "://"]
+     "e\u0301te\u0301", "ﬁle", "İstanbul", "ſtraße", "x²", "3.14", "a-\n", "\f", "\n\n", "-", "’s", "@", "://",
+     "機器學習", "の", "ニューラルー", "々", "학습은", "사용하는", "다", "GPU를", "。", "、"]
 )
 SEPARATORS = st.sampled_from([" ", "\n", ", ", ". ", "-", "\t", "\f", "\n\n", ""])
 
 
 @PROPERTY
-@given(st.text(ANY_CHARACTER, max_size=400), st.sampled_from([None, "en", "de", "fr", "ja"]))
+@given(st.text(ANY_CHARACTER, max_size=400), st.sampled_from([None, "en", "de", "fr", "zh", "ja", "ko"]))
 def test_arbitrary_unicode(text: str, language: str | None) -> None:
     run(text, language=language)
 
 
 @PROPERTY
-@given(st.lists(st.tuples(SCRIPTS, SEPARATORS), max_size=80))
-def test_mixed_scripts(parts: list[tuple[str, str]]) -> None:
-    run("".join(word + separator for word, separator in parts))
+@given(st.lists(st.tuples(SCRIPTS, SEPARATORS), max_size=80), st.sampled_from([None, "zh", "ja", "ko", "de"]))
+def test_mixed_scripts(parts: list[tuple[str, str]], language: str | None) -> None:
+    run("".join(word + separator for word, separator in parts), language=language)
 
 
 @PROPERTY
