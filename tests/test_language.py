@@ -339,6 +339,19 @@ ROMANCE = {
 }
 
 
+@pytest.mark.parametrize(("text", "verb", "terms"), [
+    ("Машинное обучение — раздел искусственного интеллекта. Глубокое обучение использует нейронные сети. "
+     "Нейронные сети состоят из слоёв.", "использует", ("глубокое обучение", "нейронные сети")),
+    ("Uczenie maszynowe jest dziedziną sztucznej inteligencji. Głębokie uczenie wykorzystuje sieci neuronowe. "
+     "Sieci neuronowe składają się z warstw.", "wykorzystuje", ("uczenie maszynowe", "głębokie uczenie",
+                                                                "sieci neuronowe")),
+], ids=["ru", "pl"])
+def test_russian_and_polish_verbs_end_no_term(text: str, verb: str, terms: tuple[str, ...]) -> None:
+    names = [c.name.lower() for c in analyze_text(text).concepts]
+    assert not [name for name in names if verb in name.split()], names
+    assert set(terms) <= set(names), names
+
+
 @pytest.mark.parametrize("code", sorted(ROMANCE))
 def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
     text, verbs, terms = ROMANCE[code]
@@ -361,6 +374,12 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
     # French: the lexicon's forms, and the "-ez" and "-ons" forms it lacks; names and nouns ending so stay out.
     ("fr", "pouvez récupère tapez consultez utilisez déplacez rappelons",
      "suez rodez nez assez maisons actions nations triées indiquée"),
+    # Russian and Polish: nouns whose lemma ends like an infinitive ("сеть"), participles declined as adjectives
+    # ("обученная", "zbudowany"), and Polish verbal nouns ("uczenie", "otoczeń") stay out.
+    ("ru", "использует состоят используется обучает позволяет",
+     "сети части области обучение данных модели слоёв обученная обученные нейронные"),
+    ("pl", "wykorzystuje budują składają pozwala opisano",
+     "uczenie uczenia przetwarzanie sieci dziedziną danych modele warstw otoczeń wcięć zbudowany zbudowane"),
 ])
 def test_verb_forms_of_lemma_lists_leave_nouns_adjectives_and_participles_out(code: str, verbs: str,
                                                                                others: str) -> None:

@@ -1,12 +1,13 @@
-"""Verb forms of Spanish, Italian and Portuguese, told from simplemma's lemma lists (MIT code; data read where it
-is installed, not copied): no PyPI package ships a part-of-speech lexicon of these languages without a web
-framework's or a neural tagger's worth of dependencies, but a lemma list says which forms belong to a verb. French
-takes the forms in "-ez" and "-ons" its tagged lexicon lacks (`_ONLY_ENDINGS`).
+"""Verb forms of Spanish, Italian, Portuguese, Russian and Polish, told from simplemma's lemma lists (MIT code;
+data read where it is installed, not copied): no PyPI package ships a part-of-speech lexicon of these languages
+without a web framework's or a neural tagger's worth of dependencies, but a lemma list says which forms belong to a
+verb. French takes the forms in "-ez" and "-ons" its tagged lexicon lacks (`_ONLY_ENDINGS`).
 
 A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo") when:
 - its lemma is an infinitive with many forms (`_VERB_FORMS` or more: a noun or an adjective has a few);
 - it is not the infinitive itself ("poder", "dovere" and "prazer" are nouns too);
-- it is not a participle ("sistemas distribuidos", "aprendizaje supervisado", "agente": adjectives and nouns);
+- it is not a participle ("sistemas distribuidos", "aprendizaje supervisado", "agente": adjectives and nouns; in
+  Russian and Polish every form with an adjective's ending), nor a Polish verbal noun ("uczenie maszynowe");
 - it is no word of its own (a lemma: "forma", "cambio", "mostra"), no plural or feminine of one ("solares",
   "militares", "colecciones", "amiga": the noun or adjective beside a verb of the same spelling), and not listed
   capitalised (a name);
@@ -16,7 +17,7 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
 
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
 this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text.
-Deriving a list takes one to two seconds; `warmcache` keeps it between processes.
+Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
 from __future__ import annotations
@@ -33,12 +34,23 @@ import wordfreq
 
 from toridaemon.pipeline import warmcache
 
-LANGUAGES = ("es", "it", "pt", "fr")
+LANGUAGES = ("es", "it", "pt", "fr", "ru", "pl")
 _VERB_FORMS = 12
 _NAME_RATIO = 30.0  # a form this many times as frequent as its infinitive is mostly another word
 _INFINITIVES = {
     "es": ("ar", "er", "ir", "ír"), "pt": ("ar", "er", "ir", "por", "pôr"), "it": ("are", "ere", "ire", "rre"),
-    "fr": ("er", "ir", "re", "oir"),
+    "fr": ("er", "ir", "re", "oir"), "ru": ("ть", "ти", "чь", "ться", "тись", "чься"), "pl": ("ć", "c"),
+}
+# Russian and Polish participles decline as adjectives do ("обученная модель", "sieci splotowe"): a form with an
+# adjective's ending is left a word, whatever its lemma (some finite forms end so too: "делаем").
+_ADJECTIVE_ENDINGS = {
+    "ru": ("ый", "ий", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им", "ом", "ем",
+           "ую", "юю", "ых", "их", "ыми", "ими"),
+    "pl": ("ny", "na", "ne", "ni", "nego", "nej", "nym", "nych", "nymi", "ną", "ty", "ta", "te", "ci", "tego", "tej",
+           "tym", "tych", "tymi", "tą", "ący", "ąca", "ące", "ących", "ącym", "ącej", "ącego", "ącą", "ącymi",
+           # verbal nouns, which simplemma gives the verb as lemma ("przetwarzanie" of "przetwarzać"), with their
+           # genitive plurals ("otoczeń", "wcięć")
+           "nie", "nia", "niu", "niem", "niach", "niom", "niami", "cie", "cia", "ciu", "ciem", "ń", "ć"),
 }
 # French has a tagged lexicon (lexicon.py), which lacks most forms of the first and second persons plural ("tapez",
 # "consultez", "rappelons": a manual's instructions); only those are added, and only when no more frequent than
@@ -52,6 +64,7 @@ _PARTICIPLES = {
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
     "fr": (),
+    **_ADJECTIVE_ENDINGS,
 }
 _ACCENTED = str.maketrans("aeiou", "áéíóú")
 
@@ -123,7 +136,10 @@ class _Paradigms:
 
 
 def _bases(code: str, word: str) -> set[str]:
-    """The singular or masculine words `word` may be a plural or feminine of."""
+    """The singular or masculine words `word` may be a plural or feminine of (Russian and Polish forms with an
+    adjective's ending are participles already)."""
+    if code in _ADJECTIVE_ENDINGS:
+        return set()
     if code == "it":
         if word[-1] in "ie":
             return {word[:-1] + vowel for vowel in "oea"}
