@@ -16,7 +16,9 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
   99 % of the verb forms in sample texts; the full paradigms would be half a million).
 
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
-this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text.
+this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text. Of 80
+forms drawn at random from the Russian list, 79 are verb forms (the other a noun, "недоговоренности"); of 80 from
+the Polish one, 80.
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
@@ -43,9 +45,10 @@ _INFINITIVES = {
 }
 # Russian and Polish participles decline as adjectives do ("обученная модель", "sieci splotowe"): a form with an
 # adjective's ending is left a word, whatever its lemma (some finite forms end so too: "делаем").
+_RUSSIAN_ADJECTIVE = ("ый", "ий", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им",
+                      "ом", "ем", "ую", "юю", "ых", "их", "ыми", "ими")
 _ADJECTIVE_ENDINGS = {
-    "ru": ("ый", "ий", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им", "ом", "ем",
-           "ую", "юю", "ых", "их", "ыми", "ими"),
+    "ru": (*_RUSSIAN_ADJECTIVE, *(ending + "ся" for ending in _RUSSIAN_ADJECTIVE)),  # "случившегося": reflexive
     "pl": ("ny", "na", "ne", "ni", "nego", "nej", "nym", "nych", "nymi", "ną", "ty", "ta", "te", "ci", "tego", "tej",
            "tym", "tych", "tymi", "tą", "ący", "ąca", "ące", "ących", "ącym", "ącej", "ącego", "ącą", "ącymi",
            # verbal nouns, which simplemma gives the verb as lemma ("przetwarzanie" of "przetwarzać"), with their
