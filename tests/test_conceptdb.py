@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_korean import KOREAN
-from tests.test_unspaced import CHINESE
+from tests.texts import CHINESE, KOREAN
 from toridaemon.pipeline import PipelineOptions, analyze_text, conceptdb, scoring
 from toridaemon.pipeline.candidates import ENGLISH, extract, lower_aligned
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptDBError, ConceptEntry

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.texts import KOREAN
 from toridaemon.pipeline import analyze_text
 from toridaemon.pipeline.language import language
 from toridaemon.pipeline.language.korean import PARTICLES, is_boundary, split_particle
-
-KOREAN = ("기계 학습은 인공 지능의 한 분야이다. 기계 학습 알고리즘은 데이터에서 모델을 학습한다. "
-          "심층 학습은 신경망을 사용하는 기계 학습 방법이다. 신경망은 여러 층으로 구성된다. "
-          "기계 학습은 이미지 인식과 음성 인식, 자연어 처리에 널리 사용된다. GPU를 쓰면 신경망의 학습이 빠르다.")
 
 
 @pytest.mark.parametrize(("token", "words"), [

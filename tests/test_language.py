@@ -376,10 +376,12 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
      "suez rodez nez assez maisons actions nations triées indiquée"),
     # Russian and Polish: nouns whose lemma ends like an infinitive ("сеть"), participles declined as adjectives
     # ("обученная", "zbudowany"), and Polish verbal nouns ("uczenie", "otoczeń") stay out.
-    ("ru", "использует состоят используется обучает позволяет",
-     "сети части области обучение данных модели слоёв обученная обученные нейронные"),
-    ("pl", "wykorzystuje budują składają pozwala opisano",
-     "uczenie uczenia przetwarzanie sieci dziedziną danych modele warstw otoczeń wcięć zbudowany zbudowane"),
+    # Finite forms ending as an adjective does ("предлагаем", "korzysta") are verb forms still.
+    ("ru", "использует состоят используется обучает позволяет предлагаем рассмотрим покажем учитывая",
+     "сети части области обучение данных модели слоёв обученная обученные нейронные работающей эксплуатирующийся"),
+    ("pl", "wykorzystuje budują składają pozwala opisano zostaną zmieni korzysta zaczyna czyta wróci",
+     "uczenie uczenia przetwarzanie sieci dziedziną danych modele warstw otoczeń wcięć zbudowany zbudowane "
+     "zbudowani opisanemu zakontraktowanej"),
 ])
 def test_verb_forms_of_lemma_lists_leave_nouns_adjectives_and_participles_out(code: str, verbs: str,
                                                                                others: str) -> None:

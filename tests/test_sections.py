@@ -79,6 +79,20 @@ def test_chinese_japanese_and_korean_headings(text: str) -> None:
         "title", "abstract", "introduction", "results", "conclusion", "references"]
 
 
+@pytest.mark.parametrize("line", ["摘要：", "参考文献：", "1\u3000引言", "要\u3000旨", "摘 要", "参 考 文 献",
+                                  "１．はじめに", "5.结论", "Ⅰ. 서론"])
+def test_chinese_japanese_and_korean_headings_as_journals_set_them(line: str) -> None:
+    """Full-width colons, blanks and digits, letters spaced out, no blank after the number, Roman numerals."""
+    spans = split_sections(["题目\n" + line + "\n正文。"], None)
+    assert spans[-1].section != "body" and spans[-1].text.strip() == "正文。", spans
+
+
+def test_a_chinese_abstract_run_into_its_first_sentence() -> None:
+    spans = split_sections(["论文题目\n摘要：本文研究图像识别。\n1　引言\n正文。"], None)
+    assert [(span.section, span.text.strip()) for span in spans] == [
+        ("title", "论文题目"), ("abstract", "本文研究图像识别。"), ("introduction", "正文。")]
+
+
 def test_arabic_numbers_subsections_and_variants() -> None:
     assert names(ACM) == ["title", "abstract", "introduction", "methods", "results", "conclusion", "references"]
 

@@ -9,17 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.texts import CHINESE, JAPANESE, TRADITIONAL
 from toridaemon.pipeline import analyze_text
 from toridaemon.pipeline.language import language
 from toridaemon.pipeline.language.unspaced import is_particle, split_words
-
-CHINESE = ("机器学习是人工智能的一个分支。机器学习算法从数据中学习模型，并用模型进行预测。"
-           "深度学习是机器学习的一种方法，它使用神经网络。神经网络由许多层组成。"
-           "机器学习在图像识别、语音识别和自然语言处理中有广泛应用。")
-# The same text's start in Traditional characters.
-TRADITIONAL = "機器學習是人工智慧的一個分支。機器學習演算法從資料中學習模型，並用模型進行預測。"
-JAPANESE = ("機械学習は人工知能の一分野です。機械学習のアルゴリズムはデータからモデルを学習し、予測を行います。"
-            "深層学習はニューラルネットワークを使う機械学習の手法です。ニューラルネットワークは多数の層から構成されます。")
 
 
 def test_a_chinese_run_is_cut_into_the_words_of_the_list() -> None:
@@ -87,6 +80,10 @@ def test_chinese_verbs_and_connectives_of_expository_text_bound_terms() -> None:
     names = [c.name for c in analyze_text(text, language="zh").concepts]
     assert {"卷积神经网络", "图像分类方法"} <= set(names), names
     assert not any(verb in name for name in names for verb in ("本文", "提出", "基于", "使用", "通过")), names
+    # Verbs that are also nouns stay words of terms: "knowledge representation", "representation learning".
+    text = "知识表示是人工智能的核心问题。本文研究知识表示方法和表示学习。知识表示与知识发现密切相关。"
+    kept = [c.name for c in analyze_text(text, language="zh").concepts]
+    assert {"知识表示", "表示学习"} <= set(kept), kept
 
 
 def test_traditional_and_simplified_spellings_are_one_concept() -> None:

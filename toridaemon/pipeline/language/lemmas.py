@@ -7,7 +7,7 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
 - its lemma is an infinitive with many forms (`_VERB_FORMS` or more: a noun or an adjective has a few);
 - it is not the infinitive itself ("poder", "dovere" and "prazer" are nouns too);
 - it is not a participle ("sistemas distribuidos", "aprendizaje supervisado", "agente": adjectives and nouns; in
-  Russian and Polish every form with an adjective's ending), nor a Polish verbal noun ("uczenie maszynowe");
+  Russian and Polish a form that declines as an adjective), nor a Polish verbal noun ("uczenie maszynowe");
 - it is no word of its own (a lemma: "forma", "cambio", "mostra"), no plural or feminine of one ("solares",
   "militares", "colecciones", "amiga": the noun or adjective beside a verb of the same spelling), and not listed
   capitalised (a name);
@@ -17,8 +17,8 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
 
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
 this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text. Of 80
-forms drawn at random from the Russian list, 79 are verb forms (the other a noun, "недоговоренности"); of 80 from
-the Polish one, 80.
+forms drawn at random from each of the Russian and Polish lists, all are verb forms (a few short passive
+participles among them, "поручено", which act as verbs).
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
@@ -43,17 +43,44 @@ _INFINITIVES = {
     "es": ("ar", "er", "ir", "ír"), "pt": ("ar", "er", "ir", "por", "pôr"), "it": ("are", "ere", "ire", "rre"),
     "fr": ("er", "ir", "re", "oir"), "ru": ("ть", "ти", "чь", "ться", "тись", "чься"), "pl": ("ć", "c"),
 }
-# Russian and Polish participles decline as adjectives do ("обученная модель", "sieci splotowe"): a form with an
-# adjective's ending is left a word, whatever its lemma (some finite forms end so too: "делаем").
+# Russian and Polish participles decline as adjectives do ("обученная модель", "sieci splotowe"), and Polish
+# verbal nouns as nouns ("uczenie", "uczenia": simplemma gives them the verb as lemma). A form is one of them when
+# it ends in one of a declension's endings and the same stem with one of that declension's telling endings is a
+# word too ("работающей" beside "работающего"): an ending alone tells nothing, as finite forms end so too
+# ("предлагаем", "zostanie", "wykorzystuje"). Polish endings hold the participle's or the noun's suffix ("-an-",
+# "-ąc-", "-eni-"), and its telling endings are those no verb form has ("-anego", "-ania"; not "-ań", which is
+# also an imperative: "zostań").
 _RUSSIAN_ADJECTIVE = ("ый", "ий", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им",
-                      "ом", "ем", "ую", "юю", "ых", "их", "ыми", "ими")
-_ADJECTIVE_ENDINGS = {
-    "ru": (*_RUSSIAN_ADJECTIVE, *(ending + "ся" for ending in _RUSSIAN_ADJECTIVE)),  # "случившегося": reflexive
-    "pl": ("ny", "na", "ne", "ni", "nego", "nej", "nym", "nych", "nymi", "ną", "ty", "ta", "te", "ci", "tego", "tej",
-           "tym", "tych", "tymi", "tą", "ący", "ąca", "ące", "ących", "ącym", "ącej", "ącego", "ącą", "ącymi",
-           # verbal nouns, which simplemma gives the verb as lemma ("przetwarzanie" of "przetwarzać"), with their
-           # genitive plurals ("otoczeń", "wcięć")
-           "nie", "nia", "niu", "niem", "niach", "niom", "niami", "cie", "cia", "ciu", "ciem", "ń", "ć"),
+                      "ом", "ем", "ую", "юю", "ых", "их", "ыми", "ими", "ей")
+_POLISH_ADJECTIVE = ("y", "a", "e", "i", "ego", "ej", "emu", "ym", "ych", "ymi", "ą")
+_POLISH_NOUN = ("ie", "ia", "iu", "iem", "iach", "iom", "iami")
+Declension = tuple[tuple[str, ...], tuple[str, ...]]  # its endings, and those that tell it
+
+
+def _declension(suffix: str, endings: tuple[str, ...], telling: tuple[str, ...], *whole: str) -> Declension:
+    """The endings made of `suffix` and each of `endings`, and of it and each of `telling`; `whole` are endings as
+    they are (a genitive plural, where the suffix changes: "-anie", "-ań")."""
+    return (*(suffix + ending for ending in endings), *whole), tuple(suffix + ending for ending in telling)
+
+
+# Endings only participles have, told without a second form (simplemma often lists one form of a participle:
+# "эксплуатирующийся", "zakontraktowanej"); none is that of a finite form ("ищем", "тащим", "стой" are left out).
+_RUSSIAN_MARKS = (*(stem + ending for stem in ("щ", "вш") for ending in ("ий", "ая", "ее", "ие", "его", "ей", "ему",
+                                                                          "ую", "их", "ими")),
+                  *(stem + ending for stem in ("нн", "м", "т") for ending in ("ый", "ая", "ое", "ые", "ого", "ому",
+                                                                                "ым", "ую", "ых", "ыми")))
+_PARTICIPLE_MARKS = {
+    "ru": (*_RUSSIAN_MARKS, *(mark + "ся" for mark in _RUSSIAN_MARKS)),
+    "pl": tuple(stem + ending for stem in ("an", "on", "en", "ęt", "yt", "ut", "rt", "ąc")
+                for ending in ("ego", "emu", "ych", "ymi", "ej")),
+}
+_DECLENSIONS: dict[str, tuple[Declension, ...]] = {
+    "ru": (_declension("", _RUSSIAN_ADJECTIVE, _RUSSIAN_ADJECTIVE),
+           _declension("", tuple(e + "ся" for e in _RUSSIAN_ADJECTIVE), tuple(e + "ся" for e in _RUSSIAN_ADJECTIVE))),
+    "pl": (*(_declension(suffix, _POLISH_ADJECTIVE, ("ego", "emu", "ych", "ymi", "ej"))
+             for suffix in ("an", "on", "en", "ęt", "yt", "ut", "rt", "ąc")),
+           *(_declension(suffix, _POLISH_NOUN, ("ia", "iu", "iem", "iach", "iami"), genitive)
+             for suffix, genitive in (("an", "ań"), ("en", "eń"), ("ęc", "ęć"), ("yc", "yć"), ("uc", "uć")))),
 }
 # French has a tagged lexicon (lexicon.py), which lacks most forms of the first and second persons plural ("tapez",
 # "consultez", "rappelons": a manual's instructions); only those are added, and only when no more frequent than
@@ -66,8 +93,7 @@ _PARTICIPLES = {
            "to", "ta", "tos", "tas", "nte", "ntes"),
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
-    "fr": (),
-    **_ADJECTIVE_ENDINGS,
+    "fr": (), "ru": (), "pl": (),
 }
 _ACCENTED = str.maketrans("aeiou", "áéíóú")
 
@@ -126,7 +152,7 @@ class _Paradigms:
         if lemma is None or lemma == word or len(word) < 3 or not word.isalpha():
             return False
         if (self.forms[lemma] < _VERB_FORMS or not lemma.endswith(_INFINITIVES[self.code])
-                or word.endswith(_PARTICIPLES[self.code])):
+                or word.endswith(_PARTICIPLES[self.code]) or self.declines(word)):
             return False
         if word in self.forms or self.lemmas.get(word.capitalize(), "")[:1].isupper():
             return False  # a lemma, or a name ("Suez"): its capitalised spelling has a lemma of its own
@@ -137,11 +163,23 @@ class _Paradigms:
             return word.endswith(_ONLY_ENDINGS[self.code]) and len(word) > 4 and share <= infinitive
         return share <= _NAME_RATIO * infinitive or share < 1e-6
 
+    def declines(self, word: str) -> bool:
+        """Whether `word` is a participle or a verbal noun (see `_DECLENSIONS` and `_PARTICIPLE_MARKS`)."""
+        if word.endswith(_PARTICIPLE_MARKS.get(self.code, ())):
+            return True
+        for endings, telling in _DECLENSIONS.get(self.code, ()):
+            for ending in endings:
+                if word.endswith(ending) and len(word) > len(ending) + 1:
+                    stem = word[: -len(ending)]
+                    if any(other != ending and stem + other in self.lemmas for other in telling):
+                        return True
+        return False
+
 
 def _bases(code: str, word: str) -> set[str]:
-    """The singular or masculine words `word` may be a plural or feminine of (Russian and Polish forms with an
-    adjective's ending are participles already)."""
-    if code in _ADJECTIVE_ENDINGS:
+    """The singular or masculine words `word` may be a plural or feminine of (Russian and Polish ones are told by
+    `_Paradigms.declines`)."""
+    if code in _DECLENSIONS:
         return set()
     if code == "it":
         if word[-1] in "ie":

@@ -143,11 +143,12 @@ _MISSING_FUNCTION_WORDS = {
     # Chinese has no verb list: the verbs, connectives and vague modifiers of expository text bound terms as
     # English reporting verbs do ("使用神经网络", uses neural networks; "本文提出", this paper proposes). Simplified,
     # as words are looked up.
+    # Not the verbs that are also nouns or begin terms ("表示", "实现", "相关": "知识表示", "相关系数").
     "zh": set(
-        "使用 进行 利用 通过 采用 提出 实现 基于 包括 具有 需要 能够 提供 得到 成为 认为 表示 发现 给出 用于 作为 根据 "
-        "对于 关于 以及 及其 其中 因此 所以 但是 然而 而且 并且 如果 虽然 由于 为了 之间 之后 之前 以上 以下 主要 不同 "
-        "相关 一些 各种 其他 这些 那些 这种 本文 已经 正在 应该 必须 非常 比较 更加 进一步 同时 从而 以便 使得 用来 "
-        "称为 叫做 属于 存在 包含 组成 构成 常用 广泛 许多 大量 一种 一个 进而 并用 常用于".split()
+        "使用 进行 利用 通过 采用 提出 基于 包括 具有 需要 能够 提供 得到 成为 认为 给出 用于 作为 根据 对于 关于 以及 "
+        "及其 其中 因此 所以 但是 然而 而且 并且 如果 虽然 由于 为了 之间 之后 之前 以上 以下 不同 一些 各种 其他 这些 "
+        "那些 这种 本文 已经 正在 应该 必须 非常 更加 进一步 同时 从而 以便 使得 用来 称为 叫做 属于 包含 常用 广泛 "
+        "许多 大量 一种 一个 进而 并用".split()
     ),
 }
 _SNOWBALL = {
