@@ -87,6 +87,16 @@ def test_chinese_japanese_and_korean_headings_as_journals_set_them(line: str) ->
     assert spans[-1].section != "body" and spans[-1].text.strip() == "正文。", spans
 
 
+@pytest.mark.parametrize(("first", "title"), [
+    ("基于深度学习的图像识别方法研究", True),
+    ("机器学习是人工智能的一个分支。", False),  # a sentence
+    ("机器学习是人工智能的一个分支，" * 4, False),  # some 30 words
+])
+def test_a_chinese_first_line_is_a_title_when_short_and_no_sentence(first: str, title: bool) -> None:
+    spans = split_sections([first + "\n正文。"], None)
+    assert (spans[0].section == "title") is title
+
+
 def test_a_chinese_abstract_run_into_its_first_sentence() -> None:
     spans = split_sections(["论文题目\n摘要：本文研究图像识别。\n1　引言\n正文。"], None)
     assert [(span.section, span.text.strip()) for span in spans] == [

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from toridaemon.pipeline.language.unspaced import unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.result import Section
 from toridaemon.pipeline.text.title import FOOTNOTE_MARKS, MAX_TITLE_CHARS
@@ -122,6 +123,7 @@ _FOOTNOTE_MARK = re.compile(f"(?:[{re.escape(FOOTNOTE_MARKS)}]|\\d){{0,3}}")
 _BLANKS = re.compile(r"\s*")
 _TITLE_END = re.compile(r"[ \t]*(?:\n|$)")
 _JOINERS = frozenset("a an and as at by for from in into of on or the to via with".split())
+_FULL_STOPS = ("。", "！", "？")  # a Chinese or Japanese line ending so is a sentence, never a title
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +190,8 @@ def summarize(spans: list[Span]) -> list[Section]:
 def _leading_title(page: str) -> tuple[str | None, str]:
     line, _, rest = page.lstrip().partition("\n")
     line = line.strip()
-    if (not _LETTER.search(line) or len(line) > MAX_TITLE_CHARS or len(line.split()) > _MAX_TITLE_WORDS
-            or _HEADING.match(line)):
+    if (not _LETTER.search(line) or len(line) > MAX_TITLE_CHARS or _words(line) > _MAX_TITLE_WORDS
+            or line.endswith(_FULL_STOPS) or _HEADING.match(line)):
         return None, page  # no letters ("123 456"): no title, which the result's null title says too
     # A wrapped title goes on while a line ends on a short joining word or the next one starts in lowercase.
     for _ in range(_MAX_TITLE_LINES - 1):
@@ -201,6 +203,12 @@ def _leading_title(page: str) -> tuple[str | None, str]:
             break
         line, rest = f"{line} {following}", remainder
     return line, rest
+
+
+def _words(line: str) -> int:
+    """About how many words a line holds: Chinese and Japanese put no space between theirs, some two characters
+    each."""
+    return len(line.split()) + sum(map(unspaced_char, line)) // 2
 
 
 def _without_title(page: str, title: str) -> str:
