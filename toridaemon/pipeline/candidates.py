@@ -439,19 +439,18 @@ def _count(
         seen.update(tokens)
     known = cache.get
     spaced = not lang.unspaced
+    german = lang.capitalised_nouns  # read once: an attribute of a Python object, in the loop over every token
     opening = True  # the next word opens a sentence (German only: see `NOUN_OR_VERB`)
     for token in tokens:
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
             info = _classified(token, lang, cache)
         # A word that is only a verb after a plural is a clause's: "algorithms adopt feedback linearization".
-        verb = info is not None and ((info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2])
-                                     or (info[1] == NOUN_OR_VERB and opening))
-        if lang.capitalised_nouns:
-            if token[:1].isalnum():
-                opening = False
-            elif _SENTENCE_MARK.search(token):
-                opening = True
+        verb = info is not None and info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2]
+        if german:
+            if info is not None and info[1] == NOUN_OR_VERB:
+                verb, info = (True, info) if opening else (verb, (info[0], ENDS, info[2]))  # a noun in a sentence
+            opening = _opens_next(token, opening)
         if info is None or verb:
             if run:
                 _emit(run, surfaces, counts, table, position, spaced=spaced)
@@ -460,12 +459,20 @@ def _count(
             if verb:
                 position += 1  # a word of the text, if of no term
             continue
-        run.append(info if info[1] != NOUN_OR_VERB else (info[0], ENDS, info[2]))  # a noun inside a sentence
+        run.append(info)
         surfaces.append(token)
     if run:
         _emit(run, surfaces, counts, table, position, spaced=spaced)
         position += len(run)
     return position
+
+
+def _opens_next(token: str, opening: bool) -> bool:
+    """Whether the word after `token` opens a sentence: after a word no, after a full stop or a paragraph break
+    yes, after other punctuation as after what came before it (a quote or a bracket)."""
+    if token[:1].isalnum():
+        return False
+    return opening or _SENTENCE_MARK.search(token) is not None
 
 
 def _written(words: list[str]) -> str:

@@ -130,10 +130,11 @@ class ConceptDB:
             text = lower_aligned(written)
             if not self._empty:
                 addresses = list(address_runs(text))  # no name inside one: "zenodo.org/records/1" names no record
+                plain = text.isascii()
                 for end, index in self._automaton.iter_long(text):
                     start = end - self._lengths[index] + 1
                     entry, key, is_name, head, tail = self._surfaces[index]
-                    if (_bounded(text, start, end) and _written_as(written, start, end, head, tail)
+                    if (_bounded(text, start, end, plain) and _written_as(written, start, end, head, tail)
                             and not (addresses and _inside(addresses, start))):
                         hit = hits.get(key) or hits.setdefault(key, Hit(entry, first=offset + end))
                         hit.counts[span.section] = hit.counts.get(span.section, 0) + 1
@@ -249,24 +250,22 @@ def _inside(runs: list[tuple[int, int]], position: int) -> bool:
     return index >= 0 and position < runs[index][1]
 
 
-def _bounded(text: str, start: int, end: int) -> bool:
+def _bounded(text: str, start: int, end: int, plain: bool = False) -> bool:
     """Whether the match at `start`..`end` is whole words (a plural ending allowed), not a piece of a longer word,
     of a TeX command ("\\section", "\\seq_map_inline:Nn") or of an identifier ("max_value"). Chinese and Japanese
     put no space between words: a name of their scripts is bounded by whatever is next to it; Korean puts a
-    particle after a noun."""
+    particle after a noun. `plain`: the text is ASCII, which holds neither."""
     if start > 0 and (text[start - 1].isalnum() or text[start - 1] in _INSIDE_A_NAME):
-        return unspaced_edges(text, start, end + 1)
-    # Korean: "신경망을"
-    return _word_ends(text, end) or particle_after(text, end + 1) or unspaced_edges(text, start, end + 1)
-
-
-def _word_ends(text: str, end: int) -> bool:
+        return not plain and unspaced_edges(text, start, end + 1)
     after = end + 1
     if after < len(text) and text[after] == "s":
         after += 1
     elif text[after : after + 2] == "es":
         after += 2
-    return after >= len(text) or not (text[after].isalnum() or text[after] == "_")
+    if after >= len(text) or not (text[after].isalnum() or text[after] == "_"):
+        return True
+    # Korean: "신경망을"
+    return not plain and (particle_after(text, end + 1) or unspaced_edges(text, start, end + 1))
 
 
 _INSIDE_A_NAME = "\\_"  # before a word: it is the name of a TeX command, or a piece of an identifier

@@ -19,7 +19,8 @@ from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
 
 CONTEXT_CHARS = 240
-_SENTENCE_END = re.compile(r"[.!?](?=\s)|[。！？]")  # Chinese and Japanese full stops need no space after
+# Chinese and Japanese full stops need no space after them. One class first: the search skips to its characters.
+_SENTENCE_END = re.compile(r"[.!?。！？](?:(?<=[。！？])|(?=\s))")
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
 _LONGEST_TAIL = max(map(len, _PLURAL_TAILS))
 _DOTTED_I = "i\u0307"  # what "İ" lowercases to; `lower_aligned` keeps the "i"
@@ -30,6 +31,7 @@ _OPENERS = frozenset(".!?:\"'“”„«»‹›([{¿¡-–—•")  # a capital
 class _Text:
     original: str
     lower: str
+    ascii: bool  # no Chinese, Japanese or Korean to look for: most text
 
 
 class Locator:
@@ -105,7 +107,7 @@ def _prepare(text: str) -> _Text:
     original = " ".join(text.split())
     # Offsets into the lowercase copy are offsets into the original, where a name keeps its case ("NASA"): one
     # "İ" made the whole text lowercase.
-    return _Text(original, lower_aligned(original))
+    return _Text(original, lower_aligned(original), original.isascii())
 
 
 def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
@@ -117,7 +119,7 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
         position = lower.find(needle)
         while position != -1:
             end = position + len(needle)
-            if unspaced_edges(lower, position, end):  # Chinese or Japanese: any character may end a word
+            if not text.ascii and unspaced_edges(lower, position, end):  # Chinese or Japanese: no word boundary
                 return position, end
             if position == 0 or not lower[position - 1].isalnum():
                 # No plural tail is longer than two characters, no Korean particle longer than three: three end the

@@ -208,7 +208,8 @@ def _leading_title(page: str) -> tuple[str | None, str]:
 def _words(line: str) -> int:
     """About how many words a line holds: Chinese and Japanese put no space between theirs, some two characters
     each."""
-    return len(line.split()) + sum(map(unspaced_char, line)) // 2
+    words = len(line.split())
+    return words if line.isascii() else words + sum(map(unspaced_char, line)) // 2
 
 
 def _without_title(page: str, title: str) -> str:
