@@ -80,7 +80,7 @@ def test_chinese_japanese_and_korean_headings(text: str) -> None:
 
 
 @pytest.mark.parametrize("line", ["摘要：", "参考文献：", "1\u3000引言", "要\u3000旨", "摘 要", "参 考 文 献",
-                                  "１．はじめに", "5.结论", "Ⅰ. 서론"])
+                                  "１．はじめに", "5.结论", "Ⅰ. 서론", "2.3结果", "第一章 绪论", "结 果", "讨　论"])
 def test_chinese_japanese_and_korean_headings_as_journals_set_them(line: str) -> None:
     """Full-width colons, blanks and digits, letters spaced out, no blank after the number, Roman numerals."""
     spans = split_sections(["题目\n" + line + "\n正文。"], None)

@@ -27,13 +27,12 @@ SECTION_NAMES = (
 _HEADINGS: dict[str, tuple[str, ...]] = {
     "abstract": (
         "abstract", "summary", "zusammenfassung", "kurzfassung", "résumé", "resumen", "resumo", "riassunto",
-        "sommario", "samenvatting", "sintesi", "摘要", "摘 要", "概要", "概 要", "要旨", "要 旨", "抄録", "초록",
-        "초 록", "요약",
+        "sommario", "samenvatting", "sintesi", "摘要", "概要", "要旨", "抄録", "초록", "요약",
     ),
     "introduction": (
         "introduction", "motivation", "overview", "einleitung", "einführung", "motivación", "introducción",
-        "introduzione", "introdução", "inleiding", "motivatie", "引言", "引 言", "绪论", "绪 论", "緒論", "緒 論",
-        "前言", "前 言", "导言", "導言", "はじめに", "序論", "序 論", "緒言", "서론", "서 론", "머리말",
+        "introduzione", "introdução", "inleiding", "motivatie", "引言", "绪论", "緒論", "前言", "导言", "導言",
+        "はじめに", "序論", "緒言", "서론", "머리말",
     ),
     "methods": (
         "methods", "method", "methodology", "materials and methods", "experimental setup", "experimental design",
@@ -56,15 +55,14 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         "conclusion", "conclusions", "concluding remarks", "conclusions and future work",
         "conclusion and future work", "summary and conclusions", "future work", "fazit", "schlussfolgerungen",
         "schluss", "ausblick", "zusammenfassung und ausblick", "perspectives", "conclusiones", "conclusión",
-        "conclusioni", "conclusione", "conclusões", "conclusão", "conclusie", "conclusies", "结论", "结 论", "結論",
-        "結 論", "总结", "總結", "结语", "結語", "おわりに", "まとめ", "결론", "결 론", "맺음말",
+        "conclusioni", "conclusione", "conclusões", "conclusão", "conclusie", "conclusies", "结论", "結論",
+        "总结", "總結", "结语", "結語", "おわりに", "まとめ", "결론", "맺음말",
     ),
     "references": (
         "references", "bibliography", "works cited", "literature cited", "reference list", "literatur",
         "literaturverzeichnis", "quellen", "références", "bibliographie", "referencias", "bibliografía",
         "bibliografia", "riferimenti", "riferimenti bibliografici", "referências", "referências bibliográficas",
-        "referenties", "literatuur", "literatuurlijst", "参考文献", "参 考 文 献", "參考文獻", "參 考 文 獻",
-        "引用文献", "참고문헌", "참고 문헌",
+        "referenties", "literatuur", "literatuurlijst", "参考文献", "參考文獻", "引用文献", "참고문헌", "참고 문헌",
     ),
     "body": (
         "related work", "related works", "background", "preliminaries", "acknowledgments", "acknowledgements",
@@ -72,11 +70,14 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         "inhalt", "inhaltsverzeichnis", "danksagung", "anhang", "grundlagen", "table des matières", "sommaire",
         "remerciements", "annexe", "índice", "agradecimientos", "apéndice", "indice", "ringraziamenti",
         "appendice", "agradecimentos", "apêndice", "inhoud", "inhoudsopgave", "dankwoord", "bijlage", "致谢", "致謝",
-        "謝辞", "目录", "目 录", "目錄", "目 錄", "目次", "目 次", "附录", "附錄", "付録", "相关工作", "相關工作",
-        "関連研究", "감사의 글", "목차", "부록", "관련 연구", "致 谢", "致 謝",
+        "謝辞", "目录", "目錄", "目次", "附录", "附錄", "付録", "相关工作", "相關工作", "関連研究", "감사의 글", "목차",
+        "부록", "관련 연구",
     ),
 }
 _SECTION_OF = {phrase: name for name, phrases in _HEADINGS.items() for phrase in phrases}
+# Chinese, Japanese and Korean headings are often set with their letters spaced out ("摘 要", "参 考 文 献").
+_SECTION_OF.update({" ".join(phrase): name for phrase, name in list(_SECTION_OF.items())
+                    if len(phrase) > 1 and all(unspaced_char(c) or "\uac00" <= c <= "\ud7a3" for c in phrase)})
 
 
 def alternation(phrases: Iterable[str]) -> str:
@@ -104,13 +105,15 @@ def _branches(node: dict[str, Any]) -> str:
 
 _ALTERNATIVES = alternation(_SECTION_OF)
 _BLANK = "[ \t\u3000]"  # an ideographic space spaces out Chinese and Japanese headings ("1　引言", "要　旨")
-# A number ("1", "2.3", "IV", "A", "１．", "Ⅱ.", Chinese "一、", and "5." with no blank before a heading in Chinese,
-# Japanese or Korean) may lead the heading; the heading must fill the line, except "Abstract" and "摘要", which
-# papers often run into their first sentence ("Abstract—We study ...", "摘要：本文…"). The blanks around an optional
-# colon are matched one way only: "[ \t]*:?[ \t]*$" could split a long run of blanks before a non-blank every way.
+# A number ("1", "2.3", "IV", "A", "１．", "Ⅱ.", Chinese "一、" and "第一章", and "5." or "2.3" with no blank before
+# a heading in Chinese, Japanese or Korean) may lead the heading; the heading must fill the line, except "Abstract"
+# and "摘要", which papers often run into their first sentence ("Abstract—We study ...", "摘要：本文…"). The blanks
+# around an optional colon are matched one way only: "[ \t]*:?[ \t]*$" could split a long run of blanks before a
+# non-blank every way.
 _HEADING = re.compile(
     rf"^{_BLANK}*(?:(?:\d{{1,2}}(?:[.．]\d{{1,2}})*|[IVX]{{1,5}}|[A-H]|[Ⅰ-Ⅻ])[.．]?{_BLANK}+"
-    rf"|[一二三四五六七八九十]{{1,3}}[、．.]{_BLANK}*|\d{{1,2}}[.．、](?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]))?"
+    rf"|[一二三四五六七八九十]{{1,3}}[、．.]{_BLANK}*|第[一二三四五六七八九十\d]{{1,3}}[章节節]{_BLANK}*"
+    rf"|\d{{1,2}}(?:[.．]\d{{1,2}})*[.．、]?(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]))?"
     rf"(?P<h>{_ALTERNATIVES}){_BLANK}*(?:[:：]{_BLANK}*)?$"
     rf"|^{_BLANK}*(?P<a>abstract|摘{_BLANK}*要|要{_BLANK}*旨|초{_BLANK}*록){_BLANK}*[.:：—–-]{_BLANK}*",
     re.IGNORECASE | re.MULTILINE,

@@ -12,13 +12,13 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
   "militares", "colecciones", "amiga": the noun or adjective beside a verb of the same spelling), and not listed
   capitalised (a name);
 - it is not far more frequent than its infinitive (then it is mostly something else: "paris", "uma");
-- it occurs in real text: wordfreq's `large` list of the language holds it (some 40,000 forms per language,
-  99 % of the verb forms in sample texts; the full paradigms would be half a million).
+- it occurs in real text: wordfreq's `large` list of the language holds it (some 30,000 to 75,000 forms per
+  language, 99 % of the verb forms in sample texts; the full paradigms would be half a million).
 
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
 this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text. Of 80
-forms drawn at random from each of the Russian and Polish lists, all are verb forms (a few short passive
-participles among them, "поручено", which act as verbs).
+forms drawn at random from the Russian list, 79 are verb forms (the other a noun, "равноудаленности"); of 80
+from the Polish one, all.
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
@@ -47,9 +47,11 @@ _INFINITIVES = {
 # verbal nouns as nouns ("uczenie", "uczenia": simplemma gives them the verb as lemma). A form is one of them when
 # it ends in one of a declension's endings and the same stem with one of that declension's telling endings is a
 # word too ("работающей" beside "работающего"): an ending alone tells nothing, as finite forms end so too
-# ("предлагаем", "zostanie", "wykorzystuje"). Polish endings hold the participle's or the noun's suffix ("-an-",
-# "-ąc-", "-eni-"), and its telling endings are those no verb form has ("-anego", "-ania"; not "-ań", which is
-# also an imperative: "zostań").
+# ("предлагаем", "zostanie", "wykorzystuje"); the other form must be of the same lemma, or of an adjective or a
+# noun of that stem ("видим" is a verb, though "видом" is a form of "вид"). Polish endings hold the participle's or
+# the noun's suffix ("-an-", "-ąc-", "-eni-"), and its telling endings are those no verb form has ("-anego",
+# "-ania"; not "-ań", which is also an imperative: "zostań"). Gerunds end as adjectives do too ("считая",
+# "улыбаясь") and stay verb forms; so does a Polish future in "-anie" ("zostanie", beside "zostanę").
 _RUSSIAN_ADJECTIVE = ("ый", "ий", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им",
                       "ом", "ем", "ую", "юю", "ых", "их", "ыми", "ими", "ей")
 _POLISH_ADJECTIVE = ("y", "a", "e", "i", "ego", "ej", "emu", "ym", "ych", "ymi", "ą")
@@ -66,9 +68,9 @@ def _declension(suffix: str, endings: tuple[str, ...], telling: tuple[str, ...],
 # Endings only participles have, told without a second form (simplemma often lists one form of a participle:
 # "эксплуатирующийся", "zakontraktowanej"); none is that of a finite form ("ищем", "тащим", "стой" are left out).
 _RUSSIAN_MARKS = (*(stem + ending for stem in ("щ", "вш") for ending in ("ий", "ая", "ее", "ие", "его", "ей", "ему",
-                                                                          "ую", "их", "ими")),
+                                                                          "их", "ими")),
                   *(stem + ending for stem in ("нн", "м", "т") for ending in ("ый", "ая", "ое", "ые", "ого", "ому",
-                                                                                "ым", "ую", "ых", "ыми")))
+                                                                                "ым", "ых", "ыми")))
 _PARTICIPLE_MARKS = {
     "ru": (*_RUSSIAN_MARKS, *(mark + "ся" for mark in _RUSSIAN_MARKS)),
     "pl": tuple(stem + ending for stem in ("an", "on", "en", "ęt", "yt", "ut", "rt", "ąc")
@@ -152,28 +154,55 @@ class _Paradigms:
         if lemma is None or lemma == word or len(word) < 3 or not word.isalpha():
             return False
         if (self.forms[lemma] < _VERB_FORMS or not lemma.endswith(_INFINITIVES[self.code])
-                or word.endswith(_PARTICIPLES[self.code]) or self.declines(word)):
+                or word.endswith(_PARTICIPLES[self.code]) or _polish_noun(self.code, lemma)
+                or self.declines(word, lemma)):
             return False
-        if word in self.forms or self.lemmas.get(word.capitalize(), "")[:1].isupper():
-            return False  # a lemma, or a name ("Suez"): its capitalised spelling has a lemma of its own
+        named = self.code not in _DECLENSIONS and self.lemmas.get(word.capitalize(), "")[:1].isupper()
+        if word in self.forms or named:
+            # A lemma, or a name ("Suez"): its capitalised spelling has a lemma of its own. Not in Russian or
+            # Polish, whose lists give a capitalised form to many verb forms ("Stanowi": "Stan").
+            return False
         if any(self.lemmas.get(base) == base or 0 < self.forms[base] < _VERB_FORMS for base in _bases(self.code, word)):
             return False  # the plural or feminine of a lemma
         infinitive = self.frequencies.get(lemma, 0.0)
         if self.code in _ONLY_ENDINGS:
             return word.endswith(_ONLY_ENDINGS[self.code]) and len(word) > 4 and share <= infinitive
-        return share <= _NAME_RATIO * infinitive or share < 1e-6
+        # Russian and Polish forms far more frequent than their infinitive are the commonest verbs of expository
+        # text ("является", "należy"); participles and nouns are told apart above.
+        return self.code in _DECLENSIONS or share <= _NAME_RATIO * infinitive or share < 1e-6
 
-    def declines(self, word: str) -> bool:
-        """Whether `word` is a participle or a verbal noun (see `_DECLENSIONS` and `_PARTICIPLE_MARKS`)."""
+    def declines(self, word: str, lemma: str) -> bool:
+        """Whether `word`, a form of `lemma`, is a participle or a verbal noun (see `_DECLENSIONS` and
+        `_PARTICIPLE_MARKS`)."""
+        if self._conjugated(word, lemma):
+            return False
         if word.endswith(_PARTICIPLE_MARKS.get(self.code, ())):
             return True
         for endings, telling in _DECLENSIONS.get(self.code, ()):
             for ending in endings:
                 if word.endswith(ending) and len(word) > len(ending) + 1:
                     stem = word[: -len(ending)]
-                    if any(other != ending and stem + other in self.lemmas for other in telling):
+                    if any(other != ending and self._declined_alike(stem, other, lemma, endings) for other in telling):
                         return True
         return False
+
+    def _declined_alike(self, stem: str, ending: str, lemma: str, endings: tuple[str, ...]) -> bool:
+        """Whether `stem` + `ending` is a form of `lemma`, or of an adjective or noun of `stem` in that declension."""
+        other = self.lemmas.get(stem + ending)
+        return other is not None and (other == lemma or (other.startswith(stem) and other[len(stem):] in endings))
+
+    def _conjugated(self, word: str, lemma: str) -> bool:
+        """A verb form that ends as a declension does: a Russian gerund of a verb in "-ать"/"-ять" ("считая",
+        "улыбаясь"), a Polish future beside its first person ("zostanie", "zostanę")."""
+        if self.code == "ru":
+            return word in (lemma[:-2] + "я", lemma[:-4] + "ясь")
+        return (self.code == "pl" and word.endswith("nie") and len(word) > 6  # not "stanie" of "w stanie"
+                and self.lemmas.get(word[:-3] + "nę") == lemma)
+
+
+def _polish_noun(code: str, lemma: str) -> bool:
+    """A Polish noun in "-iec" ("naukowiec"), whose lemma ends as the infinitives in "-c" do ("piec", "biec")."""
+    return code == "pl" and lemma.endswith("iec") and not lemma.endswith(("biec", "piec"))
 
 
 def _bases(code: str, word: str) -> set[str]:
