@@ -381,8 +381,9 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
     # verbs, far more frequent than their infinitive ("является", "należy"), and a future beside its first person
     # ("zostanie", "zostanę") too; nouns in "-iec" ("naukowcy") and a noun's case ("w stanie") are no verb forms.
     ("ru", "использует состоят используется обучает позволяет предлагаем рассмотрим покажем учитывая считая "
-           "принимая видим говорим будем является требуется",
-     "сети части области обучение данных модели слоёв обученная обученные нейронные работающей эксплуатирующийся"),
+           "принимая видим говорим будем является требуется строят",
+     "сети части области обучение данных модели слоёв обученная обученные нейронные работающей эксплуатирующийся "
+     "надёжности надежности выпуклости"),
     ("pl", "wykorzystuje budują składają pozwala opisano zostaną zmieni korzysta zaczyna czyta wróci zostanie "
            "należy stanowi działa umożliwia",
      "uczenie uczenia przetwarzanie sieci dziedziną danych modele warstw otoczeń wcięć zbudowany zbudowane "

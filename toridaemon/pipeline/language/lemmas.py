@@ -17,8 +17,8 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
 
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
 this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text. Of 80
-forms drawn at random from the Russian list, 79 are verb forms (the other a noun, "равноудаленности"); of 80
-from the Polish one, all.
+forms drawn at random from each of the Russian and Polish lists, all are verb forms (an earlier Russian sample
+held a noun in "-ость", "равноудаленности": such nouns are told apart now, `_noun_lemma`).
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
@@ -38,6 +38,9 @@ from toridaemon.pipeline import warmcache
 
 LANGUAGES = ("es", "it", "pt", "fr", "ru", "pl")
 _VERB_FORMS = 12
+# simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
+# does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость").
+_VERB_FORMS_OF = {"ru": 10}
 _NAME_RATIO = 30.0  # a form this many times as frequent as its infinitive is mostly another word
 _INFINITIVES = {
     "es": ("ar", "er", "ir", "ír"), "pt": ("ar", "er", "ir", "por", "pôr"), "it": ("are", "ere", "ire", "rre"),
@@ -153,8 +156,9 @@ class _Paradigms:
         lemma = self.lemmas.get(word)
         if lemma is None or lemma == word or len(word) < 3 or not word.isalpha():
             return False
-        if (self.forms[lemma] < _VERB_FORMS or not lemma.endswith(_INFINITIVES[self.code])
-                or word.endswith(_PARTICIPLES[self.code]) or _polish_noun(self.code, lemma)
+        if (self.forms[lemma] < _VERB_FORMS_OF.get(self.code, _VERB_FORMS)
+                or not lemma.endswith(_INFINITIVES[self.code])
+                or word.endswith(_PARTICIPLES[self.code]) or _noun_lemma(self.code, lemma)
                 or self.declines(word, lemma)):
             return False
         named = self.code not in _DECLENSIONS and self.lemmas.get(word.capitalize(), "")[:1].isupper()
@@ -200,8 +204,12 @@ class _Paradigms:
                 and self.lemmas.get(word[:-3] + "nę") == lemma)
 
 
-def _polish_noun(code: str, lemma: str) -> bool:
-    """A Polish noun in "-iec" ("naukowiec"), whose lemma ends as the infinitives in "-c" do ("piec", "biec")."""
+def _noun_lemma(code: str, lemma: str) -> bool:
+    """A noun whose lemma ends as infinitives do: Russian abstract nouns in "-ость" ("надёжность", which simplemma
+    lists with as many forms as a verb, its "ё" spelt both ways), Polish nouns in "-iec" ("naukowiec"; not "piec",
+    "biec")."""
+    if code == "ru":
+        return lemma.endswith("ость")
     return code == "pl" and lemma.endswith("iec") and not lemma.endswith(("biec", "piec"))
 
 
