@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, lower_aligned
 from toridaemon.pipeline.language import Language
-from toridaemon.pipeline.language.korean import PARTICLES
+from toridaemon.pipeline.language.korean import particle_after
 from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
@@ -122,15 +122,15 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
             if not text.ascii and unspaced_edges(lower, position, end):  # Chinese or Japanese: no word boundary
                 return position, end
             if position == 0 or not lower[position - 1].isalnum():
-                # No plural tail is longer than two characters, no Korean particle longer than three: three end the
-                # look (from every occurrence in a long run of word characters and apostrophes, the whole run would
-                # be scanned again).
+                # No plural tail is longer than two characters: a third ends the look (from every occurrence
+                # in a long run of word characters and apostrophes, the whole run would be scanned again).
                 tail_end, limit = end, min(len(lower), end + _LONGEST_TAIL + 1)
                 while tail_end < limit and (lower[tail_end].isalnum() or lower[tail_end] in "'’"):
                     tail_end += 1
-                tail = lower[end:tail_end]
-                if tail in _PLURAL_TAILS or tail in PARTICLES:  # a Korean noun carries its particle: "신경망을"
-                    return position, end if tail in ("", "'s", "’s") or tail in PARTICLES else tail_end
+                if lower[end:tail_end] in _PLURAL_TAILS:
+                    return position, end if lower[end:tail_end] in ("", "'s", "’s") else tail_end
+                if not text.ascii and particle_after(lower, end):  # a Korean noun carries its particle: "신경망을"
+                    return position, end
             position = lower.find(needle, position + 1)
     return None
 

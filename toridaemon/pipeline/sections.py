@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from toridaemon.pipeline.language.korean import hangul
 from toridaemon.pipeline.language.unspaced import unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.result import Section
@@ -77,7 +78,7 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
 _SECTION_OF = {phrase: name for name, phrases in _HEADINGS.items() for phrase in phrases}
 # Chinese, Japanese and Korean headings are often set with their letters spaced out ("摘 要", "参 考 文 献").
 _SECTION_OF.update({" ".join(phrase): name for phrase, name in list(_SECTION_OF.items())
-                    if len(phrase) > 1 and all(unspaced_char(c) or "\uac00" <= c <= "\ud7a3" for c in phrase)})
+                    if len(phrase) > 1 and all(unspaced_char(char) or hangul(char) for char in phrase)})
 
 
 def alternation(phrases: Iterable[str]) -> str:

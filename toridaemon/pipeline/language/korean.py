@@ -49,13 +49,13 @@ _AFTER_NOUN = tuple(
 
 def split_particle(token: str, listed: dict[str, float]) -> list[str]:
     """`token` as a word and its particle, or whole (see the module docstring)."""
-    if token in listed or not _hangul(token[-1:]) or is_boundary(token, listed):
+    if token in listed or not hangul(token[-1:]) or is_boundary(token, listed):
         return [token]  # a predicate keeps its ending: "정의하는" is no "정의하" and "는"
     for particle in _PARTICLES:
         if len(token) > len(particle) and token.endswith(particle):
             stem = token[: -len(particle)]
             # A Latin name or a number before a particle ("GPU를", "CNN은") is cut off it too.
-            if (stem in listed or not _hangul(stem[-1])
+            if (stem in listed or not hangul(stem[-1])
                     or (len(stem) >= 2 and (particle in _CLEAR or _fits(stem[-1], particle)))):
                 return [stem, particle]
     return [token]
@@ -65,7 +65,7 @@ def is_boundary(word: str, listed: dict[str, float]) -> bool:
     """A particle, or a predicate the list does not hold as a word."""
     if word in PARTICLES:
         return True
-    if word in listed or len(word) < 2 or not _hangul(word):
+    if word in listed or len(word) < 2 or not hangul(word):
         return False
     return ((word.endswith("다") and word[-2] in _BEFORE_DA) or (word.endswith(_AFTER_STEM) and len(word) > 2)
             or word.endswith(_CONNECTIVES)
@@ -85,13 +85,13 @@ def _fits(syllable: str, particle: str) -> bool:
 def particle_after(text: str, stop: int) -> bool:
     """Whether a particle follows at `stop`, and then no letter or digit: a noun's end ("신경망을 사용").
     The longest particle is three syllables."""
-    if not _hangul(text[stop : stop + 1]):  # most text: no Hangul syllable there
+    if not hangul(text[stop : stop + 1]):  # most text: no Hangul syllable there
         return False
     return any(text[stop : stop + size] in PARTICLES and (stop + size == len(text) or not text[stop + size].isalnum())
                for size in (1, 2, 3))
 
 
-def _hangul(word: str) -> bool:
+def hangul(word: str) -> bool:
     """Whether `word` is Hangul syllables only, and not empty (a Latin word or a number keeps whatever it ends
     in)."""
     return bool(word) and all("\uac00" <= char <= "\ud7a3" for char in word)
