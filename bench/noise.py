@@ -86,7 +86,7 @@ def _zipf(word: str, code: str) -> float:
 
     if code not in wordfreq.available_languages("small"):
         return 0.0
-    share = _frequencies(code).get(word, 0.0)
+    share = _frequencies(code).get(word.casefold(), 0.0)  # wordfreq's keys are casefolded: "strasse", "τησ"
     return math.log10(share * 1e9) if share > 0 else 0.0
 
 

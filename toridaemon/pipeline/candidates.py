@@ -56,8 +56,10 @@ _WORDS_AND_BOUNDARIES = (
     r"|(?<=[\p{L}\p{N}])\.[\p{Ll}][\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}\\]+|\\|\n[ \t]*\n"
 )
-# Outside English an apostrophe after one to six letters at the start of a word marks an elided function word
-# ("l'aéroport", "dell'acqua", "qu'aucun", "lorsqu'il"): it is a token of its own, and so a boundary.
+# In languages that elide (`Language.apostrophe`) an apostrophe after one to six letters at the start of a word marks
+# an elided function word ("l'aéroport", "dell'acqua", "qu'aucun", "lorsqu'il"): it is a token of its own, and so a
+# boundary. Elsewhere the apostrophe is inside the word ("комп'ютер", Dutch "camera's", which `classify` reads as
+# "camera"; read as an elision, "camera'" was a boundary and the word was lost).
 _ELIDED = r"(?<![\p{L}\p{N}])[\p{L}]{1,6}['’](?=[\p{L}])"
 _ELIDED_START = regex.compile(_ELIDED)
 _TOKENIZERS = {
@@ -280,7 +282,7 @@ def tokenize(text: str, lang: Language) -> list[str]:
     """Word and boundary tokens of `text` (see `_WORDS_AND_BOUNDARIES`); each address is one token. In Chinese and
     Japanese a run of letters is cut into words (`unspaced.split_words`), in Korean a particle off its noun
     (`korean.split_particle`)."""
-    eliding = not lang.english
+    eliding = lang.apostrophe == "elision"
     if _latin_sparse(text):  # no long Latin stretches to expect (Greek, Russian, Chinese…): one expression throughout
         tokens = _tokenize(text, _TOKENIZERS[eliding].findall, eliding)
     else:
@@ -289,7 +291,22 @@ def tokenize(text: str, lang: Language) -> list[str]:
         return [word for token in tokens for word in split_words(token, lang.code, lang.stop_words)]
     if lang.code == "ko":  # a noun and its particle are one token ("학습은"): two words
         return [word for token in tokens for word in split_particle(token, lang.frequencies)]
+    if lang.apostrophe == "suffix":
+        return _without_suffixes(tokens)
     return tokens
+
+
+def _without_suffixes(tokens: list[str]) -> list[str]:
+    """The tokens with a case suffix after an apostrophe ("Linux'ta", "Ankara'nın") cut off a name as a boundary:
+    the name is the word, and the suffix ends its term."""
+    cut: list[str] = []
+    for token in tokens:
+        head = token.split("'", 1)[0].split("’", 1)[0]
+        if head and len(head) < len(token):
+            cut += (head, "'")
+        else:
+            cut.append(token)
+    return cut
 
 
 def _tokenize(text: str, findall: Callable[[str, int, int], list[str]], eliding: bool) -> list[str]:

@@ -129,6 +129,8 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
                     tail_end += 1
                 if lower[end:tail_end] in _PLURAL_TAILS:
                     return position, end if lower[end:tail_end] in ("", "'s", "’s") else tail_end
+                if lower[end] in "'’" and lower[end + 1 : end + 2].isalpha():  # a Turkish case suffix: "Linux'ta"
+                    return position, end
                 if not text.ascii and particle_after(lower, end):  # a Korean noun carries its particle: "신경망을"
                     return position, end
             position = lower.find(needle, position + 1)

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import product
+from typing import Literal
 
 import Stemmer
 import stop_words
@@ -36,6 +39,7 @@ from toridaemon.pipeline.language.unspaced import UNSPACED, simplified
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
+_MAX_SHARP_S = 3  # "ss" of a word read as "ß" or not: 2**3 readings at most
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
 # In a text with passages in another language, that language's function words are boundaries unless they are this
 # common here and not `_MIXED_APART` (Zipf, a factor of 100) more common there: of Italian's in English, "di", "il",
@@ -151,6 +155,12 @@ _MISSING_FUNCTION_WORDS = {
         "许多 大量 一种 一个 进而 并用".split()
     ),
 }
+# Serbian Latin to Cyrillic (`_with_cyrillic`), for the languages written in both.
+_CYRILLIC_TOO = frozenset(("sr", "me"))
+_SERBIAN_CYRILLIC = {"dž": "џ", "lj": "љ", "nj": "њ"}
+_SERBIAN_DIGRAPHS = re.compile("|".join(_SERBIAN_CYRILLIC))
+_SERBIAN_LETTERS = str.maketrans("abcčćdđefghijklmnoprsštuvzž", "абцчћдђефгхијклмнопрсштувзж")
+_NOT_SERBIAN_LATIN = re.compile("[^abcčćdđefghijklmnoprsštuvzž]")  # digits, "q", "x", "y", a foreign word's "é"
 _SNOWBALL = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch",
     "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german", "el": "greek",
@@ -159,6 +169,14 @@ _SNOWBALL = {
     "ru": "russian", "sr": "serbian", "hr": "serbian", "bs": "serbian", "me": "serbian", "es": "spanish",
     "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }
+
+
+# What an apostrophe between letters is in a language's words: part of the word ("комп'ютер", "camera's", "can't");
+# the end of an elided function word before it ("l'adresse", "dell'acqua": `ELIDING`); or where a case suffix
+# starts after a name (Turkish "Linux'ta", "Ankara'nın"; Polish "Kennedy'ego": `SUFFIXING`).
+Apostrophe = Literal["letter", "elision", "suffix"]
+ELIDING = frozenset(("fr", "it", "ca", "oc", "ga", "pt", "gl", UNDETERMINED))
+SUFFIXING = frozenset(("tr", "az", "pl"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,6 +204,7 @@ class Language:
     # and computing them there took half of the work on a word first met (some 1.5 µs a term).
     rarities: dict[str, float] = field(default_factory=dict, repr=False)
     unspaced: bool = False  # written without spaces between words (Chinese, Japanese): see `unspaced.split_words`
+    apostrophe: Apostrophe = "letter"  # what an apostrophe between letters is: see `Apostrophe`
 
     @property
     def key(self) -> str:
@@ -223,7 +242,8 @@ def language(code: str | None) -> Language:
     """The resources of `code` (ISO 639-1); None or an unknown code gives the language-agnostic fallback."""
     code = (code or UNDETERMINED).lower()
     if code == UNDETERMINED:  # the function words alone: the verb forms of every language are not needed
-        return Language(UNDETERMINED, frozenset().union(*map(_function_words, TUNED)), {}, english.fold)
+        return Language(UNDETERMINED, frozenset().union(*map(_function_words, TUNED)), {}, english.fold,
+                        apostrophe=_apostrophe(code))
     frequencies = _frequencies(code)
     words = _function_words(code)
     fold = english.fold if code == "en" else _folder(code)
@@ -232,7 +252,12 @@ def language(code: str | None) -> Language:
                     verbs=verb_forms(code), base_verbs=base_verbs(code), adjectives=adjective_forms(code),
                     proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
-                    rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED)
+                    rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
+                    apostrophe=_apostrophe(code))
+
+
+def _apostrophe(code: str) -> Apostrophe:
+    return "elision" if code in ELIDING else "suffix" if code in SUFFIXING else "letter"
 
 
 @lru_cache(maxsize=16)
@@ -304,10 +329,51 @@ def _english_boundaries(code: str, frequencies: dict[str, float]) -> frozenset[s
 
 
 def _frequencies(code: str) -> dict[str, float]:
-    code = _WORDFREQ_CODES.get(code, code)
-    if code == UNDETERMINED or code not in wordfreq.available_languages("small"):
+    listed_as = _WORDFREQ_CODES.get(code, code)
+    if listed_as == UNDETERMINED or listed_as not in wordfreq.available_languages("small"):
         return {}
-    return dict(wordfreq.get_frequency_dict(code, wordlist="small"))
+    words = _spelt_lowercase(wordfreq.get_frequency_dict(listed_as, wordlist="small"), sharp_s=code == "de")
+    return _with_cyrillic(words) if code in _CYRILLIC_TOO else words
+
+
+def _with_cyrillic(words: dict[str, float]) -> dict[str, float]:
+    """A Serbo-Croatian list (wordfreq's, in Latin letters: it reads Serbian Cyrillic as Latin) with each word also
+    in Serbian Cyrillic, as Serbian is mostly written: "ако", "или", "који" were no function words, and every
+    Cyrillic word was of unknown frequency. Latin letters map one to one onto Cyrillic but for three digraphs,
+    which are one letter there ("lj": "љ"; "konjunkcija", where "nj" is two, is misspelt, and never met)."""
+    spelt = dict(words)
+    for word, share in words.items():
+        cyrillic = _SERBIAN_DIGRAPHS.sub(lambda found: _SERBIAN_CYRILLIC[found.group()], word)
+        if _NOT_SERBIAN_LATIN.search(word) is None:
+            spelt.setdefault(cyrillic.translate(_SERBIAN_LETTERS), share)
+    return spelt
+
+
+def _spelt_lowercase(listed: dict[str, float], *, sharp_s: bool) -> dict[str, float]:
+    """wordfreq's list with each word also as the engine looks it up, lowercase: wordfreq keys its lists by
+    casefolded words ("strasse", "τησ"), and `str.lower` keeps the "ß" and the final "ς" of "Straße" and "της".
+    So "groß", "heißt" and "außerdem" were unknown, and so specific, in German, and every Greek word ending in
+    "ς" ("της", "τους", "σας", function words among them) in Greek. A German "ss" may have been a "ß" or not
+    ("Wasser"): each reading is listed, with the share wordfreq gives both."""
+    words = dict(listed)
+    for word, share in listed.items():
+        if word.endswith("σ"):
+            words.setdefault(word[:-1] + "ς", share)
+        if sharp_s and "ss" in word:
+            for spelling in _sharp_s_readings(word):
+                words.setdefault(spelling, share)
+    return words
+
+
+def _sharp_s_readings(word: str) -> list[str]:
+    """`word` with one or more of its first three "ss" written "ß" ("masse": "maße"; "schlussfolgerung" also
+    "schlußfolgerung", its spelling before 1996)."""
+    pieces = word.split("ss", _MAX_SHARP_S)
+    readings = []
+    for choice in product(("ss", "ß"), repeat=len(pieces) - 1):
+        if "ß" in choice:
+            readings.append(pieces[0] + "".join(mark + piece for mark, piece in zip(choice, pieces[1:], strict=True)))
+    return readings
 
 
 @lru_cache(maxsize=64)
