@@ -20,6 +20,7 @@ from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import TUNED, detect_language, language, mixed, other_languages
 from toridaemon.pipeline.language.resources import LIPSUM
 from toridaemon.pipeline.sections import Span, split_sections
+from toridaemon.pipeline.text.clean import known_words
 
 SAMPLES = {
     "en": "The committee approved the new budget for public schools after a long debate in the city council.",
@@ -172,6 +173,8 @@ def test_words_wordfreq_lists_casefolded_are_known_as_written() -> None:
     assert de.is_known("straße") and de.is_known("strasse") and de.is_known("schloß")
     assert de.specificity("groß") == de.specificity("gross") < 0.5 and "daß" in de.stop_words
     assert {"της", "τους", "σας", "τις"} <= el.stop_words
+    # The text stage's repairs look words up in the same lists: "Stra-" and "ße" at a line end join.
+    assert {"straße", "großen"} <= known_words("de") and "της" in known_words("el")
     names = [c.name for c in analyze_text(GREEK, language="el").concepts]
     assert names and not any(word.lower() in el.stop_words for name in names for word in name.split())
 

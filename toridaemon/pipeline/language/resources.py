@@ -244,7 +244,7 @@ def language(code: str | None) -> Language:
     if code == UNDETERMINED:  # the function words alone: the verb forms of every language are not needed
         return Language(UNDETERMINED, frozenset().union(*map(_function_words, TUNED)), {}, english.fold,
                         apostrophe=_apostrophe(code))
-    frequencies = _frequencies(code)
+    frequencies = word_shares(code)
     words = _function_words(code)
     fold = english.fold if code == "en" else _folder(code)
     proper, lexicon = proper_nouns(code)
@@ -262,7 +262,7 @@ def _apostrophe(code: str) -> Apostrophe:
 
 @lru_cache(maxsize=16)
 def _function_words(code: str) -> frozenset[str]:
-    frequencies = _frequencies(code)
+    frequencies = word_shares(code)
     return frozenset(_own_function_words(code, frequencies) | _foreign_function_words(code, frequencies)) | FILLER
 
 
@@ -276,7 +276,7 @@ def mixed(code: str, also: tuple[str, ...]) -> Language:
     common, apart = 10**_MIXED_ZIPF / 1e9, 10**_MIXED_APART
     extra: set[str] = set()
     for other in also:
-        frequencies = _frequencies(other)
+        frequencies = word_shares(other)
         for word in _listed_function_words(other) - primary.stop_words:
             here = primary.frequencies.get(word, 0.0)
             if len(word) > 1 and (here < common or frequencies.get(word, 0.0) >= here * apart):
@@ -328,7 +328,9 @@ def _english_boundaries(code: str, frequencies: dict[str, float]) -> frozenset[s
     )
 
 
-def _frequencies(code: str) -> dict[str, float]:
+def word_shares(code: str) -> dict[str, float]:
+    """Each word of wordfreq's small list of `code` (none for a language it lacks) and its share of words in text,
+    listed as written in lowercase (`_spelt_lowercase`)."""
     listed_as = _WORDFREQ_CODES.get(code, code)
     if listed_as == UNDETERMINED or listed_as not in wordfreq.available_languages("small"):
         return {}

@@ -19,6 +19,8 @@ from itertools import islice, product
 import regex
 import wordfreq
 
+from toridaemon.pipeline.language.resources import word_shares
+
 # PDFium marks a hyphen at a line end as U+0002 or U+FFFE (by version) and may already join the lines.
 SOFT_HYPHENS = ("\u00ad", "\u0002", "\ufffe")
 _SOFT_HYPHEN = re.compile(f"[{''.join(SOFT_HYPHENS)}][ \t]*\n?[ \t]*(.?)")
@@ -304,11 +306,9 @@ def _join_accents(text: str) -> str:
 
 @lru_cache(maxsize=4)
 def known_words(language: str) -> frozenset[str]:
-    """The common words of `language` (wordfreq's small list), lowercase; none for a language it lacks."""
-    # Only languages wordfreq has: for others it would quietly substitute a "nearest" one.
-    if language not in wordfreq.available_languages(wordlist="small"):
-        return frozenset()
-    return frozenset(wordfreq.get_frequency_dict(language, wordlist="small"))
+    """The common words of `language` (wordfreq's small list), lowercase ("straße": wordfreq lists "strasse"); none
+    for a language it lacks (for which wordfreq would quietly substitute a "nearest" one)."""
+    return frozenset(word_shares(language))
 
 
 @lru_cache(maxsize=4)
