@@ -195,6 +195,38 @@ def test_an_apostrophe_is_part_of_a_word_outside_the_eliding_languages() -> None
     assert normalize("Kennedy'ego", language("pl")) == normalize("Kennedy", language("pl"))  # Polish does it too
 
 
+def test_function_words_of_other_scripts_bound_terms_in_lines_too_short_to_be_told() -> None:
+    # A manual translated in part: single Hindi lines in English text. No passage is Hindi, so the text is
+    # English alone, and "के लिए" ("for") and "में" ("in") were concepts.
+    english = ("Slides and objects\nA slide holds objects such as pictures, shapes and text boxes. "
+               "To select an object on a slide, click the object with the mouse. Objects on a slide can be moved, "
+               "resized and rotated. The arrangement of objects decides which object is drawn over another one; "
+               "change it from the context menu of the object.\n")
+    hindi = ["वस्तु को चुनने के लिए माउस का उपयोग करें।\n", "आप स्लाइड में चित्र जोड़ सकते हैं।\n"]
+    text = "".join(english + line for line in hindi * 3)
+    result = analyze_text(text)
+    assert result.language == "en"
+    words = {word for concept in result.concepts for word in concept.name.split()}
+    assert words and words.isdisjoint({"के", "लिए", "में", "को", "का", "आप"})
+
+
+def test_english_function_words_bound_terms_in_a_language_of_another_script() -> None:
+    # Hindi's word list holds "the" as 1 word in 1,700 (English passages on the web): too common there to count as
+    # English before, so "the Elements pane" was a concept of a Hindi manual.
+    hi = language("hi")
+    assert {"the", "of", "with"} <= hi.also_stop_words
+    text = ("गणित संपादक\nआप सूत्र लिखने के लिए the Elements pane का उपयोग कर सकते हैं। "
+            "सूत्र संपादक में the Elements pane खोलें।\n") * 3
+    names = [c.name for c in analyze_text(text, language="hi").concepts]
+    assert names and not any(name.lower().split()[0] in {"the", "of"} for name in names)
+
+
+def test_quoted_entries_of_a_stop_word_list_are_read_as_words() -> None:
+    # The Hebrew list's entries are '"אבל",': none of them matched a word.
+    assert {"אבל", "או", "אולי"} <= language("he").stop_words
+    assert not any('"' in word or "," in word for word in language("he").stop_words)
+
+
 def test_tagalog_uses_the_filipino_frequency_list() -> None:
     assert len(language("tl").frequencies) > 10_000 and "ang" in language("tl").stop_words
 

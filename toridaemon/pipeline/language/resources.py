@@ -25,9 +25,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import product
+from itertools import islice, product
 from typing import Literal
 
+import regex
 import Stemmer
 import stop_words
 import wordfreq
@@ -40,6 +41,10 @@ UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _MAX_SHARP_S = 3  # "ss" of a word read as "ß" or not: 2**3 readings at most
+_LISTED_LANGUAGES = tuple(stop_words.LANGUAGE_MAPPING)  # the languages `stop-words` has a list of
+_NOT_LATIN_LETTER = regex.compile(r"[^\p{Latin}\P{L}]")
+_SCRIPT_SAMPLE = 100  # words of a list looked at to tell the script it is written in
+_QUOTES_AND_COMMAS = "\"',\u060c "
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
 # In a text with passages in another language, that language's function words are boundaries unless they are this
 # common here and not `_MIXED_APART` (Zipf, a factor of 100) more common there: of Italian's in English, "di", "il",
@@ -297,15 +302,15 @@ def _listed_function_words(code: str) -> set[str]:
 
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
-    """Function words of the other tuned languages that are rare in this one: addresses, names of institutions
-    and quotations bring them into any text ("viale delle terme di caracalla" in an English report)."""
+    """Function words of other languages that are rare in this one: of the other tuned languages, as addresses,
+    names of institutions and quotations bring them into any text ("viale delle terme di caracalla" in an English
+    report); and of every listed language, written in another script than Latin, as lines of a manual translated
+    in part bring them ("के लिए", "में" of a Hindi one read as English, where no passage is long enough to be told)."""
     rare = 10**_FOREIGN_ZIPF / 1e9
-    return {
-        word
-        for other in TUNED if other != code
-        for word in _listed_stop_words(other)
-        if len(word) > 1 and frequencies.get(word, 0.0) < rare
-    }
+    words = {word for other in TUNED if other != code for word in _listed(other)}
+    words.update(word for other in _LISTED_LANGUAGES if other != code and other not in TUNED
+                 for word in _listed(other) if _NOT_LATIN_LETTER.search(word) is not None)
+    return {word for word in words if len(word) > 1 and frequencies.get(word, 0.0) < rare}
 
 
 def _english_boundaries(code: str, frequencies: dict[str, float]) -> frozenset[str]:
@@ -316,16 +321,27 @@ def _english_boundaries(code: str, frequencies: dict[str, float]) -> frozenset[s
     rarer determiners, modals and conjunctions of `_ENGLISH_CLOSED_CLASS`, and past-tense verb forms and modals of
     the Brill lexicon ("found", "must"; not its "-s" forms, plural nouns as often: "commits", "leads"), each a
     hundred times (`_MIXED_APART`) more common in English than here and not rare there, so that a word of the
-    language spelt alike stays one ("an", a year in French; "once", eleven in Spanish; "was" in German)."""
+    language spelt alike stays one ("an", a year in French; "once", eleven in Spanish; "was" in German). A language
+    not written in Latin letters has no such words: its list's English words come from English passages (Hindi
+    lists "the" as 1 word in 1,700), so there the English words need only not be rare in English."""
     if code == "en":
         return frozenset()
     english, apart, frequent, rare = language("en").frequencies, 10**_MIXED_APART, 10**_FUNCTION_ZIPF / 1e9, 1e-6
+    if not _written_in_latin(frequencies):
+        frequencies = {}
     function_words = {word for word in _listed_stop_words("en") if english.get(word, 0.0) >= frequent}
     verbs = {word for word, tag in english_tags().items() if tag in ("VBD", "MD") and word.isalpha()}
     return frozenset(
         word for word in (function_words | _ENGLISH_CLOSED_CLASS | verbs) - _LATIN
         if len(word) > 1 and english.get(word, 0.0) >= max(rare, frequencies.get(word, 0.0) * apart)
     )
+
+
+def _written_in_latin(frequencies: dict[str, float]) -> bool:
+    """Whether most of the commonest words of a list (wordfreq's, commonest first) are in Latin letters; an empty
+    list says nothing, and counts as Latin."""
+    top = [word for word in islice(frequencies, _SCRIPT_SAMPLE) if word.isalpha()]
+    return 2 * sum(1 for word in top if _NOT_LATIN_LETTER.search(word) is None) >= len(top)
 
 
 def word_shares(code: str) -> dict[str, float]:
@@ -380,12 +396,16 @@ def _sharp_s_readings(word: str) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _listed(code: str) -> frozenset[str]:
+    """The `stop-words` package's list of `code`, lowercase; its Hebrew entries come quoted and with commas
+    ('"אבל",'), and some lists hold punctuation (Persian's ",", "؟"): only the words count."""
     if code == UNDETERMINED:
         return frozenset()
     try:
-        return frozenset(word.lower() for word in stop_words.get_stop_words(code))
+        listed = stop_words.get_stop_words(code)
     except stop_words.StopWordError:
         return frozenset()
+    words = (word.strip(_QUOTES_AND_COMMAS).lower() for word in listed)
+    return frozenset(word for word in words if any(char.isalpha() for char in word))
 
 
 def _listed_stop_words(code: str) -> set[str]:
