@@ -227,6 +227,15 @@ def test_quoted_entries_of_a_stop_word_list_are_read_as_words() -> None:
     assert not any('"' in word or "," in word for word in language("he").stop_words)
 
 
+def test_a_term_of_an_agglutinative_language_is_shown_as_its_barest_surface() -> None:
+    # Turkish piles suffixes on a stem: the first surface ("Hücrelerdeki", "in the cells") named the concept.
+    text = ("Hücrelerdeki formüller otomatik olarak hesaplanır. Bir hücre seçin ve formülü yazın. Seçili hücre kalın "
+            "bir çerçeveyle gösterilir. Formül hücreye girildikten sonra sonuç hücrede görünür. Her hücre bir "
+            "formül tutabilir.")
+    names = [c.name.lower() for c in analyze_text(text, title="Hesap tablosu", language="tr").concepts]
+    assert "hücre" in names and "hücrelerdeki" not in names
+
+
 def test_tagalog_uses_the_filipino_frequency_list() -> None:
     assert len(language("tl").frequencies) > 10_000 and "ang" in language("tl").stop_words
 

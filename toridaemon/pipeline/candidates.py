@@ -187,10 +187,14 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     cache = _cache(lang)
     table = CandidateTable()
     seen: set[str] = set()  # tokens outside the title: titles capitalise every word, only the rest tell names
+    variants: dict[str, dict[str, int]] | None = {} if lang.agglutinative else None
     for span in spans:
         counts = table.counts.setdefault(span.section, {})
         table.words = _count(dehyphenate(span.text, lang), counts, table, lang, cache,
-                             seen=seen if span.section != "title" else None)
+                             seen=seen if span.section != "title" else None, variants=variants)
+    if variants:
+        for key, written in variants.items():
+            table.surface[key] = _bare(written)
     titled, plain = _sort_case(seen)
     table.titled = {lowercase(word) for word in titled} - plain
     table.filler = holds_filler(seen)
@@ -446,7 +450,7 @@ def _join(match: regex.Match[str], lang: Language) -> str:
 
 def _count(
     text: str, counts: dict[str, int], table: CandidateTable, lang: Language, cache: dict[str, WordInfo],
-    *, seen: set[str] | None,
+    *, seen: set[str] | None, variants: dict[str, dict[str, int]] | None,
 ) -> int:
     position = table.words
     run: list[tuple[str, int, bool]] = []
@@ -470,7 +474,7 @@ def _count(
             opening = _opens_next(token, opening)
         if info is None or verb:
             if run:
-                _emit(run, surfaces, counts, table, position, spaced=spaced)
+                _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants)
                 position += len(run)
                 run, surfaces = [], []
             if verb:
@@ -479,7 +483,7 @@ def _count(
         run.append(info)
         surfaces.append(token)
     if run:
-        _emit(run, surfaces, counts, table, position, spaced=spaced)
+        _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants)
         position += len(run)
     return position
 
@@ -507,8 +511,24 @@ def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
     return capitalised, {lowercase(token) for token in distinct - capitalised}
 
 
+def _bare(written: dict[str, int]) -> str:
+    """The surface of a term to show, of its surfaces and their counts: the shortest written twice or more, the
+    stem with the fewest suffixes ("hücre" of "hücreye", "hücrelerdeki"; the commonest surface took "nesneleri"
+    over "nesne"), but a stray form met once ("met" of an English sentence, which Turkish "metin" folds into)."""
+    most = max(written.values())
+    return min((form for form, count in written.items() if count >= min(2, most)),
+               key=lambda form: (len(form), -written[form]))
+
+
+def _tally(variants: dict[str, dict[str, int]], key: str, written: str) -> None:
+    forms = variants.setdefault(key, {})
+    forms[written] = forms.get(written, 0) + 1
+
+
 def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
-          start: int, *, spaced: bool) -> None:
+          start: int, *, spaced: bool, variants: dict[str, dict[str, int]] | None) -> None:
+    """Counts the terms of a run of words and keeps the first position and surface of each new one; `variants`:
+    counts every surface too (see `Language.agglutinative`)."""
     first, surface = table.first, table.surface
     size = len(run)
     if size == 1:  # the most common run: skip the n-gram loops
@@ -518,6 +538,8 @@ def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[st
             if word not in first:
                 first[word] = start
                 surface[word] = lowercase(surfaces[0])
+            if variants is not None:
+                _tally(variants, word, lowercase(surfaces[0]))
         return
     words = [info[0] for info in run]
     for i in range(size):
@@ -533,3 +555,5 @@ def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[st
                 if key not in first:
                     first[key] = start + i
                     surface[key] = lowercase(" ".join(surfaces[i : j + 1]) if spaced else _written(surfaces[i : j + 1]))
+                if variants is not None:
+                    _tally(variants, key, lowercase(" ".join(surfaces[i : j + 1])))

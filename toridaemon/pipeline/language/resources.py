@@ -182,6 +182,8 @@ _SNOWBALL = {
 Apostrophe = Literal["letter", "elision", "suffix"]
 ELIDING = frozenset(("fr", "it", "ca", "oc", "ga", "pt", "gl", UNDETERMINED))
 SUFFIXING = frozenset(("tr", "az", "pl"))
+# Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
+AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,6 +212,9 @@ class Language:
     rarities: dict[str, float] = field(default_factory=dict, repr=False)
     unspaced: bool = False  # written without spaces between words (Chinese, Japanese): see `unspaced.split_words`
     apostrophe: Apostrophe = "letter"  # what an apostrophe between letters is: see `Apostrophe`
+    # Suffixes pile onto a word's stem (Turkish "hücre", "hücrelerdeki", "hücreye"): a term is shown as its
+    # barest surface, not as the first one (`candidates._bare`).
+    agglutinative: bool = False
 
     @property
     def key(self) -> str:
@@ -258,7 +263,7 @@ def language(code: str | None) -> Language:
                     proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
-                    apostrophe=_apostrophe(code))
+                    apostrophe=_apostrophe(code), agglutinative=code in AGGLUTINATIVE)
 
 
 def _apostrophe(code: str) -> Apostrophe:
