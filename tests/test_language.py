@@ -236,6 +236,18 @@ def test_a_term_of_an_agglutinative_language_is_shown_as_its_barest_surface() ->
     assert "hücre" in names and "hücrelerdeki" not in names
 
 
+def test_vietnamese_syllables_of_content_words_are_no_function_words() -> None:
+    # Vietnamese spaces syllables: its commonest ones ("máy", "tính", "thông", "tin") were function words, and
+    # "máy tính" (computer) or "thông tin" (information) never a concept.
+    text = ("Máy tính của bạn cần kết nối với mạng. Phần mềm diệt virút giúp bảo vệ máy tính. Thông tin về kết nối "
+            "mạng được hiển thị trong cửa sổ. Máy tính có thể kết nối mạng không dây. Thông tin này rất hữu ích.")
+    vi = language("vi")
+    names = [c.name.lower() for c in analyze_text(text, title="Mạng", language="vi").concepts]
+    assert "máy tính" in names and "thông tin" in names
+    assert not any(word in vi.stop_words for name in names for word in name.split())
+    assert {"của", "bạn", "với", "được", "trong", "có", "không"} <= vi.stop_words
+
+
 def test_tagalog_uses_the_filipino_frequency_list() -> None:
     assert len(language("tl").frequencies) > 10_000 and "ang" in language("tl").stop_words
 

@@ -133,6 +133,18 @@ BLINDTEXT_MARKS = frozenset(("huardest", "gefburn", "kjift"))
 # Function words the `stop-words` package's list lacks: Portuguese contractions of a preposition with a
 # demonstrative or an article ("neste" = em + este, "duma" = de + uma), numbers up to ten, and the inflected forms
 # of quantifiers and determiners whose other forms it lists ("muitas" beside "muitos", "alcune" beside "alcuni").
+# Vietnamese spaces syllables, not words: its word list counts syllables, and the commonest of them, or those of
+# the `stop-words` list, are the syllables of content words too ("máy tính", computer; "thông tin", information;
+# "phần mềm", software; "công nghệ", technology), which never were concepts. Its function words are its closed
+# classes instead: pronouns, conjunctions, prepositions, quantifiers, and the words of aspect, mood and negation.
+_VIETNAMESE_FUNCTION_WORDS = frozenset(
+    "tôi tao tớ mình ta chúng họ nó bạn ai gì nào đâu sao bao đây đó kia ấy này nọ đấy thế vậy nhau "
+    "và với hoặc hay nhưng mà thì nếu vì nên rằng là tuy dù song cùng còn "
+    "của cho trong ngoài trên dưới tại ở từ đến tới về vào ra lên xuống theo bởi do bằng qua sau trước giữa khi lúc "
+    "để các những một mọi mỗi từng cả nhiều ít vài mấy "
+    "đã đang sẽ vừa mới chưa không chẳng chớ đừng hãy có được bị phải cần muốn cũng đều vẫn lại chỉ rất quá lắm "
+    "hơn nhất khá thật à ạ ư nhé nhỉ chứ thôi".split()
+)
 _MISSING_FUNCTION_WORDS = {
     "pt": set(
         "neste nesta nestes nestas deste desta destes destas naquele naquela naqueles naquelas daquele daquela "
@@ -297,6 +309,8 @@ def mixed(code: str, also: tuple[str, ...]) -> Language:
 def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
     if code == "en":
         return set(english.STOP_WORDS)
+    if code == "vi":
+        return set(_VIETNAMESE_FUNCTION_WORDS)
     frequent = {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
     return _listed_function_words(code) | frequent
 
