@@ -248,6 +248,44 @@ def test_vietnamese_syllables_of_content_words_are_no_function_words() -> None:
     assert {"của", "bạn", "với", "được", "trong", "có", "không"} <= vi.stop_words
 
 
+ARABIC = (
+    "الحاسوب جهاز إلكتروني يعالج البيانات. يتكون الحاسوب من المعالج والذاكرة والقرص الصلب. عندما يتصل الحاسوب "
+    "بالشبكة يستطيع المستخدم إرسال البريد الإلكتروني. تستخدم الشبكة اللاسلكية موجات الراديو لنقل البيانات. "
+    "يحتاج القرص الصلب والذاكرة إلى تبريد."
+)
+
+
+def test_arabic_and_hebrew_conjunctions_and_prepositions_are_cut_off_their_word() -> None:
+    from toridaemon.pipeline.language.clitics import split_proclitic
+
+    ar, he = language("ar"), language("he")
+    # "and the memory and the hard disk": one term before, though "and" joins two.
+    names = [c.name for c in analyze_text(ARABIC, title="الحاسوب", language="ar").concepts]
+    assert "القرص الصلب" in names and not any("والذاكرة" in name or "والقرص" in name for name in names)
+    assert split_proclitic("بالشبكة", "ar", ar.frequencies) == ["ب", "الشبكة"]
+    assert split_proclitic("للشبكة", "ar", ar.frequencies) == ["ل", "الشبكة"]  # "ل" and "ال" written "لل"
+    assert split_proclitic("وسائل", "ar", ar.frequencies) == ["وسائل"]  # "means", no "and" + "liquid"
+    assert split_proclitic("ולשלוח", "he", he.frequencies) == ["ו", "לשלוח"]
+    assert split_proclitic("מחשב", "he", he.frequencies) == ["מחשב"]
+    # A term met only after a proclitic is found there, with its sentence.
+    result = analyze_text("المعالج سريع. يتصل الحاسوب بالمودم اللاسلكي. يعمل الحاسوب بالمودم اللاسلكي.",
+                          title="الحاسوب", language="ar")
+    found = {c.name: c.context for c in result.concepts}
+    assert any("المودم" in name and context for name, context in found.items())
+
+
+def test_a_zero_width_non_joiner_is_inside_a_persian_word() -> None:
+    # "نرم‌افزار" (software) and "می‌کند" are written with one: at the joiner, "افزار" and "کند" were words.
+    text = ("نرم‌افزار ضد ویروس رایانه را در برابر برنامه‌های مخرب محافظت می‌کند. نرم‌افزار ضد ویروس باید "
+            "به‌روز باشد. شبکه بی‌سیم داده‌ها را منتقل می‌کند.")
+    fa = language("fa")
+    assert "می\u200cکند" in fa.verbs and "نمی\u200cتواند" in fa.verbs
+    names = [c.name for c in analyze_text(text, title="رایانه", language="fa").concepts]
+    words = {word for name in names for word in name.split()}
+    assert any(name.startswith("نرم\u200cافزار") for name in names)
+    assert words.isdisjoint({"افزار", "کند", "می", "می\u200cکند"})
+
+
 def test_tagalog_uses_the_filipino_frequency_list() -> None:
     assert len(language("tl").frequencies) > 10_000 and "ang" in language("tl").stop_words
 

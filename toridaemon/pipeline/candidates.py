@@ -25,6 +25,8 @@ import regex
 
 from toridaemon.pipeline.filler import Filler, holds_filler
 from toridaemon.pipeline.language import Language, language
+from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGES
+from toridaemon.pipeline.language.clitics import split_proclitic
 from toridaemon.pipeline.language.korean import is_boundary, split_particle
 from toridaemon.pipeline.language.unspaced import is_particle, split_words, unspaced_char
 from toridaemon.pipeline.native import lowercase
@@ -52,10 +54,13 @@ _SIGNATURE = r"(?<=[\p{L}\p{N}_]):[NncVvoxefpTFDw]+(?![\p{L}\p{M}\p{N}])"
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@][\p{L}@_]*\*?"
     rf"|{_SIGNATURE}"
-    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013_][\p{L}\p{M}\p{N}]+)*"
+    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}\u200c\u200d]*(?:['’\-\u2010\u2011\u2013_][\p{L}\p{M}\p{N}\u200c\u200d]+)*"
     r"|(?<=[\p{L}\p{N}])\.[\p{Ll}][\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}\\]+|\\|\n[ \t]*\n"
 )
+# A zero-width non-joiner or joiner is inside a word: Persian writes "نرم‌افزار" (software) and "می‌کند" with one,
+# as wordfreq lists them; at the joiner, "افزار" and "کند" were words of their own.
+_JOINERS = "\u200c\u200d"
 # In languages that elide (`Language.apostrophe`) an apostrophe after one to six letters at the start of a word marks
 # an elided function word ("l'aéroport", "dell'acqua", "qu'aucun", "lorsqu'il"): it is a token of its own, and so a
 # boundary. Elsewhere the apostrophe is inside the word ("комп'ютер", Dutch "camera's", which `classify` reads as
@@ -239,7 +244,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     boundary."""
     lower = lowercase(token)
     if not lower.isascii():  # a hyphen or an unspaced en dash joins a compound: "Levenberg–Marquardt"
-        lower = lower.translate(_DASHES)
+        lower = lower.translate(_DASHES).strip(_JOINERS)
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
@@ -250,6 +255,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
         return None
     bare = lower.replace("-", "").replace("'", "").replace("’", "")
+    if not bare.isascii():
+        bare = bare.replace("\u200c", "").replace("\u200d", "")
     if not _spelt_in_letters(bare, lower) or _one_letter_repeated(token):
         return None
     if _adverb(lower, lang) or (lang.english and ("'" in lower or "’" in lower)):
@@ -297,6 +304,8 @@ def tokenize(text: str, lang: Language) -> list[str]:
         return [word for token in tokens for word in split_particle(token, lang.frequencies)]
     if lang.apostrophe == "suffix":
         return _without_suffixes(tokens)
+    if lang.code in PROCLITIC_LANGUAGES:  # "والذاكرة": "and" and "the memory"
+        return [word for token in tokens for word in split_proclitic(token, lang.code, lang.frequencies)]
     return tokens
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, lower_aligned
 from toridaemon.pipeline.language import Language
+from toridaemon.pipeline.language.clitics import proclitic_before
 from toridaemon.pipeline.language.korean import particle_after
 from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.native import lowercase
@@ -121,7 +122,8 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
             end = position + len(needle)
             if not text.ascii and unspaced_edges(lower, position, end):  # Chinese or Japanese: no word boundary
                 return position, end
-            if position == 0 or not lower[position - 1].isalnum():
+            if position == 0 or not lower[position - 1].isalnum() or (
+                    not text.ascii and proclitic_before(lower, position)):  # "بالشبكة": "with" and "the network"
                 # No plural tail is longer than two characters: a third ends the look (from every occurrence
                 # in a long run of word characters and apostrophes, the whole run would be scanned again).
                 tail_end, limit = end, min(len(lower), end + _LONGEST_TAIL + 1)

@@ -43,6 +43,7 @@ _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _MAX_SHARP_S = 3  # "ss" of a word read as "ß" or not: 2**3 readings at most
 _LISTED_LANGUAGES = tuple(stop_words.LANGUAGE_MAPPING)  # the languages `stop-words` has a list of
 _NOT_LATIN_LETTER = regex.compile(r"[^\p{Latin}\P{L}]")
+_NO_JOINERS = str.maketrans("", "", "\u200c\u200d")  # inside words of Persian ("می‌کند") or Indic scripts
 _SCRIPT_SAMPLE = 100  # words of a list looked at to tell the script it is written in
 _QUOTES_AND_COMMAS = "\"',\u060c "
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
@@ -144,6 +145,11 @@ _VIETNAMESE_FUNCTION_WORDS = frozenset(
     "để các những một mọi mỗi từng cả nhiều ít vài mấy "
     "đã đang sẽ vừa mới chưa không chẳng chớ đừng hãy có được bị phải cần muốn cũng đều vẫn lại chỉ rất quá lắm "
     "hơn nhất khá thật à ạ ư nhé nhỉ chứ thôi".split()
+)
+_PERSIAN_VERB_PREFIXES = ("می\u200c", "نمی\u200c")
+_PERSIAN_LIGHT_VERBS = frozenset(
+    "کرد کردند کرده کند کنند کنید شد شدند شده شود شوند داد دادند داده دهد دهند دارد دارند داشت داشتند گرفت گیرد "
+    "گیرند بود بودند باشد باشند".split()
 )
 _MISSING_FUNCTION_WORDS = {
     "pt": set(
@@ -271,11 +277,20 @@ def language(code: str | None) -> Language:
     fold = english.fold if code == "en" else _folder(code)
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
-                    verbs=verb_forms(code), base_verbs=base_verbs(code), adjectives=adjective_forms(code),
-                    proper_nouns=proper, lexicon=lexicon,
+                    verbs=verb_forms(code) | _persian_verbs(code, frequencies), base_verbs=base_verbs(code),
+                    adjectives=adjective_forms(code), proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
                     apostrophe=_apostrophe(code), agglutinative=code in AGGLUTINATIVE)
+
+
+def _persian_verbs(code: str, frequencies: dict[str, float]) -> frozenset[str]:
+    """Persian verb forms, which bound terms as other languages' verbs do ("محافظت می‌کند", "protects", ended a
+    term): the listed words of the present and imperfect prefix ("می‌کند", "نمی‌تواند"), and the forms of the light
+    verbs that make verbs of nouns ("کرد", "شود"). None for other languages."""
+    if code != "fa":
+        return frozenset()
+    return frozenset(word for word in frequencies if word.startswith(_PERSIAN_VERB_PREFIXES)) | _PERSIAN_LIGHT_VERBS
 
 
 def _apostrophe(code: str) -> Apostrophe:
@@ -311,7 +326,8 @@ def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
         return set(english.STOP_WORDS)
     if code == "vi":
         return set(_VIETNAMESE_FUNCTION_WORDS)
-    frequent = {word for word, share in frequencies.items() if share >= 10**_FUNCTION_ZIPF / 1e9 and word.isalpha()}
+    frequent = {word for word, share in frequencies.items()
+                if share >= 10**_FUNCTION_ZIPF / 1e9 and word.translate(_NO_JOINERS).isalpha()}
     return _listed_function_words(code) | frequent
 
 
