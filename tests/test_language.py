@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from toridaemon.pipeline import PipelineOptions, analyze, analyze_text
-from toridaemon.pipeline.candidates import classify, extract, normalize
+from toridaemon.pipeline.candidates import classify, extract, normalize, tokenize
 from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry
+from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import TUNED, detect_language, language, mixed, other_languages
 from toridaemon.pipeline.language.resources import LIPSUM
@@ -173,6 +174,8 @@ def test_words_wordfreq_lists_casefolded_are_known_as_written() -> None:
     assert de.is_known("straße") and de.is_known("strasse") and de.is_known("schloß")
     assert de.specificity("groß") == de.specificity("gross") < 0.5 and "daß" in de.stop_words
     assert {"της", "τους", "σας", "τις"} <= el.stop_words
+    assert el.is_known("μαΐου")  # casefolding decomposed it in the list; text is composed
+    assert {"beschließt", "heißt", "beschliesst"} <= de.verbs  # the lexicon writes "ss"
     # The text stage's repairs look words up in the same lists: "Stra-" and "ße" at a line end join.
     assert {"straße", "großen"} <= known_words("de") and "της" in known_words("el")
     names = [c.name for c in analyze_text(GREEK, language="el").concepts]
@@ -192,7 +195,24 @@ def test_an_apostrophe_is_part_of_a_word_outside_the_eliding_languages() -> None
     names = [c.name for c in analyze_text(turkish, title="Sunucular", language="tr").concepts]
     assert "Linux" in names and not any("'" in name for name in names)
     assert normalize("Linux'ta", tr) == normalize("Linux", tr)
-    assert normalize("Kennedy'ego", language("pl")) == normalize("Kennedy", language("pl"))  # Polish does it too
+    pl = language("pl")
+    assert normalize("Kennedy'ego", pl) == normalize("Kennedy", pl)  # Polish does it too
+    # Only after the last apostrophe, lowercase, with two letters before it: the rest are names and words.
+    assert tokenize("O'Reilly'nin d'Hondta rock'n'roll", pl) == ["O'Reilly", "'", "d'Hondta", "rock'n'roll"]
+    # One key however the apostrophe is written; Dutch contractions are function words.
+    assert normalize("об’єкт", language("uk")) == normalize("обʼєкт", language("uk")) == "об'єкт"
+    names = [c.name for c in analyze_text("Hij parkeert z'n auto in de garage. Zo'n garage is duur. Hij wast z'n "
+                                          "auto elke week.", title="Auto", language="nl").concepts]
+    assert names and not any("'" in name for name in names)
+    # Elsewhere a word before an apostrophe is not found as a word of its own ("rock" of "rock'n'roll").
+    locator = Locator([Span("body", 1, "She loved rock'n'roll music. Later, rock music changed.")], language("en"))
+    assert locator.find(("rock",)) == ("rock", "Later, rock music changed.")
+
+
+@pytest.mark.parametrize(("code", "word"), [("fa", "نرم\u200cافزار"), ("hi", "क्\u200dषेत्र"), ("si", "ශ්\u200dරී")])
+def test_a_joiner_between_letters_is_inside_the_word(code: str, word: str) -> None:
+    lang = language(code)
+    assert tokenize(f"{word} {word}", lang) == [word, word] and classify(word, lang) is not None
 
 
 def test_function_words_of_other_scripts_bound_terms_in_lines_too_short_to_be_told() -> None:
@@ -225,6 +245,12 @@ def test_quoted_entries_of_a_stop_word_list_are_read_as_words() -> None:
     # The Hebrew list's entries are '"אבל",': none of them matched a word.
     assert {"אבל", "או", "אולי"} <= language("he").stop_words
     assert not any('"' in word or "," in word for word in language("he").stop_words)
+    assert "ch" not in language("it").stop_words  # Italian's "ch'" keeps its apostrophe ("CH", Switzerland)
+
+
+def test_other_scripts_function_words_need_a_word_list_to_tell_they_are_rare() -> None:
+    # Marathi has no word list: Hindi's "घर" (house) or Russian's "год" (year) would be function words of it.
+    assert {"घर", "год", "время"}.isdisjoint(language("mr").stop_words)
 
 
 def test_a_term_of_an_agglutinative_language_is_shown_as_its_barest_surface() -> None:
@@ -244,6 +270,10 @@ def test_vietnamese_syllables_of_content_words_are_no_function_words() -> None:
     vi = language("vi")
     names = [c.name.lower() for c in analyze_text(text, title="Mạng", language="vi").concepts]
     assert "máy tính" in names and "thông tin" in names
+    text = ("Địa chỉ IP của thiết bị được cấu hình. Thiết bị nhận địa chỉ IP tự động. Quá trình sao lưu bắt đầu. "
+            "Quá trình sao lưu mất vài phút.")
+    names = [c.name.lower() for c in analyze_text(text, title="Mạng", language="vi").concepts]
+    assert {"địa chỉ ip", "thiết bị", "quá trình sao lưu"} <= set(names)
     assert not any(word in vi.stop_words for name in names for word in name.split())
     assert {"của", "bạn", "với", "được", "trong", "có", "không"} <= vi.stop_words
 
@@ -265,13 +295,19 @@ def test_arabic_and_hebrew_conjunctions_and_prepositions_are_cut_off_their_word(
     assert split_proclitic("بالشبكة", "ar", ar.frequencies) == ["ب", "الشبكة"]
     assert split_proclitic("للشبكة", "ar", ar.frequencies) == ["ل", "الشبكة"]  # "ل" and "ال" written "لل"
     assert split_proclitic("وسائل", "ar", ar.frequencies) == ["وسائل"]  # "means", no "and" + "liquid"
+    assert split_proclitic("وبالحاسوب", "ar", ar.frequencies) == ["و", "الحاسوب"]  # "and", "with": both go
     assert split_proclitic("ולשלוח", "he", he.frequencies) == ["ו", "לשלוח"]
     assert split_proclitic("מחשב", "he", he.frequencies) == ["מחשב"]
-    # A term met only after a proclitic is found there, with its sentence.
-    result = analyze_text("المعالج سريع. يتصل الحاسوب بالمودم اللاسلكي. يعمل الحاسوب بالمودم اللاسلكي.",
-                          title="الحاسوب", language="ar")
-    found = {c.name: c.context for c in result.concepts}
-    assert any("المودم" in name and context for name, context in found.items())
+    # A term met only after proclitics is found there, with its sentence, as it is written alone.
+    for written in ("بالشبكة", "للشبكة"):
+        result = analyze_text(f"المعالج سريع. يتصل الحاسوب {written} اللاسلكية. يعمل الحاسوب {written} اللاسلكية.",
+                              title="الحاسوب", language="ar")
+        found = {c.name: c.context for c in result.concepts}
+        assert found.get("الشبكة اللاسلكية") == f"يتصل الحاسوب {written} اللاسلكية."
+    # Not inside a word that is no proclitic and a word ("وسائل", means), nor in another language's text.
+    assert Locator([Span("body", 1, "وسائل النقل. سائل التبريد.")], ar).find(("سائل",))[1] == "سائل التبريد."
+    persian = Locator([Span("body", 1, "این برنامه برای کاربران است. رای مردم مهم است.")], language("fa"))
+    assert persian.find(("رای",))[1] == "رای مردم مهم است."
 
 
 def test_a_zero_width_non_joiner_is_inside_a_persian_word() -> None:

@@ -54,13 +54,15 @@ _SIGNATURE = r"(?<=[\p{L}\p{N}_]):[NncVvoxefpTFDw]+(?![\p{L}\p{M}\p{N}])"
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@][\p{L}@_]*\*?"
     rf"|{_SIGNATURE}"
-    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}\u200c\u200d]*(?:['’\-\u2010\u2011\u2013_][\p{L}\p{M}\p{N}\u200c\u200d]+)*"
+    r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013_\u200c\u200d][\p{L}\p{M}\p{N}]+)*"
     r"|(?<=[\p{L}\p{N}])\.[\p{Ll}][\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}\\]+|\\|\n[ \t]*\n"
 )
-# A zero-width non-joiner or joiner is inside a word: Persian writes "نرم‌افزار" (software) and "می‌کند" with one,
-# as wordfreq lists them; at the joiner, "افزار" and "کند" were words of their own.
+# A zero-width non-joiner or joiner between letters is inside a word: Persian writes "نرم‌افزار" (software) and
+# "می‌کند" with one, as wordfreq lists them; at the joiner, "افزار" and "کند" were words of their own. (Joiners
+# join as hyphens do, in the group after the first run of letters: a character class of letters runs fast.)
 _JOINERS = "\u200c\u200d"
+_CASE_SUFFIX = regex.compile(r"(?<=\p{L}\p{L})['’]\p{Ll}+$")  # see `_without_suffixes`
 # In languages that elide (`Language.apostrophe`) an apostrophe after one to six letters at the start of a word marks
 # an elided function word ("l'aéroport", "dell'acqua", "qu'aucun", "lorsqu'il"): it is a token of its own, and so a
 # boundary. Elsewhere the apostrophe is inside the word ("комп'ютер", Dutch "camera's", which `classify` reads as
@@ -126,8 +128,8 @@ _RUN_BEFORE = regex.compile(r"(?r)\S*")
 _RUN_AFTER = regex.compile(r"\S*")
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
-_DASHES = str.maketrans("\u2010\u2011\u2013", "---")
-_LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’-]+")
+_HYPHENS_AND_APOSTROPHES = str.maketrans("\u2010\u2011\u2013\u2019\u02bc", "---''")
+_LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’\-\u200c\u200d]+")  # joiners: Indic conjuncts ("क्‍ष")
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
 _LATIN_BASE_LETTERS = frozenset(_BASE_LETTER.findall(_LATIN))  # those of `_LATIN`: "é" or "ł" needs no search
 _CACHE_LIMIT = 200_000
@@ -243,8 +245,10 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     """The normalised form of a word token, how it may end a term and whether it is singular, or None for a
     boundary."""
     lower = lowercase(token)
-    if not lower.isascii():  # a hyphen or an unspaced en dash joins a compound: "Levenberg–Marquardt"
-        lower = lower.translate(_DASHES).strip(_JOINERS)
+    # A hyphen or an unspaced en dash joins a compound ("Levenberg–Marquardt"); an apostrophe is one key however
+    # it is written ("об'єкт", "об’єкт", "обʼєкт").
+    if not lower.isascii():
+        lower = lower.translate(_HYPHENS_AND_APOSTROPHES)
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
@@ -310,13 +314,14 @@ def tokenize(text: str, lang: Language) -> list[str]:
 
 
 def _without_suffixes(tokens: list[str]) -> list[str]:
-    """The tokens with a case suffix after an apostrophe ("Linux'ta", "Ankara'nın") cut off a name as a boundary:
-    the name is the word, and the suffix ends its term."""
+    """The tokens with a case suffix after an apostrophe ("Linux'ta", "Ankara'nın", "O'Reilly'nin") cut off a name
+    as a boundary: the name is the word, and the suffix ends its term. A suffix is lowercase letters after the
+    last apostrophe, which two letters precede: "d'Hondta" and "rock'n'roll" stay whole."""
     cut: list[str] = []
     for token in tokens:
-        head = token.split("'", 1)[0].split("’", 1)[0]
-        if head and len(head) < len(token):
-            cut += (head, "'")
+        suffix = _CASE_SUFFIX.search(token) if "'" in token or "’" in token else None
+        if suffix is not None:
+            cut += (token[: suffix.start()], "'")
         else:
             cut.append(token)
     return cut

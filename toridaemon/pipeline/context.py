@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, lower_aligned
 from toridaemon.pipeline.language import Language
-from toridaemon.pipeline.language.clitics import proclitic_before
+from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGES
+from toridaemon.pipeline.language.clitics import Proclitics
 from toridaemon.pipeline.language.korean import particle_after
 from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.native import lowercase
@@ -44,6 +45,7 @@ class Locator:
         self._title = [_prepare(dehyphenate(span.text, lang)) for span in spans if span.section == "title"]
         self._spans = self._body + self._title  # a title capitalises every word: only the body tells names
         self._keep_case = lang.capitalised_nouns  # German nouns keep their capital
+        self._clitics = Proclitics(lang.code, lang.frequencies) if lang.code in PROCLITIC_LANGUAGES else None
         self._proper = proper  # lowercased words the text writes only Capitalised ("Ovar", "Markov")
         self._names: dict[str, bool] = {}
 
@@ -65,9 +67,11 @@ class Locator:
         for spans in (self._body, self._title):
             for key in keys:
                 for text in spans:
-                    found = _find_plain(text, key)
+                    found = _find_plain(text, key, self._clitics)
                     if found:
                         surface = text.original[found[0] : found[1]]
+                        if self._clitics is not None:
+                            surface = self._clitics.shown(surface, key)
                         return self._display(surface), _sentence(text.original, *found)
         pattern = re.compile("|".join(_pattern(key) for key in keys), re.IGNORECASE)
         for text in self._spans:
@@ -111,10 +115,11 @@ def _prepare(text: str) -> _Text:
     return _Text(original, lower_aligned(original), original.isascii())
 
 
-def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
+def _find_plain(text: _Text, key: str, clitics: Proclitics | None = None) -> tuple[int, int] | None:
     lower = text.lower
     stem = key[:-1] + "ie" if key.endswith("y") else key
-    for needle in dict.fromkeys((key, stem)):
+    needles = (key, stem) if clitics is None else (key, stem, *clitics.needles(key))
+    for needle in dict.fromkeys(needles):
         if not needle:
             continue
         position = lower.find(needle)
@@ -122,8 +127,9 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
             end = position + len(needle)
             if not text.ascii and unspaced_edges(lower, position, end):  # Chinese or Japanese: no word boundary
                 return position, end
+            # After proclitics: "بالشبكة", "with" and "the network".
             if position == 0 or not lower[position - 1].isalnum() or (
-                    not text.ascii and proclitic_before(lower, position)):  # "بالشبكة": "with" and "the network"
+                    clitics is not None and clitics.before(lower, position, end)):
                 # No plural tail is longer than two characters: a third ends the look (from every occurrence
                 # in a long run of word characters and apostrophes, the whole run would be scanned again).
                 tail_end, limit = end, min(len(lower), end + _LONGEST_TAIL + 1)
@@ -131,8 +137,6 @@ def _find_plain(text: _Text, key: str) -> tuple[int, int] | None:
                     tail_end += 1
                 if lower[end:tail_end] in _PLURAL_TAILS:
                     return position, end if lower[end:tail_end] in ("", "'s", "’s") else tail_end
-                if lower[end] in "'’" and lower[end + 1 : end + 2].isalpha():  # a Turkish case suffix: "Linux'ta"
-                    return position, end
                 if not text.ascii and particle_after(lower, end):  # a Korean noun carries its particle: "신경망을"
                     return position, end
             position = lower.find(needle, position + 1)

@@ -17,16 +17,17 @@ from collections.abc import Iterator, Mapping
 _PROCLITICS = {"ar": ("وف", "بلك"), "he": ("ו", "")}
 _ARTICLE = "ال"  # Arabic's; after ل it loses its alif: ل + الشبكة = للشبكة
 LANGUAGES = frozenset(_PROCLITICS)
-PROCLITIC_LETTERS = frozenset("".join("".join(letters) for letters in _PROCLITICS.values()))
 
 
 def split_proclitic(token: str, code: str, frequencies: Mapping[str, float]) -> list[str]:
-    """`token` as its proclitics (one token, a boundary) and the word they are written onto, or `[token]`."""
-    share = frequencies.get(token, 0.0)
+    """`token` as its proclitics (one token, a boundary) and the word they are written onto, or `[token]`. Of the
+    ways to cut, the one leaving the most common word: "وبالحاسوب" is "and", "with" and "الحاسوب"."""
+    share, best, best_share = frequencies.get(token, 0.0), "", 0.0
     for rest in _remainders(token, *_PROCLITICS[code]):
-        if len(rest) >= 2 and frequencies.get(rest, 0.0) > share:
-            return [token[0], rest]  # one letter: never a word
-    return [token]
+        rest_share = frequencies.get(rest, 0.0)
+        if len(rest) >= 2 and rest_share > max(share, best_share):
+            best, best_share = rest, rest_share
+    return [token[0], best] if best else [token]  # one letter: never a word
 
 
 def _remainders(token: str, conjunctions: str, prepositions: str) -> Iterator[str]:
@@ -41,13 +42,33 @@ def _remainders(token: str, conjunctions: str, prepositions: str) -> Iterator[st
         yield rest[1:]
 
 
-def proclitic_before(text: str, start: int) -> bool:
-    """Whether one or two proclitic letters come right before `start` and no other letter or digit before them:
-    a word found inside "بالشبكة" or "ולשלוח"."""
-    for size in (1, 2):
-        before = start - size
-        if before < 0 or text[before] not in PROCLITIC_LETTERS:
-            return False
-        if before == 0 or not text[before - 1].isalnum():
-            return True
-    return False
+class Proclitics:
+    """Finds a word of an Arabic or Hebrew text where proclitics are written onto it, as `split_proclitic` cuts
+    them off: "الشبكة" inside "بالشبكة", and inside "للشبكة", where it lost its alif."""
+
+    def __init__(self, code: str, frequencies: Mapping[str, float]) -> None:
+        self._code, self._frequencies = code, frequencies
+        self._letters = frozenset("".join(_PROCLITICS[code]))
+
+    def needles(self, key: str) -> tuple[str, ...]:
+        """Spellings of `key` besides its own to look for: an Arabic word with its article after "ل"."""
+        return ("لل" + key[2:],) if self._code == "ar" and key.startswith(_ARTICLE) and len(key) > 2 else ()
+
+    def shown(self, surface: str, key: str) -> str:
+        """`surface`, found as a spelling of `needles`, as the word is written alone: "للشبكة" → "الشبكة"."""
+        return _ARTICLE + surface[2:] if surface.startswith("لل") and key.startswith(_ARTICLE) else surface
+
+    def before(self, text: str, start: int, end: int) -> bool:
+        """Whether proclitics are written onto the word found at `start` (the first word of a match ending at `end`)
+        and cut off it: one or two of their letters before it, no other letter or digit before them, and the whole
+        read as they and this word ("بالشبكة"; not "وسائل", means, around "سائل")."""
+        word_end = text.find(" ", start, end)
+        word_end = end if word_end == -1 else word_end
+        for size in (1, 2):
+            first = start - size
+            if first < 0 or text[first] not in self._letters:
+                return False
+            if first == 0 or not text[first - 1].isalnum():
+                whole = text[first:word_end]
+                return split_proclitic(whole, self._code, self._frequencies)[1:] == [text[start:word_end]]
+        return False

@@ -90,7 +90,8 @@ def other_languages(text: str, language: str | None) -> tuple[str, ...]:
         return ()
     step = (len(text) - PASSAGE_CHARS) // (_PASSAGES - 1)
     codes = [detect_language(text[start : start + PASSAGE_CHARS]) for start in range(0, step * _PASSAGES, step)]
-    found = [code for code in dict.fromkeys(codes) if code is not None and code != language]
+    kin = _KIN.get(language, frozenset((language,)))  # a passage told Indonesian in Malay is no other language
+    found = [code for code in dict.fromkeys(codes) if code is not None and code not in kin]
     return tuple(code for code in found if codes.count(code) >= _AGREEING)
 
 

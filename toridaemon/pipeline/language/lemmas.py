@@ -140,7 +140,7 @@ def _derive(code: str) -> set[str]:
         return {word for word, share in paradigms.frequencies.items() if paradigms.is_verb_form(word, share)}
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
-        # lists the resources use are copied out of it (`resources._frequencies`).
+        # lists the resources use are copied out of it (`resources.word_shares`).
         wordfreq.get_frequency_dict.cache_clear()
         wordfreq.get_frequency_list.cache_clear()
 

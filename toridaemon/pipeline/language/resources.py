@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -45,7 +46,7 @@ _LISTED_LANGUAGES = tuple(stop_words.LANGUAGE_MAPPING)  # the languages `stop-wo
 _NOT_LATIN_LETTER = regex.compile(r"[^\p{Latin}\P{L}]")
 _NO_JOINERS = str.maketrans("", "", "\u200c\u200d")  # inside words of Persian ("می‌کند") or Indic scripts
 _SCRIPT_SAMPLE = 100  # words of a list looked at to tell the script it is written in
-_QUOTES_AND_COMMAS = "\"',\u060c "
+_QUOTES_AND_COMMAS = '",\u060c '  # not the apostrophe: Italian "ch'" is "ch'", no "ch" (as "CO")
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
 # In a text with passages in another language, that language's function words are boundaries unless they are this
 # common here and not `_MIXED_APART` (Zipf, a factor of 100) more common there: of Italian's in English, "di", "il",
@@ -137,20 +138,18 @@ BLINDTEXT_MARKS = frozenset(("huardest", "gefburn", "kjift"))
 # Vietnamese spaces syllables, not words: its word list counts syllables, and the commonest of them, or those of
 # the `stop-words` list, are the syllables of content words too ("máy tính", computer; "thông tin", information;
 # "phần mềm", software; "công nghệ", technology), which never were concepts. Its function words are its closed
-# classes instead: pronouns, conjunctions, prepositions, quantifiers, and the words of aspect, mood and negation.
+# classes instead: pronouns, conjunctions, prepositions, quantifiers, and the words of aspect, mood and negation,
+# but those that are syllables of common content words too ("bị" of "thiết bị", device; "quá" of "quá trình",
+# process; "chỉ" of "địa chỉ", address; "sao" of "sao lưu", backup; "thế" of "thế giới", world).
 _VIETNAMESE_FUNCTION_WORDS = frozenset(
-    "tôi tao tớ mình ta chúng họ nó bạn ai gì nào đâu sao bao đây đó kia ấy này nọ đấy thế vậy nhau "
+    "tôi tao tớ mình ta chúng họ nó bạn ai gì nào đâu bao đây đó kia ấy này nọ đấy vậy nhau "
     "và với hoặc hay nhưng mà thì nếu vì nên rằng là tuy dù song cùng còn "
     "của cho trong ngoài trên dưới tại ở từ đến tới về vào ra lên xuống theo bởi do bằng qua sau trước giữa khi lúc "
     "để các những một mọi mỗi từng cả nhiều ít vài mấy "
-    "đã đang sẽ vừa mới chưa không chẳng chớ đừng hãy có được bị phải cần muốn cũng đều vẫn lại chỉ rất quá lắm "
+    "đã đang sẽ vừa mới chưa không chẳng chớ đừng hãy có được phải cần muốn cũng đều vẫn lại rất lắm "
     "hơn nhất khá thật à ạ ư nhé nhỉ chứ thôi".split()
 )
 _PERSIAN_VERB_PREFIXES = ("می\u200c", "نمی\u200c")
-_PERSIAN_LIGHT_VERBS = frozenset(
-    "کرد کردند کرده کند کنند کنید شد شدند شده شود شوند داد دادند داده دهد دهند دارد دارند داشت داشتند گرفت گیرد "
-    "گیرند بود بودند باشد باشند".split()
-)
 _MISSING_FUNCTION_WORDS = {
     "pt": set(
         "neste nesta nestes nestas deste desta destes destas naquele naquela naqueles naquelas daquele daquela "
@@ -166,7 +165,9 @@ _MISSING_FUNCTION_WORDS = {
     "de": set("folgende folgenden folgender folgendes sämtliche sämtlichen sämtlicher beide beiden weitere weiteren "
               "weiterer verschiedene verschiedenen verschiedener mehrere mehreren viele vielen wenige wenigen "
               "siehe".split()),  # "siehe" (see) refers as "cf." does; capitalised it would be a noun (`_verb`)
-    "nl": set("verschillende sommige enkele elke ieder iedere alle vele weinig meerdere diverse beide".split()),
+    # and the contractions written with an apostrophe, one word each ("z'n" for "zijn", "zo'n" for "zo een")
+    "nl": set("verschillende sommige enkele elke ieder iedere alle vele weinig meerdere diverse beide "
+              "z'n m'n d'r zo'n 't 'n".split()),
     # Chinese has no verb list: the verbs, connectives and vague modifiers of expository text bound terms as
     # English reporting verbs do ("使用神经网络", uses neural networks; "本文提出", this paper proposes). Simplified,
     # as words are looked up.
@@ -199,7 +200,7 @@ _SNOWBALL = {
 # starts after a name (Turkish "Linux'ta", "Ankara'nın"; Polish "Kennedy'ego": `SUFFIXING`).
 Apostrophe = Literal["letter", "elision", "suffix"]
 ELIDING = frozenset(("fr", "it", "ca", "oc", "ga", "pt", "gl", UNDETERMINED))
-SUFFIXING = frozenset(("tr", "az", "pl"))
+SUFFIXING = frozenset(("tr", "pl"))
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
 
@@ -277,20 +278,24 @@ def language(code: str | None) -> Language:
     fold = english.fold if code == "en" else _folder(code)
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
-                    verbs=verb_forms(code) | _persian_verbs(code, frequencies), base_verbs=base_verbs(code),
+                    verbs=_verbs(code, frequencies), base_verbs=base_verbs(code),
                     adjectives=adjective_forms(code), proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
                     apostrophe=_apostrophe(code), agglutinative=code in AGGLUTINATIVE)
 
 
-def _persian_verbs(code: str, frequencies: dict[str, float]) -> frozenset[str]:
-    """Persian verb forms, which bound terms as other languages' verbs do ("محافظت می‌کند", "protects", ended a
-    term): the listed words of the present and imperfect prefix ("می‌کند", "نمی‌تواند"), and the forms of the light
-    verbs that make verbs of nouns ("کرد", "شود"). None for other languages."""
-    if code != "fa":
-        return frozenset()
-    return frozenset(word for word in frequencies if word.startswith(_PERSIAN_VERB_PREFIXES)) | _PERSIAN_LIGHT_VERBS
+def _verbs(code: str, frequencies: dict[str, float]) -> frozenset[str]:
+    """The verb forms of `code` (`lexicon.verb_forms`): German ones also with "ß" where the lexicon writes "ss"
+    ("beschließt", "heißt"), and in Persian, which has no lexicon, the listed words of the present and imperfect
+    prefix ("می‌کند", "نمی‌تواند"; "محافظت می‌کند", "protects", ended a term; the light verbs that make verbs of
+    nouns, "کرد", "شود", are function words by their frequency)."""
+    verbs = verb_forms(code)
+    if code == "de":
+        return verbs | {spelling for verb in verbs if "ss" in verb for spelling in _sharp_s_readings(verb)}
+    if code == "fa":
+        return verbs | {word for word in frequencies if word.startswith(_PERSIAN_VERB_PREFIXES)}
+    return verbs
 
 
 def _apostrophe(code: str) -> Apostrophe:
@@ -324,8 +329,8 @@ def mixed(code: str, also: tuple[str, ...]) -> Language:
 def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
     if code == "en":
         return set(english.STOP_WORDS)
-    if code == "vi":
-        return set(_VIETNAMESE_FUNCTION_WORDS)
+    if code == "vi":  # its closed classes (see `_listed_function_words`)
+        return _listed_function_words(code)
     frequent = {word for word, share in frequencies.items()
                 if share >= 10**_FUNCTION_ZIPF / 1e9 and word.translate(_NO_JOINERS).isalpha()}
     return _listed_function_words(code) | frequent
@@ -333,6 +338,8 @@ def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
 
 def _listed_function_words(code: str) -> set[str]:
     # The additions stay out of `_foreign_function_words`: "duma" or "dez" are words elsewhere.
+    if code == "vi":
+        return set(_VIETNAMESE_FUNCTION_WORDS)
     return _listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())
 
 
@@ -340,11 +347,14 @@ def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str
     """Function words of other languages that are rare in this one: of the other tuned languages, as addresses,
     names of institutions and quotations bring them into any text ("viale delle terme di caracalla" in an English
     report); and of every listed language, written in another script than Latin, as lines of a manual translated
-    in part bring them ("के लिए", "में" of a Hindi one read as English, where no passage is long enough to be told)."""
+    in part bring them ("के लिए", "में" of a Hindi one read as English, where no passage is long enough to be told),
+    for a language with a word list to tell which are rare (with none, Russian "год" or Hindi "घर" would be
+    function words of Marathi or Belarusian, which share their scripts)."""
     rare = 10**_FOREIGN_ZIPF / 1e9
     words = {word for other in TUNED if other != code for word in _listed(other)}
-    words.update(word for other in _LISTED_LANGUAGES if other != code and other not in TUNED
-                 for word in _listed(other) if _NOT_LATIN_LETTER.search(word) is not None)
+    if frequencies:  # with none to tell it, a word of another language in the same script may be a word here
+        words.update(word for other in _LISTED_LANGUAGES if other != code and other not in TUNED
+                     for word in _listed(other) if _NOT_LATIN_LETTER.search(word) is not None)
     return {word for word in words if len(word) > 1 and frequencies.get(word, 0.0) < rare}
 
 
@@ -379,6 +389,7 @@ def _written_in_latin(frequencies: dict[str, float]) -> bool:
     return 2 * sum(1 for word in top if _NOT_LATIN_LETTER.search(word) is None) >= len(top)
 
 
+@lru_cache(maxsize=16)  # read two or three times per language; nobody changes the dictionary
 def word_shares(code: str) -> dict[str, float]:
     """Each word of wordfreq's small list of `code` (none for a language it lacks) and its share of words in text,
     listed as written in lowercase (`_spelt_lowercase`)."""
@@ -404,12 +415,17 @@ def _with_cyrillic(words: dict[str, float]) -> dict[str, float]:
 
 def _spelt_lowercase(listed: dict[str, float], *, sharp_s: bool) -> dict[str, float]:
     """wordfreq's list with each word also as the engine looks it up, lowercase: wordfreq keys its lists by
-    casefolded words ("strasse", "τησ"), and `str.lower` keeps the "ß" and the final "ς" of "Straße" and "της".
+    casefolded words ("strasse", "τησ"), and `str.lower` keeps the "ß" and the final "ς" of "Straße" and "της"
+    (and text is composed, NFC, where casefolding decomposed a Greek "ΐ").
     So "groß", "heißt" and "außerdem" were unknown, and so specific, in German, and every Greek word ending in
     "ς" ("της", "τους", "σας", function words among them) in Greek. A German "ss" may have been a "ß" or not
     ("Wasser"): each reading is listed, with the share wordfreq gives both."""
     words = dict(listed)
-    for word, share in listed.items():
+    for listed_word, share in listed.items():
+        word = listed_word
+        if not word.isascii() and not unicodedata.is_normalized("NFC", word):  # casefolded "ΐ" is decomposed
+            word = unicodedata.normalize("NFC", word)
+            words.setdefault(word, share)
         if word.endswith("σ"):
             words.setdefault(word[:-1] + "ς", share)
         if sharp_s and "ss" in word:
