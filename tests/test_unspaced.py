@@ -86,6 +86,15 @@ def test_chinese_verbs_and_connectives_of_expository_text_bound_terms() -> None:
     assert {"知识表示", "表示学习"} <= set(kept), kept
 
 
+def test_chinese_actions_and_connectives_of_instructions_bound_terms() -> None:
+    # A manual's steps: "click", "open", "then" ran into terms ("点击确定按钮", "然后").
+    text = ("要插入图片，请点击插入菜单，然后选中图片。点击确定按钮保存文档。打开右键菜单可以复制对象。"
+            "点击对象后拖动对象到新位置。")
+    names = [c.name for c in analyze_text(text, title="图片", language="zh").concepts]
+    assert {"右键菜单", "确定按钮", "对象"} <= set(names), names
+    assert not any(word in name for name in names for word in ("点击", "然后", "打开", "选中", "拖动")), names
+
+
 def test_traditional_and_simplified_spellings_are_one_concept() -> None:
     counted = {c.name: c.frequency for c in analyze_text(CHINESE[:30] + TRADITIONAL, language="zh").concepts}
     assert counted.get("机器学习", 0) + counted.get("機器學習", 0) == 4, counted

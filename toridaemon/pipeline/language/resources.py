@@ -167,7 +167,7 @@ _MISSING_FUNCTION_WORDS = {
               "siehe".split()),  # "siehe" (see) refers as "cf." does; capitalised it would be a noun (`_verb`)
     # and the contractions written with an apostrophe, one word each ("z'n" for "zijn", "zo'n" for "zo een")
     "nl": set("verschillende sommige enkele elke ieder iedere alle vele weinig meerdere diverse beide "
-              "z'n m'n d'r zo'n 't 'n".split()),
+              "z'n m'n d'r zo'n".split()),
     # Chinese has no verb list: the verbs, connectives and vague modifiers of expository text bound terms as
     # English reporting verbs do ("使用神经网络", uses neural networks; "本文提出", this paper proposes). Simplified,
     # as words are looked up.
@@ -176,7 +176,10 @@ _MISSING_FUNCTION_WORDS = {
         "使用 进行 利用 通过 采用 提出 基于 包括 具有 需要 能够 提供 得到 成为 认为 给出 用于 作为 根据 对于 关于 以及 "
         "及其 其中 因此 所以 但是 然而 而且 并且 如果 虽然 由于 为了 之间 之后 之前 以上 以下 不同 一些 各种 其他 这些 "
         "那些 这种 本文 已经 正在 应该 必须 非常 更加 进一步 同时 从而 以便 使得 用来 称为 叫做 属于 包含 常用 广泛 "
-        "许多 大量 一种 一个 进而 并用".split()
+        "许多 大量 一种 一个 进而 并用 然后 接着 或者 还是 请 才 以后 首先 最后 其次 例如 比如 即可 如下 所示 "
+        # and the actions of instructions ("点击按钮", click the button; "打开菜单", open the menu)
+        "点击 单击 双击 右击 选中 打开 关闭 按下 拖动 拖放 转换成 创建 删除 插入 保存 复制 粘贴 查看 启用 禁用 "
+        "更改 修改 添加".split()
     ),
 }
 # Serbian Latin to Cyrillic (`_with_cyrillic`), for the languages written in both.
