@@ -8,14 +8,20 @@ concepts:
 - near-duplicates: a concept whose words, stemmed in the document's language (`_common.stemmer`), equal, contain
   or lie inside a higher-ranked one's;
 - function words: a concept holding a function word of the document's language (the `stop-words` package's list
-  for that language, kept to words more frequent than 1 in 100,000 in wordfreq, so that rare entries do not count);
+  for that language, kept to words more frequent than 1 in 100,000 in wordfreq, so that rare entries do not count;
+  Vietnamese's lists syllables, among them those of content words, so "địa chỉ IP", IP address, counts);
 - names and markup: an e-mail address, URL, TeX token (backslash, braces, a TeX command word) or a person's name:
   two or three words the text writes capitalised, the first a given name of the US census lists shipped in the
   `names` package (when installed), the last a family name of those lists or a word rare in wordfreq's list of
   the document's language (under `_RARE_ZIPF`: "Markus Kohm", "Peter Musterfrau", which no census list holds).
 Target: each share at most 3 %.
 
-Usage: python bench/noise.py [--limit N] [--texlive german,spanish] [--per-package N] [--cache DIR] [--show]
+With `--gnome-help LANGS` (or `all`), GNOME's desktop help in those languages is added as plain texts, one per
+language and topic (Debian's gnome-user-docs, 40 languages, among them Greek, Serbian, Ukrainian, Finnish,
+Hungarian, Vietnamese, Tamil and Marathi: see `gnome_help_texts`).
+
+Usage: python bench/noise.py [--limit N] [--texlive german,spanish] [--per-package N] [--gnome-help el,tr|all]
+                             [--cache DIR] [--show]
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ import math
 import re
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import regex
 from _common import debian_package, stemmer
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "good"
@@ -40,6 +48,11 @@ _TEX_WORDS = frozenset(
     "hbox vbox vspace hspace mbox fbox def edef gdef xdef let csname endcsname expandafter noexpand relax "
     "tt bf it rm sf sc ifx fi else".split()
 )
+_MALLARD = "{http://projectmallard.org/1.0/}"
+_GNOME_TOPICS = ("net", "power", "color", "printing", "files", "backup", "bluetooth", "disk")
+_GNOME_MIN_WORDS = 600
+_LETTERS = r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*"
+_LETTERS_AND_DIGITS = r"[\p{L}\p{M}\p{N}]+"
 _RARE_ZIPF = 3.0  # fewer than one in a million words: a family name, not a noun ("Mustermann" 2.7, "Berndt" 3.1)
 _EMAIL = re.compile(r"\S@\S|\bdot\b.*\bat\b|\bat\b.*\bdot\b")
 _URL = re.compile(r"://|\bwww\.|\.(?:com|org|net|edu|de|fr|it|es)\b")
@@ -65,6 +78,42 @@ def texlive_pdfs(packages: Iterable[str], cache: Path, per_package: int) -> list
         pdfs = sorted(target.rglob("*.pdf"), key=lambda p: p.stat().st_size)
         found.extend(pdfs[:per_package])
     return found
+
+
+def gnome_help_texts(languages: Iterable[str], cache: Path, topics: Iterable[str] = _GNOME_TOPICS
+                     ) -> list[tuple[str, str]]:
+    """(name, text) of GNOME's desktop help in `languages` (Debian's gnome-user-docs, Mallard pages, as translators
+    left them): per language and topic, the titles and paragraphs of the topic's pages, without the lines left
+    untranslated (those of the English original), when at least `_GNOME_MIN_WORDS` words are left."""
+    root = debian_package("gnome-user-docs", cache) / "usr" / "share" / "help"
+    english = {line for topic in topics for line in _mallard_lines(root / "C", topic)}
+    found = []
+    for code in languages:
+        for topic in topics:
+            lines = [line for line in _mallard_lines(root / code, topic) if line not in english]
+            if sum(len(line.split()) for line in lines) >= _GNOME_MIN_WORDS:
+                found.append((f"gnome-help/{code}/{topic}", "\n".join(lines)))
+    return found
+
+
+def _mallard_lines(folder: Path, topic: str) -> list[str]:
+    """The titles and paragraphs of the help pages of `topic` in `folder`, one line each, without the pages'
+    credits and links (their `info` and `links` elements)."""
+    from xml.etree import ElementTree
+
+    lines = []
+    for page in sorted((folder / "gnome-help").glob(f"{topic}-*.page")):
+        try:
+            root = ElementTree.parse(page).getroot()  # noqa: S314  # a Debian package's own pages
+        except ElementTree.ParseError:
+            continue
+        for parent in list(root.iter()):
+            for child in list(parent):
+                if child.tag in (_MALLARD + "info", _MALLARD + "links"):
+                    parent.remove(child)
+        lines += [" ".join("".join(element.itertext()).split()) for element in root.iter()
+                  if element.tag in (_MALLARD + "title", _MALLARD + "p")]
+    return [line for line in lines if line]
 
 
 def function_words(code: str | None) -> frozenset[str]:
@@ -97,12 +146,13 @@ def _frequencies(code: str) -> dict[str, float]:
     return dict(wordfreq.get_frequency_dict(code, wordlist="small"))
 
 
-def words_of(name: str, language: str | None, pattern: str = r"[^\W\d_]+") -> list[str]:
-    """The words of a concept's name (runs of `pattern`), lowercased: Chinese and Japanese ones as the engine cuts
-    them (their text has no spaces to tell words by)."""
+def words_of(name: str, language: str | None, pattern: str = _LETTERS) -> list[str]:
+    """The words of a concept's name (runs of `pattern`: letters with their marks, the vowel signs of Indic
+    scripts, and apostrophes between them, as in Ukrainian "з'єднання", whose "з" is no word of its own),
+    lowercased: Chinese and Japanese ones as the engine cuts them (their text has no spaces to tell words by)."""
     from toridaemon.pipeline.language.unspaced import UNSPACED, split_words
 
-    found = re.findall(pattern, name.lower())
+    found = regex.findall(pattern, name.lower())
     if language not in UNSPACED:
         return found
     return [word for token in found for word in split_words(token, language)]
@@ -127,7 +177,7 @@ def person_names() -> tuple[frozenset[str], frozenset[str]]:
 
 def stems(name: str, language: str | None = None) -> list[str]:
     stem = stemmer(language or "en")
-    return [stem(word) for word in words_of(name, language, r"[^\W_]+")]
+    return [stem(word) for word in words_of(name, language, _LETTERS_AND_DIGITS)]
 
 
 def near_duplicate(words: list[str], earlier: list[list[str]]) -> bool:
@@ -160,18 +210,24 @@ def _rare(word: str, language: str | None) -> bool:
     return _zipf(word, code) < _RARE_ZIPF
 
 
-def tally(paths: list[Path], show: bool) -> Tally:
-    from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf
+def results(paths: list[Path], texts: list[tuple[str, str]]) -> Iterator[tuple[str, Any]]:
+    """(name, result) of each PDF and each text, read as the daemon reads them (default settings)."""
+    from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
 
     options = PipelineOptions(max_concepts=TOP)
-    given, family = person_names()
-    total = Tally()
     for path in paths:
         try:
-            result = analyze_pdf(path, options)
+            yield path.name, analyze_pdf(path, options)
         except PipelineError as error:
             print(f"  {path.name}: {error}", file=sys.stderr)
-            continue
+    for name, text in texts:
+        yield name, analyze_text(text, settings=options, name=name)
+
+
+def tally(documents: Iterable[tuple[str, Any]], show: bool) -> Tally:
+    given, family = person_names()
+    total = Tally()
+    for name, result in documents:
         function = function_words(result.language)
         earlier: list[list[str]] = []
         for concept in result.concepts[:TOP]:
@@ -188,7 +244,7 @@ def tally(paths: list[Path], show: bool) -> Tally:
                 total.names_markup += 1
                 total.examples["name"].append(concept.name)
         if show:
-            print(f"  {path.name} [{result.language}]: {', '.join(c.name for c in result.concepts[:TOP])}")
+            print(f"  {name} [{result.language}]: {', '.join(c.name for c in result.concepts[:TOP])}")
     return total
 
 
@@ -198,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texlive", default="german,spanish,italian,portuguese,european",
                         help="texlive-lang-* packages whose PDF manuals to add ('' for none)")
     parser.add_argument("--per-package", type=int, default=8)
+    parser.add_argument("--gnome-help", default="",
+                        help="languages of GNOME's help to add as texts (gnome-user-docs, e.g. 'el,tr,vi'; 'all')")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "toridaemon-bench-texlive")
     parser.add_argument("--show", action="store_true", help="print every top-10 list")
     args = parser.parse_args(argv)
@@ -205,11 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     packages = [p for p in args.texlive.split(",") if p]
     if packages:
         paths += texlive_pdfs(packages, args.cache, args.per_package)
-    if not paths:
-        print("no PDFs: nothing to measure")
+    texts = gnome_help_texts(_gnome_languages(args.gnome_help, args.cache), args.cache) if args.gnome_help else []
+    if not paths and not texts:
+        print("no documents: nothing to measure")
         return 0
-    total = tally(paths, args.show)
-    print(f"\n{len(paths)} PDFs, {total.concepts} concepts in top-{TOP} lists (target: each share ≤ {TARGET:.0f} %)")
+    total = tally(results(paths, texts), args.show)
+    print(f"\n{len(paths)} PDFs and {len(texts)} texts, {total.concepts} concepts in top-{TOP} lists "
+          f"(target: each share ≤ {TARGET:.0f} %)")
     for label, count, key in (
         ("near-duplicates", total.duplicates, "dup"),
         ("function words", total.function_words, "func"),
@@ -219,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "met" if share <= TARGET else "NOT met"
         print(f"  {label:<27} {share:5.1f} %  ({count})  {verdict}; e.g. {', '.join(total.examples[key][:6])}")
     return 0
+
+
+def _gnome_languages(asked: str, cache: Path) -> list[str]:
+    if asked != "all":
+        return [code for code in asked.split(",") if code]
+    help_folder = debian_package("gnome-user-docs", cache) / "usr" / "share" / "help"
+    return sorted(folder.name for folder in help_folder.iterdir() if folder.name != "C")
 
 
 if __name__ == "__main__":

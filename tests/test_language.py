@@ -196,7 +196,8 @@ def test_an_apostrophe_is_part_of_a_word_outside_the_eliding_languages() -> None
     assert "Linux" in names and not any("'" in name for name in names)
     assert normalize("Linux'ta", tr) == normalize("Linux", tr)
     pl = language("pl")
-    assert normalize("Kennedy'ego", pl) == normalize("Kennedy", pl)  # Polish does it too
+    assert normalize("Kennedy'ego", pl) == normalize("Kennedy", pl)  # Polish does it too, and Danish
+    assert normalize("PIN'en", language("da")) == normalize("PIN", language("da"))
     # Only after the last apostrophe, lowercase, with two letters before it: the rest are names and words.
     assert tokenize("O'Reilly'nin d'Hondta rock'n'roll", pl) == ["O'Reilly", "'", "d'Hondta", "rock'n'roll"]
     # One key however the apostrophe is written; Dutch contractions are function words.

@@ -200,10 +200,11 @@ _SNOWBALL = {
 
 # What an apostrophe between letters is in a language's words: part of the word ("комп'ютер", "camera's", "can't");
 # the end of an elided function word before it ("l'adresse", "dell'acqua": `ELIDING`); or where a case suffix
-# starts after a name (Turkish "Linux'ta", "Ankara'nın"; Polish "Kennedy'ego": `SUFFIXING`).
+# starts after a name or an abbreviation (Turkish "Linux'ta", "Ankara'nın"; Polish "Kennedy'ego"; Danish and
+# Norwegian "PIN'en", "cd'en": `SUFFIXING`).
 Apostrophe = Literal["letter", "elision", "suffix"]
 ELIDING = frozenset(("fr", "it", "ca", "oc", "ga", "pt", "gl", UNDETERMINED))
-SUFFIXING = frozenset(("tr", "pl"))
+SUFFIXING = frozenset(("tr", "pl", "da", "nb"))
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
 
