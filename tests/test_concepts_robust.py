@@ -61,8 +61,7 @@ def _warm() -> None:
     checked(REAL_TEXT)
     checked("Die Netzwerke der Verwaltung sind wichtig für die Verfügung.")
     checked("abc")  # the language-agnostic fallback
-    for code in LANGUAGES:  # and every language the properties name (Polish derives its verb forms once)
-        checked("abc", language=code)
+    checked("abc", language="pl")  # Polish derives its verb forms once per machine: not in a child, on the clock
 
 
 @pytest.mark.parametrize("text", ["May 1", "whole works", "C and W", "Received: May 1, 2019\nWe found things."])

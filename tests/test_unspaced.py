@@ -86,13 +86,15 @@ def test_chinese_verbs_and_connectives_of_expository_text_bound_terms() -> None:
     assert {"知识表示", "表示学习"} <= set(kept), kept
 
 
-def test_chinese_actions_and_connectives_of_instructions_bound_terms() -> None:
-    # A manual's steps: "click", "open", "then" ran into terms ("点击确定按钮", "然后").
-    text = ("要插入图片，请点击插入菜单，然后选中图片。点击确定按钮保存文档。打开右键菜单可以复制对象。"
-            "点击对象后拖动对象到新位置。")
-    names = [c.name for c in analyze_text(text, title="图片", language="zh").concepts]
-    assert {"右键菜单", "确定按钮", "对象"} <= set(names), names
-    assert not any(word in name for name in names for word in ("点击", "然后", "打开", "选中", "拖动")), names
+def test_chinese_connectives_of_instructions_bound_terms_and_their_actions_begin_terms() -> None:
+    # A manual's steps: "then", "please", "for example" ran into terms ("然后选中图片").
+    text = "然后选中图片。请选中图片。例如插入排序和快速排序。首先打开文件，然后保存文件。"
+    names = [c.name for c in analyze_text(text, title="排序", language="zh").concepts]
+    assert not any(word in name for name in names for word in ("然后", "请", "例如", "首先")), names
+    # An action is a word of terms: "insertion sort", "click event", "close button".
+    text = "本文讨论插入排序的设计。插入排序很重要。点击事件和关闭按钮也很重要。我们研究点击事件。"
+    names = [c.name for c in analyze_text(text, language="zh").concepts]
+    assert {"插入排序", "点击事件"} <= set(names), names
 
 
 def test_traditional_and_simplified_spellings_are_one_concept() -> None:

@@ -28,6 +28,7 @@ from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGES
 from toridaemon.pipeline.language.clitics import split_proclitic
 from toridaemon.pipeline.language.korean import is_boundary, split_particle
+from toridaemon.pipeline.language.resources import VIETNAMESE_COMPOUNDS
 from toridaemon.pipeline.language.unspaced import is_particle, split_words, unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
@@ -55,14 +56,17 @@ _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@][\p{L}@_]*\*?"
     rf"|{_SIGNATURE}"
     r"|[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’\-\u2010\u2011\u2013_\u200c\u200d][\p{L}\p{M}\p{N}]+)*"
+    r"(?:(?<=[\u094d\u09cd\u0a4d\u0acd\u0b4d\u0bcd\u0c4d\u0ccd\u0d4d\u0dca])[\u200c\u200d])?"  # after a virama
     r"|(?<=[\p{L}\p{N}])\.[\p{Ll}][\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}\\]+|\\|\n[ \t]*\n"
 )
 # A zero-width non-joiner or joiner between letters is inside a word: Persian writes "نرم‌افزار" (software) and
 # "می‌کند" with one, as wordfreq lists them; at the joiner, "افزار" and "کند" were words of their own. (Joiners
-# join as hyphens do, in the group after the first run of letters: a character class of letters runs fast.)
-_JOINERS = "\u200c\u200d"
-_CASE_SUFFIX = regex.compile(r"(?<=\p{L}\p{L})['’]\p{Ll}+$")  # see `_without_suffixes`
+# join as hyphens do, in the group after the first run of letters: a character class of letters runs fast.) One
+# ends a word after a virama: Malayalam's chillu letters in their older spelling ("കമ്പ്യൂട്ടര്‍").
+# See `_without_suffixes`: after two letters, or one capital alone ("C'de", "R'da"); in capitals after capitals
+# ("LINUX'TA").
+_CASE_SUFFIX = regex.compile(r"(?:(?<=\p{L}\p{L})|(?<=^\p{Lu}))['’ʼ]\p{Ll}+$|(?<=\p{Lu}\p{Lu})['’ʼ]\p{Lu}+$")
 # In languages that elide (`Language.apostrophe`) an apostrophe after one to six letters at the start of a word marks
 # an elided function word ("l'aéroport", "dell'acqua", "qu'aucun", "lorsqu'il"): it is a token of its own, and so a
 # boundary. Elsewhere the apostrophe is inside the word ("комп'ютер", Dutch "camera's", which `classify` reads as
@@ -128,6 +132,7 @@ _RUN_BEFORE = regex.compile(r"(?r)\S*")
 _RUN_AFTER = regex.compile(r"\S*")
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
+_NO_JOINERS = str.maketrans("", "", "\u200c\u200d")
 _HYPHENS_AND_APOSTROPHES = str.maketrans("\u2010\u2011\u2013\u2019\u02bc", "---''")
 _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’\-\u200c\u200d]+")  # joiners: Indic conjuncts ("क्‍ष")
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
@@ -249,6 +254,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     # it is written ("об'єкт", "об’єкт", "обʼєкт").
     if not lower.isascii():
         lower = lower.translate(_HYPHENS_AND_APOSTROPHES)
+        if "\u200c" in lower or "\u200d" in lower:
+            lower = _listed_spelling(lower, lang)
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
@@ -258,9 +265,9 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
         return None
-    bare = lower.replace("-", "").replace("'", "").replace("’", "")
+    bare = lower.replace("-", "").replace("'", "").replace("’", "").replace(" ", "")  # " ": a Vietnamese compound
     if not bare.isascii():
-        bare = bare.replace("\u200c", "").replace("\u200d", "")
+        bare = bare.translate(_NO_JOINERS)
     if not _spelt_in_letters(bare, lower) or _one_letter_repeated(token):
         return None
     if _adverb(lower, lang) or (lang.english and ("'" in lower or "’" in lower)):
@@ -269,6 +276,13 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None  # an elided function word ("jusqu'", "l’", "quest'")
     folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded above
     return folded, _ending(token, lower, lang), folded == lower
+
+
+def _listed_spelling(lower: str, lang: Language) -> str:
+    """`lower` without its joiners where only that spelling is listed (Hindi "क्षेत्र" written "क्‍षेत्र"; German
+    "Auf‌lage", whose non-joiner only stops a ligature), else as written (Persian "نرم‌افزار", listed so)."""
+    plain = lower.translate(_NO_JOINERS)
+    return plain if plain in lang.frequencies and lower not in lang.frequencies else lower
 
 
 def _verb(token: str, lower: str, lang: Language) -> bool:
@@ -310,16 +324,34 @@ def tokenize(text: str, lang: Language) -> list[str]:
         return _without_suffixes(tokens)
     if lang.code in PROCLITIC_LANGUAGES:  # "والذاكرة": "and" and "the memory"
         return [word for token in tokens for word in split_proclitic(token, lang.code, lang.frequencies)]
+    if lang.code == "vi":
+        return _with_compounds(tokens)
     return tokens
+
+
+def _with_compounds(tokens: list[str]) -> list[str]:
+    """Vietnamese tokens (syllables) with the two of a word in `VIETNAMESE_COMPOUNDS` as one token ("thiết bị"):
+    one of them is a function word elsewhere ("bị", the passive)."""
+    joined: list[str] = []
+    index = 0
+    while index < len(tokens):
+        pair = f"{tokens[index]} {tokens[index + 1]}" if index + 1 < len(tokens) else ""
+        if pair and lowercase(pair) in VIETNAMESE_COMPOUNDS:
+            joined.append(pair)
+            index += 2
+        else:
+            joined.append(tokens[index])
+            index += 1
+    return joined
 
 
 def _without_suffixes(tokens: list[str]) -> list[str]:
     """The tokens with a case suffix after an apostrophe ("Linux'ta", "Ankara'nın", "O'Reilly'nin") cut off a name
     as a boundary: the name is the word, and the suffix ends its term. A suffix is lowercase letters after the
-    last apostrophe, which two letters precede: "d'Hondta" and "rock'n'roll" stay whole."""
+    last apostrophe, which two letters or a capital alone precede: "d'Hondta" and "rock'n'roll" stay whole."""
     cut: list[str] = []
     for token in tokens:
-        suffix = _CASE_SUFFIX.search(token) if "'" in token or "’" in token else None
+        suffix = _CASE_SUFFIX.search(token) if "'" in token or "’" in token or "ʼ" in token else None
         if suffix is not None:
             cut += (token[: suffix.start()], "'")
         else:

@@ -37,8 +37,9 @@ def _remainders(token: str, conjunctions: str, prepositions: str) -> Iterator[st
         rest = rest[1:]
         yield rest
     if prepositions and rest[:1] in prepositions and len(rest) > 1:
-        if rest.startswith("لل"):
+        if rest.startswith("لل"):  # "للشبكة": ل + الشبكة; "للغة": ل + اللغة, whose noun begins with ل
             yield _ARTICLE + rest[2:]
+            yield _ARTICLE + rest[1:]
         yield rest[1:]
 
 
@@ -51,12 +52,17 @@ class Proclitics:
         self._letters = frozenset("".join(_PROCLITICS[code]))
 
     def needles(self, key: str) -> tuple[str, ...]:
-        """Spellings of `key` besides its own to look for: an Arabic word with its article after "ل"."""
-        return ("لل" + key[2:],) if self._code == "ar" and key.startswith(_ARTICLE) and len(key) > 2 else ()
+        """Spellings of `key` besides its own to look for: an Arabic word with its article after "ل" ("الشبكة" as
+        "للشبكة"; "اللغة", whose noun begins with ل, as "للغة")."""
+        if self._code != "ar" or not key.startswith(_ARTICLE) or len(key) < 3:
+            return ()
+        return ("ل" + key[2:],) if key[2] == "ل" else ("لل" + key[2:],)
 
     def shown(self, surface: str, key: str) -> str:
-        """`surface`, found as a spelling of `needles`, as the word is written alone: "للشبكة" → "الشبكة"."""
-        return _ARTICLE + surface[2:] if surface.startswith("لل") and key.startswith(_ARTICLE) else surface
+        """`surface`, found as `key` or one of its `needles`, as the word is written alone: "للشبكة" → "الشبكة"."""
+        if self._code != "ar" or not key.startswith(_ARTICLE) or surface.startswith(_ARTICLE) or len(key) < 3:
+            return surface
+        return _ARTICLE + surface[len(surface) - (len(key) - 2) :]  # a needle ends as the key does
 
     def before(self, text: str, start: int, end: int) -> bool:
         """Whether proclitics are written onto the word found at `start` (the first word of a match ending at `end`)
@@ -69,6 +75,10 @@ class Proclitics:
             if first < 0 or text[first] not in self._letters:
                 return False
             if first == 0 or not text[first - 1].isalnum():
-                whole = text[first:word_end]
-                return split_proclitic(whole, self._code, self._frequencies)[1:] == [text[start:word_end]]
+                word = text[start:word_end]
+                spellings = {word}
+                if self._code == "ar" and word.startswith("لل"):  # "وللشبكة" is "و" and "الشبكة"
+                    spellings.update((_ARTICLE + word[2:], _ARTICLE + word[1:]))
+                rest = split_proclitic(text[first:word_end], self._code, self._frequencies)[1:]
+                return len(rest) == 1 and rest[0] in spellings
         return False

@@ -138,17 +138,23 @@ BLINDTEXT_MARKS = frozenset(("huardest", "gefburn", "kjift"))
 # Vietnamese spaces syllables, not words: its word list counts syllables, and the commonest of them, or those of
 # the `stop-words` list, are the syllables of content words too ("máy tính", computer; "thông tin", information;
 # "phần mềm", software; "công nghệ", technology), which never were concepts. Its function words are its closed
-# classes instead: pronouns, conjunctions, prepositions, quantifiers, and the words of aspect, mood and negation,
-# but those that are syllables of common content words too ("bị" of "thiết bị", device; "quá" of "quá trình",
-# process; "chỉ" of "địa chỉ", address; "sao" of "sao lưu", backup; "thế" of "thế giới", world).
+# classes instead: pronouns, conjunctions, prepositions, quantifiers, and the words of aspect, mood and negation.
+# Some are syllables of common content words too ("bị" of "thiết bị", device; "không" of "không dây", wireless):
+# those words are read as one (`VIETNAMESE_COMPOUNDS`, `candidates.tokenize`).
 _VIETNAMESE_FUNCTION_WORDS = frozenset(
-    "tôi tao tớ mình ta chúng họ nó bạn ai gì nào đâu bao đây đó kia ấy này nọ đấy vậy nhau "
+    "tôi tao tớ mình ta chúng họ nó bạn ai gì nào đâu sao bao đây đó kia ấy này nọ đấy thế vậy nhau "
     "và với hoặc hay nhưng mà thì nếu vì nên rằng là tuy dù song cùng còn "
     "của cho trong ngoài trên dưới tại ở từ đến tới về vào ra lên xuống theo bởi do bằng qua sau trước giữa khi lúc "
     "để các những một mọi mỗi từng cả nhiều ít vài mấy "
-    "đã đang sẽ vừa mới chưa không chẳng chớ đừng hãy có được phải cần muốn cũng đều vẫn lại rất lắm "
+    "đã đang sẽ vừa mới chưa không chẳng chớ đừng hãy có được bị phải cần muốn cũng đều vẫn lại chỉ rất quá lắm "
     "hơn nhất khá thật à ạ ư nhé nhỉ chứ thôi".split()
 )
+VIETNAMESE_COMPOUNDS = frozenset((
+    "thiết bị", "chuẩn bị", "trang bị", "địa chỉ", "chỉ số", "chỉ dẫn", "chỉ thị", "chỉ tiêu", "chỉ định",
+    "quá trình", "quá khứ", "quá tải", "sao lưu", "sao chép", "ngôi sao", "thế giới", "thế hệ", "thế kỷ",
+    "thay thế", "đầu vào", "đầu ra", "không gian", "không khí", "không dây", "từ khóa", "từ khoá", "từ điển",
+    "theo dõi",
+))
 _PERSIAN_VERB_PREFIXES = ("می\u200c", "نمی\u200c")
 _MISSING_FUNCTION_WORDS = {
     "pt": set(
@@ -176,10 +182,10 @@ _MISSING_FUNCTION_WORDS = {
         "使用 进行 利用 通过 采用 提出 基于 包括 具有 需要 能够 提供 得到 成为 认为 给出 用于 作为 根据 对于 关于 以及 "
         "及其 其中 因此 所以 但是 然而 而且 并且 如果 虽然 由于 为了 之间 之后 之前 以上 以下 不同 一些 各种 其他 这些 "
         "那些 这种 本文 已经 正在 应该 必须 非常 更加 进一步 同时 从而 以便 使得 用来 称为 叫做 属于 包含 常用 广泛 "
-        "许多 大量 一种 一个 进而 并用 然后 接着 或者 还是 请 才 以后 首先 最后 其次 例如 比如 即可 如下 所示 "
-        # and the actions of instructions ("点击按钮", click the button; "打开菜单", open the menu)
-        "点击 单击 双击 右击 选中 打开 关闭 按下 拖动 拖放 转换成 创建 删除 插入 保存 复制 粘贴 查看 启用 禁用 "
-        "更改 修改 添加".split()
+        "许多 大量 一种 一个 进而 并用 "
+        # and the connectives of instructions ("然后选中图片", then select the picture). Not their actions: "点击",
+        # "插入", "保存", "关闭" begin terms ("点击事件", "插入排序", "保存路径", "关闭按钮").
+        "然后 接着 或者 还是 请 才 以后 首先 其次 例如 比如 即可 如下 所示 转换成".split()
     ),
 }
 # Serbian Latin to Cyrillic (`_with_cyrillic`), for the languages written in both.
