@@ -17,10 +17,10 @@ concepts:
 Target: each share at most 3 %.
 
 With `--gnome-help LANGS` (or `all`), GNOME's desktop help in those languages is added as plain texts, one per
-language and topic (Debian's gnome-user-docs, 40 languages, among them Greek, Serbian, Ukrainian, Finnish,
-Hungarian, Vietnamese, Tamil and Marathi: see `gnome_help_texts`).
+language and topic (Debian's gnome-user-docs: 40 translations, some 33 with enough translated text, among them
+Greek, Serbian, Ukrainian, Finnish, Hungarian, Vietnamese, Chinese, Tamil and Marathi: see `gnome_help_texts`).
 
-Usage: python bench/noise.py [--limit N] [--texlive german,spanish] [--per-package N] [--gnome-help el,tr|all]
+Usage: python bench/noise.py [--limit N] [--texlive german,spanish] [--per-package N] [--gnome-help el,vi|all]
                              [--cache DIR] [--show]
 """
 
@@ -53,6 +53,8 @@ _GNOME_TOPICS = ("net", "power", "color", "printing", "files", "backup", "blueto
 _GNOME_MIN_WORDS = 600
 _LETTERS = r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*"
 _LETTERS_AND_DIGITS = r"[\p{L}\p{M}\p{N}]+"
+_HAN_OR_KANA = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_WORDS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]|[\p{L}\p{M}]+")
 _RARE_ZIPF = 3.0  # fewer than one in a million words: a family name, not a noun ("Mustermann" 2.7, "Berndt" 3.1)
 _EMAIL = re.compile(r"\S@\S|\bdot\b.*\bat\b|\bat\b.*\bdot\b")
 _URL = re.compile(r"://|\bwww\.|\.(?:com|org|net|edu|de|fr|it|es)\b")
@@ -84,16 +86,24 @@ def gnome_help_texts(languages: Iterable[str], cache: Path, topics: Iterable[str
                      ) -> list[tuple[str, str]]:
     """(name, text) of GNOME's desktop help in `languages` (Debian's gnome-user-docs, Mallard pages, as translators
     left them): per language and topic, the titles and paragraphs of the topic's pages, without the lines left
-    untranslated (those of the English original), when at least `_GNOME_MIN_WORDS` words are left."""
+    untranslated (those of the English original), when at least `_GNOME_MIN_WORDS` words are left (a Chinese or
+    Japanese character counts as half a word). A language with no such text is named on stderr."""
     root = debian_package("gnome-user-docs", cache) / "usr" / "share" / "help"
     english = {line for topic in topics for line in _mallard_lines(root / "C", topic)}
-    found = []
+    found: list[tuple[str, str]] = []
     for code in languages:
+        before = len(found)
         for topic in topics:
             lines = [line for line in _mallard_lines(root / code, topic) if line not in english]
-            if sum(len(line.split()) for line in lines) >= _GNOME_MIN_WORDS:
+            if sum(map(_words, lines)) >= _GNOME_MIN_WORDS:
                 found.append((f"gnome-help/{code}/{topic}", "\n".join(lines)))
+        if len(found) == before:
+            print(f"  gnome-help/{code}: too little translated text", file=sys.stderr)
     return found
+
+
+def _words(line: str) -> float:
+    return sum(0.5 if len(word) == 1 and _HAN_OR_KANA.match(word) else 1.0 for word in _WORDS.findall(line))
 
 
 def _mallard_lines(folder: Path, topic: str) -> list[str]:
@@ -255,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="texlive-lang-* packages whose PDF manuals to add ('' for none)")
     parser.add_argument("--per-package", type=int, default=8)
     parser.add_argument("--gnome-help", default="",
-                        help="languages of GNOME's help to add as texts (gnome-user-docs, e.g. 'el,tr,vi'; 'all')")
+                        help="languages of GNOME's help to add as texts (gnome-user-docs, e.g. 'el,vi'; 'all')")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "toridaemon-bench-texlive")
     parser.add_argument("--show", action="store_true", help="print every top-10 list")
     args = parser.parse_args(argv)

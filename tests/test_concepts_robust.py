@@ -122,6 +122,7 @@ def test_pathological_inputs_finish(text: str) -> None:
     ("ar", "و" * 200_000 + "الشبكة"), ("ar", "لل" * 100_000), ("ar", "بال" * 70_000 + " بالشبكة"),
     ("fa", "نرم\u200c" * 100_000), ("fa", "\u200c" * 200_000 + "x"), ("tr", "ab'" * 70_000 + "c" * 10_000 + "D"),
     ("tr", "Linux'" + "ta" * 100_000), ("pl", "x'" * 100_000), ("uk", "об'" * 70_000), ("vi", "máy tính " * 40_000),
+    ("vi", "thiết bị " * 40_000),
 ])
 def test_pathological_inputs_of_languages_with_their_own_rules_finish(language: str, text: str) -> None:
     run(text, language=language)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from toridaemon.pipeline import PipelineOptions, analyze, analyze_text
 from toridaemon.pipeline.candidates import classify, extract, normalize, tokenize
-from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry
+from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry, entry_keys
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import TUNED, detect_language, language, mixed, other_languages
@@ -219,9 +219,13 @@ def test_a_joiner_between_letters_is_inside_the_word(code: str, word: str) -> No
 
 
 def test_a_joiner_is_no_part_of_a_key_where_only_the_word_without_it_is_listed() -> None:
-    hi, de, en = language("hi"), language("de"), language("en")
+    hi, de, en, kn, ml = language("hi"), language("de"), language("en"), language("kn"), language("ml")
     assert classify("क्\u200dषेत्र", hi) == classify("क्षेत्र", hi)  # one word, one concept
     assert classify("Auf\u200clage", de) == classify("Auflage", de)  # a non-joiner stopping a ligature
+    assert classify("data\u200cbase's", en) == classify("database", en)
+    # At a word's end after a virama: no part of the key (Kannada); Malayalam's older chillu is the chillu letter.
+    assert classify("ಲಿಸ್ಟ್\u200d", kn) == classify("ಲಿಸ್ಟ್", kn)
+    assert classify("കമ്പ്യൂട്ടര്\u200d", ml) == classify("കമ്പ്യൂട്ടർ", ml)
     assert tokenize("Neural\u200c networks", en) == ["Neural", "\u200c", "networks"]  # none at a word's end
 
 
@@ -295,6 +299,13 @@ def test_vietnamese_syllables_of_content_words_are_no_function_words() -> None:
     assert {"địa chỉ ip", "thiết bị", "quá trình sao lưu", "dữ liệu", "mật khẩu", "máy chủ"} <= set(names), names
     assert not any(word in vi.stop_words for name in names for word in words(name)), names
     assert {"của", "bạn", "với", "được", "trong", "có", "không"} <= vi.stop_words
+    # Compounds are read from left to right, and a function word of two syllables is one ("tại sao", why).
+    assert tokenize("Bắt đầu vào lúc nửa đêm. Tại sao lưu?", vi)[:3] == ["Bắt đầu", "vào", "lúc"]
+    assert classify(tokenize("Tại sao lưu?", vi)[0], vi) is None
+    # A database name holding a compound keeps its key: "thiết bị" was "thiết bị bị" (its last word, "bị", alone
+    # is a function word, so it was added back).
+    assert entry_keys("thiết bị", vi) == ("thiết bị", "thiết bị")
+    assert entry_keys("New Zealand", language("en")) == ("new zealand", "zealand")
 
 
 ARABIC = (

@@ -132,7 +132,10 @@ _RUN_BEFORE = regex.compile(r"(?r)\S*")
 _RUN_AFTER = regex.compile(r"\S*")
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
-_NO_JOINERS = str.maketrans("", "", "\u200c\u200d")
+_JOINERS = "\u200c\u200d"
+_NO_JOINERS = str.maketrans("", "", _JOINERS)
+# Malayalam's chillu letters in their spelling before Unicode 5.1: a consonant, a virama and a joiner.
+_CHILLUS = {"ണ്\u200d": "ൺ", "ന്\u200d": "ൻ", "ര്\u200d": "ർ", "ല്\u200d": "ൽ", "ള്\u200d": "ൾ", "ക്\u200d": "ൿ"}
 _HYPHENS_AND_APOSTROPHES = str.maketrans("\u2010\u2011\u2013\u2019\u02bc", "---''")
 _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’\-\u200c\u200d]+")  # joiners: Indic conjuncts ("क्‍ष")
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
@@ -254,10 +257,10 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     # it is written ("об'єкт", "об’єкт", "обʼєкт").
     if not lower.isascii():
         lower = lower.translate(_HYPHENS_AND_APOSTROPHES)
-        if "\u200c" in lower or "\u200d" in lower:
-            lower = _listed_spelling(lower, lang)
     if lower.endswith(("'s", "’s")):
         lower = lower[:-2]
+    if not lower.isascii() and ("\u200c" in lower or "\u200d" in lower):
+        lower = _listed_spelling(lower, lang)
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
         lower = lang.fold(lower)
     if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or _verb(token, lower, lang)
@@ -280,9 +283,15 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
 
 def _listed_spelling(lower: str, lang: Language) -> str:
     """`lower` without its joiners where only that spelling is listed (Hindi "क्षेत्र" written "क्‍षेत्र"; German
-    "Auf‌lage", whose non-joiner only stops a ligature), else as written (Persian "نرم‌افزار", listed so)."""
+    "Auf‌lage", whose non-joiner only stops a ligature), else as written (Persian "نرم‌افزار", listed so); a
+    Malayalam chillu written with a joiner as the one letter it is ("ര്‍" as "ർ"), and without the joiner that
+    ends a word after a virama (Kannada "ಲಿಸ್ಟ್‍" is "ಲಿಸ್ಟ್"): one word, one key."""
+    for spelled, chillu in _CHILLUS.items():
+        lower = lower.replace(spelled, chillu)
     plain = lower.translate(_NO_JOINERS)
-    return plain if plain in lang.frequencies and lower not in lang.frequencies else lower
+    if plain in lang.frequencies and lower not in lang.frequencies:
+        return plain
+    return lower.rstrip(_JOINERS)
 
 
 def _verb(token: str, lower: str, lang: Language) -> bool:
@@ -329,13 +338,18 @@ def tokenize(text: str, lang: Language) -> list[str]:
     return tokens
 
 
+_COMPOUND_HEADS = frozenset(compound.split(" ")[0] for compound in VIETNAMESE_COMPOUNDS)
+
+
 def _with_compounds(tokens: list[str]) -> list[str]:
     """Vietnamese tokens (syllables) with the two of a word in `VIETNAMESE_COMPOUNDS` as one token ("thiết bị"):
     one of them is a function word elsewhere ("bị", the passive)."""
     joined: list[str] = []
     index = 0
     while index < len(tokens):
-        pair = f"{tokens[index]} {tokens[index + 1]}" if index + 1 < len(tokens) else ""
+        first = tokens[index]
+        pair = (f"{first} {tokens[index + 1]}" if index + 1 < len(tokens) and lowercase(first) in _COMPOUND_HEADS
+                else "")
         if pair and lowercase(pair) in VIETNAMESE_COMPOUNDS:
             joined.append(pair)
             index += 2

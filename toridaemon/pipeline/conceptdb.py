@@ -214,8 +214,11 @@ def entry_keys(surface: str, lang: Language) -> tuple[str, str]:
     words = surface.lower().split()
     if not inner or len(words) < 2:
         return inner, inner
-    head = [] if normalize(words[0], lang) else [words[0]]
-    tail = [] if normalize(words[-1], lang) else [words[-1]]
+    # An edge word the candidate key already holds is no word to add: a function word inside a Vietnamese compound
+    # ("bị" of "thiết bị", read as one word) made "thiết bị bị".
+    parts = inner.split(" ")
+    head = [] if normalize(words[0], lang) or parts[0] == words[0] else [words[0]]
+    tail = [] if normalize(words[-1], lang) or parts[-1] == words[-1] else [words[-1]]
     return " ".join([*head, inner, *tail]), inner
 
 

@@ -148,9 +148,12 @@ _VIETNAMESE_FUNCTION_WORDS = frozenset(
     "để các những một mọi mỗi từng cả nhiều ít vài mấy "
     "đã đang sẽ vừa mới chưa không chẳng chớ đừng hãy có được bị phải cần muốn cũng đều vẫn lại chỉ rất quá lắm "
     "hơn nhất khá thật à ạ ư nhé nhỉ chứ thôi".split()
-)
+) | {"tại sao", "vì sao"}
+# Read first, from left to right: "bắt đầu vào lúc" (begins at) has no "đầu vào" (input), and "tại sao" (why) is a
+# function word, no "sao lưu" (backup).
 VIETNAMESE_COMPOUNDS = frozenset((
-    "thiết bị", "chuẩn bị", "trang bị", "địa chỉ", "chỉ số", "chỉ dẫn", "chỉ thị", "chỉ tiêu", "chỉ định",
+    "bắt đầu", "tại sao", "vì sao", "thiết bị", "chuẩn bị", "trang bị", "địa chỉ", "chỉ số", "chỉ dẫn", "chỉ thị",
+    "chỉ tiêu", "chỉ định",
     "quá trình", "quá khứ", "quá tải", "sao lưu", "sao chép", "ngôi sao", "thế giới", "thế hệ", "thế kỷ",
     "thay thế", "đầu vào", "đầu ra", "không gian", "không khí", "không dây", "từ khóa", "từ khoá", "từ điển",
     "theo dõi",
@@ -210,7 +213,7 @@ _SNOWBALL = {
 # Norwegian "PIN'en", "cd'en": `SUFFIXING`).
 Apostrophe = Literal["letter", "elision", "suffix"]
 ELIDING = frozenset(("fr", "it", "ca", "oc", "ga", "pt", "gl", UNDETERMINED))
-SUFFIXING = frozenset(("tr", "pl", "da", "nb"))
+SUFFIXING = frozenset(("tr", "pl", "da", "nb", "nn", "no"))
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
 
