@@ -17,7 +17,7 @@ concepts:
 Target: each share at most 3 %.
 
 With `--gnome-help LANGS` (or `all`), GNOME's desktop help in those languages is added as plain texts, one per
-language and topic (Debian's gnome-user-docs: 40 translations, some 33 with enough translated text, among them
+language and topic (Debian's gnome-user-docs: 40 translations, 32 with enough translated text, among them
 Greek, Serbian, Ukrainian, Finnish, Hungarian, Vietnamese, Chinese, Tamil and Marathi: see `gnome_help_texts`).
 
 Usage: python bench/noise.py [--limit N] [--texlive german,spanish] [--per-package N] [--gnome-help el,vi|all]
