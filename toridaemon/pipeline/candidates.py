@@ -52,6 +52,10 @@ _ADDRESS_MARKS = ("@", "://", "www.")
 # count, so "Results:Accuracy" with a space lost keeps its word.
 # (Every `\p{…}` and `\s` is written inside brackets: `_latin` rewrites the brackets' contents.)
 _SIGNATURE = r"(?<=[\p{L}\p{N}_]):[NncVvoxefpTFDw]+(?![\p{L}\p{M}\p{N}])"
+# A zero-width non-joiner or joiner between letters is inside a word: Persian writes "نرم‌افزار" (software) and
+# "می‌کند" with one, as wordfreq lists them; at the joiner, "افزار" and "کند" were words of their own. (Joiners
+# join as hyphens do, in the group after the first run of letters: a character class of letters runs fast.) One
+# ends a word after a virama: Malayalam's chillu letters in their older spelling ("കമ്പ്യൂട്ടര്‍").
 _WORDS_AND_BOUNDARIES = (
     r"\\[\p{L}@][\p{L}@_]*\*?"
     rf"|{_SIGNATURE}"
@@ -60,10 +64,6 @@ _WORDS_AND_BOUNDARIES = (
     r"|(?<=[\p{L}\p{N}])\.[\p{Ll}][\p{L}\p{N}]*"
     r"|[^\s\p{L}\p{N}\\]+|\\|\n[ \t]*\n"
 )
-# A zero-width non-joiner or joiner between letters is inside a word: Persian writes "نرم‌افزار" (software) and
-# "می‌کند" with one, as wordfreq lists them; at the joiner, "افزار" and "کند" were words of their own. (Joiners
-# join as hyphens do, in the group after the first run of letters: a character class of letters runs fast.) One
-# ends a word after a virama: Malayalam's chillu letters in their older spelling ("കമ്പ്യൂട്ടര്‍").
 # See `_without_suffixes`: after two letters, or one capital alone ("C'de", "R'da"); in capitals after capitals
 # ("LINUX'TA").
 _CASE_SUFFIX = regex.compile(r"(?:(?<=\p{L}\p{L})|(?<=^\p{Lu}))['’ʼ]\p{Ll}+$|(?<=\p{Lu}\p{Lu})['’ʼ]\p{Lu}+$")
