@@ -61,7 +61,8 @@ def _warm() -> None:
     checked(REAL_TEXT)
     checked("Die Netzwerke der Verwaltung sind wichtig für die Verfügung.")
     checked("abc")  # the language-agnostic fallback
-    checked("abc", language="pl")  # Polish derives its verb forms once per machine: not in a child, on the clock
+    for code in ("pl", "uk"):  # derive their verb forms once per machine: not in a child, on the clock
+        checked("abc", language=code)
 
 
 @pytest.mark.parametrize("text", ["May 1", "whole works", "C and W", "Received: May 1, 2019\nWe found things."])

@@ -572,8 +572,14 @@ ROMANCE = {
     ("Uczenie maszynowe jest dziedziną sztucznej inteligencji. Głębokie uczenie wykorzystuje sieci neuronowe. "
      "Sieci neuronowe składają się z warstw.", "wykorzystuje", ("uczenie maszynowe", "głębokie uczenie",
                                                                 "sieci neuronowe")),
-], ids=["ru", "pl"])
-def test_russian_and_polish_verbs_end_no_term(text: str, verb: str, terms: tuple[str, ...]) -> None:
+    ("Глибоке навчання використовує нейронні мережі. Нейронні мережі обробляють зображення. Глибоке навчання "
+     "покращує розпізнавання мовлення. Навчена модель класифікує зображення.", "використовує",
+     ("глибоке навчання", "нейронні мережі", "навчена модель")),
+    ("Hluboké učení využívá neuronové sítě. Neuronové sítě zpracovávají obrazová data. Hluboké učení zlepšuje "
+     "rozpoznávání řeči. Trénovaná síť klasifikuje obrázky.", "využívá",
+     ("hluboké učení", "neuronové sítě", "trénovaná síť")),
+], ids=["ru", "pl", "uk", "cs"])
+def test_slavic_verbs_end_no_term(text: str, verb: str, terms: tuple[str, ...]) -> None:
     names = [c.name.lower() for c in analyze_text(text).concepts]
     assert not [name for name in names if verb in name.split()], names
     assert set(terms) <= set(names), names
@@ -615,6 +621,12 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
            "należy stanowi działa umożliwia",
      "uczenie uczenia przetwarzanie sieci dziedziną danych modele warstw otoczeń wcięć zbudowany zbudowane "
      "zbudowani opisanemu zakontraktowanej naukowcy naukowców stanie"),
+    # Ukrainian and Czech participles decline as adjectives; a Czech verbal noun ("zpracování") and a noun in "-t"
+    # with as many forms as a verb ("student") are no verbs.
+    ("uk", "використовує обробляють покращує класифікує натисніть виберіть відкрийте ідете складаються дозволяє",
+     "мережі навчання навчена навчений відсортований спожитий працюючий даних моделі зображення розпізнавання"),
+    ("cs", "využívá zpracovávají zlepšuje klasifikuje vyberte otevřete navrhujeme umožňuje obsahuje mění",
+     "sítě učení trénovaná trénovaný zpracování student studenta svět světa stěžující pracujícího data"),
 ])
 def test_verb_forms_of_lemma_lists_leave_nouns_adjectives_and_participles_out(code: str, verbs: str,
                                                                                others: str) -> None:

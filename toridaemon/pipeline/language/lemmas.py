@@ -1,13 +1,14 @@
-"""Verb forms of Spanish, Italian, Portuguese, Russian and Polish, told from simplemma's lemma lists (MIT code;
-data read where it is installed, not copied): no PyPI package ships a part-of-speech lexicon of these languages
-without a web framework's or a neural tagger's worth of dependencies, but a lemma list says which forms belong to a
-verb. French takes the forms in "-ez" and "-ons" its tagged lexicon lacks (`_ONLY_ENDINGS`).
+"""Verb forms of Spanish, Italian, Portuguese, Russian, Polish, Ukrainian and Czech, told from simplemma's lemma
+lists (MIT code; data read where it is installed, not copied): no PyPI package ships a part-of-speech lexicon of
+these languages without a web framework's or a neural tagger's worth of dependencies, but a lemma list says which
+forms belong to a verb. French takes the forms in "-ez" and "-ons" its tagged lexicon lacks (`_ONLY_ENDINGS`).
 
 A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo") when:
 - its lemma is an infinitive with many forms (`_VERB_FORMS` or more: a noun or an adjective has a few);
 - it is not the infinitive itself ("poder", "dovere" and "prazer" are nouns too);
 - it is not a participle ("sistemas distribuidos", "aprendizaje supervisado", "agente": adjectives and nouns; in
-  Russian and Polish a form that declines as an adjective), nor a Polish verbal noun ("uczenie maszynowe");
+  the Slavic languages a form that declines as an adjective), nor a Polish or Czech verbal noun ("uczenie
+  maszynowe", "zpracování"); in Czech its lemma has a past form in "-l" (`_with_past`);
 - it is no word of its own (a lemma: "forma", "cambio", "mostra"), no plural or feminine of one ("solares",
   "militares", "colecciones", "amiga": the noun or adjective beside a verb of the same spelling), and not listed
   capitalised (a name);
@@ -18,7 +19,8 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
 this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text. Of 80
 forms drawn at random from each of the Russian and Polish lists, all are verb forms (an earlier Russian sample
-held a noun in "-ость", "равноудаленности": such nouns are told apart now, `_noun_lemma`).
+held a noun in "-ость", "равноудаленности": such nouns are told apart now, `_noun_lemma`); of 70 of the Ukrainian
+and Czech ones, all are verb forms, gerunds or the short passive participles of a predicate ("pochopeno").
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
@@ -36,15 +38,18 @@ import wordfreq
 
 from toridaemon.pipeline import warmcache
 
-LANGUAGES = ("es", "it", "pt", "fr", "ru", "pl")
+LANGUAGES = ("es", "it", "pt", "fr", "ru", "pl", "uk", "cs")
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
-# does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость").
-_VERB_FORMS_OF = {"ru": 10}
+# does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). Czech lists
+# few forms of some verbs ("navrhnout": 7) and as many of nouns in "-t" ("student": 12): there a verb is told by its
+# past form in "-l" instead (`_with_past`).
+_VERB_FORMS_OF = {"ru": 10, "uk": 10, "cs": 5}
 _NAME_RATIO = 30.0  # a form this many times as frequent as its infinitive is mostly another word
 _INFINITIVES = {
     "es": ("ar", "er", "ir", "ír"), "pt": ("ar", "er", "ir", "por", "pôr"), "it": ("are", "ere", "ire", "rre"),
     "fr": ("er", "ir", "re", "oir"), "ru": ("ть", "ти", "чь", "ться", "тись", "чься"), "pl": ("ć", "c"),
+    "uk": ("ти", "тися", "тись"), "cs": ("t", "ct", "ci"),  # not Ukrainian "-ть": nouns in "-ість" end so
 }
 # Russian and Polish participles decline as adjectives do ("обученная модель", "sieci splotowe"), and Polish
 # verbal nouns as nouns ("uczenie", "uczenia": simplemma gives them the verb as lemma). A form is one of them when
@@ -59,6 +64,11 @@ _RUSSIAN_ADJECTIVE = ("ый", "ий", "ой", "ая", "яя", "ое", "ее", "�
                       "ом", "ем", "ую", "юю", "ых", "их", "ыми", "ими", "ей")
 _POLISH_ADJECTIVE = ("y", "a", "e", "i", "ego", "ej", "emu", "ym", "ych", "ymi", "ą")
 _POLISH_NOUN = ("ie", "ia", "iu", "iem", "iach", "iom", "iami")
+# Ukrainian and Czech participles decline as adjectives too ("навчена модель", "trénovaná síť"); their telling
+# endings are those of cases no finite form has.
+_UKRAINIAN_ADJECTIVE = ("ий", "ій", "а", "я", "е", "є", "і", "ого", "ього", "ому", "ьому", "им", "ім", "у", "ю",
+                        "ою", "ьою", "их", "іх", "ими", "іми")
+_CZECH_ADJECTIVE = ("ý", "á", "é", "í", "ého", "ému", "ém", "ým", "ou", "ých", "ými")
 Declension = tuple[tuple[str, ...], tuple[str, ...]]  # its endings, and those that tell it
 
 
@@ -74,7 +84,13 @@ _RUSSIAN_MARKS = (*(stem + ending for stem in ("щ", "вш") for ending in ("и�
                                                                           "их", "ими")),
                   *(stem + ending for stem in ("нн", "м", "т") for ending in ("ый", "ая", "ое", "ые", "ого", "ому",
                                                                                 "ым", "ых", "ыми")))
+# Ukrainian passive and active participles ("відсортований", "спожитий", "навчена", "працюючий"), with no "-е": "-те"
+# is a finite ending ("ідете"). Czech active participles ("stěžující", "pracujícího").
+_UKRAINIAN_MARKS = tuple(stem + ending for stem in ("ан", "ян", "ен", "єн", "т", "уч", "юч", "ач", "яч")
+                         for ending in ("ий", "а", "і", "ого", "ому", "им", "ій", "у", "ою", "их", "ими"))
+_CZECH_MARKS = tuple(stem + ending for stem in ("ící", "oucí") for ending in ("", "ho", "mu", "m", "ch", "mi"))
 _PARTICIPLE_MARKS = {
+    "uk": _UKRAINIAN_MARKS, "cs": _CZECH_MARKS,
     "ru": (*_RUSSIAN_MARKS, *(mark + "ся" for mark in _RUSSIAN_MARKS)),
     "pl": tuple(stem + ending for stem in ("an", "on", "en", "ęt", "yt", "ut", "rt", "ąc")
                 for ending in ("ego", "emu", "ych", "ymi", "ej")),
@@ -82,6 +98,11 @@ _PARTICIPLE_MARKS = {
 _DECLENSIONS: dict[str, tuple[Declension, ...]] = {
     "ru": (_declension("", _RUSSIAN_ADJECTIVE, _RUSSIAN_ADJECTIVE),
            _declension("", tuple(e + "ся" for e in _RUSSIAN_ADJECTIVE), tuple(e + "ся" for e in _RUSSIAN_ADJECTIVE))),
+    "uk": (_declension("", _UKRAINIAN_ADJECTIVE, ("ого", "ому", "ими", "ою", "их")),),
+    # and Czech verbal nouns ("zpracování", processing: "zpracováních"), whose "-ím" is a finite form's too ("měním")
+    "cs": (_declension("", _CZECH_ADJECTIVE, ("ého", "ému", "ých", "ými")),
+           _declension("n", ("í", "ím", "ích", "ími"), ("ích", "ími")), _declension("t", ("í", "ím", "ích", "ími"),
+                                                                                 ("ích", "ími"))),
     "pl": (*(_declension(suffix, _POLISH_ADJECTIVE, ("ego", "emu", "ych", "ymi", "ej"))
              for suffix in ("an", "on", "en", "ęt", "yt", "ut", "rt", "ąc")),
            *(_declension(suffix, _POLISH_NOUN, ("ia", "iu", "iem", "iach", "iami"), genitive)
@@ -98,7 +119,7 @@ _PARTICIPLES = {
            "to", "ta", "tos", "tas", "nte", "ntes"),
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
-    "fr": (), "ru": (), "pl": (),
+    "fr": (), "ru": (), "pl": (), "uk": (), "cs": (),
 }
 _ACCENTED = str.maketrans("aeiou", "áéíóú")
 
@@ -136,7 +157,7 @@ def _derive(code: str) -> set[str]:
     lemmas = DefaultDictionaryFactory().get_dictionary(code)  # its own cache: gone with this factory
     try:
         paradigms = _Paradigms(code, lemmas, Counter(lemmas[word] for word in lemmas),
-                               wordfreq.get_frequency_dict(code, wordlist="large"))
+                               wordfreq.get_frequency_dict(code, wordlist="large"), _with_past(code, lemmas))
         return {word for word, share in paradigms.frequencies.items() if paradigms.is_verb_form(word, share)}
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
@@ -151,10 +172,12 @@ class _Paradigms:
     lemmas: Mapping[str, str]  # form → lemma
     forms: Counter[str]  # lemma → how many forms it has
     frequencies: Mapping[str, float]  # form → its share of words in text
+    past: frozenset[str] | None = None  # the lemmas with a past form, where that tells verbs (`_with_past`)
 
     def is_verb_form(self, word: str, share: float) -> bool:
         lemma = self.lemmas.get(word)
-        if lemma is None or lemma == word or len(word) < 3 or not word.isalpha():
+        if (lemma is None or lemma == word or len(word) < 3 or not word.isalpha()
+                or (self.past is not None and lemma not in self.past)):
             return False
         if (self.forms[lemma] < _VERB_FORMS_OF.get(self.code, _VERB_FORMS)
                 or not lemma.endswith(_INFINITIVES[self.code])
@@ -171,7 +194,7 @@ class _Paradigms:
         infinitive = self.frequencies.get(lemma, 0.0)
         if self.code in _ONLY_ENDINGS:
             return word.endswith(_ONLY_ENDINGS[self.code]) and len(word) > 4 and share <= infinitive
-        # Russian and Polish forms far more frequent than their infinitive are the commonest verbs of expository
+        # Slavic forms far more frequent than their infinitive are the commonest verbs of expository
         # text ("является", "należy"); participles and nouns are told apart above.
         return self.code in _DECLENSIONS or share <= _NAME_RATIO * infinitive or share < 1e-6
 
@@ -204,6 +227,15 @@ class _Paradigms:
                 and self.lemmas.get(word[:-3] + "nę") == lemma)
 
 
+def _with_past(code: str, lemmas: Mapping[str, str]) -> frozenset[str] | None:
+    """Czech lemmas of a verb: those with a form of the past in "-l" made of their stem ("navrhnout": "navrhl";
+    "dělat": "dělal"), which no noun in "-t" has ("student", "svět"); None for other languages."""
+    if code != "cs":
+        return None
+    return frozenset(lemma for form, lemma in lemmas.items()
+                     if form.endswith("l") and lemma.endswith(_INFINITIVES[code]) and form[:2] == lemma[:2])
+
+
 def _noun_lemma(code: str, lemma: str) -> bool:
     """A noun whose lemma ends as infinitives do: Russian abstract nouns in "-ость" ("надёжность", which simplemma
     lists with as many forms as a verb, its "ё" spelt both ways), Polish nouns in "-iec" ("naukowiec"; not "piec",
@@ -214,7 +246,7 @@ def _noun_lemma(code: str, lemma: str) -> bool:
 
 
 def _bases(code: str, word: str) -> set[str]:
-    """The singular or masculine words `word` may be a plural or feminine of (Russian and Polish ones are told by
+    """The singular or masculine words `word` may be a plural or feminine of (Slavic ones are told by
     `_Paradigms.declines`)."""
     if code in _DECLENSIONS:
         return set()

