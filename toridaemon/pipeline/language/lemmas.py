@@ -41,10 +41,11 @@ from toridaemon.pipeline import warmcache
 LANGUAGES = ("es", "it", "pt", "fr", "ru", "pl", "uk", "cs")
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
-# does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). Czech lists
-# few forms of some verbs ("navrhnout": 7) and as many of nouns in "-t" ("student": 12): there a verb is told by its
-# past form in "-l" instead (`_with_past`).
-_VERB_FORMS_OF = {"ru": 10, "uk": 10, "cs": 5}
+# does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). It lists few
+# forms of some Ukrainian verbs ("стати": 6), whose nouns in "-ти" are plurals (`_plural_noun`); and of some Czech
+# ones ("způsobovat": 3), as many of nouns in "-t" as of verbs ("student": 12): a Czech verb is told by a past or
+# present form instead (`_with_past`).
+_VERB_FORMS_OF = {"ru": 10, "uk": 5, "cs": 3}
 _NAME_RATIO = 30.0  # a form this many times as frequent as its infinitive is mostly another word
 _INFINITIVES = {
     "es": ("ar", "er", "ir", "ír"), "pt": ("ar", "er", "ir", "por", "pôr"), "it": ("are", "ere", "ire", "rre"),
@@ -69,6 +70,8 @@ _POLISH_NOUN = ("ie", "ia", "iu", "iem", "iach", "iom", "iami")
 _UKRAINIAN_ADJECTIVE = ("ий", "ій", "а", "я", "е", "є", "і", "ого", "ього", "ому", "ьому", "им", "ім", "у", "ю",
                         "ою", "ьою", "их", "іх", "ими", "іми")
 _CZECH_ADJECTIVE = ("ý", "á", "é", "í", "ého", "ému", "ém", "ým", "ou", "ých", "ými")
+_CZECH_VERBAL = ("l", "la", "lo", "li", "ly", "uje", "ují", "ají", "ejí", "ějí")  # past and present endings
+_CZECH_NOUN_CASES = ("u", "y", "ů", "ech", "em", "ům", "ě")  # "státu", "státy", "států"…
 Declension = tuple[tuple[str, ...], tuple[str, ...]]  # its endings, and those that tell it
 
 
@@ -84,11 +87,15 @@ _RUSSIAN_MARKS = (*(stem + ending for stem in ("щ", "вш") for ending in ("и�
                                                                           "их", "ими")),
                   *(stem + ending for stem in ("нн", "м", "т") for ending in ("ый", "ая", "ое", "ые", "ого", "ому",
                                                                                 "ым", "ых", "ыми")))
-# Ukrainian passive and active participles ("відсортований", "спожитий", "навчена", "працюючий"), with no "-е": "-те"
-# is a finite ending ("ідете"). Czech active participles ("stěžující", "pracujícího").
-_UKRAINIAN_MARKS = tuple(stem + ending for stem in ("ан", "ян", "ен", "єн", "т", "уч", "юч", "ач", "яч")
-                         for ending in ("ий", "а", "і", "ого", "ому", "им", "ій", "у", "ою", "их", "ими"))
-_CZECH_MARKS = tuple(stem + ending for stem in ("ící", "oucí") for ending in ("", "ho", "mu", "m", "ch", "mi"))
+# Ukrainian passive and active participles ("відсортований", "спожитий", "навчена", "працюючий"), with neither "-е"
+# nor "-у": "-те", "-ачу", "-ану", "-ту" are finite endings ("ідете", "бачу", "стану", "росту"); and verbal nouns
+# ("вручення", "катування"). Czech active participles ("stěžující", "pracujícího") and verbal nouns in "-ování".
+_UKRAINIAN_MARKS = (*(stem + ending for stem in ("ан", "ян", "ен", "єн", "ат", "ит", "іт", "от", "ут", "ят", "рт",
+                                                 "уч", "юч", "ач", "яч")
+                      for ending in ("ий", "а", "і", "ого", "ому", "им", "ій", "ою", "их", "ими")),
+                    *(stem + ending for stem in ("нн", "тт") for ending in ("я", "ю", "ям", "ях", "ями")))
+_CZECH_MARKS = (*(stem + ending for stem in ("ící", "oucí") for ending in ("", "ho", "mu", "m", "ch", "mi")),
+                *("ování" + ending for ending in ("", "m", "ch", "mi")))
 _PARTICIPLE_MARKS = {
     "uk": _UKRAINIAN_MARKS, "cs": _CZECH_MARKS,
     "ru": (*_RUSSIAN_MARKS, *(mark + "ся" for mark in _RUSSIAN_MARKS)),
@@ -98,7 +105,7 @@ _PARTICIPLE_MARKS = {
 _DECLENSIONS: dict[str, tuple[Declension, ...]] = {
     "ru": (_declension("", _RUSSIAN_ADJECTIVE, _RUSSIAN_ADJECTIVE),
            _declension("", tuple(e + "ся" for e in _RUSSIAN_ADJECTIVE), tuple(e + "ся" for e in _RUSSIAN_ADJECTIVE))),
-    "uk": (_declension("", _UKRAINIAN_ADJECTIVE, ("ого", "ому", "ими", "ою", "их")),),
+    "uk": (_declension("", _UKRAINIAN_ADJECTIVE, ("ого", "ому", "ими", "их")),),  # not "ою", a noun's too ("ведою")
     # and Czech verbal nouns ("zpracování", processing: "zpracováních"), whose "-ím" is a finite form's too ("měním")
     "cs": (_declension("", _CZECH_ADJECTIVE, ("ého", "ému", "ých", "ými")),
            _declension("n", ("í", "ím", "ích", "ími"), ("ích", "ími")), _declension("t", ("í", "ím", "ích", "ími"),
@@ -176,8 +183,8 @@ class _Paradigms:
 
     def is_verb_form(self, word: str, share: float) -> bool:
         lemma = self.lemmas.get(word)
-        if (lemma is None or lemma == word or len(word) < 3 or not word.isalpha()
-                or (self.past is not None and lemma not in self.past)):
+        if (lemma is None or lemma == word or len(word) < 3 or not word.replace("'", "").isalpha()
+                or (self.past is not None and lemma not in self.past) or self._noun_case(word, lemma)):
             return False
         if (self.forms[lemma] < _VERB_FORMS_OF.get(self.code, _VERB_FORMS)
                 or not lemma.endswith(_INFINITIVES[self.code])
@@ -198,6 +205,16 @@ class _Paradigms:
         # text ("является", "należy"); participles and nouns are told apart above.
         return self.code in _DECLENSIONS or share <= _NAME_RATIO * infinitive or share < 1e-6
 
+    def _noun_case(self, word: str, lemma: str) -> bool:
+        """A case of a noun spelt as an infinitive, under its lemma (Czech "státu", "států" of "stát", state and to
+        stand; Ukrainian plural nouns in "-ти", "кошти": "коштами"): the lemma has a noun's forms."""
+        if self.code == "cs":
+            return self.lemmas.get(lemma + "ů") == lemma and word[len(lemma):] in _CZECH_NOUN_CASES and (
+                word.startswith(lemma))
+        if self.code == "uk":
+            return any(self.lemmas.get(lemma[:-1] + ending) == lemma for ending in ("ами", "ах"))
+        return False
+
     def declines(self, word: str, lemma: str) -> bool:
         """Whether `word`, a form of `lemma`, is a participle or a verbal noun (see `_DECLENSIONS` and
         `_PARTICIPLE_MARKS`)."""
@@ -209,14 +226,20 @@ class _Paradigms:
             for ending in endings:
                 if word.endswith(ending) and len(word) > len(ending) + 1:
                     stem = word[: -len(ending)]
-                    if any(other != ending and self._declined_alike(stem, other, lemma, endings) for other in telling):
+                    # Not a form of another word in Ukrainian, nor for a Czech form in "-í": "веде" and "прийшла"
+                    # are verbs beside "ведою" and "прийшлого", "tvrdí" beside "tvrdého", of other words.
+                    own = self.code == "uk" or (self.code == "cs" and ending == "í")
+                    if any(other != ending and self._declined_alike(stem, other, lemma, endings, own=own)
+                           for other in telling):
                         return True
         return False
 
-    def _declined_alike(self, stem: str, ending: str, lemma: str, endings: tuple[str, ...]) -> bool:
-        """Whether `stem` + `ending` is a form of `lemma`, or of an adjective or noun of `stem` in that declension."""
+    def _declined_alike(self, stem: str, ending: str, lemma: str, endings: tuple[str, ...], *, own: bool) -> bool:
+        """Whether `stem` + `ending` is a form of `lemma`, or (unless `own`) of an adjective or noun of `stem` in
+        that declension."""
         other = self.lemmas.get(stem + ending)
-        return other is not None and (other == lemma or (other.startswith(stem) and other[len(stem):] in endings))
+        return other is not None and (other == lemma or (
+            not own and other.startswith(stem) and other[len(stem):] in endings))
 
     def _conjugated(self, word: str, lemma: str) -> bool:
         """A verb form that ends as a declension does: a Russian gerund of a verb in "-ать"/"-ять" ("считая",
@@ -228,12 +251,14 @@ class _Paradigms:
 
 
 def _with_past(code: str, lemmas: Mapping[str, str]) -> frozenset[str] | None:
-    """Czech lemmas of a verb: those with a form of the past in "-l" made of their stem ("navrhnout": "navrhl";
-    "dělat": "dělal"), which no noun in "-t" has ("student", "svět"); None for other languages."""
+    """Czech lemmas of a verb: those with a form of the past ("navrhl", "měl", "šel") or of the present ("způsobuje",
+    "dělají"), which no noun in "-t" has ("student", "svět"), and those in "-ovat", "-ávat", "-ívat", "-ývat", which
+    no noun ends in; None for other languages."""
     if code != "cs":
         return None
-    return frozenset(lemma for form, lemma in lemmas.items()
-                     if form.endswith("l") and lemma.endswith(_INFINITIVES[code]) and form[:2] == lemma[:2])
+    infinitives = _INFINITIVES[code]
+    return frozenset(lemma for form, lemma in lemmas.items() if lemma.endswith(infinitives) and form != lemma and (
+        form.endswith(_CZECH_VERBAL) or lemma.endswith(("ovat", "ávat", "ívat", "ývat"))))
 
 
 def _noun_lemma(code: str, lemma: str) -> bool:

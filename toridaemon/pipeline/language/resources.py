@@ -168,6 +168,7 @@ _MISSING_FUNCTION_WORDS = {
         "algumas nenhum nenhuma mesma tanto tanta tantos tantas".split()
     ),
     "es": set("tanta tantos tantas".split()),
+    "cs": {"lze", "nelze"},  # "one can", "one cannot": "metodu lze použít"
     "it": set("molte poca poche vari varie alcuni alcune nessuno nessuna stessa".split()),
     "fr": set("quelques quelque certains certaines diverses aucune toute différents différentes nombreux "
               "nombreuses".split()),  # not "divers": "faits divers"
