@@ -8,7 +8,7 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
 - it is not the infinitive itself ("poder", "dovere" and "prazer" are nouns too);
 - it is not a participle ("sistemas distribuidos", "aprendizaje supervisado", "agente": adjectives and nouns; in
   the Slavic languages a form that declines as an adjective), nor a Polish or Czech verbal noun ("uczenie
-  maszynowe", "zpracování"); in Czech its lemma has a past form in "-l" (`_with_past`);
+  maszynowe", "zpracování"); in Czech its lemma has a past or present form (`_with_past`);
 - it is no word of its own (a lemma: "forma", "cambio", "mostra"), no plural or feminine of one ("solares",
   "militares", "colecciones", "amiga": the noun or adjective beside a verb of the same spelling), and not listed
   capitalised (a name);
@@ -19,8 +19,9 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
 this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text. Of 80
 forms drawn at random from each of the Russian and Polish lists, all are verb forms (an earlier Russian sample
-held a noun in "-ость", "равноудаленности": such nouns are told apart now, `_noun_lemma`); of 70 of the Ukrainian
-and Czech ones, all are verb forms, gerunds or the short passive participles of a predicate ("pochopeno").
+held a noun in "-ость", "равноудаленности": such nouns are told apart now, `_noun_lemma`); of 350 of each of the
+Ukrainian and Czech ones, all but two or three are verb forms, gerunds or the short passive participles of a
+predicate ("pochopeno").
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
