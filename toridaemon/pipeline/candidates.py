@@ -28,7 +28,7 @@ from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGES
 from toridaemon.pipeline.language.clitics import split_proclitic
 from toridaemon.pipeline.language.korean import is_boundary, split_particle
-from toridaemon.pipeline.language.resources import VIETNAMESE_COMPOUNDS
+from toridaemon.pipeline.language.resources import JOINERS, NO_JOINERS, VIETNAMESE_COMPOUNDS
 from toridaemon.pipeline.language.unspaced import is_particle, split_words, unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
@@ -132,12 +132,10 @@ _RUN_BEFORE = regex.compile(r"(?r)\S*")
 _RUN_AFTER = regex.compile(r"\S*")
 # Anchored at the start of a word so that a long run of letters is scanned once, not once per letter.
 _LINE_HYPHEN = regex.compile(r"(?<!\p{L})(\p{L}+)-[ \t]*\n[ \t]*(\p{Ll}+)")
-_JOINERS = "\u200c\u200d"
-_NO_JOINERS = str.maketrans("", "", _JOINERS)
 # Malayalam's chillu letters in their spelling before Unicode 5.1: a consonant, a virama and a joiner.
 _CHILLUS = {"ണ്\u200d": "ൺ", "ന്\u200d": "ൻ", "ര്\u200d": "ർ", "ല്\u200d": "ൽ", "ള്\u200d": "ൾ", "ക്\u200d": "ൿ"}
 _HYPHENS_AND_APOSTROPHES = str.maketrans("\u2010\u2011\u2013\u2019\u02bc", "---''")
-_LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'’\-\u200c\u200d]+")  # joiners: Indic conjuncts ("क्‍ष")
+_LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'\-\u200c\u200d]+")  # joiners: Indic conjuncts ("क्‍ष")
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
 _LATIN_BASE_LETTERS = frozenset(_BASE_LETTER.findall(_LATIN))  # those of `_LATIN`: "é" or "ł" needs no search
 _CACHE_LIMIT = 200_000
@@ -254,10 +252,10 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     boundary."""
     lower = lowercase(token)
     # A hyphen or an unspaced en dash joins a compound ("Levenberg–Marquardt"); an apostrophe is one key however
-    # it is written ("об'єкт", "об’єкт", "обʼєкт").
+    # it is written ("об'єкт", "об’єкт", "обʼєкт"), "'" from here on.
     if not lower.isascii():
         lower = lower.translate(_HYPHENS_AND_APOSTROPHES)
-    if lower.endswith(("'s", "’s")):
+    if lower.endswith("'s"):
         lower = lower[:-2]
     if not lower.isascii() and ("\u200c" in lower or "\u200d" in lower):
         lower = _listed_spelling(lower, lang)
@@ -268,14 +266,14 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         return None
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
         return None
-    bare = lower.replace("-", "").replace("'", "").replace("’", "").replace(" ", "")  # " ": a Vietnamese compound
+    bare = lower.replace("-", "").replace("'", "").replace(" ", "")  # " ": a Vietnamese compound
     if not bare.isascii():
-        bare = bare.translate(_NO_JOINERS)
+        bare = bare.translate(NO_JOINERS)
     if not _spelt_in_letters(bare, lower) or _one_letter_repeated(token):
         return None
-    if _adverb(lower, lang) or (lang.english and ("'" in lower or "’" in lower)):
+    if _adverb(lower, lang) or (lang.english and "'" in lower):
         return None  # an adverb, or a contraction ("can’t", "we'll")
-    if lower[-1] in "'’":
+    if lower[-1] == "'":
         return None  # an elided function word ("jusqu'", "l’", "quest'")
     folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded above
     return folded, _ending(token, lower, lang), folded == lower
@@ -288,10 +286,10 @@ def _listed_spelling(lower: str, lang: Language) -> str:
     ends a word after a virama (Kannada "ಲಿಸ್ಟ್‍" is "ಲಿಸ್ಟ್"): one word, one key."""
     for spelled, chillu in _CHILLUS.items():
         lower = lower.replace(spelled, chillu)
-    plain = lower.translate(_NO_JOINERS)
+    plain = lower.translate(NO_JOINERS)
     if plain in lang.frequencies and lower not in lang.frequencies:
         return plain
-    return lower.rstrip(_JOINERS)
+    return lower.rstrip(JOINERS)
 
 
 def _verb(token: str, lower: str, lang: Language) -> bool:

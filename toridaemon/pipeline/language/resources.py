@@ -44,7 +44,8 @@ _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _MAX_SHARP_S = 3  # "ss" of a word read as "ß" or not: 2**3 readings at most
 _LISTED_LANGUAGES = tuple(stop_words.LANGUAGE_MAPPING)  # the languages `stop-words` has a list of
 _NOT_LATIN_LETTER = regex.compile(r"[^\p{Latin}\P{L}]")
-_NO_JOINERS = str.maketrans("", "", "\u200c\u200d")  # inside words of Persian ("می‌کند") or Indic scripts
+JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner: inside words of Persian ("می‌کند") and Indic scripts
+NO_JOINERS = str.maketrans("", "", JOINERS)
 _SCRIPT_SAMPLE = 100  # words of a list looked at to tell the script it is written in
 _QUOTES_AND_COMMAS = '",\u060c '  # not the apostrophe: Italian "ch'" is "ch'", no "ch" (as "CO")
 _FOREIGN_ZIPF = 3.0  # another language's function word rarer than this (1 in a million words) is one here too
@@ -346,7 +347,7 @@ def _own_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
     if code == "vi":  # its closed classes (see `_listed_function_words`)
         return _listed_function_words(code)
     frequent = {word for word, share in frequencies.items()
-                if share >= 10**_FUNCTION_ZIPF / 1e9 and word.translate(_NO_JOINERS).isalpha()}
+                if share >= 10**_FUNCTION_ZIPF / 1e9 and word.translate(NO_JOINERS).isalpha()}
     return _listed_function_words(code) | frequent
 
 
