@@ -106,3 +106,32 @@ def make_pdf(path: Path, pages: list[str] | None = None, title: str | None = Non
         body = [*body[:-1], body[-1] + f"\nDocument reference {salt}.\n"]
     path.write_bytes(pdf_bytes(body, title))
     return path
+
+
+def pdf_with_text_layer(text: str) -> bytes:
+    """A one-page PDF whose text layer reads `text` in any script: each distinct character is drawn as one byte
+    code of Helvetica, and the font's ToUnicode map says which character the code stands for (as a font with its
+    own mapping does; what the page shows is beside the point). At most 255 distinct characters."""
+    chars = sorted(set(text) - {"\n"})
+    if len(chars) > 255:
+        raise ValueError("more than 255 distinct characters")
+    codes = {char: index + 1 for index, char in enumerate(chars)}
+    mapping = "\n".join(f"<{codes[char]:02X}> <{char.encode('utf-16-be').hex().upper()}>" for char in chars)
+    cmap = (f"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Text def\n"
+            f"1 begincodespacerange <01> <FF> endcodespacerange\n{len(chars)} beginbfchar\n{mapping}\nendbfchar\n"
+            f"endcmap CMapName currentdict /CMap defineresource pop end end").encode()
+    lines = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
+    for line in text.splitlines():
+        lines.append("<" + "".join(f"{codes[char]:02X}" for char in line) + "> Tj T*")
+    lines.append("ET")
+    content = "\n".join(lines).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
+        b" /Contents 5 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
+    ]
+    return pdf_of_objects(objects)

@@ -18,12 +18,13 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, RectangleObject
 
 from tests.conftest import good_corpus
-from tests.pdfgen import pdf_bytes, pdf_of_objects
+from tests.pdfgen import pdf_bytes, pdf_of_objects, pdf_with_text_layer
 from tests.scangen import stamped
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
 from toridaemon.pipeline.concepts import clean
+from toridaemon.pipeline.language.scripts import one_system
 from toridaemon.pipeline.result import DocumentResult
-from toridaemon.pipeline.text import read_document
+from toridaemon.pipeline.text import read_document, tessdata
 from toridaemon.pipeline.text.clean import (
     _UNMARKED,
     _WORD,
@@ -33,9 +34,9 @@ from toridaemon.pipeline.text.clean import (
     lost_ligatures_likely,
     unmarked,
 )
-from toridaemon.pipeline.text.document import finish
+from toridaemon.pipeline.text.document import _ocr_wanted, finish
 from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
-from toridaemon.pipeline.text.quality import _VOWELLESS_WORD, verdict
+from toridaemon.pipeline.text.quality import _VOWELLESS_WORD, garbled_script, verdict
 from toridaemon.pipeline.text.title import (
     SIMILAR,
     Line,
@@ -740,3 +741,91 @@ def test_a_metadata_title_holding_a_hyperref_option_is_no_title() -> None:
 def test_a_metadata_title_in_utf8_read_as_latin1_is_read_again() -> None:
     assert plausible_metadata("Le dahut - PrÃ©cis de zoologie") == "Le dahut - Précis de zoologie"
     assert plausible_metadata("SÃO PAULO em nÃºmeros") == "SÃO PAULO em nÃºmeros"  # not valid UTF-8 read back
+
+
+# Hindi, and the same text as a font whose glyphs map to wrong code points gives it: conjuncts as Cyrillic, Greek
+# or Latin letters ("लर्निंग" as "लЭनंग"), the vowel sign "ि" before its consonant (visual order).
+_HINDI = (
+    "मशीन लर्निंग कृत्रिम बुद्धि की एक शाखा है। तंत्रिका नेटवर्क बड़े डेटा से सीखते हैं और चित्रों को पहचानते हैं।\n"
+    "गहरी सीख के मॉडल भाषा का अनुवाद करते हैं और आवाज़ को पाठ में बदलते हैं। शोधकर्ता नए मॉडल बनाते हैं\n"
+    "जो कम ऊर्जा में अधिक सटीक परिणाम देते हैं। तंत्रिका नेटवर्क के प्रशिक्षण में समय लगता है।\n"
+)
+_GARBLED = {"लर्निंग": "लЭनंग", "कृत्रिम": "कृΧिम", "बुद्धि": "बुŲि", "नेटवर्क": "नेटवκक", "चित्रों": "िचΘों",
+            "प्रशिक्षण": "ФिशЭण", "शोधकर्ता": "शोधकϋता", "ऊर्जा": "ऊЙजा"}
+
+
+def _garbled_hindi() -> str:
+    text = _HINDI
+    for word, garbled in _GARBLED.items():
+        text = text.replace(word, garbled)
+    return text
+
+
+def test_a_layer_with_words_garbled_across_scripts_is_garbled_not_garbage_nor_ok() -> None:
+    assert verdict(LayerPage(_HINDI)) == "ok"
+    assert verdict(LayerPage(_garbled_hindi())) == "garbled"
+    assert garbled_script(_garbled_hindi()) == "Devanagari"
+    # Visual order alone: words that open with their vowel sign.
+    visual = " ".join(f"ि{consonant}म" for consonant in "कखगचजटडतदनपबमयरलवस") + " " + _HINDI
+    assert verdict(LayerPage(visual)) == "garbled"
+    # A font's table of its vowel signs, standing alone, is no garbled word; nor are two words with the space
+    # between them lost ("counterजवळ"), Latin letters in Japanese and Korean words, nor look-alike letters.
+    signs = " ".join("ा ि ी ु ू ृ े ै ो ौ ं ः ्".split() * 3) + " " + _HINDI
+    assert verdict(LayerPage(signs)) == "ok"
+    joined = " ".join(["counterजवळ", "setdefaultlanguageऐवजी", "علىLive"] * 4) + " " + _HINDI
+    assert verdict(LayerPage(joined)) == "ok"
+    assert verdict(LayerPage("Tシャツを買いました。X선 검사를 받았습니다. " * 10)) == "ok"
+    assert verdict(LayerPage("Особливостi етiологiї в Українi, вiсник унiверситету. " * 6)) == "ok"
+    # The share decides: 5 garbled words of 60 is under a tenth, 7 of 60 over it.
+    words = _HINDI.split()[:55]
+    assert verdict(LayerPage(" ".join(words + ["लЭनंग"] * 5))) == "ok"
+    assert verdict(LayerPage(" ".join(words[:53] + ["लЭनंग"] * 7))) == "garbled"
+
+
+def test_a_garbled_layer_stands_without_ocr_data_of_its_script_and_its_garbled_words_make_no_concepts(
+        tmp_path: Path) -> None:
+    if tessdata.reads_script("Devanagari", None):
+        pytest.skip("this machine has OCR data of Devanagari: the page would be read with OCR")
+    garbled = pdf_with_text_layer(_garbled_hindi())
+    document = read_document(garbled, PipelineOptions())
+    assert "garbled_text_kept" in document.warnings
+    assert "गहरी सीख के मॉडल भाषा का अनुवाद" in document.pages[0]  # the layer stands, with its good words
+    assert not document.ocr_pages
+    path = tmp_path / "garbled.pdf"
+    path.write_bytes(garbled)
+    result = analyze_pdf(path)
+    names = [concept.name for concept in result.concepts]
+    assert names and not any(word in name for name in names for word in _GARBLED.values())
+    assert all(one_system(word) for name in names for word in name.split())
+    plain = read_document(pdf_with_text_layer(_HINDI), PipelineOptions())
+    assert "garbled_text_kept" not in plain.warnings
+
+
+def test_a_garbled_page_is_read_with_ocr_where_data_of_its_script_is_installed(tmp_path: Path) -> None:
+    """The choice of pages only: the data files here are empty placeholders (no Devanagari data is installed on
+    this machine to read one with), so no OCR runs."""
+    layer = [LayerPage(_garbled_hindi()), LayerPage(_HINDI)]
+    verdicts = [verdict(page) for page in layer]
+    assert verdicts == ["garbled", "ok"]
+    with_devanagari, without = tmp_path / "hin", tmp_path / "eng"
+    for folder, names in ((with_devanagari, ("hin", "osd")), (without, ("osd",))):
+        folder.mkdir()
+        for name in names:
+            (folder / f"{name}.traineddata").write_bytes(b"")
+    assert _ocr_wanted(verdicts, layer, PipelineOptions(tessdata_dir=str(with_devanagari))) == [0]
+    if not tessdata.reads_script("Devanagari", None):
+        assert _ocr_wanted(verdicts, layer, PipelineOptions(tessdata_dir=str(without))) == []
+
+
+def test_look_alike_letters_of_another_script_are_read_as_the_words_own() -> None:
+    assert clean_page("Особливостi етiологiї в Українi", "uk") == "Особливості етіології в Україні"
+    assert clean_page("begіn, Wіndows, ASCІІ", "en") == "begin, Windows, ASCII"  # Cyrillic "і" in Latin words
+    assert clean_page("1 jануар, КЗIО", "sr") == "1 јануар, КЗІО"
+    assert clean_page("ΑΘΗΝΑ and Ελληνικά ΚΑΙ ΤΟ ΝEΟ", "el") == "ΑΘΗΝΑ and Ελληνικά ΚΑΙ ΤΟ ΝΕΟ"
+    # A letter with no look-alike keeps the word as written, and so does a word of as many letters of each.
+    for kept in ("Яndex", "10 μmol", "χPP", "іv", "Ωcm", "β-catenin", "Windows і Linux"):
+        assert clean_page(kept, "en") == kept
+    # The repaired word is the word: its concepts are those of the text written right.
+    written_right = "Особливості етіології хвороби. Особливості етіології вивчали в Україні."
+    mixed = written_right.replace("і", "i")
+    assert [c.name for c in analyze_text(mixed).concepts] == [c.name for c in analyze_text(written_right).concepts]

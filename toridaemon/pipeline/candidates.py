@@ -29,6 +29,7 @@ from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGE
 from toridaemon.pipeline.language.clitics import split_proclitic
 from toridaemon.pipeline.language.korean import is_boundary, split_particle
 from toridaemon.pipeline.language.resources import JOINERS, NO_JOINERS, VIETNAMESE_COMPOUNDS
+from toridaemon.pipeline.language.scripts import one_system
 from toridaemon.pipeline.language.unspaced import is_particle, split_words, unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span
@@ -269,7 +270,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     bare = lower.replace("-", "").replace("'", "").replace(" ", "")  # " ": a Vietnamese compound
     if not bare.isascii():
         bare = bare.translate(NO_JOINERS)
-    if not _spelt_in_letters(bare, lower) or _one_letter_repeated(token):
+    if not _spelt_in_letters(bare, lower) or _one_letter_repeated(token) or not _in_one_script(bare, lower):
         return None
     if _adverb(lower, lang) or (lang.english and "'" in lower):
         return None  # an adverb, or a contraction ("can’t", "we'll")
@@ -479,6 +480,13 @@ def _spelt_in_letters(bare: str, lower: str) -> bool:
     if not bare or (not bare.isalpha() and _LETTERS_AND_MARKS.fullmatch(lower) is None):
         return False
     return bare.isascii() or bare[0] in _LATIN_BASE_LETTERS or _BASE_LETTER.search(bare) is not None
+
+
+def _in_one_script(bare: str, lower: str) -> bool:
+    """Whether each part of a word between its hyphens is written in one writing system ("β-catenin" is; a garbled
+    "मŲ", a "Wіndows" with a Cyrillic "і" the text stage left, "counterजवळ" with a space lost are not:
+    `language.scripts`)."""
+    return bare.isascii() or _LATIN_CHARS.issuperset(bare) or all(map(one_system, lower.split("-")))
 
 
 def _classified(token: str, lang: Language, cache: dict[str, WordInfo]) -> WordInfo:

@@ -2,7 +2,8 @@
 
 Per page: glyph codes a font gives as control or private-use characters read as the ligatures or OT1 letters
 that make known words, soft hyphens joined (U+00AD and PDFium's U+0002 at a line end), accents extracted as
-separate characters put back on their letters, NFKC normalisation, the XeTeX logos read as their names, and ligatures a
+separate characters put back on their letters, NFKC normalisation, look-alike letters of another script read as the
+word's own ("Українi", `look_alikes`), the XeTeX logos read as their names, and ligatures a
 font lost ("coe cients", " oating") repaired where the joined word is a known word of the document's language.
 Across pages: running headers, footers and page numbers (lines repeated at the same place on most pages) dropped.
 """
@@ -20,6 +21,7 @@ import regex
 import wordfreq
 
 from toridaemon.pipeline.language.resources import word_shares
+from toridaemon.pipeline.text.look_alikes import read_look_alikes
 
 # PDFium marks a hyphen at a line end as U+0002 or U+FFFE (by version) and may already join the lines.
 SOFT_HYPHENS = ("\u00ad", "\u0002", "\ufffe")
@@ -129,6 +131,7 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
         text = stream_safe(text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
+        text = read_look_alikes(text)
     if any(mark in text for mark in _ASCII_MARKS):  # after the other accents: "d´ej`a" is one word by then
         text = _join_ascii_accents(text, language)
     text = _join_hyphenated(text, language)

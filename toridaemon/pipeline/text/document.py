@@ -27,7 +27,7 @@ from toridaemon.pipeline.text.clean import (
     lost_ligatures_likely,
 )
 from toridaemon.pipeline.text.extract import LayerPage, layer_page, metadata_title, open_document, visible_chars
-from toridaemon.pipeline.text.quality import Verdict, is_garbage, verdict
+from toridaemon.pipeline.text.quality import Verdict, garbled_script, is_garbage, verdict
 from toridaemon.pipeline.text.title import SOFT_HYPHEN, Line, choose_title
 
 Detector = Callable[[str], "str | None"]
@@ -69,6 +69,7 @@ _SCRIPT_ASKS = 3  # pages of a document whose script detection changed nothing, 
 # "words": "asa", "soto", "base").
 _KNOWN_WORD_SHARE = 0.25
 _LONG_WORD = re.compile(r"[^\W\d_]{3,}")
+_USABLE: tuple[Verdict, ...] = ("ok", "garbled")  # a text layer that stands when OCR did not finish its page
 _ISO_NAMES = {name: code for code, name in reversed(tessdata.TESSERACT_NAMES.items())}
 
 
@@ -92,18 +93,20 @@ def read_document(
     try:
         layer = [layer_page(pdf, index) for index in range(len(pdf))]
         verdicts = [verdict(page) for page in layer]
-        wanted = _ocr_wanted(verdicts, options)
+        wanted = _ocr_wanted(verdicts, layer, options)
         run = _ocr(pdf, wanted, options, detect, _ocr_deadline(started, data, options)) if wanted else _OcrRun()
         metadata = metadata_title(pdf)
     finally:
         pdf.close()
     texts = [_page_text(verdicts[i], page.text, run.texts.get(i), finished=i not in run.unfinished)
              for i, page in enumerate(layer)]
-    for index in [i for i in run.texts if verdicts[i] == "ok" and i in run.unfinished]:
+    for index in [i for i in run.texts if verdicts[i] in _USABLE and i in run.unfinished]:
         del run.texts[index]  # its usable layer stood (see `_page_text`): no text of this page is OCR's
     warnings = set(run.warnings)
     if any(v == "garbage" and i not in run.texts for i, v in enumerate(verdicts)):
         warnings.add("garbage_text_dropped")
+    if any(v == "garbled" and i not in run.texts for i, v in enumerate(verdicts)):
+        warnings.add("garbled_text_kept")
     if options.ocr == "off" and ("scan" in verdicts or "stamped" in verdicts):  # a page image nobody read
         warnings.add("scan_not_read")
     lines, sizes_read = _title_lines(layer, verdicts, run)
@@ -179,10 +182,10 @@ def _readable(pages: list[str]) -> bool:
 
 
 def _page_text(verdict: str, layer: str, read: str | None, *, finished: bool = True) -> str:
-    """A page's text: what OCR read, else its text layer (none for garbage); a usable layer stands when the reading
-    (`ocr: force`) ran out of time. A scan's OCR text gets the lines of its text layer it did not read (a stamp,
+    """A page's text: what OCR read, else its text layer (none for garbage); a usable or garbled layer stands when
+    the reading ran out of time. A scan's OCR text gets the lines of its text layer it did not read (a stamp,
     a Bates number): they are real text, and OCR may miss them (white on a photo, tiny type)."""
-    if read is None or (verdict == "ok" and not finished):
+    if read is None or (verdict in _USABLE and not finished):
         return "" if verdict == "garbage" else layer
     if verdict not in ("stamped", "scan"):
         return read
@@ -193,12 +196,21 @@ def _page_text(verdict: str, layer: str, read: str | None, *, finished: bool = T
     return "\n".join([read, *missed]) if missed else read
 
 
-def _ocr_wanted(verdicts: Sequence[str], options: PipelineOptions) -> list[int]:
+def _ocr_wanted(verdicts: Sequence[str], layer: Sequence[LayerPage], options: PipelineOptions) -> list[int]:
+    """The pages to read with OCR: scans, stamped scans and garbage; a garbled page where OCR reads its script (read
+    in another's letters, Devanagari with English data, it gave "ae, oe, fea" where its text layer had most words
+    right)."""
     if options.ocr == "off":
         return []
     if options.ocr == "force":
         return list(range(len(verdicts)))
-    return [index for index, kind in enumerate(verdicts) if kind in ("scan", "stamped", "garbage")]
+    return [index for index, kind in enumerate(verdicts) if kind in ("scan", "stamped", "garbage")
+            or (kind == "garbled" and _script_readable(layer[index].text, options))]
+
+
+def _script_readable(text: str, options: PipelineOptions) -> bool:
+    script = garbled_script(text)
+    return script is not None and tessdata.reads_script(script, options.tessdata_dir)
 
 
 def _ocr_deadline(started: float, data: bytes, options: PipelineOptions) -> float:

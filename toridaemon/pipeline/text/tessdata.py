@@ -123,6 +123,14 @@ def without_data(script: str, languages: str, tessdata_dir: str | None) -> bool:
     return script not in other_scripts(languages, tessdata_dir)
 
 
+def reads_script(script: str, tessdata_dir: str | None) -> bool:
+    """Whether OCR reads a page written in `script` (as `language.scripts.script` names it: "Devanagari",
+    "Hangul") in it: a language of that script is installed, and so is script detection, which switches to it."""
+    named = script_named(script)
+    return script_data(tessdata_dir) is not None and any(
+        script_of(name) == named for name in installed(tessdata_dir))
+
+
 def script_named(found: str) -> str:
     """The script of `script_of` that script detection's `found` names."""
     return _SCRIPT_ALIASES.get(found, found)

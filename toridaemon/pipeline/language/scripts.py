@@ -1,0 +1,92 @@
+"""The scripts of a word's letters: a word of any language is written in one writing system.
+
+Unicode gives each letter a script. Japanese writes a word in Han, kana and Latin letters ("Tシャツ"), Korean in
+Hangul, Han and Latin ("X선"), Chinese in Han and Bopomofo with Latin: each counts as one writing system here.
+Marks and joiners (script "Inherited") and apostrophes or modifiers ("Common") belong to whatever they stand by.
+
+Letters of two writing systems in one word come from:
+- a font whose glyphs map to wrong code points, in scripts whose conjuncts are glyphs of their own ("मŲ", "आЭण",
+  "الAbب": XeTeX documents in Marathi and Arabic), which makes a text layer garbage (`text.quality`);
+- a letter of a look-alike script ("Теорiя" with a Latin "i", "Wіndows" with a Cyrillic one), which the text stage
+  reads as the word's own (`text.clean`);
+- a space lost between two words ("counterजवळ").
+None of them is a word to make a concept of (`candidates.classify`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import regex
+
+# Unicode's names of the scripts of the world's widely written languages, as `regex` reads `\p{sc=...}`; a letter of
+# another script is told by the first word of its character name ("ETHIOPIC SYLLABLE HA"), which names the script.
+_SCRIPTS = (
+    "Latin", "Cyrillic", "Greek", "Armenian", "Georgian", "Hebrew", "Arabic", "Syriac", "Thaana", "Nko",
+    "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala",
+    "Thai", "Lao", "Tibetan", "Myanmar", "Khmer", "Mongolian", "Ethiopic", "Cherokee", "Canadian_Aboriginal",
+    "Tifinagh", "Javanese", "Balinese", "Sundanese", "Ol_Chiki", "Vai", "Adlam", "Yi", "Coptic",
+    "Han", "Hiragana", "Katakana", "Bopomofo", "Hangul",
+)
+_SCRIPT_OF = regex.compile("|".join(f"(?P<{name}>\\p{{sc={name}}})" for name in _SCRIPTS))
+_WITHOUT_SCRIPT = regex.compile(r"[\p{sc=Common}\p{sc=Inherited}]")
+# Writing systems of several scripts: a word within one of them is written in one system.
+_SYSTEMS = (
+    frozenset(("Han", "Hiragana", "Katakana", "Latin")),
+    frozenset(("Han", "Bopomofo", "Latin")),
+    frozenset(("Hangul", "Han", "Latin")),
+)
+_LOOK_ALIKE_SCRIPTS = frozenset(("Latin", "Cyrillic", "Greek"))  # see `text.clean.look_alikes`
+_MIN_WORD_LETTERS = 2  # a run of fewer letters of a script beside another is no word lost beside it
+_scripts: dict[str, str | None] = {}
+_MAX_KEPT = 1 << 16  # characters whose script is kept: more than all the letters of the scripts above
+
+
+def script(char: str) -> str | None:
+    """The script of a character, None for one of every script (digits, punctuation, marks, joiners)."""
+    found = _scripts.get(char, "")
+    if found != "":
+        return found
+    if _WITHOUT_SCRIPT.match(char) is not None:
+        found = None
+    else:
+        match = _SCRIPT_OF.match(char)
+        found = match.lastgroup if match is not None else unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+    if len(_scripts) < _MAX_KEPT:
+        _scripts[char] = found
+    return found
+
+
+def runs(word: str) -> list[tuple[str, int]]:
+    """The scripts of `word`'s letters in order, each with how many letters in a row are written in it."""
+    found: list[tuple[str, int]] = []
+    for char in word:
+        name = script(char)
+        if name is None:
+            continue
+        if found and found[-1][0] == name:
+            found[-1] = (name, found[-1][1] + 1)
+        else:
+            found.append((name, 1))
+    return found
+
+
+def one_system(word: str) -> bool:
+    """Whether `word`'s letters are written in one writing system (see the module docstring)."""
+    if word.isascii():
+        return True
+    names = {name for name, _ in runs(word)}
+    return len(names) <= 1 or any(names <= system for system in _SYSTEMS)
+
+
+def garbled(word: str) -> bool:
+    """Whether `word` mixes writing systems as no lost space and no look-alike letter does: its scripts change
+    more than once, or a lone letter stands beside another script ("मŲ", "الAbب", "आЭण"), and one of them is none
+    of Latin, Cyrillic and Greek (whose look-alikes `text.clean` reads as one script). Two words written without
+    the space between them ("counterजवळ", "علىLive") are not garbled."""
+    if word.isascii() or one_system(word):
+        return False
+    found = runs(word)
+    if {name for name, _ in found} <= _LOOK_ALIKE_SCRIPTS:
+        return False
+    return len(found) > 2 or min(count for _, count in found) < _MIN_WORD_LETTERS

@@ -1,0 +1,65 @@
+"""Letters of a look-alike script inside a word, read as the word's own: "Теорiя" → "Теорія", "Wіndows" → "Windows".
+
+Latin, Cyrillic and Greek share letter shapes. Ukrainian text set in fonts or encodings without "і" is written with
+the Latin "i" ("Українi", "вiсник": a Debian texlive bibliography sample writes every one so), Serbian with a
+Latin "j" ("jануар"), and a Cyrillic keyboard leaves Cyrillic letters in Latin words ("begіn"). Such a word is in
+no word list, and counts as another word than the same one written right. A word whose letters are of two of these
+scripts, more of one than of the other, is read in the script of the more: each letter of the other is replaced by
+its look-alike, when every one has one. Other words stay as written ("Яndex", "μmol", "χPP").
+"""
+
+from __future__ import annotations
+
+import re
+
+import regex
+
+from toridaemon.pipeline.language.scripts import runs, script
+
+_LATIN_TO = {
+    "Cyrillic": dict(zip("aceijopsxyABCEHIJKMOPSTXYïÏëË", "асеіјорѕхуАВСЕНІЈКМОРЅТХУїЇёЁ", strict=True)),
+    "Greek": dict(zip("ovABEHIKMNOPTXYZ", "ονΑΒΕΗΙΚΜΝΟΡΤΧΥΖ", strict=True)),
+}
+_TO_LATIN = {script: {shape: latin for latin, shape in table.items()} for script, table in _LATIN_TO.items()}
+_LOOK_ALIKES = {
+    ("Latin", script): table for script, table in _LATIN_TO.items()
+} | {(script, "Latin"): table for script, table in _TO_LATIN.items()}
+# The ranges of the Greek and Cyrillic blocks, and a Latin letter beside one: a word that may hold look-alikes.
+_GREEK_OR_CYRILLIC = "\u0370-\u03ff\u0400-\u052f"
+_ANY_GREEK_OR_CYRILLIC = re.compile(f"[{_GREEK_OR_CYRILLIC}]")
+_LATIN_LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_BESIDE = re.compile(f"[{_LATIN_LETTER}][{_GREEK_OR_CYRILLIC}]|[{_GREEK_OR_CYRILLIC}][{_LATIN_LETTER}]")
+_LETTERS_BEFORE = regex.compile(r"(?r)[\p{L}\p{M}]*")
+_LETTERS_AFTER = regex.compile(r"[\p{L}\p{M}]*")
+
+
+def read_look_alikes(text: str) -> str:
+    """`text` with each word of Latin and Cyrillic, or Latin and Greek, letters read in its main script (see the
+    module docstring)."""
+    if _ANY_GREEK_OR_CYRILLIC.search(text) is None:
+        return text
+    parts: list[str] = []
+    done = 0  # copied or rewritten up to here
+    spot = _BESIDE.search(text)
+    while spot is not None:
+        start = _LETTERS_BEFORE.match(text, done, spot.start() + 1).start()  # type: ignore[union-attr]  # * matches
+        end = _LETTERS_AFTER.match(text, spot.start() + 1).end()  # type: ignore[union-attr]
+        parts += [text[done:start], _read_word(text[start:end])]
+        done = end
+        spot = _BESIDE.search(text, done)  # past the word: each is read once
+    return "".join(parts) + text[done:] if parts else text
+
+
+def _read_word(word: str) -> str:
+    letters: dict[str, int] = {}
+    for name, count in runs(word):
+        letters[name] = letters.get(name, 0) + count
+    if len(letters) != 2:
+        return word
+    (main, most), (other, fewest) = sorted(letters.items(), key=lambda item: -item[1])
+    table = _LOOK_ALIKES.get((other, main))
+    if table is None or most == fewest:
+        return word
+    if not all(char in table for char in word if script(char) == other):
+        return word
+    return "".join(table.get(char, char) for char in word)
