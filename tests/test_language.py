@@ -341,6 +341,22 @@ def test_arabic_and_hebrew_conjunctions_and_prepositions_are_cut_off_their_word(
     assert persian.find(("رای",))[1] == "رای مردم مهم است."
 
 
+def test_an_arabic_database_name_is_matched_after_proclitics_written_onto_it() -> None:
+    """"بالشبكة اللاسلكية" is "with" and "the wireless network"; "للشبكة", "for the network", where the article
+    lost its alif. A word that only begins like proclitics and a name is no match ("وسائل", means)."""
+    db = ConceptDB([ConceptEntry(name="الشبكة اللاسلكية"), ConceptEntry(name="سائل")], language("ar"))
+    text = ("يتصل الحاسوب بالشبكة اللاسلكية في المنزل. تحتاج للشبكة اللاسلكية إلى كلمة مرور. وللشبكة اللاسلكية "
+            "مزايا. تعمل الشبكة اللاسلكية بموجات الراديو. وسائل النقل كثيرة.")
+    hits = db.match([Span("body", 1, text)])
+    network = hits["شبك لاسلك"]
+    assert network.counts == {"body": 4}
+    assert network.surfaces == {"الشبكة اللاسلكية", "للشبكة اللاسلكية"}
+    assert "سائل" not in hits
+    # Not in another language: a Persian "ب" before a word is part of it.
+    persian = ConceptDB([ConceptEntry(name="رای")], language("fa")).match([Span("body", 1, "برای شما")])
+    assert not persian
+
+
 def test_a_zero_width_non_joiner_is_inside_a_persian_word() -> None:
     # "نرم‌افزار" (software) and "می‌کند" are written with one: at the joiner, "افزار" and "کند" were words.
     text = ("نرم‌افزار ضد ویروس رایانه را در برابر برنامه‌های مخرب محافظت می‌کند. نرم‌افزار ضد ویروس باید "

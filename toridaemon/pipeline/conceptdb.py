@@ -44,6 +44,8 @@ from toridaemon.fsutil import read_regular
 from toridaemon.pipeline import native, warmcache
 from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, lower_aligned, normalize
 from toridaemon.pipeline.language import Language, language
+from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGES
+from toridaemon.pipeline.language.clitics import Proclitics
 from toridaemon.pipeline.language.korean import particle_after
 from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.sections import Span
@@ -111,6 +113,10 @@ class ConceptDB:
         self.lang = lang
         by_surface = dict(base or {})
         by_surface.update(surfaces(entries, lang))
+        self._clitics = Proclitics(lang.code, lang.frequencies) if lang.code in PROCLITIC_LANGUAGES else None
+        if self._clitics is not None:  # "الشبكة" written after "ل" as "للشبكة"
+            by_surface.update({needle: found for surface, found in list(by_surface.items())
+                               for needle in self._clitics.needles(surface) if needle not in by_surface})
         self.size = len({id(found[0]) for found in by_surface.values()})
         self.names = len(by_surface)
         self.characters = sum(map(len, by_surface))
@@ -134,14 +140,23 @@ class ConceptDB:
                 for end, index in self._automaton.iter_long(text):
                     start = end - self._lengths[index] + 1
                     entry, key, is_name, head, tail = self._surfaces[index]
-                    if (_bounded(text, start, end, plain) and _written_as(written, start, end, head, tail)
-                            and not (addresses and _inside(addresses, start))):
+                    bounded = _bounded(text, start, end, plain) or (
+                        self._clitics is not None and not plain and self._after_proclitics(text, start, end))
+                    if bounded and _written_as(written, start, end, head, tail) and not (
+                            addresses and _inside(addresses, start)):
                         hit = hits.get(key) or hits.setdefault(key, Hit(entry, first=offset + end))
                         hit.counts[span.section] = hit.counts.get(span.section, 0) + 1
                         hit.surfaces.add(text[start : end + 1])
                         hit.by_name = hit.by_name or is_name
             offset += len(text) + 1
         return hits
+
+
+    def _after_proclitics(self, text: str, start: int, end: int) -> bool:
+        """Whether the match at `start`..`end` of an Arabic or Hebrew text is whole words but for proclitics
+        written onto its first ("بالشبكة", "with the network"), as `candidates` cuts them off."""
+        assert self._clitics is not None
+        return self._clitics.before(text, start, end + 1) and _bounded(text, start, end, after_only=True)
 
 
 def _matcher(keys: list[str]) -> ahocorasick.Automaton:
@@ -253,12 +268,12 @@ def _inside(runs: list[tuple[int, int]], position: int) -> bool:
     return index >= 0 and position < runs[index][1]
 
 
-def _bounded(text: str, start: int, end: int, plain: bool = False) -> bool:
+def _bounded(text: str, start: int, end: int, plain: bool = False, *, after_only: bool = False) -> bool:
     """Whether the match at `start`..`end` is whole words (a plural ending allowed), not a piece of a longer word,
     of a TeX command ("\\section", "\\seq_map_inline:Nn") or of an identifier ("max_value"). Chinese and Japanese
     put no space between words: a name of their scripts is bounded by whatever is next to it; Korean puts a
-    particle after a noun. `plain`: the text is ASCII, which holds neither."""
-    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in _INSIDE_A_NAME):
+    particle after a noun. `plain`: the text is ASCII, which holds neither. `after_only`: its end alone."""
+    if not after_only and start > 0 and (text[start - 1].isalnum() or text[start - 1] in _INSIDE_A_NAME):
         return not plain and unspaced_edges(text, start, end + 1)
     after = end + 1
     if after < len(text) and text[after] == "s":
