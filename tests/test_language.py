@@ -369,6 +369,18 @@ def test_a_zero_width_non_joiner_is_inside_a_persian_word() -> None:
     assert words.isdisjoint({"افزار", "کند", "می", "می\u200cکند"})
 
 
+def test_languages_without_a_stop_words_list_take_the_stopwords_packages() -> None:
+    """Marathi, Galician, Basque and Irish have no `stop-words` list nor a wordfreq one: their function words
+    ("आणि", and; "आहे", is; Galician "unha", a) were concepts of GNOME's help in them."""
+    for code, words in (("mr", {"आणि", "आहे", "या"}), ("gl", {"unha", "cando", "súa"}), ("eu", {"baina", "bat"}),
+                        ("ga", {"agus", "ach"})):
+        assert words <= language(code).stop_words, code
+    marathi = ("संगणक बॅटरी आणि चार्जर आहे. बॅटरी आयु कमी आहे आणि बॅटरी चार्जर वापरा. संगणक बॅटरी बदला.")
+    names = [c.name for c in analyze_text(marathi, language="mr").concepts]
+    assert names and not any(word in {"आणि", "आहे"} for name in names for word in name.split())
+    assert "unha" not in language("pt").stop_words
+
+
 def test_tagalog_uses_the_filipino_frequency_list() -> None:
     assert len(language("tl").frequencies) > 10_000 and "ang" in language("tl").stop_words
 

@@ -32,6 +32,7 @@ from typing import Literal
 import regex
 import Stemmer
 import stop_words
+import stopwords
 import wordfreq
 
 from toridaemon.pipeline.language import english
@@ -462,14 +463,18 @@ def _sharp_s_readings(word: str) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _listed(code: str) -> frozenset[str]:
-    """The `stop-words` package's list of `code`, lowercase; its Hebrew entries come quoted and with commas
-    ('"אבל",'), and some lists hold punctuation (Persian's ",", "؟"): only the words count."""
+    """The `stop-words` package's list of `code`, else the `stopwords` package's (Marathi, Galician, Basque, Irish,
+    Armenian, Kurdish, Latin, Thai, and languages wordfreq also has), lowercase; `stop-words`' Hebrew entries come
+    quoted and with commas ('"אבל",'), and some lists hold punctuation (Persian's ",", "؟"): only the words count."""
     if code == UNDETERMINED:
         return frozenset()
     try:
         listed = stop_words.get_stop_words(code)
     except stop_words.StopWordError:
-        return frozenset()
+        try:
+            listed = stopwords.get_stopwords(code) if code in stopwords.LANGUAGE_MAPPING else []
+        except (stopwords.LanguageNotAvailable, ValueError):  # a list missing from an install, or not UTF-8
+            listed = []
     words = (word.strip(_QUOTES_AND_COMMAS).lower() for word in listed)
     return frozenset(word for word in words if any(char.isalpha() for char in word))
 
