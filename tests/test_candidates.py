@@ -419,14 +419,14 @@ def test_long_runs_of_letters_do_not_stay_in_memory_after_their_document() -> No
 
 
 def test_a_word_of_two_writing_systems_is_no_term_word() -> None:
-    """Garbled by a font ("मŲ", "आЭण", "الAbب"), a look-alike letter left ("Wіndows" with a Cyrillic "і"), or two
-    words with the space between them lost ("counterजवळ"): boundaries. Japanese and Korean write Latin letters in
-    their words ("Tシャツ", "X선"), and a hyphen parts scripts ("β-catenin")."""
-    for word, code in (("मŲ", "hi"), ("आЭण", "mr"), ("الAbب", "ar"), ("Wіndows", "en"), ("counterजवळ", "mr"),
-                       ("χPP", "en")):
+    """Garbled by a font ("मŲ", "आЭण", "الAbب") or two words with the space between them lost ("counterजवळ"):
+    boundaries. Japanese and Korean write Latin and Greek letters in their words ("Tシャツ", "X선", "α線"), science
+    Greek ones in Latin words ("NF-κB", "TNFα", "Aβ"), and a hyphen parts scripts ("β-catenin")."""
+    for word, code in (("मŲ", "hi"), ("आЭण", "mr"), ("الAbب", "ar"), ("counterजवळ", "mr"), ("ХचПे", "mr")):
         assert candidates.classify(word, language(code)) is None, word
     for word, code in (("β-catenin", "en"), ("Tシャツ", "ja"), ("X선", "ko"), ("données", "fr"), ("Теорія", "uk"),
-                       ("नेटवर्क", "hi"), ("LaTeX版本", "zh")):
+                       ("नेटवर्क", "hi"), ("LaTeX版本", "zh"), ("NF-κB", "en"), ("TNFα", "en"), ("Aβ", "en"),
+                       ("α線", "ja"), ("α선", "ko"), ("Яndex", "ru")):
         assert candidates.classify(word, language(code)) is not None, word
     text = "Deep learning with कृΧिम नेटवर्क models. Deep learning with कृΧिम नेटवर्क models."
     assert all("Χ" not in concept.name for concept in analyze_text(text, language="en").concepts)

@@ -34,7 +34,7 @@ from toridaemon.pipeline.text.clean import (
     lost_ligatures_likely,
     unmarked,
 )
-from toridaemon.pipeline.text.document import _ocr_wanted, finish
+from toridaemon.pipeline.text.document import _ocr_wanted, _OcrRun, _title_lines, finish
 from toridaemon.pipeline.text.extract import _BRACKET_PAIR, LayerPage, open_document
 from toridaemon.pipeline.text.quality import _VOWELLESS_WORD, garbled_script, verdict
 from toridaemon.pipeline.text.title import (
@@ -776,15 +776,31 @@ def test_a_layer_with_words_garbled_across_scripts_is_garbled_not_garbage_nor_ok
     assert verdict(LayerPage(joined)) == "ok"
     assert verdict(LayerPage("Tシャツを買いました。X선 검사를 받았습니다. " * 10)) == "ok"
     assert verdict(LayerPage("Особливостi етiологiї в Українi, вiсник унiверситету. " * 6)) == "ok"
-    # The share decides: 5 garbled words of 60 is under a tenth, 7 of 60 over it.
+    # The share decides: 5 garbled words of 60 is under a tenth, 7 of 60 over it; and five words at least.
     words = _HINDI.split()[:55]
     assert verdict(LayerPage(" ".join(words + ["लЭनंग"] * 5))) == "ok"
     assert verdict(LayerPage(" ".join(words[:53] + ["लЭनंग"] * 7))) == "garbled"
+    assert verdict(LayerPage(" ".join(words[:30] + ["लЭनंग"] * 4))) == "ok"  # over a tenth, but four words
+    assert verdict(LayerPage(" ".join(words[:30] + ["लЭनंग"] * 5))) == "garbled"
+
+
+@pytest.mark.parametrize("text", [
+    "设α为实数，令ε大于零。其中λ是拉格朗日乘子，μ是均值。我们使用Linux系统和Python语言进行实验。",  # a clause a word
+    "α線とβ線とγ線は放射線の一種である。Linuxのカーネルは、Tシャツの絵とは関係がない。",
+    "α선과 β선, γ선은 방사선이다. Linux를 설치하고 Python으로 실험한다. X선 검사를 받았다.",
+    "เราใช้ระบบLinuxของมหาวิทยาลัย และภาษาPythonในการทดลอง ค่าαและβถูกกำหนดไว้",  # Thai: no spaces
+    "xএর মান ৫ হলে yএর মান ১০ হবে। nএর জন্য এটি সত্য। zএর মান শূন্য। aএর মান এক।",  # a variable and its suffix
+    "وLinux وWindows وmacOS أنظمة تشغيل. بPython وبJava نكتب البرامج. لGNOME واجهة رسومية.",  # "and", "with"
+    "וWindows וLinux הן מערכות הפעלה. בPython ובJava כותבים תוכנות. לGNOME יש ממשק גרפי.",
+])
+def test_words_of_scripts_written_together_as_languages_do_are_not_garbled(text: str) -> None:
+    assert verdict(LayerPage(text * 3)) == "ok"
+    assert garbled_script(text * 3) is None
 
 
 def test_a_garbled_layer_stands_without_ocr_data_of_its_script_and_its_garbled_words_make_no_concepts(
         tmp_path: Path) -> None:
-    if tessdata.reads_script("Devanagari", None):
+    if tessdata.reads_script("Devanagari", PipelineOptions().ocr_languages, None):
         pytest.skip("this machine has OCR data of Devanagari: the page would be read with OCR")
     garbled = pdf_with_text_layer(_garbled_hindi())
     document = read_document(garbled, PipelineOptions())
@@ -803,18 +819,34 @@ def test_a_garbled_layer_stands_without_ocr_data_of_its_script_and_its_garbled_w
 
 def test_a_garbled_page_is_read_with_ocr_where_data_of_its_script_is_installed(tmp_path: Path) -> None:
     """The choice of pages only: the data files here are empty placeholders (no Devanagari data is installed on
-    this machine to read one with), so no OCR runs."""
+    this machine to read one with), so no OCR runs. Data of the script is used when script detection is installed
+    to switch to it, or when it is among `ocr_languages`, read first (Gujarati, which script detection does not
+    tell, only so)."""
     layer = [LayerPage(_garbled_hindi()), LayerPage(_HINDI)]
     verdicts = [verdict(page) for page in layer]
     assert verdicts == ["garbled", "ok"]
-    with_devanagari, without = tmp_path / "hin", tmp_path / "eng"
-    for folder, names in ((with_devanagari, ("hin", "osd")), (without, ("osd",))):
+    folders = {name: tmp_path / name for name in ("hin-osd", "hin", "osd", "guj-osd")}
+    for name, folder in folders.items():
         folder.mkdir()
-        for name in names:
-            (folder / f"{name}.traineddata").write_bytes(b"")
-    assert _ocr_wanted(verdicts, layer, PipelineOptions(tessdata_dir=str(with_devanagari))) == [0]
-    if not tessdata.reads_script("Devanagari", None):
-        assert _ocr_wanted(verdicts, layer, PipelineOptions(tessdata_dir=str(without))) == []
+        for data in name.split("-"):
+            (folder / f"{data}.traineddata").write_bytes(b"")
+    assert _ocr_wanted(verdicts, layer, PipelineOptions(tessdata_dir=str(folders["hin-osd"]))) == [0]
+    planned = PipelineOptions(tessdata_dir=str(folders["hin"]), ocr_languages=("eng", "hin"))
+    assert _ocr_wanted(verdicts, layer, planned) == [0]
+    assert tessdata.reads_script("Gujarati", ("guj",), str(folders["guj-osd"]))
+    assert not tessdata.reads_script("Gujarati", ("eng",), str(folders["guj-osd"]))
+    if not tessdata.reads_script("Devanagari", PipelineOptions().ocr_languages, None):  # this machine's own data
+        assert _ocr_wanted(verdicts, layer, PipelineOptions(tessdata_dir=str(folders["osd"]))) == []
+        if tessdata.script_data(None) is None:  # no script detection elsewhere on this machine to switch to "hin"
+            assert _ocr_wanted(verdicts, layer, PipelineOptions(tessdata_dir=str(folders["hin"]))) == []
+
+
+def test_a_garbled_first_page_not_read_with_ocr_keeps_its_lines_for_the_title() -> None:
+    lines = [Line("तंत्रिका नेटवर्क", 20.0, 50.0), *(Line("मशीन लर्निंग की एक शाखा", 10.0, 100.0 + i) for i in range(3))]
+    layer = [LayerPage(_garbled_hindi(), top_lines=tuple(lines))]
+    assert _title_lines(layer, ["garbled"], _OcrRun()) == (lines, False)
+    read = _OcrRun(texts={0: "read"}, first_lines=(Line("read", 12.0, 40.0),))
+    assert _title_lines(layer, ["garbled"], read) == ([Line("read", 12.0, 40.0)], True)
 
 
 def test_look_alike_letters_of_another_script_are_read_as_the_words_own() -> None:
@@ -822,8 +854,11 @@ def test_look_alike_letters_of_another_script_are_read_as_the_words_own() -> Non
     assert clean_page("begіn, Wіndows, ASCІІ", "en") == "begin, Windows, ASCII"  # Cyrillic "і" in Latin words
     assert clean_page("1 jануар, КЗIО", "sr") == "1 јануар, КЗІО"
     assert clean_page("ΑΘΗΝΑ and Ελληνικά ΚΑΙ ΤΟ ΝEΟ", "el") == "ΑΘΗΝΑ and Ελληνικά ΚΑΙ ΤΟ ΝΕΟ"
-    # A letter with no look-alike keeps the word as written, and so does a word of as many letters of each.
-    for kept in ("Яndex", "10 μmol", "χPP", "іv", "Ωcm", "β-catenin", "Windows і Linux"):
+    assert clean_page("Cистема, λόγoς", "ru") == "Система, λόγος"  # a Latin capital; Greek Extended's "ό"
+    # A letter with no look-alike keeps the word as written, and so does a word of as many letters of each, an
+    # acronym written onto a word, and a Latin "s" (Cyrillic "ѕ" is Macedonian's alone).
+    for kept in ("Яndex", "10 μmol", "χPP", "іv", "Ωcm", "β-catenin", "Windows і Linux", "IPадрес", "SIMкарта",
+                 "Sистема"):
         assert clean_page(kept, "en") == kept
     # The repaired word is the word: its concepts are those of the text written right.
     written_right = "Особливості етіології хвороби. Особливості етіології вивчали в Україні."

@@ -483,9 +483,8 @@ def _spelt_in_letters(bare: str, lower: str) -> bool:
 
 
 def _in_one_script(bare: str, lower: str) -> bool:
-    """Whether each part of a word between its hyphens is written in one writing system ("β-catenin" is; a garbled
-    "मŲ", a "Wіndows" with a Cyrillic "і" the text stage left, "counterजवळ" with a space lost are not:
-    `language.scripts`)."""
+    """Whether each part of a word between its hyphens is written in one writing system ("NF-κB", "α線" are; a
+    garbled "मŲ" and "counterजवळ" with a space lost are not: `language.scripts`)."""
     return bare.isascii() or _LATIN_CHARS.issuperset(bare) or all(map(one_system, lower.split("-")))
 
 

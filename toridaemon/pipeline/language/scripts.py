@@ -1,8 +1,10 @@
 """The scripts of a word's letters: a word of any language is written in one writing system.
 
 Unicode gives each letter a script. Japanese writes a word in Han, kana and Latin letters ("Tシャツ"), Korean in
-Hangul, Han and Latin ("X선"), Chinese in Han and Bopomofo with Latin: each counts as one writing system here.
-Marks and joiners (script "Inherited") and apostrophes or modifiers ("Common") belong to whatever they stand by.
+Hangul, Han and Latin ("X선"), Chinese in Han and Bopomofo with Latin: each counts as one writing system here, with
+Greek letters too ("α線"). Latin, Greek and Cyrillic count as one: science writes Greek letters into Latin words
+("NF-κB", "TNFα"), and a look-alike letter left in a word is read as its script's by the text stage. Marks and
+joiners (script "Inherited") and apostrophes or modifiers ("Common") belong to whatever they stand by.
 
 Letters of two writing systems in one word come from:
 - a font whose glyphs map to wrong code points, in scripts whose conjuncts are glyphs of their own ("मŲ", "आЭण",
@@ -31,12 +33,17 @@ _SCRIPTS = (
 _SCRIPT_OF = regex.compile("|".join(f"(?P<{name}>\\p{{sc={name}}})" for name in _SCRIPTS))
 _WITHOUT_SCRIPT = regex.compile(r"[\p{sc=Common}\p{sc=Inherited}]")
 # Writing systems of several scripts: a word within one of them is written in one system.
+_LOOK_ALIKE_SCRIPTS = frozenset(("Latin", "Cyrillic", "Greek"))  # see `text.look_alikes`
 _SYSTEMS = (
-    frozenset(("Han", "Hiragana", "Katakana", "Latin")),
-    frozenset(("Han", "Bopomofo", "Latin")),
-    frozenset(("Hangul", "Han", "Latin")),
+    _LOOK_ALIKE_SCRIPTS,
+    frozenset(("Han", "Hiragana", "Katakana", "Latin", "Greek")),
+    frozenset(("Han", "Bopomofo", "Latin", "Greek")),
+    frozenset(("Hangul", "Han", "Latin", "Greek")),
 )
-_LOOK_ALIKE_SCRIPTS = frozenset(("Latin", "Cyrillic", "Greek"))  # see `text.clean.look_alikes`
+# Scripts written without spaces between words (a run of their letters is a clause, which takes in Latin words and
+# Greek variables: "设α为实数", "ระบบLinuxของ"), and Hangul, whose particles are written onto Latin words ("α선과").
+_RUN_ON = frozenset(("Han", "Hiragana", "Katakana", "Bopomofo", "Hangul", "Thai", "Lao", "Khmer", "Myanmar",
+                     "Tibetan"))
 _MIN_WORD_LETTERS = 2  # a run of fewer letters of a script beside another is no word lost beside it
 _scripts: dict[str, str | None] = {}
 _MAX_KEPT = 1 << 16  # characters whose script is kept: more than all the letters of the scripts above
@@ -80,13 +87,15 @@ def one_system(word: str) -> bool:
 
 
 def garbled(word: str) -> bool:
-    """Whether `word` mixes writing systems as no lost space and no look-alike letter does: its scripts change
-    more than once, or a lone letter stands beside another script ("मŲ", "الAbب", "आЭण"), and one of them is none
-    of Latin, Cyrillic and Greek (whose look-alikes `text.clean` reads as one script). Two words written without
-    the space between them ("counterजवळ", "علىLive") are not garbled."""
+    """Whether `word` mixes writing systems as no lost space does: its scripts change more than once, or a lone
+    letter follows another script ("मŲ", "الAbب", "आЭण"). Not: words of Latin, Greek and Cyrillic letters (see the
+    module docstring), a clause of a script written without spaces or of Hangul with Latin, Greek or Cyrillic
+    letters in it, two words written without the space between them ("counterजवळ", "علىLive"), nor a lone letter
+    before a word, a variable with its suffix or a proclitic on a name ("xএর", "وLinux", "בWindows")."""
     if word.isascii() or one_system(word):
         return False
     found = runs(word)
-    if {name for name, _ in found} <= _LOOK_ALIKE_SCRIPTS:
+    names = {name for name, _ in found}
+    if names - _LOOK_ALIKE_SCRIPTS <= _RUN_ON:
         return False
-    return len(found) > 2 or min(count for _, count in found) < _MIN_WORD_LETTERS
+    return len(found) > 2 or found[1][1] < _MIN_WORD_LETTERS

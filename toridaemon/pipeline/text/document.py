@@ -102,6 +102,8 @@ def read_document(
              for i, page in enumerate(layer)]
     for index in [i for i in run.texts if verdicts[i] in _USABLE and i in run.unfinished]:
         del run.texts[index]  # its usable layer stood (see `_page_text`): no text of this page is OCR's
+        if index == 0:
+            run.first_lines = None  # nor are its lines
     warnings = set(run.warnings)
     if any(v == "garbage" and i not in run.texts for i, v in enumerate(verdicts)):
         warnings.add("garbage_text_dropped")
@@ -117,10 +119,11 @@ def read_document(
 
 def _title_lines(layer: list[LayerPage], verdicts: list[Verdict], run: _OcrRun) -> tuple[list[Line] | None, bool]:
     """The lines atop page 1 to tell its title from, and whether their sizes were read by OCR: page 1's fonts where
-    its text layer is fine (OCR may still have read it, when forced), else the sizes OCR read, if it read it."""
+    its text layer is fine (OCR may still have read it, when forced) or garbled and not read, else the sizes OCR
+    read, if it read it."""
     if not layer:
         return None, False
-    if verdicts[0] == "ok":
+    if verdicts[0] == "ok" or (verdicts[0] == "garbled" and 0 not in run.texts):  # the layer read
         return list(layer[0].top_lines), False
     if run.first_lines is not None:
         return list(run.first_lines), True
@@ -210,7 +213,7 @@ def _ocr_wanted(verdicts: Sequence[str], layer: Sequence[LayerPage], options: Pi
 
 def _script_readable(text: str, options: PipelineOptions) -> bool:
     script = garbled_script(text)
-    return script is not None and tessdata.reads_script(script, options.tessdata_dir)
+    return script is not None and tessdata.reads_script(script, options.ocr_languages, options.tessdata_dir)
 
 
 def _ocr_deadline(started: float, data: bytes, options: PipelineOptions) -> float:

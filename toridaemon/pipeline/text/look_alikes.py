@@ -5,7 +5,8 @@ the Latin "i" ("Українi", "вiсник": a Debian texlive bibliography sam
 Latin "j" ("jануар"), and a Cyrillic keyboard leaves Cyrillic letters in Latin words ("begіn"). Such a word is in
 no word list, and counts as another word than the same one written right. A word whose letters are of two of these
 scripts, more of one than of the other, is read in the script of the more: each letter of the other is replaced by
-its look-alike, when every one has one. Other words stay as written ("Яndex", "μmol", "χPP").
+its look-alike, when every one has one and they are no acronym written onto a word ("IPадрес"). Other words stay as
+written ("Яndex", "μmol", "χPP"). Latin "s" is no Cyrillic "ѕ": that letter is Macedonian's alone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import regex
 from toridaemon.pipeline.language.scripts import runs, script
 
 _LATIN_TO = {
-    "Cyrillic": dict(zip("aceijopsxyABCEHIJKMOPSTXYïÏëË", "асеіјорѕхуАВСЕНІЈКМОРЅТХУїЇёЁ", strict=True)),
+    "Cyrillic": dict(zip("aceijopxyABCEHIJKMOPTXYïÏëË", "асеіјорхуАВСЕНІЈКМОРТХУїЇёЁ", strict=True)),
     "Greek": dict(zip("ovABEHIKMNOPTXYZ", "ονΑΒΕΗΙΚΜΝΟΡΤΧΥΖ", strict=True)),
 }
 _TO_LATIN = {script: {shape: latin for latin, shape in table.items()} for script, table in _LATIN_TO.items()}
@@ -25,7 +26,7 @@ _LOOK_ALIKES = {
     ("Latin", script): table for script, table in _LATIN_TO.items()
 } | {(script, "Latin"): table for script, table in _TO_LATIN.items()}
 # The ranges of the Greek and Cyrillic blocks, and a Latin letter beside one: a word that may hold look-alikes.
-_GREEK_OR_CYRILLIC = "\u0370-\u03ff\u0400-\u052f"
+_GREEK_OR_CYRILLIC = "\u0370-\u03ff\u0400-\u052f\u1f00-\u1fff"  # Greek Extended: polytonic letters
 _ANY_GREEK_OR_CYRILLIC = re.compile(f"[{_GREEK_OR_CYRILLIC}]")
 _LATIN_LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
 _BESIDE = re.compile(f"[{_LATIN_LETTER}][{_GREEK_OR_CYRILLIC}]|[{_GREEK_OR_CYRILLIC}][{_LATIN_LETTER}]")
@@ -60,6 +61,15 @@ def _read_word(word: str) -> str:
     table = _LOOK_ALIKES.get((other, main))
     if table is None or most == fewest:
         return word
-    if not all(char in table for char in word if script(char) == other):
+    foreign = "".join(char for char in word if script(char) == other)
+    if not all(char in table for char in foreign) or _glued_acronym(word, foreign, main):
         return word
     return "".join(table.get(char, char) for char in word)
+
+
+def _glued_acronym(word: str, foreign: str, main: str) -> bool:
+    """Whether the letters of the other script are capitals in a row before or after lowercase ones of the main
+    script: an acronym written onto a word ("IPадрес", "SIMкарта"), not look-alikes ("Cистема", "КЗIО")."""
+    own = "".join(char for char in word if script(char) == main)
+    return len(foreign) >= 2 and foreign.isupper() and own.islower() and (
+        word.startswith(foreign) or word.endswith(foreign))

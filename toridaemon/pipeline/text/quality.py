@@ -45,8 +45,9 @@ _SAMPLE_CHARS = 2000
 _CID = re.compile(r"\(cid:\d+\)")
 # Words garbled by a font whose glyphs map to wrong code points (`language.scripts.garbled`: "मŲ", "आЭण", "الAbب"),
 # and words that open with a vowel sign of their script, which always follows its consonant: a text layer in visual
-# order ("िमस" for "मिस", Bengali "েলখ"). Such pages hold a third to four fifths of them; others 4 % at most (a
-# font sample's lone vowel signs, a word in Latin letters with a space lost before Devanagari ones).
+# order ("िमस" for "मिस", Bengali "েলখ"). 144 pages of texlive's Arabic, Persian, Marathi, Hindi and Bengali manuals
+# hold 10 to 92 % of them; the other pages of those packages and of the shared corpus under 10 % (Middle Korean's
+# tone marks written before their syllables 9 %), most none.
 _MAX_GARBLED_SHARE = 0.1
 _MIN_GARBLED_WORDS = 5
 _LETTER_RUN = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}\u200c\u200d]*")

@@ -48,11 +48,15 @@ _SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
     "Malayalam": ("mal", "Malayalam"),
     "Thai": ("tha", "Thai"),
 }
-_UNTOLD = frozenset({
-    "amh", "bod", "chr", "div", "dzo", "equ", "guj", "hye", "iku", "kat", "kat_old", "khm", "lao", "mya", "ori", "pan",
-    "sin", "syr", "tir", "Armenian", "Canadian_Aboriginal", "Cherokee", "Ethiopic", "Georgian", "Gujarati",
-    "Gurmukhi", "Khmer", "Lao", "Myanmar", "Oriya", "Sinhala", "Syriac", "Thaana", "Tibetan",
-})
+# Scripts script detection does not tell, with their languages and Tesseract's data for the whole script.
+_UNTOLD_SCRIPTS: dict[str, tuple[str, ...]] = {
+    "Armenian": ("hye", "Armenian"), "Canadian_Aboriginal": ("iku", "Canadian_Aboriginal"),
+    "Cherokee": ("chr", "Cherokee"), "Ethiopic": ("amh", "tir", "Ethiopic"), "Georgian": ("kat", "kat_old", "Georgian"),
+    "Gujarati": ("guj", "Gujarati"), "Gurmukhi": ("pan", "Gurmukhi"), "Khmer": ("khm", "Khmer"), "Lao": ("lao", "Lao"),
+    "Myanmar": ("mya", "Myanmar"), "Oriya": ("ori", "Oriya"), "Sinhala": ("sin", "Sinhala"),
+    "Syriac": ("syr", "Syriac"), "Thaana": ("div", "Thaana"), "Tibetan": ("bod", "dzo", "Tibetan"),
+}
+_UNTOLD = frozenset({"equ"}.union(*_UNTOLD_SCRIPTS.values()))  # and math equations, no script
 _SCRIPTS: dict[str, str] = {name: script for script, names in _SCRIPT_LANGUAGES.items() for name in names}
 # Names script detection gives besides those above: the scripts of its own data, as Japanese and Korean are written,
 # and blackletter (German in Fraktur, which Latin data reads).
@@ -123,12 +127,17 @@ def without_data(script: str, languages: str, tessdata_dir: str | None) -> bool:
     return script not in other_scripts(languages, tessdata_dir)
 
 
-def reads_script(script: str, tessdata_dir: str | None) -> bool:
+def reads_script(script: str, planned: tuple[str, ...], tessdata_dir: str | None) -> bool:
     """Whether OCR reads a page written in `script` (as `language.scripts.script` names it: "Devanagari",
-    "Hangul") in it: a language of that script is installed, and so is script detection, which switches to it."""
+    "Gujarati") in a language of it: one of `planned` (the `ocr_languages`, read first) that is installed, or any
+    installed one where script detection, which switches to it, is installed too and tells that script."""
     named = script_named(script)
-    return script_data(tessdata_dir) is not None and any(
-        script_of(name) == named for name in installed(tessdata_dir))
+    told = _SCRIPT_LANGUAGES.get(named)
+    own = told or _UNTOLD_SCRIPTS.get(named, ())
+    found = installed(tessdata_dir)
+    if any(name in own and name in found for name in planned):
+        return True
+    return told is not None and script_data(tessdata_dir) is not None and any(name in own for name in found)
 
 
 def script_named(found: str) -> str:
