@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from toridaemon.pipeline import PipelineOptions, analyze, analyze_text
 from toridaemon.pipeline.candidates import classify, extract, normalize, tokenize
-from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry, entry_keys
+from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry, entry_key, entry_keys
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import TUNED, detect_language, language, mixed, other_languages
@@ -347,11 +347,22 @@ def test_an_arabic_database_name_is_matched_after_proclitics_written_onto_it() -
     db = ConceptDB([ConceptEntry(name="الشبكة اللاسلكية"), ConceptEntry(name="سائل")], language("ar"))
     text = ("يتصل الحاسوب بالشبكة اللاسلكية في المنزل. تحتاج للشبكة اللاسلكية إلى كلمة مرور. وللشبكة اللاسلكية "
             "مزايا. تعمل الشبكة اللاسلكية بموجات الراديو. وسائل النقل كثيرة.")
+    ar = language("ar")
     hits = db.match([Span("body", 1, text)])
-    network = hits["شبك لاسلك"]
+    network = hits[entry_key("الشبكة اللاسلكية", ar)]
     assert network.counts == {"body": 4}
     assert network.surfaces == {"الشبكة اللاسلكية", "للشبكة اللاسلكية"}
-    assert "سائل" not in hits
+    assert entry_key("سائل", ar) not in hits and "سائل" in text
+    # The database vouches for a name wordfreq does not list ("الخوارزمية الجينية", the genetic algorithm; Linux).
+    names = ConceptDB([ConceptEntry(name="الخوارزمية الجينية"), ConceptEntry(name="Linux")], ar)
+    found = names.match([Span("body", 1, "نستخدم للخوارزمية الجينية. نعمل بالخوارزمية الجينية. والخوارزمية "
+                                          "الجينية. يعمل وLinux.")])
+    assert found[entry_key("الخوارزمية الجينية", ar)].counts == {"body": 3}
+    assert found[entry_key("Linux", ar)].counts == {"body": 1}
+    # Two names spelt alike after "ل" ("اللبن", milk; "البن", coffee: both "للبن") are not told apart there.
+    drinks = ConceptDB([ConceptEntry(name="اللبن"), ConceptEntry(name="البن")], ar)
+    assert not drinks.match([Span("body", 1, "شراب للبن")])
+    assert list(drinks.match([Span("body", 1, "شراب البن")])) == [entry_key("البن", ar)]
     # Not in another language: a Persian "ب" before a word is part of it.
     persian = ConceptDB([ConceptEntry(name="رای")], language("fa")).match([Span("body", 1, "برای شما")])
     assert not persian
@@ -375,6 +386,9 @@ def test_languages_without_a_stop_words_list_take_the_stopwords_packages() -> No
     for code, words in (("mr", {"आणि", "आहे", "या"}), ("gl", {"unha", "cando", "súa"}), ("eu", {"baina", "bat"}),
                         ("ga", {"agus", "ach"})):
         assert words <= language(code).stop_words, code
+    # Not for a language wordfreq has a list of: the package's Slovenian list holds nouns ("stran", page).
+    assert "stran" not in language("sl").stop_words
+    assert language("no") == language("nb")  # a `language: no` setting reads Norwegian's resources
     marathi = ("संगणक बॅटरी आणि चार्जर आहे. बॅटरी आयु कमी आहे आणि बॅटरी चार्जर वापरा. संगणक बॅटरी बदला.")
     names = [c.name for c in analyze_text(marathi, language="mr").concepts]
     assert names and not any(word in {"आणि", "आहे"} for name in names for word in name.split())

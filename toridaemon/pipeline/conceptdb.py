@@ -45,7 +45,7 @@ from toridaemon.pipeline import native, warmcache
 from toridaemon.pipeline.candidates import ENGLISH, address_runs, dehyphenate, lower_aligned, normalize
 from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGES
-from toridaemon.pipeline.language.clitics import Proclitics
+from toridaemon.pipeline.language.clitics import Proclitics, after_lam
 from toridaemon.pipeline.language.korean import particle_after
 from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.sections import Span
@@ -114,9 +114,8 @@ class ConceptDB:
         by_surface = dict(base or {})
         by_surface.update(surfaces(entries, lang))
         self._clitics = Proclitics(lang.code, lang.frequencies) if lang.code in PROCLITIC_LANGUAGES else None
-        if self._clitics is not None:  # "الشبكة" written after "ل" as "للشبكة"
-            by_surface.update({needle: found for surface, found in list(by_surface.items())
-                               for needle in self._clitics.needles(surface) if needle not in by_surface})
+        if self._clitics is not None:
+            by_surface.update(_needles(by_surface, self._clitics))
         self.size = len({id(found[0]) for found in by_surface.values()})
         self.names = len(by_surface)
         self.characters = sum(map(len, by_surface))
@@ -154,9 +153,21 @@ class ConceptDB:
 
     def _after_proclitics(self, text: str, start: int, end: int) -> bool:
         """Whether the match at `start`..`end` of an Arabic or Hebrew text is whole words but for proclitics
-        written onto its first ("بالشبكة", "with the network"), as `candidates` cuts them off."""
+        written onto its first ("بالشبكة", "with the network"; "وLinux"), the name vouching for the word."""
         assert self._clitics is not None
-        return self._clitics.before(text, start, end + 1) and _bounded(text, start, end, after_only=True)
+        return self._clitics.before(text, start, end + 1, vouched=True) and _bounded(text, start, end, after_only=True)
+
+
+def _needles(by_surface: dict[str, Surface], clitics: Proclitics) -> dict[str, Surface]:
+    """The other spellings of surfaces to match ("الشبكة" written after "ل" as "للشبكة"), but for a spelling that
+    is a surface itself or the spelling of two entries' surfaces ("اللبن", milk, and "البن", coffee, both "للبن")."""
+    found: dict[str, Surface | None] = {}
+    for surface, value in by_surface.items():
+        for needle in clitics.needles(surface):
+            if needle not in by_surface:
+                earlier = found.get(needle, value)
+                found[needle] = value if earlier is not None and earlier[0] is value[0] else None
+    return {needle: value for needle, value in found.items() if value is not None}
 
 
 def _matcher(keys: list[str]) -> ahocorasick.Automaton:
@@ -391,11 +402,14 @@ def _entries(files: list[DatabaseFile], lang: Language) -> list[ConceptEntry]:
 
 
 def _name_count(entries: Iterable[ConceptEntry]) -> int:
-    return sum(1 + len(entry.aliases) for entry in entries)
+    """Names and aliases, with the second spelling an Arabic name with its article is matched in too (`_needles`):
+    counted for every language, so that a file's count does not depend on the documents it meets."""
+    return sum(1 + (after_lam(text) is not None) for entry in entries for text in (entry.name, *entry.aliases))
 
 
 def _character_count(entries: Iterable[ConceptEntry]) -> int:
-    return sum(len(text) for entry in entries for text in (entry.name, *entry.aliases))
+    return sum(len(text) * (1 + (after_lam(text) is not None)) for entry in entries
+               for text in (entry.name, *entry.aliases))
 
 
 def _too_many_names(files: list[DatabaseFile]) -> str | None:

@@ -43,6 +43,14 @@ def _remainders(token: str, conjunctions: str, prepositions: str) -> Iterator[st
         yield rest[1:]
 
 
+def after_lam(word: str) -> str | None:
+    """An Arabic word with the article as it is written after "ل" (for): "الشبكة" as "للشبكة", "اللغة", whose noun
+    begins with ل, as "للغة"; None for a word without the article."""
+    if not word.startswith(_ARTICLE) or len(word) < 3:
+        return None
+    return "ل" + word[2:] if word[2] == "ل" else "لل" + word[2:]
+
+
 class Proclitics:
     """Finds a word of an Arabic or Hebrew text where proclitics are written onto it, as `split_proclitic` cuts
     them off: "الشبكة" inside "بالشبكة", and inside "للشبكة", where it lost its alif."""
@@ -54,9 +62,8 @@ class Proclitics:
     def needles(self, key: str) -> tuple[str, ...]:
         """Spellings of `key` besides its own to look for: an Arabic word with its article after "ل" ("الشبكة" as
         "للشبكة"; "اللغة", whose noun begins with ل, as "للغة")."""
-        if self._code != "ar" or not key.startswith(_ARTICLE) or len(key) < 3:
-            return ()
-        return ("ل" + key[2:],) if key[2] == "ل" else ("لل" + key[2:],)
+        needle = after_lam(key) if self._code == "ar" else None
+        return () if needle is None else (needle,)
 
     def shown(self, surface: str, key: str) -> str:
         """`surface`, found as `key` or one of its `needles`, as the word is written alone: "للشبكة" → "الشبكة"."""
@@ -64,10 +71,12 @@ class Proclitics:
             return surface
         return _ARTICLE + surface[len(surface) - (len(key) - 2) :]  # a needle ends as the key does
 
-    def before(self, text: str, start: int, end: int) -> bool:
+    def before(self, text: str, start: int, end: int, *, vouched: bool = False) -> bool:
         """Whether proclitics are written onto the word found at `start` (the first word of a match ending at `end`)
         and cut off it: one or two of their letters before it, no other letter or digit before them, and the whole
-        read as they and this word ("بالشبكة"; not "وسائل", means, around "سائل")."""
+        read as they and this word ("بالشبكة"; not "وسائل", means, around "سائل"). `vouched`: the word is a name
+        of the concept database, listed by wordfreq or not ("بالخوارزمية", "وLinux"): read so unless the whole is
+        the more common word."""
         word_end = text.find(" ", start, end)
         word_end = end if word_end == -1 else word_end
         for size in (1, 2):
@@ -79,6 +88,11 @@ class Proclitics:
                 spellings = {word}
                 if self._code == "ar" and word.startswith("لل"):  # "وللشبكة" is "و" and "الشبكة"
                     spellings.update((_ARTICLE + word[2:], _ARTICLE + word[1:]))
-                rest = split_proclitic(text[first:word_end], self._code, self._frequencies)[1:]
+                whole = text[first:word_end]
+                if vouched:
+                    shares = self._frequencies
+                    return (not spellings.isdisjoint(_remainders(whole, *_PROCLITICS[self._code]))
+                            and shares.get(whole, 0.0) <= max(shares.get(spelling, 0.0) for spelling in spellings))
+                rest = split_proclitic(whole, self._code, self._frequencies)[1:]
                 return len(rest) == 1 and rest[0] in spellings
         return False

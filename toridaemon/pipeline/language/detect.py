@@ -31,6 +31,7 @@ import regex
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from toridaemon.pipeline import warmcache
+from toridaemon.pipeline.language.resources import ALIASES
 
 SAMPLE_CHARS = 750  # a text this short is read whole; a longer one in slices spread over it (`_sample`)
 _SLICE_CHARS = SAMPLE_CHARS // 3
@@ -52,7 +53,6 @@ _AGREEING = 2
 # together they are likely enough.
 _KINDRED = (frozenset(("hr", "bs", "sr")), frozenset(("nb", "nn", "no")), frozenset(("ms", "id")))
 _KIN = {code: group for group in _KINDRED for code in group}
-_ALIASES = {"nn": "nb", "no": "nb"}  # Norwegian variants share wordfreq's and Snowball's "nb"/"norwegian"
 _LETTER = regex.compile(r"\p{L}")
 # The automaton's states are those of an Aho-Corasick trie of byte n-grams, none deeper than this: the state after
 # a byte depends only on the bytes of this window ending there (a test checks the depth of the shipped model).
@@ -77,7 +77,7 @@ def detect_language(text: str) -> str | None:
         confidence = sum(float(probability) for other, probability in model.rank(sample) if other in _KIN[code])
     if confidence < MIN_CONFIDENCE or not isinstance(code, str) or len(code) != 2:
         return None
-    return _ALIASES.get(code, code)
+    return ALIASES.get(code, code)
 
 
 def other_languages(text: str, language: str | None) -> tuple[str, ...]:

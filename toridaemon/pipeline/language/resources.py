@@ -44,6 +44,7 @@ TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _MAX_SHARP_S = 3  # "ss" of a word read as "ß" or not: 2**3 readings at most
 _LISTED_LANGUAGES = tuple(stop_words.LANGUAGE_MAPPING)  # the languages `stop-words` has a list of
+_STOPWORDS_ONLY = frozenset(getattr(stopwords, "LANGUAGE_MAPPING", {}))  # those of the `stopwords` package
 _NOT_LATIN_LETTER = regex.compile(r"[^\p{Latin}\P{L}]")
 JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner: inside words of Persian ("می‌کند") and Indic scripts
 NO_JOINERS = str.maketrans("", "", JOINERS)
@@ -66,6 +67,9 @@ _ENGLISH_CLOSED_CLASS = frozenset(
 # Detector codes wordfreq lists under another one: Serbo-Croatian ("sh") is Croatian, Bosnian, Serbian and
 # Montenegrin, which the detector tells apart; Filipino ("fil") is standard Tagalog.
 _WORDFREQ_CODES = {"hr": "sh", "bs": "sh", "sr": "sh", "me": "sh", "tl": "fil"}
+# Codes read as another's: Norwegian's forms share wordfreq's, stop-words' and Snowball's "nb" ("norwegian"); as
+# "no" (a `language` setting) it had none of them.
+ALIASES = {"nn": "nb", "no": "nb"}
 # Placeholder text of templates (lorem ipsum, and the 186 words of the LaTeX lipsum package's 150 paragraphs):
 # never a concept, in any language. FILLER, function words everywhere: the classic passage's words, and the
 # lipsum words in none of the tuned languages' word lists (FILLER_MARKS, which mark a document holding such
@@ -282,10 +286,14 @@ def rarity(frequency: float) -> float:
     return min(1.0, max(0.0, (_COMMON_ZIPF - zipf) / (_COMMON_ZIPF - _RARE_ZIPF)))
 
 
-@lru_cache(maxsize=16)
 def language(code: str | None) -> Language:
     """The resources of `code` (ISO 639-1); None or an unknown code gives the language-agnostic fallback."""
     code = (code or UNDETERMINED).lower()
+    return _resources(ALIASES.get(code, code))
+
+
+@lru_cache(maxsize=16)
+def _resources(code: str) -> Language:
     if code == UNDETERMINED:  # the function words alone: the verb forms of every language are not needed
         return Language(UNDETERMINED, frozenset().union(*map(_function_words, TUNED)), {}, english.fold,
                         apostrophe=_apostrophe(code))
@@ -463,16 +471,18 @@ def _sharp_s_readings(word: str) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _listed(code: str) -> frozenset[str]:
-    """The `stop-words` package's list of `code`, else the `stopwords` package's (Marathi, Galician, Basque, Irish,
-    Armenian, Kurdish, Latin, Thai, and languages wordfreq also has), lowercase; `stop-words`' Hebrew entries come
-    quoted and with commas ('"אבל",'), and some lists hold punctuation (Persian's ",", "؟"): only the words count."""
+    """The `stop-words` package's list of `code`; for a language it lacks and wordfreq too, the `stopwords`
+    package's (Marathi, Galician, Basque, Irish, Armenian, Kurdish, Latin, Thai: its lists of languages wordfreq has
+    hold nouns, Slovenian "stran", Urdu "طریقہ", or are misencoded, Lithuanian and Norwegian), lowercase.
+    `stop-words`' Hebrew entries come quoted and with commas ('"אבל",'), and some lists hold punctuation (Persian's
+    ",", "؟"): only the words count."""
     if code == UNDETERMINED:
         return frozenset()
     try:
         listed = stop_words.get_stop_words(code)
     except stop_words.StopWordError:
         try:
-            listed = stopwords.get_stopwords(code) if code in stopwords.LANGUAGE_MAPPING else []
+            listed = stopwords.get_stopwords(code) if code in _STOPWORDS_ONLY and not word_shares(code) else []
         except (stopwords.LanguageNotAvailable, ValueError):  # a list missing from an install, or not UTF-8
             listed = []
     words = (word.strip(_QUOTES_AND_COMMAS).lower() for word in listed)

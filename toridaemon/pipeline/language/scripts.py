@@ -8,11 +8,14 @@ joiners (script "Inherited") and apostrophes or modifiers ("Common") belong to w
 
 Letters of two writing systems in one word come from:
 - a font whose glyphs map to wrong code points, in scripts whose conjuncts are glyphs of their own ("मŲ", "आЭण",
-  "الAbب": XeTeX documents in Marathi and Arabic), which makes a text layer garbage (`text.quality`);
-- a letter of a look-alike script ("Теорiя" with a Latin "i", "Wіndows" with a Cyrillic one), which the text stage
-  reads as the word's own (`text.clean`);
+  "الAbب": XeTeX documents in Marathi and Arabic), which makes a text layer garbled (`text.quality`);
 - a space lost between two words ("counterजवळ").
-None of them is a word to make a concept of (`candidates.classify`).
+Neither is a word to make a concept of (`candidates.classify`). A letter of a look-alike script ("Теорiя" with a
+Latin "i") is read as the word's own by the text stage (`text.look_alikes`).
+
+`garbled` lets pass what languages write: a clause of a script written without spaces with Latin words in it, also
+a Latin letter inside a Khmer or Myanmar word, which a font mapped wrong may give too (such a page is told by its
+vowel signs written first, `text.quality`); and a lone letter before a word ("xএর", "وLinux", also "Ųमन").
 """
 
 from __future__ import annotations

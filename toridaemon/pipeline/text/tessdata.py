@@ -134,6 +134,8 @@ def reads_script(script: str, planned: tuple[str, ...], tessdata_dir: str | None
     named = script_named(script)
     told = _SCRIPT_LANGUAGES.get(named)
     own = told or _UNTOLD_SCRIPTS.get(named, ())
+    if named == "Han":  # Japanese and Korean data read kanji and hanja
+        own = (*own, *_SCRIPT_LANGUAGES["Japanese"], *_SCRIPT_LANGUAGES["Korean"])
     found = installed(tessdata_dir)
     if any(name in own and name in found for name in planned):
         return True
