@@ -380,11 +380,11 @@ def test_a_zero_width_non_joiner_is_inside_a_persian_word() -> None:
     assert words.isdisjoint({"افزار", "کند", "می", "می\u200cکند"})
 
 
-def test_languages_without_a_stop_words_list_take_the_stopwords_packages() -> None:
-    """Marathi, Galician, Basque and Irish have no `stop-words` list nor a wordfreq one: their function words
-    ("आणि", and; "आहे", is; Galician "unha", a) were concepts of GNOME's help in them."""
+def test_languages_without_a_stop_words_list_nor_a_word_list_take_stopwordsiso_lists() -> None:
+    """Marathi, Galician, Basque, Irish, Estonian and Afrikaans have no `stop-words` list nor a wordfreq one: their
+    function words ("आणि", and; "आहे", is; Galician "unha", a) were concepts of GNOME's help in them."""
     for code, words in (("mr", {"आणि", "आहे", "या"}), ("gl", {"unha", "cando", "súa"}), ("eu", {"baina", "bat"}),
-                        ("ga", {"agus", "ach"})):
+                        ("ga", {"agus", "ach"}), ("et", {"ja", "kui", "mis"}), ("af", {"die", "nie"})):
         assert words <= language(code).stop_words, code
     # Not for a language wordfreq has a list of: the package's Slovenian list holds nouns ("stran", page).
     assert "stran" not in language("sl").stop_words

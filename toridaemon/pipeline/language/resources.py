@@ -32,7 +32,7 @@ from typing import Literal
 import regex
 import Stemmer
 import stop_words
-import stopwords
+import stopwordsiso
 import wordfreq
 
 from toridaemon.pipeline.language import english
@@ -44,7 +44,6 @@ TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
 _FUNCTION_ZIPF = 6.0  # ≥ 1 in a thousand words
 _MAX_SHARP_S = 3  # "ss" of a word read as "ß" or not: 2**3 readings at most
 _LISTED_LANGUAGES = tuple(stop_words.LANGUAGE_MAPPING)  # the languages `stop-words` has a list of
-_STOPWORDS_ONLY = frozenset(getattr(stopwords, "LANGUAGE_MAPPING", {}))  # those of the `stopwords` package
 _NOT_LATIN_LETTER = regex.compile(r"[^\p{Latin}\P{L}]")
 JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner: inside words of Persian ("می‌کند") and Indic scripts
 NO_JOINERS = str.maketrans("", "", JOINERS)
@@ -471,20 +470,16 @@ def _sharp_s_readings(word: str) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _listed(code: str) -> frozenset[str]:
-    """The `stop-words` package's list of `code`; for a language it lacks and wordfreq too, the `stopwords`
-    package's (Marathi, Galician, Basque, Irish, Armenian, Kurdish, Latin, Thai: its lists of languages wordfreq has
-    hold nouns, Slovenian "stran", Urdu "طریقہ", or are misencoded, Lithuanian and Norwegian), lowercase.
-    `stop-words`' Hebrew entries come quoted and with commas ('"אבל",'), and some lists hold punctuation (Persian's
-    ",", "؟"): only the words count."""
+    """The `stop-words` package's list of `code`; for a language it lacks and wordfreq too, the `stopwordsiso`
+    package's (Marathi, Estonian, Galician, Basque, Irish, Afrikaans, Swahili, Armenian and others: its lists of
+    languages wordfreq has may hold nouns, Slovenian "stran", page), lowercase. `stop-words`' Hebrew entries come
+    quoted and with commas ('"אבל",'), and some lists hold punctuation (Persian's ",", "؟"): only the words count."""
     if code == UNDETERMINED:
         return frozenset()
     try:
         listed = stop_words.get_stop_words(code)
     except stop_words.StopWordError:
-        try:
-            listed = stopwords.get_stopwords(code) if code in _STOPWORDS_ONLY and not word_shares(code) else []
-        except (stopwords.LanguageNotAvailable, ValueError):  # a list missing from an install, or not UTF-8
-            listed = []
+        listed = sorted(stopwordsiso.stopwords(code)) if not word_shares(code) else []
     words = (word.strip(_QUOTES_AND_COMMAS).lower() for word in listed)
     return frozenset(word for word in words if any(char.isalpha() for char in word))
 
