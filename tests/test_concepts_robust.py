@@ -124,6 +124,8 @@ def test_pathological_inputs_finish(text: str) -> None:
     ("fa", "نرم\u200c" * 100_000), ("fa", "\u200c" * 200_000 + "x"), ("tr", "ab'" * 70_000 + "c" * 10_000 + "D"),
     ("tr", "Linux'" + "ta" * 100_000), ("pl", "x'" * 100_000), ("uk", "об'" * 70_000), ("vi", "máy tính " * 40_000),
     ("vi", "thiết bị " * 40_000),
+    # Words in two scripts: look-alikes read (one word of 400,000 letters, 100,000 words), garbled words.
+    ("uk", "aб" * 200_000), ("uk", "Українi " * 100_000), ("mr", "लЭनंग " * 50_000), ("mr", "ि" * 200_000 + "म"),
 ])
 def test_pathological_inputs_of_languages_with_their_own_rules_finish(language: str, text: str) -> None:
     run(text, language=language)
