@@ -126,6 +126,8 @@ def test_pathological_inputs_finish(text: str) -> None:
     ("vi", "thiết bị " * 40_000),
     # Words in two scripts: look-alikes read (one word of 400,000 letters, 100,000 words), garbled words.
     ("uk", "aб" * 200_000), ("uk", "Українi " * 100_000), ("mr", "लЭनंग " * 50_000), ("mr", "ि" * 200_000 + "म"),
+    # Words of dictionary-broken scripts: one run of 200,000 letters, a prefix repeated, many short clauses.
+    ("th", "ก" * 200_000), ("th", "การ" * 70_000), ("th", "ระบบ " * 50_000), ("my", "ကွန်" * 50_000),
 ])
 def test_pathological_inputs_of_languages_with_their_own_rules_finish(language: str, text: str) -> None:
     run(text, language=language)

@@ -13,6 +13,7 @@ from tests.texts import CHINESE, JAPANESE, TRADITIONAL
 from toridaemon.pipeline import analyze_text
 from toridaemon.pipeline.language import language
 from toridaemon.pipeline.language.unspaced import is_particle, split_words
+from toridaemon.pipeline.text.clean import clean_page
 
 
 def test_a_chinese_run_is_cut_into_the_words_of_the_list() -> None:
@@ -111,3 +112,54 @@ def test_japanese_concepts_are_kanji_compounds_and_katakana_words() -> None:
     assert {"人工知能", "深層学習", "アルゴリズム"} <= set(names), names
     assert not any(is_particle(char) for name in names for char in name), names  # no hiragana in a term
 
+
+
+THAI = (
+    "การเรียนรู้ของเครื่องเป็นสาขาหนึ่งของปัญญาประดิษฐ์ ระบบการเรียนรู้ของเครื่องใช้ข้อมูลจำนวนมากเพื่อสร้างแบบจำลอง\n"
+    "โครงข่ายประสาทเทียมเป็นแบบจำลองที่ได้รับความนิยมมากในการเรียนรู้เชิงลึก โครงข่ายประสาทเทียมประกอบด้วยชั้นของหน่วยประมวลผล\n"
+    "นักวิจัยใช้โครงข่ายประสาทเทียมในการรู้จำภาพและการประมวลผลภาษาธรรมชาติ ข้อมูลจำนวนมากช่วยให้แบบจำลองมีความแม่นยำสูงขึ้น"
+)
+
+
+def test_thai_lao_khmer_and_burmese_runs_are_cut_into_words_and_end_at_a_space() -> None:
+    """ICU's word break rules read these scripts with a dictionary of each; a noun-making prefix is written onto
+    the word after it ("การเรียน"); these languages space between clauses, so a space ends a run of words."""
+    th = language("th")
+    assert th.unspaced and {"ของ", "เป็น", "ที่", "และ"} <= th.stop_words
+    words = split_words("การเรียนรู้ของเครื่องเป็นสาขาหนึ่ง", "th", th.stop_words)
+    assert words == ["การเรียน", "รู้", "ของ", "เครื่อง", "เป็น", "สาขา", "หนึ่ง", " "]
+    assert split_words("ຄອມພິວເຕີເຊື່ອມຕໍ່ກັບເຄືອຂ່າຍ", "lo")[-1] == " "
+    assert split_words("Linux", "th") == ["Linux"]  # no letter of the script: the token whole
+    result = analyze_text(THAI)
+    names = [c.name for c in result.concepts]
+    assert result.language == "th"
+    assert {"โครงข่ายประสาทเทียม", "ปัญญาประดิษฐ์", "การเรียนรู้"} <= set(names)  # neural network, AI, learning
+    # No term runs over a space (clauses), nor holds a function word; each is written as the text writes it.
+    assert not any(" " in name or "ของ" in name or "เป็น" in name for name in names), names
+    assert all(c.context and c.name in c.context for c in result.concepts)
+    for code, text, term in (
+        ("lo", "ລະບົບປະຕິບັດການລີນຸກເປັນຊອບແວເສລີທີ່ໄດ້ຮັບຄວາມນິຍົມຫຼາຍ. ຊອບແວເສລີໃຊ້ໃນຄອມພິວເຕີຫຼາຍເຄື່ອງ. "
+               "ຄອມພິວເຕີເຊື່ອມຕໍ່ກັບເຄືອຂ່າຍອິນເຕີເນັດ.", "ຊອບແວເສລີ"),  # free software
+        ("km", "ប្រព័ន្ធប្រតិបត្តិការលីនុចគឺជាកម្មវិធីឥតគិតថ្លៃដែលពេញនិយម។ កុំព្យូទ័រភ្ជាប់ទៅបណ្តាញអ៊ីនធឺណិត។ "
+               "ប្រព័ន្ធប្រតិបត្តិការលីនុចដំណើរការលើកុំព្យូទ័រជាច្រើន។", "កុំព្យូទ័រ"),  # computer
+        ("my", "ကွန်ပျူတာများသည် အင်တာနက်ကွန်ရက်နှင့် ချိတ်ဆက်ထားသည်။ ကွန်ပျူတာစနစ်သည် ဒေတာများကို "
+               "သိမ်းဆည်းသည်။ ကွန်ပျူတာများသည် ဒေတာများကို ပို့သည်။", "ကွန်ပျူတာ"),  # computer
+    ):
+        found = analyze_text(text, language=code)
+        names = [c.name for c in found.concepts]
+        assert term in names, (code, names)
+        stop = language(code).stop_words
+        assert not any(word in stop for name in names for word in split_words(name, code)), names
+
+
+def test_nfkc_keeps_thai_and_lao_am_one_letter() -> None:
+    # NFKC spells "ำ" as a nikhahit and "า": "จำนวน" (number) was "จํานวน", in no dictionary.
+    assert clean_page("ข้อมูลจำนวนมาก ຈຳນວນ ﬁle", "th") == "ข้อมูลจำนวนมาก ຈຳນວນ file"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from("การเรียนรู้ของเครื่องປະຕິບັດការលីនុចကွန်ပျူတာAé1."), min_size=1,
+               max_size=60), st.sampled_from(["th", "lo", "km", "my"]))
+def test_southeast_asian_words_are_the_token_cut_never_changed(token: str, code: str) -> None:
+    words = split_words(token, code, language(code).stop_words)
+    assert "".join(word for word in words if word != " ") == token and all(words)

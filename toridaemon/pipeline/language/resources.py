@@ -183,6 +183,15 @@ _MISSING_FUNCTION_WORDS = {
     # and the contractions written with an apostrophe, one word each ("z'n" for "zijn", "zo'n" for "zo een")
     "nl": set("verschillende sommige enkele elke ieder iedere alle vele weinig meerdere diverse beide "
               "z'n m'n d'r zo'n".split()),
+    # Lao, Khmer and Burmese have no list: their conjunctions, prepositions, copulas, modals, aspect and negation
+    # words, demonstratives and quantifiers, and Burmese's particles, as grammars list them. A word is what ICU's word
+    # break rules cut (`unspaced`): "ກ່ຽວກັບ", "គឺជា" and "ဖြစ်သည်" are one each.
+    "lo": set("ແລະ ຂອງ ທີ່ ໃນ ເປັນ ໄດ້ ກັບ ຈະ ບໍ່ ມີ ນີ້ ນັ້ນ ໃຫ້ ຫຼື ແຕ່ ຈາກ ໂດຍ ເພື່ອ ຍັງ ແມ່ນ ຢູ່ ກໍ ແລ້ວ ຖ້າ ເມື່ອ ຄື "
+              "ເຊິ່ງ ຕໍ່ ກ່ຽວກັບ ລະຫວ່າງ ທຸກ ອື່ນ ຫຼາຍ ບາງ ການ ຄວາມ ສາມາດ ຕ້ອງ".split()),
+    "km": set("និង នៃ ក្នុង គឺ ជា គឺជា ដែល បាន មាន នេះ នោះ ទៅ ពី ដោយ សម្រាប់ ឬ ប៉ុន្តែ មិន នឹង ទេ លើ ជាមួយ ដើម្បី ក៏ "
+              "ទៀត ច្រើន ជាច្រើន គ្រប់ បើ ការ ត្រូវ អាច ហើយ".split()),
+    "my": set("သည် ကို ၏ နှင့် တွင် မှ များ ကြ ပြီး ဖြစ် ဖြစ်သည် ရှိ သော ၍ လည်း ပါ တယ် ခဲ့ မည် သို့ ၌ ထား ဟု "
+              "ကြောင့် အတွက် ဤ ထို နဲ့ မှာ ကြောင်း ရန် သည့် နိုင် တဲ့ ထားသည် များသည်".split()),
     # Chinese has no verb list: the verbs, connectives and vague modifiers of expository text bound terms as
     # English reporting verbs do ("使用神经网络", uses neural networks; "本文提出", this paper proposes). Simplified,
     # as words are looked up.

@@ -1,4 +1,4 @@
-"""Words of the scripts written without spaces between them: Chinese and Japanese.
+"""Words of the scripts written without spaces between them: Chinese, Japanese, Thai, Lao, Khmer and Burmese.
 
 The tokenizer reads a run of letters as one word, and Chinese or Japanese puts no space between words, so a whole
 clause ("机器学习是人工智能的一个分支") was one candidate. `split_words` cuts such a run into words:
@@ -9,18 +9,30 @@ clause ("机器学习是人工智能的一个分支") was one candidate. `split_
 - Japanese: a run is cut where its script changes. Kanji compounds ("機械学習") and katakana words ("ネットワーク")
   are the words; hiragana is mostly particles and inflections ("は", "の", "います"), which bound terms as function
   words do elsewhere (`is_particle`).
-Both are linear in the run's length: each position tries words of at most `_LONGEST` characters.
+- Thai, Lao, Khmer and Burmese: a run is cut by ICU's word break rules, which read these scripts with a dictionary
+  of each (`icu4py`, ICU's own data in its wheel). The prefixes that make nouns of verbs and adjectives ("การ",
+  "ความ" in Thai) are written onto the word they make: "การเรียนรู้" (learning), "ความนิยม" (popularity).
+Chinese and Japanese are linear in the run's length: each position tries words of at most `_LONGEST` characters.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import regex
 
-UNSPACED = frozenset(("zh", "ja"))
+_DICTIONARY_BROKEN = frozenset(("th", "lo", "km", "my"))  # cut by ICU's word break rules
+UNSPACED = frozenset(("zh", "ja")) | _DICTIONARY_BROKEN
+CLAUSE_END = " "  # a token no word is: it ends a run of words (`candidates`)
+# Per language, the prefixes that make nouns ("การ" + "เรียนรู้", to learn: learning): no words of their own.
+_NOUN_PREFIXES = {"th": frozenset(("การ", "ความ")), "lo": frozenset(("ການ", "ຄວາມ")),
+                  "km": frozenset(("ការ", "សេចក្ដី", "សេចក្តី", "ភាព"))}
+# The letters of those scripts: Thai, Lao, Myanmar (with its extensions), Khmer (with its symbols).
+_SOUTHEAST_ASIAN = regex.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\ua9e0-\ua9ff\uaa60-\uaa7f]")
 _LONGEST = 8  # characters of the longest listed word tried: wordfreq's longer Chinese entries are idioms
 _UNKNOWN = 2.0  # how much less likely than the rarest listed word a character no listed word holds is (log)
 _HAN = regex.compile(r"\p{Han}+")
@@ -39,10 +51,13 @@ def unspaced_char(char: str) -> bool:
     # and Katakana (with its phonetic extensions and halfwidth forms), the CJK ideographs (BMP blocks,
     # compatibility forms, the supplementary planes' extensions); most text is below the first, and that one
     # comparison answers.
-    return point >= 0x2E80 and (
-        point <= 0x2FDF or 0x3005 <= point <= 0x3007 or 0x3040 <= point <= 0x30FF or 0x31F0 <= point <= 0x31FF
-        or 0x3400 <= point <= 0x9FFF or 0xF900 <= point <= 0xFAFF or 0xFF66 <= point <= 0xFF9F
-        or 0x20000 <= point <= 0x3FFFF)
+    if point < 0x0E00:
+        return False
+    if point < 0x2E80:  # Thai, Lao, Myanmar, Khmer
+        return point <= 0x0EFF or 0x1000 <= point <= 0x109F or 0x1780 <= point <= 0x17FF or 0x19E0 <= point <= 0x19FF
+    return (point <= 0x2FDF or 0x3005 <= point <= 0x3007 or 0x3040 <= point <= 0x30FF or 0x31F0 <= point <= 0x31FF
+            or 0x3400 <= point <= 0x9FFF or 0xA9E0 <= point <= 0xA9FF or 0xAA60 <= point <= 0xAA7F
+            or 0xF900 <= point <= 0xFAFF or 0xFF66 <= point <= 0xFF9F or 0x20000 <= point <= 0x3FFFF)
 
 
 def unspaced_edges(text: str, start: int, stop: int) -> bool:
@@ -71,9 +86,12 @@ def is_particle(word: str) -> bool:
 def split_words(token: str, code: str, function_words: frozenset[str] = frozenset()) -> list[str]:
     """The words of a token in language `code` (see the module docstring); the token itself when it holds none
     of an unspaced script, or when `code` is not one of `UNSPACED`. `function_words` are never joined to a
-    neighbour."""
+    neighbour. Thai, Lao, Khmer and Burmese put a space between clauses or phrases, never inside a term: their
+    words are followed by `CLAUSE_END`, a boundary."""
     if code == "ja":
         return _JAPANESE_RUNS.findall(token) or [token]
+    if code in _DICTIONARY_BROKEN:  # a space after: there these languages part clauses and phrases, not words
+        return [*_dictionary_words(token, code), CLAUSE_END] if _SOUTHEAST_ASIAN.search(token) is not None else [token]
     if code != "zh" or _HAN.search(token) is None:
         return [token]
     words: list[str] = []
@@ -86,6 +104,40 @@ def split_words(token: str, code: str, function_words: frozenset[str] = frozense
     if done < len(token):
         words.append(token[done:])
     return words
+
+
+def _dictionary_words(token: str, code: str) -> list[str]:
+    """The words of a token of Thai, Lao, Khmer or Burmese by ICU's word break rules, each noun-making prefix
+    written onto the word after it."""
+    breaker = _word_breaker()
+    if breaker is None:
+        return [token]
+    prefixes = _NOUN_PREFIXES.get(code, frozenset())
+    words: list[str] = []
+    prefix = ""
+    for start, end in breaker(token, code).segments():
+        word = token[start:end]
+        if word.isspace():
+            continue
+        if word in prefixes and not prefix:
+            prefix = word
+            continue
+        words.append(prefix + word)
+        prefix = ""
+    if prefix:
+        words.append(prefix)
+    return words or [token]
+
+
+@lru_cache(maxsize=1)
+def _word_breaker() -> Callable[[str, str], Any] | None:
+    """ICU's word breaker, loaded for documents of these languages only (its libraries take some 40 MB); None where
+    `icu4py` does not load (a platform without its wheel): a run is then one word, as before it was cut."""
+    try:
+        from icu4py.breakers import WordBreaker
+    except ImportError:
+        return None
+    return WordBreaker
 
 
 def _most_probable(run: str) -> list[str]:
