@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.texts import CHINESE, JAPANESE, TRADITIONAL
 from toridaemon.pipeline import analyze_text
 from toridaemon.pipeline.language import language
-from toridaemon.pipeline.language.unspaced import is_particle, split_words
+from toridaemon.pipeline.language.unspaced import is_particle, letters_as_words, split_words, unspaced_edges
 from toridaemon.pipeline.text.clean import clean_page
 
 
@@ -130,12 +130,19 @@ def test_thai_lao_khmer_and_burmese_runs_are_cut_into_words_and_end_at_a_space()
     assert words == ["การเรียน", "รู้", "ของ", "เครื่อง", "เป็น", "สาขา", "หนึ่ง", " "]
     assert split_words("ຄອມພິວເຕີເຊື່ອມຕໍ່ກັບເຄືອຂ່າຍ", "lo")[-1] == " "
     assert split_words("Linux", "th") == ["Linux"]  # no letter of the script: the token whole
+    # A prefix goes onto no function word nor prefix; after a word of the token it ends a compound ("ปฏิบัติการ",
+    # operation); ICU counts its offsets in UTF-16 units, so a character beyond the BMP shifted every cut.
+    assert split_words("การของ", "th", th.stop_words) == ["การ", "ของ", " "]
+    assert split_words("การการเรียน", "th", th.stop_words) == ["การ", "การเรียน", " "]
+    assert split_words("ระบบปฏิบัติการของ", "th", th.stop_words) == ["ระบบ", "ปฏิบัติการ", "ของ", " "]
+    assert split_words("𠀀การเรียนรู้", "th", th.stop_words) == ["𠀀", "การเรียน", "รู้", " "]
     result = analyze_text(THAI)
     names = [c.name for c in result.concepts]
     assert result.language == "th"
     assert {"โครงข่ายประสาทเทียม", "ปัญญาประดิษฐ์", "การเรียนรู้"} <= set(names)  # neural network, AI, learning
     # No term runs over a space (clauses), nor holds a function word; each is written as the text writes it.
     assert not any(" " in name or "ของ" in name or "เป็น" in name for name in names), names
+    assert "แบบจำลอง" in names  # model: "แบบ" (form) is no function word, though a list holds it
     assert all(c.context and c.name in c.context for c in result.concepts)
     for code, text, term in (
         ("lo", "ລະບົບປະຕິບັດການລີນຸກເປັນຊອບແວເສລີທີ່ໄດ້ຮັບຄວາມນິຍົມຫຼາຍ. ຊອບແວເສລີໃຊ້ໃນຄອມພິວເຕີຫຼາຍເຄື່ອງ. "
@@ -152,14 +159,33 @@ def test_thai_lao_khmer_and_burmese_runs_are_cut_into_words_and_end_at_a_space()
         assert not any(word in stop for name in names for word in split_words(name, code)), names
 
 
-def test_nfkc_keeps_thai_and_lao_am_one_letter() -> None:
-    # NFKC spells "ำ" as a nikhahit and "า": "จำนวน" (number) was "จํานวน", in no dictionary.
+def test_thai_and_lao_letters_nfkc_spells_as_two_are_one() -> None:
+    # NFKC spells "ำ" as a nikhahit and "า": "จำนวน" (number) was "จํานวน", in no dictionary; PDFs often spell it
+    # so already, and Lao's "ໜ", "ໝ" as "ຫນ", "ຫມ".
     assert clean_page("ข้อมูลจำนวนมาก ຈຳນວນ ﬁle", "th") == "ข้อมูลจำนวนมาก ຈຳນວນ file"
+    assert clean_page("จํานวน ຫນັງສືພິມໃຫມ່", "th") == "จำนวน ໜັງສືພິມໃໝ່"
+    assert "สำหรับ" in language("th").stop_words  # the list's "สําหรับ", as the text is read
+
+
+def test_thai_matches_and_titles_respect_syllables() -> None:
+    # A match inside a syllable is none: "เกม" (game) holds no "กม", "ภาษากรีก" no "ษา" before a vowel sign.
+    assert not unspaced_edges("เกม", 1, 3) and not unspaced_edges("ภาษากรีก", 4, 6)
+    assert unspaced_edges("ภาษากรีก", 4, 8) and unspaced_edges("机器学习", 0, 2)
+    # A Thai title of some eight words counts as about that many, not 26 (half a word a character).
+    assert letters_as_words("การเรียนรู้ของเครื่องสำหรับการประมวลผลภาษาธรรมชาติ") == 8
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.text(alphabet=st.sampled_from("การเรียนรู้ของเครื่องປະຕິບັດការលីនុចကွန်ပျူတာAé1."), min_size=1,
-               max_size=60), st.sampled_from(["th", "lo", "km", "my"]))
-def test_southeast_asian_words_are_the_token_cut_never_changed(token: str, code: str) -> None:
-    words = split_words(token, code, language(code).stop_words)
-    assert "".join(word for word in words if word != " ") == token and all(words)
+@given(st.lists(st.sampled_from(["การ", "เรียน", "รู้", "ของ", "เครื่อง", "ຄອມພິວເຕີ", "ការ", "កុំព្យូទ័រ", "ကွန်ပျူတာ",
+                                 "သည်", "𠀀", "A", "é", "1"]), min_size=1, max_size=12),
+       st.sampled_from(["th", "lo", "km", "my"]))
+def test_southeast_asian_words_are_the_token_cut_at_its_words(pieces: list[str], code: str) -> None:
+    """The words rejoin into the token, and every cut between them is one of ICU's own (prefixes only join words):
+    offsets read in other units than characters (ICU counts UTF-16 ones) cut elsewhere after "𠀀"."""
+    from icu4py.breakers import WordBreaker
+
+    token = "".join(pieces)
+    words = [word for word in split_words(token, code, language(code).stop_words) if word != " "]
+    assert "".join(words) == token and all(words)
+    icu = list(WordBreaker(token, code))
+    assert {sum(map(len, words[:n])) for n in range(len(words))} <= {sum(map(len, icu[:n])) for n in range(len(icu))}

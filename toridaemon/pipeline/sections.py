@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from toridaemon.pipeline.language.korean import hangul
-from toridaemon.pipeline.language.unspaced import unspaced_char
+from toridaemon.pipeline.language.unspaced import letters_as_words, unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.result import Section
 from toridaemon.pipeline.text.title import FOOTNOTE_MARKS, MAX_TITLE_CHARS
@@ -210,10 +210,10 @@ def _leading_title(page: str) -> tuple[str | None, str]:
 
 
 def _words(line: str) -> int:
-    """About how many words a line holds: Chinese and Japanese put no space between theirs, some two characters
-    each."""
+    """About how many words a line holds: Chinese, Japanese, Thai and their neighbours put no space between theirs
+    (`unspaced.letters_as_words`)."""
     words = len(line.split())
-    return words if line.isascii() else words + sum(map(unspaced_char, line)) // 2
+    return words if line.isascii() else words + letters_as_words(line)
 
 
 def _without_title(page: str, title: str) -> str:

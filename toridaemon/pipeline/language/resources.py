@@ -37,7 +37,7 @@ import wordfreq
 
 from toridaemon.pipeline.language import english
 from toridaemon.pipeline.language.lexicon import adjective_forms, base_verbs, english_tags, proper_nouns, verb_forms
-from toridaemon.pipeline.language.unspaced import UNSPACED, simplified
+from toridaemon.pipeline.language.unspaced import UNSPACED, composed, simplified
 
 UNDETERMINED = "und"
 TUNED = ("en", "de", "fr", "es", "it", "pt", "nl")
@@ -164,6 +164,9 @@ VIETNAMESE_COMPOUNDS = frozenset((
     "theo dõi",
 ))
 _PERSIAN_VERB_PREFIXES = ("می\u200c", "نمی\u200c")
+# Content words a listed language's list holds: Thai "แบบ" (form, of "แบบจำลอง", model) and "ผล" (result, of
+# "ประมวลผล", processing), which ICU's rules cut off the word.
+_CONTENT_WORDS = {"th": {"แบบ", "ผล"}}
 _MISSING_FUNCTION_WORDS = {
     "pt": set(
         "neste nesta nestes nestas deste desta destes destas naquele naquela naqueles naquelas daquele daquela "
@@ -186,9 +189,10 @@ _MISSING_FUNCTION_WORDS = {
     # Lao, Khmer and Burmese have no list: their conjunctions, prepositions, copulas, modals, aspect and negation
     # words, demonstratives and quantifiers, and Burmese's particles, as grammars list them. A word is what ICU's word
     # break rules cut (`unspaced`): "ກ່ຽວກັບ", "គឺជា" and "ဖြစ်သည်" are one each.
+    "th": set("หนึ่ง สอง สาม สี่ ห้า หก เจ็ด แปด เก้า สิบ สามารถ".split()),  # numbers, "can": lists' items ("สี่")
     "lo": set("ແລະ ຂອງ ທີ່ ໃນ ເປັນ ໄດ້ ກັບ ຈະ ບໍ່ ມີ ນີ້ ນັ້ນ ໃຫ້ ຫຼື ແຕ່ ຈາກ ໂດຍ ເພື່ອ ຍັງ ແມ່ນ ຢູ່ ກໍ ແລ້ວ ຖ້າ ເມື່ອ ຄື "
-              "ເຊິ່ງ ຕໍ່ ກ່ຽວກັບ ລະຫວ່າງ ທຸກ ອື່ນ ຫຼາຍ ບາງ ການ ຄວາມ ສາມາດ ຕ້ອງ".split()),
-    "km": set("និង នៃ ក្នុង គឺ ជា គឺជា ដែល បាន មាន នេះ នោះ ទៅ ពី ដោយ សម្រាប់ ឬ ប៉ុន្តែ មិន នឹង ទេ លើ ជាមួយ ដើម្បី ក៏ "
+              "ເຊິ່ງ ຊຶ່ງ ຫລື ຕໍ່ ກ່ຽວກັບ ລະຫວ່າງ ທຸກ ອື່ນ ຫຼາຍ ບາງ ການ ຄວາມ ສາມາດ ຕ້ອງ".split()),
+    "km": set("និង នៃ ក្នុង គឺ ជា គឺជា ដែល បាន មាន នេះ នោះ ទៅ ពី ដោយ សម្រាប់ ឬ ប៉ុន្តែ ប៉ុន្ដែ មិន នឹង ទេ លើ ជាមួយ ដើម្បី ក៏ "
               "ទៀត ច្រើន ជាច្រើន គ្រប់ បើ ការ ត្រូវ អាច ហើយ".split()),
     "my": set("သည် ကို ၏ နှင့် တွင် မှ များ ကြ ပြီး ဖြစ် ဖြစ်သည် ရှိ သော ၍ လည်း ပါ တယ် ခဲ့ မည် သို့ ၌ ထား ဟု "
               "ကြောင့် အတွက် ဤ ထို နဲ့ မှာ ကြောင်း ရန် သည့် နိုင် တဲ့ ထားသည် များသည်".split()),
@@ -372,7 +376,7 @@ def _listed_function_words(code: str) -> set[str]:
     # The additions stay out of `_foreign_function_words`: "duma" or "dez" are words elsewhere.
     if code == "vi":
         return set(_VIETNAMESE_FUNCTION_WORDS)
-    return _listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())
+    return (_listed_stop_words(code) | _MISSING_FUNCTION_WORDS.get(code, set())) - _CONTENT_WORDS.get(code, set())
 
 
 def _foreign_function_words(code: str, frequencies: dict[str, float]) -> set[str]:
@@ -489,7 +493,7 @@ def _listed(code: str) -> frozenset[str]:
         listed = stop_words.get_stop_words(code)
     except stop_words.StopWordError:
         listed = sorted(stopwordsiso.stopwords(code)) if not word_shares(code) else []
-    words = (word.strip(_QUOTES_AND_COMMAS).lower() for word in listed)
+    words = (composed(word.strip(_QUOTES_AND_COMMAS).lower()) for word in listed)  # Thai's "สําหรับ": "สำหรับ"
     return frozenset(word for word in words if any(char.isalpha() for char in word))
 
 

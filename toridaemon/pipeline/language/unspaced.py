@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -28,6 +29,12 @@ import regex
 _DICTIONARY_BROKEN = frozenset(("th", "lo", "km", "my"))  # cut by ICU's word break rules
 UNSPACED = frozenset(("zh", "ja")) | _DICTIONARY_BROKEN
 CLAUSE_END = " "  # a token no word is: it ends a run of words (`candidates`)
+_SOUTHEAST_CHARS_PER_WORD = 6
+# Per first character, the pairs NFKC makes of one Thai or Lao letter, and that letter.
+_COMPOSED = (("\u0e4d", (("\u0e4d\u0e32", "\u0e33"),)), ("\u0ecd", (("\u0ecd\u0eb2", "\u0eb3"),)),
+             ("\u0eab", (("\u0eab\u0e99", "\u0edc"), ("\u0eab\u0ea1", "\u0edd"))))
+_LEADING_VOWELS = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")  # Thai, Lao
+_SUBSCRIPT_SIGNS = frozenset("\u17d2\u1039")  # Khmer's coeng, Myanmar's virama: a consonant below follows
 # Per language, the prefixes that make nouns ("การ" + "เรียนรู้", to learn: learning): no words of their own.
 _NOUN_PREFIXES = {"th": frozenset(("การ", "ความ")), "lo": frozenset(("ການ", "ຄວາມ")),
                   "km": frozenset(("ការ", "សេចក្ដី", "សេចក្តី", "ភាព"))}
@@ -66,10 +73,19 @@ def unspaced_edges(text: str, start: int, stop: int) -> bool:
     (the caller's own rules for spaced words decide there)."""
     unspaced_start = start > 0 and (unspaced_char(text[start]) or unspaced_char(text[start - 1]))
     unspaced_stop = stop < len(text) and (unspaced_char(text[stop - 1]) or unspaced_char(text[stop]))
-    if not (unspaced_start or unspaced_stop):
+    if not (unspaced_start or unspaced_stop) or _inside_syllable(text, start) or _inside_syllable(text, stop):
         return False
     return ((start == 0 or unspaced_start or not text[start - 1].isalnum())
             and (stop == len(text) or unspaced_stop or not text[stop].isalnum()))
+
+
+def _inside_syllable(text: str, index: int) -> bool:
+    """Whether a cut of `text` at `index` falls inside a syllable of Thai, Lao, Khmer or Burmese: before a vowel sign
+    or tone mark, after a vowel written before its consonant ("เกม", game, holds no "กม"), after a subscript sign."""
+    if 0 < index < len(text) and unspaced_char(text[index - 1]) and unspaced_char(text[index]):
+        return (unicodedata.category(text[index])[0] == "M" or text[index - 1] in _LEADING_VOWELS
+                or text[index - 1] in _SUBSCRIPT_SIGNS)
+    return False
 
 
 def simplified(text: str) -> str:
@@ -91,7 +107,9 @@ def split_words(token: str, code: str, function_words: frozenset[str] = frozense
     if code == "ja":
         return _JAPANESE_RUNS.findall(token) or [token]
     if code in _DICTIONARY_BROKEN:  # a space after: there these languages part clauses and phrases, not words
-        return [*_dictionary_words(token, code), CLAUSE_END] if _SOUTHEAST_ASIAN.search(token) is not None else [token]
+        if _SOUTHEAST_ASIAN.search(token) is None:
+            return [token]
+        return [*_dictionary_words(token, code, function_words), CLAUSE_END]
     if code != "zh" or _HAN.search(token) is None:
         return [token]
     words: list[str] = []
@@ -106,27 +124,59 @@ def split_words(token: str, code: str, function_words: frozenset[str] = frozense
     return words
 
 
-def _dictionary_words(token: str, code: str) -> list[str]:
-    """The words of a token of Thai, Lao, Khmer or Burmese by ICU's word break rules, each noun-making prefix
-    written onto the word after it."""
+def _dictionary_words(token: str, code: str, function_words: frozenset[str]) -> list[str]:
+    """The words of a token of Thai, Lao, Khmer or Burmese by ICU's word break rules. A noun-making prefix is
+    written onto the word after it where it opens the token or follows a function word ("การเรียน" of "ของการเรียนรู้"),
+    onto the word before it after another ("ปฏิบัติการ", operation: ICU cuts it so), and onto no function word nor
+    another prefix ("การของ" was one word)."""
     breaker = _word_breaker()
     if breaker is None:
         return [token]
     prefixes = _NOUN_PREFIXES.get(code, frozenset())
     words: list[str] = []
-    prefix = ""
-    for start, end in breaker(token, code).segments():
-        word = token[start:end]
-        if word.isspace():
+    pending = ""  # a prefix waiting for the word it makes a noun of
+    for word in breaker(token, code):  # the words themselves: its offsets count UTF-16 units, not characters
+        if word.isspace() or not word:
             continue
-        if word in prefixes and not prefix:
-            prefix = word
+        if pending and word not in function_words and word not in prefixes:
+            words.append(pending + word)
+            pending = ""
             continue
-        words.append(prefix + word)
-        prefix = ""
-    if prefix:
-        words.append(prefix)
+        if pending:
+            words.append(pending)
+            pending = ""
+        if word in prefixes:
+            if (words and words[-1] not in function_words and words[-1] not in prefixes
+                    and _SOUTHEAST_ASIAN.match(words[-1][-1]) is not None):
+                words[-1] += word  # a compound's end
+            else:
+                pending = word
+            continue
+        words.append(word)
+    if pending:
+        words.append(pending)
     return words or [token]
+
+
+def composed(text: str) -> str:
+    """`text` with the Thai and Lao letters NFKC spells as two written as the one letter they are: the vowel AM
+    ("ำ" as "ํ" and "า"; "จำนวน", number, read "จํานวน") and Lao's "ໜ" and "ໝ" (as "ຫນ", "ຫມ"), which no word list
+    nor dictionary holds so; PDFs often hold that spelling already."""
+    for first, pairs in _COMPOSED:
+        if first in text:
+            for pair, letter in pairs:
+                text = text.replace(pair, letter)
+    return text
+
+
+def letters_as_words(line: str) -> int:
+    """About how many words the letters of unspaced scripts in `line` make: Chinese and Japanese some two
+    characters each, Thai, Lao, Khmer and Burmese some six (their vowel signs and tone marks are characters)."""
+    unspaced = sum(map(unspaced_char, line))
+    if not unspaced:
+        return 0
+    southeast = len(_SOUTHEAST_ASIAN.findall(line))
+    return (unspaced - southeast) // 2 + southeast // _SOUTHEAST_CHARS_PER_WORD
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,7 @@ import regex
 import wordfreq
 
 from toridaemon.pipeline.language.resources import word_shares
+from toridaemon.pipeline.language.unspaced import composed
 from toridaemon.pipeline.text.look_alikes import read_look_alikes
 
 # PDFium marks a hyphen at a line end as U+0002 or U+FFFE (by version) and may already join the lines.
@@ -71,7 +72,6 @@ _GRAPHEME_JOINER = "\u034f"
 # character (tests/test_text_layer.py checks that no mark or format character is among them).
 _UNMARKED = "\x00-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e"
 _MARKED = re.compile(f"[^{_UNMARKED}]")
-_AM = (("\u0e4d\u0e32", "\u0e33"), ("\u0ecd\u0eb2", "\u0eb3"))  # NFKC's spelling of each, and the letter
 # C1 control characters (U+0080-U+009F): no text is written in them. A font whose mapping reads its codes as
 # Latin-1 gives Windows-1252's punctuation there ("don\x92t", "1990\x962000", "state\x97of\x97the\x97art"): they are
 # read as cp1252 writes them, as ftfy does; the five codes cp1252 leaves undefined are dropped.
@@ -131,7 +131,8 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
             text = _join_accents(text)
         text = stream_safe(text)
         if not unicodedata.is_normalized("NFKC", text):
-            text = _with_am(unicodedata.normalize("NFKC", text))
+            text = unicodedata.normalize("NFKC", text)
+        text = composed(text)
         text = read_look_alikes(text)
     if any(mark in text for mark in _ASCII_MARKS):  # after the other accents: "d´ej`a" is one word by then
         text = _join_ascii_accents(text, language)
@@ -139,16 +140,6 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
     if "TEX" in text:
         text = _XE_LOGO.sub(_xe_logo_name, text)
     return repair_ligatures(text, language) if ligatures else text
-
-
-def _with_am(text: str) -> str:
-    """NFKC-normalised `text` with Thai's and Lao's vowel AM ("ำ", "ຳ") written as the one letter they are: NFKC
-    spells each as a nikhahit and a vowel AA, which no word list nor dictionary holds ("จำนวน", number, read
-    "จํานว")."""
-    for pair, letter in _AM:
-        if pair[0] in text:
-            text = text.replace(pair, letter)
-    return text
 
 
 def _xe_logo_name(logo: re.Match[str]) -> str:
