@@ -189,3 +189,16 @@ def test_southeast_asian_words_are_the_token_cut_at_its_words(pieces: list[str],
     assert "".join(words) == token and all(words)
     icu = list(WordBreaker(token, code))
     assert {sum(map(len, words[:n])) for n in range(len(words))} <= {sum(map(len, icu[:n])) for n in range(len(icu))}
+
+
+def test_a_context_sentence_ends_at_the_full_stop_of_its_script() -> None:
+    """Hindi ends a sentence with a danda ("।"), Khmer with "។", Burmese with "။", Urdu with "۔", none with a space
+    after it needed: the context ran over the next sentences."""
+    hindi = ("मशीन लर्निंग कृत्रिम बुद्धि की एक शाखा है। तंत्रिका नेटवर्क बड़े डेटा से सीखते हैं। तंत्रिका नेटवर्क चित्रों को "
+             "पहचानते हैं।")
+    found = {c.name: c.context for c in analyze_text(hindi, language="hi").concepts}
+    assert found["तंत्रिका नेटवर्क"] == "तंत्रिका नेटवर्क बड़े डेटा से सीखते हैं।"
+    khmer = ("កុំព្យូទ័រភ្ជាប់ទៅបណ្តាញអ៊ីនធឺណិត។ ប្រព័ន្ធប្រតិបត្តិការលីនុចដំណើរការលើកុំព្យូទ័រជាច្រើន។"
+             "ប្រព័ន្ធប្រតិបត្តិការលីនុចគឺជាកម្មវិធីឥតគិតថ្លៃ។")
+    found = {c.name: c.context for c in analyze_text(khmer, language="km").concepts}
+    assert found["កុំព្យូទ័រ"] == "កុំព្យូទ័រភ្ជាប់ទៅបណ្តាញអ៊ីនធឺណិត។"

@@ -22,7 +22,10 @@ from toridaemon.pipeline.sections import Span
 
 CONTEXT_CHARS = 240
 # Chinese and Japanese full stops need no space after them. One class first: the search skips to its characters.
-_SENTENCE_END = re.compile(r"[.!?。！？](?:(?<=[。！？])|(?=\s))")
+# Full stops of scripts that need no space after them: CJK's, the danda of Indic scripts ("।", "॥"), Urdu's "۔",
+# Arabic's question mark, Armenian's "։", Ethiopic's "።", Burmese "။", Khmer "។", Tibetan "།".
+_FULL_STOPS = "。！？।॥۔؟։።။។།"
+_SENTENCE_END = re.compile(rf"[.!?{_FULL_STOPS}](?:(?<=[{_FULL_STOPS}])|(?=\s))")
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
 _LONGEST_TAIL = max(map(len, _PLURAL_TAILS))
 _DOTTED_I = "i\u0307"  # what "İ" lowercases to; `lower_aligned` keeps the "i"
