@@ -1,4 +1,4 @@
-"""Verb forms of Spanish, Italian, Portuguese, Russian, Polish, Ukrainian and Czech, told from simplemma's lemma
+"""Verb forms of Spanish, Italian, Portuguese, Russian, Polish, Ukrainian, Czech and Greek, told from simplemma's lemma
 lists (MIT code; data read where it is installed, not copied): no PyPI package ships a part-of-speech lexicon of
 these languages without a web framework's or a neural tagger's worth of dependencies, but a lemma list says which
 forms belong to a verb. French takes the forms in "-ez" and "-ons" its tagged lexicon lacks (`_ONLY_ENDINGS`).
@@ -14,7 +14,8 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
   capitalised (a name);
 - it is not far more frequent than its infinitive (then it is mostly something else: "paris", "uma");
 - it occurs in real text: wordfreq's `large` list of the language holds it (some 30,000 to 75,000 forms per
-  language, 99 % of the verb forms in sample texts; the full paradigms would be half a million).
+  language, 99 % of the verb forms in sample texts; the full paradigms would be half a million). Greek has no such
+  list: all of its forms count (some 100,000).
 
 On sample texts (texlive's Spanish and Italian manuals, Portuguese news transcripts) some 97 % of the words
 this marks are verbs; the rest are mostly names spelt like one ("Marques") and English words in the text. Of 80
@@ -39,7 +40,7 @@ import wordfreq
 
 from toridaemon.pipeline import warmcache
 
-LANGUAGES = ("es", "it", "pt", "fr", "ru", "pl", "uk", "cs")
+LANGUAGES = ("es", "it", "pt", "fr", "ru", "pl", "uk", "cs", "el")
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
 # does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). It lists few
@@ -52,6 +53,7 @@ _INFINITIVES = {
     "es": ("ar", "er", "ir", "ír"), "pt": ("ar", "er", "ir", "por", "pôr"), "it": ("are", "ere", "ire", "rre"),
     "fr": ("er", "ir", "re", "oir"), "ru": ("ть", "ти", "чь", "ться", "тись", "чься"), "pl": ("ć", "c"),
     "uk": ("ти", "тися", "тись"), "cs": ("t", "ct", "ci"),  # not Ukrainian "-ть": nouns in "-ість" end so
+    "el": ("ω", "ώ", "μαι"),  # Greek lists a verb by its first person: "επιλέγω", "έρχομαι"
 }
 # Russian and Polish participles decline as adjectives do ("обученная модель", "sieci splotowe"), and Polish
 # verbal nouns as nouns ("uczenie", "uczenia": simplemma gives them the verb as lemma). A form is one of them when
@@ -128,6 +130,8 @@ _PARTICIPLES = {
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
     "fr": (), "ru": (), "pl": (), "uk": (), "cs": (),
+    # Greek's passive participles decline as adjectives ("συνδεδεμένη συσκευή", a connected device)
+    "el": ("μένος", "μένη", "μένο", "μένου", "μένης", "μένοι", "μένες", "μένα", "μένων", "μένους"),
 }
 _ACCENTED = str.maketrans("aeiou", "áéíóú")
 
@@ -164,9 +168,14 @@ def _derive(code: str) -> set[str]:
 
     lemmas = DefaultDictionaryFactory().get_dictionary(code)  # its own cache: gone with this factory
     try:
-        paradigms = _Paradigms(code, lemmas, Counter(lemmas[word] for word in lemmas),
-                               wordfreq.get_frequency_dict(code, wordlist="large"), _with_past(code, lemmas))
-        return {word for word, share in paradigms.frequencies.items() if paradigms.is_verb_form(word, share)}
+        large = code in wordfreq.available_languages("large")
+        frequencies = wordfreq.get_frequency_dict(code, wordlist="large" if large else "small")
+        paradigms = _Paradigms(code, lemmas, Counter(lemmas[word] for word in lemmas), frequencies,
+                               _with_past(code, lemmas))
+        # Without a `large` list (Greek) every form of the lemma list is read: the `small` one lacks most forms
+        # of a verb's second person plural, a manual's instructions ("ρυθμίσετε", "συνδέσετε").
+        forms = frequencies if large else {word: frequencies.get(word, 0.0) for word in lemmas}
+        return {word for word, share in forms.items() if paradigms.is_verb_form(word, share)}
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
         # lists the resources use are copied out of it (`resources.word_shares`).
@@ -203,8 +212,9 @@ class _Paradigms:
         if self.code in _ONLY_ENDINGS:
             return word.endswith(_ONLY_ENDINGS[self.code]) and len(word) > 4 and share <= infinitive
         # Slavic forms far more frequent than their infinitive are the commonest verbs of expository
-        # text ("является", "należy"); participles and nouns are told apart above.
-        return self.code in _DECLENSIONS or share <= _NAME_RATIO * infinitive or share < 1e-6
+        # text ("является", "należy"); participles and nouns are told apart above. Greek lists a verb by its first
+        # person, rarer in text than the second ("εισάγετε", enter: "εισάγω" is in no `small` list).
+        return self.code in _DECLENSIONS or self.code == "el" or share <= _NAME_RATIO * infinitive or share < 1e-6
 
     def _noun_case(self, word: str, lemma: str) -> bool:
         """A case of a noun spelt as an infinitive, under its lemma (Czech "státu", "států" of "stát", state and to
@@ -274,7 +284,7 @@ def _noun_lemma(code: str, lemma: str) -> bool:
 def _bases(code: str, word: str) -> set[str]:
     """The singular or masculine words `word` may be a plural or feminine of (Slavic ones are told by
     `_Paradigms.declines`)."""
-    if code in _DECLENSIONS:
+    if code in _DECLENSIONS or code == "el":  # Greek: its participles are told by their endings
         return set()
     if code == "it":
         if word[-1] in "ie":
