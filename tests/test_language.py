@@ -681,8 +681,12 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
      "státu států"),
     # Greek: instructions in the second person plural, whose first person (the lemma) is rarer in text ("εισάγετε",
     # "εισάγω"); passive participles decline as adjectives ("συνδεδεμένη"), and nouns of a verb's stem are none.
-    ("el", "επιλέξτε ανοίξτε κάντε πατήστε ρυθμίσετε συνδέσετε εισάγετε συνδεθείτε χρησιμοποιεί ελέγχοντας είναι",
-     "συνδεδεμένη συνδεδεμένο υπολογιστή σύνδεση έλεγχος εκτύπωση ρύθμιση αρχείο συσκευή επιλογή"),
+    # Plural nouns in "-εις" spelt as a verb's second person ("ρυθμίσεις", settings), present participles
+    # ("περιστρεφόμενος") and the cases of "εγώ" ("σου") are no verb forms.
+    ("el", "επιλέξτε ανοίξτε κάντε πατήστε ρυθμίσετε συνδέσετε εισάγετε συνδεθείτε χρησιμοποιεί ελέγχοντας είναι "
+           "ρυθμίζεις",
+     "συνδεδεμένη συνδεδεμένο υπολογιστή σύνδεση έλεγχος εκτύπωση ρύθμιση αρχείο συσκευή επιλογή ρυθμίσεις "
+     "απαντήσεις προσεγγίσεις συνδέσεις περιστρεφόμενος πωλούμενη σου"),
 ])
 def test_verb_forms_of_lemma_lists_leave_nouns_adjectives_and_participles_out(code: str, verbs: str,
                                                                                others: str) -> None:

@@ -135,6 +135,9 @@ def test_thai_lao_khmer_and_burmese_runs_are_cut_into_words_and_end_at_a_space()
     assert split_words("การของ", "th", th.stop_words) == ["การ", "ของ", " "]
     assert split_words("การการเรียน", "th", th.stop_words) == ["การ", "การเรียน", " "]
     assert split_words("ระบบปฏิบัติการของ", "th", th.stop_words) == ["ระบบ", "ปฏิบัติการ", "ของ", " "]
+    # Where a word follows, the prefix goes onto it: "อัตรา" + "การเรียน" (learning rate), "ระดับ" + "ความปลอดภัย".
+    assert split_words("อัตราการเรียนรู้", "th", th.stop_words) == ["อัตรา", "การเรียน", "รู้", " "]
+    assert split_words("ระดับความปลอดภัย", "th", th.stop_words) == ["ระดับ", "ความปลอดภัย", " "]
     assert split_words("𠀀การเรียนรู้", "th", th.stop_words) == ["𠀀", "การเรียน", "รู้", " "]
     result = analyze_text(THAI)
     names = [c.name for c in result.concepts]
@@ -171,6 +174,7 @@ def test_thai_matches_and_titles_respect_syllables() -> None:
     # A match inside a syllable is none: "เกม" (game) holds no "กม", "ภาษากรีก" no "ษา" before a vowel sign.
     assert not unspaced_edges("เกม", 1, 3) and not unspaced_edges("ภาษากรีก", 4, 6)
     assert unspaced_edges("ภาษากรีก", 4, 8) and unspaced_edges("机器学习", 0, 2)
+    assert not unspaced_edges("ကွန်ပျူတာ", 0, 2) and not unspaced_edges("จันทร์", 0, 4)  # before a silenced final
     # A Thai title of some eight words counts as about that many, not 26 (half a word a character).
     assert letters_as_words("การเรียนรู้ของเครื่องสำหรับการประมวลผลภาษาธรรมชาติ") == 8
 
@@ -202,3 +206,5 @@ def test_a_context_sentence_ends_at_the_full_stop_of_its_script() -> None:
              "ប្រព័ន្ធប្រតិបត្តិការលីនុចគឺជាកម្មវិធីឥតគិតថ្លៃ។")
     found = {c.name: c.context for c in analyze_text(khmer, language="km").concepts}
     assert found["កុំព្យូទ័រ"] == "កុំព្យូទ័រភ្ជាប់ទៅបណ្តាញអ៊ីនធឺណិត។"
+    # A first line ending so is a sentence, not the title.
+    assert analyze_text("मशीन लर्निंग एक शाखा है।\n" + hindi, language="hi").title is None

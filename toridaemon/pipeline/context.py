@@ -18,14 +18,11 @@ from toridaemon.pipeline.language.clitics import Proclitics
 from toridaemon.pipeline.language.korean import particle_after
 from toridaemon.pipeline.language.unspaced import unspaced_edges
 from toridaemon.pipeline.native import lowercase
-from toridaemon.pipeline.sections import Span
+from toridaemon.pipeline.sections import FULL_STOPS, Span
 
 CONTEXT_CHARS = 240
 # Chinese and Japanese full stops need no space after them. One class first: the search skips to its characters.
-# Full stops of scripts that need no space after them: CJK's, the danda of Indic scripts ("।", "॥"), Urdu's "۔",
-# Arabic's question mark, Armenian's "։", Ethiopic's "።", Burmese "။", Khmer "។", Tibetan "།".
-_FULL_STOPS = "。！？।॥۔؟։።။។།"
-_SENTENCE_END = re.compile(rf"[.!?{_FULL_STOPS}](?:(?<=[{_FULL_STOPS}])|(?=\s))")
+_SENTENCE_END = re.compile(rf"[.!?{FULL_STOPS}](?:(?<=[{FULL_STOPS}])|(?=\s))")  # those need no space after
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
 _LONGEST_TAIL = max(map(len, _PLURAL_TAILS))
 _DOTTED_I = "i\u0307"  # what "İ" lowercases to; `lower_aligned` keeps the "i"

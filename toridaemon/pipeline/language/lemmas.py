@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -130,8 +131,10 @@ _PARTICIPLES = {
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
     "fr": (), "ru": (), "pl": (), "uk": (), "cs": (),
-    # Greek's passive participles decline as adjectives ("συνδεδεμένη συσκευή", a connected device)
-    "el": ("μένος", "μένη", "μένο", "μένου", "μένης", "μένοι", "μένες", "μένα", "μένων", "μένους"),
+    # Greek's passive participles decline as adjectives ("συνδεδεμένη συσκευή", a connected device; "-όμενος",
+    # "-ούμενος" of the present: "περιστρεφόμενος")
+    "el": (*(accent + ending for accent in ("μέν", "μεν")
+             for ending in ("ος", "η", "ο", "ου", "ης", "οι", "ες", "α", "ων", "ους")),),
 }
 _ACCENTED = str.maketrans("aeiou", "áéíóú")
 
@@ -170,8 +173,10 @@ def _derive(code: str) -> set[str]:
     try:
         large = code in wordfreq.available_languages("large")
         frequencies = wordfreq.get_frequency_dict(code, wordlist="large" if large else "small")
+        greek_nouns = frozenset(_unaccented(lemma) for lemma in set(lemmas.values()) if lemma.endswith("η")) if (
+            code == "el") else None
         paradigms = _Paradigms(code, lemmas, Counter(lemmas[word] for word in lemmas), frequencies,
-                               _with_past(code, lemmas))
+                               _with_past(code, lemmas), greek_nouns)
         # Without a `large` list (Greek) every form of the lemma list is read: the `small` one lacks most forms
         # of a verb's second person plural, a manual's instructions ("ρυθμίσετε", "συνδέσετε").
         forms = frequencies if large else {word: frequencies.get(word, 0.0) for word in lemmas}
@@ -190,6 +195,7 @@ class _Paradigms:
     forms: Counter[str]  # lemma → how many forms it has
     frequencies: Mapping[str, float]  # form → its share of words in text
     past: frozenset[str] | None = None  # the lemmas with a past form, where that tells verbs (`_with_past`)
+    greek_nouns: frozenset[str] | None = None  # unaccented Greek lemmas in "-η" (`_noun_case`)
 
     def is_verb_form(self, word: str, share: float) -> bool:
         lemma = self.lemmas.get(word)
@@ -218,7 +224,12 @@ class _Paradigms:
 
     def _noun_case(self, word: str, lemma: str) -> bool:
         """A case of a noun spelt as an infinitive, under its lemma (Czech "státu", "států" of "stát", state and to
-        stand; Ukrainian plural nouns in "-ти", "кошти": "коштами"): the lemma has a noun's forms."""
+        stand; Ukrainian plural nouns in "-ти", "кошти": "коштами"): the lemma has a noun's forms. Greek plural nouns
+        in "-εις" are spelt as a verb's second person ("ρυθμίσεις", settings, and "you will set"): the list files them
+        under the verb, and a noun in "-η" of the stem is a lemma ("ρύθμιση")."""
+        if self.code == "el":
+            return word.endswith("εις") and self.greek_nouns is not None and (
+                _unaccented(word[:-3] + "η") in self.greek_nouns)
         if self.code == "cs":
             return self.lemmas.get(lemma + "ů") == lemma and word[len(lemma):] in _CZECH_NOUN_CASES and (
                 word.startswith(lemma))
@@ -275,9 +286,11 @@ def _with_past(code: str, lemmas: Mapping[str, str]) -> frozenset[str] | None:
 def _noun_lemma(code: str, lemma: str) -> bool:
     """A noun whose lemma ends as infinitives do: Russian abstract nouns in "-ость" ("надёжность", which simplemma
     lists with as many forms as a verb, its "ё" spelt both ways), Polish nouns in "-iec" ("naukowiec"; not "piec",
-    "biec")."""
+    "biec"); Greek's pronoun "εγώ", whose cases ("σου") the list gives as many forms as a verb's."""
     if code == "ru":
         return lemma.endswith("ость")
+    if code == "el":
+        return lemma == "εγώ"
     return code == "pl" and lemma.endswith("iec") and not lemma.endswith(("biec", "piec"))
 
 
@@ -298,6 +311,11 @@ def _bases(code: str, word: str) -> set[str]:
     if word.endswith(("a", "as")):
         found.add(word.rstrip("s")[:-1] + "o")
     return found
+
+
+def _unaccented(word: str) -> str:
+    """`word` without its accents (Greek "ρύθμιση" as "ρυθμιση": the accent moves in a plural)."""
+    return "".join(char for char in unicodedata.normalize("NFD", word) if not unicodedata.combining(char))
 
 
 def _last_vowel_accented(stem: str) -> str:

@@ -35,6 +35,7 @@ _COMPOSED = (("\u0e4d", (("\u0e4d\u0e32", "\u0e33"),)), ("\u0ecd", (("\u0ecd\u0e
              ("\u0eab", (("\u0eab\u0e99", "\u0edc"), ("\u0eab\u0ea1", "\u0edd"))))
 _LEADING_VOWELS = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")  # Thai, Lao
 _SUBSCRIPT_SIGNS = frozenset("\u17d2\u1039")  # Khmer's coeng, Myanmar's virama: a consonant below follows
+_SILENCING_MARKS = frozenset("\u103a\u0e4c\u0ecc\u17cd")  # Myanmar's asat, Thai's thanthakhat, Lao's, Khmer's
 # Per language, the prefixes that make nouns ("การ" + "เรียนรู้", to learn: learning): no words of their own.
 _NOUN_PREFIXES = {"th": frozenset(("การ", "ความ")), "lo": frozenset(("ການ", "ຄວາມ")),
                   "km": frozenset(("ការ", "សេចក្ដី", "សេចក្តី", "ភាព"))}
@@ -81,10 +82,11 @@ def unspaced_edges(text: str, start: int, stop: int) -> bool:
 
 def _inside_syllable(text: str, index: int) -> bool:
     """Whether a cut of `text` at `index` falls inside a syllable of Thai, Lao, Khmer or Burmese: before a vowel sign
-    or tone mark, after a vowel written before its consonant ("เกม", game, holds no "กม"), after a subscript sign."""
+    or tone mark, after a vowel written before its consonant ("เกม", game, holds no "กม"), after a subscript sign,
+    before a final consonant whose mark silences its vowel ("ကွ|န်")."""
     if 0 < index < len(text) and unspaced_char(text[index - 1]) and unspaced_char(text[index]):
         return (unicodedata.category(text[index])[0] == "M" or text[index - 1] in _LEADING_VOWELS
-                or text[index - 1] in _SUBSCRIPT_SIGNS)
+                or text[index - 1] in _SUBSCRIPT_SIGNS or text[index + 1 : index + 2] in _SILENCING_MARKS)
     return False
 
 
@@ -126,18 +128,18 @@ def split_words(token: str, code: str, function_words: frozenset[str] = frozense
 
 def _dictionary_words(token: str, code: str, function_words: frozenset[str]) -> list[str]:
     """The words of a token of Thai, Lao, Khmer or Burmese by ICU's word break rules. A noun-making prefix is
-    written onto the word after it where it opens the token or follows a function word ("การเรียน" of "ของการเรียนรู้"),
-    onto the word before it after another ("ปฏิบัติการ", operation: ICU cuts it so), and onto no function word nor
-    another prefix ("การของ" was one word)."""
+    written onto the word after it ("การเรียน" of "อัตราการเรียนรู้", learning rate), or where no word follows it in the
+    token but a function word or none, onto the word before it: the end of a compound ICU cut ("ปฏิบัติการ",
+    operation); onto no function word nor another prefix ("การของ" was one word)."""
     breaker = _word_breaker()
     if breaker is None:
         return [token]
     prefixes = _NOUN_PREFIXES.get(code, frozenset())
+    # The words themselves, not ICU's offsets: those count UTF-16 units, not characters.
+    pieces = [word for word in breaker(token, code) if word and not word.isspace()]
     words: list[str] = []
     pending = ""  # a prefix waiting for the word it makes a noun of
-    for word in breaker(token, code):  # the words themselves: its offsets count UTF-16 units, not characters
-        if word.isspace() or not word:
-            continue
+    for index, word in enumerate(pieces):
         if pending and word not in function_words and word not in prefixes:
             words.append(pending + word)
             pending = ""
@@ -145,17 +147,22 @@ def _dictionary_words(token: str, code: str, function_words: frozenset[str]) -> 
         if pending:
             words.append(pending)
             pending = ""
-        if word in prefixes:
-            if (words and words[-1] not in function_words and words[-1] not in prefixes
-                    and _SOUTHEAST_ASIAN.match(words[-1][-1]) is not None):
-                words[-1] += word  # a compound's end
-            else:
-                pending = word
-            continue
-        words.append(word)
+        if word not in prefixes:
+            words.append(word)
+        elif _ends_compound(words, pieces[index + 1 :], function_words | prefixes):
+            words[-1] += word
+        else:
+            pending = word
     if pending:
         words.append(pending)
     return words or [token]
+
+
+def _ends_compound(before: list[str], after: list[str], bounds: frozenset[str]) -> bool:
+    """Whether a prefix between `before` and `after` ends the word before it: one of the script, no function word nor
+    prefix, and no word after it to make a noun of."""
+    return (bool(before) and before[-1] not in bounds and _SOUTHEAST_ASIAN.match(before[-1][-1]) is not None
+            and (not after or after[0] in bounds))
 
 
 def composed(text: str) -> str:
