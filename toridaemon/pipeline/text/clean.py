@@ -133,7 +133,7 @@ def clean_page(text: str, language: str | None, *, ligatures: bool = True) -> st
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
         text = composed(text)
-        text = read_look_alikes(text)
+        text = read_look_alikes(text, language)
     if any(mark in text for mark in _ASCII_MARKS):  # after the other accents: "d´ej`a" is one word by then
         text = _join_ascii_accents(text, language)
     text = _join_hyphenated(text, language)
