@@ -857,6 +857,7 @@ def test_look_alike_letters_of_another_script_are_read_as_the_words_own() -> Non
     assert clean_page("begіn, Wіndows", None) == "begin, Windows"
     assert clean_page("begіn, Wіndows", "en") == "begіn, Wіndows"
     assert clean_page("1 jануар, КЗIО", "sr") == "1 јануар, КЗІО"
+    assert clean_page("кoмпьютер", "uz") == "компьютер"  # Uzbek in Cyrillic
     assert clean_page("ΑΘΗΝΑ and Ελληνικά ΚΑΙ ΤΟ ΝEΟ", "el") == "ΑΘΗΝΑ and Ελληνικά ΚΑΙ ΤΟ ΝΕΟ"
     assert clean_page("Cистема, λόγoς", "ru") == "Система, λόγος"  # a Latin capital; Greek Extended's "ό"
     # A letter with no look-alike keeps the word as written, and so does a word of as many letters of each, an

@@ -206,5 +206,7 @@ def test_a_context_sentence_ends_at_the_full_stop_of_its_script() -> None:
              "ប្រព័ន្ធប្រតិបត្តិការលីនុចគឺជាកម្មវិធីឥតគិតថ្លៃ។")
     found = {c.name: c.context for c in analyze_text(khmer, language="km").concepts}
     assert found["កុំព្យូទ័រ"] == "កុំព្យូទ័រភ្ជាប់ទៅបណ្តាញអ៊ីនធឺណិត។"
-    # A first line ending so is a sentence, not the title.
+    # A first line ending so is a sentence, not the title; a question may be one ("what is deep learning?").
     assert analyze_text("मशीन लर्निंग एक शाखा है।\n" + hindi, language="hi").title is None
+    arabic = "يستخدم التعلم العميق الشبكات العصبية. الشبكات العصبية تتعلم من البيانات. التعلم العميق مفيد."
+    assert analyze_text("ما هو التعلم العميق؟\n" + arabic, language="ar").title == "ما هو التعلم العميق؟"

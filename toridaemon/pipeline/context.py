@@ -21,8 +21,9 @@ from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import FULL_STOPS, Span
 
 CONTEXT_CHARS = 240
-# Chinese and Japanese full stops need no space after them. One class first: the search skips to its characters.
-_SENTENCE_END = re.compile(rf"[.!?{FULL_STOPS}](?:(?<=[{FULL_STOPS}])|(?=\s))")  # those need no space after
+# A sentence ends at ".", "!" or "?" before a space, or at the sentence ends of other scripts (`FULL_STOPS`: CJK's,
+# the danda, Khmer's…), which need no space after them. One class first: the search skips to its characters.
+_SENTENCE_END = re.compile(rf"[.!?{FULL_STOPS}](?:(?<=[{FULL_STOPS}])|(?=\s))")
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
 _LONGEST_TAIL = max(map(len, _PLURAL_TAILS))
 _DOTTED_I = "i\u0307"  # what "İ" lowercases to; `lower_aligned` keeps the "i"

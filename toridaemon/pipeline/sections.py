@@ -127,10 +127,12 @@ _FOOTNOTE_MARK = re.compile(f"(?:[{re.escape(FOOTNOTE_MARKS)}]|\\d){{0,3}}")
 _BLANKS = re.compile(r"\s*")
 _TITLE_END = re.compile(r"[ \t]*(?:\n|$)")
 _JOINERS = frozenset("a an and as at by for from in into of on or the to via with".split())
-# Full stops of scripts that need no space after them: CJK's, the danda of Indic scripts ("।", "॥"), Urdu's "۔",
-# Arabic's question mark, Armenian's "։", Ethiopic's "።", Burmese "။", Khmer "។" and "៕", Tibetan "།". A line ending
-# in one is a sentence, never a title; a context sentence ends there (`context`).
+# The sentence ends of scripts that need no space after them: CJK's full stop, exclamation and question marks, the
+# danda of Indic scripts ("।", "॥"), Urdu's full stop "۔", Arabic's question mark, Armenian's "։", Ethiopic's "።",
+# Burmese "။", Khmer "។" and "៕", Tibetan "།". A context sentence ends at one (`context`); a line ending in one but a
+# question mark of Arabic script is a sentence, never a title ("ما هو التعلم العميق؟", what is deep learning?).
 FULL_STOPS = "。！？।॥۔؟։።။។៕།"
+_NO_TITLE_ENDS = tuple(FULL_STOPS.replace("؟", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +200,7 @@ def _leading_title(page: str) -> tuple[str | None, str]:
     line, _, rest = page.lstrip().partition("\n")
     line = line.strip()
     if (not _LETTER.search(line) or len(line) > MAX_TITLE_CHARS or _words(line) > _MAX_TITLE_WORDS
-            or line.endswith(tuple(FULL_STOPS)) or _HEADING.match(line)):
+            or line.endswith(_NO_TITLE_ENDS) or _HEADING.match(line)):
         return None, page  # no letters ("123 456"): no title, which the result's null title says too
     # A wrapped title goes on while a line ends on a short joining word or the next one starts in lowercase.
     for _ in range(_MAX_TITLE_LINES - 1):

@@ -227,8 +227,8 @@ class _Paradigms:
         stand; Ukrainian plural nouns in "-ти", "кошти": "коштами"): the lemma has a noun's forms. Greek plural nouns
         in "-εις" are spelt as a verb's second person ("ρυθμίσεις", settings, and "you will set"): the list files them
         under the verb, and a noun in "-η" of the stem is a lemma ("ρύθμιση")."""
-        if self.code == "el":
-            return word.endswith("εις") and self.greek_nouns is not None and (
+        if self.code == "el":  # not "δίνεις" beside "δίνη", whose plural is "δίνες"
+            return word.endswith(("σεις", "ξεις", "ψεις")) and self.greek_nouns is not None and (
                 _unaccented(word[:-3] + "η") in self.greek_nouns)
         if self.code == "cs":
             return self.lemmas.get(lemma + "ů") == lemma and word[len(lemma):] in _CZECH_NOUN_CASES and (

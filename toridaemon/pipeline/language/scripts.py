@@ -3,7 +3,8 @@
 Unicode gives each letter a script. Japanese writes a word in Han, kana and Latin letters ("Tシャツ"), Korean in
 Hangul, Han and Latin ("X선"), Chinese in Han and Bopomofo with Latin: each counts as one writing system here, with
 Greek letters too ("α線"). Latin, Greek and Cyrillic count as one: science writes Greek letters into Latin words
-("NF-κB", "TNFα"), and a look-alike letter left in a word is read as its script's by the text stage. Marks and
+("NF-κB", "TNFα"), and a look-alike letter in a word of a Cyrillic or Greek text is read as its script's by the
+text stage. Marks and
 joiners (script "Inherited") and apostrophes or modifiers ("Common") belong to whatever they stand by.
 
 Letters of two writing systems in one word come from:

@@ -137,6 +137,7 @@ def _dictionary_words(token: str, code: str, function_words: frozenset[str]) -> 
     prefixes = _NOUN_PREFIXES.get(code, frozenset())
     # The words themselves, not ICU's offsets: those count UTF-16 units, not characters.
     pieces = [word for word in breaker(token, code) if word and not word.isspace()]
+    bounds = function_words | prefixes
     words: list[str] = []
     pending = ""  # a prefix waiting for the word it makes a noun of
     for index, word in enumerate(pieces):
@@ -149,7 +150,7 @@ def _dictionary_words(token: str, code: str, function_words: frozenset[str]) -> 
             pending = ""
         if word not in prefixes:
             words.append(word)
-        elif _ends_compound(words, pieces[index + 1 :], function_words | prefixes):
+        elif _ends_compound(words, pieces[index + 1] if index + 1 < len(pieces) else None, bounds):
             words[-1] += word
         else:
             pending = word
@@ -158,11 +159,11 @@ def _dictionary_words(token: str, code: str, function_words: frozenset[str]) -> 
     return words or [token]
 
 
-def _ends_compound(before: list[str], after: list[str], bounds: frozenset[str]) -> bool:
-    """Whether a prefix between `before` and `after` ends the word before it: one of the script, no function word nor
-    prefix, and no word after it to make a noun of."""
+def _ends_compound(before: list[str], after: str | None, bounds: frozenset[str]) -> bool:
+    """Whether a prefix between the words `before` and the word `after` ends the word before it: one of the script,
+    no function word nor prefix (`bounds`), and no word after it to make a noun of."""
     return (bool(before) and before[-1] not in bounds and _SOUTHEAST_ASIAN.match(before[-1][-1]) is not None
-            and (not after or after[0] in bounds))
+            and (after is None or after in bounds))
 
 
 def composed(text: str) -> str:

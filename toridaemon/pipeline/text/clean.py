@@ -3,7 +3,7 @@
 Per page: glyph codes a font gives as control or private-use characters read as the ligatures or OT1 letters
 that make known words, soft hyphens joined (U+00AD and PDFium's U+0002 at a line end), accents extracted as
 separate characters put back on their letters, NFKC normalisation, look-alike letters of another script read as the
-word's own ("Українi", `look_alikes`), the XeTeX logos read as their names, and ligatures a
+word's own in Cyrillic and Greek text ("Українi", `look_alikes`), the XeTeX logos read as their names, and ligatures a
 font lost ("coe cients", " oating") repaired where the joined word is a known word of the document's language.
 Across pages: running headers, footers and page numbers (lines repeated at the same place on most pages) dropped.
 """
