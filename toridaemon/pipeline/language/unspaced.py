@@ -189,7 +189,7 @@ def letters_as_words(line: str) -> int:
 
 @lru_cache(maxsize=1)
 def _word_breaker() -> Callable[[str, str], Any] | None:
-    """ICU's word breaker, loaded for documents of these languages only (its libraries take some 40 MB); None where
+    """ICU's word breaker, loaded for documents of these languages only (42 MB of libraries on disk); None where
     `icu4py` does not load (a platform without its wheel): a run is then one word, as before it was cut."""
     try:
         from icu4py.breakers import WordBreaker
