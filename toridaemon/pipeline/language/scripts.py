@@ -84,9 +84,10 @@ def runs(word: str) -> list[tuple[str, int]]:
 
 def one_system(word: str) -> bool:
     """Whether `word`'s letters are written in one writing system (see the module docstring)."""
-    if word.isascii():
-        return True
-    names = {name for name, _ in runs(word)}
+    return word.isascii() or _one_system({name for name, _ in runs(word)})
+
+
+def _one_system(names: set[str]) -> bool:
     return len(names) <= 1 or any(names <= system for system in _SYSTEMS)
 
 
@@ -96,10 +97,10 @@ def garbled(word: str) -> bool:
     module docstring), a clause of a script written without spaces or of Hangul with Latin, Greek or Cyrillic
     letters in it, two words written without the space between them ("counterजवळ", "علىLive"), nor a lone letter
     before a word, a variable with its suffix or a proclitic on a name ("xএর", "وLinux", "בWindows")."""
-    if word.isascii() or one_system(word):
+    if word.isascii():
         return False
-    found = runs(word)
+    found = runs(word)  # once: `one_system` would read the word again
     names = {name for name, _ in found}
-    if names - _LOOK_ALIKE_SCRIPTS <= _RUN_ON:
+    if _one_system(names) or names - _LOOK_ALIKE_SCRIPTS <= _RUN_ON:
         return False
     return len(found) > 2 or found[1][1] < _MIN_WORD_LETTERS
