@@ -9,6 +9,7 @@ concepts:
   or lie inside a higher-ranked one's;
 - function words: a concept holding a function word of the document's language (the `stop-words` package's list
   for that language, kept to words more frequent than 1 in 100,000 in wordfreq, so that rare entries do not count;
+  the preposition inside a Romance noun phrase, "de" of "base de datos", is the phrase's own and does not count;
   Vietnamese's lists syllables, among them those of content words, so "địa chỉ IP", IP address, counts);
 - names and markup: an e-mail address, URL, TeX token (backslash, braces, a TeX command word) or a person's name:
   two or three words the text writes capitalised, the first a given name of the US census lists shipped in the
@@ -138,6 +139,15 @@ def function_words(code: str | None) -> frozenset[str]:
     return frozenset(w.lower() for w in listed if _zipf(w.lower(), code) >= 4.0)
 
 
+def holds_function_word(words: list[str], function: frozenset[str], language: str | None) -> bool:
+    """Whether a concept's words hold a function word; a Romance linker between two of them ("de" of "base de
+    datos", `resources.LINKERS`) is the noun phrase's own, as a hyphen is a compound's, and does not count."""
+    from toridaemon.pipeline.language.resources import LINKERS
+
+    linkers = LINKERS.get(language or "", frozenset())
+    return any(word in function and not (0 < at < len(words) - 1 and word in linkers) for at, word in enumerate(words))
+
+
 def _zipf(word: str, code: str) -> float:
     """The Zipf frequency of `word` as wordfreq's `small` list holds it, looked up without wordfreq's tokenizer
     (Chinese, Japanese and Korean would need jieba or MeCab); 0 for a word or a language it does not list."""
@@ -247,7 +257,7 @@ def tally(documents: Iterable[tuple[str, Any]], show: bool) -> Tally:
                 total.duplicates += 1
                 total.examples["dup"].append(concept.name)
             earlier.append(words)
-            if any(word in function for word in words_of(concept.name, result.language)):
+            if holds_function_word(words_of(concept.name, result.language), function, result.language):
                 total.function_words += 1
                 total.examples["func"].append(f"{concept.name} ({result.language})")
             if is_name_or_markup(concept.name, concept.context, given, family, result.language):

@@ -430,3 +430,71 @@ def test_a_word_of_two_writing_systems_is_no_term_word() -> None:
         assert candidates.classify(word, language(code)) is not None, word
     text = "Deep learning with कृΧिम नेटवर्क models. Deep learning with कृΧिम नेटवर्क models."
     assert all("Χ" not in concept.name for concept in analyze_text(text, language="en").concepts)
+
+
+def test_a_romance_noun_and_its_complement_make_one_term() -> None:
+    spanish = language("es")
+    found = extract([Span("body", 1, "Las bases de datos del sistema. Una base de datos distribuida.")], spanish)
+    keys = found.counts["body"]
+    assert keys[normalize("bases de datos", spanish)] == 2
+    assert found.surface[normalize("bases de datos", spanish)] == "bases de datos"
+    assert normalize("datos del sistema", spanish) in keys
+    # One complement per term, after one noun, and no term starts or ends on the linker.
+    assert normalize("bases de datos del sistema", spanish) not in keys
+    assert not any(key.split()[0] in spanish.linkers or key.split()[-1] in spanish.linkers for key in keys)
+    assert normalize("base de datos distribuida", spanish) in keys
+    assert normalize("de la base de datos", spanish) == normalize("base de datos", spanish) == "bas de dat"
+
+
+def test_an_elided_linker_keeps_its_apostrophe_against_the_next_word() -> None:
+    french = language("fr")
+    found = extract([Span("body", 1, "La base d’énergie et l'analyse des données.")], french)
+    assert found.surface[normalize("base d'énergie", french)] == "base d’énergie"
+    assert found.surface[normalize("analyse des données", french)] == "analyse des données"
+
+
+def test_english_has_no_linkers() -> None:
+    assert not language("en").linkers
+    found = counts("A bag of words and the quality of service.")
+    assert not any(" of " in key for key in found)
+
+
+def test_a_romance_term_with_a_linker_counts_when_it_recurs() -> None:
+    text = ("Los sistemas de gestión almacenan objetos. Los sistemas de gestión de objetos usan índices. "
+            "La presencia de catalizadores cambia los índices de los objetos.")
+    names = [concept.name for concept in analyze_text(text, language="es").concepts]
+    assert "sistemas de gestión" in names
+    assert "presencia de catalizadores" not in names
+
+
+def test_a_word_that_only_follows_a_noun_is_no_concept_alone() -> None:
+    spanish = language("es")
+    text = ("La computación distribuida usa nodos. Los sistemas distribuidos y la memoria distribuida. "
+            "Los nodos forman una red distribuida de computación.")
+    table = extract([Span("body", 1, text)], spanish)
+    ranked = {item.key: item.score for item in score(table, {}, PipelineOptions(), spanish)[0]}
+    plain = replace(spanish, code="es-without-linkers", linkers=frozenset())  # own score caches
+    unheld = {item.key: item.score for item in score(extract([Span("body", 1, text)], plain), {}, PipelineOptions(),
+                                                      plain)[0]}
+    distributed = normalize("distribuida", spanish)
+    assert table.heads.get(distributed, 0) == 0 and table.heads[normalize("computación", spanish)] >= 1
+    assert ranked[distributed] == pytest.approx(unheld[distributed] * scoring._MODIFIER_ALONE)
+    assert ranked[normalize("nodos", spanish)] == pytest.approx(unheld[normalize("nodos", spanish)])
+
+
+def test_a_name_with_a_particle_is_no_concept() -> None:
+    text = ("Abandon dans le Vendée Globe\nLe navigateur Bertrand de Broc a abandonné la course. Bertrand de Broc "
+            "rentre au port. La quille du bateau de Bertrand de Broc a cassé.")
+    names = " ".join(concept.name.lower() for concept in analyze_text(text, language="fr").concepts)
+    assert "broc" not in names and "bertrand" not in names
+
+
+def test_a_term_with_a_linker_after_an_adjective_is_not_scored() -> None:
+    french = language("fr")
+    text = ("Le gisement du Pléistocène moyen d'Orgnac. Au Pléistocène moyen d'Orgnac vivait un campagnol. "
+            "Le Pléistocène moyen et le Pléistocène supérieur.")
+    table = extract([Span("body", 1, text)], french)
+    keys = {item.key for item in score(table, {}, PipelineOptions(), french)[0]}
+    assert normalize("moyen d'Orgnac", french) in table.linked  # counted twice, but "moyen" follows a noun
+    assert normalize("moyen d'Orgnac", french) not in keys
+    assert normalize("Pléistocène moyen", french) in keys

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.candidates import normalize
 from toridaemon.pipeline.conceptdb import ConceptEntry
+from toridaemon.pipeline.language import language
 from toridaemon.pipeline.prune import (
     BOUND,
     HELD_RATIO,
@@ -239,3 +240,10 @@ def test_adjusted_scores_do_not_increase_in_the_order_kept() -> None:
     order = ranked([("graph network", 9.0), ("graph", 8.0), ("network", 7.5), ("sparse matrix", 3.0)])
     result = prune(order, min_kept=4, max_kept=4, threshold=0.0)
     assert result.adjusted == sorted(result.adjusted, reverse=True) and len(result.adjusted) == 4
+
+
+def test_a_linker_is_no_word_two_terms_share() -> None:
+    spanish = language("es").linkers
+    assert redundancy("bas de dat", "sistem de inform", spanish) == 0.0
+    assert redundancy("bas de dat", "sistem de inform") > 0.0  # in a language without linkers "de" is a word
+    assert redundancy("dat", "bas de dat", spanish) > 0.0

@@ -146,8 +146,9 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 # Whether a word may end a term: never (an English past participle, a German word not capitalised), always, or
 # only after a singular word (an English word that is only a verb: after a plural it is a clause's verb, "methods
 # exist", and bounds terms; alone it is no concept); or always unless it opens a sentence (a German infinitive
-# written with a capital: a noun, "das Verfahren", but a verb in "Wählen Sie die Datei").
-NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB = 0, 1, 2, 3
+# written with a capital: a noun, "das Verfahren", but a verb in "Wählen Sie die Datei"). `LINK`: a preposition
+# joining a noun to its complement ("base de datos": `Language.linkers`), inside a term only, once.
+NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK = 0, 1, 2, 3, 4
 _SENTENCE_MARK = re.compile(r"[.!?:\n]")  # in a punctuation token: the next word opens a sentence or a paragraph
 _INFINITIVE_ENDINGS = ("en", "ern", "eln")  # German infinitives, the verb forms that are also nouns
 # token → (normalised word, how it may end a term, whether it is singular: its fold left it as written), or None
@@ -168,18 +169,26 @@ class CandidateTable:
     surface: dict[str, str] = field(default_factory=dict)
     words: int = 0
     titled: set[str] = field(default_factory=set)  # lowercased words never written other than Capitalised
+    # Where nouns come first and their complements follow them ("computación distribuida", "base de datos": a
+    # language with `Language.linkers`), the words met first in a run or after a linker: the others follow a noun
+    # everywhere in the text, as adjectives do, and are no concept alone ("distribuida").
+    heads: dict[str, int] = field(default_factory=dict)
+    linked: set[str] = field(default_factory=set)  # the keys holding a linker ("bas de dat")
     filler: frozenset[Filler] = frozenset()  # the kinds of placeholder text it holds (see `filler.holds_filler`)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
         capitals) outside the title, as "Frank Mittelbach". Any candidate holding such a word is a name or part
         of one ("Mittelbach", "Schrod configures"). Where every noun is capitalised (German) that says nothing,
-        so there it takes a family name after a given one: see `_german_name`."""
+        so there it takes a family name after a given one: see `_german_name`. A linker between the two is a
+        name's particle ("Bertrand de Broc", "Lula da Silva")."""
         parts: set[str] = set()
         titled = self.titled
         for key, surface in self.surface.items():
             if " " in key:
                 words = surface.split(" ")
+                if lang.linkers:
+                    words = [word for word in words if word not in lang.linkers]
                 for a, b in pairwise(words):
                     if a in titled and b in titled and (not lang.capitalised_nouns or _german_name(a, b, lang)):
                         parts.update((a, b))
@@ -238,13 +247,15 @@ def lower_aligned(text: str) -> str:
 def normalize(phrase: str, lang: Language = ENGLISH) -> str:
     """The candidate key of a phrase: its words lowercased and folded, joined by single spaces."""
     cache = _cache(lang)
-    words = []
+    words: list[str] = []
     for token in tokenize(dehyphenate(phrase, lang), lang):
         info = cache.get(token, _UNSEEN)
         if info is _UNSEEN:
             info = _classified(token, lang, cache)
-        if info is not None:
+        if info is not None and (info[1] != LINK or words):
             words.append(info[0])
+    while words and words[-1] in lang.linkers:  # a term neither starts nor ends on one (`LINK`)
+        words.pop()
     return " ".join(words)
 
 
@@ -262,6 +273,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         lower = _listed_spelling(lower, lang)
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
         lower = lang.fold(lower)
+    if lower in lang.linkers:
+        return lower, LINK, True
     if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or _verb(token, lower, lang)
             or (lang.unspaced and is_particle(lower)) or (lang.code == "ko" and is_boundary(lower, lang.frequencies))):
         return None
@@ -272,10 +285,9 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         bare = bare.translate(NO_JOINERS)
     if not _spelt_in_letters(bare, lower) or _one_letter_repeated(token) or not _in_one_script(bare, lower):
         return None
-    if _adverb(lower, lang) or (lang.english and "'" in lower):
-        return None  # an adverb, or a contraction ("can’t", "we'll")
-    if lower[-1] == "'":
-        return None  # an elided function word ("jusqu'", "l’", "quest'")
+    if _adverb(lower, lang) or (lang.english and "'" in lower) or lower[-1] == "'":
+        # An adverb, a contraction ("can’t", "we'll") or an elided function word ("jusqu'", "l’", "quest'")
+        return None
     folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded above
     return folded, _ending(token, lower, lang), folded == lower
 
@@ -527,6 +539,7 @@ def _count(
     spaced = not lang.unspaced
     german = lang.capitalised_nouns  # read once: an attribute of a Python object, in the loop over every token
     opening = True  # the next word opens a sentence (German only: see `NOUN_OR_VERB`)
+    heads = table.heads if lang.linkers else None
     for token in tokens:
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
@@ -539,7 +552,7 @@ def _count(
             opening = _opens_next(token, opening)
         if info is None or verb:
             if run:
-                _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants)
+                _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
                 position += len(run)
                 run, surfaces = [], []
             if verb:
@@ -548,7 +561,7 @@ def _count(
         run.append(info)
         surfaces.append(token)
     if run:
-        _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants)
+        _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
         position += len(run)
     return position
 
@@ -585,40 +598,67 @@ def _bare(written: dict[str, int]) -> str:
                key=lambda form: (len(form), -written[form]))
 
 
+def _elided(written: str) -> str:
+    """A term's words without the space after an elided linker: "base d'énergie", "analisi dell'acqua"."""
+    return written.replace("' ", "'").replace("\u2019 ", "\u2019")
+
+
 def _tally(variants: dict[str, dict[str, int]], key: str, written: str) -> None:
     forms = variants.setdefault(key, {})
     forms[written] = forms.get(written, 0) + 1
 
 
 def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
-          start: int, *, spaced: bool, variants: dict[str, dict[str, int]] | None) -> None:
+          start: int, *, spaced: bool, variants: dict[str, dict[str, int]] | None,
+          heads: dict[str, int] | None) -> None:
     """Counts the terms of a run of words and keeps the first position and surface of each new one; `variants`:
-    counts every surface too (see `Language.agglutinative`)."""
-    first, surface = table.first, table.surface
-    size = len(run)
-    if size == 1:  # the most common run: skip the n-gram loops
+    counts every surface too (see `Language.agglutinative`); `heads`: counts the words that open a run or follow a
+    linker (see `CandidateTable.heads`)."""
+    if len(run) == 1:  # the most common run: skip the n-gram loops
         word, ending, _ = run[0]
         if ending == ENDS:
+            if heads is not None:
+                heads[word] = heads.get(word, 0) + 1
             counts[word] = counts.get(word, 0) + 1
-            if word not in first:
-                first[word] = start
-                surface[word] = lowercase(surfaces[0])
+            if word not in table.first:
+                table.first[word] = start
+                table.surface[word] = lowercase(surfaces[0])
             if variants is not None:
                 _tally(variants, word, lowercase(surfaces[0]))
         return
     words = [info[0] for info in run]
-    for i in range(size):
-        key = words[i]
-        for j in range(i, min(size, i + MAX_WORDS)):
-            if j > i:
-                if words[j] in words[i:j]:
-                    break  # a word repeated within a term is a list or a layout echo ("opacity opacity")
-                key = f"{key} {words[j]}"  # grown word by word rather than joined again for each length
-            ending = run[j][1]
-            if ending == ENDS or (ending == AFTER_SINGULAR and j > i):  # after a plural it began a run of its own
-                counts[key] = counts.get(key, 0) + 1
-                if key not in first:
-                    first[key] = start + i
-                    surface[key] = lowercase(" ".join(surfaces[i : j + 1]) if spaced else _written(surfaces[i : j + 1]))
-                if variants is not None:
-                    _tally(variants, key, lowercase(" ".join(surfaces[i : j + 1])))
+    for i in range(len(run)):
+        if run[i][1] == LINK:
+            continue
+        if heads is not None and (i == 0 or run[i - 1][1] == LINK):
+            heads[words[i]] = heads.get(words[i], 0) + 1
+        _emit_from(i, run, words, surfaces, counts, table=table, start=start, spaced=spaced, variants=variants)
+
+
+def _emit_from(i: int, run: list[tuple[str, int, bool]], words: list[str], surfaces: list[str],
+               counts: dict[str, int], *, table: CandidateTable, start: int, spaced: bool,
+               variants: dict[str, dict[str, int]] | None) -> None:
+    """Counts the terms of a run that start on its word `i`."""
+    key = words[i]
+    linked = False
+    for j in range(i, min(len(run), i + MAX_WORDS)):
+        if j > i:
+            if words[j] in words[i:j]:
+                break  # a word repeated within a term is a list or a layout echo ("opacity opacity")
+            if run[j][1] == LINK:
+                if linked or j > i + 1:
+                    break  # one noun and one complement: "analyse des données", "données du système"
+                linked = True
+            key = f"{key} {words[j]}"  # grown word by word rather than joined again for each length
+        ending = run[j][1]
+        if ending == ENDS or (ending == AFTER_SINGULAR and j > i):  # after a plural it began a run of its own
+            counts[key] = counts.get(key, 0) + 1
+            if key not in table.first:
+                table.first[key] = start + i
+                written = " ".join(surfaces[i : j + 1]) if spaced else _written(surfaces[i : j + 1])
+                if linked:
+                    written = _elided(written)
+                    table.linked.add(key)
+                table.surface[key] = lowercase(written)
+            if variants is not None:
+                _tally(variants, key, lowercase(" ".join(surfaces[i : j + 1])))

@@ -75,7 +75,8 @@ def analyze_pages(
     ranked, candidates = score(table, database.match(spans), options, lang)
     concepts_done = time.perf_counter()
     pruned = prune(
-        ranked, min_kept=options.min_concepts, max_kept=options.max_concepts, threshold=options.entropy_threshold
+        ranked, min_kept=options.min_concepts, max_kept=options.max_concepts, threshold=options.entropy_threshold,
+        linkers=lang.linkers,
     )
     # The optional extra re-ranks semantically and keeps as many concepts; its model (MiniLM) reads English only.
     if options.embeddings and lang.english:

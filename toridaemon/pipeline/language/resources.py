@@ -233,6 +233,18 @@ _SNOWBALL = {
 Apostrophe = Literal["letter", "elision", "suffix"]
 ELIDING = frozenset(("fr", "it", "ca", "oc", "ga", "pt", "gl", UNDETERMINED))
 SUFFIXING = frozenset(("tr", "pl", "da", "nb", "nn", "no"))
+# The prepositions that join a noun to its complement inside a Romance noun phrase, where English and German write a
+# compound: "base de datos" (database), "analyse des données", "analisi dei dati", "sistema de informação".
+# Elided forms end with the apostrophe as `candidates.classify` writes it ("d'énergie", "dell'acqua").
+LINKERS: dict[str, frozenset[str]] = {
+    "es": frozenset(("de", "del")),
+    "fr": frozenset(("de", "du", "des", "d'")),
+    "it": frozenset(("di", "del", "dello", "della", "dei", "degli", "delle", "dell'", "d'")),
+    "pt": frozenset(("de", "do", "da", "dos", "das")),
+    "gl": frozenset(("de", "do", "da", "dos", "das")),
+    "ca": frozenset(("de", "del", "dels", "d'")),
+}
+ALL_LINKERS = frozenset().union(*LINKERS.values())
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
 
@@ -266,6 +278,9 @@ class Language:
     # Suffixes pile onto a word's stem (Turkish "hücre", "hücrelerdeki", "hücreye"): a term is shown as its
     # barest surface, not as the first one (`candidates._bare`).
     agglutinative: bool = False
+    # Inside a term, between two of its words, these join a noun to its complement (`LINKERS`); elsewhere they
+    # are function words.
+    linkers: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str:
@@ -318,7 +333,8 @@ def _resources(code: str) -> Language:
                     adjectives=adjective_forms(code), proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
-                    apostrophe=_apostrophe(code), agglutinative=code in AGGLUTINATIVE)
+                    apostrophe=_apostrophe(code), agglutinative=code in AGGLUTINATIVE,
+                    linkers=LINKERS.get(code, frozenset()))
 
 
 def _verbs(code: str, frequencies: dict[str, float]) -> frozenset[str]:
