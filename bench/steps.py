@@ -70,7 +70,7 @@ def steps(text: str, options: Any, clock: Clock) -> list[str]:
     ranked, _ = score(table, hits, options, lang)
     clock.step("score")
     pruned = prune(ranked, min_kept=options.min_concepts, max_kept=options.max_concepts,
-                   threshold=options.entropy_threshold, linkers=lang.linkers)
+                   threshold=options.entropy_threshold)
     clock.step("prune")
     shown = pruned.adjusted or [ranked[i].score for i in pruned.kept]
     order = sorted(range(len(shown)), key=lambda n: -shown[n])

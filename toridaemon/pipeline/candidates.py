@@ -28,7 +28,7 @@ from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGES
 from toridaemon.pipeline.language.clitics import split_proclitic
 from toridaemon.pipeline.language.korean import is_boundary, split_particle
-from toridaemon.pipeline.language.resources import JOINERS, NO_JOINERS, VIETNAMESE_COMPOUNDS
+from toridaemon.pipeline.language.resources import JOINERS, LINK_MARK, NO_JOINERS, VIETNAMESE_COMPOUNDS
 from toridaemon.pipeline.language.scripts import one_system
 from toridaemon.pipeline.language.unspaced import is_particle, split_words, unspaced_char
 from toridaemon.pipeline.native import lowercase
@@ -147,7 +147,9 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 # only after a singular word (an English word that is only a verb: after a plural it is a clause's verb, "methods
 # exist", and bounds terms; alone it is no concept); or always unless it opens a sentence (a German infinitive
 # written with a capital: a noun, "das Verfahren", but a verb in "Wählen Sie die Datei"). `LINK`: a preposition
-# joining a noun to its complement ("base de datos": `Language.linkers`), inside a term only, once.
+# joining a noun to its complement ("base de datos": `Language.linkers`), inside a term only, once. Its key word is
+# marked (`LINK_MARK`: "bas ~de dat"), so that no word whose stem is spelt alike ("dose", "dos" in Portuguese) is
+# taken for it.
 NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK = 0, 1, 2, 3, 4
 _SENTENCE_MARK = re.compile(r"[.!?:\n]")  # in a punctuation token: the next word opens a sentence or a paragraph
 _INFINITIVE_ENDINGS = ("en", "ern", "eln")  # German infinitives, the verb forms that are also nouns
@@ -180,19 +182,30 @@ class CandidateTable:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
         capitals) outside the title, as "Frank Mittelbach". Any candidate holding such a word is a name or part
         of one ("Mittelbach", "Schrod configures"). Where every noun is capitalised (German) that says nothing,
-        so there it takes a family name after a given one: see `_german_name`. A linker between the two is a
-        name's particle ("Bertrand de Broc", "Lula da Silva")."""
+        so there it takes a family name after a given one: see `_german_name`."""
         parts: set[str] = set()
         titled = self.titled
         for key, surface in self.surface.items():
             if " " in key:
                 words = surface.split(" ")
-                if lang.linkers:
-                    words = [word for word in words if word not in lang.linkers]
                 for a, b in pairwise(words):
                     if a in titled and b in titled and (not lang.capitalised_nouns or _german_name(a, b, lang)):
                         parts.update((a, b))
         return parts
+
+
+    def linked_names(self, lang: Language) -> set[str]:
+        """The terms with a linker between two words always Capitalised: a name with its particle ("Bertrand de
+        Broc", "Jeanne d'Arc"), or an institution's ("Banque de France"), which nothing tells apart. Unlike
+        `name_parts`, their words alone stay candidates ("France")."""
+        titled = self.titled
+        names: set[str] = set()
+        for key in self.linked:
+            head, _, rest = self.surface[key].partition(" ")
+            last = rest.rsplit(" ", 1)[-1]
+            if head in titled and unlinked(last, lang.linkers) in titled:
+                names.add(key)
+        return names
 
 
 def _german_name(first: str, second: str, lang: Language) -> bool:
@@ -245,7 +258,8 @@ def lower_aligned(text: str) -> str:
 
 
 def normalize(phrase: str, lang: Language = ENGLISH) -> str:
-    """The candidate key of a phrase: its words lowercased and folded, joined by single spaces."""
+    """The candidate key of a phrase: its words lowercased and folded, joined by single spaces; a linker
+    (`LINK`) only between two of them, marked (`LINK_MARK`)."""
     cache = _cache(lang)
     words: list[str] = []
     for token in tokenize(dehyphenate(phrase, lang), lang):
@@ -254,7 +268,7 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
             info = _classified(token, lang, cache)
         if info is not None and (info[1] != LINK or words):
             words.append(info[0])
-    while words and words[-1] in lang.linkers:  # a term neither starts nor ends on one (`LINK`)
+    while words and words[-1].startswith(LINK_MARK):  # a term neither starts nor ends on a linker (`LINK`)
         words.pop()
     return " ".join(words)
 
@@ -274,7 +288,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
         lower = lang.fold(lower)
     if lower in lang.linkers:
-        return lower, LINK, True
+        return LINK_MARK + lower, LINK, True
     if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or _verb(token, lower, lang)
             or (lang.unspaced and is_particle(lower)) or (lang.code == "ko" and is_boundary(lower, lang.frequencies))):
         return None
@@ -598,6 +612,12 @@ def _bare(written: dict[str, int]) -> str:
                key=lambda form: (len(form), -written[form]))
 
 
+def unlinked(word: str, linkers: frozenset[str]) -> str:
+    """A lowercase surface word without the elided linker before it: "énergie" of "d'énergie" (see `_elided`)."""
+    cut = max(word.find("'"), word.find("\u2019")) + 1
+    return word[cut:] if cut and word[:cut].replace("\u2019", "'") in linkers else word
+
+
 def _elided(written: str) -> str:
     """A term's words without the space after an elided linker: "base d'énergie", "analisi dell'acqua"."""
     return written.replace("' ", "'").replace("\u2019 ", "\u2019")
@@ -613,52 +633,59 @@ def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[st
           heads: dict[str, int] | None) -> None:
     """Counts the terms of a run of words and keeps the first position and surface of each new one; `variants`:
     counts every surface too (see `Language.agglutinative`); `heads`: counts the words that open a run or follow a
-    linker (see `CandidateTable.heads`)."""
-    if len(run) == 1:  # the most common run: skip the n-gram loops
-        word, ending, _ = run[0]
-        if ending == ENDS:
-            if heads is not None:
-                heads[word] = heads.get(word, 0) + 1
-            counts[word] = counts.get(word, 0) + 1
-            if word not in table.first:
-                table.first[word] = start
-                table.surface[word] = lowercase(surfaces[0])
-            if variants is not None:
-                _tally(variants, word, lowercase(surfaces[0]))
+    linker (see `CandidateTable.heads`), given in the languages that have linkers."""
+    if len(run) > 1:
+        _emit_terms(run, surfaces, counts, table, start, spaced=spaced, variants=variants, heads=heads)
         return
+    word, ending, _ = run[0]  # the most common run: no n-gram loops
+    if ending == ENDS:
+        if heads is not None:
+            heads[word] = heads.get(word, 0) + 1
+        counts[word] = counts.get(word, 0) + 1
+        if word not in table.first:
+            table.first[word] = start
+            table.surface[word] = lowercase(surfaces[0])
+        if variants is not None:
+            _tally(variants, word, lowercase(surfaces[0]))
+
+
+def _emit_terms(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[str, int], table: CandidateTable,
+                start: int, *, spaced: bool, variants: dict[str, dict[str, int]] | None,
+                heads: dict[str, int] | None) -> None:
+    """`_emit` of a run of several words. A term holds one linker at most, right after its first word."""
+    first, surface = table.first, table.surface
+    size = len(run)
     words = [info[0] for info in run]
-    for i in range(len(run)):
+    if heads is not None:
+        _count_heads(run, words, heads)
+    for i in range(size):
         if run[i][1] == LINK:
             continue
-        if heads is not None and (i == 0 or run[i - 1][1] == LINK):
+        key = words[i]
+        linked = heads is not None and i + 1 < size and run[i + 1][1] == LINK
+        for j in range(i, min(size, i + MAX_WORDS)):
+            if j > i:
+                if words[j] in words[i:j] or (j > i + 1 and run[j][1] == LINK):
+                    # A word repeated within a term is a list or a layout echo ("opacity opacity"); a second linker
+                    # or one after two words starts another term ("analyse des données", "données du système").
+                    break
+                key = f"{key} {words[j]}"  # grown word by word rather than joined again for each length
+            ending = run[j][1]
+            if ending == ENDS or (ending == AFTER_SINGULAR and j > i):  # after a plural it began a run of its own
+                counts[key] = counts.get(key, 0) + 1
+                if key not in first:
+                    first[key] = start + i
+                    written = " ".join(surfaces[i : j + 1]) if spaced else _written(surfaces[i : j + 1])
+                    if linked and j > i:
+                        written = _elided(written)
+                        table.linked.add(key)
+                    surface[key] = lowercase(written)
+                if variants is not None:
+                    _tally(variants, key, lowercase(" ".join(surfaces[i : j + 1])))
+
+
+def _count_heads(run: list[tuple[str, int, bool]], words: list[str], heads: dict[str, int]) -> None:
+    """Counts the words of a run that open it or follow a linker."""
+    for i, info in enumerate(run):
+        if info[1] != LINK and (i == 0 or run[i - 1][1] == LINK):
             heads[words[i]] = heads.get(words[i], 0) + 1
-        _emit_from(i, run, words, surfaces, counts, table=table, start=start, spaced=spaced, variants=variants)
-
-
-def _emit_from(i: int, run: list[tuple[str, int, bool]], words: list[str], surfaces: list[str],
-               counts: dict[str, int], *, table: CandidateTable, start: int, spaced: bool,
-               variants: dict[str, dict[str, int]] | None) -> None:
-    """Counts the terms of a run that start on its word `i`."""
-    key = words[i]
-    linked = False
-    for j in range(i, min(len(run), i + MAX_WORDS)):
-        if j > i:
-            if words[j] in words[i:j]:
-                break  # a word repeated within a term is a list or a layout echo ("opacity opacity")
-            if run[j][1] == LINK:
-                if linked or j > i + 1:
-                    break  # one noun and one complement: "analyse des données", "données du système"
-                linked = True
-            key = f"{key} {words[j]}"  # grown word by word rather than joined again for each length
-        ending = run[j][1]
-        if ending == ENDS or (ending == AFTER_SINGULAR and j > i):  # after a plural it began a run of its own
-            counts[key] = counts.get(key, 0) + 1
-            if key not in table.first:
-                table.first[key] = start + i
-                written = " ".join(surfaces[i : j + 1]) if spaced else _written(surfaces[i : j + 1])
-                if linked:
-                    written = _elided(written)
-                    table.linked.add(key)
-                table.surface[key] = lowercase(written)
-            if variants is not None:
-                _tally(variants, key, lowercase(" ".join(surfaces[i : j + 1])))

@@ -75,8 +75,7 @@ def analyze_pages(
     ranked, candidates = score(table, database.match(spans), options, lang)
     concepts_done = time.perf_counter()
     pruned = prune(
-        ranked, min_kept=options.min_concepts, max_kept=options.max_concepts, threshold=options.entropy_threshold,
-        linkers=lang.linkers,
+        ranked, min_kept=options.min_concepts, max_kept=options.max_concepts, threshold=options.entropy_threshold
     )
     # The optional extra re-ranks semantically and keeps as many concepts; its model (MiniLM) reads English only.
     if options.embeddings and lang.english:

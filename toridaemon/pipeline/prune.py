@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from toridaemon.pipeline.language.resources import LINK_MARK
+
 BOUND = 0.9
 BOUND_SHARE = 0.3  # 0.5 cost no F1 but left 3.5 % near-duplicates in bench/noise.py; 0.3 leaves 2.9 % for -0.2 F1
 CONTAINMENT = 0.5
@@ -61,17 +63,15 @@ def entropy(scores: Sequence[float]) -> float:
     return -sum(s / total * math.log(s / total) for s in scores if s > 0)
 
 
-def redundancy(a: str, b: str, linkers: frozenset[str] = frozenset()) -> float:
-    """How much term `b` repeats term `a` (keys as produced by `candidates.normalize`, with the language's
-    `linkers`), from 0 to 1."""
-    return _redundancy(_Term(a, linkers=linkers), _Term(b, linkers=linkers))
+def redundancy(a: str, b: str) -> float:
+    """How much term `b` repeats term `a` (keys as produced by `candidates.normalize`), from 0 to 1."""
+    return _redundancy(_Term(a), _Term(b))
 
 
 class _Term:
     __slots__ = ("flat", "frequency", "joined", "own", "tokens", "vocabulary", "words")
 
-    def __init__(self, key: str, frequency: int = 0, *, own: bool = False,
-                 linkers: frozenset[str] = frozenset()) -> None:
+    def __init__(self, key: str, frequency: int = 0, *, own: bool = False) -> None:
         self.frequency = frequency
         # `frequency` counts this key's own occurrences, with no database aliases or variants merged in.
         self.own = own and frequency > 0
@@ -79,8 +79,9 @@ class _Term:
         self.flat = key.replace("-", " ")
         self.joined = self.flat.replace(" ", "")
         self.words = self.flat.split()
-        # A linking preposition ("de" of "base de datos") is no word two terms share.
-        self.vocabulary = set(self.words) - linkers if linkers else set(self.words)
+        # A linker ("de" of "base de datos": `candidates.LINK`) is no word two terms share.
+        self.vocabulary = set(self.words) if LINK_MARK not in key else {
+            word for word in self.words if not word.startswith(LINK_MARK)}
 
 
 def _redundancy(a: _Term, b: _Term) -> float:
@@ -114,16 +115,14 @@ def _own_frequency(item: Rankable) -> int:
     return frequency
 
 
-def _term(item: Rankable, linkers: frozenset[str] = frozenset()) -> _Term:
+def _term(item: Rankable) -> _Term:
     # Candidates found by the database (an `entry`) or merged from variants count more than their own key.
     plain = getattr(item, "entry", None) is None and len(getattr(item, "variants", ())) <= 1
-    return _Term(item.key, getattr(item, "frequency", 0), own=plain, linkers=linkers)
+    return _Term(item.key, getattr(item, "frequency", 0), own=plain)
 
 
-def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold: float,
-          linkers: frozenset[str] = frozenset()) -> Pruned:
-    """Indexes of the kept candidates of `ranked` (best first, as `scoring.score` returns them); `linkers`: those
-    of the language (`Language.linkers`).
+def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold: float) -> Pruned:
+    """Indexes of the kept candidates of `ranked` (best first, as `scoring.score` returns them).
 
     Lazy greedy: a candidate's penalty only grows as concepts are kept, so a stale adjusted score is an upper
     bound and a candidate whose fresh value still tops the heap is the exact greedy choice. A re-evaluation
@@ -141,7 +140,7 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
     while len(kept) < max_kept and (top := pending.pop()) is not None:
         bound, index, seen = top
         if seen < len(kept):  # stale: re-evaluate against the concepts kept since
-            term, penalty = penalties.get(index) or (_term(ranked[index], linkers), BOUND if index in held else 0.0)
+            term, penalty = penalties.get(index) or (_term(ranked[index]), BOUND if index in held else 0.0)
             for other in terms[seen:]:
                 # Most pairs share no word and are not spelling variants: skip the call for those.
                 if not other.vocabulary.isdisjoint(term.vocabulary) or other.joined == term.joined:
@@ -156,7 +155,7 @@ def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold
             break
         kept.append(index)
         adjusted.append(-bound)
-        terms.append(penalties[index][0] if index in penalties else _term(ranked[index], linkers))
+        terms.append(penalties[index][0] if index in penalties else _term(ranked[index]))
         total, weighted = grown
     return Pruned(kept=kept, entropy=round(_entropy(total, weighted), 6), adjusted=adjusted)
 

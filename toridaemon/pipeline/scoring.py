@@ -16,9 +16,10 @@ import math
 from dataclasses import dataclass
 from typing import TypeVar
 
-from toridaemon.pipeline.candidates import ENGLISH, CandidateTable
+from toridaemon.pipeline.candidates import ENGLISH, CandidateTable, unlinked
 from toridaemon.pipeline.conceptdb import ConceptEntry, Hit, entry_keys
 from toridaemon.pipeline.language import Language
+from toridaemon.pipeline.language.resources import LINK_MARK
 from toridaemon.pipeline.options import PipelineOptions
 from toridaemon.pipeline.sections import SECTION_NAMES
 
@@ -89,6 +90,7 @@ def score(
     names = table.name_parts(lang) if table.titled else set()
     surfaces, boost = table.surface, options.database_boost
     heads, linked = table.heads, table.linked
+    linked_names = table.linked_names(lang) if linked and table.titled else set()
     scored: list[Scored] = []
     for key, (counts, first, entry, variants) in merged.items():
         if skip_once and first > _LATE and entry is None and len(counts) == 1 and sum(counts.values()) == 1:
@@ -99,7 +101,7 @@ def score(
             # "présence de catalyseurs" once is a phrase of a sentence, "base de datos" recurs; "moyen d'Orgnac"
             # of "Pléistocène moyen d'Orgnac" starts on an adjective.
             continue
-        if entry is None and names and not names.isdisjoint(surface.split(" ")):
+        if entry is None and ((names and not names.isdisjoint(surface.split(" "))) or key in linked_names):
             continue  # a person's name is no concept
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
@@ -133,9 +135,10 @@ def _term_factor(key: str, looked_up: str, lang: Language) -> float:
     """What a term's words give its score, the same in every document: specificity × length prior."""
     words = key.split(" ")
     parts = looked_up.split(" ")
-    if lang.linkers and len(words) > 2:  # "base de datos" weighs as two words, "de" as nothing
-        words = [word for word in words if word not in lang.linkers]
-        parts = [part for part in parts if part not in lang.linkers] or parts
+    if LINK_MARK in key:  # "base de datos" weighs as two words, "de" as nothing, "d'énergie" as "énergie"
+        words = [word for word in words if not word.startswith(LINK_MARK)]
+        parts = [unlinked(part, lang.linkers) for part in parts
+                 if part not in lang.linkers and not part.startswith(LINK_MARK)] or parts
     rarities = lang.rarities
     spec = 0.0
     for word in parts:
