@@ -148,8 +148,8 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 # exist", and bounds terms; alone it is no concept); or always unless it opens a sentence (a German infinitive
 # written with a capital: a noun, "das Verfahren", but a verb in "Wählen Sie die Datei"). `LINK`: a preposition
 # joining a noun to its complement ("base de datos": `Language.linkers`), inside a term only, once. Its key word is
-# marked (`LINK_MARK`: "bas ~de dat"), so that no word whose stem is spelt alike ("dose", "dos" in Portuguese) is
-# taken for it.
+# `LINK_MARK` whichever linker it is ("bas ~ dat"): "analyse des données" and "analyse de données" are one term, and
+# no word whose stem is spelt as a linker ("dose", "dos" in Portuguese) is taken for one.
 NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK = 0, 1, 2, 3, 4
 _SENTENCE_MARK = re.compile(r"[.!?:\n]")  # in a punctuation token: the next word opens a sentence or a paragraph
 _INFINITIVE_ENDINGS = ("en", "ern", "eln")  # German infinitives, the verb forms that are also nouns
@@ -175,7 +175,7 @@ class CandidateTable:
     # language with `Language.linkers`), the words met first in a run or after a linker: the others follow a noun
     # everywhere in the text, as adjectives do, and are no concept alone ("distribuida").
     heads: dict[str, int] = field(default_factory=dict)
-    linked: set[str] = field(default_factory=set)  # the keys holding a linker ("bas de dat")
+    linked: set[str] = field(default_factory=set)  # the keys holding a linker ("bas ~ dat")
     filler: frozenset[Filler] = frozenset()  # the kinds of placeholder text it holds (see `filler.holds_filler`)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
@@ -268,7 +268,7 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
             info = _classified(token, lang, cache)
         if info is not None and (info[1] != LINK or words):
             words.append(info[0])
-    while words and words[-1].startswith(LINK_MARK):  # a term neither starts nor ends on a linker (`LINK`)
+    while words and words[-1] == LINK_MARK:  # a term neither starts nor ends on a linker (`LINK`)
         words.pop()
     return " ".join(words)
 
@@ -288,7 +288,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
         lower = lang.fold(lower)
     if lower in lang.linkers:
-        return LINK_MARK + lower, LINK, True
+        return LINK_MARK, LINK, True
     if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or _verb(token, lower, lang)
             or (lang.unspaced and is_particle(lower)) or (lang.code == "ko" and is_boundary(lower, lang.frequencies))):
         return None
@@ -553,7 +553,7 @@ def _count(
     spaced = not lang.unspaced
     german = lang.capitalised_nouns  # read once: an attribute of a Python object, in the loop over every token
     opening = True  # the next word opens a sentence (German only: see `NOUN_OR_VERB`)
-    heads = table.heads if lang.linkers else None
+    heads = table.heads if lang.linkers else None  # a linker is a word of its run: positions count it
     for token in tokens:
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
@@ -614,7 +614,7 @@ def _bare(written: dict[str, int]) -> str:
 
 def unlinked(word: str, linkers: frozenset[str]) -> str:
     """A lowercase surface word without the elided linker before it: "énergie" of "d'énergie" (see `_elided`)."""
-    cut = max(word.find("'"), word.find("\u2019")) + 1
+    cut = next((at + 1 for at, char in enumerate(word) if char in "'\u2019"), 0)
     return word[cut:] if cut and word[:cut].replace("\u2019", "'") in linkers else word
 
 

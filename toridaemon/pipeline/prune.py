@@ -80,8 +80,8 @@ class _Term:
         self.joined = self.flat.replace(" ", "")
         self.words = self.flat.split()
         # A linker ("de" of "base de datos": `candidates.LINK`) is no word two terms share.
-        self.vocabulary = set(self.words) if LINK_MARK not in key else {
-            word for word in self.words if not word.startswith(LINK_MARK)}
+        self.vocabulary = set(self.words)
+        self.vocabulary.discard(LINK_MARK)
 
 
 def _redundancy(a: _Term, b: _Term) -> float:

@@ -101,7 +101,8 @@ def score(
             # "présence de catalyseurs" once is a phrase of a sentence, "base de datos" recurs; "moyen d'Orgnac"
             # of "Pléistocène moyen d'Orgnac" starts on an adjective.
             continue
-        if entry is None and ((names and not names.isdisjoint(surface.split(" "))) or key in linked_names):
+        if entry is None and (key in linked_names or (
+                names and not names.isdisjoint(_words_shown(surface, key, linked, lang)))):
             continue  # a person's name is no concept
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
@@ -125,6 +126,12 @@ def score(
     return scored, len(merged)
 
 
+def _words_shown(surface: str, key: str, linked: set[str], lang: Language) -> list[str]:
+    """The words of a term's surface, an elided linker's word without it ("anne" of "carnet d'anne")."""
+    words = surface.split(" ")
+    return [unlinked(word, lang.linkers) for word in words] if key in linked else words
+
+
 def _modifier(word: str, heads: dict[str, int], merged: dict[str, Occurrences]) -> bool:
     """Whether `word` (a key of one word) opens under `_HEAD_SHARE` of the runs it is in (`CandidateTable.heads`)."""
     found = merged.get(word)
@@ -135,10 +142,10 @@ def _term_factor(key: str, looked_up: str, lang: Language) -> float:
     """What a term's words give its score, the same in every document: specificity × length prior."""
     words = key.split(" ")
     parts = looked_up.split(" ")
-    if LINK_MARK in key:  # "base de datos" weighs as two words, "de" as nothing, "d'énergie" as "énergie"
-        words = [word for word in words if not word.startswith(LINK_MARK)]
-        parts = [unlinked(part, lang.linkers) for part in parts
-                 if part not in lang.linkers and not part.startswith(LINK_MARK)] or parts
+    if LINK_MARK in words:  # "base de datos" weighs as two words, "de" as nothing, "d'énergie" as "énergie"
+        words = [word for word in words if word != LINK_MARK]
+        parts = words if looked_up == key else [unlinked(part, lang.linkers) for part in parts
+                                                if part not in lang.linkers] or parts
     rarities = lang.rarities
     spec = 0.0
     for word in parts:

@@ -244,7 +244,7 @@ LINKERS: dict[str, frozenset[str]] = {
     "gl": frozenset(("de", "do", "da", "dos", "das")),
     "ca": frozenset(("de", "del", "dels", "d'")),
 }
-LINK_MARK = "~"  # opens a linker's word in a candidate key ("bas ~de dat"): no word of a text starts so
+LINK_MARK = "~"  # a linker's word in a candidate key ("bas ~ dat"): no word of a text is one
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
 
