@@ -656,12 +656,12 @@ def _emit_terms(run: list[tuple[str, int, bool]], surfaces: list[str], counts: d
     first, surface = table.first, table.surface
     size = len(run)
     words = [info[0] for info in run]
-    if heads is not None:
-        _count_heads(run, words, heads)
     for i in range(size):
         if run[i][1] == LINK:
             continue
         key = words[i]
+        if heads is not None and (i == 0 or run[i - 1][1] == LINK):
+            heads[key] = heads.get(key, 0) + 1
         linked = heads is not None and i + 1 < size and run[i + 1][1] == LINK
         for j in range(i, min(size, i + MAX_WORDS)):
             if j > i:
@@ -684,8 +684,3 @@ def _emit_terms(run: list[tuple[str, int, bool]], surfaces: list[str], counts: d
                     _tally(variants, key, lowercase(" ".join(surfaces[i : j + 1])))
 
 
-def _count_heads(run: list[tuple[str, int, bool]], words: list[str], heads: dict[str, int]) -> None:
-    """Counts the words of a run that open it or follow a linker."""
-    for i, info in enumerate(run):
-        if info[1] != LINK and (i == 0 or run[i - 1][1] == LINK):
-            heads[words[i]] = heads.get(words[i], 0) + 1

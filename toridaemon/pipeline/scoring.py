@@ -116,8 +116,8 @@ def score(
         for section, count in counts.items():
             weighted += weights[section] * count
         value = _tf(weighted) * factor * (1.0 + _POSITION_GAIN / (1.0 + first / _POSITION_SCALE))
-        if heads and entry is None and " " not in key and _modifier(key, heads, merged):
-            value *= _MODIFIER_ALONE
+        if heads and entry is None and " " not in key and heads.get(key, 0) < _HEAD_SHARE * sum(counts.values()):
+            value *= _MODIFIER_ALONE  # as `_modifier` tells
         if entry is not None:
             value *= 1.0 + boost * entry.priority
         written = tuple(sorted(hits[key].surfaces)) if entry is not None else ()
