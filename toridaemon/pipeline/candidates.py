@@ -201,9 +201,9 @@ class CandidateTable:
         titled = self.titled
         names: set[str] = set()
         for key in self.linked:
-            head, _, rest = self.surface[key].partition(" ")
-            last = rest.rsplit(" ", 1)[-1]
-            if head in titled and unlinked(last, lang.linkers) in titled:
+            words = self.surface[key].split(" ")  # the linker is right after the first word, or elided onto the next
+            after = words[2] if words[1] in lang.linkers and len(words) > 2 else unlinked(words[1], lang.linkers)
+            if words[0] in titled and after in titled:
                 names.add(key)
         return names
 
