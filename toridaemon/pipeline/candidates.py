@@ -193,7 +193,6 @@ class CandidateTable:
                         parts.update((a, b))
         return parts
 
-
     def linked_names(self, lang: Language) -> set[str]:
         """The terms with a linker between two words always Capitalised: a name with its particle ("Bertrand de
         Broc", "Jeanne d'Arc"), or an institution's ("Banque de France"), which nothing tells apart. Unlike
@@ -662,7 +661,7 @@ def _emit_terms(run: list[tuple[str, int, bool]], surfaces: list[str], counts: d
         key = words[i]
         if heads is not None and (i == 0 or run[i - 1][1] == LINK):
             heads[key] = heads.get(key, 0) + 1
-        linked = heads is not None and i + 1 < size and run[i + 1][1] == LINK
+        linked = heads is not None and i + 1 < size and run[i + 1][1] == LINK  # `heads`: a language with linkers
         for j in range(i, min(size, i + MAX_WORDS)):
             if j > i:
                 if words[j] in words[i:j] or (j > i + 1 and run[j][1] == LINK):
@@ -682,5 +681,3 @@ def _emit_terms(run: list[tuple[str, int, bool]], surfaces: list[str], counts: d
                     surface[key] = lowercase(written)
                 if variants is not None:
                     _tally(variants, key, lowercase(" ".join(surfaces[i : j + 1])))
-
-

@@ -31,7 +31,7 @@ _SPEC_NORM = 0.5
 # Romance noun phrases (`Language.linkers`). A word that opens under `_HEAD_SHARE` of its runs follows a noun, as an
 # adjective does ("distribuida"): alone it scores `_MODIFIER_ALONE` of its value. A term with a linker is scored
 # when it occurs `_LINKED_LEAST` times. Chosen on the macro F1@10 of the choose halves (only WikiNews, in French, has
-# linkers; its choose half moved by under 0.5 between the settings tried) and on held-out Spanish, Portuguese and
+# linkers; its choose half stayed within one point over the settings tried) and on held-out Spanish, Portuguese and
 # French sets (bench/README.md), where terms with a linker met once cost 0.5 to 2 points of F1@10.
 _MODIFIER_ALONE = 0.3
 _HEAD_SHARE = 0.2
