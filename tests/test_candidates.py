@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from toridaemon.pipeline import PipelineOptions, analyze_text, candidates, scoring
-from toridaemon.pipeline.candidates import dehyphenate, extract, normalize, tokenize
+from toridaemon.pipeline.candidates import CandidateTable, dehyphenate, extract, normalize, tokenize
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.language import Language, language, lexicon
 from toridaemon.pipeline.language.english import fold
@@ -487,12 +487,17 @@ def test_english_has_no_linkers() -> None:
     assert set(found) == {"bag", "word", "quality", "service"}
 
 
+def scored(text: str, lang: Language) -> tuple[CandidateTable, dict[str, float]]:
+    """The candidates of `text` as one body span, and the score of each that is scored."""
+    table = extract([Span("body", 1, text)], lang)
+    return table, {item.key: item.score for item in score(table, {}, PipelineOptions(), lang)[0]}
+
+
 def test_a_romance_term_with_a_linker_counts_when_it_recurs() -> None:
     spanish = language("es")
     text = ("Los sistemas de gestión almacenan objetos. Los sistemas de gestión de objetos usan índices. "
             "La presencia de catalizadores cambia los índices de los objetos.")
-    table = extract([Span("body", 1, text)], spanish)
-    keys = {item.key for item in score(table, {}, PipelineOptions(), spanish)[0]}
+    table, keys = scored(text, spanish)
     assert normalize("sistemas de gestión", spanish) in keys
     assert normalize("presencia de catalizadores", spanish) in table.linked
     assert normalize("presencia de catalizadores", spanish) not in keys
@@ -502,11 +507,8 @@ def test_a_word_that_only_follows_a_noun_is_no_concept_alone() -> None:
     spanish = language("es")
     text = ("La computación distribuida usa nodos. Los sistemas distribuidos y la memoria distribuida. "
             "Los nodos forman una red distribuida de computación.")
-    table = extract([Span("body", 1, text)], spanish)
-    ranked = {item.key: item.score for item in score(table, {}, PipelineOptions(), spanish)[0]}
-    plain = replace(spanish, code="es-without-linkers", linkers=frozenset())  # own score caches
-    unheld = {item.key: item.score for item in score(extract([Span("body", 1, text)], plain), {}, PipelineOptions(),
-                                                      plain)[0]}
+    table, ranked = scored(text, spanish)
+    _, unheld = scored(text, replace(spanish, code="es-without-linkers", linkers=frozenset()))  # own score caches
     distributed = normalize("distribuida", spanish)
     assert table.heads.get(distributed, 0) == 0 and table.heads[normalize("computación", spanish)] == 2
     assert ranked[distributed] == pytest.approx(unheld[distributed] * scoring._MODIFIER_ALONE)
@@ -531,8 +533,7 @@ def test_a_term_with_a_linker_after_an_adjective_is_not_scored() -> None:
     french = language("fr")
     text = ("Le gisement du Pléistocène moyen d'Orgnac. Au Pléistocène moyen d'Orgnac vivait un campagnol. "
             "Le Pléistocène moyen et le Pléistocène supérieur.")
-    table = extract([Span("body", 1, text)], french)
-    keys = {item.key for item in score(table, {}, PipelineOptions(), french)[0]}
+    table, keys = scored(text, french)
     assert normalize("moyen d'Orgnac", french) in table.linked  # counted twice, but "moyen" follows a noun
     assert normalize("moyen d'Orgnac", french) not in keys
     assert normalize("Pléistocène moyen", french) in keys

@@ -116,8 +116,8 @@ def score(
         for section, count in counts.items():
             weighted += weights[section] * count
         value = _tf(weighted) * factor * (1.0 + _POSITION_GAIN / (1.0 + first / _POSITION_SCALE))
-        if heads and entry is None and " " not in key and heads.get(key, 0) < _HEAD_SHARE * sum(counts.values()):
-            value *= _MODIFIER_ALONE  # as `_modifier` tells
+        if heads and entry is None and " " not in key and _opens_rarely(key, heads, counts):
+            value *= _MODIFIER_ALONE
         if entry is not None:
             value *= 1.0 + boost * entry.priority
         written = tuple(sorted(hits[key].surfaces)) if entry is not None else ()
@@ -133,9 +133,15 @@ def _words_shown(surface: str, key: str, linked: set[str], lang: Language) -> li
 
 
 def _modifier(word: str, heads: dict[str, int], merged: dict[str, Occurrences]) -> bool:
-    """Whether `word` (a key of one word) opens under `_HEAD_SHARE` of the runs it is in (`CandidateTable.heads`)."""
+    """Whether `word`, a candidate of one word in `merged`, opens rarely (`_opens_rarely`)."""
     found = merged.get(word)
-    return found is not None and heads.get(word, 0) < _HEAD_SHARE * sum(found[0].values())
+    return found is not None and _opens_rarely(word, heads, found[0])
+
+
+def _opens_rarely(word: str, heads: dict[str, int], counts: dict[str, int]) -> bool:
+    """Whether `word` (a key of one word, met `counts` times per section) opens under `_HEAD_SHARE` of the runs it
+    is in (`CandidateTable.heads`): it follows a noun, as an adjective does."""
+    return heads.get(word, 0) < _HEAD_SHARE * sum(counts.values())
 
 
 def _term_factor(key: str, looked_up: str, lang: Language) -> float:
