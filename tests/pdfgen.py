@@ -135,3 +135,29 @@ def pdf_with_text_layer(text: str) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
     ]
     return pdf_of_objects(objects)
+
+
+COURIER_ADVANCE = 0.6  # of the font size: every glyph of Courier is this wide
+# Codes of Courier's accent glyphs (WinAnsi has no ogonek and no dot accent: they take two unused codes).
+_ACCENT_CODES = {"\u00b4": "B4", "\u00a8": "A8", "\u00b8": "B8", "`": "60", "\u02db": "81", "\u02d9": "8D"}
+
+
+def pdf_of_runs(runs: list[tuple[float, float, str]], size: float = 11.0) -> bytes:
+    """A one-page PDF that draws each run of text at its (x, y), in turn, in Courier of `size`. Spacing accents
+    (´ ¨ ¸ ` ˛ ˙) are drawn as the font's accent glyphs, as a font without accented letters draws them."""
+    lines = ["BT", f"/F1 {size} Tf"]
+    for x, y, text in runs:
+        codes = "".join(_ACCENT_CODES.get(char) or f"{ord(char.encode('latin-1')):02X}" for char in text)
+        lines.append(f"1 0 0 1 {x} {y} Tm <{codes}> Tj")
+    lines.append("ET")
+    content = "\n".join(lines).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier"
+        b" /Encoding << /BaseEncoding /WinAnsiEncoding /Differences [129 /ogonek 141 /dotaccent] >> >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
+        b" /Contents 5 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    return pdf_of_objects(objects)

@@ -38,6 +38,16 @@ def test_hyphenation_across_line_breaks() -> None:
     assert not any(key.split()[0] == "informa" for key in found)
 
 
+def test_a_latin_letter_under_accents_no_letter_is_made_of_is_no_word() -> None:
+    """"b̃" (b and a combining tilde: Unicode has no such letter) is a symbol of a formula; "ñ" is a letter."""
+    text = ("The estimator b\u0303 is unbiased. We bound b\u0303 and a\u030b by the estimator b\u0303 variance.\n"
+            "The estimator a\u030b converges.")
+    names = [concept.name for concept in analyze_text(text, language="en").concepts]
+    assert "estimator" in names and not any("\u0303" in name or "\u030b" in name for name in names), names
+    assert candidates.classify("b\u0303", language("en")) is None
+    assert candidates.classify("s\u0301c\u0301", language("pl")) is not None  # two letters: a word
+
+
 def test_plurals_and_case_fold_into_one_candidate() -> None:
     assert fold("networks") == "network"
     assert fold("queries") == "query"

@@ -18,7 +18,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, RectangleObject
 
 from tests.conftest import good_corpus
-from tests.pdfgen import pdf_bytes, pdf_of_objects, pdf_with_text_layer
+from tests.pdfgen import COURIER_ADVANCE, pdf_bytes, pdf_of_objects, pdf_of_runs, pdf_with_text_layer
 from tests.scangen import stamped
 from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
 from toridaemon.pipeline.concepts import clean
@@ -71,6 +71,7 @@ def test_soft_hyphens_accents_and_nfkc() -> None:
     assert clean_page("pre\ufffeceding AMS\ufffeLATEX", "en") == "preceding AMS-LATEX"
     assert clean_page("Schr¨oder na¨ıve caf´e ﬁrst", "en") == "Schröder naïve café first"
     assert clean_page("e\u0301te\u0301 \u0301ecole", "en") == "été école"
+    assert clean_page("zaj\u02dbecia", "pl") == "zajęcia"  # an ogonek set before its letter
 
 
 def test_text_told_unmarked_holds_no_mark_nor_invisible_character() -> None:
@@ -625,6 +626,20 @@ def test_tex_math_font_brackets_become_angle_brackets() -> None:
         pytest.skip("the shared corpus is absent")
     text = read_document(path.read_bytes(), PipelineOptions(ocr="off")).pages[1]
     assert "⟨string⟩" in text and "hstringi" not in text
+
+
+def test_accents_drawn_apart_from_their_letters_are_put_on_them() -> None:
+    """A font without accented letters (TeX's OT1, Polish and Czech fonts) draws each accent as a glyph of its own,
+    and PDFium may list it a word or more away: "tre ´ s´c punktu" for "treść punktu". Each accent goes on the
+    letter it is drawn over or under, and the spaces PDFium made up around it go too. A backtick of code is over no
+    letter and stays; the same letters on the next line are not its letters."""
+    first, second = "tresc punktu, najczesciej uzywane; run `make`", "tresc punktu"
+    marks = {3: "\u00b4", 4: "\u00b4", 19: "\u02db", 20: "\u00b4", 27: "\u02d9"}  # index in `first` → mark
+    advance = 11 * COURIER_ADVANCE
+    runs = [(50.0, 700.0, first), (50.0, 686.0, second)]
+    runs += [(50.0 + index * advance, 700.0, mark) for index, mark in marks.items()]  # drawn after both lines
+    text = read_document(pdf_of_runs(runs), PipelineOptions(ocr="off")).pages[0]
+    assert text.splitlines() == ["treść punktu, najczęściej używane; run `make`", second]
 
 
 def test_no_born_digital_corpus_page_is_sent_to_ocr() -> None:

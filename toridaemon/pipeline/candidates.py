@@ -16,6 +16,7 @@ Counting is one pass over the tokens with a per-token-type cache: linear in the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -36,6 +37,7 @@ from toridaemon.pipeline.sections import Span
 
 MAX_WORDS = 4
 MAX_WORD_CHARS = 40  # longer "words" are unspaced scripts, hashes or glued text: boundaries, never terms
+_MARKED_LETTER_CHARS = 3  # a letter and up to two accents: "b̃", "ṍ" written apart
 
 # Word tokens keep inner hyphens and apostrophes; e-mail addresses, URLs and TeX commands are one token each (a
 # boundary); a dot glued to a word with the lowercase word after it is a boundary too: a file name's extension
@@ -296,7 +298,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     bare = lower.replace("-", "").replace("'", "").replace(" ", "")  # " ": a Vietnamese compound
     if not bare.isascii():
         bare = bare.translate(NO_JOINERS)
-    if not _spelt_in_letters(bare, lower) or _one_letter_repeated(token) or not _in_one_script(bare, lower):
+    if (not _spelt_in_letters(bare, lower) or _one_letter_repeated(token) or not _in_one_script(bare, lower)
+            or _marked_latin_letter(lower)):
         return None
     if _adverb(lower, lang) or (lang.english and "'" in lower) or lower[-1] == "'":
         # An adverb, a contraction ("can’t", "we'll") or an elided function word ("jusqu'", "l’", "quest'")
@@ -490,6 +493,13 @@ def _adverb(word: str, lang: Language) -> bool:
             or (word.endswith("ally") and lang.is_known(word[:-4]))  # "specifically", "basically"
         )
     return lang.code in _MENTE and word.endswith("mente") and len(word) > 8 and lang.is_known(word[:-5])
+
+
+def _marked_latin_letter(lower: str) -> bool:
+    """One Latin letter under accents no letter of Unicode is made of ("b̃", "a̋"): a symbol of mathematics or of a
+    table of accents, not a word."""
+    return len(lower) <= _MARKED_LETTER_CHARS and lower[0].isascii() and not lower[1:].isascii() and all(
+        unicodedata.combining(char) for char in lower[1:])
 
 
 def _one_letter_repeated(token: str) -> bool:

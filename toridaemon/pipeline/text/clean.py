@@ -28,10 +28,10 @@ from toridaemon.pipeline.text.look_alikes import read_look_alikes
 SOFT_HYPHENS = ("\u00ad", "\u0002", "\ufffe")
 _SOFT_HYPHEN = re.compile(f"[{''.join(SOFT_HYPHENS)}][ \t]*\n?[ \t]*(.?)")
 # Spacing accents TeX sets as glyphs of their own, and the combining mark each stands for.
-_SPACING_ACCENTS = {
+SPACING_ACCENTS = {
     "\u00b4": "\u0301", "`": "\u0300", "\u00a8": "\u0308", "\u02c6": "\u0302", "^": "\u0302", "\u02dc": "\u0303",
     "~": "\u0303", "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307",
-    "\u02dd": "\u030b", "\u00af": "\u0304",
+    "\u02dd": "\u030b", "\u00af": "\u0304", "\u02db": "\u0328",
 }
 # TeX's OT1 fonts set the grave, circumflex and tilde accents at the ASCII codes of "`", "^" and "~"
 # ("Universit`a"): such a mark before a letter is put on it where that makes a known word, and only at a word's
@@ -43,8 +43,8 @@ _LETTERS_BEFORE = regex.compile(r"(?r)[^\W\d_]*")
 _LETTERS_AFTER = regex.compile(r"[^\W\d_]*")
 _NOT_A_WORD_START = _ASCII_MARKS + "_\\"  # after a mark, or TeX's own accent command ("\\`a", "\\^o")
 _COMMON_ZIPF = 5.0  # a one-letter word made so must be this common ("à", "è"), not "â" of "grep ^a"
-_ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd])([A-Za-z\u0131])")
-_ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u0300-\u036f]")
+_ACCENT_BEFORE = re.compile("([\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u02db])([A-Za-z\u0131])")
+_ANY_ACCENT = re.compile("[\u00b4\u00a8\u02c6\u02dc\u00b8\u02da\u02c7\u02d8\u02d9\u02dd\u02db\u0300-\u036f]")
 # Tried only at the first mark of a run: from inside a run the greedy repeat would be re-scanned at every mark.
 _COMBINING_BEFORE = re.compile("(?<![^\\W\\d_])(?<![\u0300-\u036f])([\u0300-\u036f]+)([A-Za-z])")
 _WORD = re.compile(r"([^\W\d_]+)")
@@ -286,7 +286,7 @@ def _join_ascii_accents(text: str, language: str | None) -> str:
         end = _LETTERS_AFTER.match(text, at + 2).end()  # type: ignore[union-attr]
         if end < len(text) and text[end] in _ASCII_MARKS:
             continue
-        accented = unicodedata.normalize("NFC", text[at + 1].replace("\u0131", "i") + _SPACING_ACCENTS[text[at]])
+        accented = unicodedata.normalize("NFC", text[at + 1].replace("\u0131", "i") + SPACING_ACCENTS[text[at]])
         word = text[start:at] + accented + text[at + 2 : end]
         if len(accented) == 1 and word.lower() in known and (len(word) > 1 or _common_letter(word, code)):
             parts += [text[done:start], word]
@@ -304,7 +304,7 @@ def _common_letter(word: str, language: str) -> bool:
 
 
 def _join_accents(text: str) -> str:
-    text = _ACCENT_BEFORE.sub(lambda m: m.group(2).replace("\u0131", "i") + _SPACING_ACCENTS[m.group(1)], text)
+    text = _ACCENT_BEFORE.sub(lambda m: m.group(2).replace("\u0131", "i") + SPACING_ACCENTS[m.group(1)], text)
     # A combining mark before its letter (extraction order) goes after it, where NFC composes it.
     return _COMBINING_BEFORE.sub(lambda m: m.group(2) + m.group(1), text)
 
