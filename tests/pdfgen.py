@@ -142,13 +142,13 @@ COURIER_ADVANCE = 0.6  # of the font size: every glyph of Courier is this wide
 _ACCENT_CODES = {"\u00b4": "B4", "\u00a8": "A8", "\u00b8": "B8", "`": "60", "\u02db": "81", "\u02d9": "8D"}
 
 
-def pdf_of_runs(runs: list[tuple[float, float, str]], size: float = 11.0) -> bytes:
-    """A one-page PDF that draws each run of text at its (x, y), in turn, in Courier of `size`. Spacing accents
+def pdf_of_runs(runs: list[tuple[float, float, str, float]]) -> bytes:
+    """A one-page PDF that draws each run of text at its (x, y), in turn, in Courier of its size. Spacing accents
     (´ ¨ ¸ ` ˛ ˙) are drawn as the font's accent glyphs, as a font without accented letters draws them."""
-    lines = ["BT", f"/F1 {size} Tf"]
-    for x, y, text in runs:
+    lines = ["BT"]
+    for x, y, text, size in runs:
         codes = "".join(_ACCENT_CODES.get(char) or f"{ord(char.encode('latin-1')):02X}" for char in text)
-        lines.append(f"1 0 0 1 {x} {y} Tm <{codes}> Tj")
+        lines.append(f"/F1 {size} Tf 1 0 0 1 {x} {y} Tm <{codes}> Tj")
     lines.append("ET")
     content = "\n".join(lines).encode()
     objects = [

@@ -631,15 +631,16 @@ def test_tex_math_font_brackets_become_angle_brackets() -> None:
 def test_accents_drawn_apart_from_their_letters_are_put_on_them() -> None:
     """A font without accented letters (TeX's OT1, Polish and Czech fonts) draws each accent as a glyph of its own,
     and PDFium may list it a word or more away: "tre ´ s´c punktu" for "treść punktu". Each accent goes on the
-    letter it is drawn over or under, and the spaces PDFium made up around it go too. A backtick of code is over no
-    letter and stays; the same letters on the next line are not its letters."""
-    first, second = "tresc punktu, najczesciej uzywane; run `make`", "tresc punktu"
+    letter it is drawn over or under, and the spaces PDFium made up around it go too, in the text and in the title.
+    A backtick of code is over no letter and stays; the same letters on the next line are not its letters."""
+    title, first, second = "Zrodla wiedzy", "tresc punktu, najczesciej uzywane; run `make`", "tresc punktu"
     marks = {3: "\u00b4", 4: "\u00b4", 19: "\u02db", 20: "\u00b4", 27: "\u02d9"}  # index in `first` → mark
-    advance = 11 * COURIER_ADVANCE
-    runs = [(50.0, 700.0, first), (50.0, 686.0, second)]
-    runs += [(50.0 + index * advance, 700.0, mark) for index, mark in marks.items()]  # drawn after both lines
-    text = read_document(pdf_of_runs(runs), PipelineOptions(ocr="off")).pages[0]
-    assert text.splitlines() == ["treść punktu, najczęściej używane; run `make`", second]
+    runs = [(50.0, 760.0, title, 24.0), (50.0 + 2 * 24 * COURIER_ADVANCE, 760.0, "\u00b4", 24.0)]  # over the "o"
+    runs += [(50.0, 700.0, first, 11.0), (50.0, 686.0, second, 11.0)]
+    runs += [(50.0 + index * 11 * COURIER_ADVANCE, 700.0, mark, 11.0) for index, mark in marks.items()]
+    text = read_document(pdf_of_runs(runs), PipelineOptions(ocr="off"))
+    assert text.pages[0].splitlines()[1:] == ["treść punktu, najczęściej używane; run `make`", second]
+    assert text.title == "Zródla wiedzy"
 
 
 def test_no_born_digital_corpus_page_is_sent_to_ocr() -> None:

@@ -22,17 +22,12 @@ import wordfreq
 
 from toridaemon.pipeline.language.resources import word_shares
 from toridaemon.pipeline.language.unspaced import composed
+from toridaemon.pipeline.text.accents import SPACING_ACCENTS
 from toridaemon.pipeline.text.look_alikes import read_look_alikes
 
 # PDFium marks a hyphen at a line end as U+0002 or U+FFFE (by version) and may already join the lines.
 SOFT_HYPHENS = ("\u00ad", "\u0002", "\ufffe")
 _SOFT_HYPHEN = re.compile(f"[{''.join(SOFT_HYPHENS)}][ \t]*\n?[ \t]*(.?)")
-# Spacing accents TeX sets as glyphs of their own, and the combining mark each stands for.
-SPACING_ACCENTS = {
-    "\u00b4": "\u0301", "`": "\u0300", "\u00a8": "\u0308", "\u02c6": "\u0302", "^": "\u0302", "\u02dc": "\u0303",
-    "~": "\u0303", "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307",
-    "\u02dd": "\u030b", "\u00af": "\u0304", "\u02db": "\u0328",
-}
 # TeX's OT1 fonts set the grave, circumflex and tilde accents at the ASCII codes of "`", "^" and "~"
 # ("Universit`a"): such a mark before a letter is put on it where that makes a known word, and only at a word's
 # start or inside a word, not after another mark (TeX quotes: "``a"). The marks are searched for, and the letters

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pypdfium2.raw as pdfium_c
 from toridaemon.hashing import NotRegularFile, open_regular
 from toridaemon.pipeline.errors import PipelineError
 from toridaemon.pipeline.options import PipelineOptions
-from toridaemon.pipeline.text.clean import SPACING_ACCENTS
+from toridaemon.pipeline.text.accents import placed_accents
 from toridaemon.pipeline.text.title import Line, top_lines
 
 _PDF_MAGIC = b"%PDF-"
@@ -44,16 +42,6 @@ _MATH_SYMBOL_FONT = re.compile(r"cmsy|lmsy|symbols?\b|mathsy", re.IGNORECASE)
 _BRACKET_PAIR = re.compile(r"h(?<![^\s({\[].)[^\n]{0,40}?(?<=\S)i(?![^\s)}\].,;:])")
 _BRACKETS = {"h": "⟨", "i": "⟩"}
 _FONT_NAME_BYTES = 128
-# A font without accented letters (TeX's OT1, some Polish and Czech fonts) draws an accent as a glyph of its own,
-# over or under its letter, and PDFium lists it before that letter, after it, or a word later: "tre ´ s´c" for
-# "treść", "najcz˛esciej" for "najczęściej". Each is put on the letter it is drawn on.
-_SPACING_ACCENT = re.compile(f"[{re.escape(''.join(SPACING_ACCENTS))}]")
-_ACCENT_REACH = 120  # characters either side of an accent in PDFium's order where its letter is looked for
-_ACCENTS_PER_PAGE = 2000  # placed per page: bounds the work on a page of nothing but accents
-# A space PDFium makes up next to an accent it lists out of place ("tre ´ s´c") goes with the accent when the
-# letters either side are closer than this share of the font size: a word space is a fifth of it or more.
-_JOINED_GAP = 0.15
-_DOTLESS = {"\u0131": "i", "\u0237": "j"}  # TeX accents an i or a j set dotless
 _UNMAPPED_SAMPLE = 24  # characters checked per page: enough to tell a whole font from a stray glyph
 
 
@@ -160,7 +148,9 @@ def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
         try:
             textpage = page.get_textpage()
             try:
-                text = _placed_accents(textpage, _brackets(textpage, str(textpage.get_text_range())))
+                text = _brackets(textpage, str(textpage.get_text_range()))
+                if textpage.count_chars() == len(text):  # the indices line up with PDFium's
+                    text = placed_accents(textpage, text)
                 lines = tuple(top_lines(textpage, page)) if index == 0 else ()
                 unmapped = _unmapped_share(textpage)
                 visible = visible_chars(text)
@@ -196,100 +186,6 @@ def _brackets(textpage: pdfium.PdfTextPage, text: str) -> str:
     for start, end in fixes:
         chars[start], chars[end] = _BRACKETS["h"], _BRACKETS["i"]
     return "".join(chars)
-
-
-def _placed_accents(textpage: pdfium.PdfTextPage, text: str) -> str:
-    """Spacing accents put on the letter each is drawn over or under, and the spaces PDFium made up around them
-    dropped ("tre ´ s´c" → "treść"); an accent drawn over no letter stays where it is."""
-    marks = [mark.start() for mark in _SPACING_ACCENT.finditer(text)]
-    if not marks or textpage.count_chars() != len(text):  # indices must line up with PDFium's
-        return text
-    boxes = _CharBoxes(textpage)
-    marked: dict[int, str] = {}  # letter index → its combining marks
-    placed: set[int] = set()
-    for at in marks[:_ACCENTS_PER_PAGE]:
-        letter = _accented_letter(text, boxes, at)
-        if letter is not None:
-            marked[letter] = marked.get(letter, "") + SPACING_ACCENTS[text[at]]
-            placed.add(at)
-    if not placed:
-        return text
-    dropped = placed | {side for at in placed for side in (at - 1, at + 1) if _made_up_space(text, boxes, side, placed)}
-    kept = (
-        _DOTLESS.get(char, char) + marked[index] if index in marked else char
-        for index, char in enumerate(text)
-        if index not in dropped
-    )
-    return unicodedata.normalize("NFC", "".join(kept))
-
-
-class _CharBoxes:
-    """Character boxes of a text page (left, bottom, right, top), each asked of PDFium once."""
-
-    def __init__(self, textpage: pdfium.PdfTextPage) -> None:
-        self._textpage = textpage
-        self._boxes: dict[int, tuple[float, float, float, float]] = {}
-
-    def __getitem__(self, index: int) -> tuple[float, float, float, float]:
-        box = self._boxes.get(index)
-        if box is None:
-            try:
-                box = self._textpage.get_charbox(index)
-            except pdfium.PdfiumError:  # no box: NaN compares false, so no accent is put on it, no space dropped
-                box = (math.nan,) * 4
-            self._boxes[index] = box
-        return box
-
-    def generated(self, index: int) -> bool:
-        """Whether PDFium made the character up (a space or line break between runs of glyphs)."""
-        return bool(pdfium_c.FPDFText_IsGenerated(self._textpage.raw, index) == 1)
-
-    def font_size(self, index: int) -> float:
-        return float(pdfium_c.FPDFText_GetFontSize(self._textpage.raw, index))
-
-
-def _accented_letter(text: str, boxes: _CharBoxes, at: int) -> int | None:
-    """The index of the letter the accent at `at` is drawn over or under (its middle within the letter's width, less
-    than half the letter's height above or below it), the nearest in PDFium's order; None for none."""
-    left, bottom, right, top = boxes[at]
-    middle = (left + right) / 2
-    for distance in range(1, _ACCENT_REACH + 1):
-        for index in (at - distance, at + distance):
-            if 0 <= index < len(text) and text[index].isalpha() and _drawn_on(boxes[index], middle, bottom, top):
-                return index
-    return None
-
-
-def _drawn_on(letter: tuple[float, float, float, float], middle: float, bottom: float, top: float) -> bool:
-    """Whether a mark centred at `middle` and spanning `bottom` to `top` sits over or under `letter`'s box."""
-    letter_left, letter_bottom, letter_right, letter_top = letter
-    if not letter_left <= middle <= letter_right:
-        return False
-    height = letter_top - letter_bottom
-    half = letter_bottom + height / 2
-    return half <= bottom <= letter_top + height / 2 or letter_bottom - height / 2 <= top <= half
-
-
-def _made_up_space(text: str, boxes: _CharBoxes, index: int, placed: set[int]) -> bool:
-    """Whether the character at `index` is a space PDFium made up beside a misplaced accent: the characters either
-    side of it (accents and spaces skipped) touch, or one of them is a line end."""
-    if not (0 <= index < len(text) and text[index] == " " and boxes.generated(index)):
-        return False
-    before = _next_glyph(text, index, -1, placed)
-    after = _next_glyph(text, index, 1, placed)
-    if before is None or after is None:
-        return True
-    gap = boxes[after][0] - boxes[before][2]
-    return gap < _JOINED_GAP * boxes.font_size(before)
-
-
-def _next_glyph(text: str, index: int, step: int, placed: set[int]) -> int | None:
-    """The nearest character from `index` in direction `step` that is neither a space nor a placed accent; None at a
-    line end or the text's end."""
-    index += step
-    while 0 <= index < len(text) and (text[index] == " " or index in placed):
-        index += step
-    return None if not 0 <= index < len(text) or text[index] in "\r\n" else index
 
 
 def _unmapped_share(textpage: pdfium.PdfTextPage) -> float:

@@ -22,6 +22,7 @@ import pypdfium2.raw as pdfium_c
 import regex
 
 from toridaemon.pipeline.language import language
+from toridaemon.pipeline.text.accents import placed_accents
 
 # Enough characters for any title block; page 1 of a book can hold thousands more.
 _MAX_CHARS = 1500
@@ -150,7 +151,7 @@ def top_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> list[Line]:
         # A watermark set across the page ("DRAFT" at 45°) has no size here: a title runs along an edge.
         chars = [(text[i], size) for i in sample if (size := _seen_size(textpage, i, matrix)) is not None]
         if chars:
-            lines.append(_line(text[start:end], chars, top))
+            lines.append(_line(placed_accents(textpage, text, start, end), chars, top))
     return lines
 
 
