@@ -139,16 +139,18 @@ def pdf_with_text_layer(text: str) -> bytes:
 
 COURIER_ADVANCE = 0.6  # of the font size: every glyph of Courier is this wide
 # Codes of Courier's accent glyphs (WinAnsi has no ogonek and no dot accent: they take two unused codes).
-_ACCENT_CODES = {"\u00b4": "B4", "\u00a8": "A8", "\u00b8": "B8", "`": "60", "\u02db": "81", "\u02d9": "8D"}
+_ACCENT_CODES = {"\u00b4": "B4", "\u00a8": "A8", "\u00b8": "B8", "`": "60", "\u02db": "81", "\u02d9": "8D", "~": "7E"}
 
 
-def pdf_of_runs(runs: list[tuple[float, float, str, float]]) -> bytes:
+def pdf_of_runs(runs: list[tuple[float, float, str, float]], *, unit_fonts: bool = False) -> bytes:
     """A one-page PDF that draws each run of text at its (x, y), in turn, in Courier of its size. Spacing accents
-    (´ ¨ ¸ ` ˛ ˙) are drawn as the font's accent glyphs, as a font without accented letters draws them."""
+    (´ ¨ ¸ ` ˛ ˙) are drawn as the font's accent glyphs, as a font without accented letters draws them.
+    `unit_fonts`: every font is set at size 1 and scaled by the text matrix, as dvips does."""
     lines = ["BT"]
     for x, y, text, size in runs:
         codes = "".join(_ACCENT_CODES.get(char) or f"{ord(char.encode('latin-1')):02X}" for char in text)
-        lines.append(f"/F1 {size} Tf 1 0 0 1 {x} {y} Tm <{codes}> Tj")
+        placed = f"/F1 1 Tf {size} 0 0 {size} {x} {y} Tm" if unit_fonts else f"/F1 {size} Tf 1 0 0 1 {x} {y} Tm"
+        lines.append(f"{placed} <{codes}> Tj")
     lines.append("ET")
     content = "\n".join(lines).encode()
     objects = [

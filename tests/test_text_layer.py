@@ -628,18 +628,29 @@ def test_tex_math_font_brackets_become_angle_brackets() -> None:
     assert "⟨string⟩" in text and "hstringi" not in text
 
 
-def test_accents_drawn_apart_from_their_letters_are_put_on_them() -> None:
+@pytest.mark.parametrize("unit_fonts", [False, True])
+def test_accents_drawn_apart_from_their_letters_are_put_on_them(unit_fonts: bool) -> None:
     """A font without accented letters (TeX's OT1, Polish and Czech fonts) draws each accent as a glyph of its own,
-    and PDFium may list it a word or more away: "tre ´ s´c punktu" for "treść punktu". Each accent goes on the
-    letter it is drawn over or under, and the spaces PDFium made up around it go too, in the text and in the title.
-    A backtick of code is over no letter and stays; the same letters on the next line are not its letters."""
-    title, first, second = "Zrodla wiedzy", "tresc punktu, najczesciej uzywane; run `make`", "tresc punktu"
-    marks = {3: "\u00b4", 4: "\u00b4", 19: "\u02db", 20: "\u00b4", 27: "\u02d9"}  # index in `first` → mark
-    runs = [(50.0, 760.0, title, 24.0), (50.0 + 2 * 24 * COURIER_ADVANCE, 760.0, "\u00b4", 24.0)]  # over the "o"
-    runs += [(50.0, 700.0, first, 11.0), (50.0, 686.0, second, 11.0)]
-    runs += [(50.0 + index * 11 * COURIER_ADVANCE, 700.0, mark, 11.0) for index, mark in marks.items()]
-    text = read_document(pdf_of_runs(runs), PipelineOptions(ocr="off"))
-    assert text.pages[0].splitlines()[1:] == ["treść punktu, najczęściej używane; run `make`", second]
+    and PDFium may list it a word or more away: "tre ´´ sc" for "treść". Each accent goes on the letter it is drawn
+    over or under, in the text and in the title, and a space PDFium made up beside one goes where the letters either
+    side touch, not where they are a word apart ("pyta ń dwa"). A backtick of code is over no letter and stays; a
+    tilde under a "j" of the line above is not its accent. With `unit_fonts` every size is the text matrix's."""
+
+    def at(index: int, size: float = 11.0) -> float:  # where the character at `index` of a run from x = 50 is
+        return 50.0 + index * size * COURIER_ADVANCE
+
+    runs = [(50.0, 760.0, "Zrodla wiedzy", 24.0), (at(2, 24.0), 760.0, "\u00b4", 24.0)]
+    # PDFium lists the accents of the first "treść" after "tre" of the second, the second's at the line's end.
+    runs += [(50.0, 700.0, "tresc punktu, tre", 11.0), (at(4), 700.0, "\u00b4", 11.0), (at(17), 700.0, "sc", 11.0)]
+    runs += [(at(3), 700.0, "\u00b4", 11.0), (at(18), 700.0, "\u00b4", 11.0), (at(17), 700.0, "\u00b4", 11.0)]
+    runs += [(50.0, 686.0, "najczesciej uzywane; run `make`", 11.0), (50.0, 672.0, "Zdefiniuj tytul", 11.0),
+             (at(6), 662.0, "H.~Partl", 11.0), (50.0, 648.0, "pyta", 11.0), (at(5), 648.0, "n", 11.0),
+             (at(5), 648.0, "\u00b4", 11.0), (at(7), 648.0, "dwa", 11.0)]
+    runs += [(at(5), 686.0, "\u02db", 11.0), (at(6), 686.0, "\u00b4", 11.0), (at(13), 686.0, "\u02d9", 11.0)]
+    text = read_document(pdf_of_runs(runs, unit_fonts=unit_fonts), PipelineOptions(ocr="off"))
+    assert text.pages[0].rstrip("\n").split("\n") == [
+        "Zródla wiedzy", "treść punktu, treść", "najczęściej używane; run `make`", "Zdefiniuj tytul", "H.~Partl",
+        "pyta ń dwa"]
     assert text.title == "Zródla wiedzy"
 
 

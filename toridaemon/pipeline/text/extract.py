@@ -148,9 +148,8 @@ def layer_page(pdf: pdfium.PdfDocument, index: int) -> LayerPage:
         try:
             textpage = page.get_textpage()
             try:
-                text = _brackets(textpage, str(textpage.get_text_range()))
-                if textpage.count_chars() == len(text):  # the indices line up with PDFium's
-                    text = placed_accents(textpage, text)
+                text = str(textpage.get_text_range())
+                text = placed_accents(textpage, _brackets(textpage, text), aligned=textpage.count_chars() == len(text))
                 lines = tuple(top_lines(textpage, page)) if index == 0 else ()
                 unmapped = _unmapped_share(textpage)
                 visible = visible_chars(text)

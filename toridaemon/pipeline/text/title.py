@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import difflib
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import regex
 
 from toridaemon.pipeline.language import language
 from toridaemon.pipeline.text.accents import placed_accents
+from toridaemon.pipeline.text.glyphs import seen_size
 
 # Enough characters for any title block; page 1 of a book can hold thousands more.
 _MAX_CHARS = 1500
@@ -48,7 +48,6 @@ _PROSE_WORDS = 8  # as many words or more, with a sentence ending inside and a f
 # stop, and a capitalised word ("… from Heuristica. Its slanted Greek …").
 _SENTENCE_BREAK = regex.compile(r"\p{Ll}{2}[)”’\"']{0,2}\.\s+\p{Lu}\p{Ll}")
 _SIZE_TOLERANCE = 0.92
-_SLANT_DEGREES = 5.0
 _DROP_CAP = 2.0  # a first letter this much larger than the rest of its line's
 _SET_APART = 1.05  # a font this much larger than the median line's is a title's
 SIMILAR = 0.8  # near-match threshold, also of the title benchmark
@@ -149,7 +148,7 @@ def top_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> list[Line]:
         # Font sizes of a sample of the line's characters (all of its last ones, for footnote markers).
         sample = sorted({*range(start, end, max(1, (end - start) // 8)), *range(max(start, end - 3), end)})
         # A watermark set across the page ("DRAFT" at 45°) has no size here: a title runs along an edge.
-        chars = [(text[i], size) for i in sample if (size := _seen_size(textpage, i, matrix)) is not None]
+        chars = [(text[i], size) for i in sample if (size := seen_size(textpage, i, matrix)) is not None]
         if chars:
             lines.append(_line(placed_accents(textpage, text, start, end), chars, top))
     return lines
@@ -174,26 +173,6 @@ def _top_edge(page: pdfium.PdfPage) -> tuple[int, float, float]:
         left, bottom, right, top = 0.0, 0.0, page.get_width(), page.get_height()
     turned = page.get_rotation() % 360
     return {90: (0, 1.0, left), 180: (2, 1.0, bottom), 270: (1, -1.0, right)}.get(turned, (3, -1.0, top))
-
-
-def _seen_size(textpage: pdfium.PdfTextPage, index: int, matrix: pdfium_c.FS_MATRIX) -> float | None:
-    """The size a reader sees: the font size times the height the character's matrix (text matrix and page
-    transform) gives it across its baseline. dvips sets every font at size 1 and scales it there, so the font
-    size alone made a 17 pt title as large as its 10 pt text; a horizontal stretch (Tz) adds no height. None for
-    a character whose baseline runs at a slant to the page's edges (more than `_SLANT_DEGREES` off any quarter
-    turn: a page turned by /Rotate, or content turned by a quarter inside it, stays square)."""
-    size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
-    if pdfium_c.FPDFText_GetMatrix(textpage.raw, index, matrix):
-        if abs(math.remainder(math.degrees(math.atan2(matrix.b, matrix.a)), 90.0)) > _SLANT_DEGREES:
-            return None
-        baseline = math.hypot(matrix.a, matrix.b)
-        size *= abs(matrix.a * matrix.d - matrix.b * matrix.c) / baseline if baseline else 0.0
-    return _font_size(size)
-
-
-def _font_size(size: float) -> float:
-    # A negative size sets the glyphs mirrored at that size; a size that is no number is none.
-    return abs(size) if math.isfinite(size) else 0.0
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:
