@@ -483,6 +483,18 @@ def test_a_capitalised_german_infinitive_is_a_noun_and_a_lowercase_one_a_verb() 
     assert normalize("Grundlagen", de) in counts and counts.get(normalize("Vorschrift", de)) == 1
 
 
+def test_an_uninflected_german_participle_is_an_adverb_that_bounds_terms() -> None:
+    """"Abschließend" (of "abschließen") opening a sentence was a concept; "entsprechend angepasste Modelle" held
+    the adverb. Inflected, a participle is an adjective of its term ("faltende Netze"); "Abend" is no participle."""
+    de = language("de")
+    text = ("Abschließend diskutieren wir Grenzen. Entsprechend angepasste Modelle und faltende Netze. Am Abend "
+            "rechnen faltende Netze.")
+    counts = extract([Span("body", 1, text)], de).counts["body"]
+    assert not {normalize(word, de) for word in ("Abschließend", "Entsprechend")} & set(counts), counts
+    assert normalize("angepasste Modelle", de) in counts and counts[normalize("faltende Netze", de)] == 2
+    assert normalize("Abend", de) in counts
+
+
 def test_foreign_function_words_bound_terms() -> None:
     names = [c.name for c in analyze_text(
         "Food and Agriculture Organization, Viale delle Terme di Caracalla, Rome. Fisheries management and "

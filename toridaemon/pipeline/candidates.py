@@ -323,8 +323,11 @@ def _listed_spelling(lower: str, lang: Language) -> str:
 
 def _verb(token: str, lower: str, lang: Language) -> bool:
     """A verb form, which bounds terms; in German not an infinitive written with a capital, which is also a noun
-    ("das Verfahren", "maschinelles Lernen"): `NOUN_OR_VERB`."""
-    return lower in lang.verbs and not _capitalised_infinitive(token, lower, lang)
+    ("das Verfahren", "maschinelles Lernen"): `NOUN_OR_VERB`. A German present participle left uninflected is an
+    adverb ("Abschließend diskutieren wir", "weitgehend automatische Verfahren"): it bounds terms too."""
+    if lower in lang.verbs:
+        return not _capitalised_infinitive(token, lower, lang)
+    return lang.capitalised_nouns and lower.endswith("end") and lower[:-1] in lang.verbs
 
 
 def _capitalised_infinitive(token: str, lower: str, lang: Language) -> bool:
