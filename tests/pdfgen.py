@@ -138,28 +138,38 @@ def pdf_with_text_layer(text: str) -> bytes:
 
 
 COURIER_ADVANCE = 0.6  # of the font size: every glyph of Courier is this wide
-# Codes of Courier's accent glyphs (WinAnsi has no ogonek and no dot accent: they take two unused codes).
+# Codes of Courier's accent glyphs (WinAnsi has no ogonek and no dot accent: they take two unused codes), and two
+# more codes the font's ToUnicode map reads as characters Courier lacks: a math italic x (beyond the BMP, two
+# characters in PDFium's list) and a Chinese character.
 _ACCENT_CODES = {"\u00b4": "B4", "\u00a8": "A8", "\u00b8": "B8", "`": "60", "\u02db": "81", "\u02d9": "8D", "~": "7E"}
+_MAPPED_CODES = {"\U0001d465": "90", "\u7f8e": "9D"}
 
 
 def pdf_of_runs(runs: list[tuple[float, float, str, float]], *, unit_fonts: bool = False) -> bytes:
     """A one-page PDF that draws each run of text at its (x, y), in turn, in Courier of its size. Spacing accents
-    (´ ¨ ¸ ` ˛ ˙) are drawn as the font's accent glyphs, as a font without accented letters draws them.
-    `unit_fonts`: every font is set at size 1 and scaled by the text matrix, as dvips does."""
+    (´ ¨ ¸ ` ˛ ˙) are drawn as the font's accent glyphs, as a font without accented letters draws them; "𝑥" and
+    "美" are drawn as other glyphs read as those characters. `unit_fonts`: every font is set at size 1 and scaled by
+    the text matrix, as dvips does."""
     lines = ["BT"]
+    codes = {**_ACCENT_CODES, **_MAPPED_CODES}
     for x, y, text, size in runs:
-        codes = "".join(_ACCENT_CODES.get(char) or f"{ord(char.encode('latin-1')):02X}" for char in text)
+        drawn = "".join(codes.get(char) or f"{ord(char.encode('latin-1')):02X}" for char in text)
         placed = f"/F1 1 Tf {size} 0 0 {size} {x} {y} Tm" if unit_fonts else f"/F1 {size} Tf 1 0 0 1 {x} {y} Tm"
-        lines.append(f"{placed} <{codes}> Tj")
+        lines.append(f"{placed} <{drawn}> Tj")
     lines.append("ET")
     content = "\n".join(lines).encode()
+    mapping = "\n".join(f"<{code}> <{char.encode('utf-16-be').hex().upper()}>" for char, code in _MAPPED_CODES.items())
+    cmap = (f"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Runs def\n"
+            f"1 begincodespacerange <00> <FF> endcodespacerange\n{len(_MAPPED_CODES)} beginbfchar\n{mapping}\n"
+            f"endbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end").encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier"
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /ToUnicode 6 0 R"
         b" /Encoding << /BaseEncoding /WinAnsiEncoding /Differences [129 /ogonek 141 /dotaccent] >> >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
         b" /Contents 5 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
     ]
     return pdf_of_objects(objects)

@@ -631,26 +631,40 @@ def test_tex_math_font_brackets_become_angle_brackets() -> None:
 @pytest.mark.parametrize("unit_fonts", [False, True])
 def test_accents_drawn_apart_from_their_letters_are_put_on_them(unit_fonts: bool) -> None:
     """A font without accented letters (TeX's OT1, Polish and Czech fonts) draws each accent as a glyph of its own,
-    and PDFium may list it a word or more away: "tre ´´ sc" for "treść". Each accent goes on the letter it is drawn
-    over or under, in the text and in the title, and a space PDFium made up beside one goes where the letters either
-    side touch, not where they are a word apart ("pyta ń dwa"). A backtick of code is over no letter and stays; a
-    tilde under a "j" of the line above is not its accent. With `unit_fonts` every size is the text matrix's."""
+    and PDFium may list it a word or a line away: "tre ´´ sc" for "treść". Each accent goes on the letter it is
+    drawn over (a cedilla or an ogonek under), in the text and in the title, on a page whose text PDFium gives
+    shorter than its list of characters too (the math italic "𝑥" is two of them). A space PDFium made up beside one
+    goes where the letters either side touch, not where they are a word apart, and a line it made up for one goes.
+    A backtick of code is over no letter and stays, as do a tilde under a "j" of the line above, a cedilla over a
+    letter and a caret over an "é"; an emphasis dot over a Chinese character goes. `unit_fonts`: every size is the
+    text matrix's."""
 
     def at(index: int, size: float = 11.0) -> float:  # where the character at `index` of a run from x = 50 is
         return 50.0 + index * size * COURIER_ADVANCE
 
     runs = [(50.0, 760.0, "Zrodla wiedzy", 24.0), (at(2, 24.0), 760.0, "\u00b4", 24.0)]
     # PDFium lists the accents of the first "treść" after "tre" of the second, the second's at the line's end.
-    runs += [(50.0, 700.0, "tresc punktu, tre", 11.0), (at(4), 700.0, "\u00b4", 11.0), (at(17), 700.0, "sc", 11.0)]
-    runs += [(at(3), 700.0, "\u00b4", 11.0), (at(18), 700.0, "\u00b4", 11.0), (at(17), 700.0, "\u00b4", 11.0)]
+    runs += [(50.0, 700.0, "\U0001d465 tresc punktu, tre", 11.0), (at(6), 700.0, "\u00b4", 11.0),
+             (at(19), 700.0, "sc", 11.0), (at(5), 700.0, "\u00b4", 11.0), (at(20), 700.0, "\u00b4", 11.0),
+             (at(19), 700.0, "\u00b4", 11.0)]
     runs += [(50.0, 686.0, "najczesciej uzywane; run `make`", 11.0), (50.0, 672.0, "Zdefiniuj tytul", 11.0),
              (at(6), 662.0, "H.~Partl", 11.0), (50.0, 648.0, "pyta", 11.0), (at(5), 648.0, "n", 11.0),
              (at(5), 648.0, "\u00b4", 11.0), (at(7), 648.0, "dwa", 11.0)]
     runs += [(at(5), 686.0, "\u02db", 11.0), (at(6), 686.0, "\u00b4", 11.0), (at(13), 686.0, "\u02d9", 11.0)]
+    # Raised, an accent is listed between the words before its own, with a space on each side.
+    runs += [(50.0, 634.0, "pyta ", 11.0), (at(12), 638.0, "\u00b4", 11.0), (at(5), 634.0, "dwa TRESC", 11.0)]
+    runs += [(50.0, 620.0, "sac \u7f8e", 11.0), (at(2), 628.0, "\u00b8", 11.0), (at(4), 620.0, "\u02d9", 11.0)]
+    # Drawn large from a lower baseline, an umlaut is listed on a line of its own.
+    runs += [(50.0, 606.0, "die", 11.0), (at(1) - 19 * COURIER_ADVANCE / 2, 592 + 5.5 - 0.52 * 30, "\u00a8", 30.0),
+             (50.0, 592.0, "munter", 11.0)]
+    runs += [(50.0, 578.0, "x = ^", 11.0), (at(4), 578.0, "\u00e9", 11.0)]  # OT1 has no "é" to put a "^" on
     text = read_document(pdf_of_runs(runs, unit_fonts=unit_fonts), PipelineOptions(ocr="off"))
-    assert text.pages[0].rstrip("\n").split("\n") == [
-        "Zródla wiedzy", "treść punktu, treść", "najczęściej używane; run `make`", "Zdefiniuj tytul", "H.~Partl",
-        "pyta ń dwa"]
+    # The cedilla (NFKC reads it " ̧") stays, listed on the line of "sac" or on one of its own; no "ç" is made.
+    assert "\u00e7" not in text.pages[0] and "\u0307" not in text.pages[0]
+    page = text.pages[0].replace("\u7f8e  \u0327", "\u7f8e")
+    assert [line for line in page.rstrip("\n").split("\n") if line != " \u0327"] == [
+        "Zródla wiedzy", "x treść punktu, treść", "najczęściej używane; run `make`", "Zdefiniuj tytul",
+        "H.~Partl", "pyta ń dwa", "pyta dwa TREŚC", "sac \u7f8e", "die", "münter", "x = ^é"]
     assert text.title == "Zródla wiedzy"
 
 

@@ -2,9 +2,10 @@
 
 A font without accented letters (TeX's OT1, some Polish and Czech fonts) draws an accent apart from its letter,
 over or under it, and PDFium lists it before the letter, after it, or a word later: "tre ´ s´c" for "treść",
-"najcz˛esciej" for "najczęściej". Each goes on the letter whose box it is drawn over or under, and the spaces PDFium
-made up around one it listed out of place go with it. Cleaning (`clean.clean_page`) puts an accent on the letter
-after it, for text without boxes.
+"najcz˛esciej" for "najczęściej". Each goes on the letter whose box it is drawn over or under, and the spaces and
+the line PDFium made up around one it listed out of place go with it; an emphasis dot over a Chinese, Japanese or
+Korean character goes. Cleaning (`clean.clean_page`) puts an accent on the letter after it, for text without
+boxes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
+from functools import partial
 from itertools import islice
 
 import pypdfium2 as pdfium
@@ -25,25 +28,41 @@ SPACING_ACCENTS = {
     "~": "\u0303", "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307",
     "\u02dd": "\u030b", "\u00af": "\u0304", "\u02db": "\u0328",
 }
-# Accents drawn under a letter, and the combining mark each stands for there; the others are drawn over it.
+# Accents drawn under a letter, and the combining mark each stands for there; the others are drawn over it. A dot
+# or a macron is mostly over its letter: under one (TeX's \d and \b) it is taken only a few characters from it.
 _UNDER = {"\u00b8": "\u0327", "\u02db": "\u0328", "\u00af": "\u0331", "\u02d9": "\u0323"}
 _OVER = frozenset(SPACING_ACCENTS) - {"\u00b8", "\u02db"}
+_UNDER_ALSO_REACH = 6
 _SPACING_ACCENT = re.compile(f"[{re.escape(''.join(SPACING_ACCENTS))}]")
 _REACH = 120  # characters either side of an accent in PDFium's order where its letter is looked for
 _MOST_ACCENTS = 2000  # looked at per text: bounds the work on a page of nothing but accents
+# An accent's middle may lie this share of its letter's width beyond the letter's box when the letter comes right
+# after it in PDFium's order, as TeX sets them: a narrow "ı" under an accent drawn a little to its right, with a
+# ligature's box beside it ("cient´ıficos"). Elsewhere the middle must be over the letter: "sa´" is "śa".
+_BESIDE = 0.25
+_INSIDE = 0.5  # how far off a letter's middle, in widths of the letter, its box ends
 # A space PDFium makes up next to an accent it lists out of place ("tre ´ s´c") goes with the accent when the
-# glyphs either side are closer than this share of the size they are drawn at: a word space is a quarter of it or
-# more, a gap inside a word (the sides of two letters, a kern) some 0.15 at most.
+# glyphs either side, on one line, are closer than this share of the size they are drawn at: a word space is a
+# quarter of it or more, a gap inside a word (the sides of two letters, a kern) some 0.15 at most.
 _JOINED_GAP = 0.2
 _DOTLESS = {"\u0131": "i", "\u0237": "j"}  # TeX accents an i or a j set dotless
+_ASCII_ACCENTS = frozenset("`^~")
+# Letters that take these accents: Latin, Greek and Cyrillic. Chinese, Japanese and Korean mark emphasis with dots
+# over their characters (Hangul, kana, Han), which no combining mark stands for: such a dot is dropped.
+_ACCENTED_SCRIPTS = (("A", "\u052f"), ("\u1e00", "\u1fff"))
+_EMPHASISED = (("\u1100", "\u11ff"), ("\u3040", "\u30ff"), ("\u3130", "\u318f"), ("\u3400", "\u4dbf"),
+               ("\u4e00", "\u9fff"), ("\uac00", "\ud7af"), ("\uf900", "\ufaff"))
+_DOT = "\u02d9"
+_UPRIGHT_SLANT = 0.05  # of a glyph's matrix: text turned or mirrored is left alone
 Box = tuple[float, float, float, float]  # left, bottom, right, top
 
 
 def placed_accents(textpage: pdfium.PdfTextPage, text: str, start: int = 0, end: int | None = None, *,
                    aligned: bool = True) -> str:
     """`text[start:end]` with each spacing accent put on the letter of that part it is drawn over or under, and the
-    spaces PDFium made up around it dropped ("tre ´ s´c" → "treść"); an accent drawn on no letter stays. `text` is
-    PDFium's text of `textpage`; `aligned`: its indices are PDFium's character indices (else they are mapped)."""
+    spaces and the line PDFium made up around it dropped ("tre ´ s´c" → "treść"); an accent drawn on no letter
+    stays. `text` is PDFium's text of `textpage`; `aligned`: its indices are PDFium's character indices (else they
+    are mapped)."""
     part = _Part(textpage, text, start, len(text) if end is None else end, aligned)
     marked: dict[int, str] = {}  # letter index → its combining marks
     placed: set[int] = set()
@@ -57,6 +76,8 @@ def placed_accents(textpage: pdfium.PdfTextPage, text: str, start: int = 0, end:
         return text[part.start : part.end]
     dropped = placed | {side for at in placed for side in (at - 1, at + 1) if part.made_up_space(side, placed)}
     dropped |= {at + 1 for at in placed if part.spaced_twice(at, dropped)}
+    for at in sorted(placed):
+        dropped |= part.emptied_line_end(at, dropped)
     pieces, done = [], part.start  # copied up to here
     for index in sorted(dropped | marked.keys()):
         pieces.append(text[done:index])
@@ -73,12 +94,20 @@ class _Part:
         self._textpage = textpage
         self._text = text
         self.start, self.end = max(0, start), min(len(text), end)
-        self._aligned = aligned
         self._boxes: dict[int, Box] = {}
+        # PDFium counts its text in UTF-16 units: a character beyond the BMP (a math italic "𝑥") is two.
+        self._units: list[int] | None = None
+        if not aligned:
+            self._units, units = [], 0
+            for char in text:
+                self._units.append(units)
+                units += 2 if char > "\uffff" else 1
 
     def _char(self, index: int) -> int:
         """PDFium's character index of the text's `index` (-1 for none)."""
-        return index if self._aligned else int(pdfium_c.FPDFText_GetCharIndexFromTextIndex(self._textpage.raw, index))
+        if self._units is None:
+            return index
+        return int(pdfium_c.FPDFText_GetCharIndexFromTextIndex(self._textpage.raw, self._units[index]))
 
     def box(self, index: int) -> Box:
         box = self._boxes.get(index)
@@ -87,46 +116,85 @@ class _Part:
         return box
 
     def _box(self, index: int) -> Box:
+        """The box of the text's character at `index`; none where PDFium's character there is another (a text
+        whose indices drifted from PDFium's, though as long)."""
         char = self._char(index)
         try:
-            if char < 0:
-                raise pdfium.PdfiumError("no character")
+            if char < 0 or pdfium_c.FPDFText_GetUnicode(self._textpage.raw, char) != ord(self._text[index]):
+                raise pdfium.PdfiumError("not this character")
             left, bottom, right, top = self._textpage.get_charbox(char)
         except pdfium.PdfiumError:  # no box: NaN compares false, so no accent goes on it and no space goes
             return (math.nan,) * 4
         return float(left), float(bottom), float(right), float(top)
 
     def accented_letter(self, at: int, accent: str) -> tuple[int, str] | None:
-        """The index of the letter the accent at `at` is drawn over or under, the nearest in PDFium's order, and the
-        combining mark it stands for there; None for none."""
-        left, bottom, right, top = self.box(at)
-        middle = (left + right) / 2
-        for distance in range(1, _REACH + 1):
-            for index in (at - distance, at + distance):
-                if not (self.start <= index < self.end and self._text[index].isalpha()):
-                    continue
-                letter = self.box(index)
-                if accent in _OVER and _over(letter, middle, bottom):
-                    return index, SPACING_ACCENTS[accent]
-                if accent in _UNDER and _under(letter, middle, top):
-                    return index, _UNDER[accent]
+        """The index of the letter the accent at `at` is drawn over or under, the nearest in PDFium's order (of two
+        as near, the one whose middle is nearer the accent's), and the combining mark it stands for there; None for
+        none; an emphasis dot over a Chinese, Japanese or Korean character stands for no mark."""
+        if accent in _OVER:
+            found = self._letter(at, accent, partial(_over, self.box(at)), _REACH)
+            if found is not None:  # over a Chinese, Japanese or Korean character, an emphasis dot: it goes
+                return found, SPACING_ACCENTS[accent] if _accented_script(self._text[found]) else ""
+        if accent in _UNDER:
+            reach = _UNDER_ALSO_REACH if accent in _OVER else _REACH
+            found = self._letter(at, accent, partial(_under, self.box(at)), reach)
+            if found is not None:
+                return found, _UNDER[accent]
         return None
+
+    def _letter(self, at: int, accent: str, drawn_on: Callable[[Box], float | None], reach: int) -> int | None:
+        """The nearest letter in PDFium's order the accent is drawn on (`drawn_on` says how far off its middle); one
+        beside the accent's middle only right after the accent, where TeX sets an accent's letter."""
+        for distance in range(1, reach + 1):
+            near = [(off, index) for index in (at - distance, at + distance)
+                    if self.start <= index < self.end and _takes_accents(self._text[index], accent)
+                    and (off := drawn_on(self.box(index))) is not None and (off <= _INSIDE or index == at + 1)]
+            if near:
+                index = min(near)[1]
+                return index if self._upright(index) else None
+        return None
+
+    def _upright(self, index: int) -> bool:
+        """Whether the letter at `index` is drawn upright: text turned or mirrored has its over and under swapped."""
+        matrix = pdfium_c.FS_MATRIX()
+        char = self._char(index)
+        if char < 0 or not pdfium_c.FPDFText_GetMatrix(self._textpage.raw, char, matrix):
+            return False
+        slant = _UPRIGHT_SLANT * max(abs(matrix.a), abs(matrix.d))
+        return bool(matrix.a > 0 and matrix.d > 0 and abs(matrix.b) <= slant and abs(matrix.c) <= slant)
 
     def made_up_space(self, index: int, placed: set[int]) -> bool:
         """Whether the character at `index` is a space PDFium made up beside a misplaced accent: the glyphs either
-        side of it (accents and spaces skipped) touch, or one of them is a line end."""
+        side of it (spaces and placed accents skipped) touch on one line, or one of them is a line end."""
         if not (self.start <= index < self.end and self._text[index] == " " and self._generated(index)):
             return False
         before, after = self._next_glyph(index, -1, placed), self._next_glyph(index, 1, placed)
         if before is None or after is None:
             return True
         size = seen_size(self._textpage, self._char(before), pdfium_c.FS_MATRIX())
-        return size is not None and self.box(after)[0] - self.box(before)[2] < _JOINED_GAP * size
+        left, right = self.box(before), self.box(after)
+        on_one_line = left[1] < right[3] and right[1] < left[3]
+        return size is not None and on_one_line and right[0] - left[2] < _JOINED_GAP * size
 
     def spaced_twice(self, at: int, dropped: set[int]) -> bool:
         """Whether the accent at `at` sat between two spaces that both stay: one of them goes."""
         return all(self.start <= side < self.end and self._text[side] == " " and side not in dropped
                    for side in (at - 1, at + 1))
+
+    def emptied_line_end(self, at: int, dropped: set[int]) -> set[int]:
+        """The line end after the accent at `at` when the accent, with spaces, was its line's all ("die⏎¨⏎unter"):
+        a blank line would part a sentence into paragraphs."""
+        before = at - 1
+        while before >= self.start and (before in dropped or self._text[before] == " "):
+            before -= 1
+        if before >= self.start and self._text[before] not in "\r\n":
+            return set()
+        after = at + 1
+        while after < self.end and (after in dropped or self._text[after] == " "):
+            after += 1
+        if after >= self.end or self._text[after] not in "\r\n":
+            return set()
+        return {after, after + 1} if self._text.startswith("\r\n", after) else {after}
 
     def _generated(self, index: int) -> bool:
         char = self._char(index)
@@ -141,16 +209,43 @@ class _Part:
         return index if self.start <= index < self.end and self._text[index] not in "\r\n" else None
 
 
-def _over(letter: Box, middle: float, bottom: float) -> bool:
-    """Whether a mark centred at `middle` whose lowest point is `bottom` is drawn over `letter`: its middle within
-    the letter's width, and its bottom between the letter's middle and half the letter's height above it."""
-    letter_left, letter_bottom, letter_right, letter_top = letter
-    height = letter_top - letter_bottom
-    return letter_left <= middle <= letter_right and letter_bottom + height / 2 <= bottom <= letter_top + height / 2
+def _takes_accents(char: str, accent: str) -> bool:
+    """Whether `char` is a letter `accent` may go on: "`", "^" and "~" are OT1's accents only on its letters, the
+    ASCII ones and a dotless i or j (elsewhere they are code's: "^Έ"); a dot goes over a Chinese, Japanese or
+    Korean character too, for emphasis."""
+    if accent in _ASCII_ACCENTS:
+        return (char.isascii() and char.isalpha()) or char in _DOTLESS
+    if not char.isalpha():
+        return False
+    return _accented_script(char) or (accent == _DOT and any(low <= char <= high for low, high in _EMPHASISED))
 
 
-def _under(letter: Box, middle: float, top: float) -> bool:
-    """Whether a mark centred at `middle` whose highest point is `top` is drawn under `letter` (as `_over`)."""
-    letter_left, letter_bottom, letter_right, letter_top = letter
-    height = letter_top - letter_bottom
-    return letter_left <= middle <= letter_right and letter_bottom - height / 2 <= top <= letter_bottom + height / 2
+def _accented_script(char: str) -> bool:
+    return any(low <= char <= high for low, high in _ACCENTED_SCRIPTS)
+
+
+def _over(mark: Box, letter: Box) -> float | None:
+    """How far off the middle of `letter` a mark is drawn over it (its middle within the letter's width, or a
+    quarter of it beside, and its bottom between the letter's middle and half the letter's height above it);
+    None when it is not."""
+    height = letter[3] - letter[1]
+    return _off(mark, letter) if letter[1] + height / 2 <= mark[1] <= letter[3] + height / 2 else None
+
+
+def _under(mark: Box, letter: Box) -> float | None:
+    """As `_over`, for a mark drawn under `letter` (its top between the letter's middle and half its height
+    below it)."""
+    height = letter[3] - letter[1]
+    return _off(mark, letter) if letter[1] - height / 2 <= mark[3] <= letter[1] + height / 2 else None
+
+
+def _off(mark: Box, letter: Box) -> float | None:
+    """How far the mark's middle is from the letter's, in widths of the letter; None beyond `_BESIDE` of its box,
+    or for a letter with no area (a line end's box)."""
+    width, height = letter[2] - letter[0], letter[3] - letter[1]
+    if not (width > 0 and height > 0):
+        return None
+    middle = (mark[0] + mark[2]) / 2
+    if not letter[0] - _BESIDE * width <= middle <= letter[2] + _BESIDE * width:
+        return None
+    return abs(middle - (letter[0] + letter[2]) / 2) / width
