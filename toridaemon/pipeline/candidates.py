@@ -488,14 +488,16 @@ def _next_cut(text: str, position: int, limit: int) -> int:
 
 def _adverb(word: str, lang: Language) -> bool:
     """An adverb made from a known adjective: "-ly" in English ("efficiently", "easily", "basically"), "-mente"
-    in Spanish, Portuguese and Italian ("precisamente", "rápidamente", "velocemente"). French "-ment" is left
-    alone: it also makes nouns from verbs ("gouvernement")."""
+    in Spanish, Portuguese and Italian ("precisamente", "rápidamente", "velocemente", "metodológicamente"). French
+    "-ment" is left alone: it also makes nouns from verbs ("gouvernement")."""
     if lang.english:
         return word.endswith("ly") and len(word) > 5 and (
             lang.is_known(word[:-2]) or lang.is_known(word[:-3] + "y")
             or (word.endswith("ally") and lang.is_known(word[:-4]))  # "specifically", "basically"
         )
-    return lang.code in _MENTE and word.endswith("mente") and len(word) > 8 and lang.is_known(word[:-5])
+    # A feminine adjective's "-a" before "-mente" makes an adverb of any, known or not ("metodológicamente").
+    return lang.code in _MENTE and word.endswith("mente") and len(word) > 8 and (
+        word.endswith("amente") or lang.is_known(word[:-5]))
 
 
 def _marked_latin_letter(lower: str) -> bool:
