@@ -145,16 +145,19 @@ _ACCENT_CODES = {"\u00b4": "B4", "\u00a8": "A8", "\u00b8": "B8", "`": "60", "\u0
 _MAPPED_CODES = {"\U0001d465": "90", "\u7f8e": "9D"}
 
 
-def pdf_of_runs(runs: list[tuple[float, float, str, float]], *, unit_fonts: bool = False) -> bytes:
+def pdf_of_runs(runs: list[tuple[float, float, str, float]], *, unit_fonts: bool = False,
+                turned: frozenset[int] = frozenset()) -> bytes:
     """A one-page PDF that draws each run of text at its (x, y), in turn, in Courier of its size. Spacing accents
     (´ ¨ ¸ ` ˛ ˙) are drawn as the font's accent glyphs, as a font without accented letters draws them; "𝑥" and
     "美" are drawn as other glyphs read as those characters. `unit_fonts`: every font is set at size 1 and scaled by
-    the text matrix, as dvips does."""
+    the text matrix, as dvips does. `turned`: the indices of runs drawn upside down (leftwards from x)."""
     lines = ["BT"]
     codes = {**_ACCENT_CODES, **_MAPPED_CODES}
-    for x, y, text, size in runs:
+    for index, (x, y, text, size) in enumerate(runs):
         drawn = "".join(codes.get(char) or f"{ord(char.encode('latin-1')):02X}" for char in text)
-        placed = f"/F1 1 Tf {size} 0 0 {size} {x} {y} Tm" if unit_fonts else f"/F1 {size} Tf 1 0 0 1 {x} {y} Tm"
+        turn = -1 if index in turned else 1
+        placed = (f"/F1 1 Tf {turn * size} 0 0 {turn * size} {x} {y} Tm" if unit_fonts
+                  else f"/F1 {size} Tf {turn} 0 0 {turn} {x} {y} Tm")
         lines.append(f"{placed} <{drawn}> Tj")
     lines.append("ET")
     content = "\n".join(lines).encode()

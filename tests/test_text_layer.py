@@ -668,6 +668,19 @@ def test_accents_drawn_apart_from_their_letters_are_put_on_them(unit_fonts: bool
     assert text.title == "Zródla wiedzy"
 
 
+def test_a_dot_of_upside_down_text_or_by_a_chinese_character_makes_no_mark() -> None:
+    """Upside down, a dot drawn over a "z" lies under it on the page: it stands for no "ẓ". A dot over or under a
+    Chinese character marks emphasis, which no combining mark stands for: it goes."""
+    advance = 11 * COURIER_ADVANCE
+    turned = pdf_of_runs([(400.0, 540.0, "uzywane", 11.0), (400.0 - advance, 540.0, "\u02d9", 11.0)],
+                         turned=frozenset({0, 1}))
+    page = read_document(turned, PipelineOptions(ocr="off")).pages[0]
+    assert "\u0323" not in unicodedata.normalize("NFD", page), page
+    for below in (0.0, 6.0):
+        runs = [(50.0, 620.0, "ab \u7f8e cd", 11.0), (50.0 + 3 * advance, 620.0 - below, "\u02d9", 11.0)]
+        assert read_document(pdf_of_runs(runs), PipelineOptions(ocr="off")).pages[0] == "ab \u7f8e cd"
+
+
 def test_no_born_digital_corpus_page_is_sent_to_ocr() -> None:
     paths = good_corpus(limit=1000)
     if not paths:

@@ -130,25 +130,29 @@ class _Part:
     def accented_letter(self, at: int, accent: str) -> tuple[int, str] | None:
         """The index of the letter the accent at `at` is drawn over or under, the nearest in PDFium's order (of two
         as near, the one whose middle is nearer the accent's), and the combining mark it stands for there; None for
-        none; an emphasis dot over a Chinese, Japanese or Korean character stands for no mark."""
+        none; an emphasis dot over or under a Chinese, Japanese or Korean character stands for no mark."""
         if accent in _OVER:
             found = self._letter(at, accent, partial(_over, self.box(at)), _REACH)
-            if found is not None:  # over a Chinese, Japanese or Korean character, an emphasis dot: it goes
+            if found is not None:
                 return found, SPACING_ACCENTS[accent] if _accented_script(self._text[found]) else ""
         if accent in _UNDER:
             reach = _UNDER_ALSO_REACH if accent in _OVER else _REACH
             found = self._letter(at, accent, partial(_under, self.box(at)), reach)
             if found is not None:
-                return found, _UNDER[accent]
+                return found, _UNDER[accent] if _accented_script(self._text[found]) else ""
         return None
 
     def _letter(self, at: int, accent: str, drawn_on: Callable[[Box], float | None], reach: int) -> int | None:
         """The nearest letter in PDFium's order the accent is drawn on (`drawn_on` says how far off its middle); one
-        beside the accent's middle only right after the accent, where TeX sets an accent's letter."""
+        beside the accent's middle only right after the accent (spaces between skipped), where TeX sets an accent's
+        letter."""
+        after = at + 1  # the character right after the accent, spaces skipped
+        while after < self.end and self._text[after] == " ":
+            after += 1
         for distance in range(1, reach + 1):
             near = [(off, index) for index in (at - distance, at + distance)
                     if self.start <= index < self.end and _takes_accents(self._text[index], accent)
-                    and (off := drawn_on(self.box(index))) is not None and (off <= _INSIDE or index == at + 1)]
+                    and (off := drawn_on(self.box(index))) is not None and (off <= _INSIDE or index == after)]
             if near:
                 index = min(near)[1]
                 return index if self._upright(index) else None
