@@ -10,6 +10,7 @@ boxes.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import re
 import unicodedata
@@ -55,6 +56,7 @@ _EMPHASISED = (("\u1100", "\u11ff"), ("\u3040", "\u30ff"), ("\u3130", "\u318f"),
 _DOT = "\u02d9"
 _UPRIGHT_SLANT = 0.05  # of a glyph's matrix: text turned or mirrored is left alone
 Box = tuple[float, float, float, float]  # left, bottom, right, top
+_NO_BOX: Box = (math.nan, math.nan, math.nan, math.nan)
 
 
 def placed_accents(textpage: pdfium.PdfTextPage, text: str, start: int = 0, end: int | None = None, *,
@@ -95,6 +97,7 @@ class _Part:
         self._text = text
         self.start, self.end = max(0, start), min(len(text), end)
         self._boxes: dict[int, Box] = {}
+        self._sides = [ctypes.c_double() for _ in range(4)]
         # PDFium counts its text in UTF-16 units: a character beyond the BMP (a math italic "𝑥") is two.
         self._units: list[int] | None = None
         if not aligned:
@@ -119,13 +122,12 @@ class _Part:
         """The box of the text's character at `index`; none where PDFium's character there is another (a text
         whose indices drifted from PDFium's, though as long)."""
         char = self._char(index)
-        try:
-            if char < 0 or pdfium_c.FPDFText_GetUnicode(self._textpage.raw, char) != ord(self._text[index]):
-                raise pdfium.PdfiumError("not this character")
-            left, bottom, right, top = self._textpage.get_charbox(char)
-        except pdfium.PdfiumError:  # no box: NaN compares false, so no accent goes on it and no space goes
-            return (math.nan,) * 4
-        return float(left), float(bottom), float(right), float(top)
+        raw, sides = self._textpage.raw, self._sides
+        if (char < 0 or pdfium_c.FPDFText_GetUnicode(raw, char) != ord(self._text[index])
+                or not pdfium_c.FPDFText_GetCharBox(raw, char, *sides)):
+            return _NO_BOX  # NaN compares false, so no accent goes on it and no space goes
+        left, right, bottom, top = (side.value for side in sides)  # PDFium gives them in this order
+        return left, bottom, right, top
 
     def accented_letter(self, at: int, accent: str) -> tuple[int, str] | None:
         """The index of the letter the accent at `at` is drawn over or under, the nearest in PDFium's order (of two
@@ -151,7 +153,7 @@ class _Part:
             after += 1
         for distance in range(1, reach + 1):
             near = [(off, index) for index in (at - distance, at + distance)
-                    if self.start <= index < self.end and _takes_accents(self._text[index], accent)
+                    if self.start <= index < self.end and _takes_accents(self._text[index], accent, distance)
                     and (off := drawn_on(self.box(index))) is not None and (off <= _INSIDE or index == after)]
             if near:
                 index = min(near)[1]
@@ -213,11 +215,15 @@ class _Part:
         return index if self.start <= index < self.end and self._text[index] not in "\r\n" else None
 
 
-def _takes_accents(char: str, accent: str) -> bool:
-    """Whether `char` is a letter `accent` may go on: "`", "^" and "~" are OT1's accents only on its letters, the
-    ASCII ones and a dotless i or j (elsewhere they are code's: "^Έ"); a dot goes over a Chinese, Japanese or
+def _takes_accents(char: str, accent: str, distance: int) -> bool:
+    """Whether `char`, `distance` characters from `accent`, is a letter the accent may go on: "`", "^" and "~" are
+    OT1's accents only on its letters, the ASCII ones and a dotless i or j (elsewhere they are code's: "^Έ"), and
+    TeX sets them next to their letter but over a capital, which PDFium may list a line away ("FACOLT`A"): looking
+    farther only for capitals spares the boxes of a code listing's letters; a dot goes over a Chinese, Japanese or
     Korean character too, for emphasis."""
     if accent in _ASCII_ACCENTS:
+        if distance > 1:
+            return char.isascii() and char.isupper()
         return (char.isascii() and char.isalpha()) or char in _DOTLESS
     if not char.isalpha():
         return False
