@@ -10,16 +10,18 @@ boxes.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import islice
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+import regex
 
 from toridaemon.pipeline.text.glyphs import seen_size
 
@@ -54,6 +56,16 @@ _ACCENTED_SCRIPTS = (("A", "\u052f"), ("\u1e00", "\u1fff"))
 _EMPHASISED = (("\u1100", "\u11ff"), ("\u3040", "\u30ff"), ("\u3130", "\u318f"), ("\u3400", "\u4dbf"),
                ("\u4e00", "\u9fff"), ("\uac00", "\ud7af"), ("\uf900", "\ufaff"))
 _DOT = "\u02d9"
+_RANGES = {name: "".join(f"{low}-{high}" for low, high in ranges)
+           for name, ranges in (("accented", _ACCENTED_SCRIPTS), ("emphasised", _ACCENTED_SCRIPTS + _EMPHASISED))}
+# The letters an accent may go on: of Latin, Greek and Cyrillic (with a dot, of Chinese, Japanese and Korean too);
+# OT1's, for "`", "^" and "~": ASCII and a dotless i or j, or a capital.
+_LETTERS = {
+    "accented": regex.compile(f"(?=[{_RANGES['accented']}])\\p{{L}}"),
+    "emphasised": regex.compile(f"(?=[{_RANGES['emphasised']}])\\p{{L}}"),
+    "ascii": regex.compile("[A-Za-z\u0131\u0237]"),
+    "capital": regex.compile("[A-Z]"),
+}
 _UPRIGHT_SLANT = 0.05  # of a glyph's matrix: text turned or mirrored is left alone
 Box = tuple[float, float, float, float]  # left, bottom, right, top
 _NO_BOX: Box = (math.nan, math.nan, math.nan, math.nan)
@@ -98,6 +110,7 @@ class _Part:
         self.start, self.end = max(0, start), min(len(text), end)
         self._boxes: dict[int, Box] = {}
         self._sides = [ctypes.c_double() for _ in range(4)]
+        self._kinds: dict[str, list[int]] = {}
         # PDFium counts its text in UTF-16 units: a character beyond the BMP (a math italic "𝑥") is two.
         self._units: list[int] | None = None
         if not aligned:
@@ -151,14 +164,34 @@ class _Part:
         after = at + 1  # the character right after the accent, spaces skipped
         while after < self.end and self._text[after] == " ":
             after += 1
-        for distance in range(1, reach + 1):
-            near = [(off, index) for index in (at - distance, at + distance)
-                    if self.start <= index < self.end and _takes_accents(self._text[index], accent, distance)
-                    and (off := drawn_on(self.box(index))) is not None and (off <= _INSIDE or index == after)]
+        for letters in self._nearest_letters(at, accent, reach):
+            near = [(off, index) for index in letters
+                    if (off := drawn_on(self.box(index))) is not None and (off <= _INSIDE or index == after)]
             if near:
                 index = min(near)[1]
                 return index if self._upright(index) else None
         return None
+
+    def _nearest_letters(self, at: int, accent: str, reach: int) -> Iterator[list[int]]:
+        """The letters `accent` may go on (`_LETTERS`) within `reach` of `at`, the nearest first, those as near
+        together. "`", "^" and "~" are OT1's accents only on its letters, the ASCII ones and a dotless i or j
+        (elsewhere they are code's: "^Έ"); TeX sets them next to their letter but over a capital, which PDFium may
+        list a line away ("FACOLT`A"): farther, only capitals are looked at, which spares the boxes of a code
+        listing's letters."""
+        if accent not in _ASCII_ACCENTS:
+            yield from _by_distance(self._letters("emphasised" if accent == _DOT else "accented"), at, reach)
+            return
+        yield [index for index in (at - 1, at + 1) if self.start <= index < self.end
+               and _LETTERS["ascii"].fullmatch(self._text[index])]
+        yield from _by_distance(self._letters("capital"), at, reach, nearest=2)
+
+    def _letters(self, kind: str) -> list[int]:
+        """The indices of the part's letters of `kind` (`_LETTERS`), found once."""
+        found = self._kinds.get(kind)
+        if found is None:
+            found = self._kinds[kind] = [match.start() for match in _LETTERS[kind].finditer(
+                self._text, self.start, self.end)]
+        return found
 
     def _upright(self, index: int) -> bool:
         """Whether the letter at `index` is drawn upright: text turned or mirrored has its over and under swapped."""
@@ -215,23 +248,28 @@ class _Part:
         return index if self.start <= index < self.end and self._text[index] not in "\r\n" else None
 
 
-def _takes_accents(char: str, accent: str, distance: int) -> bool:
-    """Whether `char`, `distance` characters from `accent`, is a letter the accent may go on: "`", "^" and "~" are
-    OT1's accents only on its letters, the ASCII ones and a dotless i or j (elsewhere they are code's: "^Έ"), and
-    TeX sets them next to their letter but over a capital, which PDFium may list a line away ("FACOLT`A"): looking
-    farther only for capitals spares the boxes of a code listing's letters; a dot goes over a Chinese, Japanese or
-    Korean character too, for emphasis."""
-    if accent in _ASCII_ACCENTS:
-        if distance > 1:
-            return char.isascii() and char.isupper()
-        return (char.isascii() and char.isalpha()) or char in _DOTLESS
-    if not char.isalpha():
-        return False
-    return _accented_script(char) or (accent == _DOT and any(low <= char <= high for low, high in _EMPHASISED))
-
-
 def _accented_script(char: str) -> bool:
     return any(low <= char <= high for low, high in _ACCENTED_SCRIPTS)
+
+
+def _by_distance(positions: list[int], at: int, reach: int, *, nearest: int = 1) -> Iterator[list[int]]:
+    """The `positions` (sorted) from `nearest` to `reach` away from `at`, the nearest first, those as near together."""
+    right = bisect.bisect_left(positions, at + nearest)
+    left = bisect.bisect_right(positions, at - nearest) - 1
+    while True:
+        before = at - positions[left] if left >= 0 else reach + 1
+        beyond = positions[right] - at if right < len(positions) else reach + 1
+        distance = min(before, beyond)
+        if distance > reach:
+            return
+        letters = []
+        if before == distance:
+            letters.append(positions[left])
+            left -= 1
+        if beyond == distance:
+            letters.append(positions[right])
+            right += 1
+        yield letters
 
 
 def _over(mark: Box, letter: Box) -> float | None:
