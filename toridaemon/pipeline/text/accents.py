@@ -78,6 +78,8 @@ def placed_accents(textpage: pdfium.PdfTextPage, text: str, start: int = 0, end:
     stays. `text` is PDFium's text of `textpage`; `aligned`: its indices are PDFium's character indices (else they
     are mapped)."""
     part = _Part(textpage, text, start, len(text) if end is None else end, aligned)
+    if _SPACING_ACCENT.search(text, part.start, part.end) is None:  # most pages
+        return text[part.start : part.end]
     marked: dict[int, str] = {}  # letter index → its combining marks
     placed: set[int] = set()
     for mark in islice(_SPACING_ACCENT.finditer(text, part.start, part.end), _MOST_ACCENTS):
@@ -111,18 +113,19 @@ class _Part:
         self._boxes: dict[int, Box] = {}
         self._sides = [ctypes.c_double() for _ in range(4)]
         self._kinds: dict[str, list[int]] = {}
-        # PDFium counts its text in UTF-16 units: a character beyond the BMP (a math italic "𝑥") is two.
-        self._units: list[int] | None = None
-        if not aligned:
-            self._units, units = [], 0
-            for char in text:
-                self._units.append(units)
-                units += 2 if char > "\uffff" else 1
+        self._aligned = aligned
+        self._units: list[int] = []  # of an unaligned text, where each character starts in UTF-16 units
 
     def _char(self, index: int) -> int:
-        """PDFium's character index of the text's `index` (-1 for none)."""
-        if self._units is None:
+        """PDFium's character index of the text's `index` (-1 for none). PDFium counts its text in UTF-16 units: a
+        character beyond the BMP (a math italic "𝑥") is two."""
+        if self._aligned:
             return index
+        if not self._units:
+            units = 0
+            for char in self._text:
+                self._units.append(units)
+                units += 2 if char > "\uffff" else 1
         return int(pdfium_c.FPDFText_GetCharIndexFromTextIndex(self._textpage.raw, self._units[index]))
 
     def box(self, index: int) -> Box:
