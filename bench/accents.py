@@ -10,7 +10,8 @@ holding a spacing accent (´ ¨ ˆ ^ ˜ ~ ¸ ˚ ˇ ˘ ˙ ˝ ¯ ˛ `):
 - spacing accents left in the cleaned text, with placement and without;
 - the share of words (three letters or more) that wordfreq's list of the page's detected language holds: a word
   cut at an accent ("tre ść", "zał ˛acznika") is none;
-- the time of reading the text layer of every page, all pages, with placement and without.
+- the time of reading the text layer of every page (with the lines atop page 1 the title is read from), all pages,
+  with placement and without.
 
 Usage: python bench/accents.py [--texlive polish,czechslovak,...] [--pages N] [--cache DIR]
 """
@@ -29,7 +30,7 @@ from _common import corpus
 from noise import texlive_pdfs
 
 from toridaemon.pipeline.language import detect_language
-from toridaemon.pipeline.text import extract
+from toridaemon.pipeline.text import extract, title
 from toridaemon.pipeline.text.accents import SPACING_ACCENTS, placed_accents
 from toridaemon.pipeline.text.clean import clean_page
 
@@ -45,7 +46,8 @@ def _unplaced(textpage: pdfium.PdfTextPage, text: str, start: int = 0, end: int 
 
 def read_pages(paths: list[Path], pages: int, placing: bool) -> tuple[list[str], float]:
     """The text layers of the first `pages` pages of each PDF, and the seconds their reading took."""
-    extract.__dict__["placed_accents"] = placed_accents if placing else _unplaced  # what `layer_page` calls
+    for module in (extract, title):  # what `layer_page` and the title's `top_lines` call
+        module.__dict__["placed_accents"] = placed_accents if placing else _unplaced
     texts, spent = [], 0.0
     for path in paths:
         pdf = pdfium.PdfDocument(path)
