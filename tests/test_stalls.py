@@ -79,8 +79,20 @@ def test_a_parse_timed_out_on_its_own_fails_as_timeout(tmp_path: Path) -> None:
 
 
 def _process_tree(pid: int) -> list[int]:
-    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    """`pid` and its descendants: the children of each of its threads (the worker pool is started by another
+    thread than the main one)."""
+    children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                for child in (task / "children").read_text().split()]
     return [pid, *(p for child in children for p in _process_tree(child))]
+
+
+def _hanging(pid: int) -> bool:
+    """Whether a process of the tree under `pid` sleeps in `time.sleep`, as the `hang` fault seam does (the kernel's
+    wait channel of its main thread): idle workers wait on a pipe, the daemon on epoll."""
+    try:
+        return any(Path(f"/proc/{each}/wchan").read_text() == "hrtimer_nanosleep" for each in _process_tree(pid))
+    except (FileNotFoundError, ProcessLookupError):  # a process of the tree ended while it was read
+        return False
 
 
 @pytest.mark.e2e
@@ -95,7 +107,7 @@ def test_a_real_freeze_across_a_timeout_is_forgiven_once(dirs: Dirs,
              what="the worker pool built")
     make_pdf(dirs.root / "frozen.pdf", salt="frozen").rename(dirs.inbox / "frozen.pdf")
     wait_for(lambda: daemon.event("file_claimed"), 30, what="the file claimed")
-    time.sleep(0.5)  # the warm worker has started the hanging parse
+    wait_for(lambda: _hanging(daemon.proc.pid), 30, what="the worker in the hanging parse")
     tree = _process_tree(daemon.proc.pid)
     for pid in tree:
         os.kill(pid, signal.SIGSTOP)
