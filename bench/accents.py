@@ -2,10 +2,11 @@
 letters, what that does to the words, and what it costs, on PDFs where they occur.
 
 Documents: the PDF manuals of Debian's texlive language packages (`--texlive`, fetched as `bench/noise.py` does)
-and the shared corpus (`../shared/corpus/good/`), the first `--pages` pages of each. Each page's text layer is read
-twice in one process, alternating: as the pipeline reads it (`extract.layer_page`), and with the accents left
-where PDFium lists them (the same function with placement switched off in this process), each then cleaned as the
-pipeline cleans a page (`clean.clean_page`, which puts an accent on the letter after it). Printed, over the pages
+and the shared corpus (`../shared/corpus/good/`), the first `--pages` pages of each. Every page's text layer is
+read in passes over all the PDFs, in one process: as the pipeline reads it (`extract.layer_page`), and with the
+accents left where PDFium lists them (placement switched off in this process), the two kinds of pass alternating,
+twice each; each text then cleaned as the pipeline cleans a page (`clean.clean_page`, which puts an accent on the
+letter after it). Printed, over the pages
 holding a spacing accent (´ ¨ ˆ ^ ˜ ~ ¸ ˚ ˇ ˘ ˙ ˝ ¯ ˛ `):
 - spacing accents left in the cleaned text, with placement and without;
 - the share of words (three letters or more) that wordfreq's list of the page's detected language holds: a word

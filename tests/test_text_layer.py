@@ -658,8 +658,9 @@ def test_accents_drawn_apart_from_their_letters_are_put_on_them(unit_fonts: bool
     runs += [(50.0, 606.0, "die", 11.0), (at(1) - 19 * COURIER_ADVANCE / 2, 592 + 5.5 - 0.52 * 30, "\u00a8", 30.0),
              (50.0, 592.0, "munter", 11.0)]
     runs += [(50.0, 578.0, "x = ^", 11.0), (at(4), 578.0, "\u00e9", 11.0)]  # OT1 has no "é" to put a "^" on
-    # Over a capital, raised, OT1's grave is listed words away.
+    # Raised, OT1's grave is listed words away: over a capital, or alone between spaces.
     runs += [(50.0, 564.0, "FACOLTA DI ", 11.0), (at(6), 566.0, "`", 11.0), (at(11), 564.0, "SCIENZE", 11.0)]
+    runs += [(50.0, 550.0, "au vingtieme ", 11.0), (at(9), 551.0, "`", 11.0), (at(13), 550.0, "siecle", 11.0)]
     text = read_document(pdf_of_runs(runs, unit_fonts=unit_fonts), PipelineOptions(ocr="off"))
     # The cedilla (NFKC reads it " ̧") stays, listed on the line of "sac" or on one of its own; no "ç" is made.
     assert "\u00e7" not in text.pages[0] and "\u0307" not in text.pages[0]
@@ -667,7 +668,7 @@ def test_accents_drawn_apart_from_their_letters_are_put_on_them(unit_fonts: bool
     assert [line for line in page.rstrip("\n").split("\n") if line != " \u0327"] == [
         "Zródla wiedzy", "x treść punktu, treść", "najczęściej używane; run `make`", "Zdefiniuj tytul",
         "H.~Partl", "pyta ń dwa", "pyta dwa TREŚC", "sac \u7f8e", "die", "münter", "x = ^é",
-        "FACOLTÀ DI SCIENZE"]
+        "FACOLTÀ DI SCIENZE", "au vingtième siecle"]
     assert text.title == "Zródla wiedzy"
 
 

@@ -38,6 +38,7 @@ _OVER = frozenset(SPACING_ACCENTS) - {"\u00b8", "\u02db"}
 _UNDER_ALSO_REACH = 6
 _SPACING_ACCENT = re.compile(f"[{re.escape(''.join(SPACING_ACCENTS))}]")
 _REACH = 120  # characters either side of an accent in PDFium's order where its letter is looked for
+_ALONE_REACH = 48  # for a lowercase letter under a "`", "^" or "~" standing alone (2 to 44 over the texlive manuals)
 _MOST_ACCENTS = 2000  # looked at per text: bounds the work on a page of nothing but accents
 # An accent's middle may lie this share of its letter's width beyond the letter's box when the letter comes right
 # after it in PDFium's order, as TeX sets them: a narrow "ı" under an accent drawn a little to its right, with a
@@ -178,15 +179,20 @@ class _Part:
     def _nearest_letters(self, at: int, accent: str, reach: int) -> Iterator[list[int]]:
         """The letters `accent` may go on (`_LETTERS`) within `reach` of `at`, the nearest first, those as near
         together. "`", "^" and "~" are OT1's accents only on its letters, the ASCII ones and a dotless i or j
-        (elsewhere they are code's: "^Έ"); TeX sets them next to their letter but over a capital, which PDFium may
-        list a line away ("FACOLT`A"): farther, only capitals are looked at, which spares the boxes of a code
+        (elsewhere they are code's: "^Έ"); TeX sets them next to their letter, but PDFium may list one over a
+        capital a line away ("FACOLT`A"), or one standing alone between spaces words away ("vingti`eme" read as
+        "vingtieme `"): past its neighbours, a mark looks at the letters within `_ALONE_REACH` when it stands alone,
+        and at capitals only beyond that or when it is written onto a word, which spares the boxes of a code
         listing's letters."""
         if accent not in _ASCII_ACCENTS:
             yield from _by_distance(self._letters("emphasised" if accent == _DOT else "accented"), at, reach)
             return
         yield [index for index in (at - 1, at + 1) if self.start <= index < self.end
                and _LETTERS["ascii"].fullmatch(self._text[index])]
-        yield from _by_distance(self._letters("capital"), at, reach, nearest=2)
+        alone = all(not self.start <= index < self.end or self._text[index] in " \r\n" for index in (at - 1, at + 1))
+        if alone:
+            yield from _by_distance(self._letters("ascii"), at, _ALONE_REACH, nearest=2)
+        yield from _by_distance(self._letters("capital"), at, reach, nearest=_ALONE_REACH + 1 if alone else 2)
 
     def _letters(self, kind: str) -> list[int]:
         """The indices of the part's letters of `kind` (`_LETTERS`), found once."""
