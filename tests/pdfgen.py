@@ -116,19 +116,25 @@ def pdf_with_text_layer(text: str) -> bytes:
     if len(chars) > 255:
         raise ValueError("more than 255 distinct characters")
     codes = {char: index + 1 for index, char in enumerate(chars)}
-    mapping = "\n".join(f"<{codes[char]:02X}> <{char.encode('utf-16-be').hex().upper()}>" for char in chars)
-    cmap = (f"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Text def\n"
-            f"1 begincodespacerange <01> <FF> endcodespacerange\n{len(chars)} beginbfchar\n{mapping}\nendbfchar\n"
-            f"endcmap CMapName currentdict /CMap defineresource pop end end").encode()
     lines = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
     for line in text.splitlines():
         lines.append("<" + "".join(f"{codes[char]:02X}" for char in line) + "> Tj T*")
     lines.append("ET")
-    content = "\n".join(lines).encode()
+    return _one_page_with_mapped_font(b"/BaseFont /Helvetica", "\n".join(lines).encode(),
+                                      {f"{code:02X}": char for char, code in codes.items()})
+
+
+def _one_page_with_mapped_font(font: bytes, content: bytes, mapped: dict[str, str]) -> bytes:
+    """A one-page PDF drawing `content` in a Type 1 font (`font`: its /BaseFont and /Encoding entries) whose
+    ToUnicode map reads each of `mapped`'s one-byte codes (hex) as its character."""
+    mapping = "\n".join(f"<{code}> <{char.encode('utf-16-be').hex().upper()}>" for code, char in mapped.items())
+    cmap = (f"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Mapped def\n"
+            f"1 begincodespacerange <00> <FF> endcodespacerange\n{len(mapped)} beginbfchar\n{mapping}\nendbfchar\n"
+            f"endcmap CMapName currentdict /CMap defineresource pop end end").encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 " + font + b" /ToUnicode 6 0 R >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
         b" /Contents 5 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
@@ -160,19 +166,7 @@ def pdf_of_runs(runs: list[tuple[float, float, str, float]], *, unit_fonts: bool
                   else f"/F1 {size} Tf {turn} 0 0 {turn} {x} {y} Tm")
         lines.append(f"{placed} <{drawn}> Tj")
     lines.append("ET")
-    content = "\n".join(lines).encode()
-    mapping = "\n".join(f"<{code}> <{char.encode('utf-16-be').hex().upper()}>" for char, code in _MAPPED_CODES.items())
-    cmap = (f"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Runs def\n"
-            f"1 begincodespacerange <00> <FF> endcodespacerange\n{len(_MAPPED_CODES)} beginbfchar\n{mapping}\n"
-            f"endbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end").encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /ToUnicode 6 0 R"
-        b" /Encoding << /BaseEncoding /WinAnsiEncoding /Differences [129 /ogonek 141 /dotaccent] >> >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
-        b" /Contents 5 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
-    ]
-    return pdf_of_objects(objects)
+    courier = (b"/BaseFont /Courier"
+               b" /Encoding << /BaseEncoding /WinAnsiEncoding /Differences [129 /ogonek 141 /dotaccent] >>")
+    return _one_page_with_mapped_font(courier, "\n".join(lines).encode(),
+                                      {code: char for char, code in _MAPPED_CODES.items()})
