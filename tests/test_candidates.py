@@ -38,6 +38,25 @@ def test_hyphenation_across_line_breaks() -> None:
     assert not any(key.split()[0] == "informa" for key in found)
 
 
+def test_terms_run_on_across_wrapped_lines_but_not_across_lines_their_author_ended() -> None:
+    """A line the next line's first word would have fitted on was ended by its author (an address, a heading, a
+    list): no term runs on across it. A full line was wrapped: terms run on, whatever the next word's case."""
+    prose = ("Deep learning models for document analysis now rely on convolutional neural\n"
+             "networks and on attention, whose encoders turn each page into plain\n"
+             "Unicode text. We compare them with older recurrent models on printed letters.\n")
+    address = "Peter Pan\nLost Boys Camp\nNeverland Harbour\nMember Services\n"
+    found = counts(prose + "\n" + address + "\n" + prose)
+    assert found["convolutional neural network"] == 2  # wrapped: "neural⏏networks"
+    assert found["plain unicode text"] == 2  # a full line wrapped before a capital
+    assert found["boy camp"] == 1 and found["neverland harbour"] == 1 and found["member service"] == 1
+    assert not any(phrase in key for key in found for phrase in ("pan lost", "camp neverland", "harbour member"))
+    assert candidates.mark_ended_lines("Lost Boys Camp\nNeverland", 40) == "Lost Boys Camp\n\nNeverland"
+    assert candidates.mark_ended_lines("Lost Boys Camp\nneverland", 40) == "Lost Boys Camp\nneverland"
+    assert candidates.mark_ended_lines("Lost Boys Camp\nNeverland", 0) == "Lost Boys Camp\nNeverland"
+    assert candidates.full_line(["a\n\nbb\nccc\n  dddd  \neeeee", "ffffff"]) == 5
+    assert candidates.full_line(["one line only\n\n"]) == 0
+
+
 def test_a_latin_letter_under_accents_no_letter_is_made_of_is_no_word() -> None:
     """"b̃" (b and a combining tilde: Unicode has no such letter) is a symbol of a formula; "ñ" is a letter."""
     text = ("The estimator b\u0303 is unbiased. We bound b\u0303 and a\u030b by the estimator b\u0303 variance.\n"

@@ -15,6 +15,7 @@ Counting is one pass over the tokens with a per-token-type cache: linear in the 
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -142,6 +143,10 @@ _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'\-\u200c\u200d]+")  # joiners: 
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
 _LATIN_BASE_LETTERS = frozenset(_BASE_LETTER.findall(_LATIN))  # those of `_LATIN`: "é" or "ł" needs no search
 _CACHE_LIMIT = 200_000
+# A line shorter than this share of a full one by the next line's first word and a space was ended by its author
+# (`mark_ended_lines`). A wrapped line of justified or ragged text falls short of a full one by less than the
+# word it could not take: lines of proportional type vary by some tenth in characters.
+_ENDED_LINE_ROOM = 0.8
 _CACHED_CHARS = MAX_WORD_CHARS + 2  # a longer token is no word (`classify`: None), whatever its case or "'s"
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
@@ -225,10 +230,12 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     table = CandidateTable()
     seen: set[str] = set()  # tokens outside the title: titles capitalise every word, only the rest tell names
     variants: dict[str, dict[str, int]] | None = {} if lang.agglutinative else None
+    full = 0 if lang.unspaced else full_line([span.text for span in spans if span.section != "title"])
     for span in spans:
         counts = table.counts.setdefault(span.section, {})
-        table.words = _count(dehyphenate(span.text, lang), counts, table, lang, cache,
-                             seen=seen if span.section != "title" else None, variants=variants)
+        title = span.section == "title"
+        text = dehyphenate(span.text, lang) if title else mark_ended_lines(dehyphenate(span.text, lang), full)
+        table.words = _count(text, counts, table, lang, cache, seen=None if title else seen, variants=variants)
     if variants:
         for key, written in variants.items():
             table.surface[key] = _bare(written)
@@ -243,6 +250,38 @@ def dehyphenate(text: str, lang: Language = ENGLISH) -> str:
     if "-\n" not in text and "- \n" not in text:
         return text
     return _LINE_HYPHEN.sub(lambda match: _join(match, lang), text)
+
+
+def full_line(texts: list[str]) -> int:
+    """The characters of a full line of `texts`: of their lines that hold text, the longest but a fifth; 0 for
+    fewer than two such lines."""
+    widths = sorted(len(line.strip()) for text in texts for line in text.split("\n"))
+    first = bisect.bisect_right(widths, 0)  # the blank lines
+    return widths[first + (len(widths) - first) * 4 // 5] if len(widths) - first >= 2 else 0
+
+
+def mark_ended_lines(text: str, full: int) -> str:
+    """`text` with a blank line, which bounds terms, after each line its author ended: a line after which the next
+    line's first word would have fit, with room to spare (`_ENDED_LINE_ROOM` of a `full` line, from `full_line`
+    over the whole document), that word not lowercase. Terms run on across a line the text wrapped
+    ("neural⏎networks"), not across the lines of an address ("12345 Musterhausen⏎Mitglied Nr. 4711"), a title
+    page, a heading, a list or a table. `full` is 0 for the unspaced scripts, whose lines hold no words to
+    measure: nothing is marked."""
+    room = _ENDED_LINE_ROOM * full
+    if "\n" not in text or room < 2:
+        return text
+    lines = [line.strip() for line in text.split("\n")]
+    ended = [
+        index for index in range(len(lines) - 1)
+        if (line := lines[index]) and (following := lines[index + 1]) and len(line) + 2 <= room
+        and not following[0].islower() and len(line) + 1 + len(following.split(None, 1)[0]) <= room
+    ]
+    if not ended:
+        return text
+    pieces = text.split("\n")
+    for index in ended:
+        pieces[index] += "\n"
+    return "\n".join(pieces)
 
 
 def lower_aligned(text: str) -> str:
