@@ -654,9 +654,13 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
 @pytest.mark.parametrize(("code", "verbs", "others"), [
     # others: nouns and adjectives spelt like a verb form or belonging to a verb ("forma", "solares" of "solar",
     # "militares"), participles used as adjectives ("distribuidos"), infinitives that are nouns too ("poder").
-    ("es", "transforman instalan permiten consideran seguirá creciendo tiene puede",
-     "forma cambio muestra estado solares militares colecciones distribuidos supervisado poder energía agente"),
-    ("it", "usano ricevono restano chiedono protegge sono",
+    # Pronouns written onto an infinitive, a gerund or a Spanish imperative make verb forms ("configurarse",
+    # "asegúrese"); plurals of nouns ending so ("túneles", "pétalos": "tune" and "peta" are verb forms) are none.
+    ("es", "transforman instalan permiten consideran seguirá creciendo tiene puede configurarse pasarlos abrirlos "
+           "tomándose asegúrese déjalo",
+     "forma cambio muestra estado solares militares colecciones distribuidos supervisado poder energía agente "
+     "túneles pétalos hábiles apóstoles"),
+    ("it", "usano ricevono restano chiedono protegge sono visualizzarlo spegnerle copiarlo collegarsi trascinandoli",
      "forma cambio mostra stato poteri affari militari coltivata cresciuta potere agricoltura"),
     ("pt", "usam anunciou preocupam diminuíram pedem continua",
      "forma estado professores melhores militares esposa paris distribuídos poder pesca"),

@@ -13,6 +13,8 @@ A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo"
   "militares", "colecciones", "amiga": the noun or adjective beside a verb of the same spelling), and not listed
   capitalised (a name);
 - it is not far more frequent than its infinitive (then it is mostly something else: "paris", "uma");
+- or, in Spanish and Italian, it is an infinitive or a gerund, or a Spanish imperative, with pronouns written onto
+  it ("configurarse", "copiarlo", "asegúrese": `_PRONOUNS`), no plural of a word ("túneles");
 - it occurs in real text: wordfreq's `large` list of the language holds it (some 30,000 to 75,000 forms per
   language, 99 % of the verb forms in sample texts; the full paradigms would be half a million). Greek has no such
   list: all of its forms count (some 100,000).
@@ -137,6 +139,17 @@ _PARTICIPLES = {
              for ending in ("ος", "η", "ο", "ου", "ης", "οι", "ες", "α", "ων", "ους")),),
 }
 _ACCENTED = str.maketrans("aeiou", "áéíóú")
+# Spanish and Italian write object and reflexive pronouns onto an infinitive or a gerund, and Spanish onto an
+# imperative, which then takes a written accent ("configurarse", "abrirlos", "copiarlo", "trascinandoli",
+# "asegúrese", "déjalo"): a manual's instructions. simplemma lists none of these forms (`_Paradigms.with_pronouns`).
+# Longest first: "selos" before "los".
+_PRONOUNS = {
+    "es": ("selos", "selas", "melo", "mela", "telo", "tela", "noslo", "nosla", "los", "las", "les", "nos", "me", "te",
+           "se", "lo", "la", "le"),
+    "it": ("glielo", "gliela", "glieli", "gliele", "gliene", "melo", "mela", "telo", "tela", "celo", "cela", "selo",
+           "sela", "mene", "tene", "sene", "cene", "gli", "mi", "ti", "si", "ci", "vi", "lo", "la", "li", "le", "ne"),
+}
+_GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
 
 
 def verb_forms(code: str) -> frozenset[str]:
@@ -180,7 +193,8 @@ def _derive(code: str) -> set[str]:
         # Without a `large` list (Greek) every form of the lemma list is read: the `small` one lacks most forms
         # of a verb's second person plural, a manual's instructions ("ρυθμίσετε", "συνδέσετε").
         forms = frequencies if large else {word: frequencies.get(word, 0.0) for word in lemmas}
-        return {word for word, share in forms.items() if paradigms.is_verb_form(word, share)}
+        return {word for word, share in forms.items()
+                if paradigms.is_verb_form(word, share) or paradigms.with_pronouns(word)}
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
         # lists the resources use are copied out of it (`resources.word_shares`).
@@ -221,6 +235,33 @@ class _Paradigms:
         # text ("является", "należy"); participles and nouns are told apart above. Greek lists a verb by its first
         # person, rarer in text than the second ("εισάγετε", enter: "εισάγω" is in no `small` list).
         return self.code in _DECLENSIONS or self.code == "el" or share <= _NAME_RATIO * infinitive or share < 1e-6
+
+    def with_pronouns(self, word: str) -> bool:
+        """Whether `word` is an infinitive or a gerund with pronouns written onto it, or in Spanish an imperative
+        whose accent they brought (see `_PRONOUNS`); not a word of its own, a name, nor the plural of a word
+        ("túneles", "pétalos": "túnel" and "pétalo" are lemmas, though "tune" and "peta" are verb forms)."""
+        if self.code not in _PRONOUNS or word in self.forms or not word.isalpha():
+            return False
+        for pronoun in _PRONOUNS[self.code]:
+            stem = word[: -len(pronoun)]
+            if not word.endswith(pronoun) or len(stem) < 4:
+                continue
+            plain = _unaccented(stem)
+            if (self._infinitive_or_gerund(stem) or self._infinitive_or_gerund(plain)
+                    or (self.code == "it" and self._infinitive_or_gerund(stem + "e"))  # "copiar-lo": "copiare"
+                    or (self.code == "es" and plain != stem and self._verb(self.lemmas.get(plain)))):
+                return not self.lemmas.get(word.capitalize(), "")[:1].isupper() and not any(
+                    self.lemmas.get(base) == base for base in _bases(self.code, word))
+        return False
+
+    def _infinitive_or_gerund(self, form: str) -> bool:
+        lemma = self.lemmas.get(form)
+        return self._verb(lemma) and (form == lemma or form.endswith(_GERUNDS[self.code]))
+
+    def _verb(self, lemma: str | None) -> bool:
+        """Whether `lemma` is an infinitive with many forms."""
+        return lemma is not None and lemma.endswith(_INFINITIVES[self.code]) and (
+            self.forms[lemma] >= _VERB_FORMS_OF.get(self.code, _VERB_FORMS))
 
     def _noun_case(self, word: str, lemma: str) -> bool:
         """A case of a noun spelt as an infinitive, under its lemma (Czech "státu", "států" of "stát", state and to
