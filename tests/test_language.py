@@ -483,6 +483,21 @@ def test_a_capitalised_german_infinitive_is_a_noun_and_a_lowercase_one_a_verb() 
     assert normalize("Grundlagen", de) in counts and counts.get(normalize("Vorschrift", de)) == 1
 
 
+def test_german_verbs_the_lexicon_lacks_bound_terms_and_nouns_spelt_as_one_of_their_forms_stay() -> None:
+    """Pattern's lexicon lacks "klicken" and "koppeln": "Klicken Sie" and "klicken Sie" made concepts of GNOME's
+    German help. simplemma's forms of lowercase verbs fill it in; participles and adjectives, which decline
+    ("verbundene"), and forms spelt as a noun ("Arbeit", "Test") stay terms. "Falls" (if) is a function word."""
+    de = language("de")
+    assert {"klicken", "klickt", "klickte", "koppeln", "tippen"} <= de.verbs
+    assert not {"verbunden", "verbundene", "gemacht", "offen", "arbeit", "test", "falls"} & de.verbs
+    text = ("Klicken Sie auf Koppeln. Falls das Gerät gekoppelt ist, klicken Sie auf die verbundene Tastatur. "
+            "Die Arbeit am Test dauert. Anschließend klickt man auf das Symbol.")
+    counts = extract([Span("body", 1, text)], de).counts["body"]
+    assert not {normalize(word, de) for word in ("Klicken", "Falls", "klickt")} & set(counts), counts
+    assert normalize("verbundene Tastatur", de) in counts and normalize("Koppeln", de) in counts
+    assert normalize("Arbeit", de) in counts and normalize("Test", de) in counts
+
+
 def test_an_uninflected_german_participle_is_an_adverb_that_bounds_terms() -> None:
     """"Abschließend" (of "abschließen") opening a sentence was a concept; "entsprechend angepasste Modelle" held
     the adverb. Inflected, a participle is an adjective of its term ("faltende Netze"); "Abend" is no participle."""

@@ -1,7 +1,9 @@
-"""Verb forms of Spanish, Italian, Portuguese, Russian, Polish, Ukrainian, Czech and Greek, told from simplemma's lemma
-lists (MIT code; data read where it is installed, not copied): no PyPI package ships a part-of-speech lexicon of
-these languages without a web framework's or a neural tagger's worth of dependencies, but a lemma list says which
-forms belong to a verb. French takes the forms in "-ez" and "-ons" its tagged lexicon lacks (`_ONLY_ENDINGS`).
+"""Verb forms of Spanish, Italian, Portuguese, German, Russian, Polish, Ukrainian, Czech and Greek, told from
+simplemma's lemma lists (MIT code; data read where it is installed, not copied): no PyPI package ships a
+part-of-speech lexicon of these languages without a web framework's or a neural tagger's worth of dependencies, but
+a lemma list says which forms belong to a verb. French takes the forms in "-ez" and "-ons" its tagged lexicon
+lacks (`_ONLY_ENDINGS`), and German the lowercase forms of verbs (`_Paradigms.german_verb_form`), which its lexicon
+lacks by the thousand ("klicken", "koppeln").
 
 A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo") when:
 - its lemma is an infinitive with many forms (`_VERB_FORMS` or more: a noun or an adjective has a few);
@@ -43,7 +45,7 @@ import wordfreq
 
 from toridaemon.pipeline import warmcache
 
-LANGUAGES = ("es", "it", "pt", "fr", "ru", "pl", "uk", "cs", "el")
+LANGUAGES = ("es", "it", "pt", "fr", "de", "ru", "pl", "uk", "cs", "el")
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
 # does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). It lists few
@@ -57,6 +59,7 @@ _INFINITIVES = {
     "fr": ("er", "ir", "re", "oir"), "ru": ("ть", "ти", "чь", "ться", "тись", "чься"), "pl": ("ć", "c"),
     "uk": ("ти", "тися", "тись"), "cs": ("t", "ct", "ci"),  # not Ukrainian "-ть": nouns in "-ість" end so
     "el": ("ω", "ώ", "μαι"),  # Greek lists a verb by its first person: "επιλέγω", "έρχομαι"
+    "de": ("en", "ern", "eln"),
 }
 # Russian and Polish participles decline as adjectives do ("обученная модель", "sieci splotowe"), and Polish
 # verbal nouns as nouns ("uczenie", "uczenia": simplemma gives them the verb as lemma). A form is one of them when
@@ -132,7 +135,7 @@ _PARTICIPLES = {
            "to", "ta", "tos", "tas", "nte", "ntes"),
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
-    "fr": (), "ru": (), "pl": (), "uk": (), "cs": (),
+    "fr": (), "de": (), "ru": (), "pl": (), "uk": (), "cs": (),
     # Greek's passive participles decline as adjectives ("συνδεδεμένη συσκευή", a connected device; "-όμενος",
     # "-ούμενος" of the present: "περιστρεφόμενος")
     "el": (*(accent + ending for accent in ("μέν", "μεν")
@@ -149,6 +152,7 @@ _PRONOUNS = {
     "it": ("glielo", "gliela", "glieli", "gliele", "gliene", "melo", "mela", "telo", "tela", "celo", "cela", "selo",
            "sela", "mene", "tene", "sene", "cene", "gli", "mi", "ti", "si", "ci", "vi", "lo", "la", "li", "le", "ne"),
 }
+_GERMAN_ADJECTIVE = ("", "e", "en", "er", "es", "em")
 _GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
 
 
@@ -193,8 +197,8 @@ def _derive(code: str) -> set[str]:
         # Without a `large` list (Greek) every form of the lemma list is read: the `small` one lacks most forms
         # of a verb's second person plural, a manual's instructions ("ρυθμίσετε", "συνδέσετε").
         forms = frequencies if large else {word: frequencies.get(word, 0.0) for word in lemmas}
-        return {word for word, share in forms.items()
-                if paradigms.is_verb_form(word, share) or paradigms.with_pronouns(word)}
+        verb_form = paradigms.german_verb_form if code == "de" else paradigms.is_verb_form
+        return {word for word, share in forms.items() if verb_form(word, share) or paradigms.with_pronouns(word)}
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
         # lists the resources use are copied out of it (`resources.word_shares`).
@@ -235,6 +239,30 @@ class _Paradigms:
         # text ("является", "należy"); participles and nouns are told apart above. Greek lists a verb by its first
         # person, rarer in text than the second ("εισάγετε", enter: "εισάγω" is in no `small` list).
         return self.code in _DECLENSIONS or self.code == "el" or share <= _NAME_RATIO * infinitive or share < 1e-6
+
+    def german_verb_form(self, word: str, share: float) -> bool:
+        """A lowercase form of a verb, its infinitive too ("klicken", "klickt"): German writes nouns capitalised,
+        and `candidates` reads a capitalised infinitive as a noun but where it opens a sentence ("Klicken Sie").
+        Not a participle or an adjective, which decline (`_declines_as_adjective`), nor, but for the infinitive, a
+        form whose capitalised spelling is a noun ("arbeit", "test": "Arbeit", "Test")."""
+        lemma = self.lemmas.get(word)
+        if (lemma is None or len(word) < 3 or not word.isalpha() or not word.islower() or not lemma.islower()
+                or not lemma.endswith(_INFINITIVES[self.code]) or self.forms[lemma] < _VERB_FORMS
+                or self._declines_as_adjective(word)):
+            return False
+        if word != lemma and (word in self.forms or self.lemmas.get(word.capitalize(), "")[:1].isupper()):
+            return False
+        return share <= _NAME_RATIO * self.frequencies.get(lemma, 0.0) or share < 1e-6
+
+    def _declines_as_adjective(self, word: str) -> bool:
+        """Whether a German form, or its stem before an adjective's ending, is listed with the endings "-es" and
+        "-em", which no verb form has: a participle or an adjective ("gemacht", "gemachte": "gemachtes"; "offen":
+        "offenes"), not a past form ("machte": no "machtes")."""
+        for ending in _GERMAN_ADJECTIVE:
+            stem = word[: len(word) - len(ending)]
+            if word.endswith(ending) and len(stem) > 2 and (stem + "es" in self.lemmas or stem + "em" in self.lemmas):
+                return True
+        return False
 
     def with_pronouns(self, word: str) -> bool:
         """Whether `word` is an infinitive or a gerund with pronouns written onto it, or in Spanish an imperative

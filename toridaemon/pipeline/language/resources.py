@@ -182,7 +182,9 @@ _MISSING_FUNCTION_WORDS = {
               "nombreuses".split()),  # not "divers": "faits divers"
     "de": set("folgende folgenden folgender folgendes sämtliche sämtlichen sämtlicher beide beiden weitere weiteren "
               "weiterer verschiedene verschiedenen verschiedener mehrere mehreren viele vielen wenige wenigen "
-              "siehe".split()),  # "siehe" (see) refers as "cf." does; capitalised it would be a noun (`_verb`)
+              "siehe falls sofern sobald sodass solange obwohl wodurch womit wobei wohingegen hingegen jedoch bzw "
+              "ggf außerdem zudem bereits stets dabei hierbei hierzu darauf somit ebenfalls jeweils "
+              "zunächst".split()),  # "siehe" (see) refers as "cf." does; capitalised it would be a noun (`_verb`)
     # and the contractions written with an apostrophe, one word each ("z'n" for "zijn", "zo'n" for "zo een")
     "nl": set("verschillende sommige enkele elke ieder iedere alle vele weinig meerdere diverse beide "
               "z'n m'n d'r zo'n".split()),
