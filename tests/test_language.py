@@ -682,6 +682,10 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
     # French: the lexicon's forms, and the "-ez" and "-ons" forms it lacks; names and nouns ending so stay out.
     ("fr", "pouvez récupère tapez consultez utilisez déplacez rappelons",
      "suez rodez nez assez maisons actions nations triées indiquée"),
+    # Dutch: a third person beside its stem, and the stems of verbs in "-eren" and "-igen", which the lexicon lacks
+    # ("klikt", "selecteer"); stems that are nouns ("klik", a click), participles and infinitives, spelt as plural
+    # nouns, are none.
+    ("nl", "klikt selecteer selecteert kalibreer bevestig bevestigt", "klik werk vraag gebruik geklikt werken"),
     # Russian and Polish: nouns whose lemma ends like an infinitive ("сеть"), participles declined as adjectives
     # ("обученная", "zbudowany"), and Polish verbal nouns ("uczenie", "otoczeń") stay out.
     # Finite forms ending as an adjective does ("предлагаем", "korzysta") are verb forms still.
@@ -724,6 +728,13 @@ def test_verb_forms_of_lemma_lists_leave_nouns_adjectives_and_participles_out(co
     forms = language(code).verbs
     assert set(verbs.split()) <= forms
     assert not set(others.split()) & forms
+
+
+def test_a_dutch_verb_form_spelt_as_a_name_is_no_verb_form_of_the_lemma_list() -> None:
+    """"delft" is a form of "delven" and the city of Delft (Pattern's lexicon has it as a verb: not this list)."""
+    from toridaemon.pipeline.language import lemmas
+
+    assert "klikt" in lemmas.verb_forms("nl") and "delft" not in lemmas.verb_forms("nl")
 
 
 def test_verb_forms_need_simplemma_and_stay_empty_without_it_or_with_a_damaged_one(

@@ -1,9 +1,10 @@
-"""Verb forms of Spanish, Italian, Portuguese, German, Russian, Polish, Ukrainian, Czech and Greek, told from
+"""Verb forms of Spanish, Italian, Portuguese, German, Dutch, Russian, Polish, Ukrainian, Czech and Greek, told from
 simplemma's lemma lists (MIT code; data read where it is installed, not copied): no PyPI package ships a
 part-of-speech lexicon of these languages without a web framework's or a neural tagger's worth of dependencies, but
 a lemma list says which forms belong to a verb. French takes the forms in "-ez" and "-ons" its tagged lexicon
-lacks (`_ONLY_ENDINGS`), and German the lowercase forms of verbs (`_Paradigms.german_verb_form`), which its lexicon
-lacks by the thousand ("klicken", "koppeln").
+lacks (`_ONLY_ENDINGS`), German the lowercase forms of verbs (`_Paradigms.german_verb_form`), which its lexicon
+lacks by the thousand ("klicken", "koppeln"), and Dutch the forms no noun is spelt as (`_Paradigms.dutch_verb_form`:
+"klikt", "selecteer").
 
 A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo") when:
 - its lemma is an infinitive with many forms (`_VERB_FORMS` or more: a noun or an adjective has a few);
@@ -45,7 +46,7 @@ import wordfreq
 
 from toridaemon.pipeline import warmcache
 
-LANGUAGES = ("es", "it", "pt", "fr", "de", "ru", "pl", "uk", "cs", "el")
+LANGUAGES = ("es", "it", "pt", "fr", "de", "nl", "ru", "pl", "uk", "cs", "el")
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
 # does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). It lists few
@@ -60,6 +61,7 @@ _INFINITIVES = {
     "uk": ("ти", "тися", "тись"), "cs": ("t", "ct", "ci"),  # not Ukrainian "-ть": nouns in "-ість" end so
     "el": ("ω", "ώ", "μαι"),  # Greek lists a verb by its first person: "επιλέγω", "έρχομαι"
     "de": ("en", "ern", "eln"),
+    "nl": ("en",),
 }
 # Russian and Polish participles decline as adjectives do ("обученная модель", "sieci splotowe"), and Polish
 # verbal nouns as nouns ("uczenie", "uczenia": simplemma gives them the verb as lemma). A form is one of them when
@@ -135,7 +137,7 @@ _PARTICIPLES = {
            "to", "ta", "tos", "tas", "nte", "ntes"),
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
-    "fr": (), "de": (), "ru": (), "pl": (), "uk": (), "cs": (),
+    "fr": (), "de": (), "nl": (), "ru": (), "pl": (), "uk": (), "cs": (),
     # Greek's passive participles decline as adjectives ("συνδεδεμένη συσκευή", a connected device; "-όμενος",
     # "-ούμενος" of the present: "περιστρεφόμενος")
     "el": (*(accent + ending for accent in ("μέν", "μεν")
@@ -152,6 +154,7 @@ _PRONOUNS = {
     "it": ("glielo", "gliela", "glieli", "gliele", "gliene", "melo", "mela", "telo", "tela", "celo", "cela", "selo",
            "sela", "mene", "tene", "sene", "cene", "gli", "mi", "ti", "si", "ci", "vi", "lo", "la", "li", "le", "ne"),
 }
+_DUTCH_VERB_FORMS = 5  # simplemma lists few forms of a Dutch verb ("bevestigen": 7)
 _GERMAN_ADJECTIVE = ("", "e", "en", "er", "es", "em")
 _GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
 
@@ -197,7 +200,8 @@ def _derive(code: str) -> set[str]:
         # Without a `large` list (Greek) every form of the lemma list is read: the `small` one lacks most forms
         # of a verb's second person plural, a manual's instructions ("ρυθμίσετε", "συνδέσετε").
         forms = frequencies if large else {word: frequencies.get(word, 0.0) for word in lemmas}
-        verb_form = paradigms.german_verb_form if code == "de" else paradigms.is_verb_form
+        own = {"de": paradigms.german_verb_form, "nl": paradigms.dutch_verb_form}
+        verb_form = own.get(code, paradigms.is_verb_form)
         return {word for word, share in forms.items() if verb_form(word, share) or paradigms.with_pronouns(word)}
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
@@ -253,6 +257,21 @@ class _Paradigms:
         if word != lemma and (word in self.forms or self.lemmas.get(word.capitalize(), "")[:1].isupper()):
             return False
         return share <= _NAME_RATIO * self.frequencies.get(lemma, 0.0) or share < 1e-6
+
+    def dutch_verb_form(self, word: str, _share: float) -> bool:
+        """A Dutch form the lexicon may lack, of three kinds no noun has: a third person in "-t" beside its stem
+        ("klikt", "klik"), the stem of a verb in "-eren" ("selecteer", "kalibreer") or in "-igen" ("bevestig"); not a
+        word of its own ("klik", a click, is one: the stems of other verbs are nouns as often), nor a participle
+        ("geklikt") or a name ("Delft"). Infinitives are spelt as plural nouns ("werken", "vragen")."""
+        lemma = self.lemmas.get(word)
+        if (lemma is None or lemma == word or word in self.forms or not word.isalpha() or len(word) < 4
+                or not lemma.endswith("en") or self.forms[lemma] < _DUTCH_VERB_FORMS
+                or (word.startswith("ge") and not lemma.startswith("ge"))
+                or self.lemmas.get(word.capitalize(), "")[:1].isupper()):  # a name: "Delft"
+            return False
+        if word.endswith("t"):
+            return self.lemmas.get(word[:-1]) == lemma
+        return (word.endswith("eer") and lemma.endswith("eren")) or (word.endswith("ig") and lemma.endswith("igen"))
 
     def _declines_as_adjective(self, word: str) -> bool:
         """Whether a German form, or its stem before an adjective's ending, is listed with the endings "-es" and

