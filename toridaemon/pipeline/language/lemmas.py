@@ -127,9 +127,12 @@ _DECLENSIONS: dict[str, tuple[Declension, ...]] = {
              for suffix, genitive in (("an", "ań"), ("en", "eń"), ("ęc", "ęć"), ("yc", "yć"), ("uc", "uć")))),
 }
 # French has a tagged lexicon (lexicon.py), which lacks most forms of the first and second persons plural ("tapez",
-# "consultez", "rappelons": a manual's instructions); only those are added, and only when no more frequent than
-# their infinitive (names end so too: "Rodez", "Suez").
+# "consultez", "rappelons": a manual's instructions); only those are added, and only when at most `_FRENCH_RATIO`
+# times as frequent as their infinitive (names end so too: "Rodez", "Suez").
 _ONLY_ENDINGS = {"fr": ("ez", "ons")}
+# Instructions are common in some texts: "cliquez" is 1.3 times as frequent as "cliquer" in wordfreq's list. Names
+# are more frequent than the verb they are spelt as a form of ("Rodez": 5.8 times "roder"; "Martinez").
+_FRENCH_RATIO = 2.0
 _PARTICIPLES = {
     "es": ("ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "ído", "ída", "ídos", "ídas",
            "to", "ta", "tos", "tas", "cho", "cha", "chos", "chas", "nte", "ntes"),
@@ -224,8 +227,8 @@ class _Paradigms:
         if (lemma is None or lemma == word or len(word) < 3 or not word.replace("'", "").isalpha()
                 or (self.past is not None and lemma not in self.past) or self._noun_case(word, lemma)):
             return False
-        if (self.forms[lemma] < _VERB_FORMS_OF.get(self.code, _VERB_FORMS)
-                or not lemma.endswith(_INFINITIVES[self.code])
+        few = self.forms[lemma] < _VERB_FORMS_OF.get(self.code, _VERB_FORMS)
+        if ((few and not self._regular_french(word, lemma)) or not lemma.endswith(_INFINITIVES[self.code])
                 or word.endswith(_PARTICIPLES[self.code]) or _noun_lemma(self.code, lemma)
                 or self.declines(word, lemma)):
             return False
@@ -238,11 +241,16 @@ class _Paradigms:
             return False  # the plural or feminine of a lemma
         infinitive = self.frequencies.get(lemma, 0.0)
         if self.code in _ONLY_ENDINGS:
-            return word.endswith(_ONLY_ENDINGS[self.code]) and len(word) > 4 and share <= infinitive
+            return word.endswith(_ONLY_ENDINGS[self.code]) and len(word) > 4 and share <= _FRENCH_RATIO * infinitive
         # Slavic forms far more frequent than their infinitive are the commonest verbs of expository
         # text ("является", "należy"); participles and nouns are told apart above. Greek lists a verb by its first
         # person, rarer in text than the second ("εισάγετε", enter: "εισάγω" is in no `small` list).
         return self.code in _DECLENSIONS or self.code == "el" or share <= _NAME_RATIO * infinitive or share < 1e-6
+
+    def _regular_french(self, word: str, lemma: str) -> bool:
+        """A French verb in "-er" in its regular "-ez" or "-ons" form, however few forms the list gives it: it lists
+        four of "cliquer", and "cliquez" was a concept of every page of GNOME's French help."""
+        return self.code == "fr" and lemma.endswith("er") and word in (lemma[:-2] + "ez", lemma[:-2] + "ons")
 
     def german_verb_form(self, word: str, share: float) -> bool:
         """A lowercase form of a verb, its infinitive too ("klicken", "klickt"): German writes nouns capitalised,
