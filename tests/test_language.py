@@ -498,6 +498,17 @@ def test_german_verbs_the_lexicon_lacks_bound_terms_and_nouns_spelt_as_one_of_th
     assert normalize("Arbeit", de) in counts and normalize("Test", de) in counts
 
 
+def test_french_adverbs_in_ment_bound_terms_and_nouns_in_ment_stay() -> None:
+    """"automatiquement" was a concept of GNOME's French help; "-ment" also makes nouns ("développement")."""
+    fr = language("fr")
+    text = ("Le système monte automatiquement les disques et configure rapidement le réseau. Le développement "
+            "logiciel du gouvernement avance.")
+    counts = extract([Span("body", 1, text)], fr).counts["body"]
+    assert not {normalize(word, fr) for word in ("automatiquement", "rapidement")} & set(counts), counts
+    assert normalize("développement logiciel", fr) in counts and normalize("gouvernement", fr) in counts
+    assert {"automatiquement", "également"} <= fr.adverbs and not {"gouvernement", "moment"} & fr.adverbs
+
+
 def test_an_uninflected_german_participle_is_an_adverb_that_bounds_terms() -> None:
     """"Abschließend" (of "abschließen") opening a sentence was a concept; "entsprechend angepasste Modelle" held
     the adverb. Inflected, a participle is an adjective of its term ("faltende Netze"); "Abend" is no participle."""

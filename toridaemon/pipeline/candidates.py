@@ -528,7 +528,9 @@ def _next_cut(text: str, position: int, limit: int) -> int:
 def _adverb(word: str, lang: Language) -> bool:
     """An adverb made from a known adjective: "-ly" in English ("efficiently", "easily", "basically"), "-mente"
     in Spanish, Portuguese and Italian ("precisamente", "rápidamente", "velocemente", "metodológicamente"). French
-    "-ment" is left alone: it also makes nouns from verbs ("gouvernement")."""
+    "-ment" also makes nouns from verbs ("gouvernement"): there, the lexicon's adverbs ("automatiquement")."""
+    if word in lang.adverbs:
+        return True
     if lang.english:
         return word.endswith("ly") and len(word) > 5 and (
             lang.is_known(word[:-2]) or lang.is_known(word[:-3] + "y")

@@ -467,7 +467,8 @@ def _table_key(data: bytes, lang: Language) -> str:
     if _SOURCES is None:
         raise OSError("a file of the pipeline could not be read when it was imported")
     words = marshal.dumps((sorted(lang.stop_words), sorted(lang.verbs), sorted(lang.also_stop_words),
-                           lang.frequencies, lang.english, lang.capitalised_nouns), 2)  # version 2: no references
+                           sorted(lang.adverbs), lang.frequencies, lang.english, lang.capitalised_nouns),
+                          2)  # version 2: no references
     return warmcache.digest(data, _SOURCES, words, *_versions_of(_WORD_LIBRARIES), sys.version,
                             unicodedata.unidata_version)
 

@@ -88,6 +88,13 @@ def adjective_forms(code: str) -> frozenset[str]:
     return _read(code).adjectives
 
 
+def adverb_forms(code: str) -> frozenset[str]:
+    """French adverbs in "-ment" the lexicon tags so ("automatiquement", "rapidement"; not "gouvernement" or
+    "développement", nouns): English ones are told by their "-ly", and those of Spanish, Portuguese and Italian by
+    their "-mente" (`candidates._adverb`). Empty for other languages and without the lexicon."""
+    return _read(code).adverbs
+
+
 def english_tags() -> dict[str, str]:
     """Lowercase English word → its most frequent Penn Treebank tag in the Brill lexicon (empty without it)."""
     return _read("en").tags
@@ -107,6 +114,7 @@ class _Lexicon:
     tags: dict[str, str] = field(default_factory=dict)  # English only: lowercase word → first tag (`_first_tags`)
     proper_nouns: frozenset[str] = frozenset()  # German only
     words: frozenset[str] = frozenset()  # German only
+    adverbs: frozenset[str] = frozenset()  # French only: `adverb_forms`
 
 
 @lru_cache(maxsize=8)
@@ -127,6 +135,9 @@ def _read(code: str) -> _Lexicon:
         tags = _first_tags(entries)
         return _Lexicon(verbs, proper_nouns=frozenset(word for word, tag in tags.items() if tag == "NE"),
                         words=frozenset(tags))
+    if code == "fr":
+        return _Lexicon(verbs, adverbs=frozenset(
+            word for word, tag in entries if tag == "RB" and word.islower() and word.endswith("ment")))
     return _Lexicon(verbs)
 
 

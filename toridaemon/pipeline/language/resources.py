@@ -36,7 +36,14 @@ import stopwordsiso
 import wordfreq
 
 from toridaemon.pipeline.language import english
-from toridaemon.pipeline.language.lexicon import adjective_forms, base_verbs, english_tags, proper_nouns, verb_forms
+from toridaemon.pipeline.language.lexicon import (
+    adjective_forms,
+    adverb_forms,
+    base_verbs,
+    english_tags,
+    proper_nouns,
+    verb_forms,
+)
 from toridaemon.pipeline.language.unspaced import UNSPACED, composed, simplified
 
 UNDETERMINED = "und"
@@ -265,6 +272,7 @@ class Language:
     # Base-form verbs that are nothing else ("quantify"): a term ends on one only after a singular word
     base_verbs: frozenset[str] = field(default=frozenset(), repr=False)
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
+    adverbs: frozenset[str] = field(default=frozenset(), repr=False)  # French: boundaries (`lexicon.adverb_forms`)
     # German: lexicon words that are proper nouns ("peter"), and every lexicon word (a common noun when not the
     # former); a name pair starts with a proper noun and ends on one or on a word the lexicon lacks.
     proper_nouns: frozenset[str] = field(default=frozenset(), repr=False)
@@ -332,7 +340,7 @@ def _resources(code: str) -> Language:
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
                     verbs=_verbs(code, frequencies), base_verbs=base_verbs(code),
-                    adjectives=adjective_forms(code), proper_nouns=proper, lexicon=lexicon,
+                    adjectives=adjective_forms(code), adverbs=adverb_forms(code), proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
                     apostrophe=_apostrophe(code), agglutinative=code in AGGLUTINATIVE,
