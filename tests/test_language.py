@@ -690,6 +690,9 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
      "forma cambio mostra stato poteri affari militari coltivata cresciuta potere agricoltura"),
     ("pt", "usam anunciou preocupam diminuíram pedem continua",
      "forma estado professores melhores militares esposa paris distribuídos poder pesca"),
+    # Catalan: with the regular second persons plural of the lemma list that wordfreq lacks ("connecteu").
+    ("ca", "cliqueu seleccioneu connecteu inseriu funcioni premeu obriu",
+     "forma canvi estat solars connectat connectada museu ateneu"),
     # French: the lexicon's forms, and the "-ez" and "-ons" forms it lacks; names and nouns ending so stay out.
     # "cliquez": a regular form of a verb the list gives four forms of, and more frequent than its infinitive.
     ("fr", "pouvez récupère tapez consultez utilisez déplacez rappelons cliquez réinitialisez",

@@ -1,5 +1,5 @@
-"""Verb forms of Spanish, Italian, Portuguese, German, Dutch, Russian, Polish, Ukrainian, Czech and Greek, told from
-simplemma's lemma lists (MIT code; data read where it is installed, not copied): no PyPI package ships a
+"""Verb forms of Spanish, Italian, Portuguese, Catalan, German, Dutch, Russian, Polish, Ukrainian, Czech and Greek,
+told from simplemma's lemma lists (MIT code; data read where it is installed, not copied): no PyPI package ships a
 part-of-speech lexicon of these languages without a web framework's or a neural tagger's worth of dependencies, but
 a lemma list says which forms belong to a verb. French takes the forms in "-ez" and "-ons" its tagged lexicon
 lacks (`_ONLY_ENDINGS`), German the lowercase forms of verbs (`_Paradigms.german_verb_form`), which its lexicon
@@ -46,7 +46,7 @@ import wordfreq
 
 from toridaemon.pipeline import warmcache
 
-LANGUAGES = ("es", "it", "pt", "fr", "de", "nl", "ru", "pl", "uk", "cs", "el")
+LANGUAGES = ("es", "it", "pt", "ca", "fr", "de", "nl", "ru", "pl", "uk", "cs", "el")
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
 # does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). It lists few
@@ -57,6 +57,7 @@ _VERB_FORMS_OF = {"ru": 10, "uk": 5, "cs": 3}
 _NAME_RATIO = 30.0  # a form this many times as frequent as its infinitive is mostly another word
 _INFINITIVES = {
     "es": ("ar", "er", "ir", "ír"), "pt": ("ar", "er", "ir", "por", "pôr"), "it": ("are", "ere", "ire", "rre"),
+    "ca": ("ar", "er", "ir", "re"),
     "fr": ("er", "ir", "re", "oir"), "ru": ("ть", "ти", "чь", "ться", "тись", "чься"), "pl": ("ć", "c"),
     "uk": ("ти", "тися", "тись"), "cs": ("t", "ct", "ci"),  # not Ukrainian "-ть": nouns in "-ість" end so
     "el": ("ω", "ώ", "μαι"),  # Greek lists a verb by its first person: "επιλέγω", "έρχομαι"
@@ -140,6 +141,9 @@ _PARTICIPLES = {
            "to", "ta", "tos", "tas", "nte", "ntes"),
     "it": ("ato", "ata", "ati", "ate", "uto", "uta", "uti", "ute", "ito", "ita", "iti", "ite",
            "so", "sa", "si", "se", "to", "ta", "ti", "te", "nte", "nti"),
+    # Catalan past participles ("connectat", "connectada") and present ones made plural ("importants"); one in "-nt"
+    # is a gerund ("comprovant", "prement") unless a lemma of its own ("important", "corrent").
+    "ca": ("at", "ada", "ats", "ades", "it", "ida", "its", "ides", "ut", "uda", "uts", "udes", "nts"),
     "fr": (), "de": (), "nl": (), "ru": (), "pl": (), "uk": (), "cs": (),
     # Greek's passive participles decline as adjectives ("συνδεδεμένη συσκευή", a connected device; "-όμενος",
     # "-ούμενος" of the present: "περιστρεφόμενος")
@@ -159,6 +163,10 @@ _PRONOUNS = {
 }
 _DUTCH_VERB_FORMS = 5  # simplemma lists few forms of a Dutch verb ("bevestigen": 7)
 _GERMAN_ADJECTIVE = ("", "e", "en", "er", "es", "em")
+# The present second person plural of a regular verb, in which a manual addresses its reader ("connecteu" of
+# "connectar", "inseriu" of "inserir"), read from the lemma list beyond wordfreq's: most are in no list of general
+# text.
+_ADDRESSED = {"ca": ("eu", "iu")}
 _GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
 
 
@@ -205,7 +213,12 @@ def _derive(code: str) -> set[str]:
         forms = frequencies if large else {word: frequencies.get(word, 0.0) for word in lemmas}
         own = {"de": paradigms.german_verb_form, "nl": paradigms.dutch_verb_form}
         verb_form = own.get(code, paradigms.is_verb_form)
-        return {word for word, share in forms.items() if verb_form(word, share) or paradigms.with_pronouns(word)}
+        found = {word for word, share in forms.items() if verb_form(word, share) or paradigms.with_pronouns(word)}
+        addressed = _ADDRESSED.get(code)  # rare in wordfreq's text, common in a manual's
+        if addressed:
+            found.update(word for word in lemmas if word.endswith(addressed) and word not in forms
+                         and word[:-2] == lemmas[word][:-2] and verb_form(word, 0.0))
+        return found
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
         # lists the resources use are copied out of it (`resources.word_shares`).
