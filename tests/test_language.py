@@ -693,6 +693,13 @@ def test_spanish_italian_and_portuguese_verbs_end_no_term(code: str) -> None:
     # Catalan: with the regular second persons plural of the lemma list that wordfreq lacks ("connecteu").
     ("ca", "cliqueu seleccioneu connecteu inseriu funcioni premeu obriu",
      "forma canvi estat solars connectat connectada museu ateneu"),
+    # Croatian, Slovene, Slovak, Latvian and Lithuanian: only the second person plural of a verb; nouns ending so
+    # ("kvalitete", "elite") are none.
+    ("hr", "kliknite odaberite započnite otvorite umetnete", "kvalitete elite odabrati otvoriti"),
+    ("sl", "izberite kliknite določite", "izbrati kvalitete"),
+    ("sk", "kliknite vyberte otvorte", "vybrať otvoriť"),
+    ("lv", "izvēlieties skatiet atveriet sāciet", "izvēlēties skatīt"),
+    ("lt", "spauskite pasirinkite", "spausti pasirinkti"),
     # French: the lexicon's forms, and the "-ez" and "-ons" forms it lacks; names and nouns ending so stay out.
     # "cliquez": a regular form of a verb the list gives four forms of, and more frequent than its infinitive.
     ("fr", "pouvez récupère tapez consultez utilisez déplacez rappelons cliquez réinitialisez",

@@ -4,7 +4,8 @@ part-of-speech lexicon of these languages without a web framework's or a neural 
 a lemma list says which forms belong to a verb. French takes the forms in "-ez" and "-ons" its tagged lexicon
 lacks (`_ONLY_ENDINGS`), German the lowercase forms of verbs (`_Paradigms.german_verb_form`), which its lexicon
 lacks by the thousand ("klicken", "koppeln"), and Dutch the forms no noun is spelt as (`_Paradigms.dutch_verb_form`:
-"klikt", "selecteer").
+"klikt", "selecteer"). Croatian, Bosnian, Serbian (in Latin letters), Slovene, Slovak, Latvian and Lithuanian take
+only the second person plural (`_ADDRESSED_ONLY`).
 
 A form counts as a verb form ("transforman", "ricevono", "anunciou", "creciendo") when:
 - its lemma is an infinitive with many forms (`_VERB_FORMS` or more: a noun or an adjective has a few);
@@ -46,7 +47,10 @@ import wordfreq
 
 from toridaemon.pipeline import warmcache
 
-LANGUAGES = ("es", "it", "pt", "ca", "fr", "de", "nl", "ru", "pl", "uk", "cs", "el")
+# Languages whose verbs are told only by the endings of the second person plural (`_ADDRESSED_ONLY`), and the
+# lemma list each reads (Croatian, Bosnian and Serbian in Latin letters share simplemma's Serbo-Croatian one).
+_ADDRESSED_ONLY_LANGUAGES = {"hr": "hbs", "bs": "hbs", "sr": "hbs", "sl": "sl", "sk": "sk", "lv": "lv", "lt": "lt"}
+LANGUAGES = ("es", "it", "pt", "ca", "fr", "de", "nl", "ru", "pl", "uk", "cs", "el", *_ADDRESSED_ONLY_LANGUAGES)
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
 # does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). It lists few
@@ -167,6 +171,15 @@ _GERMAN_ADJECTIVE = ("", "e", "en", "er", "es", "em")
 # "connectar", "inseriu" of "inserir"), read from the lemma list beyond wordfreq's: most are in no list of general
 # text.
 _ADDRESSED = {"ca": ("eu", "iu")}
+# Where no rule tells the other forms from nouns and adjectives, the second person plural, in which a manual
+# addresses its reader, and its lemma's infinitive endings: Croatian "kliknite", "odaberite", Slovene "izberite",
+# Slovak "vyberte", Latvian "izvēlieties", Lithuanian "pasirinkite". A noun ending so is no form of an infinitive
+# ("kvalitete": "kvaliteta").
+_ADDRESSED_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "hbs": (("ite", "ete", "ate", "jte"), ("ti", "ći")), "sl": (("ite", "ete", "ate", "jte"), ("ti", "či")),
+    "sk": (("te",), ("ť",)), "lv": (("iet", "ieties"), ("t", "ties")),
+    "lt": (("kite", "kitės", "ate", "ite"), ("ti", "tis")),
+}
 _GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
 
 
@@ -200,7 +213,9 @@ def _verb_forms(code: str) -> frozenset[str]:
 def _derive(code: str) -> set[str]:
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
-    lemmas = DefaultDictionaryFactory().get_dictionary(code)  # its own cache: gone with this factory
+    lemmas = DefaultDictionaryFactory().get_dictionary(_list_of(code))  # its own cache: gone with this factory
+    if code in _ADDRESSED_ONLY_LANGUAGES:
+        return _addressed(lemmas, *_ADDRESSED_ONLY[_list_of(code)])
     try:
         large = code in wordfreq.available_languages("large")
         frequencies = wordfreq.get_frequency_dict(code, wordlist="large" if large else "small")
@@ -434,9 +449,20 @@ def _last_vowel_accented(stem: str) -> str:
     return stem
 
 
+def _addressed(lemmas: Mapping[str, str], endings: tuple[str, ...], infinitives: tuple[str, ...]) -> set[str]:
+    """The forms with one of `endings` of lemmas with one of `infinitives`, other than lemmas (`_ADDRESSED_ONLY`)."""
+    own = set(lemmas.values())
+    return {word for word, lemma in lemmas.items()
+            if word.endswith(endings) and lemma.endswith(infinitives) and word not in own and word.islower()}
+
+
+def _list_of(code: str) -> str:
+    return _ADDRESSED_ONLY_LANGUAGES.get(code, code)
+
+
 def _data_file(code: str) -> Path | None:
     """simplemma's packed lemma list of `code`, or None when simplemma is not installed."""
-    return installed_file("simplemma", f"strategies/dictionaries/data/{code}.plzma")
+    return installed_file("simplemma", f"strategies/dictionaries/data/{_list_of(code)}.plzma")
 
 
 def installed_file(package: str, name: str) -> Path | None:
