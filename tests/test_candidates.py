@@ -50,11 +50,27 @@ def test_terms_run_on_across_wrapped_lines_but_not_across_lines_their_author_end
     assert found["plain unicode text"] == 2  # a full line wrapped before a capital
     assert found["boy camp"] == 1 and found["neverland harbour"] == 1 and found["member service"] == 1
     assert not any(phrase in key for key in found for phrase in ("pan lost", "camp neverland", "harbour member"))
-    assert candidates.mark_ended_lines("Lost Boys Camp\nNeverland", 40) == "Lost Boys Camp\n\nNeverland"
+    assert candidates.mark_ended_lines("Lost Boys Camp\nNeverland", 40) == "Lost Boys Camp\u2063\nNeverland"
     assert candidates.mark_ended_lines("Lost Boys Camp\nneverland", 40) == "Lost Boys Camp\nneverland"
     assert candidates.mark_ended_lines("Lost Boys Camp\nNeverland", 0) == "Lost Boys Camp\nNeverland"
     assert candidates.full_line(["a\n\nbb\nccc\n  dddd  \neeeee", "ffffff"]) == 5
     assert candidates.full_line(["one line only\n\n"]) == 0
+
+
+def test_a_narrow_section_is_measured_against_its_own_lines_and_an_ended_line_opens_no_sentence() -> None:
+    """A section laid out narrower than the rest (a column, a box) wraps its lines shorter: against the document's
+    full line, "tiefes neuronales⏎Netz" read as ended. After an ended line the next word does not open a sentence:
+    a German heading's capitalised infinitive is a noun ("Verfahren zur Bildanalyse"), as on a wrapped line."""
+    de = language("de")
+    wide = "\n".join(["Dies ist eine lange Zeile eines breiten Abschnitts, die bis an den rechten Rand reicht."] * 20)
+    narrow = "Wir trainieren ein tiefes neuronales\nNetz mit vielen Bildern aus\nder Sammlung des Instituts."
+    found = extract([Span("body", 1, wide), Span("methods", 2, narrow)], de).counts["methods"]
+    assert found[normalize("tiefes neuronales Netz", de)] == 1, found
+    body = "\n".join([*["Die Analyse der Bilder folgt einem festen Ablauf mit mehreren Schritten und Regeln."] * 8,
+                       "Inhalt", "Verfahren zur Bildanalyse", "Ergebnisse der Messungen"])
+    counted = extract([Span("body", 1, body)], de).counts["body"]
+    assert normalize("Verfahren", de) in counted and normalize("Inhalt", de) in counted, counted
+    assert not any(key.startswith(normalize("Inhalt", de) + " ") for key in counted), counted
 
 
 def test_a_latin_letter_under_accents_no_letter_is_made_of_is_no_word() -> None:

@@ -147,6 +147,9 @@ _CACHE_LIMIT = 200_000
 # (`mark_ended_lines`). A wrapped line of justified or ragged text falls short of a full one by less than the
 # word it could not take: lines of proportional type vary by some tenth in characters.
 _ENDED_LINE_ROOM = 0.8
+# Put at the end of such a line: a character of no word, which bounds terms as punctuation does and, unlike a blank
+# line, does not make the next word open a sentence (a German heading's "Verfahren zur Bildanalyse" is a noun).
+LINE_ENDED = "\u2063"  # INVISIBLE SEPARATOR
 _CACHED_CHARS = MAX_WORD_CHARS + 2  # a longer token is no word (`classify`: None), whatever its case or "'s"
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
@@ -230,11 +233,12 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     table = CandidateTable()
     seen: set[str] = set()  # tokens outside the title: titles capitalise every word, only the rest tell names
     variants: dict[str, dict[str, int]] | None = {} if lang.agglutinative else None
-    full = 0 if lang.unspaced else full_line([span.text for span in spans if span.section != "title"])
     for span in spans:
         counts = table.counts.setdefault(span.section, {})
         title = span.section == "title"
-        text = dehyphenate(span.text, lang) if title else mark_ended_lines(dehyphenate(span.text, lang), full)
+        text = dehyphenate(span.text, lang)
+        if not title and not lang.unspaced:
+            text = mark_ended_lines(text, full_line([text]))
         table.words = _count(text, counts, table, lang, cache, seen=None if title else seen, variants=variants)
     if variants:
         for key, written in variants.items():
@@ -261,12 +265,12 @@ def full_line(texts: list[str]) -> int:
 
 
 def mark_ended_lines(text: str, full: int) -> str:
-    """`text` with a blank line, which bounds terms, after each line its author ended: a line after which the next
+    """`text` with `LINE_ENDED`, which bounds terms, after each line its author ended: a line after which the next
     line's first word would have fit, with room to spare (`_ENDED_LINE_ROOM` of a `full` line, from `full_line`
-    over the whole document), that word not lowercase. Terms run on across a line the text wrapped
-    ("neural⏎networks"), not across the lines of an address ("12345 Musterhausen⏎Mitglied Nr. 4711"), a title
-    page, a heading, a list or a table. `full` is 0 for the unspaced scripts, whose lines hold no words to
-    measure: nothing is marked."""
+    over the text's own lines: a narrow column or box is measured against itself), that word not lowercase (in a
+    script without case, the room alone tells). Terms run on across a line the text wrapped ("neural⏎networks"),
+    not across the lines of an address ("12345 Musterhausen⏎Mitglied Nr. 4711"), a title page, a heading, a list
+    or a table. Not called for the unspaced scripts, whose lines hold no words to measure."""
     room = _ENDED_LINE_ROOM * full
     if "\n" not in text or room < 2:
         return text
@@ -280,7 +284,7 @@ def mark_ended_lines(text: str, full: int) -> str:
         return text
     pieces = text.split("\n")
     for index in ended:
-        pieces[index] += "\n"
+        pieces[index] += LINE_ENDED
     return "\n".join(pieces)
 
 

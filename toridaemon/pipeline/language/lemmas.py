@@ -180,6 +180,9 @@ _ADDRESSED_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "sk": (("te",), ("ť",)), "lv": (("iet", "ieties"), ("t", "ties")),
     "lt": (("kite", "kitės", "ate", "ite"), ("ti", "tis")),
 }
+# Where nouns and ordinals end as infinitives do (Slovak "sieť", network, whose plural is "siete"; Slovene
+# "deseti", tenth), a verb is told by a form of its past, as in Czech (`_with_past`): "vybral", "izbrala".
+_ADDRESSED_PAST = {"sl": ("la", "li", "lo"), "sk": ("la", "li", "lo")}
 _GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
 
 
@@ -215,7 +218,7 @@ def _derive(code: str) -> set[str]:
 
     lemmas = DefaultDictionaryFactory().get_dictionary(_list_of(code))  # its own cache: gone with this factory
     if code in _ADDRESSED_ONLY_LANGUAGES:
-        return _addressed(lemmas, *_ADDRESSED_ONLY[_list_of(code)])
+        return _addressed(lemmas, *_ADDRESSED_ONLY[_list_of(code)], _ADDRESSED_PAST.get(_list_of(code), ()))
     try:
         large = code in wordfreq.available_languages("large")
         frequencies = wordfreq.get_frequency_dict(code, wordlist="large" if large else "small")
@@ -284,13 +287,19 @@ class _Paradigms:
         """A lowercase form of a verb, its infinitive too ("klicken", "klickt"): German writes nouns capitalised,
         and `candidates` reads a capitalised infinitive as a noun but where it opens a sentence ("Klicken Sie").
         Not a participle or an adjective, which decline (`_declines_as_adjective`), nor, but for the infinitive, a
-        form whose capitalised spelling is a noun ("arbeit", "test": "Arbeit", "Test")."""
+        form whose capitalised spelling is a noun ("arbeit", "test": "Arbeit", "Test"), nor an infinitive spelt as
+        another noun's plural ("schichten")."""
         lemma = self.lemmas.get(word)
         if (lemma is None or len(word) < 3 or not word.isalpha() or not word.islower() or not lemma.islower()
                 or not lemma.endswith(_INFINITIVES[self.code]) or self.forms[lemma] < _VERB_FORMS
                 or self._declines_as_adjective(word)):
             return False
-        if word != lemma and (word in self.forms or self.lemmas.get(word.capitalize(), "")[:1].isupper()):
+        noun = self.lemmas.get(word.capitalize(), "")
+        if word != lemma and (word in self.forms or noun[:1].isupper()):
+            return False
+        if word == lemma and noun[:1].isupper() and noun != word.capitalize():
+            # The plural of a noun ("Schichten", "Gruppen": "Schicht", "Gruppe"), for which simplemma makes up a
+            # verb's forms: opening a sentence, it would be taken for one. Not "Klicken" or "Lernen".
             return False
         return share <= _NAME_RATIO * self.frequencies.get(lemma, 0.0) or share < 1e-6
 
@@ -449,11 +458,15 @@ def _last_vowel_accented(stem: str) -> str:
     return stem
 
 
-def _addressed(lemmas: Mapping[str, str], endings: tuple[str, ...], infinitives: tuple[str, ...]) -> set[str]:
-    """The forms with one of `endings` of lemmas with one of `infinitives`, other than lemmas (`_ADDRESSED_ONLY`)."""
+def _addressed(lemmas: Mapping[str, str], endings: tuple[str, ...], infinitives: tuple[str, ...],
+               past: tuple[str, ...]) -> set[str]:
+    """The forms with one of `endings` of lemmas with one of `infinitives` and, given `past` endings, a form with
+    one of those, other than lemmas (`_ADDRESSED_ONLY`, `_ADDRESSED_PAST`)."""
     own = set(lemmas.values())
+    verbs = {lemma for word, lemma in lemmas.items() if word.endswith(past) and word != lemma} if past else None
     return {word for word, lemma in lemmas.items()
-            if word.endswith(endings) and lemma.endswith(infinitives) and word not in own and word.islower()}
+            if word.endswith(endings) and lemma.endswith(infinitives) and word not in own and word.islower()
+            and (verbs is None or lemma in verbs)}
 
 
 def _list_of(code: str) -> str:

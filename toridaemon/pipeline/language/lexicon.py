@@ -13,10 +13,13 @@
   singular finite verb or an imperative ("werkt", "gaf"; not "gebruik", a noun first). Infinitives and plural
   forms stay out: they are spelled as plural nouns ("vragen", "werken", "beelden"). simplemma's third persons and
   stems of verbs in "-eren" and "-igen" it lacks fill it in ("klikt", "selecteer", "bevestig": `lemmas.py`).
-- Spanish, Italian, Portuguese, Russian, Polish, Ukrainian, Czech: no PyPI package ships a tagged lexicon of these
-  without a web framework's worth of dependencies; their verb forms are told from simplemma's lemma lists instead
-  (`lemmas.py`).
+- Spanish, Italian, Portuguese, Catalan, Russian, Polish, Ukrainian, Czech, Greek, and (their second person plural
+  only) Croatian, Bosnian, Serbian, Slovene, Slovak, Latvian and Lithuanian: no PyPI package ships a tagged lexicon
+  of these without a web framework's worth of dependencies; their verb forms are told from simplemma's lemma lists
+  instead (`lemmas.py`).
 Other languages have none. A missing package gives an empty set, so the engine runs without it.
+
+The French lexicon also tells adverbs in "-ment" ("automatiquement") from nouns ("développement"): `adverb_forms`.
 
 The German lexicon also tells proper nouns (NE: given and family names, places, "peter", "müller", "berlin") from
 the words it knows as common ones: German capitalises every noun, so only those tags tell "Peter Musterfrau" from
