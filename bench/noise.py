@@ -15,7 +15,8 @@ concepts:
   two or three words the text writes capitalised, the first a given name of the US census lists shipped in the
   `names` package (when installed), the last a family name of those lists or a word rare in wordfreq's list of
   the document's language (under `_RARE_ZIPF`: "Markus Kohm", "Peter Musterfrau", which no census list holds).
-Target: each share at most 3 %.
+Target: each share at most 3 %. Also printed, with no target: concepts of several words found in their document's
+text only across a line break ("Musterhausen Mitglied Nr" of an address: `joined_across_lines`).
 
 With `--gnome-help LANGS` (or `all`), GNOME's desktop help in those languages is added as plain texts, one per
 language and topic (Debian's gnome-user-docs: 40 translations, 32 with enough translated text, among them
@@ -67,7 +68,9 @@ class Tally:
     duplicates: int = 0
     function_words: int = 0
     names_markup: int = 0
-    examples: dict[str, list[str]] = field(default_factory=lambda: {"dup": [], "func": [], "name": []})
+    across_lines: int = 0
+    examples: dict[str, list[str]] = field(
+        default_factory=lambda: {"dup": [], "func": [], "name": [], "lines": []})
 
     def share(self, count: int) -> float:
         return 100 * count / self.concepts if self.concepts else 0.0
@@ -230,24 +233,37 @@ def _rare(word: str, language: str | None) -> bool:
     return _zipf(word, code) < _RARE_ZIPF
 
 
-def results(paths: list[Path], texts: list[tuple[str, str]]) -> Iterator[tuple[str, Any]]:
-    """(name, result) of each PDF and each text, read as the daemon reads them (default settings)."""
+def results(paths: list[Path], texts: list[tuple[str, str]]) -> Iterator[tuple[str, Any, str]]:
+    """(name, result, text) of each PDF and each text, read as the daemon reads them (default settings); a PDF's
+    text is its pages' as the pipeline reads them, read again for `joined_across_lines`."""
     from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
+    from toridaemon.pipeline.text.document import read_document
 
     options = PipelineOptions(max_concepts=TOP)
     for path in paths:
         try:
-            yield path.name, analyze_pdf(path, options)
+            result = analyze_pdf(path, options)
+            yield path.name, result, "\f".join(read_document(path.read_bytes(), options).pages)
         except PipelineError as error:
             print(f"  {path.name}: {error}", file=sys.stderr)
     for name, text in texts:
-        yield name, analyze_text(text, settings=options, name=name)
+        yield name, analyze_text(text, settings=options, name=name), text
 
 
-def tally(documents: Iterable[tuple[str, Any]], show: bool) -> Tally:
+def joined_across_lines(name: str, text: str) -> bool:
+    """Whether a concept of several words occurs in `text` only with a line break between two of its words: a
+    line of an address, a title page or a table run on into the next ("Musterhausen Mitglied Nr")."""
+    words = name.split()
+    if len(words) < 2:
+        return False
+    found = [match.group() for match in re.finditer(r"\s+".join(map(re.escape, words)), text, re.IGNORECASE)]
+    return bool(found) and all("\n" in occurrence for occurrence in found)
+
+
+def tally(documents: Iterable[tuple[str, Any, str]], show: bool) -> Tally:
     given, family = person_names()
     total = Tally()
-    for name, result in documents:
+    for name, result, text in documents:
         function = function_words(result.language)
         earlier: list[list[str]] = []
         for concept in result.concepts[:TOP]:
@@ -263,6 +279,9 @@ def tally(documents: Iterable[tuple[str, Any]], show: bool) -> Tally:
             if is_name_or_markup(concept.name, concept.context, given, family, result.language):
                 total.names_markup += 1
                 total.examples["name"].append(concept.name)
+            if joined_across_lines(concept.name, text):
+                total.across_lines += 1
+                total.examples["lines"].append(concept.name)
         if show:
             print(f"  {name} [{result.language}]: {', '.join(c.name for c in result.concepts[:TOP])}")
     return total
@@ -298,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         share = total.share(count)
         verdict = "met" if share <= TARGET else "NOT met"
         print(f"  {label:<27} {share:5.1f} %  ({count})  {verdict}; e.g. {', '.join(total.examples[key][:6])}")
+    print(f"  {'joined across lines':<27} {total.share(total.across_lines):5.1f} %  ({total.across_lines})  "
+          f"no target; e.g. {', '.join(total.examples['lines'][:6])}")
     return 0
 
 
