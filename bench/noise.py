@@ -251,13 +251,16 @@ def results(paths: list[Path], texts: list[tuple[str, str]]) -> Iterator[tuple[s
 
 
 def joined_across_lines(name: str, text: str) -> bool:
-    """Whether a concept of several words occurs in `text` only with a line break between two of its words: a
-    line of an address, a title page or a table run on into the next ("Musterhausen Mitglied Nr")."""
+    """Whether a concept of several words occurs in `text` only with a line or page break between two of its
+    words: a line of an address, a title page or a table run on into the next ("Musterhausen Mitglied Nr"). Its
+    first word starts a word of the text; its last may go on ("molecule" of "molecules"). A PDF's pages are read
+    again for this: a page read by OCR may read otherwise than the first time."""
     words = name.split()
     if len(words) < 2:
         return False
-    found = [match.group() for match in re.finditer(r"\s+".join(map(re.escape, words)), text, re.IGNORECASE)]
-    return bool(found) and all("\n" in occurrence for occurrence in found)
+    pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, words))
+    found = [match.group() for match in re.finditer(pattern, text, re.IGNORECASE)]
+    return bool(found) and all("\n" in occurrence or "\f" in occurrence for occurrence in found)
 
 
 def tally(documents: Iterable[tuple[str, Any, str]], show: bool) -> Tally:

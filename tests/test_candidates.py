@@ -57,19 +57,30 @@ def test_terms_run_on_across_wrapped_lines_but_not_across_lines_their_author_end
     assert candidates.full_line(["one line only\n\n"]) == 0
 
 
-def test_a_narrow_section_is_measured_against_its_own_lines_and_an_ended_line_opens_no_sentence() -> None:
+def test_a_column_is_measured_against_its_own_lines_a_title_page_or_an_address_against_the_document() -> None:
     """A section laid out narrower than the rest (a column, a box) wraps its lines shorter: against the document's
-    full line, "tiefes neuronales⏎Netz" read as ended. After an ended line the next word does not open a sentence:
-    a German heading's capitalised infinitive is a noun ("Verfahren zur Bildanalyse"), as on a wrapped line."""
+    full line, "tiefes neuronales⏎Netz" read as ended. An address or a title page alone on its page has lines short
+    and of any length: measured against itself, none read as ended ("Musterhausen⏎Mitglied")."""
     de = language("de")
     wide = "\n".join(["Dies ist eine lange Zeile eines breiten Abschnitts, die bis an den rechten Rand reicht."] * 20)
-    narrow = "Wir trainieren ein tiefes neuronales\nNetz mit vielen Bildern aus\nder Sammlung des Instituts."
+    narrow = ("Im Labor trainieren wir ein neues\nModell mit vielen Bildern aus der\nSammlung, ein tiefes neuronales\n"
+              "Netz mit vielen Schichten, das die\nBilder des Instituts einordnet.")
     found = extract([Span("body", 1, wide), Span("methods", 2, narrow)], de).counts["methods"]
     assert found[normalize("tiefes neuronales Netz", de)] == 1, found
+    address = "Max Mustermann\nHauptstraße 5\n12345 Musterhausen\nMitglied Nr. 4711\n"
+    counted = extract([Span("body", 1, address), Span("body", 2, wide)], de).counts["body"]
+    assert not any(normalize("Musterhausen Mitglied", de) in key for key in counted), counted
+
+
+def test_a_capitalised_german_infinitive_after_an_ended_line_is_a_verb_only_before_sie_or_wir() -> None:
+    """A heading's "Verfahren zur Bildanalyse" is a noun; "Klicken Sie" opening a list's line is a verb."""
+    de = language("de")
     body = "\n".join([*["Die Analyse der Bilder folgt einem festen Ablauf mit mehreren Schritten und Regeln."] * 8,
-                       "Inhalt", "Verfahren zur Bildanalyse", "Ergebnisse der Messungen"])
+                       "Inhalt", "Verfahren zur Bildanalyse", "Datei öffnen", "Klicken Sie auf das Symbol.",
+                       "Grenzen der Methode sind bekannt."])
     counted = extract([Span("body", 1, body)], de).counts["body"]
     assert normalize("Verfahren", de) in counted and normalize("Inhalt", de) in counted, counted
+    assert normalize("Grenzen", de) in counted and normalize("Klicken", de) not in counted, counted
     assert not any(key.startswith(normalize("Inhalt", de) + " ") for key in counted), counted
 
 

@@ -147,21 +147,23 @@ _CACHE_LIMIT = 200_000
 # (`mark_ended_lines`). A wrapped line of justified or ragged text falls short of a full one by less than the
 # word it could not take: lines of proportional type vary by some tenth in characters.
 _ENDED_LINE_ROOM = 0.8
-# Put at the end of such a line: a character of no word, which bounds terms as punctuation does and, unlike a blank
-# line, does not make the next word open a sentence (a German heading's "Verfahren zur Bildanalyse" is a noun).
+_COLUMN_NEAR = 0.85  # most lines of a column of text come this near its full line (`_measure`)
+# Put at the end of such a line: a character of no word, which bounds terms as punctuation does.
 LINE_ENDED = "\u2063"  # INVISIBLE SEPARATOR
 _CACHED_CHARS = MAX_WORD_CHARS + 2  # a longer token is no word (`classify`: None), whatever its case or "'s"
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
 # Whether a word may end a term: never (an English past participle, a German word not capitalised), always, or
 # only after a singular word (an English word that is only a verb: after a plural it is a clause's verb, "methods
-# exist", and bounds terms; alone it is no concept); or always unless it opens a sentence (a German infinitive
+# exist", and bounds terms; alone it is no concept); or always unless "Sie" or "wir" follows it (a German infinitive
 # written with a capital: a noun, "das Verfahren", but a verb in "Wählen Sie die Datei"). `LINK`: a preposition
 # joining a noun to its complement ("base de datos": `Language.linkers`), inside a term only, once. Its key word is
 # `LINK_MARK` whichever linker it is ("bas ~ dat"): "analyse des données" and "analyse de données" are one term, and
 # no word whose stem is spelt as a linker ("dose", "dos" in Portuguese) is taken for one.
 NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK = 0, 1, 2, 3, 4
-_SENTENCE_MARK = re.compile(r"[.!?:\n]")  # in a punctuation token: the next word opens a sentence or a paragraph
+# The pronouns after a German verb that opens a clause, as an instruction ("Wählen Sie", "Öffnen Sie") or a
+# suggestion ("Lernen wir"): a capitalised infinitive before one is a verb, elsewhere a noun.
+_ADDRESSING = frozenset(("Sie", "wir"))
 _INFINITIVE_ENDINGS = ("en", "ern", "eln")  # German infinitives, the verb forms that are also nouns
 # token → (normalised word, how it may end a term, whether it is singular: its fold left it as written), or None
 # for a boundary.
@@ -233,12 +235,13 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     table = CandidateTable()
     seen: set[str] = set()  # tokens outside the title: titles capitalise every word, only the rest tell names
     variants: dict[str, dict[str, int]] | None = {} if lang.agglutinative else None
+    document = 0 if lang.unspaced else full_line([span.text for span in spans if span.section != "title"])
     for span in spans:
         counts = table.counts.setdefault(span.section, {})
         title = span.section == "title"
         text = dehyphenate(span.text, lang)
         if not title and not lang.unspaced:
-            text = mark_ended_lines(text, full_line([text]))
+            text = mark_ended_lines(text, _measure(text, document))
         table.words = _count(text, counts, table, lang, cache, seen=None if title else seen, variants=variants)
     if variants:
         for key, written in variants.items():
@@ -259,18 +262,36 @@ def dehyphenate(text: str, lang: Language = ENGLISH) -> str:
 def full_line(texts: list[str]) -> int:
     """The characters of a full line of `texts`: of their lines that hold text, the longest but a fifth; 0 for
     fewer than two such lines."""
+    return _full(_widths(texts))
+
+
+def _widths(texts: list[str]) -> list[int]:
+    """The lengths of the lines of `texts` that hold text, shortest first."""
     widths = sorted(len(line.strip()) for text in texts for line in text.split("\n"))
-    first = bisect.bisect_right(widths, 0)  # the blank lines
-    return widths[first + (len(widths) - first) * 4 // 5] if len(widths) - first >= 2 else 0
+    return widths[bisect.bisect_right(widths, 0) :]  # not the blank lines
+
+
+def _full(widths: list[int]) -> int:
+    return widths[len(widths) * 4 // 5] if len(widths) >= 2 else 0
+
+
+def _measure(text: str, document: int) -> int:
+    """The full line the lines of a section's `text` are measured against: its own where most of its lines come
+    within `_COLUMN_NEAR` of it, as a column of text's do (a narrow column or box wraps shorter lines than the rest
+    of the document); else the `document`'s, as for a title page's or an address's lines, short and of any length."""
+    widths = _widths([text])
+    own = _full(widths)
+    near = len(widths) - bisect.bisect_left(widths, _COLUMN_NEAR * own)
+    return own if 2 * near > len(widths) else document
 
 
 def mark_ended_lines(text: str, full: int) -> str:
     """`text` with `LINE_ENDED`, which bounds terms, after each line its author ended: a line after which the next
-    line's first word would have fit, with room to spare (`_ENDED_LINE_ROOM` of a `full` line, from `full_line`
-    over the text's own lines: a narrow column or box is measured against itself), that word not lowercase (in a
-    script without case, the room alone tells). Terms run on across a line the text wrapped ("neural⏎networks"),
-    not across the lines of an address ("12345 Musterhausen⏎Mitglied Nr. 4711"), a title page, a heading, a list
-    or a table. Not called for the unspaced scripts, whose lines hold no words to measure."""
+    line's first word would have fit, with room to spare (`_ENDED_LINE_ROOM` of a `full` line: `_measure`), that
+    word not lowercase (in a script without case, the room alone tells). Terms run on across a line the text
+    wrapped ("neural⏎networks"), not across the lines of an address ("12345 Musterhausen⏎Mitglied Nr. 4711"), a
+    title page, a heading, a list or a table. Not called for the unspaced scripts, whose lines hold no words to
+    measure."""
     room = _ENDED_LINE_ROOM * full
     if "\n" not in text or room < 2:
         return text
@@ -611,18 +632,18 @@ def _count(
     known = cache.get
     spaced = not lang.unspaced
     german = lang.capitalised_nouns  # read once: an attribute of a Python object, in the loop over every token
-    opening = True  # the next word opens a sentence (German only: see `NOUN_OR_VERB`)
     heads = table.heads if lang.linkers else None  # a linker is a word of its run: positions count it
-    for token in tokens:
+    for index, token in enumerate(tokens):
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
             info = _classified(token, lang, cache)
         # A word that is only a verb after a plural is a clause's: "algorithms adopt feedback linearization".
         verb = info is not None and info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2]
-        if german:
-            if info is not None and info[1] == NOUN_OR_VERB:
-                verb, info = (True, info) if opening else (verb, (info[0], ENDS, info[2]))  # a noun in a sentence
-            opening = _opens_next(token, opening)
+        if german and info is not None and info[1] == NOUN_OR_VERB:
+            # A noun but before "Sie" or "wir": "das Verfahren", a heading's "Verfahren zur Bildanalyse", "Grenzen
+            # der Methode" at a sentence's start; "Klicken Sie auf" after a list's ended line.
+            addressed = index + 1 < len(tokens) and tokens[index + 1] in _ADDRESSING
+            verb, info = (True, info) if addressed else (verb, (info[0], ENDS, info[2]))
         if info is None or verb:
             if run:
                 _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
@@ -637,14 +658,6 @@ def _count(
         _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
         position += len(run)
     return position
-
-
-def _opens_next(token: str, opening: bool) -> bool:
-    """Whether the word after `token` opens a sentence: after a word no, after a full stop or a paragraph break
-    yes, after other punctuation as after what came before it (a quote or a bracket)."""
-    if token[:1].isalnum():
-        return False
-    return opening or _SENTENCE_MARK.search(token) is not None
 
 
 def _written(words: list[str]) -> str:

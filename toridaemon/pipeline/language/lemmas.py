@@ -166,6 +166,7 @@ _PRONOUNS = {
            "sela", "mene", "tene", "sene", "cene", "gli", "mi", "ti", "si", "ci", "vi", "lo", "la", "li", "le", "ne"),
 }
 _DUTCH_VERB_FORMS = 5  # simplemma lists few forms of a Dutch verb ("bevestigen": 7)
+_GERMAN_IN_USE = 10**-6.5  # a word's share of text: Zipf 2.5 ("mietet" 2.9, "schichtet" 2.3, "gruppt" none)
 _GERMAN_ADJECTIVE = ("", "e", "en", "er", "es", "em")
 # The present second person plural of a regular verb, in which a manual addresses its reader ("connecteu" of
 # "connectar", "inseriu" of "inserir"), read from the lemma list beyond wordfreq's: most are in no list of general
@@ -182,7 +183,7 @@ _ADDRESSED_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 # Where nouns and ordinals end as infinitives do (Slovak "sieť", network, whose plural is "siete"; Slovene
 # "deseti", tenth), a verb is told by a form of its past, as in Czech (`_with_past`): "vybral", "izbrala".
-_ADDRESSED_PAST = {"sl": ("la", "li", "lo"), "sk": ("la", "li", "lo")}
+_ADDRESSED_PAST = {"sl": ("l", "la", "li", "lo"), "sk": ("l", "la", "li", "lo")}
 _GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
 
 
@@ -285,7 +286,7 @@ class _Paradigms:
 
     def german_verb_form(self, word: str, share: float) -> bool:
         """A lowercase form of a verb, its infinitive too ("klicken", "klickt"): German writes nouns capitalised,
-        and `candidates` reads a capitalised infinitive as a noun but where it opens a sentence ("Klicken Sie").
+        and `candidates` reads a capitalised infinitive as a noun but before "Sie" or "wir" ("Klicken Sie").
         Not a participle or an adjective, which decline (`_declines_as_adjective`), nor, but for the infinitive, a
         form whose capitalised spelling is a noun ("arbeit", "test": "Arbeit", "Test"), nor an infinitive spelt as
         another noun's plural ("schichten")."""
@@ -297,9 +298,10 @@ class _Paradigms:
         noun = self.lemmas.get(word.capitalize(), "")
         if word != lemma and (word in self.forms or noun[:1].isupper()):
             return False
-        if word == lemma and noun[:1].isupper() and noun != word.capitalize():
+        if word == lemma and noun[:1].isupper() and noun != word.capitalize() and not self._in_use(lemma):
             # The plural of a noun ("Schichten", "Gruppen": "Schicht", "Gruppe"), for which simplemma makes up a
-            # verb's forms: opening a sentence, it would be taken for one. Not "Klicken" or "Lernen".
+            # verb's forms: before "wir" it would be taken for one. Not "Klicken" or "Lernen", nor a verb
+            # that is also a plural ("mieten", "filmen": "Miete", "Film"), whose third person is in use.
             return False
         return share <= _NAME_RATIO * self.frequencies.get(lemma, 0.0) or share < 1e-6
 
@@ -317,6 +319,13 @@ class _Paradigms:
         if word.endswith("t"):
             return self.lemmas.get(word[:-1]) == lemma
         return (word.endswith("eer") and lemma.endswith("eren")) or (word.endswith("ig") and lemma.endswith("igen"))
+
+    def _in_use(self, infinitive: str) -> bool:
+        """Whether the third person singular of a German verb is a word of real text ("mietet", "filmt"; not
+        "gruppt", "schichtet"): `_GERMAN_IN_USE` or more frequent in wordfreq's list."""
+        stem = infinitive[:-2] if infinitive.endswith("en") else infinitive[:-1]
+        third = stem + ("et" if stem.endswith(("t", "d")) else "t")
+        return self.frequencies.get(third, 0.0) >= _GERMAN_IN_USE
 
     def _declines_as_adjective(self, word: str) -> bool:
         """Whether a German form, or its stem before an adjective's ending, is listed with the endings "-es" and
