@@ -3,7 +3,7 @@ told from simplemma's lemma lists (MIT code; data read where it is installed, no
 part-of-speech lexicon of these languages without a web framework's or a neural tagger's worth of dependencies, but
 a lemma list says which forms belong to a verb. French takes the forms in "-ez" and "-ons" its tagged lexicon
 lacks (`_ONLY_ENDINGS`), German the lowercase forms of verbs (`_Paradigms.german_verb_form`), which its lexicon
-lacks by the thousand ("klicken", "koppeln"), and Dutch the forms no noun is spelt as (`_Paradigms.dutch_verb_form`:
+lacks by the thousand ("klicken", "tippen"), and Dutch the forms no noun is spelt as (`_Paradigms.dutch_verb_form`:
 "klikt", "selecteer"). Croatian, Bosnian, Serbian (in Latin letters), Slovene, Slovak, Latvian and Lithuanian take
 only the second person plural (`_ADDRESSED_ONLY`).
 
