@@ -234,18 +234,24 @@ def _rare(word: str, language: str | None) -> bool:
 
 
 def results(paths: list[Path], texts: list[tuple[str, str]]) -> Iterator[tuple[str, Any, str]]:
-    """(name, result, text) of each PDF and each text, read as the daemon reads them (default settings); a PDF's
-    text is its pages' as the pipeline reads them, read again for `joined_across_lines`."""
-    from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_pdf, analyze_text
-    from toridaemon.pipeline.text.document import read_document
+    """(name, result, text) of each PDF and each text, read as the daemon reads them (default settings): a PDF's
+    pages are read once, as `analyze_pdf` reads them, and their text is the one its concepts come from (for
+    `joined_across_lines`)."""
+    from toridaemon.pipeline import PipelineError, PipelineOptions, analyze_text
+    from toridaemon.pipeline.concepts import analyze_pages
+    from toridaemon.pipeline.text import read_document
+    from toridaemon.pipeline.text.extract import read_input
 
     options = PipelineOptions(max_concepts=TOP)
     for path in paths:
         try:
-            result = analyze_pdf(path, options)
-            yield path.name, result, "\f".join(read_document(path.read_bytes(), options).pages)
+            document = read_document(read_input(path, options).data, options, name=path.name)
+            report = analyze_pages(document.pages, title=document.title or "", options=options,
+                                   detected=document.language)
         except PipelineError as error:
             print(f"  {path.name}: {error}", file=sys.stderr)
+            continue
+        yield path.name, report, "\f".join(document.pages)
     for name, text in texts:
         yield name, analyze_text(text, settings=options, name=name), text
 
@@ -253,8 +259,7 @@ def results(paths: list[Path], texts: list[tuple[str, str]]) -> Iterator[tuple[s
 def joined_across_lines(name: str, text: str) -> bool:
     """Whether a concept of several words occurs in `text` only with a line or page break between two of its
     words: a line of an address, a title page or a table run on into the next ("Musterhausen Mitglied Nr"). Its
-    first word starts a word of the text; its last may go on ("molecule" of "molecules"). A PDF's pages are read
-    again for this: a page read by OCR may read otherwise than the first time."""
+    first word starts a word of the text; its last may go on ("molecule" of "molecules")."""
     words = name.split()
     if len(words) < 2:
         return False

@@ -235,14 +235,11 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     table = CandidateTable()
     seen: set[str] = set()  # tokens outside the title: titles capitalise every word, only the rest tell names
     variants: dict[str, dict[str, int]] | None = {} if lang.agglutinative else None
-    document = 0 if lang.unspaced else full_line([span.text for span in spans if span.section != "title"])
-    for span in spans:
+    texts = _with_ended_lines(spans, [dehyphenate(span.text, lang) for span in spans], lang)
+    for span, text in zip(spans, texts, strict=True):
         counts = table.counts.setdefault(span.section, {})
-        title = span.section == "title"
-        text = dehyphenate(span.text, lang)
-        if not title and not lang.unspaced:
-            text = mark_ended_lines(text, _measure(text, document))
-        table.words = _count(text, counts, table, lang, cache, seen=None if title else seen, variants=variants)
+        seen_here = None if span.section == "title" else seen
+        table.words = _count(text, counts, table, lang, cache, seen=seen_here, variants=variants)
     if variants:
         for key, written in variants.items():
             table.surface[key] = _bare(written)
@@ -272,14 +269,28 @@ def _widths(texts: list[str]) -> list[int]:
 
 
 def _full(widths: list[int]) -> int:
+    """`full_line` of line lengths, shortest first."""
     return widths[len(widths) * 4 // 5] if len(widths) >= 2 else 0
 
 
-def _measure(text: str, document: int) -> int:
-    """The full line the lines of a section's `text` are measured against: its own where most of its lines come
-    within `_COLUMN_NEAR` of it, as a column of text's do (a narrow column or box wraps shorter lines than the rest
-    of the document); else the `document`'s, as for a title page's or an address's lines, short and of any length."""
-    widths = _widths([text])
+def _with_ended_lines(spans: list[Span], texts: list[str], lang: Language) -> list[str]:
+    """The spans' `texts` with the lines their author ended marked (`mark_ended_lines`), each measured by
+    `_measure`; not the title's, which wraps mid-phrase, nor in the unspaced scripts, whose lines hold no words to
+    measure. Each text's lines are measured once, for itself and for the document's full line."""
+    if lang.unspaced:
+        return texts
+    widths = {index: _widths([text]) for index, (span, text) in enumerate(zip(spans, texts, strict=True))
+              if span.section != "title"}
+    document = _full(sorted(width for each in widths.values() for width in each))
+    return [mark_ended_lines(text, _measure(widths[index], document)) if index in widths else text
+            for index, text in enumerate(texts)]
+
+
+def _measure(widths: list[int], document: int) -> int:
+    """The full line a section's lines (their `widths`, shortest first) are measured against: its own where most of
+    them come within `_COLUMN_NEAR` of it, as a column of text's do (a narrow column or box wraps shorter lines than
+    the rest of the document); else the `document`'s, as for a title page's or an address's lines, short and of any
+    length."""
     own = _full(widths)
     near = len(widths) - bisect.bisect_left(widths, _COLUMN_NEAR * own)
     return own if 2 * near > len(widths) else document
@@ -290,12 +301,12 @@ def mark_ended_lines(text: str, full: int) -> str:
     line's first word would have fit, with room to spare (`_ENDED_LINE_ROOM` of a `full` line: `_measure`), that
     word not lowercase (in a script without case, the room alone tells). Terms run on across a line the text
     wrapped ("neural⏎networks"), not across the lines of an address ("12345 Musterhausen⏎Mitglied Nr. 4711"), a
-    title page, a heading, a list or a table. Not called for the unspaced scripts, whose lines hold no words to
-    measure."""
+    title page, a heading, a list or a table."""
     room = _ENDED_LINE_ROOM * full
     if "\n" not in text or room < 2:
         return text
-    lines = [line.strip() for line in text.split("\n")]
+    pieces = text.split("\n")
+    lines = [piece.strip() for piece in pieces]
     ended = [
         index for index in range(len(lines) - 1)
         if (line := lines[index]) and (following := lines[index + 1]) and len(line) + 2 <= room
@@ -303,7 +314,6 @@ def mark_ended_lines(text: str, full: int) -> str:
     ]
     if not ended:
         return text
-    pieces = text.split("\n")
     for index in ended:
         pieces[index] += LINE_ENDED
     return "\n".join(pieces)

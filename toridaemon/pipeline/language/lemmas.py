@@ -264,7 +264,7 @@ class _Paradigms:
                 or word.endswith(_PARTICIPLES[self.code]) or _noun_lemma(self.code, lemma)
                 or self.declines(word, lemma)):
             return False
-        named = self.code not in _DECLENSIONS and self.lemmas.get(word.capitalize(), "")[:1].isupper()
+        named = self.code not in _DECLENSIONS and self._capitalised_lemma(word)[:1].isupper()
         if word in self.forms or named:
             # A lemma, or a name ("Suez"): its capitalised spelling has a lemma of its own. Not in Russian or
             # Polish, whose lists give a capitalised form to many verb forms ("Stanowi": "Stan").
@@ -295,7 +295,7 @@ class _Paradigms:
                 or not lemma.endswith(_INFINITIVES[self.code]) or self.forms[lemma] < _VERB_FORMS
                 or self._declines_as_adjective(word)):
             return False
-        noun = self.lemmas.get(word.capitalize(), "")
+        noun = self._capitalised_lemma(word)
         if word != lemma and (word in self.forms or noun[:1].isupper()):
             return False
         if word == lemma and noun[:1].isupper() and noun != word.capitalize() and not self._in_use(lemma):
@@ -314,7 +314,7 @@ class _Paradigms:
         if (lemma is None or lemma == word or word in self.forms or not word.isalpha() or len(word) < 4
                 or not lemma.endswith("en") or self.forms[lemma] < _DUTCH_VERB_FORMS
                 or (word.startswith("ge") and not lemma.startswith("ge"))
-                or self.lemmas.get(word.capitalize(), "")[:1].isupper()):  # a name: "Delft"
+                or self._capitalised_lemma(word)[:1].isupper()):  # a name: "Delft"
             return False
         if word.endswith("t"):
             return self.lemmas.get(word[:-1]) == lemma
@@ -351,7 +351,7 @@ class _Paradigms:
             if (self._infinitive_or_gerund(stem) or self._infinitive_or_gerund(plain)
                     or (self.code == "it" and self._infinitive_or_gerund(stem + "e"))  # "copiar-lo": "copiare"
                     or (self.code == "es" and plain != stem and self._verb(self.lemmas.get(plain)))):
-                return not self.lemmas.get(word.capitalize(), "")[:1].isupper() and not any(
+                return not self._capitalised_lemma(word)[:1].isupper() and not any(
                     self.lemmas.get(base) == base for base in _bases(self.code, word))
         return False
 
@@ -363,6 +363,11 @@ class _Paradigms:
         """Whether `lemma` is an infinitive with many forms."""
         return lemma is not None and lemma.endswith(_INFINITIVES[self.code]) and (
             self.forms[lemma] >= _VERB_FORMS_OF.get(self.code, _VERB_FORMS))
+
+    def _capitalised_lemma(self, word: str) -> str:
+        """The lemma of `word` written with a capital, "" for none: capitalised itself, a name ("Suez", "Delft") or,
+        in German, a noun ("Arbeit")."""
+        return self.lemmas.get(word.capitalize(), "")
 
     def _noun_case(self, word: str, lemma: str) -> bool:
         """A case of a noun spelt as an infinitive, under its lemma (Czech "státu", "států" of "stát", state and to
