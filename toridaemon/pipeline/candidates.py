@@ -189,6 +189,7 @@ class CandidateTable:
     heads: dict[str, int] = field(default_factory=dict)
     linked: set[str] = field(default_factory=set)  # the keys holding a linker ("bas ~ dat")
     filler: frozenset[Filler] = frozenset()  # the kinds of placeholder text it holds (see `filler.holds_filler`)
+    keywords: set[str] = field(default_factory=set)  # the keys of the document's own keywords (`add_keywords`)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -247,6 +248,23 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     table.titled = {lowercase(word) for word in titled} - plain
     table.filler = holds_filler(seen)
     return table
+
+
+def add_keywords(table: CandidateTable, keywords: list[tuple[str, str]], lang: Language = ENGLISH) -> None:
+    """Mark the keys of the keywords a document lists (`keywords.author_keywords`: each with the section that lists
+    it) in `table.keywords`. One that is no candidate (more words than `MAX_WORDS`, a second linker: "técnicas de
+    aprendizaje de máquina") is counted once where it is listed, first met where its earliest word was."""
+    for phrase, section in keywords:
+        key = normalize(phrase, lang)
+        if not key or key in table.keywords:
+            continue
+        table.keywords.add(key)
+        if key not in table.first:
+            counts = table.counts.setdefault(section, {})
+            counts[key] = 1
+            table.first[key] = min((table.first[word] for word in key.split(" ") if word in table.first),
+                                   default=table.words)
+            table.surface[key] = lowercase(" ".join(phrase.split()))
 
 
 def dehyphenate(text: str, lang: Language = ENGLISH) -> str:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import regex
 
 from toridaemon.pipeline import conceptdb
-from toridaemon.pipeline.candidates import extract
+from toridaemon.pipeline.candidates import add_keywords, extract
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
+from toridaemon.pipeline.keywords import author_keywords
 from toridaemon.pipeline.language import Language, detect_language, language, mixed, other_languages
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.options import PipelineOptions
@@ -71,6 +72,7 @@ def analyze_pages(
             code = told if told is not None or table.filler != {"blindtext"} else code
         lang = _resources(code, spans, options)
         table = extract(spans, lang)
+    add_keywords(table, author_keywords(spans), lang)
     database = conceptdb.load(options.concept_db_paths, language(code))  # the main language's
     ranked, candidates = score(table, database.match(spans), options, lang)
     concepts_done = time.perf_counter()

@@ -1,0 +1,111 @@
+"""The keywords a document lists for itself: found, bounded, and raised among its concepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline.keywords import FRONT_CHARS, author_keywords
+from toridaemon.pipeline.sections import SECTION_NAMES, Span, split_sections
+
+# Each list's words recur in the body: an item counts only where they occur outside the list.
+BODY = (
+    "We study sensor networks, epidemiology, random key predistribution and random graphs. Las bases de objetos "
+    "se agrupan con estereotipos y clases. Solomon Islands development, the state and the church meet kastom in "
+    "state reform at locations of persons. Eficiencia y consumo de HPC. Gene networks and gene expression. "
+    "Técnicas de aprendizaje de máquina, roles de grupo y personalización. 深度学习和神经网络的研究。\n"
+)
+
+
+def listed(front: str) -> list[str]:
+    return [item for item, _ in author_keywords(split_sections([front + "\n\n" + BODY], ""))]
+
+
+@pytest.mark.parametrize(("front", "expected"), [
+    # A colon, commas and a full stop that ends the list.
+    ("Keywords: Eficiencia, consumo, HPC.\nThis paper measures energy.", ["Eficiencia", "consumo", "HPC"]),
+    # IEEE's dash; a wrapped line; the list ends at a heading without a full stop.
+    ("Index Terms—Sensor Networks, Epidemiology, Random Key\nPredistribution, Random Graph\nIntroduction\nText.",
+     ["Sensor Networks", "Epidemiology", "Random Key Predistribution", "Random Graph"]),
+    # The label alone on its line, in capitals; the list ends at a blank line.
+    ("PALABRAS CLAVE\nbases, objetos, estereotipos, clases\n\nLas clases de objetos.",
+     ["bases", "objetos", "estereotipos", "clases"]),
+    # Items wrapped over lines, semicolons, a numbered heading after the list.
+    ("Palabras clave: Técnicas de aprendizaje\nde máquina; Roles de grupo;\nPersonalización\n2 Motivos\nTexto.",
+     ["Técnicas de aprendizaje de máquina", "Roles de grupo", "Personalización"]),
+    # No mark: two items or more make it a list.
+    ("Keywords Solomon Islands, development, state, church, kastom, state reform.\n",
+     ["Solomon Islands", "development", "state", "church", "kastom", "state reform"]),
+    # Springer's middle dots; spaced dashes.
+    ("Keywords Eficiencia · consumo · HPC\n", ["Eficiencia", "consumo", "HPC"]),
+    ("Keywords: Eficiencia – consumo - HPC.\n", ["Eficiencia", "consumo", "HPC"]),
+    # Inside a line (text whose lines were joined) before a colon; the list ran into prose, which ends it.
+    ("Results are shown. Keywords: gene networks; gene expression; development Introduction The state of the "
+     "church is a concern of this paper, and kastom too", ["gene networks", "gene expression"]),
+    # Chinese, with full-width marks.
+    ("关键词：深度学习；神经网络\n", ["深度学习", "神经网络"]),
+])
+def test_a_listed_keyword_is_found_in_the_formats_papers_use(front: str, expected: list[str]) -> None:
+    assert listed(front) == expected
+
+
+@pytest.mark.parametrize("front", [
+    # A lowercase word alone on its line: a figure's label ("keywords", "locations", "persons"), no list's.
+    "keywords\nlocations, persons\n\nMore text.",
+    # A Capitalised "Keywords" opening a heading, with no mark and one item.
+    "Keywords in Development\n\nThe state of the church.\n",
+    # Inside a line but before no colon.
+    "We ranked the Keywords development, state and church by weight.\n",
+    # Not Capitalised inside a line.
+    "the ads have keywords: development, state, church.\n",
+])
+def test_prose_about_keywords_is_no_list(front: str) -> None:
+    assert listed(front) == []
+
+
+def test_a_list_past_the_front_pages_is_not_read() -> None:
+    filler = "Filler sentence about nothing in particular here.\n" * (FRONT_CHARS // 40)
+    assert listed(filler + "Keywords: development, state, church.\n") == []
+    assert listed("Keywords: development, state, church.\n" + filler) == ["development", "state", "church"]
+
+
+def test_a_translated_list_whose_words_the_text_lacks_is_dropped() -> None:
+    text = ("Resumen\nEstudiamos el consumo energético de sistemas HPC.\n"
+            "Keywords: energy consumption, HPC, methodology.\n"
+            "Palabras clave: consumo energético, HPC, sistemas.\n"
+            "1 Introducción\nEl consumo energético de los sistemas HPC crece.")
+    found = [item for item, _ in author_keywords([Span("abstract", 1, text)])]
+    assert found == ["HPC", "consumo energético", "sistemas"]
+
+
+def test_each_keyword_comes_with_the_section_that_lists_it() -> None:
+    spans = [Span("title", 1, "Keywords: consumo, HPC"), Span("abstract", 1, "Keywords: consumo, HPC.\n"),
+             Span("body", 1, "El consumo de HPC.")]
+    assert author_keywords(spans) == [("consumo", "abstract"), ("HPC", "abstract")]
+
+
+SPANISH = (
+    "Un sistema de recomendación para grupos\n"
+    "Resumen\n"
+    "Presentamos un sistema que recomienda roles a los estudiantes de un grupo. El sistema observa las "
+    "interacciones del grupo y aprende de ellas con técnicas de aprendizaje de máquina. La personalización del "
+    "sistema depende de los roles de grupo y del equilibrio de roles.\n"
+    "Palabras clave: Técnicas de aprendizaje de máquina, Roles de grupo, Equilibrio de roles, Personalización.\n"
+    "1 Introducción\n"
+    "Los sistemas de recomendación para grupos de estudiantes observan las interacciones entre los estudiantes. "
+    "Cada estudiante del grupo cumple roles distintos. Los sistemas de recomendación usan modelos del estudiante y "
+    "del grupo, y los sistemas adaptativos ajustan sus recomendaciones a cada estudiante.\n"
+)
+
+
+def test_listed_keywords_are_among_the_concepts_even_when_no_candidate() -> None:
+    """"técnicas de aprendizaje de máquina" holds two linkers: no candidate of the text, a concept of its list."""
+    options = PipelineOptions(max_concepts=10, min_concepts=10)
+    listed_names = {concept.name.casefold() for concept in analyze_text(SPANISH, settings=options).concepts}
+    unlisted = SPANISH.replace("Palabras clave:", "Hablamos de:")
+    plain_names = {concept.name.casefold() for concept in analyze_text(unlisted, settings=options).concepts}
+    assert "técnicas de aprendizaje de máquina" in listed_names
+    assert "técnicas de aprendizaje de máquina" not in plain_names
+    assert "equilibrio de roles" in listed_names - plain_names  # met twice, but ranked below the top 10 unlisted
+    result = analyze_text(SPANISH, settings=options)
+    assert all(set(concept.sections) <= set(SECTION_NAMES) for concept in result.concepts)
