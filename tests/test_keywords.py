@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from toridaemon.pipeline import PipelineOptions, analyze_text
@@ -18,7 +21,7 @@ BODY = (
 
 
 def listed(front: str) -> list[str]:
-    return [item for item, _ in author_keywords(split_sections([front + "\n\n" + BODY], ""))]
+    return [item for item, _ in author_keywords(split_sections([front + "\n\n" + BODY], "")).keywords]
 
 
 @pytest.mark.parametrize(("front", "expected"), [
@@ -74,14 +77,18 @@ def test_a_translated_list_whose_words_the_text_lacks_is_dropped() -> None:
             "Keywords: energy consumption, HPC, methodology.\n"
             "Palabras clave: consumo energético, HPC, sistemas.\n"
             "1 Introducción\nEl consumo energético de los sistemas HPC crece.")
-    found = [item for item, _ in author_keywords([Span("abstract", 1, text)])]
+    found = [item for item, _ in author_keywords([Span("abstract", 1, text)]).keywords]
     assert found == ["HPC", "consumo energético", "sistemas"]
 
 
-def test_each_keyword_comes_with_the_section_that_lists_it() -> None:
+def test_each_keyword_comes_with_the_section_that_lists_it_and_the_label_is_no_term() -> None:
     spans = [Span("title", 1, "Keywords: consumo, HPC"), Span("abstract", 1, "Keywords: consumo, HPC.\n"),
              Span("body", 1, "El consumo de HPC.")]
-    assert author_keywords(spans) == [("consumo", "abstract"), ("HPC", "abstract")]
+    listing = author_keywords(spans)
+    assert listing.keywords == [("consumo", "abstract"), ("HPC", "abstract")]
+    # The labels are blanked out of the text terms are counted in, the title's too (its list is not read).
+    assert [span.text for span in listing.spans] == [
+        "Keywords: consumo, HPC", "        : consumo, HPC.\n", "El consumo de HPC."]
 
 
 SPANISH = (
@@ -107,5 +114,21 @@ def test_listed_keywords_are_among_the_concepts_even_when_no_candidate() -> None
     assert "técnicas de aprendizaje de máquina" in listed_names
     assert "técnicas de aprendizaje de máquina" not in plain_names
     assert "equilibrio de roles" in listed_names - plain_names  # met twice, but ranked below the top 10 unlisted
+    assert "palabras clave" not in listed_names and "palabras" not in listed_names  # the label is no term
     result = analyze_text(SPANISH, settings=options)
     assert all(set(concept.sections) <= set(SECTION_NAMES) for concept in result.concepts)
+
+
+def test_the_label_is_no_concept_though_a_database_names_it(tmp_path: Path) -> None:
+    database = tmp_path / "concepts.json"
+    database.write_text(json.dumps([{"name": "keywords", "category": "Indexing"}]), encoding="utf-8")
+    options = PipelineOptions(concept_db_paths=(str(database),))
+    text = ("Sampling rare events\nAbstract\nWe estimate rare event probabilities with importance sampling and "
+            "splitting.\nKeywords: importance sampling, splitting.\n1 Introduction\nImportance sampling changes "
+            "the sampling distribution, and splitting clones trajectories of rare events.\n")
+    names = [concept.name.casefold() for concept in analyze_text(text, settings=options, language="en").concepts]
+    assert "importance sampling" in names
+    assert not {"keyword", "keywords"} & set(names)
+    # The database does name it where the text uses the word.
+    used = text.replace("rare events.\n", "rare events. We index keywords.\n")
+    assert "keywords" in [concept.name.casefold() for concept in analyze_text(used, settings=options).concepts]

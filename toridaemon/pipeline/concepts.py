@@ -62,7 +62,8 @@ def analyze_pages(
     spans = split_sections(pages, title)
     lang = _resources(code, spans, options)
     title = spans[0].text if spans and spans[0].section == "title" else None  # as given, or the first line
-    table = extract(spans, lang)
+    listing = author_keywords(spans)
+    table = extract(listing.spans, lang)
     if table.filler:  # counted again without it (rare): its words bound no candidates, and it hides the language
         spans = without_filler(spans, table.filler)
         if options.language == AUTO:
@@ -71,10 +72,11 @@ def analyze_pages(
             told = detect_language("\n".join(span.text for span in spans))
             code = told if told is not None or table.filler != {"blindtext"} else code
         lang = _resources(code, spans, options)
-        table = extract(spans, lang)
-    add_keywords(table, author_keywords(spans), lang)
+        listing = author_keywords(spans)
+        table = extract(listing.spans, lang)
+    add_keywords(table, listing.keywords, lang)
     database = conceptdb.load(options.concept_db_paths, language(code))  # the main language's
-    ranked, candidates = score(table, database.match(spans), options, lang)
+    ranked, candidates = score(table, database.match(listing.spans), options, lang)
     concepts_done = time.perf_counter()
     pruned = prune(
         ranked, min_kept=options.min_concepts, max_kept=options.max_concepts, threshold=options.entropy_threshold

@@ -3,7 +3,9 @@
 Papers, theses and reports in most languages name their key terms under the abstract ("Keywords: …", "Index
 Terms—…", "Palabras clave: …", "Mots-clés : …", "关键词：…"): the author's own concepts, in the author's words.
 `author_keywords` finds them; the scoring raises each (`scoring._KEYWORD_GAIN`), and an item that is no candidate
-("técnicas de aprendizaje de máquina" holds two linkers) is counted whole (`candidates.add_keywords`).
+("técnicas de aprendizaje de máquina" holds two linkers) is counted whole (`candidates.add_keywords`). The label
+itself is no term of the document: terms are counted, and database names matched, in its spans with the labels
+blanked out.
 
 - Where: in the first `FRONT_CHARS` of the text after the title, a label at the start of a line, Capitalised or in
   capitals ("keywords associated with ads" at a line's start is prose), followed by a colon, a dash or a full stop,
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from itertools import islice
+from dataclasses import dataclass, replace
 
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span, alternation
@@ -56,6 +58,7 @@ _LINE_LABEL = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _COLON = re.compile("[:：]")
+_NONBLANK = re.compile(r"\S+")
 _LABEL_WINDOW = max(map(len, _LABELS)) + 8  # characters before a colon that hold a label, blanks and all
 # Commas, semicolons, middle dots and bullets (also their full-width forms), a dash between blanks, a full stop
 # before a blank ("Del.icio.us" is one item).
@@ -65,63 +68,92 @@ _WORD = re.compile(r"[^\W_]+")
 _EDGES = " \t'\"“”‘’«»()[]{}*"
 
 
-def author_keywords(spans: list[Span]) -> list[tuple[str, str]]:
-    """The keywords the document lists, each with the section of the span that lists it, in order, once each."""
-    front = _opening([span for span in spans if span.section != "title"], FRONT_CHARS)
-    # A hostile front page of nothing but labels stops here: each item is looked for in the text below.
-    listed = list(islice(((item, span.section) for span, text in front for item in _lists(text)), _MAX_LISTED))
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The keywords a document lists, each with the section of the span that lists it, in order, once each; and
+    its spans with each label blanked out, to count terms in: "Keywords" and "Palabras clave" are no terms of it."""
+
+    keywords: list[tuple[str, str]]
+    spans: list[Span]
+
+
+def author_keywords(spans: list[Span]) -> Listing:
+    """The `Listing` of a document's spans."""
+    listed: list[tuple[str, str]] = []
+    labels: dict[int, list[tuple[int, int]]] = {}  # span index → where its labels are
+    front = [(index, span) for index, span in enumerate(spans) if span.section != "title"]
+    for index, text in _opening(front, FRONT_CHARS):
+        for start, end, items in _lists(text):
+            labels.setdefault(index, []).append((start, end))
+            listed += [(item, spans[index].section) for item in items]
+        if len(listed) >= _MAX_LISTED:  # a hostile front page of labels: each item is looked for in the text
+            break
     if not listed:
-        return []
-    text = lowercase("\n".join(text for _, text in _opening(spans, _CHECKED_CHARS)))
+        return Listing([], spans)
+    text = lowercase("\n".join(text for _, text in _opening(list(enumerate(spans)), _CHECKED_CHARS)))
     in_lists = lowercase("\n".join(item for item, _ in listed))
     found: dict[str, tuple[str, str]] = {}
-    for item, section in listed:
+    for item, section in listed[:_MAX_LISTED]:
         if lowercase(item) not in found and _used(lowercase(item), text, in_lists):
             found[lowercase(item)] = (item, section)
-    return list(found.values())
+    unlabelled = [replace(span, text=_blanked(span.text, labels[index])) if index in labels else span
+                  for index, span in enumerate(spans)]
+    return Listing(list(found.values()), unlabelled)
 
 
-def _opening(spans: list[Span], chars: int) -> list[tuple[Span, str]]:
-    """The spans with their texts, up to `chars` characters in all."""
+def _opening(spans: list[tuple[int, Span]], chars: int) -> list[tuple[int, str]]:
+    """The spans' indices with their texts, up to `chars` characters in all."""
     opening = []
-    for span in spans:
+    for index, span in spans:
         if chars <= 0:
             break
-        opening.append((span, span.text[:chars]))
+        opening.append((index, span.text[:chars]))
         chars -= len(span.text)
     return opening
 
 
-def _lists(text: str) -> Iterable[str]:
-    """The items of every list in `text`: after a label at a line's start, or inside a line before a colon ("…
-    data analysis Keywords: gene network; …", of text whose lines were joined). Matching the labels at every
-    position of a text took some 60 µs a news article, these two scans a tenth of that."""
+def _blanked(text: str, ranges: list[tuple[int, int]]) -> str:
+    pieces, done = [], 0
+    for start, end in ranges:
+        pieces += [text[done:start], " " * (end - start)]
+        done = end
+    return "".join(pieces) + text[done:]
+
+
+def _lists(text: str) -> Iterable[tuple[int, int, list[str]]]:
+    """Where each label of `text` is, and the items of its list: after a label at a line's start, or inside a line
+    before a colon ("… data analysis Keywords: gene network; …", of text whose lines were joined). Matching the
+    labels at every position of a text took some 60 µs a news article, these two scans a tenth of that."""
+    found = []
     for match in _LINE_LABEL.finditer(text):
         if match.group("label")[:1].islower():  # a sentence's word at a line's start, not a label
             continue
         marked = match.group("mark") is not None or match.group("alone") is not None
         items = _items(_list_text(text, match.end()))
-        if marked or len(items) >= _MIN_ITEMS_UNMARKED:
-            yield from items
+        if items and (marked or len(items) >= _MIN_ITEMS_UNMARKED):
+            found.append((match.start("label"), match.end("label"), items))
     for colon in _COLON.finditer(text):
-        if _label_inside_line(text, colon.start()):
-            yield from _items(_list_text(text, colon.end()))
+        start = _label_before(text, colon.start())
+        if start is not None and (items := _items(_list_text(text, colon.end()))):
+            found.append((start, colon.start(), items))
+    return sorted(found)
 
 
-def _label_inside_line(text: str, colon: int) -> bool:
-    """Whether a label, not lowercase, ends right before the colon at `colon` (blanks between allowed), not at the
-    start of its line (`_LINE_LABEL` found that one)."""
-    words = text[max(0, colon - _LABEL_WINDOW) : colon].split()
-    tail = " ".join(words)
-    lower = lowercase(tail)
-    if len(lower) != len(tail) or not lower.endswith(_LABELS):
-        return False
+def _label_before(text: str, colon: int) -> int | None:
+    """Where a label starts that ends right before the colon at `colon` (blanks between allowed), not lowercase
+    and not at the start of its line (`_LINE_LABEL` finds that one); None if there is none."""
+    words = list(_NONBLANK.finditer(text, max(0, colon - _LABEL_WINDOW), colon))
+    lower = lowercase(" ".join(word.group() for word in words))
+    if not lower.endswith(_LABELS):
+        return None
     label = next(label for label in _LABELS if lower.endswith(label))
-    start = len(tail) - len(label)
-    if (start > 0 and tail[start - 1] != " ") or tail[start].islower():
-        return False
-    line = text[text.rfind("\n", 0, colon) + 1 : colon]
-    return lowercase(" ".join(line.split())) != label
+    count = label.count(" ") + 1
+    if len(words) < count or lowercase(" ".join(word.group() for word in words[-count:])) != label:
+        return None  # the label's end inside a longer word ("Monkeywords")
+    start = words[-count].start()
+    if (start > 0 and not text[start - 1].isspace()) or text[start].islower():
+        return None
+    return start if text[text.rfind("\n", 0, start) + 1 : start].strip() else None
 
 
 def _list_text(text: str, start: int) -> str:
