@@ -39,8 +39,9 @@ class Clock:
 def steps(text: str, options: Any, clock: Clock) -> list[str]:
     """The concept names of `text` as `analyze_text` finds them, each step timed on `clock`."""
     from toridaemon.pipeline import conceptdb, concepts
-    from toridaemon.pipeline.candidates import extract
+    from toridaemon.pipeline.candidates import add_keywords, extract
     from toridaemon.pipeline.context import Locator
+    from toridaemon.pipeline.keywords import author_keywords
     from toridaemon.pipeline.language import detect_language, language
     from toridaemon.pipeline.prune import prune
     from toridaemon.pipeline.scoring import score
@@ -63,9 +64,12 @@ def steps(text: str, options: Any, clock: Clock) -> list[str]:
     spans = split_sections(pages, None)
     lang = concepts._resources(document.language, spans, options)
     clock.step("sections")
-    table = extract(spans, lang)
+    listing = author_keywords(spans)
+    clock.step("keywords")
+    table = extract(listing.spans, lang)
+    add_keywords(table, listing.keywords, lang)
     clock.step("extract")
-    hits = conceptdb.load(options.concept_db_paths, language(document.language)).match(spans)
+    hits = conceptdb.load(options.concept_db_paths, language(document.language)).match(listing.spans)
     clock.step("database")
     ranked, _ = score(table, hits, options, lang)
     clock.step("score")

@@ -57,8 +57,9 @@ _LINE_LABEL = re.compile(
     rf"^[ \t]*(?P<label>{alternation(_LABELS)})[ \t]*(?P<mark>[:：]|[—–]|-{{1,2}}|\.)?[ \t]*(?P<alone>\n)?",
     re.IGNORECASE | re.MULTILINE,
 )
-_COLON = re.compile("[:：]")
+_FIRSTS = frozenset(label[0].upper() for label in _LABELS) | {" ", "\t"}
 _NONBLANK = re.compile(r"\S+")
+_LAST_WORDS = frozenset(label.split()[-1] for label in _LABELS)
 _LABEL_WINDOW = max(map(len, _LABELS)) + 8  # characters before a colon that hold a label, blanks and all
 # Commas, semicolons, middle dots and bullets (also their full-width forms), a dash between blanks, a full stop
 # before a blank ("Del.icio.us" is one item).
@@ -123,26 +124,52 @@ def _blanked(text: str, ranges: list[tuple[int, int]]) -> str:
 def _lists(text: str) -> Iterable[tuple[int, int, list[str]]]:
     """Where each label of `text` is, and the items of its list: after a label at a line's start, or inside a line
     before a colon ("… data analysis Keywords: gene network; …", of text whose lines were joined). Matching the
-    labels at every position of a text took some 60 µs a news article, these two scans a tenth of that."""
+    labels at every position of a text took some 60 µs a news article, these two scans a sixth of that."""
     found = []
-    for match in _LINE_LABEL.finditer(text):
+    for match in _line_labels(text):
         if match.group("label")[:1].islower():  # a sentence's word at a line's start, not a label
             continue
         marked = match.group("mark") is not None or match.group("alone") is not None
         items = _items(_list_text(text, match.end()))
         if items and (marked or len(items) >= _MIN_ITEMS_UNMARKED):
             found.append((match.start("label"), match.end("label"), items))
-    for colon in _COLON.finditer(text):
-        start = _label_before(text, colon.start())
-        if start is not None and (items := _items(_list_text(text, colon.end()))):
-            found.append((start, colon.start(), items))
+    for colon in _colons(text):
+        start = _label_before(text, colon)
+        if start is not None and (items := _items(_list_text(text, colon + 1))):
+            found.append((start, colon, items))
     return sorted(found)
+
+
+def _line_labels(text: str) -> Iterable[re.Match[str]]:
+    """`_LINE_LABEL`'s matches, tried only at the lines that start with a blank or with a label's first letter in
+    capitals: scanning every position took twice as long."""
+    at = 0
+    while True:
+        if text[at : at + 1] in _FIRSTS and (match := _LINE_LABEL.match(text, at)):
+            yield match
+        at = text.find("\n", at) + 1
+        if not at:
+            return
+
+
+def _colons(text: str) -> Iterable[int]:
+    """Where the colons of `text` are (full-width ones too): found by `str.find`, which took a tenth of the time a
+    regular expression did."""
+    for colon in (":", "："):
+        at = text.find(colon)
+        while at >= 0:
+            yield at
+            at = text.find(colon, at + 1)
 
 
 def _label_before(text: str, colon: int) -> int | None:
     """Where a label starts that ends right before the colon at `colon` (blanks between allowed), not lowercase
     and not at the start of its line (`_LINE_LABEL` finds that one); None if there is none."""
-    words = list(_NONBLANK.finditer(text, max(0, colon - _LABEL_WINDOW), colon))
+    window = max(0, colon - _LABEL_WINDOW)
+    last = text[window:colon].split()[-1:]
+    if not last or lowercase(last[0]) not in _LAST_WORDS:  # most colons: a time, a ratio, "Source:"
+        return None
+    words = list(_NONBLANK.finditer(text, window, colon))
     lower = lowercase(" ".join(word.group() for word in words))
     if not lower.endswith(_LABELS):
         return None
