@@ -64,7 +64,7 @@ def steps(text: str, options: Any, clock: Clock) -> list[str]:
     spans = split_sections(pages, None)
     lang = concepts._resources(document.language, spans, options)
     clock.step("sections")
-    listing = author_keywords(spans)
+    listing = author_keywords(spans, lang)
     clock.step("keywords")
     table = extract(listing.spans, lang)
     add_keywords(table, listing.keywords, lang)

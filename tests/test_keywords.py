@@ -16,7 +16,10 @@ BODY = (
     "We study sensor networks, epidemiology, random key predistribution and random graphs. Las bases de objetos "
     "se agrupan con estereotipos y clases. Solomon Islands development, the state and the church meet kastom in "
     "state reform at locations of persons. Eficiencia y consumo de HPC. Gene networks and gene expression. "
-    "Técnicas de aprendizaje de máquina, roles de grupo y personalización. 深度学习和神经网络的研究。\n"
+    "Técnicas de aprendizaje de máquina, roles de grupo y personalización. 深度学习和神经网络的研究。Ontology "
+    "reasoning on the semantic web. Graph mining and network analysis. Additive manufacturing of lattice "
+    "structures by 3D printing and Monte Carlo methods. Image segmentation of E. coli and S. cerevisiae biofilm in "
+    "the U.S. economy. 图像分割。\n"
 )
 
 
@@ -47,6 +50,25 @@ def listed(front: str) -> list[str]:
      "church is a concern of this paper, and kastom too", ["gene networks", "gene expression"]),
     # Chinese, with full-width marks.
     ("关键词：深度学习；神经网络\n", ["深度学习", "神经网络"]),
+    # Of labels ending alike, the longest.
+    ("Author Keywords: graph mining, network analysis\n", ["graph mining", "network analysis"]),
+    ("Results. Author Keywords: graph mining, network analysis\n", ["graph mining", "network analysis"]),
+    # The list ends at a line that opens another field.
+    ("Keywords: ontology; semantic web; reasoning\n© 2020 Elsevier B.V. All rights reserved.\n",
+     ["ontology", "semantic web", "reasoning"]),
+    ("KEYWORDS\nontology, semantic web\nACM Reference Format:\nA. Author. 2020.", ["ontology", "semantic web"]),
+    ("关键词：深度学习；神经网络；图像分割\n中图分类号：TP391\n", ["深度学习", "神经网络", "图像分割"]),
+    # Without separators, an item a line; in Chinese, between blanks.
+    ("Keywords:\nOntology\nSemantic web\n\nText.", ["Ontology", "Semantic web"]),
+    ("关键词：深度学习 神经网络 图像分割\n\n", ["深度学习", "神经网络", "图像分割"]),
+    # A full stop after one letter separates nothing.
+    ("Keywords: E. coli, S. cerevisiae, biofilm, U.S. economy\n", ["E. coli", "S. cerevisiae", "biofilm",
+                                                                   "U.S. economy"]),
+    # An item wrapped onto a line that starts with a digit, or hyphenated across lines.
+    ("Keywords: additive manufacturing, lattice structures,\n3D printing, image segmen-\ntation\n\n",
+     ["additive manufacturing", "lattice structures", "3D printing", "image segmentation"]),
+    # Turkish capitals inside a line.
+    ("Özet metin. ANAHTAR KELİMELER: ontology, reasoning\n", ["ontology", "reasoning"]),
 ])
 def test_a_listed_keyword_is_found_in_the_formats_papers_use(front: str, expected: list[str]) -> None:
     assert listed(front) == expected
@@ -61,6 +83,10 @@ def test_a_listed_keyword_is_found_in_the_formats_papers_use(front: str, expecte
     "We ranked the Keywords development, state and church by weight.\n",
     # Not Capitalised inside a line.
     "the ads have keywords: development, state, church.\n",
+    # A heading with no mark, its items on the next line.
+    "Keywords in Development\nThe state, the church and kastom meet.\n",
+    # A hyphen before no blank is no mark.
+    "Keywords-based image segmentation, ontology, and reasoning are compared.\n",
 ])
 def test_prose_about_keywords_is_no_list(front: str) -> None:
     assert listed(front) == []
@@ -70,6 +96,13 @@ def test_a_list_past_the_front_pages_is_not_read() -> None:
     filler = "Filler sentence about nothing in particular here.\n" * (FRONT_CHARS // 40)
     assert listed(filler + "Keywords: development, state, church.\n") == []
     assert listed("Keywords: development, state, church.\n" + filler) == ["development", "state", "church"]
+
+
+def test_labels_are_blanked_in_place() -> None:
+    text = "Author Keywords: graph mining, network analysis\nResults. Author Keywords: graph mining.\n" + BODY
+    blanked = author_keywords([Span("abstract", 1, text)]).spans[0].text
+    assert len(blanked) == len(text)
+    assert blanked.startswith(" " * 15 + ": graph mining") and "Results." + " " * 16 + ": graph" in blanked
 
 
 def test_a_translated_list_whose_words_the_text_lacks_is_dropped() -> None:
@@ -86,7 +119,7 @@ def test_each_keyword_comes_with_the_section_that_lists_it_and_the_label_is_no_t
              Span("body", 1, "El consumo de HPC.")]
     listing = author_keywords(spans)
     assert listing.keywords == [("consumo", "abstract"), ("HPC", "abstract")]
-    # The labels are blanked out of the text terms are counted in, the title's too (its list is not read).
+    # The labels are blanked out of the text terms are counted in, not the title's: its list is not read.
     assert [span.text for span in listing.spans] == [
         "Keywords: consumo, HPC", "        : consumo, HPC.\n", "El consumo de HPC."]
 

@@ -62,7 +62,7 @@ def analyze_pages(
     spans = split_sections(pages, title)
     lang = _resources(code, spans, options)
     title = spans[0].text if spans and spans[0].section == "title" else None  # as given, or the first line
-    listing = author_keywords(spans)
+    listing = author_keywords(spans, lang)
     table = extract(listing.spans, lang)
     if table.filler:  # counted again without it (rare): its words bound no candidates, and it hides the language
         spans = without_filler(spans, table.filler)
@@ -72,7 +72,7 @@ def analyze_pages(
             told = detect_language("\n".join(span.text for span in spans))
             code = told if told is not None or table.filler != {"blindtext"} else code
         lang = _resources(code, spans, options)
-        listing = author_keywords(spans)
+        listing = author_keywords(spans, lang)
         table = extract(listing.spans, lang)
     add_keywords(table, listing.keywords, lang)
     database = conceptdb.load(options.concept_db_paths, language(code))  # the main language's
