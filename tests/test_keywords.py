@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.keywords import FRONT_CHARS, author_keywords
@@ -165,3 +167,38 @@ def test_the_label_is_no_concept_though_a_database_names_it(tmp_path: Path) -> N
     # The database does name it where the text uses the word.
     used = text.replace("rare events.\n", "rare events. We index keywords.\n")
     assert "keywords" in [concept.name.casefold() for concept in analyze_text(used, settings=options).concepts]
+
+
+PIECES = st.one_of(
+    st.sampled_from(["Keywords:", "Author Keywords:", "KEYWORDS\n", "Palabras clave:", "关键词：", "Index Terms—",
+                     "Keywords ", ",", ";", "·", " - ", ".", "\n", "\n\n", " ", "E. coli", "İ", "©", "12:30",
+                     "segmen-\ntation", "1 Introduction\n"]),
+    st.text(max_size=12),
+)
+WORDS = st.one_of(st.sampled_from(["graph", "mining", "E. coli", "segmen-\ntation", "İstanbul", "3D", "数据", "-"]),
+                  st.text(min_size=1, max_size=8))
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    """A label and a list of items amid arbitrary text, the items used again after it."""
+    items = draw(st.lists(st.lists(WORDS, min_size=1, max_size=4).map(" ".join), max_size=8))
+    separators = draw(st.lists(st.sampled_from([", ", "; ", " · ", " - ", ". ", "\n", ",\n", "、", ""]),
+                               min_size=len(items), max_size=len(items)))
+    before, after = draw(st.lists(PIECES, max_size=20)), draw(st.lists(PIECES, max_size=20))
+    label = draw(st.sampled_from(["Keywords: ", "Index Terms—", "KEYWORDS\n", "Keywords ", "Palabras clave: ",
+                                  "关键词：", "ANAHTAR KELİMELER: "]))
+    listed = "".join(item + separator for item, separator in zip(items, separators, strict=True))
+    return "".join(before) + label + listed + "".join(after) + "\n\n" + " ".join(items)
+
+
+@given(documents())
+@settings(max_examples=300, deadline=None)
+def test_any_text_gives_items_of_its_own_and_keeps_its_length(text: str) -> None:
+    listing = author_keywords([Span("abstract", 1, text)])
+    blanked = listing.spans[0].text
+    assert len(blanked) == len(text)
+    assert all(new in (old, " ") for new, old in zip(blanked, text, strict=True))
+    for item, section in listing.keywords:
+        assert section == "abstract" and item.strip() == item and 0 < len(item) <= 80
+        assert all(word in text.replace("-\n", "") for word in item.replace("-", " ").split())
