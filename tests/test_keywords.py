@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,22 +12,23 @@ from hypothesis import strategies as st
 
 from toridaemon.pipeline import PipelineOptions, analyze_text
 from toridaemon.pipeline.keywords import FRONT_CHARS, author_keywords
+from toridaemon.pipeline.language import language
 from toridaemon.pipeline.sections import SECTION_NAMES, Span, split_sections
 
-# Each list's words recur in the body: an item counts only where they occur outside the list.
-BODY = (
+# Each list's words recur in the body, wrapped at 60 characters as a page's text is: an item counts only where its
+# words occur outside the list, and a list's line wraps where it comes near a full line.
+BODY = "\n".join(textwrap.wrap(
     "We study sensor networks, epidemiology, random key predistribution and random graphs. Las bases de objetos "
     "se agrupan con estereotipos y clases. Solomon Islands development, the state and the church meet kastom in "
     "state reform at locations of persons. Eficiencia y consumo de HPC. Gene networks and gene expression. "
     "Técnicas de aprendizaje de máquina, roles de grupo y personalización. 深度学习和神经网络的研究。Ontology "
     "reasoning on the semantic web. Graph mining and network analysis. Additive manufacturing of lattice "
     "structures by 3D printing and Monte Carlo methods. Image segmentation of E. coli and S. cerevisiae biofilm in "
-    "the U.S. economy. 图像分割。\n"
-)
+    "the U.S. economy. 图像分割。 Internet of Things gateways and the Internet of Things.", 60)) + "\n"
 
 
 def listed(front: str) -> list[str]:
-    return [item for item, _ in author_keywords(split_sections([front + "\n\n" + BODY], "")).keywords]
+    return [keyword.text for keyword in author_keywords(split_sections([front + "\n\n" + BODY], "")).keywords]
 
 
 @pytest.mark.parametrize(("front", "expected"), [
@@ -59,6 +61,8 @@ def listed(front: str) -> list[str]:
     ("Keywords: ontology; semantic web; reasoning\n© 2020 Elsevier B.V. All rights reserved.\n",
      ["ontology", "semantic web", "reasoning"]),
     ("KEYWORDS\nontology, semantic web\nACM Reference Format:\nA. Author. 2020.", ["ontology", "semantic web"]),
+    ("Keywords: ontology; semantic web; reasoning; graph mining; kastom\nJEL classification: C11, D83\n",
+     ["ontology", "semantic web", "reasoning", "graph mining", "kastom"]),
     ("关键词：深度学习；神经网络；图像分割\n中图分类号：TP391\n", ["深度学习", "神经网络", "图像分割"]),
     # Without separators, an item a line; in Chinese, between blanks.
     ("Keywords:\nOntology\nSemantic web\n\nText.", ["Ontology", "Semantic web"]),
@@ -71,6 +75,21 @@ def listed(front: str) -> list[str]:
      ["additive manufacturing", "lattice structures", "3D printing", "image segmentation"]),
     # Turkish capitals inside a line.
     ("Özet metin. ANAHTAR KELİMELER: ontology, reasoning\n", ["ontology", "reasoning"]),
+    # An item a line, up to prose.
+    ("Keywords:\nOntology\nSemantic web\nA B S T R A C T\nOntology reasoning is hard. We compare\nmethods.\n",
+     ["Ontology", "Semantic web"]),
+    # A line after one its author ended is not the list's, though it holds commas or full stops.
+    ("Keywords: graph mining, ontology\nThe state, the church and kastom meet. We study it with care\n",
+     ["graph mining", "ontology"]),
+    ("Keywords Graph mining · Ontology\nMathematics Subject Classification 05C80 · 60K35\n",
+     ["Graph mining", "Ontology"]),
+    # ACM's and LIPIcs' labels; brackets; spaced and run-in Chinese labels.
+    ("Additional Key Words and Phrases: graph mining, ontology\n", ["graph mining", "ontology"]),
+    ("Keywords and phrases Graph mining, ontology\n", ["Graph mining", "ontology"]),
+    ("【关键词】深度学习；神经网络\n", ["深度学习", "神经网络"]),
+    ("关 键 词：深度学习；神经网络\n", ["深度学习", "神经网络"]),
+    ("摘要：本文研究。关键词：深度学习；神经网络\n", ["深度学习", "神经网络"]),
+    ("Schlagworte: Ontology, Graph mining\n", ["Ontology", "Graph mining"]),
 ])
 def test_a_listed_keyword_is_found_in_the_formats_papers_use(front: str, expected: list[str]) -> None:
     assert listed(front) == expected
@@ -110,20 +129,47 @@ def test_labels_are_blanked_in_place() -> None:
 def test_a_translated_list_whose_words_the_text_lacks_is_dropped() -> None:
     text = ("Resumen\nEstudiamos el consumo energético de sistemas HPC.\n"
             "Keywords: energy consumption, HPC, methodology.\n"
-            "Palabras clave: consumo energético, HPC, sistemas.\n"
+            "Keywords: consumo energético, HPC, sistemas.\n"
             "1 Introducción\nEl consumo energético de los sistemas HPC crece.")
-    found = [item for item, _ in author_keywords([Span("abstract", 1, text)]).keywords]
+    # Both labelled in English, as Spanish papers often label their own: the label's language cannot tell them.
+    found = [keyword.text for keyword in author_keywords([Span("abstract", 1, text)], language("es")).keywords]
     assert found == ["HPC", "consumo energético", "sistemas"]
 
 
-def test_each_keyword_comes_with_the_section_that_lists_it_and_the_label_is_no_term() -> None:
-    spans = [Span("title", 1, "Keywords: consumo, HPC"), Span("abstract", 1, "Keywords: consumo, HPC.\n"),
-             Span("body", 1, "El consumo de HPC.")]
+def test_of_lists_in_two_languages_those_in_the_documents_are_its_keywords() -> None:
+    text = ("Resumen\nEstudiamos el consumo energético de sistemas HPC.\n"
+            "Palabras clave: consumo energético, HPC, sistemas.\n"
+            "Abstract\nWe study the energy consumption of HPC systems.\n"
+            "Keywords: energy consumption, HPC systems.\n"
+            "1 Introducción\nEl consumo energético de los sistemas HPC crece.")
+    spans = [Span("abstract", 1, text)]
+    assert [keyword.text for keyword in author_keywords(spans, language("es")).keywords] == [
+        "consumo energético", "HPC", "sistemas"]
+    assert [keyword.text for keyword in author_keywords(spans, language("en")).keywords] == [
+        "energy consumption", "HPC systems"]
+    # Without a list of its own language's, all lists are read (Spanish papers often label theirs "Keywords").
+    assert [keyword.text for keyword in author_keywords(spans, language("fr")).keywords] == [
+        "consumo energético", "HPC", "sistemas", "energy consumption", "HPC systems"]
+    # Every label is blanked, whichever list was taken.
+    assert "Palabras clave" not in author_keywords(spans, language("en")).spans[0].text
+
+
+def test_each_keyword_comes_with_the_section_that_lists_it_and_how_often_each_section_holds_it() -> None:
+    spans = [Span("title", 1, "Consumo de HPC"), Span("abstract", 1, "Keywords: consumo, HPC.\n"),
+             Span("body", 1, "El consumo de HPC, el consumo de HPC.")]
     listing = author_keywords(spans)
-    assert listing.keywords == [("consumo", "abstract"), ("HPC", "abstract")]
-    # The labels are blanked out of the text terms are counted in, not the title's: its list is not read.
+    assert listing.keywords == [("consumo", "abstract", {"title": 1, "abstract": 1, "body": 2}),
+                                ("HPC", "abstract", {"title": 1, "abstract": 1, "body": 2})]
+    # The labels are blanked out of the text terms are counted in.
     assert [span.text for span in listing.spans] == [
-        "Keywords: consumo, HPC", "        : consumo, HPC.\n", "El consumo de HPC."]
+        "Consumo de HPC", "        : consumo, HPC.\n", "El consumo de HPC, el consumo de HPC."]
+
+
+def test_a_document_that_is_a_list_lists_its_keywords_in_its_title() -> None:
+    """A text of one short line is its own title: its label is no term either."""
+    names = [concept.name.casefold() for concept in analyze_text("Keywords: graph mining, network analysis, "
+                                                                  "connectome", language="en").concepts]
+    assert "graph mining" in names and not {"keyword", "keywords"} & set(names)
 
 
 SPANISH = (
@@ -199,6 +245,20 @@ def test_any_text_gives_items_of_its_own_and_keeps_its_length(text: str) -> None
     blanked = listing.spans[0].text
     assert len(blanked) == len(text)
     assert all(new in (old, " ") for new, old in zip(blanked, text, strict=True))
-    for item, section in listing.keywords:
+    for item, section, counts in listing.keywords:
         assert section == "abstract" and item.strip() == item and 0 < len(item) <= 80
+        assert set(counts) <= {"abstract"}
         assert all(word in text.replace("-\n", "") for word in item.replace("-", " ").split())
+
+
+def test_a_listed_keyword_that_is_no_candidate_counts_every_time_the_text_holds_it() -> None:
+    """English terms end at "of": "Internet of Things" is no candidate, but the text's five count."""
+    text = ("IoT scheduling\nAbstract\nThe Internet of Things links devices; quality of service matters.\n"
+            "Keywords: Internet of Things, quality of service, scheduling\n1 Introduction\nInternet of Things "
+            "gateways run tasks. The quality of service of the Internet of Things is latency. Scheduling keeps "
+            "quality of service on Internet of Things gateways.\n")
+    options = PipelineOptions(max_concepts=10, min_concepts=10)
+    found = {concept.name: concept.frequency for concept in analyze_text(text, settings=options).concepts[:3]}
+    assert found == {"scheduling": 3, "Internet of Things": 5, "quality of service": 4}
+    unlisted = text.replace("Keywords:", "We study:")
+    assert "Internet of Things" not in [concept.name for concept in analyze_text(unlisted, settings=options).concepts]

@@ -250,18 +250,20 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     return table
 
 
-def add_keywords(table: CandidateTable, keywords: list[tuple[str, str]], lang: Language = ENGLISH) -> None:
+def add_keywords(table: CandidateTable, keywords: Iterable[tuple[str, str, dict[str, int]]],
+                 lang: Language = ENGLISH) -> None:
     """Mark the keys of the keywords a document lists (`keywords.author_keywords`: each with the section that lists
-    it) in `table.keywords`. One that is no candidate (more words than `MAX_WORDS`, a second linker: "técnicas de
-    aprendizaje de máquina") is counted once where it is listed, first met where its earliest word was."""
-    for phrase, section in keywords:
+    it and how often each section holds it) in `table.keywords`. One that is no candidate ("internet of things",
+    whose "of" ends English terms; "técnicas de aprendizaje de máquina", two linkers) is counted as often as the
+    text holds it, first met where its earliest word was."""
+    for phrase, section, counts in keywords:
         key = normalize(phrase, lang)
         if not key or key in table.keywords:
             continue
         table.keywords.add(key)
         if key not in table.first:
-            counts = table.counts.setdefault(section, {})
-            counts[key] = 1
+            for name, count in (counts or {section: 1}).items():
+                table.counts.setdefault(name, {})[key] = count
             table.first[key] = min((table.first[word] for word in key.split(" ") if word in table.first),
                                    default=table.words)
             table.surface[key] = lowercase(" ".join(phrase.split()))

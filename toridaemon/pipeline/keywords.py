@@ -29,13 +29,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from toridaemon.pipeline.candidates import ENGLISH, dehyphenate
+from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, full_line
 from toridaemon.pipeline.language import Language
+from toridaemon.pipeline.language.korean import hangul
 from toridaemon.pipeline.language.unspaced import unspaced_char
 from toridaemon.pipeline.native import lowercase
 from toridaemon.pipeline.sections import Span, alternation
 
-FRONT_CHARS = 8000  # of the text after the title: keywords follow the abstract, on the first pages
+FRONT_CHARS = 8000  # of the text: keywords follow the abstract, on the first pages
 _MAX_LIST_CHARS = 600
 _MAX_ITEMS = 30  # of one list
 _MAX_LISTED = 60  # of all lists
@@ -44,27 +45,45 @@ _MAX_ITEM_CHARS = 80
 _MIN_ITEMS_UNMARKED = 2
 _CHECKED_CHARS = 100_000  # the words of a keyword are looked for in this much of the text
 _OWN_LETTERS = 4  # a word this long or longer must occur outside the list; shorter ones ("de", "of") need not
+_FULL_SHARE = 0.8  # a list's line this close to a full line wrapped at the margin (`candidates._ENDED_LINE_ROOM`)
 
-# Labels in the languages of `language.resources` and more, lowercase; a space matches any run of blanks.
-_LABELS = (
-    "keywords", "key words", "key-words", "index terms", "author keywords", "keyphrases", "key phrases",
-    "schlüsselwörter", "schlagwörter", "stichwörter", "schlüsselbegriffe", "mots-clés", "mots clés", "mots-clefs",
-    "mots clefs", "palabras clave", "palabras claves", "palabras-clave", "palavras-chave", "palavras chave",
-    "parole chiave", "parole-chiave", "trefwoorden", "sleutelwoorden", "kernwoorden", "paraules clau",
-    "słowa kluczowe", "klíčová slova", "kľúčové slová", "kulcsszavak", "cuvinte cheie",
-    "cuvinte-cheie", "nyckelord", "nøgleord", "nøkkelord", "emneord", "avainsanat", "asiasanat", "ključne riječi",
-    "ključne reči", "ključne besede", "raktiniai žodžiai", "atslēgvārdi", "märksõnad", "ключевые слова",
-    "ключові слова", "ключови думи", "кључне речи", "λέξεις-κλειδιά", "λέξεις κλειδιά", "anahtar kelimeler",
-    "anahtar sözcükler", "kata kunci", "từ khóa", "từ khoá", "关键词", "關鍵詞", "关键字", "關鍵字", "キーワード",
-    "키워드", "주제어", "핵심어", "الكلمات المفتاحية", "كلمات مفتاحية", "الكلمات الدالة", "واژگان کلیدی",
-    "کلیدواژه‌ها", "מילות מפתח",
-)
-# A hyphen marks a label before a blank only: "Keywords-based segmentation" is prose.
+# Labels per language (ISO 639-1), lowercase; a space matches any run of blanks.
+_LABELS_OF = {
+    "en": ("keywords", "key words", "key-words", "index terms", "author keywords", "keyphrases", "key phrases",
+           "keywords and phrases", "key words and phrases", "additional key words and phrases"),
+    "de": ("schlüsselwörter", "schlagwörter", "schlagworte", "stichwörter", "stichworte", "schlüsselbegriffe"),
+    "fr": ("mots-clés", "mots clés", "mots-clefs", "mots clefs"),
+    "es": ("palabras clave", "palabras claves", "palabras-clave", "descriptores"),
+    "pt": ("palavras-chave", "palavras chave", "descritores", "unitermos"),
+    "it": ("parole chiave", "parole-chiave"),
+    "nl": ("trefwoorden", "sleutelwoorden", "kernwoorden"),
+    "ca": ("paraules clau",), "pl": ("słowa kluczowe",), "cs": ("klíčová slova",), "sk": ("kľúčové slová",),
+    "hu": ("kulcsszavak",), "ro": ("cuvinte cheie", "cuvinte-cheie"), "sv": ("nyckelord",), "da": ("nøgleord",),
+    "nb": ("nøkkelord", "emneord"), "fi": ("avainsanat", "asiasanat"), "hr": ("ključne riječi",),
+    "sr": ("ključne reči", "кључне речи"), "sl": ("ključne besede",), "lt": ("raktiniai žodžiai",),
+    "lv": ("atslēgvārdi",), "et": ("märksõnad",), "ru": ("ключевые слова",), "uk": ("ключові слова",),
+    "bg": ("ключови думи",), "el": ("λέξεις-κλειδιά", "λέξεις κλειδιά"),
+    "tr": ("anahtar kelimeler", "anahtar sözcükler"), "id": ("kata kunci",), "vi": ("từ khóa", "từ khoá"),
+    "zh": ("关键词", "關鍵詞", "关键字", "關鍵字"),
+    "ja": ("キーワード",), "ko": ("키워드", "주제어", "핵심어"),
+    "ar": ("الكلمات المفتاحية", "كلمات مفتاحية", "الكلمات الدالة"), "fa": ("واژگان کلیدی", "کلیدواژه‌ها"),
+    "he": ("מילות מפתח",),
+}
+_KIN = {"bs": "hr", "sr": "hr", "no": "nb", "nn": "nb", "ms": "id"}  # one language's labels serve the others
+_UNSPACED_LABELS = tuple(label for labels in _LABELS_OF.values() for label in labels
+                         if all(unspaced_char(char) or hangul(char) for char in label))
+_LANGUAGE_OF = {label: code for code, labels in _LABELS_OF.items() for label in labels}
+# Chinese, Japanese and Korean labels are often set with their letters spaced out ("关 键 词").
+_LANGUAGE_OF.update({" ".join(label): _LANGUAGE_OF[label] for label in _UNSPACED_LABELS})
+_LABELS = tuple(_LANGUAGE_OF)
+# A hyphen marks a label before a blank only ("Keywords-based segmentation" is prose); a bracket may enclose it
+# ("【关键词】", "[Keywords]").
 _LINE_LABEL = re.compile(
-    rf"^[ \t]*(?P<label>{alternation(_LABELS)})[ \t]*(?P<mark>[:：]|[—–]|-{{1,2}}(?=\s)|\.)?[ \t]*(?P<alone>\n)?",
+    rf"^[ \t]*[(\[【〔（]?(?P<label>{alternation(_LABELS)})[ \t]*"
+    rf"(?P<mark>[:：]|[—–]|-{{1,2}}(?=\s)|\.|[)\]】〕）])?[ \t]*(?P<alone>\n)?",
     re.IGNORECASE | re.MULTILINE,
 )
-_FIRSTS = frozenset(label[0].upper() for label in _LABELS) | {" ", "\t"}
+_FIRSTS = frozenset(label[0].upper() for label in _LABELS) | frozenset(" \t([【〔（")
 _NONBLANK = re.compile(r"\S+")
 _LAST_WORDS = frozenset(label.split()[-1] for label in _LABELS)
 _LONGEST_FIRST = sorted(_LABELS, key=len, reverse=True)
@@ -73,17 +92,24 @@ _LABEL_WINDOW = max(map(len, _LABELS)) + 8  # characters before a colon that hol
 # Commas, semicolons, middle dots and bullets (also their full-width forms), a dash between blanks, a full stop
 # before a blank but after a word of one letter ("Del.icio.us", "E. coli" and "U.S. economy" are one item each).
 _SEPARATOR = re.compile(r"[,;·•∙|，、；]|(?<![\s.]\w)(?<!^\w)\.(?=\s|$)|\s[-–—]\s")
+_ENDS_ON_SEPARATOR = tuple(",;·•∙|，、；-–—")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W_]+")
-_EDGES = " \t'\"“”‘’«»()[]{}*"
+_EDGES = " \t'\"“”‘’«»()[]{}*-–—"
+
+
+class Keyword(NamedTuple):
+    text: str  # as listed, its blanks made single spaces
+    section: str  # of the span that lists it
+    counts: dict[str, int]  # how often the text holds it, per section, the list too
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """The keywords a document lists, each with the section of the span that lists it, in order, once each; and
-    its spans with each label blanked out, to count terms in: "Keywords" and "Palabras clave" are no terms of it."""
+    """The keywords a document lists, in order, once each; and its spans with each label blanked out, to count
+    terms in: "Keywords" and "Palabras clave" are no terms of it."""
 
-    keywords: list[tuple[str, str]]
+    keywords: list[Keyword]
     spans: list[Span]
 
 
@@ -92,31 +118,38 @@ class _List(NamedTuple):
     items_start: int  # where the label ends
     end: int  # where its last line ends
     items: list[str]
+    language: str  # of its label
 
 
 def author_keywords(spans: list[Span], lang: Language = ENGLISH) -> Listing:
-    """The `Listing` of a document's spans in language `lang` (its words join lines hyphenated in a list)."""
-    listed: list[tuple[str, str]] = []
+    """The `Listing` of a document's spans in language `lang`. Where lists under labels of several languages are
+    found (a Spanish paper's "Palabras clave" and its English "Keywords"), those of `lang`'s are its keywords."""
     lists: dict[int, list[_List]] = {}  # span index → its lists
-    front = [(index, span) for index, span in enumerate(spans) if span.section != "title"]
-    for index, text in _opening(front, FRONT_CHARS):
-        for found_list in _lists(text, lang):
-            lists.setdefault(index, []).append(found_list)
-            listed += [(item, spans[index].section) for item in found_list.items]
-        if len(listed) >= _MAX_LISTED:  # a hostile front page of labels: each item is looked for in the text
+    listed = 0
+    for index, text in _opening(list(enumerate(spans)), FRONT_CHARS):
+        lists[index] = _lists(text, lang)
+        listed += sum(len(each.items) for each in lists[index])
+        if listed >= _MAX_LISTED:  # a hostile front page of labels: each item is looked for in the text
             break
-    if not listed:
+    chosen = [(index, each) for index, found in lists.items() for each in found]
+    if not chosen:
         return Listing([], spans)
+    own = _KIN.get(lang.code, lang.code)
+    if any(each.language == own for _, each in chosen):
+        chosen = [(index, each) for index, each in chosen if each.language == own]
+    texts = [" ".join(text.split()) for _, text in _opening(list(enumerate(spans)), _CHECKED_CHARS)]
     outside = lowercase("\n".join(_cut(text, [(each.label, each.end) for each in lists.get(index, [])])
                                   for index, text in _opening(list(enumerate(spans)), _CHECKED_CHARS)))
-    found: dict[str, tuple[str, str]] = {}
-    for item, section in listed[:_MAX_LISTED]:
-        if lowercase(item) not in found and _used(lowercase(item), outside):
-            found[lowercase(item)] = (item, section)
+    found: dict[str, Keyword] = {}
+    for index, each in chosen:
+        for item in each.items[:_MAX_LISTED]:
+            lower = lowercase(item)
+            if lower not in found and _used(lower, outside):
+                found[lower] = Keyword(item, spans[index].section, _counts(lower, spans, texts))
     unlabelled = [replace(span, text=_cut(span.text, [(each.label, each.items_start) for each in lists[index]],
-                                          blank=True)) if index in lists else span
+                                          blank=True)) if lists.get(index) else span
                   for index, span in enumerate(spans)]
-    return Listing(list(found.values()), unlabelled)
+    return Listing(list(found.values())[:_MAX_LISTED], unlabelled)
 
 
 def _opening(spans: list[tuple[int, Span]], chars: int) -> list[tuple[int, str]]:
@@ -140,35 +173,64 @@ def _cut(text: str, ranges: list[tuple[int, int]], *, blank: bool = False) -> st
     return "".join(pieces) + text[done:]
 
 
+def _counts(item: str, spans: list[Span], texts: list[str]) -> dict[str, int]:
+    """How often each section's `texts` (its blanks single spaces) hold the (lowercase) item as whole words: a
+    keyword that is no candidate ("internet of things": English terms end at "of") is counted so."""
+    counts: dict[str, int] = {}
+    bounded = not any(map(unspaced_char, item))  # Chinese and Japanese words need no blank around them
+    for span, text in zip(spans, texts, strict=False):
+        lower = lowercase(text)
+        found, at = 0, lower.find(item)
+        while at >= 0:
+            end = at + len(item)
+            if not bounded or ((at == 0 or not lower[at - 1].isalnum()) and not lower[end : end + 1].isalnum()):
+                found += 1
+            at = lower.find(item, at + 1)
+        if found:
+            counts[span.section] = counts.get(span.section, 0) + found
+    return counts
+
+
 def _lists(text: str, lang: Language) -> list[_List]:
     """The lists of `text`: after a label at a line's start, or inside a line before a colon ("… data analysis
     Keywords: gene network; …", of text whose lines were joined). Matching the labels at every position of a text
     took some 60 µs a news article, these two scans a sixth of that."""
     found = []
+    full: list[int] = []  # the text's full line, measured when a label is found
     for match in _line_labels(text):
         label, after = match.group("label"), match.end("label")
         if label[:1].islower():  # a sentence's word at a line's start, not a label
             continue
-        lines, end = _list_lines(text, match.end())
+        listed, end = _list_text(text, match.end(), _full(text, full))
         marked = match.group("mark") is not None or match.group("alone") is not None
         # Without a mark, only a line of items after a blank is a list: "Keywords in Development" is a heading,
         # "Keywords-based segmentation, …" a sentence.
-        if lines and (marked or (text[after : after + 1].isspace() and _SEPARATOR.search(lines[0]))):
-            items = _items(lines, lang)
+        if listed and (marked or (text[after : after + 1].isspace() and _SEPARATOR.search(listed.split("\n")[0]))):
+            items = _items(listed, lang)
             if items and (marked or len(items) >= _MIN_ITEMS_UNMARKED):
-                found.append(_List(match.start("label"), after, end, items))
+                found.append(_List(match.start("label"), after, end, items, _language(label)))
     for colon in _colons(text):
-        start = _label_before(text, colon)
-        if start is not None:
-            lines, end = _list_lines(text, colon + 1)
-            if items := _items(lines, lang):
-                found.append(_List(start, colon, end, items))
+        labelled = _label_before(text, colon)
+        if labelled is not None:
+            listed, end = _list_text(text, colon + 1, _full(text, full))
+            if items := _items(listed, lang):
+                found.append(_List(labelled[0], colon, end, items, labelled[1]))
     return sorted(found)
 
 
+def _full(text: str, measured: list[int]) -> int:
+    if not measured:
+        measured.append(full_line([text]))
+    return measured[0]
+
+
+def _language(label: str) -> str:
+    return _LANGUAGE_OF.get(" ".join(_folded(label).split()), "")
+
+
 def _line_labels(text: str) -> Iterable[re.Match[str]]:
-    """`_LINE_LABEL`'s matches, tried only at the lines that start with a blank or with a label's first letter in
-    capitals: scanning every position took twice as long."""
+    """`_LINE_LABEL`'s matches, tried only at the lines that start with a blank, a bracket or a label's first
+    letter in capitals: scanning every position took twice as long."""
     at = 0
     while True:
         if text[at : at + 1] in _FIRSTS and (match := _LINE_LABEL.match(text, at)):
@@ -188,23 +250,33 @@ def _colons(text: str) -> Iterable[int]:
             at = text.find(colon, at + 1)
 
 
-def _label_before(text: str, colon: int) -> int | None:
+def _label_before(text: str, colon: int) -> tuple[int, str] | None:
     """Where a label starts that ends right before the colon at `colon` (blanks between allowed), not lowercase
-    and not at the start of its line (`_LINE_LABEL` finds that one); None if there is none. Of labels ending
-    alike ("Author Keywords", "Keywords") the longest is the one."""
+    and not at the start of its line (`_LINE_LABEL` finds that one), and its language; None if there is none. Of
+    labels ending alike ("Author Keywords", "Keywords") the longest is the one. A Chinese or Japanese label needs
+    no blank before it ("…本文研究。关键词：")."""
     window = max(0, colon - _LABEL_WINDOW)
-    last = text[window:colon].split()[-1:]
-    if not last or _folded(last[0]) not in _LAST_WORDS:  # most colons: a time, a ratio, "Source:"
+    before = text[window:colon].rstrip()
+    start = None
+    for label in _UNSPACED_LABELS:
+        if before.endswith(label) and not before[-len(label) - 1 : -len(label)].isalnum():
+            start, found = window + len(before) - len(label), label
+            break
+    else:
+        last = before.split()[-1:]
+        if not last or _folded(last[0]) not in _LAST_WORDS:  # most colons: a time, a ratio, "Source:"
+            return None
+        words = list(_NONBLANK.finditer(text, window, colon))
+        for found in _LONGEST_FIRST:
+            count = found.count(" ") + 1
+            if len(words) >= count and _folded(" ".join(word.group() for word in words[-count:])) == found:
+                start = words[-count].start()
+                break
+        if start is None or (start > 0 and not text[start - 1].isspace()) or text[start].islower():
+            return None
+    if not text[text.rfind("\n", 0, start) + 1 : start].strip():
         return None
-    words = list(_NONBLANK.finditer(text, window, colon))
-    for label in _LONGEST_FIRST:
-        count = label.count(" ") + 1
-        if len(words) >= count and _folded(" ".join(word.group() for word in words[-count:])) == label:
-            start = words[-count].start()
-            if (start > 0 and not text[start - 1].isspace()) or text[start].islower():
-                return None
-            return start if text[text.rfind("\n", 0, start) + 1 : start].strip() else None
-    return None
+    return start, _LANGUAGE_OF[found]
 
 
 def _folded(text: str) -> str:
@@ -212,42 +284,55 @@ def _folded(text: str) -> str:
     return lowercase(text.replace("\u0130", "I"))
 
 
-def _list_lines(text: str, start: int) -> tuple[list[str], int]:
-    """The lines of the list that starts at `start`, and where the last one ends: up to a blank line after it, a
-    line that ends in a full stop, a numbered heading ("2 Contexto"; the headings `split_sections` knows end the
-    span), or a line that opens another field: "© 2020 Elsevier", "JEL classification: C11", "ACM Reference
-    Format:", "中图分类号：TP391"."""
-    lines: list[str] = []
+def _list_text(text: str, start: int, full: int) -> tuple[str, int]:
+    """The list that starts at `start`, its lines joined, and where its last line ends. A line is the list's
+    (`_continues`) up to a blank line, or to a line that ends in a full stop; an item a line is told by the line
+    break kept between them, items that wrap by a line break, which `_items` reads as a blank."""
+    listed: list[str] = []
     end = at = start
+    width = start - text.rfind("\n", 0, start) - 1  # of the label's part of the first line
+    previous = 0  # the width of the list's last line
     for line in text[start : start + _MAX_LIST_CHARS].split("\n"):
         stripped = line.strip()
-        if stripped and lines and (_NUMBERED.match(stripped) or stripped[0] == "©" or ":" in stripped
-                                   or "：" in stripped):
+        joint = _continues(listed, stripped, previous, full) if stripped and listed else ""
+        if joint is None:
             break
         at += len(line) + 1
         if not stripped:
-            if lines:
+            if listed:
                 break
+            width = 0
             continue  # the label alone on its line, a blank line, then the list
-        lines.append(stripped)
+        listed += [joint, stripped]
+        previous, width = width + len(line.rstrip()), 0
         end = at - 1
         if stripped.endswith((".", "。")):
             break
-    return lines, min(end, len(text))
+    return "".join(listed), min(end, len(text))
 
 
-def _items(lines: list[str], lang: Language) -> list[str]:
-    """The items of a list's lines, up to the first that is no key term (prose the list ran into, an address).
-    Items separated by commas and the like may wrap over lines ("Técnicas de aprendizaje⏎de máquina", "segmen-⏎
-    tation"); without separators, each line is an item (Elsevier's article-info box), or in Chinese and Japanese
-    each run between blanks ("深度学习 神经网络")."""
-    text = "\n".join(lines)
-    if _SEPARATOR.search(text):
-        pieces = _SEPARATOR.split(dehyphenate(text, lang))
-    elif len(lines) > 1:
-        pieces = lines
+def _continues(listed: list[str], line: str, previous: int, full: int) -> str | None:
+    """How `line` joins the list so far ("\n" within an item, "; " between items), or None where the list ended
+    before it: at a numbered heading ("2 Contexto"; the headings `split_sections` knows end the span), a line that
+    opens another field ("© 2020 Elsevier", "JEL classification: C11", "中图分类号：TP391"), or a line after one
+    its author ended ("Keywords: graph mining, ageing⏎The human brain is …")."""
+    if _NUMBERED.match(line) or line[0] == "©" or ":" in line or "：" in line:
+        return None
+    if listed[-1].endswith(_ENDS_ON_SEPARATOR) or line[0].islower() or previous >= _FULL_SHARE * full:
+        return "\n"  # "…, Random Key⏎Predistribution, …", "Técnicas de aprendizaje⏎de máquina"
+    if not any(_SEPARATOR.search(piece) for piece in listed) and not _SEPARATOR.search(line):
+        return "; "  # an item a line: Elsevier's article-info box
+    return None
+
+
+def _items(listed: str, lang: Language) -> list[str]:
+    """The items of a list's text, up to the first that is no key term (prose the list ran into, an address).
+    Items may wrap over lines ("Técnicas de aprendizaje⏎de máquina", "segmen-⏎tation"); in Chinese and Japanese
+    a list without separators has its items between blanks ("深度学习 神经网络")."""
+    if _SEPARATOR.search(listed):
+        pieces = _SEPARATOR.split(dehyphenate(listed, lang))
     else:
-        pieces = text.split() if any(map(unspaced_char, text)) else [text]
+        pieces = listed.split() if any(map(unspaced_char, listed)) else [listed]
     items: list[str] = []
     for piece in pieces[:_MAX_ITEMS]:
         item = " ".join(piece.strip(_EDGES).split())
