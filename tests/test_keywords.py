@@ -83,6 +83,9 @@ def listed(front: str) -> list[str]:
      ["graph mining", "ontology"]),
     ("Keywords Graph mining · Ontology\nMathematics Subject Classification 05C80 · 60K35\n",
      ["Graph mining", "Ontology"]),
+    # A full line, then a sentence: no wrapped item starts on "The".
+    ("Keywords: sensor networks;\nepidemiology, random graphs, random key predistribution\nThe state and the church, "
+     "the kastom, the reform\n", ["sensor networks", "epidemiology", "random graphs", "random key predistribution"]),
     # ACM's and LIPIcs' labels; brackets; spaced and run-in Chinese labels.
     ("Additional Key Words and Phrases: graph mining, ontology\n", ["graph mining", "ontology"]),
     ("Keywords and phrases Graph mining, ontology\n", ["Graph mining", "ontology"]),

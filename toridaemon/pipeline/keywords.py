@@ -201,7 +201,7 @@ def _lists(text: str, lang: Language) -> list[_List]:
         label, after = match.group("label"), match.end("label")
         if label[:1].islower():  # a sentence's word at a line's start, not a label
             continue
-        listed, end = _list_text(text, match.end(), _full(text, full))
+        listed, end = _list_text(text, match.end(), _full(text, full), lang)
         marked = match.group("mark") is not None or match.group("alone") is not None
         # Without a mark, only a line of items after a blank is a list: "Keywords in Development" is a heading,
         # "Keywords-based segmentation, …" a sentence.
@@ -212,7 +212,7 @@ def _lists(text: str, lang: Language) -> list[_List]:
     for colon in _colons(text):
         labelled = _label_before(text, colon)
         if labelled is not None:
-            listed, end = _list_text(text, colon + 1, _full(text, full))
+            listed, end = _list_text(text, colon + 1, _full(text, full), lang)
             if items := _items(listed, lang):
                 found.append(_List(labelled[0], colon, end, items, labelled[1]))
     return sorted(found)
@@ -284,7 +284,7 @@ def _folded(text: str) -> str:
     return lowercase(text.replace("\u0130", "I"))
 
 
-def _list_text(text: str, start: int, full: int) -> tuple[str, int]:
+def _list_text(text: str, start: int, full: int, lang: Language) -> tuple[str, int]:
     """The list that starts at `start`, its lines joined, and where its last line ends. A line is the list's
     (`_continues`) up to a blank line, or to a line that ends in a full stop; an item a line is told by the line
     break kept between them, items that wrap by a line break, which `_items` reads as a blank."""
@@ -294,7 +294,7 @@ def _list_text(text: str, start: int, full: int) -> tuple[str, int]:
     previous = 0  # the width of the list's last line
     for line in text[start : start + _MAX_LIST_CHARS].split("\n"):
         stripped = line.strip()
-        joint = _continues(listed, stripped, previous, full) if stripped and listed else ""
+        joint = _continues(listed, stripped, previous, full, lang) if stripped and listed else ""
         if joint is None:
             break
         at += len(line) + 1
@@ -311,15 +311,17 @@ def _list_text(text: str, start: int, full: int) -> tuple[str, int]:
     return "".join(listed), min(end, len(text))
 
 
-def _continues(listed: list[str], line: str, previous: int, full: int) -> str | None:
+def _continues(listed: list[str], line: str, previous: int, full: int, lang: Language) -> str | None:
     """How `line` joins the list so far ("\n" within an item, "; " between items), or None where the list ended
     before it: at a numbered heading ("2 Contexto"; the headings `split_sections` knows end the span), a line that
     opens another field ("© 2020 Elsevier", "JEL classification: C11", "中图分类号：TP391"), or a line after one
     its author ended ("Keywords: graph mining, ageing⏎The human brain is …")."""
     if _NUMBERED.match(line) or line[0] == "©" or ":" in line or "：" in line:
         return None
-    if listed[-1].endswith(_ENDS_ON_SEPARATOR) or line[0].islower() or previous >= _FULL_SHARE * full:
+    if listed[-1].endswith(_ENDS_ON_SEPARATOR) or line[0].islower():
         return "\n"  # "…, Random Key⏎Predistribution, …", "Técnicas de aprendizaje⏎de máquina"
+    if previous >= _FULL_SHARE * full and lowercase(line.split(None, 1)[0]) not in lang.stop_words:
+        return "\n"  # wrapped at the margin: "…, Random Key⏎Predistribution"; not a sentence's "The files …"
     if not any(_SEPARATOR.search(piece) for piece in listed) and not _SEPARATOR.search(line):
         return "; "  # an item a line: Elsevier's article-info box
     return None
