@@ -190,6 +190,7 @@ class CandidateTable:
     linked: set[str] = field(default_factory=set)  # the keys holding a linker ("bas ~ dat")
     filler: frozenset[Filler] = frozenset()  # the kinds of placeholder text it holds (see `filler.holds_filler`)
     keywords: set[str] = field(default_factory=set)  # the keys of the document's own keywords (`add_keywords`)
+    acronyms: dict[str, str] = field(default_factory=dict)  # an acronym's key → its long form's (`add_acronyms`)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -267,6 +268,15 @@ def add_keywords(table: CandidateTable, keywords: Iterable[tuple[str, str, dict[
             table.first[key] = min((table.first[word] for word in key.split(" ") if word in table.first),
                                    default=table.words)
             table.surface[key] = lowercase(" ".join(phrase.split()))
+
+
+def add_acronyms(table: CandidateTable, acronyms: Iterable[tuple[str, str]], lang: Language = ENGLISH) -> None:
+    """Keep in `table.acronyms` the acronyms the document defines (`acronyms.defined_acronyms`: short form, long
+    form) whose short and long forms are both candidates, by their keys."""
+    for short, long in acronyms:
+        short_key, long_key = normalize(short, lang), normalize(long, lang)
+        if short_key != long_key and short_key in table.first and long_key in table.first:
+            table.acronyms.setdefault(short_key, long_key)
 
 
 def dehyphenate(text: str, lang: Language = ENGLISH) -> str:

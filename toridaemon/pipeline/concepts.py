@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import regex
 
 from toridaemon.pipeline import conceptdb
-from toridaemon.pipeline.candidates import add_keywords, extract
+from toridaemon.pipeline.acronyms import defined_acronyms
+from toridaemon.pipeline.candidates import add_acronyms, add_keywords, extract
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.keywords import author_keywords
@@ -75,6 +76,7 @@ def analyze_pages(
         listing = author_keywords(spans, lang)
         table = extract(listing.spans, lang)
     add_keywords(table, listing.keywords, lang)
+    add_acronyms(table, defined_acronyms(spans), lang)
     database = conceptdb.load(options.concept_db_paths, language(code))  # the main language's
     ranked, candidates = score(table, database.match(listing.spans), options, lang)
     concepts_done = time.perf_counter()

@@ -1,0 +1,65 @@
+"""Acronyms a document defines: found by Schwartz and Hearst's rule, and counted as their long forms."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toridaemon.pipeline import PipelineOptions, analyze_text
+from toridaemon.pipeline.acronyms import defined_acronyms
+from toridaemon.pipeline.sections import Span
+
+
+def defined(text: str) -> list[tuple[str, str]]:
+    return defined_acronyms([Span("body", 1, text)])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("We use Markov random fields (MRFs) here.", [("MRFs", "Markov random fields")]),
+    ("Towards task-based personal information management (PIM).", [("PIM", "personal information management")]),
+    ("the Text REtrieval Conference (TREC) runs", [("TREC", "Text REtrieval Conference")]),
+    ("the Internet of Things (IoT) grows", [("IoT", "Internet of Things")]),
+    ("It ends here. Random fields (RF) start", [("RF", "Random fields")]),  # in its own sentence
+    ("both support vector machines (SVM) and SVM variants (SVM)", [("SVM", "support vector machines")]),
+])
+def test_an_acronym_is_defined_by_the_words_before_its_parenthesis(text: str, expected: list[tuple[str, str]]) -> None:
+    assert defined(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "the results (TREC) were good",  # its letters are not the words'
+    "as shown in the table (see Fig. 2)",  # not an acronym
+    "a big model (Bm) fits",  # one capital
+    "Bayesian (BN) models",  # one word
+    "We use the Bayes rule. Tests (BT) follow",  # the long form would run into the sentence before
+    "the federal reserve (ER) rules",  # its first letter starts no word
+])
+def test_no_definition(text: str) -> None:
+    assert defined(text) == []
+
+
+def test_the_acronym_counts_as_its_long_form_and_is_no_concept_of_its_own() -> None:
+    text = ("Relaxed online learning\nAbstract\nWe train support vector machines (SVMs) online. SVMs need a kernel, "
+            "and SVMs with a linear kernel are fast. We compare SVMs with logistic regression on spam filtering.\n")
+    options = PipelineOptions(max_concepts=10, min_concepts=10)
+    concepts = {concept.name: concept.frequency for concept in analyze_text(text, settings=options).concepts}
+    assert concepts.get("support vector machines") == 5 and "SVMs" not in concepts
+    undefined = text.replace(" (SVMs)", "")
+    plain = {concept.name for concept in analyze_text(undefined, settings=options).concepts}
+    assert "SVMs" in plain
+
+
+def test_definitions_are_looked_for_in_a_bounded_part_of_the_text() -> None:
+    assert len(defined("Abc Bcd (AB) " * 100_000)) <= 1
+    many = " ".join(f"alpha{i} beta{i} (A{i}B)" for i in range(10_000))
+    assert len(defined(many)) <= 200
+
+
+@given(st.lists(st.one_of(st.sampled_from(["(", ")", " (AB)", " (IoT)", "Alpha Beta", ". ", "İ", "s"]),
+                          st.text(max_size=10)), max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_any_text_defines_acronyms_it_holds(parts: list[str]) -> None:
+    text = "".join(parts)
+    for short, long in defined(text):
+        assert f"({short})" in text and long in text and " " in long

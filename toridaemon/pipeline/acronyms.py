@@ -1,0 +1,68 @@
+"""The acronyms a document defines: "Markov random fields (MRFs)", "personal information management (PIM)".
+
+A paper names a concept in full once and by its acronym after: "MRF" and "Markov random field" are one concept, and
+each alone is a near-duplicate of the other in a list of concepts. `defined_acronyms` finds the definitions with
+Schwartz and Hearst's rule (A simple algorithm for identifying abbreviation definitions in biomedical text, PSB
+2003): the letters and digits of the short form, read from its end, are found in order in the words before the
+parenthesis, reading them from their end, the first one at the start of a word; the long form starts at that word
+and holds at most `min(letters + 5, 2 × letters)` words. The scoring counts the acronym's occurrences as the long
+form's (`scoring._merge`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from toridaemon.pipeline.sections import Span
+
+_CHECKED_CHARS = 100_000  # definitions are looked for in this much of the text: they come at first use
+_MAX_DEFINITIONS = 200
+# A short form in parentheses: two to ten letters, digits or hyphens, two capitals at least ("MRF", "IoT", "GS-DR",
+# "MRFs"), right after a word.
+_SHORT = re.compile(r"(?<=[^\W_]) ?\((?P<short>[^\W_][\w-]{1,9})\)")
+_CAPITALS = re.compile(r"[A-Z]")
+_WORDS = re.compile(r"[^\W_][\w'-]*")
+
+
+def defined_acronyms(spans: list[Span]) -> list[tuple[str, str]]:
+    """The (short form, long form) pairs the spans define, as written, in order; a short form once."""
+    found: dict[str, str] = {}
+    budget = _CHECKED_CHARS
+    for span in spans:
+        text = span.text[:budget]
+        budget -= len(text)
+        for match in _SHORT.finditer(text):
+            short = match.group("short")
+            if len(_CAPITALS.findall(short)) < 2 or short in found:
+                continue
+            long = _long_form(short, text[max(0, match.start() - 200) : match.start()])
+            if long is not None:
+                found[short] = long
+                if len(found) >= _MAX_DEFINITIONS:
+                    return list(found.items())
+        if budget <= 0:
+            break
+    return list(found.items())
+
+
+def _long_form(short: str, before: str) -> str | None:
+    """The long form `short` abbreviates at the end of `before` (the text before its parenthesis), or None."""
+    letters = [char.lower() for char in (short[:-1] if short.endswith("s") and short[:-1].isupper() else short)
+               if char.isalnum()]
+    words = [match.group() for match in _WORDS.finditer(before.rsplit(".", 1)[-1])]  # this sentence's
+    words = words[-min(len(letters) + 5, 2 * len(letters)) :]
+    written = " ".join(words)
+    text = written.lower()
+    if len(text) != len(written):  # "İ": offsets into the lowercase text would not be offsets into the text
+        return None
+    at = len(text)
+    for index in range(len(letters) - 1, -1, -1):
+        at = text.rfind(letters[index], 0, at)
+        while index == 0 and at > 0 and text[at - 1].isalnum():  # the first letter starts a word
+            at = text.rfind(letters[index], 0, at)
+        if at < 0:
+            return None
+    long = written[at:]
+    if len(long) <= len(short) or short.lower() in long.lower() or " " not in long:
+        return None
+    return long
