@@ -17,41 +17,59 @@ from toridaemon.pipeline.sections import Span
 
 _CHECKED_CHARS = 100_000  # definitions are looked for in this much of the text: they come at first use
 _MAX_DEFINITIONS = 200
-# A short form in parentheses: two to ten letters, digits or hyphens, two capitals at least ("MRF", "IoT", "GS-DR",
-# "MRFs"), right after a word.
-_SHORT = re.compile(r"(?<=[^\W_]) ?\((?P<short>[^\W_][\w-]{1,9})\)")
+# A short form in parentheses after a word and a blank: two to ten letters, digits or hyphens, two capitals at least
+# ("MRF", "IoT", "GS-DR", "MRFs"); not a Roman numeral ("Fe (III)", "Section (II)").
+_SHORT = re.compile(r"(?<=[^\W_]) \((?P<short>[^\W_][\w-]{1,9})\)")
 _CAPITALS = re.compile(r"[A-Z]")
+_ROMAN = re.compile(r"[IVXLC]+")
 _WORDS = re.compile(r"[^\W_][\w'-]*")
+_PUNCTUATION = re.compile(r"[.,;:!?()\[\]]")  # a long form holds none: "Schwarz, Hearst and colleagues" is no name
 
 
 def defined_acronyms(spans: list[Span]) -> list[tuple[str, str]]:
-    """The (short form, long form) pairs the spans define, as written, in order; a short form once."""
+    """The (short form, long form) pairs the spans define, as written (blanks made single spaces), in order; a
+    short form once. Not a short form the text also writes otherwise than in capitals: "pets" beside "positron
+    emission tomography (PET)" would be counted as the tomography."""
     found: dict[str, str] = {}
     budget = _CHECKED_CHARS
+    texts = []
     for span in spans:
         text = span.text[:budget]
+        texts.append(text)
         budget -= len(text)
         for match in _SHORT.finditer(text):
             short = match.group("short")
-            if len(_CAPITALS.findall(short)) < 2 or short in found:
+            if len(_CAPITALS.findall(short)) < 2 or _ROMAN.fullmatch(short) or short in found:
                 continue
             long = _long_form(short, text[max(0, match.start() - 200) : match.start()])
             if long is not None:
                 found[short] = long
                 if len(found) >= _MAX_DEFINITIONS:
-                    return list(found.items())
-        if budget <= 0:
+                    break
+        if budget <= 0 or len(found) >= _MAX_DEFINITIONS:
             break
-    return list(found.items())
+    whole = "\n".join(texts)
+    return [(short, long) for short, long in found.items() if _only_an_acronym(short, whole)]
+
+
+def _only_an_acronym(short: str, text: str) -> bool:
+    """Whether every whole word of `text` spelt as `short` (or its plural, or its singular) in any case is written
+    as it is: "PET" is no acronym alone where the text writes "pets"."""
+    stem = short[:-1] if short.endswith("s") and short[:-1].isupper() else short
+    spellings = {stem, stem + "s", short}
+    pattern = re.compile(rf"(?<![\w-]){re.escape(stem)}s?(?![\w-])", re.IGNORECASE)
+    return all(match.group() in spellings for match in pattern.finditer(text))
 
 
 def _long_form(short: str, before: str) -> str | None:
     """The long form `short` abbreviates at the end of `before` (the text before its parenthesis), or None."""
     letters = [char.lower() for char in (short[:-1] if short.endswith("s") and short[:-1].isupper() else short)
                if char.isalnum()]
-    words = [match.group() for match in _WORDS.finditer(before.rsplit(".", 1)[-1])]  # this sentence's
-    words = words[-min(len(letters) + 5, 2 * len(letters)) :]
-    written = " ".join(words)
+    clause = _PUNCTUATION.split(before)[-1]  # the words right before it: no sentence or list before them
+    words = list(_WORDS.finditer(clause))[-min(len(letters) + 5, 2 * len(letters)) :]
+    if not words:
+        return None
+    written = clause[words[0].start() :]
     text = written.lower()
     if len(text) != len(written):  # "İ": offsets into the lowercase text would not be offsets into the text
         return None
@@ -62,7 +80,7 @@ def _long_form(short: str, before: str) -> str | None:
             at = text.rfind(letters[index], 0, at)
         if at < 0:
             return None
-    long = written[at:]
-    if len(long) <= len(short) or short.lower() in long.lower() or " " not in long:
+    long = " ".join(written[at:].split())
+    if len(long) <= len(short) or short.lower() in long.lower().split() or " " not in long:
         return None
     return long

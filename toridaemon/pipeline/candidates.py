@@ -272,11 +272,17 @@ def add_keywords(table: CandidateTable, keywords: Iterable[tuple[str, str, dict[
 
 def add_acronyms(table: CandidateTable, acronyms: Iterable[tuple[str, str]], lang: Language = ENGLISH) -> None:
     """Keep in `table.acronyms` the acronyms the document defines (`acronyms.defined_acronyms`: short form, long
-    form) whose short and long forms are both candidates, by their keys."""
+    form) whose long form is a candidate, by their keys: the short form's, singular ("MRF") and plural ("MRFs",
+    which some languages' folding keeps apart), each that is a candidate."""
     for short, long in acronyms:
-        short_key, long_key = normalize(short, lang), normalize(long, lang)
-        if short_key != long_key and short_key in table.first and long_key in table.first:
-            table.acronyms.setdefault(short_key, long_key)
+        long_key = normalize(long, lang)
+        if long_key not in table.first:
+            continue
+        stem = short[:-1] if short.endswith("s") and short[:-1].isupper() else short
+        for form in dict.fromkeys((stem, stem + "s")):
+            short_key = normalize(form, lang)
+            if short_key and short_key != long_key and short_key in table.first:
+                table.acronyms.setdefault(short_key, long_key)
 
 
 def dehyphenate(text: str, lang: Language = ENGLISH) -> str:

@@ -198,7 +198,6 @@ def _merge(table: CandidateTable, hits: dict[str, Hit], lang: Language) -> dict[
                 merged[key] = ({section: count}, table.first[key], None, (key,))
             else:
                 known[0][section] = known[0].get(section, 0) + count
-    _spell_out(merged, table.acronyms)
     surface_keys = {key: [_surface_keys(surface, lang) for surface in sorted(hit.surfaces)]
                     for key, hit in hits.items()}
     # First every name's share of the terms inside it, then the take-overs: the counts do not depend on which
@@ -217,20 +216,22 @@ def _merge(table: CandidateTable, hits: dict[str, Hit], lang: Language) -> dict[
                     total[section] = total.get(section, 0) + count
                 first = min(first, found[1])
         merged[key] = (total or dict(hit.counts), first, hit.entry, variants)
+    _spell_out(merged, table.acronyms)
     return merged
 
 
 def _spell_out(merged: dict[str, Occurrences], acronyms: dict[str, str]) -> None:
     """Count each acronym's occurrences as its long form's, once both are candidates: "MRF" as "markov random field"
-    (`acronyms.defined_acronyms`)."""
+    (`acronyms.defined_acronyms`). Not an acronym the database knows as a concept of its own: its hit has taken
+    over its occurrences."""
     for short, long in acronyms.items():
         acronym, full = merged.get(short), merged.get(long)
-        if acronym is not None and full is not None and short != long:
+        if acronym is not None and full is not None and acronym[2] is None and short != long:
             del merged[short]
             counts = dict(full[0])
             for section, count in acronym[0].items():
                 counts[section] = counts.get(section, 0) + count
-            merged[long] = (counts, min(full[1], acronym[1]), None, (*full[3], short))
+            merged[long] = (counts, min(full[1], acronym[1]), full[2], (*full[3], short))
 
 
 def _take_out(merged: dict[str, Occurrences], key: str, counts: dict[str, int]) -> None:
