@@ -92,3 +92,18 @@ def test_an_acronym_in_the_singular_and_the_plural_counts_as_its_long_form() -> 
             "states are slow. Each DP is solved once.\n")
     concepts = {concept.name: concept.frequency for concept in analyze_text(text).concepts}
     assert concepts["dynamic programs"] == 5 and not {"DP", "DPs"} & set(concepts)
+
+
+IOT = ("Abstract\nWe connect devices over the Internet of Things (IoT) with edge computing. Each IoT node runs edge "
+       "computing tasks. IoT security matters for sensor networks.\nKeywords: LISTED; edge computing; sensor networks\n"
+       "\n1 Introduction\nThe IoT grows. Sensor networks and edge computing serve the IoT. Many IoT devices exist.\n")
+
+
+@pytest.mark.parametrize("listed", ["Internet of Things (IoT)", "Internet of Things"])
+def test_a_concept_named_by_its_acronym_is_as_specific_as_the_acronym(listed: str) -> None:
+    """"IoT" counts as "Internet of Things", whose words are common: the concept weighs as its rarer acronym, and
+    the author's listed term comes first, as the acronym does unlisted."""
+    first = analyze_text(IOT.replace("LISTED", listed), title="A study").concepts[0]
+    assert (first.name, first.frequency) in {("Internet of Things", 9), ("Internet of Things", 8)}
+    unlisted = IOT.replace("Keywords: LISTED; edge computing; sensor networks", "Nothing is listed here.")
+    assert analyze_text(unlisted, title="A study").concepts[0].name == "IoT"

@@ -93,6 +93,8 @@ def listed(front: str) -> list[str]:
     ("关 键 词：深度学习；神经网络\n", ["深度学习", "神经网络"]),
     ("摘要：本文研究。关键词：深度学习；神经网络\n", ["深度学习", "神经网络"]),
     ("Schlagworte: Ontology, Graph mining\n", ["Ontology", "Graph mining"]),
+    # An item with its acronym after it is its long form.
+    ("Keywords: Internet of Things (IoT); ontology\n", ["Internet of Things", "ontology"]),
 ])
 def test_a_listed_keyword_is_found_in_the_formats_papers_use(front: str, expected: list[str]) -> None:
     assert listed(front) == expected

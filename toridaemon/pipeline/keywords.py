@@ -96,6 +96,7 @@ _ENDS_ON_SEPARATOR = tuple(",;·•∙|，、；-–—")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W_]+")
 _EDGES = " \t'\"“”‘’«»()[]{}*-–—"
+_ACRONYM_AFTER = re.compile(r"\s+\([^()]{1,12}\)\s*$")
 
 
 class Keyword(NamedTuple):
@@ -337,7 +338,8 @@ def _items(listed: str, lang: Language) -> list[str]:
         pieces = listed.split() if any(map(unspaced_char, listed)) else [listed]
     items: list[str] = []
     for piece in pieces[:_MAX_ITEMS]:
-        item = " ".join(piece.strip(_EDGES).split())
+        # "Internet of Things (IoT)": the long form is the item (`acronyms` reads the definition in the text).
+        item = " ".join(_ACRONYM_AFTER.sub("", piece).strip(_EDGES).split())
         if not item:
             continue
         if (len(item.split()) > _MAX_ITEM_WORDS or len(item) > _MAX_ITEM_CHARS or not _LETTER.search(item)

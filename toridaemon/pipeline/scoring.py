@@ -95,6 +95,9 @@ def score(
     surfaces, boost = table.surface, options.database_boost
     heads, linked, keywords = table.heads, table.linked, table.keywords
     linked_names = table.linked_names(lang) if linked and table.titled else set()
+    spelt_out: dict[str, list[str]] = {}  # a long form's key → its acronyms' (`_spell_out`)
+    for short, long in table.acronyms.items():
+        spelt_out.setdefault(long, []).append(short)
     scored: list[Scored] = []
     for key, (counts, first, entry, variants) in merged.items():
         listed = bool(keywords) and not keywords.isdisjoint(variants)  # `variants` holds `key`
@@ -115,9 +118,11 @@ def score(
         # A database name is weighed by the words a candidate of it would hold ("zealand" of "new zealand").
         scored_as = key if entry is None else _surface_keys(entry.name, lang)[1] or key
         looked_up = scored_as if lang.english or lang.unspaced else surfaces.get(scored_as, scored_as)
-        factor = factors.get(looked_up)
-        if factor is None:
-            factor = factors[looked_up] = _term_factor(scored_as, looked_up, lang)
+        factor = _factor(scored_as, looked_up, factors, lang)
+        for short in spelt_out.get(key, ()):
+            if short in variants:  # as specific as its acronym: "internet of things" by "iot" too
+                factor = max(factor, _factor(short, short if lang.english else surfaces.get(short, short), factors,
+                                             lang))
         weighted = 0.0
         for section, count in counts.items():
             weighted += weights[section] * count
@@ -132,6 +137,14 @@ def score(
         scored.append(Scored(key, value, counts, entry, variants, key in by_name, written))
     scored.sort(key=lambda item: (-item.score, item.key))
     return scored, len(merged)
+
+
+def _factor(key: str, looked_up: str, factors: dict[str, float], lang: Language) -> float:
+    """`_term_factor`, kept in `factors`."""
+    factor = factors.get(looked_up)
+    if factor is None:
+        factor = factors[looked_up] = _term_factor(key, looked_up, lang)
+    return factor
 
 
 def _words_shown(surface: str, key: str, linked: set[str], lang: Language) -> list[str]:
