@@ -256,7 +256,7 @@ def add_keywords(table: CandidateTable, keywords: Iterable[tuple[str, str, dict[
     """Mark the keys of the keywords a document lists (`keywords.author_keywords`: each with the section that lists
     it and how often each section holds it) in `table.keywords`. One that is no candidate ("internet of things",
     whose "of" ends English terms; "técnicas de aprendizaje de máquina", two linkers) is counted as often as the
-    text holds it, first met where its earliest word was."""
+    text holds it (`keywords._counts`: in its first 100,000 characters), first met where its earliest word was."""
     for phrase, section, counts in keywords:
         key = normalize(phrase, lang)
         if not key or key in table.keywords:
