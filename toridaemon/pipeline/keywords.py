@@ -138,9 +138,10 @@ def author_keywords(spans: list[Span], lang: Language = ENGLISH) -> Listing:
     own = _KIN.get(lang.code, lang.code)
     if any(each.language == own for _, each in chosen):
         chosen = [(index, each) for index, each in chosen if each.language == own]
-    texts = [" ".join(text.split()) for _, text in _opening(list(enumerate(spans)), _CHECKED_CHARS)]
+    opening = _opening(list(enumerate(spans)), _CHECKED_CHARS)
+    texts = [lowercase(" ".join(text.split())) for _, text in opening]  # lowered once, for every keyword
     outside = lowercase("\n".join(_cut(text, [(each.label, each.end) for each in lists.get(index, [])])
-                                  for index, text in _opening(list(enumerate(spans)), _CHECKED_CHARS)))
+                                  for index, text in opening))
     found: dict[str, Keyword] = {}
     for index, each in chosen:
         for item in each.items[:_MAX_LISTED]:
@@ -175,12 +176,11 @@ def _cut(text: str, ranges: list[tuple[int, int]], *, blank: bool = False) -> st
 
 
 def _counts(item: str, spans: list[Span], texts: list[str]) -> dict[str, int]:
-    """How often each section's `texts` (its blanks single spaces) hold the (lowercase) item as whole words: a
-    keyword that is no candidate ("internet of things": English terms end at "of") is counted so."""
+    """How often each section's `texts` (lowercase, blanks made single spaces) hold the (lowercase) item as whole
+    words: a keyword that is no candidate ("internet of things": English terms end at "of") is counted so."""
     counts: dict[str, int] = {}
     bounded = not any(map(unspaced_char, item))  # Chinese and Japanese words need no blank around them
-    for span, text in zip(spans, texts, strict=False):
-        lower = lowercase(text)
+    for span, lower in zip(spans, texts, strict=False):
         found, at = 0, lower.find(item)
         while at >= 0:
             end = at + len(item)

@@ -121,8 +121,8 @@ def score(
         factor = _factor(scored_as, looked_up, factors, lang)
         for short in spelt_out.get(key, ()):
             if short in variants:  # as specific as its acronym: "internet of things" by "iot" too
-                factor = max(factor, _factor(short, short if lang.english else surfaces.get(short, short), factors,
-                                             lang))
+                shown = short if lang.english or lang.unspaced else surfaces.get(short, short)
+                factor = max(factor, _factor(short, shown, factors, lang))
         weighted = 0.0
         for section, count in counts.items():
             weighted += weights[section] * count
