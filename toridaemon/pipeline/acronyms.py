@@ -59,7 +59,7 @@ def defined_acronyms(spans: list[Span]) -> list[tuple[str, str]]:
 def _only_an_acronym(short: str, text: str, lower: str) -> bool:
     """Whether every whole word of `text` spelt as `short` (or its plural, or its singular) in any case is written
     as it is: "PET" is no acronym alone where the text writes "pets". `lower` is `text` lowercased."""
-    stem = short[:-1] if short.endswith("s") and short[:-1].isupper() else short
+    stem = singular(short)
     spellings = {stem, stem + "s", short}
     needle = stem.lower()
     if len(lower) != len(text):  # "İ": offsets into `lower` would not be offsets into `text`
@@ -79,10 +79,14 @@ def _in_word(char: str) -> bool:
     return char.isalnum() or (char != "" and char in "_-")
 
 
+def singular(short: str) -> str:
+    """A short form without the "s" of its plural ("MRFs" → "MRF"; "IoT", "GPS" as they are)."""
+    return short[:-1] if short.endswith("s") and short[:-1].isupper() else short
+
+
 def _long_form(short: str, before: str) -> str | None:
     """The long form `short` abbreviates at the end of `before` (the text before its parenthesis), or None."""
-    letters = [char.lower() for char in (short[:-1] if short.endswith("s") and short[:-1].isupper() else short)
-               if char.isalnum()]
+    letters = [char.lower() for char in singular(short) if char.isalnum()]
     clause = _PUNCTUATION.split(before)[-1]  # the words right before it: no sentence or list before them
     words = list(_WORDS.finditer(clause))[-min(len(letters) + 5, 2 * len(letters)) :]
     if not words:

@@ -25,6 +25,7 @@ from itertools import pairwise
 
 import regex
 
+from toridaemon.pipeline.acronyms import singular
 from toridaemon.pipeline.filler import Filler, holds_filler
 from toridaemon.pipeline.language import Language, language
 from toridaemon.pipeline.language.clitics import LANGUAGES as PROCLITIC_LANGUAGES
@@ -146,7 +147,7 @@ _CACHE_LIMIT = 200_000
 # A line shorter than this share of a full one by the next line's first word and a space was ended by its author
 # (`mark_ended_lines`). A wrapped line of justified or ragged text falls short of a full one by less than the
 # word it could not take: lines of proportional type vary by some tenth in characters.
-_ENDED_LINE_ROOM = 0.8
+ENDED_LINE_ROOM = 0.8
 _COLUMN_NEAR = 0.85  # most lines of a column of text come this near its full line (`_measure`)
 # Put at the end of such a line: a character of no word, which bounds terms as punctuation does.
 LINE_ENDED = "\u2063"  # INVISIBLE SEPARATOR
@@ -278,7 +279,7 @@ def add_acronyms(table: CandidateTable, acronyms: Iterable[tuple[str, str]], lan
         long_key = normalize(long, lang)
         if long_key not in table.first:
             continue
-        stem = short[:-1] if short.endswith("s") and short[:-1].isupper() else short
+        stem = singular(short)
         for form in dict.fromkeys((stem, stem + "s")):
             short_key = normalize(form, lang)
             if short_key and short_key != long_key and short_key in table.first:
@@ -334,11 +335,11 @@ def _measure(widths: list[int], document: int) -> int:
 
 def mark_ended_lines(text: str, full: int) -> str:
     """`text` with `LINE_ENDED`, which bounds terms, after each line its author ended: a line after which the next
-    line's first word would have fit, with room to spare (`_ENDED_LINE_ROOM` of a `full` line: `_measure`), that
+    line's first word would have fit, with room to spare (`ENDED_LINE_ROOM` of a `full` line: `_measure`), that
     word not lowercase (in a script without case, the room alone tells). Terms run on across a line the text
     wrapped ("neural⏎networks"), not across the lines of an address ("12345 Musterhausen⏎Mitglied Nr. 4711"), a
     title page, a heading, a list or a table."""
-    room = _ENDED_LINE_ROOM * full
+    room = ENDED_LINE_ROOM * full
     if "\n" not in text or room < 2:
         return text
     pieces = text.split("\n")

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from toridaemon.pipeline.candidates import ENGLISH, dehyphenate, full_line
+from toridaemon.pipeline.candidates import ENDED_LINE_ROOM, ENGLISH, dehyphenate, full_line, lower_aligned
 from toridaemon.pipeline.language import Language
 from toridaemon.pipeline.language.korean import hangul
 from toridaemon.pipeline.language.unspaced import unspaced_char
@@ -45,7 +45,6 @@ _MAX_ITEM_CHARS = 80
 _MIN_ITEMS_UNMARKED = 2
 _CHECKED_CHARS = 100_000  # the words of a keyword are looked for in this much of the text
 _OWN_LETTERS = 4  # a word this long or longer must occur outside the list; shorter ones ("de", "of") need not
-_FULL_SHARE = 0.8  # a list's line this close to a full line wrapped at the margin (`candidates._ENDED_LINE_ROOM`)
 
 # Labels per language (ISO 639-1), lowercase; a space matches any run of blanks.
 _LABELS_OF = {
@@ -226,7 +225,7 @@ def _full(text: str, measured: list[int]) -> int:
 
 
 def _language(label: str) -> str:
-    return _LANGUAGE_OF.get(" ".join(_folded(label).split()), "")
+    return _LANGUAGE_OF.get(" ".join(lower_aligned(label).split()), "")
 
 
 def _line_labels(text: str) -> Iterable[re.Match[str]]:
@@ -265,12 +264,12 @@ def _label_before(text: str, colon: int) -> tuple[int, str] | None:
             break
     else:
         last = before.split()[-1:]
-        if not last or _folded(last[0]) not in _LAST_WORDS:  # most colons: a time, a ratio, "Source:"
+        if not last or lower_aligned(last[0]) not in _LAST_WORDS:  # most colons: a time, a ratio, "Source:"
             return None
         words = list(_NONBLANK.finditer(text, window, colon))
         for found in _LONGEST_FIRST:
             count = found.count(" ") + 1
-            if len(words) >= count and _folded(" ".join(word.group() for word in words[-count:])) == found:
+            if len(words) >= count and lower_aligned(" ".join(word.group() for word in words[-count:])) == found:
                 start = words[-count].start()
                 break
         if start is None or (start > 0 and not text[start - 1].isspace()) or text[start].islower():
@@ -278,11 +277,6 @@ def _label_before(text: str, colon: int) -> tuple[int, str] | None:
     if not text[text.rfind("\n", 0, start) + 1 : start].strip():
         return None
     return start, _LANGUAGE_OF[found]
-
-
-def _folded(text: str) -> str:
-    """`text` lowercased as a label is matched: the Turkish "İ" as "i" ("ANAHTAR KELİMELER"), not "i̇"."""
-    return lowercase(text.replace("\u0130", "I"))
 
 
 def _list_text(text: str, start: int, full: int, lang: Language) -> tuple[str, int]:
@@ -321,7 +315,7 @@ def _continues(listed: list[str], line: str, previous: int, full: int, lang: Lan
         return None
     if listed[-1].endswith(_ENDS_ON_SEPARATOR) or line[0].islower():
         return "\n"  # "…, Random Key⏎Predistribution, …", "Técnicas de aprendizaje⏎de máquina"
-    if previous >= _FULL_SHARE * full and lowercase(line.split(None, 1)[0]) not in lang.stop_words:
+    if previous >= ENDED_LINE_ROOM * full and lowercase(line.split(None, 1)[0]) not in lang.stop_words:
         return "\n"  # wrapped at the margin: "…, Random Key⏎Predistribution"; not a sentence's "The files …"
     if not any(_SEPARATOR.search(piece) for piece in listed) and not _SEPARATOR.search(line):
         return "; "  # an item a line: Elsevier's article-info box
