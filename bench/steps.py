@@ -39,7 +39,8 @@ class Clock:
 def steps(text: str, options: Any, clock: Clock) -> list[str]:
     """The concept names of `text` as `analyze_text` finds them, each step timed on `clock`."""
     from toridaemon.pipeline import conceptdb, concepts
-    from toridaemon.pipeline.candidates import add_keywords, extract
+    from toridaemon.pipeline.acronyms import defined_acronyms
+    from toridaemon.pipeline.candidates import add_acronyms, add_keywords, extract
     from toridaemon.pipeline.context import Locator
     from toridaemon.pipeline.keywords import author_keywords
     from toridaemon.pipeline.language import detect_language, language
@@ -69,6 +70,8 @@ def steps(text: str, options: Any, clock: Clock) -> list[str]:
     table = extract(listing.spans, lang)
     add_keywords(table, listing.keywords, lang)
     clock.step("extract")
+    add_acronyms(table, defined_acronyms(spans), lang)
+    clock.step("acronyms")
     hits = conceptdb.load(options.concept_db_paths, language(document.language)).match(listing.spans)
     clock.step("database")
     ranked, _ = score(table, hits, options, lang)
