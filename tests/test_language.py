@@ -756,6 +756,50 @@ def test_verb_forms_of_lemma_lists_leave_nouns_adjectives_and_participles_out(co
     assert not set(others.split()) & forms
 
 
+@pytest.mark.parametrize(("code", "infinitives", "others"), [
+    # others: infinitives that are nouns or adjectives too, whose plural is in use ("poderes", "nucleares",
+    # "doveri", "devoirs"), and words that are no infinitive.
+    ("es", "configurar imprimir conectar abrir personalizar negociar", "poder deber placer militar nuclear lugar"),
+    ("pt", "configurar digitar copiar testar conectar parear", "poder prazer dever olhar jantar colher mulher"),
+    ("it", "selezionare aprire copiare calibrare assegnare ripristinare", "potere dovere piacere essere parere mare"),
+    ("ca", "activar assignar imprimir obrir connectar comprovar", "poder deure sopar menjar militar"),
+    ("fr", "configurer étalonner connecter", "pouvoir devoir souvenir sourire dîner"),
+])
+def test_bare_infinitives_leave_those_that_are_nouns_or_adjectives_out(code: str, infinitives: str,
+                                                                       others: str) -> None:
+    found = language(code).infinitives
+    assert set(infinitives.split()) <= found
+    assert not set(others.split()) & found
+
+
+def test_only_romance_languages_have_bare_infinitives() -> None:
+    """German and Dutch infinitives are spelt as nouns (capitalised, or as plurals: "werken"); English base forms
+    have their own list (`base_verbs`)."""
+    assert not language("de").infinitives and not language("nl").infinitives and not language("en").infinitives
+
+
+@pytest.mark.parametrize(("code", "text", "absent", "present"), [
+    # A manual's instructions: "configurar" and "imprimir" are verbs, in headings too; "máquina de coser" is a
+    # noun with its complement, and "Ovar", written only Capitalised, a name spelt as an infinitive.
+    ("es", "Configurar la impresora\nPara configurar la impresora, abra el panel de control. Puede configurar la "
+           "impresora e imprimir documentos. La máquina de coser usa el mismo panel. Configurar la máquina de coser "
+           "es fácil: imprimir el manual. En Ovar los talleres venden la máquina de coser, y Ovar la exporta.\n",
+     {"configurar", "imprimir"}, {"impresora", "máquina de coser", "Ovar"}),
+    ("pt", "Configurar a impressora\nPara configurar a impressora, abra o painel. Pode configurar a impressora e "
+           "imprimir documentos no painel. Configurar a impressora e imprimir documentos é simples.\n",
+     {"configurar", "imprimir"}, {"impressora", "painel"}),
+    ("it", "Selezionare la stampante\nPer selezionare la stampante, aprire il pannello. Si può selezionare la "
+           "stampante e aprire il pannello manualmente. Selezionare la stampante e aprire il pannello.\n",
+     {"selezionare", "aprire", "manualmente"}, {"stampante", "pannello"}),
+])
+def test_an_infinitive_is_no_concept_but_a_nouns_complement(code: str, text: str, absent: set[str],
+                                                            present: set[str]) -> None:
+    options = PipelineOptions(max_concepts=20, min_concepts=20)
+    names = [concept.name for concept in analyze_text(text, settings=options, language=code).concepts]
+    assert not absent & {word for name in names for word in name.lower().split()}, names
+    assert present <= set(names), names
+
+
 def test_a_dutch_verb_form_spelt_as_a_name_is_no_verb_form_of_the_lemma_list() -> None:
     """"delft" is a form of "delven" and the city of Delft (Pattern's lexicon has it as a verb: not this list)."""
     from toridaemon.pipeline.language import lemmas
@@ -770,7 +814,7 @@ def test_verb_forms_need_simplemma_and_stay_empty_without_it_or_with_a_damaged_o
     from toridaemon.pipeline.language import lemmas
 
     monkeypatch.setattr(lemmas, "_data_file", lambda _code: None)  # as when simplemma is not installed
-    lemmas._verb_forms.cache_clear()
+    lemmas._derived.cache_clear()
     try:
         assert lemmas.verb_forms("es") == frozenset()
         # A damaged install: its data file cut short (EOFError in lzma), and no cache of it (a new digest).
@@ -780,10 +824,10 @@ def test_verb_forms_need_simplemma_and_stay_empty_without_it_or_with_a_damaged_o
         (damaged / "es.plzma").write_bytes(original.read_bytes()[:5000])
         monkeypatch.setattr(lemmas, "_data_file", lambda code: damaged / f"{code}.plzma")
         monkeypatch.setattr(dictionary_factory, "DATA_FOLDER", damaged)
-        lemmas._verb_forms.cache_clear()
-        assert lemmas.verb_forms("es") == frozenset()
+        lemmas._derived.cache_clear()
+        assert lemmas.verb_forms("es") == frozenset() == lemmas.bare_infinitives("es")
     finally:
-        lemmas._verb_forms.cache_clear()
+        lemmas._derived.cache_clear()
     assert lemmas.verb_forms("en") == frozenset()  # English has its tagged lexicon
 
 

@@ -160,8 +160,10 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 # written with a capital: a noun, "das Verfahren", but a verb in "Wählen Sie die Datei"). `LINK`: a preposition
 # joining a noun to its complement ("base de datos": `Language.linkers`), inside a term only, once. Its key word is
 # `LINK_MARK` whichever linker it is ("bas ~ dat"): "analyse des données" and "analyse de données" are one term, and
-# no word whose stem is spelt as a linker ("dose", "dos" in Portuguese) is taken for one.
-NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK = 0, 1, 2, 3, 4
+# no word whose stem is spelt as a linker ("dose", "dos" in Portuguese) is taken for one. `AFTER_LINK`: an
+# infinitive that is no noun (`Language.infinitives`) written lowercase, a verb ("configurar la red") but for a
+# noun's complement right after a linker ("máquina de coser").
+NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK, AFTER_LINK = 0, 1, 2, 3, 4, 5
 # The pronouns after a German verb that opens a clause, as an instruction ("Wählen Sie", "Öffnen Sie") or a
 # suggestion ("Lernen wir"): a capitalised infinitive before one is a verb, elsewhere a noun.
 _ADDRESSING = frozenset(("Sie", "wir"))
@@ -415,8 +417,13 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     if _adverb(lower, lang) or (lang.english and "'" in lower) or lower[-1] == "'":
         # An adverb, a contraction ("can’t", "we'll") or an elided function word ("jusqu'", "l’", "quest'")
         return None
-    folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded above
-    return folded, _ending(token, lower, lang), folded == lower
+    if lower in lang.infinitives:
+        # Kept as written, not folded: "configurar" is no "configuración". Capitalised, it opens a sentence or a
+        # heading ("Configurar la impresora"), or it is a name ("Ovar"): `scoring` tells them apart.
+        folded, ending = lower, AFTER_LINK if token.islower() else ENDS
+    else:
+        folded, ending = lower if lang.unspaced else lang.fold(lower), _ending(token, lower, lang)  # Chinese: above
+    return folded, ending, folded == lower
 
 
 def _listed_spelling(lower: str, lang: Language) -> str:
@@ -609,8 +616,10 @@ def _adverb(word: str, lang: Language) -> bool:
             or (word.endswith("ally") and lang.is_known(word[:-4]))  # "specifically", "basically"
         )
     # A feminine adjective's "-a" before "-mente" makes an adverb of any, known or not ("metodológicamente").
+    # Italian drops the "-e" of an adjective in "-le" or "-re" ("manuale": "manualmente", "regolarmente").
     return lang.code in _MENTE and word.endswith("mente") and len(word) > 8 and (
-        word.endswith("amente") or lang.is_known(word[:-5]))
+        word.endswith("amente") or lang.is_known(word[:-5])
+        or (lang.code == "it" and word[-6] in "lr" and lang.is_known(word[:-5] + "e")))
 
 
 def _marked_latin_letter(lower: str) -> bool:
@@ -691,6 +700,8 @@ def _count(
             # der Methode" at a sentence's start; "Klicken Sie auf" after a list's ended line.
             addressed = index + 1 < len(tokens) and tokens[index + 1] in _ADDRESSING
             verb, info = (True, info) if addressed else (verb, (info[0], ENDS, info[2]))
+        elif info is not None and info[1] == AFTER_LINK:
+            verb, info = len(run) < 2 or run[-1][1] != LINK, (info[0], ENDS, info[2])
         if info is None or verb:
             if run:
                 _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)

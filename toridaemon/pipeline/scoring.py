@@ -110,9 +110,9 @@ def score(
             # "présence de catalyseurs" once is a phrase of a sentence, "base de datos" recurs; "moyen d'Orgnac"
             # of "Pléistocène moyen d'Orgnac" starts on an adjective.
             continue
-        if entry is None and not listed and (key in linked_names or (
-                names and not names.isdisjoint(_words_shown(surface, key, linked, lang)))):
-            continue  # a person's name is no concept
+        if entry is None and not listed and _no_concept(
+                key, surface, table, lang, names=names, linked_names=linked_names):
+            continue
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
         # A database name is weighed by the words a candidate of it would hold ("zealand" of "new zealand").
@@ -145,6 +145,16 @@ def _factor(key: str, looked_up: str, factors: dict[str, float], lang: Language)
     if factor is None:
         factor = factors[looked_up] = _term_factor(key, looked_up, lang)
     return factor
+
+
+def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *, names: set[str],
+                linked_names: set[str]) -> bool:
+    """A person's name (`CandidateTable.name_parts`, `CandidateTable.linked_names`), or a verb that opens
+    sentences or headings ("Configurar la impresora"): an infinitive (`Language.infinitives`) the text writes
+    lowercase too, where it bounds terms. One written only Capitalised is a name ("Ovar")."""
+    if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
+        return True
+    return key in lang.infinitives and key not in table.titled
 
 
 def _words_shown(surface: str, key: str, linked: set[str], lang: Language) -> list[str]:

@@ -29,6 +29,10 @@ forms drawn at random from each of the Russian and Polish lists, all are verb fo
 held a noun in "-ость", "равноудаленности": such nouns are told apart now, `_noun_lemma`); of 350 of each of the
 Ukrainian and Czech ones, all but two or three are verb forms, gerunds or the short passive participles of a
 predicate ("pochopeno").
+The same lists tell the infinitives of Spanish, Portuguese, Italian, Catalan and French that are no noun nor
+adjective (`bare_infinitives`: "configurar", "selezionare"; not "poder", "dovere", whose plurals are in use), which
+`candidates` reads as verbs where they are written lowercase: as concepts they were instructions ("configurar",
+"aprire", nine to twelve of every hundred concepts of GNOME's help in four of these languages).
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
@@ -185,41 +189,58 @@ _ADDRESSED_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # "deseti", tenth), a verb is told by a form of its past, as in Czech (`_with_past`): "vybral", "izbrala".
 _ADDRESSED_PAST = {"sl": ("l", "la", "li", "lo"), "sk": ("l", "la", "li", "lo")}
 _GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
+# An infinitive is also a noun or an adjective where its plural is in use: "el poder", "los poderes"; "il dovere",
+# "i doveri"; "le devoir", "les devoirs"; "nuclear", "nucleares". How each language makes that plural (the ending
+# cut, the one added), and the least share of the infinitive's frequency the plural has then: the plurals that are
+# rarer are mostly verb forms spelt so (Spanish "aceptares", Portuguese "perguntares") or slips; "saberes" has
+# 0.006 of "saber", "poderes" 0.085, "haberes" 0.002 (the noun is rare: "haber" is a verb).
+_PLURALS = {"es": ("", "es"), "pt": ("", "es"), "ca": ("", "s"), "fr": ("", "s"), "it": ("e", "i")}
+_NOUN_PLURAL = 0.005
 
 
 def verb_forms(code: str) -> frozenset[str]:
     """Lowercase verb forms of `code` (see the module docstring); empty for other languages or without simplemma."""
     if code not in LANGUAGES:
         return frozenset()
-    return _verb_forms(code)
+    return _derived(code)[0]
+
+
+def bare_infinitives(code: str) -> frozenset[str]:
+    """The infinitives of `code` that are no noun nor adjective (`_Paradigms.bare_infinitive`): Spanish,
+    Portuguese, Italian, Catalan and French; empty for other languages or without simplemma."""
+    if code not in _PLURALS:
+        return frozenset()
+    return _derived(code)[1]
 
 
 @lru_cache(maxsize=len(LANGUAGES))
-def _verb_forms(code: str) -> frozenset[str]:
-    """A broken install (a damaged data file, an unreadable one) runs as without simplemma, as a broken lexicon
-    does: the verb forms are a refinement, never a reason for a document to fail."""
+def _derived(code: str) -> tuple[frozenset[str], frozenset[str]]:
+    """`_derive(code)`, kept between processes. A broken install (a damaged data file, an unreadable one) runs as
+    without simplemma, as a broken lexicon does: the verb forms are a refinement, never a reason for a document to
+    fail."""
     data = _data_file(code)
     if data is None:
-        return frozenset()
+        return frozenset(), frozenset()
     try:
         packed = data.read_bytes()
-        words = warmcache.load_or_build(
+        verbs, infinitives = warmcache.load_or_build(
             f"verbs_{code}",
             lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
-            lambda: "\n".join(sorted(_derive(code))).encode("utf-8"),
-            lambda kept: kept.decode("utf-8").split("\n"),
+            lambda: "\n\n".join("\n".join(sorted(words)) for words in _derive(code)).encode("utf-8"),
+            lambda kept: kept.decode("utf-8").split("\n\n"),  # no word is empty: a blank line parts the two lists
         )
-    except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError
-        return frozenset()
-    return frozenset(word for word in words if word)
+    except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError, ValueError
+        return frozenset(), frozenset()
+    return frozenset(verbs.split("\n")) - {""}, frozenset(infinitives.split("\n")) - {""}
 
 
-def _derive(code: str) -> set[str]:
+def _derive(code: str) -> tuple[set[str], set[str]]:
+    """The verb forms of `code` and its bare infinitives."""
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
     lemmas = DefaultDictionaryFactory().get_dictionary(_list_of(code))  # its own cache: gone with this factory
     if code in _ADDRESSED_ONLY_LANGUAGES:
-        return _addressed(lemmas, *_ADDRESSED_ONLY[_list_of(code)], _ADDRESSED_PAST.get(_list_of(code), ()))
+        return _addressed(lemmas, *_ADDRESSED_ONLY[_list_of(code)], _ADDRESSED_PAST.get(_list_of(code), ())), set()
     try:
         large = code in wordfreq.available_languages("large")
         frequencies = wordfreq.get_frequency_dict(code, wordlist="large" if large else "small")
@@ -237,7 +258,9 @@ def _derive(code: str) -> set[str]:
         if addressed:
             found.update(word for word in lemmas if word.endswith(addressed) and word not in forms
                          and word[:-2] == lemmas[word][:-2] and verb_form(word, 0.0))
-        return found
+        bare = {word for word, share in forms.items() if paradigms.bare_infinitive(word, share)} if (
+            code in _PLURALS) else set()
+        return found, bare
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
         # lists the resources use are copied out of it (`resources.word_shares`).
@@ -278,6 +301,17 @@ class _Paradigms:
         # text ("является", "należy"); participles and nouns are told apart above. Greek lists a verb by its first
         # person, rarer in text than the second ("εισάγετε", enter: "εισάγω" is in no `small` list).
         return self.code in _DECLENSIONS or self.code == "el" or share <= _NAME_RATIO * infinitive or share < 1e-6
+
+    def bare_infinitive(self, word: str, share: float) -> bool:
+        """Whether `word` is the infinitive of a verb with many forms ("configurar", "selezionare", "étalonner") and
+        no noun nor adjective of that spelling, whose plural would be in use (`_PLURALS`): not "poder", "dovere",
+        "devoir", "nuclear", "militar". Not a name ("Suez") either."""
+        if not self._verb(word) or not word.isalpha() or not word.islower() or share <= 0.0:
+            return False
+        cut, added = _PLURALS[self.code]
+        plural = word[: len(word) - len(cut)] + added
+        return self.frequencies.get(plural, 0.0) < _NOUN_PLURAL * share and not (
+            self._capitalised_lemma(word)[:1].isupper())
 
     def _regular_french(self, word: str, lemma: str) -> bool:
         """A French verb in "-er" in its regular "-ez" or "-ons" form, however few forms the list gives it: it lists

@@ -36,6 +36,7 @@ import stopwordsiso
 import wordfreq
 
 from toridaemon.pipeline.language import english
+from toridaemon.pipeline.language.lemmas import bare_infinitives
 from toridaemon.pipeline.language.lexicon import (
     adjective_forms,
     adverb_forms,
@@ -271,6 +272,8 @@ class Language:
     verbs: frozenset[str] = field(default=frozenset(), repr=False)  # verb forms: boundaries of terms
     # Base-form verbs that are nothing else ("quantify"): a term ends on one only after a singular word
     base_verbs: frozenset[str] = field(default=frozenset(), repr=False)
+    # Infinitives that are nothing else ("configurar", `lemmas.bare_infinitives`): verbs, but after a linker
+    infinitives: frozenset[str] = field(default=frozenset(), repr=False)
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
     adverbs: frozenset[str] = field(default=frozenset(), repr=False)  # French: boundaries (`lexicon.adverb_forms`)
     # German: lexicon words that are proper nouns ("peter"), and every lexicon word (a common noun when not the
@@ -339,7 +342,7 @@ def _resources(code: str) -> Language:
     fold = english.fold if code == "en" else _folder(code)
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
-                    verbs=_verbs(code, frequencies), base_verbs=base_verbs(code),
+                    verbs=_verbs(code, frequencies), base_verbs=base_verbs(code), infinitives=bare_infinitives(code),
                     adjectives=adjective_forms(code), adverbs=adverb_forms(code), proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
