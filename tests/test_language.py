@@ -763,7 +763,9 @@ def test_verb_forms_of_lemma_lists_leave_nouns_adjectives_and_participles_out(co
     ("pt", "configurar digitar copiar testar conectar parear", "poder prazer dever olhar jantar colher mulher"),
     ("it", "selezionare aprire copiare calibrare assegnare ripristinare", "potere dovere piacere essere parere mare"),
     ("ca", "activar assignar imprimir obrir connectar comprovar", "poder deure sopar menjar militar"),
-    ("fr", "configurer étalonner connecter", "pouvoir devoir souvenir sourire dîner"),
+    # English words the texts borrow, more common in English, are no infinitives ("router", "peer").
+    ("fr", "configurer étalonner connecter conduire", "pouvoir devoir souvenir sourire dîner router programmer"),
+    ("es", "configurar", "peer calendar"),
 ])
 def test_bare_infinitives_leave_those_that_are_nouns_or_adjectives_out(code: str, infinitives: str,
                                                                        others: str) -> None:
@@ -798,6 +800,45 @@ def test_an_infinitive_is_no_concept_but_a_nouns_complement(code: str, text: str
     names = [concept.name for concept in analyze_text(text, settings=options, language=code).concepts]
     assert not absent & {word for name in names for word in name.lower().split()}, names
     assert present <= set(names), names
+
+
+@pytest.mark.parametrize(("code", "text", "absent", "present"), [
+    # An infinitive after a linker ends its term: no "procesar datos masivos".
+    ("es", "La capacidad de procesar datos masivos crece. Los datos masivos exigen la capacidad de procesar datos "
+           "masivos en paralelo, y procesar datos masivos cuesta.\n",
+     {"procesar datos masivos", "procesar"}, {"datos masivos", "capacidad de procesar"}),
+    # A heading's first word opens no term when the text writes it lowercase too.
+    ("es", "Configurar red inalámbrica\nPuede configurar la red inalámbrica desde el panel. La red inalámbrica "
+           "usa el panel.\nConfigurar red inalámbrica\nOtra vez la red inalámbrica.\n",
+     {"configurar red inalámbrica", "configurar"}, {"red inalámbrica"}),
+    # A name spelt as an infinitive stays one, also beside a heading in capitals; a noun whose stem is spelt as an
+    # infinitive the text holds ("barrera": "barrer") is no verb.
+    ("es", "Ovar tiene una barrera técnica\nFOTOS DE OVAR\nEn Ovar la barrera protege el puerto. La barrera de "
+           "Ovar es alta, y Ovar la amplía. Hay que barrer el puerto.\n",
+     set(), {"Ovar", "barrera"}),
+    # French: a lexicon's verb is a noun's complement after a linker too; "ingénierie" ("ingénier") is no verb.
+    ("fr", "Le permis de conduire\nPour conduire, le permis de conduire est exigé. Le permis de conduire et "
+           "l'ingénierie routière: l'ingénierie des routes aide à conduire.\n",
+     {"conduire"}, {"permis de conduire", "ingénierie"}),
+])
+def test_infinitives_bound_terms_and_leave_names_and_nouns(code: str, text: str, absent: set[str],
+                                                           present: set[str]) -> None:
+    options = PipelineOptions(max_concepts=20, min_concepts=20)
+    names = [concept.name for concept in analyze_text(text, settings=options, language=code).concepts]
+    assert not absent & {name.lower() for name in names}, names
+    assert {name.lower() for name in present} <= {name.lower() for name in names}, names  # "OVAR" as first met
+
+
+def test_a_kept_file_of_verb_forms_of_another_shape_is_derived_again() -> None:
+    """The kept verb forms and infinitives are two lists parted by a blank line; a file of one list (another
+    layout) raises, so that `warmcache` derives it again rather than reading two empty lists for good."""
+    from toridaemon.pipeline.language import lemmas
+
+    assert lemmas._two_lists(b"klikt\nselecteer\n\nconfigurar") == (
+        frozenset({"klikt", "selecteer"}), frozenset({"configurar"}))
+    assert lemmas._two_lists(b"\n\n") == (frozenset(), frozenset())
+    with pytest.raises(ValueError, match="lists"):
+        lemmas._two_lists(b"klikt\nselecteer")
 
 
 def test_a_dutch_verb_form_spelt_as_a_name_is_no_verb_form_of_the_lemma_list() -> None:

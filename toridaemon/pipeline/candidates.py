@@ -164,6 +164,9 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 # infinitive that is no noun (`Language.infinitives`) written lowercase, a verb ("configurar la red") but for a
 # noun's complement right after a linker ("máquina de coser").
 NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK, AFTER_LINK = 0, 1, 2, 3, 4, 5
+# Ends the key of such an infinitive, however written: "configurar^" is neither the stem of "configuración"
+# ("configur") nor that of a noun spelt as an infinitive ("barrera": "barrer"). No word of a text holds it.
+VERB_MARK = "^"
 # The pronouns after a German verb that opens a clause, as an instruction ("Wählen Sie", "Öffnen Sie") or a
 # suggestion ("Lernen wir"): a capitalised infinitive before one is a verb, elsewhere a noun.
 _ADDRESSING = frozenset(("Sie", "wir"))
@@ -194,6 +197,8 @@ class CandidateTable:
     filler: frozenset[Filler] = frozenset()  # the kinds of placeholder text it holds (see `filler.holds_filler`)
     keywords: set[str] = field(default_factory=set)  # the keys of the document's own keywords (`add_keywords`)
     acronyms: dict[str, str] = field(default_factory=dict)  # an acronym's key → its long form's (`add_acronyms`)
+    # The keys of the infinitives (`Language.infinitives`) the text writes lowercase, where they are verbs.
+    lowercase_infinitives: set[str] = field(default_factory=set)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -390,6 +395,23 @@ def normalize(phrase: str, lang: Language = ENGLISH) -> str:
 def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     """The normalised form of a word token, how it may end a term and whether it is singular, or None for a
     boundary."""
+    lower = _lowered(token, lang)
+    if lower in lang.linkers:
+        return LINK_MARK, LINK, True
+    if lower in lang.infinitives and token.islower() and lower not in lang.stop_words:
+        return lower + VERB_MARK, AFTER_LINK, True  # also where a lexicon lists it as a verb ("permis de conduire")
+    if _no_word(token, lower, lang):
+        return None
+    if lower in lang.infinitives:
+        # Capitalised (or in capitals): a sentence's or a heading's first word ("Configurar la impresora"), or a
+        # name ("Ovar"), which the text never writes lowercase: `scoring` tells them apart.
+        return lower + VERB_MARK, ENDS, True
+    folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded by `_lowered`
+    return folded, _ending(token, lower, lang), folded == lower
+
+
+def _lowered(token: str, lang: Language) -> str:
+    """`token` lowercase, one spelling of its hyphens and apostrophes, without a possessive "'s"."""
     lower = lowercase(token)
     # A hyphen or an unspaced en dash joins a compound ("Levenberg–Marquardt"); an apostrophe is one key however
     # it is written ("об'єкт", "об’єкт", "обʼєкт"), "'" from here on.
@@ -401,29 +423,24 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         lower = _listed_spelling(lower, lang)
     if lang.unspaced:  # Traditional Chinese is read as Simplified, as the function words and frequencies are
         lower = lang.fold(lower)
-    if lower in lang.linkers:
-        return LINK_MARK, LINK, True
+    return lower
+
+
+def _no_word(token: str, lower: str, lang: Language) -> bool:
+    """Whether `token` (`lower` lowercased) bounds terms: a function word, a verb form, an adverb, no word."""
     if (not 2 <= len(lower) <= MAX_WORD_CHARS or lower in lang.stop_words or _verb(token, lower, lang)
             or (lang.unspaced and is_particle(lower)) or (lang.code == "ko" and is_boundary(lower, lang.frequencies))):
-        return None
+        return True
     if lower in lang.also_stop_words and not token.isupper():  # "SI" in capitals is no French "si"
-        return None
+        return True
     bare = lower.replace("-", "").replace("'", "").replace(" ", "")  # " ": a Vietnamese compound
     if not bare.isascii():
         bare = bare.translate(NO_JOINERS)
     if (not _spelt_in_letters(bare, lower) or _one_letter_repeated(token) or not _in_one_script(bare, lower)
             or _marked_latin_letter(lower)):
-        return None
-    if _adverb(lower, lang) or (lang.english and "'" in lower) or lower[-1] == "'":
-        # An adverb, a contraction ("can’t", "we'll") or an elided function word ("jusqu'", "l’", "quest'")
-        return None
-    if lower in lang.infinitives:
-        # Kept as written, not folded: "configurar" is no "configuración". Capitalised, it opens a sentence or a
-        # heading ("Configurar la impresora"), or it is a name ("Ovar"): `scoring` tells them apart.
-        folded, ending = lower, AFTER_LINK if token.islower() else ENDS
-    else:
-        folded, ending = lower if lang.unspaced else lang.fold(lower), _ending(token, lower, lang)  # Chinese: above
-    return folded, ending, folded == lower
+        return True
+    # An adverb, a contraction ("can’t", "we'll") or an elided function word ("jusqu'", "l’", "quest'")
+    return _adverb(lower, lang) or (lang.english and "'" in lower) or lower[-1] == "'"
 
 
 def _listed_spelling(lower: str, lang: Language) -> str:
@@ -695,13 +712,17 @@ def _count(
             info = _classified(token, lang, cache)
         # A word that is only a verb after a plural is a clause's: "algorithms adopt feedback linearization".
         verb = info is not None and info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2]
+        complement = False
         if german and info is not None and info[1] == NOUN_OR_VERB:
             # A noun but before "Sie" or "wir": "das Verfahren", a heading's "Verfahren zur Bildanalyse", "Grenzen
             # der Methode" at a sentence's start; "Klicken Sie auf" after a list's ended line.
             addressed = index + 1 < len(tokens) and tokens[index + 1] in _ADDRESSING
             verb, info = (True, info) if addressed else (verb, (info[0], ENDS, info[2]))
         elif info is not None and info[1] == AFTER_LINK:
-            verb, info = len(run) < 2 or run[-1][1] != LINK, (info[0], ENDS, info[2])
+            # A verb, but for a noun's complement right after a linker ("máquina de coser"), which ends its term.
+            table.lowercase_infinitives.add(info[0])
+            complement = len(run) > 1 and run[-1][1] == LINK
+            verb, info = not complement, (info[0], ENDS, info[2])
         if info is None or verb:
             if run:
                 _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
@@ -712,6 +733,10 @@ def _count(
             continue
         run.append(info)
         surfaces.append(token)
+        if complement:
+            _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
+            position += len(run)
+            run, surfaces = [], []
     if run:
         _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
         position += len(run)

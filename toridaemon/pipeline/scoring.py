@@ -149,12 +149,13 @@ def _factor(key: str, looked_up: str, factors: dict[str, float], lang: Language)
 
 def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *, names: set[str],
                 linked_names: set[str]) -> bool:
-    """A person's name (`CandidateTable.name_parts`, `CandidateTable.linked_names`), or a verb that opens
-    sentences or headings ("Configurar la impresora"): an infinitive (`Language.infinitives`) the text writes
-    lowercase too, where it bounds terms. One written only Capitalised is a name ("Ovar")."""
+    """A person's name (`CandidateTable.name_parts`, `CandidateTable.linked_names`), or a term that opens on a verb
+    at the start of a sentence or a heading ("Configurar la impresora", "Configurar red inalámbrica"): an
+    infinitive (`Language.infinitives`) the text writes lowercase too, where it bounds terms. One never written
+    lowercase is a name ("Ovar", "OVAR")."""
     if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
         return True
-    return key in lang.infinitives and key not in table.titled
+    return bool(table.lowercase_infinitives) and key.split(" ", 1)[0] in table.lowercase_infinitives
 
 
 def _words_shown(surface: str, key: str, linked: set[str], lang: Language) -> list[str]:

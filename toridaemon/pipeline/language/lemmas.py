@@ -223,15 +223,24 @@ def _derived(code: str) -> tuple[frozenset[str], frozenset[str]]:
         return frozenset(), frozenset()
     try:
         packed = data.read_bytes()
-        verbs, infinitives = warmcache.load_or_build(
+        return warmcache.load_or_build(
             f"verbs_{code}",
             lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
             lambda: "\n\n".join("\n".join(sorted(words)) for words in _derive(code)).encode("utf-8"),
-            lambda kept: kept.decode("utf-8").split("\n\n"),  # no word is empty: a blank line parts the two lists
+            _two_lists,
         )
-    except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError, ValueError
+    except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError
         return frozenset(), frozenset()
-    return frozenset(verbs.split("\n")) - {""}, frozenset(infinitives.split("\n")) - {""}
+
+
+def _two_lists(kept: bytes) -> tuple[frozenset[str], frozenset[str]]:
+    """The verb forms and the bare infinitives of a kept file: no word is empty, so a blank line parts the two
+    lists. Raises `ValueError` for a file of another shape, which `warmcache` then derives again."""
+    parts = kept.decode("utf-8").split("\n\n")
+    if len(parts) != 2:  # the two lists
+        raise ValueError(f"{len(parts)} lists where two were kept")
+    verbs, infinitives = (frozenset(part.split("\n")) - {""} for part in parts)
+    return verbs, infinitives
 
 
 def _derive(code: str) -> tuple[set[str], set[str]]:
@@ -258,8 +267,12 @@ def _derive(code: str) -> tuple[set[str], set[str]]:
         if addressed:
             found.update(word for word in lemmas if word.endswith(addressed) and word not in forms
                          and word[:-2] == lemmas[word][:-2] and verb_form(word, 0.0))
-        bare = {word for word, share in forms.items() if paradigms.bare_infinitive(word, share)} if (
-            code in _PLURALS) else set()
+        bare: set[str] = set()
+        if code in _PLURALS:
+            # Not an English word the text borrows, more common in English ("router", "programmer", "peer").
+            english = wordfreq.get_frequency_dict("en", wordlist="small")
+            bare = {word for word, share in forms.items()
+                    if paradigms.bare_infinitive(word, share) and english.get(word, 0.0) < share}
         return found, bare
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
