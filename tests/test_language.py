@@ -820,25 +820,48 @@ def test_an_infinitive_is_no_concept_but_a_nouns_complement(code: str, text: str
     ("fr", "Le permis de conduire\nPour conduire, le permis de conduire est exigé. Le permis de conduire et "
            "l'ingénierie routière: l'ingénierie des routes aide à conduire.\n",
      {"conduire"}, {"permis de conduire", "ingénierie"}),
+    # A participle ends terms ("sistemas distribuidos") but is no concept alone, nor one with the noun of its
+    # stem ("distribución"); a noun spelt as one is ("filtrado").
+    ("es", "Sistemas distribuidos\nLos sistemas distribuidos reparten la carga. Las tareas quedan distribuidas "
+           "entre nodos, y los datos están distribuidos. La distribución de tareas mejora el rendimiento. El "
+           "filtrado de paquetes protege los nodos; el filtrado es rápido.\n",
+     {"distribuidas", "distribuidos"}, {"sistemas distribuidos", "distribución", "filtrado"}),
+    # After a determiner a participle is a noun: "il filtrato" (the filtrate), not "sono filtrati".
+    ("it", "Il filtrato della colonna\nIl filtrato della colonna contiene proteine. Le proteine sono salvate nel "
+           "filtrato, e il filtrato torna alla colonna. I dati sono visualizzati sulla colonna, poi visualizzati e "
+           "salvati.\n",
+     {"visualizzati", "salvati"}, {"filtrato", "colonna"}),
 ])
-def test_infinitives_bound_terms_and_leave_names_and_nouns(code: str, text: str, absent: set[str],
-                                                           present: set[str]) -> None:
+def test_infinitives_and_participles_bound_terms_and_leave_names_and_nouns(code: str, text: str, absent: set[str],
+                                                                          present: set[str]) -> None:
     options = PipelineOptions(max_concepts=20, min_concepts=20)
     names = [concept.name for concept in analyze_text(text, settings=options, language=code).concepts]
     assert not absent & {name.lower() for name in names}, names
     assert {name.lower() for name in present} <= {name.lower() for name in names}, names  # "OVAR" as first met
 
 
+@pytest.mark.parametrize(("code", "participles", "nouns"), [
+    # nouns: words of their own in the lemma lists, spelt as participles ("resultado", "cifrado", "contenuto").
+    ("es", "distribuidas distribuidos conectado", "resultado cifrado filtrado contenido estado"),
+    ("it", "visualizzato visualizzata", "contenuto dato risultato prodotto"),
+    ("ca", "connectada connectat", "resultat"),
+])
+def test_past_participles_leave_nouns_out(code: str, participles: str, nouns: str) -> None:
+    found = language(code).participles
+    assert set(participles.split()) <= found
+    assert not set(nouns.split()) & found
+
+
 def test_a_kept_file_of_verb_forms_of_another_shape_is_derived_again() -> None:
-    """The kept verb forms and infinitives are two lists parted by a blank line; a file of one list (another
-    layout) raises, so that `warmcache` derives it again rather than reading two empty lists for good."""
+    """The kept verb forms, infinitives and participles are three lists parted by blank lines; a file of another
+    layout (one list) raises, so that `warmcache` derives it again rather than reading empty lists for good."""
     from toridaemon.pipeline.language import lemmas
 
-    assert lemmas._two_lists(b"klikt\nselecteer\n\nconfigurar") == (
-        frozenset({"klikt", "selecteer"}), frozenset({"configurar"}))
-    assert lemmas._two_lists(b"\n\n") == (frozenset(), frozenset())
+    assert lemmas._three_lists(b"klikt\nselecteer\n\nconfigurar\n\ndistribuidas") == (
+        frozenset({"klikt", "selecteer"}), frozenset({"configurar"}), frozenset({"distribuidas"}))
+    assert lemmas._three_lists(b"\n\n\n\n") == (frozenset(), frozenset(), frozenset())
     with pytest.raises(ValueError, match="lists"):
-        lemmas._two_lists(b"klikt\nselecteer")
+        lemmas._three_lists(b"klikt\nselecteer")
 
 
 def test_a_dutch_verb_form_spelt_as_a_name_is_no_verb_form_of_the_lemma_list() -> None:

@@ -163,9 +163,12 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 # no word whose stem is spelt as a linker ("dose", "dos" in Portuguese) is taken for one. `AFTER_LINK`: an
 # infinitive that is no noun (`Language.infinitives`) written lowercase, a verb ("configurar la red") but for a
 # noun's complement right after a linker ("máquina de coser").
-NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK, AFTER_LINK = 0, 1, 2, 3, 4, 5
-# Ends the key of such an infinitive, however written: "configurar^" is neither the stem of "configuración"
-# ("configur") nor that of a noun spelt as an infinitive ("barrera": "barrer"). No word of a text holds it.
+# `PARTICIPLE`: a past participle that is no noun (`Language.participles`), which ends terms ("sistemas
+# distribuidos") but is no concept alone, unless the text makes a noun of it (after a determiner: "el filtrado").
+NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK, AFTER_LINK, PARTICIPLE = 0, 1, 2, 3, 4, 5, 6
+# Ends the key of such an infinitive or participle, however written: "configurar^" is neither the stem of
+# "configuración" ("configur") nor that of a noun spelt as an infinitive ("barrera": "barrer"), and "distribu^"
+# ("distribuidas") no "distribución". No word of a text holds it.
 VERB_MARK = "^"
 # The pronouns after a German verb that opens a clause, as an instruction ("Wählen Sie", "Öffnen Sie") or a
 # suggestion ("Lernen wir"): a capitalised infinitive before one is a verb, elsewhere a noun.
@@ -199,6 +202,9 @@ class CandidateTable:
     acronyms: dict[str, str] = field(default_factory=dict)  # an acronym's key → its long form's (`add_acronyms`)
     # The keys of the infinitives (`Language.infinitives`) the text writes lowercase, where they are verbs.
     lowercase_infinitives: set[str] = field(default_factory=set)
+    # The keys of the past participles (`Language.participles`) met, each with whether a determiner came before
+    # it once (a noun: "el filtrado"); one that was never a noun is no concept alone.
+    participles: dict[str, bool] = field(default_factory=dict)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -407,6 +413,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         # name ("Ovar"), which the text never writes lowercase: `scoring` tells them apart.
         return lower + VERB_MARK, ENDS, True
     folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded by `_lowered`
+    if lower in lang.participles:
+        return folded + VERB_MARK, PARTICIPLE, True
     return folded, _ending(token, lower, lang), folded == lower
 
 
@@ -723,6 +731,10 @@ def _count(
             table.lowercase_infinitives.add(info[0])
             complement = len(run) > 1 and run[-1][1] == LINK
             verb, info = not complement, (info[0], ENDS, info[2])
+        elif info is not None and info[1] == PARTICIPLE:
+            table.participles[info[0]] = table.participles.get(info[0], False) or (
+                index > 0 and lowercase(tokens[index - 1]) in lang.determiners)
+            info = (info[0], ENDS, info[2])
         if info is None or verb:
             if run:
                 _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)

@@ -152,8 +152,11 @@ def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *
     """A person's name (`CandidateTable.name_parts`, `CandidateTable.linked_names`), or a term that opens on a verb
     at the start of a sentence or a heading ("Configurar la impresora", "Configurar red inalámbrica"): an
     infinitive (`Language.infinitives`) the text writes lowercase too, where it bounds terms. One never written
-    lowercase is a name ("Ovar", "OVAR")."""
+    lowercase is a name ("Ovar", "OVAR"). Or a past participle alone that the text never made a noun of
+    (`CandidateTable.participles`: "distribuidas", not "el filtrado")."""
     if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
+        return True
+    if table.participles.get(key) is False:
         return True
     return bool(table.lowercase_infinitives) and key.split(" ", 1)[0] in table.lowercase_infinitives
 

@@ -32,7 +32,10 @@ predicate ("pochopeno").
 The same lists tell the infinitives of Spanish, Portuguese, Italian, Catalan and French that are no noun nor
 adjective (`bare_infinitives`: "configurar", "selezionare"; not "poder", "dovere", whose plurals are in use), which
 `candidates` reads as verbs where they are written lowercase: as concepts they were instructions ("configurar",
-"aprire", nine to twelve of every hundred concepts of GNOME's help in four of these languages).
+"aprire", nine to twelve of every hundred concepts of GNOME's help in four of these languages), and the past
+participles of Spanish, Portuguese, Italian and Catalan that are no word of their own (`past_participles`:
+"distribuidas", "visualizzato"), no concept alone (31 of 568 concepts of the Spanish papers of cacic57, none an
+author's keyword).
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
@@ -196,6 +199,11 @@ _GERUNDS = {"es": ("ando", "iendo", "yendo"), "it": ("ando", "endo")}
 # 0.006 of "saber", "poderes" 0.085, "haberes" 0.002 (the noun is rare: "haber" is a verb).
 _PLURALS = {"es": ("", "es"), "pt": ("", "es"), "ca": ("", "s"), "fr": ("", "s"), "it": ("e", "i")}
 _NOUN_PLURAL = 0.005
+# Past participles, which follow a noun as adjectives do ("sistemas distribuidos") and are no concept alone: the
+# endings of `_PARTICIPLES` but for those of present participles, most of them nouns and adjectives ("agente").
+_PRESENT_PARTICIPLES = ("nte", "ntes", "nti", "nts")
+_PAST_PARTICIPLES = {code: tuple(ending for ending in _PARTICIPLES[code] if ending not in _PRESENT_PARTICIPLES)
+                     for code in ("es", "pt", "it", "ca")}
 
 
 def verb_forms(code: str) -> frozenset[str]:
@@ -213,43 +221,52 @@ def bare_infinitives(code: str) -> frozenset[str]:
     return _derived(code)[1]
 
 
+def past_participles(code: str) -> frozenset[str]:
+    """The past participles of `code` that are no noun (`_Paradigms.past_participle`): Spanish, Portuguese,
+    Italian and Catalan; empty for other languages or without simplemma."""
+    if code not in _PAST_PARTICIPLES:
+        return frozenset()
+    return _derived(code)[2]
+
+
 @lru_cache(maxsize=len(LANGUAGES))
-def _derived(code: str) -> tuple[frozenset[str], frozenset[str]]:
+def _derived(code: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """`_derive(code)`, kept between processes. A broken install (a damaged data file, an unreadable one) runs as
     without simplemma, as a broken lexicon does: the verb forms are a refinement, never a reason for a document to
     fail."""
     data = _data_file(code)
     if data is None:
-        return frozenset(), frozenset()
+        return frozenset(), frozenset(), frozenset()
     try:
         packed = data.read_bytes()
         return warmcache.load_or_build(
             f"verbs_{code}",
             lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
             lambda: "\n\n".join("\n".join(sorted(words)) for words in _derive(code)).encode("utf-8"),
-            _two_lists,
+            _three_lists,
         )
     except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError
-        return frozenset(), frozenset()
+        return frozenset(), frozenset(), frozenset()
 
 
-def _two_lists(kept: bytes) -> tuple[frozenset[str], frozenset[str]]:
-    """The verb forms and the bare infinitives of a kept file: no word is empty, so a blank line parts the two
-    lists. Raises `ValueError` for a file of another shape, which `warmcache` then derives again."""
+def _three_lists(kept: bytes) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The verb forms, the bare infinitives and the past participles of a kept file: no word is empty, so a blank
+    line parts the lists. Raises `ValueError` for a file of another shape, which `warmcache` then derives again."""
     parts = kept.decode("utf-8").split("\n\n")
-    if len(parts) != 2:  # the two lists
-        raise ValueError(f"{len(parts)} lists where two were kept")
-    verbs, infinitives = (frozenset(part.split("\n")) - {""} for part in parts)
-    return verbs, infinitives
+    if len(parts) != 3:  # the three lists
+        raise ValueError(f"{len(parts)} lists where three were kept")
+    verbs, infinitives, participles = (frozenset(part.split("\n")) - {""} for part in parts)
+    return verbs, infinitives, participles
 
 
-def _derive(code: str) -> tuple[set[str], set[str]]:
-    """The verb forms of `code` and its bare infinitives."""
+def _derive(code: str) -> tuple[set[str], set[str], set[str]]:
+    """The verb forms of `code`, its bare infinitives and its past participles."""
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
     lemmas = DefaultDictionaryFactory().get_dictionary(_list_of(code))  # its own cache: gone with this factory
     if code in _ADDRESSED_ONLY_LANGUAGES:
-        return _addressed(lemmas, *_ADDRESSED_ONLY[_list_of(code)], _ADDRESSED_PAST.get(_list_of(code), ())), set()
+        return _addressed(lemmas, *_ADDRESSED_ONLY[_list_of(code)], _ADDRESSED_PAST.get(_list_of(code), ())), set(), (
+            set())
     try:
         large = code in wordfreq.available_languages("large")
         frequencies = wordfreq.get_frequency_dict(code, wordlist="large" if large else "small")
@@ -268,12 +285,16 @@ def _derive(code: str) -> tuple[set[str], set[str]]:
             found.update(word for word in lemmas if word.endswith(addressed) and word not in forms
                          and word[:-2] == lemmas[word][:-2] and verb_form(word, 0.0))
         bare: set[str] = set()
+        participles: set[str] = set()
         if code in _PLURALS:
             # Not an English word the text borrows, more common in English ("router", "programmer", "peer").
             english = wordfreq.get_frequency_dict("en", wordlist="small")
             bare = {word for word, share in forms.items()
                     if paradigms.bare_infinitive(word, share) and english.get(word, 0.0) < share}
-        return found, bare
+            if code in _PAST_PARTICIPLES:
+                participles = {word for word, share in forms.items()
+                               if paradigms.past_participle(word, share) and english.get(word, 0.0) < share}
+        return found, bare, participles
     finally:
         # wordfreq keeps every list it read (some 110 MB for a `large` one) for the process's life; the `small`
         # lists the resources use are copied out of it (`resources.word_shares`).
@@ -325,6 +346,18 @@ class _Paradigms:
         plural = word[: len(word) - len(cut)] + added
         return self.frequencies.get(plural, 0.0) < _NOUN_PLURAL * share and not (
             self._capitalised_lemma(word)[:1].isupper())
+
+    def past_participle(self, word: str, share: float) -> bool:
+        """Whether `word` is a past participle of a verb with many forms ("distribuidas", "visualizzato",
+        "connectada") and no noun nor a plural or feminine of one: a word of its own is a lemma in the list
+        ("resultado", "cifrado", "contenuto", "dato") or the masculine singular of the form is. Not a name either."""
+        lemma = self.lemmas.get(word)
+        if (lemma is None or lemma == word or word in self.forms or share <= 0.0 or not word.isalpha()
+                or not word.islower() or not word.endswith(_PAST_PARTICIPLES[self.code])
+                or word.endswith(_PRESENT_PARTICIPLES) or not self._verb(lemma)):
+            return False
+        return not any(self.lemmas.get(base) == base or base in self.forms for base in _bases(self.code, word)) and (
+            not self._capitalised_lemma(word)[:1].isupper())
 
     def _regular_french(self, word: str, lemma: str) -> bool:
         """A French verb in "-er" in its regular "-ez" or "-ons" form, however few forms the list gives it: it lists

@@ -36,7 +36,7 @@ import stopwordsiso
 import wordfreq
 
 from toridaemon.pipeline.language import english
-from toridaemon.pipeline.language.lemmas import bare_infinitives
+from toridaemon.pipeline.language.lemmas import bare_infinitives, past_participles
 from toridaemon.pipeline.language.lexicon import (
     adjective_forms,
     adverb_forms,
@@ -255,6 +255,20 @@ LINKERS: dict[str, frozenset[str]] = {
     "ca": frozenset(("de", "del", "dels", "d'")),
 }
 LINK_MARK = "~"  # a linker's word in a candidate key ("bas ~ dat"): no word of a text is one
+# Articles, demonstratives and possessives, and the prepositions an article is written onto: a past participle
+# after one is a noun ("el filtrado", "dello stato"), elsewhere it follows a noun or a verb ("está conectado").
+DETERMINERS: dict[str, frozenset[str]] = {
+    "es": frozenset("el la los las un una unos unas lo al del este esta estos estas ese esa esos esas aquel aquella "
+                    "su sus mi mis nuestro nuestra nuestros nuestras cada".split()),
+    "pt": frozenset("o a os as um uma uns umas ao aos à às do da dos das no na nos nas pelo pela pelos pelas num numa "
+                    "este esta estes estas esse essa esses essas seu sua seus suas cada".split()),
+    "it": frozenset("il lo la i gli le l' un uno una un' del dello della dei degli delle dell' al allo alla ai agli "
+                    "alle all' dal dallo dalla dai dagli dalle dall' nel nello nella nei negli nelle nell' sul sullo "
+                    "sulla sui sugli sulle questo questa questi queste quel quello quella quei quelle suo sua suoi "
+                    "sue ogni".split()),
+    "ca": frozenset("el la els les l' un una uns unes al als del dels pel pels aquest aquesta aquests aquestes "
+                    "seu seva seus seves cada".split()),
+}
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
 
@@ -274,6 +288,10 @@ class Language:
     base_verbs: frozenset[str] = field(default=frozenset(), repr=False)
     # Infinitives that are nothing else ("configurar", `lemmas.bare_infinitives`): verbs, but after a linker
     infinitives: frozenset[str] = field(default=frozenset(), repr=False)
+    # Past participles that are no noun ("distribuidas", `lemmas.past_participles`): no concept alone, but after
+    # a determiner (`DETERMINERS`: "el cifrado")
+    participles: frozenset[str] = field(default=frozenset(), repr=False)
+    determiners: frozenset[str] = field(default=frozenset(), repr=False)
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
     adverbs: frozenset[str] = field(default=frozenset(), repr=False)  # French: boundaries (`lexicon.adverb_forms`)
     # German: lexicon words that are proper nouns ("peter"), and every lexicon word (a common noun when not the
@@ -343,6 +361,7 @@ def _resources(code: str) -> Language:
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
                     verbs=_verbs(code, frequencies), base_verbs=base_verbs(code), infinitives=bare_infinitives(code),
+                    participles=past_participles(code), determiners=DETERMINERS.get(code, frozenset()),
                     adjectives=adjective_forms(code), adverbs=adverb_forms(code), proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
