@@ -820,12 +820,23 @@ def test_an_infinitive_is_no_concept_but_a_nouns_complement(code: str, text: str
     ("fr", "Le permis de conduire\nPour conduire, le permis de conduire est exigé. Le permis de conduire et "
            "l'ingénierie routière: l'ingénierie des routes aide à conduire.\n",
      {"conduire"}, {"permis de conduire", "ingénierie"}),
-    # A participle ends terms ("sistemas distribuidos") but is no concept alone, nor one with the noun of its
-    # stem ("distribución"); a noun spelt as one is ("filtrado").
+    # A participle ends terms ("equipos conectados") but is no concept alone; a noun spelt as one is ("filtrado"),
+    # and so is one the text writes after a preposition ("de escalado") or a curly elided article ("l’uscita").
+    ("es", "Equipos conectados\nLos equipos conectados reparten la carga. Los nodos quedan conectados entre sí, y "
+           "el servidor está conectado. El filtrado de paquetes protege los nodos; el filtrado es rápido. La técnica "
+           "de escalado ayuda a los nodos; sin escalado, el servidor falla.\n",
+     {"conectados", "conectado"}, {"equipos conectados", "filtrado", "escalado"}),
+    # The noun of a participle's stem is shown as itself, though met after it ("distribución", not "distribuidos").
     ("es", "Sistemas distribuidos\nLos sistemas distribuidos reparten la carga. Las tareas quedan distribuidas "
-           "entre nodos, y los datos están distribuidos. La distribución de tareas mejora el rendimiento. El "
-           "filtrado de paquetes protege los nodos; el filtrado es rápido.\n",
-     {"distribuidas", "distribuidos"}, {"sistemas distribuidos", "distribución", "filtrado"}),
+           "entre nodos. La distribución de tareas mejora el rendimiento, y la distribución es justa.\n",
+     {"distribuidas", "distribuidos"}, {"sistemas distribuidos", "distribución"}),
+    # A name spelt as a participle ("Acosta", of "acostar") is no participle.
+    ("es", "Acosta y el plan\nEl ministro Acosta presentó el plan. Según Acosta, el plan reduce la deuda, y "
+           "Acosta lo defiende.\n",
+     set(), {"Acosta", "plan"}),
+    ("it", "L’uscita e l’amplificatore\nIl segnale arriva all’uscita. Quando l’uscita satura, il segnale si "
+           "deforma. Il carico assorbe corrente dall’uscita, e l’uscita torna a zero.\n",
+     set(), {"uscita", "amplificatore"}),
     # After a determiner a participle is a noun: "il filtrato" (the filtrate), not "sono filtrati".
     ("it", "Il filtrato della colonna\nIl filtrato della colonna contiene proteine. Le proteine sono salvate nel "
            "filtrato, e il filtrato torna alla colonna. I dati sono visualizzati sulla colonna, poi visualizzati e "
@@ -844,7 +855,7 @@ def test_infinitives_and_participles_bound_terms_and_leave_names_and_nouns(code:
     # nouns: words of their own in the lemma lists, spelt as participles ("resultado", "cifrado", "contenuto").
     ("es", "distribuidas distribuidos conectado", "resultado cifrado filtrado contenido estado"),
     ("it", "visualizzato visualizzata", "contenuto dato risultato prodotto"),
-    ("ca", "connectada connectat", "resultat"),
+    ("ca", "connectada connectat", "resultat vestida passada"),  # "vestit", "passat": nouns
 ])
 def test_past_participles_leave_nouns_out(code: str, participles: str, nouns: str) -> None:
     found = language(code).participles

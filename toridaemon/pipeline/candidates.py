@@ -163,12 +163,12 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 # no word whose stem is spelt as a linker ("dose", "dos" in Portuguese) is taken for one. `AFTER_LINK`: an
 # infinitive that is no noun (`Language.infinitives`) written lowercase, a verb ("configurar la red") but for a
 # noun's complement right after a linker ("máquina de coser").
-# `PARTICIPLE`: a past participle that is no noun (`Language.participles`), which ends terms ("sistemas
-# distribuidos") but is no concept alone, unless the text makes a noun of it (after a determiner: "el filtrado").
+# `PARTICIPLE`: a word written lowercase and spelt as a past participle that is no noun (`Language.participles`),
+# which ends terms as any word does ("sistemas distribuidos"), with its stem's key, but is counted
+# (`CandidateTable.participles`): alone it is no concept where the text never writes it as a noun.
 NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK, AFTER_LINK, PARTICIPLE = 0, 1, 2, 3, 4, 5, 6
-# Ends the key of such an infinitive or participle, however written: "configurar^" is neither the stem of
-# "configuración" ("configur") nor that of a noun spelt as an infinitive ("barrera": "barrer"), and "distribu^"
-# ("distribuidas") no "distribución". No word of a text holds it.
+# Ends the key of such an infinitive, however written: "configurar^" is neither the stem of "configuración"
+# ("configur") nor that of a noun spelt as an infinitive ("barrera": "barrer"). No word of a text holds it.
 VERB_MARK = "^"
 # The pronouns after a German verb that opens a clause, as an instruction ("Wählen Sie", "Öffnen Sie") or a
 # suggestion ("Lernen wir"): a capitalised infinitive before one is a verb, elsewhere a noun.
@@ -202,9 +202,12 @@ class CandidateTable:
     acronyms: dict[str, str] = field(default_factory=dict)  # an acronym's key → its long form's (`add_acronyms`)
     # The keys of the infinitives (`Language.infinitives`) the text writes lowercase, where they are verbs.
     lowercase_infinitives: set[str] = field(default_factory=set)
-    # The keys of the past participles (`Language.participles`) met, each with whether a determiner came before
-    # it once (a noun: "el filtrado"); one that was never a noun is no concept alone.
-    participles: dict[str, bool] = field(default_factory=dict)
+    # How often each key was met as a participle (`Language.participles`), not after a determiner or a preposition
+    # (`Language.before_nouns`): a word met only so is no concept alone ("distribuidas"; not "l'uscita").
+    participles: dict[str, int] = field(default_factory=dict)
+    # The keys first met as a participle, whose surface is another form's once one is met ("distribuidos" and
+    # "distribución" are one key, shown "distribución").
+    participle_shown: set[str] = field(default_factory=set)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -413,9 +416,8 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         # name ("Ovar"), which the text never writes lowercase: `scoring` tells them apart.
         return lower + VERB_MARK, ENDS, True
     folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded by `_lowered`
-    if lower in lang.participles:
-        return folded + VERB_MARK, PARTICIPLE, True
-    return folded, _ending(token, lower, lang), folded == lower
+    ending = PARTICIPLE if lower in lang.participles and token.islower() else _ending(token, lower, lang)
+    return folded, ending, folded == lower
 
 
 def _lowered(token: str, lang: Language) -> str:
@@ -712,8 +714,8 @@ def _count(
         seen.update(tokens)
     known = cache.get
     spaced = not lang.unspaced
-    german = lang.capitalised_nouns  # read once: an attribute of a Python object, in the loop over every token
     heads = table.heads if lang.linkers else None  # a linker is a word of its run: positions count it
+    shown = table.participle_shown
     for index, token in enumerate(tokens):
         info = known(token, _UNSEEN)
         if info is _UNSEEN:
@@ -721,20 +723,11 @@ def _count(
         # A word that is only a verb after a plural is a clause's: "algorithms adopt feedback linearization".
         verb = info is not None and info[1] == AFTER_SINGULAR and bool(run) and not run[-1][2]
         complement = False
-        if german and info is not None and info[1] == NOUN_OR_VERB:
-            # A noun but before "Sie" or "wir": "das Verfahren", a heading's "Verfahren zur Bildanalyse", "Grenzen
-            # der Methode" at a sentence's start; "Klicken Sie auf" after a list's ended line.
-            addressed = index + 1 < len(tokens) and tokens[index + 1] in _ADDRESSING
-            verb, info = (True, info) if addressed else (verb, (info[0], ENDS, info[2]))
-        elif info is not None and info[1] == AFTER_LINK:
-            # A verb, but for a noun's complement right after a linker ("máquina de coser"), which ends its term.
-            table.lowercase_infinitives.add(info[0])
-            complement = len(run) > 1 and run[-1][1] == LINK
-            verb, info = not complement, (info[0], ENDS, info[2])
-        elif info is not None and info[1] == PARTICIPLE:
-            table.participles[info[0]] = table.participles.get(info[0], False) or (
-                index > 0 and lowercase(tokens[index - 1]) in lang.determiners)
-            info = (info[0], ENDS, info[2])
+        if info is not None and info[1] > AFTER_SINGULAR and info[1] != LINK:
+            verb, info, complement = _in_context(info, verb, index, tokens=tokens, run=run, table=table, lang=lang)
+        elif shown and info is not None and info[0] in shown:
+            table.surface[info[0]] = lowercase(token)
+            shown.discard(info[0])
         if info is None or verb:
             if run:
                 _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
@@ -753,6 +746,29 @@ def _count(
         _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
         position += len(run)
     return position
+
+
+def _in_context(info: tuple[str, int, bool], verb: bool, index: int, *, tokens: list[str],
+                run: list[tuple[str, int, bool]], table: CandidateTable, lang: Language,
+                ) -> tuple[bool, tuple[str, int, bool], bool]:
+    """(whether it is a verb, its info with how it ends terms there, whether it ends the run) of the word whose
+    `info` says its neighbours tell (`NOUN_OR_VERB`, `AFTER_LINK`, `PARTICIPLE`), at `index` of `tokens`."""
+    word, ending, singular = info
+    if ending == NOUN_OR_VERB:
+        # A noun but before "Sie" or "wir": "das Verfahren", a heading's "Verfahren zur Bildanalyse", "Grenzen der
+        # Methode" at a sentence's start; "Klicken Sie auf" after a list's ended line.
+        addressed = index + 1 < len(tokens) and tokens[index + 1] in _ADDRESSING
+        return (True, info, False) if addressed else (verb, (word, ENDS, singular), False)
+    if ending == AFTER_LINK:
+        # A verb, but for a noun's complement right after a linker ("máquina de coser"), which ends its term.
+        table.lowercase_infinitives.add(word)
+        complement = len(run) > 1 and run[-1][1] == LINK
+        return not complement, (word, ENDS, singular), complement
+    if index == 0 or _lowered(tokens[index - 1], lang) not in lang.before_nouns:  # a participle; not "l’uscita"
+        table.participles[word] = table.participles.get(word, 0) + 1
+        if word not in table.first:
+            table.participle_shown.add(word)
+    return verb, (word, ENDS, singular), False
 
 
 def _written(words: list[str]) -> str:

@@ -111,7 +111,7 @@ def score(
             # of "Pléistocène moyen d'Orgnac" starts on an adjective.
             continue
         if entry is None and not listed and _no_concept(
-                key, surface, table, lang, names=names, linked_names=linked_names):
+                key, surface, table, lang, names=names, linked_names=linked_names, frequency=sum(counts.values())):
             continue
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
@@ -148,15 +148,15 @@ def _factor(key: str, looked_up: str, factors: dict[str, float], lang: Language)
 
 
 def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *, names: set[str],
-                linked_names: set[str]) -> bool:
+                linked_names: set[str], frequency: int) -> bool:
     """A person's name (`CandidateTable.name_parts`, `CandidateTable.linked_names`), or a term that opens on a verb
     at the start of a sentence or a heading ("Configurar la impresora", "Configurar red inalámbrica"): an
     infinitive (`Language.infinitives`) the text writes lowercase too, where it bounds terms. One never written
-    lowercase is a name ("Ovar", "OVAR"). Or a past participle alone that the text never made a noun of
-    (`CandidateTable.participles`: "distribuidas", not "el filtrado")."""
+    lowercase is a name ("Ovar", "OVAR"). Or a word met only as a participle (`CandidateTable.participles`:
+    "distribuidas"; not "el filtrado", "l'uscita", "distribución" beside it)."""
     if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
         return True
-    if table.participles.get(key) is False:
+    if table.participles.get(key, 0) >= frequency:
         return True
     return bool(table.lowercase_infinitives) and key.split(" ", 1)[0] in table.lowercase_infinitives
 

@@ -32,10 +32,11 @@ predicate ("pochopeno").
 The same lists tell the infinitives of Spanish, Portuguese, Italian, Catalan and French that are no noun nor
 adjective (`bare_infinitives`: "configurar", "selezionare"; not "poder", "dovere", whose plurals are in use), which
 `candidates` reads as verbs where they are written lowercase: as concepts they were instructions ("configurar",
-"aprire", nine to twelve of every hundred concepts of GNOME's help in four of these languages), and the past
-participles of Spanish, Portuguese, Italian and Catalan that are no word of their own (`past_participles`:
-"distribuidas", "visualizzato"), no concept alone (31 of 568 concepts of the Spanish papers of cacic57, none an
-author's keyword).
+"aprire", nine to twelve of every hundred concepts of GNOME's help in four of these languages), and the words of
+Spanish, Portuguese, Italian and Catalan spelt as past participles that are no word of their own
+(`past_participles`: "distribuidas", "visualizzato"; some finite forms end so, "presenta"), which `candidates`
+holds to be no concept alone unless the text writes one as a noun (31 of 568 concepts of the Spanish papers of
+cacic57 were such words alone, none an author's keyword).
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
 """
 
@@ -222,8 +223,8 @@ def bare_infinitives(code: str) -> frozenset[str]:
 
 
 def past_participles(code: str) -> frozenset[str]:
-    """The past participles of `code` that are no noun (`_Paradigms.past_participle`): Spanish, Portuguese,
-    Italian and Catalan; empty for other languages or without simplemma."""
+    """The words of `code` spelt as past participles that are no noun (`_Paradigms.past_participle`): Spanish,
+    Portuguese, Italian and Catalan; empty for other languages or without simplemma."""
     if code not in _PAST_PARTICIPLES:
         return frozenset()
     return _derived(code)[2]
@@ -348,15 +349,16 @@ class _Paradigms:
             self._capitalised_lemma(word)[:1].isupper())
 
     def past_participle(self, word: str, share: float) -> bool:
-        """Whether `word` is a past participle of a verb with many forms ("distribuidas", "visualizzato",
-        "connectada") and no noun nor a plural or feminine of one: a word of its own is a lemma in the list
-        ("resultado", "cifrado", "contenuto", "dato") or the masculine singular of the form is. Not a name either."""
+        """Whether `word` is spelt as a past participle of a verb with many forms ("distribuidas", "visualizzato",
+        "connectada"; some finite forms end so too, "presenta") and is no noun: neither a lemma of its own
+        ("resultado", "cifrado", "contenuto") nor the plural or feminine of one, nor a name."""
         lemma = self.lemmas.get(word)
         if (lemma is None or lemma == word or word in self.forms or share <= 0.0 or not word.isalpha()
                 or not word.islower() or not word.endswith(_PAST_PARTICIPLES[self.code])
-                or word.endswith(_PRESENT_PARTICIPLES) or not self._verb(lemma)):
+                or word.endswith(_PRESENT_PARTICIPLES) or not self._verb(_unreflexive(self.code, lemma))):
             return False
-        return not any(self.lemmas.get(base) == base or base in self.forms for base in _bases(self.code, word)) and (
+        bases = _catalan_masculines(word) if self.code == "ca" else _bases(self.code, word)
+        return not any(self.lemmas.get(base) == base or base in self.forms for base in bases) and (
             not self._capitalised_lemma(word)[:1].isupper())
 
     def _regular_french(self, word: str, lemma: str) -> bool:
@@ -538,6 +540,24 @@ def _bases(code: str, word: str) -> set[str]:
     if word.endswith(("a", "as")):
         found.add(word.rstrip("s")[:-1] + "o")
     return found
+
+
+def _unreflexive(code: str, lemma: str) -> str:
+    """The infinitive of a reflexive lemma: "utilizarse" (simplemma's lemma of "utilizados") is "utilizar",
+    "utilizar-se" too, "utilizzarsi" "utilizzare"."""
+    if code == "it":
+        return lemma[:-2] + "e" if lemma.endswith(("arsi", "ersi", "irsi")) else lemma
+    return lemma.removesuffix("-se").removesuffix("se") if lemma.endswith(("rse", "r-se")) else lemma
+
+
+_CATALAN_MASCULINES = {"ada": "at", "ades": "at", "ats": "at", "ida": "it", "ides": "it", "its": "it", "uda": "ut",
+                       "udes": "ut", "uts": "ut"}
+
+
+def _catalan_masculines(word: str) -> set[str]:
+    """The masculine singular a Catalan participle's feminine or plural is of ("vestida": "vestit")."""
+    return {word[: -len(ending)] + masculine for ending, masculine in _CATALAN_MASCULINES.items()
+            if word.endswith(ending)}
 
 
 def _unaccented(word: str) -> str:

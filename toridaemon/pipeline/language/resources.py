@@ -255,19 +255,22 @@ LINKERS: dict[str, frozenset[str]] = {
     "ca": frozenset(("de", "del", "dels", "d'")),
 }
 LINK_MARK = "~"  # a linker's word in a candidate key ("bas ~ dat"): no word of a text is one
-# Articles, demonstratives and possessives, and the prepositions an article is written onto: a past participle
-# after one is a noun ("el filtrado", "dello stato"), elsewhere it follows a noun or a verb ("está conectado").
-DETERMINERS: dict[str, frozenset[str]] = {
+# Articles, demonstratives, possessives and prepositions (with an article written onto them or not): a word spelt as
+# a past participle after one is a noun ("el filtrado", "l'uscita", "técnica de escalado", "in uscita"), where a
+# participle follows a noun or a verb ("sistemas distribuidos", "está conectado"). Apostrophes as `candidates`
+# spells them ("l’" is "l'").
+BEFORE_NOUNS: dict[str, frozenset[str]] = {
     "es": frozenset("el la los las un una unos unas lo al del este esta estos estas ese esa esos esas aquel aquella "
-                    "su sus mi mis nuestro nuestra nuestros nuestras cada".split()),
+                    "su sus mi mis nuestro nuestra nuestros nuestras cada de en con sin para por".split()),
     "pt": frozenset("o a os as um uma uns umas ao aos à às do da dos das no na nos nas pelo pela pelos pelas num numa "
-                    "este esta estes estas esse essa esses essas seu sua seus suas cada".split()),
+                    "dum duma este esta estes estas esse essa esses essas neste nesta deste desta seu sua seus suas "
+                    "cada de em com sem para por".split()),
     "it": frozenset("il lo la i gli le l' un uno una un' del dello della dei degli delle dell' al allo alla ai agli "
                     "alle all' dal dallo dalla dai dagli dalle dall' nel nello nella nei negli nelle nell' sul sullo "
-                    "sulla sui sugli sulle questo questa questi queste quel quello quella quei quelle suo sua suoi "
-                    "sue ogni".split()),
+                    "sulla sui sugli sulle sull' questo questa questi queste quest' quel quello quella quei quelle "
+                    "quell' suo sua suoi sue ogni di d' in con per da su tra fra".split()),
     "ca": frozenset("el la els les l' un una uns unes al als del dels pel pels aquest aquesta aquests aquestes "
-                    "seu seva seus seves cada".split()),
+                    "seu seva seus seves cada de d' en amb sense per".split()),
 }
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
@@ -288,10 +291,10 @@ class Language:
     base_verbs: frozenset[str] = field(default=frozenset(), repr=False)
     # Infinitives that are nothing else ("configurar", `lemmas.bare_infinitives`): verbs, but after a linker
     infinitives: frozenset[str] = field(default=frozenset(), repr=False)
-    # Past participles that are no noun ("distribuidas", `lemmas.past_participles`): no concept alone, but after
-    # a determiner (`DETERMINERS`: "el cifrado")
+    # Words spelt as past participles that are no noun ("distribuidas", `lemmas.past_participles`): no concept
+    # alone, but where the text writes one after a determiner or a preposition (`BEFORE_NOUNS`: "l'uscita")
     participles: frozenset[str] = field(default=frozenset(), repr=False)
-    determiners: frozenset[str] = field(default=frozenset(), repr=False)
+    before_nouns: frozenset[str] = field(default=frozenset(), repr=False)
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
     adverbs: frozenset[str] = field(default=frozenset(), repr=False)  # French: boundaries (`lexicon.adverb_forms`)
     # German: lexicon words that are proper nouns ("peter"), and every lexicon word (a common noun when not the
@@ -361,7 +364,7 @@ def _resources(code: str) -> Language:
     proper, lexicon = proper_nouns(code)
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
                     verbs=_verbs(code, frequencies), base_verbs=base_verbs(code), infinitives=bare_infinitives(code),
-                    participles=past_participles(code), determiners=DETERMINERS.get(code, frozenset()),
+                    participles=past_participles(code), before_nouns=BEFORE_NOUNS.get(code, frozenset()),
                     adjectives=adjective_forms(code), adverbs=adverb_forms(code), proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
