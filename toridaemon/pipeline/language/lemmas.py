@@ -32,7 +32,7 @@ predicate ("pochopeno").
 The same lists tell the infinitives of Spanish, Portuguese, Italian, Catalan and French that are no noun nor
 adjective (`bare_infinitives`: "configurar", "selezionare"; not "poder", "dovere", whose plurals are in use), which
 `candidates` reads as verbs where they are written lowercase: as concepts they were instructions ("configurar",
-"aprire", nine to twelve of every hundred concepts of GNOME's help in four of these languages), and the words of
+"aprire", nine to fourteen of every hundred concepts of GNOME's help in four of these languages), and the words of
 Spanish, Portuguese, Italian and Catalan spelt as past participles that are no word of their own
 (`past_participles`: "distribuidas", "visualizzato"; some finite forms end so, "presenta"), which `candidates`
 holds to be no concept alone unless the text writes one as a noun (31 of 568 concepts of the Spanish papers of
