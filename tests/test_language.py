@@ -823,12 +823,15 @@ def test_an_infinitive_is_no_concept_but_a_nouns_complement(code: str, text: str
     # A participle ends terms ("equipos conectados") but is no concept alone; a noun spelt as one is ("filtrado"),
     # and so is one the text writes after a preposition ("de escalado") or a curly elided article ("l’uscita").
     ("es", "Equipos conectados\nLos equipos conectados reparten la carga. Los nodos quedan conectados entre sí, y "
-           "el servidor está conectado. El filtrado de paquetes protege los nodos; el filtrado es rápido. La técnica "
-           "de escalado ayuda a los nodos; sin escalado, el servidor falla.\n",
+           "el servidor está conectado. Conectados a la red, los nodos arrancan. El filtrado de paquetes protege "
+           "los nodos; el filtrado es rápido. La técnica de escalado ayuda a los nodos; sin escalado, el servidor "
+           "falla.\n",
      {"conectados", "conectado"}, {"equipos conectados", "filtrado", "escalado"}),
-    # The noun of a participle's stem is shown as itself, though met after it ("distribución", not "distribuidos").
-    ("es", "Sistemas distribuidos\nLos sistemas distribuidos reparten la carga. Las tareas quedan distribuidas "
-           "entre nodos. La distribución de tareas mejora el rendimiento, y la distribución es justa.\n",
+    # The noun of a participle's stem is shown as itself, though met after it ("distribución", not "distribuidos"),
+    # also where the participle opens a sentence or a heading in title case.
+    ("es", "Sistemas Distribuidos\nLos sistemas distribuidos reparten la carga. Las tareas quedan distribuidas "
+           "entre nodos. Distribuidas en varios nodos, las tareas terminan antes. La distribución de tareas mejora "
+           "el rendimiento, y la distribución es justa.\n",
      {"distribuidas", "distribuidos"}, {"sistemas distribuidos", "distribución"}),
     # A name spelt as a participle ("Acosta", of "acostar") is no participle.
     ("es", "Acosta y el plan\nEl ministro Acosta presentó el plan. Según Acosta, el plan reduce la deuda, y "

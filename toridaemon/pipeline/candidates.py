@@ -166,7 +166,9 @@ _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjecti
 # `PARTICIPLE`: a word written lowercase and spelt as a past participle that is no noun (`Language.participles`),
 # which ends terms as any word does ("sistemas distribuidos"), with its stem's key, but is counted
 # (`CandidateTable.participles`): alone it is no concept where the text never writes it as a noun.
-NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK, AFTER_LINK, PARTICIPLE = 0, 1, 2, 3, 4, 5, 6
+# `CAPITAL_PARTICIPLE`: one written with a capital, at a sentence's start or in a heading ("Sistemas Distribuidos"),
+# counted apart: a word never written lowercase is a name ("Acosta").
+NEVER, ENDS, AFTER_SINGULAR, NOUN_OR_VERB, LINK, AFTER_LINK, PARTICIPLE, CAPITAL_PARTICIPLE = 0, 1, 2, 3, 4, 5, 6, 7
 # Ends the key of such an infinitive, however written: "configurar^" is neither the stem of "configuración"
 # ("configur") nor that of a noun spelt as an infinitive ("barrera": "barrer"). No word of a text holds it.
 VERB_MARK = "^"
@@ -205,6 +207,7 @@ class CandidateTable:
     # How often each key was met as a participle (`Language.participles`), not after a determiner or a preposition
     # (`Language.before_nouns`): a word met only so is no concept alone ("distribuidas"; not "l'uscita").
     participles: dict[str, int] = field(default_factory=dict)
+    capital_participles: dict[str, int] = field(default_factory=dict)  # the same, of those written with a capital
     # The keys first met as a participle, whose surface is another form's once one is met ("distribuidos" and
     # "distribución" are one key, shown "distribución").
     participle_shown: set[str] = field(default_factory=set)
@@ -416,7 +419,9 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
         # name ("Ovar"), which the text never writes lowercase: `scoring` tells them apart.
         return lower + VERB_MARK, ENDS, True
     folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded by `_lowered`
-    ending = PARTICIPLE if lower in lang.participles and token.islower() else _ending(token, lower, lang)
+    if lower in lang.participles:
+        return folded, PARTICIPLE if token.islower() else CAPITAL_PARTICIPLE, folded == lower
+    ending = _ending(token, lower, lang)
     return folded, ending, folded == lower
 
 
@@ -752,7 +757,8 @@ def _in_context(info: tuple[str, int, bool], verb: bool, index: int, *, tokens: 
                 run: list[tuple[str, int, bool]], table: CandidateTable, lang: Language,
                 ) -> tuple[bool, tuple[str, int, bool], bool]:
     """(whether it is a verb, its info with how it ends terms there, whether it ends the run) of the word whose
-    `info` says its neighbours tell (`NOUN_OR_VERB`, `AFTER_LINK`, `PARTICIPLE`), at `index` of `tokens`."""
+    `info` says its neighbours tell (`NOUN_OR_VERB`, `AFTER_LINK`, `PARTICIPLE`, `CAPITAL_PARTICIPLE`), at `index`
+    of `tokens`."""
     word, ending, singular = info
     if ending == NOUN_OR_VERB:
         # A noun but before "Sie" or "wir": "das Verfahren", a heading's "Verfahren zur Bildanalyse", "Grenzen der
@@ -765,7 +771,8 @@ def _in_context(info: tuple[str, int, bool], verb: bool, index: int, *, tokens: 
         complement = len(run) > 1 and run[-1][1] == LINK
         return not complement, (word, ENDS, singular), complement
     if index == 0 or _lowered(tokens[index - 1], lang) not in lang.before_nouns:  # a participle; not "l’uscita"
-        table.participles[word] = table.participles.get(word, 0) + 1
+        met = table.participles if ending == PARTICIPLE else table.capital_participles
+        met[word] = met.get(word, 0) + 1
         if word not in table.first:
             table.participle_shown.add(word)
     return verb, (word, ENDS, singular), False

@@ -156,8 +156,9 @@ def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *
     "distribuidas"; not "el filtrado", "l'uscita", "distribución" beside it)."""
     if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
         return True
-    if table.participles.get(key, 0) >= frequency:
-        return True
+    lowered = table.participles.get(key, 0)
+    if lowered and lowered + table.capital_participles.get(key, 0) >= frequency:
+        return True  # met only as a participle: with a capital too, at a sentence's start ("Distribuidas en …")
     return bool(table.lowercase_infinitives) and key.split(" ", 1)[0] in table.lowercase_infinitives
 
 
