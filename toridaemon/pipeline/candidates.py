@@ -421,8 +421,7 @@ def classify(token: str, lang: Language = ENGLISH) -> WordInfo:
     folded = lower if lang.unspaced else lang.fold(lower)  # Chinese was folded by `_lowered`
     if lower in lang.participles:
         return folded, PARTICIPLE if token.islower() else CAPITAL_PARTICIPLE, folded == lower
-    ending = _ending(token, lower, lang)
-    return folded, ending, folded == lower
+    return folded, _ending(token, lower, lang), folded == lower
 
 
 def _lowered(token: str, lang: Language) -> str:

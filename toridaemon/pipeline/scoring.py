@@ -156,8 +156,8 @@ def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *
     "distribuidas"; not "el filtrado", "l'uscita", "distribución" beside it)."""
     if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
         return True
-    lowered = table.participles.get(key, 0)
-    if lowered and lowered + table.capital_participles.get(key, 0) >= frequency:
+    as_participle = table.participles.get(key, 0)
+    if as_participle and as_participle + table.capital_participles.get(key, 0) >= frequency:
         return True  # met only as a participle: with a capital too, at a sentence's start ("Distribuidas en …")
     return bool(table.lowercase_infinitives) and key.split(" ", 1)[0] in table.lowercase_infinitives
 
@@ -240,8 +240,7 @@ def _merge(table: CandidateTable, hits: dict[str, Hit], lang: Language) -> dict[
         for variant in variants:
             found = merged.pop(variant, None)
             if found is not None:
-                for section, count in found[0].items():
-                    total[section] = total.get(section, 0) + count
+                _add_counts(total, found[0])
                 first = min(first, found[1])
         merged[key] = (total or dict(hit.counts), first, hit.entry, variants)
     _spell_out(merged, table.acronyms)
@@ -257,9 +256,14 @@ def _spell_out(merged: dict[str, Occurrences], acronyms: dict[str, str]) -> None
         if acronym is not None and full is not None and acronym[2] is None and short != long:
             del merged[short]
             counts = dict(full[0])
-            for section, count in acronym[0].items():
-                counts[section] = counts.get(section, 0) + count
+            _add_counts(counts, acronym[0])
             merged[long] = (counts, min(full[1], acronym[1]), full[2], (*full[3], short))
+
+
+def _add_counts(total: dict[str, int], counts: dict[str, int]) -> None:
+    """Add `counts` (occurrences per section) to `total`."""
+    for section, count in counts.items():
+        total[section] = total.get(section, 0) + count
 
 
 def _take_out(merged: dict[str, Occurrences], key: str, counts: dict[str, int]) -> None:

@@ -322,7 +322,7 @@ class _Paradigms:
                 or word.endswith(_PARTICIPLES[self.code]) or _noun_lemma(self.code, lemma)
                 or self.declines(word, lemma)):
             return False
-        named = self.code not in _DECLENSIONS and self._capitalised_lemma(word)[:1].isupper()
+        named = self.code not in _DECLENSIONS and self._named(word)
         if word in self.forms or named:
             # A lemma, or a name ("Suez"): its capitalised spelling has a lemma of its own. Not in Russian or
             # Polish, whose lists give a capitalised form to many verb forms ("Stanowi": "Stan").
@@ -345,8 +345,7 @@ class _Paradigms:
             return False
         cut, added = _PLURALS[self.code]
         plural = word[: len(word) - len(cut)] + added
-        return self.frequencies.get(plural, 0.0) < _NOUN_PLURAL * share and not (
-            self._capitalised_lemma(word)[:1].isupper())
+        return self.frequencies.get(plural, 0.0) < _NOUN_PLURAL * share and not self._named(word)
 
     def past_participle(self, word: str, share: float) -> bool:
         """Whether `word` is spelt as a past participle of a verb with many forms ("distribuidas", "visualizzato",
@@ -358,8 +357,7 @@ class _Paradigms:
                 or word.endswith(_PRESENT_PARTICIPLES) or not self._verb(_unreflexive(self.code, lemma))):
             return False
         bases = _catalan_masculines(word) if self.code == "ca" else _bases(self.code, word)
-        return not any(self.lemmas.get(base) == base or base in self.forms for base in bases) and (
-            not self._capitalised_lemma(word)[:1].isupper())
+        return not any(base in self.forms for base in bases) and not self._named(word)  # a lemma is in `forms`
 
     def _regular_french(self, word: str, lemma: str) -> bool:
         """A French verb in "-er" in its regular "-ez" or "-ons" form, however few forms the list gives it: it lists
@@ -396,7 +394,7 @@ class _Paradigms:
         if (lemma is None or lemma == word or word in self.forms or not word.isalpha() or len(word) < 4
                 or not lemma.endswith("en") or self.forms[lemma] < _DUTCH_VERB_FORMS
                 or (word.startswith("ge") and not lemma.startswith("ge"))
-                or self._capitalised_lemma(word)[:1].isupper()):  # a name: "Delft"
+                or self._named(word)):  # a name: "Delft"
             return False
         if word.endswith("t"):
             return self.lemmas.get(word[:-1]) == lemma
@@ -433,7 +431,7 @@ class _Paradigms:
             if (self._infinitive_or_gerund(stem) or self._infinitive_or_gerund(plain)
                     or (self.code == "it" and self._infinitive_or_gerund(stem + "e"))  # "copiar-lo": "copiare"
                     or (self.code == "es" and plain != stem and self._verb(self.lemmas.get(plain)))):
-                return not self._capitalised_lemma(word)[:1].isupper() and not any(
+                return not self._named(word) and not any(
                     self.lemmas.get(base) == base for base in _bases(self.code, word))
         return False
 
@@ -445,6 +443,10 @@ class _Paradigms:
         """Whether `lemma` is an infinitive with many forms."""
         return lemma is not None and lemma.endswith(_INFINITIVES[self.code]) and (
             self.forms[lemma] >= _VERB_FORMS_OF.get(self.code, _VERB_FORMS))
+
+    def _named(self, word: str) -> bool:
+        """Whether `word` has a lemma of its own written with a capital (`_capitalised_lemma`)."""
+        return self._capitalised_lemma(word)[:1].isupper()
 
     def _capitalised_lemma(self, word: str) -> str:
         """The lemma of `word` written with a capital, "" for none: capitalised itself, a name ("Suez", "Delft") or,
