@@ -476,6 +476,20 @@ def test_long_runs_of_letters_do_not_stay_in_memory_after_their_document() -> No
     assert grown < 500_000, f"{grown:,} bytes held after 40 documents of 50,000-letter runs (2,000,000 letters)"
 
 
+def test_a_languages_listed_words_are_classified_when_its_word_cache_is_made() -> None:
+    """Classifying a word met for the first time was a fifth of a short French text's analysis; the words of the
+    language's frequency list are classified once, lowercase and Capitalised, before its first document."""
+    french = language("fr")
+    candidates._caches.pop(french.key, None)
+    analyze_text("Le chat dort.", language="fr")
+    cache = candidates._caches[french.key]
+    listed = [word for word in french.frequencies if len(word) > 3][:2000]
+    assert len(listed) == 2000 and "bibliothèque" in french.frequencies
+    for word in [*listed[::97], "bibliothèque"]:
+        for token in (word, word[:1].upper() + word[1:]):
+            assert token in cache and cache[token] == candidates.classify(token, french), token
+
+
 def test_a_word_of_two_writing_systems_is_no_term_word() -> None:
     """Garbled by a font ("मŲ", "आЭण", "الAbب") or two words with the space between them lost ("counterजवळ"):
     boundaries. Japanese and Korean write Latin and Greek letters in their words ("Tシャツ", "X선", "α線"), science

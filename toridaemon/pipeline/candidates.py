@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, partial
-from itertools import pairwise
+from itertools import islice, pairwise
 
 import regex
 
@@ -144,6 +144,7 @@ _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'\-\u200c\u200d]+")  # joiners: 
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
 _LATIN_BASE_LETTERS = frozenset(_BASE_LETTER.findall(_LATIN))  # those of `_LATIN`: "é" or "ł" needs no search
 _CACHE_LIMIT = 200_000
+_PREWARMED_WORDS = 80_000  # of a language's list, in `_frequent_words`: its longest (Russian) has 61,193
 # A line shorter than this share of a full one by the next line's first word and a space was ended by its author
 # (`mark_ended_lines`). A wrapped line of justified or ragged text falls short of a full one by less than the
 # word it could not take: lines of proportional type vary by some tenth in characters.
@@ -692,9 +693,21 @@ def _classified(token: str, lang: Language, cache: dict[str, WordInfo]) -> WordI
 
 
 def _cache(lang: Language) -> dict[str, WordInfo]:
-    cache = _caches.setdefault(lang.key, {})
-    if len(cache) > _CACHE_LIMIT:
-        cache.clear()  # bounds memory in a long-lived worker
+    cache = _caches.get(lang.key)
+    if cache is None or len(cache) > _CACHE_LIMIT:  # the limit bounds memory in a long-lived worker
+        cache = _caches[lang.key] = _frequent_words(lang)
+    return cache
+
+
+def _frequent_words(lang: Language) -> dict[str, WordInfo]:
+    """A word cache that starts with the words of the language's list (`Language.frequencies`), lowercase and
+    Capitalised: a new document's words were some 64 of every WikiNews text's 282 met for the first time, 13 now,
+    and each took some 3.5 µs to classify. Filling it takes some 0.1 s for French, 0.45 s for Russian or Greek."""
+    cache: dict[str, WordInfo] = {}
+    for word in islice(lang.frequencies, _PREWARMED_WORDS):
+        for token in (word, word[:1].upper() + word[1:]):
+            if token not in cache and len(token) <= _CACHED_CHARS:
+                cache[token] = classify(token, lang)
     return cache
 
 

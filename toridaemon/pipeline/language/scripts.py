@@ -48,6 +48,8 @@ _SYSTEMS = (
 # Greek variables: "设α为实数", "ระบบLinuxของ"), and Hangul, whose particles are written onto Latin words ("α선과").
 _RUN_ON = frozenset(("Han", "Hiragana", "Katakana", "Bopomofo", "Hangul", "Thai", "Lao", "Khmer", "Myanmar",
                      "Tibetan"))
+# A word of these scripts alone is in one system, told in one match (`runs` looks up each letter's script).
+_LOOK_ALIKE_WORD = regex.compile(r"[\p{sc=Latin}\p{sc=Cyrillic}\p{sc=Greek}\p{sc=Common}\p{sc=Inherited}]+")
 _MIN_WORD_LETTERS = 2  # a run of fewer letters of a script beside another is no word lost beside it
 _scripts: dict[str, str | None] = {}
 _MAX_KEPT = 1 << 16  # characters whose script is kept: more than all the letters of the scripts above
@@ -84,7 +86,8 @@ def runs(word: str) -> list[tuple[str, int]]:
 
 def one_system(word: str) -> bool:
     """Whether `word`'s letters are written in one writing system (see the module docstring)."""
-    return word.isascii() or _one_system({name for name, _ in runs(word)})
+    return word.isascii() or _LOOK_ALIKE_WORD.fullmatch(word) is not None or _one_system(
+        {name for name, _ in runs(word)})
 
 
 def _one_system(names: set[str]) -> bool:
