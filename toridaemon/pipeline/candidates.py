@@ -144,6 +144,8 @@ _LETTERS_AND_MARKS = regex.compile(r"[\p{L}\p{M}'\-\u200c\u200d]+")  # joiners: 
 _BASE_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}\p{Lo}]")  # a letter that is neither a mark nor a modifier
 _LATIN_BASE_LETTERS = frozenset(_BASE_LETTER.findall(_LATIN))  # those of `_LATIN`: "é" or "ł" needs no search
 _CACHE_LIMIT = 200_000
+_VERB_LIKE_LEAST = 2
+_VERB_LIKE_SHARE = 0.5
 _PREWARMED_WORDS = 80_000  # of a language's list, in `_frequent_words`: its longest (Russian) has 61,193
 # A line shorter than this share of a full one by the next line's first word and a space was ended by its author
 # (`mark_ended_lines`). A wrapped line of justified or ragged text falls short of a full one by less than the
@@ -152,6 +154,7 @@ ENDED_LINE_ROOM = 0.8
 _COLUMN_NEAR = 0.85  # most lines of a column of text come this near its full line (`_measure`)
 # Put at the end of such a line: a character of no word, which bounds terms as punctuation does.
 LINE_ENDED = "\u2063"  # INVISIBLE SEPARATOR
+_SENTENCE_ENDS = frozenset(".!?:;" + LINE_ENDED)  # a token of punctuation ending so ends a sentence or a line
 _CACHED_CHARS = MAX_WORD_CHARS + 2  # a longer token is no word (`classify`: None), whatever its case or "'s"
 _MENTE = frozenset(("es", "pt", "it"))  # languages whose adverbs are an adjective + "-mente"
 
@@ -212,6 +215,10 @@ class CandidateTable:
     # The keys first met as a participle, whose surface is another form's once one is met ("distribuidos" and
     # "distribución" are one key, shown "distribución").
     participle_shown: set[str] = field(default_factory=set)
+    # How often each key of one word was met right before a determiner (`Language.determiners`), written lowercase
+    # or opening a sentence, as a verb's is ("Abra la ventana", "escolha o ficheiro") and a noun's rarely: see
+    # `verb_like`.
+    before_determiners: dict[str, int] = field(default_factory=dict)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -227,6 +234,13 @@ class CandidateTable:
                     if a in titled and b in titled and (not lang.capitalised_nouns or _german_name(a, b, lang)):
                         parts.update((a, b))
         return parts
+
+    def verb_like(self) -> set[str]:
+        """The keys of one word met right before a determiner (written lowercase or opening a sentence) at least
+        `_VERB_LIKE_LEAST` times and in at least `_VERB_LIKE_SHARE` of their occurrences: verbs in this text,
+        though spelt as nouns too ("Abra la vista", "abra": a cove; "escolha o ficheiro", "escolha": a choice)."""
+        return {word for word, before in self.before_determiners.items() if before >= _VERB_LIKE_LEAST
+                and before >= _VERB_LIKE_SHARE * sum(counts.get(word, 0) for counts in self.counts.values())}
 
     def linked_names(self, lang: Language) -> set[str]:
         """The terms with a linker between two words always Capitalised: a name with its particle ("Bertrand de
@@ -762,7 +776,23 @@ def _count(
     if run:
         _emit(run, surfaces, counts, table, position, spaced=spaced, variants=variants, heads=heads)
         position += len(run)
+    if lang.determiners:
+        _count_before_determiners(tokens, lang.determiners, cache, table.before_determiners)
     return position
+
+
+def _count_before_determiners(tokens: list[str], determiners: frozenset[str], cache: dict[str, WordInfo],
+                              before: dict[str, int]) -> None:
+    """Counts in `before` the words of `tokens` (classified in `cache`) right before a determiner, written
+    lowercase or opening a sentence: a name inside one is followed by an object's pronoun spelt as an article
+    ("En Ovar los talleres…, y Ovar la exporta")."""
+    for index in range(len(tokens) - 1):
+        if tokens[index + 1] in determiners:
+            token = tokens[index]
+            if token.islower() or index == 0 or tokens[index - 1][-1:] in _SENTENCE_ENDS:
+                info = cache.get(token)  # None for no word, or one too long to be kept
+                if info is not None:
+                    before[info[0]] = before.get(info[0], 0) + 1
 
 
 def _in_context(info: tuple[str, int, bool], verb: bool, index: int, *, tokens: list[str],

@@ -95,6 +95,7 @@ def score(
     surfaces, boost = table.surface, options.database_boost
     heads, linked, keywords = table.heads, table.linked, table.keywords
     linked_names = table.linked_names(lang) if linked and table.titled else set()
+    verbs = table.verb_like() if table.before_determiners else set()
     spelt_out: dict[str, list[str]] = {}  # a long form's key → its acronyms' (`_spell_out`)
     for short, long in table.acronyms.items():
         spelt_out.setdefault(long, []).append(short)
@@ -111,7 +112,8 @@ def score(
             # of "Pléistocène moyen d'Orgnac" starts on an adjective.
             continue
         if entry is None and not listed and _no_concept(
-                key, surface, table, lang, names=names, linked_names=linked_names, frequency=sum(counts.values())):
+                key, surface, table, lang, names=names, linked_names=linked_names, verbs=verbs,
+                frequency=sum(counts.values())):
             continue
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
@@ -148,14 +150,17 @@ def _factor(key: str, looked_up: str, factors: dict[str, float], lang: Language)
 
 
 def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *, names: set[str],
-                linked_names: set[str], frequency: int) -> bool:
+                linked_names: set[str], verbs: set[str], frequency: int) -> bool:
     """A person's name (`CandidateTable.name_parts`, `CandidateTable.linked_names`), or a term that opens on a verb
     at the start of a sentence or a heading ("Configurar la impresora", "Configurar red inalámbrica"): an
     infinitive (`Language.infinitives`) the text writes lowercase too, where it bounds terms. One never written
     lowercase is a name ("Ovar", "OVAR"). Or a word met only as a participle (`CandidateTable.participles`:
-    "distribuidas"; not "el filtrado", "l'uscita", "distribución" beside it)."""
+    "distribuidas"; not "el filtrado", "l'uscita", "distribución" beside it), or a term that opens or ends on a
+    word the text puts before determiners (`CandidateTable.verb_like`: "Abra la ventana")."""
     if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
         return True
+    if verbs and (key.split(" ", 1)[0] in verbs or key.rsplit(" ", 1)[-1] in verbs):
+        return True  # opens or ends on a word the text uses as a verb (`CandidateTable.verb_like`)
     as_participle = table.participles.get(key, 0)
     if as_participle and as_participle + table.capital_participles.get(key, 0) >= frequency:
         return True  # met only as a participle: with a capital too, at a sentence's start ("Distribuidas en …")

@@ -255,22 +255,32 @@ LINKERS: dict[str, frozenset[str]] = {
     "ca": frozenset(("de", "del", "dels", "d'")),
 }
 LINK_MARK = "~"  # a linker's word in a candidate key ("bas ~ dat"): no word of a text is one
-# Articles, demonstratives, possessives and prepositions (with an article written onto them or not): a word spelt as
-# a past participle after one is a noun ("el filtrado", "l'uscita", "técnica de escalado", "in uscita"), where a
-# participle follows a noun or a verb ("sistemas distribuidos", "está conectado"). Apostrophes as `candidates`
-# spells them ("l’" is "l'").
+# Articles, demonstratives and possessives: a noun follows one, and a verb takes one after it ("Abra la ventana",
+# "Escolha o ficheiro", "Sélectionnez le fichier"), where a noun rarely does (`candidates.CandidateTable.verb_like`).
+# Apostrophes as `candidates` spells them ("l’" is "l'"). Not the Portuguese "a" nor the French "des": each is a
+# preposition too, after nouns ("acesso a", "liste des fichiers").
+DETERMINERS: dict[str, frozenset[str]] = {
+    "es": frozenset("el la los las un una unos unas este esta estos estas ese esa esos esas aquel aquella su sus mi "
+                    "mis nuestro nuestra nuestros nuestras cada".split()),
+    "pt": frozenset("o os as um uma uns umas este esta estes estas esse essa esses essas seu sua seus suas "
+                    "cada".split()),
+    "it": frozenset("il lo la i gli le l' un uno una un' questo questa questi queste quest' quel quello quella quei "
+                    "quelle quell' suo sua suoi sue ogni".split()),
+    "ca": frozenset("el la els les l' un una uns unes aquest aquesta aquests aquestes seu seva seus seves "
+                    "cada".split()),
+    "fr": frozenset("le la les l' un une ce cet cette ces son sa ses votre vos leur leurs chaque".split()),
+}
+# Determiners and prepositions (with an article written onto them or not): a word spelt as a past participle after
+# one is a noun ("el filtrado", "l'uscita", "técnica de escalado", "in uscita"), where a participle follows a noun or
+# a verb ("sistemas distribuidos", "está conectado").
 BEFORE_NOUNS: dict[str, frozenset[str]] = {
-    "es": frozenset("el la los las un una unos unas lo al del este esta estos estas ese esa esos esas aquel aquella "
-                    "su sus mi mis nuestro nuestra nuestros nuestras cada de en con sin para por".split()),
-    "pt": frozenset("o a os as um uma uns umas ao aos à às do da dos das no na nos nas pelo pela pelos pelas num numa "
-                    "dum duma este esta estes estas esse essa esses essas neste nesta deste desta seu sua seus suas "
-                    "cada de em com sem para por".split()),
-    "it": frozenset("il lo la i gli le l' un uno una un' del dello della dei degli delle dell' al allo alla ai agli "
-                    "alle all' dal dallo dalla dai dagli dalle dall' nel nello nella nei negli nelle nell' sul sullo "
-                    "sulla sui sugli sulle sull' questo questa questi queste quest' quel quello quella quei quelle "
-                    "quell' suo sua suoi sue ogni di d' in con per da su tra fra".split()),
-    "ca": frozenset("el la els les l' un una uns unes al als del dels pel pels aquest aquesta aquests aquestes "
-                    "seu seva seus seves cada de d' en amb sense per".split()),
+    "es": DETERMINERS["es"] | frozenset("lo al del de en con sin para por".split()),
+    "pt": DETERMINERS["pt"] | frozenset("a ao aos à às do da dos das no na nos nas pelo pela pelos pelas num numa dum "
+                                        "duma neste nesta deste desta de em com sem para por".split()),
+    "it": DETERMINERS["it"] | frozenset("del dello della dei degli delle dell' al allo alla ai agli alle all' dal "
+                                        "dallo dalla dai dagli dalle dall' nel nello nella nei negli nelle nell' sul "
+                                        "sullo sulla sui sugli sulle sull' di d' in con per da su tra fra".split()),
+    "ca": DETERMINERS["ca"] | frozenset("al als del dels pel pels de d' en amb sense per".split()),
 }
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
@@ -295,6 +305,7 @@ class Language:
     # alone, but where the text writes one after a determiner or a preposition (`BEFORE_NOUNS`: "l'uscita")
     participles: frozenset[str] = field(default=frozenset(), repr=False)
     before_nouns: frozenset[str] = field(default=frozenset(), repr=False)
+    determiners: frozenset[str] = field(default=frozenset(), repr=False)  # `DETERMINERS`, as a text writes them
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
     adverbs: frozenset[str] = field(default=frozenset(), repr=False)  # French: boundaries (`lexicon.adverb_forms`)
     # German: lexicon words that are proper nouns ("peter"), and every lexicon word (a common noun when not the
@@ -365,6 +376,7 @@ def _resources(code: str) -> Language:
     return Language(code, words, frequencies, fold, english=code == "en", capitalised_nouns=code == "de",
                     verbs=_verbs(code, frequencies), base_verbs=base_verbs(code), infinitives=bare_infinitives(code),
                     participles=past_participles(code), before_nouns=BEFORE_NOUNS.get(code, frozenset()),
+                    determiners=_as_written(DETERMINERS.get(code, frozenset())),
                     adjectives=adjective_forms(code), adverbs=adverb_forms(code), proper_nouns=proper, lexicon=lexicon,
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
@@ -383,6 +395,11 @@ def _verbs(code: str, frequencies: dict[str, float]) -> frozenset[str]:
     if code == "fa":
         return verbs | {word for word in frequencies if word.startswith(_PERSIAN_VERB_PREFIXES)}
     return verbs
+
+
+def _as_written(words: frozenset[str]) -> frozenset[str]:
+    """Words as tokens of a text spell them: also with a curly apostrophe ("l’")."""
+    return words | {word.replace("'", "\u2019") for word in words}
 
 
 def _apostrophe(code: str) -> Apostrophe:
