@@ -840,6 +840,11 @@ def test_an_infinitive_is_no_concept_but_a_nouns_complement(code: str, text: str
     ("it", "L’uscita e l’amplificatore\nIl segnale arriva all’uscita. Quando l’uscita satura, il segnale si "
            "deforma. Il carico assorbe corrente dall’uscita, e l’uscita torna a zero.\n",
      set(), {"uscita", "amplificatore"}),
+    # Portuguese participles filed under their masculine ("armazenados": "armazenado"); "dados" too, a noun after
+    # a determiner or a preposition.
+    ("pt", "Cópia de segurança\nOs ficheiros ficam armazenados no disco. As pastas são copiadas para o disco, e os "
+           "ficheiros armazenados voltam. A base de dados guarda os dados do disco.\n",
+     {"armazenados", "copiadas"}, {"ficheiros armazenados", "disco", "dados"}),
     # After a determiner a participle is a noun: "il filtrato" (the filtrate), not "sono filtrati".
     ("it", "Il filtrato della colonna\nIl filtrato della colonna contiene proteine. Le proteine sono salvate nel "
            "filtrato, e il filtrato torna alla colonna. I dati sono visualizzati sulla colonna, poi visualizzati e "
@@ -899,6 +904,8 @@ def test_a_noun_before_a_determiner_now_and_then_stays_a_concept(code: str, text
     ("es", "distribuidas distribuidos conectado", "resultado cifrado filtrado contenido estado"),
     ("it", "visualizzato visualizzata", "contenuto dato risultato prodotto"),
     ("ca", "connectada connectat", "resultat vestida passada"),  # "vestit", "passat": nouns
+    # Portuguese files a participle's feminine and plural under its masculine, and that under the verb.
+    ("pt", "armazenados copiadas configuradas conectado habilitado", "resultado resultados mercado entrada saídas"),
 ])
 def test_past_participles_leave_nouns_out(code: str, participles: str, nouns: str) -> None:
     found = language(code).participles

@@ -34,7 +34,8 @@ adjective (`bare_infinitives`: "configurar", "selezionare"; not "poder", "dovere
 `candidates` reads as verbs where they are written lowercase: as concepts they were instructions ("configurar",
 "aprire", nine to fourteen of every hundred concepts of GNOME's help in four of these languages), and the words of
 Spanish, Portuguese, Italian and Catalan spelt as past participles that are no word of their own
-(`past_participles`: "distribuidas", "visualizzato"; some finite forms end so, "presenta"), which `candidates`
+(`past_participles`: "distribuidas", "visualizzato"; some finite forms end so, "presenta"; Portuguese files most
+participles under a masculine it files under the verb, "armazenados": "armazenado", which count), which `candidates`
 holds to be no concept alone unless the text writes one as a noun (31 of 568 concepts of the Spanish papers of
 cacic57 were such words alone, none an author's keyword).
 Deriving a list takes one to five seconds (Polish, the largest); `warmcache` keeps it between processes.
@@ -351,13 +352,32 @@ class _Paradigms:
         """Whether `word` is spelt as a past participle of a verb with many forms ("distribuidas", "visualizzato",
         "connectada"; some finite forms end so too, "presenta") and is no noun: neither a lemma of its own
         ("resultado", "cifrado", "contenuto") nor the plural or feminine of one, nor a name."""
-        lemma = self.lemmas.get(word)
-        if (lemma is None or lemma == word or word in self.forms or share <= 0.0 or not word.isalpha()
-                or not word.islower() or not word.endswith(_PAST_PARTICIPLES[self.code])
-                or word.endswith(_PRESENT_PARTICIPLES) or not self._verb(_unreflexive(self.code, lemma))):
+        if (share <= 0.0 or not word.isalpha() or not word.islower() or not self._filed_under_verb(word)
+                or word.endswith(_PRESENT_PARTICIPLES)):
             return False
         bases = _catalan_masculines(word) if self.code == "ca" else _bases(self.code, word)
-        return not any(base in self.forms for base in bases) and not self._named(word)  # a lemma is in `forms`
+        # A lemma is in `forms`, a noun or an adjective; not a Portuguese masculine filed under a verb.
+        return not any(base in self.forms and not (self.code == "pt" and self._masculine_of_verb(base))
+                       for base in bases) and not self._named(word)
+
+    def _filed_under_verb(self, word: str) -> bool:
+        """Whether the list files `word`, spelt as a past participle, under a verb with many forms, and not as a
+        lemma of its own: directly ("distribuidas": "distribuir"). Portuguese files most participles' feminine and
+        plural forms under their masculine singular, which it files under the verb ("armazenados": "armazenado":
+        "armazenar"): both count."""
+        lemma = self.lemmas.get(word)
+        if lemma is None or lemma == word or not word.endswith(_PAST_PARTICIPLES[self.code]):
+            return False
+        if word in self.forms:  # the lemma of other forms: a noun or an adjective, or such a masculine
+            return self.code == "pt" and self._masculine_of_verb(word)
+        if self._verb(_unreflexive(self.code, lemma)):
+            return True
+        return self.code == "pt" and lemma.endswith(_PAST_PARTICIPLES[self.code]) and self._masculine_of_verb(lemma)
+
+    def _masculine_of_verb(self, lemma: str) -> bool:
+        """Whether a Portuguese lemma spelt as a masculine past participle is filed under a verb with many forms."""
+        verb = self.lemmas.get(lemma)
+        return verb is not None and verb != lemma and self._verb(_unreflexive(self.code, verb))
 
     def _regular_french(self, word: str, lemma: str) -> bool:
         """A French verb in "-er" in its regular "-ez" or "-ons" form, however few forms the list gives it: it lists
