@@ -485,9 +485,11 @@ def test_a_languages_listed_words_are_classified_when_its_word_cache_is_made() -
     cache = candidates._caches[french.key]
     listed = [word for word in french.frequencies if len(word) > 3][:2000]
     assert len(listed) == 2000 and "bibliothèque" in french.frequencies
-    for word in [*listed[::97], "bibliothèque"]:
+    for word in [*listed[::97], "bibliothèque", "utiliser"]:
         for token in (word, word[:1].upper() + word[1:]):
             assert token in cache and cache[token] == candidates.classify(token, french), token
+    # Each form is classified as written: the infinitive's two forms end terms differently.
+    assert cache["utiliser"] != cache["Utiliser"]
 
 
 def test_a_word_of_two_writing_systems_is_no_term_word() -> None:

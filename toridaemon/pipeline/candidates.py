@@ -146,7 +146,9 @@ _LATIN_BASE_LETTERS = frozenset(_BASE_LETTER.findall(_LATIN))  # those of `_LATI
 _CACHE_LIMIT = 200_000
 _VERB_LIKE_LEAST = 2
 _VERB_LIKE_SHARE = 0.5
-_PREWARMED_WORDS = 80_000  # of a language's list, in `_frequent_words`: its longest (Russian) has 61,193
+# Words of a language's list in `_frequent_words`, which fill up to twice as many entries, under `_CACHE_LIMIT`:
+# Serbian's list (108,571 words: its Latin ones, then their Cyrillic spellings) is cut, Russian's (61,193) is not.
+_PREWARMED_WORDS = 80_000
 # A line shorter than this share of a full one by the next line's first word and a space was ended by its author
 # (`mark_ended_lines`). A wrapped line of justified or ragged text falls short of a full one by less than the
 # word it could not take: lines of proportional type vary by some tenth in characters.
@@ -215,9 +217,9 @@ class CandidateTable:
     # The keys first met as a participle, whose surface is another form's once one is met ("distribuidos" and
     # "distribución" are one key, shown "distribución").
     participle_shown: set[str] = field(default_factory=set)
-    # How often each key of one word was met right before a determiner (`Language.determiners`), written lowercase
-    # or opening a sentence, as a verb's is ("Abra la ventana", "escolha o ficheiro") and a noun's rarely: see
-    # `verb_like`.
+    # How often each key of one word opened a sentence right before a determiner (`Language.determiners`) and a
+    # word, as an instruction's verb does ("Abra la ventana", "Escolha o ficheiro") and a noun, which takes an
+    # article there, rarely: see `verb_like`.
     before_determiners: dict[str, int] = field(default_factory=dict)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
@@ -236,11 +238,13 @@ class CandidateTable:
         return parts
 
     def verb_like(self) -> set[str]:
-        """The keys of one word met right before a determiner (written lowercase or opening a sentence) at least
+        """The keys of one word that opened a sentence right before a determiner and a word at least
         `_VERB_LIKE_LEAST` times and in at least `_VERB_LIKE_SHARE` of their occurrences: verbs in this text,
-        though spelt as nouns too ("Abra la vista", "abra": a cove; "escolha o ficheiro", "escolha": a choice)."""
-        return {word for word, before in self.before_determiners.items() if before >= _VERB_LIKE_LEAST
-                and before >= _VERB_LIKE_SHARE * sum(counts.get(word, 0) for counts in self.counts.values())}
+        though spelt as nouns too ("Abra la vista", "abra": a cove; "Escolha o ficheiro", "escolha": a choice).
+        Only at a sentence's start: inside one, a noun is followed by an object's pronoun spelt as an article ("el
+        servidor la genera") and by adverbials ("una vez")."""
+        return {key for key, before in self.before_determiners.items() if before >= _VERB_LIKE_LEAST
+                and before >= _VERB_LIKE_SHARE * sum(counts.get(key, 0) for counts in self.counts.values())}
 
     def linked_names(self, lang: Language) -> set[str]:
         """The terms with a linker between two words always Capitalised: a name with its particle ("Bertrand de
@@ -783,16 +787,15 @@ def _count(
 
 def _count_before_determiners(tokens: list[str], determiners: frozenset[str], cache: dict[str, WordInfo],
                               before: dict[str, int]) -> None:
-    """Counts in `before` the words of `tokens` (classified in `cache`) right before a determiner, written
-    lowercase or opening a sentence: a name inside one is followed by an object's pronoun spelt as an article
-    ("En Ovar los talleres…, y Ovar la exporta")."""
-    for index in range(len(tokens) - 1):
-        if tokens[index + 1] in determiners:
-            token = tokens[index]
-            if token.islower() or index == 0 or tokens[index - 1][-1:] in _SENTENCE_ENDS:
-                info = cache.get(token)  # None for no word, or one too long to be kept
-                if info is not None:
-                    before[info[0]] = before.get(info[0], 0) + 1
+    """Counts in `before` the words of `tokens` (classified in `cache`, where no word is None) that open a sentence
+    (or the text, or a line its author ended) right before a determiner and a word: not before a verb or a function
+    word, where the determiner is an object's pronoun ("Google la compró")."""
+    for index in range(len(tokens) - 2):
+        if tokens[index + 1] in determiners and (index == 0 or tokens[index - 1][-1:] in _SENTENCE_ENDS) and (
+                cache.get(tokens[index + 2]) is not None):
+            info = cache.get(tokens[index])
+            if info is not None:
+                before[info[0]] = before.get(info[0], 0) + 1
 
 
 def _in_context(info: tuple[str, int, bool], verb: bool, index: int, *, tokens: list[str],

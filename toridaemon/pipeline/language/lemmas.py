@@ -206,6 +206,7 @@ _NOUN_PLURAL = 0.005
 _PRESENT_PARTICIPLES = ("nte", "ntes", "nti", "nts")
 _PAST_PARTICIPLES = {code: tuple(ending for ending in _PARTICIPLES[code] if ending not in _PRESENT_PARTICIPLES)
                      for code in ("es", "pt", "it", "ca")}
+_PORTUGUESE_MASCULINES = ("ado", "ido", "ído", "to")  # of a past participle's masculine singular
 
 
 def verb_forms(code: str) -> frozenset[str]:
@@ -351,7 +352,9 @@ class _Paradigms:
     def past_participle(self, word: str, share: float) -> bool:
         """Whether `word` is spelt as a past participle of a verb with many forms ("distribuidas", "visualizzato",
         "connectada"; some finite forms end so too, "presenta") and is no noun: neither a lemma of its own
-        ("resultado", "cifrado", "contenuto") nor the plural or feminine of one, nor a name."""
+        ("resultado", "cifrado", "contenuto") nor the plural or feminine of one, nor a name; in Portuguese a
+        participle's masculine filed under its verb counts ("armazenado", and "armazenados" filed under it), some
+        nouns among them ("dados", "pedido"), which the text tells by a determiner before them."""
         if (share <= 0.0 or not word.isalpha() or not word.islower() or not self._filed_under_verb(word)
                 or word.endswith(_PRESENT_PARTICIPLES)):
             return False
@@ -375,9 +378,11 @@ class _Paradigms:
         return self.code == "pt" and lemma.endswith(_PAST_PARTICIPLES[self.code]) and self._masculine_of_verb(lemma)
 
     def _masculine_of_verb(self, lemma: str) -> bool:
-        """Whether a Portuguese lemma spelt as a masculine past participle is filed under a verb with many forms."""
+        """Whether a Portuguese lemma spelt as a masculine singular past participle is filed under a verb with many
+        forms (not "pergunta", a noun filed under "perguntar")."""
         verb = self.lemmas.get(lemma)
-        return verb is not None and verb != lemma and self._verb(_unreflexive(self.code, verb))
+        return lemma.endswith(_PORTUGUESE_MASCULINES) and verb is not None and verb != lemma and (
+            self._verb(_unreflexive(self.code, verb)))
 
     def _regular_french(self, word: str, lemma: str) -> bool:
         """A French verb in "-er" in its regular "-ez" or "-ons" form, however few forms the list gives it: it lists

@@ -255,32 +255,36 @@ LINKERS: dict[str, frozenset[str]] = {
     "ca": frozenset(("de", "del", "dels", "d'")),
 }
 LINK_MARK = "~"  # a linker's word in a candidate key ("bas ~ dat"): no word of a text is one
-# Articles, demonstratives and possessives: a noun follows one, and a verb takes one after it ("Abra la ventana",
-# "Escolha o ficheiro", "Sélectionnez le fichier"), where a noun rarely does (`candidates.CandidateTable.verb_like`).
-# Apostrophes as `candidates` spells them ("l’" is "l'"). Not the Portuguese "a" nor the French "des": each is a
-# preposition too, after nouns ("acesso a", "liste des fichiers").
+# Articles, demonstratives and possessives: a noun follows one; a sentence that opens on a word and one of these is
+# an instruction ("Abra la ventana", "Escolha o ficheiro", "Sélectionnez le fichier"): see
+# `candidates.CandidateTable.verb_like`. Not the Portuguese "a" nor the French "des": each is a preposition too.
 DETERMINERS: dict[str, frozenset[str]] = {
     "es": frozenset("el la los las un una unos unas este esta estos estas ese esa esos esas aquel aquella su sus mi "
-                    "mis nuestro nuestra nuestros nuestras cada".split()),
-    "pt": frozenset("o os as um uma uns umas este esta estes estas esse essa esses essas seu sua seus suas "
-                    "cada".split()),
+                    "mis nuestro nuestra nuestros nuestras".split()),
+    "pt": frozenset("o os as um uma uns umas este esta estes estas esse essa esses essas seu sua seus suas".split()),
     "it": frozenset("il lo la i gli le l' un uno una un' questo questa questi queste quest' quel quello quella quei "
-                    "quelle quell' suo sua suoi sue ogni".split()),
-    "ca": frozenset("el la els les l' un una uns unes aquest aquesta aquests aquestes seu seva seus seves "
-                    "cada".split()),
-    "fr": frozenset("le la les l' un une ce cet cette ces son sa ses votre vos leur leurs chaque".split()),
+                    "quelle quell' suo sua suoi sue".split()),
+    "ca": frozenset("el la els les l' un una uns unes aquest aquesta aquests aquestes seu seva seus seves".split()),
+    "fr": frozenset("le la les l' un une ce cet cette ces son sa ses votre vos leur leurs".split()),
 }
-# Determiners and prepositions (with an article written onto them or not): a word spelt as a past participle after
-# one is a noun ("el filtrado", "l'uscita", "técnica de escalado", "in uscita"), where a participle follows a noun or
-# a verb ("sistemas distribuidos", "está conectado").
+# Determiners, quantifiers and prepositions (with an article written onto them or not): a word spelt as a past
+# participle after one is a noun ("el filtrado", "l'uscita", "técnica de escalado", "vários pedidos"), where a
+# participle follows a noun or a verb ("sistemas distribuidos", "está conectado"). Apostrophes as `candidates`
+# spells them before looking one up ("l’" is "l'").
 BEFORE_NOUNS: dict[str, frozenset[str]] = {
-    "es": DETERMINERS["es"] | frozenset("lo al del de en con sin para por".split()),
-    "pt": DETERMINERS["pt"] | frozenset("a ao aos à às do da dos das no na nos nas pelo pela pelos pelas num numa dum "
-                                        "duma neste nesta deste desta de em com sem para por".split()),
-    "it": DETERMINERS["it"] | frozenset("del dello della dei degli delle dell' al allo alla ai agli alle all' dal "
-                                        "dallo dalla dai dagli dalle dall' nel nello nella nei negli nelle nell' sul "
-                                        "sullo sulla sui sugli sulle sull' di d' in con per da su tra fra".split()),
-    "ca": DETERMINERS["ca"] | frozenset("al als del dels pel pels de d' en amb sense per".split()),
+    "es": DETERMINERS["es"] | frozenset("cada varios varias muchos muchas algunos algunas otros otras pocos pocas "
+                                        "todos todas ambos ambas lo al del de en con sin para por".split()),
+    "pt": DETERMINERS["pt"] | frozenset("cada vários várias muitos muitas alguns algumas outros outras poucos poucas "
+                                        "todos todas ambos ambas a ao aos à às do da dos das no na nos nas pelo pela "
+                                        "pelos pelas num numa dum duma neste nesta deste desta de em com sem para "
+                                        "por".split()),
+    "it": DETERMINERS["it"] | frozenset("ogni vari varie molti molte alcuni alcune altri altre pochi poche tutti "
+                                        "tutte del dello della dei degli delle dell' al allo alla ai agli alle all' "
+                                        "dal dallo dalla dai dagli dalle dall' nel nello nella nei negli nelle nell' "
+                                        "sul sullo sulla sui sugli sulle sull' di d' in con per da su tra "
+                                        "fra".split()),
+    "ca": DETERMINERS["ca"] | frozenset("cada diversos diverses molts moltes alguns algunes altres pocs poques tots "
+                                        "totes al als del dels pel pels de d' en amb sense per".split()),
 }
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
@@ -398,7 +402,8 @@ def _verbs(code: str, frequencies: dict[str, float]) -> frozenset[str]:
 
 
 def _as_written(words: frozenset[str]) -> frozenset[str]:
-    """Words as tokens of a text spell them: also with a curly apostrophe ("l’")."""
+    """Words as tokens of a text spell them, not as `candidates` looks them up: also with a curly apostrophe
+    ("l’"). A modifier letter apostrophe ("lʼ") is a letter of the word it stands in."""
     return words | {word.replace("'", "\u2019") for word in words}
 
 
