@@ -845,6 +845,12 @@ def test_an_infinitive_is_no_concept_but_a_nouns_complement(code: str, text: str
     ("pt", "Cópia de segurança\nOs ficheiros ficam armazenados no disco. As pastas são copiadas para o disco, e os "
            "ficheiros armazenados voltam. A base de dados guarda os dados do disco.\n",
      {"armazenados", "copiadas"}, {"ficheiros armazenados", "disco", "dados"}),
+    # "todos" and "tutti" stand between a verb and its participle too.
+    ("pt", "Cópia de segurança\nOs ficheiros ficam todos armazenados no disco. As pastas são todas copiadas para o "
+           "disco, e os ficheiros armazenados voltam.\n",
+     {"armazenados", "copiadas"}, {"ficheiros armazenados", "disco"}),
+    ("es", "Red\nLos nodos están todos conectados a la red. Los servidores quedan todos conectados. La red crece.\n",
+     {"conectados"}, {"nodos", "red"}),
     # After a determiner a participle is a noun: "il filtrato" (the filtrate), not "sono filtrati".
     ("it", "Il filtrato della colonna\nIl filtrato della colonna contiene proteine. Le proteine sono salvate nel "
            "filtrato, e il filtrato torna alla colonna. I dati sono visualizzati sulla colonna, poi visualizzati e "
@@ -876,6 +882,13 @@ def test_infinitives_and_participles_bound_terms_and_leave_names_and_nouns(code:
     ("fr", "Fenêtres et applications\nFerme l’application. Ferme l’éditeur, puis ferme la fenêtre de "
            "l’application.\n",
      {"ferme"}, {"applications", "fenêtres"}),
+    # The word is the verb, not its stem: the nouns of the same stem stay ("ajustes", "impostazioni").
+    ("es", "Brillo y resolución\nAjuste el brillo de la pantalla. Ajuste la resolución del monitor. Los ajustes de "
+           "pantalla guardan el brillo, y los ajustes de pantalla cambian.\n",
+     {"ajuste"}, {"ajustes de pantalla", "brillo"}),
+    ("it", "Schermo\nImposta la risoluzione dello schermo. Imposta il fattore di scala. Le impostazioni dello schermo "
+           "restano, e le impostazioni dello schermo cambiano.\n",
+     {"imposta"}, {"impostazioni dello schermo", "risoluzione"}),
 ])
 def test_a_word_opening_sentences_before_determiners_is_a_verb_there(code: str, text: str, absent: set[str],
                                                                      present: set[str]) -> None:

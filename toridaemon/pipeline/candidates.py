@@ -217,10 +217,11 @@ class CandidateTable:
     # The keys first met as a participle, whose surface is another form's once one is met ("distribuidos" and
     # "distribución" are one key, shown "distribución").
     participle_shown: set[str] = field(default_factory=set)
-    # How often each key of one word opened a sentence right before a determiner (`Language.determiners`) and a
+    # How often each word (lowercased) opened a sentence right before a determiner (`Language.determiners`) and a
     # word, as an instruction's verb does ("Abra la ventana", "Escolha o ficheiro") and a noun, which takes an
-    # article there, rarely: see `verb_like`.
-    before_determiners: dict[str, int] = field(default_factory=dict)
+    # article there, rarely; with the word's key: see `verb_like`. Words, not keys: a noun of the verb's stem
+    # stays ("Ajuste el brillo", "los ajustes").
+    before_determiners: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -238,12 +239,13 @@ class CandidateTable:
         return parts
 
     def verb_like(self) -> set[str]:
-        """The keys of one word that opened a sentence right before a determiner and a word at least
+        """The words (lowercased) that opened a sentence right before a determiner and a word at least
         `_VERB_LIKE_LEAST` times and in at least `_VERB_LIKE_SHARE` of their occurrences: verbs in this text,
         though spelt as nouns too ("Abra la vista", "abra": a cove; "Escolha o ficheiro", "escolha": a choice).
         Only at a sentence's start: inside one, a noun is followed by an object's pronoun spelt as an article ("el
-        servidor la genera") and by adverbials ("una vez")."""
-        return {key for key, before in self.before_determiners.items() if before >= _VERB_LIKE_LEAST
+        servidor la genera") and by adverbials ("una vez"). Its occurrences are its key's, those of the other words
+        of its stem with them: a share of them is a share of the word's occurrences or less."""
+        return {word for word, (before, key) in self.before_determiners.items() if before >= _VERB_LIKE_LEAST
                 and before >= _VERB_LIKE_SHARE * sum(counts.get(key, 0) for counts in self.counts.values())}
 
     def linked_names(self, lang: Language) -> set[str]:
@@ -786,16 +788,18 @@ def _count(
 
 
 def _count_before_determiners(tokens: list[str], determiners: frozenset[str], cache: dict[str, WordInfo],
-                              before: dict[str, int]) -> None:
+                              before: dict[str, tuple[int, str]]) -> None:
     """Counts in `before` the words of `tokens` (classified in `cache`, where no word is None) that open a sentence
-    (or the text, or a line its author ended) right before a determiner and a word: not before a verb or a function
-    word, where the determiner is an object's pronoun ("Google la compró")."""
+    (a span, or follow a line its author ended) right before a determiner and a word classified as one: not before
+    a verb form, a function word or punctuation, after which the determiner is an object's pronoun ("Google la
+    compró")."""
     for index in range(len(tokens) - 2):
         if tokens[index + 1] in determiners and (index == 0 or tokens[index - 1][-1:] in _SENTENCE_ENDS) and (
                 cache.get(tokens[index + 2]) is not None):
             info = cache.get(tokens[index])
             if info is not None:
-                before[info[0]] = before.get(info[0], 0) + 1
+                word = lowercase(tokens[index])
+                before[word] = before.get(word, (0, ""))[0] + 1, info[0]
 
 
 def _in_context(info: tuple[str, int, bool], verb: bool, index: int, *, tokens: list[str],

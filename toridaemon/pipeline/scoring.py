@@ -95,7 +95,7 @@ def score(
     surfaces, boost = table.surface, options.database_boost
     heads, linked, keywords = table.heads, table.linked, table.keywords
     linked_names = table.linked_names(lang) if linked and table.titled else set()
-    verbs = table.verb_like() if table.before_determiners else set()
+    verbs = table.verb_like()
     spelt_out: dict[str, list[str]] = {}  # a long form's key → its acronyms' (`_spell_out`)
     for short, long in table.acronyms.items():
         spelt_out.setdefault(long, []).append(short)
@@ -155,12 +155,12 @@ def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *
     at the start of a sentence or a heading ("Configurar la impresora", "Configurar red inalámbrica"): an
     infinitive (`Language.infinitives`) the text writes lowercase too, where it bounds terms. One never written
     lowercase is a name ("Ovar", "OVAR"). Or a word met only as a participle (`CandidateTable.participles`:
-    "distribuidas"; not "el filtrado", "l'uscita", "distribución" beside it), or a term that opens or ends on a
-    word the text puts before determiners (`CandidateTable.verb_like`: "Abra la ventana")."""
+    "distribuidas"; not "el filtrado", "l'uscita", "distribución" beside it), or a term shown opening or ending on
+    a word that opens sentences before determiners (`CandidateTable.verb_like`: "Abra la ventana")."""
     if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
         return True
-    if verbs and (key.split(" ", 1)[0] in verbs or key.rsplit(" ", 1)[-1] in verbs):
-        return True  # opens or ends on a word the text uses as a verb (`CandidateTable.verb_like`)
+    if verbs and (surface.split(" ", 1)[0] in verbs or surface.rsplit(" ", 1)[-1] in verbs):
+        return True  # shown opening or ending on a word the text uses as a verb (`CandidateTable.verb_like`)
     as_participle = table.participles.get(key, 0)
     if as_participle and as_participle + table.capital_participles.get(key, 0) >= frequency:
         return True  # met only as a participle: with a capital too, at a sentence's start ("Distribuidas en …")

@@ -269,22 +269,21 @@ DETERMINERS: dict[str, frozenset[str]] = {
 }
 # Determiners, quantifiers and prepositions (with an article written onto them or not): a word spelt as a past
 # participle after one is a noun ("el filtrado", "l'uscita", "técnica de escalado", "vários pedidos"), where a
-# participle follows a noun or a verb ("sistemas distribuidos", "está conectado"). Apostrophes as `candidates`
-# spells them before looking one up ("l’" is "l'").
+# participle follows a noun or a verb ("sistemas distribuidos", "está conectado"). Not "todos" nor "tutti", which
+# also stand between a verb and its participle ("están todos conectados"). Apostrophes as `candidates` spells them
+# before looking one up ("l’" is "l'").
 BEFORE_NOUNS: dict[str, frozenset[str]] = {
     "es": DETERMINERS["es"] | frozenset("cada varios varias muchos muchas algunos algunas otros otras pocos pocas "
-                                        "todos todas ambos ambas lo al del de en con sin para por".split()),
+                                        "lo al del de en con sin para por".split()),
     "pt": DETERMINERS["pt"] | frozenset("cada vários várias muitos muitas alguns algumas outros outras poucos poucas "
-                                        "todos todas ambos ambas a ao aos à às do da dos das no na nos nas pelo pela "
-                                        "pelos pelas num numa dum duma neste nesta deste desta de em com sem para "
-                                        "por".split()),
-    "it": DETERMINERS["it"] | frozenset("ogni vari varie molti molte alcuni alcune altri altre pochi poche tutti "
-                                        "tutte del dello della dei degli delle dell' al allo alla ai agli alle all' "
-                                        "dal dallo dalla dai dagli dalle dall' nel nello nella nei negli nelle nell' "
-                                        "sul sullo sulla sui sugli sulle sull' di d' in con per da su tra "
-                                        "fra".split()),
-    "ca": DETERMINERS["ca"] | frozenset("cada diversos diverses molts moltes alguns algunes altres pocs poques tots "
-                                        "totes al als del dels pel pels de d' en amb sense per".split()),
+                                        "a ao aos à às do da dos das no na nos nas pelo pela pelos pelas num numa "
+                                        "dum duma neste nesta deste desta de em com sem para por".split()),
+    "it": DETERMINERS["it"] | frozenset("ogni vari varie molti molte alcuni alcune altri altre pochi poche del dello "
+                                        "della dei degli delle dell' al allo alla ai agli alle all' dal dallo dalla "
+                                        "dai dagli dalle dall' nel nello nella nei negli nelle nell' sul sullo sulla "
+                                        "sui sugli sulle sull' di d' in con per da su tra fra".split()),
+    "ca": DETERMINERS["ca"] | frozenset("cada diversos diverses molts moltes alguns algunes altres pocs poques al als "
+                                        "del dels pel pels de d' en amb sense per".split()),
 }
 # Turkic, Uralic and Dravidian languages, Basque and Mongolian (`Language.agglutinative`).
 AGGLUTINATIVE = frozenset("tr az kk ky uz tk tt fi et hu ta te kn ml eu mn".split())
