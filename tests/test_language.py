@@ -1153,6 +1153,45 @@ def test_numpy_byte_walk_answers_as_py3langid_does() -> None:
         assert ours.classify(text) == theirs.classify(text), text  # same language and the same float
 
 
+def _detector_kernel() -> Any:
+    from toridaemon.pipeline import native
+    from toridaemon.pipeline.language import detect
+
+    if detect.kernel() is None:  # test_native.py fails where the engine could be compiled and is not
+        pytest.skip(f"no compiled engine: {native._missing_tools() or 'not built, or switched off'}")
+    return detect._model()
+
+
+_WALKED = [*SAMPLES.values(), GERMAN, "Ελληνικά κείμενα για δοκιμή", "русский текст 東京 हिन्दी", "", "a", "ab",
+           "abcdef", "x" * 17, "Verfu\u0308gung " * 40, "x" * 900, "\U0001f600 emoji " * 300]
+
+
+@pytest.mark.parametrize("text", _WALKED)
+def test_the_compiled_walk_counts_what_numpy_counts(text: str) -> None:
+    """The detector's C walk (`langid_walk.c`: interleaved walks over pieces of the text, each started a window
+    early) meets the features numpy's walk meets, in the same order and as often, and selects the same weight
+    rows: so the detector's floats are the same. Texts shorter than a window, than one byte per walk, and long."""
+    import numpy as np
+
+    model = _detector_kernel()
+    data = text.encode("utf-8", "surrogatepass")
+    features, counts = model.visits(data)
+    expected_features, expected_counts = model.visits_in_numpy(data)
+    assert features.tolist() == expected_features.tolist() and counts.tolist() == expected_counts.tolist()
+    assert len(features) or len(data) < 3  # a text of words meets some
+    weights = model._walk_arrays()[3]
+    assert np.array_equal(model._rows(features), weights[features])
+
+
+@given(st.binary(max_size=5000))
+@settings(max_examples=300, deadline=None)
+def test_the_compiled_walk_counts_what_numpy_counts_on_any_bytes(data: bytes) -> None:
+    model = _detector_kernel()
+    features, counts = model.visits(data)
+    expected_features, expected_counts = model.visits_in_numpy(data)
+    assert features.tolist() == expected_features.tolist() and counts.tolist() == expected_counts.tolist()
+
+
 @given(st.lists(st.integers(min_value=0, max_value=120_000), max_size=3000))
 @settings(max_examples=200, deadline=None)
 def test_features_are_counted_in_order_of_first_occurrence(values: list[int]) -> None:

@@ -221,7 +221,7 @@ case, live = sys.argv[1], native.HERE / "prune.py"
 def compile_without_mypyc(work, copy):  # what mypyc leaves in `work`, as empty files; the C compiler is not the point
     built = work / "lib" / "toridaemon" / "pipeline"
     built.mkdir(parents=True)
-    for library in native._libraries(built).values():
+    for library in native._every_library(built):
         library.write_bytes(b"")
     if case == "edited during the build":
         live.write_text(live.read_text() + "\\n# edited during the build\\n")

@@ -7,7 +7,8 @@ interpreter's ABI. `enable()`, run by `toridaemon.pipeline` before any of `MODUL
 the folder of the current digest, all or none: a compiled module calls the others it was compiled with directly,
 so once one source changes none of the copies may be used. Without that folder (sources edited since, no C
 compiler, an installed package not compiled by `toridaemon compile-engine`) or with `TORI_NATIVE=0`, the sources
-are imported as always: the same results, some 20 % slower.
+are imported as always: the same results, some 20 % slower. The C functions of `KERNELS` are compiled with them and
+served alike (`kernel`); their callers run numpy instead without them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ PACKAGE = "toridaemon.pipeline"
 # where one library took 26. The groups call each other once a document or once a concept; no slower measured.
 _GROUPS = {"counting": ("candidates", "scoring", "sections"), "choosing": ("prune", "concepts", "context")}
 MODULES = tuple(name for members in _GROUPS.values() for name in members)
+# C compiled beside them: plain functions over numpy's buffers that the module using each loads with ctypes
+# (`kernel`), falling back on numpy without them. Each name's source, under this folder.
+KERNELS = {"langid_walk": "language/langid_walk.c"}
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent  # the checkout (or the folder the package is installed in)
 COMPILED = HERE / "compiled"
@@ -52,7 +56,7 @@ lowercase: Callable[[str], str] = str.lower
 def digest(folder: Path = HERE) -> str:
     """Names the compiled copies of the pipeline's sources in `folder` for this interpreter. Every source of the
     pipeline counts, not only `MODULES`: a compiled module was checked against the types the others declared then,
-    and calls them trusting those (a changed return type would fail inside it)."""
+    and calls them trusting those (a changed return type would fail inside it). The C of `KERNELS` counts too."""
     hashed = hashlib.sha256(importlib.machinery.EXTENSION_SUFFIXES[0].encode())
     for source in _sources(folder):
         hashed.update(os.fsencode(source.relative_to(folder)) + b"\0" + source.read_bytes() + b"\0")
@@ -60,24 +64,33 @@ def digest(folder: Path = HERE) -> str:
 
 
 def _sources(folder: Path) -> list[Path]:
-    """The pipeline's Python files: not the compiled folder, nor hidden files or folders (an editor's lock file is
-    a link to nowhere), which a build does not copy either."""
-    return sorted(path for path in folder.rglob("*.py") if not any(
+    """The pipeline's Python and C files: not the compiled folder, nor hidden files or folders (an editor's lock
+    file is a link to nowhere), which a build does not copy either."""
+    return sorted(path for path in (*folder.rglob("*.py"), *folder.rglob("*.c")) if not any(
         part == COMPILED.name or part.startswith(".") for part in path.relative_to(folder).parts))
 
 
 def _libraries(folder: Path) -> dict[str, Path]:
     """Each compiled module's full name → its file in `folder`."""
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     names = [*MODULES, *(f"{group}__mypyc" for group in _GROUPS)]
-    return {f"{PACKAGE}.{name}": folder / f"{name}{suffix}" for name in names}
+    return {f"{PACKAGE}.{name}": _library(folder, name) for name in names}
+
+
+def _every_library(folder: Path) -> list[Path]:
+    """The files of the compiled modules and of `KERNELS` in `folder`: a build publishes them all or none."""
+    return [*_libraries(folder).values(), *(_library(folder, name) for name in KERNELS)]
+
+
+def _library(folder: Path, name: str) -> Path:
+    return folder / f"{name}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
 
 
 class _CompiledFinder(importlib.abc.MetaPathFinder):
-    """Finds the compiled copies, ahead of the sources the path finder would find."""
+    """Finds the compiled copies in `folder`, ahead of the sources the path finder would find."""
 
-    def __init__(self, libraries: dict[str, Path]) -> None:
-        self.libraries = libraries
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.libraries = _libraries(folder)
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
@@ -97,13 +110,22 @@ def enable() -> bool:
     folder = _current_folder()
     if folder is None:
         return False
-    sys.meta_path.insert(0, _CompiledFinder(_libraries(folder)))
+    sys.meta_path.insert(0, _CompiledFinder(folder))
     return True
 
 
 def enabled() -> bool:
     """Whether this process imports the compiled modules (`enable` found them)."""
     return any(isinstance(finder, _CompiledFinder) for finder in sys.meta_path)
+
+
+def kernel(name: str) -> Path | None:
+    """The library compiled from the C of `KERNELS[name]` when this process serves the compiled engine, else
+    None: with the modules compiled from the same sources, or not at all."""
+    for finder in sys.meta_path:
+        if isinstance(finder, _CompiledFinder):
+            return _library(finder.folder, name)
+    return None
 
 
 def active() -> bool:
@@ -159,7 +181,7 @@ def _build() -> str:
 
 
 def _built(target: Path) -> bool:
-    return all(library.is_file() for library in _libraries(target).values())
+    return all(library.is_file() for library in _every_library(target))
 
 
 def _compile_copy(work: Path) -> tuple[str, str]:
@@ -176,7 +198,7 @@ def _compile_copy(work: Path) -> tuple[str, str]:
     if not failure:
         staged.mkdir()
         built = work / "lib" / Path(*PACKAGE.split("."))
-        for library in _libraries(staged).values():
+        for library in _every_library(staged):
             shutil.copy2(built / library.name, library)
         failure = _smoke_test(source, staged)
     target = COMPILED / name
@@ -218,20 +240,23 @@ def _compile(work: Path, copy: Path) -> str:
     settings = ["--config-file", str(project)] if project.is_file() else _INSTALLED_SETTINGS
     groups = [([str(copy / f"{name}.py") for name in members], f"{PACKAGE}.{group}")
               for group, members in _GROUPS.items()]
+    kernels = [(f"{PACKAGE}.{name}", str(copy / source)) for name, source in KERNELS.items()]
     script = (
         "import json, os, sys\n"
-        "from setuptools import setup\n"
+        "from setuptools import Extension, setup\n"
         "from mypyc.build import mypycify\n"
         "work, settings = sys.argv[1], json.loads(sys.argv[2])\n"
         "groups = [(files, name) for files, name in json.loads(sys.argv[3])]\n"
         "modules = mypycify([*settings, *(file for files, _ in groups for file in files)],\n"
         "                   separate=groups, target_dir=os.path.join(work, 'c'))\n"
+        "modules += [Extension(name, [source], extra_compile_args=['-O2'])\n"
+        "            for name, source in json.loads(sys.argv[4])]\n"
         "os.chdir(work)\n"
         "setup(name='toridaemon-engine', ext_modules=modules, script_args=['--quiet', 'build_ext', '--build-lib',"
         " 'lib', '--build-temp', 'objects', '--parallel', '2'])\n"
     )
     env = {**os.environ, "MYPY_CACHE_DIR": str(work / "mypy-cache")}
-    command = [sys.executable, "-c", script, str(work), json.dumps(settings), json.dumps(groups)]
+    command = [sys.executable, "-c", script, str(work), json.dumps(settings), json.dumps(groups), json.dumps(kernels)]
     failure = _run(command, copy.parent.parent, env)
     return "mypyc failed:\n" + failure if failure else ""
 
@@ -243,10 +268,12 @@ def _smoke_test(source: Path, staged: Path) -> str:
         "import sys\n"
         "from pathlib import Path\n"
         "from toridaemon.pipeline import native\n"
-        "sys.meta_path.insert(0, native._CompiledFinder(native._libraries(Path(sys.argv[1]))))\n"
+        "sys.meta_path.insert(0, native._CompiledFinder(Path(sys.argv[1])))\n"
         "from toridaemon.pipeline import analyze_text\n"
+        "from toridaemon.pipeline.language import detect\n"
         "concepts = analyze_text('Graph neural networks. Graph neural networks learn molecule graphs.').concepts\n"
         "assert native.active() and concepts, 'the compiled engine did not load or found nothing'\n"
+        "assert detect.kernel() is not None, 'the language detector did not load its kernel'\n"
     )
     path = os.pathsep.join(filter(None, (str(source), os.environ.get("PYTHONPATH"))))
     env = {**os.environ, "PYTHONPATH": path, SWITCH: "0"}
