@@ -129,24 +129,25 @@ class ConceptDB:
     def match(self, spans: list[Span]) -> dict[str, Hit]:
         """Hits keyed by the key of the entry's name (see `entry_key`)."""
         hits: dict[str, Hit] = {}
+        if self._empty:  # no database for the language (the bundled one is English): nothing to read the text for
+            return hits
         offset = 0
         for span in spans:
             written = " ".join(dehyphenate(span.text, self.lang).split())
             text = lower_aligned(written)
-            if not self._empty:
-                addresses = list(address_runs(text))  # no name inside one: "zenodo.org/records/1" names no record
-                plain = text.isascii()
-                for end, index in self._automaton.iter_long(text):
-                    start = end - self._lengths[index] + 1
-                    entry, key, is_name, head, tail = self._surfaces[index]
-                    bounded = _bounded(text, start, end, plain) or (
-                        self._clitics is not None and not plain and self._after_proclitics(text, start, end))
-                    if bounded and _written_as(written, start, end, head, tail) and not (
-                            addresses and _inside(addresses, start)):
-                        hit = hits.get(key) or hits.setdefault(key, Hit(entry, first=offset + end))
-                        hit.counts[span.section] = hit.counts.get(span.section, 0) + 1
-                        hit.surfaces.add(text[start : end + 1])
-                        hit.by_name = hit.by_name or is_name
+            addresses = list(address_runs(text))  # no name inside one: "zenodo.org/records/1" names no record
+            plain = text.isascii()
+            for end, index in self._automaton.iter_long(text):
+                start = end - self._lengths[index] + 1
+                entry, key, is_name, head, tail = self._surfaces[index]
+                bounded = _bounded(text, start, end, plain) or (
+                    self._clitics is not None and not plain and self._after_proclitics(text, start, end))
+                if bounded and _written_as(written, start, end, head, tail) and not (
+                        addresses and _inside(addresses, start)):
+                    hit = hits.get(key) or hits.setdefault(key, Hit(entry, first=offset + end))
+                    hit.counts[span.section] = hit.counts.get(span.section, 0) + 1
+                    hit.surfaces.add(text[start : end + 1])
+                    hit.by_name = hit.by_name or is_name
             offset += len(text) + 1
         return hits
 
