@@ -1159,7 +1159,9 @@ def _detector_kernel() -> Any:
 
     if detect.kernel() is None:  # test_native.py fails where the engine could be compiled and is not
         pytest.skip(f"no compiled engine: {native._missing_tools() or 'not built, or switched off'}")
-    return detect._model()
+    model = detect._model()
+    assert model._kernel() is not None, "the model's tables are not laid out as the C reads them"
+    return model
 
 
 _WALKED = [*SAMPLES.values(), GERMAN, "Ελληνικά κείμενα για δοκιμή", "русский текст 東京 हिन्दी", "", "a", "ab",
@@ -1181,11 +1183,13 @@ def test_the_compiled_walk_counts_what_numpy_counts(text: str) -> None:
     assert len(features) or len(data) < 3  # a text of words meets some
     weights = model._walk_arrays()[3]
     assert np.array_equal(model._rows(features), weights[features])
+    assert np.array_equal(model._raw_score(bytearray(data)), model._raw_score(data))  # any buffer of bytes
 
 
-@given(st.binary(max_size=5000))
+@given(st.binary(max_size=5000) | st.text(max_size=2000).map(lambda text: text.encode("utf-8", "surrogatepass")))
 @settings(max_examples=300, deadline=None)
 def test_the_compiled_walk_counts_what_numpy_counts_on_any_bytes(data: bytes) -> None:
+    """Any bytes, and any text's: the automaton's deep states are reached by text, rarely by random bytes."""
     model = _detector_kernel()
     features, counts = model.visits(data)
     expected_features, expected_counts = model.visits_in_numpy(data)

@@ -117,7 +117,8 @@ def test_the_compiled_engine_gives_what_its_sources_give(tmp_path: Path) -> None
     assert sum(len(result["concepts"]) for result in sources["results"]) > 3 * len(_TEXTS)  # not empty lists
 
 
-@pytest.mark.parametrize("change", ["an engine module", "another pipeline module", "a missing library"])
+@pytest.mark.parametrize("change", ["an engine module", "another pipeline module", "a missing library",
+                                    "the detector's C", "the detector's missing library"])
 def test_a_changed_source_makes_every_module_load_from_its_source(tmp_path: Path, change: str) -> None:
     """The compiled modules call each other directly, and trust the types the other modules declared when they
     were compiled: any change to the pipeline's sources, or one library missing, serves none of them."""
@@ -136,6 +137,11 @@ def test_a_changed_source_makes_every_module_load_from_its_source(tmp_path: Path
     assert active and all(file.endswith(".so") for file in files)
     if change == "a missing library":
         (pipeline / "compiled" / native.digest() / Path(files[2]).name).unlink()
+    elif change == "the detector's missing library":
+        native._library(pipeline / "compiled" / native.digest(), "langid_walk").unlink()
+    elif change == "the detector's C":
+        edited = pipeline / native.KERNELS["langid_walk"]
+        edited.write_text(edited.read_text() + "\n/* changed after the build */\n")
     else:
         edited = pipeline / ("prune.py" if change == "an engine module" else "filler.py")
         edited.write_text(edited.read_text() + "\n# changed after the build\n")

@@ -149,9 +149,9 @@ def _current_folder() -> Path | None:
 
 
 def build() -> str:
-    """Compile `MODULES` unless compiled for the current sources; a sentence saying what happened. Needs mypy (its
-    mypyc), a C compiler and the Python headers; without them, or when the compiled folder cannot be written, the
-    sources stay in use, which is no error."""
+    """Compile `MODULES` and `KERNELS` unless compiled for the current sources; a sentence saying what happened.
+    Needs mypy (its mypyc), a C compiler and the Python headers; without them, or when the compiled folder cannot be
+    written, the sources stay in use, which is no error."""
     try:
         return _build()
     except OSError as error:

@@ -30,8 +30,11 @@ int64_t lid_visits(const uint8_t *text, int64_t length, const uint32_t *moves, c
         return 0;
     int64_t *met = malloc((size_t)length * sizeof *met); /* the feature met at each byte, or -1 */
     int64_t slots = 16;
-    while (slots < 2 * length)
+    int shift = 60; /* a slot is the top bits of a multiplicative hash: 64 - log2(slots) */
+    while (slots < 2 * length) {
         slots *= 2;
+        shift--;
+    }
     int64_t *slot_of = malloc((size_t)slots * sizeof *slot_of); /* feature → its index in `features`, hashed */
     if (met == NULL || slot_of == NULL) {
         free(met);
@@ -65,7 +68,7 @@ int64_t lid_visits(const uint8_t *text, int64_t length, const uint32_t *moves, c
         int64_t feature = met[position];
         if (feature < 0)
             continue;
-        uint64_t slot = ((uint64_t)feature * 0x9E3779B97F4A7C15ull) & (uint64_t)(slots - 1);
+        uint64_t slot = ((uint64_t)feature * 0x9E3779B97F4A7C15ull) >> shift;
         while (slot_of[slot] >= 0 && features[slot_of[slot]] != feature)
             slot = (slot + 1) & (uint64_t)(slots - 1);
         if (slot_of[slot] < 0) {
