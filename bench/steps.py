@@ -85,7 +85,8 @@ def steps(text: str, options: Any, clock: Clock) -> list[str]:
     locator = Locator(spans, lang, table.titled)
     names: dict[str, str] = {}  # as `analyze_pages`: variants shown alike appear once
     for n in order:
-        name = concepts._concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface).name
+        name = concepts._concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface,
+                                 table.base_forms).name
         names.setdefault(name.casefold(), name)
     clock.step("context")
     return list(names.values())

@@ -919,6 +919,34 @@ def test_a_noun_or_a_name_before_a_determiner_stays_a_concept(code: str, text: s
     assert noun in {concept.name.lower() for concept in analyze_text(text, settings=options, language=code).concepts}
 
 
+def test_the_dictionary_forms_are_the_lemmas_of_the_declining_languages() -> None:
+    from toridaemon.pipeline.language import lemmas
+
+    russian, polish = lemmas.dictionary_forms("ru"), lemmas.dictionary_forms("pl")
+    assert {"аккумулятор", "копия", "диск", "резервный"} <= russian
+    assert not {"аккумулятора", "копии", "диска", "резервной"} & russian
+    assert {"kopia", "akumulator", "dysk"} <= polish and not {"kopii", "akumulatora", "dysku"} & polish
+    assert lemmas.dictionary_forms("en") == lemmas.dictionary_forms("fr") == lemmas.dictionary_forms("de") == set()
+
+
+_BATTERY = ("Уровень заряда аккумулятора низкий. Срок службы аккумулятора ограничен. Замена аккумулятора стоит "
+            "дорого.")
+
+
+def test_a_declined_term_is_shown_in_its_dictionary_form_where_the_text_writes_it_so() -> None:
+    """Russian declines its nouns: a term first met in the genitive ("аккумулятора", "резервной копии") is shown as
+    the text also writes it in the nominative, with that occurrence's sentence; one written only in the genitive
+    stays so. Its score stays that of its first surface."""
+    text = (_BATTERY + " Аккумулятор заряжается медленно, и аккумулятор нужно заменить. Создание резервной копии "
+            "данных важно. Резервная копия хранится на внешнем диске.")
+    concepts = {concept.name: concept for concept in analyze_text(text, language="ru").concepts}
+    assert {"аккумулятор", "резервная копия"} <= concepts.keys()
+    assert not {"аккумулятора", "резервной копии"} & concepts.keys()
+    assert concepts["аккумулятор"].context.startswith("Аккумулятор заряжается")
+    assert concepts["резервная копия"].context.startswith("Резервная копия хранится")
+    assert "аккумулятора" in {concept.name for concept in analyze_text(_BATTERY, language="ru").concepts}
+
+
 @pytest.mark.parametrize(("code", "participles", "nouns"), [
     # nouns: words of their own in the lemma lists, spelt as participles ("resultado", "cifrado", "contenuto").
     ("es", "distribuidas distribuidos conectado", "resultado cifrado filtrado contenido estado"),

@@ -222,6 +222,12 @@ class CandidateTable:
     # article there, rarely; with the word's key: see `verb_like`. Words, not keys: a noun of the verb's stem
     # stays ("Ajuste el brillo", "los ajustes").
     before_determiners: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # Where nouns decline (`Language.dictionary_forms`), a key's surface to show when the text also writes it in
+    # more dictionary forms than its first surface ("резервная копия" of "резервной копии"); `surface` stays the
+    # first, which scoring looks up.
+    base_forms: dict[str, str] = field(default_factory=dict)
+    # While counting, where nouns decline: the surfaces met after a key's first and unlike it, with their counts.
+    other_forms: dict[str, dict[str, int]] | None = None
 
     def name_parts(self, lang: Language = ENGLISH) -> set[str]:
         """Words of person-name-like pairs: two neighbouring words always Capitalised (never lowercase nor in
@@ -278,6 +284,8 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     table = CandidateTable()
     seen: set[str] = set()  # tokens outside the title: titles capitalise every word, only the rest tell names
     variants: dict[str, dict[str, int]] | None = {} if lang.agglutinative else None
+    if lang.dictionary_forms:
+        table.other_forms = {}
     texts = _with_ended_lines(spans, [dehyphenate(span.text, lang) for span in spans], lang)
     for span, text in zip(spans, texts, strict=True):
         counts = table.counts.setdefault(span.section, {})
@@ -286,6 +294,14 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
     if variants:
         for key, written in variants.items():
             table.surface[key] = _bare(written)
+    if table.other_forms:
+        for key, others in table.other_forms.items():
+            first = table.surface[key]
+            total = sum(counts.get(key, 0) for counts in table.counts.values())
+            shown = _in_dictionary_forms({first: total - sum(others.values()), **others}, lang.dictionary_forms)
+            if shown != first:
+                table.base_forms[key] = shown
+    table.other_forms = None
     titled, plain = _sort_case(seen)
     table.titled = {lowercase(word) for word in titled} - plain
     table.filler = holds_filler(seen)
@@ -851,6 +867,13 @@ def _bare(written: dict[str, int]) -> str:
                key=lambda form: (len(form), -written[form]))
 
 
+def _in_dictionary_forms(written: dict[str, int], forms: frozenset[str]) -> str:
+    """Of a term's surfaces and their counts (in order of first occurrence), the one with the most words in their
+    dictionary form ("резервная копия": "копия"; not "резервной копии"), the commonest of those, the first of
+    those."""
+    return max(written, key=lambda form: (sum(1 for word in form.split(" ") if word in forms), written[form]))
+
+
 def unlinked(word: str, linkers: frozenset[str]) -> str:
     """A lowercase surface word without the elided linker before it: "énergie" of "d'énergie" (see `_elided`)."""
     cut = next((at + 1 for at, char in enumerate(word) if char in "'\u2019"), 0)
@@ -884,6 +907,8 @@ def _emit(run: list[tuple[str, int, bool]], surfaces: list[str], counts: dict[st
         if word not in table.first:
             table.first[word] = start
             table.surface[word] = lowercase(surfaces[0])
+        elif table.other_forms is not None and (form := lowercase(surfaces[0])) != table.surface[word]:
+            _tally(table.other_forms, word, form)
         if variants is not None:
             _tally(variants, word, lowercase(surfaces[0]))
 
@@ -892,7 +917,7 @@ def _emit_terms(run: list[tuple[str, int, bool]], surfaces: list[str], counts: d
                 start: int, *, spaced: bool, variants: dict[str, dict[str, int]] | None,
                 heads: dict[str, int] | None) -> None:
     """`_emit` of a run of several words. A term holds one linker at most, right after its first word."""
-    first, surface = table.first, table.surface
+    first, surface, others = table.first, table.surface, table.other_forms
     size = len(run)
     words = [info[0] for info in run]
     for i in range(size):
@@ -919,5 +944,7 @@ def _emit_terms(run: list[tuple[str, int, bool]], surfaces: list[str], counts: d
                         written = _elided(written)
                         table.linked.add(key)
                     surface[key] = lowercase(written)
+                elif others is not None and (form := lowercase(" ".join(surfaces[i : j + 1]))) != surface[key]:
+                    _tally(others, key, form)  # a repeat written otherwise ("резервная копия" after "резервной копии")
                 if variants is not None:
                     _tally(variants, key, lowercase(" ".join(surfaces[i : j + 1])))

@@ -96,7 +96,7 @@ def analyze_pages(
     concepts: list[Concept] = []
     names: set[str] = set()
     for n in order:
-        concept = _concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface)
+        concept = _concept(ranked[pruned.kept[n]], shown[n] / top, locator, table.surface, table.base_forms)
         if concept.name.casefold() not in names:  # variants shown alike appear once
             names.add(concept.name.casefold())
             concepts.append(concept)
@@ -133,13 +133,16 @@ def clean(text: str) -> str:
     return text
 
 
-def _concept(item: Scored, relative: float, locator: Locator, surfaces: dict[str, str]) -> Concept:
+def _concept(item: Scored, relative: float, locator: Locator, surfaces: dict[str, str],
+             base_forms: dict[str, str]) -> Concept:
     keys = item.variants or (item.key,)
     # The names and aliases the text holds are looked for as written too: a key drops inner function words and
     # punctuation ("capital belgium" of "capital of Belgium", "mt everest" of "Mt. Everest"). The concept's own
     # name comes first, as written when the text holds it ("Statue of Liberty" before "Lady Liberty").
     named = (lowercase(item.entry.name),) if item.entry is not None and item.by_name else ()
-    own_key = (surfaces.get(item.key, item.key), item.key)
+    # Where nouns decline, the surface in dictionary forms first ("резервная копия", not "резервной копии").
+    base = base_forms.get(item.key)
+    own_key = (*((base,) if base else ()), surfaces.get(item.key, item.key), item.key)
     surface, context = locator.find(named + own_key + tuple(surfaces.get(key, key) for key in keys) + keys
                                     + item.written)
     if item.entry is not None:  # found by an alias only: named with the document's own words
@@ -147,7 +150,7 @@ def _concept(item: Scored, relative: float, locator: Locator, surfaces: dict[str
         name = item.entry.name if item.by_name else written
         source, category = "database", item.entry.category
     else:
-        name, source, category = surface or surfaces.get(item.key, item.key), "extracted", None
+        name, source, category = surface or base or surfaces.get(item.key, item.key), "extracted", None
     return Concept(
         name=name,
         score=round(min(1.0, max(0.0, relative)), 4),

@@ -1,6 +1,7 @@
 """Where a kept concept first occurs: its surface form (for display) and the sentence around it.
 
-Each candidate is looked up by its first surface form (lowercase), else by its key (lowercase, plurals folded,
+Each candidate is looked up by its first surface form (lowercase; where nouns decline, the surface in dictionary
+forms first, `CandidateTable.base_forms`), else by its key (lowercase, plurals folded,
 so "neural network" is a prefix of "neural networks"), with a plain substring search in the lowercased text; a
 regular expression that allows plural endings on every word is the fallback. Only kept concepts are looked up, and
 every search moves forward at least one character per step, so this costs little and always ends.

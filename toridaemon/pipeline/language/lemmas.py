@@ -60,6 +60,9 @@ from toridaemon.pipeline import warmcache
 # lemma list each reads (Croatian, Bosnian and Serbian in Latin letters share simplemma's Serbo-Croatian one).
 _ADDRESSED_ONLY_LANGUAGES = {"hr": "hbs", "bs": "hbs", "sr": "hbs", "sl": "sl", "sk": "sk", "lv": "lv", "lt": "lt"}
 LANGUAGES = ("es", "it", "pt", "ca", "fr", "de", "nl", "ru", "pl", "uk", "cs", "el", *_ADDRESSED_ONLY_LANGUAGES)
+# Languages whose nouns and adjectives decline through cases ("аккумулятора", "резервной копии"): a term is shown in
+# its dictionary form where the text writes it so (`dictionary_forms`).
+DECLINED = ("ru", "uk", "pl", "cs")
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
 # does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). It lists few
@@ -230,6 +233,45 @@ def past_participles(code: str) -> frozenset[str]:
     if code not in _PAST_PARTICIPLES:
         return frozenset()
     return _derived(code)[2]
+
+
+def dictionary_forms(code: str) -> frozenset[str]:
+    """The words of `code`'s commoner ones (wordfreq's `small` list) that its lemma list gives as lemmas: a noun's
+    nominative singular ("аккумулятор", not "аккумулятора"; "kopia", not "kopii"), an adjective's masculine one, an
+    infinitive. `DECLINED` languages only, whose terms are shown in these forms where the text writes them so
+    (`candidates.CandidateTable.base_forms`); empty for the others or without simplemma."""
+    if code not in DECLINED:
+        return frozenset()
+    return _kept_dictionary_forms(code)
+
+
+@lru_cache(maxsize=len(DECLINED))
+def _kept_dictionary_forms(code: str) -> frozenset[str]:
+    """`_dictionary_forms(code)`, kept between processes (reading the Polish lemma list takes some 4 s); a broken
+    install runs as without simplemma, as for `_derived`."""
+    data = _data_file(code)
+    if data is None:
+        return frozenset()
+    try:
+        packed = data.read_bytes()
+        return warmcache.load_or_build(
+            f"dictionary_forms_{code}",
+            lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
+            lambda: "\n".join(sorted(_dictionary_forms(code))).encode("utf-8"),
+            lambda kept: frozenset(kept.decode("utf-8").split("\n")) - {""},
+        )
+    except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError
+        return frozenset()
+
+
+def _dictionary_forms(code: str) -> set[str]:
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    lemmas = set(DefaultDictionaryFactory().get_dictionary(_list_of(code)).values())
+    try:
+        return {word for word in wordfreq.get_frequency_dict(code, wordlist="small") if word in lemmas}
+    finally:
+        wordfreq.get_frequency_dict.cache_clear()  # as `_derive`: the resources copy what they use
 
 
 @lru_cache(maxsize=len(LANGUAGES))

@@ -36,7 +36,7 @@ import stopwordsiso
 import wordfreq
 
 from toridaemon.pipeline.language import english
-from toridaemon.pipeline.language.lemmas import bare_infinitives, past_participles
+from toridaemon.pipeline.language.lemmas import bare_infinitives, dictionary_forms, past_participles
 from toridaemon.pipeline.language.lexicon import (
     adjective_forms,
     adverb_forms,
@@ -310,6 +310,9 @@ class Language:
     before_nouns: frozenset[str] = field(default=frozenset(), repr=False)
     determiners: frozenset[str] = field(default=frozenset(), repr=False)  # `DETERMINERS`, as a text writes them
     adjectives: frozenset[str] = field(default=frozenset(), repr=False)  # alone, held back in scoring
+    # Where nouns decline (`lemmas.DECLINED`), the words in their dictionary form ("аккумулятор"): a term is shown
+    # as the text writes it in these where it does (`candidates.CandidateTable.base_forms`).
+    dictionary_forms: frozenset[str] = field(default=frozenset(), repr=False)
     adverbs: frozenset[str] = field(default=frozenset(), repr=False)  # French: boundaries (`lexicon.adverb_forms`)
     # German: lexicon words that are proper nouns ("peter"), and every lexicon word (a common noun when not the
     # former); a name pair starts with a proper noun and ends on one or on a word the lexicon lacks.
@@ -381,6 +384,7 @@ def _resources(code: str) -> Language:
                     participles=past_participles(code), before_nouns=BEFORE_NOUNS.get(code, frozenset()),
                     determiners=_as_written(DETERMINERS.get(code, frozenset())),
                     adjectives=adjective_forms(code), adverbs=adverb_forms(code), proper_nouns=proper, lexicon=lexicon,
+                    dictionary_forms=dictionary_forms(code),
                     also_stop_words=_english_boundaries(code, frequencies) - words,
                     rarities={word: rarity(share) for word, share in frequencies.items()}, unspaced=code in UNSPACED,
                     apostrophe=_apostrophe(code), agglutinative=code in AGGLUTINATIVE,
