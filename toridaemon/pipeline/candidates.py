@@ -296,10 +296,8 @@ def extract(spans: list[Span], lang: Language = ENGLISH) -> CandidateTable:
             table.surface[key] = _bare(written)
     if table.other_forms:
         for key, others in table.other_forms.items():
-            first = table.surface[key]
-            total = sum(counts.get(key, 0) for counts in table.counts.values())
-            shown = _in_dictionary_forms({first: total - sum(others.values()), **others}, lang.dictionary_forms)
-            if shown != first:
+            shown = _in_dictionary_forms(table.surface[key], others, lang.dictionary_forms)
+            if shown is not None:
                 table.base_forms[key] = shown
     table.other_forms = None
     titled, plain = _sort_case(seen)
@@ -867,11 +865,19 @@ def _bare(written: dict[str, int]) -> str:
                key=lambda form: (len(form), -written[form]))
 
 
-def _in_dictionary_forms(written: dict[str, int], forms: frozenset[str]) -> str:
-    """Of a term's surfaces and their counts (in order of first occurrence), the one with the most words in their
-    dictionary form ("резервная копия": "копия"; not "резервной копии"), the commonest of those, the first of
-    those."""
-    return max(written, key=lambda form: (sum(1 for word in form.split(" ") if word in forms), written[form]))
+def _in_dictionary_forms(first: str, others: dict[str, int], forms: frozenset[str]) -> str | None:
+    """Of a term's other surfaces and their counts (in order of first occurrence), the one with the most words in
+    their dictionary form, the commonest of those, the first of those, when it has more of them than its `first`
+    surface ("резервная копия": "копия"; not "резервной копии"); else None, and `first` stays."""
+    best = max(others, key=lambda form: (_dictionary_words(form, forms), others[form]))
+    return best if _dictionary_words(best, forms) > _dictionary_words(first, forms) else None
+
+
+def _dictionary_words(form: str, forms: frozenset[str]) -> int:
+    """How many words of a surface are in `forms`, its apostrophes as the lists write them ("з’єднання")."""
+    if not form.isascii():
+        form = form.translate(_HYPHENS_AND_APOSTROPHES)
+    return sum(1 for word in form.split(" ") if word in forms)
 
 
 def unlinked(word: str, linkers: frozenset[str]) -> str:

@@ -265,13 +265,20 @@ def _kept_dictionary_forms(code: str) -> frozenset[str]:
 
 
 def _dictionary_forms(code: str) -> set[str]:
+    """The lemmas among wordfreq's words that the lemma list files under no other lemma but a verb: "языка" and
+    "точки" are lemmas too (of rare words), but filed under "язык" and "точка"; a verbal noun is filed under its
+    verb ("oprogramowanie": "oprogramować") and is a dictionary form of its own."""
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
-    lemmas = set(DefaultDictionaryFactory().get_dictionary(_list_of(code)).values())
+    filed = DefaultDictionaryFactory().get_dictionary(_list_of(code))
+    lemmas = set(filed.values())
     try:
-        return {word for word in wordfreq.get_frequency_dict(code, wordlist="small") if word in lemmas}
+        return {word for word in wordfreq.get_frequency_dict(code, wordlist="small")
+                if word in lemmas and (filed.get(word, word) == word or filed[word].endswith(_INFINITIVES[code]))}
     finally:
-        wordfreq.get_frequency_dict.cache_clear()  # as `_derive`: the resources copy what they use
+        # As `_derive`: wordfreq keeps every list it read; the resources copy what they use.
+        wordfreq.get_frequency_dict.cache_clear()
+        wordfreq.get_frequency_list.cache_clear()
 
 
 @lru_cache(maxsize=len(LANGUAGES))
