@@ -952,6 +952,21 @@ def test_a_declined_term_is_shown_in_its_dictionary_form_where_the_text_writes_i
     assert "karta graficzna" in names and "karty graficznej" not in names
 
 
+def test_ukrainian_words_fold_to_their_lemmas_so_each_case_of_a_term_is_one_term() -> None:
+    """Ukrainian has no Snowball stemmer: its words fold to their lemmas (`lemmas.lemma_folds`), so the four cases
+    of "резервна копія" are one concept, met four times and shown in the nominative."""
+    from toridaemon.pipeline.language import lemmas
+
+    folds = lemmas.lemma_folds("uk")
+    assert folds["копії"] == folds["копію"] == "копія" and folds["резервну"] == folds["резервної"] == "резервний"
+    assert lemmas.lemma_folds("ru") == lemmas.lemma_folds("en") == {}  # Russian has its stemmer
+    text = ("Створення резервної копії важливе. Зробіть резервну копію даних. Резервні копії зберігайте окремо. "
+            "Резервна копія готова.")
+    concepts = {concept.name: concept for concept in analyze_text(text, language="uk").concepts}
+    assert concepts["резервна копія"].frequency == 4
+    assert not {"резервної копії", "резервну копію", "резервні копії"} & concepts.keys()
+
+
 def test_a_declined_term_keeps_its_first_surface_unless_another_has_more_dictionary_forms() -> None:
     """A term first met in its dictionary form stays so ("язык" before three "языка"), and so does one the text
     never writes so ("резервной копии" before two "резервную копию"): commoner is not better."""

@@ -63,6 +63,9 @@ LANGUAGES = ("es", "it", "pt", "ca", "fr", "de", "nl", "ru", "pl", "uk", "cs", "
 # Languages whose nouns and adjectives decline through cases ("аккумулятора", "резервной копии"): a term is shown in
 # its dictionary form where the text writes it so (`dictionary_forms`).
 DECLINED = ("ru", "uk", "pl", "cs")
+# Declining languages without a Snowball stemmer: their words fold to their lemma (`lemma_folds`), or each case of a
+# term would be a term of its own ("резервної копії", "резервну копію").
+LEMMA_FOLDED = ("uk",)
 _VERB_FORMS = 12
 # simplemma lists fewer forms of many Russian verbs ("строить": 11), and no Russian noun ending as an infinitive
 # does with as many but a few rare ones ("зять"); nouns with 8 or 9 are common ("личность", "кость"). It lists few
@@ -233,6 +236,59 @@ def past_participles(code: str) -> frozenset[str]:
     if code not in _PAST_PARTICIPLES:
         return frozenset()
     return _derived(code)[2]
+
+
+def lemma_folds(code: str) -> dict[str, str]:
+    """Each word in wordfreq's `large` list of `code` that its lemma list files under another word → that lemma
+    ("копії": "копія", "резервну": "резервний"): the variant folding of `LEMMA_FOLDED` languages (Ukrainian: 159,000
+    words, some 25 MB; the `small` list's 29,000 left "резервну" and "резервні" apart); empty for the others or
+    without simplemma."""
+    if code not in LEMMA_FOLDED:
+        return {}
+    return _kept_lemma_folds(code)
+
+
+@lru_cache(maxsize=len(LEMMA_FOLDED))
+def _kept_lemma_folds(code: str) -> dict[str, str]:
+    """`lemma_folds(code)`, kept between processes as lines of a word and its lemma."""
+    data = _data_file(code)
+    if data is None:
+        return {}
+    try:
+        packed = data.read_bytes()
+        return warmcache.load_or_build(
+            f"lemma_folds_{code}",
+            lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
+            lambda: "\n".join(f"{word}\t{lemma}" for word, lemma in sorted(_lemma_folds(code).items())).encode(),
+            _folds,
+        )
+    except Exception:  # as `_kept_dictionary_forms`
+        return {}
+
+
+def _lemma_folds(code: str) -> dict[str, str]:
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    filed = DefaultDictionaryFactory().get_dictionary(_list_of(code))
+    try:
+        large = code in wordfreq.available_languages("large")
+        return {word: filed[word] for word in wordfreq.get_frequency_dict(code, wordlist="large" if large else "small")
+                if filed.get(word, word) != word}
+    finally:
+        wordfreq.get_frequency_dict.cache_clear()
+        wordfreq.get_frequency_list.cache_clear()
+
+
+def _folds(kept: bytes) -> dict[str, str]:
+    """The pairs of a kept file, each lemma one string however many words it is of; raises `ValueError` for a line
+    that is not a pair."""
+    pairs: dict[str, str] = {}
+    lemmas: dict[str, str] = {}
+    for line in kept.decode("utf-8").split("\n"):
+        if line:
+            word, lemma = line.split("\t")
+            pairs[word] = lemmas.setdefault(lemma, lemma)
+    return pairs
 
 
 def dictionary_forms(code: str) -> frozenset[str]:
