@@ -959,6 +959,9 @@ def test_ukrainian_words_fold_to_their_lemmas_so_each_case_of_a_term_is_one_term
 
     folds = lemmas.lemma_folds("uk")
     assert folds["копії"] == folds["копію"] == "копія" and folds["резервну"] == folds["резервної"] == "резервний"
+    assert all(folds.get(lemma, lemma) == lemma for lemma in folds.values())  # stable: a lemma folds to itself
+    assert all(lemma.islower() for lemma in folds.values()) and "ос" not in folds  # "ОС" is no wasp ("оса")
+    assert folds["бахмутського"] == folds.get("бахмутський", "бахмутський")  # the nominative folds alike
     assert lemmas.lemma_folds("ru") == lemmas.lemma_folds("en") == {}  # Russian has its stemmer
     text = ("Створення резервної копії важливе. Зробіть резервну копію даних. Резервні копії зберігайте окремо. "
             "Резервна копія готова.")

@@ -29,6 +29,8 @@ forms drawn at random from each of the Russian and Polish lists, all are verb fo
 held a noun in "-ость", "равноудаленности": such nouns are told apart now, `_noun_lemma`); of 350 of each of the
 Ukrainian and Czech ones, all but two or three are verb forms, gerunds or the short passive participles of a
 predicate ("pochopeno").
+The same lists fold Ukrainian words to their lemmas (`lemma_folds`: it has no Snowball stemmer) and give the
+dictionary forms of the declining languages' words (`dictionary_forms`), in which their terms are shown.
 The same lists tell the infinitives of Spanish, Portuguese, Italian, Catalan and French that are no noun nor
 adjective (`bare_infinitives`: "configurar", "selezionare"; not "poder", "dovere", whose plurals are in use), which
 `candidates` reads as verbs where they are written lowercase: as concepts they were instructions ("configurar",
@@ -240,9 +242,9 @@ def past_participles(code: str) -> frozenset[str]:
 
 def lemma_folds(code: str) -> dict[str, str]:
     """Each word in wordfreq's `large` list of `code` that its lemma list files under another word → that lemma
-    ("копії": "копія", "резервну": "резервний"): the variant folding of `LEMMA_FOLDED` languages (Ukrainian: 159,000
-    words, some 25 MB; the `small` list's 29,000 left "резервну" and "резервні" apart); empty for the others or
-    without simplemma."""
+    ("копії": "копія", "резервну": "резервний"): the variant folding of `LEMMA_FOLDED` languages (Ukrainian: some
+    159,000 words, 21 MB of objects; the `small` list's 29,000 left "резервну" and "резервні" apart); empty for the
+    others or without simplemma."""
     if code not in LEMMA_FOLDED:
         return {}
     return _kept_lemma_folds(code)
@@ -267,16 +269,35 @@ def _kept_lemma_folds(code: str) -> dict[str, str]:
 
 
 def _lemma_folds(code: str) -> dict[str, str]:
+    """A fold that is stable (a word's lemma folds to itself): the list files lemmas under other lemmas ("відкриття"
+    under "відкрити", "україна" under "Україна"), so each word follows the chain to its end, lowercase; without
+    that a term's nominative and its other cases got different keys ("бахмутський район", "бахмутського району").
+    Words of one or two letters stay: abbreviations more often than words ("ОС", an operating system, is no "оса")."""
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
     filed = DefaultDictionaryFactory().get_dictionary(_list_of(code))
     try:
         large = code in wordfreq.available_languages("large")
-        return {word: filed[word] for word in wordfreq.get_frequency_dict(code, wordlist="large" if large else "small")
-                if filed.get(word, word) != word}
+        folds = {}
+        for word in wordfreq.get_frequency_dict(code, wordlist="large" if large else "small"):
+            lemma = _chain_end(word, filed)
+            if lemma != word and len(word) > 2:
+                folds[word] = lemma
+        return folds
     finally:
         wordfreq.get_frequency_dict.cache_clear()
         wordfreq.get_frequency_list.cache_clear()
+
+
+def _chain_end(word: str, filed: Mapping[str, str]) -> str:
+    """The lemma `word` is filed under, the lemma that one is filed under and so on (lowercase), to one filed under
+    itself; in a cycle, the first of its words in sorting order, the same from each of them. `word` when that is no
+    word of letters ("ст."): the lists' own slips."""
+    path = [word]
+    while (next_one := filed.get(path[-1], path[-1]).lower()) not in path:
+        path.append(next_one)
+    lemma = path[-1] if next_one == path[-1] else min(path[path.index(next_one):])
+    return lemma if lemma.replace("'", "").isalpha() else word
 
 
 def _folds(kept: bytes) -> dict[str, str]:
