@@ -49,10 +49,11 @@ import importlib.metadata
 import importlib.util
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import wordfreq
 
@@ -215,6 +216,8 @@ _PRESENT_PARTICIPLES = ("nte", "ntes", "nti", "nts")
 _PAST_PARTICIPLES = {code: tuple(ending for ending in _PARTICIPLES[code] if ending not in _PRESENT_PARTICIPLES)
                      for code in ("es", "pt", "it", "ca")}
 _PORTUGUESE_MASCULINES = ("ado", "ido", "ído", "to")  # of a past participle's masculine singular
+_T = TypeVar("_T")
+_NO_LISTS: tuple[frozenset[str], frozenset[str], frozenset[str]] = (frozenset(), frozenset(), frozenset())
 
 
 def verb_forms(code: str) -> frozenset[str]:
@@ -253,19 +256,8 @@ def lemma_folds(code: str) -> dict[str, str]:
 @lru_cache(maxsize=len(LEMMA_FOLDED))
 def _kept_lemma_folds(code: str) -> dict[str, str]:
     """`lemma_folds(code)`, kept between processes as lines of a word and its lemma."""
-    data = _data_file(code)
-    if data is None:
-        return {}
-    try:
-        packed = data.read_bytes()
-        return warmcache.load_or_build(
-            f"lemma_folds_{code}",
-            lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
-            lambda: "\n".join(f"{word}\t{lemma}" for word, lemma in sorted(_lemma_folds(code).items())).encode(),
-            _folds,
-        )
-    except Exception:  # as `_kept_dictionary_forms`
-        return {}
+    return _kept(f"lemma_folds_{code}", code, lambda: "\n".join(
+        f"{word}\t{lemma}" for word, lemma in sorted(_lemma_folds(code).items())).encode("utf-8"), _folds, {})
 
 
 def _lemma_folds(code: str) -> dict[str, str]:
@@ -276,17 +268,12 @@ def _lemma_folds(code: str) -> dict[str, str]:
     from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
     filed = DefaultDictionaryFactory().get_dictionary(_list_of(code))
-    try:
-        large = code in wordfreq.available_languages("large")
-        folds = {}
-        for word in wordfreq.get_frequency_dict(code, wordlist="large" if large else "small"):
-            lemma = _chain_end(word, filed)
-            if lemma != word and len(word) > 2:
-                folds[word] = lemma
-        return folds
-    finally:
-        wordfreq.get_frequency_dict.cache_clear()
-        wordfreq.get_frequency_list.cache_clear()
+    folds = {}
+    for word in _listed_words(code, "large" if code in wordfreq.available_languages("large") else "small"):
+        lemma = _chain_end(word, filed)
+        if lemma != word and len(word) > 2:
+            folds[word] = lemma
+    return folds
 
 
 def _chain_end(word: str, filed: Mapping[str, str]) -> str:
@@ -324,21 +311,9 @@ def dictionary_forms(code: str) -> frozenset[str]:
 
 @lru_cache(maxsize=len(DECLINED))
 def _kept_dictionary_forms(code: str) -> frozenset[str]:
-    """`_dictionary_forms(code)`, kept between processes (reading the Polish lemma list takes some 4 s); a broken
-    install runs as without simplemma, as for `_derived`."""
-    data = _data_file(code)
-    if data is None:
-        return frozenset()
-    try:
-        packed = data.read_bytes()
-        return warmcache.load_or_build(
-            f"dictionary_forms_{code}",
-            lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
-            lambda: "\n".join(sorted(_dictionary_forms(code))).encode("utf-8"),
-            lambda kept: frozenset(kept.decode("utf-8").split("\n")) - {""},
-        )
-    except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError
-        return frozenset()
+    """`_dictionary_forms(code)`, kept between processes (reading the Polish lemma list takes some 4 s)."""
+    return _kept(f"dictionary_forms_{code}", code, lambda: "\n".join(sorted(_dictionary_forms(code))).encode("utf-8"),
+                 lambda kept: frozenset(kept.decode("utf-8").split("\n")) - {""}, frozenset())
 
 
 def _dictionary_forms(code: str) -> set[str]:
@@ -349,11 +324,16 @@ def _dictionary_forms(code: str) -> set[str]:
 
     filed = DefaultDictionaryFactory().get_dictionary(_list_of(code))
     lemmas = set(filed.values())
+    return {word for word in _listed_words(code, "small")
+            if word in lemmas and (filed.get(word, word) == word or filed[word].endswith(_INFINITIVES[code]))}
+
+
+def _listed_words(code: str, wordlist: str) -> list[str]:
+    """The words of wordfreq's `wordlist` list of `code`, commonest first; as in `_derive`, wordfreq does not keep
+    the lists it read for the process's life (the resources copy what they use)."""
     try:
-        return {word for word in wordfreq.get_frequency_dict(code, wordlist="small")
-                if word in lemmas and (filed.get(word, word) == word or filed[word].endswith(_INFINITIVES[code]))}
+        return list(wordfreq.get_frequency_dict(code, wordlist=wordlist))
     finally:
-        # As `_derive`: wordfreq keeps every list it read; the resources copy what they use.
         wordfreq.get_frequency_dict.cache_clear()
         wordfreq.get_frequency_list.cache_clear()
 
@@ -363,19 +343,28 @@ def _derived(code: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]
     """`_derive(code)`, kept between processes. A broken install (a damaged data file, an unreadable one) runs as
     without simplemma, as a broken lexicon does: the verb forms are a refinement, never a reason for a document to
     fail."""
+    return _kept(f"verbs_{code}", code,
+                 lambda: "\n\n".join("\n".join(sorted(words)) for words in _derive(code)).encode("utf-8"),
+                 _three_lists, _NO_LISTS)
+
+
+def _kept(kind: str, code: str, build: Callable[[], bytes], parse: Callable[[bytes], _T], empty: _T) -> _T:
+    """What `build` derives from the lemma list of `code`, kept between processes under `kind` (`warmcache`), for
+    the lemma list, this module and the libraries as they are; `empty` without simplemma, or where a damaged file
+    raises (EOFError, LZMAError, UnicodeError, OSError): a derivation is a refinement, never a reason for a document
+    to fail."""
     data = _data_file(code)
     if data is None:
-        return frozenset(), frozenset(), frozenset()
+        return empty
     try:
         packed = data.read_bytes()
         return warmcache.load_or_build(
-            f"verbs_{code}",
+            kind,
             lambda: warmcache.digest(packed, Path(__file__).read_bytes(), _version("simplemma"), _version("wordfreq")),
-            lambda: "\n\n".join("\n".join(sorted(words)) for words in _derive(code)).encode("utf-8"),
-            _three_lists,
+            build, parse,
         )
-    except Exception:  # whatever a damaged file raises: EOFError, LZMAError, UnicodeError, OSError
-        return frozenset(), frozenset(), frozenset()
+    except Exception:
+        return empty
 
 
 def _three_lists(kept: bytes) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
