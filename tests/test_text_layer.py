@@ -28,7 +28,8 @@ from toridaemon.pipeline.text import read_document, tessdata
 from toridaemon.pipeline.text.clean import (
     _UNMARKED,
     _WORD,
-    _distinct_words,
+    _fragment_words,
+    _fragments,
     clean_page,
     drop_running_lines,
     lost_ligatures_likely,
@@ -87,10 +88,24 @@ def test_text_told_unmarked_holds_no_mark_nor_invisible_character() -> None:
     assert clean("e\u0301te\u0301 a\u200bb") == "été ab"
 
 
+# Between the fragments: letters (an "İ" lowercases to two characters; "²" is numeric, so a letter to `_WORD`),
+# digits ("٣" too), "_", marks, apostrophes and spaces, so that a fragment may stand alone or inside a longer run.
+_AROUND_FRAGMENTS = st.sampled_from(list("aZéİıß²1٣_ -,'’\u0301\u00ad\n\tΩж字x"))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from("aZéİıß1_ -,’\u0301\u00ad\n\tΩж字x"), max_size=40))
-def test_distinct_words_are_the_words_the_expression_finds(text: str) -> None:
-    assert _distinct_words(text) == set(_WORD.findall(text.lower()))
+@given(st.sampled_from(["en", "fr"]).flatmap(lambda code: st.tuples(st.just(code), st.lists(
+    st.one_of(st.sampled_from(sorted(_fragments(code))), _AROUND_FRAGMENTS), max_size=12).map("".join))))
+def test_fragment_words_are_the_words_the_expression_finds_that_are_fragments(case: tuple[str, str]) -> None:
+    code, text = case
+    assert _fragment_words(text, code) == set(_WORD.findall(text.lower())) & _fragments(code)
+
+
+def test_fragments_are_found_as_whole_words_only() -> None:
+    assert _fragment_words("The coe cients were e ective; Cients, oating.", "en") >= {"cients", "oating"}
+    assert "cients" not in _fragment_words("coefficients, sufficientcients éclients", "en")
+    assert _fragment_words("x_cients2", "en") == {"cients"}  # "_" and digits end a run of letters
+    assert _fragment_words("", "en") == set() and _fragment_words("cients", "xx") == set()
 
 
 def test_ascii_accents_of_tex_fonts_join_where_they_make_a_known_word() -> None:
