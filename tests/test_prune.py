@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,10 +25,9 @@ from toridaemon.pipeline.prune import (
 from toridaemon.pipeline.scoring import Scored
 
 
-@dataclass(frozen=True)
-class Item:
-    key: str
-    score: float
+def scored(key: str, score: float, frequency: int = 0) -> Scored:
+    """A candidate as `scoring.score` makes them, met `frequency` times in the body."""
+    return Scored(key, score, {"body": frequency})
 
 
 WORDS = ["graph", "network", "neural", "query", "index", "model", "sparse", "matrix"]
@@ -38,8 +35,8 @@ keys = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
 items = st.lists(st.tuples(keys, st.floats(0.01, 100.0)), max_size=40, unique_by=lambda pair: pair[0])
 
 
-def ranked(pairs: list[tuple[str, float]]) -> list[Item]:
-    return sorted((Item(k, s) for k, s in pairs), key=lambda item: (-item.score, item.key))
+def ranked(pairs: list[tuple[str, float]]) -> list[Scored]:
+    return sorted((scored(k, s) for k, s in pairs), key=lambda item: (-item.score, item.key))
 
 
 @settings(max_examples=150, deadline=None)
@@ -58,7 +55,7 @@ def test_prune_invariants(pairs: list[tuple[str, float]], low: int, high: int, t
     assert all(redundancy(a, b) < 1.0 for i, a in enumerate(kept) for b in kept[i + 1 :])
 
 
-def plain_greedy(order: list[Item], low: int, high: int, threshold: float) -> list[int]:
+def plain_greedy(order: list[Scored], low: int, high: int, threshold: float) -> list[int]:
     """The pick `prune` makes, computed the slow way: every step re-scores every candidate against all kept."""
     kept: list[int] = []
     while len(kept) < high:
@@ -124,52 +121,45 @@ def test_no_case_or_plural_duplicates_in_results(sentences: list[str]) -> None:
         assert result.concepts[0].score == 1.0
 
 
-@dataclass(frozen=True)
-class Counted:
-    key: str
-    score: float
-    frequency: int
-
-
 def test_a_term_mostly_inside_a_longer_kept_one_is_held_back_harder() -> None:
     # "amsgen" occurs 10 times, 8 of them inside "amsgen package": no concept of its own.
-    bound = [Counted("amsgen package", 10.0, 8), Counted("amsgen", 9.0, 10), Counted("macro", 6.0, 5)]
+    bound = [scored("amsgen package", 10.0, 8), scored("amsgen", 9.0, 10), scored("macro", 6.0, 5)]
     assert prune(bound, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 2]
     # "latex" occurs 200 times, 5 inside "latex news": two distinct concepts, both strong, both stay.
-    distinct = [Counted("latex news", 10.0, 5), Counted("latex", 9.0, 200), Counted("macro", 4.0, 5)]
+    distinct = [scored("latex news", 10.0, 5), scored("latex", 9.0, 200), scored("macro", 4.0, 5)]
     assert prune(distinct, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
 
 
 def test_a_term_that_never_occurs_outside_a_kept_one_is_never_kept_with_it() -> None:
     # Every "hd" and every "dx dy" is part of "hd dx dy": one concept, however few other candidates there are.
     # min_kept would otherwise fill the list with the parts (held back, not excluded).
-    parts = [Counted("hd dx dy", 10.0, 3), Counted("hd", 9.0, 3), Counted("dx dy", 8.0, 3), Counted("macro", 1.0, 2)]
+    parts = [scored("hd dx dy", 10.0, 3), scored("hd", 9.0, 3), scored("dx dy", 8.0, 3), scored("macro", 1.0, 2)]
     assert prune(parts, min_kept=4, max_kept=4, threshold=0.0).kept == [0, 3]
     # The other way round: "phylogeny" scores higher, but it only ever occurs in "perfect phylogeny": one concept,
     # named by the longer term.
-    whole = [Counted("phylogeny", 10.0, 4), Counted("perfect phylogeny", 9.0, 4), Counted("haplotype", 2.0, 3)]
+    whole = [scored("phylogeny", 10.0, 4), scored("perfect phylogeny", 9.0, 4), scored("haplotype", 2.0, 3)]
     assert prune(whole, min_kept=3, max_kept=3, threshold=0.0).kept == [1, 2]
     # One occurrence of "hd" outside: a strong part is held back, not excluded.
-    once_outside = [Counted("hd dx dy", 10.0, 3), Counted("hd", 9.0, 4)]
+    once_outside = [scored("hd dx dy", 10.0, 3), scored("hd", 9.0, 4)]
     assert prune(once_outside, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
 
 
 def test_a_word_mostly_inside_one_strong_phrase_gives_way_to_it() -> None:
     # "influence" 10 times, 8 of them in "social influence", which scores more than half as much: the phrase leads.
-    mostly = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 8), Counted("network", 5.0, 3)]
+    mostly = [scored("influence", 10.0, 10), scored("social influence", 6.0, 8), scored("network", 5.0, 3)]
     assert prune(mostly, min_kept=2, max_kept=2, threshold=0.0).kept == [1, 2]
     # Half of its occurrences only (5 of 10): a word of its own, kept first; the phrase is held back then.
-    half = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 5), Counted("network", 5.0, 3)]
+    half = [scored("influence", 10.0, 10), scored("social influence", 6.0, 5), scored("network", 5.0, 3)]
     assert prune(half, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 2]
     # A phrase scoring under half as much does not hold the word back, however often it holds it.
-    weak = [Counted("influence", 10.0, 10), Counted("social influence", 4.0, 9), Counted("network", 5.0, 3)]
+    weak = [scored("influence", 10.0, 10), scored("social influence", 4.0, 9), scored("network", 5.0, 3)]
     assert prune(weak, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 2]
     # Held back is not excluded: with nothing else left the word still fills the list.
-    alone = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 8), Counted("network", 5.0, 3)]
+    alone = [scored("influence", 10.0, 10), scored("social influence", 6.0, 8), scored("network", 5.0, 3)]
     assert sorted(prune(alone, min_kept=3, max_kept=3, threshold=0.0).kept) == [0, 1, 2]
 
 
-def held_by_definition(order: list[Counted]) -> set[int]:
+def held_by_definition(order: list[Scored]) -> set[int]:
     """Which candidates start held back, straight from the rule: a longer term (among the first `HELD_SCAN`)
     holds one's words as a run, scores at least `HELD_RATIO` of it and occurs at least `HELD_SHARE` as often."""
     top = order[:HELD_SCAN]
@@ -195,7 +185,7 @@ counted = st.lists(st.tuples(keys, st.floats(0.01, 100.0), st.integers(0, 10)), 
 def test_prune_with_held_back_terms_picks_and_scores_what_a_plain_greedy_does(
     triples: list[tuple[str, float, int]], size: int
 ) -> None:
-    order = sorted((Counted(k, s, f) for k, s, f in triples), key=lambda item: (-item.score, item.key))
+    order = sorted((scored(k, s, f) for k, s, f in triples), key=lambda item: (-item.score, item.key))
     held = held_by_definition(order)
     kept: list[int] = []
     values: list[float] = []
@@ -218,15 +208,15 @@ def test_prune_with_held_back_terms_picks_and_scores_what_a_plain_greedy_does(
 
 
 def test_the_starting_order_places_a_held_back_term_by_its_lowered_score() -> None:
-    mostly = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 8), Counted("network", 5.0, 3)]
+    mostly = [scored("influence", 10.0, 10), scored("social influence", 6.0, 8), scored("network", 5.0, 3)]
     assert [item.key for item in starting_order(mostly)] == ["social influence", "network", "influence"]
-    half = [Counted("influence", 10.0, 10), Counted("social influence", 6.0, 5), Counted("network", 5.0, 3)]
+    half = [scored("influence", 10.0, 10), scored("social influence", 6.0, 5), scored("network", 5.0, 3)]
     assert starting_order(half) == half
 
 
 def test_parts_counted_otherwise_than_their_phrase_are_held_back_not_excluded() -> None:
     # A hyphenated compound is one word to the counts: "linear" alone is no part of the 5 "non-linear".
-    hyphen = [Counted("non-linear", 10.0, 5), Counted("linear", 9.0, 3)]
+    hyphen = [scored("non-linear", 10.0, 5), scored("linear", 9.0, 3)]
     assert prune(hyphen, min_kept=2, max_kept=2, threshold=0.0).kept == [0, 1]
     # A database hit's frequency holds its aliases ("acute kidney failure" 5 times, its own name once): it says
     # nothing about where "renal failure" occurs.

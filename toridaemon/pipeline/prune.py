@@ -19,9 +19,9 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
 
 from toridaemon.pipeline.language.resources import LINK_MARK
+from toridaemon.pipeline.scoring import Scored
 
 BOUND = 0.9
 BOUND_SHARE = 0.3  # 0.5 cost no F1 but left 3.5 % near-duplicates in bench/noise.py; 0.3 leaves 2.9 % for -0.2 F1
@@ -33,17 +33,6 @@ CONTAINMENT = 0.5
 HELD_SHARE = 0.7
 HELD_RATIO = 0.5
 HELD_SCAN = 200  # candidates: the pick ends within the first few dozen
-
-
-class Rankable(Protocol):
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def score(self) -> float: ...
-
-
-_R = TypeVar("_R", bound=Rankable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,21 +96,21 @@ def _runs_inside(short: list[str], long: list[str]) -> bool:
     return any(long[i : i + size] == short for i in range(len(long) - size + 1))
 
 
-def _own_frequency(item: Rankable) -> int:
+def _own_frequency(item: Scored) -> int:
     """How often the candidate's own key occurs; 0 for one merged from variants or the database."""
-    if getattr(item, "entry", None) is not None or len(getattr(item, "variants", ())) > 1:
-        return 0
-    frequency: int = getattr(item, "frequency", 0)
-    return frequency
+    return item.frequency if _plain(item) else 0
 
 
-def _term(item: Rankable) -> _Term:
-    # Candidates found by the database (an `entry`) or merged from variants count more than their own key.
-    plain = getattr(item, "entry", None) is None and len(getattr(item, "variants", ())) <= 1
-    return _Term(item.key, getattr(item, "frequency", 0), own=plain)
+def _term(item: Scored) -> _Term:
+    return _Term(item.key, item.frequency, own=_plain(item))
 
 
-def prune(ranked: Sequence[Rankable], *, min_kept: int, max_kept: int, threshold: float) -> Pruned:
+def _plain(item: Scored) -> bool:
+    """Counted as its own key: not found by the database (an `entry`) nor merged from variants, which count more."""
+    return item.entry is None and len(item.variants) <= 1
+
+
+def prune(ranked: list[Scored], *, min_kept: int, max_kept: int, threshold: float) -> Pruned:
     """Indexes of the kept candidates of `ranked` (best first, as `scoring.score` returns them).
 
     Lazy greedy: a candidate's penalty only grows as concepts are kept, so a stale adjusted score is an upper
@@ -165,7 +154,7 @@ def _entropy(total: float, weighted: float) -> float:
     return math.log(total) - weighted / total if total > 0 else 0.0
 
 
-def starting_order(ranked: Sequence[_R]) -> list[_R]:
+def starting_order(ranked: list[Scored]) -> list[Scored]:
     """`ranked` in the order the pick starts from: each held-back candidate (see `_held_back`) placed by its score
     × (1 − `BOUND`). The embeddings mode takes its rank prior from this order."""
     held = _held_back(ranked)
@@ -175,7 +164,7 @@ def starting_order(ranked: Sequence[_R]) -> list[_R]:
     return [ranked[i] for i in order]
 
 
-def _held_back(ranked: Sequence[Rankable]) -> set[int]:
+def _held_back(ranked: list[Scored]) -> set[int]:
     """Indexes of the leading candidates (the first `HELD_SCAN`) that a longer one holds, word for word as
     counted, in at least `HELD_SHARE` of their occurrences while scoring at least `HELD_RATIO` of theirs. Such a
     term is held back from the start as if that longer term were kept ("influence" of "social influence"), even
@@ -202,7 +191,7 @@ def _held_back(ranked: Sequence[Rankable]) -> set[int]:
     return held
 
 
-def _holds(longer: Rankable, j: int, item: Rankable, i: int, own: dict[int, int]) -> bool:
+def _holds(longer: Scored, j: int, item: Scored, i: int, own: dict[int, int]) -> bool:
     """Whether `longer` (at `j`), holding `item`'s words as a run, scores at least `HELD_RATIO` of it and occurs
     at least `HELD_SHARE` as often; `own` keeps the own frequencies already read. A term merged from variants or the
     database never is: its counts say nothing about where it occurs."""
@@ -225,7 +214,7 @@ class _Pending:
     `ranked` (sorted by score, so the next unseen one is the best unseen one; it enters as (−score, index, 0),
     exactly as it would have on the heap)."""
 
-    def __init__(self, ranked: Sequence[Rankable], held: set[int]) -> None:
+    def __init__(self, ranked: list[Scored], held: set[int]) -> None:
         self._ranked = ranked
         self._next = 0
         self._held = held
