@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from toridaemon.pipeline import PipelineOptions, analyze_text, candidates, scoring
 from toridaemon.pipeline.candidates import CandidateTable, dehyphenate, extract, normalize, tokenize
-from toridaemon.pipeline.context import Locator
+from toridaemon.pipeline.context import Locator, _sentence, _Text
 from toridaemon.pipeline.language import Language, language, lexicon
 from toridaemon.pipeline.language.english import fold
 from toridaemon.pipeline.language.lexicon import base_verbs
@@ -305,6 +305,16 @@ def test_a_common_term_stays_lowercase_beside_a_name_it_is_part_of() -> None:
     locator = Locator([Span("body", 1, "Hidden Markov models fit speech. A Markov chain has states. Hidden Markov "
                                        "models need training.")], language("en"), {"hidden", "markov"})
     assert locator.find(("hidden markov models",))[0] == "hidden Markov models"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n\t\x1c")), max_size=400), st.data())
+def test_context_sentences_of_ascii_text_end_where_the_expression_ends_them(text: str, data: st.DataObject) -> None:
+    # The ASCII path finds ends with `str.find`; the other path, taken for any text that is not ASCII, with the
+    # regular expression. Both must give the same sentence.
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert _sentence(_Text(text, text, True), start, end) == _sentence(_Text(text, text, False), start, end)
 
 
 def test_a_title_tells_no_names() -> None:
