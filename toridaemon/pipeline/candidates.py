@@ -537,7 +537,9 @@ def tokenize(text: str, lang: Language) -> list[str]:
     Japanese a run of letters is cut into words (`unspaced.split_words`), in Korean a particle off its noun
     (`korean.split_particle`)."""
     eliding = lang.apostrophe == "elision"
-    if _latin_sparse(text):  # no long Latin stretches to expect (Greek, Russian, Chinese…): one expression throughout
+    if text.isascii():  # all of it in `_LATIN`, where the two expressions read alike: no stretches to look for
+        tokens = _tokenize(text, _LATIN_TOKENIZERS[eliding].findall, eliding)
+    elif _latin_sparse(text):  # no long Latin stretches to expect (Greek, Russian, Chinese…): one expression throughout
         tokens = _tokenize(text, _TOKENIZERS[eliding].findall, eliding)
     else:
         tokens = _tokenize(text, partial(_findall, eliding), eliding)
@@ -649,8 +651,6 @@ def _latin_sparse(text: str) -> bool:
     `_SPARSE_SAMPLE` characters spread over the text) that long Latin stretches are unlikely: looking for them
     would cost more than it saves, a sixth to a third of the tokenizing time on Russian, Greek or Chinese text.
     Only which expression reads the text depends on this guess."""
-    if text.isascii():
-        return False
     sample = text[:: max(1, len(text) // _SPARSE_SAMPLE)]
     return (len(sample) - sum(map(_LATIN_CHARS.__contains__, sample))) * 100 > len(sample)
 
@@ -661,6 +661,8 @@ def _latin_stretches(text: str, start: int, end: int) -> Iterator[tuple[int, int
     head = _LATIN_HEAD.match(text, start, end)
     if head is not None:
         yield head.span()
+        if head.end() == end:  # Latin up to the end: no other character for a stretch to follow
+            return
     for stretch in _LATIN_AFTER_OTHER.finditer(text, start, end):
         yield stretch.span(1)
 
