@@ -12,15 +12,17 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from toridaemon.pipeline import PipelineOptions, analyze_text, candidates, scoring
+from toridaemon.pipeline import PipelineOptions, analyze_text, candidates, context, scoring
 from toridaemon.pipeline.candidates import CandidateTable, dehyphenate, extract, normalize, tokenize
-from toridaemon.pipeline.context import Locator, _sentence, _Text
+from toridaemon.pipeline.context import Locator, _prepare, _sentence, _Text
 from toridaemon.pipeline.language import Language, language, lexicon
 from toridaemon.pipeline.language.english import fold
+from toridaemon.pipeline.language.korean import hangul
 from toridaemon.pipeline.language.lexicon import base_verbs
 from toridaemon.pipeline.language.resources import LINK_MARK
+from toridaemon.pipeline.language.unspaced import unspaced_char
 from toridaemon.pipeline.scoring import score
-from toridaemon.pipeline.sections import Span
+from toridaemon.pipeline.sections import FULL_STOPS, Span
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "build_english_verbs.py"
 
@@ -308,13 +310,26 @@ def test_a_common_term_stays_lowercase_beside_a_name_it_is_part_of() -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab .!?\n\t\x1c")), max_size=400), st.data())
-def test_context_sentences_of_ascii_text_end_where_the_expression_ends_them(text: str, data: st.DataObject) -> None:
-    # The ASCII path finds ends with `str.find`; the other path, taken for any text that is not ASCII, with the
-    # regular expression. Both must give the same sentence.
-    start = data.draw(st.integers(0, len(text)))
-    end = data.draw(st.integers(start, len(text)))
-    assert _sentence(_Text(text, text, True), start, end) == _sentence(_Text(text, text, False), start, end)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n\t\x1cé\u00a0\u3000\u0964。字")), max_size=400), st.data())
+def test_context_sentences_end_where_the_expression_ends_them(text: str, data: st.DataObject) -> None:
+    # Text with no full stop of another script ends its sentences found by `str.find`, other text by the regular
+    # expression: both must give the same sentence.
+    prepared = _prepare(text)
+    start = data.draw(st.integers(0, len(prepared.original)))
+    end = data.draw(st.integers(start, len(prepared.original)))
+    plain = not any(char in prepared.original for char in "\u3000\u0964。字")
+    assert prepared.plain == plain
+    by_expression = _Text(prepared.original, prepared.lower, False)
+    assert _sentence(prepared, start, end) == _sentence(by_expression, start, end)
+
+
+def test_plain_text_holds_no_character_the_other_rules_look_for() -> None:
+    # Outside `_OTHER_SCRIPTS`: no letter of a script written without spaces, no Hangul, no full stop of another
+    # script. A check of all of Unicode but those blocks: the characters `_prepare` calls plain.
+    for point in range(0x110000):
+        char = chr(point)
+        if context._OTHER_SCRIPTS.match(char) is None:
+            assert not (unspaced_char(char) or hangul(char) or char in FULL_STOPS), hex(point)
 
 
 def test_a_title_tells_no_names() -> None:

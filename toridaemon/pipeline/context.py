@@ -25,6 +25,9 @@ CONTEXT_CHARS = 240
 # A sentence ends at ".", "!" or "?" before a space, or at the sentence ends of other scripts (`FULL_STOPS`: CJK's,
 # the danda, Khmer's…), which need no space after them. One class first: the search skips to its characters.
 _SENTENCE_END = re.compile(rf"[.!?{FULL_STOPS}](?:(?<=[{FULL_STOPS}])|(?=\s))")
+# Every script written without spaces (`unspaced.unspaced_char`) and Hangul (`korean.hangul`) are in these blocks,
+# with full stops of other scripts: not the Latin ones nor General Punctuation's quotes and dashes.
+_OTHER_SCRIPTS = re.compile(rf"[\u0e00-\u19ff\u2e80-\U0010ffff{FULL_STOPS}]")
 _PLURAL_TAILS = ("", "s", "es", "'s", "’s")
 _LONGEST_TAIL = max(map(len, _PLURAL_TAILS))
 _DOTTED_I = "i\u0307"  # what "İ" lowercases to; `lower_aligned` keeps the "i"
@@ -35,7 +38,9 @@ _OPENERS = frozenset(".!?:\"'“”„«»‹›([{¿¡-–—•")  # a capital
 class _Text:
     original: str
     lower: str
-    ascii: bool  # no Chinese, Japanese or Korean to look for: most text
+    # No character of a script written without spaces, of Hangul or full stops of other scripts (`_OTHER_SCRIPTS`):
+    # no edges of Chinese or Japanese words nor Korean particles to look for, and "." "!" "?" end sentences. Most text.
+    plain: bool
 
 
 class Locator:
@@ -114,7 +119,7 @@ def _prepare(text: str) -> _Text:
     original = " ".join(text.split())
     # Offsets into the lowercase copy are offsets into the original, where a name keeps its case ("NASA"): one
     # "İ" made the whole text lowercase.
-    return _Text(original, lower_aligned(original), original.isascii())
+    return _Text(original, lower_aligned(original), original.isascii() or _OTHER_SCRIPTS.search(original) is None)
 
 
 def _find_plain(text: _Text, key: str, clitics: Proclitics | None = None) -> tuple[int, int] | None:
@@ -127,7 +132,7 @@ def _find_plain(text: _Text, key: str, clitics: Proclitics | None = None) -> tup
         position = lower.find(needle)
         while position != -1:
             end = position + len(needle)
-            if not text.ascii and unspaced_edges(lower, position, end):  # Chinese or Japanese: no word boundary
+            if not text.plain and unspaced_edges(lower, position, end):  # Chinese or Japanese: no word boundary
                 return position, end
             # After proclitics: "بالشبكة", "with" and "the network".
             if position == 0 or not lower[position - 1].isalnum() or (
@@ -139,7 +144,7 @@ def _find_plain(text: _Text, key: str, clitics: Proclitics | None = None) -> tup
                     tail_end += 1
                 if lower[end:tail_end] in _PLURAL_TAILS:
                     return position, end if lower[end:tail_end] in ("", "'s", "’s") else tail_end
-                if not text.ascii and particle_after(lower, end):  # a Korean noun carries its particle: "신경망을"
+                if not text.plain and particle_after(lower, end):  # a Korean noun carries its particle: "신경망을"
                     return position, end
             position = lower.find(needle, position + 1)
     return None
@@ -174,9 +179,9 @@ def _sentence(prepared: _Text, start: int, end: int) -> str:
     text = prepared.original
     left = max(0, start - CONTEXT_CHARS // 2)
     stop = min(len(text), end + CONTEXT_CHARS)
-    if prepared.ascii:  # no full stop of another script: the three ASCII ones, found by `str.find`
-        left = _last_ascii_end(text, left, start)
-        right = _first_ascii_end(text, end, stop)
+    if prepared.plain:  # no full stop of another script: the three ASCII ones, found by `str.find`
+        left = _last_stop_end(text, left, start)
+        right = _first_stop_end(text, end, stop)
     else:
         ends = [m.end() for m in _SENTENCE_END.finditer(text, left, start)]
         left = ends[-1] if ends else left
@@ -187,9 +192,10 @@ def _sentence(prepared: _Text, start: int, end: int) -> str:
     return sentence if len(sentence) <= CONTEXT_CHARS else sentence[: CONTEXT_CHARS - 1].rstrip() + "…"
 
 
-# In ASCII text `_SENTENCE_END` finds a ".", "!" or "?" before a space that is inside the span searched: these two
-# find the same ends, as its `finditer` and `search` would (a regular expression took a third of the lookups' time).
-def _last_ascii_end(text: str, low: int, high: int) -> int:
+# In text with no full stop of another script `_SENTENCE_END` finds a ".", "!" or "?" before a space that is inside
+# the span searched: these two find the same ends, as its `finditer` and `search` would (a regular expression took a
+# third of the lookups' time).
+def _last_stop_end(text: str, low: int, high: int) -> int:
     """The end of the last sentence end in `text[low:high]`, or `low` when none ends there."""
     while high > low:
         mark = max(text.rfind(".", low, high), text.rfind("!", low, high), text.rfind("?", low, high))
@@ -201,7 +207,7 @@ def _last_ascii_end(text: str, low: int, high: int) -> int:
     return low
 
 
-def _first_ascii_end(text: str, low: int, high: int) -> int:
+def _first_stop_end(text: str, low: int, high: int) -> int:
     """The end of the first sentence end in `text[low:high]`, or -1 when none ends there."""
     while low < high:
         marks = [mark for mark in (text.find(".", low, high), text.find("!", low, high), text.find("?", low, high))
