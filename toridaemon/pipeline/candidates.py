@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, partial
-from itertools import islice, pairwise
+from itertools import islice
 
 import regex
 
@@ -241,7 +241,8 @@ class CandidateTable:
         for key, surface in self.surface.items():
             if " " in key:
                 words = surface.split(" ")
-                for a, b in pairwise(words):
+                for index in range(1, len(words)):  # each pair of neighbours, by index: no iterator of tuples
+                    a, b = words[index - 1], words[index]
                     if a in titled and b in titled and (not lang.capitalised_nouns or _german_name(a, b, lang)):
                         parts.update((a, b))
         return parts

@@ -65,7 +65,7 @@ class Scored:
 
     @property
     def frequency(self) -> int:
-        return sum(self.counts.values())
+        return total(self.counts)
 
     @property
     def sections(self) -> list[str]:
@@ -101,19 +101,19 @@ def score(
         spelt_out.setdefault(long, []).append(short)
     scored: list[Scored] = []
     for key, (counts, first, entry, variants) in merged.items():
-        listed = bool(keywords) and not keywords.isdisjoint(variants)  # `variants` holds `key`
+        listed = bool(keywords) and any(variant in keywords for variant in variants)  # `variants` holds `key`
         if skip_once and first > _LATE and entry is None and not listed and len(counts) == 1 and (
-                sum(counts.values()) == 1):
+                total(counts) == 1):
             continue
         surface = surfaces.get(key, key)
         if linked and entry is None and key in linked and not listed and (
-                sum(counts.values()) < _LINKED_LEAST or _modifier(key.split(" ", 1)[0], heads, merged)):
+                total(counts) < _LINKED_LEAST or _modifier(key.split(" ", 1)[0], heads, merged)):
             # "présence de catalyseurs" once is a phrase of a sentence, "base de datos" recurs; "moyen d'Orgnac"
             # of "Pléistocène moyen d'Orgnac" starts on an adjective.
             continue
         if entry is None and not listed and _no_concept(
                 key, surface, table, lang, names=names, linked_names=linked_names, verbs=verbs,
-                frequency=sum(counts.values())):
+                frequency=total(counts)):
             continue
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
@@ -157,9 +157,9 @@ def _no_concept(key: str, surface: str, table: CandidateTable, lang: Language, *
     lowercase is a name ("Ovar", "OVAR"). Or a word met only as a participle (`CandidateTable.participles`:
     "distribuidas"; not "el filtrado", "l'uscita", "distribución" beside it), or a term shown opening or ending on
     a word that opens sentences before determiners (`CandidateTable.verb_like`: "Abra la ventana")."""
-    if key in linked_names or (names and not names.isdisjoint(_words_shown(surface, key, table.linked, lang))):
+    if key in linked_names or (names and any(word in names for word in _words_shown(surface, key, table.linked, lang))):
         return True
-    if verbs and (surface.split(" ", 1)[0] in verbs or surface.rsplit(" ", 1)[-1] in verbs):
+    if verbs and (surface.split(" ", 1)[0] in verbs or surface[surface.rfind(" ") + 1 :] in verbs):
         return True  # shown opening or ending on a word the text uses as a verb (`CandidateTable.verb_like`)
     as_participle = table.participles.get(key, 0)
     if as_participle and as_participle + table.capital_participles.get(key, 0) >= frequency:
@@ -173,6 +173,15 @@ def _words_shown(surface: str, key: str, linked: set[str], lang: Language) -> li
     return [unlinked(word, lang.linkers) for word in words] if key in linked else words
 
 
+def total(counts: dict[str, int]) -> int:
+    """The occurrences of `counts` (per section) together. A loop the compiled module runs over the dict itself:
+    `sum` of its values was a generic call, made for every candidate."""
+    found = 0
+    for count in counts.values():
+        found += count
+    return found
+
+
 def _modifier(word: str, heads: dict[str, int], merged: dict[str, Occurrences]) -> bool:
     """Whether `word`, a candidate of one word in `merged`, opens rarely (`_opens_rarely`)."""
     found = merged.get(word)
@@ -182,7 +191,7 @@ def _modifier(word: str, heads: dict[str, int], merged: dict[str, Occurrences]) 
 def _opens_rarely(word: str, heads: dict[str, int], counts: dict[str, int]) -> bool:
     """Whether `word` (a key of one word, met `counts` times per section) opens under `_HEAD_SHARE` of the runs it
     is in (`CandidateTable.heads`): it follows a noun, as an adjective does."""
-    return heads.get(word, 0) < _HEAD_SHARE * sum(counts.values())
+    return heads.get(word, 0) < _HEAD_SHARE * total(counts)
 
 
 def _term_factor(key: str, looked_up: str, lang: Language) -> float:
