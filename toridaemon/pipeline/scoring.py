@@ -65,7 +65,7 @@ class Scored:
 
     @property
     def frequency(self) -> int:
-        return total(self.counts)
+        return _occurrences(self.counts)
 
     @property
     def sections(self) -> list[str]:
@@ -103,17 +103,17 @@ def score(
     for key, (counts, first, entry, variants) in merged.items():
         listed = bool(keywords) and any(variant in keywords for variant in variants)  # `variants` holds `key`
         if skip_once and first > _LATE and entry is None and not listed and len(counts) == 1 and (
-                total(counts) == 1):
+                _occurrences(counts) == 1):
             continue
         surface = surfaces.get(key, key)
         if linked and entry is None and key in linked and not listed and (
-                total(counts) < _LINKED_LEAST or _modifier(key.split(" ", 1)[0], heads, merged)):
+                _occurrences(counts) < _LINKED_LEAST or _modifier(key.split(" ", 1)[0], heads, merged)):
             # "présence de catalyseurs" once is a phrase of a sentence, "base de datos" recurs; "moyen d'Orgnac"
             # of "Pléistocène moyen d'Orgnac" starts on an adjective.
             continue
         if entry is None and not listed and _no_concept(
                 key, surface, table, lang, names=names, linked_names=linked_names, verbs=verbs,
-                frequency=total(counts)):
+                frequency=_occurrences(counts)):
             continue
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
@@ -173,7 +173,7 @@ def _words_shown(surface: str, key: str, linked: set[str], lang: Language) -> li
     return [unlinked(word, lang.linkers) for word in words] if key in linked else words
 
 
-def total(counts: dict[str, int]) -> int:
+def _occurrences(counts: dict[str, int]) -> int:
     """The occurrences of `counts` (per section) together. A loop the compiled module runs over the dict itself:
     `sum` of its values was a generic call, made for every candidate."""
     found = 0
@@ -191,7 +191,7 @@ def _modifier(word: str, heads: dict[str, int], merged: dict[str, Occurrences]) 
 def _opens_rarely(word: str, heads: dict[str, int], counts: dict[str, int]) -> bool:
     """Whether `word` (a key of one word, met `counts` times per section) opens under `_HEAD_SHARE` of the runs it
     is in (`CandidateTable.heads`): it follows a noun, as an adjective does."""
-    return heads.get(word, 0) < _HEAD_SHARE * total(counts)
+    return heads.get(word, 0) < _HEAD_SHARE * _occurrences(counts)
 
 
 def _term_factor(key: str, looked_up: str, lang: Language) -> float:
