@@ -132,7 +132,7 @@ def prune(ranked: list[Scored], *, min_kept: int, max_kept: int, threshold: floa
             term, penalty = penalties.get(index) or (_term(ranked[index]), BOUND if index in held else 0.0)
             for other in terms[seen:]:
                 # Most pairs share no word and are not spelling variants: skip the call for those.
-                if any(word in term.vocabulary for word in other.vocabulary) or other.joined == term.joined:
+                if not other.vocabulary.isdisjoint(term.vocabulary) or other.joined == term.joined:
                     penalty = max(penalty, _redundancy(other, term))
             penalties[index] = term, penalty
             if penalty < 1.0:
