@@ -333,6 +333,16 @@ def test_plain_text_holds_no_character_the_other_rules_look_for() -> None:
             assert not (unspaced_char(char) or hangul(char) or char in FULL_STOPS), hex(point)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.sets(st.text(alphabet=st.sampled_from(list("aAzZ@[`{ÉéΩωΣσςǅǄİı1-’")) | st.characters(), max_size=6),
+               max_size=20))
+@example({"ΟΔΟΣ", "Οδος", "Σ", "ǅemal", "İzmir", "NASA", "Graph", "graph", "", "É", "a"})
+def test_tokens_sort_by_case_as_the_string_methods_sort_them(distinct: set[str]) -> None:
+    # Compiled, `_sort_case` tells ASCII capitals by range and lowercases with mypyc's own `.lower()`.
+    capitalised = {token for token in distinct if token[:1].isupper() and not (len(token) > 1 and token.isupper())}
+    assert candidates._sort_case(distinct) == (capitalised, {str.lower(token) for token in distinct - capitalised})
+
+
 def test_a_title_tells_no_names() -> None:
     text = "Tracking starts at dawn. Tracking errors fall at noon."  # "Tracking" only where sentences start
     names = [c.name for c in analyze_text(text, title="Robust Tracking Under Occlusion").concepts]

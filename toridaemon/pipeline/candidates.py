@@ -653,7 +653,11 @@ def _latin_sparse(text: str) -> bool:
     would cost more than it saves, a sixth to a third of the tokenizing time on Russian, Greek or Chinese text.
     Only which expression reads the text depends on this guess."""
     sample = text[:: max(1, len(text) // _SPARSE_SAMPLE)]
-    return (len(sample) - sum(map(_LATIN_CHARS.__contains__, sample))) * 100 > len(sample)
+    others = 0
+    for char in sample:  # a loop the compiled module runs itself: `map` and `sum` were a call per character
+        if char not in _LATIN_CHARS:
+            others += 1
+    return others * 100 > len(sample)
 
 
 def _latin_stretches(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -855,9 +859,19 @@ def _written(words: list[str]) -> str:
 
 
 def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
-    """The Capitalised tokens (not in capitals), and the others lowercased."""
-    capitalised = {token for token in distinct if token[:1].isupper() and not (len(token) > 1 and token.isupper())}
-    return capitalised, {lowercase(token) for token in distinct - capitalised}
+    """The Capitalised tokens (not in capitals), and the others lowercased. Every distinct token of a document
+    passes here, so the compiled module's own operations come first: an ASCII first letter is told by its range,
+    and a token without a capital sigma is lowercased by mypyc's `.lower()`, which misses only the final sigma (see
+    `native.lowercase`); method calls are left for the rest."""
+    capitalised: set[str] = set()
+    others: set[str] = set()
+    for token in distinct:
+        first = token[:1]
+        if ("A" <= first <= "Z" if first < "\x80" else first.isupper()) and not (len(token) > 1 and token.isupper()):
+            capitalised.add(token)
+        else:
+            others.add(token.lower() if "Σ" not in token else lowercase(token))
+    return capitalised, others
 
 
 def _bare(written: dict[str, int]) -> str:
