@@ -338,7 +338,7 @@ def test_plain_text_holds_no_character_the_other_rules_look_for() -> None:
                max_size=20))
 @example({"ΟΔΟΣ", "Οδος", "Σ", "ǅemal", "İzmir", "NASA", "Graph", "graph", "", "É", "a"})
 def test_tokens_sort_by_case_as_the_string_methods_sort_them(distinct: set[str]) -> None:
-    # Compiled, `_sort_case` tells ASCII capitals by range and lowercases with mypyc's own `.lower()`.
+    # `_sort_case` tells ASCII capitals by their range.
     capitalised = {token for token in distinct if token[:1].isupper() and not (len(token) > 1 and token.isupper())}
     assert candidates._sort_case(distinct) == (capitalised, {str.lower(token) for token in distinct - capitalised})
 

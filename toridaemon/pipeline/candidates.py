@@ -860,9 +860,8 @@ def _written(words: list[str]) -> str:
 
 def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
     """The Capitalised tokens (not in capitals), and the others lowercased. Every distinct token of a document
-    passes here, so the compiled module's own operations come first: an ASCII first letter is told by its range,
-    and a token without a capital sigma is lowercased by mypyc's `.lower()`, which misses only the final sigma (see
-    `native.lowercase`); method calls are left for the rest."""
+    passes here: an ASCII first letter is told by its range, which the compiled module compares in place, and
+    `str.isupper`, a method call there, is left for the rest."""
     capitalised: set[str] = set()
     others: set[str] = set()
     for token in distinct:
@@ -870,7 +869,7 @@ def _sort_case(distinct: set[str]) -> tuple[set[str], set[str]]:
         if ("A" <= first <= "Z" if first < "\x80" else first.isupper()) and not (len(token) > 1 and token.isupper()):
             capitalised.add(token)
         else:
-            others.add(token.lower() if "Σ" not in token else lowercase(token))
+            others.add(lowercase(token))
     return capitalised, others
 
 
