@@ -390,3 +390,30 @@ def test_the_preload_warms_every_language_path_and_freezes_it() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split() == ["True", "['en',", "'und']", "True", "1"]
+
+
+def test_a_worker_whose_pool_is_gone_before_it_starts_exits_without_a_traceback(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool closed right after its first jobs removed its lock's semaphore while a worker was still starting:
+    the forkserver's child printed the worker's FileNotFoundError on the terminal of `toridaemon ingest`. The lock
+    is rebuilt here from a semaphore that does not exist, as that worker rebuilt it."""
+    from multiprocessing import synchronize
+
+    from toridaemon.executors.forktie import quiet_when_the_pool_is_gone
+
+    shown: list[BaseException] = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, error, trace: shown.append(error))
+    quiet_when_the_pool_is_gone()
+    lock = synchronize.Lock.__new__(synchronize.Lock)
+    with pytest.raises(FileNotFoundError) as gone:
+        # Unpickled, as a worker's lock is (`__setstate__` is not in the stubs).
+        lock.__setstate__((0, 1, 1, f"/toridaemon-no-such-semaphore-{os.getpid()}"))  # type: ignore[attr-defined]
+    sys.excepthook(gone.type, gone.value, gone.tb)
+    assert shown == []
+    with pytest.raises(FileNotFoundError) as other:
+        open(f"/nonexistent-{os.getpid()}/file")  # noqa: SIM115  # any other missing file is shown
+    sys.excepthook(other.type, other.value, other.tb)
+    with pytest.raises(TypeError) as broken:  # another error rebuilding the lock is shown too
+        lock.__setstate__(("no handle",))  # type: ignore[attr-defined]
+    sys.excepthook(broken.type, broken.value, broken.tb)
+    assert shown == [other.value, broken.value]
