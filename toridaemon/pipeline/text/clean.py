@@ -395,12 +395,12 @@ def lost_ligatures_likely(sample: list[str], language: str | None) -> bool:
     """Whether a document's opening pages show lost ligatures: several distinct unknown words that are
     known words' tails after a ligature ("cients", "oating", "erent"). A font that drops ligatures drops
     them everywhere; ordinary pages show one such word now and then ("ce" of "C. ce")."""
-    fragments = _fragments(language or "en")  # none for a language without a word list
-    return bool(fragments) and len(_fragment_words("\n".join(sample), language or "en")) >= _LIGATURE_EVIDENCE
+    # None for a language without a word list: it has no fragments (`_fragment_finder`).
+    return len(_fragment_words("\n".join(sample), language or "en")) >= _LIGATURE_EVIDENCE
 
 
 def _may_have_lost_ligatures(text: str, language: str) -> bool:
-    """Cheap pre-check on the page's distinct words: is any unknown one a known word's tail after a ligature?"""
+    """Cheap pre-check on the page's words: is any unknown one a known word's tail after a ligature?"""
     return bool(_fragment_words(text, language))
 
 
