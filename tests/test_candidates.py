@@ -457,6 +457,26 @@ def test_tokenize_finds_addresses_as_the_single_expression_does(text: str, code:
     assert tokenize(text, lang) == _REFERENCE[not lang.english].findall(text)
 
 
+# Chunks between spaces of every shape `_latin_tokens` tells apart: letters and digits alone, one character after
+# them (a dot, a hyphen, an apostrophe, a backslash, a joiner, a separator `str.split` splits at), and the rest.
+_CHUNK_PIECES = ["ab", "É", "7", "½", ",", ".", "-", "'", "’", "\\", "\\x", ":", "Nn", "_", "\u200d", "\u2063", "«",
+                 "x.y", "l'", " ", "  ", "\t", "\n", "\n\n", "\n \t\n", "\r\n", "\x0b", "\x85", "\xa0", "\u2009",
+                 "\x1c"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_CHUNK_PIECES), max_size=16).map("".join), st.booleans(), st.data())
+@example("a,b x. \\y", True, None)
+@example("ab\x1cc, d", False, None)
+def test_latin_text_read_by_chunks_reads_as_the_expression_does(text: str, eliding: bool,
+                                                                 data: st.DataObject | None) -> None:
+    """Read chunk by chunk, from any start to any end, Latin text gives the tokens the Unicode expression finds."""
+    start = data.draw(st.integers(0, len(text))) if data is not None else 0
+    end = data.draw(st.integers(start, len(text))) if data is not None else len(text)
+    assert candidates._latin_tokens(eliding, text, start, end) == candidates._TOKENIZERS[eliding].findall(
+        text, start, end)
+
+
 @pytest.mark.parametrize(("text", "start"), [("él'a" + " " * _STRETCH, 1), ("xl'a" + " " * _STRETCH, 1),
                                              ("é\nl'a" + " " * _STRETCH, 2), ("é.ab" + " " * _STRETCH, 1),
                                              ("λl'a" + " " * _STRETCH, 1), ("λ.ab" + " " * _STRETCH, 1),
