@@ -468,6 +468,7 @@ _CHUNK_PIECES = ["ab", "É", "7", "½", ",", ".", "-", "'", "’", "\\", "\\x", 
 @given(st.lists(st.sampled_from(_CHUNK_PIECES), max_size=16).map("".join), st.booleans(), st.data())
 @example("a,b x. \\y", True, None)
 @example("ab\x1cc, d", False, None)
+@example("l'7 abcdefg'h ab7'cd l'été qu’il d'", True, None)  # elided articles, and chunks that only look like one
 def test_latin_text_read_by_chunks_reads_as_the_expression_does(text: str, eliding: bool,
                                                                  data: st.DataObject | None) -> None:
     """Read chunk by chunk, from any start to any end, Latin text gives the tokens the Unicode expression finds."""

@@ -665,23 +665,34 @@ def _latin_tokens(eliding: bool, text: str, start: int, end: int) -> list[str]:
     tokens: list[str] = []
     done = 0
     for blank in _PARAGRAPH_BREAK.finditer(piece):
-        _chunk_tokens(piece[done : blank.start()], findall, tokens)
+        _chunk_tokens(piece[done : blank.start()], findall, tokens, eliding)
         tokens.append(blank.group())
         done = blank.end()
-    _chunk_tokens(piece[done:], findall, tokens)
+    _chunk_tokens(piece[done:], findall, tokens, eliding)
     return tokens
 
 
-def _chunk_tokens(piece: str, findall: Callable[[str], list[str]], tokens: list[str]) -> None:
-    """Appends the tokens of `piece`, which holds no paragraph break, to `tokens` (see `_latin_tokens`)."""
+def _chunk_tokens(piece: str, findall: Callable[[str], list[str]], tokens: list[str], eliding: bool) -> None:
+    """Appends the tokens of `piece`, which holds no paragraph break, to `tokens` (see `_latin_tokens`); `eliding`:
+    a chunk that is an elided article and a word is two tokens too ("l'aéroport", a twentieth of French news's)."""
     for chunk in piece.split():
         if len(chunk) == 1 or chunk.isalnum():
             tokens.append(chunk)
         elif chunk[:-1].isalnum():  # and the last character is not: "word," "2019."
             tokens.append(chunk[:-1])
             tokens.append(chunk[-1])
+        elif eliding and (cut := _elision_end(chunk)):
+            tokens.append(chunk[:cut])
+            tokens.append(chunk[cut:])
         else:
             tokens += findall(chunk)
+
+
+def _elision_end(chunk: str) -> int:
+    """Where the elided article (`_ELIDED`) of a chunk that is one and a word of letters and digits ends, or 0: one
+    to six letters, an apostrophe, a letter and letters or digits."""
+    cut = chunk.find("'") + 1 or chunk.find("’") + 1
+    return cut if 1 < cut <= 7 and chunk[: cut - 1].isalpha() and chunk[cut:].isalnum() and chunk[cut].isalpha() else 0
 
 
 def _latin_sparse(text: str) -> bool:
