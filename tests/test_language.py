@@ -3,6 +3,7 @@ result field and setting, and which concept databases apply to which language.""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -19,6 +20,7 @@ from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry, entry_key, en
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import TUNED, detect_language, language, mixed, other_languages
+from toridaemon.pipeline.language.detect import passage_languages
 from toridaemon.pipeline.language.resources import LIPSUM, VIETNAMESE_COMPOUNDS
 from toridaemon.pipeline.sections import Span, split_sections
 from toridaemon.pipeline.text.clean import known_words
@@ -1395,6 +1397,27 @@ def test_passages_in_another_language_are_told_apart_in_long_texts_only() -> Non
     # One passage in another language is a quotation or a reference at the end, not a second language.
     assert other_languages(_GUIDE_EN * 12 + _GUIDE_IT * 2, "en") == ()
     assert other_languages(_BILINGUAL, None) == ()
+
+
+def test_passages_left_unread_could_not_have_changed_the_languages() -> None:
+    """Every way five passages can be told (the main language, a kindred one, none, two others): the languages
+    found are those of all five passages, though not all are read; of a text all in its language, four are."""
+    passages = [f"passage {index}" for index in range(5)]
+    kin = frozenset(("en", "nn"))
+    for told in itertools.product([None, "en", "nn", "it", "de"], repeat=len(passages)):
+        languages = dict(zip(passages, told, strict=True))
+        read: list[str] = []
+
+        def detect(passage: str, languages: dict[str, str | None] = languages, read: list[str] = read) -> str | None:
+            read.append(passage)  # the detector's answers, given: which passage is in which language
+            return languages[passage]
+
+        others = [code for code in told if code is not None and code not in kin]
+        expected = tuple(code for code in dict.fromkeys(others) if others.count(code) >= 2)
+        assert passage_languages(passages, kin, detect) == expected, told
+        assert read == passages[: len(read)]
+        if not others:
+            assert len(read) == len(passages) - 1, told
 
 
 def test_function_words_of_a_second_language_bound_terms_unless_common_words_here() -> None:
