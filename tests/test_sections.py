@@ -175,6 +175,18 @@ def test_prefix_factored_headings_match_as_the_plain_alternation_does() -> None:
         assert (expected and expected.group(0)) == (found and found.group(0)), line
 
 
+_HEADING_PIECES = ["Abstract", "abstract—", "1. Introduction", "II. RELATED WORK", "Results:", "摘要", "第一章",
+                   "conclusion", "x", " ", "\t", "\u3000", "\n", "\n\n", "\r\n", ".", ":", "IV ", "A ", "2.3"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_HEADING_PIECES), max_size=14).map("".join))
+def test_headings_tried_at_line_starts_are_those_found_anywhere(text: str) -> None:
+    """Headings are looked for at the start of each line only: the same matches as a search at every position."""
+    found = [(match.span(), match.group("h"), match.group("a")) for match in sections._headings(text)]
+    assert found == [(match.span(), match.group("h"), match.group("a")) for match in sections._HEADING.finditer(text)]
+
+
 def test_a_title_read_from_the_page_is_counted_once(tmp_path: Path) -> None:
     """The title taken from page 1 stayed in the page's text too: each of its terms counted once more, and the
     title line made a section of its own ("body") before the abstract."""
