@@ -20,7 +20,7 @@ from toridaemon.pipeline.conceptdb import ConceptDB, ConceptEntry, entry_key, en
 from toridaemon.pipeline.context import Locator
 from toridaemon.pipeline.filler import without_filler
 from toridaemon.pipeline.language import TUNED, detect_language, language, mixed, other_languages
-from toridaemon.pipeline.language.detect import passage_languages
+from toridaemon.pipeline.language.detect import _AGREEING, passage_languages
 from toridaemon.pipeline.language.resources import LIPSUM, VIETNAMESE_COMPOUNDS
 from toridaemon.pipeline.sections import Span, split_sections
 from toridaemon.pipeline.text.clean import known_words
@@ -1413,7 +1413,7 @@ def test_passages_left_unread_could_not_have_changed_the_languages() -> None:
             return languages[passage]
 
         others = [code for code in told if code is not None and code not in kin]
-        expected = tuple(code for code in dict.fromkeys(others) if others.count(code) >= 2)
+        expected = tuple(code for code in dict.fromkeys(others) if others.count(code) >= _AGREEING)
         assert passage_languages(passages, kin, detect) == expected, told
         assert read == passages[: len(read)]
         if not others:

@@ -175,8 +175,10 @@ def test_prefix_factored_headings_match_as_the_plain_alternation_does() -> None:
         assert (expected and expected.group(0)) == (found and found.group(0)), line
 
 
+# Headings over two lines too ("\s+" between a phrase's words): a match may hold a line end.
 _HEADING_PIECES = ["Abstract", "abstract—", "1. Introduction", "II. RELATED WORK", "Results:", "摘要", "第一章",
-                   "conclusion", "x", " ", "\t", "\u3000", "\n", "\n\n", "\r\n", ".", ":", "IV ", "A ", "2.3"]
+                   "conclusion", "x", " ", "\t", "\u3000", "\n", "\n\n", "\r\n", ".", ":", "IV ", "A ", "2.3",
+                   "materials and\nmethods", "related\nwork", "摘\n要", "methods", "\u2028", "\x85"]
 
 
 @settings(max_examples=1500, deadline=None)

@@ -658,9 +658,10 @@ def _latin_tokens(eliding: bool, text: str, start: int, end: int) -> list[str]:
     No token holds a space, but a paragraph break; each lookaround of the expression reads a space as it reads
     the start or the end of the text, so a chunk reads alone as it does in the text. On `_LATIN`, `str.isalnum`
     and `str.isspace` agree with `\\p{L}`, `\\p{N}` and `\\s` but for the four separators `str.split` also
-    splits at (`_SPLIT_ONLY`): a text with one, or whose range starts after no space, is read whole."""
+    splits at (`_SPLIT_ONLY`): a text with one, or whose range starts inside a run of non-spaces, is read whole."""
     findall = _LATIN_TOKENIZERS[eliding].findall
-    if (start > 0 and not text[start - 1].isspace()) or _SPLIT_ONLY.search(text, start, end) is not None:
+    inside = start > 0 and not text[start - 1].isspace() and not text[start : start + 1].isspace()
+    if inside or _SPLIT_ONLY.search(text, start, end) is not None:
         return findall(text, start, end)
     piece = text[start:end]
     tokens: list[str] = []

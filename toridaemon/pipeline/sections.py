@@ -179,7 +179,7 @@ def _headings(text: str) -> Iterator[re.Match[str]]:
         match = _HEADING.match(text, at)
         if match is not None:
             yield match
-            at = match.end()  # no match holds a line end: the next line starts after this one's
+            at = match.end()  # past a heading's line end ("materials and⏎methods"), never right after one
         at = text.find("\n", at) + 1
         if not at:
             return

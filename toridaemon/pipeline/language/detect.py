@@ -70,6 +70,7 @@ _TYPES: dict[str, str | None] = {"ptc": "<f4", "pc": "<f4", "nextmove": None, "n
 _LENGTH = struct.Struct("<Q")
 _ALIGN = 64
 _lock = threading.Lock()
+_arrays_lock = threading.Lock()  # `_Identifier._walk_arrays`
 _identifier: list[Any] = []
 _kernels: list[ctypes.CDLL | None] = []
 
@@ -318,10 +319,8 @@ class _Identifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid has no
         return rows
 
     def _table_addresses(self) -> tuple[int, int, int, int]:
-        """Where the data of each of `_walk_arrays` is, read once: they never move."""
-        if not hasattr(self, "_addresses"):
-            moves, rows, outputs, weights = (int(table.ctypes.data) for table in self._walk_arrays())
-            self._addresses = moves, rows, outputs, weights
+        """Where the data of each of `_walk_arrays` is (read when they were made: they never move)."""
+        self._walk_arrays()
         return self._addresses
 
     def _kernel(self) -> ctypes.CDLL | None:
@@ -345,11 +344,18 @@ class _Identifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid has no
         return _in_first_order(features[features >= 0])
 
     def _walk_arrays(self) -> tuple[Any, Any, Any, Any]:
+        """The tables the walk reads, made once: the C is given their addresses (`_table_addresses`), so two
+        threads that both made them would leave one reading a table the other dropped."""
         if not hasattr(self, "_arrays"):
-            self._arrays = (
-                np.asarray(self.tk_nextmove),
-                np.asarray(self._rowbase, dtype=np.int64),
-                np.asarray(self.tk_output, dtype=np.int64),
-                np.asarray(self.nb_ptc, dtype=np.float32),
-            )
+            with _arrays_lock:
+                if not hasattr(self, "_arrays"):
+                    arrays = (
+                        np.asarray(self.tk_nextmove),
+                        np.asarray(self._rowbase, dtype=np.int64),
+                        np.asarray(self.tk_output, dtype=np.int64),
+                        np.asarray(self.nb_ptc, dtype=np.float32),
+                    )
+                    moves, rows, outputs, weights = (int(table.ctypes.data) for table in arrays)
+                    self._addresses = moves, rows, outputs, weights
+                    self._arrays = arrays  # last: where `_arrays` is, so are `_addresses`
         return self._arrays
