@@ -296,13 +296,13 @@ class _Identifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid has no
         walk = self._kernel()
         if walk is None:
             return self.visits_in_numpy(text)
-        moves, rows, outputs, _weights = self._table_addresses()
+        moves_at, rows_at, outputs_at, _weights_at = self._table_addresses()
         data = np.frombuffer(text, dtype=np.uint8)  # bytes, or any buffer of them (py3langid takes a bytearray)
         features = np.empty(len(data), dtype=np.int64)
         counts = np.empty(len(data), dtype=np.int64)
         # ctypes passes bytes by the address of their own buffer.
-        start = text if isinstance(text, bytes) else _address(data)
-        found = walk.lid_visits(start, len(data), moves, rows, outputs, _address(features), _address(counts))
+        text_at = text if isinstance(text, bytes) else _address(data)
+        found = walk.lid_visits(text_at, len(data), moves_at, rows_at, outputs_at, _address(features), _address(counts))
         if found < 0:  # no memory for its scratch tables
             return self.visits_in_numpy(text)
         return features[:found], counts[:found]
