@@ -102,18 +102,18 @@ def score(
     scored: list[Scored] = []
     for key, (counts, first, entry, variants) in merged.items():
         listed = bool(keywords) and any(variant in keywords for variant in variants)  # `variants` holds `key`
-        if skip_once and first > _LATE and entry is None and not listed and len(counts) == 1 and (
-                _occurrences(counts) == 1):
+        occurrences = _occurrences(counts)
+        if skip_once and first > _LATE and entry is None and not listed and len(counts) == 1 and occurrences == 1:
             continue
         surface = surfaces.get(key, key)
         if linked and entry is None and key in linked and not listed and (
-                _occurrences(counts) < _LINKED_LEAST or _modifier(key.split(" ", 1)[0], heads, merged)):
+                occurrences < _LINKED_LEAST or _modifier(key.split(" ", 1)[0], heads, merged)):
             # "présence de catalyseurs" once is a phrase of a sentence, "base de datos" recurs; "moyen d'Orgnac"
             # of "Pléistocène moyen d'Orgnac" starts on an adjective.
             continue
         if entry is None and not listed and _no_concept(
                 key, surface, table, lang, names=names, linked_names=linked_names, verbs=verbs,
-                frequency=_occurrences(counts)):
+                frequency=occurrences):
             continue
         # Keys of stemmed languages are stems, which no frequency list holds: their surface words are looked up.
         # Chinese and Japanese keys are their words unchanged, where the surface writes them with no space between.
@@ -129,7 +129,7 @@ def score(
         for section, count in counts.items():
             weighted += weights[section] * count
         value = _tf(weighted) * factor * (1.0 + _POSITION_GAIN / (1.0 + first / _POSITION_SCALE))
-        if heads and entry is None and not listed and " " not in key and _opens_rarely(key, heads, counts):
+        if heads and entry is None and not listed and " " not in key and _opens_rarely(key, heads, occurrences):
             value *= _MODIFIER_ALONE
         if entry is not None:
             value *= 1.0 + boost * entry.priority
@@ -185,13 +185,13 @@ def _occurrences(counts: dict[str, int]) -> int:
 def _modifier(word: str, heads: dict[str, int], merged: dict[str, Occurrences]) -> bool:
     """Whether `word`, a candidate of one word in `merged`, opens rarely (`_opens_rarely`)."""
     found = merged.get(word)
-    return found is not None and _opens_rarely(word, heads, found[0])
+    return found is not None and _opens_rarely(word, heads, _occurrences(found[0]))
 
 
-def _opens_rarely(word: str, heads: dict[str, int], counts: dict[str, int]) -> bool:
-    """Whether `word` (a key of one word, met `counts` times per section) opens under `_HEAD_SHARE` of the runs it
-    is in (`CandidateTable.heads`): it follows a noun, as an adjective does."""
-    return heads.get(word, 0) < _HEAD_SHARE * _occurrences(counts)
+def _opens_rarely(word: str, heads: dict[str, int], occurrences: int) -> bool:
+    """Whether `word` (a key of one word, met `occurrences` times) opens under `_HEAD_SHARE` of the runs it is in
+    (`CandidateTable.heads`): it follows a noun, as an adjective does."""
+    return heads.get(word, 0) < _HEAD_SHARE * occurrences
 
 
 def _term_factor(key: str, looked_up: str, lang: Language) -> float:
